@@ -1,0 +1,76 @@
+/// Which accounts a listing covers.
+public enum OwnerFilter: Sendable, Equatable {
+    /// Global accounts and every user-owned account.
+    case any
+    /// Global accounts only.
+    case global
+    /// The accounts owned by one user.
+    case user(String)
+}
+
+/// A query over accounts.
+public struct AccountQuery: Sendable, Equatable {
+    /// A shell-style glob on the name (`*`, `?`, `[...]`), case-sensitive.
+    public var match: String?
+    public var proto: MailProtocol?
+    public var owner: OwnerFilter
+
+    public init(match: String? = nil, proto: MailProtocol? = nil, owner: OwnerFilter = .any) {
+        self.match = match
+        self.proto = proto
+        self.owner = owner
+    }
+}
+
+/// Where mailsh keeps its accounts, users, personal settings and audit log.
+///
+/// Every read and every write happens in a transaction: a write that fails leaves the store as it was.
+public protocol AccountStore: AnyObject, Sendable {
+    /// What the prompt and messages call this store (a path, or a URL with any password masked).
+    var displayName: String { get }
+    /// Runs `body` in a read transaction.
+    func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+    /// Runs `body` in a write transaction (on SQLite, `BEGIN IMMEDIATE`): all of it commits, or none.
+    func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+}
+
+/// The operations of one transaction. Implementations throw ``MailshError`` (`.store`, `.conflict`,
+/// `.alreadyExists`, `.notFound`), never driver errors.
+public protocol StoreTransaction {
+    // MARK: Accounts
+    func account(named name: String, owner: String?) throws -> Account?
+    func account(id: String) throws -> Account?
+    func accounts(_ query: AccountQuery) throws -> [Account]
+    /// Account names starting with `prefix` (for completion), sorted, at most `limit`.
+    func accountNames(prefix: String, limit: Int) throws -> [String]
+    /// Inserts a new account; `.alreadyExists` when its name is taken for its owner.
+    func insert(_ account: Account) throws
+    /// Stores `account` (whose `version` is already the new one) if the stored version is still `expectedVersion`;
+    /// otherwise `.conflict`, naming who changed it and when.
+    func update(_ account: Account, expectedVersion: Int) throws
+    func deleteAccount(id: String) throws
+    /// Whether a conversation prefix is used by another account.
+    func isConversationPrefixTaken(_ prefix: String, exceptAccountID: String?) throws -> Bool
+
+    // MARK: Users
+    func user(named name: String) throws -> User?
+    func users() throws -> [User]
+    func insert(_ user: User) throws
+    func update(_ user: User) throws
+    /// User names starting with `prefix` (for completion), sorted, at most `limit`.
+    func userNames(prefix: String, limit: Int) throws -> [String]
+
+    // MARK: Personal settings
+    func personalSettings(user: String, accountID: String) throws -> PersonalSettings?
+    func personalSettings(accountID: String) throws -> [PersonalSettings]
+    /// Replaces a user's personal settings for an account; empty settings are removed.
+    func save(_ personal: PersonalSettings) throws
+
+    // MARK: Audit
+    func append(_ entries: [AuditEntry]) throws
+    /// The audit log, oldest first, for one account (by its current qualified name or an earlier one) or all.
+    func audit(account: String?, limit: Int?) throws -> [AuditEntry]
+
+    /// Runs `body` in a nested unit (a savepoint) that rolls back alone if it throws.
+    func savepoint<T>(_ body: () throws -> T) throws -> T
+}

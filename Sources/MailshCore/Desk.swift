@@ -1,0 +1,648 @@
+import Foundation
+
+/// The rules of the service desk over a store: who may do what, padlocks, validation, versions and the audit log.
+///
+/// Every face of mailsh (the one-shot CLI, the shell, Lua) changes the store through a `Desk` acting as one user.
+/// Each operation is one transaction; ``transaction(_:)`` groups many into one.
+public final class Desk: @unchecked Sendable {
+    /// The user every operation acts as.
+    public let actor: User
+    public let secrets: any SecretBox
+    private let store: any AccountStore
+    private let current: (any StoreTransaction)?
+    private let now: @Sendable () -> Date
+
+    private init(store: any AccountStore, secrets: any SecretBox, actor: User,
+                 transaction: (any StoreTransaction)?, now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.secrets = secrets
+        self.actor = actor
+        self.current = transaction
+        self.now = now
+    }
+
+    /// Opens a desk acting as `requested` (or the OS login name `osUser`).
+    ///
+    /// A store with no users registers `osUser` with every right. Acting as someone else needs `administrate`;
+    /// an unregistered current user is refused with a pointer to `user add`.
+    public static func open(store: any AccountStore, secrets: any SecretBox, osUser: String, requested: String? = nil,
+                            now: @escaping @Sendable () -> Date = { Date() }) throws -> Desk {
+        let actor: User = try store.write { tx in
+            if try tx.users().isEmpty {
+                try Validate.userName(osUser, field: "login name")
+                let first = User(name: osUser, rights: Set(Right.allCases), createdAt: now())
+                try tx.insert(first)
+                try tx.append([AuditEntry(at: now(), actor: osUser, account: "", accountID: nil, field: "user",
+                                          oldValue: nil, newValue: "\(osUser) registered with every right (store created)")])
+            }
+            let name = requested ?? osUser
+            if name != osUser {
+                guard let real = try tx.user(named: osUser), real.has(.administrate) else {
+                    throw MailshError.permissionDenied("acting as \(name) needs the administrate right, "
+                        + "which \(osUser) does not hold")
+                }
+            }
+            guard let user = try tx.user(named: name) else {
+                throw MailshError.permissionDenied("user \(name) is not registered in this store; an administrator "
+                    + "can add them with: mailsh user add \(name) email=ADDRESS")
+            }
+            return user
+        }
+        return Desk(store: store, secrets: secrets, actor: actor, transaction: nil, now: now)
+    }
+
+    /// Runs `body` as one transaction: every change it makes through the desk it is given commits together, or none
+    /// does. Inside a transaction, a nested call makes a savepoint that rolls back alone.
+    public func transaction<T>(_ body: (Desk) throws -> T) throws -> T {
+        if let current {
+            return try current.savepoint { try body(self) }
+        }
+        return try store.write { tx in
+            try body(Desk(store: store, secrets: secrets, actor: actor, transaction: tx, now: now))
+        }
+    }
+
+    private func reading<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        if let current { return try body(current) }
+        return try store.read(body)
+    }
+
+    private func writing<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        if let current { return try current.savepoint { try body(current) } }
+        return try store.write(body)
+    }
+
+    /// The store's display name.
+    public var storeName: String { store.displayName }
+
+    // MARK: Rights
+
+    private func require(_ right: Right, _ doing: String) throws {
+        guard actor.has(right) else {
+            throw MailshError.permissionDenied("\(doing) needs the \(right.rawValue) right, which \(actor.name) does not hold")
+        }
+    }
+
+    /// Refuses, before anything is asked or changed, when the acting user may not change `account`.
+    public func requireAdministrate(_ account: Account) throws {
+        try requireEdit(account, "changing a global account")
+    }
+
+    private func requireEdit(_ account: Account, _ doing: String) throws {
+        if let owner = account.owner, owner == actor.name { return }
+        try require(.administrate, doing)
+    }
+
+    // MARK: Reading accounts
+
+    /// Finds an account by `NAME` (global) or `OWNER/NAME` (user-owned).
+    public func account(_ reference: String) throws -> Account {
+        try reading { try self.find(reference, in: $0) }
+    }
+
+    private func find(_ reference: String, in tx: any StoreTransaction) throws -> Account {
+        let (owner, name) = Self.split(reference)
+        guard let account = try tx.account(named: name, owner: owner) else {
+            throw MailshError.notFound(kind: "account", name: reference)
+        }
+        return account
+    }
+
+    static func split(_ reference: String) -> (owner: String?, name: String) {
+        if let slash = reference.firstIndex(of: "/") {
+            return (String(reference[..<slash]), String(reference[reference.index(after: slash)...]))
+        }
+        return (nil, reference)
+    }
+
+    public func accounts(_ query: AccountQuery = AccountQuery()) throws -> [Account] {
+        try reading { try $0.accounts(query) }
+    }
+
+    public func accountNames(prefix: String, limit: Int = 100) throws -> [String] {
+        try reading { try $0.accountNames(prefix: prefix, limit: limit) }
+    }
+
+    /// The effective settings of `userName` (default: the acting user) for an account. Looking at another user's
+    /// settings needs `administrate`.
+    public func effective(_ reference: String, for userName: String? = nil) throws -> EffectiveSettings {
+        try reading { tx in
+            let account = try self.find(reference, in: tx)
+            let user = try self.subject(userName, in: tx, doing: "showing another user's settings")
+            let personal = account.owner == nil ? try tx.personalSettings(user: user.name, accountID: account.id) : nil
+            return EffectiveSettings.resolve(account: account, user: user, personal: personal)
+        }
+    }
+
+    private func subject(_ userName: String?, in tx: any StoreTransaction, doing: String) throws -> User {
+        guard let userName, userName != actor.name else { return actor }
+        try require(.administrate, doing)
+        guard let user = try tx.user(named: userName) else { throw MailshError.notFound(kind: "user", name: userName) }
+        return user
+    }
+
+    /// Opens the effective password of a side for `settings` (for a connection test).
+    public func openPassword(_ settings: EffectiveSettings, side: Side) throws -> String? {
+        guard let sealed = settings.account.password(side) else { return nil }
+        return try secrets.open(sealed, context: settings.passwordContext(side))
+    }
+
+    // MARK: Changing accounts
+
+    /// The result of a change: the account as stored and the warnings it deserves.
+    public struct Change: Sendable {
+        public var account: Account
+        public var warnings: [String]
+    }
+
+    /// Creates a global account with defaults, then the assignments. Needs `administrate`.
+    @discardableResult
+    public func createAccount(_ name: String, proto: MailProtocol? = nil, assignments: [Assignment] = [],
+                              passwords: [Side: String] = [:]) throws -> Change {
+        try require(.administrate, "creating a global account")
+        try Validate.accountName(name)
+        return try writing { tx in
+            if try tx.account(named: name, owner: nil) != nil { throw MailshError.alreadyExists(kind: "account", name: name) }
+            var account = Account(name: name, proto: proto ?? .imap, by: self.actor.name, at: self.now())
+            try account.apply(assignments)
+            try self.assignPrefix(&account, in: tx)
+            for (side, plaintext) in passwords {
+                account.setPassword(side, try self.seal(plaintext, account: account, field: .password(side), user: nil))
+            }
+            try tx.insert(account)
+            try tx.append([self.entry(account, "account", nil, "created")])
+            return Change(account: account, warnings: account.warnings)
+        }
+    }
+
+    private func assignPrefix(_ account: inout Account, in tx: any StoreTransaction) throws {
+        if let prefix = account.conversation.prefix {
+            if try tx.isConversationPrefixTaken(prefix, exceptAccountID: account.id) {
+                throw MailshError.invalidValue(field: Field.conversationPrefix.name, value: prefix,
+                                               allowed: "2 to 8 letters A-Z not used by another account")
+            }
+            return
+        }
+        for length in [4, 4, 4, 5, 5, 6, 8] {
+            let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            let candidate = String((0..<length).map { _ in letters.randomElement()! })
+            if try !tx.isConversationPrefixTaken(candidate, exceptAccountID: account.id) {
+                account.conversation.prefix = candidate
+                return
+            }
+        }
+        throw MailshError.store("could not find a free conversation prefix")
+    }
+
+    private func seal(_ plaintext: String, account: Account, field: Field, user: String?) throws -> SealedSecret {
+        try Validate.noLineBreaks(plaintext, field: field.name, allowed: "a password")
+        guard !plaintext.isEmpty else {
+            throw MailshError.invalidValue(field: field.name, value: "", allowed: "a non-empty password (clear it with --clear)")
+        }
+        return try secrets.seal(plaintext, context: SecretContext(accountID: account.id, field: field.name, user: user))
+    }
+
+    private func entry(_ account: Account, _ field: String, _ old: String?, _ new: String?) -> AuditEntry {
+        AuditEntry(at: now(), actor: actor.name, account: account.qualifiedName, accountID: account.id,
+                   field: field, oldValue: old, newValue: new)
+    }
+
+    /// Stores a changed account: bumps its version, refuses a stale base, and logs every changed field.
+    private func commit(_ updated: Account, from old: Account, baseVersion: Int?, in tx: any StoreTransaction,
+                        extra: [AuditEntry] = []) throws -> Account {
+        if let baseVersion, baseVersion != old.version {
+            throw MailshError.conflict(account: old.qualifiedName, expected: baseVersion, current: old.version,
+                                       changedBy: old.modifiedBy, changedAt: old.modifiedAt)
+        }
+        var new = updated
+        var entries: [AuditEntry] = []
+        for field in Field.allCases {
+            if field.isSecret {
+                if old.password(field.side!) != new.password(field.side!) {
+                    entries.append(entry(new, field.name, nil, AuditEntry.secretChanged))
+                }
+            } else if old.value(field) != new.value(field) {
+                entries.append(entry(new, field.name, old.value(field), new.value(field)))
+            }
+        }
+        if old.name != new.name { entries.append(entry(new, "name", old.name, new.name)) }
+        for section in Section.allCases where old.isLocked(section) != new.isLocked(section) {
+            entries.append(entry(new, "padlock \(section.rawValue)", old.isLocked(section) ? "locked" : "unlocked",
+                                 new.isLocked(section) ? "locked" : "unlocked"))
+        }
+        entries += extra
+        if entries.isEmpty { return old }
+        new.version = old.version + 1
+        new.modifiedAt = now()
+        new.modifiedBy = actor.name
+        try tx.update(new, expectedVersion: old.version)
+        try tx.append(entries)
+        return new
+    }
+
+    /// Sets fields of an account, all or none. `baseVersion` is the version the edit was based on, if known.
+    @discardableResult
+    public func setFields(_ reference: String, _ assignments: [Assignment], baseVersion: Int? = nil) throws -> Change {
+        try writing { tx in
+            let old = try self.find(reference, in: tx)
+            try self.requireEdit(old, "changing a global account")
+            var updated = old
+            try updated.apply(assignments)
+            if assignments.contains(where: { $0.field == .conversationPrefix }) {
+                try self.assignPrefix(&updated, in: tx)
+            }
+            let stored = try self.commit(updated, from: old, baseVersion: baseVersion, in: tx)
+            return Change(account: stored, warnings: stored.warnings)
+        }
+    }
+
+    /// Sets (or, with `nil`, clears) the password of one side of an account.
+    @discardableResult
+    public func setPassword(_ reference: String, side: Side, _ plaintext: String?, baseVersion: Int? = nil) throws -> Change {
+        try writing { tx in
+            let old = try self.find(reference, in: tx)
+            try self.requireEdit(old, "changing a global account")
+            var updated = old
+            updated.setPassword(side, try plaintext.map { try self.seal($0, account: old, field: .password(side), user: nil) })
+            let stored = try self.commit(updated, from: old, baseVersion: baseVersion, in: tx)
+            return Change(account: stored, warnings: stored.warnings)
+        }
+    }
+
+    /// Closes (`locked: true`) or opens padlocks.
+    @discardableResult
+    public func setLocks(_ reference: String, _ sections: [Section], locked: Bool, baseVersion: Int? = nil) throws -> Change {
+        try writing { tx in
+            let old = try self.find(reference, in: tx)
+            try self.require(.administrate, locked ? "locking a section" : "unlocking a section")
+            guard old.owner == nil else {
+                throw MailshError.usage("\(old.qualifiedName) is a user's own account; padlocks are for global accounts")
+            }
+            var updated = old
+            for section in sections {
+                if locked { updated.locked.insert(section) } else { updated.locked.remove(section) }
+            }
+            let stored = try self.commit(updated, from: old, baseVersion: baseVersion, in: tx)
+            return Change(account: stored, warnings: stored.warnings)
+        }
+    }
+
+    /// Copies an account under a new name: every setting and padlock, passwords sealed anew for the copy, a new
+    /// conversation prefix (prefixes are unique). Personal settings are not copied.
+    @discardableResult
+    public func copyAccount(_ reference: String, to newName: String) throws -> Change {
+        try require(.administrate, "copying a global account")
+        try Validate.accountName(newName, field: "new name")
+        return try writing { tx in
+            let source = try self.find(reference, in: tx)
+            if try tx.account(named: newName, owner: nil) != nil { throw MailshError.alreadyExists(kind: "account", name: newName) }
+            var copy = source
+            copy.id = UUID().uuidString.lowercased()
+            copy.name = newName
+            copy.owner = nil
+            copy.version = 1
+            copy.createdAt = self.now()
+            copy.modifiedAt = copy.createdAt
+            copy.modifiedBy = self.actor.name
+            copy.conversation.prefix = nil
+            try self.assignPrefix(&copy, in: tx)
+            for side in Side.allCases {
+                if let sealed = source.password(side) {
+                    let field = Field.password(side)
+                    let plain = try self.secrets.open(sealed, context: SecretContext(accountID: source.id, field: field.name))
+                    copy.setPassword(side, try self.seal(plain, account: copy, field: field, user: nil))
+                }
+            }
+            try tx.insert(copy)
+            try tx.append([self.entry(copy, "account", nil, "copied from \(source.qualifiedName)")])
+            return Change(account: copy, warnings: copy.warnings)
+        }
+    }
+
+    /// Renames an account (its identifier, secrets and personal settings stay with it).
+    @discardableResult
+    public func renameAccount(_ reference: String, to newName: String, baseVersion: Int? = nil) throws -> Change {
+        try Validate.accountName(newName, field: "new name")
+        return try writing { tx in
+            let old = try self.find(reference, in: tx)
+            try self.requireEdit(old, "renaming a global account")
+            if newName != old.name, try tx.account(named: newName, owner: old.owner) != nil {
+                throw MailshError.alreadyExists(kind: "account", name: newName)
+            }
+            var updated = old
+            updated.name = newName
+            let stored = try self.commit(updated, from: old, baseVersion: baseVersion, in: tx)
+            return Change(account: stored, warnings: [])
+        }
+    }
+
+    /// What happens to users' personalizations when a global account is deleted.
+    public enum DeleteMode: Sendable {
+        /// Each user's account becomes a full copy of the global settings plus their own, every field theirs.
+        case keepUserAccounts
+        /// The users' customizations are deleted with the account.
+        case deleteCustomizations
+    }
+
+    /// Deletes an account. When users have personalized it, `mode` must say what becomes of their settings.
+    /// Returns the user-owned accounts made by `keepUserAccounts`.
+    @discardableResult
+    public func deleteAccount(_ reference: String, mode: DeleteMode?) throws -> [Account] {
+        try writing { tx in
+            let account = try self.find(reference, in: tx)
+            try self.requireEdit(account, "deleting a global account")
+            let personal = account.owner == nil ? try tx.personalSettings(accountID: account.id) : []
+            if !personal.isEmpty && mode == nil {
+                let names = personal.map(\.user).sorted().joined(separator: ", ")
+                throw MailshError.usage("\(personal.count) user(s) personalized \(account.name) (\(names)); "
+                    + "choose --keep-user-accounts or --delete-customizations")
+            }
+            var kept: [Account] = []
+            if mode == .keepUserAccounts {
+                for settings in personal {
+                    guard let user = try tx.user(named: settings.user) else { continue }
+                    if try tx.account(named: account.name, owner: user.name) != nil {
+                        throw MailshError.alreadyExists(kind: "account", name: "\(user.name)/\(account.name)")
+                    }
+                    // Every field becomes the user's: resolve as if nothing were locked.
+                    var open = account
+                    open.locked = []
+                    let effective = EffectiveSettings.resolve(account: open, user: user, personal: settings)
+                    var own = effective.account
+                    own.id = UUID().uuidString.lowercased()
+                    own.owner = user.name
+                    own.locked = []
+                    own.version = 1
+                    own.createdAt = self.now()
+                    own.modifiedAt = own.createdAt
+                    own.modifiedBy = self.actor.name
+                    own.conversation.prefix = nil
+                    try self.assignPrefix(&own, in: tx)
+                    for side in Side.allCases {
+                        guard let sealed = own.password(side) else { continue }
+                        let plain = try self.secrets.open(sealed, context: effective.passwordContext(side))
+                        own.setPassword(side, try self.seal(plain, account: own, field: .password(side), user: nil))
+                    }
+                    try tx.insert(own)
+                    try tx.append([self.entry(own, "account", nil, "kept from deleted global account \(account.name)")])
+                    kept.append(own)
+                }
+            }
+            try tx.deleteAccount(id: account.id)
+            try tx.append([self.entry(account, "account", "exists", "deleted")])
+            return kept
+        }
+    }
+
+    // MARK: Users
+
+    public func users() throws -> [User] { try reading { try $0.users() } }
+
+    public func user(_ name: String) throws -> User {
+        try reading { tx in
+            guard let user = try tx.user(named: name) else { throw MailshError.notFound(kind: "user", name: name) }
+            return user
+        }
+    }
+
+    public func userNames(prefix: String, limit: Int = 100) throws -> [String] {
+        try reading { try $0.userNames(prefix: prefix, limit: limit) }
+    }
+
+    private func userEntry(_ name: String, _ field: String, _ old: String?, _ new: String?) -> AuditEntry {
+        AuditEntry(at: now(), actor: actor.name, account: "", accountID: nil, field: "user \(name) \(field)",
+                   oldValue: old, newValue: new)
+    }
+
+    /// Registers a user. Needs `administrate`.
+    @discardableResult
+    public func addUser(_ name: String, email: String?, rights: Set<Right> = []) throws -> User {
+        try require(.administrate, "adding a user")
+        try Validate.userName(name)
+        if let email { try Validate.email(email, field: "email") }
+        return try writing { tx in
+            if try tx.user(named: name) != nil { throw MailshError.alreadyExists(kind: "user", name: name) }
+            let user = User(name: name, email: email, rights: rights, createdAt: self.now())
+            try tx.insert(user)
+            try tx.append([self.userEntry(name, "added", nil,
+                                          "email=\(email ?? "") rights=\(user.rightNames.joined(separator: ","))")])
+            return user
+        }
+    }
+
+    /// Changes a user's e-mail address. Users may change their own; others' need `administrate`.
+    @discardableResult
+    public func setUserEmail(_ name: String, _ email: String?) throws -> User {
+        if name != actor.name { try require(.administrate, "changing another user") }
+        if let email { try Validate.email(email, field: "email") }
+        return try writing { tx in
+            guard var user = try tx.user(named: name) else { throw MailshError.notFound(kind: "user", name: name) }
+            let old = user.email
+            user.email = email
+            if old != email {
+                try tx.update(user)
+                try tx.append([self.userEntry(name, "email", old, email)])
+            }
+            return user
+        }
+    }
+
+    /// Grants or revokes a right. Needs `administrate`; the last administrator can't lose the right.
+    @discardableResult
+    public func setRight(_ name: String, _ right: Right, granted: Bool) throws -> User {
+        try require(.administrate, granted ? "granting a right" : "revoking a right")
+        return try writing { tx in
+            guard var user = try tx.user(named: name) else { throw MailshError.notFound(kind: "user", name: name) }
+            let admins = try tx.users().filter { $0.has(.administrate) }.count
+            if !granted && right == .administrate && user.has(.administrate) && admins == 1 {
+                throw MailshError.usage("\(name) is the last user with the administrate right; grant it to someone else first")
+            }
+            let had = user.has(right)
+            if granted { user.rights.insert(right) } else { user.rights.remove(right) }
+            if had != granted {
+                try tx.update(user)
+                try tx.append([self.userEntry(name, "right \(right.rawValue)", had ? "granted" : "not held",
+                                              granted ? "granted" : "revoked")])
+            }
+            return user
+        }
+    }
+
+    // MARK: Personal settings
+
+    /// The acting user's personal settings for a global account (empty when none).
+    public func personal(_ reference: String) throws -> (Account, PersonalSettings) {
+        try reading { tx in
+            let account = try self.find(reference, in: tx)
+            let settings = try tx.personalSettings(user: self.actor.name, accountID: account.id)
+                ?? PersonalSettings(user: self.actor.name, accountID: account.id)
+            return (account, settings)
+        }
+    }
+
+    private func personalEdit(_ reference: String,
+                              _ body: (Account, inout PersonalSettings) throws -> Void) throws -> EffectiveSettings {
+        try writing { tx in
+            let account = try self.find(reference, in: tx)
+            guard account.owner == nil else {
+                throw MailshError.usage("\(account.qualifiedName) is a user's own account; change it with `account set`")
+            }
+            var settings = try tx.personalSettings(user: self.actor.name, accountID: account.id)
+                ?? PersonalSettings(user: self.actor.name, accountID: account.id)
+            let before = settings
+            try body(account, &settings)
+            var entries: [AuditEntry] = []
+            for field in Field.personalizable {
+                if field.isSecret {
+                    if before.secrets[field] != settings.secrets[field] {
+                        entries.append(self.entry(account, "personal(\(self.actor.name)) \(field.name)", nil,
+                                                  AuditEntry.secretChanged))
+                    }
+                } else if before.values[field] != settings.values[field] {
+                    entries.append(self.entry(account, "personal(\(self.actor.name)) \(field.name)",
+                                              before.values[field], settings.values[field]))
+                }
+            }
+            if !entries.isEmpty {
+                try tx.save(settings)
+                try tx.append(entries)
+            }
+            return EffectiveSettings.resolve(account: account, user: self.actor, personal: settings)
+        }
+    }
+
+    private func requireUnlocked(_ field: Field, _ account: Account) throws {
+        guard let section = field.section else {
+            throw MailshError.invalidValue(field: field.name, value: "", allowed: "a field of a padlocked section: "
+                + Field.personalizable.filter { !$0.isSecret }.map(\.name).joined(separator: ", "))
+        }
+        if account.isLocked(section) && !actor.has(.overrideLocks) {
+            throw MailshError.locked(field: field.name, section: section.rawValue, account: account.name)
+        }
+    }
+
+    /// Sets the acting user's own values for a global account, where its padlocks allow (or with `override_locks`).
+    /// An empty value removes the personal value.
+    @discardableResult
+    public func setPersonal(_ reference: String, _ assignments: [Assignment]) throws -> EffectiveSettings {
+        try personalEdit(reference) { account, settings in
+            var probe = account
+            for assignment in assignments {
+                try self.requireUnlocked(assignment.field, account)
+            }
+            try probe.apply(assignments.filter { !$0.value.isEmpty })
+            for assignment in assignments {
+                settings.values[assignment.field] = assignment.value.isEmpty ? nil : probe.value(assignment.field)
+            }
+        }
+    }
+
+    /// Sets (or clears) the acting user's own password for a side of a global account.
+    @discardableResult
+    public func setPersonalPassword(_ reference: String, side: Side, _ plaintext: String?) throws -> EffectiveSettings {
+        try personalEdit(reference) { account, settings in
+            let field = Field.password(side)
+            try self.requireUnlocked(field, account)
+            settings.secrets[field] = try plaintext.map { try self.seal($0, account: account, field: field, user: self.actor.name) }
+        }
+    }
+
+    /// Removes the acting user's personal values of one section, or all of them.
+    @discardableResult
+    public func clearPersonal(_ reference: String, section: Section?) throws -> EffectiveSettings {
+        try personalEdit(reference) { _, settings in settings.clear(section) }
+    }
+
+    // MARK: Import
+
+    /// Every user's personal settings of an account.
+    func personalSettings(of account: Account) throws -> [PersonalSettings] {
+        try reading { try $0.personalSettings(accountID: account.id) }
+    }
+
+    private static func sealed(_ base64: String?, field: Field) throws -> SealedSecret? {
+        guard let base64 else { return nil }
+        guard let data = Data(base64Encoded: base64) else {
+            throw MailshError.invalidValue(field: field.name + "_sealed", value: base64, allowed: "base64 from `export --with-secrets`")
+        }
+        return SealedSecret(bytes: Array(data))
+    }
+
+    /// Inserts an account described by a document, with its padlocks and sealed passwords (bound to its `id`).
+    func importAccount(_ doc: AccountDocument) throws -> Account {
+        try require(.administrate, "importing accounts")
+        try Validate.accountName(doc.name)
+        return try writing { tx in
+            if let owner = doc.owner, try tx.user(named: owner) == nil {
+                throw MailshError.notFound(kind: "user", name: owner)
+            }
+            if try tx.account(named: doc.name, owner: doc.owner) != nil {
+                throw MailshError.alreadyExists(kind: "account", name: doc.name)
+            }
+            let proto: MailProtocol = try Validate.enumeration(doc.protocol ?? "imap", field: Field.proto.name)
+            var account = Account(name: doc.name, proto: proto, owner: doc.owner, by: self.actor.name, at: self.now())
+            if let id = doc.id {
+                guard try tx.account(id: id) == nil else {
+                    throw MailshError.alreadyExists(kind: "account id", name: id)
+                }
+                account.id = id
+            } else if doc.incoming?.password_sealed != nil || doc.outgoing?.password_sealed != nil {
+                throw MailshError.invalidValue(field: "id", value: "", allowed: "the id the sealed passwords are bound to")
+            }
+            try account.apply(doc.assignments.filter { $0.field != .proto })
+            for (name, state) in doc.padlocks ?? [:] {
+                guard let section = Section(rawValue: name) else {
+                    throw MailshError.invalidValue(field: "padlocks", value: name,
+                                                   allowed: Section.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                switch state {
+                case "locked": account.locked.insert(section)
+                case "unlocked": account.locked.remove(section)
+                default: throw MailshError.invalidValue(field: "padlocks.\(name)", value: state, allowed: "locked, unlocked")
+                }
+            }
+            if account.owner != nil { account.locked = [] }
+            account.incoming.password = try Self.sealed(doc.incoming?.password_sealed, field: .incomingPassword)
+            account.outgoing.password = try Self.sealed(doc.outgoing?.password_sealed, field: .outgoingPassword)
+            try self.assignPrefix(&account, in: tx)
+            try tx.insert(account)
+            try tx.append([self.entry(account, "account", nil, "imported")])
+            return account
+        }
+    }
+
+    /// Stores a user's personal settings from a document, for an account imported alongside.
+    func importPersonal(_ doc: PersonalDocument, account: Account?) throws {
+        guard let account else { throw MailshError.notFound(kind: "imported account", name: doc.account) }
+        try writing { tx in
+            guard try tx.user(named: doc.user) != nil else { throw MailshError.notFound(kind: "user", name: doc.user) }
+            var settings = PersonalSettings(user: doc.user, accountID: account.id)
+            var probe = account
+            for (name, value) in doc.values {
+                let field = try Field.parse(name)
+                guard field.section != nil, !field.isSecret else {
+                    throw MailshError.invalidValue(field: name, value: value, allowed: "a field of a padlocked section")
+                }
+                try probe.set(field, to: value)
+                settings.values[field] = value
+            }
+            for (name, base64) in doc.secrets_sealed ?? [:] {
+                let field = try Field.parse(name)
+                guard field.isSecret else {
+                    throw MailshError.invalidValue(field: name, value: "", allowed: "incoming.password, outgoing.password")
+                }
+                settings.secrets[field] = try Self.sealed(base64, field: field)
+            }
+            try tx.save(settings)
+            try tx.append([self.entry(account, "personal(\(doc.user))", nil, "imported")])
+        }
+    }
+
+    // MARK: Audit
+
+    /// The audit log (oldest first) of one account or of everything. Needs `administrate`.
+    public func audit(_ reference: String? = nil, limit: Int? = nil) throws -> [AuditEntry] {
+        try require(.administrate, "reading the audit log")
+        return try reading { try $0.audit(account: reference, limit: limit) }
+    }
+}

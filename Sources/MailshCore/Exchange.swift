@@ -1,0 +1,243 @@
+import Foundation
+
+/// An account as JSON: the shape of `--format json` output, of `export` and of `import`.
+///
+/// Keys are the dotted vocabulary's parts (`incoming.host` is `{"incoming": {"host": …}}`). Passwords never appear:
+/// `password_set` says whether one is stored, and only `export --with-secrets` adds `password_sealed` (still
+/// encrypted, bound to the account's `id`).
+public struct AccountDocument: Codable, Sendable, Equatable {
+    public struct Incoming: Codable, Sendable, Equatable {
+        public var host: String?
+        public var port: Int?
+        public var security: String?
+        public var user: String?
+        public var folder: String?
+        public var password_set: Bool?
+        public var password_sealed: String?
+    }
+
+    public struct Outgoing: Codable, Sendable, Equatable {
+        public var host: String?
+        public var port: Int?
+        public var security: String?
+        public var user: String?
+        public var from: String?
+        public var display_name: String?
+        public var reply_to: String?
+        public var password_set: Bool?
+        public var password_sealed: String?
+    }
+
+    public struct Conversation: Codable, Sendable, Equatable {
+        public var prefix: String?
+        public var placement: String?
+    }
+
+    public var id: String?
+    public var name: String
+    public var owner: String?
+    public var `protocol`: String?
+    public var incoming: Incoming?
+    public var outgoing: Outgoing?
+    public var conversation: Conversation?
+    /// Section name → `locked` or `unlocked`.
+    public var padlocks: [String: String]?
+    public var version: Int?
+    public var test_account: Bool?
+    public var status: String?
+    public var missing: [String]?
+    public var created_at: String?
+    public var modified_at: String?
+    public var modified_by: String?
+
+    /// The document of an account; sealed passwords only with `withSecrets`.
+    public init(_ account: Account, withSecrets: Bool = false) {
+        func sealed(_ secret: SealedSecret?) -> String? {
+            withSecrets ? secret.map { Data($0.bytes).base64EncodedString() } : nil
+        }
+        id = account.id
+        name = account.name
+        owner = account.owner
+        self.protocol = account.proto.rawValue
+        incoming = Incoming(host: account.incoming.host, port: account.incoming.port,
+                            security: account.incoming.security.rawValue, user: account.incoming.user,
+                            folder: account.proto == .imap ? account.incoming.folder : nil,
+                            password_set: account.incoming.password != nil, password_sealed: sealed(account.incoming.password))
+        outgoing = Outgoing(host: account.outgoing.host, port: account.outgoing.port,
+                            security: account.outgoing.security.rawValue, user: account.outgoing.user,
+                            from: account.outgoing.from, display_name: account.outgoing.displayName,
+                            reply_to: account.outgoing.replyTo, password_set: account.outgoing.password != nil,
+                            password_sealed: sealed(account.outgoing.password))
+        conversation = Conversation(prefix: account.conversation.prefix, placement: account.conversation.placement.rawValue)
+        padlocks = Dictionary(uniqueKeysWithValues: Section.allCases.map {
+            ($0.rawValue, account.isLocked($0) ? "locked" : "unlocked")
+        })
+        version = account.version
+        test_account = account.isTestAccount
+        status = account.isComplete ? "ready" : "draft"
+        missing = account.missingFields.map(\.name)
+        created_at = Timestamp.format(account.createdAt)
+        modified_at = Timestamp.format(account.modifiedAt)
+        modified_by = account.modifiedBy
+    }
+
+    /// The assignments this document makes (every plain field it names).
+    public var assignments: [Assignment] {
+        var result: [Assignment] = []
+        func add(_ field: Field, _ value: String?) {
+            if let value { result.append(Assignment(field: field, value: value)) }
+        }
+        add(.proto, self.protocol)
+        add(.incomingHost, incoming?.host)
+        add(.incomingSecurity, incoming?.security)
+        add(.incomingPort, incoming?.port.map(String.init))
+        add(.incomingUser, incoming?.user)
+        add(.incomingFolder, incoming?.folder)
+        add(.outgoingHost, outgoing?.host)
+        add(.outgoingSecurity, outgoing?.security)
+        add(.outgoingPort, outgoing?.port.map(String.init))
+        add(.outgoingUser, outgoing?.user)
+        add(.outgoingFrom, outgoing?.from)
+        add(.outgoingDisplayName, outgoing?.display_name)
+        add(.outgoingReplyTo, outgoing?.reply_to)
+        add(.conversationPrefix, conversation?.prefix)
+        add(.conversationPlacement, conversation?.placement)
+        return result
+    }
+}
+
+/// A user as JSON.
+public struct UserDocument: Codable, Sendable, Equatable {
+    public var name: String
+    public var email: String?
+    public var rights: [String]
+
+    public init(_ user: User) {
+        name = user.name
+        email = user.email
+        rights = user.rightNames
+    }
+}
+
+/// A user's personal settings for an account, as JSON.
+public struct PersonalDocument: Codable, Sendable, Equatable {
+    public var user: String
+    public var account: String
+    public var values: [String: String]
+    /// Sealed personal passwords (only with `--with-secrets`), bound to the account id, field and user.
+    public var secrets_sealed: [String: String]?
+    /// Which personal passwords are set.
+    public var passwords_set: [String]
+
+    public init(user: String, account: String, values: [String: String], secrets_sealed: [String: String]?,
+                passwords_set: [String]) {
+        self.user = user
+        self.account = account
+        self.values = values
+        self.secrets_sealed = secrets_sealed
+        self.passwords_set = passwords_set
+    }
+}
+
+/// The whole store as JSON (`export`), and what `import` reads.
+public struct ExportDocument: Codable, Sendable {
+    public var format: String = "mailsh-export"
+    public var format_version: Int = 1
+    public var exported_at: String?
+    public var accounts: [AccountDocument]
+    public var users: [UserDocument]?
+    public var personal: [PersonalDocument]?
+}
+
+/// How many things an import added.
+public struct ImportSummary: Sendable, Equatable {
+    public var accounts = 0
+    public var users = 0
+    public var personal = 0
+
+    public init(accounts: Int = 0, users: Int = 0, personal: Int = 0) {
+        self.accounts = accounts
+        self.users = users
+        self.personal = personal
+    }
+}
+
+extension Desk {
+    /// Everything in the store as one document. Needs `administrate`. Secrets are left out unless `withSecrets`,
+    /// and then they stay sealed.
+    public func export(withSecrets: Bool) throws -> ExportDocument {
+        guard actor.has(.administrate) else {
+            throw MailshError.permissionDenied("exporting the store needs the administrate right, which \(actor.name) does not hold")
+        }
+        return try transaction { desk in
+            let accounts = try desk.accounts()
+            var personal: [PersonalDocument] = []
+            for account in accounts where account.owner == nil {
+                for settings in try desk.personalSettings(of: account) {
+                    personal.append(PersonalDocument(
+                        user: settings.user, account: account.name,
+                        values: Dictionary(uniqueKeysWithValues: settings.values.map { ($0.key.name, $0.value) }),
+                        secrets_sealed: withSecrets ? Dictionary(uniqueKeysWithValues: settings.secrets.map {
+                            ($0.key.name, Data($0.value.bytes).base64EncodedString())
+                        }) : nil,
+                        passwords_set: settings.secrets.keys.sorted().map(\.name)))
+                }
+            }
+            return ExportDocument(exported_at: Timestamp.format(Date()),
+                                  accounts: accounts.map { AccountDocument($0, withSecrets: withSecrets) },
+                                  users: try desk.users().map(UserDocument.init), personal: personal)
+        }
+    }
+
+    /// Imports a document, all or nothing: every problem is reported at once and nothing changes. Accounts whose
+    /// name exists are refused; users that exist are kept as they are.
+    @discardableResult
+    public func `import`(_ document: ExportDocument) throws -> ImportSummary {
+        guard actor.has(.administrate) else {
+            throw MailshError.permissionDenied("importing needs the administrate right, which \(actor.name) does not hold")
+        }
+        guard document.format == "mailsh-export", document.format_version == 1 else {
+            throw MailshError.invalidValue(field: "format", value: "\(document.format) \(document.format_version)",
+                                           allowed: "mailsh-export 1")
+        }
+        return try transaction { desk in try desk.importAll(document) }
+    }
+
+    private func importAll(_ document: ExportDocument) throws -> ImportSummary {
+        var summary = ImportSummary()
+        var errors: [String] = []
+        var byName: [String: Account] = [:]
+        for user in document.users ?? [] {
+            do {
+                if (try? self.user(user.name)) == nil {
+                    try addUser(user.name, email: user.email, rights: Set(try user.rights.map(Right.parse)))
+                    summary.users += 1
+                }
+            } catch let error as MailshError {
+                errors.append("users[\(user.name)]: \(error.message)")
+            }
+        }
+        for (index, doc) in document.accounts.enumerated() {
+            let label = "accounts[\(index)] \(doc.name)"
+            do {
+                let account = try importAccount(doc)
+                byName[account.qualifiedName] = account
+                summary.accounts += 1
+            } catch let error as MailshError {
+                errors.append(contentsOf: error.message.split(separator: "\n").map { "\(label): \($0)" })
+            }
+        }
+        for (index, doc) in (document.personal ?? []).enumerated() {
+            do {
+                try importPersonal(doc, account: byName[doc.account])
+                summary.personal += 1
+            } catch let error as MailshError {
+                errors.append("personal[\(index)] \(doc.user)/\(doc.account): \(error.message)")
+            }
+        }
+        if !errors.isEmpty {
+            throw MailshError.invalid(["import refused, nothing was changed:"] + errors)
+        }
+        return summary
+    }
+}

@@ -1,0 +1,141 @@
+/// A field of an account, named by its dotted name: the one vocabulary of the CLI, the shell, Lua, JSON and errors.
+public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
+    case proto = "protocol"
+    case incomingHost = "incoming.host"
+    case incomingPort = "incoming.port"
+    case incomingSecurity = "incoming.security"
+    case incomingUser = "incoming.user"
+    case incomingPassword = "incoming.password"
+    case incomingFolder = "incoming.folder"
+    case outgoingHost = "outgoing.host"
+    case outgoingPort = "outgoing.port"
+    case outgoingSecurity = "outgoing.security"
+    case outgoingUser = "outgoing.user"
+    case outgoingPassword = "outgoing.password"
+    case outgoingFrom = "outgoing.from"
+    case outgoingDisplayName = "outgoing.display_name"
+    case outgoingReplyTo = "outgoing.reply_to"
+    case conversationPrefix = "conversation.prefix"
+    case conversationPlacement = "conversation.placement"
+
+    /// The dotted name.
+    public var name: String { rawValue }
+
+    /// The padlocked section the field belongs to; `nil` for account-wide fields that users never personalize.
+    public var section: Section? {
+        switch self {
+        case .incomingHost, .incomingPort, .incomingSecurity, .incomingFolder: return .incomingServer
+        case .incomingUser, .incomingPassword: return .incomingCredentials
+        case .outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo:
+            return .outgoingServer
+        case .outgoingUser, .outgoingPassword: return .outgoingCredentials
+        case .proto, .conversationPrefix, .conversationPlacement: return nil
+        }
+    }
+
+    /// Passwords: write-only, sealed at rest, never printed.
+    public var isSecret: Bool { self == .incomingPassword || self == .outgoingPassword }
+
+    /// The side a password field belongs to.
+    public var side: Side? {
+        if rawValue.hasPrefix("incoming.") { return .incoming }
+        if rawValue.hasPrefix("outgoing.") { return .outgoing }
+        return nil
+    }
+
+    /// The password field of a side.
+    public static func password(_ side: Side) -> Field {
+        side == .incoming ? .incomingPassword : .outgoingPassword
+    }
+
+    /// The enumerated values a field takes, for help and completion; `nil` for free-form fields.
+    public var enumeratedValues: [String]? {
+        switch self {
+        case .proto: return MailProtocol.allCases.map(\.rawValue)
+        case .incomingSecurity, .outgoingSecurity: return SecurityMode.allCases.map(\.rawValue)
+        case .conversationPlacement: return Placement.allCases.map(\.rawValue)
+        default: return nil
+        }
+    }
+
+    /// What the field accepts, in the words error messages use.
+    public var allowed: String {
+        if let values = enumeratedValues { return values.joined(separator: ", ") }
+        switch self {
+        case .incomingHost, .outgoingHost: return "a host name (letters, digits, hyphens and dots) or an IP address"
+        case .incomingPort, .outgoingPort: return "a port number from 1 to 65535"
+        case .outgoingFrom, .outgoingReplyTo: return "an e-mail address such as desk@example.com"
+        case .incomingUser, .outgoingUser: return "a user name of 1 to 256 characters without CR, LF or NUL"
+        case .incomingFolder: return "an IMAP folder name of 1 to 255 characters without CR, LF or NUL"
+        case .outgoingDisplayName: return "text of up to 256 characters without CR, LF or NUL"
+        case .conversationPrefix: return "2 to 8 letters A-Z"
+        case .incomingPassword, .outgoingPassword: return "a password, set with `account password` or `personal password`"
+        default: return "text without CR, LF or NUL"
+        }
+    }
+
+    /// Fields a user may set in personal settings (every field of a padlocked section).
+    public static let personalizable: [Field] = allCases.filter { $0.section != nil }
+
+    /// Parses a dotted name, with an error that lists the vocabulary.
+    public static func parse(_ name: String) throws -> Field {
+        if let field = Field(rawValue: name) { return field }
+        throw MailshError.unknownField(name, known: allCases.map(\.rawValue))
+    }
+
+    /// The fields of a section.
+    public static func fields(in section: Section) -> [Field] { allCases.filter { $0.section == section } }
+
+    public static func < (lhs: Field, rhs: Field) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+
+    /// The order in which assignments are applied: protocol and security before ports, so that a port given in
+    /// the same command wins over the port that follows a security change.
+    public var applyOrder: Int {
+        switch self {
+        case .proto: return 0
+        case .incomingSecurity, .outgoingSecurity: return 1
+        default: return 2
+        }
+    }
+}
+
+/// One `FIELD=VALUE` assignment from a command line, a script or a file.
+public struct Assignment: Sendable, Equatable {
+    public var field: Field
+    public var value: String
+
+    public init(field: Field, value: String) {
+        self.field = field
+        self.value = value
+    }
+
+    /// Parses `FIELD=VALUE`; the value may be empty (to clear the field) and may contain `=`.
+    public static func parse(_ text: String) throws -> Assignment {
+        guard let eq = text.firstIndex(of: "=") else {
+            throw MailshError.usage("expected FIELD=VALUE, got \(MailshError.quote(text)); fields: "
+                + Field.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        let field = try Field.parse(String(text[..<eq]))
+        return Assignment(field: field, value: String(text[text.index(after: eq)...]))
+    }
+
+    /// Parses many assignments, refusing passwords (they never travel in argv) and repeated fields.
+    public static func parseAll(_ texts: [String], passwordHint: String) throws -> [Assignment] {
+        var seen = Set<Field>()
+        var result: [Assignment] = []
+        for text in texts {
+            let assignment = try parse(text)
+            if assignment.field.isSecret {
+                throw MailshError.usage("\(assignment.field.name) is never given on the command line, where other "
+                    + "users and the shell history can see it; use: \(passwordHint)")
+            }
+            guard seen.insert(assignment.field).inserted else {
+                throw MailshError.usage("\(assignment.field.name) is given twice")
+            }
+            result.append(assignment)
+        }
+        return result.sorted { $0.field.applyOrder < $1.field.applyOrder }
+    }
+}

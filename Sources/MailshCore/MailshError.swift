@@ -1,0 +1,129 @@
+import Foundation
+
+/// Every failure mailsh reports to a person. Each case has one message and one exit status class.
+///
+/// The message is the same text whichever face shows it: the one-shot CLI, the interactive shell or a Lua error.
+public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A field's value is not allowed: names the field, the value and what is allowed.
+    case invalidValue(field: String, value: String, allowed: String)
+    /// Several fields are wrong at once (import, create): each message on its own line.
+    case invalid([String])
+    /// A field name that is not part of the vocabulary.
+    case unknownField(String, known: [String])
+    /// A required field is missing; lists every missing field at once.
+    case incomplete(account: String, missing: [String])
+    /// No such account, user, or other named thing.
+    case notFound(kind: String, name: String)
+    /// The name is already taken.
+    case alreadyExists(kind: String, name: String)
+    /// The edit was based on a stale version.
+    case conflict(account: String, expected: Int, current: Int, changedBy: String, changedAt: Date)
+    /// The acting user lacks a right.
+    case permissionDenied(String)
+    /// A personal value in a locked section.
+    case locked(field: String, section: String, account: String)
+    /// Something about how the command was used (besides what the argument parser catches).
+    case usage(String)
+    /// The store could not be opened, read or written.
+    case store(String)
+    /// Configuration problems: a key file readable by others, an unusable store path.
+    case configuration(String)
+    /// A secret could not be sealed or opened (tampered, bound elsewhere, wrong key).
+    case secret(String)
+
+    public var description: String { message }
+
+    /// The text shown to a person.
+    public var message: String {
+        switch self {
+        case let .invalidValue(field, value, allowed):
+            return "\(field): \(Self.quote(value)) is not allowed; allowed: \(allowed)"
+        case let .invalid(messages):
+            return messages.joined(separator: "\n")
+        case let .unknownField(name, known):
+            return "unknown field \(Self.quote(name)); fields: \(known.joined(separator: ", "))"
+        case let .incomplete(account, missing):
+            return "account \(account) is incomplete; missing: \(missing.joined(separator: ", "))"
+        case let .notFound(kind, name):
+            return "no \(kind) named \(Self.quote(name))"
+        case let .alreadyExists(kind, name):
+            return "\(kind) \(Self.quote(name)) already exists"
+        case let .conflict(account, expected, current, changedBy, changedAt):
+            return "conflict: account \(account) was changed by \(changedBy) at \(Self.timestamp(changedAt)) "
+                + "(version \(current), your edit was based on version \(expected)); show it again and redo the edit"
+        case let .permissionDenied(text):
+            return "permission denied: \(text)"
+        case let .locked(field, section, account):
+            return "\(field) is in the locked section \(section) of account \(account); "
+                + "an administrator can unlock it with: account unlock \(account) \(section)"
+        case let .usage(text):
+            return text
+        case let .store(text):
+            return "store: \(text)"
+        case let .configuration(text):
+            return text
+        case let .secret(text):
+            return "secret: \(text)"
+        }
+    }
+
+    /// The class of failure, which decides the process exit status.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .invalidValue, .invalid, .unknownField, .incomplete: return .validation
+        case .notFound: return .notFound
+        case .alreadyExists: return .alreadyExists
+        case .conflict: return .conflict
+        case .permissionDenied, .locked: return .permission
+        case .usage: return .usage
+        case .store: return .store
+        case .configuration, .secret: return .configuration
+        }
+    }
+
+    static func quote(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\r": out += "\\r"
+            case "\n": out += "\\n"
+            case "\0": out += "\\0"
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default:
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028
+                    || scalar.value == 0x2029 {
+                    out += String(format: "\\u{%04X}", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        Timestamp.format(date)
+    }
+}
+
+/// Process exit statuses, one per class of failure (after BSD `sysexits.h` where one fits).
+public enum ExitStatus: Int32, Sendable, CaseIterable {
+    case success = 0
+    case failure = 1
+    case usage = 64
+    case validation = 65
+    case notFound = 66
+    case alreadyExists = 73
+    case store = 74
+    case conflict = 75
+    case permission = 77
+    case configuration = 78
+}
+
+/// ISO 8601 timestamps in UTC, the one format mailsh prints and stores.
+public enum Timestamp {
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// Checks of single values, each failing with a message that names the field and what is allowed.
+public enum Validate {
+    /// Refuses CR, LF and NUL, which would split or cut a protocol line.
+    public static func noLineBreaks(_ value: String, field: String, allowed: String) throws {
+        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
+            throw MailshError.invalidValue(field: field, value: value, allowed: allowed + " (CR, LF and NUL are never allowed)")
+        }
+    }
+
+    /// Plain text of at most `maxLength` characters without CR, LF or NUL.
+    public static func text(_ value: String, field: String, allowed: String, maxLength: Int = 256) throws {
+        try noLineBreaks(value, field: field, allowed: allowed)
+        if value.count > maxLength { throw MailshError.invalidValue(field: field, value: value, allowed: allowed) }
+    }
+
+    /// A host name (RFC 1123 labels), an IPv4 address, or an IPv6 address (optionally in brackets).
+    public static func host(_ value: String, field: String, allowed: String) throws {
+        try noLineBreaks(value, field: field, allowed: allowed)
+        guard isHost(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed) }
+    }
+
+    static func isHost(_ value: String) -> Bool {
+        if value.isEmpty || value.utf8.count > 253 { return false }
+        if value.contains(":") { return isIPv6(value) }
+        let labels = value.split(separator: ".", omittingEmptySubsequences: false)
+        // A trailing dot (fully qualified) is fine; empty labels elsewhere are not.
+        let body = labels.last == "" ? labels.dropLast() : labels[...]
+        if body.isEmpty { return false }
+        // All-numeric names must be a well-formed IPv4 address.
+        if body.allSatisfy({ $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }) {
+            return isIPv4(value)
+        }
+        for label in body {
+            guard (1...63).contains(label.utf8.count),
+                  label.utf8.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: "-") }),
+                  !label.hasPrefix("-"), !label.hasSuffix("-") else { return false }
+        }
+        return true
+    }
+
+    /// A dotted-quad IPv4 address, as `inet_pton` reads it (no leading zeros, four parts).
+    static func isIPv4(_ value: String) -> Bool {
+        var address = in_addr()
+        return inet_pton(AF_INET, value, &address) == 1
+    }
+
+    /// An IPv6 address, optionally in brackets, as `inet_pton` reads it.
+    static func isIPv6(_ value: String) -> Bool {
+        var text = Substring(value)
+        if text.hasPrefix("[") && text.hasSuffix("]") { text = text.dropFirst().dropLast() }
+        var address = in6_addr()
+        return inet_pton(AF_INET6, String(text), &address) == 1
+    }
+
+    static func isAlnum(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+    }
+
+    /// An e-mail address in the plain `local@domain` form (no display name, no comments).
+    public static func email(_ value: String, field: String,
+                             allowed: String = "an e-mail address such as desk@example.com") throws {
+        try noLineBreaks(value, field: field, allowed: allowed)
+        guard isEmail(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed) }
+    }
+
+    static func isEmail(_ value: String) -> Bool {
+        guard value.utf8.count <= 254, let at = value.lastIndex(of: "@") else { return false }
+        let local = value[..<at], domain = value[value.index(after: at)...]
+        guard (1...64).contains(local.utf8.count), !domain.isEmpty else { return false }
+        let forbidden = Set(" \t<>()[],;:\\\"@")
+        guard local.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && !forbidden.contains(Character($0)) })
+        else { return false }
+        if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") { return false }
+        return isHost(String(domain)) && domain.contains(".") || domain == "localhost"
+    }
+
+    /// A port from 1 to 65535.
+    public static func port(_ value: String, field: String) throws -> Int {
+        guard let port = Int(value.trimmingCharacters(in: .whitespaces)), (1...65535).contains(port) else {
+            throw MailshError.invalidValue(field: field, value: value, allowed: "a port number from 1 to 65535")
+        }
+        return port
+    }
+
+    /// One of an enumeration's raw values.
+    public static func enumeration<E: RawRepresentable & CaseIterable>(_ value: String, field: String) throws -> E
+    where E.RawValue == String {
+        if let result = E(rawValue: value) { return result }
+        throw MailshError.invalidValue(field: field, value: value,
+                                       allowed: E.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+
+    /// An account name: 1 to 100 characters, no `/`, no control characters, no leading or trailing space.
+    public static let accountNameRule = "1 to 100 characters without '/', control characters, or leading or trailing spaces"
+
+    public static func accountName(_ name: String, field: String = "name") throws {
+        let ok = (1...100).contains(name.count)
+            && !name.contains("/")
+            && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            && name.first?.isWhitespace == false && name.last?.isWhitespace == false
+        if !ok { throw MailshError.invalidValue(field: field, value: name, allowed: accountNameRule) }
+    }
+
+    /// A user name: 1 to 64 of letters, digits, `.`, `_`, `-`, `@`, starting with a letter or digit.
+    public static let userNameRule = "1 to 64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit"
+
+    public static func userName(_ name: String, field: String = "user") throws {
+        let bytes = Array(name.utf8)
+        let ok = (1...64).contains(bytes.count) && isAlnum(bytes[0])
+            && bytes.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+                || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "@") }
+        if !ok { throw MailshError.invalidValue(field: field, value: name, allowed: userNameRule) }
+    }
+
+    /// A conversation-ID prefix: 2 to 8 letters A-Z (upper-cased).
+    public static func conversationPrefix(_ value: String, field: String) throws -> String {
+        let upper = value.uppercased()
+        guard (2...8).contains(upper.utf8.count), upper.utf8.allSatisfy({ (0x41...0x5A).contains($0) }) else {
+            throw MailshError.invalidValue(field: field, value: value, allowed: "2 to 8 letters A-Z")
+        }
+        return upper
+    }
+}

@@ -1,0 +1,106 @@
+/// The incoming mail protocol of an account.
+public enum MailProtocol: String, Sendable, CaseIterable, Codable {
+    case imap, pop3
+}
+
+/// How a connection is secured.
+///
+/// - `none`: plain text.
+/// - `ssl`: implicit TLS from the first byte (RFC 8314's recommendation; the default for new accounts).
+/// - `starttls`: plain connect, then an upgrade that is *required*: no credential leaves before TLS is up.
+public enum SecurityMode: String, Sendable, CaseIterable, Codable {
+    case none, ssl, starttls
+}
+
+/// Where a conversation ID goes in outgoing mail.
+public enum Placement: String, Sendable, CaseIterable, Codable {
+    case subject, body
+}
+
+/// The two servers of an account.
+public enum Side: String, Sendable, CaseIterable, Codable {
+    case incoming, outgoing
+}
+
+/// A padlocked section of an account. Locked sections can't be personalized by users without `override_locks`.
+public enum Section: String, Sendable, CaseIterable, Codable, Comparable {
+    case incomingServer = "incoming.server"
+    case incomingCredentials = "incoming.credentials"
+    case outgoingServer = "outgoing.server"
+    case outgoingCredentials = "outgoing.credentials"
+
+    /// The side of the account the section belongs to.
+    public var side: Side {
+        switch self {
+        case .incomingServer, .incomingCredentials: return .incoming
+        case .outgoingServer, .outgoingCredentials: return .outgoing
+        }
+    }
+
+    /// Whether this is a credentials section (user name and password).
+    public var isCredentials: Bool { self == .incomingCredentials || self == .outgoingCredentials }
+
+    /// The padlock a new account starts with: server settings locked, credentials unlocked.
+    public var lockedByDefault: Bool { !isCredentials }
+
+    /// Every name a section can be given on a command line: the four full names and the shorthands.
+    public static let allNames: [String] = allCases.map(\.rawValue) + ["server", "credentials", "all"]
+
+    /// Parses a section name or a shorthand (`server`, `credentials`, `all`) into the sections it names.
+    public static func parse(_ text: String) throws -> [Section] {
+        switch text {
+        case "server": return [.incomingServer, .outgoingServer]
+        case "credentials": return [.incomingCredentials, .outgoingCredentials]
+        case "all": return allCases
+        default:
+            if let section = Section(rawValue: text) { return [section] }
+            throw MailshError.invalidValue(field: "section", value: text, allowed: allNames.joined(separator: ", "))
+        }
+    }
+
+    public static func < (lhs: Section, rhs: Section) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// A right a user may hold.
+public enum Right: String, Sendable, CaseIterable, Codable, Comparable {
+    /// Create, edit, copy, delete and lock global accounts; manage users; act as another user.
+    case administrate
+    /// Personalize sections of global accounts even where they are locked.
+    case overrideLocks = "override_locks"
+    /// Add one's own (user-owned) e-mail accounts.
+    case addAccounts = "add_accounts"
+
+    public static func parse(_ text: String) throws -> Right {
+        if let right = Right(rawValue: text) { return right }
+        throw MailshError.invalidValue(field: "right", value: text,
+                                       allowed: allCases.map(\.rawValue).joined(separator: ", "))
+    }
+
+    public static func < (lhs: Right, rhs: Right) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// Default ports for a protocol and security mode.
+public enum DefaultPort {
+    /// POP3 110/995, IMAP 143/993 (the STARTTLS upgrade uses the plain port).
+    public static func incoming(_ proto: MailProtocol, _ security: SecurityMode) -> Int {
+        switch (proto, security) {
+        case (.pop3, .ssl): return 995
+        case (.pop3, _): return 110
+        case (.imap, .ssl): return 993
+        case (.imap, _): return 143
+        }
+    }
+
+    /// SMTP submission 587 with STARTTLS, 465 with implicit TLS, 25 for a plain relay.
+    public static func outgoing(_ security: SecurityMode) -> Int {
+        switch security {
+        case .starttls: return 587
+        case .ssl: return 465
+        case .none: return 25
+        }
+    }
+}

@@ -1,0 +1,336 @@
+import ArgumentParser
+import Foundation
+import MailshCore
+
+/// `account …`: global e-mail accounts.
+struct AccountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "account",
+        abstract: "List, show, create, edit, copy, rename, delete and lock e-mail accounts.",
+        subcommands: [List.self, Show.self, Create.self, Set.self, Copy.self, Rename.self, Delete.self,
+                      Lock.self, Unlock.self, Password.self]
+    )
+}
+
+extension AccountCommand {
+    static let fieldHelp = "Fields: " + Field.allCases.filter { !$0.isSecret }.map(\.name).joined(separator: ", ")
+        + ". An empty value clears a field (or restores its default)."
+
+    struct List: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List accounts.",
+            discussion: "Test accounts (named like *Dev* or *Test*) are marked; drafts miss required fields.")
+
+        @Option(help: ArgumentHelp("Only names matching this glob (*, ?, [...]; case-sensitive).", valueName: "glob"))
+        var match: String?
+
+        @Option(name: .customLong("protocol"), help: "Only accounts of this protocol: imap or pop3.")
+        var proto: ProtocolArgument?
+
+        @Option(help: ArgumentHelp("Only global accounts (global) or those a user owns (a user name).", valueName: "owner"))
+        var owner: String?
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let filter: OwnerFilter = switch owner {
+            case nil: .any
+            case "global": .global
+            case let user?: .user(user)
+            }
+            let accounts = try desk.accounts(AccountQuery(match: match, proto: proto?.value, owner: filter))
+            if global.format == .json {
+                context.io.write(Output.json(accounts.map { AccountDocument($0) }))
+                return
+            }
+            let rows = accounts.map { account -> [String] in
+                [account.qualifiedName, account.proto.rawValue,
+                 Self.server(account.incoming.host, account.incoming.port, account.incoming.security),
+                 Self.server(account.outgoing.host, account.outgoing.port, account.outgoing.security),
+                 account.isComplete ? "ready" : "draft", account.isTestAccount ? "test" : "",
+                 Section.allCases.filter(account.isLocked).map(\.rawValue).joined(separator: " ")]
+            }
+            context.io.write(Listing(columns: ["name", "protocol", "incoming", "outgoing", "status", "kind", "locked"],
+                                     rows: rows).render(global.format))
+        }
+
+        static func server(_ host: String?, _ port: Int, _ security: SecurityMode) -> String {
+            "\(host ?? "-"):\(port) \(security.rawValue)"
+        }
+    }
+
+    struct Show: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an account's effective settings for the current user, with where each value came from.",
+            discussion: "With --as USER, the settings that user works with: personal, global, or locked global.")
+
+        @Argument(help: "The account (NAME, or OWNER/NAME for a user's own account).", completion: .accountName)
+        var name: String
+
+        @OptionGroup var global: GlobalOptions
+
+        struct Document: Encodable {
+            var user: String
+            var account: AccountDocument
+            var origins: [String: String]
+            var warnings: [String]
+        }
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let effective = try desk.effective(name)
+            let account = effective.account
+            let rows = Field.allCases.compactMap { field -> [String]? in
+                if field == .incomingFolder && account.proto == .pop3 { return nil }
+                let value = field.isSecret ? (account.password(field.side!) == nil ? "" : "(set)") : account.value(field) ?? ""
+                return [field.name, value, effective.origins[field]?.rawValue ?? "global"]
+            }
+            switch global.format {
+            case .json:
+                context.io.write(Output.json(Document(
+                    user: effective.user, account: AccountDocument(account),
+                    origins: Dictionary(uniqueKeysWithValues: effective.origins.map { ($0.key.name, $0.value.rawValue) }),
+                    warnings: account.warnings)))
+            case .csv:
+                context.io.write(Listing(columns: ["field", "value", "origin"], rows: rows).render(.csv))
+            case .table:
+                var out = "account \(account.qualifiedName)"
+                out += account.owner == nil ? " (global" : " (owned by \(account.owner!)"
+                out += ", version \(account.version), changed by \(account.modifiedBy) at \(Timestamp.format(account.modifiedAt)))\n"
+                out += "settings for user \(effective.user)\n\n"
+                out += Listing(columns: ["field", "value", "origin"], rows: rows).render(.table)
+                out += "\npadlocks: " + Section.allCases.map { "\($0.rawValue) \(account.isLocked($0) ? "locked" : "unlocked")" }
+                    .joined(separator: ", ") + "\n"
+                out += account.isComplete ? "status: ready\n"
+                    : "status: draft (missing: \(account.missingFields.map(\.name).joined(separator: ", ")))\n"
+                if account.isTestAccount { out += "kind: test account\n" }
+                context.io.write(out)
+            }
+            report(account.warnings, context.io)
+        }
+    }
+
+    struct Create: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a global account (needs administrate).",
+            discussion: """
+                New accounts are IMAP over implicit TLS (ssl) with default ports unless told otherwise, server \
+                sections locked and credentials unlocked. An account may be created incomplete, as a draft. \
+                Passwords are set with `account password`, never here. \(AccountCommand.fieldHelp)
+                """)
+
+        @Argument(help: "The new account's name.")
+        var name: String
+
+        @Argument(help: ArgumentHelp("Settings, such as incoming.host=imap.example.com protocol=pop3.",
+                                     valueName: "field=value"), completion: .fieldAssignment)
+        var assignments: [String] = []
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let parsed = try Assignment.parseAll(assignments, passwordHint: "mailsh account password \(name) incoming|outgoing")
+            let change = try desk.createAccount(name, assignments: parsed)
+            announce(change, "created", global: global, context: context)
+        }
+    }
+
+    struct Set: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change fields of an account, all or none (needs administrate).",
+            discussion: """
+                Changing a security mode (or the protocol) moves a port that still holds the old default to the new \
+                default; a port you chose stays. \(AccountCommand.fieldHelp)
+                """)
+
+        @Argument(help: "The account.", completion: .accountName)
+        var name: String
+
+        @Argument(help: ArgumentHelp("Settings to change.", valueName: "field=value"), completion: .fieldAssignment)
+        var assignments: [String]
+
+        @Option(help: ArgumentHelp("Refuse (as a conflict) unless the account is still at this version.", valueName: "n"))
+        var ifVersion: Int?
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let parsed = try Assignment.parseAll(assignments, passwordHint: "mailsh account password \(name) incoming|outgoing")
+            announce(try desk.setFields(name, parsed, baseVersion: ifVersion), "updated", global: global, context: context)
+        }
+    }
+
+    struct Copy: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy an account under a new name, padlocks and passwords included (needs administrate).")
+
+        @Argument(help: "The account to copy.", completion: .accountName)
+        var source: String
+
+        @Argument(help: "The name of the copy.")
+        var newName: String
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            announce(try desk.copyAccount(source, to: newName), "created", global: global, context: context)
+        }
+    }
+
+    struct Rename: DeskCommand {
+        static let configuration = CommandConfiguration(abstract: "Rename an account (needs administrate).")
+
+        @Argument(help: "The account.", completion: .accountName)
+        var old: String
+
+        @Argument(help: "Its new name.")
+        var new: String
+
+        @Option(help: ArgumentHelp("Refuse (as a conflict) unless the account is still at this version.", valueName: "n"))
+        var ifVersion: Int?
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            announce(try desk.renameAccount(old, to: new, baseVersion: ifVersion), "renamed", global: global, context: context)
+        }
+    }
+
+    struct Delete: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete an account (needs administrate).",
+            discussion: """
+                When users have personalized the account, choose what becomes of them: --keep-user-accounts makes \
+                each user's account a full copy of the global settings plus their own (owned by them, shown as \
+                USER/NAME), --delete-customizations deletes their personal settings.
+                """)
+
+        @Argument(help: "The account.", completion: .accountName)
+        var name: String
+
+        @Flag(help: "Keep each personalizing user's account as their own full copy.")
+        var keepUserAccounts = false
+
+        @Flag(help: "Delete the users' personal settings with the account.")
+        var deleteCustomizations = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if keepUserAccounts && deleteCustomizations {
+                throw ValidationError("choose one of --keep-user-accounts and --delete-customizations")
+            }
+        }
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let mode: Desk.DeleteMode? = keepUserAccounts ? .keepUserAccounts : deleteCustomizations ? .deleteCustomizations : nil
+            let kept = try desk.deleteAccount(name, mode: mode)
+            if global.format == .json {
+                struct Done: Encodable { var deleted: String; var kept: [String] }
+                context.io.write(Output.json(Done(deleted: name, kept: kept.map(\.qualifiedName))))
+            } else {
+                context.io.write("deleted account \(name)\n")
+                for account in kept { context.io.write("kept user account \(account.qualifiedName)\n") }
+            }
+        }
+    }
+
+    struct Lock: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close padlocks: users can no longer personalize those sections (needs administrate).",
+            discussion: "Sections: incoming.server, incoming.credentials, outgoing.server, outgoing.credentials, "
+                + "and the shorthands server, credentials, all.")
+
+        @Argument(help: "The account.", completion: .accountName)
+        var name: String
+
+        @Argument(help: "Sections to lock.", completion: .list(Section.allNames))
+        var sections: [String]
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let parsed = try sections.flatMap(Section.parse)
+            announce(try desk.setLocks(name, parsed, locked: true), "locked", global: global, context: context)
+        }
+    }
+
+    struct Unlock: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open padlocks: users may personalize those sections (needs administrate).",
+            discussion: "Sections: incoming.server, incoming.credentials, outgoing.server, outgoing.credentials, "
+                + "and the shorthands server, credentials, all.")
+
+        @Argument(help: "The account.", completion: .accountName)
+        var name: String
+
+        @Argument(help: "Sections to unlock.", completion: .list(Section.allNames))
+        var sections: [String]
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let parsed = try sections.flatMap(Section.parse)
+            announce(try desk.setLocks(name, parsed, locked: false), "unlocked", global: global, context: context)
+        }
+    }
+
+    struct Password: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set an account's incoming or outgoing password (needs administrate).",
+            discussion: """
+                The password is asked without echo on a terminal (twice), or read as one line from a pipe; it is \
+                never taken from the command line. It is stored encrypted (AES-256-GCM). --clear removes it, so \
+                that each user supplies their own.
+                """)
+
+        @Argument(help: "The account.", completion: .accountName)
+        var name: String
+
+        @Argument(help: "Which server: incoming or outgoing.")
+        var side: SideArgument
+
+        @Flag(help: "Remove the password instead of setting one.")
+        var clear = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let account = try desk.account(name)
+            try desk.requireAdministrate(account)
+            let secret = clear ? nil : try readNewPassword("\(side.value.rawValue) of \(account.qualifiedName)", io: context.io)
+            announce(try desk.setPassword(name, side: side.value, secret, baseVersion: account.version),
+                     clear ? "cleared the \(side.value.rawValue) password of" : "set the \(side.value.rawValue) password of",
+                     global: global, context: context)
+        }
+    }
+}
+
+/// Prints the result of a change: a line for people, the account's document for machines, and warnings.
+func announce(_ change: Desk.Change, _ verb: String, global: GlobalOptions, context: CommandContext) {
+    if global.format == .json {
+        context.io.write(Output.json(AccountDocument(change.account)))
+    } else {
+        context.io.write("\(verb) account \(change.account.qualifiedName) (version \(change.account.version))\n")
+    }
+    report(change.warnings, context.io)
+}
+
+/// `imap` or `pop3` as an argument.
+struct ProtocolArgument: ExpressibleByArgument {
+    var value: MailProtocol
+    init?(argument: String) {
+        guard let value = MailProtocol(rawValue: argument) else { return nil }
+        self.value = value
+    }
+    static var allValueStrings: [String] { MailProtocol.allCases.map(\.rawValue) }
+}
+
+/// `incoming` or `outgoing` as an argument.
+struct SideArgument: ExpressibleByArgument {
+    var value: Side
+    init?(argument: String) {
+        guard let value = Side(rawValue: argument) else { return nil }
+        self.value = value
+    }
+    static var allValueStrings: [String] { Side.allCases.map(\.rawValue) }
+}

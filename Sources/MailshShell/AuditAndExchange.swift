@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import MailshCore
+
+/// `audit [NAME]`: who changed what, when.
+struct AuditCommand: DeskCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Show the audit log, of one account or of everything (needs administrate).",
+        discussion: "Passwords never appear: their changes read (secret changed).")
+
+    @Argument(help: "An account (its current or an earlier name).", completion: .accountName)
+    var name: String?
+
+    @Option(help: ArgumentHelp("Only the last N entries.", valueName: "n"))
+    var limit: Int?
+
+    @OptionGroup var global: GlobalOptions
+
+    func run(desk: Desk, context: CommandContext) throws {
+        let entries = try desk.audit(name, limit: limit)
+        context.io.write(Listing(columns: ["at", "actor", "account", "field", "old", "new"], rows: entries.map {
+            [Timestamp.format($0.at), $0.actor, $0.account, $0.field, $0.oldValue ?? "", $0.newValue ?? ""]
+        }).render(global.format))
+    }
+}
+
+/// `export [FILE]`: the whole store as JSON.
+struct ExportCommand: DeskCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export accounts, users and personal settings as JSON (needs administrate).",
+        discussion: "Passwords are left out unless --with-secrets, and then they stay encrypted, readable only "
+            + "with this store's key file.")
+
+    @Argument(help: "The file to write (default: standard output).", completion: .file(extensions: ["json"]))
+    var file: String?
+
+    @Flag(help: "Include the encrypted passwords.")
+    var withSecrets = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func run(desk: Desk, context: CommandContext) throws {
+        guard global.format != .csv else {
+            throw MailshError.invalidValue(field: "--format", value: "csv", allowed: "json (export writes JSON)")
+        }
+        let text = Output.json(try desk.export(withSecrets: withSecrets))
+        guard let file else {
+            context.io.write(text)
+            return
+        }
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw MailshError.usage("cannot write \(file): \(String(cString: strerror(errno)))") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        handle.write(Data(text.utf8))
+        context.io.writeError("exported to \(file)\n")
+    }
+}
+
+/// `import FILE`: all or nothing.
+struct ImportCommand: DeskCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a file made by `export`, all or nothing (needs administrate).",
+        discussion: "Every problem is reported at once and nothing changes. Accounts whose names exist are refused; "
+            + "existing users are kept as they are.")
+
+    @Argument(help: "The JSON file (- for standard input).", completion: .file(extensions: ["json"]))
+    var file: String
+
+    @OptionGroup var global: GlobalOptions
+
+    func run(desk: Desk, context: CommandContext) throws {
+        let data: Data
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                throw MailshError.notFound(kind: "file", name: file)
+            }
+            data = contents
+        }
+        let document: ExportDocument
+        do {
+            document = try JSONDecoder().decode(ExportDocument.self, from: data)
+        } catch {
+            throw MailshError.invalidValue(field: "file", value: file, allowed: "JSON written by `mailsh export` (\(Self.describe(error)))")
+        }
+        let summary = try desk.import(document)
+        context.io.write("imported \(summary.accounts) account(s), \(summary.users) user(s), "
+            + "\(summary.personal) personal setting(s)\n")
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing \(key.stringValue) at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.dataCorrupted(let context):
+            return context.debugDescription
+        default:
+            return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// How listings and reports are printed.
+public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case table, json, csv
+}
+
+/// The options every command takes.
+public struct GlobalOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: ArgumentHelp("The store: a file path (default $XDG_DATA_HOME/mailsh/mailsh.db; also MAILSH_STORE).",
+                                            valueName: "path"),
+            completion: .file(extensions: ["db"]))
+    public var store: String?
+
+    @Option(name: [.customLong("as")], help: ArgumentHelp("Act as this user (needs administrate; also MAILSH_USER).",
+                                                          valueName: "user"))
+    public var asUser: String?
+
+    @Option(name: .long, help: "Output format: table, json or csv.")
+    public var format: OutputFormat = .table
+
+    public init() {}
+}

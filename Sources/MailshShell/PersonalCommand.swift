@@ -1,0 +1,128 @@
+import ArgumentParser
+import MailshCore
+
+/// `personal …`: the current user's own values for a global account.
+struct PersonalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "personal",
+        abstract: "Your own settings for a global account, where its padlocks allow.",
+        discussion: "Personal values override the global account in unlocked sections (credentials, by default). "
+            + "A user with override_locks may override locked sections too. Use --as USER to act for another user.",
+        subcommands: [Set.self, Password.self, Show.self, Clear.self]
+    )
+}
+
+extension PersonalCommand {
+    struct Set: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set your own values (an empty value removes yours).",
+            discussion: "Fields: " + Field.personalizable.filter { !$0.isSecret }.map(\.name).joined(separator: ", "))
+
+        @Argument(help: "The global account.", completion: .accountName)
+        var account: String
+
+        @Argument(help: ArgumentHelp("Settings, such as incoming.user=alice.", valueName: "field=value"),
+                  completion: .custom { _, _, prefix in
+                      completeAssignment(prefix: prefix, fields: Field.personalizable.filter { !$0.isSecret })
+                  })
+        var assignments: [String]
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let parsed = try Assignment.parseAll(assignments, passwordHint: "mailsh personal password \(account) incoming|outgoing")
+            let effective = try desk.setPersonal(account, parsed)
+            context.io.write(global.format == .json ? Output.json(PersonalCommand.document(effective))
+                             : "updated your settings for \(account)\n")
+        }
+    }
+
+    struct Password: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set your own incoming or outgoing password for a global account.",
+            discussion: "Asked without echo on a terminal, or one line from a pipe; never from the command line.")
+
+        @Argument(help: "The global account.", completion: .accountName)
+        var account: String
+
+        @Argument(help: "incoming or outgoing.")
+        var side: SideArgument
+
+        @Flag(help: "Remove your password.")
+        var clear = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            // Refuse a locked section before asking for anything.
+            let (target, _) = try desk.personal(account)
+            let field = Field.password(side.value)
+            if target.isLocked(field.section!) && !desk.actor.has(.overrideLocks) {
+                throw MailshError.locked(field: field.name, section: field.section!.rawValue, account: target.name)
+            }
+            let secret = clear ? nil : try readNewPassword("your \(side.value.rawValue) login to \(account)", io: context.io)
+            _ = try desk.setPersonalPassword(account, side: side.value, secret)
+            context.io.write(clear ? "cleared your \(side.value.rawValue) password for \(account)\n"
+                             : "set your \(side.value.rawValue) password for \(account)\n")
+        }
+    }
+
+    struct Show: DeskCommand {
+        static let configuration = CommandConfiguration(abstract: "Show your own values for a global account.")
+
+        @Argument(help: "The global account.", completion: .accountName)
+        var account: String
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let (target, settings) = try desk.personal(account)
+            if global.format == .json {
+                context.io.write(Output.json(PersonalDocument(
+                    user: settings.user, account: target.name,
+                    values: Dictionary(uniqueKeysWithValues: settings.values.map { ($0.key.name, $0.value) }),
+                    secrets_sealed: nil, passwords_set: settings.secrets.keys.sorted().map(\.name))))
+                return
+            }
+            let rows = Field.personalizable.compactMap { field -> [String]? in
+                let value = field.isSecret ? (settings.secrets[field] == nil ? nil : "(set)") : settings.values[field]
+                guard let value else { return nil }
+                let section = field.section!
+                let state = !target.isLocked(section) ? "in effect"
+                    : desk.actor.has(.overrideLocks) ? "in effect (override_locks)" : "ignored: \(section.rawValue) is locked"
+                return [field.name, value, state]
+            }
+            if global.format == .table && rows.isEmpty {
+                context.io.write("no personal settings of \(settings.user) for \(target.name)\n")
+            } else {
+                context.io.write(Listing(columns: ["field", "value", "state"], rows: rows).render(global.format))
+            }
+        }
+    }
+
+    struct Clear: DeskCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove your own values (of one section, or all).")
+
+        @Argument(help: "The global account.", completion: .accountName)
+        var account: String
+
+        @Argument(help: "A section: incoming.server, incoming.credentials, outgoing.server, outgoing.credentials.",
+                  completion: .list(Section.allCases.map(\.rawValue)))
+        var section: String?
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let sections: [Section?] = try section.map { try Section.parse($0).map(Optional.some) } ?? [nil]
+            for section in sections { _ = try desk.clearPersonal(account, section: section) }
+            context.io.write("cleared your settings for \(account)\(section.map { " (\($0))" } ?? "")\n")
+        }
+    }
+
+    static func document(_ effective: EffectiveSettings) -> AccountCommand.Show.Document {
+        AccountCommand.Show.Document(
+            user: effective.user, account: AccountDocument(effective.account),
+            origins: Dictionary(uniqueKeysWithValues: effective.origins.map { ($0.key.name, $0.value.rawValue) }),
+            warnings: [])
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import MailshCore
+
+/// What the executable hands the commands: the concrete store, secret box and identity. Tests hand in others.
+public struct Services: Sendable {
+    /// The store path used when neither `--store` nor `MAILSH_STORE` names one.
+    public var defaultStoreLocation: @Sendable ([String: String]) -> String
+    /// Opens (creating if needed) the store at a location.
+    public var openStore: @Sendable (String) throws -> any AccountStore
+    /// Opens the secret box that belongs to a store location (its key file).
+    public var openSecrets: @Sendable (String, [String: String]) throws -> any SecretBox
+    /// The OS login name of the person running mailsh.
+    public var loginName: @Sendable () -> String
+
+    public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
+                openStore: @escaping @Sendable (String) throws -> any AccountStore,
+                openSecrets: @escaping @Sendable (String, [String: String]) throws -> any SecretBox,
+                loginName: @escaping @Sendable () -> String) {
+        self.defaultStoreLocation = defaultStoreLocation
+        self.openStore = openStore
+        self.openSecrets = openSecrets
+        self.loginName = loginName
+    }
+}
+
+/// Where a command writes and reads: the process's streams for the CLI, a buffer in tests and the shell.
+public final class CommandIO: @unchecked Sendable {
+    public var write: (String) -> Void
+    public var writeError: (String) -> Void
+    /// Reads a secret: without echo on a terminal, one line from a pipe. `nil` at end of input.
+    public var readSecret: (_ prompt: String) -> String?
+    /// Whether the standard input is a terminal (a password is then asked twice).
+    public var inputIsTerminal: Bool
+
+    public init(write: @escaping (String) -> Void, writeError: @escaping (String) -> Void,
+                readSecret: @escaping (String) -> String?, inputIsTerminal: Bool) {
+        self.write = write
+        self.writeError = writeError
+        self.readSecret = readSecret
+        self.inputIsTerminal = inputIsTerminal
+    }
+
+    /// The process's standard streams.
+    public static func standard() -> CommandIO {
+        CommandIO(write: { FileHandle.standardOutput.write(Data($0.utf8)) },
+                  writeError: { FileHandle.standardError.write(Data($0.utf8)) },
+                  readSecret: SecretPrompt.read(prompt:),
+                  inputIsTerminal: isatty(0) == 1)
+    }
+}
+
+/// Everything a command runs with.
+public struct CommandContext: @unchecked Sendable {
+    public var services: Services
+    public var environment: [String: String]
+    public var io: CommandIO
+
+    public init(services: Services, environment: [String: String] = ProcessInfo.processInfo.environment,
+                io: CommandIO = .standard()) {
+        self.services = services
+        self.environment = environment
+        self.io = io
+    }
+
+    /// The store location: `--store`, else `MAILSH_STORE`, else the default.
+    func storeLocation(_ global: GlobalOptions) -> String {
+        if let store = global.store, !store.isEmpty { return store }
+        if let store = environment["MAILSH_STORE"], !store.isEmpty { return store }
+        return services.defaultStoreLocation(environment)
+    }
+
+    /// Opens the store and a desk acting as `--as`, else `MAILSH_USER`, else the login name.
+    func desk(_ global: GlobalOptions) throws -> Desk {
+        let location = storeLocation(global)
+        let secrets = try services.openSecrets(location, environment)
+        let store = try services.openStore(location)
+        let requested = global.asUser ?? environment["MAILSH_USER"].flatMap { $0.isEmpty ? nil : $0 }
+        return try Desk.open(store: store, secrets: secrets, osUser: services.loginName(), requested: requested)
+    }
+}

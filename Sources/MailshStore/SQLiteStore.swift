@@ -1,0 +1,162 @@
+import Foundation
+import GRDB
+import MailshCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The store on SQLite (the default): one file, nothing to start.
+///
+/// The file is created 0600 before SQLite opens it, the journal is WAL, writers wait on a busy timeout, and every
+/// write transaction is `BEGIN IMMEDIATE`, so two processes never both read-then-write the same version.
+public final class SQLiteStore: AccountStore, @unchecked Sendable {
+    public let path: String
+    let queue: DatabaseQueue
+
+    public var displayName: String { path }
+
+    /// The default location: `$XDG_DATA_HOME/mailsh/mailsh.db`, else `~/.local/share/mailsh/mailsh.db`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
+            return data + "/mailsh/mailsh.db"
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.local/share/mailsh/mailsh.db"
+    }
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    public init(path: String, busyTimeout: TimeInterval = 10) throws {
+        self.path = path
+        try Self.createPrivately(path)
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(busyTimeout)
+        config.foreignKeysEnabled = true
+        config.label = "mailsh"
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try Self.migrator.migrate(queue)
+        } catch {
+            throw Self.map(error, doing: "opening \(path)")
+        }
+    }
+
+    /// Creates the directory (0700) and the empty file (0600) before SQLite does, so no other user can ever read it.
+    static func createPrivately(_ path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw MailshError.configuration("cannot create the store's folder \(directory): \(error.localizedDescription)")
+            }
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            fchmod(fd, 0o600)
+            close(fd)
+        } else if errno != EEXIST {
+            throw MailshError.configuration("cannot create the store \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        do {
+            return try queue.read { db in try body(SQLiteTransaction(db: db)) }
+        } catch {
+            throw Self.map(error, doing: "reading")
+        }
+    }
+
+    public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        do {
+            return try queue.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(SQLiteTransaction(db: db))
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw Self.map(error, doing: "writing")
+        }
+    }
+
+    static func map(_ error: any Error, doing: String) -> MailshError {
+        if let error = error as? MailshError { return error }
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return .store("the store is busy (another mailsh is writing) while \(doing); try again")
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                return .store("the file is not a mailsh store or is damaged (\(error.message ?? "\(error.resultCode)"))")
+            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+                return .store("cannot write the store while \(doing): \(error.message ?? "\(error.resultCode)")")
+            default:
+                return .store("\(doing): \(error.message ?? "\(error.resultCode)")")
+            }
+        }
+        return .store("\(doing): \(error)")
+    }
+}
+
+// MARK: - Migrations
+
+extension SQLiteStore {
+    /// Named, append-only migrations: never edit one that has shipped; add the next.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: accounts, users, personal settings, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE user (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    email TEXT,
+                    rights TEXT NOT NULL DEFAULT '',
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE account (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    owner TEXT REFERENCES user(name) ON DELETE CASCADE,
+                    protocol TEXT NOT NULL,
+                    in_host TEXT, in_port INTEGER NOT NULL, in_security TEXT NOT NULL,
+                    in_user TEXT, in_password BLOB, in_folder TEXT NOT NULL,
+                    out_host TEXT, out_port INTEGER NOT NULL, out_security TEXT NOT NULL,
+                    out_user TEXT, out_password BLOB, out_from TEXT, out_display_name TEXT, out_reply_to TEXT,
+                    conv_prefix TEXT UNIQUE, conv_placement TEXT NOT NULL,
+                    lock_in_server INTEGER NOT NULL, lock_in_credentials INTEGER NOT NULL,
+                    lock_out_server INTEGER NOT NULL, lock_out_credentials INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    created_at REAL NOT NULL, modified_at REAL NOT NULL, modified_by TEXT NOT NULL
+                );
+                CREATE UNIQUE INDEX account_by_owner_and_name ON account(ifnull(owner, ''), name);
+                CREATE INDEX account_by_name ON account(name);
+                CREATE TABLE personal (
+                    user TEXT NOT NULL REFERENCES user(name) ON DELETE CASCADE,
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    field TEXT NOT NULL,
+                    value TEXT,
+                    secret BLOB,
+                    PRIMARY KEY (user, account_id, field)
+                );
+                CREATE INDEX personal_by_account ON personal(account_id);
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    account TEXT NOT NULL,
+                    account_id TEXT,
+                    field TEXT NOT NULL,
+                    old_value TEXT,
+                    new_value TEXT
+                );
+                CREATE INDEX audit_by_account ON audit(account);
+                CREATE INDEX audit_by_account_id ON audit(account_id);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,288 @@
+import Foundation
+import GRDB
+import MailshCore
+
+/// One SQLite transaction, seen through the core's ``StoreTransaction``.
+struct SQLiteTransaction: StoreTransaction {
+    let db: Database
+
+    // MARK: Accounts
+
+    static let accountColumns = """
+        id, name, owner, protocol, in_host, in_port, in_security, in_user, in_password, in_folder,
+        out_host, out_port, out_security, out_user, out_password, out_from, out_display_name, out_reply_to,
+        conv_prefix, conv_placement, lock_in_server, lock_in_credentials, lock_out_server, lock_out_credentials,
+        version, created_at, modified_at, modified_by
+        """
+
+    static func account(from row: Row) throws -> Account {
+        func enumeration<E: RawRepresentable>(_ column: String) throws -> E where E.RawValue == String {
+            let text: String = row[column]
+            guard let value = E(rawValue: text) else {
+                throw MailshError.store("account \(row["name"] as String? ?? "?") has an unknown \(column) \(text)")
+            }
+            return value
+        }
+        func sealed(_ column: String) -> SealedSecret? {
+            (row[column] as Data?).map { SealedSecret(bytes: Array($0)) }
+        }
+        let name: String = row["name"]
+        var account = Account(name: name, proto: try enumeration("protocol"), id: row["id"], owner: row["owner"])
+        account.incoming = IncomingServer(host: row["in_host"], port: row["in_port"], security: try enumeration("in_security"),
+                                          user: row["in_user"], password: sealed("in_password"), folder: row["in_folder"])
+        account.outgoing = OutgoingServer(host: row["out_host"], port: row["out_port"],
+                                          security: try enumeration("out_security"), user: row["out_user"],
+                                          password: sealed("out_password"), from: row["out_from"],
+                                          displayName: row["out_display_name"], replyTo: row["out_reply_to"])
+        account.conversation = ConversationOptions(prefix: row["conv_prefix"], placement: try enumeration("conv_placement"))
+        var locked = Set<Section>()
+        if row["lock_in_server"] as Bool { locked.insert(.incomingServer) }
+        if row["lock_in_credentials"] as Bool { locked.insert(.incomingCredentials) }
+        if row["lock_out_server"] as Bool { locked.insert(.outgoingServer) }
+        if row["lock_out_credentials"] as Bool { locked.insert(.outgoingCredentials) }
+        account.locked = locked
+        account.version = row["version"]
+        account.createdAt = Date(timeIntervalSince1970: row["created_at"])
+        account.modifiedAt = Date(timeIntervalSince1970: row["modified_at"])
+        account.modifiedBy = row["modified_by"]
+        return account
+    }
+
+    /// The column values of an account, in the order of ``accountColumns``.
+    static func values(_ a: Account) -> [(any DatabaseValueConvertible)?] {
+        func blob(_ secret: SealedSecret?) -> Data? { secret.map { Data($0.bytes) } }
+        let values: [(any DatabaseValueConvertible)?] = [
+            a.id, a.name, a.owner, a.proto.rawValue,
+            a.incoming.host, a.incoming.port, a.incoming.security.rawValue, a.incoming.user,
+            blob(a.incoming.password), a.incoming.folder,
+            a.outgoing.host, a.outgoing.port, a.outgoing.security.rawValue, a.outgoing.user,
+            blob(a.outgoing.password), a.outgoing.from, a.outgoing.displayName, a.outgoing.replyTo,
+            a.conversation.prefix, a.conversation.placement.rawValue,
+            a.isLocked(.incomingServer), a.isLocked(.incomingCredentials),
+            a.isLocked(.outgoingServer), a.isLocked(.outgoingCredentials),
+            a.version, a.createdAt.timeIntervalSince1970, a.modifiedAt.timeIntervalSince1970, a.modifiedBy,
+        ]
+        return values
+    }
+
+    func account(named name: String, owner: String?) throws -> Account? {
+        let sql = "SELECT \(Self.accountColumns) FROM account WHERE ifnull(owner, '') = ? AND name = ?"
+        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [owner ?? "", name]).map(Self.account(from:))
+    }
+
+    func account(id: String) throws -> Account? {
+        let sql = "SELECT \(Self.accountColumns) FROM account WHERE id = ?"
+        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [id]).map(Self.account(from:))
+    }
+
+    func accounts(_ query: AccountQuery) throws -> [Account] {
+        var clauses: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let match = query.match {
+            clauses.append("name GLOB ?")
+            arguments.append(match)
+        }
+        if let proto = query.proto {
+            clauses.append("protocol = ?")
+            arguments.append(proto.rawValue)
+        }
+        switch query.owner {
+        case .any: break
+        case .global: clauses.append("owner IS NULL")
+        case .user(let user):
+            clauses.append("owner = ?")
+            arguments.append(user)
+        }
+        let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+        let sql = "SELECT \(Self.accountColumns) FROM account\(filter) ORDER BY name, ifnull(owner, '')"
+        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.account(from:))
+    }
+
+    /// A GLOB pattern matching names that start with `prefix` literally (so the name index serves it).
+    static func prefixPattern(_ prefix: String) -> String {
+        var pattern = ""
+        for character in prefix {
+            switch character {
+            case "*", "?", "[": pattern += "[\(character)]"
+            default: pattern.append(character)
+            }
+        }
+        return pattern + "*"
+    }
+
+    func accountNames(prefix: String, limit: Int) throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT name FROM account WHERE name GLOB ? ORDER BY name LIMIT ?"),
+                            arguments: [Self.prefixPattern(prefix), limit])
+    }
+
+    func insert(_ account: Account) throws {
+        let placeholders = Array(repeating: "?", count: 28).joined(separator: ", ")
+        do {
+            try db.cachedStatement(sql: "INSERT INTO account (\(Self.accountColumns)) VALUES (\(placeholders))")
+                .execute(arguments: StatementArguments(Self.values(account)))
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            if try self.account(named: account.name, owner: account.owner) != nil {
+                throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
+            }
+            if let owner = account.owner, try user(named: owner) == nil {
+                throw MailshError.notFound(kind: "user", name: owner)
+            }
+            throw MailshError.invalidValue(field: Field.conversationPrefix.name, value: account.conversation.prefix ?? "",
+                                           allowed: "2 to 8 letters A-Z not used by another account")
+        }
+    }
+
+    static let updateSQL: String = {
+        let assignments = accountColumns.split(separator: ",").dropFirst()
+            .map { "\($0.trimmingCharacters(in: .whitespacesAndNewlines)) = ?" }.joined(separator: ", ")
+        return "UPDATE account SET \(assignments) WHERE id = ? AND version = ?"
+    }()
+
+    func update(_ account: Account, expectedVersion: Int) throws {
+        // Every column but the id is set; the id and the expected version select the row.
+        let values = Array(Self.values(account).dropFirst()) + [account.id, expectedVersion]
+        do {
+            try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(values))
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            if let other = try self.account(named: account.name, owner: account.owner), other.id != account.id {
+                throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
+            }
+            throw MailshError.invalidValue(field: Field.conversationPrefix.name, value: account.conversation.prefix ?? "",
+                                           allowed: "2 to 8 letters A-Z not used by another account")
+        }
+        if db.changesCount == 0 {
+            guard let current = try self.account(id: account.id) else {
+                throw MailshError.notFound(kind: "account", name: account.qualifiedName)
+            }
+            throw MailshError.conflict(account: current.qualifiedName, expected: expectedVersion, current: current.version,
+                                       changedBy: current.modifiedBy, changedAt: current.modifiedAt)
+        }
+    }
+
+    func deleteAccount(id: String) throws {
+        try db.execute(sql: "DELETE FROM account WHERE id = ?", arguments: [id])
+    }
+
+    func isConversationPrefixTaken(_ prefix: String, exceptAccountID: String?) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM account WHERE conv_prefix = ? AND id IS NOT ?)"),
+                          arguments: [prefix, exceptAccountID]) ?? false
+    }
+
+    // MARK: Users
+
+    static func user(from row: Row) throws -> User {
+        let rights: String = row["rights"]
+        return User(name: row["name"], email: row["email"],
+                    rights: Set(rights.split(separator: ",").compactMap { Right(rawValue: String($0)) }),
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    func user(named name: String) throws -> User? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM user WHERE name = ?"), arguments: [name]).map(Self.user(from:))
+    }
+
+    func users() throws -> [User] {
+        try Row.fetchAll(db, sql: "SELECT * FROM user ORDER BY name").map(Self.user(from:))
+    }
+
+    func insert(_ user: User) throws {
+        do {
+            try db.execute(sql: "INSERT INTO user (name, email, rights, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [user.name, user.email, user.rightNames.joined(separator: ","),
+                                       user.createdAt.timeIntervalSince1970])
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw MailshError.alreadyExists(kind: "user", name: user.name)
+        }
+    }
+
+    func update(_ user: User) throws {
+        try db.execute(sql: "UPDATE user SET email = ?, rights = ? WHERE name = ?",
+                       arguments: [user.email, user.rightNames.joined(separator: ","), user.name])
+        if db.changesCount == 0 { throw MailshError.notFound(kind: "user", name: user.name) }
+    }
+
+    func userNames(prefix: String, limit: Int) throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM user WHERE name GLOB ? ORDER BY name LIMIT ?"),
+                            arguments: [Self.prefixPattern(prefix), limit])
+    }
+
+    // MARK: Personal settings
+
+    func personalSettings(user: String, accountID: String) throws -> PersonalSettings? {
+        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM personal WHERE user = ? AND account_id = ?"),
+                                    arguments: [user, accountID])
+        return rows.isEmpty ? nil : Self.personal(user: user, accountID: accountID, rows: rows)
+    }
+
+    static func personal(user: String, accountID: String, rows: [Row]) -> PersonalSettings {
+        var settings = PersonalSettings(user: user, accountID: accountID)
+        for row in rows {
+            guard let field = Field(rawValue: row["field"]) else { continue }
+            if let secret = row["secret"] as Data? {
+                settings.secrets[field] = SealedSecret(bytes: Array(secret))
+            } else if let value = row["value"] as String? {
+                settings.values[field] = value
+            }
+        }
+        return settings
+    }
+
+    func personalSettings(accountID: String) throws -> [PersonalSettings] {
+        let rows = try Row.fetchAll(db, sql: "SELECT * FROM personal WHERE account_id = ? ORDER BY user", arguments: [accountID])
+        return Dictionary(grouping: rows, by: { $0["user"] as String }).sorted { $0.key < $1.key }
+            .map { Self.personal(user: $0.key, accountID: accountID, rows: $0.value) }
+    }
+
+    func save(_ personal: PersonalSettings) throws {
+        try db.execute(sql: "DELETE FROM personal WHERE user = ? AND account_id = ?",
+                       arguments: [personal.user, personal.accountID])
+        let insert = try db.cachedStatement(sql: "INSERT INTO personal (user, account_id, field, value, secret) VALUES (?, ?, ?, ?, ?)")
+        for (field, value) in personal.values {
+            try insert.execute(arguments: [personal.user, personal.accountID, field.rawValue, value, nil])
+        }
+        for (field, secret) in personal.secrets {
+            try insert.execute(arguments: [personal.user, personal.accountID, field.rawValue, nil, Data(secret.bytes)])
+        }
+    }
+
+    // MARK: Audit
+
+    func append(_ entries: [AuditEntry]) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO audit (at, actor, account, account_id, field, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for entry in entries {
+            try insert.execute(arguments: [entry.at.timeIntervalSince1970, entry.actor, entry.account, entry.accountID,
+                                           entry.field, entry.oldValue, entry.newValue])
+        }
+    }
+
+    func audit(account: String?, limit: Int?) throws -> [AuditEntry] {
+        var sql = "SELECT * FROM audit"
+        var arguments: StatementArguments = []
+        if let account {
+            sql += " WHERE account = ? OR account_id IN (SELECT account_id FROM audit WHERE account = ? AND account_id IS NOT NULL)"
+            arguments = [account, account]
+        }
+        if let limit {
+            sql = "SELECT * FROM (\(sql) ORDER BY id DESC LIMIT ?) ORDER BY id"
+            arguments += [limit]
+        } else {
+            sql += " ORDER BY id"
+        }
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            AuditEntry(at: Date(timeIntervalSince1970: row["at"]), actor: row["actor"], account: row["account"],
+                       accountID: row["account_id"], field: row["field"], oldValue: row["old_value"],
+                       newValue: row["new_value"])
+        }
+    }
+
+    func savepoint<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        return result!
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import MailshCore
+import MailshCrypto
+import MailshShell
+import MailshStore
+
+/// The thin executable: wires the SQLite store and the AES-GCM key file into the command tree.
+@main
+struct Entrypoint {
+    static func main() {
+        let services = Services(
+            defaultStoreLocation: { SQLiteStore.defaultPath(environment: $0) },
+            openStore: { try SQLiteStore(path: $0) },
+            openSecrets: { location, environment in
+                let keyPath = environment["MAILSH_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+                    ?? KeyFile.defaultPath(forStore: location)
+                return try KeyFile.loadOrCreate(at: keyPath)
+            },
+            loginName: loginName)
+        completionNameSource = { store, kind, prefix in
+            let environment = ProcessInfo.processInfo.environment
+            let location = store ?? environment["MAILSH_STORE"] ?? SQLiteStore.defaultPath(environment: environment)
+            guard FileManager.default.fileExists(atPath: location), let opened = try? SQLiteStore(path: location) else {
+                return []
+            }
+            return (try? opened.read { tx in
+                kind == "user" ? try tx.userNames(prefix: prefix, limit: 200) : try tx.accountNames(prefix: prefix, limit: 200)
+            }) ?? []
+        }
+        exit(runMailsh(Array(CommandLine.arguments.dropFirst()), context: CommandContext(services: services)))
+    }
+
+    /// The OS login name: the name of the effective user id.
+    static func loginName() -> String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name {
+            return String(cString: name)
+        }
+        return ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+    }
+}

@@ -1,0 +1,228 @@
+import XCTest
+@testable import MailshCore
+
+final class AssignmentTests: XCTestCase {
+    private let allFieldNames = Field.allCases.map(\.rawValue)
+    private let hint = "account password ACCOUNT incoming|outgoing (reads it from the terminal)"
+
+    // MARK: Assignment.parse
+
+    func testParseSimpleAssignment() throws {
+        XCTAssertEqual(try Assignment.parse("incoming.host=x"), Assignment(field: .incomingHost, value: "x"))
+        XCTAssertEqual(try Assignment.parse("protocol=pop3"), Assignment(field: .proto, value: "pop3"))
+    }
+
+    func testParseValueMayContainEqualsAndBeEmpty() throws {
+        XCTAssertEqual(try Assignment.parse("outgoing.display_name=a=b=c"),
+                       Assignment(field: .outgoingDisplayName, value: "a=b=c"))
+        XCTAssertEqual(try Assignment.parse("incoming.folder=="), Assignment(field: .incomingFolder, value: "="))
+        XCTAssertEqual(try Assignment.parse("incoming.host="), Assignment(field: .incomingHost, value: ""))
+        XCTAssertEqual(try Assignment.parse("outgoing.display_name= Desk "),
+                       Assignment(field: .outgoingDisplayName, value: " Desk "))
+    }
+
+    func testParseEveryFieldName() throws {
+        for field in Field.allCases {
+            XCTAssertEqual(try Assignment.parse("\(field.name)=v").field, field)
+        }
+    }
+
+    func testParseWithoutEqualsIsUsage() {
+        let error = expectMailshError { _ = try Assignment.parse("incoming.host") }
+        guard case let .usage(text)? = error else { return XCTFail("expected usage, got \(String(describing: error))") }
+        XCTAssertTrue(text.hasPrefix("expected FIELD=VALUE, got \"incoming.host\""), text)
+        XCTAssertTrue(text.hasSuffix("fields: " + allFieldNames.joined(separator: ", ")), text)
+        XCTAssertEqual(error?.exitStatus, .usage)
+        XCTAssertEqual(error?.exitStatus.rawValue, 64)
+    }
+
+    func testParseWithoutEqualsQuotesHostileText() {
+        let error = expectMailshError { _ = try Assignment.parse("bad\nline") }
+        XCTAssertTrue(error?.message.contains("\"bad\\nline\"") ?? false, String(describing: error?.message))
+        XCTAssertFalse(containsRawLineBreakOrNUL(error?.message ?? "\n"))
+    }
+
+    func testParseUnknownFieldListsFields() {
+        for text in ["incoming.hots=x", "=x", "Incoming.Host=x", " incoming.host=x", "password=x"] {
+            let name = String(text[..<text.firstIndex(of: "=")!])
+            let error = expectMailshError(text) { _ = try Assignment.parse(text) }
+            XCTAssertEqual(error, .unknownField(name, known: allFieldNames), text)
+            XCTAssertEqual(error?.exitStatus, .validation)
+        }
+        let error = expectMailshError { _ = try Assignment.parse("incoming.hots=x") }
+        XCTAssertEqual(error?.message, "unknown field \"incoming.hots\"; fields: " + allFieldNames.joined(separator: ", "))
+    }
+
+    // MARK: Assignment.parseAll
+
+    func testParseAllRefusesPasswordsWithPointerToHint() {
+        for field in [Field.incomingPassword, .outgoingPassword] {
+            let error = expectMailshError {
+                _ = try Assignment.parseAll(["incoming.host=mail.example.com", "\(field.name)=hunter2"], passwordHint: hint)
+            }
+            guard case let .usage(text)? = error else { return XCTFail("expected usage, got \(String(describing: error))") }
+            XCTAssertTrue(text.hasPrefix(field.name), text)
+            XCTAssertTrue(text.hasSuffix("use: " + hint), text)
+            XCTAssertFalse(text.contains("hunter2"), "the refusal must not echo the password")
+            XCTAssertEqual(error?.exitStatus, .usage)
+        }
+    }
+
+    func testParseAllRefusesAFieldGivenTwice() {
+        let error = expectMailshError {
+            _ = try Assignment.parseAll(["incoming.host=a.example.com", "incoming.port=993", "incoming.host=b.example.com"],
+                                        passwordHint: hint)
+        }
+        XCTAssertEqual(error, .usage("incoming.host is given twice"))
+        XCTAssertEqual(error?.exitStatus, .usage)
+    }
+
+    func testParseAllRefusesTwiceEvenWithSameValue() {
+        let error = expectMailshError {
+            _ = try Assignment.parseAll(["protocol=imap", "protocol=imap"], passwordHint: hint)
+        }
+        XCTAssertEqual(error, .usage("protocol is given twice"))
+    }
+
+    func testParseAllPropagatesParseErrors() {
+        XCTAssertEqual(expectMailshError { _ = try Assignment.parseAll(["incoming.host=x", "nope"], passwordHint: hint) }?
+            .exitStatus, .usage)
+        XCTAssertEqual(expectMailshError { _ = try Assignment.parseAll(["nope=1"], passwordHint: hint) },
+                       .unknownField("nope", known: allFieldNames))
+    }
+
+    func testParseAllOrdersProtocolThenSecurityThenTheRest() throws {
+        let parsed = try Assignment.parseAll(
+            ["incoming.port=10993", "incoming.host=x", "outgoing.security=none", "protocol=pop3", "incoming.security=starttls"],
+            passwordHint: hint)
+        XCTAssertEqual(parsed.count, 5)
+        XCTAssertEqual(parsed.first, Assignment(field: .proto, value: "pop3"))
+        XCTAssertEqual(Set(parsed[1...2].map(\.field)), [.incomingSecurity, .outgoingSecurity])
+        XCTAssertEqual(Set(parsed[3...4].map(\.field)), [.incomingPort, .incomingHost])
+        XCTAssertEqual(parsed.first { $0.field == .incomingPort }?.value, "10993")
+    }
+
+    func testParseAllOfNothingIsEmpty() throws {
+        XCTAssertEqual(try Assignment.parseAll([], passwordHint: hint), [])
+    }
+
+    func testApplyOrder() {
+        XCTAssertEqual(Field.proto.applyOrder, 0)
+        XCTAssertEqual(Field.incomingSecurity.applyOrder, 1)
+        XCTAssertEqual(Field.outgoingSecurity.applyOrder, 1)
+        for field in Field.allCases where ![.proto, .incomingSecurity, .outgoingSecurity].contains(field) {
+            XCTAssertEqual(field.applyOrder, 2, field.name)
+        }
+    }
+
+    // MARK: Field vocabulary
+
+    func testFieldParse() throws {
+        XCTAssertEqual(try Field.parse("outgoing.reply_to"), .outgoingReplyTo)
+        XCTAssertEqual(expectMailshError { _ = try Field.parse("reply_to") }, .unknownField("reply_to", known: allFieldNames))
+    }
+
+    func testFieldSections() {
+        XCTAssertEqual(Field.fields(in: .incomingServer), [.incomingHost, .incomingPort, .incomingSecurity, .incomingFolder])
+        XCTAssertEqual(Field.fields(in: .incomingCredentials), [.incomingUser, .incomingPassword])
+        XCTAssertEqual(Field.fields(in: .outgoingServer),
+                       [.outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo])
+        XCTAssertEqual(Field.fields(in: .outgoingCredentials), [.outgoingUser, .outgoingPassword])
+        for field in [Field.proto, .conversationPrefix, .conversationPlacement] {
+            XCTAssertNil(field.section, field.name)
+            XCTAssertFalse(Field.personalizable.contains(field))
+        }
+        XCTAssertEqual(Field.personalizable.count, Field.allCases.count - 3)
+    }
+
+    func testSecretFieldsAndSides() {
+        XCTAssertEqual(Field.allCases.filter(\.isSecret), [.incomingPassword, .outgoingPassword])
+        XCTAssertEqual(Field.password(.incoming), .incomingPassword)
+        XCTAssertEqual(Field.password(.outgoing), .outgoingPassword)
+        XCTAssertEqual(Field.incomingPassword.side, .incoming)
+        XCTAssertEqual(Field.outgoingReplyTo.side, .outgoing)
+        XCTAssertNil(Field.proto.side)
+        XCTAssertNil(Field.conversationPrefix.side)
+        for field in Field.personalizable { XCTAssertEqual(field.side, field.section?.side, field.name) }
+    }
+
+    func testFieldOrderIsVocabularyOrder() {
+        XCTAssertEqual(Field.allCases.shuffled().sorted(), Field.allCases)
+        XCTAssertLessThan(Field.proto, Field.incomingHost)
+        XCTAssertLessThan(Field.outgoingFrom, Field.conversationPrefix)
+    }
+
+    // MARK: Sections
+
+    func testSectionParseFullNames() throws {
+        for section in Section.allCases {
+            XCTAssertEqual(try Section.parse(section.rawValue), [section])
+        }
+        XCTAssertEqual(Section.allCases.map(\.rawValue),
+                       ["incoming.server", "incoming.credentials", "outgoing.server", "outgoing.credentials"])
+    }
+
+    func testSectionParseShorthands() throws {
+        XCTAssertEqual(try Section.parse("server"), [.incomingServer, .outgoingServer])
+        XCTAssertEqual(try Section.parse("credentials"), [.incomingCredentials, .outgoingCredentials])
+        XCTAssertEqual(try Section.parse("all"), Section.allCases)
+    }
+
+    func testSectionParseBadNameListsAllowedNames() {
+        let allowed = "incoming.server, incoming.credentials, outgoing.server, outgoing.credentials, server, credentials, all"
+        XCTAssertEqual(Section.allNames.joined(separator: ", "), allowed)
+        for bad in ["servers", "Incoming.Server", "", "incoming", "incoming.host", "ALL"] {
+            assertInvalidValue(expectMailshError(bad) { _ = try Section.parse(bad) }, field: "section", value: bad,
+                               allowed: allowed, bad)
+        }
+    }
+
+    func testSectionProperties() {
+        XCTAssertEqual(Section.incomingServer.side, .incoming)
+        XCTAssertEqual(Section.incomingCredentials.side, .incoming)
+        XCTAssertEqual(Section.outgoingServer.side, .outgoing)
+        XCTAssertEqual(Section.outgoingCredentials.side, .outgoing)
+        XCTAssertEqual(Section.allCases.filter(\.isCredentials), [.incomingCredentials, .outgoingCredentials])
+        XCTAssertEqual(Section.allCases.filter(\.lockedByDefault), [.incomingServer, .outgoingServer])
+        XCTAssertEqual(Section.allCases.shuffled().sorted(), Section.allCases)
+    }
+
+    // MARK: Rights
+
+    func testRightParse() throws {
+        XCTAssertEqual(try Right.parse("administrate"), .administrate)
+        XCTAssertEqual(try Right.parse("override_locks"), .overrideLocks)
+        XCTAssertEqual(try Right.parse("add_accounts"), .addAccounts)
+        for bad in ["admin", "", "Administrate", "override-locks"] {
+            assertInvalidValue(expectMailshError(bad) { _ = try Right.parse(bad) }, field: "right", value: bad,
+                               allowed: "administrate, override_locks, add_accounts", bad)
+        }
+    }
+
+    func testParseRights() throws {
+        XCTAssertEqual(try User.parseRights("all"), [.administrate, .overrideLocks, .addAccounts])
+        XCTAssertEqual(try User.parseRights("none"), [])
+        XCTAssertEqual(try User.parseRights(""), [])
+        XCTAssertEqual(try User.parseRights("administrate,override_locks"), [.administrate, .overrideLocks])
+        XCTAssertEqual(try User.parseRights("administrate, override_locks"), [.administrate, .overrideLocks])
+        XCTAssertEqual(try User.parseRights("add_accounts"), [.addAccounts])
+        XCTAssertEqual(try User.parseRights("add_accounts,add_accounts"), [.addAccounts])
+    }
+
+    func testParseRightsRefusesABadOne() {
+        assertInvalidValue(expectMailshError { _ = try User.parseRights("administrate,bogus") }, field: "right",
+                           value: "bogus", allowed: "administrate, override_locks, add_accounts")
+        assertInvalidValue(expectMailshError { _ = try User.parseRights("All") }, field: "right", value: "All")
+        assertInvalidValue(expectMailshError { _ = try User.parseRights("all,none") }, field: "right", value: "all")
+    }
+
+    func testUserRights() {
+        let user = User(name: "alice", rights: [.addAccounts, .administrate])
+        XCTAssertTrue(user.has(.administrate))
+        XCTAssertTrue(user.has(.addAccounts))
+        XCTAssertFalse(user.has(.overrideLocks))
+        XCTAssertEqual(user.rightNames, ["administrate", "add_accounts"])
+        XCTAssertEqual(User(name: "bob").rightNames, [])
+        XCTAssertNil(User(name: "bob").email)
+    }
+}

@@ -1,0 +1,397 @@
+import XCTest
+@testable import MailshCore
+
+final class ValidationTests: XCTestCase {
+
+    /// Sets a field on a fresh account, expecting a refusal; checks that the account did not change.
+    private func refuse(_ field: Field, _ value: String, on start: Account = Account(name: "Desk", id: "x", at: Fixture.date),
+                        file: StaticString = #filePath, line: UInt = #line) -> MailshError? {
+        var account = start
+        let error = expectMailshError("\(field.name)=\(value.debugDescription)", file: file, line: line) {
+            try account.set(field, to: value)
+        }
+        XCTAssertEqual(account, start, "a refused value must change nothing", file: file, line: line)
+        return error
+    }
+
+    // MARK: Ports
+
+    func testBadPortsAreRefusedNamingFieldAndRange() {
+        let bad = ["0", "65536", "-1", "abc", "99999999999999999999", "1.5", "0x10", " ", "993a"]
+        for field in [Field.incomingPort, .outgoingPort] {
+            for value in bad {
+                assertInvalidValue(refuse(field, value), field: field.name, value: value,
+                                   allowed: "a port number from 1 to 65535", "\(field.name)=\(value)")
+            }
+        }
+    }
+
+    func testPortMessageText() {
+        let error = refuse(.incomingPort, "0")
+        XCTAssertEqual(error?.message, "incoming.port: \"0\" is not allowed; allowed: a port number from 1 to 65535")
+    }
+
+    func testGoodPortsAreAccepted() throws {
+        var account = Account(name: "Desk")
+        for (text, port) in [("1", 1), ("65535", 65535), ("10993", 10993), ("25", 25)] {
+            try account.set(.incomingPort, to: text)
+            XCTAssertEqual(account.incoming.port, port)
+            try account.set(.outgoingPort, to: text)
+            XCTAssertEqual(account.outgoing.port, port)
+        }
+    }
+
+    func testPortValidatorDirectly() throws {
+        XCTAssertEqual(try Validate.port("443", field: "p"), 443)
+        assertInvalidValue(expectMailshError { _ = try Validate.port("", field: "p") }, field: "p", value: "",
+                           allowed: "a port number from 1 to 65535")
+    }
+
+    // MARK: Enumerations
+
+    func testSecurityRefusesUnknownAndEmptyListingModes() {
+        for field in [Field.incomingSecurity, .outgoingSecurity] {
+            for value in ["tls", "", "SSL", "StartTLS", "ssl "] {
+                assertInvalidValue(refuse(field, value), field: field.name, value: value,
+                                   allowed: "none, ssl, starttls", "\(field.name)=\(value)")
+            }
+        }
+        XCTAssertEqual(refuse(.incomingSecurity, "tls")?.message,
+                       "incoming.security: \"tls\" is not allowed; allowed: none, ssl, starttls")
+    }
+
+    func testPlacementRefusesFooterListingPlacements() throws {
+        for value in ["footer", "", "Subject"] {
+            assertInvalidValue(refuse(.conversationPlacement, value), field: "conversation.placement", value: value,
+                               allowed: "subject, body")
+        }
+        var account = Account(name: "Desk")
+        try account.set(.conversationPlacement, to: "body")
+        XCTAssertEqual(account.conversation.placement, .body)
+        try account.set(.conversationPlacement, to: "subject")
+        XCTAssertEqual(account.conversation.placement, .subject)
+    }
+
+    func testProtocolRefusesUnknownListingProtocols() {
+        for value in ["smtp", "", "IMAP", "pop"] {
+            assertInvalidValue(refuse(.proto, value), field: "protocol", value: value, allowed: "imap, pop3")
+        }
+    }
+
+    // MARK: Hosts
+
+    static let badHosts = [
+        "bad host", "-lead.example.com", "lead-.example.com", "mail.-x.example.com", "a..b", ".example.com",
+        "300.1.1.1", "1.2.3", "1.2.3.4.5", "256.256.256.256", "1234", "exämple.com", "mail.example.com:993",
+        "mail/example.com", "user@example.com", ".", "..", "[::1", "::1]", "1::2::3", "1:2:3:4:5:6:7:8:9",
+        "12345::1", "gggg::1", "exa_mple.com", "_mail.example.com", String(repeating: "a", count: 64) + ".example.com",
+        Array(repeating: String(repeating: "a", count: 60), count: 5).joined(separator: "."), // 304 bytes
+    ]
+
+    static let goodHosts = [
+        "mail.example.com", "127.0.0.1", "::1", "[::1]", "localhost", "mail.example.com.", "MAIL.Example.COM",
+        "0.0.0.0", "255.255.255.255", "2001:db8::1", "fe80:0:0:0:0:0:0:1", "::ffff:192.0.2.1", "xn--bcher-kva.example",
+        "a1-b2.example", "10.0.0.1", String(repeating: "a", count: 63) + ".example.com",
+    ]
+
+    func testBadHostsAreRefused() {
+        let allowed = "a host name (letters, digits, hyphens and dots) or an IP address"
+        for field in [Field.incomingHost, .outgoingHost] {
+            for host in Self.badHosts {
+                assertInvalidValue(refuse(field, host), field: field.name, value: host, allowed: allowed,
+                                   "\(field.name)=\(host)")
+            }
+        }
+    }
+
+    func testGoodHostsAreAccepted() {
+        for field in [Field.incomingHost, .outgoingHost] {
+            for host in Self.goodHosts {
+                var account = Account(name: "Desk")
+                XCTAssertNoThrow(try account.set(field, to: host), host)
+                XCTAssertEqual(account.value(field), host)
+            }
+        }
+    }
+
+    func testHostMessageText() {
+        XCTAssertEqual(refuse(.incomingHost, "bad host")?.message,
+                       "incoming.host: \"bad host\" is not allowed; allowed: "
+                       + "a host name (letters, digits, hyphens and dots) or an IP address")
+    }
+
+    /// Malformed IPv6 literals must be refused like any other bad host.
+    func testMalformedIPv6HostsAreRefused() {
+        for host in [":::", "1:::2", "::1.2.3.4.5", "::...", "::ffff:999.1.1.1", "::1:2:3:4:5:6:7:8"] {
+            assertInvalidValue(refuse(.incomingHost, host), field: "incoming.host", value: host, host)
+        }
+    }
+
+    func testEmptyHostClears() throws {
+        var account = Account(name: "Desk")
+        try account.set(.incomingHost, to: "mail.example.com")
+        try account.set(.incomingHost, to: "")
+        XCTAssertNil(account.incoming.host)
+        try account.set(.outgoingHost, to: "smtp.example.com")
+        try account.set(.outgoingHost, to: "")
+        XCTAssertNil(account.outgoing.host)
+    }
+
+    // MARK: E-mail addresses
+
+    func testGoodAddressesAreAccepted() throws {
+        for field in [Field.outgoingFrom, .outgoingReplyTo] {
+            for address in ["desk@example.com", "first.last+tag@mail.example.co.uk", "root@localhost",
+                            "x@127.0.0.1", "o'brien@example.com"] {
+                var account = Account(name: "Desk")
+                XCTAssertNoThrow(try account.set(field, to: address), address)
+                XCTAssertEqual(account.value(field), address)
+            }
+        }
+    }
+
+    func testBadAddressesAreRefused() {
+        let bad = ["no-at", "a@b@c", "a b@example.com", "<x@example.com>", "Desk <desk@example.com>", "@example.com",
+                   "desk@", "desk@example", ".desk@example.com", "desk.@example.com", "de..sk@example.com",
+                   "desk@bad host.com", "desk@-x.example.com", "\"desk\"@example.com", "desk\t@example.com",
+                   "dësk@example.com", String(repeating: "a", count: 65) + "@example.com", "desk@example.com,x@example.com"]
+        for field in [Field.outgoingFrom, .outgoingReplyTo] {
+            for address in bad {
+                assertInvalidValue(refuse(field, address), field: field.name, value: address,
+                                   allowed: "an e-mail address such as desk@example.com", "\(field.name)=\(address)")
+            }
+        }
+    }
+
+    /// Control characters (ESC, BEL, DEL) are not part of any address and must not reach SMTP envelopes or headers.
+    func testAddressesWithControlCharactersAreRefused() {
+        for address in ["\u{1B}desk@example.com", "de\u{07}sk@example.com", "desk\u{7F}@example.com"] {
+            assertInvalidValue(refuse(.outgoingFrom, address), field: "outgoing.from", value: address,
+                               address.debugDescription)
+        }
+    }
+
+    func testEmptyAddressClears() throws {
+        var account = Account(name: "Desk")
+        try account.set(.outgoingReplyTo, to: "reply@example.com")
+        try account.set(.outgoingReplyTo, to: "")
+        XCTAssertNil(account.outgoing.replyTo)
+    }
+
+    // MARK: CR, LF and NUL
+
+    func testCRLFAndNULAreRefusedInEveryStringField() throws {
+        let fields = Field.allCases.filter { !$0.isSecret }
+        XCTAssertEqual(fields.count, Field.allCases.count - 2)
+        for field in fields {
+            let good = Fixture.validValue(field)
+            var probe = Account(name: "Desk")
+            XCTAssertNoThrow(try probe.set(field, to: good), "sample value for \(field.name) must be valid")
+            for bad in ["\r", "\n", "\0"] {
+                let middle = good.index(good.startIndex, offsetBy: 1)
+                for value in [bad + good, String(good[..<middle]) + bad + String(good[middle...]), good + bad] {
+                    let context = "\(field.name)=\(value.debugDescription)"
+                    let error = refuse(field, value)
+                    assertInvalidValue(error, field: field.name, value: value, allowedContains: ["CR, LF and NUL"], context)
+                    guard let error else { continue }
+                    XCTAssertTrue(error.message.contains("CR, LF and NUL"), context)
+                    XCTAssertFalse(containsRawLineBreakOrNUL(error.message), "raw break in message: \(context)")
+                }
+            }
+        }
+    }
+
+    func testCRLFAndNULRefusedThroughApplyToo() {
+        for bad in ["\r\n", "\n", "\0"] {
+            var account = Account(name: "Desk")
+            let before = account
+            let error = expectMailshError { try account.apply([Assignment(field: .outgoingDisplayName, value: "Desk" + bad + "Bcc: x")]) }
+            assertInvalidValue(error, field: "outgoing.display_name", allowedContains: ["CR, LF and NUL are never allowed"])
+            XCTAssertEqual(account, before)
+        }
+    }
+
+    func testLineBreakRefusalKeepsTheFieldsAllowedText() {
+        let error = refuse(.incomingUser, "de\nsk")
+        assertInvalidValue(error, field: "incoming.user", value: "de\nsk",
+                           allowed: Field.incomingUser.allowed + " (CR, LF and NUL are never allowed)")
+        XCTAssertEqual(error?.message, "incoming.user: \"de\\nsk\" is not allowed; allowed: a user name of 1 to 256 "
+                       + "characters without CR, LF or NUL (CR, LF and NUL are never allowed)")
+    }
+
+    // MARK: Refusals name the field's own allowed text
+
+    func testRefusalsUseTheFieldsAllowedText() {
+        let cases: [(Field, String)] = [
+            (.proto, "smtp"), (.incomingHost, "a..b"), (.incomingPort, "0"), (.incomingSecurity, "tls"),
+            (.incomingUser, String(repeating: "u", count: 257)), (.incomingFolder, String(repeating: "f", count: 256)),
+            (.outgoingHost, "bad host"), (.outgoingPort, "65536"), (.outgoingSecurity, "tls"),
+            (.outgoingUser, String(repeating: "u", count: 257)), (.outgoingFrom, "no-at"),
+            (.outgoingDisplayName, String(repeating: "d", count: 257)), (.outgoingReplyTo, "a@b@c"),
+            (.conversationPrefix, "A"), (.conversationPlacement, "footer"),
+        ]
+        XCTAssertEqual(Set(cases.map(\.0)), Set(Field.allCases.filter { !$0.isSecret }))
+        for (field, value) in cases {
+            assertInvalidValue(refuse(field, value), field: field.name, value: value, allowed: field.allowed, field.name)
+        }
+    }
+
+    func testEnumeratedFieldsAllowedTextListsValues() {
+        XCTAssertEqual(Field.proto.allowed, "imap, pop3")
+        XCTAssertEqual(Field.incomingSecurity.allowed, "none, ssl, starttls")
+        XCTAssertEqual(Field.outgoingSecurity.allowed, "none, ssl, starttls")
+        XCTAssertEqual(Field.conversationPlacement.allowed, "subject, body")
+        XCTAssertNil(Field.incomingHost.enumeratedValues)
+        for field in Field.allCases { XCTAssertFalse(field.allowed.isEmpty, field.name) }
+    }
+
+    // MARK: Text lengths
+
+    func testTextLengthLimits() throws {
+        var account = Account(name: "Desk")
+        let limits: [(Field, Int)] = [(.incomingUser, 256), (.outgoingUser, 256), (.outgoingDisplayName, 256),
+                                      (.incomingFolder, 255)]
+        for (field, limit) in limits {
+            let atLimit = String(repeating: "x", count: limit)
+            XCTAssertNoThrow(try account.set(field, to: atLimit), field.name)
+            XCTAssertEqual(account.value(field), atLimit)
+            assertInvalidValue(refuse(field, atLimit + "x"), field: field.name, allowed: field.allowed)
+        }
+    }
+
+    func testFreeTextKeepsSpacesAndUnicode() throws {
+        var account = Account(name: "Desk")
+        try account.set(.outgoingDisplayName, to: "Service-Desk Zürich (1st level)")
+        XCTAssertEqual(account.outgoing.displayName, "Service-Desk Zürich (1st level)")
+        try account.set(.incomingFolder, to: "INBOX/Tickets")
+        XCTAssertEqual(account.incoming.folder, "INBOX/Tickets")
+    }
+
+    func testEmptyValuesClearOptionalFieldsAndRestoreFolder() throws {
+        var account = try Fixture.completeAccount()
+        try account.set(.incomingFolder, to: "Tickets")
+        try account.set(.conversationPrefix, to: "SD")
+        try account.set(.outgoingDisplayName, to: "Desk")
+        for field in [Field.incomingUser, .outgoingUser, .outgoingDisplayName, .conversationPrefix] {
+            try account.set(field, to: "")
+            XCTAssertNil(account.value(field), field.name)
+        }
+        try account.set(.incomingFolder, to: "")
+        XCTAssertEqual(account.incoming.folder, "INBOX")
+    }
+
+    func testPasswordsAreNeverSetAsFieldValues() {
+        for field in [Field.incomingPassword, .outgoingPassword] {
+            let error = refuse(field, "hunter2")
+            guard case let .usage(text)? = error else { return XCTFail("expected usage, got \(String(describing: error))") }
+            XCTAssertTrue(text.contains(field.name))
+            XCTAssertTrue(text.contains("account password"))
+            XCTAssertFalse(text.contains("hunter2"))
+            XCTAssertEqual(error?.exitStatus, .usage)
+        }
+    }
+
+    // MARK: Conversation prefix
+
+    func testConversationPrefixRules() throws {
+        for value in ["A", "ABCDEFGHI", "AB1", "A B", "AB-C", "ÄBC", "12"] {
+            assertInvalidValue(refuse(.conversationPrefix, value), field: "conversation.prefix", value: value,
+                               allowed: "2 to 8 letters A-Z", value)
+        }
+        var account = Account(name: "Desk")
+        for (input, stored) in [("abc", "ABC"), ("AB", "AB"), ("ABCDEFGH", "ABCDEFGH"), ("sDesk", "SDESK")] {
+            try account.set(.conversationPrefix, to: input)
+            XCTAssertEqual(account.conversation.prefix, stored)
+            XCTAssertEqual(account.value(.conversationPrefix), stored)
+        }
+        XCTAssertEqual(try Validate.conversationPrefix("abc", field: "p"), "ABC")
+    }
+
+    // MARK: All or nothing
+
+    func testApplyWithOneBadValueChangesNothing() throws {
+        var account = try Fixture.completeAccount()
+        let before = account
+        let error = expectMailshError {
+            try account.apply([
+                Assignment(field: .incomingHost, value: "new.example.com"),
+                Assignment(field: .incomingPort, value: "0"),
+                Assignment(field: .outgoingFrom, value: "other@example.com"),
+                Assignment(field: .incomingSecurity, value: "starttls"),
+            ])
+        }
+        assertInvalidValue(error, field: "incoming.port", value: "0", allowed: "a port number from 1 to 65535")
+        XCTAssertEqual(account, before)
+        XCTAssertEqual(account.incoming.host, "imap.example.com")
+        XCTAssertEqual(account.incoming.security, .ssl)
+    }
+
+    func testApplyWithSeveralBadValuesReportsEachAtOnce() throws {
+        var account = try Fixture.completeAccount()
+        let before = account
+        let error = expectMailshError {
+            try account.apply([
+                Assignment(field: .incomingPort, value: "0"),
+                Assignment(field: .incomingHost, value: "good.example.com"),
+                Assignment(field: .outgoingSecurity, value: "tls"),
+                Assignment(field: .outgoingFrom, value: "no-at"),
+                Assignment(field: .conversationPlacement, value: "footer"),
+            ])
+        }
+        XCTAssertEqual(account, before)
+        guard case let .invalid(messages)? = error else {
+            return XCTFail("expected .invalid, got \(String(describing: error))")
+        }
+        XCTAssertEqual(messages.count, 4)
+        for field in ["incoming.port", "outgoing.security", "outgoing.from", "conversation.placement"] {
+            XCTAssertEqual(messages.filter { $0.hasPrefix(field + ": ") }.count, 1, "one message for \(field): \(messages)")
+        }
+        XCTAssertFalse(messages.contains { $0.contains("incoming.host") })
+        XCTAssertTrue(messages.contains("outgoing.security: \"tls\" is not allowed; allowed: none, ssl, starttls"))
+        XCTAssertEqual(error?.exitStatus, .validation)
+        XCTAssertEqual(error?.message, messages.joined(separator: "\n"))
+    }
+
+    func testApplyWithGoodValuesAppliesEveryOne() throws {
+        var account = Account(name: "Desk")
+        try account.apply([
+            Assignment(field: .incomingHost, value: "imap.example.com"),
+            Assignment(field: .outgoingDisplayName, value: "Service Desk"),
+            Assignment(field: .conversationPrefix, value: "sd"),
+            Assignment(field: .conversationPlacement, value: "body"),
+        ])
+        XCTAssertEqual(account.incoming.host, "imap.example.com")
+        XCTAssertEqual(account.outgoing.displayName, "Service Desk")
+        XCTAssertEqual(account.conversation.prefix, "SD")
+        XCTAssertEqual(account.conversation.placement, .body)
+    }
+
+    func testApplyNothingChangesNothing() throws {
+        var account = try Fixture.completeAccount()
+        let before = account
+        try account.apply([])
+        XCTAssertEqual(account, before)
+    }
+
+    // MARK: Account and user names
+
+    func testAccountNames() {
+        for good in ["Desk", "MyDevAccount", "Service Desk (EU)", "Zürich", String(repeating: "n", count: 100)] {
+            XCTAssertNoThrow(try Validate.accountName(good), good)
+        }
+        for bad in ["", "a/b", " lead", "trail ", "tab\there", "nul\0", "line\nbreak", String(repeating: "n", count: 101)] {
+            assertInvalidValue(expectMailshError { try Validate.accountName(bad) }, field: "name", value: bad,
+                               allowed: Validate.accountNameRule, bad.debugDescription)
+        }
+    }
+
+    func testUserNames() {
+        for good in ["alice", "a.b_c-d@example.com", "1st", String(repeating: "u", count: 64)] {
+            XCTAssertNoThrow(try Validate.userName(good), good)
+        }
+        for bad in ["", ".alice", "-alice", "al ice", "alice/bob", "élise", "a\nb", String(repeating: "u", count: 65)] {
+            assertInvalidValue(expectMailshError { try Validate.userName(bad) }, field: "user", value: bad,
+                               allowed: Validate.userNameRule, bad.debugDescription)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mailsh needs that are missing. A no-op when all are present.
+#   scripts/ensure-deps.sh            what building and running mailsh needs
+#   scripts/ensure-deps.sh --test     also what the test suite needs
+set -euo pipefail
+
+packages=(pkg-config libedit-dev liblua5.4-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3)
+if [[ "${1:-}" == "--test" ]]; then
+    packages+=(tmux)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "mailsh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
