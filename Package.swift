@@ -19,6 +19,31 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
+        // Lua 5.4 from Debian's liblua5.4-dev (headers in /usr/include/lua5.4, hence pkg-config).
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+
+        // A few lines of C between Lua and Swift: Lua errors are raised here so no longjmp crosses a Swift frame.
+        .target(
+            name: "CLuaBridge",
+            dependencies: ["CLua"]
+        ),
+
+        // libedit (BSD editline) from Debian's libedit-dev, for the interactive shell.
+        .systemLibrary(
+            name: "CEditLine",
+            providers: [.apt(["libedit-dev"])]
+        ),
+
+        // libcurl (OpenSSL flavour) from Debian's libcurl4-openssl-dev; typed shims for its variadic setters.
+        .systemLibrary(
+            name: "CCurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+
         // The model and its rules: accounts, sections and padlocks, users and rights, personal settings,
         // effective settings, validation, and the protocols the outside worlds implement. Foundation only.
         .target(name: "MailshCore"),
@@ -38,11 +63,24 @@ let package = Package(
             ]
         ),
 
+        // The Lua 5.4 scripting host: the sandbox, budgets, and the `mail` module over the core's Desk.
+        .target(
+            name: "MailshLua",
+            dependencies: ["MailshCore", "CLua", "CLuaBridge"]
+        ),
+
+        // Connection tests, test mail and mailbox reading over libcurl (easy and multi interfaces).
+        .target(
+            name: "MailshTransport",
+            dependencies: ["MailshCore", "CCurl"]
+        ),
+
         // The command tree, declared once (dispatch, help, completion), and the output formats.
         .target(
             name: "MailshShell",
             dependencies: [
                 "MailshCore",
+                "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -51,12 +89,15 @@ let package = Package(
         // The thin executable: builds the concrete store and secret box, runs the root command.
         .executableTarget(
             name: "mailsh",
-            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore"]
+            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshCore"]
         ),
 
         .testTarget(name: "MailshCoreTests", dependencies: ["MailshCore"]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore"]),
+        .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshStore", "MailshCrypto", "MailshCore"]),
+        .testTarget(name: "MailshTransportTests", dependencies: ["MailshTransport", "MailshCore"]),
+        .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshEndToEndTests", dependencies: ["MailshCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,21 @@
 import Foundation
 
+/// How a server's certificate is trusted, and whether a password may cross an unencrypted connection.
+public struct TrustSettings: Sendable, Equatable {
+    /// A PEM file of CA certificates to trust instead of the system's.
+    public var caFile: String?
+    /// Skip certificate and host name verification: visible as a warning on every test.
+    public var insecure: Bool
+    /// Allow a password over a connection with security `none` (refused otherwise).
+    public var allowPlaintext: Bool
+
+    public init(caFile: String? = nil, insecure: Bool = false, allowPlaintext: Bool = false) {
+        self.caFile = caFile
+        self.insecure = insecure
+        self.allowPlaintext = allowPlaintext
+    }
+}
+
 /// The incoming server of an account (POP3 or IMAP, by the account's protocol).
 public struct IncomingServer: Sendable, Equatable {
     public var host: String?
@@ -9,9 +25,11 @@ public struct IncomingServer: Sendable, Equatable {
     public var password: SealedSecret?
     /// The IMAP folder to read; `INBOX` unless set (POP3 has only one).
     public var folder: String
+    public var trust: TrustSettings
 
     public init(host: String? = nil, port: Int, security: SecurityMode, user: String? = nil,
-                password: SealedSecret? = nil, folder: String = "INBOX") {
+                password: SealedSecret? = nil, folder: String = "INBOX", trust: TrustSettings = TrustSettings()) {
+        self.trust = trust
         self.host = host
         self.port = port
         self.security = security
@@ -31,9 +49,12 @@ public struct OutgoingServer: Sendable, Equatable {
     public var from: String?
     public var displayName: String?
     public var replyTo: String?
+    public var trust: TrustSettings
 
     public init(host: String? = nil, port: Int, security: SecurityMode, user: String? = nil,
-                password: SealedSecret? = nil, from: String? = nil, displayName: String? = nil, replyTo: String? = nil) {
+                password: SealedSecret? = nil, from: String? = nil, displayName: String? = nil, replyTo: String? = nil,
+                trust: TrustSettings = TrustSettings()) {
+        self.trust = trust
         self.host = host
         self.port = port
         self.security = security
@@ -56,6 +77,25 @@ public struct ConversationOptions: Sendable, Equatable {
     }
 }
 
+/// The outcome of the last connection test of an account (not part of its settings: recording it does not change
+/// the account's version).
+public struct TestRecord: Sendable, Equatable {
+    /// The verdict: `ok`, `cannot-connect`, `tls`, `certificate`, `auth`, `refused`, `timeout`, `protocol`, ….
+    public var verdict: String
+    public var at: Date
+    /// How long the whole test took.
+    public var milliseconds: Int
+    /// Who ran it (the settings tested are that user's effective settings).
+    public var user: String
+
+    public init(verdict: String, at: Date, milliseconds: Int, user: String) {
+        self.verdict = verdict
+        self.at = at
+        self.milliseconds = milliseconds
+        self.user = user
+    }
+}
+
 /// A global e-mail account (or, with an owner, a user's own account), as stored.
 public struct Account: Sendable, Equatable {
     /// A stable identifier that survives renames; secrets are bound to it.
@@ -74,6 +114,8 @@ public struct Account: Sendable, Equatable {
     public var createdAt: Date
     public var modifiedAt: Date
     public var modifiedBy: String
+    /// The last connection test, if any.
+    public var lastTest: TestRecord?
 
     /// A new account with every default: IMAP, implicit TLS (RFC 8314) on both sides, server sections locked and
     /// credential sections unlocked.
@@ -129,6 +171,12 @@ public struct Account: Sendable, Equatable {
         case .outgoingFrom: return outgoing.from
         case .outgoingDisplayName: return outgoing.displayName
         case .outgoingReplyTo: return outgoing.replyTo
+        case .incomingCAFile: return incoming.trust.caFile
+        case .incomingInsecure: return String(incoming.trust.insecure)
+        case .incomingAllowPlaintext: return String(incoming.trust.allowPlaintext)
+        case .outgoingCAFile: return outgoing.trust.caFile
+        case .outgoingInsecure: return String(outgoing.trust.insecure)
+        case .outgoingAllowPlaintext: return String(outgoing.trust.allowPlaintext)
         case .conversationPrefix: return conversation.prefix
         case .conversationPlacement: return conversation.placement.rawValue
         }
@@ -200,6 +248,18 @@ public struct Account: Sendable, Equatable {
             conversation.prefix = text.isEmpty ? nil : try Validate.conversationPrefix(text, field: field.name)
         case .conversationPlacement:
             conversation.placement = try Validate.enumeration(text, field: field.name)
+        case .incomingCAFile:
+            incoming.trust.caFile = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+        case .outgoingCAFile:
+            outgoing.trust.caFile = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+        case .incomingInsecure:
+            incoming.trust.insecure = try Validate.boolean(text, field: field.name)
+        case .outgoingInsecure:
+            outgoing.trust.insecure = try Validate.boolean(text, field: field.name)
+        case .incomingAllowPlaintext:
+            incoming.trust.allowPlaintext = try Validate.boolean(text, field: field.name)
+        case .outgoingAllowPlaintext:
+            outgoing.trust.allowPlaintext = try Validate.boolean(text, field: field.name)
         case .incomingPassword, .outgoingPassword:
             throw MailshError.usage("\(field.name) is set with `account password` or `personal password`, never as FIELD=VALUE")
         }
@@ -241,10 +301,17 @@ public struct Account: Sendable, Equatable {
         if !missing.isEmpty { throw MailshError.incomplete(account: qualifiedName, missing: missing.map(\.name)) }
     }
 
-    /// Warnings about settings that can never work: blank credentials behind a closed padlock.
+    /// Warnings about settings that can never work (blank credentials behind a closed padlock) or that weaken
+    /// security (verification turned off).
     public var warnings: [String] {
-        guard owner == nil else { return [] }
         var result: [String] = []
+        if incoming.trust.insecure {
+            result.append("warning: incoming.insecure=true: the incoming server's certificate and host name are NOT verified")
+        }
+        if outgoing.trust.insecure {
+            result.append("warning: outgoing.insecure=true: the outgoing server's certificate and host name are NOT verified")
+        }
+        guard owner == nil else { return result }
         for section in [Section.incomingCredentials, .outgoingCredentials] where isLocked(section) {
             let side = section.side
             let user = value(side == .incoming ? .incomingUser : .outgoingUser)

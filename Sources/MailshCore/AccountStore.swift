@@ -49,6 +49,8 @@ public protocol StoreTransaction {
     /// otherwise `.conflict`, naming who changed it and when.
     func update(_ account: Account, expectedVersion: Int) throws
     func deleteAccount(id: String) throws
+    /// Records the outcome of a connection test (the account's version does not change).
+    func recordTest(accountID: String, _ record: TestRecord) throws
     /// Whether a conversation prefix is used by another account.
     func isConversationPrefixTaken(_ prefix: String, exceptAccountID: String?) throws -> Bool
 

@@ -394,6 +394,15 @@ public final class Desk: @unchecked Sendable {
         }
     }
 
+    /// Records the outcome of a connection test of an account, shown by `account list`. Any registered user may
+    /// test (their own effective settings), so any may record.
+    public func recordTest(_ account: Account, verdict: String, milliseconds: Int) throws {
+        try writing { tx in
+            try tx.recordTest(accountID: account.id, TestRecord(verdict: verdict, at: self.now(),
+                                                                milliseconds: milliseconds, user: self.actor.name))
+        }
+    }
+
     // MARK: Users
 
     public func users() throws -> [User] { try reading { try $0.users() } }

@@ -14,6 +14,9 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         public var folder: String?
         public var password_set: Bool?
         public var password_sealed: String?
+        public var ca_file: String?
+        public var insecure: Bool?
+        public var allow_plaintext: Bool?
     }
 
     public struct Outgoing: Codable, Sendable, Equatable {
@@ -26,6 +29,9 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         public var reply_to: String?
         public var password_set: Bool?
         public var password_sealed: String?
+        public var ca_file: String?
+        public var insecure: Bool?
+        public var allow_plaintext: Bool?
     }
 
     public struct Conversation: Codable, Sendable, Equatable {
@@ -49,6 +55,15 @@ public struct AccountDocument: Codable, Sendable, Equatable {
     public var created_at: String?
     public var modified_at: String?
     public var modified_by: String?
+    /// The last connection test: verdict, time, duration and who ran it.
+    public var last_test: LastTest?
+
+    public struct LastTest: Codable, Sendable, Equatable {
+        public var verdict: String
+        public var at: String
+        public var milliseconds: Int
+        public var user: String
+    }
 
     /// The document of an account; sealed passwords only with `withSecrets`.
     public init(_ account: Account, withSecrets: Bool = false) {
@@ -62,12 +77,16 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         incoming = Incoming(host: account.incoming.host, port: account.incoming.port,
                             security: account.incoming.security.rawValue, user: account.incoming.user,
                             folder: account.proto == .imap ? account.incoming.folder : nil,
-                            password_set: account.incoming.password != nil, password_sealed: sealed(account.incoming.password))
+                            password_set: account.incoming.password != nil, password_sealed: sealed(account.incoming.password),
+                            ca_file: account.incoming.trust.caFile, insecure: account.incoming.trust.insecure,
+                            allow_plaintext: account.incoming.trust.allowPlaintext)
         outgoing = Outgoing(host: account.outgoing.host, port: account.outgoing.port,
                             security: account.outgoing.security.rawValue, user: account.outgoing.user,
                             from: account.outgoing.from, display_name: account.outgoing.displayName,
                             reply_to: account.outgoing.replyTo, password_set: account.outgoing.password != nil,
-                            password_sealed: sealed(account.outgoing.password))
+                            password_sealed: sealed(account.outgoing.password),
+                            ca_file: account.outgoing.trust.caFile, insecure: account.outgoing.trust.insecure,
+                            allow_plaintext: account.outgoing.trust.allowPlaintext)
         conversation = Conversation(prefix: account.conversation.prefix, placement: account.conversation.placement.rawValue)
         padlocks = Dictionary(uniqueKeysWithValues: Section.allCases.map {
             ($0.rawValue, account.isLocked($0) ? "locked" : "unlocked")
@@ -79,6 +98,9 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         created_at = Timestamp.format(account.createdAt)
         modified_at = Timestamp.format(account.modifiedAt)
         modified_by = account.modifiedBy
+        last_test = account.lastTest.map {
+            LastTest(verdict: $0.verdict, at: Timestamp.format($0.at), milliseconds: $0.milliseconds, user: $0.user)
+        }
     }
 
     /// The assignments this document makes (every plain field it names).
@@ -100,6 +122,12 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         add(.outgoingFrom, outgoing?.from)
         add(.outgoingDisplayName, outgoing?.display_name)
         add(.outgoingReplyTo, outgoing?.reply_to)
+        add(.incomingCAFile, incoming?.ca_file)
+        add(.incomingInsecure, incoming?.insecure.map(String.init))
+        add(.incomingAllowPlaintext, incoming?.allow_plaintext.map(String.init))
+        add(.outgoingCAFile, outgoing?.ca_file)
+        add(.outgoingInsecure, outgoing?.insecure.map(String.init))
+        add(.outgoingAllowPlaintext, outgoing?.allow_plaintext.map(String.init))
         add(.conversationPrefix, conversation?.prefix)
         add(.conversationPlacement, conversation?.placement)
         return result

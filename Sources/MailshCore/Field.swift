@@ -7,6 +7,9 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case incomingUser = "incoming.user"
     case incomingPassword = "incoming.password"
     case incomingFolder = "incoming.folder"
+    case incomingCAFile = "incoming.ca_file"
+    case incomingInsecure = "incoming.insecure"
+    case incomingAllowPlaintext = "incoming.allow_plaintext"
     case outgoingHost = "outgoing.host"
     case outgoingPort = "outgoing.port"
     case outgoingSecurity = "outgoing.security"
@@ -15,6 +18,9 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case outgoingFrom = "outgoing.from"
     case outgoingDisplayName = "outgoing.display_name"
     case outgoingReplyTo = "outgoing.reply_to"
+    case outgoingCAFile = "outgoing.ca_file"
+    case outgoingInsecure = "outgoing.insecure"
+    case outgoingAllowPlaintext = "outgoing.allow_plaintext"
     case conversationPrefix = "conversation.prefix"
     case conversationPlacement = "conversation.placement"
 
@@ -24,9 +30,11 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     /// The padlocked section the field belongs to; `nil` for account-wide fields that users never personalize.
     public var section: Section? {
         switch self {
-        case .incomingHost, .incomingPort, .incomingSecurity, .incomingFolder: return .incomingServer
+        case .incomingHost, .incomingPort, .incomingSecurity, .incomingFolder,
+             .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext: return .incomingServer
         case .incomingUser, .incomingPassword: return .incomingCredentials
-        case .outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo:
+        case .outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo,
+             .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext:
             return .outgoingServer
         case .outgoingUser, .outgoingPassword: return .outgoingCredentials
         case .proto, .conversationPrefix, .conversationPlacement: return nil
@@ -54,6 +62,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .proto: return MailProtocol.allCases.map(\.rawValue)
         case .incomingSecurity, .outgoingSecurity: return SecurityMode.allCases.map(\.rawValue)
         case .conversationPlacement: return Placement.allCases.map(\.rawValue)
+        case .incomingInsecure, .outgoingInsecure, .incomingAllowPlaintext, .outgoingAllowPlaintext: return ["true", "false"]
         default: return nil
         }
     }
@@ -67,6 +76,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .outgoingFrom, .outgoingReplyTo: return "an e-mail address such as desk@example.com"
         case .incomingUser, .outgoingUser: return "a user name of 1 to 256 characters without CR, LF or NUL"
         case .incomingFolder: return "an IMAP folder name of 1 to 255 characters without CR, LF or NUL"
+        case .incomingCAFile, .outgoingCAFile: return "the path of a PEM file of trusted CA certificates"
         case .outgoingDisplayName: return "text of up to 256 characters without CR, LF or NUL"
         case .conversationPrefix: return "2 to 8 letters A-Z"
         case .incomingPassword, .outgoingPassword: return "a password, set with `account password` or `personal password`"

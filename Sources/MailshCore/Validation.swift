@@ -84,6 +84,15 @@ public enum Validate {
         return port
     }
 
+    /// `true` or `false` (also `yes`/`no`, `on`/`off`, `1`/`0`); empty means `false`.
+    public static func boolean(_ value: String, field: String) throws -> Bool {
+        switch value.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0", "": return false
+        default: throw MailshError.invalidValue(field: field, value: value, allowed: "true, false")
+        }
+    }
+
     /// One of an enumeration's raw values.
     public static func enumeration<E: RawRepresentable & CaseIterable>(_ value: String, field: String) throws -> E
     where E.RawValue == String {

@@ -48,9 +48,11 @@ extension AccountCommand {
                  Self.server(account.incoming.host, account.incoming.port, account.incoming.security),
                  Self.server(account.outgoing.host, account.outgoing.port, account.outgoing.security),
                  account.isComplete ? "ready" : "draft", account.isTestAccount ? "test" : "",
+                 account.lastTest.map { "\($0.verdict) \($0.milliseconds)ms \(Timestamp.format($0.at))" } ?? "",
                  Section.allCases.filter(account.isLocked).map(\.rawValue).joined(separator: " ")]
             }
-            context.io.write(Listing(columns: ["name", "protocol", "incoming", "outgoing", "status", "kind", "locked"],
+            context.io.write(Listing(columns: ["name", "protocol", "incoming", "outgoing", "status", "kind", "last test",
+                                               "locked"],
                                      rows: rows).render(global.format))
         }
 

@@ -13,7 +13,8 @@ public struct GlobalOptions: ParsableArguments, Sendable {
     public var store: String?
 
     @Option(name: [.customLong("as")], help: ArgumentHelp("Act as this user (needs administrate; also MAILSH_USER).",
-                                                          valueName: "user"))
+                                                          valueName: "user"),
+            completion: .userName)
     public var asUser: String?
 
     @Option(name: .long, help: "Output format: table, json or csv.")

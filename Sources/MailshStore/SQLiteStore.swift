@@ -157,6 +157,20 @@ extension SQLiteStore {
                 CREATE INDEX audit_by_account_id ON audit(account_id);
                 """)
         }
+        migrator.registerMigration("v2: trust settings and last test") { db in
+            try db.execute(sql: """
+                ALTER TABLE account ADD COLUMN in_ca_file TEXT;
+                ALTER TABLE account ADD COLUMN in_insecure INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE account ADD COLUMN in_allow_plaintext INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE account ADD COLUMN out_ca_file TEXT;
+                ALTER TABLE account ADD COLUMN out_insecure INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE account ADD COLUMN out_allow_plaintext INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE account ADD COLUMN last_test_verdict TEXT;
+                ALTER TABLE account ADD COLUMN last_test_at REAL;
+                ALTER TABLE account ADD COLUMN last_test_ms INTEGER;
+                ALTER TABLE account ADD COLUMN last_test_user TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -12,8 +12,12 @@ struct SQLiteTransaction: StoreTransaction {
         id, name, owner, protocol, in_host, in_port, in_security, in_user, in_password, in_folder,
         out_host, out_port, out_security, out_user, out_password, out_from, out_display_name, out_reply_to,
         conv_prefix, conv_placement, lock_in_server, lock_in_credentials, lock_out_server, lock_out_credentials,
-        version, created_at, modified_at, modified_by
+        version, created_at, modified_at, modified_by,
+        in_ca_file, in_insecure, in_allow_plaintext, out_ca_file, out_insecure, out_allow_plaintext
         """
+
+    /// Columns read but never written by `insert`/`update` (they change through their own calls).
+    static let readOnlyColumns = "last_test_verdict, last_test_at, last_test_ms, last_test_user"
 
     static func account(from row: Row) throws -> Account {
         func enumeration<E: RawRepresentable>(_ column: String) throws -> E where E.RawValue == String {
@@ -45,6 +49,14 @@ struct SQLiteTransaction: StoreTransaction {
         account.createdAt = Date(timeIntervalSince1970: row["created_at"])
         account.modifiedAt = Date(timeIntervalSince1970: row["modified_at"])
         account.modifiedBy = row["modified_by"]
+        account.incoming.trust = TrustSettings(caFile: row["in_ca_file"], insecure: row["in_insecure"],
+                                               allowPlaintext: row["in_allow_plaintext"])
+        account.outgoing.trust = TrustSettings(caFile: row["out_ca_file"], insecure: row["out_insecure"],
+                                               allowPlaintext: row["out_allow_plaintext"])
+        if let verdict = row["last_test_verdict"] as String? {
+            account.lastTest = TestRecord(verdict: verdict, at: Date(timeIntervalSince1970: row["last_test_at"] ?? 0),
+                                          milliseconds: row["last_test_ms"] ?? 0, user: row["last_test_user"] ?? "")
+        }
         return account
     }
 
@@ -61,17 +73,19 @@ struct SQLiteTransaction: StoreTransaction {
             a.isLocked(.incomingServer), a.isLocked(.incomingCredentials),
             a.isLocked(.outgoingServer), a.isLocked(.outgoingCredentials),
             a.version, a.createdAt.timeIntervalSince1970, a.modifiedAt.timeIntervalSince1970, a.modifiedBy,
+            a.incoming.trust.caFile, a.incoming.trust.insecure, a.incoming.trust.allowPlaintext,
+            a.outgoing.trust.caFile, a.outgoing.trust.insecure, a.outgoing.trust.allowPlaintext,
         ]
         return values
     }
 
     func account(named name: String, owner: String?) throws -> Account? {
-        let sql = "SELECT \(Self.accountColumns) FROM account WHERE ifnull(owner, '') = ? AND name = ?"
+        let sql = "SELECT \(Self.accountColumns), \(Self.readOnlyColumns) FROM account WHERE ifnull(owner, '') = ? AND name = ?"
         return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [owner ?? "", name]).map(Self.account(from:))
     }
 
     func account(id: String) throws -> Account? {
-        let sql = "SELECT \(Self.accountColumns) FROM account WHERE id = ?"
+        let sql = "SELECT \(Self.accountColumns), \(Self.readOnlyColumns) FROM account WHERE id = ?"
         return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [id]).map(Self.account(from:))
     }
 
@@ -94,7 +108,7 @@ struct SQLiteTransaction: StoreTransaction {
             arguments.append(user)
         }
         let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        let sql = "SELECT \(Self.accountColumns) FROM account\(filter) ORDER BY name, ifnull(owner, '')"
+        let sql = "SELECT \(Self.accountColumns), \(Self.readOnlyColumns) FROM account\(filter) ORDER BY name, ifnull(owner, '')"
         return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.account(from:))
     }
 
@@ -116,7 +130,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insert(_ account: Account) throws {
-        let placeholders = Array(repeating: "?", count: 28).joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: Self.values(account).count).joined(separator: ", ")
         do {
             try db.cachedStatement(sql: "INSERT INTO account (\(Self.accountColumns)) VALUES (\(placeholders))")
                 .execute(arguments: StatementArguments(Self.values(account)))
@@ -157,6 +171,13 @@ struct SQLiteTransaction: StoreTransaction {
             throw MailshError.conflict(account: current.qualifiedName, expected: expectedVersion, current: current.version,
                                        changedBy: current.modifiedBy, changedAt: current.modifiedAt)
         }
+    }
+
+    func recordTest(accountID: String, _ record: TestRecord) throws {
+        try db.cachedStatement(sql: """
+            UPDATE account SET last_test_verdict = ?, last_test_at = ?, last_test_ms = ?, last_test_user = ? WHERE id = ?
+            """).execute(arguments: [record.verdict, record.at.timeIntervalSince1970, record.milliseconds, record.user,
+                                     accountID])
     }
 
     func deleteAccount(id: String) throws {

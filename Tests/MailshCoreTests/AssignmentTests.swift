@@ -123,10 +123,12 @@ final class AssignmentTests: XCTestCase {
     }
 
     func testFieldSections() {
-        XCTAssertEqual(Field.fields(in: .incomingServer), [.incomingHost, .incomingPort, .incomingSecurity, .incomingFolder])
+        XCTAssertEqual(Field.fields(in: .incomingServer), [.incomingHost, .incomingPort, .incomingSecurity, .incomingFolder,
+                                                           .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext])
         XCTAssertEqual(Field.fields(in: .incomingCredentials), [.incomingUser, .incomingPassword])
         XCTAssertEqual(Field.fields(in: .outgoingServer),
-                       [.outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo])
+                       [.outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo,
+                        .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext])
         XCTAssertEqual(Field.fields(in: .outgoingCredentials), [.outgoingUser, .outgoingPassword])
         for field in [Field.proto, .conversationPrefix, .conversationPlacement] {
             XCTAssertNil(field.section, field.name)

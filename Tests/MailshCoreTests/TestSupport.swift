@@ -81,6 +81,8 @@ enum Fixture {
         case .outgoingReplyTo: return "reply@example.com"
         case .conversationPrefix: return "ABC"
         case .conversationPlacement: return "subject"
+        case .incomingCAFile, .outgoingCAFile: return "/etc/ssl/certs/ca-certificates.crt"
+        case .incomingInsecure, .outgoingInsecure, .incomingAllowPlaintext, .outgoingAllowPlaintext: return "true"
         case .incomingPassword, .outgoingPassword: return ""
         }
     }

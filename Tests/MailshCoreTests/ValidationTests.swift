@@ -229,6 +229,9 @@ final class ValidationTests: XCTestCase {
             (.outgoingUser, String(repeating: "u", count: 257)), (.outgoingFrom, "no-at"),
             (.outgoingDisplayName, String(repeating: "d", count: 257)), (.outgoingReplyTo, "a@b@c"),
             (.conversationPrefix, "A"), (.conversationPlacement, "footer"),
+            (.incomingCAFile, String(repeating: "c", count: 4097)), (.outgoingCAFile, String(repeating: "c", count: 4097)),
+            (.incomingInsecure, "maybe"), (.outgoingInsecure, "2"), (.incomingAllowPlaintext, "sure"),
+            (.outgoingAllowPlaintext, "y"),
         ]
         XCTAssertEqual(Set(cases.map(\.0)), Set(Field.allCases.filter { !$0.isSecret }))
         for (field, value) in cases {

@@ -24,7 +24,7 @@ final class SQLiteStoreTests: StoreTestCase {
         let mode = try sqlite.queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(mode, "wal")
         let applied = try sqlite.queue.read { try SQLiteStore.migrator.appliedIdentifiers($0) }
-        XCTAssertEqual(applied, ["v1: accounts, users, personal settings, audit"])
+        XCTAssertEqual(applied, ["v1: accounts, users, personal settings, audit", "v2: trust settings and last test"])
     }
 
     func testNotAStoreIsAClearError() throws {

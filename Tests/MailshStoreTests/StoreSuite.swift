@@ -480,3 +480,24 @@ final class LockedCounter: @unchecked Sendable {
     func add() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
 }
+
+extension StoreSuite {
+    func testTrustSettingsAndLastTestRoundTrip() throws {
+        let admin = try desk()
+        let change = try admin.createAccount("Lab", assignments: assign([
+            "incoming.ca_file": "/tmp/lab/ca.pem", "incoming.insecure": "false", "outgoing.insecure": "true",
+            "outgoing.allow_plaintext": "yes",
+        ]))
+        XCTAssertTrue(change.warnings.contains { $0.contains("outgoing.insecure=true") }, "\(change.warnings)")
+        var loaded = try admin.account("Lab")
+        XCTAssertEqual(loaded.incoming.trust, TrustSettings(caFile: "/tmp/lab/ca.pem"))
+        XCTAssertEqual(loaded.outgoing.trust, TrustSettings(insecure: true, allowPlaintext: true))
+        try admin.recordTest(loaded, verdict: "auth", milliseconds: 2041)
+        loaded = try admin.account("Lab")
+        XCTAssertEqual(loaded.lastTest?.verdict, "auth")
+        XCTAssertEqual(loaded.lastTest?.milliseconds, 2041)
+        XCTAssertEqual(loaded.lastTest?.user, "admin")
+        XCTAssertEqual(loaded.version, 1, "a test result is not a settings change")
+        assertThrows(.validation) { try admin.setFields("Lab", self.assign(["incoming.insecure": "perhaps"])) }
+    }
+}
