@@ -1,0 +1,613 @@
+#!/usr/bin/env bash
+# Start a throw-away mail lab: real Dovecot (IMAP, POP3, LMTP) and Postfix (submission)
+# on 127.0.0.1 high ports, every file in one folder. Usage: start.sh [DIR]
+#
+# Prints the lab folder as its last stdout line and writes DIR/env (KEY=value lines,
+# shell-sourceable). Stop it with stop.sh DIR. See README.md beside this file.
+#
+# Tunables (environment): MAILLAB_BASE_PORT, MAILLAB_USER_COUNT (5), MAILLAB_DOMAIN
+# (mailsh.test), MAILLAB_MAIL_UID (5000), MAILLAB_START_TIMEOUT (20 s),
+# MAILLAB_AUTH_FAILURE_DELAY (Dovecot's "2 secs"), MAILLAB_KEY_TYPE (rsa|ec), MAILLAB_KEEP=1
+# (keep the folder when start fails).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T0=$(date +%s.%N)
+
+die() { echo "mail-lab start: $*" >&2; exit 1; }
+note() { [[ -n ${MAILLAB_VERBOSE:-} ]] && echo "mail-lab start: +$(elapsed) s: $*" >&2 || true; }
+elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (Dovecot and Postfix drop privileges themselves)"
+for b in dovecot postfix openssl; do
+    command -v "$b" >/dev/null || die "$b not found: run $HERE/install-deps.sh"
+done
+[[ -x /usr/lib/postfix/sbin/master ]] || die "postfix master not found: run $HERE/install-deps.sh"
+[[ -x /usr/lib/dovecot/lmtp ]] || die "dovecot lmtp not found: run $HERE/install-deps.sh"
+
+DOMAIN=${MAILLAB_DOMAIN:-mailsh.test}
+USER_COUNT=${MAILLAB_USER_COUNT:-5}
+MAIL_UID=${MAILLAB_MAIL_UID:-5000}
+START_TIMEOUT=${MAILLAB_START_TIMEOUT:-20}
+KEY_TYPE=${MAILLAB_KEY_TYPE:-rsa}
+[[ $KEY_TYPE == rsa || $KEY_TYPE == ec ]] || die "MAILLAB_KEY_TYPE must be rsa or ec"
+[[ $USER_COUNT =~ ^[0-9]+$ ]] || die "MAILLAB_USER_COUNT must be a number"
+[[ $DOMAIN =~ ^[A-Za-z0-9.-]+$ ]] || die "MAILLAB_DOMAIN: bad domain '$DOMAIN'"
+[[ $MAIL_UID =~ ^[0-9]+$ && $MAIL_UID -gt 0 ]] || die "MAILLAB_MAIL_UID must be a positive number"
+
+# ---------------------------------------------------------------- folder
+created=0
+if [[ $# -ge 1 && -n $1 ]]; then
+    DIR=$1
+    if [[ ! -d $DIR ]]; then mkdir -p "$DIR"; created=1; fi
+    DIR=$(cd "$DIR" && pwd -P)
+    [[ -e $DIR/env ]] && die "$DIR already holds a lab (its env exists): stop it with stop.sh, or remove it, or use another folder"
+else
+    DIR=$(mktemp -d "${TMPDIR:-/tmp}/maillab.XXXXXX")
+    DIR=$(cd "$DIR" && pwd -P)
+    created=1
+fi
+chmod 0755 "$DIR"
+# Unix socket paths are limited to 107 bytes; Dovecot's longest is about 40 below base_dir.
+((${#DIR} <= 60)) || die "lab folder path too long for unix sockets (${#DIR} > 60): $DIR"
+
+ID=$(basename "$DIR"); ID=${ID#maillab.}; ID=$(printf '%s' "$ID" | tr -c 'A-Za-z0-9' '-')
+ID=${ID:0:24}
+INSTANCE="maillab-$ID"
+
+mkdir -p "$DIR"/{tls,log,mail} "$DIR"/dovecot/{main,untrusted,notls}/{run,state} \
+         "$DIR"/postfix/{conf,spool,data}
+
+fail() {
+    echo "mail-lab start: $*" >&2
+    for f in "$DIR"/log/*.log; do
+        [[ -s $f ]] || continue
+        echo "---- tail of $f" >&2
+        tail -n 25 "$f" >&2
+    done
+    MAILLAB_QUIET=1 MAILLAB_KEEP=1 "$HERE/stop.sh" "$DIR" >&2 || true
+    if ((created)) && [[ ${MAILLAB_KEEP:-0} != 1 ]]; then
+        rm -rf "$DIR"
+    else
+        echo "mail-lab start: lab folder kept: $DIR" >&2
+    fi
+    exit 1
+}
+trap 'fail "failed at line $LINENO"' ERR
+# From here on, giving up also cleans up what was made.
+die() { trap - ERR; fail "$@"; }
+
+# ---------------------------------------------------------------- ports
+# Offsets from the base port. Must stay in step with stop.sh (it reads them from env).
+PORT_NAMES=(IMAP IMAPS POP3 POP3S SUBMISSION SMTPS SMTP_PLAIN IMAPS_UNTRUSTED SMTPS_UNTRUSTED IMAP_NOTLS)
+NPORTS=${#PORT_NAMES[@]}
+
+used_ports() { # every local TCP port in any state (listening or connected), decimal
+    awk 'function hex(h,   i, n) { n = 0; for (i = 1; i <= length(h); i++)
+             n = n * 16 + index("0123456789ABCDEF", toupper(substr(h, i, 1))) - 1; return n }
+         FNR > 1 { split($2, a, ":"); print hex(a[2]) }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -un
+}
+declare -A USED=() TRIED=() PORT=()
+range_free() { # base -> 0 if base..base+NPORTS-1 are all unused
+    local b=$1 p
+    for ((p = b; p < b + NPORTS; p++)); do
+        [[ -n ${USED[$p]:-} ]] && return 1
+    done
+    return 0
+}
+FIXED_BASE=0
+[[ -n ${MAILLAB_BASE_PORT:-} ]] && FIXED_BASE=1
+pick_ports() { # sets BASE and PORT[name]
+    local p b i
+    USED=()
+    while read -r p; do USED[$p]=1; done < <(used_ports)
+    if ((FIXED_BASE)); then
+        BASE=$MAILLAB_BASE_PORT
+        [[ $BASE =~ ^[0-9]+$ ]] && ((BASE >= 1024 && BASE + NPORTS <= 65535)) ||
+            die "MAILLAB_BASE_PORT must be a port number between 1024 and $((65535 - NPORTS))"
+        range_free "$BASE" || die "a port in $BASE..$((BASE + NPORTS - 1)) is in use"
+    else
+        # Below Linux's ephemeral range (32768+) so outgoing connections do not take them.
+        BASE=
+        for _ in $(seq 300); do
+            b=$((20000 + (RANDOM % 1270) * 10))
+            [[ -n ${TRIED[$b]:-} ]] && continue
+            if range_free "$b"; then BASE=$b; break; fi
+        done
+        [[ -n $BASE ]] || die "no free port range found in 20000..32700"
+    fi
+    TRIED[$BASE]=1
+    for i in "${!PORT_NAMES[@]}"; do PORT[${PORT_NAMES[$i]}]=$((BASE + i)); done
+}
+
+# ---------------------------------------------------------------- users
+PASSWORD=$(openssl rand -hex 12)
+USERS=()
+for ((i = 1; i <= USER_COUNT; i++)); do USERS+=("user$i@$DOMAIN"); done
+DESK="desk@$DOMAIN"
+USERS+=("$DESK")
+
+printf '%s\n' "${USERS[@]}" |
+    awk -v pw="$PASSWORD" '{ print $0 ":{PLAIN}" pw "::::::" }' >"$DIR/dovecot/users"
+printf '%s\n' "${USERS[@]}" | awk '{ print $0 " OK" }' >"$DIR/postfix/conf/vmailbox"
+chmod 0640 "$DIR/dovecot/users"
+chgrp dovecot "$DIR/dovecot/users" 2>/dev/null || chmod 0644 "$DIR/dovecot/users"
+
+chown "$MAIL_UID:$MAIL_UID" "$DIR/mail"
+chmod 0750 "$DIR/mail"
+
+# ---------------------------------------------------------------- TLS
+note "folder, ports and users ready"
+TLS=$DIR/tls
+# The server key is RSA 2048 by default (what most mail servers present; MAILLAB_KEY_TYPE=ec for
+# ECDSA P-256). The CA and the untrusted certificate use P-256: instant to make.
+genkey() { # file type
+    if [[ $2 == ec ]]; then
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null
+    else
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null
+    fi
+}
+(umask 077
+ genkey "$TLS/ca.key" ec & genkey "$TLS/server.key" "$KEY_TYPE" & genkey "$TLS/untrusted.key" ec &
+ openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$TLS/dh.pem" 2>/dev/null &
+ wait)
+for f in ca.key server.key untrusted.key dh.pem; do [[ -s $TLS/$f ]] || fail "could not create $TLS/$f"; done
+
+SAN="DNS:localhost,IP:127.0.0.1,IP:::1"
+cat >"$TLS/ca.ext" <<EOF
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+EOF
+KU="digitalSignature, keyEncipherment"
+[[ $KEY_TYPE == ec ]] && KU="digitalSignature"
+cat >"$TLS/server.ext" <<EOF
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, $KU
+extendedKeyUsage = serverAuth
+subjectAltName = $SAN
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+EOF
+cat >"$TLS/untrusted.ext" <<EOF
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = $SAN
+subjectKeyIdentifier = hash
+EOF
+
+openssl req -new -x509 -key "$TLS/ca.key" -subj "/O=mailsh mail lab/CN=mailsh mail lab CA $ID" \
+    -days 30 -sha256 -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat "$TLS/ca.ext") \
+    -out "$TLS/ca.crt" 2>/dev/null
+openssl req -new -key "$TLS/server.key" -subj "/O=mailsh mail lab/CN=localhost" -out "$TLS/server.csr" 2>/dev/null
+openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAcreateserial \
+    -days 30 -sha256 -extfile "$TLS/server.ext" -out "$TLS/server.crt" 2>/dev/null
+openssl req -new -x509 -key "$TLS/untrusted.key" -subj "/O=untrusted mail lab/CN=localhost" \
+    -days 30 -sha256 -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat "$TLS/untrusted.ext") \
+    -out "$TLS/untrusted.crt" 2>/dev/null
+openssl verify -CAfile "$TLS/ca.crt" "$TLS/server.crt" >/dev/null || fail "server certificate does not verify"
+chmod 0644 "$TLS"/*.crt "$TLS/dh.pem"
+
+note "TLS ready"
+# ---------------------------------------------------------------- Dovecot
+PC=$DIR/postfix/conf
+# Three instances, because Dovecot 2.3 cannot vary TLS per listener on one address:
+#   main      imap (STARTTLS), imaps, pop3 (STARTTLS), pop3s, lmtp, auth for Postfix
+#   untrusted imaps with the self-signed certificate
+#   notls     imap with ssl = no (no STARTTLS offered)
+AUTH_FAILURE_DELAY=${MAILLAB_AUTH_FAILURE_DELAY:-2 secs}
+
+dovecot_conf() { # kind -> config on stdout
+    local kind=$1 base="$DIR/dovecot/$1" name=$INSTANCE
+    [[ $kind != main ]] && name="$INSTANCE-$kind"
+    cat <<EOF
+# mail lab ($kind instance), generated by scripts/mail-lab/start.sh
+instance_name = $name
+base_dir = $base/run
+state_dir = $base/state
+log_path = $DIR/log/dovecot-$kind.log
+info_log_path = $DIR/log/dovecot-$kind.log
+debug_log_path = $DIR/log/dovecot-$kind.log
+listen = 127.0.0.1
+shutdown_clients = yes
+default_internal_user = dovecot
+default_login_user = dovenull
+
+mail_uid = $MAIL_UID
+mail_gid = $MAIL_UID
+first_valid_uid = $MAIL_UID
+last_valid_uid = $MAIL_UID
+first_valid_gid = $MAIL_UID
+last_valid_gid = $MAIL_UID
+mail_home = $DIR/mail/%u
+mail_location = maildir:~/Maildir
+mail_max_userip_connections = 2000
+postmaster_address = postmaster@$DOMAIN
+hostname = mail.$DOMAIN
+
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = $AUTH_FAILURE_DELAY
+auth_cache_size = 0
+passdb {
+  driver = passwd-file
+  args = $DIR/dovecot/users
+}
+userdb {
+  driver = passwd-file
+  args = $DIR/dovecot/users
+  default_fields = uid=$MAIL_UID gid=$MAIL_UID home=$DIR/mail/%u
+}
+
+default_process_limit = 1000
+default_client_limit = 4000
+default_vsz_limit = 512M
+
+service anvil {
+  client_limit = 10000
+  # no auth penalty: one failed login must not slow down later ones from 127.0.0.1
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service auth {
+  client_limit = 8000
+}
+EOF
+    case $kind in
+        main)
+            cat <<EOF
+protocols = imap pop3 lmtp
+ssl = yes
+ssl_cert = <$TLS/server.crt
+ssl_key = <$TLS/server.key
+ssl_dh = <$TLS/dh.pem
+ssl_min_protocol = TLSv1.2
+
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${PORT[IMAP]}
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = ${PORT[IMAPS]}
+    ssl = yes
+  }
+  service_count = 0
+  process_min_avail = 2
+  process_limit = 1000
+  client_limit = 4000
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = ${PORT[POP3]}
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = ${PORT[POP3S]}
+    ssl = yes
+  }
+  service_count = 0
+  process_min_avail = 2
+  process_limit = 1000
+  client_limit = 4000
+}
+service imap {
+  process_limit = 2000
+}
+service pop3 {
+  process_limit = 2000
+}
+service lmtp {
+  unix_listener lmtp {
+    user = postfix
+    group = postfix
+    mode = 0600
+  }
+  process_limit = 200
+}
+service auth {
+  unix_listener auth-postfix {
+    user = postfix
+    group = postfix
+    mode = 0660
+  }
+}
+protocol lmtp {
+  auth_username_format = %Lu
+}
+EOF
+            ;;
+        untrusted)
+            cat <<EOF
+protocols = imap
+ssl = yes
+ssl_cert = <$TLS/untrusted.crt
+ssl_key = <$TLS/untrusted.key
+ssl_dh = <$TLS/dh.pem
+ssl_min_protocol = TLSv1.2
+
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = ${PORT[IMAPS_UNTRUSTED]}
+    ssl = yes
+  }
+  service_count = 0
+  process_min_avail = 1
+  process_limit = 1000
+  client_limit = 4000
+}
+service imap {
+  process_limit = 2000
+}
+EOF
+            ;;
+        notls)
+            cat <<EOF
+protocols = imap
+ssl = no
+
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${PORT[IMAP_NOTLS]}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  service_count = 0
+  process_min_avail = 1
+  process_limit = 1000
+  client_limit = 4000
+}
+service imap {
+  process_limit = 2000
+}
+EOF
+            ;;
+    esac
+}
+
+write_configs() { # (body not indented: it is mostly heredocs)
+for kind in main untrusted notls; do
+    dovecot_conf "$kind" >"$DIR/dovecot/$kind/dovecot.conf"
+done
+
+# ---------------------------------------------------------------- Postfix
+cat >"$PC/main.cf" <<EOF
+# mail lab, generated by scripts/mail-lab/start.sh
+compatibility_level = 3.6
+queue_directory = $DIR/postfix/spool
+data_directory = $DIR/postfix/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+mail_owner = postfix
+setgid_group = postdrop
+syslog_name = $INSTANCE
+maillog_file = $DIR/log/postfix.log
+maillog_file_prefixes = $DIR/log
+multi_instance_enable = no
+
+myhostname = mail.$DOMAIN
+mydomain = $DOMAIN
+myorigin = \$mydomain
+mynetworks = 127.0.0.0/8
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+biff = no
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+default_process_limit = 500
+smtputf8_enable = no
+
+# nothing local, nothing leaves
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+local_transport = error:local delivery is disabled in the mail lab
+default_transport = error:outbound mail is disabled in the mail lab
+relay_transport = error:outbound mail is disabled in the mail lab
+relay_domains =
+
+# the lab domain goes to Dovecot over LMTP
+virtual_mailbox_domains = $DOMAIN
+virtual_mailbox_maps = texthash:$PC/vmailbox
+virtual_transport = lmtp:unix:$DIR/dovecot/main/run/lmtp
+lmtp_destination_recipient_limit = 100
+
+smtpd_banner = \$myhostname ESMTP mailsh mail lab
+smtpd_tls_cert_file = $TLS/server.crt
+smtpd_tls_key_file = $TLS/server.key
+smtpd_tls_security_level = may
+smtpd_tls_auth_only = yes
+smtpd_tls_loglevel = 0
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $DIR/dovecot/main/run/auth-postfix
+smtpd_sasl_auth_enable = no
+smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
+smtpd_recipient_restrictions = reject_unauth_destination
+smtpd_error_sleep_time = 0
+smtpd_soft_error_limit = 1000
+smtpd_hard_error_limit = 1000
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_client_message_rate_limit = 0
+smtpd_client_recipient_rate_limit = 0
+smtpd_client_new_tls_session_rate_limit = 0
+smtpd_client_auth_rate_limit = 0
+anvil_rate_time_unit = 60s
+message_size_limit = 52428800
+EOF
+
+SUB_OPTS="-o smtpd_sasl_auth_enable=yes -o smtpd_client_restrictions=permit_sasl_authenticated,reject -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
+cat >"$PC/master.cf" <<EOF
+# mail lab, generated by scripts/mail-lab/start.sh (no chroot anywhere)
+# service          type  private unpriv chroot wakeup maxproc command
+127.0.0.1:${PORT[SUBMISSION]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/submission -o smtpd_tls_security_level=encrypt $SUB_OPTS
+127.0.0.1:${PORT[SMTPS]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/smtps -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt $SUB_OPTS
+127.0.0.1:${PORT[SMTP_PLAIN]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/plain -o smtpd_tls_security_level=none -o smtpd_sasl_auth_enable=no
+127.0.0.1:${PORT[SMTPS_UNTRUSTED]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/untrusted -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt -o smtpd_tls_cert_file=$TLS/untrusted.crt -o smtpd_tls_key_file=$TLS/untrusted.key $SUB_OPTS
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+chown postfix "$DIR/postfix/data"
+# Postfix ignores main.cf and maps changed less than a second ago (it waits for them to settle).
+touch -d '1 minute ago' "$PC"/* "$DIR/dovecot/users"
+
+# ---------------------------------------------------------------- env (before starting: stop.sh needs it)
+envq() { # KEY VALUE -> KEY=value, quoted only when needed
+    if [[ $2 =~ ^[A-Za-z0-9@%+=:,./_-]*$ ]]; then
+        printf '%s=%s\n' "$1" "$2"
+    else
+        printf "%s='%s'\n" "$1" "${2//\'/\'\\\'\'}"
+    fi
+}
+{
+    echo "# mail lab environment, generated by scripts/mail-lab/start.sh; source it with: set -a; . $DIR/env; set +a"
+    envq MAILLAB_DIR "$DIR"
+    envq MAILLAB_INSTANCE "$INSTANCE"
+    envq MAILLAB_HOST 127.0.0.1
+    envq MAILLAB_DOMAIN "$DOMAIN"
+    envq MAILLAB_CA "$TLS/ca.crt"
+    envq MAILLAB_SERVER_CERT "$TLS/server.crt"
+    envq MAILLAB_UNTRUSTED_CERT "$TLS/untrusted.crt"
+    for n in "${PORT_NAMES[@]}"; do envq "MAILLAB_${n}_PORT" "${PORT[$n]}"; done
+    envq MAILLAB_PORTS "$(for n in "${PORT_NAMES[@]}"; do printf '%s ' "${PORT[$n]}"; done | sed 's/ $//')"
+    envq MAILLAB_USER_COUNT "$USER_COUNT"
+    envq MAILLAB_USERS "${USERS[*]}"
+    envq MAILLAB_DESK_USER "$DESK"
+    envq MAILLAB_PASSWORD "$PASSWORD"
+    envq MAILLAB_MAILDIR_ROOT "$DIR/mail"
+    envq MAILLAB_LMTP_SOCKET "$DIR/dovecot/main/run/lmtp"
+    envq MAILLAB_LOG_DIR "$DIR/log"
+} >"$DIR/env.tmp"
+mv "$DIR/env.tmp" "$DIR/env"
+}
+
+# ---------------------------------------------------------------- start and readiness
+greet_plain() { # port -> first line, or nothing
+    local line='' fd
+    exec {fd}<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || return 0
+    IFS= read -r -t 2 -u "$fd" line || true
+    exec {fd}>&-
+    printf '%s' "${line%$'\r'}"
+}
+greet_tls() { # port -> first line after the TLS handshake, or nothing
+    local line='' fd pid
+    exec {fd}< <(exec timeout 4 openssl s_client -quiet -connect "127.0.0.1:$1" -servername localhost </dev/null 2>/dev/null)
+    pid=$!
+    IFS= read -r -t 3 -u "$fd" line || true
+    kill "$pid" 2>/dev/null || true
+    exec {fd}<&-
+    wait "$pid" 2>/dev/null || true
+    printf '%s' "${line%$'\r'}"
+}
+declare -A EXPECT=([IMAP]='* OK' [IMAPS]='* OK' [POP3]='+OK' [POP3S]='+OK' [SUBMISSION]='220 '
+    [SMTPS]='220 ' [SMTP_PLAIN]='220 ' [IMAPS_UNTRUSTED]='* OK' [SMTPS_UNTRUSTED]='220 ' [IMAP_NOTLS]='* OK')
+declare -A TLSPORT=([IMAPS]=1 [POP3S]=1 [SMTPS]=1 [IMAPS_UNTRUSTED]=1 [SMTPS_UNTRUSTED]=1)
+
+wait_greeting() { # port name -> 0 once it greets as expected, 1 at the deadline
+    local n=$1 g=''
+    while :; do
+        if [[ -n ${TLSPORT[$n]:-} ]]; then g=$(greet_tls "${PORT[$n]}"); else g=$(greet_plain "${PORT[$n]}"); fi
+        if [[ $g == "${EXPECT[$n]}"* ]]; then note "$n ${PORT[$n]}: $g"; return 0; fi
+        ((SECONDS < deadline)) || return 1
+        sleep 0.05
+    done
+}
+
+launch() { # start the daemons and wait for every greeting; 0 when all greet, else 1 and LAUNCH_ERR
+    local kind n
+    LAUNCH_ERR=
+    # All four at once: they only need each other once mail flows. Dovecot's master keeps
+    # fd 2 open for good: never hand it a pipe of ours (stdout/stderr go to files).
+    declare -A starter=()
+    for kind in main untrusted notls; do
+        dovecot -c "$DIR/dovecot/$kind/dovecot.conf" </dev/null >>"$DIR/log/dovecot-$kind.start.log" 2>&1 &
+        starter[dovecot-$kind]=$!
+    done
+    postfix -c "$PC" start </dev/null >>"$DIR/log/postfix.start.log" 2>&1 &
+    starter[postfix]=$!
+    for n in dovecot-main dovecot-untrusted dovecot-notls postfix; do
+        wait "${starter[$n]}" || LAUNCH_ERR+="$n did not start; "
+    done
+    [[ -z $LAUNCH_ERR ]] || return 1
+    note "dovecot and postfix started"
+    deadline=$((SECONDS + START_TIMEOUT))
+    declare -A waiter=()
+    for n in "${PORT_NAMES[@]}"; do
+        wait_greeting "$n" &
+        waiter[$n]=$!
+    done
+    local pending=()
+    for n in "${PORT_NAMES[@]}"; do
+        wait "${waiter[$n]}" || pending+=("$n")
+    done
+    if ((${#pending[@]})); then
+        LAUNCH_ERR="no greeting within ${START_TIMEOUT}s from: $(for n in "${pending[@]}"; do printf '%s(%s) ' "$n" "${PORT[$n]}"; done)"
+        return 1
+    fi
+    return 0
+}
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+attempt=0
+while :; do
+    attempt=$((attempt + 1))
+    pick_ports
+    write_configs
+    note "configuration written (ports $BASE..$((BASE + NPORTS - 1)))"
+    launch && break
+    # Another program (or a lab started at the same moment) took a port: try another range.
+    if ((!FIXED_BASE && attempt < 5)) && grep -qs 'Address already in use' "$DIR"/log/*.log; then
+        echo "mail-lab start: a port of $BASE..$((BASE + NPORTS - 1)) was taken meanwhile; trying another range" >&2
+        MAILLAB_QUIET=1 MAILLAB_KEEP=1 MAILLAB_STOP_SKIP_PORTS=1 "$HERE/stop.sh" "$DIR" >&2 || true
+        rm -rf "$DIR"/log/* "$DIR"/dovecot/*/run/* "$DIR"/dovecot/*/state/* "$DIR"/postfix/spool/* \
+            "$DIR"/postfix/data/* "$DIR/env"
+        continue
+    fi
+    trap - ERR
+    fail "$LAUNCH_ERR"
+done
+
+# A wrong permission on the mail root is only logged: surface configuration errors now.
+if grep -hE ': (Error|Fatal|Panic|fatal|panic|error): ' "$DIR"/log/dovecot-*.log "$DIR/log/postfix.log" 2>/dev/null | grep -q .; then
+    trap - ERR
+    fail "errors in the logs after start"
+fi
+trap - ERR
+
+T1=$(date +%s.%N)
+echo "mail-lab: started $INSTANCE in $(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.2f", b - a }') s;" \
+    "IMAP ${PORT[IMAP]} IMAPS ${PORT[IMAPS]} POP3 ${PORT[POP3]} POP3S ${PORT[POP3S]}" \
+    "SUBMISSION ${PORT[SUBMISSION]} SMTPS ${PORT[SMTPS]}; env: $DIR/env" >&2
+echo "$DIR"
