@@ -52,6 +52,8 @@ struct ExportCommand: DeskCommand {
         }
         let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw MailshError.usage("cannot write \(file): \(String(cString: strerror(errno)))") }
+        // An existing file keeps its mode through O_TRUNC: make it private before writing.
+        fchmod(fd, 0o600)
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         handle.write(Data(text.utf8))
         context.io.writeError("exported to \(file)\n")

@@ -13,8 +13,16 @@ public struct MailshCommand: ParsableCommand {
             conversation.prefix, … (see `mailsh help account set`).
             """,
         subcommands: [AccountCommand.self, UserCommand.self, PersonalCommand.self, AuditCommand.self,
-                      ExportCommand.self, ImportCommand.self]
+                      ExportCommand.self, ImportCommand.self, CompletionCommand.self]
     )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Reading commands from standard input: go on after a failing line (exit with the last failure).")
+    var keepGoing = false
+
+    @Flag(name: .customLong("no-rc"), help: "Do not run the start-up file ($XDG_CONFIG_HOME/mailsh/mailshrc).")
+    var noRC = false
 
     public init() {}
 }
@@ -35,9 +43,21 @@ extension DeskCommand {
 /// Parses `arguments` (without the program name) against the command tree and runs the command.
 /// Returns the process exit status; errors are printed to the context's error stream.
 public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
+    if arguments.first == "---completion" {
+        NameSource.useStore(named: storeArgument(in: arguments), context: context)
+    }
+    if arguments.first == "help", let listing = helpListing(Array(arguments.dropFirst())) {
+        context.io.write(listing)
+        return ExitStatus.success.rawValue
+    }
+    let expanded = expandingAbbreviations(arguments)
+    if let problem = unknownSubcommand(expanded) {
+        context.io.writeError("mailsh: \(problem)\n")
+        return ExitStatus.usage.rawValue
+    }
     let command: any ParsableCommand
     do {
-        command = try MailshCommand.parseAsRoot(hoistingGlobalOptions(arguments))
+        command = try MailshCommand.parseAsRoot(hoistingGlobalOptions(expanded))
     } catch {
         let message = MailshCommand.fullMessage(for: error)
         let code = MailshCommand.exitCode(for: error).rawValue
@@ -49,6 +69,10 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         return code
     }
     do {
+        if let root = command as? MailshCommand {
+            let shell = Shell(context: context, global: root.global, keepGoing: root.keepGoing, runStartupFile: !root.noRC)
+            return shell.run(interactive: context.io.inputIsTerminal)
+        }
         if let command = command as? any DeskCommand {
             let desk = try context.desk(command.global)
             try command.run(desk: desk, context: context)
@@ -61,9 +85,15 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         context.io.writeError("mailsh: " + error.message.replacingOccurrences(of: "\n", with: "\nmailsh: ") + "\n")
         return error.exitStatus.rawValue
     } catch {
+        // `help COMMAND` and `--help` end here with status 0: help goes to standard output.
         let message = MailshCommand.fullMessage(for: error)
-        context.io.writeError(message + "\n")
-        return MailshCommand.exitCode(for: error).rawValue
+        let code = MailshCommand.exitCode(for: error).rawValue
+        if code == 0 {
+            context.io.write(message + (message.hasSuffix("\n") ? "" : "\n"))
+        } else {
+            context.io.writeError(message + "\n")
+        }
+        return code
     }
 }
 
@@ -129,15 +159,104 @@ func storeArgument(in words: [String]) -> String? {
     return nil
 }
 
-/// A hook the executable sets so that completion can read names from the store.
-public nonisolated(unsafe) var completionNameSource: ((_ store: String?, _ kind: String, _ prefix: String) -> [String])?
+/// Where completion reads account and user names: the shell's open store, or (for the bash, zsh and fish
+/// scripts, which call `mailsh ---completion …`) the store the command line names. Names come by prefix query.
+enum NameSource {
+    nonisolated(unsafe) static var lookup: ((_ kind: String, _ prefix: String) -> [String])?
+
+    /// The interactive shell's store.
+    static func use(_ desk: Desk) {
+        lookup = { kind, prefix in
+            (try? kind == "user" ? desk.userNames(prefix: prefix, limit: 200) : desk.accountNames(prefix: prefix, limit: 200)) ?? []
+        }
+    }
+
+    /// The store a completion request names, opened only if it exists (completion never creates a store).
+    static func useStore(named store: String?, context: CommandContext) {
+        lookup = { kind, prefix in
+            var global = GlobalOptions()
+            global.store = store
+            let location = context.storeLocation(global)
+            guard !location.hasPrefix("/") || FileManager.default.fileExists(atPath: location),
+                  let opened = try? context.services.openStore(location) else { return [] }
+            return (try? opened.read { tx in
+                kind == "user" ? try tx.userNames(prefix: prefix, limit: 200) : try tx.accountNames(prefix: prefix, limit: 200)
+            }) ?? []
+        }
+    }
+}
 
 func completeAccounts(words: [String], prefix: String) -> [String] {
-    completionNameSource?(storeArgument(in: words), "account", prefix) ?? []
+    NameSource.lookup?("account", prefix) ?? []
 }
 
 func completeUsers(words: [String], prefix: String) -> [String] {
-    completionNameSource?(storeArgument(in: words), "user", prefix) ?? []
+    NameSource.lookup?("user", prefix) ?? []
+}
+
+/// Names an unknown subcommand before the parser does (it would otherwise blame a valid option that follows).
+func unknownSubcommand(_ arguments: [String]) -> String? {
+    var node = CommandTree.mailsh.root
+    var path = ["mailsh"]
+    var index = 0
+    while index < arguments.count {
+        let word = arguments[index]
+        if word == "--" { return nil }
+        if word.hasPrefix("-") {
+            // Skip a global option's value.
+            if ["--store", "--as", "--format"].contains(word) { index += 1 }
+            index += 1
+            continue
+        }
+        if node.children.isEmpty || node.commandName == "help" { return nil }
+        guard let child = node.child(word) else {
+            let known = node.children.filter { $0.shouldDisplay != false }.map(\.commandName)
+            return "unknown command \"\(word)\" for \(path.joined(separator: " ")); commands: \(known.joined(separator: ", "))"
+        }
+        node = child
+        path.append(word)
+        index += 1
+    }
+    return nil
+}
+
+/// Expands unique prefixes of command words (`acc li` → `account list`), as sqlite3's shell does for its commands.
+func expandingAbbreviations(_ arguments: [String]) -> [String] {
+    var node = CommandTree.mailsh.root
+    var result = arguments
+    for (index, word) in arguments.enumerated() {
+        if word.hasPrefix("-") { continue }
+        if let exact = node.child(word) {
+            node = exact
+            continue
+        }
+        let matches = node.children.filter { $0.shouldDisplay != false && $0.names.contains { $0.hasPrefix(word) } }
+        guard matches.count == 1, !word.isEmpty else { break }
+        result[index] = matches[0].commandName
+        node = matches[0]
+    }
+    return result
+}
+
+/// `help WORDS` where the words do not name a command: the commands whose path starts with them (prefix search),
+/// or `nil` to let the parser print the help of the command named.
+func helpListing(_ words: [String]) -> String? {
+    let tree = CommandTree.mailsh
+    if words.isEmpty { return nil }
+    let (_, depth) = tree.resolve(words)
+    if depth == words.count { return nil }
+    let query = words.joined(separator: " ")
+    let matches = tree.allPaths().filter { path, _ in
+        let parts = path.split(separator: " ")
+        return parts.count >= words.count && zip(parts, words).allSatisfy { $0.hasPrefix($1) }
+    }
+    if matches.isEmpty {
+        return "no command matches \"\(query)\"; commands: "
+            + tree.root.children.filter { $0.shouldDisplay != false }.map(\.commandName).joined(separator: ", ") + "\n"
+    }
+    let width = matches.map(\.path.count).max() ?? 0
+    return matches.map { $0.path + String(repeating: " ", count: width - $0.path.count + 2) + $0.abstract }
+        .joined(separator: "\n") + "\n"
 }
 
 /// Reads a new password: twice on a terminal (they must match), one line from a pipe.

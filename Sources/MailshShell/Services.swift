@@ -72,8 +72,9 @@ public struct CommandContext: @unchecked Sendable {
     /// Opens the store and a desk acting as `--as`, else `MAILSH_USER`, else the login name.
     func desk(_ global: GlobalOptions) throws -> Desk {
         let location = storeLocation(global)
-        let secrets = try services.openSecrets(location, environment)
+        // The store first: it makes its folder (0700), where the key file then goes.
         let store = try services.openStore(location)
+        let secrets = try services.openSecrets(location, environment)
         let requested = global.asUser ?? environment["MAILSH_USER"].flatMap { $0.isEmpty ? nil : $0 }
         return try Desk.open(store: store, secrets: secrets, osUser: services.loginName(), requested: requested)
     }

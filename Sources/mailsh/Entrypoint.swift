@@ -17,16 +17,6 @@ struct Entrypoint {
                 return try KeyFile.loadOrCreate(at: keyPath)
             },
             loginName: loginName)
-        completionNameSource = { store, kind, prefix in
-            let environment = ProcessInfo.processInfo.environment
-            let location = store ?? environment["MAILSH_STORE"] ?? SQLiteStore.defaultPath(environment: environment)
-            guard FileManager.default.fileExists(atPath: location), let opened = try? SQLiteStore(path: location) else {
-                return []
-            }
-            return (try? opened.read { tx in
-                kind == "user" ? try tx.userNames(prefix: prefix, limit: 200) : try tx.accountNames(prefix: prefix, limit: 200)
-            }) ?? []
-        }
         exit(runMailsh(Array(CommandLine.arguments.dropFirst()), context: CommandContext(services: services)))
     }
 

@@ -1,0 +1,34 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Ctrl-C, as a flag: the interactive shell cancels the line being typed, and long work (a Lua script, a batch of
+/// connection tests) checks ``Interrupt/requested`` and stops cleanly instead of the process dying mid-write.
+///
+/// The handler only sets the flag (async-signal-safe) and is installed without `SA_RESTART`, so a blocking read
+/// returns with `EINTR`.
+public enum Interrupt {
+    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+    nonisolated(unsafe) private static var installed = false
+
+    /// Installs the SIGINT handler (once per process).
+    public static func install() {
+        guard !installed else { return }
+        installed = true
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in Interrupt.flag = 1 }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGINT, &action, nil)
+    }
+
+    /// Whether Ctrl-C was pressed since the last ``reset()``.
+    public static var requested: Bool { flag != 0 }
+
+    /// Forgets an earlier Ctrl-C (before reading a new line or starting new work).
+    public static func reset() { flag = 0 }
+
+    /// Sets the flag as Ctrl-C would (for tests, and for stopping work from another thread).
+    public static func request() { flag = 1 }
+}

@@ -1,0 +1,146 @@
+@preconcurrency internal import CEditLine
+import Foundation
+import MailshCore
+
+/// Line editing, history and Tab completion through libedit's readline interface.
+///
+/// libedit keeps its state in globals, so there is one editor per process. Ctrl-C while typing returns
+/// ``Line/interrupted`` (the line is dropped); Ctrl-D on an empty line returns ``Line/end``.
+final class LineEditor {
+    enum Line: Equatable {
+        case text(String)
+        case interrupted
+        case end
+    }
+
+    /// The completion function libedit calls back (a C function pointer cannot capture context).
+    nonisolated(unsafe) static var complete: ((String) -> Completer.Completion)?
+
+    let historyPath: String?
+    let historyLimit: Int
+
+    init(historyPath: String?, historyLimit: Int = 2000) {
+        self.historyPath = historyPath
+        self.historyLimit = historyLimit
+        rl_readline_name = UnsafePointer(strdup("mailsh"))
+        rl_catch_signals = 0
+        // Words break at blanks only, so `incoming.security=` and `OWNER/NAME` complete as one word.
+        rl_basic_word_break_characters = UnsafePointer(strdup(" \t\n"))
+        rl_completer_word_break_characters = strdup(" \t\n")
+        rl_attempted_completion_function = { text, start, end in
+            LineEditor.attemptCompletion(text: text, start: Int(start), end: Int(end))
+        }
+        stifle_history(Int32(historyLimit))
+        loadHistory()
+    }
+
+    /// Reads one line, showing `prompt`.
+    func read(prompt: String) -> Line {
+        Interrupt.reset()
+        errno = 0
+        guard let raw = readline(prompt) else {
+            if Interrupt.requested || errno == EINTR {
+                Interrupt.reset()
+                return .interrupted
+            }
+            return .end
+        }
+        defer { free(raw) }
+        if Interrupt.requested {
+            Interrupt.reset()
+            return .interrupted
+        }
+        return .text(String(cString: raw))
+    }
+
+    // MARK: History
+
+    /// Loads the shared history file (other sessions' lines included).
+    func loadHistory() {
+        guard let historyPath, FileManager.default.fileExists(atPath: historyPath) else { return }
+        clear_history()
+        _ = read_history(historyPath)
+    }
+
+    /// Adds a line to the history and to the shared file (0600, at most `historyLimit` lines). Merges what other
+    /// sessions wrote meanwhile, so the history is shared across sessions.
+    func remember(_ line: String) {
+        guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+        guard let historyPath else {
+            add_history(line)
+            return
+        }
+        loadHistory()
+        add_history(line)
+        Self.createPrivately(historyPath)
+        _ = write_history(historyPath)
+        _ = history_truncate_file(historyPath, Int32(historyLimit))
+        chmod(historyPath, 0o600)
+    }
+
+    static func createPrivately(_ path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            fchmod(fd, 0o600)
+            close(fd)
+        }
+    }
+
+    // MARK: Completion
+
+    /// Builds libedit's match array: the common prefix first, then every candidate, then NULL.
+    static func attemptCompletion(text: UnsafePointer<CChar>?, start: Int, end: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+        rl_attempted_completion_over = 1
+        guard let complete, let buffer = rl_line_buffer else { return nil }
+        // The line up to the cursor, as characters (libedit counts bytes).
+        let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self),
+                                              count: Int(rl_point)))
+        let line = String(decoding: bytes, as: UTF8.self)
+        let word = text.map { String(cString: $0) } ?? ""
+        let completion = complete(line)
+        // libedit replaces `word`; our candidates replace the word starting at completion.start, which may begin
+        // earlier (an opening quote). Keep only the part from where libedit's word starts.
+        let ourWord = String(line.dropFirst(completion.start))
+        let extra = ourWord.count - word.count
+        var matches = completion.candidates.map { candidate -> String in
+            let escaped = escape(candidate)
+            return extra > 0 ? String(escaped.dropFirst(extra)) : escaped
+        }.filter { $0.hasPrefix(word) }
+        guard !matches.isEmpty else { return nil }
+        let common = commonPrefix(matches)
+        if matches.count == 1 {
+            rl_completion_append_character = (common.hasSuffix("=") || common.hasSuffix("/")) ? 0 : 32
+            matches = []
+        } else {
+            rl_completion_append_character = 0
+        }
+        let all = [common] + matches
+        let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: all.count + 1)
+        for (index, item) in all.enumerated() { array[index] = strdup(item) }
+        array[all.count] = nil
+        return array
+    }
+
+    /// Backslash-escapes blanks and quotes, as the tokenizer reads them back.
+    static func escape(_ word: String) -> String {
+        var out = ""
+        for character in word {
+            if character == " " || character == "\"" || character == "'" || character == "\\" || character == "#" {
+                out.append("\\")
+            }
+            out.append(character)
+        }
+        return out
+    }
+
+    static func commonPrefix(_ words: [String]) -> String {
+        guard var prefix = words.first else { return "" }
+        for word in words.dropFirst() {
+            while !word.hasPrefix(prefix) { prefix.removeLast() }
+        }
+        return prefix
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import MailshCore
+
+/// The interactive shell (on a terminal) and the script reader (on a pipe or file): every line is a command of the
+/// one-shot CLI without the word `mailsh`, parsed by the same declarations.
+public struct Shell {
+    var context: CommandContext
+    var global: GlobalOptions
+    var keepGoing: Bool
+    var runStartupFile: Bool
+
+    /// Words the shell itself understands.
+    static let builtins = ["exit", "quit"]
+
+    /// Runs the shell; returns the exit status.
+    func run(interactive: Bool) -> Int32 {
+        var context = self.context
+        // Every line works on the store and as the user the shell was started with, unless the line says otherwise.
+        let location = context.storeLocation(global)
+        context.environment["MAILSH_STORE"] = location
+        if let user = global.asUser { context.environment["MAILSH_USER"] = user }
+        let desk: Desk
+        do {
+            desk = try context.desk(global)
+        } catch let error as MailshError {
+            context.io.writeError("mailsh: \(error.message)\n")
+            return error.exitStatus.rawValue
+        } catch {
+            context.io.writeError("mailsh: \(error)\n")
+            return ExitStatus.failure.rawValue
+        }
+        NameSource.use(desk)
+        if interactive {
+            return interactiveLoop(context: context, desk: desk)
+        }
+        return scriptLoop(context: context, lines: StandardInputLines())
+    }
+
+    // MARK: Interactive
+
+    func interactiveLoop(context: CommandContext, desk: Desk) -> Int32 {
+        Interrupt.install()
+        let editor = LineEditor(historyPath: Self.historyPath(context.environment))
+        let completer = Completer(builtins: Self.builtins)
+        LineEditor.complete = { completer.complete($0) }
+        let store = (desk.storeName as NSString).lastPathComponent
+        let prompt = "\(desk.actor.name)@\(store)> "
+        context.io.write("mailsh on \(desk.storeName) as \(desk.actor.name). Type help for commands, exit or Ctrl-D to leave.\n")
+        if runStartupFile, let startup = Self.startupPath(context.environment), FileManager.default.fileExists(atPath: startup) {
+            if let text = try? String(contentsOfFile: startup, encoding: .utf8) {
+                _ = scriptLoop(context: context, lines: ArrayLines(text), source: startup, stopOnError: false)
+            }
+        }
+        var status: Int32 = 0
+        while true {
+            switch editor.read(prompt: prompt) {
+            case .end:
+                context.io.write("\n")
+                return status
+            case .interrupted:
+                context.io.write("^C\n")
+                continue
+            case .text(let line):
+                if !Self.carriesSecret(line) { editor.remember(line) }
+                let words: [String]
+                do {
+                    words = try Tokenizer.words(line)
+                } catch {
+                    context.io.writeError("mailsh: \(error)\n")
+                    status = ExitStatus.usage.rawValue
+                    continue
+                }
+                if words.isEmpty { continue }
+                if Self.builtins.contains(words[0]) && words.count == 1 { return status }
+                Interrupt.reset()
+                status = runLine(words, context: context)
+            }
+        }
+    }
+
+    /// Runs one line's words (refusing a nested shell).
+    func runLine(_ words: [String], context: CommandContext) -> Int32 {
+        let first = words.first ?? ""
+        if first.hasPrefix("-") && !words.contains(where: { !$0.hasPrefix("-") }) {
+            context.io.writeError("mailsh: options alone start a shell; you are in one already\n")
+            return ExitStatus.usage.rawValue
+        }
+        return runMailsh(words, context: context)
+    }
+
+    // MARK: Scripts
+
+    /// Reads commands line by line: no prompt, no editing, `#` comments. Stops at the first failing line (naming
+    /// it) unless `keepGoing`, and returns the status of the failure.
+    func scriptLoop(context: CommandContext, lines: some LineSource, source: String = "standard input",
+                    stopOnError: Bool? = nil) -> Int32 {
+        var lines = lines
+        let stop = stopOnError ?? !keepGoing
+        var number = 0
+        var failure: Int32 = 0
+        while let line = lines.next() {
+            number += 1
+            let words: [String]
+            do {
+                words = try Tokenizer.words(line)
+            } catch {
+                context.io.writeError("mailsh: \(source) line \(number): \(error)\n")
+                failure = ExitStatus.usage.rawValue
+                if stop { return failure }
+                continue
+            }
+            if words.isEmpty { continue }
+            if Self.builtins.contains(words[0]) && words.count == 1 { break }
+            let status = runLine(words, context: context)
+            if status != 0 {
+                context.io.writeError("mailsh: \(source) line \(number) failed (exit status \(status)): \(line)\n")
+                failure = status
+                if stop { return failure }
+            }
+        }
+        return failure
+    }
+
+    // MARK: Files and rules
+
+    /// `$XDG_STATE_HOME/mailsh/history`, else `~/.local/state/mailsh/history`.
+    static func historyPath(_ environment: [String: String]) -> String? {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/mailsh/history" }
+        guard let home = environment["HOME"], !home.isEmpty else { return nil }
+        return home + "/.local/state/mailsh/history"
+    }
+
+    /// `$XDG_CONFIG_HOME/mailsh/mailshrc`, else `~/.config/mailsh/mailshrc`.
+    static func startupPath(_ environment: [String: String]) -> String? {
+        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") { return config + "/mailsh/mailshrc" }
+        guard let home = environment["HOME"], !home.isEmpty else { return nil }
+        return home + "/.config/mailsh/mailshrc"
+    }
+
+    /// Whether a line carries a secret (`password=…`, `secret: …` in Lua code): it never enters the history.
+    static func carriesSecret(_ line: String) -> Bool {
+        let lower = line.lowercased()
+        for keyword in ["password", "passwd", "secret", "token"] {
+            var searchStart = lower.startIndex
+            while let range = lower.range(of: keyword, range: searchStart..<lower.endIndex) {
+                let after = lower[range.upperBound...].drop { $0 == " " || $0 == "\t" || $0 == "\"" || $0 == "]" || $0 == "'" }
+                if let next = after.first, next == "=" || next == ":" { return true }
+                searchStart = range.upperBound
+            }
+        }
+        return false
+    }
+}
+
+/// Where script lines come from.
+protocol LineSource {
+    mutating func next() -> String?
+}
+
+struct StandardInputLines: LineSource {
+    mutating func next() -> String? { readLine(strippingNewline: true).map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 } }
+}
+
+struct ArrayLines: LineSource {
+    var lines: [String]
+    var index = 0
+    init(_ text: String) { lines = text.components(separatedBy: "\n") }
+    mutating func next() -> String? {
+        guard index < lines.count else { return nil }
+        defer { index += 1 }
+        return lines[index]
+    }
+}
