@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mailsh", targets: ["mailsh"]),
+        .executable(name: "mailsh-bench", targets: ["mailsh-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -92,12 +93,22 @@ let package = Package(
             dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshCore"]
         ),
 
+        // Benchmarks that measure mailsh's own code in the process (bench/); scripts in bench/ compare with peers.
+        .executableTarget(
+            name: "mailsh-bench",
+            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore"],
+            path: "bench/Sources/mailsh-bench"
+        ),
+
         .testTarget(name: "MailshCoreTests", dependencies: ["MailshCore"]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore"]),
-        .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshStore", "MailshCrypto", "MailshCore"]),
-        .testTarget(name: "MailshTransportTests", dependencies: ["MailshTransport", "MailshCore"]),
-        .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore"]),
+        .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshCore"],
+                    resources: [.copy("Scripts")]),
+        .testTarget(name: "MailshTransportTests",
+                    dependencies: ["MailshTransport", "MailshShell", "MailshStore", "MailshCrypto", "MailshCore"]),
+        .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "MailshEndToEndTests", dependencies: ["MailshCore"]),
     ],
     swiftLanguageModes: [.v6]

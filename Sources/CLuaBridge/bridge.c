@@ -1,3 +1,981 @@
+/*
+ * The C side of mailsh's Lua host; see CLuaBridge.h for the rule it exists for.
+ *
+ * Every function here that may raise a Lua error is either a lua_CFunction that Lua called (so only C frames sit
+ * between it and Lua's own setjmp), or runs inside lua_pcall. Functions Swift calls directly never raise.
+ */
 #include "CLuaBridge.h"
+
 #include <lua5.4/lua.h>
+#include <lua5.4/lauxlib.h>
+#include <lua5.4/lualib.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Room granted past the memory budget once a script is stopped, to unwind and report. */
+#define REPORT_RESERVE ((size_t)1 << 20)
+/* Refused allocations that a script may survive (by catching the error) before it is stopped. */
+#define MAX_REFUSALS 16
+/* How often (in instructions) the hook looks at the budgets and the Ctrl-C flag. */
+#define HOOK_STEP 1000
+/* Host classes: index 1... of these keys names a class's metatable in the registry. */
+#define MAX_CLASSES 8
+
+static CMailshLuaBridge_Dispatch dispatchFunction;
+static CMailshLuaBridge_Write writeFunction;
+static CMailshLuaBridge_Retain retainFunction;
+static CMailshLuaBridge_Retain releaseFunction;
+
+static char classKeys[MAX_CLASSES];
+static char classNameStorage[MAX_CLASSES][32];
+static const char *classNames[MAX_CLASSES];
+static char refusalKey;
+static char reportKey;
+
+/* The userdata of a host object. */
+typedef struct Box {
+    void *object;
+    int cls;
+    uint32_t bytes;
+} Box;
+
+static CMailshLuaBridge_Context *contextOf(lua_State *L) {
+    return *(CMailshLuaBridge_Context **)lua_getextraspace(L);
+}
+
+void CMailshLuaBridge_setCallbacks(CMailshLuaBridge_Dispatch dispatch, CMailshLuaBridge_Write write,
+                                   CMailshLuaBridge_Retain retain, CMailshLuaBridge_Retain release) {
+    dispatchFunction = dispatch;
+    writeFunction = write;
+    retainFunction = retain;
+    releaseFunction = release;
+}
+
 int CMailshLuaBridge_version(void) { return LUA_VERSION_NUM; }
+
+double CMailshLuaBridge_now(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* MARK: - Ctrl-C */
+
+static volatile sig_atomic_t interruptFlag;
+static int catchDepth;
+static struct sigaction previousAction;
+
+static void onInterrupt(int signal) {
+    (void)signal;
+    interruptFlag = 1;
+}
+
+void CMailshLuaBridge_catchInterrupts(void) {
+    if (catchDepth++ > 0) return;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = onInterrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART; /* the hook polls the flag; system calls need not fail */
+    sigaction(SIGINT, &action, &previousAction);
+}
+
+void CMailshLuaBridge_releaseInterrupts(void) {
+    if (catchDepth == 0 || --catchDepth > 0) return;
+    sigaction(SIGINT, &previousAction, NULL);
+}
+
+void CMailshLuaBridge_setInterrupted(int value) { interruptFlag = value ? 1 : 0; }
+
+int CMailshLuaBridge_interrupted(void) { return interruptFlag; }
+
+/* MARK: - Memory budget */
+
+static void *budgetAlloc(void *ud, void *block, size_t osize, size_t nsize) {
+    CMailshLuaBridge_Context *context = ud;
+    size_t old = block ? osize : 0; /* for a new block, osize is a type tag */
+    if (nsize == 0) {
+        if (block) {
+            free(block);
+            context->memoryUsed -= old;
+        }
+        return NULL;
+    }
+    if (nsize > old && context->memoryLimit) {
+        size_t after = context->memoryUsed - old + nsize + context->memoryExternal;
+        if (after > context->memoryLimit + context->memorySlack) {
+            /* The budget is spent, and the script stops (the hook sees to it that pcall cannot continue), when
+               Lua asks again after its emergency collection and is refused again; when one request is an
+               eighth of the budget or more (a bomb, which no collection would make room for); or after a few
+               refusals that the script caught. */
+            context->refusals++;
+            if (context->stop == CMailshLuaBridge_RUNNING
+                && ((context->refusedPending && context->refusedBlock == block && context->refusedSize == nsize)
+                    || nsize - old >= context->memoryLimit / 8 || context->refusals >= MAX_REFUSALS)) {
+                context->stop = CMailshLuaBridge_STOP_MEMORY;
+                context->memorySlack = REPORT_RESERVE;
+            }
+            context->refusedPending = 1;
+            context->refusedBlock = block;
+            context->refusedSize = nsize;
+            return NULL;
+        }
+    }
+    void *result = realloc(block, nsize);
+    if (result == NULL) return NULL;
+    if (nsize > old) context->refusedPending = 0;
+    context->memoryUsed = context->memoryUsed - old + nsize;
+    if (context->memoryUsed + context->memoryExternal > context->memoryPeak) {
+        context->memoryPeak = context->memoryUsed + context->memoryExternal;
+    }
+    return result;
+}
+
+/* MARK: - Stops */
+
+static const char *stopMessage(int stop) {
+    switch (stop) {
+    case CMailshLuaBridge_STOP_INSTRUCTIONS:
+        return "stopped: the script used up its instruction budget (--max-instructions)";
+    case CMailshLuaBridge_STOP_MEMORY: return "stopped: the script used up its memory budget (--max-memory)";
+    case CMailshLuaBridge_STOP_TIMEOUT: return "stopped: the script ran out of time (--timeout)";
+    case CMailshLuaBridge_STOP_INTERRUPT: return "interrupted (Ctrl-C)";
+    default: return "stopped: the script has ended";
+    }
+}
+
+static int checkStop(CMailshLuaBridge_Context *context) {
+    if (context->stop != CMailshLuaBridge_RUNNING) return 1;
+    if (interruptFlag) {
+        context->stop = CMailshLuaBridge_STOP_INTERRUPT;
+    } else if (context->instructionLimit && context->instructions >= context->instructionLimit) {
+        context->stop = CMailshLuaBridge_STOP_INSTRUCTIONS;
+    } else if (context->deadline > 0 && CMailshLuaBridge_now() > context->deadline) {
+        context->stop = CMailshLuaBridge_STOP_TIMEOUT;
+    }
+    if (context->stop != CMailshLuaBridge_RUNNING) {
+        context->memorySlack = REPORT_RESERVE;
+        return 1;
+    }
+    return 0;
+}
+
+/* The count hook: counts instructions and, once a budget is spent or Ctrl-C was pressed, raises on every
+   instruction from then on, so that a `pcall` that catches the error cannot run on. */
+static void budgetHook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    CMailshLuaBridge_Context *context = contextOf(L);
+    if (context->stop == CMailshLuaBridge_RUNNING) {
+        context->instructions += (uint64_t)context->hookStep;
+        if (!checkStop(context)) return;
+    }
+    lua_sethook(L, budgetHook, LUA_MASKCOUNT, 1);
+    luaL_where(L, 0);
+    lua_pushstring(L, stopMessage(context->stop));
+    lua_concat(L, 2);
+    lua_error(L);
+}
+
+/* MARK: - Trampolines */
+
+static void *receiverOf(lua_State *L, int cls) {
+    void *userdata = lua_touserdata(L, 1);
+    int matches = 0;
+    if (userdata && lua_getmetatable(L, 1)) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &classKeys[cls]);
+        matches = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    if (!matches) {
+        luaL_typeerror(L, 1, classNames[cls]);
+    }
+    Box *box = userdata;
+    if (box->object == NULL) {
+        luaL_error(L, "this %s object is no longer valid", classNames[cls]);
+    }
+    return box->object;
+}
+
+/* Calls Swift function `function` and turns its markers into Lua errors, here, where only C frames are left. */
+static int callHost(lua_State *L, int function, int cls) {
+    CMailshLuaBridge_Context *context = contextOf(L);
+    if (context->busy) {
+        return luaL_error(L, "mailsh functions cannot be called from a __gc metamethod");
+    }
+    if (checkStop(context)) {
+        luaL_where(L, 1);
+        lua_pushstring(L, stopMessage(context->stop));
+        lua_concat(L, 2);
+        return lua_error(L);
+    }
+    void *receiver = cls ? receiverOf(L, cls) : NULL;
+    int result = dispatchFunction(L, context->host, function, receiver);
+    if (result >= 0) return result;
+    switch (result) {
+    case CMailshLuaBridge_RAISE_WHERE:
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+        break;
+    case CMailshLuaBridge_REFUSE:
+        /* Remember where the refusal happened: if nothing catches it, the report names this line, even when
+           the error travelled through `mail.transaction` and lost its stack on the way. */
+        lua_createtable(L, 3, 0);
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, -2, 1);
+        luaL_where(L, 1);
+        lua_rawseti(L, -2, 2);
+        luaL_traceback(L, L, NULL, 0);
+        lua_rawseti(L, -2, 3);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &refusalKey);
+        break;
+    case CMailshLuaBridge_STACK_OVERFLOW:
+        return luaL_error(L, "stack overflow (a result too large to return)");
+    default:
+        break;
+    }
+    return lua_error(L);
+}
+
+static int functionTrampoline(lua_State *L) {
+    return callHost(L, (int)lua_tointeger(L, lua_upvalueindex(1)), 0);
+}
+
+static int methodTrampoline(lua_State *L) {
+    return callHost(L, (int)lua_tointeger(L, lua_upvalueindex(1)), (int)lua_tointeger(L, lua_upvalueindex(2)));
+}
+
+/* __index of a host class: a method from the methods table (upvalue 1), else a field through Swift. */
+static int objectIndex(lua_State *L) {
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+    return callHost(L, (int)lua_tointeger(L, lua_upvalueindex(2)), (int)lua_tointeger(L, lua_upvalueindex(3)));
+}
+
+static int objectNewIndex(lua_State *L) {
+    int cls = (int)lua_tointeger(L, lua_upvalueindex(1));
+    return luaL_error(L, "%s fields are read-only; change them with its methods (such as %s:set{...})",
+                      classNames[cls], classNames[cls]);
+}
+
+static int objectGC(lua_State *L) {
+    Box *box = lua_touserdata(L, 1);
+    if (box && box->object) {
+        void *object = box->object;
+        box->object = NULL;
+        contextOf(L)->memoryExternal -= box->bytes;
+        box->bytes = 0;
+        releaseFunction(object);
+    }
+    return 0;
+}
+
+static int readOnlyNewIndex(lua_State *L) {
+    return luaL_error(L, "this table is a read-only view; change an account with acct:set{...}");
+}
+
+static int rawNext(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    if (lua_next(L, 1)) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int readOnlyPairs(lua_State *L) {
+    lua_pushcfunction(L, rawNext);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushnil(L);
+    return 3;
+}
+
+static int readOnlyLength(lua_State *L) {
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, lua_upvalueindex(1)));
+    return 1;
+}
+
+/* `print` and `mail.log`: arguments through tostring, separated by tabs, to the write callback. */
+static int writeArguments(lua_State *L, int stream) {
+    int count = lua_gettop(L);
+    luaL_Buffer buffer;
+    luaL_buffinit(L, &buffer);
+    for (int index = 1; index <= count; index++) {
+        if (index > 1) luaL_addchar(&buffer, '\t');
+        luaL_tolstring(L, index, NULL);
+        luaL_addvalue(&buffer);
+    }
+    luaL_pushresult(&buffer);
+    size_t length;
+    const char *text = lua_tolstring(L, -1, &length);
+    writeFunction(contextOf(L)->host, stream, text, length);
+    return 0;
+}
+
+static int hostPrint(lua_State *L) { return writeArguments(L, CMailshLuaBridge_PRINT); }
+
+static int hostLog(lua_State *L) {
+    CMailshLuaBridge_Context *context = contextOf(L);
+    if (context->busy) return luaL_error(L, "mailsh functions cannot be called from a __gc metamethod");
+    return writeArguments(L, CMailshLuaBridge_LOG);
+}
+
+/* `load` limited to text chunks: the mode argument is forced to "t". */
+static int textLoad(lua_State *L) {
+    int count = lua_gettop(L);
+    if (count < 3) lua_settop(L, 3);
+    lua_pushliteral(L, "t");
+    lua_replace(L, 3);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, count < 3 ? 3 : count, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Lua runs message handlers and finalizers with hooks off, so they could run on after a budget is spent:
+   a script's xpcall handler is skipped once the script is stopped, and scripts get no __gc metamethods. */
+static int guardedHandler(lua_State *L) {
+    if (contextOf(L)->stop != CMailshLuaBridge_RUNNING) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int finishCall(lua_State *L, int status, lua_KContext extra) {
+    (void)status;
+    (void)extra;
+    return lua_gettop(L);
+}
+
+static int guardedXpcall(lua_State *L) {
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guardedHandler, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, finishCall);
+    return finishCall(L, LUA_OK, 0);
+}
+
+static int guardedSetmetatable(lua_State *L) {
+    int type = lua_type(L, 2);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, type == LUA_TNIL || type == LUA_TTABLE, 2, "nil or table");
+    if (type == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL) {
+            return luaL_error(L, "__gc metamethods are not available to mailsh scripts");
+        }
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+/* Host tables (`mail`, `mail.account`, …) refuse new keys and hide their metatable. */
+static int moduleNewIndex(lua_State *L) {
+    return luaL_error(L, "cannot add %s to a mailsh module table", luaL_tolstring(L, 2, NULL));
+}
+
+/* MARK: - Opening and closing */
+
+static int openSandbox(lua_State *L) {
+    static const luaL_Reg libraries[] = {
+        {LUA_GNAME, luaopen_base},       {LUA_COLIBNAME, luaopen_coroutine}, {LUA_TABLIBNAME, luaopen_table},
+        {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},   {LUA_UTF8LIBNAME, luaopen_utf8},
+        {NULL, NULL},
+    };
+    for (const luaL_Reg *library = libraries; library->func; library++) {
+        luaL_requiref(L, library->name, library->func, 1);
+        lua_pop(L, 1);
+    }
+    /* os: time, clock and date only. */
+    luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
+    lua_createtable(L, 0, 3);
+    static const char *const osNames[] = {"time", "clock", "date", NULL};
+    for (const char *const *name = osNames; *name; name++) {
+        lua_getfield(L, -2, *name);
+        lua_setfield(L, -2, *name);
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, LUA_OSLIBNAME);
+    lua_pop(L, 1);
+    lua_setglobal(L, LUA_OSLIBNAME);
+    lua_pop(L, 1);
+    /* Nothing that reads files or loads bytecode. */
+    static const char *const removed[] = {"dofile", "loadfile", "warn", NULL};
+    for (const char *const *name = removed; *name; name++) {
+        lua_pushnil(L);
+        lua_setglobal(L, *name);
+    }
+    lua_getglobal(L, LUA_STRLIBNAME);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    lua_getglobal(L, "load");
+    lua_pushcclosure(L, textLoad, 1);
+    lua_setglobal(L, "load");
+    lua_getglobal(L, "xpcall");
+    lua_pushcclosure(L, guardedXpcall, 1);
+    lua_setglobal(L, "xpcall");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, guardedSetmetatable, 1);
+    lua_setglobal(L, "setmetatable");
+    lua_pushcfunction(L, hostPrint);
+    lua_setglobal(L, "print");
+    /* The report slots exist from the start, so that resetting them later never allocates. */
+    lua_pushboolean(L, 0);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &reportKey);
+    lua_pushboolean(L, 0);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &refusalKey);
+    /* The shared metatable of module tables. */
+    luaL_newmetatable(L, "mailsh.module");
+    lua_pushcfunction(L, moduleNewIndex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+    return 0;
+}
+
+lua_State *CMailshLuaBridge_open(CMailshLuaBridge_Context *context) {
+    lua_State *L = lua_newstate(budgetAlloc, context);
+    if (L == NULL) return NULL;
+    *(CMailshLuaBridge_Context **)lua_getextraspace(L) = context;
+    if (context->hookStep <= 0) context->hookStep = HOOK_STEP;
+    lua_pushcfunction(L, openSandbox);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        lua_close(L);
+        return NULL;
+    }
+    lua_sethook(L, budgetHook, LUA_MASKCOUNT, context->hookStep);
+    return L;
+}
+
+void CMailshLuaBridge_close(lua_State *L) {
+    if (L == NULL) return;
+    CMailshLuaBridge_Context *context = contextOf(L);
+    /* Finalizers written in Lua get no time: the hook raises on their first counted instruction. */
+    context->stop = CMailshLuaBridge_STOP_CLOSING;
+    context->memorySlack = REPORT_RESERVE;
+    lua_sethook(L, budgetHook, LUA_MASKCOUNT, 1);
+    lua_close(L);
+}
+
+/* MARK: - Set-up (protected) */
+
+typedef struct Definition {
+    int cls;
+    const char *name;
+    int function;
+    int getter;
+    int tostring;
+    int equal;
+} Definition;
+
+static int protectedCall(lua_State *L, lua_CFunction function, void *argument, int results) {
+    if (!lua_checkstack(L, 3)) return LUA_ERRMEM;
+    lua_pushcfunction(L, function);
+    lua_pushlightuserdata(L, argument);
+    int status = lua_pcall(L, 1, results, 0);
+    return status;
+}
+
+static int defineClassBody(lua_State *L) {
+    Definition *definition = lua_touserdata(L, 1);
+    int cls = definition->cls;
+    strncpy(classNameStorage[cls], definition->name, sizeof classNameStorage[cls] - 1);
+    classNames[cls] = classNameStorage[cls];
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, definition->name);
+    lua_setfield(L, -2, "__name");
+    lua_createtable(L, 0, 16); /* methods */
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "mailsh.methods"); /* found again by defineMethod and introspection */
+    lua_pushinteger(L, definition->getter);
+    lua_pushinteger(L, cls);
+    lua_pushcclosure(L, objectIndex, 3);
+    lua_setfield(L, -2, "__index");
+    lua_pushinteger(L, cls);
+    lua_pushcclosure(L, objectNewIndex, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, objectGC);
+    lua_setfield(L, -2, "__gc");
+    lua_pushinteger(L, definition->tostring);
+    lua_pushinteger(L, cls);
+    lua_pushcclosure(L, methodTrampoline, 2);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushinteger(L, definition->equal);
+    lua_pushinteger(L, cls);
+    lua_pushcclosure(L, methodTrampoline, 2);
+    lua_setfield(L, -2, "__eq");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &classKeys[cls]);
+    return 0;
+}
+
+int CMailshLuaBridge_defineClass(lua_State *L, int cls, const char *name, int getter, int tostring, int equal) {
+    if (cls <= 0 || cls >= MAX_CLASSES) return -1;
+    Definition definition = {cls, name, 0, getter, tostring, equal};
+    return protectedCall(L, defineClassBody, &definition, 0);
+}
+
+/* Pushes the table at the dotted path's parent (creating module tables on the way) and returns the last part. */
+static const char *pushParent(lua_State *L, const char *path) {
+    lua_pushglobaltable(L);
+    const char *part = path;
+    const char *dot;
+    while ((dot = strchr(part, '.')) != NULL) {
+        lua_pushlstring(L, part, (size_t)(dot - part));
+        if (lua_rawget(L, -2) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            luaL_setmetatable(L, "mailsh.module");
+            lua_pushlstring(L, part, (size_t)(dot - part));
+            lua_pushvalue(L, -2);
+            lua_rawset(L, -4);
+            /* Known to tracebacks and argument errors by its dotted name ("mail.account"). */
+            lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+            lua_pushlstring(L, path, (size_t)(dot - path));
+            lua_pushvalue(L, -3);
+            lua_rawset(L, -3);
+            lua_pop(L, 1);
+        }
+        lua_remove(L, -2);
+        part = dot + 1;
+    }
+    return part;
+}
+
+static int defineFunctionBody(lua_State *L) {
+    Definition *definition = lua_touserdata(L, 1);
+    const char *name = pushParent(L, definition->name);
+    lua_pushstring(L, name);
+    lua_pushinteger(L, definition->function);
+    lua_pushcclosure(L, functionTrampoline, 1);
+    lua_rawset(L, -3); /* raw: module tables refuse new keys from scripts */
+    return 0;
+}
+
+int CMailshLuaBridge_defineFunction(lua_State *L, const char *path, int function) {
+    Definition definition = {0, path, function, 0, 0, 0};
+    return protectedCall(L, defineFunctionBody, &definition, 0);
+}
+
+static int defineBuiltinBody(lua_State *L) {
+    Definition *definition = lua_touserdata(L, 1);
+    const char *name = pushParent(L, definition->name);
+    lua_pushstring(L, name);
+    switch (definition->function) {
+    case CMailshLuaBridge_BUILTIN_LOG: lua_pushcfunction(L, hostLog); break;
+    default: return luaL_error(L, "unknown builtin %d", definition->function);
+    }
+    lua_rawset(L, -3);
+    return 0;
+}
+
+int CMailshLuaBridge_defineBuiltin(lua_State *L, const char *path, int builtin) {
+    Definition definition = {0, path, builtin, 0, 0, 0};
+    return protectedCall(L, defineBuiltinBody, &definition, 0);
+}
+
+static int defineMethodBody(lua_State *L) {
+    Definition *definition = lua_touserdata(L, 1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &classKeys[definition->cls]);
+    lua_getfield(L, -1, "mailsh.methods");
+    lua_pushinteger(L, definition->function);
+    lua_pushinteger(L, definition->cls);
+    lua_pushcclosure(L, methodTrampoline, 2);
+    lua_setfield(L, -2, definition->name);
+    return 0;
+}
+
+int CMailshLuaBridge_defineMethod(lua_State *L, int cls, const char *name, int function) {
+    if (cls <= 0 || cls >= MAX_CLASSES) return -1;
+    Definition definition = {cls, name, function, 0, 0, 0};
+    return protectedCall(L, defineMethodBody, &definition, 0);
+}
+
+static int setPathBody(lua_State *L) {
+    Definition *definition = lua_touserdata(L, 1);
+    /* The value is the function's second argument. */
+    const char *name = pushParent(L, definition->name);
+    lua_pushstring(L, name);
+    lua_pushvalue(L, 2);
+    lua_rawset(L, -3);
+    return 0;
+}
+
+int CMailshLuaBridge_setPath(lua_State *L, const char *path) {
+    Definition definition = {0, path, 0, 0, 0, 0};
+    if (!lua_checkstack(L, 3)) return LUA_ERRMEM;
+    lua_pushcfunction(L, setPathBody);
+    lua_insert(L, -2);
+    lua_pushlightuserdata(L, &definition);
+    lua_insert(L, -2);
+    return lua_pcall(L, 2, 0, 0);
+}
+
+/* MARK: - Push programs */
+
+enum {
+    OP_NIL = 1,
+    OP_TRUE,
+    OP_FALSE,
+    OP_INTEGER,
+    OP_NUMBER,
+    OP_STRING,
+    OP_TABLE,
+    OP_SET,
+    OP_SET_INDEX,
+    OP_READ_ONLY,
+    OP_OBJECT,
+};
+
+static int reserve(CMailshLuaBridge_Context *context, size_t more) {
+    size_t needed = context->programLength + more;
+    if (needed <= context->programCapacity) return 0;
+    size_t capacity = context->programCapacity ? context->programCapacity : 256;
+    while (capacity < needed) capacity *= 2;
+    unsigned char *program = realloc(context->program, capacity);
+    if (program == NULL) return -1;
+    context->program = program;
+    context->programCapacity = capacity;
+    return 0;
+}
+
+static int emit(CMailshLuaBridge_Context *context, unsigned char op, const void *payload, size_t length) {
+    if (reserve(context, 1 + length)) return -1;
+    context->program[context->programLength++] = op;
+    if (length) {
+        memcpy(context->program + context->programLength, payload, length);
+        context->programLength += length;
+    }
+    return 0;
+}
+
+int CMailshLuaBridge_emitNil(CMailshLuaBridge_Context *context) { return emit(context, OP_NIL, NULL, 0); }
+
+int CMailshLuaBridge_emitBoolean(CMailshLuaBridge_Context *context, int value) {
+    return emit(context, value ? OP_TRUE : OP_FALSE, NULL, 0);
+}
+
+int CMailshLuaBridge_emitInteger(CMailshLuaBridge_Context *context, int64_t value) {
+    return emit(context, OP_INTEGER, &value, sizeof value);
+}
+
+int CMailshLuaBridge_emitNumber(CMailshLuaBridge_Context *context, double value) {
+    return emit(context, OP_NUMBER, &value, sizeof value);
+}
+
+int CMailshLuaBridge_emitString(CMailshLuaBridge_Context *context, const char *text, size_t length) {
+    if (reserve(context, 1 + sizeof(size_t) + length)) return -1;
+    context->program[context->programLength++] = OP_STRING;
+    memcpy(context->program + context->programLength, &length, sizeof length);
+    context->programLength += sizeof length;
+    if (length) memcpy(context->program + context->programLength, text, length);
+    context->programLength += length;
+    return 0;
+}
+
+int CMailshLuaBridge_emitTable(CMailshLuaBridge_Context *context, int narray, int nrecord) {
+    int sizes[2] = {narray < 0 ? 0 : narray, nrecord < 0 ? 0 : nrecord};
+    return emit(context, OP_TABLE, sizes, sizeof sizes);
+}
+
+int CMailshLuaBridge_emitSet(CMailshLuaBridge_Context *context) { return emit(context, OP_SET, NULL, 0); }
+
+int CMailshLuaBridge_emitSetIndex(CMailshLuaBridge_Context *context, int64_t index) {
+    return emit(context, OP_SET_INDEX, &index, sizeof index);
+}
+
+int CMailshLuaBridge_emitReadOnly(CMailshLuaBridge_Context *context) { return emit(context, OP_READ_ONLY, NULL, 0); }
+
+typedef struct ObjectOp {
+    void *object;
+    int cls;
+    uint32_t bytes;
+} ObjectOp;
+
+int CMailshLuaBridge_emitObject(CMailshLuaBridge_Context *context, void *object, int cls, uint32_t bytes) {
+    ObjectOp op = {object, cls, bytes};
+    return emit(context, OP_OBJECT, &op, sizeof op);
+}
+
+static void pushReadOnly(lua_State *L) {
+    /* [data] -> [proxy] */
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 5);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readOnlyNewIndex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushvalue(L, -3);
+    lua_pushcclosure(L, readOnlyPairs, 1);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushvalue(L, -3);
+    lua_pushcclosure(L, readOnlyLength, 1);
+    lua_setfield(L, -2, "__len");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_replace(L, -2);
+}
+
+static int runProgramBody(lua_State *L) {
+    CMailshLuaBridge_Context *context = lua_touserdata(L, 1);
+    size_t pc = (size_t)lua_tointeger(L, 2);
+    lua_settop(L, 0);
+    /* Offsets, never pointers: the buffer may move if it grows. */
+    while (pc < context->programLength) {
+        luaL_checkstack(L, 4, "result too deeply nested");
+        unsigned char op = context->program[pc++];
+        switch (op) {
+        case OP_NIL: lua_pushnil(L); break;
+        case OP_TRUE: lua_pushboolean(L, 1); break;
+        case OP_FALSE: lua_pushboolean(L, 0); break;
+        case OP_INTEGER: {
+            int64_t value;
+            memcpy(&value, context->program + pc, sizeof value);
+            pc += sizeof value;
+            lua_pushinteger(L, (lua_Integer)value);
+            break;
+        }
+        case OP_NUMBER: {
+            double value;
+            memcpy(&value, context->program + pc, sizeof value);
+            pc += sizeof value;
+            lua_pushnumber(L, (lua_Number)value);
+            break;
+        }
+        case OP_STRING: {
+            size_t length;
+            memcpy(&length, context->program + pc, sizeof length);
+            pc += sizeof length;
+            lua_pushlstring(L, (const char *)context->program + pc, length);
+            pc += length;
+            break;
+        }
+        case OP_TABLE: {
+            int sizes[2];
+            memcpy(sizes, context->program + pc, sizeof sizes);
+            pc += sizeof sizes;
+            lua_createtable(L, sizes[0], sizes[1]);
+            break;
+        }
+        case OP_SET: lua_rawset(L, -3); break;
+        case OP_SET_INDEX: {
+            int64_t index;
+            memcpy(&index, context->program + pc, sizeof index);
+            pc += sizeof index;
+            lua_rawseti(L, -2, (lua_Integer)index);
+            break;
+        }
+        case OP_READ_ONLY: pushReadOnly(L); break;
+        case OP_OBJECT: {
+            ObjectOp object;
+            memcpy(&object, context->program + pc, sizeof object);
+            pc += sizeof object;
+            Box *box = lua_newuserdatauv(L, sizeof(Box), 0);
+            box->object = NULL;
+            box->cls = object.cls;
+            box->bytes = 0;
+            lua_rawgetp(L, LUA_REGISTRYINDEX, &classKeys[object.cls]);
+            lua_setmetatable(L, -2);
+            /* Nothing below can fail: only now is the object retained, so an error above leaks nothing. */
+            retainFunction(object.object);
+            box->object = object.object;
+            box->bytes = object.bytes;
+            context->memoryExternal += object.bytes;
+            break;
+        }
+        default: return luaL_error(L, "mailsh: bad push program");
+        }
+    }
+    return lua_gettop(L);
+}
+
+int CMailshLuaBridge_runProgram(lua_State *L, size_t start) {
+    CMailshLuaBridge_Context *context = contextOf(L);
+    int top = lua_gettop(L);
+    int result;
+    if (!lua_checkstack(L, 4)) {
+        context->programLength = start;
+        return CMailshLuaBridge_STACK_OVERFLOW; /* no room even for an error: the trampoline raises one */
+    }
+    int wasBusy = context->busy;
+    context->busy = 1;
+    lua_pushcfunction(L, runProgramBody);
+    lua_pushlightuserdata(L, context);
+    lua_pushinteger(L, (lua_Integer)start);
+    int status = lua_pcall(L, 2, LUA_MULTRET, 0);
+    context->busy = wasBusy;
+    context->programLength = start;
+    result = status == LUA_OK ? lua_gettop(L) - top : -1;
+    return result;
+}
+
+/* MARK: - Objects */
+
+void *CMailshLuaBridge_toObject(lua_State *L, int index, int cls) {
+    if (cls <= 0 || cls >= MAX_CLASSES) return NULL;
+    Box *box = lua_touserdata(L, index);
+    if (box == NULL || lua_type(L, index) != LUA_TUSERDATA) return NULL;
+    if (!lua_checkstack(L, 2) || !lua_getmetatable(L, index)) return NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &classKeys[cls]);
+    int matches = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return matches ? box->object : NULL;
+}
+
+int CMailshLuaBridge_objectClass(lua_State *L, int index) {
+    if (lua_type(L, index) != LUA_TUSERDATA) return 0;
+    for (int cls = 1; cls < MAX_CLASSES; cls++) {
+        if (classNames[cls] && CMailshLuaBridge_toObject(L, index, cls)) return cls;
+    }
+    return 0;
+}
+
+/* MARK: - Loading and calling */
+
+int CMailshLuaBridge_load(lua_State *L, const char *text, size_t length, const char *chunkname) {
+    if (!lua_checkstack(L, 2)) return LUA_ERRMEM;
+    return luaL_loadbufferx(L, text, length, chunkname, "t");
+}
+
+/* The message handler of a script's outermost call: the message with the script's position, and the traceback,
+   kept in the registry as {message, traceback}. A refused operation reports where it was refused. */
+static int reportHandler(lua_State *L) {
+    CMailshLuaBridge_Context *context = contextOf(L);
+    if (context->memorySlack < REPORT_RESERVE) context->memorySlack = REPORT_RESERVE;
+    const char *message;
+    if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
+        message = lua_tostring(L, 1);
+    } else if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+        message = lua_tostring(L, -1);
+    } else {
+        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    lua_createtable(L, 2, 0);
+    int report = lua_gettop(L);
+    int refused = 0;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &refusalKey) == LUA_TTABLE) {
+        lua_rawgeti(L, -1, 1);
+        refused = lua_rawequal(L, -1, 1);
+        lua_pop(L, 1);
+        if (refused) {
+            lua_rawgeti(L, -1, 2);
+            lua_pushstring(L, message);
+            lua_concat(L, 2);
+            lua_rawseti(L, report, 1);
+            lua_rawgeti(L, -1, 3);
+            lua_rawseti(L, report, 2);
+        }
+    }
+    lua_pop(L, 1);
+    if (!refused) {
+        /* The position of the innermost Lua function, unless the message starts with a position already (of
+           any function on the stack: `error(message, 2)` names the caller's line). */
+        lua_Debug ar;
+        int level = 1;
+        int found = 0;
+        int positioned = 0;
+        char where[LUA_IDSIZE + 32];
+        while (lua_getstack(L, level++, &ar)) {
+            lua_getinfo(L, "Sl", &ar);
+            if (ar.currentline <= 0) continue;
+            char candidate[LUA_IDSIZE + 32];
+            snprintf(candidate, sizeof candidate, "%s:%d:", ar.short_src, ar.currentline);
+            if (!found) {
+                memcpy(where, candidate, sizeof where);
+                found = 1;
+            }
+            if (strncmp(message, candidate, strlen(candidate)) == 0) {
+                positioned = 1;
+                break;
+            }
+        }
+        if (found && !positioned) {
+            lua_pushfstring(L, "%s %s", where, message);
+        } else {
+            lua_pushstring(L, message);
+        }
+        lua_rawseti(L, report, 1);
+        luaL_traceback(L, L, NULL, 1);
+        lua_rawseti(L, report, 2);
+    }
+    lua_pushvalue(L, report);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &reportKey);
+    lua_pushvalue(L, 1);
+    return 1;
+}
+
+int CMailshLuaBridge_call(lua_State *L, int nargs) {
+    if (!lua_checkstack(L, 2)) return LUA_ERRMEM;
+    int base = lua_gettop(L) - nargs;
+    lua_pushboolean(L, 0);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &reportKey);
+    lua_pushboolean(L, 0);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &refusalKey);
+    lua_pushcfunction(L, reportHandler);
+    lua_insert(L, base);
+    int status = lua_pcall(L, nargs, LUA_MULTRET, base);
+    lua_remove(L, base);
+    return status;
+}
+
+int CMailshLuaBridge_callPlain(lua_State *L, int nargs) {
+    if (!lua_checkstack(L, 1)) return LUA_ERRMEM;
+    return lua_pcall(L, nargs, LUA_MULTRET, 0);
+}
+
+const char *CMailshLuaBridge_report(lua_State *L, int part, size_t *length) {
+    if (!lua_checkstack(L, 2)) return NULL;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &reportKey) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    const char *text = NULL;
+    if (lua_rawgeti(L, -1, part) == LUA_TSTRING) {
+        text = lua_tolstring(L, -1, length);
+    }
+    /* The string stays alive in the report table, which the registry holds. */
+    lua_pop(L, 2);
+    return text;
+}
+
+static int toStringsBody(lua_State *L) {
+    int count = lua_gettop(L);
+    for (int index = 1; index <= count; index++) {
+        luaL_tolstring(L, index, NULL);
+        lua_replace(L, index);
+    }
+    return count;
+}
+
+int CMailshLuaBridge_toStrings(lua_State *L, int first) {
+    int top = lua_gettop(L);
+    int count = top - first + 1;
+    if (count <= 0) return 0;
+    if (!lua_checkstack(L, 2)) return LUA_ERRMEM;
+    lua_pushcfunction(L, toStringsBody);
+    lua_insert(L, first);
+    int status = lua_pcall(L, count, count, 0);
+    if (status != LUA_OK) return status;
+    return 0;
+}

@@ -143,7 +143,18 @@ public struct Account: Sendable, Equatable {
     public var isTestAccount: Bool { Self.isTestName(name) }
 
     public static func isTestName(_ name: String) -> Bool {
-        if name.contains("Dev") || name.contains("Test") { return true }
+        func contains(_ haystack: [UInt8], _ word: String) -> Bool {
+            let needle = Array(word.utf8)
+            guard haystack.count >= needle.count else { return false }
+            return (0...(haystack.count - needle.count)).contains {
+                haystack[$0..<($0 + needle.count)].elementsEqual(needle)
+            }
+        }
+        let bytes = Array(name.utf8)
+        if contains(bytes, "Dev") || contains(bytes, "Test") { return true }
+        // Only a name with `dev` or `test` in some case can hold such a word: skip the split for all others.
+        let lower = bytes.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }
+        guard contains(lower, "dev") || contains(lower, "test") else { return false }
         let words = name.lowercased().split { !$0.isLetter && !$0.isNumber }
         return words.contains { $0 == "dev" || $0 == "test" || $0 == "testing" || $0 == "develop" }
     }

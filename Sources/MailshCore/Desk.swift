@@ -62,6 +62,18 @@ public final class Desk: @unchecked Sendable {
         }
     }
 
+    /// This desk, in the same transaction, acting as another user (for a script that sets users' personal
+    /// settings, as `--as USER` does on the command line). Acting as someone else needs `administrate`.
+    public func acting(as name: String) throws -> Desk {
+        if name == actor.name { return self }
+        try require(.administrate, "acting as \(name)")
+        let user = try reading { tx in
+            guard let user = try tx.user(named: name) else { throw MailshError.notFound(kind: "user", name: name) }
+            return user
+        }
+        return Desk(store: store, secrets: secrets, actor: user, transaction: current, now: now)
+    }
+
     private func reading<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         if let current { return try body(current) }
         return try store.read(body)
@@ -162,7 +174,7 @@ public final class Desk: @unchecked Sendable {
         try require(.administrate, "creating a global account")
         try Validate.accountName(name)
         return try writing { tx in
-            if try tx.account(named: name, owner: nil) != nil { throw MailshError.alreadyExists(kind: "account", name: name) }
+            // A taken name is refused by the store's unique index (as `.alreadyExists`), without a query first.
             var account = Account(name: name, proto: proto ?? .imap, by: self.actor.name, at: self.now())
             try account.apply(assignments)
             try self.assignPrefix(&account, in: tx)

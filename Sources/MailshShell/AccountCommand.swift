@@ -8,7 +8,7 @@ struct AccountCommand: ParsableCommand {
         commandName: "account",
         abstract: "List, show, create, edit, copy, rename, delete and lock e-mail accounts.",
         subcommands: [List.self, Show.self, Create.self, Set.self, Copy.self, Rename.self, Delete.self,
-                      Lock.self, Unlock.self, Password.self]
+                      Lock.self, Unlock.self, Password.self, Test.self]
     )
 }
 
@@ -325,6 +325,8 @@ struct ProtocolArgument: ExpressibleByArgument {
         self.value = value
     }
     static var allValueStrings: [String] { MailProtocol.allCases.map(\.rawValue) }
+    /// Not CaseIterable, so the bash, zsh and fish scripts would offer no values without this.
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }
 
 /// `incoming` or `outgoing` as an argument.
@@ -335,4 +337,6 @@ struct SideArgument: ExpressibleByArgument {
         self.value = value
     }
     static var allValueStrings: [String] { Side.allCases.map(\.rawValue) }
+    /// Not CaseIterable, so the bash, zsh and fish scripts would offer no values without this.
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MailshCore
 
 /// Tab completion by context, from the command declarations: commands and subcommands, options, enumerated values,
 /// account and user names (through the declarations' custom completions, which query the store by prefix),
@@ -14,6 +15,11 @@ public struct Completer: Sendable {
         self.tree = .mailsh
     }
 
+    /// Makes account and user names come from `desk`'s store (the interactive shell does this at start).
+    public static func readNames(from desk: Desk) {
+        NameSource.use(desk)
+    }
+
     /// What completing the line before the cursor offers.
     public struct Completion: Equatable, Sendable {
         /// Where, in characters from the start of the line, the word being completed starts.
@@ -25,7 +31,7 @@ public struct Completer: Sendable {
     /// Completes `line`, whose cursor is at its end.
     public func complete(_ line: String) -> Completion {
         let split = Tokenizer.split(line)
-        var words = split.words.map(\.text)
+        var words = expandingAbbreviations(split.words.map(\.text))
         var current = ""
         var start = line.count
         if split.endsInWord, let last = split.words.last {

@@ -118,9 +118,11 @@ final class LineEditor {
             rl_completion_append_character = 0
         }
         let all = [common] + matches
-        let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: all.count + 1)
+        // libedit looks at matches[2] even when there is one match: end with two NULLs.
+        let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: all.count + 2)
         for (index, item) in all.enumerated() { array[index] = strdup(item) }
         array[all.count] = nil
+        array[all.count + 1] = nil
         return array
     }
 

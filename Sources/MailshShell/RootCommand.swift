@@ -13,7 +13,7 @@ public struct MailshCommand: ParsableCommand {
             conversation.prefix, … (see `mailsh help account set`).
             """,
         subcommands: [AccountCommand.self, UserCommand.self, PersonalCommand.self, AuditCommand.self,
-                      ExportCommand.self, ImportCommand.self, CompletionCommand.self]
+                      ExportCommand.self, ImportCommand.self, CompletionCommand.self, RunCommand.self, LuaCommand.self]
     )
 
     @OptionGroup var global: GlobalOptions
@@ -88,10 +88,12 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         // `help COMMAND` and `--help` end here with status 0: help goes to standard output.
         let message = MailshCommand.fullMessage(for: error)
         let code = MailshCommand.exitCode(for: error).rawValue
-        if code == 0 {
+        if message.isEmpty {
+            // An exit status with nothing to say (a verdict already reported).
+        } else if code == 0 {
             context.io.write(message + (message.hasSuffix("\n") ? "" : "\n"))
         } else {
-            context.io.writeError(message + "\n")
+            context.io.writeError(message + (message.hasSuffix("\n") ? "" : "\n"))
         }
         return code
     }
@@ -100,7 +102,7 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
 /// Global options may come before the command (`mailsh --store x.db account list`), as admins type them; the
 /// parser takes them on the command, so they are moved behind it.
 func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
-    let withValue: Set<String> = ["--store", "--as", "--format"]
+    let withValue = CommandTypes.globalOptionsWithValue
     var leading: [String] = []
     var index = 0
     while index < arguments.count, arguments[index].hasPrefix("--") {
@@ -194,9 +196,28 @@ func completeUsers(words: [String], prefix: String) -> [String] {
     NameSource.lookup?("user", prefix) ?? []
 }
 
+/// The command types, walked through their static configurations: cheap enough for every one-shot invocation
+/// (the full description of the tree, which completion and help search read, costs milliseconds to build).
+enum CommandTypes {
+    /// The global options that take a value (they may stand before the command).
+    static let globalOptionsWithValue: Set<String> = ["--store", "--as", "--format"]
+
+    static func children(_ type: any ParsableCommand.Type) -> [any ParsableCommand.Type] {
+        type.configuration.subcommands.filter { $0.configuration.shouldDisplay }
+    }
+
+    static func names(_ type: any ParsableCommand.Type) -> [String] {
+        [type._commandName] + type.configuration.aliases
+    }
+
+    static func child(_ type: any ParsableCommand.Type, named word: String) -> (any ParsableCommand.Type)? {
+        children(type).first { names($0).contains(word) }
+    }
+}
+
 /// Names an unknown subcommand before the parser does (it would otherwise blame a valid option that follows).
 func unknownSubcommand(_ arguments: [String]) -> String? {
-    var node = CommandTree.mailsh.root
+    var type: any ParsableCommand.Type = MailshCommand.self
     var path = ["mailsh"]
     var index = 0
     while index < arguments.count {
@@ -204,16 +225,17 @@ func unknownSubcommand(_ arguments: [String]) -> String? {
         if word == "--" { return nil }
         if word.hasPrefix("-") {
             // Skip a global option's value.
-            if ["--store", "--as", "--format"].contains(word) { index += 1 }
+            if CommandTypes.globalOptionsWithValue.contains(word) { index += 1 }
             index += 1
             continue
         }
-        if node.children.isEmpty || node.commandName == "help" { return nil }
-        guard let child = node.child(word) else {
-            let known = node.children.filter { $0.shouldDisplay != false }.map(\.commandName)
+        let children = CommandTypes.children(type)
+        if children.isEmpty || word == "help" { return nil }
+        guard let child = CommandTypes.child(type, named: word) else {
+            let known = children.map { $0._commandName } + (type == MailshCommand.self ? ["help"] : [])
             return "unknown command \"\(word)\" for \(path.joined(separator: " ")); commands: \(known.joined(separator: ", "))"
         }
-        node = child
+        type = child
         path.append(word)
         index += 1
     }
@@ -222,18 +244,30 @@ func unknownSubcommand(_ arguments: [String]) -> String? {
 
 /// Expands unique prefixes of command words (`acc li` → `account list`), as sqlite3's shell does for its commands.
 func expandingAbbreviations(_ arguments: [String]) -> [String] {
-    var node = CommandTree.mailsh.root
+    var type: any ParsableCommand.Type = MailshCommand.self
     var result = arguments
-    for (index, word) in arguments.enumerated() {
-        if word.hasPrefix("-") { continue }
-        if let exact = node.child(word) {
-            node = exact
+    var index = 0
+    while index < arguments.count {
+        let word = arguments[index]
+        defer { index += 1 }
+        if word == "--" { break }
+        if word.hasPrefix("-") {
+            if CommandTypes.globalOptionsWithValue.contains(word) { index += 1 }
             continue
         }
-        let matches = node.children.filter { $0.shouldDisplay != false && $0.names.contains { $0.hasPrefix(word) } }
+        if type == MailshCommand.self && "help".hasPrefix(word) && word.count >= 2
+            && !CommandTypes.children(type).contains(where: { CommandTypes.names($0).contains { $0.hasPrefix(word) } }) {
+            result[index] = "help"
+            break
+        }
+        if let exact = CommandTypes.child(type, named: word) {
+            type = exact
+            continue
+        }
+        let matches = CommandTypes.children(type).filter { CommandTypes.names($0).contains { $0.hasPrefix(word) } }
         guard matches.count == 1, !word.isEmpty else { break }
-        result[index] = matches[0].commandName
-        node = matches[0]
+        result[index] = matches[0]._commandName
+        type = matches[0]
     }
     return result
 }

@@ -11,15 +11,21 @@ public struct Services: Sendable {
     public var openSecrets: @Sendable (String, [String: String]) throws -> any SecretBox
     /// The OS login name of the person running mailsh.
     public var loginName: @Sendable () -> String
+    /// Runs Lua scripts (`run`, `lua`); `nil` in builds and tests without the Lua host.
+    public var scriptRunner: (any ScriptRunner)?
+    /// Tests accounts against their mail servers (`account test`); `nil` in builds and tests without a transport.
+    public var connectionTester: (any ConnectionTester)? = nil
 
     public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,
                 openSecrets: @escaping @Sendable (String, [String: String]) throws -> any SecretBox,
-                loginName: @escaping @Sendable () -> String) {
+                loginName: @escaping @Sendable () -> String,
+                scriptRunner: (any ScriptRunner)? = nil) {
         self.defaultStoreLocation = defaultStoreLocation
         self.openStore = openStore
         self.openSecrets = openSecrets
         self.loginName = loginName
+        self.scriptRunner = scriptRunner
     }
 }
 

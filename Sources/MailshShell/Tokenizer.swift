@@ -32,6 +32,8 @@ struct Tokenizer {
         var escaped = false
         for (index, character) in line.enumerated() {
             if escaped {
+                // Inside double quotes a backslash escapes only `"` and `\`, as in sh; elsewhere any character.
+                if quote == "\"" && character != "\"" && character != "\\" { current.append("\\") }
                 current.append(character)
                 escaped = false
                 continue
@@ -66,6 +68,8 @@ struct Tokenizer {
                 current.append(character)
             }
         }
+        // A lone backslash at the end of the line stands for itself.
+        if escaped { current.append("\\") }
         let endsInWord = start != nil
         if let begun = start { words.append(Word(text: current, start: begun)) }
         return Result(words: words, openQuote: quote, endsInWord: endsInWord)

@@ -34,6 +34,9 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
         config.busyMode = .timeout(busyTimeout)
         config.foreignKeysEnabled = true
         config.label = "mailsh"
+        // A larger page cache keeps a bulk transaction (a script creating thousands of accounts) from spilling
+        // pages to the WAL before it commits.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -131072") }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
             try Self.migrator.migrate(queue)

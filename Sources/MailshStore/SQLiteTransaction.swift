@@ -19,43 +19,59 @@ struct SQLiteTransaction: StoreTransaction {
     /// Columns read but never written by `insert`/`update` (they change through their own calls).
     static let readOnlyColumns = "last_test_verdict, last_test_at, last_test_ms, last_test_user"
 
+    /// Column positions of `SELECT accountColumns, readOnlyColumns`: reading by position avoids GRDB's
+    /// case-insensitive search of the column names for every value of every row.
+    static let position: [String: Int] = {
+        let names = (accountColumns + "," + readOnlyColumns).split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+    }()
+
     static func account(from row: Row) throws -> Account {
+        // Constrained to StatementColumnConvertible so that a row read from a cursor decodes straight from SQLite.
+        func value<T: DatabaseValueConvertible & StatementColumnConvertible>(_ column: String) -> T {
+            row[position[column]!]
+        }
+        func optional<T: DatabaseValueConvertible & StatementColumnConvertible>(_ column: String) -> T? {
+            row[position[column]!]
+        }
         func enumeration<E: RawRepresentable>(_ column: String) throws -> E where E.RawValue == String {
-            let text: String = row[column]
-            guard let value = E(rawValue: text) else {
-                throw MailshError.store("account \(row["name"] as String? ?? "?") has an unknown \(column) \(text)")
+            let text: String = value(column)
+            guard let result = E(rawValue: text) else {
+                throw MailshError.store("account \(optional("name") as String? ?? "?") has an unknown \(column) \(text)")
             }
-            return value
+            return result
         }
         func sealed(_ column: String) -> SealedSecret? {
-            (row[column] as Data?).map { SealedSecret(bytes: Array($0)) }
+            (optional(column) as Data?).map { SealedSecret(bytes: Array($0)) }
         }
-        let name: String = row["name"]
-        var account = Account(name: name, proto: try enumeration("protocol"), id: row["id"], owner: row["owner"])
-        account.incoming = IncomingServer(host: row["in_host"], port: row["in_port"], security: try enumeration("in_security"),
-                                          user: row["in_user"], password: sealed("in_password"), folder: row["in_folder"])
-        account.outgoing = OutgoingServer(host: row["out_host"], port: row["out_port"],
-                                          security: try enumeration("out_security"), user: row["out_user"],
-                                          password: sealed("out_password"), from: row["out_from"],
-                                          displayName: row["out_display_name"], replyTo: row["out_reply_to"])
-        account.conversation = ConversationOptions(prefix: row["conv_prefix"], placement: try enumeration("conv_placement"))
+        var account = Account(name: value("name"), proto: try enumeration("protocol"), id: value("id"), owner: optional("owner"))
+        account.incoming = IncomingServer(
+            host: optional("in_host"), port: value("in_port"), security: try enumeration("in_security"),
+            user: optional("in_user"), password: sealed("in_password"), folder: value("in_folder"),
+            trust: TrustSettings(caFile: optional("in_ca_file"), insecure: value("in_insecure"),
+                                 allowPlaintext: value("in_allow_plaintext")))
+        account.outgoing = OutgoingServer(
+            host: optional("out_host"), port: value("out_port"), security: try enumeration("out_security"),
+            user: optional("out_user"), password: sealed("out_password"), from: optional("out_from"),
+            displayName: optional("out_display_name"), replyTo: optional("out_reply_to"),
+            trust: TrustSettings(caFile: optional("out_ca_file"), insecure: value("out_insecure"),
+                                 allowPlaintext: value("out_allow_plaintext")))
+        account.conversation = ConversationOptions(prefix: optional("conv_prefix"),
+                                                   placement: try enumeration("conv_placement"))
         var locked = Set<Section>()
-        if row["lock_in_server"] as Bool { locked.insert(.incomingServer) }
-        if row["lock_in_credentials"] as Bool { locked.insert(.incomingCredentials) }
-        if row["lock_out_server"] as Bool { locked.insert(.outgoingServer) }
-        if row["lock_out_credentials"] as Bool { locked.insert(.outgoingCredentials) }
+        if value("lock_in_server") as Bool { locked.insert(.incomingServer) }
+        if value("lock_in_credentials") as Bool { locked.insert(.incomingCredentials) }
+        if value("lock_out_server") as Bool { locked.insert(.outgoingServer) }
+        if value("lock_out_credentials") as Bool { locked.insert(.outgoingCredentials) }
         account.locked = locked
-        account.version = row["version"]
-        account.createdAt = Date(timeIntervalSince1970: row["created_at"])
-        account.modifiedAt = Date(timeIntervalSince1970: row["modified_at"])
-        account.modifiedBy = row["modified_by"]
-        account.incoming.trust = TrustSettings(caFile: row["in_ca_file"], insecure: row["in_insecure"],
-                                               allowPlaintext: row["in_allow_plaintext"])
-        account.outgoing.trust = TrustSettings(caFile: row["out_ca_file"], insecure: row["out_insecure"],
-                                               allowPlaintext: row["out_allow_plaintext"])
-        if let verdict = row["last_test_verdict"] as String? {
-            account.lastTest = TestRecord(verdict: verdict, at: Date(timeIntervalSince1970: row["last_test_at"] ?? 0),
-                                          milliseconds: row["last_test_ms"] ?? 0, user: row["last_test_user"] ?? "")
+        account.version = value("version")
+        account.createdAt = Date(timeIntervalSince1970: value("created_at"))
+        account.modifiedAt = Date(timeIntervalSince1970: value("modified_at"))
+        account.modifiedBy = value("modified_by")
+        if let verdict = optional("last_test_verdict") as String? {
+            account.lastTest = TestRecord(verdict: verdict, at: Date(timeIntervalSince1970: optional("last_test_at") ?? 0),
+                                          milliseconds: optional("last_test_ms") ?? 0, user: optional("last_test_user") ?? "")
         }
         return account
     }
@@ -109,7 +125,10 @@ struct SQLiteTransaction: StoreTransaction {
         }
         let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
         let sql = "SELECT \(Self.accountColumns), \(Self.readOnlyColumns) FROM account\(filter) ORDER BY name, ifnull(owner, '')"
-        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.account(from:))
+        var result: [Account] = []
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
+        while let row = try cursor.next() { result.append(try Self.account(from: row)) }
+        return result
     }
 
     /// A GLOB pattern matching names that start with `prefix` literally (so the name index serves it).
@@ -298,12 +317,18 @@ struct SQLiteTransaction: StoreTransaction {
         }
     }
 
+    /// A savepoint through cached statements (GRDB's `inSavepoint` prepares its statements anew each time, which
+    /// costs more than the work inside a small operation).
     func savepoint<T>(_ body: () throws -> T) throws -> T {
-        var result: T?
-        try db.inSavepoint {
-            result = try body()
-            return .commit
+        try db.cachedStatement(sql: "SAVEPOINT mailsh").execute()
+        do {
+            let result = try body()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT mailsh").execute()
+            return result
+        } catch {
+            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT mailsh").execute()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT mailsh").execute()
+            throw error
         }
-        return result!
     }
 }

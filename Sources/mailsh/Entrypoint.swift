@@ -1,14 +1,16 @@
 import Foundation
 import MailshCore
 import MailshCrypto
+import MailshLua
 import MailshShell
 import MailshStore
+import MailshTransport
 
 /// The thin executable: wires the SQLite store and the AES-GCM key file into the command tree.
 @main
 struct Entrypoint {
     static func main() {
-        let services = Services(
+        var services = Services(
             defaultStoreLocation: { SQLiteStore.defaultPath(environment: $0) },
             openStore: { try SQLiteStore(path: $0) },
             openSecrets: { location, environment in
@@ -16,7 +18,9 @@ struct Entrypoint {
                     ?? KeyFile.defaultPath(forStore: location)
                 return try KeyFile.loadOrCreate(at: keyPath)
             },
-            loginName: loginName)
+            loginName: loginName,
+            scriptRunner: LuaScriptRunner())
+        services.connectionTester = CurlConnectionTester(certificateReader: OpenSSLCertificateReader())
         exit(runMailsh(Array(CommandLine.arguments.dropFirst()), context: CommandContext(services: services)))
     }
 

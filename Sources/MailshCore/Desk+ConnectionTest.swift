@@ -1,0 +1,275 @@
+import Foundation
+
+/// What to test of an account, and how.
+public struct ConnectionTestOptions: Sendable, Equatable {
+    public var incoming: Bool
+    public var outgoing: Bool
+    /// Send the test e-mail to the current user; `false` stops after the outgoing login (`--no-send`).
+    public var send: Bool
+    /// Also send a token to the account's own address, find it over the incoming server, and delete it.
+    public var roundTrip: Bool
+    /// Keep the redacted protocol lines in the report.
+    public var transcript: Bool
+    /// Seconds allowed for each connection (and for the round-trip message to arrive): 1 to 600.
+    public var timeout: Double
+    /// Host names to connect to at a fixed address (`host` → IP address), as `curl --resolve` does.
+    public var resolve: [String: String]
+
+    public init(incoming: Bool = true, outgoing: Bool = true, send: Bool = true, roundTrip: Bool = false,
+                transcript: Bool = false, timeout: Double = 20, resolve: [String: String] = [:]) {
+        self.incoming = incoming
+        self.outgoing = outgoing
+        self.send = send
+        self.roundTrip = roundTrip
+        self.transcript = transcript
+        self.timeout = timeout
+        self.resolve = resolve
+    }
+
+    /// Refuses combinations that can't be run, before anything is read.
+    public func validate() throws {
+        if !incoming && !outgoing {
+            throw MailshError.usage("nothing to test: --incoming-only and --outgoing-only exclude each other")
+        }
+        if roundTrip && !(incoming && outgoing && send) {
+            throw MailshError.usage("--round-trip sends over the outgoing server and looks over the incoming one: "
+                + "it can't be combined with --incoming-only, --outgoing-only or --no-send")
+        }
+        if !(timeout >= 1 && timeout <= 600) {
+            throw MailshError.invalidValue(field: "timeout", value: String(timeout), allowed: "1 to 600 seconds")
+        }
+    }
+}
+
+/// The result of testing one account of many: a report, or why it could not be tested.
+public enum ConnectionTestOutcome: Sendable {
+    case tested(ConnectionTestReport)
+    /// Validation failed before any network I/O (the account is incomplete, a value is bad, …).
+    case notTested(account: String, error: MailshError)
+
+    public var account: String {
+        switch self {
+        case let .tested(report): return report.account
+        case let .notTested(account, _): return account
+        }
+    }
+
+    /// The process exit status this outcome alone would give.
+    public var exitStatus: Int32 {
+        switch self {
+        case let .tested(report): return report.verdict.exitStatus
+        case let .notTested(_, error): return error.exitStatus.rawValue
+        }
+    }
+}
+
+extension Desk {
+    /// Prepares the connection test of an account with the acting user's effective settings: validates every
+    /// required field and every value that will reach a protocol line, opens the passwords, and refuses (with one
+    /// message naming every missing or bad field) before any network I/O.
+    public func connectionTestRequest(_ reference: String, options: ConnectionTestOptions = ConnectionTestOptions())
+        throws -> ConnectionTestRequest {
+        try plannedTest(reference, options: options).request
+    }
+
+    /// The request and the account it tests (with the acting user's effective settings).
+    private func plannedTest(_ reference: String, options: ConnectionTestOptions) throws
+        -> (request: ConnectionTestRequest, account: Account) {
+        try options.validate()
+        let effective = try effective(reference)
+        let request = try Self.connectionTestRequest(effective: effective, tester: actor, options: options) { side in
+            try self.openPassword(effective, side: side)
+        }
+        return (request, effective.account)
+    }
+
+    /// Tests accounts (at most `concurrency` at once) and records each verdict and time, shown by `account list`.
+    /// Accounts that fail validation are not tested (and nothing is recorded for them). `progress` is called on the
+    /// calling thread after each account with the number done so far.
+    public func runConnectionTests(_ references: [String], options: ConnectionTestOptions, tester: any ConnectionTester,
+                                   concurrency: Int = 1,
+                                   progress: (Int, ConnectionTestOutcome) -> Void = { _, _ in })
+        throws -> (outcomes: [ConnectionTestOutcome], recordingError: MailshError?) {
+        try options.validate()
+        var outcomes: [ConnectionTestOutcome?] = Array(repeating: nil, count: references.count)
+        var requests: [ConnectionTestRequest] = []
+        var requestSlots: [Int] = []
+        var accountsByName: [String: Account] = [:]
+        var done = 0
+        for (index, reference) in references.enumerated() {
+            do {
+                let (request, account) = try plannedTest(reference, options: options)
+                accountsByName[request.account] = account
+                requests.append(request)
+                requestSlots.append(index)
+            } catch let error as MailshError {
+                outcomes[index] = .notTested(account: reference, error: error)
+                done += 1
+                progress(done, outcomes[index]!)
+            }
+        }
+        var pending: [ConnectionTestReport] = []
+        var lastFlush = Date()
+        var recordingError: MailshError?
+        func flush() {
+            guard !pending.isEmpty else { return }
+            let batch = pending
+            pending = []
+            lastFlush = Date()
+            do {
+                try transaction { desk in
+                    for report in batch {
+                        guard let account = accountsByName[report.account] else { continue }
+                        try desk.recordTest(account, verdict: report.verdict.rawValue,
+                                            milliseconds: Int(report.milliseconds.rounded()))
+                    }
+                }
+            } catch let error as MailshError {
+                recordingError = recordingError ?? error
+            } catch {
+                recordingError = recordingError ?? .store("\(error)")
+            }
+        }
+        _ = tester.test(requests, concurrency: max(1, concurrency)) { index, report in
+            outcomes[requestSlots[index]] = .tested(report)
+            pending.append(report)
+            done += 1
+            if pending.count >= 64 || Date().timeIntervalSince(lastFlush) >= 1 { flush() }
+            progress(done, .tested(report))
+        }
+        flush()
+        return (outcomes.map { $0! }, recordingError)
+    }
+
+    /// The validation behind ``connectionTestRequest(_:options:)``, without a store: `openPassword` opens the
+    /// effective password of a side.
+    public static func connectionTestRequest(effective: EffectiveSettings, tester: User, options: ConnectionTestOptions,
+                                             fileReadable: (String) -> String? = Desk.fileProblem,
+                                             openPassword: (Side) throws -> String?) throws -> ConnectionTestRequest {
+        try options.validate()
+        let account = effective.account
+        let sides = Side.allCases.filter { $0 == .incoming ? options.incoming : options.outgoing }
+        var passwords: [Side: String] = [:]
+        for side in sides where account.password(side) != nil {
+            passwords[side] = try openPassword(side)
+        }
+
+        let missing = account.missingFields.map(\.name)
+        var bad: [String] = []
+        func problem(_ body: () throws -> Void) {
+            do { try body() } catch let error as MailshError { bad.append(error.message) } catch {
+                bad.append("\(error)")
+            }
+        }
+        problem { try Validate.noLineBreaks(account.name, field: "name", allowed: Validate.accountNameRule) }
+        if let host = account.incoming.host { problem { try Validate.host(host, field: Field.incomingHost.name, allowed: Field.incomingHost.allowed) } }
+        if let host = account.outgoing.host { problem { try Validate.host(host, field: Field.outgoingHost.name, allowed: Field.outgoingHost.allowed) } }
+        for field in [Field.incomingUser, .outgoingUser, .outgoingDisplayName] {
+            if let value = account.value(field) { problem { try Validate.text(value, field: field.name, allowed: field.allowed) } }
+        }
+        if account.proto == .imap {
+            problem {
+                try Validate.text(account.incoming.folder, field: Field.incomingFolder.name,
+                                  allowed: Field.incomingFolder.allowed, maxLength: 255)
+            }
+        }
+        for field in [Field.outgoingFrom, .outgoingReplyTo] {
+            if let value = account.value(field) { problem { try Validate.email(value, field: field.name) } }
+        }
+        for side in sides {
+            if let password = passwords[side], password.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
+                bad.append("\(Field.password(side).name): contains CR, LF or NUL, which would split a protocol line; "
+                    + "set it again with `account password` or `personal password`")
+            } else if passwords[side]?.isEmpty == true {
+                bad.append("\(Field.password(side).name): is empty; set it with `account password` or `personal password`")
+            }
+        }
+        for (side, trust, security) in [(Side.incoming, account.incoming.trust, account.incoming.security),
+                                         (Side.outgoing, account.outgoing.trust, account.outgoing.security)] {
+            if security == .none && !trust.allowPlaintext {
+                bad.append("\(side.rawValue).security: none would send the password in clear text; use ssl or starttls, "
+                    + "or allow it explicitly with \(side.rawValue).allow_plaintext=true")
+            }
+            if let caFile = trust.caFile {
+                let field = side == .incoming ? Field.incomingCAFile : .outgoingCAFile
+                problem { try Validate.text(caFile, field: field.name, allowed: field.allowed, maxLength: 4096) }
+                if let why = fileReadable(caFile) {
+                    bad.append("\(field.name): \(MailshError.quote(caFile)) can't be used: \(why); allowed: \(field.allowed)")
+                }
+            }
+        }
+        var mail: TestMailSettings?
+        if options.outgoing && options.send {
+            if let email = tester.email {
+                problem { try Validate.email(email, field: "email of user \(tester.name)") }
+                if let from = account.outgoing.from {
+                    mail = TestMailSettings(from: from, displayName: account.outgoing.displayName,
+                                            replyTo: account.outgoing.replyTo, to: email)
+                }
+            } else {
+                bad.append("the test e-mail goes to the current user, but user \(tester.name) has no e-mail address; "
+                    + "set one with: mailsh user set \(tester.name) email=ADDRESS (or test with --no-send)")
+            }
+        }
+        for (host, address) in options.resolve.sorted(by: { $0.key < $1.key }) {
+            problem { try Validate.host(host, field: "resolve", allowed: "HOST=ADDRESS with a host name") }
+            if !(Validate.isIPv4(address) || Validate.isIPv6(address)) {
+                bad.append("resolve: \(MailshError.quote(address)) is not allowed; allowed: an IPv4 or IPv6 address")
+            }
+        }
+
+        if !missing.isEmpty && bad.isEmpty {
+            throw MailshError.incomplete(account: account.qualifiedName, missing: missing)
+        }
+        if !bad.isEmpty {
+            let head = missing.isEmpty ? [] : [MailshError.incomplete(account: account.qualifiedName, missing: missing).message]
+            throw MailshError.invalid(head + bad)
+        }
+
+        func server(_ side: Side) -> ConnectionTestServer? {
+            guard sides.contains(side), let password = passwords[side] else { return nil }
+            let origin = effective.origins[Field.password(side)] == .personal
+                || effective.origins[side == .incoming ? Field.incomingUser : .outgoingUser] == .personal
+                ? Origin.personal : .global
+            if side == .incoming {
+                return ConnectionTestServer(
+                    side: .incoming, proto: account.proto == .imap ? .imap : .pop3, host: account.incoming.host!,
+                    port: account.incoming.port, security: account.incoming.security, user: account.incoming.user!,
+                    password: Secret(password), trust: account.incoming.trust,
+                    folder: account.proto == .imap ? account.incoming.folder : nil, credentials: origin)
+            }
+            return ConnectionTestServer(
+                side: .outgoing, proto: .smtp, host: account.outgoing.host!, port: account.outgoing.port,
+                security: account.outgoing.security, user: account.outgoing.user!, password: Secret(password),
+                trust: account.outgoing.trust, credentials: origin)
+        }
+
+        var warnings: [String] = []
+        for side in sides {
+            let (trust, security) = side == .incoming ? (account.incoming.trust, account.incoming.security)
+                : (account.outgoing.trust, account.outgoing.security)
+            if trust.insecure && security != .none {
+                warnings.append("warning: \(side.rawValue).insecure=true: the \(side.rawValue) server's certificate and "
+                    + "host name are NOT verified")
+            }
+            if security == .none {
+                warnings.append("warning: \(side.rawValue).security=none: the password crosses the network in clear text "
+                    + "(\(side.rawValue).allow_plaintext=true)")
+            }
+        }
+        return ConnectionTestRequest(
+            account: account.qualifiedName, accountID: account.id, user: tester.name,
+            incoming: server(.incoming), outgoing: server(.outgoing), mail: mail,
+            roundTripAddress: options.roundTrip ? account.outgoing.from : nil, transcript: options.transcript,
+            timeout: options.timeout, resolve: options.resolve, warnings: warnings)
+    }
+
+    /// Why a file can't be read as a CA file, or `nil` when it can.
+    public static func fileProblem(_ path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return "no such file" }
+        if isDirectory.boolValue { return "it is a directory" }
+        if !FileManager.default.isReadableFile(atPath: path) { return "not readable" }
+        return nil
+    }
+}

@@ -1,0 +1,115 @@
+internal import CLua
+import MailshCore
+
+/// The changes a script asks for in a table such as `{ protocol = "pop3", incoming = { host = … },
+/// ["outgoing.port"] = 587 }`: fields by their dotted name or nested by section, passwords write-only.
+struct FieldChanges {
+    /// `name = …`, where the table may carry one (`mail.account.create`, `mail.user.add`).
+    var name: String?
+    var assignments: [Assignment] = []
+    /// A password to set per side, or `nil` to clear it (`""` or `false`).
+    var passwords: [Side: String?] = [:]
+
+    var isEmpty: Bool { assignments.isEmpty && passwords.isEmpty }
+
+    /// The passwords to set, in side order.
+    var passwordsToSet: [(Side, String?)] {
+        Side.allCases.compactMap { side in passwords[side].map { (side, $0) } }
+    }
+}
+
+extension LuaCall {
+    /// The groups a field table may nest: `incoming = { host = … }` is `incoming.host`.
+    static let fieldGroups: Set<String> = ["incoming", "outgoing", "conversation"]
+
+    /// Reads a field table (argument `argument`, at stack index `table`). Unknown fields, repeated fields and
+    /// values of the wrong type are misuse; values are validated later by the model, as on the command line.
+    func fieldChanges(_ argument: Int, table: Int32, allowName: Bool = false,
+                      fields: [Field] = Field.allCases) throws -> FieldChanges {
+        var changes = FieldChanges()
+        var seen = Set<Field>()
+        func take(_ name: String, _ valueIndex: Int32) throws {
+            guard let field = Field(rawValue: name), fields.contains(field) else {
+                throw misuse(argument, MailshError.unknownField(name, known: fields.map(\.name)).message)
+            }
+            guard seen.insert(field).inserted else { throw misuse(argument, "\(field.name) is given twice") }
+            guard let input = fieldInput(at: valueIndex) else {
+                throw misuse(argument, "\(field.name): string or number expected, got \(typeName(at: valueIndex))")
+            }
+            if field.isSecret {
+                switch input {
+                case .text(let text): changes.passwords[field.side!] = .some(text)
+                case .clear: changes.passwords[field.side!] = .some(nil)
+                }
+            } else {
+                switch input {
+                case .text(let text): changes.assignments.append(Assignment(field: field, value: text))
+                case .clear: changes.assignments.append(Assignment(field: field, value: ""))
+                }
+            }
+        }
+        try forEachEntry(in: table) { key, value in
+            guard case .string(let name) = key else {
+                throw misuse(argument, "field names expected as keys, got \(key.description)")
+            }
+            if name == "name" && allowName {
+                guard let text = stringValue(at: value) else {
+                    throw misuse(argument, "name: string expected, got \(typeName(at: value))")
+                }
+                changes.name = text
+            } else if Self.fieldGroups.contains(name) && lua_type(state, value) == LUA_TTABLE {
+                try forEachEntry(in: value) { inner, innerValue in
+                    guard case .string(let part) = inner else {
+                        throw misuse(argument, "\(name): field names expected as keys, got \(inner.description)")
+                    }
+                    try take("\(name).\(part)", innerValue)
+                }
+            } else {
+                try take(name, value)
+            }
+        }
+        changes.assignments.sort { $0.field < $1.field }
+        return changes
+    }
+
+    /// Reads an options table against the keys it may hold: `{ match = "Dev*", protocol = "imap" }`.
+    func options(_ argument: Int, allowed: [String], _ body: (String, Int32) throws -> Void) throws {
+        guard let table = try optionalTable(argument) else { return }
+        try forEachEntry(in: table) { key, value in
+            guard case .string(let name) = key, allowed.contains(name) else {
+                throw misuse(argument, "unknown option \(key.description); options: \(allowed.joined(separator: ", "))")
+            }
+            try body(name, value)
+        }
+    }
+}
+
+extension LuaKey {
+    var description: String {
+        switch self {
+        case .string(let text): return quoted(text)
+        case .integer(let value): return "[\(value)]"
+        case .other(let type): return "a \(type) key"
+        }
+    }
+}
+
+/// Quotes a name for a message, escaping what would break the line.
+func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,64 @@
+import Foundation
+import MailshCore
+
+/// The classes of host objects a script holds as userdata.
+enum HostClass: Int32, CaseIterable, Sendable {
+    case account = 1
+    case user = 2
+
+    /// The name scripts see in messages (`account expected, got string`) and in `tostring`.
+    var name: String {
+        switch self {
+        case .account: return "account"
+        case .user: return "user"
+        }
+    }
+}
+
+/// A Swift object held by a Lua userdata: retained when the userdata is made, released by its `__gc`.
+///
+/// Every host object counts itself in ``LiveObjects``, so tests can show that errors leak none.
+class HostObject {
+    class var hostClass: HostClass { fatalError("subclasses name their class") }
+    /// What the object costs in memory besides its userdata, counted against the script's memory budget.
+    class var estimatedBytes: UInt32 { 256 }
+
+    init() { LiveObjects.adjust(1) }
+    deinit { LiveObjects.adjust(-1) }
+}
+
+/// How many host objects (and Lua sessions) are alive in this process.
+public enum LiveObjects {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var value = 0
+
+    /// The number alive now.
+    public static var count: Int { lock.withLock { value } }
+
+    static func adjust(_ delta: Int) { lock.withLock { value += delta } }
+}
+
+/// An account as a script holds it: a snapshot of the stored account, refreshed by its own methods.
+final class AccountObject: HostObject {
+    override class var hostClass: HostClass { .account }
+    override class var estimatedBytes: UInt32 { 1024 }
+
+    var account: Account
+    /// Set once `acct:delete` succeeded: the snapshot can still be read, but methods refuse.
+    var deleted = false
+
+    init(_ account: Account) {
+        self.account = account
+    }
+}
+
+/// A user as a script holds it.
+final class UserObject: HostObject {
+    override class var hostClass: HostClass { .user }
+
+    var user: User
+
+    init(_ user: User) {
+        self.user = user
+    }
+}

@@ -1,0 +1,221 @@
+internal import CLua
+internal import CLuaBridge
+import MailshCore
+
+typealias LuaState = OpaquePointer
+
+/// Why a host function returns no values. (A refused operation is a ``MailshError``, thrown as it is.)
+enum HostError: Error {
+    /// Misuse of the API, raised with the calling line's position: `file.lua:3: bad argument #1 to …`.
+    case misuse(String)
+    /// The error value is already on the Lua stack (a protected call into Lua failed).
+    case pending
+}
+
+/// What a host function returns.
+enum LuaReturn {
+    case values([LuaValue])
+    /// One value (the common case, without an array).
+    case value(LuaValue)
+    /// The top `n` values of the stack, already there (such as a function's results).
+    case stack(Int32)
+}
+
+/// A key met while walking a table.
+enum LuaKey {
+    case string(String)
+    case integer(Int)
+    case other(String)
+}
+
+/// What a field's value says: a text to assign, or "clear it" (`""` or `false`).
+enum FieldInput: Equatable {
+    case text(String)
+    case clear
+}
+
+/// One call from Lua into a host function: its arguments, read only with API functions that never raise.
+struct LuaCall {
+    let state: LuaState
+    let session: LuaSession
+    /// The function called, an index into ``MailModule/functions``.
+    let function: Int
+    /// The receiver's host object, for a method (checked by the C trampoline).
+    let receiver: UnsafeMutableRawPointer?
+    /// The stack index of argument #1 (2 for a method: #1 is the first argument after the receiver).
+    let base: Int32
+
+    var desk: Desk { session.desk }
+
+    /// The name messages use: `mail.account.create`, `account:set`.
+    var name: String { MailModule.functions[function].name }
+
+    /// How many arguments were given (after the receiver).
+    var argumentCount: Int { max(0, Int(lua_gettop(state) - base + 1)) }
+
+    /// The stack index of an argument (counted from 1, after the receiver).
+    func index(_ argument: Int) -> Int32 { base + Int32(argument) - 1 }
+
+    func type(_ argument: Int) -> Int32 {
+        argument > argumentCount ? LUA_TNONE : lua_type(state, index(argument))
+    }
+
+    /// An argument error, pointing at the script's line.
+    func misuse(_ argument: Int, _ message: String) -> HostError {
+        .misuse("bad argument #\(argument) to '\(name)' (\(message))")
+    }
+
+    /// A misuse that is not about one argument.
+    func misuse(_ message: String) -> HostError { .misuse("\(name): \(message)") }
+
+    /// `string expected, got nil`, with host classes named as scripts know them.
+    func expected(_ what: String, _ argument: Int) -> HostError {
+        misuse(argument, "\(what) expected, got \(typeName(at: index(argument), present: argument <= argumentCount))")
+    }
+
+    func typeName(at index: Int32, present: Bool = true) -> String {
+        guard present else { return "no value" }
+        let cls = CMailshLuaBridge_objectClass(state, index)
+        if cls != 0, let hostClass = HostClass(rawValue: cls) { return hostClass.name }
+        return String(cString: lua_typename(state, lua_type(state, index)))
+    }
+
+    // MARK: Arguments
+
+    func string(_ argument: Int) throws -> String {
+        guard argument <= argumentCount, let text = stringValue(at: index(argument)) else {
+            throw expected("string", argument)
+        }
+        return text
+    }
+
+    func optionalString(_ argument: Int) throws -> String? {
+        if type(argument) <= LUA_TNIL { return nil }
+        return try string(argument)
+    }
+
+    func table(_ argument: Int) throws -> Int32 {
+        guard type(argument) == LUA_TTABLE else { throw expected("table", argument) }
+        return index(argument)
+    }
+
+    func optionalTable(_ argument: Int) throws -> Int32? {
+        if type(argument) <= LUA_TNIL { return nil }
+        return try table(argument)
+    }
+
+    func function(_ argument: Int) throws -> Int32 {
+        guard type(argument) == LUA_TFUNCTION else { throw expected("function", argument) }
+        return index(argument)
+    }
+
+    /// The receiver of a method.
+    func receiver<T: HostObject>(_: T.Type) -> T {
+        // The trampoline checked the receiver's class before calling Swift.
+        unsafeDowncast(Unmanaged<HostObject>.fromOpaque(receiver!).takeUnretainedValue(), to: T.self)
+    }
+
+    /// The host object of class `T` at an argument, if it is one.
+    func object<T: HostObject>(_ argument: Int, _: T.Type) -> T? {
+        guard argument <= argumentCount,
+              let pointer = CMailshLuaBridge_toObject(state, index(argument), T.hostClass.rawValue) else { return nil }
+        return Unmanaged<HostObject>.fromOpaque(pointer).takeUnretainedValue() as? T
+    }
+
+    /// An account given by name (`NAME` or `OWNER/NAME`) or as an account object: the reference the desk takes.
+    func accountReference(_ argument: Int) throws -> String {
+        if let object = object(argument, AccountObject.self) { return object.account.qualifiedName }
+        guard argument <= argumentCount, let name = stringValue(at: index(argument)) else {
+            throw expected("account or account name", argument)
+        }
+        return name
+    }
+
+    /// A user given by name or as a user object.
+    func userName(_ argument: Int) throws -> String {
+        if let object = object(argument, UserObject.self) { return object.user.name }
+        guard argument <= argumentCount, let name = stringValue(at: index(argument)) else {
+            throw expected("user or user name", argument)
+        }
+        return name
+    }
+
+    // MARK: Values at stack indexes
+
+    /// The string at `index` (only a string: converting a number in place would allocate, and could raise).
+    func stringValue(at index: Int32) -> String? {
+        guard lua_type(state, index) == LUA_TSTRING else { return nil }
+        var length = 0
+        guard let bytes = lua_tolstring(state, index, &length) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self)
+    }
+
+    /// A number at `index` as text: integers as they are, floats that are whole numbers without `.0`.
+    func numberText(at index: Int32) -> String? {
+        guard lua_type(state, index) == LUA_TNUMBER else { return nil }
+        if lua_isinteger(state, index) != 0 {
+            return String(CMailshLua_toInteger(state, index, nil))
+        }
+        let value = CMailshLua_toNumber(state, index, nil)
+        if value.rounded() == value, abs(value) < 1e15 { return String(Int(value)) }
+        return String(value)
+    }
+
+    func boolean(at index: Int32) -> Bool { lua_toboolean(state, index) != 0 }
+
+    /// A field's value: a string or number to assign; `""` or `false` to clear. `nil` for any other type.
+    func fieldInput(at index: Int32) -> FieldInput? {
+        switch lua_type(state, index) {
+        case LUA_TSTRING:
+            let text = stringValue(at: index) ?? ""
+            return text.isEmpty ? .clear : .text(text)
+        case LUA_TNUMBER:
+            return numberText(at: index).map(FieldInput.text)
+        case LUA_TBOOLEAN:
+            return boolean(at: index) ? nil : .clear
+        default:
+            return nil
+        }
+    }
+
+    /// Walks a table's entries (raw: metamethods are not called). The stack is restored afterwards.
+    func forEachEntry(in table: Int32, _ body: (LuaKey, Int32) throws -> Void) throws {
+        let top = lua_gettop(state)
+        defer { lua_settop(state, top) }
+        guard lua_checkstack(state, 4) != 0 else { throw misuse("table nested too deeply") }
+        lua_pushnil(state)
+        while lua_next(state, table) != 0 {
+            let valueIndex = lua_gettop(state)
+            let keyIndex = valueIndex - 1
+            let key: LuaKey
+            switch lua_type(state, keyIndex) {
+            case LUA_TSTRING:
+                key = .string(stringValue(at: keyIndex) ?? "")
+            case LUA_TNUMBER where lua_isinteger(state, keyIndex) != 0:
+                key = .integer(Int(CMailshLua_toInteger(state, keyIndex, nil)))
+            default:
+                key = .other(typeName(at: keyIndex))
+            }
+            try body(key, valueIndex)
+            CMailshLua_pop(state, 1)
+        }
+    }
+
+    /// The strings of a sequence (`{"a", "b"}`), or of a comma-separated string.
+    func stringList(at index: Int32, argument: Int, what: String) throws -> [String] {
+        if let text = stringValue(at: index) {
+            return text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        }
+        guard lua_type(state, index) == LUA_TTABLE else {
+            throw misuse(argument, "\(what): a list of strings expected, got \(typeName(at: index))")
+        }
+        var items: [(Int, String)] = []
+        try forEachEntry(in: index) { key, value in
+            guard case .integer(let position) = key, let text = stringValue(at: value) else {
+                throw misuse(argument, "\(what): a list of strings expected")
+            }
+            items.append((position, text))
+        }
+        return items.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import MailshCore
+
+/// The budgets of a script run.
+struct ScriptBudgetOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Stop the script after this many Lua instructions (0: no limit).", valueName: "n"))
+    var maxInstructions: UInt64 = ScriptOptions.defaultMaxInstructions
+
+    @Option(help: ArgumentHelp("Stop the script when it holds more memory than this, such as 64M or 1G (0: no limit).",
+                               valueName: "size"))
+    var maxMemory: String = "256M"
+
+    @Option(help: ArgumentHelp("Stop the script after this many seconds (default: no limit).", valueName: "seconds"))
+    var timeout: Double?
+
+    func options() throws -> ScriptOptions {
+        if let timeout, !(timeout > 0) {
+            throw MailshError.invalidValue(field: "--timeout", value: String(timeout), allowed: "a number of seconds above 0")
+        }
+        return ScriptOptions(maxInstructions: maxInstructions, maxMemory: try ScriptOptions.parseMemory(maxMemory),
+                             timeout: timeout)
+    }
+}
+
+extension CommandContext {
+    /// The Lua host, or a clear refusal in a build without one.
+    func scriptRunner() throws -> any ScriptRunner {
+        guard let runner = services.scriptRunner else {
+            throw MailshError.configuration("this mailsh was built without the Lua scripting host")
+        }
+        return runner
+    }
+
+    /// `print` to the output, `mail.log` to the error stream.
+    var scriptOutput: ScriptOutput {
+        ScriptOutput(print: io.write, log: io.writeError)
+    }
+
+    /// Prints a failed script's report (message, traceback, what became of the store) and ends the command with
+    /// the script's exit status.
+    func report(_ error: ScriptError) -> ExitCode {
+        var text = "mailsh: " + error.message.replacingOccurrences(of: "\n", with: "\nmailsh: ") + "\n"
+        if let traceback = error.traceback { text += traceback + "\n" }
+        text += "mailsh: nothing was changed: the script's changes were rolled back\n"
+        io.writeError(text)
+        return ExitCode(error.exitCode)
+    }
+}
+
+/// `run FILE.lua [ARG…]`: a Lua script as one transaction.
+struct RunCommand: DeskCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a Lua script against the store, as one transaction.",
+        discussion: """
+            The script drives the same model as the commands: mail.account.create{…}, acct:set{…}, acct:lock(…), \
+            mail.user.add{…}, mail.csv(path) … (see docs/lua-api.md). If it raises, nothing it did stays in the \
+            store, and the error names the file, the line and the traceback; mail.transaction(fn) makes a smaller \
+            unit. Arguments after the file reach the script as mail.args and as `...` (put -- before arguments that \
+            start with a dash and clash with mailsh's options). Ctrl-C stops the script, the store untouched.
+            """)
+
+    @Argument(help: "The Lua script.", completion: .file(extensions: ["lua"]))
+    var file: String
+
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Arguments for the script.", valueName: "arg"))
+    var arguments: [String] = []
+
+    @OptionGroup var budget: ScriptBudgetOptions
+
+    @OptionGroup var global: GlobalOptions
+
+    func run(desk: Desk, context: CommandContext) throws {
+        let runner = try context.scriptRunner()
+        do {
+            try runner.run(file: file, arguments: arguments, desk: desk, output: context.scriptOutput,
+                           options: try budget.options())
+        } catch let error as ScriptError {
+            throw context.report(error)
+        }
+    }
+}
+
+/// `lua 'CODE'`: one chunk of Lua, its returned values printed as the Lua REPL does.
+struct LuaCommand: DeskCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lua",
+        abstract: "Evaluate Lua code against the store and print what it returns.",
+        discussion: """
+            The words are joined with spaces into one chunk, run as one transaction. An expression is returned \
+            (lua 'mail.account.get("Support").incoming.host'); returned values print tab-separated, as in the Lua \
+            REPL (one JSON array of strings with --format json).
+            """)
+
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The Lua code.", valueName: "code"))
+    var code: [String] = []
+
+    @OptionGroup var budget: ScriptBudgetOptions
+
+    @OptionGroup var global: GlobalOptions
+
+    func run(desk: Desk, context: CommandContext) throws {
+        let runner = try context.scriptRunner()
+        let chunk = code.joined(separator: " ")
+        guard !chunk.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw MailshError.usage("no Lua code given; for example: mailsh lua 'return #mail.account.list()'")
+        }
+        let result: ScriptResult
+        do {
+            result = try runner.evaluate(chunk, desk: desk, output: context.scriptOutput, options: try budget.options())
+        } catch let error as ScriptError {
+            throw context.report(error)
+        }
+        if global.format == .json {
+            context.io.write(Output.json(result.values))
+        } else if !result.values.isEmpty {
+            context.io.write(result.values.joined(separator: "\t") + "\n")
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import MailshCore
+
+/// Keeps credentials out of every line the tester keeps: the arguments of IMAP `LOGIN` and `AUTHENTICATE`, POP3
+/// `PASS`, `APOP` and `AUTH`, SMTP `AUTH`, and every client line of a SASL exchange until the server's final reply.
+/// As a second line of defence, any occurrence of the password (plain, base64, or inside a PLAIN blob) is replaced
+/// wherever it appears, in client lines, server lines and library notes alike.
+struct Redactor {
+    static let mark = "(redacted)"
+
+    let proto: ServerProtocol
+    /// Texts never to keep, longest first.
+    private let secrets: [String]
+    /// Inside a SASL exchange: every client line is a credential until the server's final reply.
+    private(set) var inExchange = false
+    /// The tag of the IMAP command that started the exchange.
+    private var exchangeTag: String?
+
+    init(proto: ServerProtocol, user: String?, password: String?) {
+        self.proto = proto
+        var secrets: Set<String> = []
+        if let password, !password.isEmpty {
+            let base64 = { (text: String) in Data(text.utf8).base64EncodedString() }
+            let user = user ?? ""
+            let candidates = [password, base64(password), base64("\0\(user)\0\(password)"), base64("\(user)\0\(user)\0\(password)"),
+                              password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")]
+            // The base64 of the password alone is also hidden without its padding, as it may be cut anywhere.
+            for candidate in candidates where candidate.count >= 4 {
+                secrets.insert(candidate)
+                let trimmed = candidate.trimmingCharacters(in: CharacterSet(charactersIn: "="))
+                if trimmed.count >= 4 { secrets.insert(trimmed) }
+            }
+        }
+        self.secrets = secrets.sorted { $0.count > $1.count }
+    }
+
+    /// Replaces any secret in a text. (Every line passes here: the search is on bytes, and the text is only rebuilt
+    /// when a secret is really there.)
+    func scrub(_ text: String) -> String {
+        var text = text
+        let found = text.withUTF8 { line in
+            secrets.contains { secret in
+                var secret = secret
+                return secret.withUTF8 { needle in
+                    Self.find(needle, in: line)
+                }
+            }
+        }
+        guard found else { return text }
+        for secret in secrets where text.contains(secret) {
+            text = text.replacingOccurrences(of: secret, with: Self.mark)
+        }
+        return text
+    }
+
+    /// Whether `needle` occurs in `haystack` (bytes; `memchr` for the first byte, `memcmp` for the rest).
+    static func find(_ needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count, let base = haystack.baseAddress else {
+            return needle.isEmpty
+        }
+        var offset = 0
+        let last = haystack.count - needle.count
+        while offset <= last {
+            guard let hit = memchr(base + offset, Int32(first), last - offset + 1) else { return false }
+            let position = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + position, needle.baseAddress!, needle.count) == 0 { return true }
+            offset = position + 1
+        }
+        return false
+    }
+
+    /// A client line as it may be kept. `continuation` is true when the line belongs to the exchange a previous
+    /// command started (a SASL response, or the end of message data).
+    mutating func client(_ line: String) -> (text: String, continuation: Bool) {
+        if inExchange {
+            return (line == "*" ? "*" : Self.mark, true)
+        }
+        let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        switch proto {
+        case .imap:
+            guard words.count >= 2 else { return (scrub(line), false) }
+            let tag = words[0]
+            switch words[1].uppercased() {
+            case "LOGIN":
+                return ("\(tag) \(words[1]) \(Self.mark)", false)
+            case "AUTHENTICATE":
+                inExchange = true
+                exchangeTag = tag
+                let mechanism = words.count > 2 ? " " + words[2] : ""
+                return ("\(tag) \(words[1])\(mechanism)\(words.count > 3 ? " " + Self.mark : "")", false)
+            default:
+                return (scrub(line), false)
+            }
+        case .pop3, .smtp:
+            guard let verb = words.first?.uppercased() else { return (scrub(line), false) }
+            switch verb {
+            case "AUTH":
+                inExchange = true
+                let mechanism = words.count > 1 ? " " + words[1] : ""
+                return ("\(words[0])\(mechanism)\(words.count > 2 ? " " + Self.mark : "")", false)
+            case "PASS" where proto == .pop3:
+                return ("\(words[0]) \(Self.mark)", false)
+            case "APOP" where proto == .pop3:
+                return ("\(words[0]) \(words.count > 1 ? words[1] : "") \(Self.mark)", false)
+            default:
+                return (scrub(line), line == ".")
+            }
+        }
+    }
+
+    /// Follows a server line (to see where an exchange ends) and returns it as it may be kept.
+    mutating func server(_ line: String) -> String {
+        if inExchange && isFinal(line) {
+            inExchange = false
+            exchangeTag = nil
+        }
+        return scrub(line)
+    }
+
+    /// Whether a server line ends a SASL exchange (anything but a continuation request).
+    private func isFinal(_ line: String) -> Bool {
+        switch proto {
+        case .imap:
+            guard let tag = exchangeTag else { return true }
+            return line.hasPrefix(tag + " ")
+        case .pop3:
+            return line.hasPrefix("+OK") || line.hasPrefix("-ERR")
+        case .smtp:
+            let code = line.prefix(3)
+            guard code.count == 3, code.allSatisfy(\.isNumber) else { return false }
+            return code != "334"
+        }
+    }
+}

@@ -1,0 +1,212 @@
+internal import CCurl
+import Foundation
+import MailshCore
+
+/// How a transfer ended: libcurl's result, its error text, and the system error of the connection, if any.
+struct TransferOutcome {
+    var code: CURLcode
+    var errorText: String
+    var osError: Int32
+
+    var ok: Bool { code == CURLE_OK }
+
+    /// The error as libcurl words it, with its code.
+    var curlText: String {
+        let text = errorText.isEmpty ? Curl.describe(code) : errorText
+        return "\(text) (libcurl error \(code.rawValue))"
+    }
+}
+
+/// A server's text in double quotes, with control characters escaped so that no server can drive the terminal
+/// of the person reading the report.
+func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        default:
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                out += String(format: "\\x%02X", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+/// Turns how a conversation ended into a verdict and a sentence for people.
+enum Verdicts {
+    static func classify(_ outcome: TransferOutcome, analysis: ConversationAnalysis, server: ConnectionTestServer,
+                         timeout: Double) -> (TestVerdict, String?) {
+        let endpoint = "\(server.host):\(server.port)"
+        let error = outcome.errorText
+        let last = analysis.lastServerLine.map { ": " + quoted($0) } ?? ""
+        let side = server.side.rawValue
+        let seconds = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
+
+        switch outcome.code {
+        case CURLE_OK:
+            if server.proto == .smtp && analysis.auth == nil {
+                return (.auth, "the server at \(endpoint) did not offer AUTH after EHLO, so the credentials were not "
+                    + "tested (capabilities: \(analysis.capabilities.joined(separator: " ")))")
+            }
+            if server.security != .none, let credentials = analysis.firstCredentialAt,
+               analysis.tlsUpAt.map({ $0 > credentials }) ?? true {
+                return (.protocol, "credentials were sent before TLS was up; this must never happen, report it")
+            }
+            return (.ok, nil)
+
+        case CURLE_COULDNT_RESOLVE_HOST:
+            return (.cannotConnect, "cannot resolve the host name \(server.host) (\(error))")
+
+        case CURLE_COULDNT_CONNECT:
+            let reason: String
+            switch outcome.osError {
+            case ECONNREFUSED: reason = "connection refused: nothing listens on port \(server.port)"
+            case EHOSTUNREACH: reason = "host unreachable"
+            case ENETUNREACH: reason = "network unreachable"
+            case 0: reason = error
+            default: reason = String(cString: strerror(outcome.osError))
+            }
+            return (.cannotConnect, "cannot connect to \(endpoint): \(reason)")
+
+        case CURLE_OPERATION_TIMEDOUT:
+            if !analysis.connected {
+                return (.timeout, "no connection to \(endpoint) within \(seconds) s")
+            }
+            if let garbage = analysis.unfinishedGarbage {
+                return (.protocol, "the server's reply\(analysis.unfinished.map { " to " + describe($0) } ?? "") makes no "
+                    + "sense: \(quoted(String(garbage.prefix(120))))")
+            }
+            if analysis.excessiveLine {
+                return (.protocol, "the server sent a line of endless length\(analysis.unfinished.map { " during " + describe($0) } ?? ""); "
+                    + "gave up after \(seconds) s")
+            }
+            if let stage = analysis.unfinished, analysis.unfinishedLines > 200 || analysis.unfinishedBytes > 64 * 1024 {
+                return (.protocol, "the server kept sending (\(analysis.unfinishedLines) lines, \(analysis.unfinishedBytes) "
+                    + "bytes) without ever completing its reply to \(stage); gave up after \(seconds) s")
+            }
+            let waiting = analysis.unfinished ?? analysis.stages.last(where: { !$0.ok })?.name ?? "a reply"
+            var hint = ""
+            if waiting == "greeting" && server.security != .ssl {
+                hint = "; a server that expects TLS from the first byte stays silent like this: is port \(server.port) "
+                    + "an implicit-TLS port (then \(side).security=ssl)?"
+            }
+            return (.timeout, "no answer from \(endpoint) within \(seconds) s (waiting for: \(waiting))\(hint)")
+
+        case CURLE_RECV_ERROR where error.contains("Too large"):
+            // libcurl stops reading replies past its limit.
+            let what = analysis.unfinishedLines == 0 ? "a line of endless length"
+                : "\(analysis.unfinishedLines) lines (\(analysis.unfinishedBytes) bytes)"
+            return (.protocol, "the server kept sending \(what) without ever completing its reply"
+                + "\(analysis.unfinished.map { " to " + describe($0) } ?? ""); mailsh stopped reading (\(error))")
+
+        case CURLE_SSL_CONNECT_ERROR:
+            var hint = ""
+            if server.security == .ssl && error.contains("wrong version number") {
+                hint = "; the port may not speak implicit TLS (try \(side).security=starttls or the server's TLS port)"
+            }
+            return (.tls, "the TLS handshake with \(endpoint) failed: \(error)\(hint)")
+
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+             CURLE_SSL_INVALIDCERTSTATUS:
+            return (.certificate, "the certificate of \(endpoint) was not accepted: \(explain(error, server: server))")
+
+        case CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE:
+            return (.certificate, "the CA file \(server.trust.caFile ?? "(system)") could not be used: \(error)")
+
+        case CURLE_USE_SSL_FAILED:
+            if analysis.preauth {
+                return (.refused, "the server greeted with PREAUTH (already logged in) on a connection that must first "
+                    + "switch to TLS: a STARTTLS downgrade; refused, nothing was sent")
+            }
+            if let starttls = analysis.stage("starttls"), !starttls.ok {
+                return (.refused, "the server refused STARTTLS, which \(side).security=starttls requires: "
+                    + quoted(starttls.reply ?? "(no reply)"))
+            }
+            return (.refused, "the server at \(endpoint) does not offer STARTTLS, which \(side).security=starttls requires "
+                + "(capabilities: \(analysis.capabilities.joined(separator: " "))); no credentials were sent")
+
+        case CURLE_LOGIN_DENIED, CURLE_AUTH_ERROR:
+            if let auth = analysis.auth {
+                return (.auth, "the server refused the login of \(server.user) (\(auth.mechanism)): "
+                    + quoted(auth.reply))
+            }
+            return (.auth, "the server offers no way to log in that mailsh can use (\(error); capabilities: "
+                + "\(analysis.capabilities.joined(separator: " ")))")
+
+        case CURLE_REMOTE_ACCESS_DENIED, CURLE_QUOTE_ERROR, CURLE_REMOTE_FILE_NOT_FOUND:
+            let stage = analysis.stages.last { !$0.ok }
+            return (.refused, "the server refused \(stage.map { describe($0.name) } ?? "a command")"
+                + (stage?.reply.map { ": " + quoted($0) } ?? last))
+
+        default:
+            break
+        }
+
+        // What is left: the connection broke or the replies made no sense. Which stage tells what it means.
+        if !analysis.connected {
+            return (.cannotConnect, "cannot connect to \(endpoint): \(outcome.curlText)")
+        }
+        if analysis.banner == nil {
+            if server.security == .ssl && analysis.tlsUpAt == nil {
+                return (.tls, "the TLS handshake with \(endpoint) failed: \(outcome.curlText)")
+            }
+            if analysis.lastServerLine == nil {
+                return (.cannotConnect, "the server at \(endpoint) closed the connection before it greeted (\(outcome.curlText))")
+            }
+        }
+        if server.security == .starttls, analysis.stage("starttls")?.ok == true, analysis.tlsUpAt == nil {
+            // libcurl refuses a reply that carries more data after the yes to STARTTLS (CVE-2021-22947).
+            if outcome.code == CURLE_WEIRD_SERVER_REPLY || error.localizedCaseInsensitiveContains("after")
+                || error.localizedCaseInsensitiveContains("pipelin") {
+                return (.protocol, "the server sent data right after its yes to STARTTLS, before TLS was up (a command "
+                    + "injection attempt); nothing more was sent (\(outcome.curlText))")
+            }
+            return (.tls, "the TLS handshake after STARTTLS failed: \(outcome.curlText)")
+        }
+        if server.proto == .smtp, let failed = analysis.stages.last(where: { !$0.ok }),
+           ["mail", "rcpt", "data"].contains(failed.name), let reply = failed.reply,
+           let first = reply.first, first == "4" || first == "5" {
+            return (.refused, "the server refused \(describe(failed.name)): \(quoted(reply))")
+        }
+        if let reply = analysis.stage("starttls")?.reply, analysis.stage("starttls")?.ok == false {
+            return (.refused, "the server refused STARTTLS: \(quoted(reply))")
+        }
+        let stage = analysis.unfinished ?? analysis.stages.last(where: { !$0.ok })?.name
+        return (.protocol, "unexpected reply from the server\(stage.map { " during " + describe($0) } ?? "")\(last) "
+            + "(\(outcome.curlText))")
+    }
+
+    /// A certificate failure in words, with what the certificate was checked against.
+    static func explain(_ error: String, server: ConnectionTestServer) -> String {
+        let against = server.trust.caFile.map { "the CA file \($0)" } ?? "the system's CA certificates"
+        let lower = error.lowercased()
+        if lower.contains("unable to get local issuer") || lower.contains("unable to get issuer") {
+            return "its issuer is unknown (not in \(against)) (\(error))"
+        }
+        if lower.contains("self-signed") || lower.contains("self signed") {
+            return "it is self-signed and not trusted by \(against) (\(error))"
+        }
+        if lower.contains("subject name") || lower.contains("does not match") || lower.contains("alternative certificate") {
+            return "it is not valid for the host name \(server.host) (\(error))"
+        }
+        if lower.contains("expired") { return "it has expired (\(error))" }
+        if lower.contains("not yet valid") { return "it is not valid yet (\(error))" }
+        return error
+    }
+
+    static func describe(_ stage: String) -> String {
+        switch stage {
+        case "folder": return "the folder"
+        case "mail": return "the sender (MAIL FROM)"
+        case "rcpt": return "the recipient (RCPT TO)"
+        case "data": return "the message (DATA)"
+        case "auth": return "the login"
+        case "capabilities": return "the capability request"
+        default: return stage
+        }
+    }
+}

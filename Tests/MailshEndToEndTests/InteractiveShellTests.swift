@@ -1,0 +1,207 @@
+import Foundation
+import XCTest
+
+/// The interactive shell in a real terminal (a tmux pane): typing, Tab completion, history across sessions,
+/// Ctrl-C and Ctrl-D, a password prompt without echo, and the start-up file.
+final class InteractiveShellTests: TerminalTestCase {
+
+    func testTypedCommandsRunAndAFailingOneLeavesTheShellRunning() throws {
+        ok("account", "create", "Sales", "incoming.host=imap.example.com")
+        startShell()
+        let greeting = terminal.screen()
+        assertContains(greeting, ["mailsh on \(store) as \(Tools.loginName)", "exit or Ctrl-D to leave"])
+
+        let listing = enter("account list")
+        assertContains(listing, [prompt + "account list", "NAME", "Sales", "imap.example.com:993 ssl"])
+
+        let failure = enter("account show Nowhere")
+        assertContains(failure, ["mailsh: ", "Nowhere"])
+        // Same words as the one-shot CLI, same error.
+        let oneShot = fails(66, "account", "show", "Nowhere")
+        XCTAssertTrue(failure.contains(oneShot.err.trimmingCharacters(in: .whitespacesAndNewlines)),
+                      "the shell and the CLI should print the same error:\n\(oneShot.err)\n---\n\(failure)")
+
+        // Unique prefixes of commands work, and the store is the shell's.
+        enter("acc cre Support")
+        assertContains(enter("acc li --format csv"), ["Support,imap"])
+        XCTAssertNil(terminal.exitStatus(), "the shell should still be running")
+    }
+
+    func testTabCompletesACommandAnAccountNameAFieldAndAValue() throws {
+        ok("account", "create", "Support")
+        ok("account", "create", "Sales")
+        startShell()
+
+        terminal.type("acc")
+        terminal.press("Tab")
+        terminal.waitForEditedLine(prompt + "account ")
+        terminal.type("se")
+        terminal.press("Tab")
+        terminal.waitForEditedLine(prompt + "account set ")
+        terminal.type("Sup")
+        terminal.press("Tab")
+        terminal.waitForEditedLine(prompt + "account set Support ")
+        terminal.type("incoming.sec")
+        terminal.press("Tab")
+        // A field completes to `FIELD=`, without a blank, ready for its value.
+        terminal.waitForEditedLine(prompt + "account set Support incoming.security=")
+        terminal.type("st")
+        terminal.press("Tab")
+        terminal.waitForEditedLine(prompt + "account set Support incoming.security=starttls ")
+        terminal.press("Enter")
+        terminal.waitFor("updated account Support")
+        terminal.waitForEditedLine(prompt)
+
+        let account = accountDoc("Support")
+        XCTAssertEqual((account["incoming"] as? [String: Any])?["security"] as? String, "starttls", "\(account)")
+    }
+
+    func testTabTwiceListsTheCandidatesAndANameWithABlankIsEscaped() throws {
+        for name in ["Sales", "Support", "Sa les"] { ok("account", "create", name) }
+        startShell()
+        terminal.type("account show S")
+        terminal.press("Tab")
+        terminal.press("Tab")
+        let listed = terminal.waitFor("Support")
+        assertContains(listed, ["Sa\\ les", "Sales"])
+        terminal.waitForEditedLine(prompt + "account show S")
+
+        terminal.type("a\\ ")
+        terminal.press("Tab")
+        terminal.waitForEditedLine(prompt + "account show Sa\\ les ")
+        terminal.press("Enter")
+        terminal.waitFor("account Sa les (global")
+    }
+
+    func testHistoryIsRecalledInTheNextSessionAndTheFileIsPrivate() throws {
+        ok("account", "create", "Sales")
+        startShell()
+        enter("account list --match S*")
+        enter("user list")
+        terminal.type("exit")
+        terminal.press("Enter")
+        XCTAssertEqual(terminal.waitForExit(), 0)
+
+        let text = try String(contentsOf: historyFile, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("_HiStOrY_V2_"), "libedit's history format expected:\n\(text)")
+        assertContains(text, ["account\\040list\\040--match\\040S*", "user\\040list"])
+        XCTAssertEqual(mode(historyFile.path), 0o600)
+
+        // A new session: Up recalls the previous session's lines, latest first.
+        startShell()
+        terminal.press("Up")
+        terminal.waitForEditedLine(prompt + "exit")
+        terminal.press("Up")
+        terminal.waitForEditedLine(prompt + "user list")
+        terminal.press("Up")
+        terminal.waitForEditedLine(prompt + "account list --match S*")
+        terminal.press("Enter")
+        terminal.waitFor("Sales")
+        terminal.waitForEditedLine(prompt)
+    }
+
+    func testCtrlCCancelsTheLineBeingTyped() throws {
+        startShell()
+        terminal.type("account create Cancelled")
+        terminal.waitForEditedLine(prompt + "account create Cancelled")
+        terminal.press("C-c")
+        terminal.waitFor("^C")
+        terminal.waitForEditedLine(prompt)
+        // The shell goes on: the next line runs.
+        assertContains(enter("account create Kept"), ["created account Kept"])
+        terminal.press("C-d")
+        XCTAssertEqual(terminal.waitForExit(), 0)
+
+        fails(66, "account", "show", "Cancelled")
+        ok("account", "show", "Kept")
+        let history = try String(contentsOf: historyFile, encoding: .utf8)
+        XCTAssertFalse(history.contains("Cancelled"), "a cancelled line must not enter the history:\n\(history)")
+        XCTAssertTrue(history.contains("Kept"), history)
+    }
+
+    func testPasswordPromptEchoesNothingAndSecretsStayOutOfTheHistory() throws {
+        let secret = "Pty-Secret-5e1f"
+        let typedSecret = "Typed-Secret-9c2d"
+        ok("account", "create", "Sales")
+        startShell()
+        terminal.type("account password Sales incoming")
+        terminal.press("Enter")
+        terminal.waitFor("New password for incoming of Sales:")
+        terminal.type(secret)
+        terminal.press("Enter")
+        // Had the terminal echoed the secret, it would be on screen before the second question.
+        terminal.waitFor("Retype the password:")
+        terminal.type(secret)
+        terminal.press("Enter")
+        terminal.waitFor("set the incoming password of account Sales")
+        terminal.waitForEditedLine(prompt)
+        // Echo is back on for the next line.
+        enter("account list")
+
+        // A line that carries a secret runs (and is refused: passwords are never set on the command line), but
+        // never enters the history.
+        let refused = enter("account set Sales incoming.password=\(typedSecret)")
+        assertContains(refused, ["mailsh: "])
+        enter("user list")
+        terminal.press("C-d")
+        XCTAssertEqual(terminal.waitForExit(), 0)
+
+        let everything = terminal.everything()
+        XCTAssertFalse(everything.contains(secret), "the password was echoed:\n\(everything)")
+
+        let history = try String(contentsOf: historyFile, encoding: .utf8)
+        XCTAssertFalse(history.contains(secret), history)
+        XCTAssertFalse(history.contains(typedSecret), history)
+        XCTAssertFalse(history.contains("incoming.password"), history)
+        // The lines around them are remembered, the password command itself included (it carries no secret).
+        assertContains(history, ["account\\040password\\040Sales\\040incoming", "account\\040list", "user\\040list"])
+        XCTAssertEqual(mode(historyFile.path), 0o600)
+
+        XCTAssertEqual((accountDoc("Sales")["incoming"] as? [String: Any])?["password_set"] as? Bool, true)
+    }
+
+    func testStartupFileRunsBeforeTheFirstPromptUnlessNoRC() throws {
+        try FileManager.default.createDirectory(at: startupFile.deletingLastPathComponent(),
+                                                withIntermediateDirectories: true)
+        try """
+            # the desk's start-up file
+            account create FromRC incoming.host=imap.rc.example.com
+
+            account show Missing
+            user add carol
+            """.write(to: startupFile, atomically: true, encoding: .utf8)
+
+        startShell(["--no-rc"])
+        XCTAssertFalse(terminal.screen().contains("FromRC"), terminal.screen())
+        terminal.press("C-d")
+        XCTAssertEqual(terminal.waitForExit(), 0)
+        fails(66, "account", "show", "FromRC")
+
+        startShell()
+        let first = terminal.screen()
+        // It ran before the first prompt, and went on after its failing line, naming it.
+        let created = first.range(of: "created account FromRC")
+        let promptAt = first.range(of: prompt.trimmingCharacters(in: .whitespaces))
+        XCTAssertNotNil(created, first)
+        if let created, let promptAt { XCTAssertLessThan(created.lowerBound, promptAt.lowerBound, first) }
+        assertContains(first, ["mailsh: \(startupFile.path) line 4 failed (exit status 66): account show Missing",
+                               "added user carol"])
+        assertContains(enter("account list"), ["FromRC", "imap.rc.example.com"])
+        assertContains(enter("user list"), ["carol"])
+    }
+
+    func testCtrlDOnAnEmptyLineLeaves() throws {
+        startShell()
+        terminal.press("C-d")
+        XCTAssertEqual(terminal.waitForExit(), 0)
+    }
+
+    func testExitAndQuitLeave() throws {
+        for word in ["exit", "quit"] {
+            startShell()
+            terminal.type(word)
+            terminal.press("Enter")
+            XCTAssertEqual(terminal.waitForExit(), 0, word)
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import MailshCore
+import MailshLua
+import XCTest
+
+/// Runaway scripts are stopped within their budgets, `pcall` cannot catch its way out, Ctrl-C stops a script
+/// cleanly, and the host (runner, desk, store) works normally afterwards.
+final class BudgetTests: LuaTestCase {
+    private let small = ScriptOptions(maxInstructions: 1_000_000, maxMemory: 16 << 20)
+
+    /// The host still works: a script runs and commits.
+    private func assertHostStillUsable(file: StaticString = #filePath, line: UInt = #line) throws {
+        let name = "After\(UUID().uuidString.prefix(8))"
+        try run("mail.account.create{ name = '\(name)' }")
+        XCTAssertNoThrow(try desk().account(name), file: file, line: line)
+    }
+
+    private func assertStopped(_ code: String, _ reason: ScriptError.Reason, options: ScriptOptions? = nil,
+                               within seconds: Double = 5, file: StaticString = #filePath,
+                               line: UInt = #line) throws -> ScriptError {
+        if (try? desk().account("Keep")) == nil { try desk().createAccount("Keep") }
+        let before = try snapshot()
+        let start = Date()
+        let error = try assertScriptFails("mail.account.create{ name = 'Temp' }\n" + code, name: "runaway.lua",
+                                          options: options ?? small, file: file, line: line)
+        XCTAssertEqual(error.reason, reason, error.message, file: file, line: line)
+        XCTAssertLessThan(Date().timeIntervalSince(start), seconds, "stopped promptly", file: file, line: line)
+        XCTAssertEqual(try snapshot(), before, "the store is untouched", file: file, line: line)
+        try assertHostStillUsable(file: file, line: line)
+        return error
+    }
+
+    func testAnEndlessLoopIsStoppedByTheInstructionBudget() throws {
+        let error = try assertStopped("while true do end", .instructionBudget)
+        XCTAssertEqual(error.message, "runaway.lua:2: stopped: the script used up its instruction budget "
+            + "of 1000000 instructions (raise it with --max-instructions)")
+    }
+
+    func testAnEndlessLoopInsidePcallCannotCatchTheStop() throws {
+        let error = try assertStopped("""
+            local caught = 0
+            while true do
+              local ok, err = pcall(function() while true do end end)
+              caught = caught + 1
+            end
+            """, .instructionBudget)
+        XCTAssertTrue(error.message.contains("instruction budget"), error.message)
+    }
+
+    func testXpcallHandlersAndCoroutinesCannotCatchTheStopEither() throws {
+        _ = try assertStopped("""
+            while true do
+              xpcall(function() while true do end end, function(e) while true do end end)
+            end
+            """, .instructionBudget)
+        _ = try assertStopped("""
+            while true do
+              local co = coroutine.wrap(function() while true do coroutine.yield() end end)
+              pcall(co)
+            end
+            """, .instructionBudget)
+        _ = try assertStopped("""
+            local function spin() return pcall(spin) end
+            while true do spin() end
+            """, .instructionBudget)
+    }
+
+    func testAMemoryBombIsStoppedByTheMemoryBudget() throws {
+        let error = try assertStopped("""
+            local hoard = {}
+            while true do hoard[#hoard + 1] = string.rep("x", 4096) .. #hoard end
+            """, .memoryBudget)
+        XCTAssertTrue(error.message.contains("memory budget of 16 MiB (raise it with --max-memory)"), error.message)
+    }
+
+    func testAMemoryBombInsidePcallCannotCatchTheStop() throws {
+        let error = try assertStopped("""
+            local hoard = {}
+            while true do
+              pcall(function() while true do hoard[#hoard + 1] = string.rep("y", 65536) .. #hoard end end)
+              hoard = {}
+            end
+            """, .memoryBudget)
+        XCTAssertTrue(error.message.contains("memory budget"), error.message)
+        // One huge allocation, too.
+        _ = try assertStopped("local s = string.rep('z', 1 << 30)", .memoryBudget)
+    }
+
+    func testMemoryStaysWithinTheBudget() throws {
+        let options = ScriptOptions(maxInstructions: 50_000_000, maxMemory: 8 << 20)
+        XCTAssertThrowsError(try run("local t = {} while true do t[#t + 1] = {} end", options: options))
+        // A script under its budget ends normally and reports what it used.
+        let result = try run("local t = {} for i = 1, 1000 do t[i] = string.rep('a', 1000) end", options: options)
+        XCTAssertGreaterThan(result.peakMemory, 1_000_000)
+        XCTAssertLessThanOrEqual(result.peakMemory, 8 << 20)
+        XCTAssertGreaterThan(result.instructions, 0)
+    }
+
+    func testHostObjectsCountAgainstTheMemoryBudget() throws {
+        try desk().createAccount("Support")
+        let error = try assertScriptFails("""
+            local hoard = {}
+            while true do hoard[#hoard + 1] = mail.account.get("Support") end
+            """, options: ScriptOptions(maxInstructions: 0, maxMemory: 4 << 20))
+        XCTAssertEqual(error.reason, .memoryBudget, error.message)
+    }
+
+    func testATimeLimitStopsAScript() throws {
+        let error = try assertStopped("while true do end", .timeout,
+                                      options: ScriptOptions(maxInstructions: 0, maxMemory: 0, timeout: 0.3))
+        XCTAssertTrue(error.message.contains("ran out of time of 0.3 s (raise it with --timeout)"), error.message)
+    }
+
+    func testCtrlCStopsTheScriptAndLeavesTheStoreUntouched() throws {
+        try desk().createAccount("Keep")
+        let before = try snapshot()
+        // The script announces itself; the output callback then sends SIGINT to this process, as Ctrl-C would.
+        let interrupting = ScriptOutput(print: { _ in raise(SIGINT) }, log: { _ in })
+        XCTAssertThrowsError(try runner.run(file: write("loop.lua", """
+            mail.account.create{ name = "Temp" }
+            print("started")
+            while true do pcall(function() while true do end end) end
+            """), arguments: [], desk: desk(), output: interrupting,
+            options: ScriptOptions(maxInstructions: 0, maxMemory: 0))) { error in
+            let failure = error as? ScriptError
+            XCTAssertEqual(failure?.reason, .interrupted)
+            XCTAssertEqual(failure?.message, "loop.lua:3: interrupted (Ctrl-C)")
+            XCTAssertEqual(failure?.exitCode, 130)
+        }
+        XCTAssertEqual(try snapshot(), before)
+        try assertHostStillUsable()
+    }
+
+    func testScriptsGetNoFinalizers() throws {
+        // Lua runs finalizers with hooks off: a looping __gc could never be stopped, so scripts cannot make one.
+        let error = try assertScriptFails("setmetatable({}, { __gc = function() while true do end end })",
+                                          name: "gc.lua")
+        XCTAssertEqual(error.message, "gc.lua:1: __gc metamethods are not available to mailsh scripts")
+        // A metatable without __gc is fine, and __gc added later is never called (Lua's rule).
+        XCTAssertEqual(try evaluate("""
+            local mt = {}
+            local t = setmetatable({}, mt)
+            mt.__gc = function() while true do end end
+            t = nil
+            collectgarbage()
+            return "done"
+            """, options: small), ["done"])
+    }
+
+    func testDefaultsAreSensible() {
+        let defaults = ScriptOptions()
+        XCTAssertEqual(defaults.maxMemory, 256 << 20)
+        XCTAssertGreaterThanOrEqual(defaults.maxInstructions, 1_000_000_000)
+        XCTAssertNil(defaults.timeout)
+        XCTAssertEqual(try ScriptOptions.parseMemory("64M"), 64 << 20)
+        XCTAssertEqual(try ScriptOptions.parseMemory("1 GiB"), 1 << 30)
+        XCTAssertEqual(try ScriptOptions.parseMemory("512k"), 512 << 10)
+        XCTAssertEqual(try ScriptOptions.parseMemory("1000"), 1000)
+        XCTAssertEqual(try ScriptOptions.parseMemory("0"), 0)
+        XCTAssertThrowsError(try ScriptOptions.parseMemory("lots"))
+    }
+}

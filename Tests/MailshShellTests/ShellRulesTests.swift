@@ -1,0 +1,68 @@
+@testable import MailshShell
+import XCTest
+
+/// The shell's rules that need no terminal: which lines stay out of the history, and where its files live.
+final class ShellRulesTests: XCTestCase {
+    func testLinesCarryingASecretAreRecognized() {
+        let secret = [
+            "account set Sales incoming.password=hunter2",
+            "account set Sales outgoing.password=",
+            "account create X incoming.PASSWORD=hunter2",
+            "personal set Sales incoming.password = hunter2",
+            "user set bob passwd=x",
+            "lua mail.login{ secret: 'x' }",
+            "lua t = { secret = 'x' }",
+            "lua t[\"token\"] = 'x'",
+            "lua t['password'] = 'x'",
+            "x token:abc",
+            "api_token=abc",
+            "account show Sales password\t=x",
+        ]
+        for line in secret {
+            XCTAssertTrue(Shell.carriesSecret(line), "\(line.debugDescription) carries a secret")
+        }
+    }
+
+    func testOrdinaryLinesDoNotCarryASecret() {
+        let ordinary = [
+            "",
+            "account list",
+            // The password is asked without echo: the line itself carries none, and may be recalled.
+            "account password Sales incoming",
+            "account password Sales outgoing --clear",
+            "personal password Sales incoming",
+            "help account password",
+            "account show passwords",
+            "user add bob email=bob@example.com",
+            "account set Sales outgoing.display_name=Secretary",
+            "account set Sales incoming.user=tokens",
+            "audit Sales --limit 5",
+        ]
+        for line in ordinary {
+            XCTAssertFalse(Shell.carriesSecret(line), "\(line.debugDescription) carries no secret")
+        }
+    }
+
+    func testHistoryFileFollowsXDGStateHomeElseHome() {
+        XCTAssertEqual(Shell.historyPath(["XDG_STATE_HOME": "/s", "HOME": "/h"]), "/s/mailsh/history")
+        XCTAssertEqual(Shell.historyPath(["HOME": "/h"]), "/h/.local/state/mailsh/history")
+        // The XDG specification ignores relative paths.
+        XCTAssertEqual(Shell.historyPath(["XDG_STATE_HOME": "state", "HOME": "/h"]), "/h/.local/state/mailsh/history")
+        XCTAssertEqual(Shell.historyPath(["XDG_STATE_HOME": "", "HOME": "/h"]), "/h/.local/state/mailsh/history")
+        XCTAssertNil(Shell.historyPath([:]))
+    }
+
+    func testStartupFileFollowsXDGConfigHomeElseHome() {
+        XCTAssertEqual(Shell.startupPath(["XDG_CONFIG_HOME": "/c", "HOME": "/h"]), "/c/mailsh/mailshrc")
+        XCTAssertEqual(Shell.startupPath(["HOME": "/h"]), "/h/.config/mailsh/mailshrc")
+        XCTAssertEqual(Shell.startupPath(["XDG_CONFIG_HOME": "rel", "HOME": "/h"]), "/h/.config/mailsh/mailshrc")
+        XCTAssertNil(Shell.startupPath(["HOME": ""]))
+    }
+
+    func testStartupFileLinesAreSplitOnNewlines() {
+        var lines = ArrayLines("account list\n# comment\n\nexit")
+        var read: [String] = []
+        while let line = lines.next() { read.append(line) }
+        XCTAssertEqual(read, ["account list", "# comment", "", "exit"])
+    }
+}

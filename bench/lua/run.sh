@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Lua benchmark: `mailsh run create-accounts.lua` creating N accounts with every default (default 100,000), against
+# the sqlite3 CLI inserting the same rows (the accounts and their audit entries) into the same schema in one
+# transaction, in the same run; then the cost of one call from Lua into Swift.
+#
+#   bench/lua/run.sh [N]          (MAILSH_BIN=path to use a binary already built)
+#
+# Builds a release binary in .build-release unless MAILSH_BIN is set. Prints both times and the ratio.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+count=${1:-100000}
+if [[ -z "${MAILSH_BIN:-}" ]]; then
+    (cd "$root" && swift build -c release --scratch-path .build-release --product mailsh >&2)
+    MAILSH_BIN="$root/.build-release/release/mailsh"
+fi
+command -v sqlite3 >/dev/null || { echo "bench/lua/run.sh needs the sqlite3 CLI (apt-get install sqlite3)" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export HOME="$work" MAILSH_KEY_FILE="$work/key"
+now() { date +%s.%N; }
+
+# A new store: the schema, the first user, nothing else. The peer starts from a copy of the very same file.
+"$MAILSH_BIN" --store "$work/lua.db" lua 'return 1' >/dev/null
+sqlite3 "$work/lua.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+cp "$work/lua.db" "$work/peer.db"
+
+start=$(now)
+"$MAILSH_BIN" run "$root/bench/lua/create-accounts.lua" "$count" --store "$work/lua.db" 2>/dev/null
+lua_seconds=$(echo "$(now) - $start" | bc)
+
+# The same rows, as plain INSERTs in one transaction (written out before the clock starts).
+{
+    echo "BEGIN;"
+    sqlite3 "$work/lua.db" ".mode insert account" "SELECT * FROM account;"
+    sqlite3 "$work/lua.db" ".mode insert audit" "SELECT * FROM audit WHERE id > 1;"
+    echo "COMMIT;"
+} > "$work/rows.sql"
+rows=$(grep -c '^INSERT' "$work/rows.sql")
+start=$(now)
+sqlite3 "$work/peer.db" < "$work/rows.sql"
+peer_seconds=$(echo "$(now) - $start" | bc)
+
+check=$(sqlite3 "$work/peer.db" "SELECT count(*) FROM account;")
+[[ "$check" == "$(sqlite3 "$work/lua.db" "SELECT count(*) FROM account;")" ]] || { echo "row counts differ" >&2; exit 1; }
+
+printf 'accounts:              %d (%d rows: accounts and audit entries)\n' "$count" "$rows"
+printf 'mailsh run (Lua):      %.2f s\n' "$lua_seconds"
+printf 'sqlite3 CLI INSERTs:   %.2f s\n' "$peer_seconds"
+printf 'ratio (Lua / sqlite3): %.2fx (goal: <= 1.0x)\n' "$(echo "$lua_seconds / $peer_seconds" | bc -l)"
+echo
+echo "cost of one Lua -> Swift call (1,000,000 calls each):"
+"$MAILSH_BIN" run "$root/bench/lua/call-cost.lua" 1000000 --store "$work/lua.db"

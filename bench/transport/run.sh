@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Connection-test benchmark (issue 5), on a release build, against the mail lab (real Dovecot on loopback):
+#   1. `mailsh account test --all --incoming-only --concurrency 32` over N accounts (IMAPS login + folder state,
+#      each of a distinct lab user), timed as a whole process;
+#   2. `curl --parallel --parallel-max 32` doing the same N logins (IMAPS, certificate verified against the lab CA,
+#      SASL-IR, STATUS of INBOX, no TLS session reuse: the same work) in the same run;
+#   3. the same mailsh command one by one (--concurrency 1).
+# Prints each time (median of RUNS runs), the ratio mailsh/curl (goal <= 1.1) and the one-by-one time.
+# Usage: bench/transport/run.sh [N] [RUNS]   (default 1000 accounts, 3 runs). Needs root (the lab).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+count=${1:-1000}
+runs=${2:-3}
+cd "$root"
+scripts/ensure-deps.sh
+scripts/mail-lab/install-deps.sh >/dev/null
+swift build -c release --scratch-path .build-release --product mailsh >&2
+bin=$root/.build-release/release/mailsh
+
+work=$(mktemp -d)
+lab=
+cleanup() {
+    [[ -n $lab ]] && scripts/mail-lab/stop.sh "$lab" >&2 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+# The machine's environment may point curl and OpenSSL at other CAs, or at a proxy: the CA is always explicit.
+unset CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR all_proxy ALL_PROXY
+
+lab=$(MAILLAB_USER_COUNT=$count scripts/mail-lab/start.sh)
+set -a; . "$lab/env"; set +a
+
+export MAILSH_STORE=$work/bench.db MAILSH_KEY_FILE=$work/bench.key
+echo "# seeding $count accounts (one per lab user)" >&2
+"$bin" user set "$(id -un)" "email=desk@$MAILLAB_DOMAIN" >/dev/null 2>&1 || true
+"$bin" account create Bench0001 incoming.host="$MAILLAB_HOST" incoming.port="$MAILLAB_IMAPS_PORT" \
+    incoming.user="user1@$MAILLAB_DOMAIN" incoming.ca_file="$MAILLAB_CA" outgoing.host="$MAILLAB_HOST" \
+    outgoing.port="$MAILLAB_SUBMISSION_PORT" outgoing.security=starttls outgoing.user="user1@$MAILLAB_DOMAIN" \
+    outgoing.from="user1@$MAILLAB_DOMAIN" outgoing.ca_file="$MAILLAB_CA" >/dev/null
+# Passwords only ever through a pipe, never argv.
+printf '%s\n' "$MAILLAB_PASSWORD" | "$bin" account password Bench0001 incoming >/dev/null
+printf '%s\n' "$MAILLAB_PASSWORD" | "$bin" account password Bench0001 outgoing >/dev/null
+for ((i = 2; i <= count; i++)); do
+    name=$(printf 'Bench%04d' "$i")
+    printf 'account copy Bench0001 %s\naccount set %s incoming.user=user%d@%s\n' "$name" "$name" "$i" "$MAILLAB_DOMAIN"
+done | "$bin" >/dev/null
+
+# curl's config file (0600, removed on exit): one group per login, the password inside, never on argv.
+config=$work/curl.conf
+(umask 077; for ((i = 1; i <= count; i++)); do
+    ((i > 1)) && echo "next"
+    printf 'url = "imaps://%s:%s/"\n' "$MAILLAB_HOST" "$MAILLAB_IMAPS_PORT"
+    printf 'user = "user%d@%s:%s"\n' "$i" "$MAILLAB_DOMAIN" "$MAILLAB_PASSWORD"
+    printf 'request = "STATUS \\"INBOX\\" (MESSAGES UNSEEN UIDNEXT)"\n'
+    printf 'cacert = "%s"\nsasl-ir\nno-sessionid\nsilent\nshow-error\noutput = "/dev/null"\nmax-time = 20\n' "$MAILLAB_CA"
+done >"$config")
+
+python3 - "$bin" "$config" "$runs" "$count" <<'PY'
+import json, statistics, subprocess, sys, time
+bin, config, runs, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+
+def timed(cmd, check):
+    start = time.perf_counter()
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    check(result)
+    return elapsed
+
+def mailsh_ok(result):
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    bad = [l["account"] for l in lines if l.get("verdict") != "ok"]
+    if result.returncode != 0 or len(lines) != count or bad:
+        sys.exit(f"mailsh failed (exit {result.returncode}, {len(lines)} reports, not ok: {bad[:5]}): {result.stderr[:500]}")
+
+def curl_ok(result):
+    if result.returncode != 0:
+        sys.exit(f"curl failed (exit {result.returncode}): {result.stderr[:500]}")
+
+mailsh = [bin, "account", "test", "--all", "--match", "Bench*", "--incoming-only", "--format", "json"]
+curl = ["curl", "-q", "--parallel", "--parallel-max", "32", "-K", config]
+# Warm-up: Dovecot's login processes, the page cache.
+timed(mailsh + ["--concurrency", "32"], mailsh_ok)
+timed(curl, curl_ok)
+ours, theirs = [], []
+for _ in range(runs):
+    ours.append(timed(mailsh + ["--concurrency", "32"], mailsh_ok))
+    theirs.append(timed(curl, curl_ok))
+serial = timed(mailsh + ["--concurrency", "1"], mailsh_ok)
+m, c = statistics.median(ours), statistics.median(theirs)
+print(f"accounts: {count}, runs: {runs} (median), concurrency 32")
+print(f"mailsh account test --all --incoming-only --concurrency 32: {m:.2f} s  (runs: {', '.join(f'{x:.2f}' for x in ours)})")
+print(f"curl --parallel --parallel-max 32, same logins:            {c:.2f} s  (runs: {', '.join(f'{x:.2f}' for x in theirs)})")
+print(f"ratio mailsh/curl: {m / c:.2f}x (goal <= 1.10x)")
+print(f"mailsh one by one (--concurrency 1): {serial:.2f} s")
+PY

@@ -1,0 +1,269 @@
+---@meta mail
+-- Type definitions of mailsh's Lua API for lua-language-server (completion, hover, type checks).
+-- Add this folder to "workspace.library" in .luarc.json. The reference is docs/lua-api.md.
+
+---@alias mail.Protocol "imap"|"pop3"
+---@alias mail.Security "none"|"ssl"|"starttls"
+---@alias mail.Section "incoming.server"|"incoming.credentials"|"outgoing.server"|"outgoing.credentials"|"server"|"credentials"|"all"
+---@alias mail.Right "administrate"|"override_locks"|"add_accounts"
+---@alias mail.Origin "global"|"personal"|"locked global"
+---@alias mail.Value string|number|false
+
+---Fields to set, dotted (`["incoming.host"] = …`) or nested by section (`incoming = { host = … }`).
+---`""` or `false` clears a field. Passwords are write-only.
+---@class mail.Fields
+---@field protocol? mail.Protocol
+---@field incoming? mail.IncomingFields
+---@field outgoing? mail.OutgoingFields
+---@field conversation? mail.ConversationFields
+---@field ["incoming.host"]? mail.Value
+---@field ["incoming.port"]? mail.Value
+---@field ["incoming.security"]? mail.Security|false
+---@field ["incoming.user"]? mail.Value
+---@field ["incoming.password"]? string|false
+---@field ["incoming.folder"]? mail.Value
+---@field ["outgoing.host"]? mail.Value
+---@field ["outgoing.port"]? mail.Value
+---@field ["outgoing.security"]? mail.Security|false
+---@field ["outgoing.user"]? mail.Value
+---@field ["outgoing.password"]? string|false
+---@field ["outgoing.from"]? mail.Value
+---@field ["outgoing.display_name"]? mail.Value
+---@field ["outgoing.reply_to"]? mail.Value
+---@field ["conversation.prefix"]? mail.Value
+---@field ["conversation.placement"]? "subject"|"body"|false
+
+---@class mail.IncomingFields
+---@field host? mail.Value
+---@field port? mail.Value
+---@field security? mail.Security|false
+---@field user? mail.Value
+---@field password? string|false
+---@field folder? mail.Value
+
+---@class mail.OutgoingFields
+---@field host? mail.Value
+---@field port? mail.Value
+---@field security? mail.Security|false
+---@field user? mail.Value
+---@field password? string|false
+---@field from? mail.Value
+---@field display_name? mail.Value
+---@field reply_to? mail.Value
+
+---@class mail.ConversationFields
+---@field prefix? mail.Value
+---@field placement? "subject"|"body"|false
+
+---@class mail.NewAccount: mail.Fields
+---@field name string
+
+---@class mail.Incoming
+---@field host string?
+---@field port integer
+---@field security mail.Security
+---@field user string?
+---@field folder string? IMAP only
+---@field password_set boolean
+
+---@class mail.Outgoing
+---@field host string?
+---@field port integer
+---@field security mail.Security
+---@field user string?
+---@field from string?
+---@field display_name string?
+---@field reply_to string?
+---@field password_set boolean
+
+---@class mail.Conversation
+---@field prefix string?
+---@field placement "subject"|"body"
+
+---One field of effective settings: its value (never a password's) and where it came from.
+---@class mail.EffectiveField
+---@field value (string|integer)?
+---@field set boolean? for passwords: whether one is set
+---@field origin mail.Origin
+
+---An account: a snapshot of the stored account, refreshed by its own methods. Read-only; passwords are never
+---readable. Dotted names read single values too: `acct["incoming.port"]`.
+---@class mail.Account
+---@field id string the identifier that survives renames
+---@field name string
+---@field owner string? nil for a global account
+---@field protocol mail.Protocol
+---@field incoming mail.Incoming
+---@field outgoing mail.Outgoing
+---@field conversation mail.Conversation
+---@field padlocks table<string, "locked"|"unlocked">
+---@field version integer
+---@field test_account boolean
+---@field status "ready"|"draft"
+---@field missing string[] required fields still blank
+---@field warnings string[]
+---@field created_at string ISO 8601
+---@field modified_at string ISO 8601
+---@field modified_by string
+local Account = {}
+
+---Changes fields and passwords, all or none.
+---@param fields mail.Fields
+---@return mail.Account self
+function Account:set(fields) end
+
+---Copies the account (settings, padlocks, passwords) under a new name.
+---@param new_name string
+---@return mail.Account copy
+function Account:copy(new_name) end
+
+---Renames the account.
+---@param new_name string
+---@return mail.Account self
+function Account:rename(new_name) end
+
+---Closes padlocks.
+---@param section mail.Section
+---@param ... mail.Section
+---@return mail.Account self
+function Account:lock(section, ...) end
+
+---Opens padlocks.
+---@param section mail.Section
+---@param ... mail.Section
+---@return mail.Account self
+function Account:unlock(section, ...) end
+
+---Whether the section's padlock is closed (for a shorthand: all of its sections).
+---@param section mail.Section
+---@return boolean
+function Account:is_locked(section) end
+
+---Deletes the account; `keep_user_accounts` says what becomes of users' personal settings.
+---@param options? { keep_user_accounts: boolean }
+---@return mail.Account[] kept the users' own accounts made by keep_user_accounts = true
+function Account:delete(options) end
+
+---The settings a user works with, by dotted field name.
+---@param user? string|mail.User default: the acting user
+---@return table<string, mail.EffectiveField>
+function Account:effective(user) end
+
+---Reads the account again from the store.
+---@return mail.Account self
+function Account:reload() end
+
+---A user of the store.
+---@class mail.User
+---@field name string
+---@field email string?
+---@field rights mail.Right[]
+---@field created_at string ISO 8601
+local User = {}
+
+---Grants a right.
+---@param right mail.Right
+---@return mail.User self
+function User:grant(right) end
+
+---Revokes a right.
+---@param right mail.Right
+---@return mail.User self
+function User:revoke(right) end
+
+---Whether the user holds a right.
+---@param right mail.Right
+---@return boolean
+function User:has(right) end
+
+---Changes the user's e-mail address (false or "" clears it).
+---@param fields { email: string|false }
+---@return mail.User self
+function User:set(fields) end
+
+---@class mail
+mail = {}
+
+---The script's arguments.
+---@type string[]
+mail.args = {}
+
+---The name of the user the script acts as.
+---@type string
+mail.as = ""
+
+---The running script's path; nil for `mailsh lua`.
+---@type string?
+mail.script = nil
+
+---Writes a line to the error stream, prefixed with the script's name.
+---@param ... any
+function mail.log(...) end
+
+---The rows of a CSV file, as tables keyed by its header (or arrays, with header = false).
+---@param path string
+---@param options? { separator: string?, header: boolean? }
+---@return table<string, string>[]
+function mail.csv(path, options) end
+
+---Calls fn in a nested unit that rolls back alone if it raises (the error goes on).
+---@generic R
+---@param fn fun(...): R
+---@param ... any arguments for fn
+---@return R ...
+function mail.transaction(fn, ...) end
+
+mail.account = {}
+
+---Creates a global account.
+---@param fields mail.NewAccount
+---@return mail.Account
+function mail.account.create(fields) end
+
+---The account named NAME or OWNER/NAME, or nil.
+---@param name string
+---@return mail.Account?
+function mail.account.get(name) end
+
+---Accounts, sorted by name.
+---@param options? { match: string?, protocol: mail.Protocol?, owner: string? }
+---@return mail.Account[]
+function mail.account.list(options) end
+
+mail.user = {}
+
+---Registers a user.
+---@param fields { name: string, email: string?, rights: (mail.Right[]|string)? }
+---@return mail.User
+function mail.user.add(fields) end
+
+---The user, or nil.
+---@param name string
+---@return mail.User?
+function mail.user.get(name) end
+
+---Every user, sorted by name.
+---@return mail.User[]
+function mail.user.list() end
+
+mail.personal = {}
+
+---Sets a user's own values for a global account, where its padlocks allow.
+---@param user string|mail.User
+---@param account string|mail.Account
+---@param fields mail.Fields
+---@return table<string, mail.EffectiveField> effective
+function mail.personal.set(user, account, fields) end
+
+---A user's own values for a global account, by dotted field name (`incoming.password_set` for a password).
+---@param user string|mail.User
+---@param account string|mail.Account
+---@return table<string, string|boolean>
+function mail.personal.get(user, account) end
+
+---Removes a user's values of one section, or all of them.
+---@param user string|mail.User
+---@param account string|mail.Account
+---@param section? "incoming.server"|"incoming.credentials"|"outgoing.server"|"outgoing.credentials"
+---@return table<string, mail.EffectiveField> effective
+function mail.personal.clear(user, account, section) end
