@@ -468,6 +468,7 @@ public struct ConnectionTestReport: Sendable, Codable, Equatable {
 public protocol ConnectionTester: Sendable {
     /// Runs `requests`, at most `concurrency` at once, and returns their reports in the same order. `finished` is
     /// called on the calling thread as each test ends (with its index), for progress and for recording results.
+    /// After Ctrl-C (``Interrupt/requested``) no new test starts: the reports of tests never started are missing.
     func test(_ requests: [ConnectionTestRequest], concurrency: Int,
               finished: (Int, ConnectionTestReport) -> Void) -> [ConnectionTestReport]
 }

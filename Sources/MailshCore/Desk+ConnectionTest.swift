@@ -138,6 +138,11 @@ extension Desk {
             progress(done, .tested(report))
         }
         flush()
+        // Accounts never started because Ctrl-C stopped the run.
+        for index in outcomes.indices where outcomes[index] == nil {
+            outcomes[index] = .notTested(account: references[index],
+                                         error: .usage("not tested: interrupted (Ctrl-C) before this account's turn"))
+        }
         return (outcomes.map { $0! }, recordingError)
     }
 

@@ -57,6 +57,9 @@ public final class CurlConnectionTester: ConnectionTester {
         }
 
         while true {
+            // Ctrl-C (in the shell, where it does not end the process): start no new test; those under way end
+            // within their timeouts.
+            if Interrupt.requested { next = requests.count }
             while active < limit && next < requests.count {
                 let job = TestJob(index: next, request: requests[next], reader: certificates, clientName: clientName)
                 next += 1
@@ -84,7 +87,7 @@ public final class CurlConnectionTester: ConnectionTester {
             if !due.isEmpty || (active < limit && next < requests.count) { continue }
             multi.poll(milliseconds: wait)
         }
-        return reports.map { $0! }
+        return reports.compactMap { $0 }
     }
 
     static func hostName() -> String {

@@ -287,4 +287,30 @@ final class ConcurrencyTests: XCTestCase {
         // Three rounds of two: at least 0.9 s.
         XCTAssertGreaterThan(Date().timeIntervalSince(start), 0.85)
     }
+
+    func testCtrlCStartsNoNewTest() throws {
+        let server = try HostileServer { connection in
+            connection.idle(0.2)
+            connection.send("* BYE busy\r\n")
+        }
+        defer { server.stop() }
+        let requests = (1...6).map { number in
+            ConnectionTestRequest(
+                account: "Busy\(number)", accountID: "id-\(number)", user: "alice",
+                incoming: ConnectionTestServer(side: .incoming, proto: .imap, host: "127.0.0.1", port: server.port,
+                                               security: .ssl, user: "u", password: Secret("pw")),
+                outgoing: nil, mail: nil, timeout: 5)
+        }
+        Interrupt.reset()
+        defer { Interrupt.reset() }
+        var finished: [Int] = []
+        // Ctrl-C arrives as the first test ends: the two under way finish, the other four never start.
+        let reports = CurlConnectionTester().test(requests, concurrency: 2) { index, _ in
+            finished.append(index)
+            Interrupt.request()
+        }
+        XCTAssertEqual(reports.count, 2, "\(reports.map(\.account))")
+        XCTAssertEqual(Set(finished), [0, 1])
+        XCTAssertEqual(server.connections, 2)
+    }
 }
