@@ -64,7 +64,7 @@ public struct Shell {
                 if !Self.carriesSecret(line) { editor.remember(line) }
                 let words: [String]
                 do {
-                    words = try Tokenizer.words(line)
+                    words = try Self.words(of: line)
                 } catch {
                     context.io.writeError("mailsh: \(error)\n")
                     status = ExitStatus.usage.rawValue
@@ -102,7 +102,7 @@ public struct Shell {
             number += 1
             let words: [String]
             do {
-                words = try Tokenizer.words(line)
+                words = try Self.words(of: line)
             } catch {
                 context.io.writeError("mailsh: \(source) line \(number): \(error)\n")
                 failure = ExitStatus.usage.rawValue
@@ -122,6 +122,17 @@ public struct Shell {
     }
 
     // MARK: Files and rules
+
+    /// The words of a shell line. `lua CODE` takes the rest of the line as it is (quotes and all), as the Lua
+    /// REPL would; every other line is split by the tokenizer.
+    static func words(of line: String) throws(Tokenizer.Problem) -> [String] {
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        if trimmed.hasPrefix("lua ") || trimmed.hasPrefix("lua\t") {
+            let code = trimmed.dropFirst(4).trimmingCharacters(in: .whitespaces)
+            if !code.hasPrefix("-") { return ["lua", code] }
+        }
+        return try Tokenizer.words(line)
+    }
 
     /// `$XDG_STATE_HOME/mailsh/history`, else `~/.local/state/mailsh/history`.
     static func historyPath(_ environment: [String: String]) -> String? {

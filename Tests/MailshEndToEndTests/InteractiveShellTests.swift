@@ -119,6 +119,23 @@ final class InteractiveShellTests: TerminalTestCase {
         XCTAssertTrue(history.contains("Kept"), history)
     }
 
+    func testCtrlCStopsARunningScriptAndTheShellGoesOn() throws {
+        startShell()
+        // The marker is printed by the script (built at run time, so the typed line can't match it).
+        terminal.type("lua mail.account.create{ name = 'Half' } print('loop' .. 'ing now') while true do end")
+        terminal.press("Enter")
+        terminal.waitFor("looping now")
+        terminal.press("C-c")
+        terminal.waitFor("interrupted (Ctrl-C)")
+        terminal.waitForEditedLine(prompt)
+        // The script's change was rolled back, and the shell still runs commands.
+        assertContains(enter("account create After"), ["created account After"])
+        terminal.press("C-d")
+        XCTAssertEqual(terminal.waitForExit(), 0)
+        fails(66, "account", "show", "Half")
+        ok("account", "show", "After")
+    }
+
     func testPasswordPromptEchoesNothingAndSecretsStayOutOfTheHistory() throws {
         let secret = "Pty-Secret-5e1f"
         let typedSecret = "Typed-Secret-9c2d"

@@ -66,3 +66,15 @@ final class ShellRulesTests: XCTestCase {
         XCTAssertEqual(read, ["account list", "# comment", "", "exit"])
     }
 }
+
+final class ShellLineTests: XCTestCase {
+    func testLuaTakesTheRestOfTheLineAsItIs() throws {
+        XCTAssertEqual(try Shell.words(of: "lua mail.account.create{ name = 'Half' }"),
+                       ["lua", "mail.account.create{ name = 'Half' }"])
+        XCTAssertEqual(try Shell.words(of: "  lua\treturn \"a b\"  "), ["lua", "return \"a b\""])
+        // Options of the lua command are still parsed as words.
+        XCTAssertEqual(try Shell.words(of: "lua --help"), ["lua", "--help"])
+        XCTAssertEqual(try Shell.words(of: "account show 'Sa les'"), ["account", "show", "Sa les"])
+        XCTAssertThrowsError(try Shell.words(of: "account show 'Sa"))
+    }
+}
