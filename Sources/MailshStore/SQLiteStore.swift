@@ -36,7 +36,11 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
         config.label = "mailsh"
         // A larger page cache keeps a bulk transaction (a script creating thousands of accounts) from spilling
         // pages to the WAL before it commits.
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -131072") }
+        // Savepoints (one per desk operation inside a script's transaction) keep statement journals: in memory,
+        // not in temporary files.
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY")
+        }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
             try Self.migrator.migrate(queue)

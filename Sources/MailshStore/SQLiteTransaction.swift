@@ -148,10 +148,14 @@ struct SQLiteTransaction: StoreTransaction {
                             arguments: [Self.prefixPattern(prefix), limit])
     }
 
+    static let insertSQL: String = {
+        let count = accountColumns.split(separator: ",").count
+        return "INSERT INTO account (\(accountColumns)) VALUES (\(Array(repeating: "?", count: count).joined(separator: ", ")))"
+    }()
+
     func insert(_ account: Account) throws {
-        let placeholders = Array(repeating: "?", count: Self.values(account).count).joined(separator: ", ")
         do {
-            try db.cachedStatement(sql: "INSERT INTO account (\(Self.accountColumns)) VALUES (\(placeholders))")
+            try db.cachedStatement(sql: Self.insertSQL)
                 .execute(arguments: StatementArguments(Self.values(account)))
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             if try self.account(named: account.name, owner: account.owner) != nil {

@@ -31,6 +31,23 @@ final class HelpAndGlobalOptionsTests: MailshTestCase {
         XCTAssertFalse(exists(tempDir.appendingPathComponent(".local/share/mailsh").path))
     }
 
+    /// `help WORDS` that name no command lists the commands they begin (prefix search), as sqlite3's `.help mo`.
+    func testHelpWithAPrefixListsMatchingCommands() throws {
+        let accounts = runner.run(["help", "acc"])
+        XCTAssertEqual(accounts.status, 0, "\(accounts)")
+        assertContains(accounts.out, ["account list", "account set", "account password", "List accounts."])
+        XCTAssertFalse(accounts.out.contains("user add"), accounts.out)
+
+        let settings = runner.run(["help", "account", "s"])
+        XCTAssertEqual(settings.status, 0, "\(settings)")
+        let lines = settings.out.split(separator: "\n").map { String($0.split(separator: " ")[0...1].joined(separator: " ")) }
+        XCTAssertEqual(Set(lines), ["account set", "account show"], settings.out)
+
+        let nothing = runner.run(["help", "zzz"])
+        XCTAssertEqual(nothing.status, 0, "\(nothing)")
+        assertContains(nothing.out, ["no command matches", "account", "user"])
+    }
+
     /// `mailsh help account set | less` must show the help: it belongs on standard output.
     func testHelpIsWrittenToStandardOutput() throws {
         for args in helpForms {
