@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "MailshCoreTests", dependencies: ["MailshCore"]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore"]),
-        .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshCore"],
+        .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore"],
                     resources: [.copy("Scripts")]),
         .testTarget(name: "MailshTransportTests",
                     dependencies: ["MailshTransport", "MailshShell", "MailshStore", "MailshCrypto", "MailshCore"]),

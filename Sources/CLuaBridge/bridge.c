@@ -830,6 +830,25 @@ int CMailshLuaBridge_runProgram(lua_State *L, size_t start) {
     return result;
 }
 
+typedef struct StringArgument {
+    const char *text;
+    size_t length;
+} StringArgument;
+
+static int pushStringBody(lua_State *L) {
+    StringArgument *argument = lua_touserdata(L, 1);
+    lua_pushlstring(L, argument->text, argument->length);
+    return 1;
+}
+
+int CMailshLuaBridge_pushString(lua_State *L, const char *text, size_t length) {
+    if (!lua_checkstack(L, 3)) return CMailshLuaBridge_STACK_OVERFLOW;
+    StringArgument argument = {text ? text : "", length};
+    lua_pushcfunction(L, pushStringBody);
+    lua_pushlightuserdata(L, &argument);
+    return lua_pcall(L, 1, 1, 0) == LUA_OK ? 1 : -1;
+}
+
 /* MARK: - Objects */
 
 void *CMailshLuaBridge_toObject(lua_State *L, int index, int cls) {

@@ -52,7 +52,9 @@ extension LuaCall {
             guard case .string(let name) = key else {
                 throw misuse(argument, "field names expected as keys, got \(key.description)")
             }
-            if name == "name" && allowName {
+            if name == "name" && !allowName {
+                throw misuse(argument, "the name is not a field here; rename an account with account:rename(new_name)")
+            } else if name == "name" {
                 guard let text = stringValue(at: value) else {
                     throw misuse(argument, "name: string expected, got \(typeName(at: value))")
                 }

@@ -6,7 +6,12 @@ import MailshCore
 ///
 /// Each run gets a fresh Lua state, so nothing leaks from one script into the next.
 public struct LuaScriptRunner: ScriptRunner {
-    public init() {}
+    /// What `acct:test{…}` and `mail.account.test_all{…}` run on; without one they raise an error.
+    public var connectionTester: (any ConnectionTester)?
+
+    public init(connectionTester: (any ConnectionTester)? = nil) {
+        self.connectionTester = connectionTester
+    }
 
     /// The Lua release linked in ("Lua 5.4").
     public static var luaVersion: String {
@@ -60,6 +65,7 @@ public struct LuaScriptRunner: ScriptRunner {
         do {
             return try desk.transaction { desk in
                 let session = try LuaSession(desk: desk, output: output, options: options, displayName: displayName)
+                session.connectionTester = connectionTester
                 defer { session.close() }
                 do {
                     return try session.execute(source, chunkName: chunkName, arguments: arguments, script: script,

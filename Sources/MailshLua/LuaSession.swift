@@ -16,6 +16,8 @@ final class LuaSession {
     let options: ScriptOptions
     /// The script's name in messages and in `mail.log` lines.
     let displayName: String
+    /// Runs `acct:test{…}` and `mail.account.test_all{…}`; `nil` when the host has none (they then raise).
+    var connectionTester: (any ConnectionTester)?
     /// The last operation the desk refused, to give a script error the refusal's exit status.
     private var lastRefusal: MailshError?
     /// The module's functions (kept here: a static's access check on every call is measurable).
@@ -100,6 +102,12 @@ final class LuaSession {
         do {
             switch try function.body(call) {
             case .value(let value) where value.isScalar: return pushScalar(value, state)
+            case .value(.string(var text)):
+                return text.withUTF8 { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) {
+                        CMailshLuaBridge_pushString(state, $0.baseAddress, $0.count)
+                    }
+                }
             case .value(let value): return push([value], state)
             case .values(let values): return push(values, state)
             case .stack(let count): return count

@@ -50,7 +50,8 @@ struct HostFunction: Sendable {
 /// the names a running host registers, so nothing here goes undocumented.
 enum MailModule {
     /// Every Swift function, indexed by the id the C trampolines carry.
-    static let functions: [HostFunction] = accountFunctions + userFunctions + personalFunctions + moduleFunctions
+    static let functions: [HostFunction] = accountFunctions + connectionTestFunctions + userFunctions + personalFunctions
+        + moduleFunctions
 
     /// C functions of the bridge placed in the module.
     static let builtins: [(path: String, builtin: Int32)] = [("mail.log", Int32(CMailshLuaBridge_BUILTIN_LOG))]

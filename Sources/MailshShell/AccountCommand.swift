@@ -236,43 +236,49 @@ extension AccountCommand {
         }
     }
 
-    struct Lock: DeskCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Close padlocks: users can no longer personalize those sections (needs administrate).",
-            discussion: "Sections: incoming.server, incoming.credentials, outgoing.server, outgoing.credentials, "
-                + "and the shorthands server, credentials, all.")
+    static let sectionsHelp = "Sections: incoming.server, incoming.credentials, outgoing.server, outgoing.credentials, "
+        + "and the shorthands server, credentials, all."
 
+    /// What `lock` and `unlock` take: an account and sections.
+    struct PadlockArguments: ParsableArguments {
         @Argument(help: "The account.", completion: .accountName)
         var name: String
 
-        @Argument(help: "Sections to lock.", completion: .list(Section.allNames))
+        @Argument(help: "The sections.", completion: .list(Section.allNames))
         var sections: [String]
 
         @OptionGroup var global: GlobalOptions
 
-        func run(desk: Desk, context: CommandContext) throws {
+        func run(locked: Bool, desk: Desk, context: CommandContext) throws {
             let parsed = try sections.flatMap(Section.parse)
-            announce(try desk.setLocks(name, parsed, locked: true), "locked", global: global, context: context)
+            announce(try desk.setLocks(name, parsed, locked: locked), locked ? "locked" : "unlocked",
+                     global: global, context: context)
+        }
+    }
+
+    struct Lock: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close padlocks: users can no longer personalize those sections (needs administrate).",
+            discussion: AccountCommand.sectionsHelp)
+
+        @OptionGroup var padlock: PadlockArguments
+        var global: GlobalOptions { padlock.global }
+
+        func run(desk: Desk, context: CommandContext) throws {
+            try padlock.run(locked: true, desk: desk, context: context)
         }
     }
 
     struct Unlock: DeskCommand {
         static let configuration = CommandConfiguration(
             abstract: "Open padlocks: users may personalize those sections (needs administrate).",
-            discussion: "Sections: incoming.server, incoming.credentials, outgoing.server, outgoing.credentials, "
-                + "and the shorthands server, credentials, all.")
+            discussion: AccountCommand.sectionsHelp)
 
-        @Argument(help: "The account.", completion: .accountName)
-        var name: String
-
-        @Argument(help: "Sections to unlock.", completion: .list(Section.allNames))
-        var sections: [String]
-
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup var padlock: PadlockArguments
+        var global: GlobalOptions { padlock.global }
 
         func run(desk: Desk, context: CommandContext) throws {
-            let parsed = try sections.flatMap(Section.parse)
-            announce(try desk.setLocks(name, parsed, locked: false), "unlocked", global: global, context: context)
+            try padlock.run(locked: false, desk: desk, context: context)
         }
     }
 

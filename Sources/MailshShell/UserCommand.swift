@@ -103,9 +103,8 @@ extension UserCommand {
         }
     }
 
-    struct Grant: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Grant a right (needs administrate).")
-
+    /// What `grant` and `revoke` take: a user and a right.
+    struct RightArguments: ParsableArguments {
         @Argument(help: "The user.", completion: .userName)
         var name: String
 
@@ -114,26 +113,31 @@ extension UserCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        func run(desk: Desk, context: CommandContext) throws {
-            let user = try desk.setRight(name, try Right.parse(right), granted: true)
+        func run(granted: Bool, desk: Desk, context: CommandContext) throws {
+            let user = try desk.setRight(name, try Right.parse(right), granted: granted)
             context.io.write(UserCommand.render([user], format: global.format))
+        }
+    }
+
+    struct Grant: DeskCommand {
+        static let configuration = CommandConfiguration(abstract: "Grant a right (needs administrate).")
+
+        @OptionGroup var arguments: RightArguments
+        var global: GlobalOptions { arguments.global }
+
+        func run(desk: Desk, context: CommandContext) throws {
+            try arguments.run(granted: true, desk: desk, context: context)
         }
     }
 
     struct Revoke: DeskCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a right (needs administrate).")
 
-        @Argument(help: "The user.", completion: .userName)
-        var name: String
-
-        @Argument(help: "administrate, override_locks or add_accounts.", completion: .list(Right.allCases.map(\.rawValue)))
-        var right: String
-
-        @OptionGroup var global: GlobalOptions
+        @OptionGroup var arguments: RightArguments
+        var global: GlobalOptions { arguments.global }
 
         func run(desk: Desk, context: CommandContext) throws {
-            let user = try desk.setRight(name, try Right.parse(right), granted: false)
-            context.io.write(UserCommand.render([user], format: global.format))
+            try arguments.run(granted: false, desk: desk, context: context)
         }
     }
 }

@@ -10,6 +10,7 @@ import MailshTransport
 @main
 struct Entrypoint {
     static func main() {
+        let tester = CurlConnectionTester(certificateReader: OpenSSLCertificateReader())
         var services = Services(
             defaultStoreLocation: { SQLiteStore.defaultPath(environment: $0) },
             openStore: { try SQLiteStore(path: $0) },
@@ -19,8 +20,8 @@ struct Entrypoint {
                 return try KeyFile.loadOrCreate(at: keyPath)
             },
             loginName: loginName,
-            scriptRunner: LuaScriptRunner())
-        services.connectionTester = CurlConnectionTester(certificateReader: OpenSSLCertificateReader())
+            scriptRunner: LuaScriptRunner(connectionTester: tester))
+        services.connectionTester = tester
         exit(runMailsh(Array(CommandLine.arguments.dropFirst()), context: CommandContext(services: services)))
     }
 

@@ -58,6 +58,21 @@ final class DocumentationTests: LuaTestCase {
         }
     }
 
+    func testTheStubIsValidLua() throws {
+        // Running it only defines tables and empty functions.
+        try runner.run(file: Self.root.appendingPathComponent("docs/lua/mail.lua").path, arguments: [], desk: desk(),
+                       output: output)
+    }
+
+    func testEveryFunctionInTheReferenceHasAnExample() throws {
+        let text = try read("docs/lua-api.md")
+        let sections = text.components(separatedBy: "\n### ").dropFirst()
+        for section in sections where section.hasPrefix("`mail.") || section.hasPrefix("`account:")
+            || section.hasPrefix("`user:") {
+            XCTAssertTrue(section.contains("```lua"), "no example under ### \(section.prefix { $0 != "\n" })")
+        }
+    }
+
     func testTheStubTypesEveryName() throws {
         let stub = try read("docs/lua/mail.lua")
         XCTAssertTrue(stub.hasPrefix("---@meta"))

@@ -46,6 +46,8 @@ final class ErrorAndRollbackTests: LuaTestCase {
              "args.lua:1: bad argument #1 to 'mail.account.create' (unknown field \"incomming\"; fields: "),
             ("mail.account.get('Support'):set{ ['incoming.port'] = {} }",
              "args.lua:1: bad argument #1 to 'account:set' (incoming.port: string or number expected, got table)"),
+            ("mail.account.get('Support'):set{ name = 'Other' }",
+             "args.lua:1: bad argument #1 to 'account:set' (the name is not a field here; rename an account with "),
             ("mail.account.get('Support'):lock('everything')",
              "args.lua:1: bad argument #1 to 'account:lock' (section: \"everything\" is not allowed; allowed: "),
             ("mail.account.get('Support'):copy()", "args.lua:1: bad argument #1 to 'account:copy' (string expected, got no value)"),

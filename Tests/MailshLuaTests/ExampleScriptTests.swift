@@ -1,6 +1,8 @@
 import Foundation
 import MailshCore
+import MailshCrypto
 import MailshLua
+import MailshTransport
 import XCTest
 
 /// Each example in `scripts/examples/` runs, and does what it says.
@@ -17,7 +19,7 @@ final class ExampleScriptTests: LuaTestCase {
 
     func testEveryExampleIsTested() throws {
         let scripts = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".lua") }
-        XCTAssertEqual(scripts.sorted(), ["bulk-create.lua", "copy-to-devtest.lua", "lock-credentials.lua"])
+        XCTAssertEqual(scripts.sorted(), ["bulk-create.lua", "copy-to-devtest.lua", "lock-credentials.lua", "test-all.lua"])
     }
 
     func testBulkCreateFromCSV() throws {
@@ -89,5 +91,29 @@ final class ExampleScriptTests: LuaTestCase {
         try desk().setLocks("Billing", [.incomingCredentials], locked: false)
         try runExample("lock-credentials.lua", ["S*"])
         XCTAssertFalse(try desk().account("Billing").isLocked(.incomingCredentials))
+    }
+
+    func testTestAllAgainstNothingListening() throws {
+        // Servers on 127.0.0.1 at a port nobody listens on: every test ends in cannot-connect, no mail lab needed.
+        let port = try closedLoopbackPort()
+        try run(completeAccountLua("Closed-A", port: port) + "\n" + completeAccountLua("Closed-B", port: port)
+                + "\nmail.account.create{ name = 'Draft' }")
+        let runner = LuaScriptRunner(connectionTester: CurlConnectionTester(certificateReader: OpenSSLCertificateReader()))
+        try runner.run(file: example("test-all.lua"), arguments: ["--timeout=5", "--concurrency=2"], desk: desk(),
+                       output: output)
+        let lines = printed.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 4, printed)
+        XCTAssertTrue(lines[0].hasPrefix("Closed-A                       cannot-connect "), printed)
+        XCTAssertTrue(lines[1].hasPrefix("Closed-B                       cannot-connect "), printed)
+        XCTAssertTrue(lines[2].hasPrefix("Draft                          not-tested             -: "), printed)
+        XCTAssertEqual(lines[3], "3 accounts tested: 2 cannot-connect, 1 not-tested")
+        XCTAssertEqual(try desk().account("Closed-B").lastTest?.verdict, "cannot-connect")
+        // A glob narrows it; an unknown flag is refused.
+        printed = ""
+        try runner.run(file: example("test-all.lua"), arguments: ["Closed-A", "--incoming-only"], desk: desk(),
+                       output: output)
+        XCTAssertTrue(printed.hasSuffix("1 account tested: 1 cannot-connect\n"), printed)
+        XCTAssertThrowsError(try runner.run(file: example("test-all.lua"), arguments: ["--bogus"], desk: desk(),
+                                            output: output))
     }
 }

@@ -25,13 +25,13 @@ class LuaTestCase: XCTestCase {
         secrets = try AESGCMSecretBox.random()
         store = try SQLiteStore(path: storePath)
         previousDirectory = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(directory.path)
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(directory.path))
         printed = ""
         logged = ""
     }
 
     override func tearDownWithError() throws {
-        FileManager.default.changeCurrentDirectoryPath(previousDirectory)
+        _ = FileManager.default.changeCurrentDirectoryPath(previousDirectory)
         store = nil
         try? FileManager.default.removeItem(at: directory)
     }

@@ -67,6 +67,31 @@ final class MailModuleTests: LuaTestCase {
         XCTAssertEqual(try evaluate("mail.as", as: nil), ["admin"])
     }
 
+    func testHostFunctionsWorkInCoroutinesAndNestedTransactions() throws {
+        XCTAssertEqual(try evaluate("""
+            local co = coroutine.wrap(function()
+              local a = mail.account.create{ name = "FromCoroutine" }
+              coroutine.yield(a.name)
+              return mail.account.get("FromCoroutine").incoming.port
+            end)
+            return co(), co()
+            """), ["FromCoroutine", "993"])
+        XCTAssertEqual(try evaluate("""
+            local co = coroutine.create(function() mail.transaction(function() coroutine.yield(1) end) end)
+            return coroutine.resume(co)
+            """), ["false", "attempt to yield across a C-call boundary"])
+        // Units nest as deep as Lua lets C calls nest; deeper is an error, not a crash.
+        XCTAssertEqual(try evaluate("""
+            local function dig(n)
+              if n > 0 then return mail.transaction(dig, n - 1) end
+              mail.account.create{ name = "Deep" }
+              return "bottom"
+            end
+            return dig(150), select(2, pcall(dig, 1000))
+            """), ["bottom", "C stack overflow"])
+        XCTAssertNoThrow(try desk().account("Deep"))
+    }
+
     func testActingUserComesFromTheDesk() throws {
         try desk().addUser("bob", email: nil)
         XCTAssertEqual(try evaluate("mail.as", as: "bob"), ["bob"])

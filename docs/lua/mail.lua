@@ -153,6 +153,70 @@ function Account:effective(user) end
 ---@return mail.Account self
 function Account:reload() end
 
+---Options of a connection test (as the flags of `mailsh account test`).
+---@class mail.TestOptions
+---@field incoming_only? boolean test only the incoming server
+---@field outgoing_only? boolean test only the outgoing server
+---@field no_send? boolean stop after the outgoing login: send no test e-mail
+---@field round_trip? boolean also send a token to the account's own address and find it
+---@field transcript? boolean keep the redacted protocol lines in the report
+---@field timeout? number seconds per connection, 1 to 600 (default 20)
+
+---Options of `mail.account.test_all`.
+---@class mail.TestAllOptions: mail.TestOptions
+---@field match? string a glob on the account name
+---@field protocol? mail.Protocol
+---@field concurrency? integer accounts tested at once, 1 to 256 (default 16)
+
+---One step of a conversation with a server.
+---@class mail.TestStage
+---@field name string
+---@field milliseconds number
+---@field ok boolean
+---@field detail? string
+---@field reply? string
+
+---The test of one server.
+---@class mail.ServerReport
+---@field side "incoming"|"outgoing"
+---@field protocol "imap"|"pop3"|"smtp"
+---@field host string
+---@field port integer
+---@field security string
+---@field user string
+---@field credentials "global"|"personal"
+---@field verdict string
+---@field message? string
+---@field milliseconds number
+---@field stages mail.TestStage[]
+---@field banner? string
+---@field capabilities string[]
+---@field tls? table version, cipher, verified, verification, ca_file, chain
+---@field auth? table mechanism, reply, ok
+---@field folder? table folder, messages, unseen, uid_next, octets
+---@field sent table[]
+---@field warnings string[]
+---@field transcript? table[]
+
+---The report of a connection test (the shape of `account test --format json`, keys in snake_case).
+---A not-tested account in `test_all` gives only `account`, `verdict = "not-tested"` and `message`.
+---@class mail.TestReport
+---@field account string
+---@field user? string
+---@field started_at? string
+---@field milliseconds? number
+---@field verdict "ok"|"cannot-connect"|"tls"|"certificate"|"auth"|"refused"|"timeout"|"protocol"|"not-tested"
+---@field message? string
+---@field incoming? mail.ServerReport
+---@field outgoing? mail.ServerReport
+---@field round_trip? table token, address, verdict, latency_milliseconds, searches, found, deleted, stages
+---@field warnings? string[]
+
+---Tests the account's servers for real and returns the report (raises if it can't be tested).
+---@param options? mail.TestOptions
+---@return mail.TestReport report
+function Account:test(options) end
+
 ---A user of the store.
 ---@class mail.User
 ---@field name string
@@ -229,6 +293,11 @@ function mail.account.get(name) end
 ---@param options? { match: string?, protocol: mail.Protocol?, owner: string? }
 ---@return mail.Account[]
 function mail.account.list(options) end
+
+---Tests every global account (and the acting user's own), `concurrency` at once.
+---@param options? mail.TestAllOptions
+---@return mail.TestReport[] reports in name order; not-tested accounts as { account, verdict = "not-tested", message }
+function mail.account.test_all(options) end
 
 mail.user = {}
 

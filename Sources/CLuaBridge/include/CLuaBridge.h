@@ -138,6 +138,10 @@ int CMailshLuaBridge_emitObject(CMailshLuaBridge_Context *context, void *object,
    or -1 with the error (such as "not enough memory") on top of the stack, or CMailshLuaBridge_STACK_OVERFLOW. */
 int CMailshLuaBridge_runProgram(struct lua_State *L, size_t start);
 
+/* Pushes one string, protected: the common result, without a push program. Returns 1, or -1 with the error on
+   top of the stack, or CMailshLuaBridge_STACK_OVERFLOW. */
+int CMailshLuaBridge_pushString(struct lua_State *L, const char *text, size_t length);
+
 /* The host object of a userdata of class `cls` at `index`, or NULL (never raises). */
 void *CMailshLuaBridge_toObject(struct lua_State *L, int index, int cls);
 /* The class of a host userdata at `index`, or 0 (never raises). */

@@ -27,4 +27,19 @@ eq(cleared["incoming.user"].value, nil, "section cleared")
 eq(mail.personal.get("bob", "Support")["outgoing.user"], "bob-out", "other sections stay")
 mail.personal.clear("bob", "Support")
 eq(next(mail.personal.get("bob", "Support")), nil, "all cleared")
+-- Deleting an account users personalized needs a choice.
+local shared = mail.account.create{ name = "Shared", incoming = { host = "imap.example.com" } }
+mail.personal.set("bob", shared, { ["incoming.user"] = "bob" })
+fails("choose --keep-user-accounts or --delete-customizations", shared.delete, shared)
+ok(mail.account.get("Shared"), "still there")
+local kept = shared:delete{ keep_user_accounts = true }
+eq(#kept, 1, "one user account kept")
+eq(kept[1].owner, "bob", "owned by bob")
+eq(kept[1].incoming.user, "bob", "with bob's values")
+eq(tostring(kept[1]), "account bob/Shared", "qualified name")
+eq(mail.account.get("bob/Shared").incoming.host, "imap.example.com", "and the global ones")
+eq(#mail.account.list{ owner = "bob" }, 1, "listed as bob's")
+local other = mail.account.create{ name = "Other" }
+mail.personal.set("bob", other, { ["incoming.user"] = "bob" })
+eq(#other:delete{ keep_user_accounts = false }, 0, "customizations deleted")
 return "done"

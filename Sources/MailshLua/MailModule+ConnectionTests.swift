@@ -1,0 +1,185 @@
+internal import CLua
+internal import CLuaBridge
+import Foundation
+import MailshCore
+
+/// `acct:test{…}` and `mail.account.test_all{…}`: connection tests, their reports as tables.
+extension MailModule {
+    /// The options both take, as `account test` spells its flags (with underscores).
+    static let connectionTestOptionNames = ["incoming_only", "outgoing_only", "no_send", "round_trip", "transcript",
+                                            "timeout"]
+
+    static let connectionTestFunctions: [HostFunction] = [
+        HostFunction(.method(.account, "test")) { call in
+            let object = try call.liveAccount()
+            let options = try call.connectionTestOptions(1, extra: []) { _, _ in }
+            let tester = try call.connectionTester()
+            let (outcomes, recordingError) = try call.desk.runConnectionTests(
+                [object.account.qualifiedName], options: options, tester: tester)
+            call.logRecordingError(recordingError)
+            switch outcomes[0] {
+            case let .notTested(_, error): throw error
+            case let .tested(report): return .value(try reportValue(report))
+            }
+        },
+        HostFunction(.function("mail.account.test_all")) { call in
+            var match: String?
+            var proto: MailProtocol?
+            var concurrency = 16
+            let options = try call.connectionTestOptions(1, extra: ["match", "protocol", "concurrency"]) { name, value in
+                switch name {
+                case "concurrency":
+                    guard lua_type(call.state, value) == LUA_TNUMBER, lua_isinteger(call.state, value) != 0 else {
+                        throw call.misuse(1, "concurrency: integer expected, got \(call.typeName(at: value))")
+                    }
+                    let number = CMailshLua_toInteger(call.state, value, nil)
+                    guard (1...256).contains(number) else {
+                        throw call.misuse(1, "concurrency: from 1 to 256 expected, got \(number)")
+                    }
+                    concurrency = Int(number)
+                default:
+                    guard let text = call.stringValue(at: value) else {
+                        throw call.misuse(1, "\(name): string expected, got \(call.typeName(at: value))")
+                    }
+                    if name == "match" {
+                        match = text
+                    } else {
+                        guard let parsed = MailProtocol(rawValue: text) else {
+                            throw call.misuse(1, MailshError.invalidValue(field: "protocol", value: text,
+                                allowed: MailProtocol.allCases.map(\.rawValue).joined(separator: ", ")).message)
+                        }
+                        proto = parsed
+                    }
+                }
+            }
+            let tester = try call.connectionTester()
+            let desk = call.desk
+            // As `account test --all`: every global account, and the acting user's own.
+            let accounts = try desk.accounts(AccountQuery(match: match, proto: proto, owner: .global))
+                + desk.accounts(AccountQuery(match: match, proto: proto, owner: .user(desk.actor.name)))
+            let (outcomes, recordingError) = try desk.runConnectionTests(
+                accounts.map(\.qualifiedName), options: options, tester: tester, concurrency: concurrency)
+            call.logRecordingError(recordingError)
+            return .value(.array(try outcomes.map { outcome in
+                switch outcome {
+                case let .tested(report): return try reportValue(report)
+                case let .notTested(account, error):
+                    return .record([("account", .string(account)), ("verdict", .string("not-tested")),
+                                    ("message", .string(error.message))])
+                }
+            }))
+        },
+    ]
+
+    /// A report as scripts read it: the shape of `account test --format json`, keys in snake_case
+    /// (`started_at`, `round_trip`, `latency_milliseconds`, …), verdicts as their names (`cannot-connect`).
+    static func reportValue(_ report: ConnectionTestReport) throws -> LuaValue {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let data = try encoder.encode(report)
+        return try JSONDecoder().decode(JSONValue.self, from: data).lua
+    }
+}
+
+/// A JSON document, read back to become a Lua value.
+private enum JSONValue: Decodable {
+    case null
+    case boolean(Bool)
+    case integer(Int)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .boolean(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    var lua: LuaValue {
+        switch self {
+        case .null: return .null
+        case .boolean(let value): return .boolean(value)
+        case .integer(let value): return .integer(value)
+        case .number(let value): return .number(value)
+        case .string(let value): return .string(value)
+        case .array(let items): return .array(items.map(\.lua))
+        case .object(let fields): return .record(fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value.lua) })
+        }
+    }
+}
+
+extension LuaCall {
+    /// The host's connection tester, or an error saying there is none.
+    func connectionTester() throws -> any ConnectionTester {
+        guard let tester = session.connectionTester else {
+            throw misuse("connection tests are not available in this host (no connection tester)")
+        }
+        return tester
+    }
+
+    /// The options of a connection test at `argument` (a table, or nothing for the defaults), checked as
+    /// `account test` checks its flags; other names in `extra` go to `body`.
+    func connectionTestOptions(_ argument: Int, extra: [String], _ body: (String, Int32) throws -> Void) throws
+        -> ConnectionTestOptions {
+        var flags: [String: Bool] = [:]
+        var timeout = 20.0
+        try options(argument, allowed: MailModule.connectionTestOptionNames + extra) { name, value in
+            switch name {
+            case "timeout":
+                guard lua_type(state, value) == LUA_TNUMBER else {
+                    throw misuse(argument, "timeout: number expected, got \(typeName(at: value))")
+                }
+                timeout = CMailshLua_toNumber(state, value, nil)
+                guard timeout >= 1 && timeout <= 600 else {
+                    throw misuse(argument, "timeout: from 1 to 600 seconds expected, got \(numberText(at: value) ?? "?")")
+                }
+            case _ where MailModule.connectionTestOptionNames.contains(name):
+                guard lua_type(state, value) == LUA_TBOOLEAN else {
+                    throw misuse(argument, "\(name): boolean expected, got \(typeName(at: value))")
+                }
+                flags[name] = boolean(at: value)
+            default:
+                try body(name, value)
+            }
+        }
+        let incomingOnly = flags["incoming_only"] ?? false, outgoingOnly = flags["outgoing_only"] ?? false
+        let noSend = flags["no_send"] ?? false, roundTrip = flags["round_trip"] ?? false
+        if incomingOnly && outgoingOnly {
+            throw misuse(argument, "incoming_only and outgoing_only exclude each other")
+        }
+        if roundTrip && (incomingOnly || outgoingOnly || noSend) {
+            throw misuse(argument, "round_trip sends over the outgoing server and looks over the incoming one: "
+                + "it can't be combined with incoming_only, outgoing_only or no_send")
+        }
+        let options = ConnectionTestOptions(incoming: !outgoingOnly, outgoing: !incomingOnly, send: !noSend,
+                                            roundTrip: roundTrip, transcript: flags["transcript"] ?? false,
+                                            timeout: timeout)
+        do {
+            try options.validate()
+        } catch let error as MailshError {
+            throw misuse(argument, error.message)
+        }
+        return options
+    }
+
+    /// Results that could not be recorded are a warning in the log, as the CLI prints one.
+    func logRecordingError(_ error: MailshError?) {
+        guard let error else { return }
+        session.output.log("\(session.displayName): warning: test results could not be recorded: \(error.message)\n")
+    }
+}
