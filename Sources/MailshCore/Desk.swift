@@ -195,9 +195,16 @@ public final class Desk: @unchecked Sendable {
             }
             return
         }
+        var generator = SystemRandomNumberGenerator()
         for length in [4, 4, 4, 5, 5, 6, 8] {
-            let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-            let candidate = String((0..<length).map { _ in letters.randomElement()! })
+            // One draw per candidate: 26^8 < 2^64, so its base-26 digits are the letters.
+            var draw = generator.next()
+            var letters: [UInt8] = []
+            for _ in 0..<length {
+                letters.append(UInt8(ascii: "A") + UInt8(draw % 26))
+                draw /= 26
+            }
+            let candidate = String(decoding: letters, as: UTF8.self)
             if try !tx.isConversationPrefixTaken(candidate, exceptAccountID: account.id) {
                 account.conversation.prefix = candidate
                 return
@@ -309,7 +316,7 @@ public final class Desk: @unchecked Sendable {
             let source = try self.find(reference, in: tx)
             if try tx.account(named: newName, owner: nil) != nil { throw MailshError.alreadyExists(kind: "account", name: newName) }
             var copy = source
-            copy.id = UUID().uuidString.lowercased()
+            copy.id = Account.newID()
             copy.name = newName
             copy.owner = nil
             copy.version = 1
@@ -381,7 +388,7 @@ public final class Desk: @unchecked Sendable {
                     open.locked = []
                     let effective = EffectiveSettings.resolve(account: open, user: user, personal: settings)
                     var own = effective.account
-                    own.id = UUID().uuidString.lowercased()
+                    own.id = Account.newID()
                     own.owner = user.name
                     own.locked = []
                     own.version = 1
