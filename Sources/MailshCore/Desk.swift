@@ -177,11 +177,10 @@ public final class Desk: @unchecked Sendable {
             // A taken name is refused by the store's unique index (as `.alreadyExists`), without a query first.
             var account = Account(name: name, proto: proto ?? .imap, by: self.actor.name, at: self.now())
             try account.apply(assignments)
-            try self.assignPrefix(&account, in: tx)
             for (side, plaintext) in passwords {
                 account.setPassword(side, try self.seal(plaintext, account: account, field: .password(side), user: nil))
             }
-            try tx.insert(account)
+            try self.insertWithFreePrefix(&account, in: tx)
             try tx.append([self.entry(account, "account", nil, "created")])
             return Change(account: account, warnings: account.warnings)
         }
@@ -195,19 +194,46 @@ public final class Desk: @unchecked Sendable {
             }
             return
         }
-        var generator = SystemRandomNumberGenerator()
-        for length in [4, 4, 4, 5, 5, 6, 8] {
-            // One draw per candidate: 26^8 < 2^64, so its base-26 digits are the letters.
-            var draw = generator.next()
-            var letters: [UInt8] = []
-            for _ in 0..<length {
-                letters.append(UInt8(ascii: "A") + UInt8(draw % 26))
-                draw /= 26
-            }
-            let candidate = String(decoding: letters, as: UTF8.self)
+        for length in Self.prefixLengths {
+            let candidate = Self.randomPrefix(length: length)
             if try !tx.isConversationPrefixTaken(candidate, exceptAccountID: account.id) {
                 account.conversation.prefix = candidate
                 return
+            }
+        }
+        throw MailshError.store("could not find a free conversation prefix")
+    }
+
+    /// The lengths of random prefixes tried in turn: collisions grow rarer as they lengthen.
+    static let prefixLengths = [4, 4, 4, 5, 5, 6, 8]
+
+    /// Random letters A-Z from one draw (26^8 < 2^64, so the draw's base-26 digits are the letters).
+    static func randomPrefix(length: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        var draw = generator.next()
+        var letters: [UInt8] = []
+        for _ in 0..<length {
+            letters.append(UInt8(ascii: "A") + UInt8(draw % 26))
+            draw /= 26
+        }
+        return String(decoding: letters, as: UTF8.self)
+    }
+
+    /// Inserts a new account. Without a chosen prefix, a random one is tried and the store's unique index says
+    /// whether it is free (a refused INSERT changes nothing), instead of a query per account.
+    private func insertWithFreePrefix(_ account: inout Account, in tx: any StoreTransaction) throws {
+        if account.conversation.prefix != nil {
+            try assignPrefix(&account, in: tx)
+            try tx.insert(account)
+            return
+        }
+        for length in Self.prefixLengths {
+            account.conversation.prefix = Self.randomPrefix(length: length)
+            do {
+                try tx.insert(account)
+                return
+            } catch MailshError.invalidValue(let field, _, _) where field == Field.conversationPrefix.name {
+                continue
             }
         }
         throw MailshError.store("could not find a free conversation prefix")

@@ -501,3 +501,26 @@ extension StoreSuite {
         assertThrows(.validation) { try admin.setFields("Lab", self.assign(["incoming.insecure": "perhaps"])) }
     }
 }
+
+extension StoreSuite {
+    /// The desk relies on this to draw a new random prefix: a taken prefix refused by the unique index, as
+    /// `conversation.prefix`, with nothing inserted and the transaction still usable.
+    func testInsertWithATakenPrefixIsRefusedAsThePrefixAndChangesNothing() throws {
+        let admin = try desk()
+        try admin.createAccount("First", assignments: assign(["conversation.prefix": "TAKEN"]))
+        try store.write { tx in
+            var clash = Account(name: "Second")
+            clash.conversation.prefix = "TAKEN"
+            XCTAssertThrowsError(try tx.insert(clash)) { error in
+                guard case MailshError.invalidValue(let field, _, _)? = error as? MailshError else {
+                    return XCTFail("\(error)")
+                }
+                XCTAssertEqual(field, "conversation.prefix")
+            }
+            clash.conversation.prefix = "FREE"
+            try tx.insert(clash)
+        }
+        XCTAssertEqual(try admin.accounts().map(\.name), ["First", "Second"])
+        XCTAssertEqual(try admin.account("Second").conversation.prefix, "FREE")
+    }
+}
