@@ -136,6 +136,32 @@ final class InteractiveShellTests: TerminalTestCase {
         ok("account", "show", "After")
     }
 
+    /// `account test --all` on a terminal shows a progress line while it works (none in a pipe: see the
+    /// transport tests), and Ctrl-C there stops it from starting more tests.
+    func testAccountTestsShowProgressOnATerminal() throws {
+        // A server that accepts and never answers: each test waits for its timeout.
+        let silent = try SilentListener()
+        silent.start()
+        defer { silent.stop() }
+        for name in ["Slow1", "Slow2", "Slow3"] {
+            ok("account", "create", name, "incoming.host=127.0.0.1", "incoming.port=\(silent.port)", "incoming.user=u",
+               "outgoing.host=127.0.0.1", "outgoing.user=u", "outgoing.from=desk@example.com")
+            // A test needs every required field, incoming and outgoing, even when it tests one side.
+            ok("account", "password", name, "incoming", stdin: "pw\n")
+            ok("account", "password", name, "outgoing", stdin: "pw\n")
+        }
+        startShell()
+        terminal.type("account test --all --incoming-only --timeout 2 --concurrency 1")
+        terminal.press("Enter")
+        terminal.waitFor("[1/3]")
+        terminal.press("C-c")
+        terminal.waitForEditedLine(prompt)
+        let screen = terminal.screen()
+        assertContains(screen, ["timeout"])
+        XCTAssertTrue(screen.contains("interrupted"), "the accounts not tested say why:\n\(screen)")
+        XCTAssertLessThan(silent.connections, 3, "Ctrl-C should have stopped the run before the third test")
+    }
+
     func testPasswordPromptEchoesNothingAndSecretsStayOutOfTheHistory() throws {
         let secret = "Pty-Secret-5e1f"
         let typedSecret = "Typed-Secret-9c2d"
@@ -220,5 +246,54 @@ final class InteractiveShellTests: TerminalTestCase {
             terminal.press("Enter")
             XCTAssertEqual(terminal.waitForExit(), 0, word)
         }
+    }
+}
+
+
+/// A TCP listener on 127.0.0.1 that accepts connections and never says a word.
+final class SilentListener: @unchecked Sendable {
+    let port: Int
+    private let socket: Int32
+    private let lock = NSLock()
+    private var accepted: [Int32] = []
+    private var thread: Thread?
+
+    init() throws {
+        let fd = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
+        }
+        socket = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Starts accepting (after init, so the thread may hold the listener).
+    func start() {
+        let listener = socket
+        thread = Thread { [weak self] in
+            while true {
+                let client = accept(listener, nil, nil)
+                if client < 0 { return }
+                self?.lock.withLock { self?.accepted.append(client) }
+            }
+        }
+        thread?.start()
+    }
+
+    var connections: Int { lock.withLock { accepted.count } }
+
+    func stop() {
+        shutdown(socket, Int32(SHUT_RDWR))
+        close(socket)
+        lock.withLock { accepted.forEach { close($0) } }
     }
 }
