@@ -30,6 +30,10 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
     case configuration(String)
     /// A secret could not be sealed or opened (tampered, bound elsewhere, wrong key).
     case secret(String)
+    /// A server could not be reached or refused a command (the server's reply or libcurl's message, redacted).
+    case network(String)
+    /// Someone else holds what this needs (a mailbox another monitor is reading), named in the text.
+    case busy(String)
 
     public var description: String { message }
 
@@ -64,6 +68,10 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
             return text
         case let .secret(text):
             return "secret: \(text)"
+        case let .network(text):
+            return "network: \(text)"
+        case let .busy(text):
+            return text
         }
     }
 
@@ -78,6 +86,8 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
         case .usage: return .usage
         case .store: return .store
         case .configuration, .secret: return .configuration
+        case .network: return .unavailable
+        case .busy: return .conflict
         }
     }
 
@@ -114,6 +124,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case usage = 64
     case validation = 65
     case notFound = 66
+    case unavailable = 69
     case alreadyExists = 73
     case store = 74
     case conflict = 75
