@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which accounts a listing covers.
 public enum OwnerFilter: Sendable, Equatable {
     /// Global accounts and every user-owned account.
@@ -72,6 +74,44 @@ public protocol StoreTransaction {
     func append(_ entries: [AuditEntry]) throws
     /// The audit log, oldest first, for one account (by its current qualified name or an earlier one) or all.
     func audit(account: String?, limit: Int?) throws -> [AuditEntry]
+
+    // MARK: Records
+
+    /// The next value of a named sequence (from 1): record numbers, each account's conversation numbers.
+    func nextValue(of sequence: String) throws -> Int
+    /// Inserts a record (its messages too); `.alreadyExists` when the number is taken.
+    func insert(_ record: Record) throws
+    /// A record with its messages.
+    func record(number: String) throws -> Record?
+    /// Records without their messages, newest first.
+    func records(_ query: RecordQuery) throws -> [Record]
+    /// Stores a record's own fields (not its messages) if its stored version is still `expectedVersion`.
+    func update(_ record: Record, expectedVersion: Int) throws
+    /// Appends a message to a record; `.alreadyExists` when its conversation ID is taken.
+    func append(_ message: RecordMessage, toRecord number: String) throws
+    /// The record a sent message carrying conversation ID `key` (`PREFIX123`) belongs to.
+    func recordNumber(conversationID key: String) throws -> String?
+    /// The record a message mailsh sent with this Message-ID belongs to.
+    func recordNumber(sentMessageID: String) throws -> String?
+    /// The open records of an account whose subject key is `subjectKey`.
+    func openRecordNumbers(accountID: String, subjectKey: String) throws -> [String]
+
+    // MARK: The monitor's inbox
+
+    /// A message already taken from this account's mailbox: same digest, or same Message-ID.
+    func inboxEntry(accountID: String, messageID: String?, digest: String) throws -> InboxEntry?
+    func inboxEntry(id: Int) throws -> InboxEntry?
+    /// Held messages not yet assigned (of one account, or all).
+    func heldEntries(accountID: String?) throws -> [InboxEntry]
+    /// Remembers a message; returns its id.
+    func insert(_ entry: InboxEntry) throws -> Int
+    func update(_ entry: InboxEntry) throws
+    /// Takes or renews the lease of `lease.accountID` for `lease.holder` unless another holder's lease is still
+    /// valid at `now`; returns that other lease, or `nil` when `lease` is now held.
+    func acquire(_ lease: MailboxLease, now: Date) throws -> MailboxLease?
+    /// Gives a lease up (only the holder's own).
+    func release(accountID: String, holder: String) throws
+    func lease(accountID: String) throws -> MailboxLease?
 
     /// Runs `body` in a nested unit (a savepoint) that rolls back alone if it throws.
     func savepoint<T>(_ body: () throws -> T) throws -> T

@@ -10,7 +10,7 @@ public final class Desk: @unchecked Sendable {
     public let secrets: any SecretBox
     private let store: any AccountStore
     private let current: (any StoreTransaction)?
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
 
     private init(store: any AccountStore, secrets: any SecretBox, actor: User,
                  transaction: (any StoreTransaction)?, now: @escaping @Sendable () -> Date) {
@@ -74,12 +74,12 @@ public final class Desk: @unchecked Sendable {
         return Desk(store: store, secrets: secrets, actor: user, transaction: current, now: now)
     }
 
-    private func reading<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+    func reading<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         if let current { return try body(current) }
         return try store.read(body)
     }
 
-    private func writing<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+    func writing<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         if let current { return try current.savepoint { try body(current) } }
         return try store.write(body)
     }
@@ -89,7 +89,7 @@ public final class Desk: @unchecked Sendable {
 
     // MARK: Rights
 
-    private func require(_ right: Right, _ doing: String) throws {
+    func require(_ right: Right, _ doing: String) throws {
         guard actor.has(right) else {
             throw MailshError.permissionDenied("\(doing) needs the \(right.rawValue) right, which \(actor.name) does not hold")
         }

@@ -169,3 +169,18 @@ public struct Record: Sendable, Equatable {
         return all
     }
 }
+
+/// A query over records.
+public struct RecordQuery: Sendable, Equatable {
+    /// Only the records of this account (by id).
+    public var accountID: String?
+    public var status: RecordStatus?
+    /// At most this many, newest first; `nil` for all.
+    public var limit: Int?
+
+    public init(accountID: String? = nil, status: RecordStatus? = nil, limit: Int? = nil) {
+        self.accountID = accountID
+        self.status = status
+        self.limit = limit
+    }
+}

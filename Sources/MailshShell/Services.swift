@@ -15,6 +15,10 @@ public struct Services: Sendable {
     public var scriptRunner: (any ScriptRunner)?
     /// Tests accounts against their mail servers (`account test`); `nil` in builds and tests without a transport.
     public var connectionTester: (any ConnectionTester)? = nil
+    /// Sends mail about records (`record reply`); `nil` in builds and tests without a transport.
+    public var mailSender: (any MailSender)? = nil
+    /// Reads mailboxes (`monitor`); `nil` in builds and tests without a transport.
+    public var mailboxClient: (any MailboxClient)? = nil
 
     public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,

@@ -178,6 +178,65 @@ extension SQLiteStore {
                 ALTER TABLE account ADD COLUMN last_test_user TEXT;
                 """)
         }
+        migrator.registerMigration("v3: records, the monitor's inbox, mailbox leases") { db in
+            try db.execute(sql: """
+                CREATE TABLE sequence (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value INTEGER NOT NULL
+                );
+                CREATE TABLE record (
+                    number TEXT PRIMARY KEY NOT NULL,
+                    account_id TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    subject_key TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    requester TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    modified_at REAL NOT NULL,
+                    version INTEGER NOT NULL
+                );
+                CREATE INDEX record_by_account_status_key ON record(account_id, status, subject_key);
+                CREATE TABLE record_message (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    record_number TEXT NOT NULL REFERENCES record(number) ON DELETE CASCADE,
+                    direction TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    conversation_id TEXT UNIQUE,
+                    at REAL NOT NULL,
+                    sender TEXT NOT NULL,
+                    recipients TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    rule TEXT
+                );
+                CREATE INDEX record_message_by_record ON record_message(record_number);
+                CREATE INDEX record_message_by_message_id ON record_message(message_id, direction);
+                CREATE TABLE inbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    account_id TEXT NOT NULL,
+                    message_id TEXT,
+                    digest TEXT NOT NULL,
+                    uid TEXT NOT NULL,
+                    received_at REAL NOT NULL,
+                    sender TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    record_number TEXT,
+                    reason TEXT NOT NULL,
+                    raw BLOB,
+                    resolved_at REAL,
+                    resolved_by TEXT
+                );
+                CREATE UNIQUE INDEX inbox_by_digest ON inbox(account_id, digest);
+                CREATE INDEX inbox_by_message_id ON inbox(account_id, message_id);
+                CREATE TABLE mailbox_lease (
+                    account_id TEXT PRIMARY KEY NOT NULL,
+                    holder TEXT NOT NULL,
+                    acquired_at REAL NOT NULL,
+                    expires_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,259 @@
+import ArgumentParser
+import Foundation
+import MailshCore
+
+/// `record …`: the records (incidents) mail is filed under, and the mail mailsh sends about them.
+struct RecordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "List, show, open, close and answer records (incidents), and assign held mail.",
+        discussion: """
+            A record belongs to a global account's mailbox. Mail sent about it (`record reply`) carries the \
+            account's conversation ID, {CMI: PREFIX123}, in the subject or the body (conversation.placement), and a \
+            Message-ID mailsh remembers, so that replies find their record: by conversation ID, by In-Reply-To or \
+            References, by the record number in the subject, and last by the subject. The monitor (`mailsh \
+            monitor`) files incoming mail; what it can't file safely is held for a person (`record held`, \
+            `record assign`).
+            """,
+        subcommands: [List.self, Show.self, Create.self, Close.self, Reopen.self, Reply.self, Held.self]
+    )
+}
+
+extension RecordCommand {
+    /// Records as a table, CSV or JSON.
+    static func render(_ records: [Record], desk: Desk, format: OutputFormat) throws -> String {
+        let names = try desk.accountNames(ids: Set(records.map(\.accountID)))
+        if format == .json {
+            return Output.json(records.map { RecordDocument($0, accountName: names[$0.accountID] ?? "", withMessages: false) })
+        }
+        return Listing(columns: ["number", "account", "status", "requester", "created", "subject"],
+                       rows: records.map { [$0.number, names[$0.accountID] ?? "", $0.status.rawValue, $0.requester,
+                                            Timestamp.format($0.createdAt), $0.subject] }).render(format)
+    }
+
+    struct List: DeskCommand {
+        static let configuration = CommandConfiguration(abstract: "List records, newest first.")
+
+        @Option(help: ArgumentHelp("Only the records of this account.", valueName: "account"), completion: .accountName)
+        var account: String?
+
+        @Option(help: ArgumentHelp("Only open or only closed records.", valueName: "status"),
+                completion: .list(RecordStatus.allCases.map(\.rawValue)))
+        var status: String?
+
+        @Option(help: ArgumentHelp("At most this many.", valueName: "n"))
+        var limit: Int?
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let parsed: RecordStatus? = try status.map { try Validate.enumeration($0, field: "status") }
+            let records = try desk.records(account: account, status: parsed, limit: limit)
+            context.io.write(try RecordCommand.render(records, desk: desk, format: global.format))
+        }
+    }
+
+    struct Show: DeskCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a record and its messages.")
+
+        @Argument(help: "The record number (INC0000012, or inc12).")
+        var number: String
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let record = try desk.record(number)
+            let name = try desk.accountNames(ids: [record.accountID])[record.accountID] ?? ""
+            if global.format == .json {
+                context.io.write(Output.json(RecordDocument(record, accountName: name, withMessages: true)))
+                return
+            }
+            var out = """
+                number     \(record.number)
+                account    \(name)
+                status     \(record.status.rawValue)
+                requester  \(record.requester)
+                created    \(Timestamp.format(record.createdAt))
+                subject    \(record.subject)
+                messages   \(record.messages.count)
+
+                """
+            for message in record.messages {
+                let arrow = message.direction == .inbound ? "<-" : "->"
+                out += "\n\(arrow) \(Timestamp.format(message.at))  \(message.from) to \(message.to.joined(separator: ", "))"
+                if let id = message.conversationID { out += "  {CMI: \(id)}" }
+                if let rule = message.rule { out += "  [\(rule)]" }
+                out += "\n   \(message.subject)\n"
+                for line in message.body.split(separator: "\n", omittingEmptySubsequences: false).prefix(20) {
+                    out += "   | \(line)\n"
+                }
+            }
+            context.io.write(out)
+        }
+    }
+
+    struct Create: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open a record for an account's mailbox.",
+            discussion: "Example: mailsh record create Support --subject 'Printer on floor 3' --requester ann@example.com")
+
+        @Argument(help: "The global account whose mailbox the record belongs to.", completion: .accountName)
+        var account: String
+
+        @Option(help: ArgumentHelp("The record's subject (1 to 998 characters).", valueName: "text"))
+        var subject: String
+
+        @Option(help: ArgumentHelp("The address of whoever the record is for.", valueName: "address"))
+        var requester: String
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let record = try desk.createRecord(account: account, subject: subject, requester: requester)
+            context.io.write(global.format == .json
+                ? Output.json(RecordDocument(record, accountName: account, withMessages: false))
+                : "created \(record.number)\n")
+        }
+    }
+
+    /// What `close` and `reopen` take.
+    struct StatusArguments: ParsableArguments {
+        @Argument(help: "The record number.")
+        var number: String
+
+        @Option(help: ArgumentHelp("Refuse with a conflict if the record changed since this version.", valueName: "n"))
+        var version: Int?
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(_ status: RecordStatus, desk: Desk, context: CommandContext) throws {
+            let record = try desk.setRecordStatus(number, status, baseVersion: version)
+            context.io.write(try RecordCommand.render([record], desk: desk, format: global.format))
+        }
+    }
+
+    struct Close: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close a record (a later reply by conversation ID reopens it; subjects no longer match it).")
+
+        @OptionGroup var arguments: StatusArguments
+        var global: GlobalOptions { arguments.global }
+
+        func run(desk: Desk, context: CommandContext) throws { try arguments.run(.closed, desk: desk, context: context) }
+    }
+
+    struct Reopen: DeskCommand {
+        static let configuration = CommandConfiguration(abstract: "Open a closed record again.")
+
+        @OptionGroup var arguments: StatusArguments
+        var global: GlobalOptions { arguments.global }
+
+        func run(desk: Desk, context: CommandContext) throws { try arguments.run(.open, desk: desk, context: context) }
+    }
+
+    struct Reply: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send mail about a record through its account's outgoing server.",
+            discussion: """
+                The message goes to the requester (or --to), from the account's outgoing.from, with the account's \
+                stored credentials. It carries the next conversation ID of the account ({CMI: PREFIX123}) in the \
+                subject or the body as conversation.placement says, In-Reply-To and References naming the \
+                record's earlier messages, and a Message-ID that mailsh remembers. The body is --body, or \
+                --body-file, or standard input.
+                """)
+
+        @Argument(help: "The record number.")
+        var number: String
+
+        @Option(help: ArgumentHelp("The text of the message.", valueName: "text"))
+        var body: String?
+
+        @Option(help: ArgumentHelp("Read the text from this file ('-' for standard input).", valueName: "path"),
+                completion: .file())
+        var bodyFile: String?
+
+        @Option(help: ArgumentHelp("Recipients instead of the requester (repeatable).", valueName: "address"))
+        var to: [String] = []
+
+        @Option(help: ArgumentHelp("Seconds allowed for the connection (1 to 600).", valueName: "seconds"))
+        var timeout: Double = 20
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
+            if !(timeout >= 1 && timeout <= 600) { throw ValidationError("--timeout must be from 1 to 600 seconds") }
+        }
+
+        func text() throws -> String {
+            if let body { return body }
+            let path = bodyFile ?? "-"
+            let data: Data
+            if path == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let read = FileManager.default.contents(atPath: path) else {
+                    throw MailshError.notFound(kind: "file", name: path)
+                }
+                data = read
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw MailshError.invalidValue(field: "body", value: path, allowed: "UTF-8 text")
+            }
+            return text
+        }
+
+        func run(desk: Desk, context: CommandContext) throws {
+            guard let sender = context.services.mailSender else {
+                throw MailshError.configuration("this build of mailsh cannot send mail")
+            }
+            let result = try desk.sendReply(number, body: try text(), to: to.isEmpty ? nil : to, sender: sender,
+                                            timeout: timeout)
+            for warning in result.reply.warnings { context.io.writeError(warning + "\n") }
+            if global.format == .json {
+                context.io.write(Output.json(SentDocument(record: result.record.number,
+                                                          conversation_id: result.reply.conversationID.description,
+                                                          message_id: result.reply.message.messageID,
+                                                          to: result.reply.message.to,
+                                                          subject: result.reply.message.subject,
+                                                          server_reply: result.serverReply)))
+            } else {
+                context.io.write("sent \(result.reply.conversationID) for \(result.record.number) to "
+                    + result.reply.message.to.joined(separator: ", ") + "\n")
+            }
+        }
+    }
+
+    /// What `record reply --format json` prints.
+    struct SentDocument: Encodable {
+        var record: String
+        var conversation_id: String
+        var message_id: String
+        var to: [String]
+        var subject: String
+        var server_reply: String
+    }
+
+    struct Held: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List mail the monitor held for a person (ambiguous: it could not be filed safely).")
+
+        @Option(help: ArgumentHelp("Only the mail of this account.", valueName: "account"), completion: .accountName)
+        var account: String?
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let entries = try desk.heldMessages(account: account)
+            let names = try desk.accountNames(ids: Set(entries.map(\.accountID)))
+            if global.format == .json {
+                context.io.write(Output.json(entries.map { InboxDocument($0, accountName: names[$0.accountID] ?? "") }))
+                return
+            }
+            context.io.write(Listing(columns: ["id", "account", "received", "from", "subject", "reason"],
+                                     rows: entries.map { [String($0.id), names[$0.accountID] ?? "",
+                                                          Timestamp.format($0.receivedAt), $0.from, $0.subject,
+                                                          $0.reason] }).render(global.format))
+        }
+    }
+}
