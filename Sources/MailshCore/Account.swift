@@ -26,10 +26,17 @@ public struct IncomingServer: Sendable, Equatable {
     /// The IMAP folder to read; `INBOX` unless set (POP3 has only one).
     public var folder: String
     public var trust: TrustSettings
+    /// What the monitor does with a message it has stored (IMAP; POP3 always deletes).
+    public var after: AfterProcessing
+    /// The IMAP folder processed messages go to when ``after`` is `move`.
+    public var moveTo: String?
 
     public init(host: String? = nil, port: Int, security: SecurityMode, user: String? = nil,
-                password: SealedSecret? = nil, folder: String = "INBOX", trust: TrustSettings = TrustSettings()) {
+                password: SealedSecret? = nil, folder: String = "INBOX", trust: TrustSettings = TrustSettings(),
+                after: AfterProcessing = .read, moveTo: String? = nil) {
         self.trust = trust
+        self.after = after
+        self.moveTo = moveTo
         self.host = host
         self.port = port
         self.security = security
@@ -199,6 +206,8 @@ public struct Account: Sendable, Equatable {
         case .incomingUser: return incoming.user
         case .incomingPassword: return incoming.password.map { _ in "(secret)" }
         case .incomingFolder: return proto == .imap ? incoming.folder : nil
+        case .incomingAfter: return proto == .imap ? incoming.after.rawValue : nil
+        case .incomingMoveTo: return proto == .imap ? incoming.moveTo : nil
         case .outgoingHost: return outgoing.host
         case .outgoingPort: return String(outgoing.port)
         case .outgoingSecurity: return outgoing.security.rawValue
@@ -262,6 +271,10 @@ public struct Account: Sendable, Equatable {
         case .incomingFolder:
             incoming.folder = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 255) }
                 ?? "INBOX"
+        case .incomingAfter:
+            incoming.after = text.isEmpty ? .read : try Validate.enumeration(text, field: field.name)
+        case .incomingMoveTo:
+            incoming.moveTo = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 255) }
         case .outgoingHost:
             outgoing.host = try optional { try Validate.host($0, field: field.name, allowed: field.allowed) }
         case .outgoingPort:

@@ -104,6 +104,28 @@ extension Desk {
         }
     }
 
+    // MARK: What the matcher asks
+
+    /// The record of an account with this number (canonical), if any.
+    public func record(number: String, accountID: String) throws -> Record? {
+        try reading { tx in try tx.record(number: number).flatMap { $0.accountID == accountID ? $0 : nil } }
+    }
+
+    /// The record a sent message carrying conversation ID `key` (`PREFIX123`) belongs to.
+    public func recordNumber(conversationID key: String) throws -> String? {
+        try reading { try $0.recordNumber(conversationID: key) }
+    }
+
+    /// The record a message mailsh sent with this Message-ID belongs to.
+    public func recordNumber(sentMessageID: String) throws -> String? {
+        try reading { try $0.recordNumber(sentMessageID: sentMessageID) }
+    }
+
+    /// The open records of an account whose subject key is `subjectKey`.
+    public func openRecordNumbers(accountID: String, subjectKey: String) throws -> [String] {
+        try reading { try $0.openRecordNumbers(accountID: accountID, subjectKey: subjectKey) }
+    }
+
     /// The qualified names of accounts by id (for listings of records), `(deleted)` for ids no longer present.
     public func accountNames(ids: Set<String>) throws -> [String: String] {
         try reading { tx in

@@ -12,6 +12,9 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         public var security: String?
         public var user: String?
         public var folder: String?
+        /// What the monitor does with processed mail (IMAP): read, move or delete.
+        public var after: String?
+        public var move_to: String?
         public var password_set: Bool?
         public var password_sealed: String?
         public var ca_file: String?
@@ -77,6 +80,8 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         incoming = Incoming(host: account.incoming.host, port: account.incoming.port,
                             security: account.incoming.security.rawValue, user: account.incoming.user,
                             folder: account.proto == .imap ? account.incoming.folder : nil,
+                            after: account.proto == .imap ? account.incoming.after.rawValue : nil,
+                            move_to: account.proto == .imap ? account.incoming.moveTo : nil,
                             password_set: account.incoming.password != nil, password_sealed: sealed(account.incoming.password),
                             ca_file: account.incoming.trust.caFile, insecure: account.incoming.trust.insecure,
                             allow_plaintext: account.incoming.trust.allowPlaintext)
@@ -115,6 +120,8 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         add(.incomingPort, incoming?.port.map(String.init))
         add(.incomingUser, incoming?.user)
         add(.incomingFolder, incoming?.folder)
+        add(.incomingAfter, incoming?.after)
+        add(.incomingMoveTo, incoming?.move_to)
         add(.outgoingHost, outgoing?.host)
         add(.outgoingSecurity, outgoing?.security)
         add(.outgoingPort, outgoing?.port.map(String.init))

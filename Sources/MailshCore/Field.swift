@@ -7,6 +7,8 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case incomingUser = "incoming.user"
     case incomingPassword = "incoming.password"
     case incomingFolder = "incoming.folder"
+    case incomingAfter = "incoming.after"
+    case incomingMoveTo = "incoming.move_to"
     case incomingCAFile = "incoming.ca_file"
     case incomingInsecure = "incoming.insecure"
     case incomingAllowPlaintext = "incoming.allow_plaintext"
@@ -30,7 +32,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     /// The padlocked section the field belongs to; `nil` for account-wide fields that users never personalize.
     public var section: Section? {
         switch self {
-        case .incomingHost, .incomingPort, .incomingSecurity, .incomingFolder,
+        case .incomingHost, .incomingPort, .incomingSecurity, .incomingFolder, .incomingAfter, .incomingMoveTo,
              .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext: return .incomingServer
         case .incomingUser, .incomingPassword: return .incomingCredentials
         case .outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo,
@@ -62,6 +64,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .proto: return MailProtocol.allCases.map(\.rawValue)
         case .incomingSecurity, .outgoingSecurity: return SecurityMode.allCases.map(\.rawValue)
         case .conversationPlacement: return Placement.allCases.map(\.rawValue)
+        case .incomingAfter: return AfterProcessing.allCases.map(\.rawValue)
         case .incomingInsecure, .outgoingInsecure, .incomingAllowPlaintext, .outgoingAllowPlaintext: return ["true", "false"]
         default: return nil
         }
@@ -75,7 +78,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .incomingPort, .outgoingPort: return "a port number from 1 to 65535"
         case .outgoingFrom, .outgoingReplyTo: return "an e-mail address such as desk@example.com"
         case .incomingUser, .outgoingUser: return "a user name of 1 to 256 characters without CR, LF or NUL"
-        case .incomingFolder: return "an IMAP folder name of 1 to 255 characters without CR, LF or NUL"
+        case .incomingFolder, .incomingMoveTo: return "an IMAP folder name of 1 to 255 characters without CR, LF or NUL"
         case .incomingCAFile, .outgoingCAFile: return "the path of a PEM file of trusted CA certificates"
         case .outgoingDisplayName: return "text of up to 256 characters without CR, LF or NUL"
         case .conversationPrefix: return "2 to 8 letters A-Z"

@@ -23,6 +23,16 @@ public enum Interrupt {
         sigaction(SIGINT, &action, nil)
     }
 
+    /// Also treats SIGTERM as Ctrl-C (for long-running work a service manager stops: the monitor).
+    public static func installForTermination() {
+        install()
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in Interrupt.flag = 1 }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGTERM, &action, nil)
+    }
+
     /// Whether Ctrl-C was pressed since the last ``reset()``.
     public static var requested: Bool { flag != 0 }
 

@@ -17,6 +17,16 @@ public enum Placement: String, Sendable, CaseIterable, Codable {
     case subject, body
 }
 
+/// What the monitor does with a message on an IMAP server once the store holds it (POP3 always deletes).
+public enum AfterProcessing: String, Sendable, CaseIterable, Codable {
+    /// Mark it read (`\\Seen`) and leave it in the folder.
+    case read
+    /// Move it to `incoming.move_to`.
+    case move
+    /// Delete it.
+    case delete
+}
+
 /// The two servers of an account.
 public enum Side: String, Sendable, CaseIterable, Codable {
     case incoming, outgoing

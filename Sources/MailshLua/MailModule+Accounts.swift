@@ -162,7 +162,11 @@ extension MailModule {
                 ("security", .string(account.incoming.security.rawValue)), ("user", .optional(account.incoming.user)),
                 ("password_set", .boolean(account.incoming.password != nil)),
             ]
-            if account.proto == .imap { fields.append(("folder", .string(account.incoming.folder))) }
+            if account.proto == .imap {
+                fields.append(("folder", .string(account.incoming.folder)))
+                fields.append(("after", .string(account.incoming.after.rawValue)))
+                fields.append(("move_to", .optional(account.incoming.moveTo)))
+            }
             return .readOnly(fields)
         case .outgoing:
             return .readOnly([

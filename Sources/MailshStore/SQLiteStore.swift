@@ -178,8 +178,10 @@ extension SQLiteStore {
                 ALTER TABLE account ADD COLUMN last_test_user TEXT;
                 """)
         }
-        migrator.registerMigration("v3: records, the monitor's inbox, mailbox leases") { db in
+        migrator.registerMigration("v3: records, the monitor's inbox, mailbox leases, what the monitor does with mail") { db in
             try db.execute(sql: """
+                ALTER TABLE account ADD COLUMN in_after TEXT NOT NULL DEFAULT 'read';
+                ALTER TABLE account ADD COLUMN in_move_to TEXT;
                 CREATE TABLE sequence (
                     name TEXT PRIMARY KEY NOT NULL,
                     value INTEGER NOT NULL

@@ -13,7 +13,8 @@ struct SQLiteTransaction: StoreTransaction {
         out_host, out_port, out_security, out_user, out_password, out_from, out_display_name, out_reply_to,
         conv_prefix, conv_placement, lock_in_server, lock_in_credentials, lock_out_server, lock_out_credentials,
         version, created_at, modified_at, modified_by,
-        in_ca_file, in_insecure, in_allow_plaintext, out_ca_file, out_insecure, out_allow_plaintext
+        in_ca_file, in_insecure, in_allow_plaintext, out_ca_file, out_insecure, out_allow_plaintext,
+        in_after, in_move_to
         """
 
     /// Columns read but never written by `insert`/`update` (they change through their own calls).
@@ -50,7 +51,8 @@ struct SQLiteTransaction: StoreTransaction {
             host: optional("in_host"), port: value("in_port"), security: try enumeration("in_security"),
             user: optional("in_user"), password: sealed("in_password"), folder: value("in_folder"),
             trust: TrustSettings(caFile: optional("in_ca_file"), insecure: value("in_insecure"),
-                                 allowPlaintext: value("in_allow_plaintext")))
+                                 allowPlaintext: value("in_allow_plaintext")),
+            after: try enumeration("in_after"), moveTo: optional("in_move_to"))
         account.outgoing = OutgoingServer(
             host: optional("out_host"), port: value("out_port"), security: try enumeration("out_security"),
             user: optional("out_user"), password: sealed("out_password"), from: optional("out_from"),
@@ -91,6 +93,7 @@ struct SQLiteTransaction: StoreTransaction {
             a.version, a.createdAt.timeIntervalSince1970, a.modifiedAt.timeIntervalSince1970, a.modifiedBy,
             a.incoming.trust.caFile, a.incoming.trust.insecure, a.incoming.trust.allowPlaintext,
             a.outgoing.trust.caFile, a.outgoing.trust.insecure, a.outgoing.trust.allowPlaintext,
+            a.incoming.after.rawValue, a.incoming.moveTo,
         ]
         return values
     }

@@ -124,7 +124,7 @@ final class AssignmentTests: XCTestCase {
 
     func testFieldSections() {
         XCTAssertEqual(Field.fields(in: .incomingServer), [.incomingHost, .incomingPort, .incomingSecurity, .incomingFolder,
-                                                           .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext])
+                                                           .incomingAfter, .incomingMoveTo, .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext])
         XCTAssertEqual(Field.fields(in: .incomingCredentials), [.incomingUser, .incomingPassword])
         XCTAssertEqual(Field.fields(in: .outgoingServer),
                        [.outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo,

@@ -72,6 +72,8 @@ enum Fixture {
         case .incomingSecurity: return "ssl"
         case .incomingUser: return "desk"
         case .incomingFolder: return "Support"
+        case .incomingAfter: return "move"
+        case .incomingMoveTo: return "Done"
         case .outgoingHost: return "smtp.example.com"
         case .outgoingPort: return "465"
         case .outgoingSecurity: return "ssl"

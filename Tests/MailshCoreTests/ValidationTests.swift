@@ -231,7 +231,7 @@ final class ValidationTests: XCTestCase {
             (.conversationPrefix, "A"), (.conversationPlacement, "footer"),
             (.incomingCAFile, String(repeating: "c", count: 4097)), (.outgoingCAFile, String(repeating: "c", count: 4097)),
             (.incomingInsecure, "maybe"), (.outgoingInsecure, "2"), (.incomingAllowPlaintext, "sure"),
-            (.outgoingAllowPlaintext, "y"),
+            (.outgoingAllowPlaintext, "y"), (.incomingAfter, "archive"), (.incomingMoveTo, String(repeating: "m", count: 256)),
         ]
         XCTAssertEqual(Set(cases.map(\.0)), Set(Field.allCases.filter { !$0.isSecret }))
         for (field, value) in cases {

@@ -24,7 +24,8 @@ final class SQLiteStoreTests: StoreTestCase {
         let mode = try sqlite.queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(mode, "wal")
         let applied = try sqlite.queue.read { try SQLiteStore.migrator.appliedIdentifiers($0) }
-        XCTAssertEqual(applied, ["v1: accounts, users, personal settings, audit", "v2: trust settings and last test"])
+        XCTAssertEqual(applied, ["v1: accounts, users, personal settings, audit", "v2: trust settings and last test",
+                                 "v3: records, the monitor's inbox, mailbox leases, what the monitor does with mail"])
     }
 
     func testNotAStoreIsAClearError() throws {
