@@ -48,6 +48,9 @@ let package = Package(
         // effective settings, validation, and the protocols the outside worlds implement. Foundation only.
         .target(name: "MailshCore"),
 
+        // Mail parsing (headers, MIME, encodings, HTML to text), the conversation-ID scanner and the reply matcher.
+        .target(name: "MailshMessage", dependencies: ["MailshCore"]),
+
         // Secrets sealed with AES-256-GCM and the key file, over OpenSSL.
         .target(
             name: "MailshCrypto",
@@ -99,6 +102,7 @@ let package = Package(
         ),
 
         .testTarget(name: "MailshCoreTests", dependencies: ["MailshCore"]),
+        .testTarget(name: "MailshMessageTests", dependencies: ["MailshMessage", "MailshCore"]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore"],
