@@ -51,6 +51,9 @@ let package = Package(
         // Mail parsing (headers, MIME, encodings, HTML to text), the conversation-ID scanner and the reply matcher.
         .target(name: "MailshMessage", dependencies: ["MailshCore"]),
 
+        // The mail monitor: polls a mailbox, files each message through the matcher, then removes it from the server.
+        .target(name: "MailshMonitor", dependencies: ["MailshCore", "MailshMessage"]),
+
         // Secrets sealed with AES-256-GCM and the key file, over OpenSSL.
         .target(
             name: "MailshCrypto",
@@ -69,7 +72,7 @@ let package = Package(
         // The Lua 5.4 scripting host: the sandbox, budgets, and the `mail` module over the core's Desk.
         .target(
             name: "MailshLua",
-            dependencies: ["MailshCore", "CLua", "CLuaBridge"]
+            dependencies: ["MailshCore", "MailshMessage", "CLua", "CLuaBridge"]
         ),
 
         // Connection tests, test mail and mailbox reading over libcurl (easy and multi interfaces).
@@ -83,6 +86,8 @@ let package = Package(
             name: "MailshShell",
             dependencies: [
                 "MailshCore",
+                "MailshMessage",
+                "MailshMonitor",
                 "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

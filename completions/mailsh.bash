@@ -189,13 +189,13 @@ _mailsh() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    account|user|personal|record|audit|export|import|completion|run|lua|help)
+    account|user|personal|record|match|monitor|audit|export|import|completion|run|lua|help)
         # Offer subcommand argument completions
         "_mailsh_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'account user personal record audit export import completion run lua help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'account user personal record match monitor audit export import completion run lua help' -- "${cur}"))
         ;;
     esac
 }
@@ -1227,6 +1227,86 @@ _mailsh_record_held() {
         ;;
     '--format')
         __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+}
+
+_mailsh_match() {
+    repeating_flags=()
+    non_repeating_flags=(-h --help)
+    repeating_options=()
+    non_repeating_options=(--account --store --as --format)
+    __mailsh_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--account')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion match -- --account "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion match -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __mailsh_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_mailsh_monitor() {
+    repeating_flags=()
+    non_repeating_flags=(--once -h --help)
+    repeating_options=()
+    non_repeating_options=(--interval --timeout --lease --limit --store --as --format)
+    __mailsh_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--interval')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--lease')
+        return
+        ;;
+    '--limit')
+        return
+        ;;
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion monitor -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion monitor -- positional@0 "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -91,7 +91,7 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    static func quote(_ value: String) -> String {
+    public static func quote(_ value: String) -> String {
         var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -19,6 +19,8 @@ public struct Services: Sendable {
     public var mailSender: (any MailSender)? = nil
     /// Reads mailboxes (`monitor`); `nil` in builds and tests without a transport.
     public var mailboxClient: (any MailboxClient)? = nil
+    /// SHA-256 of a message, hex (the monitor remembers each message by it).
+    public var digest: (@Sendable ([UInt8]) -> String)? = nil
 
     public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,

@@ -22,6 +22,7 @@ struct Entrypoint {
             loginName: loginName,
             scriptRunner: LuaScriptRunner(connectionTester: tester))
         services.connectionTester = tester
+        services.digest = { Digest.sha256Hex($0) }
         exit(runMailsh(Array(CommandLine.arguments.dropFirst()), context: CommandContext(services: services)))
     }
 

@@ -1,0 +1,259 @@
+import Foundation
+import MailshCore
+import MailshMessage
+
+/// How a monitor runs.
+public struct MonitorOptions: Sendable {
+    /// One poll, then stop.
+    public var once: Bool
+    /// Seconds between polls (1 to 86400).
+    public var interval: TimeInterval
+    /// Seconds allowed for each connection (1 to 600).
+    public var timeout: Double
+    /// How long the mailbox's lease lasts without renewal (10 to 3600 s); a monitor that dies is replaced after it.
+    public var leasePeriod: TimeInterval
+    /// At most this many messages per poll (`nil`: all).
+    public var batchLimit: Int?
+
+    public init(once: Bool = false, interval: TimeInterval = 60, timeout: Double = 30, leasePeriod: TimeInterval = 120,
+                batchLimit: Int? = nil) {
+        self.once = once
+        self.interval = interval
+        self.timeout = timeout
+        self.leasePeriod = leasePeriod
+        self.batchLimit = batchLimit
+    }
+
+    /// Refuses values out of range, naming the option.
+    public func validate() throws {
+        if !(interval >= 1 && interval <= 86400) {
+            throw MailshError.invalidValue(field: "interval", value: String(interval), allowed: "1 to 86400 seconds")
+        }
+        if !(timeout >= 1 && timeout <= 600) {
+            throw MailshError.invalidValue(field: "timeout", value: String(timeout), allowed: "1 to 600 seconds")
+        }
+        if !(leasePeriod >= 10 && leasePeriod <= 3600) {
+            throw MailshError.invalidValue(field: "lease", value: String(leasePeriod), allowed: "10 to 3600 seconds")
+        }
+        if let batchLimit, batchLimit < 1 {
+            throw MailshError.invalidValue(field: "limit", value: String(batchLimit), allowed: "a number from 1 up")
+        }
+    }
+}
+
+/// What a monitor did, in totals.
+public struct MonitorSummary: Sendable, Equatable, Encodable {
+    public var polls = 0
+    public var attached = 0
+    public var created = 0
+    public var held = 0
+    public var skipped = 0
+    /// Messages read again that the store already had (after a crash between storing and removing them).
+    public var duplicates = 0
+    /// Polls that failed (connection, login, a server's refusal).
+    public var errors = 0
+
+    public init() {}
+
+    /// Every message handled.
+    public var messages: Int { attached + created + held + skipped + duplicates }
+}
+
+/// Polls one global account's mailbox with the account's stored credentials, files each new message (attached to
+/// its record, a new record, held for a person, or skipped), and only then marks it read, moves or deletes it on
+/// the server as the account says (POP3: deletes).
+///
+/// A message is committed to the store before it leaves the server, and the store remembers each message's
+/// Message-ID and digest, so a crash between the two never makes a duplicate. The mailbox is held through a lease
+/// in the store: a second monitor on it is refused, naming the first, until the first's lease expires.
+public final class Monitor {
+    let desk: Desk
+    let reference: String
+    let client: any MailboxClient
+    let digest: ([UInt8]) -> String
+    let holder: String
+    let options: MonitorOptions
+    let log: (MonitorEvent) -> Void
+    /// Called after each message is stored, before it is removed from the server, with the number stored so far
+    /// in this run (the crash tests stop the process here).
+    var afterStoring: ((Int) -> Void)?
+
+    private var lastRenewal = Date.distantPast
+    private var stored = 0
+
+    /// - Parameters:
+    ///   - digest: SHA-256 of a message's bytes, hex.
+    ///   - holder: who this monitor is (`host:pid:start`), as the lease and the refusal of a second monitor name it.
+    public init(desk: Desk, account reference: String, client: any MailboxClient, digest: @escaping ([UInt8]) -> String,
+                holder: String, options: MonitorOptions, log: @escaping (MonitorEvent) -> Void,
+                afterStoring: ((Int) -> Void)? = nil) {
+        self.desk = desk
+        self.reference = reference
+        self.client = client
+        self.digest = digest
+        self.holder = holder
+        self.options = options
+        self.log = log
+        self.afterStoring = afterStoring
+    }
+
+    /// The usual holder name of this process: `host:pid:start time`.
+    public static func processHolder() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):"
+            + String(Int(Date().timeIntervalSince1970))
+    }
+
+    /// What the monitor needs of an account before it starts: a global IMAP or POP3 account, the right to use its
+    /// stored credentials, every required setting, a conversation prefix, and a folder to move to if it moves.
+    func plan() throws -> (account: Account, server: ConnectionTestServer, disposal: MailboxDisposal, warnings: [String]) {
+        let account = try desk.account(reference)
+        if account.owner != nil {
+            throw MailshError.usage("the monitor reads global accounts; \(account.qualifiedName) is a user's own account")
+        }
+        try desk.requireAdministrate(account)
+        let effective = EffectiveSettings.resolve(account: account, user: desk.actor, personal: nil)
+        let request = try Desk.connectionTestRequest(
+            effective: effective, tester: desk.actor,
+            options: ConnectionTestOptions(incoming: true, outgoing: false, send: false, timeout: options.timeout)) { side in
+            try self.desk.openPassword(effective, side: side)
+        }
+        guard let server = request.incoming else {
+            throw MailshError.incomplete(account: account.qualifiedName,
+                                         missing: [Field.incomingUser.name, Field.incomingPassword.name])
+        }
+        if account.conversation.prefix == nil {
+            throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.conversationPrefix.name])
+        }
+        let disposal: MailboxDisposal
+        switch (account.proto, account.incoming.after) {
+        case (.pop3, _): disposal = .delete
+        case (.imap, .read): disposal = .markRead
+        case (.imap, .delete): disposal = .delete
+        case (.imap, .move):
+            guard let folder = account.incoming.moveTo else {
+                throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.incomingMoveTo.name])
+            }
+            disposal = .move(folder: folder)
+        }
+        return (account, server, disposal, request.warnings)
+    }
+
+    /// Runs until ``MonitorOptions/once`` is done or Ctrl-C / SIGTERM (``Interrupt/requested``). Throws when the
+    /// account can't be monitored, when another monitor holds the mailbox, and (with `once`) when the poll fails.
+    @discardableResult
+    public func run() throws -> MonitorSummary {
+        try options.validate()
+        var summary = MonitorSummary()
+        var (account, _, _, warnings) = try plan()
+        try renewLease(account, force: true)
+        for warning in warnings { log(MonitorEvent(kind: .warning, account: account.qualifiedName, text: warning)) }
+        log(MonitorEvent(kind: .started, account: account.qualifiedName,
+                         text: "monitoring as \(holder); lease \(Int(options.leasePeriod)) s"
+                            + (options.once ? "; one poll" : "; a poll every \(Int(options.interval)) s")))
+        defer {
+            try? desk.releaseMailbox(account, holder: holder)
+            log(MonitorEvent(kind: .stopped, account: account.qualifiedName, text: summary.text, summary: summary))
+        }
+        while !Interrupt.requested {
+            do {
+                // Settings may change between polls: read them again.
+                let (current, server, disposal, _) = try plan()
+                account = current
+                try renewLease(account, force: true)
+                try poll(account, server: server, disposal: disposal, summary: &summary)
+            } catch let error as MailshError {
+                summary.errors += 1
+                log(MonitorEvent(kind: .error, account: account.qualifiedName, text: error.message))
+                if options.once || !Self.isTransient(error) { throw error }
+            }
+            summary.polls += 1
+            if options.once { break }
+            try idle(account)
+        }
+        return summary
+    }
+
+    /// Errors a later poll may not see again (the network, a busy store); others stop a running monitor.
+    static func isTransient(_ error: MailshError) -> Bool {
+        switch error {
+        case .network, .store: return true
+        default: return false
+        }
+    }
+
+    private func renewLease(_ account: Account, force: Bool) throws {
+        let now = Date()
+        guard force || now.timeIntervalSince(lastRenewal) >= options.leasePeriod / 3 else { return }
+        _ = try desk.acquireMailbox(account, holder: holder, period: options.leasePeriod)
+        lastRenewal = now
+    }
+
+    /// Waits for the next poll, renewing the lease, waking for Ctrl-C.
+    private func idle(_ account: Account) throws {
+        let until = Date() + options.interval
+        while !Interrupt.requested && Date() < until {
+            usleep(100_000)
+            try renewLease(account, force: false)
+        }
+    }
+
+    private func poll(_ account: Account, server: ConnectionTestServer, disposal: MailboxDisposal,
+                      summary: inout MonitorSummary) throws {
+        let session = try client.open(server, timeout: options.timeout)
+        var pending = try session.pending()
+        if let limit = options.batchLimit, pending.count > limit { pending = Array(pending.prefix(limit)) }
+        log(MonitorEvent(kind: .polled, account: account.qualifiedName, text: "\(pending.count) new message(s)",
+                         pending: pending.count))
+        let matchAccount = DeskMatchIndex.matchAccount(account)
+        let index = DeskMatchIndex(desk: desk, account: account)
+        for ref in pending {
+            if Interrupt.requested { break }
+            try renewLease(account, force: false)
+            let raw = try session.fetch(ref)
+            let parsed = MessageParser.parse(raw)
+            let inbound = parsed.inbound(digest: digest(raw), uid: ref.uid, receivedAt: Date())
+            var event = MonitorEvent(kind: .message, account: account.qualifiedName, text: "", uid: ref.uid,
+                                     messageID: parsed.messageID, from: inbound.from, subject: parsed.subject)
+            if let known = try desk.inboxEntry(accountID: account.id, messageID: parsed.messageID, digest: inbound.digest) {
+                summary.duplicates += 1
+                event.kind = .duplicate
+                event.outcome = known.outcome.rawValue
+                event.record = known.recordNumber
+                event.text = "already stored (inbox entry \(known.id), \(known.outcome.rawValue)"
+                    + (known.recordNumber.map { " \($0)" } ?? "") + "): removed from the server only"
+            } else {
+                let result = try Matcher.match(parsed, account: matchAccount, index: index)
+                let (entry, duplicate) = try desk.storeInbound(inbound, account: account, decision: result.verdict.decision)
+                event.outcome = entry.outcome.rawValue
+                event.record = entry.recordNumber
+                event.rule = entry.outcome == .attached ? entry.reason : nil
+                event.reason = entry.outcome == .held || entry.outcome == .skipped ? entry.reason : nil
+                event.text = result.evidence
+                if duplicate {
+                    summary.duplicates += 1
+                    event.kind = .duplicate
+                } else {
+                    switch entry.outcome {
+                    case .attached: summary.attached += 1
+                    case .created: summary.created += 1
+                    case .held: summary.held += 1
+                    case .skipped: summary.skipped += 1
+                    }
+                    stored += 1
+                    afterStoring?(stored)
+                }
+            }
+            try session.dispose(ref, disposal)
+            log(event)
+        }
+        try session.close()
+    }
+}
+
+extension MonitorSummary {
+    /// One line: `3 attached, 1 created, 0 held, 1 skipped, 0 duplicates, 0 errors in 1 poll(s)`.
+    public var text: String {
+        "\(attached) attached, \(created) created, \(held) held, \(skipped) skipped, \(duplicates) duplicate(s), "
+            + "\(errors) error(s) in \(polls) poll(s)"
+    }
+}

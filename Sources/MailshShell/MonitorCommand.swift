@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import MailshCore
+import MailshMessage
+import MailshMonitor
+
+/// `monitor ACCOUNT`: the mail monitor that turns a mailbox's mail into records.
+struct MonitorCommand: DeskCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor",
+        abstract: "Poll a global account's mailbox and file each message under its record.",
+        discussion: """
+            Reads the account's mailbox (IMAP: incoming.folder; POP3) with the account's stored credentials and \
+            matches each new message: a conversation ID of this account, In-Reply-To/References naming mail \
+            mailsh sent, a record number in the subject, then the subject of an open record whose participants \
+            include the sender; otherwise a new record. Mail that points at more than one record, or carries an \
+            ID of another prefix or a damaged one, is held for a person (`record held`); auto-replies, bounces \
+            and loops are skipped. Each message is committed to the store before the server is told to mark it \
+            read, move it (incoming.after=move, incoming.move_to) or delete it (POP3: always deleted), and it is \
+            remembered by Message-ID and digest, so a crash in between never makes a duplicate.
+
+            One monitor per mailbox: a lease in the store (renewed while the monitor runs) makes a second monitor \
+            refuse to start, naming the first; a monitor that died is replaced once its lease expires. Needs the \
+            administrate right. Ctrl-C or SIGTERM stops after the current message. Each decision is printed; \
+            --format json prints one JSON object per line.
+
+            Exit status: 0 after a clean stop; 69 when the server can't be reached or refuses (with --once); \
+            75 when another monitor holds the mailbox; 65 when the account is incomplete.
+            """)
+
+    @Argument(help: "The global account whose mailbox to read.", completion: .accountName)
+    var account: String
+
+    @Flag(help: "Poll once, then stop.")
+    var once = false
+
+    @Option(help: ArgumentHelp("Seconds between polls (1 to 86400).", valueName: "seconds"))
+    var interval: Double = 60
+
+    @Option(help: ArgumentHelp("Seconds allowed for each connection (1 to 600).", valueName: "seconds"))
+    var timeout: Double = 30
+
+    @Option(help: ArgumentHelp("Seconds the mailbox's lease lasts without renewal (10 to 3600).", valueName: "seconds"))
+    var lease: Double = 120
+
+    @Option(help: ArgumentHelp("At most this many messages per poll.", valueName: "n"))
+    var limit: Int?
+
+    @OptionGroup var global: GlobalOptions
+
+    /// The crash tests stop the process right after the N-th message is stored, before the server is told.
+    static let crashVariable = "MAILSH_TEST_CRASH_AFTER_STORING"
+
+    func run(desk: Desk, context: CommandContext) throws {
+        guard let client = context.services.mailboxClient, let digest = context.services.digest else {
+            throw MailshError.configuration("this build of mailsh cannot read mailboxes")
+        }
+        let options = MonitorOptions(once: once, interval: interval, timeout: timeout, leasePeriod: lease,
+                                     batchLimit: limit)
+        try options.validate()
+        let json = global.format == .json
+        let io = context.io
+        var crashAfter: Int?
+        if let text = context.environment[Self.crashVariable], let value = Int(text), value > 0 { crashAfter = value }
+        let monitor = Monitor(
+            desk: desk, account: account, client: client, digest: digest, holder: Monitor.processHolder(),
+            options: options,
+            log: { event in
+                if json {
+                    io.write(Self.jsonLine(event))
+                } else if event.kind == .error || event.kind == .warning {
+                    io.writeError(event.line + "\n")
+                } else {
+                    io.write(event.line + "\n")
+                }
+            },
+            afterStoring: { count in
+                if let crashAfter, count >= crashAfter { _exit(137) }
+            })
+        Interrupt.installForTermination()
+        Interrupt.reset()
+        try monitor.run()
+    }
+
+    static func jsonLine(_ event: MonitorEvent) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(event) else { return "{}\n" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+/// `match FILE.eml…`: which record each message would be filed under, and which rule decided.
+struct MatchCommand: DeskCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "match",
+        abstract: "Say which record each message belongs to, and why, without changing anything.",
+        discussion: """
+            Runs the monitor's matcher on messages saved as files (RFC 5322, .eml), against the records of \
+            --account. Verdicts: record (with the rule: conversation-id, references, record-number, subject), \
+            new, ambiguous (held for a person, with the reason) and skipped (auto-replies, bounces, loops). '-' \
+            reads one message from standard input.
+            """)
+
+    @Argument(help: ArgumentHelp("Message files ('-' for standard input).", valueName: "file"), completion: .file())
+    var files: [String]
+
+    @Option(help: ArgumentHelp("The global account whose mailbox the messages arrived in.", valueName: "account"),
+            completion: .accountName)
+    var account: String
+
+    @OptionGroup var global: GlobalOptions
+
+    struct Verdict: Encodable {
+        var file: String
+        var verdict: String
+        var record: String?
+        var rule: String?
+        var reason: String?
+        var evidence: String
+        var message_id: String?
+        var from: String?
+        var subject: String
+    }
+
+    func run(desk: Desk, context: CommandContext) throws {
+        let target = try desk.account(account)
+        if target.owner != nil {
+            throw MailshError.usage("records belong to global accounts; \(account) is a user's own account")
+        }
+        let matchAccount = DeskMatchIndex.matchAccount(target)
+        let index = DeskMatchIndex(desk: desk, account: target)
+        var verdicts: [Verdict] = []
+        for file in files {
+            let data: Data
+            if file == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let read = FileManager.default.contents(atPath: file) else {
+                    throw MailshError.notFound(kind: "file", name: file)
+                }
+                data = read
+            }
+            let parsed = MessageParser.parse(Array(data))
+            let result = try Matcher.match(parsed, account: matchAccount, index: index)
+            var verdict = Verdict(file: file, verdict: result.verdict.name, evidence: result.evidence,
+                                  message_id: parsed.messageID, from: parsed.from, subject: parsed.subject)
+            switch result.verdict {
+            case let .record(number, rule):
+                verdict.record = number
+                verdict.rule = rule.rawValue
+            case let .ambiguous(reason), let .skipped(reason):
+                verdict.reason = reason
+            case .new:
+                break
+            }
+            verdicts.append(verdict)
+        }
+        switch global.format {
+        case .json:
+            context.io.write(Output.json(verdicts))
+        case .csv, .table:
+            context.io.write(Listing(columns: ["file", "verdict", "record", "rule", "evidence"],
+                                     rows: verdicts.map { [$0.file, $0.verdict, $0.record ?? "", $0.rule ?? "",
+                                                           $0.evidence] }).render(global.format))
+        }
+    }
+}
