@@ -1005,13 +1005,13 @@ _mailsh_record() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|create|close|reopen|reply|held)
+    list|show|create|close|reopen|reply|held|assign)
         # Offer subcommand argument completions
         "_mailsh_record_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show create close reopen reply held' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show create close reopen reply held assign' -- "${cur}"))
         ;;
     esac
 }
@@ -1223,6 +1223,30 @@ _mailsh_record_held() {
         ;;
     '--as')
         __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion record held -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+}
+
+_mailsh_record_assign() {
+    repeating_flags=()
+    non_repeating_flags=(--new -h --help)
+    repeating_options=()
+    non_repeating_options=(--store --as --format)
+    __mailsh_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion record assign -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
         return
         ;;
     '--format')

@@ -93,6 +93,8 @@ function __mailsh_parse_tokens -S
                 __mailsh_parse_subcommand 1 'body=' 'body-file=' 'to=+' 'timeout=' 'store=' 'as=' 'format=' 'h/help'
             case 'held'
                 __mailsh_parse_subcommand 0 'account=' 'store=' 'as=' 'format=' 'h/help'
+            case 'assign'
+                __mailsh_parse_subcommand 2 'new' 'store=' 'as=' 'format=' 'h/help'
             end
         case 'match'
             __mailsh_parse_subcommand -r 1 'account=' 'store=' 'as=' 'format=' 'h/help'
@@ -348,6 +350,7 @@ complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_positional "mails
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_positional "mailsh record" -eq 1' -fa 'reopen' -d 'Open a closed record again.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_positional "mailsh record" -eq 1' -fa 'reply' -d 'Send mail about a record through its account\'s outgoing server.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_positional "mailsh record" -eq 1' -fa 'held' -d 'List mail the monitor held for a person (ambiguous: it could not be filed safely).'
+complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_positional "mailsh record" -eq 1' -fa 'assign' -d 'File a held message: attach it to a record, or make a new record of it (--new).'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record list" account' -l 'account' -d 'Only the records of this account.' -rfka '(__mailsh_custom_completion ---completion record list -- --account (count (__mailsh_tokens -pc)) (__mailsh_tokens -tC))'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record list" status' -l 'status' -d 'Only open or only closed records.' -rfka 'open closed'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record list" limit' -l 'limit' -d 'At most this many.' -rfka ''
@@ -389,6 +392,11 @@ complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options 
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record held" as' -l 'as' -d 'Act as this user (needs administrate; also MAILSH_USER).' -rfka '(__mailsh_custom_completion ---completion record held -- --as (count (__mailsh_tokens -pc)) (__mailsh_tokens -tC))'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record held" format' -l 'format' -d 'Output format: table, json or csv.' -rfka 'table json csv'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record held" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record assign" new' -l 'new' -d 'Make a new record of it instead.'
+complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record assign" store' -l 'store' -d 'The store: a file path (default $XDG_DATA_HOME/mailsh/mailsh.db; also MAILSH_STORE).' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'db\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
+complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record assign" as' -l 'as' -d 'Act as this user (needs administrate; also MAILSH_USER).' -rfka '(__mailsh_custom_completion ---completion record assign -- --as (count (__mailsh_tokens -pc)) (__mailsh_tokens -tC))'
+complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record assign" format' -l 'format' -d 'Output format: table, json or csv.' -rfka 'table json csv'
+complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record assign" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_positional "mailsh match" -ge 1' -F
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh match" account' -l 'account' -d 'The global account whose mailbox the messages arrived in.' -rfka '(__mailsh_custom_completion ---completion match -- --account (count (__mailsh_tokens -pc)) (__mailsh_tokens -tC))'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh match" store' -l 'store' -d 'The store: a file path (default $XDG_DATA_HOME/mailsh/mailsh.db; also MAILSH_STORE).' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'db\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'

@@ -9,8 +9,12 @@ public struct LuaScriptRunner: ScriptRunner {
     /// What `acct:test{…}` and `mail.account.test_all{…}` run on; without one they raise an error.
     public var connectionTester: (any ConnectionTester)?
 
-    public init(connectionTester: (any ConnectionTester)? = nil) {
+    /// What `mail.record.reply` sends through; without one it raises an error.
+    public var mailSender: (any MailSender)?
+
+    public init(connectionTester: (any ConnectionTester)? = nil, mailSender: (any MailSender)? = nil) {
         self.connectionTester = connectionTester
+        self.mailSender = mailSender
     }
 
     /// The Lua release linked in ("Lua 5.4").
@@ -66,6 +70,7 @@ public struct LuaScriptRunner: ScriptRunner {
             return try desk.transaction { desk in
                 let session = try LuaSession(desk: desk, output: output, options: options, displayName: displayName)
                 session.connectionTester = connectionTester
+                session.mailSender = mailSender
                 defer { session.close() }
                 do {
                     return try session.execute(source, chunkName: chunkName, arguments: arguments, script: script,

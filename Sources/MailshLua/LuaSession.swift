@@ -18,6 +18,7 @@ final class LuaSession {
     let displayName: String
     /// Runs `acct:test{…}` and `mail.account.test_all{…}`; `nil` when the host has none (they then raise).
     var connectionTester: (any ConnectionTester)?
+    var mailSender: (any MailSender)?
     /// The last operation the desk refused, to give a script error the refusal's exit status.
     private var lastRefusal: MailshError?
     /// The module's functions (kept here: a static's access check on every call is measurable).

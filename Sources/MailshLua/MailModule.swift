@@ -51,7 +51,7 @@ struct HostFunction: Sendable {
 enum MailModule {
     /// Every Swift function, indexed by the id the C trampolines carry.
     static let functions: [HostFunction] = accountFunctions + connectionTestFunctions + userFunctions + personalFunctions
-        + moduleFunctions
+        + recordFunctions + moduleFunctions
 
     /// C functions of the bridge placed in the module.
     static let builtins: [(path: String, builtin: Int32)] = [("mail.log", Int32(CMailshLuaBridge_BUILTIN_LOG))]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MailshCore
+import MailshMessage
 
 /// `record …`: the records (incidents) mail is filed under, and the mail mailsh sends about them.
 struct RecordCommand: ParsableCommand {
@@ -15,7 +16,7 @@ struct RecordCommand: ParsableCommand {
             monitor`) files incoming mail; what it can't file safely is held for a person (`record held`, \
             `record assign`).
             """,
-        subcommands: [List.self, Show.self, Create.self, Close.self, Reopen.self, Reply.self, Held.self]
+        subcommands: [List.self, Show.self, Create.self, Close.self, Reopen.self, Reply.self, Held.self, Assign.self]
     )
 }
 
@@ -254,6 +255,38 @@ extension RecordCommand {
                                      rows: entries.map { [String($0.id), names[$0.accountID] ?? "",
                                                           Timestamp.format($0.receivedAt), $0.from, $0.subject,
                                                           $0.reason] }).render(global.format))
+        }
+    }
+
+    struct Assign: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "File a held message: attach it to a record, or make a new record of it (--new).",
+            discussion: "Example: mailsh record held; mailsh record assign 17 INC0000042")
+
+        @Argument(help: "The held message's id (from `record held`).")
+        var id: Int
+
+        @Argument(help: "The record to attach it to.")
+        var number: String?
+
+        @Flag(help: "Make a new record of it instead.")
+        var new = false
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if new == (number != nil) { throw ValidationError("give a record number or --new (not both)") }
+        }
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let held = try desk.heldMessage(id)
+            let parsed = MessageParser.parse(held.raw ?? [])
+            let message = parsed.inbound(digest: held.digest, uid: held.uid, receivedAt: held.receivedAt)
+            let record = try desk.assignHeld(id, to: number, message: message)
+            context.io.write(global.format == .json
+                ? Output.json(RecordDocument(record, accountName: try desk.accountNames(ids: [record.accountID])[record.accountID] ?? "",
+                                             withMessages: false))
+                : "held message \(id) filed under \(record.number)\n")
         }
     }
 }

@@ -22,6 +22,8 @@
 ---@field ["incoming.user"]? mail.Value
 ---@field ["incoming.password"]? string|false
 ---@field ["incoming.folder"]? mail.Value
+---@field ["incoming.after"]? "read"|"move"|"delete"|false
+---@field ["incoming.move_to"]? mail.Value
 ---@field ["outgoing.host"]? mail.Value
 ---@field ["outgoing.port"]? mail.Value
 ---@field ["outgoing.security"]? mail.Security|false
@@ -40,6 +42,8 @@
 ---@field user? mail.Value
 ---@field password? string|false
 ---@field folder? mail.Value
+---@field after? "read"|"move"|"delete"|false
+---@field move_to? mail.Value
 
 ---@class mail.OutgoingFields
 ---@field host? mail.Value
@@ -64,6 +68,8 @@
 ---@field security mail.Security
 ---@field user string?
 ---@field folder string? IMAP only
+---@field after "read"|"move"|"delete"|nil IMAP only: what the monitor does with processed mail
+---@field move_to string? IMAP only: where processed mail goes with after = "move"
 ---@field password_set boolean
 
 ---@class mail.Outgoing
@@ -336,3 +342,94 @@ function mail.personal.get(user, account) end
 ---@param section? "incoming.server"|"incoming.credentials"|"outgoing.server"|"outgoing.credentials"
 ---@return table<string, mail.EffectiveField> effective
 function mail.personal.clear(user, account, section) end
+
+---@class mail.RecordMessage
+---@field direction "inbound"|"outbound"
+---@field message_id string
+---@field conversation_id string? the ID a sent message carried (`PREFIX123`)
+---@field at string ISO 8601
+---@field from string
+---@field to string[]
+---@field subject string
+---@field body string
+---@field rule string? what attached received mail: "conversation-id", "references", "record-number", "subject", "new", "manual"
+
+---@class mail.Record
+---@field number string `INC0000012`
+---@field account string
+---@field subject string
+---@field status "open"|"closed"
+---@field requester string
+---@field created_at string ISO 8601
+---@field version integer
+---@field messages mail.RecordMessage[]? only from mail.record.get
+
+---@class mail.SentReply
+---@field record string
+---@field conversation_id string `{CMI: PREFIX123}`
+---@field message_id string
+---@field subject string
+---@field to string[]
+---@field server_reply string
+
+---@class mail.HeldMessage
+---@field id integer
+---@field from string
+---@field subject string
+---@field reason string
+---@field message_id string?
+---@field received_at string
+
+---@class mail.MatchResult
+---@field verdict "record"|"new"|"ambiguous"|"skipped"
+---@field record string? with verdict "record"
+---@field rule "conversation-id"|"references"|"record-number"|"subject"|nil with verdict "record"
+---@field reason string? with verdict "ambiguous" or "skipped"
+---@field evidence string what decided, in a sentence
+---@field subject string
+---@field from string?
+---@field message_id string?
+
+mail.record = {}
+
+---Opens a record for a global account's mailbox.
+---@param fields { account: string|mail.Account, subject: string, requester: string }
+---@return mail.Record
+function mail.record.create(fields) end
+
+---The record with its messages, or nil.
+---@param number string `INC0000012` or `inc12`
+---@return mail.Record?
+function mail.record.get(number) end
+
+---Records, newest first.
+---@param options? { account: string|mail.Account, status: "open"|"closed", limit: integer }
+---@return mail.Record[]
+function mail.record.list(options) end
+
+---Closes a record.
+---@param number string
+---@return mail.Record
+function mail.record.close(number) end
+
+---Opens a closed record again.
+---@param number string
+---@return mail.Record
+function mail.record.reopen(number) end
+
+---Sends mail about a record through its account's outgoing server, with the next conversation ID.
+---@param number string
+---@param options? { body: string, to: string[]|string }
+---@return mail.SentReply
+function mail.record.reply(number, options) end
+
+---Mail the monitor held for a person.
+---@param options? { account: string|mail.Account }
+---@return mail.HeldMessage[]
+function mail.record.held(options) end
+
+---Which record a raw message belongs to, and why (nothing is stored).
+---@param raw string the message, RFC 5322
+---@param account string|mail.Account the global account it arrived for
+---@return mail.MatchResult
+function mail.match(raw, account) end

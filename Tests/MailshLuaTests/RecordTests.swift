@@ -1,0 +1,47 @@
+import Foundation
+import MailshCore
+import MailshLua
+import XCTest
+
+/// `mail.record.*` and `mail.match`, from a Lua test script.
+final class RecordTests: LuaTestCase {
+    /// Keeps what it was asked to send (the SMTP side is shown against the mail lab in the transport tests).
+    final class RecordingSender: MailSender, @unchecked Sendable {
+        var sent: [OutgoingMessage] = []
+        func send(_ message: OutgoingMessage, server: ConnectionTestServer, timeout: Double) throws -> String {
+            sent.append(message)
+            return "250 2.0.0 Ok: queued as 4F2A"
+        }
+    }
+
+    func testRecordsRepliesAndTheMatcherFromLua() throws {
+        let sender = RecordingSender()
+        let runner = LuaScriptRunner(mailSender: sender)
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "Scripts/records", withExtension: "lua"))
+        var lines = try String(contentsOf: url, encoding: .utf8).components(separatedBy: "\n")
+        lines[0] = Self.helpers
+        do {
+            try runner.run(file: try write("records.lua", lines.joined(separator: "\n")), arguments: [], desk: desk(),
+                           output: output)
+        } catch let error as ScriptError {
+            XCTFail("records.lua failed:\n\(error)")
+        }
+        XCTAssertEqual(printed, "records ok\n")
+        XCTAssertEqual(sender.sent.map(\.subject), ["Re: [INC0000001] Printer on floor 3 is jammed {CMI: SUP1}"])
+        XCTAssertEqual(try desk().record("INC0000001").messages.count, 1)
+    }
+
+    func testAReplyWithoutASenderIsAClearError() throws {
+        try desk().createAccount("Support")
+        try desk().createRecord(account: "Support", subject: "Printer on floor 3", requester: "a@b.c")
+        let error = try assertScriptFails("mail.record.reply('INC0000001', { body = 'x' })")
+        XCTAssertTrue(error.message.contains("no mail sender"), error.message)
+        XCTAssertTrue(error.message.contains("test.lua:1"), error.message)
+    }
+
+    func testAFailedScriptLeavesNoRecord() throws {
+        try desk().createAccount("Support")
+        try assertScriptFails("mail.record.create{ account = 'Support', subject = 'Printer on floor 3', requester = 'a@b.c' }; error('boom')")
+        XCTAssertEqual(try desk().records().count, 0)
+    }
+}
