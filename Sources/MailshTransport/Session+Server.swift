@@ -100,7 +100,8 @@ extension Session {
     }
 
     /// Checks every value of `server` that reaches a protocol line (host, user, password, folder) before any
-    /// network I/O. The password's own text never appears in the error.
+    /// network I/O, and refuses security `none` unless the account allows clear text. The password's own text never
+    /// appears in the error.
     static func validate(_ server: ConnectionTestServer) throws {
         let side = server.side.rawValue
         try Validate.host(server.host, field: "\(side).host", allowed: "a host name or an IP address")
@@ -111,6 +112,11 @@ extension Session {
         if server.password.reveal().utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
             throw MailshError.invalidValue(field: "\(side).password", value: "(secret)",
                                            allowed: "a password without CR, LF or NUL")
+        }
+        if server.security == .none && !server.trust.allowPlaintext {
+            throw MailshError.invalidValue(field: "\(side).security", value: "none",
+                                           allowed: "ssl or starttls (none sends the password in clear text; only with "
+                                               + "\(side).allow_plaintext=true)")
         }
         if let folder = server.folder {
             try Validate.text(folder, field: "\(side).folder", allowed: "a folder name", maxLength: 1024)
