@@ -40,6 +40,10 @@ static inline CURLcode CMailshCurl_getinfo_offset(CURL *handle, CURLINFO info, c
 static inline CURLcode CMailshCurl_getinfo_string(CURL *handle, CURLINFO info, char **value) {
     return curl_easy_getinfo(handle, info, value);
 }
+/* CURLINFO_ACTIVESOCKET writes a curl_socket_t (an int here), not a long. */
+static inline CURLcode CMailshCurl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
 static inline CURLcode CMailshCurl_getinfo_certinfo(CURL *handle, struct curl_certinfo **value) {
     return curl_easy_getinfo(handle, CURLINFO_CERTINFO, value);
 }

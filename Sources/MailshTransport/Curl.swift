@@ -108,6 +108,32 @@ final class EasyHandle {
         return Int64(value)
     }
 
+    /// Runs the transfer set up on the handle, on the calling thread (`curl_easy_perform`).
+    func perform() -> CURLcode { curl_easy_perform(raw) }
+
+    /// The socket of the connection the last transfer used (with `CURLOPT_CONNECT_ONLY`: the open one), if any.
+    var activeSocket: Int32? {
+        var socket: curl_socket_t = CURL_SOCKET_BAD
+        guard CMailshCurl_getinfo_socket(raw, CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK, socket != CURL_SOCKET_BAD
+        else { return nil }
+        return socket
+    }
+
+    /// Sends what it can of `bytes` on a `CURLOPT_CONNECT_ONLY` connection (`CURLE_AGAIN` when it would block).
+    func send(_ bytes: UnsafeRawBufferPointer) -> (code: CURLcode, count: Int) {
+        var sent = 0
+        let code = curl_easy_send(raw, bytes.baseAddress, bytes.count, &sent)
+        return (code, sent)
+    }
+
+    /// Receives what is there on a `CURLOPT_CONNECT_ONLY` connection (`CURLE_AGAIN` when nothing is; `CURLE_OK` with
+    /// 0 bytes when the server closed the connection).
+    func receive(into buffer: UnsafeMutableRawBufferPointer) -> (code: CURLcode, count: Int) {
+        var received = 0
+        let code = curl_easy_recv(raw, buffer.baseAddress, buffer.count, &received)
+        return (code, received)
+    }
+
     /// The certificates of the last TLS handshake (CURLOPT_CERTINFO), each as its `Name:value` lines.
     func certificateInfo() -> [[String]] {
         var pointer: UnsafeMutablePointer<curl_certinfo>?

@@ -182,11 +182,7 @@ final class TestJob {
     func finished(_ outcome: TransferOutcome) -> Step {
         guard let session else { return finish() }
         if transfersOnSession == 1 {
-            let micro = { (info: CURLINFO) in Double(session.easy.info(offset: info)) / 1000 }
-            let offset = session.events.first.map { session.milliseconds(at: $0.nanoseconds) } ?? 0
-            sessionTimings = ConnectionTimings(nameLookup: micro(CURLINFO_NAMELOOKUP_TIME_T),
-                                               connect: micro(CURLINFO_CONNECT_TIME_T),
-                                               tlsDone: micro(CURLINFO_APPCONNECT_TIME_T), offset: offset)
+            sessionTimings = session.connectionTimings()
         }
         switch phase {
         case .incoming:
@@ -243,42 +239,7 @@ final class TestJob {
     // MARK: Sessions
 
     private func newSession(_ server: ConnectionTestServer, probe: Bool) -> Session {
-        let session = Session(proto: server.proto, user: probe ? nil : server.user,
-                              password: probe ? nil : server.password.reveal())
-        let easy = session.easy
-        easy.set(CURLOPT_PROTOCOLS_STR, "imap,imaps,pop3,pop3s,smtp,smtps")
-        easy.set(CURLOPT_PROXY, "")  // never a proxy from the environment
-        easy.set(CURLOPT_NOSIGNAL, true)
-        easy.set(CURLOPT_NETRC, Int(CURL_NETRC_IGNORED.rawValue))
-        let milliseconds = Int(request.timeout * 1000)
-        easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
-        easy.set(CURLOPT_TIMEOUT_MS, milliseconds)
-        easy.set(CURLOPT_SERVER_RESPONSE_TIMEOUT, max(1, Int(request.timeout.rounded(.up))))
-        // STARTTLS is required, never tried: no credential crosses a connection that did not switch to TLS.
-        easy.set(CURLOPT_USE_SSL, Int(server.security == .none ? CURLUSESSL_NONE.rawValue : CURLUSESSL_ALL.rawValue))
-        if server.security != .none {
-            let verify = !server.trust.insecure && !probe
-            easy.set(CURLOPT_SSL_VERIFYPEER, verify)
-            easy.set(CURLOPT_SSL_VERIFYHOST, verify ? 2 : 0)
-            if let caFile = server.trust.caFile {
-                easy.set(CURLOPT_CAINFO, caFile)
-                easy.set(CURLOPT_CAPATH, nil as String?)
-            }
-            easy.set(CURLOPT_CERTINFO, true)
-            easy.set(CURLOPT_SSL_SESSIONID_CACHE, false)
-        }
-        if probe {
-            easy.set(CURLOPT_CONNECT_ONLY, 1)
-        } else {
-            easy.set(CURLOPT_USERNAME, server.user)
-            easy.set(CURLOPT_PASSWORD, server.password.reveal())
-            easy.set(CURLOPT_SASL_IR, true)
-        }
-        if let address = request.resolve[server.host] {
-            let host = server.host.contains(":") ? "[\(server.host)]" : server.host
-            let target = address.contains(":") ? "[\(address)]" : address
-            easy.set(CURLOPT_RESOLVE, list: ["\(host):\(server.port):\(target)"])
-        }
+        let session = Session.connecting(to: server, timeout: request.timeout, resolve: request.resolve, probe: probe)
         sessionTimings = nil
         sessionSends = []
         transfersOnSession = 0
@@ -286,17 +247,7 @@ final class TestJob {
     }
 
     private func baseURL(_ server: ConnectionTestServer, path: String = "") -> String {
-        let scheme: String
-        switch (server.proto, server.security) {
-        case (.imap, .ssl): scheme = "imaps"
-        case (.imap, _): scheme = "imap"
-        case (.pop3, .ssl): scheme = "pop3s"
-        case (.pop3, _): scheme = "pop3"
-        case (.smtp, .ssl): scheme = "smtps"
-        case (.smtp, _): scheme = "smtp"
-        }
-        let host = server.host.contains(":") && !server.host.hasPrefix("[") ? "[\(server.host)]" : server.host
-        return "\(scheme)://\(host):\(server.port)/\(path)"
+        Session.url(server, path: path)
     }
 
     /// Configures the session for the next piece of work and hands it to the driver.
@@ -330,11 +281,8 @@ final class TestJob {
             custom = "NOOP"
         case let .send(message):
             url = baseURL(server, path: clientName)
-            easy.set(CURLOPT_MAIL_FROM, "<\(message.from)>")
-            easy.set(CURLOPT_MAIL_RCPT, list: ["<\(message.to)>"])
             upload = message.bytes
-            easy.set(CURLOPT_UPLOAD, true)
-            easy.set(CURLOPT_INFILESIZE_LARGE, offset: Int64(upload.count))
+            session.setSubmission(from: message.from, to: [message.to], size: upload.count)
             sessionSends.append(message)
         case .probe:
             break

@@ -15,32 +15,6 @@ final class TestMessageTests: XCTestCase {
         return head.components(separatedBy: "\r\n")
     }
 
-    /// Undoes RFC 2047 B-encoding of a header value (enough for the words this composer writes).
-    func decodeWords(_ value: String) -> String {
-        value.split(separator: " ").map { word -> String in
-            guard word.hasPrefix("=?UTF-8?B?"), word.hasSuffix("?=") else { return String(word) }
-            let base64 = String(word.dropFirst(10).dropLast(2))
-            return String(decoding: Data(base64Encoded: base64) ?? Data(), as: UTF8.self)
-        }.joined()
-    }
-
-    func decodeQuotedPrintable(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        let source = Array(text.replacingOccurrences(of: "=\r\n", with: "").utf8)
-        var index = 0
-        while index < source.count {
-            if source[index] == UInt8(ascii: "="), index + 2 < source.count,
-               let value = UInt8(String(decoding: source[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                index += 3
-            } else {
-                bytes.append(source[index])
-                index += 1
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     func testRFC5322HeadersCRLFOnlyAndShortLines() {
         let text = message().text
         let bytes = Array(text.utf8)
@@ -76,7 +50,7 @@ final class TestMessageTests: XCTestCase {
         XCTAssertEqual(decodeWords(String(fromLine.dropFirst(6).dropLast(" <desk@example.com>".count))),
                        "Müller, Service \"Desk\"")
         for line in lines { XCTAssertLessThanOrEqual(line.utf8.count, 78) }
-        XCTAssertEqual(TestMessage.mailbox("A \"quoted\", name", "a@b.c"), "\"A \\\"quoted\\\", name\" <a@b.c>")
+        XCTAssertEqual(MessageRenderer.mailbox("A \"quoted\", name", "a@b.c"), "\"A \\\"quoted\\\", name\" <a@b.c>")
     }
 
     func testQuotedPrintableBody() {

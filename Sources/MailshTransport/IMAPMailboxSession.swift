@@ -1,0 +1,210 @@
+import Foundation
+import MailshCore
+
+/// One untagged IMAP response with its literals: `lines[i]` ends with `{n}`, announcing `literals[i]`; the last line
+/// follows the last literal.
+struct IMAPResponse {
+    var lines: [String] = []
+    var literals: [[UInt8]] = []
+
+    /// The response's text with the literals left out.
+    var text: String { lines.joined(separator: " ") }
+
+    /// The words of the text (split at spaces and parentheses), upper-cased.
+    var words: [Substring] {
+        text.uppercased().split(whereSeparator: { $0 == " " || $0 == "(" || $0 == ")" })
+    }
+}
+
+/// A tagged completion and the untagged responses that came before it.
+struct IMAPCompletion {
+    /// `OK`, `NO` or `BAD`.
+    var status: String
+    /// The tagged line.
+    var line: String
+    var untagged: [IMAPResponse]
+
+    var ok: Bool { status == "OK" }
+}
+
+/// A mailbox session over IMAP: one logged-in connection, the account's folder selected once, messages named by UID.
+/// Reading never changes a message (`BODY.PEEK[]`); only ``dispose(_:_:)`` does.
+final class IMAPMailboxSession: MailboxSession {
+    private let connection: MailConnection
+    /// The folder read, as given (for messages), and as IMAP sends it (modified UTF-7, quoted).
+    private let folder: String
+    private let folderArgument: String
+    private var tagNumber = 0
+    private var selected = false
+    private(set) var capabilities: Set<String> = []
+    /// Folders created (or found to exist) in this session.
+    private var knownFolders: Set<String> = []
+    /// UIDs flagged `\Deleted` and not yet expunged (a server without UIDPLUS: `EXPUNGE` at ``close()``).
+    private var unexpunged: [String] = []
+    private var closed = false
+
+    init(connection: MailConnection, folder: String) throws {
+        self.connection = connection
+        self.folder = folder
+        folderArgument = IMAPText.quoted(IMAPText.modifiedUTF7(folder))
+        let completion = try require("CAPABILITY", "asking for the capabilities")
+        for response in completion.untagged where response.words.first == "*" && response.words.dropFirst().first == "CAPABILITY" {
+            capabilities.formUnion(response.words.dropFirst(2).map(String.init))
+        }
+    }
+
+    // MARK: MailboxSession
+
+    func pending() throws -> [MailboxMessageRef] {
+        try selectFolder()
+        let completion = try require("UID SEARCH UNSEEN UNDELETED", "searching \(folder) for unseen messages")
+        var uids: Set<UInt32> = []
+        for response in completion.untagged {
+            let words = response.words
+            guard words.count >= 2, words[1] == "SEARCH" else { continue }
+            for word in words.dropFirst(2) {
+                guard let uid = UInt32(word), uid > 0 else {
+                    throw connection.failure("the server's SEARCH reply makes no sense: \(serverText(Array(response.text.utf8)))")
+                }
+                uids.insert(uid)
+            }
+        }
+        return uids.sorted().map { MailboxMessageRef(uid: String($0), number: 0) }
+    }
+
+    func fetch(_ message: MailboxMessageRef) throws -> [UInt8] {
+        let uid = try Self.uid(message)
+        try selectFolder()
+        let completion = try require("UID FETCH \(uid) BODY.PEEK[]", "fetching the message with UID \(uid) from \(folder)")
+        for response in completion.untagged where response.words.count >= 3 && response.words[2] == "FETCH" {
+            let words = response.words
+            guard zip(words, words.dropFirst()).contains(where: { $0 == "UID" && String($1) == uid }) else { continue }
+            for (index, literal) in response.literals.enumerated()
+            where response.lines[index].uppercased().hasSuffix("BODY[] {\(literal.count)}") {
+                return literal
+            }
+        }
+        throw connection.failure("there is no message with UID \(uid) in \(folder) (deleted or moved meanwhile?)")
+    }
+
+    func dispose(_ message: MailboxMessageRef, _ disposal: MailboxDisposal) throws {
+        let uid = try Self.uid(message)
+        switch disposal {
+        case .markRead:
+            try selectFolder()
+            try require("UID STORE \(uid) +FLAGS.SILENT (\\Seen)", "marking the message with UID \(uid) read")
+        case let .move(target):
+            try Validate.text(target, field: "folder", allowed: "the folder to move messages to", maxLength: 1024)
+            guard !target.isEmpty else {
+                throw MailshError.invalidValue(field: "folder", value: target, allowed: "the folder to move messages to")
+            }
+            let argument = IMAPText.quoted(IMAPText.modifiedUTF7(target))
+            try selectFolder()
+            try createIfMissing(target, argument: argument)
+            if capabilities.contains("MOVE") {
+                try require("UID MOVE \(uid) \(argument)", "moving the message with UID \(uid) to \(target)")
+            } else {
+                try require("UID COPY \(uid) \(argument)", "copying the message with UID \(uid) to \(target)")
+                try delete(uid)
+            }
+        case .delete:
+            try selectFolder()
+            try delete(uid)
+        }
+    }
+
+    func close() throws {
+        guard !closed else { return }
+        defer { closed = true }
+        if !unexpunged.isEmpty {
+            try require("EXPUNGE", "expunging the messages marked deleted")
+            unexpunged = []
+        }
+        let completion = try run("LOGOUT", byeExpected: true)
+        guard completion.ok else { throw connection.failure("LOGOUT failed: \(serverText(Array(completion.line.utf8)))") }
+    }
+
+    // MARK: Commands
+
+    /// A UID as IMAP takes it: 1 to 4294967295 in decimal digits (anything else could change the command).
+    static func uid(_ message: MailboxMessageRef) throws -> String {
+        guard (1...10).contains(message.uid.utf8.count), message.uid.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+              let value = UInt32(message.uid), value > 0 else {
+            throw MailshError.invalidValue(field: "uid", value: message.uid, allowed: "an IMAP UID (1 to 4294967295)")
+        }
+        return String(value)
+    }
+
+    private func selectFolder() throws {
+        guard !selected else { return }
+        try require("SELECT \(folderArgument)", "opening the folder \(folder)")
+        selected = true
+    }
+
+    private func createIfMissing(_ target: String, argument: String) throws {
+        guard !knownFolders.contains(target) else { return }
+        let completion = try run("CREATE \(argument)")
+        guard completion.ok || completion.line.uppercased().contains("[ALREADYEXISTS]") else {
+            throw connection.failure("creating the folder \(target) failed: \(serverText(Array(completion.line.utf8)))")
+        }
+        knownFolders.insert(target)
+    }
+
+    private func delete(_ uid: String) throws {
+        try require("UID STORE \(uid) +FLAGS.SILENT (\\Deleted)", "marking the message with UID \(uid) deleted")
+        if capabilities.contains("UIDPLUS") {
+            try require("UID EXPUNGE \(uid)", "expunging the message with UID \(uid)")
+        } else {
+            unexpunged.append(uid)
+        }
+    }
+
+    /// Runs a command that must succeed.
+    @discardableResult
+    private func require(_ command: String, _ what: String) throws -> IMAPCompletion {
+        let completion = try run(command)
+        guard completion.ok else { throw connection.failure("\(what) failed: \(serverText(Array(completion.line.utf8)))") }
+        return completion
+    }
+
+    /// Sends a command with a new tag and reads up to its tagged completion; literals are read by their length.
+    private func run(_ command: String, byeExpected: Bool = false) throws -> IMAPCompletion {
+        if closed { throw connection.failure("the session is closed") }
+        tagNumber += 1
+        let tag = "M" + String(tagNumber)
+        try connection.send("\(tag) \(command)")
+        var untagged: [IMAPResponse] = []
+        while true {
+            var response = IMAPResponse()
+            var line = try connection.readLine()
+            while let count = Self.literalCount(line) {
+                response.lines.append(String(decoding: line, as: UTF8.self))
+                response.literals.append(try connection.read(count: count))
+                line = try connection.readLine()
+            }
+            response.lines.append(String(decoding: line, as: UTF8.self))
+            let first = response.lines[0]
+            if response.lines.count == 1 && first.hasPrefix(tag + " ") {
+                let status = first.dropFirst(tag.count + 1).prefix { $0 != " " }.uppercased()
+                return IMAPCompletion(status: status, line: first, untagged: untagged)
+            }
+            if first.hasPrefix("* ") {
+                if response.words.dropFirst().first == "BYE" && !byeExpected {
+                    throw connection.failure("the server ended the session: \(serverText(Array(first.utf8)))", fatal: true)
+                }
+                untagged.append(response)
+                continue
+            }
+            throw connection.failure("unexpected reply to \(command.prefix { $0 != " " }): \(serverText(Array(first.utf8)))",
+                                     fatal: true)
+        }
+    }
+
+    /// The length of the literal a line announces at its end (`… {123}`), if it does.
+    static func literalCount(_ line: ArraySlice<UInt8>) -> Int? {
+        guard line.last == UInt8(ascii: "}"), let open = line.lastIndex(of: UInt8(ascii: "{")) else { return nil }
+        let digits = line[(open + 1)..<(line.endIndex - 1)]
+        guard (1...10).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int(String(decoding: digits, as: UTF8.self))
+    }
+}
