@@ -20,9 +20,11 @@ struct Entrypoint {
                 return try KeyFile.loadOrCreate(at: keyPath)
             },
             loginName: loginName,
-            scriptRunner: LuaScriptRunner(connectionTester: tester))
+            scriptRunner: LuaScriptRunner(connectionTester: tester, mailSender: CurlMailSender()))
         services.connectionTester = tester
         services.digest = { Digest.sha256Hex($0) }
+        services.mailSender = CurlMailSender()
+        services.mailboxClient = CurlMailboxClient()
         exit(runMailsh(Array(CommandLine.arguments.dropFirst()), context: CommandContext(services: services)))
     }
 

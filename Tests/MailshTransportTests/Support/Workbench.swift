@@ -71,6 +71,9 @@ final class Workbench {
                             openSecrets: { _, _ in try KeyFile.loadOrCreate(at: key) },
                             loginName: { login })
         services.connectionTester = CurlConnectionTester(certificateReader: OpenSSLCertificateReader())
+        services.mailSender = CurlMailSender()
+        services.mailboxClient = CurlMailboxClient()
+        services.digest = { Digest.sha256Hex($0) }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }

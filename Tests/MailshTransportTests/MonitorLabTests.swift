@@ -1,0 +1,367 @@
+import Foundation
+import MailshCore
+import MailshCrypto
+import MailshStore
+import XCTest
+
+/// The mail monitor against the real Dovecot + Postfix lab: replies come back to their record (by conversation ID,
+/// by In-Reply-To with the ID deleted, by subject), new mail makes records, auto-replies none; a monitor killed
+/// mid-batch makes no duplicate when it starts again; a second monitor on a mailbox is refused.
+final class MonitorLabTests: XCTestCase {
+    nonisolated(unsafe) static var lab: MailLab?
+    nonisolated(unsafe) static var labError: String?
+
+    override class func setUp() {
+        super.setUp()
+        do { lab = try MailLab.start() } catch { labError = "\(error)" }
+    }
+
+    override class func tearDown() {
+        if let lab {
+            do { try lab.stop() } catch { print("error: \(error)") }
+        }
+        lab = nil
+        super.tearDown()
+    }
+
+    var lab: MailLab!
+    var bench: Workbench!
+    /// The OS login: the store's first user, as the built binary sees it too.
+    let login = ProcessInfo.processInfo.userName
+    /// Monitor processes a test started (stopped in tearDown if still running).
+    var children: [pid_t] = []
+
+    override func setUpWithError() throws {
+        guard let lab = Self.lab else {
+            XCTFail("the mail lab is not running: \(Self.labError ?? "unknown reason")")
+            throw LabError(Self.labError ?? "no lab")
+        }
+        self.lab = lab
+        bench = try Workbench(login: login)
+        bench.must(["user", "set", login, "email=user5@\(lab.domain)"])
+    }
+
+    override func tearDownWithError() throws {
+        for pid in children {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        children = []
+        if let lab {
+            let forms = secretForms(user: address("desk"), password: lab.password)
+            assertAbsent(forms, in: [lab.logs()], "the lab's logs")
+            if let bench, let store = try? Data(contentsOf: URL(fileURLWithPath: bench.storePath)) {
+                assertAbsent([lab.password], in: [String(decoding: store, as: UTF8.self)], "the store file")
+            }
+        }
+        bench = nil
+    }
+
+    // MARK: Helpers
+
+    func address(_ user: String) -> String { "\(user)@\(lab.domain)" }
+
+    /// A monitored account on the lab's `desk` mailbox (a fresh mailbox per test: the folder is emptied first).
+    func createDeskAccount(proto: String = "imap", extra: [String] = []) throws {
+        let incoming = proto == "imap" ? "IMAPS" : "POP3S"
+        let settings = LabAccount(proto: proto, incomingPort: lab.port(incoming), incomingSecurity: "ssl",
+                                  outgoingPort: lab.port("SUBMISSION"), outgoingSecurity: "starttls",
+                                  user: address("desk"), caFile: lab.ca,
+                                  extra: ["conversation.prefix=SUP"] + extra)
+        bench.createLabAccount("Support", settings, password: lab.password)
+        emptyMailbox("desk")
+    }
+
+    /// Removes every message of a user's Maildir (new, cur and subfolders).
+    func emptyMailbox(_ user: String) {
+        let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(address(user))/Maildir"
+        let manager = FileManager.default
+        guard let enumerator = manager.enumerator(atPath: root) else { return }
+        for case let path as String in enumerator {
+            let parts = path.split(separator: "/")
+            if parts.count >= 2, ["new", "cur"].contains(parts[parts.count - 2]) {
+                try? manager.removeItem(atPath: root + "/" + path)
+            }
+        }
+    }
+
+    /// The file names of a user's messages in a folder (`""` for INBOX, `.Processed` for a subfolder).
+    func messageFiles(_ user: String, folder: String = "") -> [String] {
+        let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(address(user))/Maildir" + (folder.isEmpty ? "" : "/\(folder)")
+        return ["new", "cur"].flatMap { sub in
+            ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + sub)) ?? []).map { sub + "/" + $0 }
+        }
+    }
+
+    /// Delivers a message to the desk mailbox through Dovecot's LMTP, byte for byte, and waits until it is there.
+    func deliver(from: String, subject: String, headers: [String] = [], body: String = "Hello,\nsee above.\n") throws
+        -> String {
+        let id = "\(UUID().uuidString)@customer.example"
+        let lines = ["From: Customer <\(from)>", "To: Service Desk <\(address("desk"))>", "Subject: \(subject)",
+                     "Date: \(Self.date())", "Message-ID: <\(id)>", "MIME-Version: 1.0",
+                     "Content-Type: text/plain; charset=utf-8"] + headers
+        let raw = lines.joined(separator: "\r\n") + "\r\n\r\n" + body.replacingOccurrences(of: "\n", with: "\r\n")
+        let before = messageFiles("desk").count
+        try deliverByLMTP(socketPath: lab["MAILLAB_LMTP_SOCKET"], to: address("desk"), message: Array(raw.utf8))
+        XCTAssertTrue(eventually(10) { self.messageFiles("desk").count > before }, "the message did not arrive")
+        return id
+    }
+
+    static func date() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return formatter.string(from: Date())
+    }
+
+    /// One poll in the process; returns the JSON events.
+    func monitorOnce(status expected: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) -> [[String: Any]] {
+        let result = bench.run(["monitor", "Support", "--once", "--format", "json"])
+        XCTAssertEqual(result.status, expected, "monitor: \(result.err)\(result.out)", file: file, line: line)
+        return Self.events(result.out)
+    }
+
+    static func events(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    var desk: Desk { get throws { try bench.desk() } }
+
+    /// The built `mailsh` binary (next to the test bundle).
+    func binary() throws -> String {
+        let bundle = Bundle(for: Self.self).bundleURL
+        let candidates = [bundle.appendingPathComponent("mailsh"),
+                          bundle.deletingLastPathComponent().appendingPathComponent("mailsh")]
+        return try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                             "the mailsh binary is not built next to the tests").path
+    }
+
+    var binaryEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAILSH_STORE"] = bench.storePath
+        environment["MAILSH_KEY_FILE"] = bench.keyPath
+        return environment
+    }
+
+    /// Starts the binary in the background, its output in files; returns its pid and the output file's path.
+    func spawn(_ arguments: [String], environment: [String: String]) throws -> (pid: pid_t, output: String) {
+        let output = bench.directory + "/child-\(UUID().uuidString).out"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let path = try binary()
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw LabError("could not run \(path): \(String(cString: strerror(spawned)))") }
+        children.append(pid)
+        return (pid, output)
+    }
+
+    /// Waits for a child and returns its exit status (128 + signal when a signal ended it).
+    func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        children.removeAll { $0 == pid }
+        return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+
+    /// Every inbox entry the store holds for the account.
+    func inboxCount() throws -> Int {
+        let store = try SQLiteStore(path: bench.storePath)
+        return try store.read { tx in
+            guard let account = try tx.account(named: "Support", owner: nil) else { return 0 }
+            var count = 0
+            for record in try tx.records(RecordQuery(accountID: account.id)) {
+                count += try tx.record(number: record.number)?.messages.filter { $0.direction == .inbound }.count ?? 0
+            }
+            return count + (try tx.heldEntries(accountID: account.id).count)
+        }
+    }
+
+    /// The Message-IDs of every inbound message of every record: each must appear once.
+    func inboundMessageIDs() throws -> [String] {
+        try desk.records().flatMap { try desk.record($0.number).messages.filter { $0.direction == .inbound }.map(\.messageID) }
+    }
+
+    // MARK: Matching, end to end
+
+    func testRepliesComeBackToTheirRecordNewMailMakesARecordAndAutoRepliesNone() throws {
+        try createDeskAccount()
+        let record = try desk.createRecord(account: "Support", subject: "Printer on floor 3 is jammed",
+                                           requester: address("user2"))
+        // The notification goes out through the lab's Postfix and reaches the requester.
+        let sent = try XCTUnwrap(Self.events(bench.must(["record", "reply", record.number, "--body",
+                                                         "We are on it.\nRegards, the desk", "--format", "json"])).first)
+        let conversation = try XCTUnwrap(sent["conversation_id"] as? String)
+        let messageID = try XCTUnwrap(sent["message_id"] as? String)
+        XCTAssertEqual(conversation, "{CMI: SUP1}")
+        var notification: String?
+        XCTAssertTrue(eventually(10) {
+            notification = self.lab.maildir(self.address("user2")).first { $0.contains("<\(messageID)>") }
+            return notification != nil
+        }, "the notification did not reach the requester")
+        XCTAssertTrue(notification?.contains("{CMI: SUP1}") == true, notification ?? "")
+
+        // The customer answers three times: quoting the ID, with the ID deleted (In-Reply-To only), and by subject.
+        let byID = try deliver(from: address("user2"), subject: "RE: Re: [\(record.number)] Printer on floor 3 is jammed {CMI: SUP1}")
+        let byReference = try deliver(from: address("user2"), subject: "Re: Printer on floor 3",
+                                      headers: ["In-Reply-To: <\(messageID)>", "References: <\(messageID)>"])
+        let bySubject = try deliver(from: address("user2"), subject: "AW: Printer on floor 3 is jammed")
+        let newMail = try deliver(from: address("user3"), subject: "The VPN drops every ten minutes")
+        _ = try deliver(from: address("user4"), subject: "Automatic reply: Printer on floor 3 is jammed",
+                        headers: ["Auto-Submitted: auto-replied"])
+        let spoofed = try deliver(from: address("user3"), subject: "Re: Printer on floor 3 is jammed {CMI: ABC1}")
+
+        let events = monitorOnce()
+        let messages = events.filter { $0["event"] as? String == "message" }
+        XCTAssertEqual(messages.count, 6, "\(events)")
+
+        let filed = try desk.record(record.number).messages.filter { $0.direction == .inbound }
+        XCTAssertEqual(filed.map(\.messageID), [byID, byReference, bySubject])
+        XCTAssertEqual(filed.map(\.rule), ["conversation-id", "references", "subject"])
+        let created = try XCTUnwrap(try desk.records().first { $0.subject == "The VPN drops every ten minutes" })
+        XCTAssertEqual(created.requester, address("user3"))
+        XCTAssertEqual(try desk.record(created.number).messages.map(\.messageID), [newMail])
+        XCTAssertEqual(try desk.records().count, 2, "the auto-reply and the spoofed ID make no record")
+        let skipped = try XCTUnwrap(messages.first { $0["outcome"] as? String == "skipped" })
+        XCTAssertTrue((skipped["reason"] as? String ?? "").contains("auto-submitted"), "\(skipped)")
+        let held = try desk.heldMessages()
+        XCTAssertEqual(held.map(\.messageID), [spoofed], "another prefix's ID is held for a person")
+
+        // Everything was marked read: the next poll finds nothing, and the files carry the Seen flag.
+        let again = monitorOnce()
+        XCTAssertEqual(again.first { $0["event"] as? String == "polled" }?["pending"] as? Int, 0, "\(again)")
+        let files = messageFiles("desk")
+        XCTAssertEqual(files.count, 6)
+        XCTAssertTrue(files.allSatisfy { $0.hasPrefix("cur/") && $0.split(separator: ",").last?.contains("S") == true },
+                      "\(files)")
+    }
+
+    func testPOP3MessagesAreDeletedOnceStored() throws {
+        try createDeskAccount(proto: "pop3")
+        for number in 1...3 { _ = try deliver(from: address("user2"), subject: "Laptop number \(number) will not boot") }
+        let events = monitorOnce()
+        XCTAssertEqual(events.filter { $0["outcome"] as? String == "created" }.count, 3, "\(events)")
+        XCTAssertTrue(eventually(5) { self.messageFiles("desk").isEmpty }, "\(messageFiles("desk"))")
+        XCTAssertEqual(try desk.records().count, 3)
+    }
+
+    func testIMAPMessagesAreMovedWhenTheAccountSaysSo() throws {
+        try createDeskAccount(extra: ["incoming.after=move", "incoming.move_to=Processed"])
+        _ = try deliver(from: address("user2"), subject: "Keyboard missing three keys")
+        _ = monitorOnce()
+        XCTAssertEqual(messageFiles("desk").count, 0)
+        XCTAssertEqual(messageFiles("desk", folder: ".Processed").count, 1)
+    }
+
+    func testAMoveWithoutAFolderIsRefusedBeforeAnyMailIsRead() throws {
+        try createDeskAccount(extra: ["incoming.after=move"])
+        _ = try deliver(from: address("user2"), subject: "Keyboard missing three keys")
+        let result = bench.run(["monitor", "Support", "--once"])
+        XCTAssertEqual(result.status, ExitStatus.validation.rawValue, result.err)
+        XCTAssertTrue(result.err.contains("incoming.move_to"), result.err)
+        XCTAssertEqual(try desk.records().count, 0)
+    }
+
+    // MARK: Crashes
+
+    /// The process stops right after storing the 5th message, before telling the server: started again, it finds
+    /// that message (and, over POP3, the ones whose DELE never took effect) already stored, and stores none twice.
+    func crashMidBatch(proto: String, expectedDuplicates: Int) throws {
+        try createDeskAccount(proto: proto)
+        for number in 1...12 { _ = try deliver(from: address("user\(number % 4 + 1)"), subject: "Ticket \(number) about the copier on floor \(number)") }
+        var environment = binaryEnvironment
+        environment["MAILSH_TEST_CRASH_AFTER_STORING"] = "5"
+        let first = try spawn(["monitor", "Support", "--once", "--format", "json"], environment: environment)
+        XCTAssertEqual(wait(first.pid), 137, (try? String(contentsOfFile: first.output, encoding: .utf8)) ?? "")
+        XCTAssertEqual(try inboxCount(), 5)
+
+        // The lease of the dead monitor is still valid: a restart takes it over only after it expires.
+        let refused = bench.run(["monitor", "Support", "--once"])
+        XCTAssertEqual(refused.status, ExitStatus.conflict.rawValue, refused.err)
+        let store = try SQLiteStore(path: bench.storePath)
+        try store.write { tx in
+            guard let account = try tx.account(named: "Support", owner: nil) else { return }
+            try tx.release(accountID: account.id, holder: try tx.lease(accountID: account.id)?.holder ?? "")
+        }
+
+        let second = try spawn(["monitor", "Support", "--once", "--format", "json"], environment: binaryEnvironment)
+        let output = { (try? String(contentsOfFile: second.output, encoding: .utf8)) ?? "" }
+        XCTAssertEqual(wait(second.pid), 0, output())
+        let events = Self.events(output())
+        XCTAssertEqual(events.filter { $0["event"] as? String == "duplicate" }.count, expectedDuplicates, output())
+        XCTAssertEqual(try desk.records().count, 12)
+        let ids = try inboundMessageIDs()
+        XCTAssertEqual(ids.count, 12)
+        XCTAssertEqual(Set(ids).count, 12, "no message stored twice")
+        XCTAssertEqual(monitorOnce().first { $0["event"] as? String == "polled" }?["pending"] as? Int, 0)
+    }
+
+    func testAMonitorStoppedBetweenStoringAndMarkingReadMakesNoDuplicateOverIMAP() throws {
+        try crashMidBatch(proto: "imap", expectedDuplicates: 1)
+    }
+
+    func testAMonitorStoppedBeforeQUITMakesNoDuplicateOverPOP3() throws {
+        // Over POP3 the DELEs of the first four never took effect (no QUIT): they come back, and are recognised.
+        try crashMidBatch(proto: "pop3", expectedDuplicates: 5)
+    }
+
+    func testAMonitorKilledWithSIGKILLMidBatchMakesNoDuplicate() throws {
+        try createDeskAccount()
+        for number in 1...40 { _ = try deliver(from: address("user2"), subject: "Request \(number): a new monitor for desk \(number)") }
+        let first = try spawn(["monitor", "Support", "--interval", "1", "--lease", "10", "--format", "json"],
+                              environment: binaryEnvironment)
+        XCTAssertTrue(eventually(30) { ((try? self.inboxCount()) ?? 0) >= 8 }, "the monitor stored nothing")
+        kill(first.pid, SIGKILL)
+        XCTAssertEqual(wait(first.pid), 128 + SIGKILL)
+        let stored = try inboxCount()
+        XCTAssertLessThan(stored, 40, "killed mid-batch")
+        // Its lease expires (10 s): a new monitor then takes the mailbox over and finishes.
+        XCTAssertTrue(eventually(20) { self.bench.run(["monitor", "Support", "--once", "--lease", "10"]).status == 0 },
+                      "the dead monitor's lease was never taken over")
+        XCTAssertEqual(try desk.records().count, 40)
+        let ids = try inboundMessageIDs()
+        XCTAssertEqual(Set(ids).count, 40)
+        XCTAssertEqual(ids.count, 40, "no message stored twice")
+    }
+
+    // MARK: One monitor per mailbox
+
+    func testASecondMonitorIsRefusedNamingTheFirstAndSIGTERMStopsCleanly() throws {
+        try createDeskAccount()
+        let first = try spawn(["monitor", "Support", "--interval", "1"], environment: binaryEnvironment)
+        let store = try SQLiteStore(path: bench.storePath)
+        var holder = ""
+        XCTAssertTrue(eventually(10) {
+            holder = (try? store.read { tx in
+                try tx.account(named: "Support", owner: nil).flatMap { try tx.lease(accountID: $0.id)?.holder }
+            }) ?? nil ?? ""
+            return !holder.isEmpty
+        }, "the first monitor took no lease")
+        XCTAssertTrue(holder.contains(":\(first.pid):"), holder)
+
+        let second = bench.run(["monitor", "Support", "--once"])
+        XCTAssertEqual(second.status, ExitStatus.conflict.rawValue, second.err)
+        XCTAssertTrue(second.err.contains(holder), second.err)
+
+        // The first one still works while refusing others: mail delivered now is filed.
+        _ = try deliver(from: address("user2"), subject: "Projector in room 4 shows no picture")
+        XCTAssertTrue(eventually(15) { ((try? self.desk.records().count) ?? 0) == 1 }, "the running monitor filed nothing")
+
+        kill(first.pid, SIGTERM)
+        XCTAssertEqual(wait(first.pid), 0, (try? String(contentsOfFile: first.output, encoding: .utf8)) ?? "")
+        let text = (try? String(contentsOfFile: first.output, encoding: .utf8)) ?? ""
+        XCTAssertTrue(text.contains("1 created"), text)
+        XCTAssertEqual(bench.run(["monitor", "Support", "--once"]).status, 0, "the lease was given up")
+    }
+}
