@@ -203,7 +203,8 @@ final class MailboxClientLabTests: XCTestCase {
     }
 
     /// Content that looks like IMAP or POP3 (an untagged FETCH with a literal, a tagged OK with the next tags, a lone
-    /// dot, a line of 100,000 bytes) comes back byte for byte over both protocols, and the session goes on in step.
+    /// dot, a line of 100,000 bytes) comes back byte for byte over IMAPS, POP3S and POP3 with STLS, and each session
+    /// goes on in step.
     func testContentThatLooksLikeProtocolIsFetchedByteForByte() throws {
         let token = "token-" + UUID().uuidString
         var lines = ["From: <desk@\(lab.domain)>", "To: <user5@\(lab.domain)>", "Subject: tricky \(token)",
@@ -221,13 +222,16 @@ final class MailboxClientLabTests: XCTestCase {
         XCTAssertEqual(try imap.pending(), refs, "the session is still in step after the message")
         try imap.close()
 
-        let pop = try client.open(server(.pop3, "POP3S", .ssl, user: "user5"), timeout: 20)
-        let popRefs = try pop.pending()
-        guard popRefs.count == 1 else { return XCTFail("pending: \(popRefs)") }
-        XCTAssertEqual(popRefs[0].size, stored.count, "LIST's size")
-        XCTAssertEqual(try pop.fetch(popRefs[0]), stored)
-        XCTAssertEqual(try pop.pending(), popRefs, "the session is still in step after the message")
-        try pop.close()
+        // POP3 over implicit TLS and with STLS.
+        for (port, security) in [("POP3S", SecurityMode.ssl), ("POP3", .starttls)] {
+            let pop = try client.open(server(.pop3, port, security, user: "user5"), timeout: 20)
+            let popRefs = try pop.pending()
+            guard popRefs.count == 1 else { return XCTFail("\(port) pending: \(popRefs)") }
+            XCTAssertEqual(popRefs[0].size, stored.count, "LIST's size")
+            XCTAssertEqual(try pop.fetch(popRefs[0]), stored, port)
+            XCTAssertEqual(try pop.pending(), popRefs, "the session is still in step after the message")
+            try pop.close()
+        }
     }
 
     // MARK: POP3
