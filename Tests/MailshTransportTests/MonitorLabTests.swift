@@ -200,8 +200,9 @@ final class MonitorLabTests: XCTestCase {
         let record = try desk.createRecord(account: "Support", subject: "Printer on floor 3 is jammed",
                                            requester: address("user2"))
         // The notification goes out through the lab's Postfix and reaches the requester.
-        let sent = try XCTUnwrap(Self.events(bench.must(["record", "reply", record.number, "--body",
-                                                         "We are on it.\nRegards, the desk", "--format", "json"])).first)
+        let reply = bench.must(["record", "reply", record.number, "--body", "We are on it.\nRegards, the desk",
+                                "--format", "json"])
+        let sent = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any], reply)
         let conversation = try XCTUnwrap(sent["conversation_id"] as? String)
         let messageID = try XCTUnwrap(sent["message_id"] as? String)
         XCTAssertEqual(conversation, "{CMI: SUP1}")
