@@ -310,7 +310,9 @@ final class TestJob {
             noBody = true
         }
         easy.set(CURLOPT_URL, url)
-        easy.set(CURLOPT_CUSTOMREQUEST, custom)
+        // libcurl URL-decodes IMAP and POP3 custom requests: a `%` in a folder name or a token must reach the
+        // server as itself.
+        easy.set(CURLOPT_CUSTOMREQUEST, custom?.replacingOccurrences(of: "%", with: "%25"))
         easy.set(CURLOPT_NOBODY, noBody)
         // Each test opens its own connection (so that every stage is seen) and closes it when done.
         easy.set(CURLOPT_FRESH_CONNECT, transfersOnSession == 0)

@@ -173,6 +173,20 @@ final class LabConnectionTests: XCTestCase {
         XCTAssertLessThan(try XCTUnwrap(names.firstIndex(of: "tls")), try XCTUnwrap(names.firstIndex(of: "auth")))
     }
 
+    func testAFolderNameWithAPercentSignReachesTheServerAsWritten() throws {
+        // libcurl URL-decodes custom requests: unescaped, `Q%41` would go out as `QA`, which does not exist.
+        let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(user(1))/Maildir/.Q%41"
+        for sub in ["cur", "new", "tmp"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + sub, withIntermediateDirectories: true)
+        }
+        try? runProgram("/bin/chown", ["-R", "--reference=" + lab["MAILLAB_MAILDIR_ROOT"] + "/\(user(1))/Maildir", root])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        bench.createLabAccount("Percent", labAccount(extra: ["incoming.folder=Q%41"]), password: lab.password)
+        let result = try XCTUnwrap(test(["Percent", "--incoming-only"], status: 0).report)
+        XCTAssertEqual(result.verdict, .ok, result.message ?? "")
+        XCTAssertEqual(result.incoming?.folder?.folder, "Q%41")
+    }
+
     func testPOP3SAndSubmission() throws {
         bench.createLabAccount("Pop", labAccount(proto: "pop3", incoming: "POP3S"), password: lab.password)
         let result = try XCTUnwrap(test(["Pop"], status: 0).report)
