@@ -175,12 +175,15 @@ final class LabConnectionTests: XCTestCase {
 
     func testAFolderNameWithAPercentSignReachesTheServerAsWritten() throws {
         // libcurl URL-decodes custom requests: unescaped, `Q%41` would go out as `QA`, which does not exist.
-        let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(user(1))/Maildir/.Q%41"
-        for sub in ["cur", "new", "tmp"] {
-            try FileManager.default.createDirectory(atPath: root + "/" + sub, withIntermediateDirectories: true)
-        }
-        try? runProgram("/bin/chown", ["-R", "--reference=" + lab["MAILLAB_MAILDIR_ROOT"] + "/\(user(1))/Maildir", root])
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        // Dovecot creates the folder itself (curl's own -X is URL-decoded too, hence %25); the password goes to
+        // curl in a 0600 config file, not on its command line.
+        let config = NSTemporaryDirectory() + "mailsh-curl-\(UUID().uuidString).conf"
+        FileManager.default.createFile(atPath: config, contents: Data("user = \"\(user(1)):\(lab.password)\"\n".utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let created = try runProgram("/usr/bin/curl", ["-sS", "--cacert", lab.ca, "-K", config, "-X", "CREATE \"Q%2541\"",
+                                                      "imaps://127.0.0.1:\(lab.port("IMAPS"))/"])
+        XCTAssertEqual(created.status, 0, created.stderr)
         bench.createLabAccount("Percent", labAccount(extra: ["incoming.folder=Q%41"]), password: lab.password)
         let result = try XCTUnwrap(test(["Percent", "--incoming-only"], status: 0).report)
         XCTAssertEqual(result.verdict, .ok, result.message ?? "")
