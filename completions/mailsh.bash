@@ -1294,13 +1294,16 @@ _mailsh_match() {
 
 _mailsh_monitor() {
     repeating_flags=()
-    non_repeating_flags=(--once -h --help)
+    non_repeating_flags=(--all --once -h --help)
     repeating_options=()
-    non_repeating_options=(--interval --timeout --lease --limit --store --as --format)
+    non_repeating_options=(--match --interval --timeout --lease --limit --store --as --format)
     __mailsh_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--match')
+        return
+        ;;
     '--interval')
         return
         ;;

@@ -112,6 +112,13 @@ public protocol StoreTransaction {
     /// Gives a lease up (only the holder's own).
     func release(accountID: String, holder: String) throws
     func lease(accountID: String) throws -> MailboxLease?
+    /// The leases a holder has.
+    func leases(holder: String) throws -> [MailboxLease]
+    /// Says that monitor `holder` is alive until `expiresAt`, forgets monitors whose time ran out at `now`, and
+    /// returns the live monitors' names, sorted (the monitors of `--all` split the mailboxes between them).
+    func heartbeat(holder: String, expiresAt: Date, now: Date) throws -> [String]
+    /// Forgets a monitor that stops: its heartbeat and its leases.
+    func removeMonitor(holder: String) throws
 
     /// Runs `body` in a nested unit (a savepoint) that rolls back alone if it throws.
     func savepoint<T>(_ body: () throws -> T) throws -> T

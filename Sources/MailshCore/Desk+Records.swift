@@ -94,6 +94,14 @@ extension Desk {
         return account
     }
 
+    /// An account by its identifier (which survives renames).
+    public func account(id: String) throws -> Account {
+        try reading { tx in
+            guard let account = try tx.account(id: id) else { throw MailshError.notFound(kind: "account", name: id) }
+            return account
+        }
+    }
+
     /// The account of a record (by id), or a clear error when it was deleted since.
     public func account(ofRecord record: Record) throws -> Account {
         try reading { tx in
@@ -396,6 +404,30 @@ extension Desk {
             }
             return try tx.lease(accountID: account.id) ?? lease
         }
+    }
+
+    /// Takes (or renews) the lease of an account's mailbox like ``acquireMailbox(_:holder:period:)``, but answers
+    /// `nil` instead of refusing when another monitor holds it (the monitors of `--all` skip such mailboxes).
+    public func tryAcquireMailbox(_ account: Account, holder: String, period: TimeInterval) throws -> MailboxLease? {
+        let at = now()
+        let lease = MailboxLease(accountID: account.id, holder: holder, acquiredAt: at, expiresAt: at + period)
+        return try writing { tx in try tx.acquire(lease, now: at) == nil ? lease : nil }
+    }
+
+    /// The mailboxes a monitor holds.
+    public func mailboxLeases(holder: String) throws -> [MailboxLease] {
+        try reading { try $0.leases(holder: holder) }
+    }
+
+    /// Says that monitor `holder` is alive for `period` seconds; returns the live monitors' names.
+    public func monitorHeartbeat(holder: String, period: TimeInterval) throws -> [String] {
+        let at = now()
+        return try writing { try $0.heartbeat(holder: holder, expiresAt: at + period, now: at) }
+    }
+
+    /// Forgets a monitor that stops: its heartbeat and every lease it holds.
+    public func removeMonitor(holder: String) throws {
+        try writing { try $0.removeMonitor(holder: holder) }
     }
 
     /// Gives the lease of an account's mailbox up.

@@ -59,6 +59,106 @@ public struct MonitorSummary: Sendable, Equatable, Encodable {
     public var messages: Int { attached + created + held + skipped + duplicates }
 }
 
+/// Reads one account's mailbox: what the monitor needs of the account, and one poll of it.
+struct AccountPoller {
+    let desk: Desk
+    let client: any MailboxClient
+    let digest: ([UInt8]) -> String
+    let options: MonitorOptions
+    let log: (MonitorEvent) -> Void
+    /// Renews the account's lease while a long batch runs (throws when the lease was lost).
+    let renew: (Account) throws -> Void
+    let afterStoring: ((Int) -> Void)?
+
+    /// What the monitor needs of an account before it reads it: a global IMAP or POP3 account, the right to use its
+    /// stored credentials, every required setting, a conversation prefix, and a folder to move to if it moves.
+    func plan(_ account: Account) throws -> (server: ConnectionTestServer, disposal: MailboxDisposal, warnings: [String]) {
+        if account.owner != nil {
+            throw MailshError.usage("the monitor reads global accounts; \(account.qualifiedName) is a user's own account")
+        }
+        try desk.requireAdministrate(account)
+        let effective = EffectiveSettings.resolve(account: account, user: desk.actor, personal: nil)
+        let request = try Desk.connectionTestRequest(
+            effective: effective, tester: desk.actor,
+            options: ConnectionTestOptions(incoming: true, outgoing: false, send: false, timeout: options.timeout)) { side in
+            try self.desk.openPassword(effective, side: side)
+        }
+        guard let server = request.incoming else {
+            throw MailshError.incomplete(account: account.qualifiedName,
+                                         missing: [Field.incomingUser.name, Field.incomingPassword.name])
+        }
+        if account.conversation.prefix == nil {
+            throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.conversationPrefix.name])
+        }
+        let disposal: MailboxDisposal
+        switch (account.proto, account.incoming.after) {
+        case (.pop3, _): disposal = .delete
+        case (.imap, .read): disposal = .markRead
+        case (.imap, .delete): disposal = .delete
+        case (.imap, .move):
+            guard let folder = account.incoming.moveTo else {
+                throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.incomingMoveTo.name])
+            }
+            disposal = .move(folder: folder)
+        }
+        return (server, disposal, request.warnings)
+    }
+
+    /// One poll: each pending message is fetched, matched, stored, and only then disposed of on the server.
+    /// `stored` counts the messages stored in this run (for ``afterStoring``).
+    func poll(_ account: Account, summary: inout MonitorSummary, stored: inout Int) throws {
+        let (server, disposal, _) = try plan(account)
+        let session = try client.open(server, timeout: options.timeout)
+        var pending = try session.pending()
+        if let limit = options.batchLimit, pending.count > limit { pending = Array(pending.prefix(limit)) }
+        log(MonitorEvent(kind: .polled, account: account.qualifiedName, text: "\(pending.count) new message(s)",
+                         pending: pending.count))
+        let matchAccount = DeskMatchIndex.matchAccount(account)
+        let index = DeskMatchIndex(desk: desk, account: account)
+        for ref in pending {
+            if Interrupt.requested { break }
+            try renew(account)
+            let raw = try session.fetch(ref)
+            let parsed = MessageParser.parse(raw)
+            let inbound = parsed.inbound(digest: digest(raw), uid: ref.uid, receivedAt: Date())
+            var event = MonitorEvent(kind: .message, account: account.qualifiedName, text: "", uid: ref.uid,
+                                     messageID: parsed.messageID, from: inbound.from, subject: parsed.subject)
+            if let known = try desk.inboxEntry(accountID: account.id, messageID: parsed.messageID, digest: inbound.digest) {
+                summary.duplicates += 1
+                event.kind = .duplicate
+                event.outcome = known.outcome.rawValue
+                event.record = known.recordNumber
+                event.text = "already stored (inbox entry \(known.id), \(known.outcome.rawValue)"
+                    + (known.recordNumber.map { " \($0)" } ?? "") + "): removed from the server only"
+            } else {
+                let result = try Matcher.match(parsed, account: matchAccount, index: index)
+                let (entry, duplicate) = try desk.storeInbound(inbound, account: account, decision: result.verdict.decision)
+                event.outcome = entry.outcome.rawValue
+                event.record = entry.recordNumber
+                event.rule = entry.outcome == .attached ? entry.reason : nil
+                event.reason = entry.outcome == .held || entry.outcome == .skipped ? entry.reason : nil
+                event.text = result.evidence
+                if duplicate {
+                    summary.duplicates += 1
+                    event.kind = .duplicate
+                } else {
+                    switch entry.outcome {
+                    case .attached: summary.attached += 1
+                    case .created: summary.created += 1
+                    case .held: summary.held += 1
+                    case .skipped: summary.skipped += 1
+                    }
+                    stored += 1
+                    afterStoring?(stored)
+                }
+            }
+            try session.dispose(ref, disposal)
+            log(event)
+        }
+        try session.close()
+    }
+}
+
 /// Polls one global account's mailbox with the account's stored credentials, files each new message (attached to
 /// its record, a new record, held for a person, or skipped), and only then marks it read, moves or deletes it on
 /// the server as the account says (POP3: deletes).
@@ -103,39 +203,9 @@ public final class Monitor {
             + String(Int(Date().timeIntervalSince1970))
     }
 
-    /// What the monitor needs of an account before it starts: a global IMAP or POP3 account, the right to use its
-    /// stored credentials, every required setting, a conversation prefix, and a folder to move to if it moves.
-    func plan() throws -> (account: Account, server: ConnectionTestServer, disposal: MailboxDisposal, warnings: [String]) {
-        let account = try desk.account(reference)
-        if account.owner != nil {
-            throw MailshError.usage("the monitor reads global accounts; \(account.qualifiedName) is a user's own account")
-        }
-        try desk.requireAdministrate(account)
-        let effective = EffectiveSettings.resolve(account: account, user: desk.actor, personal: nil)
-        let request = try Desk.connectionTestRequest(
-            effective: effective, tester: desk.actor,
-            options: ConnectionTestOptions(incoming: true, outgoing: false, send: false, timeout: options.timeout)) { side in
-            try self.desk.openPassword(effective, side: side)
-        }
-        guard let server = request.incoming else {
-            throw MailshError.incomplete(account: account.qualifiedName,
-                                         missing: [Field.incomingUser.name, Field.incomingPassword.name])
-        }
-        if account.conversation.prefix == nil {
-            throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.conversationPrefix.name])
-        }
-        let disposal: MailboxDisposal
-        switch (account.proto, account.incoming.after) {
-        case (.pop3, _): disposal = .delete
-        case (.imap, .read): disposal = .markRead
-        case (.imap, .delete): disposal = .delete
-        case (.imap, .move):
-            guard let folder = account.incoming.moveTo else {
-                throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.incomingMoveTo.name])
-            }
-            disposal = .move(folder: folder)
-        }
-        return (account, server, disposal, request.warnings)
+    var poller: AccountPoller {
+        AccountPoller(desk: desk, client: client, digest: digest, options: options, log: log,
+                      renew: { [unowned self] in try self.renewLease($0, force: false) }, afterStoring: afterStoring)
     }
 
     /// Runs until ``MonitorOptions/once`` is done or Ctrl-C / SIGTERM (``Interrupt/requested``). Throws when the
@@ -144,7 +214,8 @@ public final class Monitor {
     public func run() throws -> MonitorSummary {
         try options.validate()
         var summary = MonitorSummary()
-        var (account, _, _, warnings) = try plan()
+        var account = try desk.account(reference)
+        let warnings = try poller.plan(account).warnings
         try renewLease(account, force: true)
         for warning in warnings { log(MonitorEvent(kind: .warning, account: account.qualifiedName, text: warning)) }
         log(MonitorEvent(kind: .started, account: account.qualifiedName,
@@ -157,10 +228,9 @@ public final class Monitor {
         while !Interrupt.requested {
             do {
                 // Settings may change between polls: read them again.
-                let (current, server, disposal, _) = try plan()
-                account = current
+                account = try desk.account(id: account.id)
                 try renewLease(account, force: true)
-                try poll(account, server: server, disposal: disposal, summary: &summary)
+                try poller.poll(account, summary: &summary, stored: &stored)
             } catch let error as MailshError {
                 summary.errors += 1
                 log(MonitorEvent(kind: .error, account: account.qualifiedName, text: error.message))
@@ -168,7 +238,11 @@ public final class Monitor {
             }
             summary.polls += 1
             if options.once { break }
-            try idle(account)
+            let until = Date() + options.interval
+            while !Interrupt.requested && Date() < until {
+                usleep(100_000)
+                try renewLease(account, force: false)
+            }
         }
         return summary
     }
@@ -187,67 +261,6 @@ public final class Monitor {
         _ = try desk.acquireMailbox(account, holder: holder, period: options.leasePeriod)
         lastRenewal = now
     }
-
-    /// Waits for the next poll, renewing the lease, waking for Ctrl-C.
-    private func idle(_ account: Account) throws {
-        let until = Date() + options.interval
-        while !Interrupt.requested && Date() < until {
-            usleep(100_000)
-            try renewLease(account, force: false)
-        }
-    }
-
-    private func poll(_ account: Account, server: ConnectionTestServer, disposal: MailboxDisposal,
-                      summary: inout MonitorSummary) throws {
-        let session = try client.open(server, timeout: options.timeout)
-        var pending = try session.pending()
-        if let limit = options.batchLimit, pending.count > limit { pending = Array(pending.prefix(limit)) }
-        log(MonitorEvent(kind: .polled, account: account.qualifiedName, text: "\(pending.count) new message(s)",
-                         pending: pending.count))
-        let matchAccount = DeskMatchIndex.matchAccount(account)
-        let index = DeskMatchIndex(desk: desk, account: account)
-        for ref in pending {
-            if Interrupt.requested { break }
-            try renewLease(account, force: false)
-            let raw = try session.fetch(ref)
-            let parsed = MessageParser.parse(raw)
-            let inbound = parsed.inbound(digest: digest(raw), uid: ref.uid, receivedAt: Date())
-            var event = MonitorEvent(kind: .message, account: account.qualifiedName, text: "", uid: ref.uid,
-                                     messageID: parsed.messageID, from: inbound.from, subject: parsed.subject)
-            if let known = try desk.inboxEntry(accountID: account.id, messageID: parsed.messageID, digest: inbound.digest) {
-                summary.duplicates += 1
-                event.kind = .duplicate
-                event.outcome = known.outcome.rawValue
-                event.record = known.recordNumber
-                event.text = "already stored (inbox entry \(known.id), \(known.outcome.rawValue)"
-                    + (known.recordNumber.map { " \($0)" } ?? "") + "): removed from the server only"
-            } else {
-                let result = try Matcher.match(parsed, account: matchAccount, index: index)
-                let (entry, duplicate) = try desk.storeInbound(inbound, account: account, decision: result.verdict.decision)
-                event.outcome = entry.outcome.rawValue
-                event.record = entry.recordNumber
-                event.rule = entry.outcome == .attached ? entry.reason : nil
-                event.reason = entry.outcome == .held || entry.outcome == .skipped ? entry.reason : nil
-                event.text = result.evidence
-                if duplicate {
-                    summary.duplicates += 1
-                    event.kind = .duplicate
-                } else {
-                    switch entry.outcome {
-                    case .attached: summary.attached += 1
-                    case .created: summary.created += 1
-                    case .held: summary.held += 1
-                    case .skipped: summary.skipped += 1
-                    }
-                    stored += 1
-                    afterStoring?(stored)
-                }
-            }
-            try session.dispose(ref, disposal)
-            log(event)
-        }
-        try session.close()
-    }
 }
 
 extension MonitorSummary {
@@ -255,5 +268,17 @@ extension MonitorSummary {
     public var text: String {
         "\(attached) attached, \(created) created, \(held) held, \(skipped) skipped, \(duplicates) duplicate(s), "
             + "\(errors) error(s) in \(polls) poll(s)"
+    }
+
+    static func + (a: MonitorSummary, b: MonitorSummary) -> MonitorSummary {
+        var sum = a
+        sum.polls += b.polls
+        sum.attached += b.attached
+        sum.created += b.created
+        sum.held += b.held
+        sum.skipped += b.skipped
+        sum.duplicates += b.duplicates
+        sum.errors += b.errors
+        return sum
     }
 }

@@ -20,8 +20,10 @@ struct MonitorCommand: DeskCommand {
             remembered by Message-ID and digest, so a crash in between never makes a duplicate.
 
             One monitor per mailbox: a lease in the store (renewed while the monitor runs) makes a second monitor \
-            refuse to start, naming the first; a monitor that died is replaced once its lease expires. Needs the \
-            administrate right. Ctrl-C or SIGTERM stops after the current message. Each decision is printed; \
+            refuse to start, naming the first; a monitor that died is replaced once its lease expires. With --all \
+            (and --match), every complete global account with a conversation prefix is monitored, and several \
+            `monitor --all` processes, on one host or many sharing a store, split the mailboxes between them; a \
+            mailbox of a monitor that died is taken over within one lease period. Needs the administrate right. Ctrl-C or SIGTERM stops after the current message. Each decision is printed; \
             --format json prints one JSON object per line.
 
             Exit status: 0 after a clean stop; 69 when the server can't be reached or refuses (with --once); \
@@ -29,7 +31,14 @@ struct MonitorCommand: DeskCommand {
             """)
 
     @Argument(help: "The global account whose mailbox to read.", completion: .accountName)
-    var account: String
+    var account: String?
+
+    @Flag(help: "Monitor every global account (or those matching --match), sharing them with other monitors.")
+    var all = false
+
+    @Option(help: ArgumentHelp("With --all: only names matching this glob (*, ?, [...]; case-sensitive).",
+                               valueName: "glob"))
+    var match: String?
 
     @Flag(help: "Poll once, then stop.")
     var once = false
@@ -51,6 +60,14 @@ struct MonitorCommand: DeskCommand {
     /// The crash tests stop the process right after the N-th message is stored, before the server is told.
     static let crashVariable = "MAILSH_TEST_CRASH_AFTER_STORING"
 
+    func validate() throws {
+        if all == (account != nil) {
+            throw ValidationError(all ? "give either an account name or --all, not both"
+                                      : "name the account to monitor, or use --all")
+        }
+        if !all && match != nil { throw ValidationError("--match goes with --all") }
+    }
+
     func run(desk: Desk, context: CommandContext) throws {
         guard let client = context.services.mailboxClient, let digest = context.services.digest else {
             throw MailshError.configuration("this build of mailsh cannot read mailboxes")
@@ -62,24 +79,27 @@ struct MonitorCommand: DeskCommand {
         let io = context.io
         var crashAfter: Int?
         if let text = context.environment[Self.crashVariable], let value = Int(text), value > 0 { crashAfter = value }
-        let monitor = Monitor(
-            desk: desk, account: account, client: client, digest: digest, holder: Monitor.processHolder(),
-            options: options,
-            log: { event in
-                if json {
-                    io.write(Self.jsonLine(event))
-                } else if event.kind == .error || event.kind == .warning {
-                    io.writeError(event.line + "\n")
-                } else {
-                    io.write(event.line + "\n")
-                }
-            },
-            afterStoring: { count in
-                if let crashAfter, count >= crashAfter { _exit(137) }
-            })
+        let log: (MonitorEvent) -> Void = { event in
+            if json {
+                io.write(Self.jsonLine(event))
+            } else if event.kind == .error || event.kind == .warning {
+                io.writeError(event.line + "\n")
+            } else {
+                io.write(event.line + "\n")
+            }
+        }
+        let afterStoring: (Int) -> Void = { count in
+            if let crashAfter, count >= crashAfter { _exit(137) }
+        }
         Interrupt.installForTermination()
         Interrupt.reset()
-        try monitor.run()
+        if let account {
+            try Monitor(desk: desk, account: account, client: client, digest: digest, holder: Monitor.processHolder(),
+                        options: options, log: log, afterStoring: afterStoring).run()
+        } else {
+            try MonitorPool(desk: desk, client: client, digest: digest, holder: Monitor.processHolder(),
+                            options: options, match: match, log: log, afterStoring: afterStoring).run()
+        }
     }
 
     static func jsonLine(_ event: MonitorEvent) -> String {

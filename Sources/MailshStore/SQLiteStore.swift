@@ -239,6 +239,15 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v4: live monitors") { db in
+            try db.execute(sql: """
+                CREATE TABLE monitor_process (
+                    holder TEXT PRIMARY KEY NOT NULL,
+                    expires_at REAL NOT NULL
+                );
+                CREATE INDEX mailbox_lease_by_holder ON mailbox_lease(holder);
+                """)
+        }
         return migrator
     }
 }

@@ -232,6 +232,26 @@ extension SQLiteTransaction {
         return nil
     }
 
+    func leases(holder: String) throws -> [MailboxLease] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM mailbox_lease WHERE holder = ? ORDER BY account_id"),
+                         arguments: [holder]).map(Self.lease(from:))
+    }
+
+    func heartbeat(holder: String, expiresAt: Date, now: Date) throws -> [String] {
+        try db.cachedStatement(sql: """
+            INSERT INTO monitor_process (holder, expires_at) VALUES (?, ?)
+            ON CONFLICT(holder) DO UPDATE SET expires_at = excluded.expires_at
+            """).execute(arguments: [holder, expiresAt.timeIntervalSince1970])
+        try db.cachedStatement(sql: "DELETE FROM monitor_process WHERE expires_at <= ?")
+            .execute(arguments: [now.timeIntervalSince1970])
+        return try String.fetchAll(db.cachedStatement(sql: "SELECT holder FROM monitor_process ORDER BY holder"))
+    }
+
+    func removeMonitor(holder: String) throws {
+        try db.cachedStatement(sql: "DELETE FROM monitor_process WHERE holder = ?").execute(arguments: [holder])
+        try db.cachedStatement(sql: "DELETE FROM mailbox_lease WHERE holder = ?").execute(arguments: [holder])
+    }
+
     func release(accountID: String, holder: String) throws {
         try db.cachedStatement(sql: "DELETE FROM mailbox_lease WHERE account_id = ? AND holder = ?")
             .execute(arguments: [accountID, holder])

@@ -25,7 +25,8 @@ final class SQLiteStoreTests: StoreTestCase {
         XCTAssertEqual(mode, "wal")
         let applied = try sqlite.queue.read { try SQLiteStore.migrator.appliedIdentifiers($0) }
         XCTAssertEqual(applied, ["v1: accounts, users, personal settings, audit", "v2: trust settings and last test",
-                                 "v3: records, the monitor's inbox, mailbox leases, what the monitor does with mail"])
+                                 "v3: records, the monitor's inbox, mailbox leases, what the monitor does with mail",
+                                 "v4: live monitors"])
     }
 
     func testNotAStoreIsAClearError() throws {

@@ -1,0 +1,137 @@
+import Foundation
+import MailshCore
+
+/// `monitor --all`: one process of several that read every monitorable global account's mailbox between them.
+///
+/// Each process says it is alive (a heartbeat row in the store) and, every poll, holds at most its share of the
+/// mailboxes — the number of mailboxes divided by the live monitors, rounded up — through their leases: it gives
+/// extra ones up, and takes free or expired ones (a monitor that died stops renewing, so its mailboxes are taken
+/// over within one lease period). Leases are taken without waiting: a mailbox another monitor holds is skipped.
+public final class MonitorPool {
+    let desk: Desk
+    let client: any MailboxClient
+    let digest: ([UInt8]) -> String
+    let holder: String
+    let options: MonitorOptions
+    /// Only accounts whose names match this glob (`*`, `?`, `[...]`).
+    let match: String?
+    let log: (MonitorEvent) -> Void
+    var afterStoring: ((Int) -> Void)?
+
+    private var stored = 0
+    private var lastRenewal = Date.distantPast
+    /// Accounts this monitor could not plan (incomplete), reported once each until they change.
+    private var reported: [String: Int] = [:]
+
+    public init(desk: Desk, client: any MailboxClient, digest: @escaping ([UInt8]) -> String, holder: String,
+                options: MonitorOptions, match: String? = nil, log: @escaping (MonitorEvent) -> Void,
+                afterStoring: ((Int) -> Void)? = nil) {
+        self.desk = desk
+        self.client = client
+        self.digest = digest
+        self.holder = holder
+        self.options = options
+        self.match = match
+        self.log = log
+        self.afterStoring = afterStoring
+    }
+
+    var poller: AccountPoller {
+        AccountPoller(desk: desk, client: client, digest: digest, options: options, log: log,
+                      renew: { [unowned self] _ in try self.renewAll(force: false) }, afterStoring: afterStoring)
+    }
+
+    /// The global accounts the monitor can read (complete, with a conversation prefix), by name.
+    func candidates() throws -> [Account] {
+        try desk.accounts(AccountQuery(match: match, owner: .global)).filter { account in
+            do {
+                _ = try poller.plan(account)
+                reported[account.id] = nil
+                return true
+            } catch let error as MailshError {
+                if reported[account.id] != account.version {
+                    reported[account.id] = account.version
+                    log(MonitorEvent(kind: .warning, account: account.qualifiedName, text: "not monitored: \(error.message)"))
+                }
+                return false
+            }
+        }
+    }
+
+    /// Renews every lease this monitor holds (and its heartbeat), at most every third of a lease period.
+    private func renewAll(force: Bool) throws {
+        let now = Date()
+        guard force || now.timeIntervalSince(lastRenewal) >= options.leasePeriod / 3 else { return }
+        _ = try desk.monitorHeartbeat(holder: holder, period: options.leasePeriod)
+        for lease in try desk.mailboxLeases(holder: holder) {
+            if let account = try? desk.account(id: lease.accountID) {
+                _ = try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod)
+            }
+        }
+        lastRenewal = now
+    }
+
+    /// Takes or gives up leases so that this monitor holds its share; returns the accounts it holds.
+    func balance() throws -> [Account] {
+        let live = try desk.monitorHeartbeat(holder: holder, period: options.leasePeriod)
+        let accounts = try candidates()
+        let share = accounts.isEmpty ? 0 : (accounts.count + max(1, live.count) - 1) / max(1, live.count)
+        let heldIDs = Set(try desk.mailboxLeases(holder: holder).map(\.accountID))
+        var mine = accounts.filter { heldIDs.contains($0.id) }
+        // Leases of accounts no longer monitorable, or beyond the share, are given up.
+        for lease in heldIDs where !accounts.contains(where: { $0.id == lease }) {
+            if let account = try? desk.account(id: lease) { try desk.releaseMailbox(account, holder: holder) }
+        }
+        while mine.count > share, let extra = mine.popLast() {
+            try desk.releaseMailbox(extra, holder: holder)
+            log(MonitorEvent(kind: .warning, account: extra.qualifiedName, text: "given up to balance \(live.count) monitors"))
+        }
+        for account in accounts where mine.count < share && !mine.contains(where: { $0.id == account.id }) {
+            if try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) != nil {
+                mine.append(account)
+                log(MonitorEvent(kind: .started, account: account.qualifiedName, text: "taken by \(holder)"))
+            }
+        }
+        for account in mine { _ = try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) }
+        lastRenewal = Date()
+        return mine
+    }
+
+    /// Runs until `once` is done or Ctrl-C / SIGTERM. A failing mailbox is logged and retried at the next poll;
+    /// the others go on.
+    @discardableResult
+    public func run() throws -> MonitorSummary {
+        try options.validate()
+        var summary = MonitorSummary()
+        log(MonitorEvent(kind: .started, account: "*", text: "monitoring every global account"
+            + (match.map { " matching \($0)" } ?? "") + " as \(holder); lease \(Int(options.leasePeriod)) s"
+            + (options.once ? "; one poll" : "; a poll every \(Int(options.interval)) s")))
+        defer {
+            try? desk.removeMonitor(holder: holder)
+            log(MonitorEvent(kind: .stopped, account: "*", text: summary.text, summary: summary))
+        }
+        while !Interrupt.requested {
+            let mine = try balance()
+            for account in mine where !Interrupt.requested {
+                do {
+                    // The lease may have been lost while another mailbox took long: take it again first.
+                    guard try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) != nil else {
+                        continue
+                    }
+                    try poller.poll(try desk.account(id: account.id), summary: &summary, stored: &stored)
+                } catch let error as MailshError {
+                    summary.errors += 1
+                    log(MonitorEvent(kind: .error, account: account.qualifiedName, text: error.message))
+                }
+            }
+            summary.polls += 1
+            if options.once { break }
+            let until = Date() + options.interval
+            while !Interrupt.requested && Date() < until {
+                usleep(100_000)
+                try renewAll(force: false)
+            }
+        }
+        return summary
+    }
+}
