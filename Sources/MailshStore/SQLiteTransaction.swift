@@ -76,23 +76,23 @@ struct SQLiteTransaction: StoreTransaction {
         return account
     }
 
-    /// The column values of an account, in the order of ``accountColumns``.
-    static func values(_ a: Account) -> [(any DatabaseValueConvertible)?] {
-        func blob(_ secret: SealedSecret?) -> Data? { secret.map { Data($0.bytes) } }
-        let values: [(any DatabaseValueConvertible)?] = [
-            a.id, a.name, a.owner, a.proto.rawValue,
-            a.incoming.host, a.incoming.port, a.incoming.security.rawValue, a.incoming.user,
-            blob(a.incoming.password), a.incoming.folder,
-            a.outgoing.host, a.outgoing.port, a.outgoing.security.rawValue, a.outgoing.user,
-            blob(a.outgoing.password), a.outgoing.from, a.outgoing.displayName, a.outgoing.replyTo,
-            a.conversation.prefix, a.conversation.placement.rawValue,
-            a.isLocked(.incomingServer), a.isLocked(.incomingCredentials),
-            a.isLocked(.outgoingServer), a.isLocked(.outgoingCredentials),
-            a.version, a.createdAt.timeIntervalSince1970, a.modifiedAt.timeIntervalSince1970, a.modifiedBy,
-            a.incoming.trust.caFile, a.incoming.trust.insecure, a.incoming.trust.allowPlaintext,
-            a.outgoing.trust.caFile, a.outgoing.trust.insecure, a.outgoing.trust.allowPlaintext,
-        ]
-        return values
+    /// Binds the column values of an account, in the order of ``accountColumns`` (all but the first, the id, for
+    /// an UPDATE's assignments when `id` is false).
+    static func bind(_ a: Account, id: Bool = true, _ b: inout TypedBindings) {
+        if id { b.text(a.id) }
+        b.text(a.name); b.text(a.owner); b.text(a.proto.rawValue)
+        b.text(a.incoming.host); b.integer(a.incoming.port); b.text(a.incoming.security.rawValue)
+        b.text(a.incoming.user); b.blob(a.incoming.password?.bytes); b.text(a.incoming.folder)
+        b.text(a.outgoing.host); b.integer(a.outgoing.port); b.text(a.outgoing.security.rawValue)
+        b.text(a.outgoing.user); b.blob(a.outgoing.password?.bytes); b.text(a.outgoing.from)
+        b.text(a.outgoing.displayName); b.text(a.outgoing.replyTo)
+        b.text(a.conversation.prefix); b.text(a.conversation.placement.rawValue)
+        b.boolean(a.isLocked(.incomingServer)); b.boolean(a.isLocked(.incomingCredentials))
+        b.boolean(a.isLocked(.outgoingServer)); b.boolean(a.isLocked(.outgoingCredentials))
+        b.integer(a.version); b.real(a.createdAt.timeIntervalSince1970); b.real(a.modifiedAt.timeIntervalSince1970)
+        b.text(a.modifiedBy)
+        b.text(a.incoming.trust.caFile); b.boolean(a.incoming.trust.insecure); b.boolean(a.incoming.trust.allowPlaintext)
+        b.text(a.outgoing.trust.caFile); b.boolean(a.outgoing.trust.insecure); b.boolean(a.outgoing.trust.allowPlaintext)
     }
 
     func account(named name: String, owner: String?) throws -> Account? {
@@ -155,8 +155,7 @@ struct SQLiteTransaction: StoreTransaction {
 
     func insert(_ account: Account) throws {
         do {
-            try db.cachedStatement(sql: Self.insertSQL)
-                .execute(arguments: StatementArguments(Self.values(account)))
+            try db.cachedStatement(sql: Self.insertSQL).executeBound(in: db) { Self.bind(account, &$0) }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             if try self.account(named: account.name, owner: account.owner) != nil {
                 throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
@@ -176,10 +175,13 @@ struct SQLiteTransaction: StoreTransaction {
     }()
 
     func update(_ account: Account, expectedVersion: Int) throws {
-        // Every column but the id is set; the id and the expected version select the row.
-        let values = Array(Self.values(account).dropFirst()) + [account.id, expectedVersion]
         do {
-            try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(values))
+            // Every column but the id is set; the id and the expected version select the row.
+            try db.cachedStatement(sql: Self.updateSQL).executeBound(in: db) { b in
+                Self.bind(account, id: false, &b)
+                b.text(account.id)
+                b.integer(expectedVersion)
+            }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             if let other = try self.account(named: account.name, owner: account.owner), other.id != account.id {
                 throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
@@ -296,8 +298,10 @@ struct SQLiteTransaction: StoreTransaction {
             INSERT INTO audit (at, actor, account, account_id, field, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         for entry in entries {
-            try insert.execute(arguments: [entry.at.timeIntervalSince1970, entry.actor, entry.account, entry.accountID,
-                                           entry.field, entry.oldValue, entry.newValue])
+            try insert.executeBound(in: db) { b in
+                b.real(entry.at.timeIntervalSince1970); b.text(entry.actor); b.text(entry.account); b.text(entry.accountID)
+                b.text(entry.field); b.text(entry.oldValue); b.text(entry.newValue)
+            }
         }
     }
 
