@@ -5,6 +5,22 @@ import MailshCore
 /// One SQLite transaction, seen through the core's ``StoreTransaction``.
 struct SQLiteTransaction: StoreTransaction {
     let db: Database
+    /// What the transaction remembers across its operations.
+    let state = TransactionState()
+
+    /// The savepoints open in a write transaction, and an operation left half done (see ``operation(_:)``).
+    final class TransactionState {
+        /// How many ``savepoint(_:)``s are open.
+        var depth = 0
+        /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
+        /// savepoint at that depth or an enclosing one rolls back, the transaction must not commit.
+        var halfDone: (reason: String, depth: Int)?
+
+        /// The error that keeps a transaction with a half-done operation from committing.
+        var commitRefusal: MailshError? {
+            halfDone.map { .store("an operation failed after it had changed the store (\($0.reason)); nothing was saved") }
+        }
+    }
 
     // MARK: Accounts
 
@@ -329,13 +345,39 @@ struct SQLiteTransaction: StoreTransaction {
     /// costs more than the work inside a small operation).
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         try db.cachedStatement(sql: "SAVEPOINT mailsh").execute()
+        state.depth += 1
+        let depth = state.depth
+        defer { state.depth -= 1 }
         do {
             let result = try body()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT mailsh").execute()
+            // What this savepoint held now belongs to the enclosing level.
+            if let halfDone = state.halfDone, halfDone.depth >= depth { state.halfDone = (halfDone.reason, depth - 1) }
             return result
         } catch {
             try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT mailsh").execute()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT mailsh").execute()
+            // The rollback undid any half-done operation inside.
+            if let halfDone = state.halfDone, halfDone.depth >= depth { state.halfDone = nil }
+            throw error
+        }
+    }
+
+    /// An operation without a savepoint: each of its statements is atomic, and it checks its rules before its
+    /// first change, so a refusal has nothing to undo. A savepoint would copy every page the operation touches
+    /// into the statement journal, which costs more than the operation's own writes. If the operation fails after
+    /// a change has been made (SQLite's count of changed rows moved), it cannot be undone alone: the transaction
+    /// is marked so that it rolls back instead of committing.
+    func operation<T>(_ body: () throws -> T) throws -> T {
+        let changes = db.totalChangesCount
+        do {
+            return try body()
+        } catch {
+            if db.totalChangesCount != changes {
+                // The outermost half-done operation decides which rollback can lift the mark.
+                let reason = state.halfDone?.reason ?? SQLiteStore.map(error, doing: "writing").message
+                state.halfDone = (reason, min(state.halfDone?.depth ?? state.depth, state.depth))
+            }
             throw error
         }
     }

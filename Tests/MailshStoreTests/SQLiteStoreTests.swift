@@ -95,4 +95,53 @@ final class SQLiteStoreTests: StoreTestCase {
             values(["real", "admin", "Typed", created.id, "outgoing.display_name", nil, "Desk"]),
         ])
     }
+
+    /// On SQLite a desk operation inside a transaction runs without a savepoint. One that fails after it has
+    /// changed something can't be undone alone, so the transaction rolls back instead of committing, unless a
+    /// savepoint around the operation rolls back first.
+    func testAnOperationThatFailsAfterAChangeKeepsTheTransactionFromCommitting() throws {
+        struct Failure: Error {}
+        let admin = try desk()
+        try admin.createAccount("Keep")
+        func halfDone(_ tx: any StoreTransaction, _ name: String) {
+            XCTAssertThrowsError(try tx.operation {
+                try tx.insert(Account(name: name))
+                throw Failure()
+            })
+        }
+        XCTAssertThrowsError(try store.write { tx in
+            try tx.insert(Account(name: "Early"))
+            halfDone(tx, "Half")
+            try tx.insert(Account(name: "Late"))
+        }) { error in
+            XCTAssertEqual((error as? MailshError)?.exitStatus, .store, "\(error)")
+            XCTAssertTrue("\(error)".contains("nothing was saved"), "\(error)")
+        }
+        XCTAssertEqual(try admin.accounts().map(\.name), ["Keep"])
+
+        // Refused at its one statement, an operation changed nothing: the transaction commits.
+        try store.write { tx in
+            XCTAssertThrowsError(try tx.operation { try tx.insert(Account(name: "Keep")) })
+            try tx.insert(Account(name: "After"))
+        }
+        XCTAssertEqual(try admin.accounts().map(\.name), ["After", "Keep"])
+
+        // A savepoint that rolls back undoes the half-done operation: the transaction commits the rest.
+        try store.write { tx in
+            XCTAssertThrowsError(try tx.savepoint {
+                halfDone(tx, "Half")
+                throw Failure()
+            })
+            try tx.insert(Account(name: "Lifted"))
+        }
+        XCTAssertEqual(try admin.accounts().map(\.name), ["After", "Keep", "Lifted"])
+
+        // A savepoint released with a half-done operation inside hands it to the enclosing level, where a later
+        // savepoint's rollback does not undo it.
+        XCTAssertThrowsError(try store.write { tx in
+            try tx.savepoint { halfDone(tx, "Half") }
+            XCTAssertThrowsError(try tx.savepoint { throw Failure() })
+        })
+        XCTAssertEqual(try admin.accounts().map(\.name), ["After", "Keep", "Lifted"])
+    }
 }
