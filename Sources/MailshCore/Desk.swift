@@ -217,7 +217,7 @@ public final class Desk: @unchecked Sendable {
 
     /// Random letters A-Z from one draw (26^8 < 2^64, so the draw's base-26 digits are the letters).
     static func randomPrefix(length: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = PooledRandomNumberGenerator()
         var draw = generator.next()
         var letters: [UInt8] = []
         for _ in 0..<length {
