@@ -12,6 +12,10 @@ struct SQLiteTransaction: StoreTransaction {
     final class TransactionState {
         /// How many ``savepoint(_:)``s are open.
         var depth = 0
+        /// The INSERTs a bulk script repeats, prepared once per transaction (finding them in GRDB's statement
+        /// cache hashes their whole SQL text every time).
+        var accountInsert: Statement?
+        var auditInsert: Statement?
         /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
         /// savepoint at that depth or an enclosing one rolls back, the transaction must not commit.
         var halfDone: (reason: String, depth: Int)?
@@ -164,6 +168,14 @@ struct SQLiteTransaction: StoreTransaction {
                             arguments: [Self.prefixPattern(prefix), limit])
     }
 
+    /// The statement kept in `slot` of the transaction's state, prepared (through GRDB's cache) on first use.
+    private func statement(_ slot: ReferenceWritableKeyPath<TransactionState, Statement?>, _ sql: String) throws -> Statement {
+        if let statement = state[keyPath: slot] { return statement }
+        let statement = try db.cachedStatement(sql: sql)
+        state[keyPath: slot] = statement
+        return statement
+    }
+
     static let insertSQL: String = {
         let count = accountColumns.split(separator: ",").count
         return "INSERT INTO account (\(accountColumns)) VALUES (\(Array(repeating: "?", count: count).joined(separator: ", ")))"
@@ -171,7 +183,7 @@ struct SQLiteTransaction: StoreTransaction {
 
     func insert(_ account: Account) throws {
         do {
-            try db.cachedStatement(sql: Self.insertSQL).executeBound(in: db) { Self.bind(account, &$0) }
+            try statement(\.accountInsert, Self.insertSQL).executeBound(in: db) { Self.bind(account, &$0) }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             if try self.account(named: account.name, owner: account.owner) != nil {
                 throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
@@ -310,7 +322,7 @@ struct SQLiteTransaction: StoreTransaction {
     // MARK: Audit
 
     func append(_ entries: [AuditEntry]) throws {
-        let insert = try db.cachedStatement(sql: """
+        let insert = try statement(\.auditInsert, """
             INSERT INTO audit (at, actor, account, account_id, field, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         for entry in entries {

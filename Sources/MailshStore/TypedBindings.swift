@@ -86,8 +86,11 @@ extension Statement {
             sqlite3_clear_bindings(handle)
         }
         if code != SQLITE_DONE && code != SQLITE_ROW {
+            // The SQL as prepared (GRDB's `sql` trims it through Foundation, which costs more than a refused
+            // INSERT, and a bulk script meets taken prefixes often).
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message,
+                                sql: String(cString: sqlite3_sql(handle)))
         }
     }
 }
