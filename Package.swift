@@ -66,6 +66,8 @@ let package = Package(
             dependencies: [
                 "MailshCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for binding typed values to the INSERTs a bulk script repeats.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
 

@@ -145,7 +145,7 @@ public struct Account: Sendable, Equatable {
     /// A new random identifier: a version-4 UUID in lower case, from two 64-bit draws of the system's generator
     /// (Foundation's `UUID()` costs more, which shows when a script creates thousands of accounts).
     public static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = PooledRandomNumberGenerator()
         var bytes = [UInt8](repeating: 0, count: 16)
         for half in 0..<2 {
             var word = generator.next()

@@ -122,4 +122,19 @@ public protocol StoreTransaction {
 
     /// Runs `body` in a nested unit (a savepoint) that rolls back alone if it throws.
     func savepoint<T>(_ body: () throws -> T) throws -> T
+
+    /// Runs one desk operation inside a larger transaction. The operation checks every rule before its first
+    /// change, so a refusal leaves nothing behind: either nothing has been written yet, or the refused statement
+    /// itself is undone by the store (a statement is atomic). What fails after a change has been made is the
+    /// store itself (a full disk, an I/O error); the unit then either rolls back alone (a savepoint, the
+    /// default) or, when the store runs it without one, dooms the whole transaction, which rolls back instead of
+    /// committing, unless an enclosing ``savepoint(_:)`` that rolls back undoes the half-done operation first.
+    func operation<T>(_ body: () throws -> T) throws -> T
+}
+
+extension StoreTransaction {
+    /// A savepoint: the operation rolls back alone if it throws.
+    public func operation<T>(_ body: () throws -> T) throws -> T {
+        try savepoint(body)
+    }
 }

@@ -84,6 +84,14 @@ public final class Desk: @unchecked Sendable {
         return try store.write(body)
     }
 
+    /// ``writing(_:)`` for an operation that checks every rule before its first change and writes only after
+    /// (one row or one update, then its audit entries): a refused statement changes nothing by itself, so inside
+    /// a transaction the operation needs no savepoint of its own (see ``StoreTransaction/operation(_:)``).
+    private func changing<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        if let current { return try current.operation { try body(current) } }
+        return try store.write(body)
+    }
+
     /// The store's display name.
     public var storeName: String { store.displayName }
 
@@ -173,7 +181,7 @@ public final class Desk: @unchecked Sendable {
                               passwords: [Side: String] = [:]) throws -> Change {
         try require(.administrate, "creating a global account")
         try Validate.accountName(name)
-        return try writing { tx in
+        return try changing { tx in
             // A taken name is refused by the store's unique index (as `.alreadyExists`), without a query first.
             var account = Account(name: name, proto: proto ?? .imap, by: self.actor.name, at: self.now())
             try account.apply(assignments)
@@ -209,7 +217,7 @@ public final class Desk: @unchecked Sendable {
 
     /// Random letters A-Z from one draw (26^8 < 2^64, so the draw's base-26 digits are the letters).
     static func randomPrefix(length: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = PooledRandomNumberGenerator()
         var draw = generator.next()
         var letters: [UInt8] = []
         for _ in 0..<length {
@@ -288,7 +296,7 @@ public final class Desk: @unchecked Sendable {
     /// Sets fields of an account, all or none. `baseVersion` is the version the edit was based on, if known.
     @discardableResult
     public func setFields(_ reference: String, _ assignments: [Assignment], baseVersion: Int? = nil) throws -> Change {
-        try writing { tx in
+        try changing { tx in
             let old = try self.find(reference, in: tx)
             try self.requireEdit(old, "changing a global account")
             var updated = old
@@ -304,7 +312,7 @@ public final class Desk: @unchecked Sendable {
     /// Sets (or, with `nil`, clears) the password of one side of an account.
     @discardableResult
     public func setPassword(_ reference: String, side: Side, _ plaintext: String?, baseVersion: Int? = nil) throws -> Change {
-        try writing { tx in
+        try changing { tx in
             let old = try self.find(reference, in: tx)
             try self.requireEdit(old, "changing a global account")
             var updated = old
@@ -317,7 +325,7 @@ public final class Desk: @unchecked Sendable {
     /// Closes (`locked: true`) or opens padlocks.
     @discardableResult
     public func setLocks(_ reference: String, _ sections: [Section], locked: Bool, baseVersion: Int? = nil) throws -> Change {
-        try writing { tx in
+        try changing { tx in
             let old = try self.find(reference, in: tx)
             try self.require(.administrate, locked ? "locking a section" : "unlocking a section")
             guard old.owner == nil else {
@@ -338,7 +346,7 @@ public final class Desk: @unchecked Sendable {
     public func copyAccount(_ reference: String, to newName: String) throws -> Change {
         try require(.administrate, "copying a global account")
         try Validate.accountName(newName, field: "new name")
-        return try writing { tx in
+        return try changing { tx in
             let source = try self.find(reference, in: tx)
             if try tx.account(named: newName, owner: nil) != nil { throw MailshError.alreadyExists(kind: "account", name: newName) }
             var copy = source
@@ -368,7 +376,7 @@ public final class Desk: @unchecked Sendable {
     @discardableResult
     public func renameAccount(_ reference: String, to newName: String, baseVersion: Int? = nil) throws -> Change {
         try Validate.accountName(newName, field: "new name")
-        return try writing { tx in
+        return try changing { tx in
             let old = try self.find(reference, in: tx)
             try self.requireEdit(old, "renaming a global account")
             if newName != old.name, try tx.account(named: newName, owner: old.owner) != nil {

@@ -105,10 +105,19 @@ public enum Validate {
     public static let accountNameRule = "1 to 100 characters without '/', control characters, or leading or trailing spaces"
 
     public static func accountName(_ name: String, field: String = "name") throws {
-        let ok = (1...100).contains(name.count)
-            && !name.contains("/")
-            && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
-            && name.first?.isWhitespace == false && name.last?.isWhitespace == false
+        let bytes = name.utf8
+        let ok: Bool
+        if bytes.allSatisfy({ (0x20...0x7E).contains($0) }) {
+            // Printable ASCII (the common case, checked without Unicode tables): a character is a byte, none is a
+            // control character, and the only white space is the space itself.
+            ok = (1...100).contains(bytes.count) && !bytes.contains(UInt8(ascii: "/"))
+                && bytes.first != UInt8(ascii: " ") && bytes.last != UInt8(ascii: " ")
+        } else {
+            ok = (1...100).contains(name.count)
+                && !name.contains("/")
+                && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+                && name.first?.isWhitespace == false && name.last?.isWhitespace == false
+        }
         if !ok { throw MailshError.invalidValue(field: field, value: name, allowed: accountNameRule) }
     }
 

@@ -82,7 +82,9 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
             return try queue.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
-                    result = try body(SQLiteTransaction(db: db))
+                    let transaction = SQLiteTransaction(db: db)
+                    result = try body(transaction)
+                    if let refusal = transaction.state.commitRefusal { throw refusal }
                     return .commit
                 }
                 return result!

@@ -5,6 +5,26 @@ import MailshCore
 /// One SQLite transaction, seen through the core's ``StoreTransaction``.
 struct SQLiteTransaction: StoreTransaction {
     let db: Database
+    /// What the transaction remembers across its operations.
+    let state = TransactionState()
+
+    /// The savepoints open in a write transaction, and an operation left half done (see ``operation(_:)``).
+    final class TransactionState {
+        /// How many ``savepoint(_:)``s are open.
+        var depth = 0
+        /// The INSERTs a bulk script repeats, prepared once per transaction (finding them in GRDB's statement
+        /// cache hashes their whole SQL text every time).
+        var accountInsert: Statement?
+        var auditInsert: Statement?
+        /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
+        /// savepoint at that depth or an enclosing one rolls back, the transaction must not commit.
+        var halfDone: (reason: String, depth: Int)?
+
+        /// The error that keeps a transaction with a half-done operation from committing.
+        var commitRefusal: MailshError? {
+            halfDone.map { .store("an operation failed after it had changed the store (\($0.reason)); nothing was saved") }
+        }
+    }
 
     // MARK: Accounts
 
@@ -78,24 +98,24 @@ struct SQLiteTransaction: StoreTransaction {
         return account
     }
 
-    /// The column values of an account, in the order of ``accountColumns``.
-    static func values(_ a: Account) -> [(any DatabaseValueConvertible)?] {
-        func blob(_ secret: SealedSecret?) -> Data? { secret.map { Data($0.bytes) } }
-        let values: [(any DatabaseValueConvertible)?] = [
-            a.id, a.name, a.owner, a.proto.rawValue,
-            a.incoming.host, a.incoming.port, a.incoming.security.rawValue, a.incoming.user,
-            blob(a.incoming.password), a.incoming.folder,
-            a.outgoing.host, a.outgoing.port, a.outgoing.security.rawValue, a.outgoing.user,
-            blob(a.outgoing.password), a.outgoing.from, a.outgoing.displayName, a.outgoing.replyTo,
-            a.conversation.prefix, a.conversation.placement.rawValue,
-            a.isLocked(.incomingServer), a.isLocked(.incomingCredentials),
-            a.isLocked(.outgoingServer), a.isLocked(.outgoingCredentials),
-            a.version, a.createdAt.timeIntervalSince1970, a.modifiedAt.timeIntervalSince1970, a.modifiedBy,
-            a.incoming.trust.caFile, a.incoming.trust.insecure, a.incoming.trust.allowPlaintext,
-            a.outgoing.trust.caFile, a.outgoing.trust.insecure, a.outgoing.trust.allowPlaintext,
-            a.incoming.after.rawValue, a.incoming.moveTo,
-        ]
-        return values
+    /// Binds the column values of an account, in the order of ``accountColumns`` (all but the first, the id, for
+    /// an UPDATE's assignments when `id` is false).
+    static func bind(_ a: Account, id: Bool = true, _ b: inout TypedBindings) {
+        if id { b.text(a.id) }
+        b.text(a.name); b.text(a.owner); b.text(a.proto.rawValue)
+        b.text(a.incoming.host); b.integer(a.incoming.port); b.text(a.incoming.security.rawValue)
+        b.text(a.incoming.user); b.blob(a.incoming.password?.bytes); b.text(a.incoming.folder)
+        b.text(a.outgoing.host); b.integer(a.outgoing.port); b.text(a.outgoing.security.rawValue)
+        b.text(a.outgoing.user); b.blob(a.outgoing.password?.bytes); b.text(a.outgoing.from)
+        b.text(a.outgoing.displayName); b.text(a.outgoing.replyTo)
+        b.text(a.conversation.prefix); b.text(a.conversation.placement.rawValue)
+        b.boolean(a.isLocked(.incomingServer)); b.boolean(a.isLocked(.incomingCredentials))
+        b.boolean(a.isLocked(.outgoingServer)); b.boolean(a.isLocked(.outgoingCredentials))
+        b.integer(a.version); b.real(a.createdAt.timeIntervalSince1970); b.real(a.modifiedAt.timeIntervalSince1970)
+        b.text(a.modifiedBy)
+        b.text(a.incoming.trust.caFile); b.boolean(a.incoming.trust.insecure); b.boolean(a.incoming.trust.allowPlaintext)
+        b.text(a.outgoing.trust.caFile); b.boolean(a.outgoing.trust.insecure); b.boolean(a.outgoing.trust.allowPlaintext)
+        b.text(a.incoming.after.rawValue); b.text(a.incoming.moveTo)
     }
 
     func account(named name: String, owner: String?) throws -> Account? {
@@ -151,6 +171,14 @@ struct SQLiteTransaction: StoreTransaction {
                             arguments: [Self.prefixPattern(prefix), limit])
     }
 
+    /// The statement kept in `slot` of the transaction's state, prepared (through GRDB's cache) on first use.
+    private func statement(_ slot: ReferenceWritableKeyPath<TransactionState, Statement?>, _ sql: String) throws -> Statement {
+        if let statement = state[keyPath: slot] { return statement }
+        let statement = try db.cachedStatement(sql: sql)
+        state[keyPath: slot] = statement
+        return statement
+    }
+
     static let insertSQL: String = {
         let count = accountColumns.split(separator: ",").count
         return "INSERT INTO account (\(accountColumns)) VALUES (\(Array(repeating: "?", count: count).joined(separator: ", ")))"
@@ -158,8 +186,7 @@ struct SQLiteTransaction: StoreTransaction {
 
     func insert(_ account: Account) throws {
         do {
-            try db.cachedStatement(sql: Self.insertSQL)
-                .execute(arguments: StatementArguments(Self.values(account)))
+            try statement(\.accountInsert, Self.insertSQL).executeBound(in: db) { Self.bind(account, &$0) }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             if try self.account(named: account.name, owner: account.owner) != nil {
                 throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
@@ -179,10 +206,13 @@ struct SQLiteTransaction: StoreTransaction {
     }()
 
     func update(_ account: Account, expectedVersion: Int) throws {
-        // Every column but the id is set; the id and the expected version select the row.
-        let values = Array(Self.values(account).dropFirst()) + [account.id, expectedVersion]
         do {
-            try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(values))
+            // Every column but the id is set; the id and the expected version select the row.
+            try db.cachedStatement(sql: Self.updateSQL).executeBound(in: db) { b in
+                Self.bind(account, id: false, &b)
+                b.text(account.id)
+                b.integer(expectedVersion)
+            }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             if let other = try self.account(named: account.name, owner: account.owner), other.id != account.id {
                 throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
@@ -295,12 +325,14 @@ struct SQLiteTransaction: StoreTransaction {
     // MARK: Audit
 
     func append(_ entries: [AuditEntry]) throws {
-        let insert = try db.cachedStatement(sql: """
+        let insert = try statement(\.auditInsert, """
             INSERT INTO audit (at, actor, account, account_id, field, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         for entry in entries {
-            try insert.execute(arguments: [entry.at.timeIntervalSince1970, entry.actor, entry.account, entry.accountID,
-                                           entry.field, entry.oldValue, entry.newValue])
+            try insert.executeBound(in: db) { b in
+                b.real(entry.at.timeIntervalSince1970); b.text(entry.actor); b.text(entry.account); b.text(entry.accountID)
+                b.text(entry.field); b.text(entry.oldValue); b.text(entry.newValue)
+            }
         }
     }
 
@@ -328,13 +360,39 @@ struct SQLiteTransaction: StoreTransaction {
     /// costs more than the work inside a small operation).
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         try db.cachedStatement(sql: "SAVEPOINT mailsh").execute()
+        state.depth += 1
+        let depth = state.depth
+        defer { state.depth -= 1 }
         do {
             let result = try body()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT mailsh").execute()
+            // What this savepoint held now belongs to the enclosing level.
+            if let halfDone = state.halfDone, halfDone.depth >= depth { state.halfDone = (halfDone.reason, depth - 1) }
             return result
         } catch {
             try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT mailsh").execute()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT mailsh").execute()
+            // The rollback undid any half-done operation inside.
+            if let halfDone = state.halfDone, halfDone.depth >= depth { state.halfDone = nil }
+            throw error
+        }
+    }
+
+    /// An operation without a savepoint: each of its statements is atomic, and it checks its rules before its
+    /// first change, so a refusal has nothing to undo. A savepoint would copy every page the operation touches
+    /// into the statement journal, which costs more than the operation's own writes. If the operation fails after
+    /// a change has been made (SQLite's count of changed rows moved), it cannot be undone alone: the transaction
+    /// is marked so that it rolls back instead of committing.
+    func operation<T>(_ body: () throws -> T) throws -> T {
+        let changes = db.totalChangesCount
+        do {
+            return try body()
+        } catch {
+            if db.totalChangesCount != changes {
+                // The outermost half-done operation decides which rollback can lift the mark.
+                let reason = state.halfDone?.reason ?? SQLiteStore.map(error, doing: "writing").message
+                state.halfDone = (reason, min(state.halfDone?.depth ?? state.depth, state.depth))
+            }
             throw error
         }
     }

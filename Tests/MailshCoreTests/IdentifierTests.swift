@@ -1,3 +1,4 @@
+import Foundation
 import MailshCore
 import XCTest
 
@@ -15,5 +16,22 @@ final class IdentifierTests: XCTestCase {
             seen.insert(id)
         }
         XCTAssertEqual(seen.count, 1000)
+    }
+
+    /// The pool behind identifiers and prefixes hands every draw out once, across refills and threads.
+    func testPooledDrawsFromManyThreadsAreAllDifferent() {
+        final class Draws: @unchecked Sendable {
+            let lock = NSLock()
+            var all: [UInt64] = []
+        }
+        let draws = Draws()
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            var generator = PooledRandomNumberGenerator()
+            let mine = (0..<1000).map { _ in generator.next() }
+            draws.lock.lock()
+            draws.all += mine
+            draws.lock.unlock()
+        }
+        XCTAssertEqual(Set(draws.all).count, 8000)
     }
 }

@@ -379,10 +379,13 @@ final class ValidationTests: XCTestCase {
     // MARK: Account and user names
 
     func testAccountNames() {
-        for good in ["Desk", "MyDevAccount", "Service Desk (EU)", "Zürich", String(repeating: "n", count: 100)] {
+        for good in ["Desk", "MyDevAccount", "Service Desk (EU)", "Zürich", String(repeating: "n", count: 100),
+                     String(repeating: "ü", count: 100), "~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',."] {
             XCTAssertNoThrow(try Validate.accountName(good), good)
         }
-        for bad in ["", "a/b", " lead", "trail ", "tab\there", "nul\0", "line\nbreak", String(repeating: "n", count: 101)] {
+        for bad in ["", "a/b", " lead", "trail ", "tab\there", "nul\0", "line\nbreak", String(repeating: "n", count: 101),
+                    "del\u{7F}", "Zürich/Nord", "\u{00A0}Zürich", "Zürich\u{2003}", "Zürich\u{85}",
+                    String(repeating: "ü", count: 101)] {
             assertInvalidValue(expectMailshError { try Validate.accountName(bad) }, field: "name", value: bad,
                                allowed: Validate.accountNameRule, bad.debugDescription)
         }

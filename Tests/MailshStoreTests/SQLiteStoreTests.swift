@@ -59,4 +59,91 @@ final class SQLiteStoreTests: StoreTestCase {
             XCTAssertNil(bytes.range(of: Data(canary.utf8)), "the canary is in \(path + suffix)")
         }
     }
+
+    /// Values bound straight through SQLite's C API are stored with the types GRDB gave them: text, integers,
+    /// booleans as 0 or 1, times as reals, sealed passwords as blobs, an empty text as '' and a missing one as NULL.
+    func testTypedBindingsStoreTheColumnTypes() throws {
+        let admin = try desk()
+        let created = try admin.createAccount("Typed", passwords: [.incoming: "secret"]).account
+        try admin.setFields("Typed", assign(["outgoing.display_name": "Desk", "incoming.insecure": "true"]))
+        try store.write { tx in
+            var empty = Account(name: "Empty")
+            empty.outgoing.displayName = ""
+            try tx.insert(empty)
+        }
+        let sqlite = try XCTUnwrap(store as? SQLiteStore)
+        let columns = """
+            SELECT typeof(id), typeof(name), typeof(owner), typeof(in_port), typeof(in_password), typeof(out_password),
+                   typeof(lock_in_server), lock_in_server, lock_in_credentials, typeof(in_insecure), in_insecure,
+                   typeof(created_at), typeof(version), version, typeof(out_display_name), out_display_name
+            FROM account WHERE name = ?
+            """
+        let (typed, empty, audit) = try sqlite.queue.read { db in
+            (try Row.fetchOne(db, sql: columns, arguments: ["Typed"]), try Row.fetchOne(db, sql: columns, arguments: ["Empty"]),
+             try Row.fetchAll(db, sql: "SELECT typeof(at), actor, account, account_id, field, old_value, new_value "
+                              + "FROM audit WHERE account = 'Typed' ORDER BY id"))
+        }
+        func values(_ list: [(any DatabaseValueConvertible)?]) -> [DatabaseValue] {
+            list.map { $0?.databaseValue ?? .null }
+        }
+        XCTAssertEqual(typed.map { Array($0.databaseValues) }, values([
+            "text", "text", "null", "integer", "blob", "null", "integer", 1, 0, "integer", 1, "real", "integer", 2,
+            "text", "Desk",
+        ]))
+        XCTAssertEqual(empty.map { Array($0.databaseValues.suffix(2)) }, values(["text", ""]))
+        XCTAssertEqual(audit.map { Array($0.databaseValues) }, [
+            values(["real", "admin", "Typed", created.id, "account", nil, "created"]),
+            values(["real", "admin", "Typed", created.id, "incoming.insecure", "false", "true"]),
+            values(["real", "admin", "Typed", created.id, "outgoing.display_name", nil, "Desk"]),
+        ])
+    }
+
+    /// On SQLite a desk operation inside a transaction runs without a savepoint. One that fails after it has
+    /// changed something can't be undone alone, so the transaction rolls back instead of committing, unless a
+    /// savepoint around the operation rolls back first.
+    func testAnOperationThatFailsAfterAChangeKeepsTheTransactionFromCommitting() throws {
+        struct Failure: Error {}
+        let admin = try desk()
+        try admin.createAccount("Keep")
+        func halfDone(_ tx: any StoreTransaction, _ name: String) {
+            XCTAssertThrowsError(try tx.operation {
+                try tx.insert(Account(name: name))
+                throw Failure()
+            })
+        }
+        XCTAssertThrowsError(try store.write { tx in
+            try tx.insert(Account(name: "Early"))
+            halfDone(tx, "Half")
+            try tx.insert(Account(name: "Late"))
+        }) { error in
+            XCTAssertEqual((error as? MailshError)?.exitStatus, .store, "\(error)")
+            XCTAssertTrue("\(error)".contains("nothing was saved"), "\(error)")
+        }
+        XCTAssertEqual(try admin.accounts().map(\.name), ["Keep"])
+
+        // Refused at its one statement, an operation changed nothing: the transaction commits.
+        try store.write { tx in
+            XCTAssertThrowsError(try tx.operation { try tx.insert(Account(name: "Keep")) })
+            try tx.insert(Account(name: "After"))
+        }
+        XCTAssertEqual(try admin.accounts().map(\.name), ["After", "Keep"])
+
+        // A savepoint that rolls back undoes the half-done operation: the transaction commits the rest.
+        try store.write { tx in
+            XCTAssertThrowsError(try tx.savepoint {
+                halfDone(tx, "Half")
+                throw Failure()
+            })
+            try tx.insert(Account(name: "Lifted"))
+        }
+        XCTAssertEqual(try admin.accounts().map(\.name), ["After", "Keep", "Lifted"])
+
+        // A savepoint released with a half-done operation inside hands it to the enclosing level, where a later
+        // savepoint's rollback does not undo it.
+        XCTAssertThrowsError(try store.write { tx in
+            try tx.savepoint { halfDone(tx, "Half") }
+            XCTAssertThrowsError(try tx.savepoint { throw Failure() })
+        })
+        XCTAssertEqual(try admin.accounts().map(\.name), ["After", "Keep", "Lifted"])
+    }
 }

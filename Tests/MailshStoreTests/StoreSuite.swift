@@ -433,6 +433,29 @@ final class StoreSuite: StoreTestCase {
         XCTAssertEqual(try admin.accounts().map(\.name), ["Outer"])
     }
 
+    /// Refused operations inside a transaction (run without savepoints of their own on SQLite) leave nothing
+    /// behind, not even an audit entry, and the transaction goes on to commit the rest.
+    func testRefusedOperationsInsideATransactionLeaveNothingAndTheRestCommits() throws {
+        let admin = try desk()
+        let taken = try admin.createAccount("Taken").account
+        try admin.transaction { tx in
+            try tx.createAccount("First")
+            XCTAssertThrowsError(try tx.createAccount("Taken"))
+            XCTAssertThrowsError(try tx.createAccount("Prefixed", assignments: self.assign([
+                "conversation.prefix": taken.conversation.prefix!])))
+            XCTAssertThrowsError(try tx.setFields("First", self.assign(["incoming.port": "0"])))
+            XCTAssertThrowsError(try tx.setFields("First", self.assign(["conversation.prefix": taken.conversation.prefix!])))
+            XCTAssertThrowsError(try tx.setFields("First", self.assign(["incoming.host": "h.example.com"]), baseVersion: 7))
+            XCTAssertThrowsError(try tx.renameAccount("First", to: "Taken"))
+            XCTAssertThrowsError(try tx.copyAccount("First", to: "Taken"))
+            try tx.createAccount("Second")
+        }
+        XCTAssertEqual(try admin.accounts().map(\.name), ["First", "Second", "Taken"])
+        XCTAssertEqual(try admin.account("First").version, 1)
+        XCTAssertEqual(try admin.audit().filter { $0.account != "" }.map { "\($0.account) \($0.newValue ?? "")" },
+                       ["Taken created", "First created", "Second created"])
+    }
+
     func testImportIsAllOrNothing() throws {
         let admin = try desk()
         try makeComplete("Support", desk: admin)

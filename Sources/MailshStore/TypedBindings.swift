@@ -1,0 +1,96 @@
+import GRDB
+import GRDBSQLite
+
+/// The parameters of one prepared statement, bound in order straight through SQLite's C API.
+///
+/// GRDB's `StatementArguments` box every value in an existential and convert it to a `DatabaseValue` before
+/// binding; for the INSERTs a bulk script repeats thousands of times, binding each typed value directly costs a
+/// fraction of that. Text and blobs are copied by SQLite (`SQLITE_TRANSIENT`), so no pointer outlives a call.
+struct TypedBindings {
+    private let handle: SQLiteStatement
+    /// The 1-based index of the next parameter.
+    private(set) var index: CInt = 1
+
+    fileprivate init(_ handle: SQLiteStatement) {
+        self.handle = handle
+    }
+
+    /// SQLite's `SQLITE_TRANSIENT`: the value is copied before the bind call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    mutating func text(_ value: String?) {
+        if var value {
+            _ = value.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { chars in
+                    if let base = chars.baseAddress, !chars.isEmpty {
+                        sqlite3_bind_text(handle, index, base, CInt(chars.count), Self.transient)
+                    } else {
+                        // A non-null pointer for "", so that an empty string binds as text, not NULL.
+                        sqlite3_bind_text(handle, index, "", 0, Self.transient)
+                    }
+                }
+            }
+        } else {
+            sqlite3_bind_null(handle, index)
+        }
+        index += 1
+    }
+
+    mutating func integer(_ value: Int) {
+        sqlite3_bind_int64(handle, index, Int64(value))
+        index += 1
+    }
+
+    /// A boolean as SQLite stores one: the integer 0 or 1.
+    mutating func boolean(_ value: Bool) {
+        integer(value ? 1 : 0)
+    }
+
+    mutating func real(_ value: Double) {
+        sqlite3_bind_double(handle, index, value)
+        index += 1
+    }
+
+    mutating func blob(_ bytes: [UInt8]?) {
+        if let bytes {
+            _ = bytes.withUnsafeBytes { buffer in
+                // A non-null pointer even for no bytes, so that an empty blob binds as a blob, not NULL.
+                sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+                                  CInt(buffer.count), Self.transient)
+            }
+        } else {
+            sqlite3_bind_null(handle, index)
+        }
+        index += 1
+    }
+}
+
+extension Statement {
+    /// Binds every parameter with `bind`, runs the statement (one that returns no rows: an INSERT or an UPDATE)
+    /// to completion, and leaves it reset and cleared for its next use.
+    ///
+    /// Only inside a transaction: if SQLite has rolled the transaction back by itself (a full disk, an I/O
+    /// error), the statement is refused rather than run in autocommit mode. Failures are `DatabaseError`s with
+    /// SQLite's extended result code, as GRDB's own `execute` throws them.
+    func executeBound(in db: Database, _ bind: (inout TypedBindings) -> Void) throws {
+        let handle = sqliteStatement
+        guard sqlite3_get_autocommit(db.sqliteConnection) == 0 else {
+            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back", sql: sql)
+        }
+        var bindings = TypedBindings(handle)
+        bind(&bindings)
+        precondition(bindings.index - 1 == sqlite3_bind_parameter_count(handle), "\(bindings.index - 1) values bound for \(sql)")
+        let code = sqlite3_step(handle)
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        if code != SQLITE_DONE && code != SQLITE_ROW {
+            // The SQL as prepared (GRDB's `sql` trims it through Foundation, which costs more than a refused
+            // INSERT, and a bulk script meets taken prefixes often).
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message,
+                                sql: String(cString: sqlite3_sql(handle)))
+        }
+    }
+}
