@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "mailsh", targets: ["mailsh"]),
         .executable(name: "mailsh-bench", targets: ["mailsh-bench"]),
+        .executable(name: "mailsh-match-bench", targets: ["mailsh-match-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -108,8 +109,16 @@ let package = Package(
             path: "bench/Sources/mailsh-bench"
         ),
 
+        // The matcher benchmark: parses and matches a directory of messages; bench/match/run.sh runs Python beside it.
+        .executableTarget(
+            name: "mailsh-match-bench",
+            dependencies: ["MailshMessage", "MailshCore"],
+            path: "bench/Sources/mailsh-match-bench"
+        ),
+
         .testTarget(name: "MailshCoreTests", dependencies: ["MailshCore"]),
-        .testTarget(name: "MailshMessageTests", dependencies: ["MailshMessage", "MailshCore"]),
+        .testTarget(name: "MailshMessageTests", dependencies: ["MailshMessage", "MailshCore"],
+                    exclude: ["make-corpus.py"], resources: [.copy("Corpus")]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore"],

@@ -72,6 +72,58 @@ public enum SubjectKey {
     /// The key of `subject`: markers such as `Re:`, `RE[2]:`, `AW:`, `Fwd:` and bracketed tags such as `[EXTERNAL]`
     /// removed from the start, repeatedly; white space collapsed; lower case.
     public static func of(_ subject: String) -> String {
+        asciiKey(subject) ?? characterKey(subject)
+    }
+
+    /// `of(_:)` for subjects of printable ASCII, spaces and tabs, on bytes (the mail matcher computes a key for
+    /// every message); `nil` for any other subject. Gives exactly what `characterKey` gives.
+    static func asciiKey(_ subject: String) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(subject.utf8.count)
+        for byte in subject.utf8 {
+            guard (byte >= 0x20 && byte < 0x7F) || byte == 0x09 else { return nil }
+            bytes.append(byte)
+        }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+        let n = bytes.count
+        var start = 0
+        while true {
+            while start < n, isSpace(bytes[start]) { start += 1 }
+            if start < n, bytes[start] == UInt8(ascii: "["),
+               let close = bytes[start..<n].firstIndex(of: UInt8(ascii: "]")), close - start <= 32 {
+                start = close + 1
+                continue
+            }
+            guard let colon = bytes[start..<min(n, start + 12)].firstIndex(of: UInt8(ascii: ":")) else { break }
+            var wordEnd = colon
+            if let open = bytes[start..<colon].firstIndex(where: { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "(") }) {
+                wordEnd = open
+            }
+            var wordStart = start
+            while wordStart < wordEnd, isSpace(bytes[wordStart]) { wordStart += 1 }
+            while wordEnd > wordStart, isSpace(bytes[wordEnd - 1]) { wordEnd -= 1 }
+            let marker = String(decoding: bytes[wordStart..<wordEnd].map(lower), as: UTF8.self)
+            guard markers.contains(marker) else { break }
+            start = colon + 1
+        }
+        var key: [UInt8] = []
+        key.reserveCapacity(n - start)
+        var space = false
+        for byte in bytes[start..<n] {
+            if isSpace(byte) {
+                space = !key.isEmpty
+            } else {
+                if space { key.append(0x20) }
+                space = false
+                key.append(lower(byte))
+            }
+        }
+        return String(decoding: key, as: UTF8.self)
+    }
+
+    /// `of(_:)` for any subject, on characters.
+    static func characterKey(_ subject: String) -> String {
         var rest = Substring(subject)
         while true {
             rest = rest.drop { $0.isWhitespace }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The character sets mailsh converts to UTF-8. Anything else is kept as raw bytes (read as UTF-8 with
 /// replacement characters), which keeps every ASCII conversation ID and record number visible.
 public enum Charset: Sendable, Equatable {
@@ -13,13 +11,18 @@ public enum Charset: Sendable, Equatable {
 
     /// The charset a `charset=` parameter or an encoded word names; `nil` and empty names are UTF-8.
     public init(name: String?) {
-        guard var name = name?.lowercased(), !name.isEmpty else {
+        guard let given = name, !given.isEmpty else {
             self = .utf8
             return
         }
-        // RFC 2231 language suffix: "utf-8*en".
-        if let star = name.firstIndex(of: "*") { name = String(name[..<star]) }
-        name = name.trimmingCharacters(in: CharacterSet(charactersIn: "\"' \t"))
+        // Lower case, without quotes, white space or an RFC 2231 language suffix ("utf-8*en").
+        var bytes: [UInt8] = []
+        for byte in given.utf8 {
+            if byte == UInt8(ascii: "*") { break }
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte.isASCIIWhitespace { continue }
+            bytes.append(byte.asciiLowercased)
+        }
+        let name = String(decoding: bytes, as: UTF8.self)
         switch name {
         case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "646", "us":
             self = .utf8

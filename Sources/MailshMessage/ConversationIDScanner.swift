@@ -46,20 +46,41 @@ public enum ConversationIDScanner {
         let n = bytes.count
         var i = 0
         while i + 2 < n {
-            // "cmi" in any case, not inside a word.
-            guard bytes[i] | 0x20 == UInt8(ascii: "c"), bytes[i + 1] | 0x20 == UInt8(ascii: "m"),
-                  bytes[i + 2] | 0x20 == UInt8(ascii: "i"), i == 0 || !bytes[i - 1].isASCIIAlphanumeric else {
-                i += 1
-                continue
-            }
-            if let (find, next) = token(bytes, cmi: i, place: place) {
+            guard let at = nextCMI(bytes, from: i) else { break }
+            if let (find, next) = token(bytes, cmi: at, place: place) {
                 finds.append(find)
-                i = max(next, i + 3)
+                i = max(next, at + 3)
             } else {
-                i += 3
+                i = at + 3
             }
         }
         return finds
+    }
+
+    /// The index of the next "cmi" (any case) at or after `from` that does not continue a word, or `nil`.
+    private static func nextCMI(_ bytes: [UInt8], from: Int) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer -> Int? in
+            let n = buffer.count
+            var i = max(0, from)
+            let raw = UnsafeRawBufferPointer(buffer)
+            while i + 2 < n {
+                // Eight bytes at a time while none of them is an "m" or "M".
+                if i + 8 <= n {
+                    let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) | 0x2020_2020_2020_2020
+                    let diff = word ^ 0x6D6D_6D6D_6D6D_6D6D
+                    if (diff &- 0x0101_0101_0101_0101) & ~diff & 0x8080_8080_8080_8080 == 0 {
+                        i += 7 // the "c" of a "cmi" may be the last byte of these eight
+                        continue
+                    }
+                }
+                if buffer[i] | 0x20 == UInt8(ascii: "c"), buffer[i + 1] | 0x20 == UInt8(ascii: "m"),
+                   buffer[i + 2] | 0x20 == UInt8(ascii: "i"), i == 0 || !buffer[i - 1].isASCIIAlphanumeric {
+                    return i
+                }
+                i += 1
+            }
+            return nil
+        }
     }
 
     /// The token whose "CMI" is at `cmi`, and the index after it; `nil` when this is not a token.

@@ -19,11 +19,22 @@ public enum HTMLText {
                 i = decodeReference(html, at: i, output: &output)
                 continue
             }
-            output.append(byte)
-            i += 1
+            // A run of plain text, copied at once.
+            let runEnd = nextMarkup(html, from: i + 1)
+            output.append(contentsOf: html[i..<runEnd])
+            i = runEnd
         }
         if output.count > limit { output.removeLast(output.count - limit) }
         return output
+    }
+
+    /// The index of the next "<" or "&" after `from`, or the end.
+    private static func nextMarkup(_ html: [UInt8], from: Int) -> Int {
+        html.withUnsafeBufferPointer { buffer in
+            var i = min(max(0, from), buffer.count)
+            while i < buffer.count, buffer[i] != UInt8(ascii: "<"), buffer[i] != UInt8(ascii: "&") { i += 1 }
+            return i
+        }
     }
 
     /// Skips the markup starting at `start` ("<"), appending a line break for block-level tags; the index after
@@ -46,9 +57,14 @@ public enum HTMLText {
         if html[j] == UInt8(ascii: "/") { j += 1 }
         let nameStart = j
         while j < n, html[j].isASCIIAlphanumeric { j += 1 }
-        let name = html[nameStart..<j].map { $0.asciiLowercased }
-        // The end of the tag, skipping quoted attribute values.
+        let nameEnd = j
+        let kind = tagKind(html, nameStart..<nameEnd)
+        // The end of the tag, skipping quoted attribute values (the common tag without quotes at once).
         var quote: UInt8 = 0
+        if let gt = Bytes.firstIndex(of: UInt8(ascii: ">"), in: html, from: j, to: n),
+           !html[j..<gt].contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) {
+            j = gt
+        }
         while j < n {
             let byte = html[j]
             if quote != 0 {
@@ -63,20 +79,53 @@ public enum HTMLText {
         guard j < n else { return nil }
         let afterTag = j + 1
         let closing = html[start + 1] == UInt8(ascii: "/")
-        if !closing, name == scriptName || name == styleName || name == headName || name == titleName {
+        switch kind {
+        case .skipContent where !closing:
             // Skip to the matching end tag.
-            let endTag = [UInt8(ascii: "<"), UInt8(ascii: "/")] + name
+            let endTag = [UInt8(ascii: "<"), UInt8(ascii: "/")] + html[nameStart..<nameEnd].map { $0.asciiLowercased }
             guard let close = find(html, endTag, from: afterTag) else { return nil }
             guard let gt = Bytes.firstIndex(of: UInt8(ascii: ">"), in: html, from: close, to: n) else { return nil }
             return gt + 1
-        }
-        if blockNames.contains(name) {
+        case .block:
             output.append(asciiLF)
-        } else if name == cellName || name == headerCellName {
+        case .cell:
             output.append(asciiSpace)
+        default:
+            break
         }
         return afterTag
     }
+
+    enum TagKind {
+        case inline, block, cell, skipContent
+    }
+
+    /// What a tag name means for the text: its name packed into an integer (names longer than 8 letters are inline)
+    /// and looked up in a short table.
+    static func tagKind(_ html: [UInt8], _ name: Range<Int>) -> TagKind {
+        guard !name.isEmpty, name.count <= 8 else { return .inline }
+        var key: UInt64 = 0
+        for k in name { key = key << 8 | UInt64(html[k].asciiLowercased) }
+        for entry in tagTable where entry.0 == key { return entry.1 }
+        return .inline
+    }
+
+    private static func packed(_ name: String) -> UInt64 {
+        name.utf8.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    private static let tagTable: [(UInt64, TagKind)] = {
+        var table: [(UInt64, TagKind)] = []
+        for name in ["script", "style", "head", "title"] { table.append((packed(name), .skipContent)) }
+        for name in ["br", "p", "div", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre", "body", "html", "section", "article", "header", "footer", "dl", "dt", "dd"] {
+            table.append((packed(name), .block))
+        }
+        table.append((packed("td"), .cell))
+        table.append((packed("th"), .cell))
+        // The most frequent tags first.
+        let order = ["p", "br", "div", "td", "tr"].map(packed)
+        return table.sorted { (order.firstIndex(of: $0.0) ?? 99) < (order.firstIndex(of: $1.0) ?? 99) }
+    }()
 
     /// Decodes the character reference at `start` ("&"), or copies the "&" when it is not one; the next index.
     private static func decodeReference(_ html: [UInt8], at start: Int, output: inout [UInt8]) -> Int {
@@ -136,17 +185,6 @@ public enum HTMLText {
         }
         return nil
     }
-
-    private static let scriptName = Array("script".utf8)
-    private static let styleName = Array("style".utf8)
-    private static let headName = Array("head".utf8)
-    private static let titleName = Array("title".utf8)
-    private static let cellName = Array("td".utf8)
-    private static let headerCellName = Array("th".utf8)
-    private static let blockNames: Set<[UInt8]> = Set([
-        "br", "p", "div", "tr", "li", "ul", "ol", "table", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6",
-        "hr", "pre", "body", "html", "section", "article", "header", "footer", "dl", "dt", "dd",
-    ].map { Array($0.utf8) })
 
     /// The named references mail bodies use (and the braces, in case a client escapes them).
     private static let namedReferences: [[UInt8]: UInt32] = [

@@ -196,7 +196,7 @@ struct BodyWalker {
                 return
             }
             let encoding = block.first(bytes, MessageParser.Names.contentTransferEncoding)
-                .map { TransferEncoding(headerValue: HeaderBlock.unfoldedString(bytes, $0)) } ?? .identity
+                .map { TransferEncoding(bytes: HeaderBlock.unfolded(bytes, $0)) } ?? .identity
             let decodeLimit = html ? budget.multipliedReportingOverflow(by: 4).partialValue : budget
             let decoded = encoding.decode(bytes, body, limit: max(budget, decodeLimit))
             let charset = Charset(name: type.parameters["charset"])

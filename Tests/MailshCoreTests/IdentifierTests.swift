@@ -1,5 +1,5 @@
 import Foundation
-import MailshCore
+@testable import MailshCore
 import XCTest
 
 final class IdentifierTests: XCTestCase {
@@ -33,5 +33,27 @@ final class IdentifierTests: XCTestCase {
             draws.lock.unlock()
         }
         XCTAssertEqual(Set(draws.all).count, 8000)
+    }
+}
+
+final class SubjectKeyTests: XCTestCase {
+    func testKeys() {
+        XCTAssertEqual(SubjectKey.of("  RE: AW:  [EXTERNAL]  Fwd:Printer   on\tfloor 3 "), "printer on floor 3")
+        XCTAssertEqual(SubjectKey.of("Re[2]: Re(3): SV: Grüße aus Köln"), "grüße aus köln")
+        XCTAssertEqual(SubjectKey.of("Subject: not a marker"), "subject: not a marker")
+        XCTAssertEqual(SubjectKey.of("[a very long bracketed tag that goes past 32] x"), "[a very long bracketed tag that goes past 32] x")
+    }
+
+    /// The byte-level key for ASCII subjects gives what the character-level one gives.
+    func testTheASCIIPathAgreesWithTheCharacterPath() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["Re:", "RE :", "aw:", "Fwd: ", "fw", "[EXT]", "[", "]", "(", ")", "Re[2]:", "Re(3):", " ", "\t", "  ",
+                      "printer", "Jammed", "x", ":", "tr:", "i:", "VPN drops", "[a long tag with many words in it, over 32]"]
+        for _ in 0..<20_000 {
+            let subject = (0..<Int.random(in: 0...8, using: &generator))
+                .map { _ in pieces.randomElement(using: &generator) ?? "" }.joined()
+            XCTAssertEqual(SubjectKey.asciiKey(subject), SubjectKey.characterKey(subject), subject.debugDescription)
+        }
+        XCTAssertNil(SubjectKey.asciiKey("Grüße"))
     }
 }
