@@ -238,6 +238,11 @@ final class MonitorLabTests: XCTestCase {
         XCTAssertTrue((skipped["reason"] as? String ?? "").contains("auto-submitted"), "\(skipped)")
         let held = try desk.heldMessages()
         XCTAssertEqual(held.map(\.messageID), [spoofed], "another prefix's ID is held for a person")
+        // A person files it: under the record, by hand.
+        bench.must(["record", "assign", String(held[0].id), record.number])
+        XCTAssertEqual(try desk.record(record.number).messages.last?.messageID, spoofed)
+        XCTAssertEqual(try desk.record(record.number).messages.last?.rule, "manual")
+        XCTAssertEqual(try desk.heldMessages().count, 0)
 
         // Everything was marked read: the next poll finds nothing, and the files carry the Seen flag.
         let again = monitorOnce()
