@@ -34,6 +34,8 @@ public protocol AccountStore: AnyObject, Sendable {
     func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     /// Runs `body` in a write transaction (on SQLite, `BEGIN IMMEDIATE`): all of it commits, or none.
     func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+    /// The names of the schema migrations applied to the store, in order (opening a store applies the missing ones).
+    func appliedMigrations() throws -> [String]
 }
 
 /// The operations of one transaction. Implementations throw ``MailshError`` (`.store`, `.conflict`,
@@ -119,6 +121,15 @@ public protocol StoreTransaction {
     func heartbeat(holder: String, expiresAt: Date, now: Date) throws -> [String]
     /// Forgets a monitor that stops: its heartbeat and its leases.
     func removeMonitor(holder: String) throws
+
+    // MARK: Copying a whole store
+
+    /// Every message the monitor took, oldest first.
+    func inboxEntries() throws -> [InboxEntry]
+    /// Every named sequence and its last value.
+    func sequences() throws -> [String: Int]
+    /// Sets a sequence's last value (copying a store).
+    func setSequence(_ name: String, to value: Int) throws
 
     /// Runs `body` in a nested unit (a savepoint) that rolls back alone if it throws.
     func savepoint<T>(_ body: () throws -> T) throws -> T

@@ -97,6 +97,11 @@ public final class Desk: @unchecked Sendable {
 
     // MARK: Rights
 
+    /// Refuses with a message naming the right when the acting user does not hold it.
+    public func requireRight(_ right: Right, _ doing: String) throws {
+        try require(right, doing)
+    }
+
     func require(_ right: Right, _ doing: String) throws {
         guard actor.has(right) else {
             throw MailshError.permissionDenied("\(doing) needs the \(right.rawValue) right, which \(actor.name) does not hold")

@@ -94,6 +94,14 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
         }
     }
 
+    public func appliedMigrations() throws -> [String] {
+        do {
+            return try queue.read { try Self.migrator.appliedMigrations($0) }
+        } catch {
+            throw Self.map(error, doing: "reading the migrations")
+        }
+    }
+
     static func map(_ error: any Error, doing: String) -> MailshError {
         if let error = error as? MailshError { return error }
         if let error = error as? DatabaseError {

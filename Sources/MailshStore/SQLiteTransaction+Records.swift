@@ -252,6 +252,22 @@ extension SQLiteTransaction {
         try db.cachedStatement(sql: "DELETE FROM mailbox_lease WHERE holder = ?").execute(arguments: [holder])
     }
 
+    func inboxEntries() throws -> [InboxEntry] {
+        try Row.fetchAll(db, sql: "SELECT * FROM inbox ORDER BY id").map(Self.inboxEntry(from:))
+    }
+
+    func sequences() throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, value FROM sequence") { result[row["name"]] = row["value"] }
+        return result
+    }
+
+    func setSequence(_ name: String, to value: Int) throws {
+        try db.execute(sql: """
+            INSERT INTO sequence (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value
+            """, arguments: [name, value])
+    }
+
     func release(accountID: String, holder: String) throws {
         try db.cachedStatement(sql: "DELETE FROM mailbox_lease WHERE account_id = ? AND holder = ?")
             .execute(arguments: [accountID, holder])
