@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Store benchmark: throughput of account edits with 1, 4 and 8 concurrent writers, on SQLite and on PostgreSQL,
+# each against a peer doing the same work in the same run.
+#
+#   bench/store/run.sh [EDITS_PER_WRITER]     (default 500; MAILSH_BIN=path to use a binary already built)
+#
+# mailsh: W processes of `mailsh` reading EDITS lines of `account set BoxK outgoing.display_name=… incoming.port=…`
+# from standard input (the way admins pipe changes in), each writer editing its own account: every edit is a
+# transaction that reads the account, checks the rights, validates, writes the new version and an audit entry.
+# Peers, the same writes without mailsh: W sqlite3 CLI processes each running EDITS transactions of the same
+# SELECT + UPDATE + audit INSERT on the same schema (SQLite); pgbench with W clients running the same
+# transaction EDITS times each (PostgreSQL, a throw-away server from scripts/postgres/).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+edits=${1:-500}
+writers_list=(1 4 8)
+if [[ -z "${MAILSH_BIN:-}" ]]; then
+    (cd "$root" && swift build -c release --scratch-path .build-release --product mailsh >&2)
+    MAILSH_BIN="$root/.build-release/release/mailsh"
+fi
+command -v sqlite3 >/dev/null || { echo "bench/store/run.sh needs the sqlite3 CLI (apt-get install sqlite3)" >&2; exit 1; }
+
+work=$(mktemp -d)
+pg_dir=""
+cleanup() {
+    [[ -n $pg_dir ]] && "$root/scripts/postgres/stop.sh" "$pg_dir" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+export HOME="$work" MAILSH_KEY_FILE="$work/key"
+now() { date +%s.%N; }
+
+# The scripts each writer pipes into mailsh.
+for ((k = 0; k < 8; k++)); do
+    for ((i = 0; i < edits; i++)); do
+        echo "account set Box$k outgoing.display_name=W${k}E$i incoming.port=$((10000 + i))"
+    done > "$work/edits-$k.txt"
+done
+
+# Runs W mailsh writers against a store; prints the seconds.
+mailsh_run() {
+    local store=$1 writers=$2 start pids=()
+    for ((k = 0; k < writers; k++)); do
+        "$MAILSH_BIN" --store "$store" < "$work/edits-$k.txt" > /dev/null &
+        pids+=($!)
+    done
+    start=$(now)
+    for pid in "${pids[@]}"; do wait "$pid"; done
+    echo "$(now) - $start" | bc
+}
+
+# Makes a store with accounts Box0..Box7 (and the first user).
+prepare() {
+    local store=$1
+    for ((k = 0; k < 8; k++)); do
+        echo "account create Box$k incoming.host=imap$k.example.com outgoing.from=box$k@example.com"
+    done | "$MAILSH_BIN" --store "$store" > /dev/null
+}
+
+report() {  # name writers mailsh_seconds peer_seconds
+    local total=$(($2 * edits))
+    printf '%-10s %2d writers  mailsh %8.1f edits/s (%6.2f s)   peer %8.1f edits/s (%6.2f s)   ratio %.2fx\n' \
+        "$1" "$2" "$(echo "$total / $3" | bc -l)" "$3" "$(echo "$total / $4" | bc -l)" "$4" "$(echo "$3 / $4" | bc -l)"
+}
+
+echo "account edits, $edits per writer, each writer on its own account"
+stamp=$(date +%s)
+# ---------------------------------------------------------------- SQLite
+for writers in "${writers_list[@]}"; do
+    store="$work/sqlite-$writers.db"
+    prepare "$store"
+    sqlite3 "$store" 'PRAGMA wal_checkpoint(TRUNCATE);' > /dev/null
+    cp "$store" "$work/peer-$writers.db"
+    mailsh_seconds=$(mailsh_run "$store" "$writers")
+    version=$(sqlite3 "$store" "SELECT max(version) FROM account WHERE name = 'Box0'")
+    [[ $version == $((1 + edits)) ]] || { echo "SQLite: Box0 is at version $version, not $((1 + edits))" >&2; exit 1; }
+    pids=()
+    for ((k = 0; k < writers; k++)); do
+        {
+            echo ".timeout 10000"
+            for ((i = 0; i < edits; i++)); do
+                cat <<SQL
+BEGIN IMMEDIATE;
+SELECT version FROM account WHERE name = 'Box$k';
+UPDATE account SET out_display_name = 'W${k}E$i', in_port = $((10000 + i)), version = version + 1,
+    modified_at = $stamp WHERE name = 'Box$k';
+INSERT INTO audit (at, actor, account, account_id, field, old_value, new_value)
+    VALUES ($stamp, 'bench', 'Box$k', (SELECT id FROM account WHERE name = 'Box$k'), 'outgoing.display_name', NULL, 'W${k}E$i');
+COMMIT;
+SQL
+            done
+        } > "$work/peer-$k-$writers.sql"
+    done
+    start=$(now)
+    for ((k = 0; k < writers; k++)); do
+        sqlite3 "$work/peer-$writers.db" < "$work/peer-$k-$writers.sql" > /dev/null &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done
+    peer_seconds=$(echo "$(now) - $start" | bc)
+    report SQLite "$writers" "$mailsh_seconds" "$peer_seconds"
+done
+
+# ---------------------------------------------------------------- PostgreSQL
+if [[ ! -x $root/scripts/postgres/start.sh ]]; then
+    echo "PostgreSQL: scripts/postgres/start.sh is missing; skipped" >&2
+    exit 0
+fi
+pg_dir=$("$root/scripts/postgres/start.sh" | tail -n 1)
+base=$(sed -n "s/^MAILSH_TEST_POSTGRES_URL='\(.*\)'$/\1/p" "$pg_dir/env")
+psql_url=${base%%\?*}
+command -v pgbench >/dev/null || { echo "bench/store/run.sh needs pgbench (Debian's postgresql-contrib or postgresql)" >&2; exit 1; }
+for writers in "${writers_list[@]}"; do
+    for db in "mailsh_$writers" "peer_$writers"; do psql -q "$psql_url" -c "CREATE DATABASE $db" > /dev/null; done
+    store="${psql_url%/*}/mailsh_$writers?sslmode=disable"
+    prepare "$store"
+    # The peer's database: the same schema and accounts, copied from mailsh's before any edit.
+    pg_dump "${psql_url%/*}/mailsh_$writers" | psql -q "${psql_url%/*}/peer_$writers" > /dev/null
+    mailsh_seconds=$(mailsh_run "$store" "$writers")
+    version=$(psql -tA "${psql_url%/*}/mailsh_$writers" -c "SELECT max(version) FROM account WHERE name = 'Box0'")
+    [[ $version == $((1 + edits)) ]] || { echo "PostgreSQL: Box0 is at version $version, not $((1 + edits))" >&2; exit 1; }
+    cat > "$work/pgbench.sql" <<'SQL'
+BEGIN;
+SELECT version FROM account WHERE name = 'Box' || (:client_id)::text FOR UPDATE;
+UPDATE account SET out_display_name = 'bench' || :client_id, in_port = 10000 + :client_id, version = version + 1,
+    modified_at = extract(epoch from now()) WHERE name = 'Box' || (:client_id)::text;
+INSERT INTO audit (at, actor, account, account_id, field, old_value, new_value)
+    SELECT extract(epoch from now()), 'bench', name, id, 'outgoing.display_name', NULL, 'bench' FROM account
+    WHERE name = 'Box' || (:client_id)::text;
+COMMIT;
+SQL
+    start=$(now)
+    pgbench -n -q -c "$writers" -j "$writers" -t "$edits" -f "$work/pgbench.sql" "${psql_url%/*}/peer_$writers" > "$work/pgbench.out" 2>&1 \
+        || { cat "$work/pgbench.out" >&2; exit 1; }
+    peer_seconds=$(echo "$(now) - $start" | bc)
+    report PostgreSQL "$writers" "$mailsh_seconds" "$peer_seconds"
+done
