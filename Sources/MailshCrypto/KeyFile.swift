@@ -60,7 +60,6 @@ public enum KeyFile {
         guard code == ENOENT else {
             throw MailshError.configuration("cannot inspect key file \(path): \(describe(code))")
         }
-        try createFolder(of: path)
         var key = try AESGCMSecretBox.randomBytes(AESGCMSecretBox.keyByteCount)
         defer { wipe(&key) }
         if try create(at: path, key: key) {
@@ -187,9 +186,11 @@ public enum KeyFile {
 
     // MARK: - Creating
 
-    /// Creates the missing folders of `path` with mode 0700 (a store URL's key lives in a config folder that may
-    /// not exist yet).
-    static func createFolder(of path: String) throws {
+    /// Creates the missing folders of the key file `path` with mode 0700: a store URL's default key file lives in a
+    /// config folder that may not exist yet (``loadOrCreate(at:)`` itself never creates folders).
+    ///
+    /// - Throws: ``MailshError/configuration(_:)`` naming the folder when it cannot be created.
+    public static func createFolder(of path: String) throws {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
         let folder = String(path[..<slash])
         var info = stat()

@@ -19,8 +19,12 @@ struct Entrypoint {
                 return try SQLiteStore(path: location)
             },
             openSecrets: { location, environment in
-                let keyPath = environment["MAILSH_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-                    ?? KeyFile.defaultPath(forStore: location, environment: environment)
+                if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty {
+                    return try KeyFile.loadOrCreate(at: keyPath)
+                }
+                let keyPath = KeyFile.defaultPath(forStore: location, environment: environment)
+                // A file store's folder exists (the store made it); a URL store's key goes to a config folder.
+                if PostgresLocation.isPostgresURL(location) { try KeyFile.createFolder(of: keyPath) }
                 return try KeyFile.loadOrCreate(at: keyPath)
             },
             loginName: loginName,

@@ -159,6 +159,8 @@ final class SecretBoxTests: XCTestCase {
         let directory = try makeTemporaryDirectory()
         defer { remove(directory) }
         let path = directory + "/config/mailsh/db_desk.key"
+        try KeyFile.createFolder(of: path)
+        try KeyFile.createFolder(of: path)
         _ = try KeyFile.loadOrCreate(at: path)
         let folder = try FileManager.default.attributesOfItem(atPath: directory + "/config/mailsh")
         XCTAssertEqual((folder[.posixPermissions] as? NSNumber)?.intValue, 0o700)
