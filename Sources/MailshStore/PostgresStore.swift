@@ -214,11 +214,21 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
         case .unsupportedAuthMechanism:
             return .store("the PostgreSQL server at \(server) asks for a login method mailsh does not support")
         case .connectionError:
-            let reason = error.underlying.map { "\($0)" } ?? "connection failed"
-            return .store("cannot reach the PostgreSQL server at \(server): \(reason)")
+            return .store("cannot reach the PostgreSQL server at \(server): \(reason(error.underlying))")
         default:
             return .store("cannot connect to the PostgreSQL server at \(server): \(error.code)")
         }
+    }
+
+    /// Why a connection could not be made, in a few words (`Connection refused`, a DNS failure).
+    static func reason(_ underlying: (any Error)?) -> String {
+        guard let underlying else { return "connection failed" }
+        if let failed = underlying as? NIOConnectionError {
+            if let first = failed.connectionErrors.first { return reason(first.error) }
+            if let dns = failed.dnsAError ?? failed.dnsAAAAError { return "cannot resolve \(failed.host): \(dns)" }
+        }
+        if let io = underlying as? IOError { return String(cString: strerror(io.errnoCode)) }
+        return "\(underlying)"
     }
 
     // MARK: Administration (tests and set-up)
