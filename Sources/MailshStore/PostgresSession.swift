@@ -11,9 +11,14 @@ final class PostgresSession: @unchecked Sendable {
     /// transaction even when the caller caught the error and threw something else.
     var sawRetryableFailure = false
 
+    /// The statement waiting for its answer, failed when the connection closes.
+    private let inFlight = InFlight()
+
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
         self.logger = logger
+        let inFlight = self.inFlight
+        connection.closeFuture.whenComplete { _ in inFlight.close() }
     }
 
     /// Runs one statement and collects its rows. Throws the driver's error (mapped by the store at its boundary).
@@ -23,12 +28,13 @@ final class PostgresSession: @unchecked Sendable {
     @discardableResult
     func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-        let first = FirstCompletion()
-        connection.query(query, logger: logger).whenComplete { result in
-            if first.claim() { promise.completeWith(result) }
+        guard let token = inFlight.begin(promise) else {
+            promise.fail(ConnectionClosed())
+            throw ConnectionClosed()
         }
-        connection.closeFuture.whenComplete { _ in
-            if first.claim() { promise.fail(ConnectionClosed()) }
+        let inFlight = self.inFlight
+        connection.query(query, logger: logger).whenComplete { result in
+            if inFlight.finish(token) { promise.completeWith(result) }
         }
         do {
             return try promise.futureResult.wait()
@@ -66,16 +72,41 @@ final class PostgresSession: @unchecked Sendable {
 /// The connection closed while a statement waited for its answer.
 struct ConnectionClosed: Error {}
 
-/// Lets only the first of two callbacks complete a promise.
-final class FirstCompletion: @unchecked Sendable {
+/// The one statement a session waits for: answered by the server, or failed when the connection closes, never
+/// both.
+final class InFlight: @unchecked Sendable {
     private let lock = NSLock()
-    private var done = false
+    private var waiting: (token: Int, promise: EventLoopPromise<PostgresQueryResult>)?
+    private var next = 0
+    private var closed = false
 
-    func claim() -> Bool {
+    /// Registers `promise`; `nil` when the connection is already closed.
+    func begin(_ promise: EventLoopPromise<PostgresQueryResult>) -> Int? {
         lock.withLock {
-            defer { done = true }
-            return !done
+            if closed { return nil }
+            next += 1
+            waiting = (next, promise)
+            return next
         }
+    }
+
+    /// Whether the answer for `token` may complete its promise (the connection did not close first).
+    func finish(_ token: Int) -> Bool {
+        lock.withLock {
+            guard waiting?.token == token else { return false }
+            waiting = nil
+            return true
+        }
+    }
+
+    /// The connection closed: fails the statement waiting, if any, and any later one.
+    func close() {
+        let promise: EventLoopPromise<PostgresQueryResult>? = lock.withLock {
+            closed = true
+            defer { waiting = nil }
+            return waiting?.promise
+        }
+        promise?.fail(ConnectionClosed())
     }
 }
 

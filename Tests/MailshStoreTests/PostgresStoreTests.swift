@@ -47,18 +47,24 @@ final class PostgresStoreTests: StoreTestCase {
         XCTAssertEqual(PostgresStore.migrations.map(\.name), names, "the same names as SQLite's")
         XCTAssertEqual(try (reopenStore() as? PostgresStore)?.appliedMigrations(), names)
 
-        // A fresh database, opened by six connections at once.
+        // A fresh database, opened by six processes at once (each its own connection), each then opening a desk:
+        // one migration, one creator registered.
         let fresh = try XCTUnwrap(server).createDatabase()
         let failures = LockedList<String>()
+        let secrets = self.secrets!
         DispatchQueue.concurrentPerform(iterations: 6) { _ in
             do {
-                _ = try PostgresStore(url: fresh)
+                _ = try Desk.open(store: PostgresStore(url: fresh), secrets: secrets, osUser: "admin")
             } catch {
                 failures.append("\(error)")
             }
         }
         XCTAssertEqual(failures.items, [])
-        XCTAssertEqual(try PostgresStore(url: fresh).appliedMigrations(), names)
+        let opened = try PostgresStore(url: fresh)
+        XCTAssertEqual(try opened.appliedMigrations(), names)
+        let desk = try desk(store: opened)
+        XCTAssertEqual(try desk.users().map(\.name), ["admin"])
+        XCTAssertEqual(try desk.audit().filter { $0.field == "user" }.count, 1)
     }
 
     func testConcurrentEditsFromSeveralConnectionsLoseNothingAndShowNoError() throws {
