@@ -20,12 +20,17 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         case verifyFull = "verify-full"
     }
 
+    /// The database user to log in as.
     public let user: String
     /// The password written in the URL, if any (see ``resolvePassword(environment:)`` for the other sources).
     public let urlPassword: String?
+    /// The server's host name or address.
     public let host: String
+    /// The server's port (5432 unless the URL names one).
     public let port: Int
+    /// The database holding the store.
     public let database: String
+    /// How the connection is protected (``TLSMode/verifyFull`` unless the URL's `sslmode` says otherwise).
     public let tlsMode: TLSMode
     /// A PEM file of the certificate authorities to trust instead of the system's (`sslrootcert=PATH`).
     public let rootCertificatePath: String?

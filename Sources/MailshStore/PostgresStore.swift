@@ -11,6 +11,7 @@ import PostgresNIO
 /// before someone else's change. Serialization failures and deadlocks re-run the whole transaction (bounded,
 /// with jittered backoff) and are never shown.
 public final class PostgresStore: AccountStore, @unchecked Sendable {
+    /// Where the store is (its password, if the URL had one, is never shown).
     public let location: PostgresLocation
     /// How many times a transaction is run before a serialization failure or deadlock is reported.
     public var maximumAttempts = 20
@@ -20,6 +21,7 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
     private let lock = NSLock()
     private var session: PostgresSession?
 
+    /// The URL with any password masked.
     public var displayName: String { location.displayName }
 
     /// Connects to the store at `url` (see ``PostgresLocation``) and brings its schema up to date.

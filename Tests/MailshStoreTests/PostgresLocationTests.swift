@@ -57,6 +57,13 @@ final class PostgresLocationTests: XCTestCase {
         }
     }
 
+    func testAnUnreadableRootCertificateIsAConfigurationErrorBeforeAnyConnection() {
+        XCTAssertThrowsError(try PostgresStore(url: "postgres://alice@127.0.0.1:1/desk?sslrootcert=/no/such/ca.pem")) { error in
+            guard let error = error as? MailshError, case .configuration = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(error.message.contains("/no/such/ca.pem"), error.message)
+        }
+    }
+
     func testPasswordComesFromTheURLThenPGPASSWORDThenThePasswordFile() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

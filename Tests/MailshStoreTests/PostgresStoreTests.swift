@@ -129,6 +129,33 @@ final class PostgresStoreTests: StoreTestCase {
         }
     }
 
+    func testASerializationFailureReRunsTheWholeTransactionEvenWhenTheCallerCaughtIt() throws {
+        let postgres = try XCTUnwrap(store as? PostgresStore)
+        let raise = "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = 'serialization_failure'; END $$"
+        var attempts = 0
+        try postgres.write { tx in
+            attempts += 1
+            try tx.insert(User(name: "u\(attempts)", rights: [], createdAt: Date()))
+            if attempts < 3 {
+                // The caller turns the failure into something else: mailsh still knows to run it again.
+                do { try (tx as! PostgresTransaction).session.execute(raise) } catch { throw CocoaError(.featureUnsupported) }
+            }
+        }
+        XCTAssertEqual(attempts, 3)
+        XCTAssertEqual(try postgres.read { try $0.users().map(\.name) }, ["u3"], "the failed attempts left nothing")
+
+        // Past the bound, a plain store error without the server's internals.
+        postgres.maximumAttempts = 4
+        attempts = 0
+        assertThrows(.store, {
+            try postgres.write { tx in
+                attempts += 1
+                try (tx as! PostgresTransaction).session.execute(raise)
+            }
+        }, message: { $0.contains("busy with other writers") && !$0.contains("40001") })
+        XCTAssertEqual(attempts, 4)
+    }
+
     func testTwoConnectionsRacingForLeasesNeverBothWin() throws {
         let admin = try desk()
         let accounts = try admin.transaction { tx in
