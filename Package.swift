@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // OpenSSL (libssl + libcrypto) from Debian's libssl-dev; shims for its macros.
@@ -61,7 +62,8 @@ let package = Package(
             dependencies: ["MailshCore", "COpenSSL"]
         ),
 
-        // The store: SQLite through GRDB, named append-only migrations, optimistic versions, the audit log.
+        // The store: SQLite through GRDB and PostgreSQL through postgres-nio, named append-only migrations,
+        // optimistic versions, the audit log.
         .target(
             name: "MailshStore",
             dependencies: [
@@ -69,6 +71,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for binding typed values to the INSERTs a bulk script repeats.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
 

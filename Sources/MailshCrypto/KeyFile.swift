@@ -1,4 +1,5 @@
 internal import COpenSSL
+import Foundation
 internal import MailshCore
 #if canImport(Glibc)
 internal import Glibc
@@ -12,9 +13,34 @@ internal import Darwin
 /// group or others may read or write, that is not a regular file, or whose contents are anything else is
 /// refused with a ``MailshError/configuration(_:)`` naming the path and the fix; its contents are never shown.
 public enum KeyFile {
-    /// Where the key of the store at `storePath` lives by default: next to it, with `.key` appended.
-    public static func defaultPath(forStore storePath: String) -> String {
-        storePath + ".key"
+    /// Where the key of the store at `storeLocation` lives by default.
+    ///
+    /// For a store file: next to it, with `.key` appended. For a store URL (`postgres://…`), which has no folder
+    /// of its own: `$XDG_CONFIG_HOME/mailsh/HOST[_PORT]_DB.key`, else `~/.config/mailsh/HOST[_PORT]_DB.key`, the
+    /// name reduced to letters, digits, `.` and `-` (anything else becomes `_`). The user and password of the URL
+    /// never appear in it.
+    public static func defaultPath(forStore storeLocation: String,
+                                   environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        guard let name = urlKeyName(storeLocation) else { return storeLocation + ".key" }
+        let folder: String
+        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") {
+            folder = config + "/mailsh"
+        } else {
+            folder = (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/.config/mailsh"
+        }
+        return folder + "/" + name + ".key"
+    }
+
+    /// `HOST[_PORT]_DB`, sanitized, for a `scheme://…` location; `nil` for a file path.
+    static func urlKeyName(_ location: String) -> String? {
+        guard location.range(of: "://") != nil, let url = URLComponents(string: location), let host = url.host,
+              !host.isEmpty else { return nil }
+        var parts = [host]
+        if let port = url.port { parts.append(String(port)) }
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        if !database.isEmpty { parts.append(database) }
+        let name = parts.joined(separator: "_")
+        return String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") ? $0 : "_" })
     }
 
     /// Loads the key file at `path`, creating it with a new random key first if there is nothing at `path`.
@@ -159,6 +185,23 @@ public enum KeyFile {
     }
 
     // MARK: - Creating
+
+    /// Creates the missing folders of the key file `path` with mode 0700: a store URL's default key file lives in a
+    /// config folder that may not exist yet (``loadOrCreate(at:)`` itself never creates folders).
+    ///
+    /// - Throws: ``MailshError/configuration(_:)`` naming the folder when it cannot be created.
+    public static func createFolder(of path: String) throws {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+        let folder = String(path[..<slash])
+        var info = stat()
+        if stat(folder, &info) == 0 { return }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw MailshError.configuration("cannot create the folder \(folder) of key file \(path): \(error.localizedDescription)")
+        }
+    }
 
     /// Writes a new key file at `path`. Returns `false` when something appeared at `path` first.
     static func create(at path: String, key: [UInt8]) throws -> Bool {

@@ -7,7 +7,7 @@ public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable 
 
 /// The options every command takes.
 public struct GlobalOptions: ParsableArguments, Sendable {
-    @Option(name: .long, help: ArgumentHelp("The store: a file path (default $XDG_DATA_HOME/mailsh/mailsh.db; also MAILSH_STORE).",
+    @Option(name: .long, help: ArgumentHelp("The store: a file path or a postgres://USER@HOST[:PORT]/DB URL (default $XDG_DATA_HOME/mailsh/mailsh.db; also MAILSH_STORE).",
                                             valueName: "path"),
             completion: .file(extensions: ["db"]))
     public var store: String?

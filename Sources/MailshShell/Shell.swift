@@ -43,7 +43,7 @@ public struct Shell {
         let editor = LineEditor(historyPath: Self.historyPath(context.environment))
         let completer = Completer(builtins: Self.builtins)
         LineEditor.complete = { completer.complete($0) }
-        let store = (desk.storeName as NSString).lastPathComponent
+        let store = Self.promptName(desk.storeName)
         let prompt = "\(desk.actor.name)@\(store)> "
         context.io.write("mailsh on \(desk.storeName) as \(desk.actor.name). Type help for commands, exit or Ctrl-D to leave.\n")
         if runStartupFile, let startup = Self.startupPath(context.environment), FileManager.default.fileExists(atPath: startup) {
@@ -148,8 +148,19 @@ public struct Shell {
         return home + "/.config/mailsh/mailshrc"
     }
 
-    /// Whether a line carries a secret (`password=…`, `secret: …` in Lua code): it never enters the history.
+    /// What the prompt calls a store: a file's name, or a URL's database (`postgres://…/DB?…` → `DB`).
+    static func promptName(_ storeName: String) -> String {
+        guard storeName.contains("://") else { return (storeName as NSString).lastPathComponent }
+        let withoutQuery = storeName.split(separator: "?", maxSplits: 1).first.map(String.init) ?? storeName
+        return withoutQuery.split(separator: "/").last.map(String.init) ?? storeName
+    }
+
+    /// Whether a line carries a secret (`password=…`, `secret: …` in Lua code, a URL `scheme://user:password@…`):
+    /// it never enters the history.
     static func carriesSecret(_ line: String) -> Bool {
+        if line.range(of: #"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]*@"#, options: .regularExpression) != nil {
+            return true
+        }
         let lower = line.lowercased()
         for keyword in ["password", "passwd", "secret", "token"] {
             var searchStart = lower.startIndex

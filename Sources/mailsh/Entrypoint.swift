@@ -6,17 +6,25 @@ import MailshShell
 import MailshStore
 import MailshTransport
 
-/// The thin executable: wires the SQLite store and the AES-GCM key file into the command tree.
+/// The thin executable: wires the store (SQLite, or PostgreSQL for a `postgres://` location) and the AES-GCM
+/// key file into the command tree.
 @main
 struct Entrypoint {
     static func main() {
         let tester = CurlConnectionTester(certificateReader: OpenSSLCertificateReader())
         var services = Services(
             defaultStoreLocation: { SQLiteStore.defaultPath(environment: $0) },
-            openStore: { try SQLiteStore(path: $0) },
+            openStore: { location in
+                if PostgresLocation.isPostgresURL(location) { return try PostgresStore(url: location) }
+                return try SQLiteStore(path: location)
+            },
             openSecrets: { location, environment in
-                let keyPath = environment["MAILSH_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-                    ?? KeyFile.defaultPath(forStore: location)
+                if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty {
+                    return try KeyFile.loadOrCreate(at: keyPath)
+                }
+                let keyPath = KeyFile.defaultPath(forStore: location, environment: environment)
+                // A file store's folder exists (the store made it); a URL store's key goes to a config folder.
+                if PostgresLocation.isPostgresURL(location) { try KeyFile.createFolder(of: keyPath) }
                 return try KeyFile.loadOrCreate(at: keyPath)
             },
             loginName: loginName,

@@ -145,6 +145,28 @@ final class SecretBoxTests: XCTestCase {
         XCTAssertEqual(KeyFile.defaultPath(forStore: "/var/lib/mailsh/store.db"), "/var/lib/mailsh/store.db.key")
     }
 
+    func testDefaultPathOfAStoreURLIsInTheConfigFolderWithoutUserOrPassword() {
+        let url = "postgres://alice:s3cret@db.example.com:5433/desk?sslmode=require"
+        XCTAssertEqual(KeyFile.defaultPath(forStore: url, environment: ["XDG_CONFIG_HOME": "/cfg", "HOME": "/home/a"]),
+                       "/cfg/mailsh/db.example.com_5433_desk.key")
+        XCTAssertEqual(KeyFile.defaultPath(forStore: "postgresql://alice@db.example.com/desk%2Fx",
+                                           environment: ["HOME": "/home/a"]),
+                       "/home/a/.config/mailsh/db.example.com_desk_x.key")
+        XCTAssertFalse(KeyFile.defaultPath(forStore: url, environment: ["HOME": "/h"]).contains("s3cret"))
+    }
+
+    func testKeyFileFolderIsCreatedPrivately() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { remove(directory) }
+        let path = directory + "/config/mailsh/db_desk.key"
+        try KeyFile.createFolder(of: path)
+        try KeyFile.createFolder(of: path)
+        _ = try KeyFile.loadOrCreate(at: path)
+        let folder = try FileManager.default.attributesOfItem(atPath: directory + "/config/mailsh")
+        XCTAssertEqual((folder[.posixPermissions] as? NSNumber)?.intValue, 0o700)
+        XCTAssertNoThrow(try KeyFile.load(at: path))
+    }
+
     func testCreatedKeyFileIsPrivateEvenWithUmaskZero() throws {
         let directory = try makeTemporaryDirectory()
         defer { remove(directory) }

@@ -17,6 +17,8 @@ final class ShellRulesTests: XCTestCase {
             "x token:abc",
             "api_token=abc",
             "account show Sales password\t=x",
+            "account list --store postgres://alice:s3cret@db.example.com/desk",
+            "lua x = 'postgresql://bob:p%40ss@10.0.0.1:5433/mailsh?sslmode=require'",
         ]
         for line in secret {
             XCTAssertTrue(Shell.carriesSecret(line), "\(line.debugDescription) carries a secret")
@@ -37,10 +39,18 @@ final class ShellRulesTests: XCTestCase {
             "account set Sales outgoing.display_name=Secretary",
             "account set Sales incoming.user=tokens",
             "audit Sales --limit 5",
+            "account list --store postgres://alice@db.example.com:5432/desk",
+            "account set Sales incoming.host=imap.example.com:993",
         ]
         for line in ordinary {
             XCTAssertFalse(Shell.carriesSecret(line), "\(line.debugDescription) carries no secret")
         }
+    }
+
+    func testPromptNamesAFileOrAURLsDatabase() {
+        XCTAssertEqual(Shell.promptName("/var/lib/mailsh/desk.db"), "desk.db")
+        XCTAssertEqual(Shell.promptName("postgres://alice:***@db.example.com:5432/desk?sslmode=require"), "desk")
+        XCTAssertEqual(Shell.promptName("postgresql://alice@db.example.com:5432/desk"), "desk")
     }
 
     func testHistoryFileFollowsXDGStateHomeElseHome() {

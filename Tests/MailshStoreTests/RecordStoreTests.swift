@@ -5,7 +5,7 @@ import XCTest
 
 /// Records, replies, the monitor's inbox and mailbox leases over a real store (part of the store suite: it runs on
 /// every store kind ``StoreTestCase`` makes).
-final class RecordStoreTests: StoreTestCase {
+class RecordStoreTests: StoreTestCase {
     /// Keeps what it was asked to send, instead of a network (the SMTP side is shown against the mail lab).
     final class RecordingSender: MailSender, @unchecked Sendable {
         var sent: [(OutgoingMessage, ConnectionTestServer)] = []

@@ -1,27 +1,61 @@
 import Foundation
 import MailshCore
 import MailshCrypto
-import MailshStore
+@testable import MailshStore
 import XCTest
+
+/// The kinds of store the suite runs on.
+enum StoreKind {
+    case sqlite
+    /// A fresh database per test on the server of `MAILSH_TEST_POSTGRES_URL` (see ``PostgresTestServer``).
+    case postgres
+}
 
 /// What every store test starts from: a temp folder, a random key, and a new store of the kind under test.
 ///
-/// Today that is SQLite; when the PostgreSQL store arrives, these three factories choose the kind from the
-/// environment, so that the very same ``StoreSuite`` runs on both.
+/// The three factories make the kind ``kind`` says, so that the very same ``StoreSuite`` and
+/// ``RecordStoreTests`` run on SQLite and, through their PostgreSQL subclasses, on PostgreSQL.
 class StoreTestCase: XCTestCase {
     var directory: URL!
     var secrets: AESGCMSecretBox!
     var store: (any AccountStore)!
+    /// On PostgreSQL: the server, and the URL of this test's database.
+    var server: PostgresTestServer?
+    var databaseURL: String?
+
+    /// The kind of store this class tests; the PostgreSQL subclasses override it.
+    class var kind: StoreKind { .sqlite }
 
     var path: String { directory.appendingPathComponent("mailsh.db").path }
 
     /// A new, empty store.
-    func makeStore() throws -> any AccountStore { try SQLiteStore(path: path) }
+    func makeStore() throws -> any AccountStore {
+        switch Self.kind {
+        case .sqlite:
+            return try SQLiteStore(path: path)
+        case .postgres:
+            let server = try PostgresTestServer()
+            self.server = server
+            let url = try server.createDatabase()
+            databaseURL = url
+            return try PostgresStore(url: url)
+        }
+    }
+
     /// A second connection to the same store, as another process would have.
-    func reopenStore() throws -> any AccountStore { try SQLiteStore(path: path) }
+    func reopenStore() throws -> any AccountStore {
+        switch Self.kind {
+        case .sqlite: return try SQLiteStore(path: path)
+        case .postgres: return try PostgresStore(url: XCTUnwrap(databaseURL))
+        }
+    }
+
     /// Another, empty store.
     func reopenFreshStore() throws -> any AccountStore {
-        try SQLiteStore(path: directory.appendingPathComponent("other.db").path)
+        switch Self.kind {
+        case .sqlite: return try SQLiteStore(path: directory.appendingPathComponent("other.db").path)
+        case .postgres: return try PostgresStore(url: XCTUnwrap(server).createDatabase())
+        }
     }
 
     override func setUpWithError() throws {
@@ -34,6 +68,10 @@ class StoreTestCase: XCTestCase {
     override func tearDownWithError() throws {
         store = nil
         try? FileManager.default.removeItem(at: directory)
+        if let server {
+            self.server = nil
+            try server.dropDatabases()
+        }
     }
 
     func desk(_ user: String? = nil, store: (any AccountStore)? = nil) throws -> Desk {
@@ -67,8 +105,9 @@ class StoreTestCase: XCTestCase {
     }
 }
 
-/// The store suite: every rule of the desk over a real store.
-final class StoreSuite: StoreTestCase {
+/// The store suite: every rule of the desk over a real store (SQLite here; ``PostgresStoreSuite`` runs it all on
+/// PostgreSQL).
+class StoreSuite: StoreTestCase {
 
     // MARK: Identity
 
@@ -494,17 +533,9 @@ final class StoreSuite: StoreTestCase {
         assertThrows(.validation, { try target.import(bad) }, message: { $0.contains("Broken") && $0.contains("incoming.port") })
         XCTAssertEqual(try target.accounts().map(\.name), ["Support"])
     }
-}
 
-/// A counter shared by threads.
-final class LockedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
-}
+    // MARK: Trust settings, prefixes
 
-extension StoreSuite {
     func testTrustSettingsAndLastTestRoundTrip() throws {
         let admin = try desk()
         let change = try admin.createAccount("Lab", assignments: assign([
@@ -523,9 +554,7 @@ extension StoreSuite {
         XCTAssertEqual(loaded.version, 1, "a test result is not a settings change")
         assertThrows(.validation) { try admin.setFields("Lab", self.assign(["incoming.insecure": "perhaps"])) }
     }
-}
 
-extension StoreSuite {
     /// The desk relies on this to draw a new random prefix: a taken prefix refused by the unique index, as
     /// `conversation.prefix`, with nothing inserted and the transaction still usable.
     func testInsertWithATakenPrefixIsRefusedAsThePrefixAndChangesNothing() throws {
@@ -546,4 +575,12 @@ extension StoreSuite {
         XCTAssertEqual(try admin.accounts().map(\.name), ["First", "Second"])
         XCTAssertEqual(try admin.account("Second").conversation.prefix, "FREE")
     }
+}
+
+/// A counter shared by threads.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

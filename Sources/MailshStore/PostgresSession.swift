@@ -1,0 +1,195 @@
+import Foundation
+import MailshCore
+import PostgresNIO
+
+/// One PostgreSQL connection used synchronously: each statement is sent and waited for on the calling thread
+/// (never an event-loop thread), one at a time. ``PostgresStore`` serializes its users with a lock.
+final class PostgresSession: @unchecked Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+    /// Set when a statement failed with a serialization failure or a deadlock, so that the store re-runs the whole
+    /// transaction even when the caller caught the error and threw something else.
+    var sawRetryableFailure = false
+
+    /// The statement waiting for its answer, failed when the connection closes.
+    private let inFlight = InFlight()
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+        let inFlight = self.inFlight
+        connection.closeFuture.whenComplete { _ in inFlight.close() }
+    }
+
+    /// Runs one statement and collects its rows. Throws the driver's error (mapped by the store at its boundary).
+    ///
+    /// The wait also ends when the connection closes: a statement written to a connection the server has just
+    /// closed is otherwise never answered.
+    @discardableResult
+    func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+        guard let token = inFlight.begin(promise) else {
+            promise.fail(ConnectionClosed())
+            throw ConnectionClosed()
+        }
+        let inFlight = self.inFlight
+        connection.query(query, logger: logger).whenComplete { result in
+            if inFlight.finish(token) { promise.completeWith(result) }
+        }
+        do {
+            return try promise.futureResult.wait()
+        } catch {
+            if PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
+            throw error
+        }
+    }
+
+    /// Runs SQL without parameters.
+    func execute(_ sql: String) throws {
+        try query(PostgresQuery(unsafeSQL: sql))
+    }
+
+    /// The rows of a query, each readable by column name.
+    func rows(_ query: PostgresQuery) throws -> [Cells] {
+        try self.query(query).rows.map(Cells.init)
+    }
+
+    /// The first row of a query, if any.
+    func row(_ query: PostgresQuery) throws -> Cells? {
+        try self.query(query).rows.first.map(Cells.init)
+    }
+
+    /// The number of rows an `INSERT`, `UPDATE` or `DELETE` touched.
+    func changes(_ query: PostgresQuery) throws -> Int {
+        try self.query(query).metadata.rows ?? 0
+    }
+
+    func close() {
+        _ = try? connection.close().wait()
+    }
+}
+
+/// The connection closed while a statement waited for its answer.
+struct ConnectionClosed: Error {}
+
+/// The one statement a session waits for: answered by the server, or failed when the connection closes, never
+/// both.
+final class InFlight: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiting: (token: Int, promise: EventLoopPromise<PostgresQueryResult>)?
+    private var next = 0
+    private var closed = false
+
+    /// Registers `promise`; `nil` when the connection is already closed.
+    func begin(_ promise: EventLoopPromise<PostgresQueryResult>) -> Int? {
+        lock.withLock {
+            if closed { return nil }
+            next += 1
+            waiting = (next, promise)
+            return next
+        }
+    }
+
+    /// Whether the answer for `token` may complete its promise (the connection did not close first).
+    func finish(_ token: Int) -> Bool {
+        lock.withLock {
+            guard waiting?.token == token else { return false }
+            waiting = nil
+            return true
+        }
+    }
+
+    /// The connection closed: fails the statement waiting, if any, and any later one.
+    func close() {
+        let promise: EventLoopPromise<PostgresQueryResult>? = lock.withLock {
+            closed = true
+            defer { waiting = nil }
+            return waiting?.promise
+        }
+        promise?.fail(ConnectionClosed())
+    }
+}
+
+/// A row's values by column name.
+struct Cells {
+    let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRow) {
+        self.row = row.makeRandomAccess()
+    }
+
+    /// The value of `column`, decoded as `T` (an optional type for a column that may be NULL).
+    func callAsFunction<T: PostgresDecodable>(_ column: String, as _: T.Type = T.self) throws -> T {
+        try row[column].decode(T.self)
+    }
+}
+
+/// What the driver's errors mean to mailsh.
+enum PostgresFailure {
+    static let serializationFailure = "40001"
+    static let deadlock = "40P01"
+    static let uniqueViolation = "23505"
+    static let foreignKeyViolation = "23503"
+
+    /// The SQLSTATE of a server error.
+    static func sqlState(_ error: any Error) -> String? {
+        guard let error = error as? PSQLError, error.code == .server else { return nil }
+        return error.serverInfo?[.sqlState]
+    }
+
+    /// The server's message of a server error.
+    static func serverMessage(_ error: PSQLError) -> String? {
+        error.serverInfo?[.message]
+    }
+
+    /// Serialization failures and deadlocks: the transaction is re-run, never shown.
+    static func isRetryable(_ error: any Error) -> Bool {
+        let state = sqlState(error)
+        return state == serializationFailure || state == deadlock
+    }
+
+    /// The connection is gone (closed by the server, the network, or an administrator).
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        if error is ConnectionClosed { return true }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown:
+            return true
+        case .server:
+            // admin_shutdown, crash_shutdown, cannot_connect_now
+            return ["57P01", "57P02", "57P03"].contains(error.serverInfo?[.sqlState] ?? "")
+        default:
+            return false
+        }
+    }
+
+    /// A store error for a failure while `doing` something on the server at `server`.
+    static func map(_ error: any Error, doing: String, server: String) -> MailshError {
+        if let error = error as? MailshError { return error }
+        if isConnectionLoss(error) {
+            return .store("lost the connection to the PostgreSQL server at \(server) while \(doing); "
+                + "check the server and run the command again")
+        }
+        if let error = error as? PSQLError {
+            if error.code == .server {
+                let state = error.serverInfo?[.sqlState] ?? "?"
+                let message = serverMessage(error) ?? "error"
+                switch state {
+                case serializationFailure, deadlock:
+                    return .store("the store stayed busy with other writers while \(doing); try again")
+                case "53300":
+                    return .store("the PostgreSQL server at \(server) has too many connections: \(message)")
+                case "42501":
+                    return .store("the database user may not do this while \(doing): \(message)")
+                default:
+                    return .store("\(doing): \(message) (SQLSTATE \(state))")
+                }
+            }
+            return .store("\(doing): \(error.code)")
+        }
+        if let error = error as? PostgresDecodingError {
+            return .store("\(doing): the column \(error.columnName) holds a value mailsh cannot read (\(error.code))")
+        }
+        return .store("\(doing): \(error)")
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import MailshCore
+import MailshCrypto
+@testable import MailshStore
+import XCTest
+
+/// What only PostgreSQL has: TLS by default, a masked password, migrating from many processes, concurrent writers,
+/// deadlocks retried, leases raced for over separate connections, and a lost connection.
+final class PostgresStoreTests: StoreTestCase {
+    override class var kind: StoreKind { .postgres }
+
+    var url: String { databaseURL! }
+
+    /// The test database's URL with other parameters (and optionally a password).
+    func url(query: String?, password: String? = nil) throws -> String {
+        var components = try XCTUnwrap(URLComponents(string: url))
+        components.query = query
+        components.password = password
+        return try XCTUnwrap(components.string)
+    }
+
+    func testTLSIsVerifiedInFullByDefaultSoAServerWithoutTLSIsRefusedClearly() throws {
+        for query in [nil, "sslmode=verify-full", "sslmode=require"] {
+            let target = try url(query: query, password: "Canary-Pw-31")
+            XCTAssertThrowsError(try PostgresStore(url: target), "\(query ?? "default")") { error in
+                guard let error = error as? MailshError, case .store = error else { return XCTFail("\(error)") }
+                XCTAssertTrue(error.message.contains("does not offer TLS"), error.message)
+                XCTAssertTrue(error.message.contains("sslmode=disable"), error.message)
+                XCTAssertFalse(error.message.contains("Canary"), error.message)
+            }
+        }
+        XCTAssertNoThrow(try PostgresStore(url: url(query: "sslmode=disable")))
+    }
+
+    func testDisplayNameMasksThePasswordEverywhereTheDeskShowsIt() throws {
+        let withPassword = try url(query: "sslmode=disable", password: "Canary-Pw-32")
+        let opened = try PostgresStore(url: withPassword)
+        XCTAssertTrue(opened.displayName.contains(":***@"), opened.displayName)
+        XCTAssertFalse(opened.displayName.contains("Canary"))
+        XCTAssertEqual(try desk(store: opened).storeName, opened.displayName)
+    }
+
+    func testMigrationsAreNamedAndMigratingAgainOrFromManyProcessesAtOnceIsHarmless() throws {
+        let names = ["v1: accounts, users, personal settings, audit", "v2: trust settings and last test",
+                     "v3: records, the monitor's inbox, mailbox leases, what the monitor does with mail",
+                     "v4: live monitors"]
+        XCTAssertEqual(try XCTUnwrap(store as? PostgresStore).appliedMigrations(), names)
+        XCTAssertEqual(PostgresStore.migrations.map(\.name), names, "the same names as SQLite's")
+        XCTAssertEqual(try (reopenStore() as? PostgresStore)?.appliedMigrations(), names)
+
+        // A fresh database, opened by six processes at once (each its own connection), each then opening a desk:
+        // one migration, one creator registered.
+        let fresh = try XCTUnwrap(server).createDatabase()
+        let failures = LockedList<String>()
+        let secrets = self.secrets!
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            do {
+                _ = try Desk.open(store: PostgresStore(url: fresh), secrets: secrets, osUser: "admin")
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        XCTAssertEqual(failures.items, [])
+        let opened = try PostgresStore(url: fresh)
+        XCTAssertEqual(try opened.appliedMigrations(), names)
+        let desk = try desk(store: opened)
+        XCTAssertEqual(try desk.users().map(\.name), ["admin"])
+        XCTAssertEqual(try desk.audit().filter { $0.field == "user" }.count, 1)
+    }
+
+    func testConcurrentEditsFromSeveralConnectionsLoseNothingAndShowNoError() throws {
+        let admin = try desk()
+        try makeComplete("Support", desk: admin)
+        let writers = 4, edits = 50
+        let desks = try (0..<writers).map { _ in try desk(store: reopenStore()) }
+        // Each edit changes something (a blind `account set` of a new folder).
+        let assignments = try (0..<writers).map { writer in
+            try (0..<edits).map { edit in try assign(["incoming.folder": "w\(writer)-\(edit)"]) }
+        }
+        let failures = LockedList<String>()
+        let started = Date()
+        DispatchQueue.concurrentPerform(iterations: writers) { writer in
+            for edit in 0..<edits {
+                do {
+                    try desks[writer].setFields("Support", assignments[writer][edit])
+                } catch {
+                    failures.append("\(error)")
+                }
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertEqual(failures.items, [])
+        XCTAssertEqual(try admin.account("Support").version, 1 + writers * edits, "no lost update")
+        XCTAssertEqual(try admin.audit("Support").filter { $0.field == "incoming.folder" }.count, writers * edits)
+        print("postgres: \(writers) connections x \(edits) edits of one account in "
+            + String(format: "%.2f s (%.0f edits/s)", seconds, Double(writers * edits) / seconds))
+    }
+
+    func testADeadlockIsRetriedInsideMailshAndNeverShown() throws {
+        let admin = try desk()
+        try makeComplete("A", desk: admin)
+        try makeComplete("B", desk: admin)
+        let first = try desk(store: reopenStore())
+        let second = try desk(store: reopenStore())
+        let failures = LockedList<String>()
+        let attempts = LockedCounter()
+        // Each transaction locks one account, waits for the other to lock the other one, then wants it: a deadlock
+        // PostgreSQL breaks by failing one of them, which mailsh runs again.
+        let changes = [try assign(["incoming.port": "1111"]), try assign(["outgoing.port": "2222"])]
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let (mine, theirs) = index == 0 ? ("A", "B") : ("B", "A")
+            do {
+                try (index == 0 ? first : second).transaction { tx in
+                    attempts.add()
+                    try tx.setFields(mine, changes[index])
+                    Thread.sleep(forTimeInterval: 0.3)
+                    try tx.setFields(theirs, changes[index])
+                }
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        XCTAssertEqual(failures.items, [])
+        XCTAssertGreaterThan(attempts.value, 2, "one of them was run again")
+        for name in ["A", "B"] {
+            let account = try admin.account(name)
+            XCTAssertEqual(account.incoming.port, 1111)
+            XCTAssertEqual(account.outgoing.port, 2222)
+            XCTAssertEqual(account.version, 3)
+        }
+    }
+
+    func testASerializationFailureReRunsTheWholeTransactionEvenWhenTheCallerCaughtIt() throws {
+        let postgres = try XCTUnwrap(store as? PostgresStore)
+        let raise = "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = 'serialization_failure'; END $$"
+        var attempts = 0
+        try postgres.write { tx in
+            attempts += 1
+            try tx.insert(User(name: "u\(attempts)", rights: [], createdAt: Date()))
+            if attempts < 3 {
+                // The caller turns the failure into something else: mailsh still knows to run it again.
+                do { try (tx as! PostgresTransaction).session.execute(raise) } catch { throw CocoaError(.featureUnsupported) }
+            }
+        }
+        XCTAssertEqual(attempts, 3)
+        XCTAssertEqual(try postgres.read { try $0.users().map(\.name) }, ["u3"], "the failed attempts left nothing")
+
+        // Past the bound, a plain store error without the server's internals.
+        postgres.maximumAttempts = 4
+        attempts = 0
+        assertThrows(.store, {
+            try postgres.write { tx in
+                attempts += 1
+                try (tx as! PostgresTransaction).session.execute(raise)
+            }
+        }, message: { $0.contains("busy with other writers") && !$0.contains("40001") })
+        XCTAssertEqual(attempts, 4)
+    }
+
+    func testTwoConnectionsRacingForLeasesNeverBothWin() throws {
+        let admin = try desk()
+        let accounts = try admin.transaction { tx in
+            try (0..<40).map { try tx.createAccount("Box\($0)").account }
+        }
+        let desks = try (0..<2).map { _ in try desk(store: reopenStore()) }
+        let winners = LockedList<String>()
+        let failures = LockedList<String>()
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            for account in accounts {
+                do {
+                    _ = try desks[index].acquireMailbox(account, holder: "monitor-\(index)", period: 60)
+                    winners.append("\(account.name) monitor-\(index)")
+                } catch let error as MailshError where error.exitStatus == .conflict {
+                    // The other one holds it.
+                } catch {
+                    failures.append("\(error)")
+                }
+            }
+        }
+        XCTAssertEqual(failures.items, [])
+        XCTAssertEqual(winners.items.count, accounts.count, "\(winners.items)")
+        for account in accounts {
+            let holders = winners.items.filter { $0.hasPrefix(account.name + " ") }
+            XCTAssertEqual(holders.count, 1, "\(account.name): \(holders)")
+            let lease = try store.read { try $0.lease(accountID: account.id) }
+            XCTAssertEqual(holders.first.map { String($0.split(separator: " ")[1]) }, lease?.holder)
+        }
+    }
+
+    func testALostConnectionIsAClearStoreErrorAndTheNextCallReconnects() throws {
+        let admin = try desk()
+        try makeComplete("Support", desk: admin)
+        let postgres = try XCTUnwrap(store as? PostgresStore)
+        let pid = try postgres.backendProcessID()
+        assertThrows(.store, {
+            _ = try postgres.write { tx in
+                try self.server?.execute("SELECT pg_terminate_backend(\(pid))")
+                Thread.sleep(forTimeInterval: 0.2)
+                return try tx.account(named: "Support", owner: nil)
+            }
+        }, message: { $0.contains("lost the connection") && $0.contains("127.0.0.1") })
+        // The next call gets a new connection.
+        XCTAssertEqual(try admin.account("Support").version, 1)
+        XCTAssertNotEqual(try postgres.backendProcessID(), pid)
+        // A connection cut while idle is replaced without a word.
+        try server?.execute("SELECT pg_terminate_backend(\(try postgres.backendProcessID()))")
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertNoThrow(try admin.account("Support"))
+    }
+
+    func testAnUnreachableServerIsAClearStoreError() throws {
+        let location = try PostgresLocation(url)
+        // A port nothing listens on (the server's own port plus one is very likely free).
+        let target = "postgres://\(location.user)@127.0.0.1:\(location.port == 65535 ? 1 : location.port + 1)/x?sslmode=disable"
+        assertThrows(.store, { _ = try PostgresStore(url: target) },
+                     message: { $0.contains("cannot reach the PostgreSQL server at 127.0.0.1") })
+        assertThrows(.store, { _ = try PostgresStore(url: self.url.replacingOccurrences(of: "/mailsh_test_", with: "/nope_")) },
+                     message: { $0.contains("no database nope_") })
+    }
+}
+
+/// A list shared by threads.
+final class LockedList<Element: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [Element] = []
+    func append(_ element: Element) { lock.withLock { list.append(element) } }
+    var items: [Element] { lock.withLock { list } }
+}

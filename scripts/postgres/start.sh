@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Start a throw-away PostgreSQL server for the store tests: Debian's postgresql binaries, a cluster
+# initialised in a temp folder as the postgres OS user (PostgreSQL refuses to run as root), listening on
+# 127.0.0.1 only, on a free high port, with its unix socket in the folder. Usage: start.sh [DIR]
+#
+# The bootstrap role is `mailsh` (a superuser, trust authentication on loopback only: the tests create and
+# drop a database per test). Prints the folder as its last stdout line and writes DIR/env (KEY=value lines,
+# shell-sourceable) with MAILSH_TEST_POSTGRES_URL. Stop it with stop.sh DIR.
+# Tunables (environment): PGLAB_PORT (a fixed port), PGLAB_START_TIMEOUT (30 s), PGLAB_KEEP=1 (keep the
+# folder when start fails).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+die() { echo "postgres start: $*" >&2; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (it runs the server as the postgres OS user)"
+"$HERE/install-deps.sh" >&2
+
+BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[[ -n $BIN && -x $BIN/initdb && -x $BIN/pg_ctl ]] || die "no PostgreSQL binaries in /usr/lib/postgresql/*/bin"
+id postgres >/dev/null 2>&1 || die "no postgres OS user (Debian's postgresql-common creates it)"
+TIMEOUT=${PGLAB_START_TIMEOUT:-30}
+
+# ---------------------------------------------------------------- folder
+if [[ $# -ge 1 && -n $1 ]]; then
+    DIR=$1
+    mkdir -p "$DIR"
+    DIR=$(cd "$DIR" && pwd -P)
+    [[ -e $DIR/env ]] && die "$DIR already holds a server (its env exists): stop it with stop.sh, or use another folder"
+else
+    DIR=$(mktemp -d "${TMPDIR:-/tmp}/mailsh-pg.XXXXXX")
+    DIR=$(cd "$DIR" && pwd -P)
+fi
+((${#DIR} <= 80)) || die "folder path too long for a unix socket: $DIR"
+chown postgres:postgres "$DIR"
+chmod 0700 "$DIR"
+fail() {
+    echo "postgres start: $*" >&2
+    [[ -r $DIR/log ]] && tail -n 20 "$DIR/log" >&2
+    if [[ ${PGLAB_KEEP:-0} != 1 ]]; then "$HERE/stop.sh" "$DIR" >&2 || true; fi
+    exit 1
+}
+as_postgres() { runuser -u postgres -- "$@"; }
+
+as_postgres "$BIN/initdb" -D "$DIR/data" -U mailsh --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 ||
+    fail "initdb failed: $(tail -n 5 "$DIR/initdb.log")"
+# Loopback only; nothing else may connect at all.
+cat >"$DIR/data/pg_hba.conf" <<'HBA'
+local all all trust
+host  all all 127.0.0.1/32 trust
+HBA
+
+port_in_use() { # LISTEN on any address of IPv4 or IPv6
+    awk -v p="$(printf '%04X' "$1")" 'FNR > 1 && $4 == "0A" { split($2, a, ":"); if (a[2] == p) found = 1 }
+        END { exit found ? 0 : 1 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# ---------------------------------------------------------------- start on a free port (a few tries: races)
+started=0
+for attempt in 1 2 3 4 5; do
+    PORT=${PGLAB_PORT:-$((20000 + RANDOM % 40000))}
+    port_in_use "$PORT" && { [[ -n ${PGLAB_PORT:-} ]] && fail "port $PORT is in use"; continue; }
+    if as_postgres "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w -t "$TIMEOUT" \
+        -o "-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=$DIR -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >/dev/null; then
+        started=1
+        break
+    fi
+    [[ -n ${PGLAB_PORT:-} ]] && break
+done
+((started)) || fail "the server did not start"
+
+URL="postgres://mailsh@127.0.0.1:$PORT/postgres?sslmode=disable"
+{
+    echo "PGLAB_DIR=$DIR"
+    echo "PGLAB_PORT=$PORT"
+    echo "PGLAB_BIN=$BIN"
+    echo "MAILSH_TEST_POSTGRES_URL='$URL'"
+} >"$DIR/env"
+echo "postgres start: $("$BIN/postgres" --version | head -n 1) on 127.0.0.1:$PORT, folder $DIR" >&2
+echo "$DIR"
