@@ -91,3 +91,45 @@ public struct CommandContext: @unchecked Sendable {
         return try Desk.open(store: store, secrets: secrets, osUser: services.loginName(), requested: requested)
     }
 }
+
+/// Stores and secret boxes opened once per location for the lines of one shell session (interactive or piped):
+/// without it every line would open its store again (on PostgreSQL, a new connection each time).
+final class StoreCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stores: [String: any AccountStore] = [:]
+    private var boxes: [String: any SecretBox] = [:]
+    private let openStore: @Sendable (String) throws -> any AccountStore
+    private let openSecrets: @Sendable (String, [String: String]) throws -> any SecretBox
+
+    init(_ services: Services) {
+        openStore = services.openStore
+        openSecrets = services.openSecrets
+    }
+
+    func store(_ location: String) throws -> any AccountStore {
+        lock.lock()
+        defer { lock.unlock() }
+        if let store = stores[location] { return store }
+        let store = try openStore(location)
+        stores[location] = store
+        return store
+    }
+
+    func secrets(_ location: String, _ environment: [String: String]) throws -> any SecretBox {
+        let key = location + "\u{0}" + (environment["MAILSH_KEY_FILE"] ?? "")
+        lock.lock()
+        defer { lock.unlock() }
+        if let box = boxes[key] { return box }
+        let box = try openSecrets(location, environment)
+        boxes[key] = box
+        return box
+    }
+
+    /// `services` with its store and secret openers going through this cache.
+    func wrapping(_ services: Services) -> Services {
+        var wrapped = services
+        wrapped.openStore = { [self] in try store($0) }
+        wrapped.openSecrets = { [self] in try secrets($0, $1) }
+        return wrapped
+    }
+}

@@ -15,6 +15,8 @@ public struct Shell {
     /// Runs the shell; returns the exit status.
     func run(interactive: Bool) -> Int32 {
         var context = self.context
+        // Each store is opened once for the whole session, not once per line.
+        context.services = StoreCache(context.services).wrapping(context.services)
         // Every line works on the store and as the user the shell was started with, unless the line says otherwise.
         let location = context.storeLocation(global)
         context.environment["MAILSH_STORE"] = location
