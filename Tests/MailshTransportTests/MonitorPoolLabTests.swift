@@ -5,7 +5,7 @@ import XCTest
 
 /// `monitor --all` on the mail lab: three monitor processes share thirty mailboxes, one is killed midway, and every
 /// message is filed exactly once.
-final class MonitorPoolLabTests: XCTestCase {
+class MonitorPoolLabTests: XCTestCase {
     nonisolated(unsafe) static var lab: MailLab?
     nonisolated(unsafe) static var labError: String?
     static let mailboxes = 30
@@ -34,7 +34,7 @@ final class MonitorPoolLabTests: XCTestCase {
             throw LabError(Self.labError ?? "no lab")
         }
         self.lab = lab
-        bench = try Workbench(login: login)
+        bench = try Workbench(login: login, store: try storeLocation())
         monitors = MonitorProcesses(bench: bench)
     }
 
@@ -42,7 +42,12 @@ final class MonitorPoolLabTests: XCTestCase {
         monitors?.killAll()
         monitors = nil
         bench = nil
+        try dropStore()
     }
+
+    /// Where the test's store lives: a SQLite file of the workbench (`nil`), or a PostgreSQL database.
+    func storeLocation() throws -> String? { nil }
+    func dropStore() throws {}
 
     func address(_ number: Int) -> String { "user\(number)@\(lab.domain)" }
 
@@ -56,7 +61,7 @@ final class MonitorPoolLabTests: XCTestCase {
     }
 
     func leasesByHolder() -> [String: Int] {
-        guard let store = try? SQLiteStore(path: bench.storePath) else { return [:] }
+        guard let store = try? Workbench.openStore(bench.storePath) else { return [:] }
         return (try? store.read { tx in
             var counts: [String: Int] = [:]
             for account in try tx.accounts(AccountQuery(owner: .global)) {
@@ -72,6 +77,10 @@ final class MonitorPoolLabTests: XCTestCase {
     }
 
     func testThreeMonitorsShareThirtyMailboxesAndOneKilledMidwayLosesAndDuplicatesNothing() throws {
+        try threeMonitorsShareThirtyMailboxes()
+    }
+
+    func threeMonitorsShareThirtyMailboxes() throws {
         for number in 1...Self.mailboxes {
             let settings = LabAccount(proto: number % 3 == 0 ? "pop3" : "imap",
                                       incomingPort: lab.port(number % 3 == 0 ? "POP3S" : "IMAPS"),
@@ -110,6 +119,35 @@ final class MonitorPoolLabTests: XCTestCase {
         XCTAssertEqual(monitors.wait(first), 0, monitors.output(first))
         XCTAssertEqual(monitors.wait(third), 0, monitors.output(third))
         XCTAssertEqual(leasesByHolder(), [:], "a monitor that stops gives its mailboxes up")
+    }
+}
+
+/// The same on a PostgreSQL store (`MAILSH_TEST_POSTGRES_URL`, a fresh database made with psql): the leases are
+/// taken `FOR UPDATE SKIP LOCKED`.
+final class PostgresMonitorPoolLabTests: MonitorPoolLabTests {
+    var database: String?
+
+    override func storeLocation() throws -> String? {
+        guard let server = ProcessInfo.processInfo.environment["MAILSH_TEST_POSTGRES_URL"], !server.isEmpty else {
+            XCTFail("MAILSH_TEST_POSTGRES_URL is not set: scripts/test starts a PostgreSQL server for this test")
+            throw LabError("no PostgreSQL server")
+        }
+        let name = "pool_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let created = try runProgram("/usr/bin/psql", ["-q", "-v", "ON_ERROR_STOP=1", server, "-c", "CREATE DATABASE \(name)"])
+        guard created.status == 0 else { throw LabError("psql: \(created.stderr)") }
+        database = name
+        let (base, query) = (server.split(separator: "?").first.map(String.init) ?? server,
+                             server.contains("?") ? "?" + server.split(separator: "?", maxSplits: 1)[1] : "")
+        return String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/" + name + query
+    }
+
+    override func dropStore() throws {
+        guard let database, let server = ProcessInfo.processInfo.environment["MAILSH_TEST_POSTGRES_URL"] else { return }
+        try runProgram("/usr/bin/psql", ["-q", server, "-c", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"])
+    }
+
+    override func testThreeMonitorsShareThirtyMailboxesAndOneKilledMidwayLosesAndDuplicatesNothing() throws {
+        try threeMonitorsShareThirtyMailboxes()
     }
 }
 

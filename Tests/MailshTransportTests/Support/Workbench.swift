@@ -51,6 +51,7 @@ func json(_ report: ConnectionTestReport) -> String {
 /// A store, a key file and the command tree, in a temporary folder, with the real connection tester.
 final class Workbench {
     let directory: String
+    /// The store: a SQLite file in the folder, or a PostgreSQL URL.
     let storePath: String
     let keyPath: String
     /// The login name (the first user of the store, with every right).
@@ -59,15 +60,23 @@ final class Workbench {
     /// Secrets the next commands read (`account password`, `personal password`).
     var secrets: [String] = []
 
-    init(login: String = "alice") throws {
+    /// Opens a store location as the executable does: a PostgreSQL URL, or a SQLite file.
+    static func openStore(_ location: String) throws -> any AccountStore {
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            return try PostgresStore(url: location)
+        }
+        return try SQLiteStore(path: location)
+    }
+
+    init(login: String = "alice", store: String? = nil) throws {
         directory = NSTemporaryDirectory() + "mailsh-transport-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        storePath = directory + "/store.db"
+        storePath = store ?? directory + "/store.db"
         keyPath = directory + "/store.key"
         self.login = login
         let key = keyPath
         services = Services(defaultStoreLocation: { _ in "unused" },
-                            openStore: { try SQLiteStore(path: $0) },
+                            openStore: { try Workbench.openStore($0) },
                             openSecrets: { _, _ in try KeyFile.loadOrCreate(at: key) },
                             loginName: { login })
         services.connectionTester = CurlConnectionTester(certificateReader: OpenSSLCertificateReader())
@@ -105,7 +114,7 @@ final class Workbench {
 
     /// A desk on the store, acting as `user` (default: the login).
     func desk(as user: String? = nil) throws -> Desk {
-        try Desk.open(store: try SQLiteStore(path: storePath), secrets: try KeyFile.loadOrCreate(at: keyPath),
+        try Desk.open(store: try Workbench.openStore(storePath), secrets: try KeyFile.loadOrCreate(at: keyPath),
                       osUser: login, requested: user)
     }
 
