@@ -26,7 +26,8 @@ final class PostgresTLSTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: home)
+        // Also after a set-up that failed (no server configured): nothing may be unwrapped here.
+        if let home { try? FileManager.default.removeItem(at: home) }
         try server?.dropDatabases()
         server = nil
     }
