@@ -14,7 +14,10 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public enum TLSMode: String, Sendable, CaseIterable {
         /// No TLS: the explicit choice for a server on loopback.
         case disable
-        /// TLS without checking the certificate (encryption only).
+        /// TLS without checking the certificate (encryption only): neither its chain nor its name, as libpq's
+        /// `require` when there is no root certificate. (libpq would verify the chain, as `verify-ca`, when given
+        /// `sslrootcert` or finding `~/.postgresql/root.crt`; mailsh refuses `sslrootcert` with `require`, so that a
+        /// URL never seems to verify what it does not, and reads no `root.crt`.)
         case require
         /// TLS with the certificate chain and the host name verified (the default).
         case verifyFull = "verify-full"

@@ -178,6 +178,9 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
     /// A clear message for a failed connection; never the password.
     static func describeConnectFailure(_ error: any Error, location: PostgresLocation, hasPassword: Bool) -> MailshError {
         let server = location.server
+        if let message = describeTLSFailure((error as? PSQLError)?.underlying ?? error, location: location) {
+            return .store(message)
+        }
         guard let error = error as? PSQLError else {
             return .store("cannot connect to PostgreSQL at \(server): \(error)")
         }
@@ -185,14 +188,6 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
             return .store("the PostgreSQL server at \(server) does not offer TLS, and mailsh verifies TLS in full by "
                 + "default (as libpq's sslmode=verify-full); for a server on loopback, say so in the URL: "
                 + "\(location.displayName)\(location.displayName.contains("?") ? "&" : "?")sslmode=disable")
-        }
-        if let underlying = error.underlying as? NIOSSLError {
-            return .store("TLS with the PostgreSQL server at \(server) failed (\(underlying)); mailsh verifies the "
-                + "certificate and the host name: for a private CA add sslrootcert=PATH to the URL")
-        }
-        if let underlying = error.underlying as? BoringSSLError {
-            return .store("TLS with the PostgreSQL server at \(server) failed (\(underlying)); mailsh verifies the "
-                + "certificate and the host name: for a private CA add sslrootcert=PATH to the URL")
         }
         switch error.code {
         case .server:
@@ -220,6 +215,34 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
         default:
             return .store("cannot connect to the PostgreSQL server at \(server): \(error.code)")
         }
+    }
+
+    /// What a failed TLS handshake means, or `nil` when `underlying` is not a TLS failure.
+    ///
+    /// Two refusals of `sslmode=verify-full` get their own words, since the driver's are cryptic: a certificate
+    /// that does not name the host of the URL (NIOSSL's "Couldn't find <none> in certificate from peer" for an
+    /// address, which the driver reports as a failed connection, not a TLS one), and a chain that does not lead
+    /// to a trusted CA (BoringSSL's `CERTIFICATE_VERIFY_FAILED`, also given for an expired certificate: BoringSSL's
+    /// reason is not passed on). Neither names anything of the password.
+    static func describeTLSFailure(_ underlying: (any Error)?, location: PostgresLocation) -> String? {
+        guard let underlying else { return nil }
+        let server = location.server
+        if let extra = underlying as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "the TLS certificate of the PostgreSQL server at \(server) does not name \(location.host): mailsh "
+                + "verifies the host name (as libpq's sslmode=verify-full); use a host name or address the certificate "
+                + "lists"
+        }
+        guard underlying is NIOSSLError || underlying is BoringSSLError || underlying is NIOSSLExtraError else {
+            return nil
+        }
+        if "\(underlying)".contains("CERTIFICATE_VERIFY_FAILED") {
+            let trusted = location.rootCertificatePath.map { "the CAs of sslrootcert \($0)" }
+                ?? "the system's CAs; for a private CA add sslrootcert=PATH to the URL"
+            return "the TLS certificate of the PostgreSQL server at \(server) is not signed by a CA mailsh trusts, "
+                + "or is not valid now (mailsh trusts \(trusted))"
+        }
+        return "TLS with the PostgreSQL server at \(server) failed (\(underlying)); mailsh verifies the certificate "
+            + "and the host name: for a private CA add sslrootcert=PATH to the URL"
     }
 
     /// Why a connection could not be made, in a few words (`Connection refused`, a DNS failure).

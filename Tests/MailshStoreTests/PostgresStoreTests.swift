@@ -19,9 +19,15 @@ final class PostgresStoreTests: StoreTestCase {
         return try XCTUnwrap(components.string)
     }
 
+    /// The test server speaks TLS (see ``PostgresTLSTests``), so a server without TLS is played by
+    /// ``ServerWithoutTLS``, which declines the TLS request as PostgreSQL with `ssl = off` does.
     func testTLSIsVerifiedInFullByDefaultSoAServerWithoutTLSIsRefusedClearly() throws {
+        let plain = try ServerWithoutTLS()
+        defer { plain.stop() }
         for query in [nil, "sslmode=verify-full", "sslmode=require"] {
-            let target = try url(query: query, password: "Canary-Pw-31")
+            var components = try XCTUnwrap(URLComponents(string: url(query: query, password: "Canary-Pw-31")))
+            components.port = plain.port
+            let target = try XCTUnwrap(components.string)
             XCTAssertThrowsError(try PostgresStore(url: target), "\(query ?? "default")") { error in
                 guard let error = error as? MailshError, case .store = error else { return XCTFail("\(error)") }
                 XCTAssertTrue(error.message.contains("does not offer TLS"), error.message)
