@@ -27,15 +27,8 @@ public final class Desk: @unchecked Sendable {
     /// an unregistered current user is refused with a pointer to `user add`.
     public static func open(store: any AccountStore, secrets: any SecretBox, osUser: String, requested: String? = nil,
                             now: @escaping @Sendable () -> Date = { Date() }) throws -> Desk {
-        let actor: User = try store.write { tx in
-            if try tx.users().isEmpty {
-                try Validate.userName(osUser, field: "login name")
-                let first = User(name: osUser, rights: Set(Right.allCases), createdAt: now())
-                try tx.insert(first)
-                try tx.append([AuditEntry(at: now(), actor: osUser, account: "", accountID: nil, field: "user",
-                                          oldValue: nil, newValue: "\(osUser) registered with every right (store created)")])
-            }
-            let name = requested ?? osUser
+        let name = requested ?? osUser
+        func resolve(_ tx: any StoreTransaction) throws -> User {
             if name != osUser {
                 guard let real = try tx.user(named: osUser), real.has(.administrate) else {
                     throw MailshError.permissionDenied("acting as \(name) needs the administrate right, "
@@ -47,6 +40,20 @@ public final class Desk: @unchecked Sendable {
                     + "can add them with: mailsh user add \(name) email=ADDRESS")
             }
             return user
+        }
+        // Usually the store has users: a read is enough (a write transaction per command would cost a sync each).
+        if let actor = try store.read({ tx in try tx.users().isEmpty ? nil : try resolve(tx) }) {
+            return Desk(store: store, secrets: secrets, actor: actor, transaction: nil, now: now)
+        }
+        let actor: User = try store.write { tx in
+            if try tx.users().isEmpty {
+                try Validate.userName(osUser, field: "login name")
+                let first = User(name: osUser, rights: Set(Right.allCases), createdAt: now())
+                try tx.insert(first)
+                try tx.append([AuditEntry(at: now(), actor: osUser, account: "", accountID: nil, field: "user",
+                                          oldValue: nil, newValue: "\(osUser) registered with every right (store created)")])
+            }
+            return try resolve(tx)
         }
         return Desk(store: store, secrets: secrets, actor: actor, transaction: nil, now: now)
     }

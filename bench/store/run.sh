@@ -130,7 +130,7 @@ INSERT INTO audit (at, actor, account, account_id, field, old_value, new_value)
 COMMIT;
 SQL
     start=$(now)
-    pgbench -n -q -c "$writers" -j "$writers" -t "$edits" -f "$work/pgbench.sql" "${psql_url%/*}/peer_$writers" > "$work/pgbench.out" 2>&1 \
+    pgbench -n -c "$writers" -j "$writers" -t "$edits" -f "$work/pgbench.sql" "${psql_url%/*}/peer_$writers" > "$work/pgbench.out" 2>&1 \
         || { cat "$work/pgbench.out" >&2; exit 1; }
     peer_seconds=$(echo "$(now) - $start" | bc)
     report PostgreSQL "$writers" "$mailsh_seconds" "$peer_seconds"
