@@ -82,6 +82,12 @@ extension Desk {
         }
     }
 
+    /// A global account by reference: the kind records, replies and matching belong to; a user's own account is
+    /// refused with a usage error.
+    public func globalAccount(_ reference: String) throws -> Account {
+        try reading { try self.recordAccount(reference, in: $0) }
+    }
+
     /// The account a record's mail goes through: a global account.
     private func recordAccount(_ reference: String, in tx: any StoreTransaction) throws -> Account {
         let (owner, name) = Self.split(reference)

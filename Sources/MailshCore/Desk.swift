@@ -209,8 +209,7 @@ public final class Desk: @unchecked Sendable {
     private func assignPrefix(_ account: inout Account, in tx: any StoreTransaction) throws {
         if let prefix = account.conversation.prefix {
             if try tx.isConversationPrefixTaken(prefix, exceptAccountID: account.id) {
-                throw MailshError.invalidValue(field: Field.conversationPrefix.name, value: prefix,
-                                               allowed: "2 to 8 letters A-Z not used by another account")
+                throw MailshError.prefixTaken(prefix)
             }
             return
         }

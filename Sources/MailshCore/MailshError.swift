@@ -37,6 +37,12 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// A conversation prefix another account already uses (refused by the store's unique index).
+    public static func prefixTaken(_ prefix: String?) -> MailshError {
+        .invalidValue(field: Field.conversationPrefix.name, value: prefix ?? "",
+                      allowed: "2 to 8 letters A-Z not used by another account")
+    }
+
     /// The text shown to a person.
     public var message: String {
         switch self {

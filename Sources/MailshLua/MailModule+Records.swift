@@ -117,7 +117,7 @@ extension MailModule {
         HostFunction(.function("mail.match")) { call in
             let raw = try call.bytes(1)
             let reference = try call.accountReference(2)
-            let account = try call.desk.account(reference)
+            let account = try call.desk.globalAccount(reference)
             let parsed = MessageParser.parse(raw)
             let result = try Matcher.match(parsed, account: DeskMatchIndex.matchAccount(account),
                                            index: DeskMatchIndex(desk: call.desk, account: account))

@@ -144,10 +144,7 @@ struct MatchCommand: DeskCommand {
     }
 
     func run(desk: Desk, context: CommandContext) throws {
-        let target = try desk.account(account)
-        if target.owner != nil {
-            throw MailshError.usage("records belong to global accounts; \(account) is a user's own account")
-        }
+        let target = try desk.globalAccount(account)
         let matchAccount = DeskMatchIndex.matchAccount(target)
         let index = DeskMatchIndex(desk: desk, account: target)
         var verdicts: [Verdict] = []

@@ -231,17 +231,18 @@ struct PostgresTransaction: StoreTransaction {
         bindings.append(account.id)
         try Self.bind(account, into: &bindings)
         let (_, refusal) = try refusable(PostgresQuery(unsafeSQL: Self.insertSQL, binds: bindings))
+        try Self.refuse(refusal, writing: account)
+    }
+
+    /// The error of an INSERT or UPDATE of `account` that a constraint refused (nothing when none did).
+    static func refuse(_ refusal: Refusal?, writing account: Account) throws {
         switch refusal {
         case nil:
             return
         case .foreignKey?:
             throw MailshError.notFound(kind: "user", name: account.owner ?? "")
         case .unique(let constraint)?:
-            if constraint == "account_conv_prefix_key" {
-                throw MailshError.invalidValue(field: Field.conversationPrefix.name,
-                                               value: account.conversation.prefix ?? "",
-                                               allowed: "2 to 8 letters A-Z not used by another account")
-            }
+            if constraint == "account_conv_prefix_key" { throw MailshError.prefixTaken(account.conversation.prefix) }
             throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
         }
     }
@@ -258,19 +259,7 @@ struct PostgresTransaction: StoreTransaction {
         bindings.append(account.id)
         bindings.append(expectedVersion)
         let (result, refusal) = try refusable(PostgresQuery(unsafeSQL: Self.updateSQL, binds: bindings))
-        switch refusal {
-        case nil:
-            break
-        case .foreignKey?:
-            throw MailshError.notFound(kind: "user", name: account.owner ?? "")
-        case .unique(let constraint)?:
-            if constraint == "account_conv_prefix_key" {
-                throw MailshError.invalidValue(field: Field.conversationPrefix.name,
-                                               value: account.conversation.prefix ?? "",
-                                               allowed: "2 to 8 letters A-Z not used by another account")
-            }
-            throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
-        }
+        try Self.refuse(refusal, writing: account)
         if (result?.metadata.rows ?? 0) == 0 {
             guard let current = try self.account(id: account.id) else {
                 throw MailshError.notFound(kind: "account", name: account.qualifiedName)

@@ -194,8 +194,7 @@ struct SQLiteTransaction: StoreTransaction {
             if let owner = account.owner, try user(named: owner) == nil {
                 throw MailshError.notFound(kind: "user", name: owner)
             }
-            throw MailshError.invalidValue(field: Field.conversationPrefix.name, value: account.conversation.prefix ?? "",
-                                           allowed: "2 to 8 letters A-Z not used by another account")
+            throw MailshError.prefixTaken(account.conversation.prefix)
         }
     }
 
@@ -217,8 +216,7 @@ struct SQLiteTransaction: StoreTransaction {
             if let other = try self.account(named: account.name, owner: account.owner), other.id != account.id {
                 throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
             }
-            throw MailshError.invalidValue(field: Field.conversationPrefix.name, value: account.conversation.prefix ?? "",
-                                           allowed: "2 to 8 letters A-Z not used by another account")
+            throw MailshError.prefixTaken(account.conversation.prefix)
         }
         if db.changesCount == 0 {
             guard let current = try self.account(id: account.id) else {

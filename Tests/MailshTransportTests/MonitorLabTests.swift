@@ -29,7 +29,7 @@ final class MonitorLabTests: XCTestCase {
     /// The OS login: the store's first user, as the built binary sees it too.
     let login = ProcessInfo.processInfo.userName
     /// Monitor processes a test started (stopped in tearDown if still running).
-    var children: [pid_t] = []
+    var monitors: MonitorProcesses!
 
     override func setUpWithError() throws {
         guard let lab = Self.lab else {
@@ -38,16 +38,13 @@ final class MonitorLabTests: XCTestCase {
         }
         self.lab = lab
         bench = try Workbench(login: login)
+        monitors = MonitorProcesses(bench: bench)
         bench.must(["user", "set", login, "email=user5@\(lab.domain)"])
     }
 
     override func tearDownWithError() throws {
-        for pid in children {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
-        children = []
+        monitors?.killAll()
+        monitors = nil
         if let lab {
             let forms = secretForms(user: address("desk"), password: lab.password)
             assertAbsent(forms, in: [lab.logs()], "the lab's logs")
@@ -129,51 +126,6 @@ final class MonitorLabTests: XCTestCase {
     }
 
     var desk: Desk { get throws { try bench.desk() } }
-
-    /// The built `mailsh` binary (next to the test bundle).
-    func binary() throws -> String {
-        let bundle = Bundle(for: Self.self).bundleURL
-        let candidates = [bundle.appendingPathComponent("mailsh"),
-                          bundle.deletingLastPathComponent().appendingPathComponent("mailsh")]
-        return try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
-                             "the mailsh binary is not built next to the tests").path
-    }
-
-    var binaryEnvironment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        environment["MAILSH_STORE"] = bench.storePath
-        environment["MAILSH_KEY_FILE"] = bench.keyPath
-        return environment
-    }
-
-    /// Starts the binary in the background, its output in files; returns its pid and the output file's path.
-    func spawn(_ arguments: [String], environment: [String: String]) throws -> (pid: pid_t, output: String) {
-        let output = bench.directory + "/child-\(UUID().uuidString).out"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let path = try binary()
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw LabError("could not run \(path): \(String(cString: strerror(spawned)))") }
-        children.append(pid)
-        return (pid, output)
-    }
-
-    /// Waits for a child and returns its exit status (128 + signal when a signal ended it).
-    func wait(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        children.removeAll { $0 == pid }
-        return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    }
 
     /// Every inbox entry the store holds for the account.
     func inboxCount() throws -> Int {
@@ -286,10 +238,9 @@ final class MonitorLabTests: XCTestCase {
     func crashMidBatch(proto: String, expectedDuplicates: Int) throws {
         try createDeskAccount(proto: proto)
         for number in 1...12 { _ = try deliver(from: address("user\(number % 4 + 1)"), subject: "Ticket \(number) about the copier on floor \(number)") }
-        var environment = binaryEnvironment
-        environment["MAILSH_TEST_CRASH_AFTER_STORING"] = "5"
-        let first = try spawn(["monitor", "Support", "--once", "--format", "json"], environment: environment)
-        XCTAssertEqual(wait(first.pid), 137, (try? String(contentsOfFile: first.output, encoding: .utf8)) ?? "")
+        let first = try monitors.start(["monitor", "Support", "--once", "--format", "json"],
+                                       environment: ["MAILSH_TEST_CRASH_AFTER_STORING": "5"])
+        XCTAssertEqual(monitors.wait(first), 137, monitors.output(first))
         XCTAssertEqual(try inboxCount(), 5)
 
         // The lease of the dead monitor is still valid: a restart takes it over only after it expires.
@@ -301,9 +252,9 @@ final class MonitorLabTests: XCTestCase {
             try tx.release(accountID: account.id, holder: try tx.lease(accountID: account.id)?.holder ?? "")
         }
 
-        let second = try spawn(["monitor", "Support", "--once", "--format", "json"], environment: binaryEnvironment)
-        let output = { (try? String(contentsOfFile: second.output, encoding: .utf8)) ?? "" }
-        XCTAssertEqual(wait(second.pid), 0, output())
+        let second = try monitors.start(["monitor", "Support", "--once", "--format", "json"])
+        let output = { self.monitors.output(second) }
+        XCTAssertEqual(monitors.wait(second), 0, output())
         let events = Self.events(output())
         XCTAssertEqual(events.filter { $0["event"] as? String == "duplicate" }.count, expectedDuplicates, output())
         XCTAssertEqual(try desk.records().count, 12)
@@ -325,11 +276,10 @@ final class MonitorLabTests: XCTestCase {
     func testAMonitorKilledWithSIGKILLMidBatchMakesNoDuplicate() throws {
         try createDeskAccount()
         for number in 1...40 { _ = try deliver(from: address("user2"), subject: "Request \(number): a new monitor for desk \(number)") }
-        let first = try spawn(["monitor", "Support", "--interval", "1", "--lease", "10", "--format", "json"],
-                              environment: binaryEnvironment)
+        let first = try monitors.start(["monitor", "Support", "--interval", "1", "--lease", "10", "--format", "json"])
         XCTAssertTrue(eventually(30) { ((try? self.inboxCount()) ?? 0) >= 8 }, "the monitor stored nothing")
-        kill(first.pid, SIGKILL)
-        XCTAssertEqual(wait(first.pid), 128 + SIGKILL)
+        kill(first, SIGKILL)
+        XCTAssertEqual(monitors.wait(first), 128 + SIGKILL)
         let stored = try inboxCount()
         XCTAssertLessThan(stored, 40, "killed mid-batch")
         // Its lease expires (10 s): a new monitor then takes the mailbox over and finishes.
@@ -345,7 +295,7 @@ final class MonitorLabTests: XCTestCase {
 
     func testASecondMonitorIsRefusedNamingTheFirstAndSIGTERMStopsCleanly() throws {
         try createDeskAccount()
-        let first = try spawn(["monitor", "Support", "--interval", "1"], environment: binaryEnvironment)
+        let first = try monitors.start(["monitor", "Support", "--interval", "1"])
         let store = try SQLiteStore(path: bench.storePath)
         var holder = ""
         XCTAssertTrue(eventually(10) {
@@ -354,7 +304,7 @@ final class MonitorLabTests: XCTestCase {
             }) ?? nil ?? ""
             return !holder.isEmpty
         }, "the first monitor took no lease")
-        XCTAssertTrue(holder.contains(":\(first.pid):"), holder)
+        XCTAssertTrue(holder.contains(":\(first):"), holder)
 
         let second = bench.run(["monitor", "Support", "--once"])
         XCTAssertEqual(second.status, ExitStatus.conflict.rawValue, second.err)
@@ -364,9 +314,9 @@ final class MonitorLabTests: XCTestCase {
         _ = try deliver(from: address("user2"), subject: "Projector in room 4 shows no picture")
         XCTAssertTrue(eventually(15) { ((try? self.desk.records().count) ?? 0) == 1 }, "the running monitor filed nothing")
 
-        kill(first.pid, SIGTERM)
-        XCTAssertEqual(wait(first.pid), 0, (try? String(contentsOfFile: first.output, encoding: .utf8)) ?? "")
-        let text = (try? String(contentsOfFile: first.output, encoding: .utf8)) ?? ""
+        kill(first, SIGTERM)
+        XCTAssertEqual(monitors.wait(first), 0, monitors.output(first))
+        let text = monitors.output(first)
         XCTAssertTrue(text.contains("1 created"), text)
         XCTAssertEqual(bench.run(["monitor", "Support", "--once"]).status, 0, "the lease was given up")
     }

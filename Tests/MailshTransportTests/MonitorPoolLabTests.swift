@@ -200,10 +200,11 @@ final class MonitorProcesses {
     }
 
     func killAll() {
-        for pid in running.keys where kill(pid, 0) == 0 {
+        for pid in running.keys where waitpid(pid, nil, WNOHANG) == 0 {
+            // Still running (not yet reaped): stop it and reap it.
             kill(pid, SIGKILL)
             var status: Int32 = 0
-            waitpid(pid, &status, WNOHANG)
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         }
         running = [:]
     }
