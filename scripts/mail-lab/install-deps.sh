@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install what the mail lab needs (Debian 12: Dovecot 2.3, Postfix 3.7, openssl, curl).
+# Install what the mail lab needs (Debian 12: Dovecot 2.3, Postfix 3.7, openssl, curl, and python3
+# with authlib and Flask for its OAuth server).
 # Idempotent: a no-op (no apt-get update) when everything is already installed.
 # The packages' own system daemons are never left running: the lab starts its own
 # instances from a temp folder (see start.sh).
 set -euo pipefail
 
-PKGS=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl curl)
+# python3 + authlib + Flask: the OAuth 2.0 authorization server of MAILLAB_OAUTH=1 (scripts/oauth-lab/).
+PKGS=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl curl python3 python3-authlib python3-flask)
 
 missing=()
 for p in "${PKGS[@]}"; do
