@@ -14,7 +14,8 @@
 #   deny-authorize URL [--follow]         the person clicks Deny (redirect with error=access_denied)
 #   lifetime SECONDS                      access-token lifetime of tokens issued from now on
 #   settings [KEY=VALUE...]               show or change: access_token_lifetime, refresh_token_lifetime,
-#                                         device_interval, device_code_lifetime (seconds), app_user
+#                                         device_interval, device_code_lifetime (seconds), app_user,
+#                                         device_slow_down_polls (the first N polls get slow_down)
 #   expire [--user U] [--client C] [--refresh]   their access tokens (and refresh tokens) expire now
 #   revoke [--user U] [--client C]        every token of theirs is revoked (no filter: every token)
 #   counters                              per client and user: issued, refresh_ok, refresh_refused, errors
@@ -133,6 +134,9 @@ case $cmd in
         out=$(call GET events -G --data-urlencode "type=$type" "${FILTER[@]}") || { printf '%s\n' "$out"; exit 1; }
         printf '%s\n' "$out"
         [[ $out == *'"seq":'* ]] ;;
+    reset)
+        [[ $# -eq 0 ]] || usage
+        call POST reset ;;
     -h|--help|help) usage ;;
     *) usage ;;
 esac

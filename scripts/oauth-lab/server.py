@@ -77,6 +77,8 @@ SETTINGS = {
     "refresh_token_lifetime": int(CONF.get("refresh_token_lifetime", 90 * 86400)),
     "device_interval": int(CONF.get("device_interval", 1)),
     "device_code_lifetime": int(CONF.get("device_code_lifetime", 600)),
+    # the first N polls of every device code get slow_down (to test that a client honours it)
+    "device_slow_down_polls": 0,
     "app_user": CONF["app_user"].lower(),
 }
 
@@ -108,10 +110,10 @@ def bump(d, key, n=1):
     d[key] = d.get(key, 0) + n
 
 
-def event(kind, **fields):
+def event(_type, **fields):
     with LOCK:
         EVENT_SEQ[0] += 1
-        e = {"seq": EVENT_SEQ[0], "time": round(now(), 3), "type": kind}
+        e = {"seq": EVENT_SEQ[0], "time": round(now(), 3), "type": _type}
         e.update({k: v for k, v in fields.items() if v is not None})
         EVENTS.append(e)
         del EVENTS[:-5000]
@@ -401,11 +403,20 @@ class DeviceGrant(DeviceCodeGrant):
 
     def should_slow_down(self, credential):
         # RFC 8628 3.5: polling faster than the interval gets slow_down, and the interval
-        # grows by 5 s for this and every later request.
+        # grows by 5 s for this and every later request. A poll is early when it comes less
+        # than the interval after the previous one (counted: device_too_fast).
         t = now()
         last = credential.get("last_poll")
         credential["last_poll"] = t
-        if last is not None and t - last < credential["interval"] - 0.05:
+        credential["polls"] = credential.get("polls", 0) + 1
+        early = last is not None and t - last < credential["interval"] - 0.05
+        forced = credential["polls"] <= SETTINGS["device_slow_down_polls"]
+        if early:
+            bump(counter("clients", credential["client_id"]), "device_too_fast")
+        event("device_poll", client_id=credential["client_id"], user_code=credential["user_code"],
+              early=early, since_last=round(t - last, 2) if last is not None else None,
+              interval=credential["interval"], answer="slow_down" if early or forced else "authorization_pending")
+        if early or forced:
             credential["interval"] += 5
             return True
         return False
@@ -432,7 +443,15 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):
     def get_verification_uri(self):
         return ISSUER + "/device"
 
+    def authenticate_client(self, req):
+        # authlib 1.2 saves request.client_id, which is empty with client_secret_basic:
+        # keep the authenticated client's id (safe: the endpoint runs under LOCK).
+        client = super().authenticate_client(req)
+        self.client_id = client.client_id
+        return client
+
     def save_device_credential(self, client_id, scope, data):
+        client_id = self.client_id
         cred = DeviceCredentialDict(data)
         cred["client_id"] = client_id
         cred["scope"] = scope or DEFAULT_SCOPE
@@ -551,7 +570,6 @@ def token_endpoint(tenant=None):
                 bump(c, "refresh_refused")
             if grant_type == DeviceCodeGrant.GRANT_TYPE and error in ("authorization_pending", "slow_down"):
                 bump(c, "device_" + error)
-                log(f"device poll by {cid}: {error}")
             else:
                 event("token_error", grant_type=grant_type, client_id=cid, error=error, tenant=tenant,
                       refresh_token_state=REFRESH_REFUSAL[0] if grant_type == "refresh_token" else None)
@@ -800,17 +818,19 @@ def lab_authorize():
 @app.route("/lab/settings", methods=["GET", "POST"])
 def lab_settings():
     """POST any of access_token_lifetime, refresh_token_lifetime, device_interval,
-    device_code_lifetime (seconds), app_user (mailbox of client-credentials tokens)."""
+    device_code_lifetime (seconds), device_slow_down_polls (count), app_user (mailbox of
+    client-credentials tokens)."""
     p = params()
     with LOCK:
         if request.method == "POST":
-            for k in ("access_token_lifetime", "refresh_token_lifetime", "device_interval", "device_code_lifetime"):
+            for k in ("access_token_lifetime", "refresh_token_lifetime", "device_interval", "device_code_lifetime",
+                      "device_slow_down_polls"):
                 if k in p:
                     try:
                         v = int(p[k])
                     except ValueError:
-                        return jsonify({"error": f"{k} must be a whole number of seconds"}), 400
-                    if v < 1:
+                        return jsonify({"error": f"{k} must be a whole number"}), 400
+                    if v < (0 if k == "device_slow_down_polls" else 1):
                         return jsonify({"error": f"{k} must be at least 1"}), 400
                     SETTINGS[k] = v
             if "app_user" in p:
