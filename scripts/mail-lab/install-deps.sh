@@ -47,9 +47,10 @@ fi
 cleanup() { if ((own_policy)); then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
-apt_opts=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
+# Other developers' installs may hold the dpkg lock: wait for it rather than fail.
+apt_opts=(-y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
           --no-install-recommends)
-apt-get update -q >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
 apt-get install "${apt_opts[@]}" "${missing[@]}"
 
 # Belt and braces: if anything started the system daemons anyway, stop them.
