@@ -75,7 +75,7 @@ for v in MAILLAB_OAUTH_ISSUER MAILLAB_OAUTH_TOKEN_URL MAILLAB_OAUTH_DEVICE_URL M
     MAILLAB_OAUTH_CONFIDENTIAL_CLIENT_ID MAILLAB_OAUTH_CONFIDENTIAL_CLIENT_SECRET MAILLAB_OAUTH_APP_USER \
     MAILLAB_OAUTH_ADMIN_URL MAILLAB_OAUTH_ADMIN_TOKEN MAILLAB_OAUTH_CONTROL MAILLAB_OAUTH_SCOPE MAILLAB_OAUTH_PORT \
     MAILLAB_OAUTH_XOAUTH2_ONLY_IMAPS_PORT MAILLAB_OAUTH_XOAUTH2_ONLY_POP3S_PORT \
-    MAILLAB_OAUTH_XOAUTH2_ONLY_SUBMISSION_PORT; do
+    MAILLAB_OAUTH_XOAUTH2_ONLY_SUBMISSION_PORT MAILLAB_OAUTH_ACCESS_TOKEN_LIFETIME MAILLAB_OAUTH_DEVICE_INTERVAL MAILLAB_OAUTH_LOG; do
     [[ -n ${!v:-} ]] || missing+=("$v")
 done
 check "env has every MAILLAB_OAUTH_* variable" $((${#missing[@]} > 0)) "missing: ${missing[*]}"
@@ -84,7 +84,7 @@ check "MAILLAB_OAUTH=1 and MAILLAB_PORTS lists the OAuth ports" $?
 
 H=$MAILLAB_HOST
 D=$MAILLAB_DOMAIN
-U1=user1@$D U2=user2@$D U3=user3@$D U4=user4@$D
+U1=user1@$D U2=user2@$D U3=user3@$D U4=user4@$D U5=user5@$D
 PUB=$MAILLAB_OAUTH_PUBLIC_CLIENT_ID
 CONF=$MAILLAB_OAUTH_CONFIDENTIAL_CLIENT_ID
 MS=$MAILLAB_OAUTH_MICROSOFT_AUTHORITY
@@ -106,10 +106,13 @@ M=$(oc "$MAILLAB_OAUTH_METADATA_URL" </dev/null)
 check "RFC 8414 metadata: issuer, S256 only, device, revocation, introspection" $? "$M"
 
 # ------------------------------------------------------------------ device flow (Microsoft layout, public client)
+# A long interval for this code, so that two polls in a row are surely "too fast" (no timing luck).
+"$CTL" settings device_interval=60 >/dev/null
 DEV=$(oc "$MS/organizations/oauth2/v2.0/devicecode" --data-urlencode "client_id=$PUB" \
     --data-urlencode "scope=$MS_SCOPES" </dev/null)
 DC=$(json device_code <<<"$DEV"); UC=$(json user_code <<<"$DEV"); remember "$DC"
-[[ -n $DC && -n $UC && $(json verification_uri <<<"$DEV") == "$MAILLAB_OAUTH_VERIFICATION_URL" && $(json interval <<<"$DEV") =~ ^[0-9]+$ ]]
+"$CTL" settings "device_interval=$MAILLAB_OAUTH_DEVICE_INTERVAL" >/dev/null
+[[ -n $DC && -n $UC && $(json verification_uri <<<"$DEV") == "$MAILLAB_OAUTH_VERIFICATION_URL" && $(json interval <<<"$DEV") == 60 ]]
 check "device authorization (RFC 8628) at {tenant}/oauth2/v2.0/devicecode: user code $UC" $? "$DEV"
 device_poll() { cfg_data "device_code=$1" | oc "$2" --data-urlencode "client_id=$3" \
     --data-urlencode grant_type=urn:ietf:params:oauth:grant-type:device_code; }
@@ -292,7 +295,9 @@ R=$("$CTL" deny-authorize "$(auth_url "$MAILLAB_OAUTH_AUTHORIZE_URL" "$PUB" "$RE
 
 # The person in a browser: the sign-in form, then the redirect is followed to the client's loopback
 # listener (a one-shot HTTP server on a free port, playing mailsh's listener).
-"$PY" -c '
+start_listener() { # a one-shot HTTP listener on a free loopback port: LPORT; the request path lands in listener.path
+    rm -f "$TMPD/listener.port" "$TMPD/listener.path"
+    "$PY" -c '
 import http.server, socket, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -301,12 +306,15 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"signed in, you can close this window")
     def log_message(self, *a): pass
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
+s.timeout = 60  # gives up if no browser ever comes
 open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1])); import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 s.handle_request()
-' "$TMPD/listener.port" "$TMPD/listener.path" &
-LISTENER=$!
-for _ in $(seq 200); do [[ -s $TMPD/listener.port ]] && break; sleep 0.05; done
-LPORT=$(cat "$TMPD/listener.port" 2>/dev/null)
+'  "$TMPD/listener.port" "$TMPD/listener.path" &
+    LISTENER=$!
+    for _ in $(seq 200); do [[ -s $TMPD/listener.port ]] && break; sleep 0.05; done
+    LPORT=$(cat "$TMPD/listener.port" 2>/dev/null)
+}
+start_listener
 REDIR2="http://127.0.0.1:$LPORT/"
 URL=$(auth_url "$MS/common/oauth2/v2.0/authorize" "$CONF" "$REDIR2" "$MS_SCOPES" "$CHALLENGE" S256)
 LOC=$({ cfg_data "username=$U3" "password=$MAILLAB_PASSWORD"; } | oc -o /dev/null -w '%{redirect_url}' "$URL" \
@@ -322,6 +330,14 @@ R=$({ cat "$TMPD/basic"; cfg_data "code=$CODE3" "code_verifier=$VERIFIER"; } |
 AT3=$(json access_token <<<"$R"); remember "$AT3"; remember "$(json refresh_token <<<"$R")"
 [[ -n $AT3 ]]; check "confidential client exchanges the code (client_secret_basic)" $? "$R"
 mail_curl 0 "IMAPS login as user3 with that token" "$AT3" "$U3" "imaps://$H:$MAILLAB_IMAPS_PORT/"
+start_listener
+R=$("$CTL" authorize "$(auth_url "$MAILLAB_OAUTH_AUTHORIZE_URL" "$PUB" "http://127.0.0.1:$LPORT/cb" mail "$CHALLENGE" S256)" "$U3" --follow)
+rc=$?
+wait "$LISTENER" 2>/dev/null; LISTENER=
+[[ $rc == 0 && $(json followed_status <<<"$R") == 200 && $(cat "$TMPD/listener.path" 2>/dev/null) == /cb\?code=*"state=$STATE"* ]]
+check "control.sh authorize --follow: the lab delivers the redirect to the client's listener" $? "$R"
+R=$("$CTL" authorize "$(auth_url "$MAILLAB_OAUTH_AUTHORIZE_URL" "$PUB" "http://[::1]:50123/" mail "$CHALLENGE" S256)" "$U3")
+[[ $(json location <<<"$R") == 'http://[::1]:50123/?code='* ]]; check "an IPv6 loopback redirect URI is accepted too" $? "$R"
 
 # ------------------------------------------------------------------ client credentials (app flow)
 R=$({ cat "$TMPD/basic"; } | oc "$MS/contoso.example/oauth2/v2.0/token" --data-urlencode grant_type=client_credentials \
@@ -389,6 +405,20 @@ R=$(introspect "$RT4")
 [[ $(json active <<<"$R") == false ]]; check "introspection reports a refresh token inactive" $? "$R"
 mail_curl 67 "a refresh token is no bearer token for Dovecot" "$RT4" "$U4" "imaps://$H:$MAILLAB_IMAPS_PORT/"
 
+R=$(oc "$MAILLAB_OAUTH_DEVICE_URL" --data-urlencode "client_id=$PUB" </dev/null)
+DC=$(json device_code <<<"$R"); UC=$(json user_code <<<"$R"); remember "$DC"
+P=$("$CTL" pending)
+[[ $P == *"\"user_code\":\"$UC\""* ]]; check "control.sh pending lists the waiting user code" $? "$P"
+SEQ=$(json last <<<"$("$CTL" events --type none)")
+"$CTL" wait-event device_denied --after "$SEQ" --timeout 60 >"$TMPD/waited" &
+WAITER=$!
+"$CTL" deny latest "$U4" >/dev/null
+wait "$WAITER"; rc=$?
+[[ $rc == 0 && $(cat "$TMPD/waited") == *'"user_code":"'"$UC"'"'* ]]
+check "control.sh wait-event returns once the event happens (device_denied)" $? "$(cat "$TMPD/waited")"
+R=$(device_poll "$DC" "$MAILLAB_OAUTH_TOKEN_URL" "$PUB")
+[[ $(json error <<<"$R") == access_denied ]]; check "the person denied: the client gets access_denied" $? "$R"
+
 # ------------------------------------------------------------------ expiry
 R=$("$CTL" expire --user "$U4"); [[ $(json expired <<<"$R") -ge 1 ]]; check "control.sh expire --user user4" $? "$R"
 mail_curl 67 "an expired token is refused (IMAPS)" "$AT4" "$U4" "imaps://$H:$MAILLAB_IMAPS_PORT/"
@@ -406,6 +436,13 @@ for _ in $(seq 100); do [[ $(introspect "$AT5" | json active) == false ]] && bre
 R=$(introspect "$AT5"); [[ $(json active <<<"$R") == false ]]; check "  it expires by itself (introspection inactive)" $? "$R"
 mail_curl 67 "  and Dovecot refuses it" "$AT5" "$U4" "imaps://$H:$MAILLAB_IMAPS_PORT/"
 "$CTL" lifetime 3600 >/dev/null
+device_signin "$PUB" "$U5" "mail"
+RT6=$RT
+"$CTL" expire --user "$U5" --refresh >/dev/null
+R=$(refresh "$MAILLAB_OAUTH_TOKEN_URL" "$PUB" "$RT6")
+E=$("$CTL" events --type token_error)
+[[ $(json error <<<"$R") == invalid_grant && ${E##*\{} == *'"refresh_token_state":"expired"'* ]]
+check "control.sh expire --refresh: the refresh token is refused as expired" $? "$R"
 
 # ------------------------------------------------------------------ wrong scope
 device_signin "$PUB" "$U4" "openid"; check "a token with only the openid scope" $?
