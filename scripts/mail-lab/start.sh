@@ -256,6 +256,34 @@ auth_conf() { # kind -> mechanisms and passdbs
     fi
 }
 
+tls_conf() { # cert key -> Dovecot's TLS settings
+    printf 'ssl = yes\nssl_cert = <%s\nssl_key = <%s\nssl_dh = <%s\nssl_min_protocol = TLSv1.2\n\n' "$1" "$2" "$TLS/dh.pem"
+}
+tls_only_login() { # service plain-listener tls-listener port -> a login service with only its TLS listener
+    cat <<EOF
+service $1-login {
+  inet_listener $2 {
+    port = 0
+  }
+  inet_listener $3 {
+    address = 127.0.0.1
+    port = $4
+    ssl = yes
+  }
+  service_count = 0
+  process_min_avail = 1
+  process_limit = 1000
+  client_limit = 4000
+}
+service $1 {
+  process_limit = 2000
+}
+EOF
+}
+postfix_auth_listener() { # the auth socket Postfix's SASL uses
+    printf 'service auth {\n  unix_listener auth-postfix {\n    user = postfix\n    group = postfix\n    mode = 0660\n  }\n}\n'
+}
+
 dovecot_conf() { # kind -> config on stdout
     local kind=$1 base="$DIR/dovecot/$1" name=$INSTANCE
     [[ $kind != main ]] && name="$INSTANCE-$kind"
@@ -364,97 +392,23 @@ service lmtp {
   }
   process_limit = 200
 }
-service auth {
-  unix_listener auth-postfix {
-    user = postfix
-    group = postfix
-    mode = 0660
-  }
-}
+$(postfix_auth_listener)
 protocol lmtp {
   auth_username_format = %Lu
 }
 EOF
             ;;
         untrusted)
-            cat <<EOF
-protocols = imap
-ssl = yes
-ssl_cert = <$TLS/untrusted.crt
-ssl_key = <$TLS/untrusted.key
-ssl_dh = <$TLS/dh.pem
-ssl_min_protocol = TLSv1.2
-
-service imap-login {
-  inet_listener imap {
-    port = 0
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = ${PORT[IMAPS_UNTRUSTED]}
-    ssl = yes
-  }
-  service_count = 0
-  process_min_avail = 1
-  process_limit = 1000
-  client_limit = 4000
-}
-service imap {
-  process_limit = 2000
-}
-EOF
+            echo 'protocols = imap'
+            tls_conf "$TLS/untrusted.crt" "$TLS/untrusted.key"
+            tls_only_login imap imap imaps "${PORT[IMAPS_UNTRUSTED]}"
             ;;
         xoauth2)
-            cat <<EOF
-protocols = imap pop3
-ssl = yes
-ssl_cert = <$TLS/server.crt
-ssl_key = <$TLS/server.key
-ssl_dh = <$TLS/dh.pem
-ssl_min_protocol = TLSv1.2
-
-service imap-login {
-  inet_listener imap {
-    port = 0
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = ${PORT[OAUTH_XOAUTH2_ONLY_IMAPS]}
-    ssl = yes
-  }
-  service_count = 0
-  process_min_avail = 1
-  process_limit = 1000
-  client_limit = 4000
-}
-service pop3-login {
-  inet_listener pop3 {
-    port = 0
-  }
-  inet_listener pop3s {
-    address = 127.0.0.1
-    port = ${PORT[OAUTH_XOAUTH2_ONLY_POP3S]}
-    ssl = yes
-  }
-  service_count = 0
-  process_min_avail = 1
-  process_limit = 1000
-  client_limit = 4000
-}
-service imap {
-  process_limit = 2000
-}
-service pop3 {
-  process_limit = 2000
-}
-service auth {
-  unix_listener auth-postfix {
-    user = postfix
-    group = postfix
-    mode = 0660
-  }
-}
-EOF
+            echo 'protocols = imap pop3'
+            tls_conf "$TLS/server.crt" "$TLS/server.key"
+            tls_only_login imap imap imaps "${PORT[OAUTH_XOAUTH2_ONLY_IMAPS]}"
+            tls_only_login pop3 pop3 pop3s "${PORT[OAUTH_XOAUTH2_ONLY_POP3S]}"
+            postfix_auth_listener
             ;;
         notls)
             cat <<EOF
