@@ -230,7 +230,8 @@ R=$(refresh "$MS/common/oauth2/v2.0/token" "$PUB" "$RT1")
 AT2=$(json access_token <<<"$R"); RT2=$(json refresh_token <<<"$R"); remember "$AT2"; remember "$RT2"
 [[ -n $AT2 && -n $RT2 && $RT2 != "$RT1" && $AT2 != "$AT1" ]]; check "refresh gives a new access token and a new refresh token" $? "$R"
 R=$(refresh "$MS/common/oauth2/v2.0/token" "$PUB" "$RT1")
-[[ $(json error <<<"$R") == invalid_grant ]]; check "the old refresh token is refused after use (invalid_grant)" $? "$R"
+[[ $(json error <<<"$R") == invalid_grant && $(json error_description <<<"$R") == *'already used'* ]]
+check "the old refresh token is refused after use (invalid_grant, says it was already used)" $? "$R"
 C=$("$CTL" counters)
 [[ $C == *"\"$PUB\":{"*'"refresh_ok":1'* && $C == *'"refresh_refused":1'* ]]
 check "counters: exactly one refresh, one refused refresh" $? "$C"
@@ -372,7 +373,7 @@ R=$(cfg_data "token=$RT3" | oc -w '%{http_code}' "$MAILLAB_OAUTH_REVOKE_URL" --d
     --data-urlencode token_type_hint=refresh_token)
 [[ $R == *200 ]]; check "the public client revokes its refresh token" $? "$R"
 R=$(refresh "$MAILLAB_OAUTH_TOKEN_URL" "$PUB" "$RT3")
-[[ $(json error <<<"$R") == invalid_grant ]]; check "  refresh with it: invalid_grant" $? "$R"
+[[ $(json error <<<"$R") == invalid_grant && $(json error_description <<<"$R") == *revoked* ]]; check "  refresh with it: invalid_grant, revoked" $? "$R"
 mail_curl 67 "  its access tokens are refused by Dovecot" "$AT2" "$U1" "imaps://$H:$MAILLAB_IMAPS_PORT/"
 R=$({ cat "$TMPD/basic"; cfg_data "token=$ATA"; } | oc -w '%{http_code}' "$MAILLAB_OAUTH_REVOKE_URL" --data-urlencode token_type_hint=access_token)
 [[ $R == *200 ]]; check "the confidential client revokes its app access token" $? "$R"

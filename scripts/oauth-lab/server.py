@@ -376,6 +376,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def authenticate_refresh_token(self, refresh_token):
         t = BY_REFRESH.get(refresh_token)
         if t and t.refresh_state() == "active":
+            # a refusal after this can only be authlib's check of the client
+            REFRESH_REFUSAL[0] = "other_client"
             return t
         REFRESH_REFUSAL[0] = t.refresh_state() if t else "unknown"
         return None
@@ -388,6 +390,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
 
 REFRESH_REFUSAL = [None]  # why the last refresh was refused (under LOCK)
+REFRESH_REASONS = {
+    "used": "The refresh token was already used: a refresh returns a new one, which must be kept.",
+    "revoked": "The refresh token was revoked.",
+    "expired": "The refresh token has expired.",
+    "unknown": "The refresh token is unknown.",
+    "other_client": "The refresh token was issued to another client.",
+}
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -560,14 +569,19 @@ def token_endpoint(tenant=None):
         resp = server.create_token_response()
         if resp.status_code != 200:
             try:
-                error = json.loads(resp.get_data(as_text=True)).get("error")
+                body = json.loads(resp.get_data(as_text=True))
             except ValueError:
-                error = "unknown"
+                body = {}
+            error = body.get("error", "unknown")
             cid = request_client_id()
             c = counter("clients", cid or "-")
             bump(c.setdefault("errors", {}), error)
             if grant_type == "refresh_token" and error == "invalid_grant":
                 bump(c, "refresh_refused")
+                if REFRESH_REFUSAL[0] and "error_description" not in body:
+                    # Say why, as providers do (the reason a client shows for "sign-in needed").
+                    body["error_description"] = REFRESH_REASONS[REFRESH_REFUSAL[0]]
+                    resp.set_data(json.dumps(body))
             if grant_type == DeviceCodeGrant.GRANT_TYPE and error in ("authorization_pending", "slow_down"):
                 bump(c, "device_" + error)
             else:
@@ -782,9 +796,10 @@ def lab_authorize():
     if not deny and not user:
         return jsonify({"error": "user must be a lab mailbox"}), 400
     parts = urllib.parse.urlsplit(url)
-    if not url.startswith(ISSUER + "/"):
+    ours = {ISSUER, ISSUER.replace("//127.0.0.1:", "//localhost:")}
+    if not any(url.startswith(o + "/") for o in ours):
         return jsonify({"error": "url must be an authorization URL of this server"}), 400
-    oreq = OAuth2Request("GET", url, None, {})
+    oreq = OAuth2Request("GET", url, None, {})  # authlib reads only its query
     with LOCK:
         resp = server.create_authorization_response(request=oreq, grant_user=None if deny else user)
         location = resp.headers.get("Location")
