@@ -512,7 +512,11 @@ t=$(now)
 errs=$("$LABS/stop.sh" "$LAB" 2>&1); rc=$?
 check "stop.sh in $(since "$t") s" $rc "$errs"
 [[ ! -e $LAB ]]; check "lab folder removed" $?
-left=$(ps -eo pid,args | grep -F "$LAB" | grep -v grep)
+# (from /proc: procps may be missing) processes naming the lab folder or sitting in it
+# ("[/]": grep's own command line holds the pattern, which then does not match itself)
+left=$(grep -lsE -- "${LAB}[/]" /proc/[0-9]*/cmdline
+    find /proc/[0-9]*/ -maxdepth 1 \( -name cwd -o -name root \) \
+    \( -lname "$LAB" -o -lname "$LAB/*" \) 2>/dev/null)
 [[ -z $left ]]; check "no process of the lab left (OAuth server included)" $? "$left"
 open=()
 for p in "${PORTS[@]}"; do timeout 2 bash -c "exec 3<>/dev/tcp/$H/$p" 2>/dev/null && open+=("$p"); done
