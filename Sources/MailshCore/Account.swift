@@ -243,6 +243,7 @@ public struct Account: Sendable, Equatable {
     /// a port the admin chose stays. Passwords are refused here: they are sealed through ``SecretBox``.
     public mutating func set(_ field: Field, to text: String) throws {
         try Validate.noLineBreaks(text, field: field.name, allowed: field.allowed)
+        try Validate.noControlCharacters(text, field: field.name, allowed: field.allowed)
         func optional(_ check: (String) throws -> Void) rethrows -> String? {
             if text.isEmpty { return nil }
             try check(text)

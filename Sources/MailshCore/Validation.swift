@@ -105,6 +105,7 @@ public enum Validate {
     public static let accountNameRule = "1 to 100 characters without '/', control characters, or leading or trailing spaces"
 
     public static func accountName(_ name: String, field: String = "name") throws {
+        try visibleName(name, field: field)
         let bytes = name.utf8
         let ok: Bool
         if bytes.allSatisfy({ (0x20...0x7E).contains($0) }) {

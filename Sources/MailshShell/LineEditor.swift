@@ -9,6 +9,8 @@ import MailshCore
 final class LineEditor {
     enum Line: Equatable {
         case text(String)
+        /// A line that is not text (invalid UTF-8): refused whole.
+        case refused(MailshError)
         case interrupted
         case end
     }
@@ -50,7 +52,11 @@ final class LineEditor {
             Interrupt.reset()
             return .interrupted
         }
-        return .text(String(cString: raw))
+        do {
+            return .text(try TextInput.decode(UnsafeRawBufferPointer(start: raw, count: strlen(raw)), what: "the line"))
+        } catch {
+            return .refused(error as? MailshError ?? .usage("\(error)"))
+        }
     }
 
     // MARK: History

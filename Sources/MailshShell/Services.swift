@@ -39,25 +39,33 @@ public struct Services: Sendable {
 public final class CommandIO: @unchecked Sendable {
     public var write: (String) -> Void
     public var writeError: (String) -> Void
-    /// Reads a secret: without echo on a terminal, one line from a pipe. `nil` at end of input.
-    public var readSecret: (_ prompt: String) -> String?
+    /// Reads a secret: without echo on a terminal, one line from a pipe. `nil` at end of input; throws when the
+    /// prompt is cancelled (Ctrl-C) or the input is not text.
+    public var readSecret: (_ prompt: String) throws -> String?
     /// Whether the standard input is a terminal (a password is then asked twice).
     public var inputIsTerminal: Bool
+    /// Writes mailsh's own terminal control (the progress line's carriage return and erase) to the error stream:
+    /// the one writer whose text is not escaped. By default ``writeError``.
+    public var writeControl: (String) -> Void
 
     public init(write: @escaping (String) -> Void, writeError: @escaping (String) -> Void,
-                readSecret: @escaping (String) -> String?, inputIsTerminal: Bool) {
+                readSecret: @escaping (String) throws -> String?, inputIsTerminal: Bool) {
         self.write = write
         self.writeError = writeError
         self.readSecret = readSecret
         self.inputIsTerminal = inputIsTerminal
+        self.writeControl = writeError
     }
 
-    /// The process's standard streams.
+    /// The process's standard streams. Whatever a command prints passes ``TerminalText/safeOutput(_:)`` on its
+    /// way out, so no value (a server's reply, a mail's subject, a script's print) reaches the terminal raw.
     public static func standard() -> CommandIO {
-        CommandIO(write: { FileHandle.standardOutput.write(Data($0.utf8)) },
-                  writeError: { FileHandle.standardError.write(Data($0.utf8)) },
-                  readSecret: SecretPrompt.read(prompt:),
-                  inputIsTerminal: isatty(0) == 1)
+        let io = CommandIO(write: { FileHandle.standardOutput.write(Data(TerminalText.safeOutput($0).utf8)) },
+                           writeError: { FileHandle.standardError.write(Data(TerminalText.safeOutput($0).utf8)) },
+                           readSecret: SecretPrompt.read(prompt:),
+                           inputIsTerminal: isatty(0) == 1)
+        io.writeControl = { FileHandle.standardError.write(Data($0.utf8)) }
+        return io
     }
 }
 

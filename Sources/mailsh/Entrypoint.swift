@@ -33,7 +33,7 @@ struct Entrypoint {
         services.digest = { Digest.sha256Hex($0) }
         services.mailSender = CurlMailSender()
         services.mailboxClient = CurlMailboxClient()
-        exit(runMailsh(Array(CommandLine.arguments.dropFirst()), context: CommandContext(services: services)))
+        exit(runMailsh(context: CommandContext(services: services)))
     }
 
     /// The OS login name: the name of the effective user id.

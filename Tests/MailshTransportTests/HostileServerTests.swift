@@ -183,7 +183,7 @@ final class HostileServerTests: XCTestCase {
         let table = bench.run(["account", "test", "Hostile", "--incoming-only", "--timeout", "2", "--transcript"])
         XCTAssertEqual(table.status, TestVerdict.protocol.exitStatus)
         XCTAssertFalse(table.out.contains("\u{1B}") || table.err.contains("\u{1B}") || table.out.contains("\u{07}"), table.out)
-        XCTAssertTrue(table.out.contains("\\x1B[2J"), table.out)
+        XCTAssertTrue(table.out.contains("\\u{001B}[2J"), table.out)
     }
 
     func testEndlessRepliesStopAtTheTimeout() throws {
