@@ -61,7 +61,7 @@ set +a
 missing=()
 for v in MAILLAB_DIR MAILLAB_CA MAILLAB_HOST MAILLAB_DOMAIN MAILLAB_IMAP_PORT MAILLAB_IMAPS_PORT \
     MAILLAB_POP3_PORT MAILLAB_POP3S_PORT MAILLAB_SUBMISSION_PORT MAILLAB_SMTPS_PORT MAILLAB_IMAPS_CLIENTCERT_PORT \
-    MAILLAB_SMTPS_CLIENTCERT_PORT MAILLAB_CLIENT_CERT MAILLAB_CLIENT_KEY MAILLAB_USERS MAILLAB_PASSWORD MAILLAB_SPOOL; do
+    MAILLAB_SMTPS_CLIENTCERT_PORT MAILLAB_IMAPS_CLIENTCERT_TLS12_PORT MAILLAB_CLIENT_CERT MAILLAB_CLIENT_KEY MAILLAB_USERS MAILLAB_PASSWORD MAILLAB_SPOOL; do
     [[ -n ${!v:-} ]] || missing+=("$v")
 done
 ((${#missing[@]} == 0)) && ok "env has every variable" || bad "env lacks ${missing[*]}"
@@ -120,6 +120,10 @@ expect 56 "client-certificate IMAPS port without one refused" "${C[@]}" -u "$U1:
 expect 56 "client-certificate SMTPS port without one refused" "${C[@]}" -u "$U1:$PW" \
     "smtps://$H:$MAILLAB_SMTPS_CLIENTCERT_PORT/localhost" --mail-from "$U1" --mail-rcpt "$U1" -T /dev/null &&
     { [[ $OUT == *"certificate required"* ]] && ok "SMTPS: alert certificate required" || bad "SMTPS client-cert message" "$OUT"; }
+expect 35 "client-certificate IMAPS port over TLS 1.2 without one: handshake aborted" "${C[@]}" -u "$U1:$PW" \
+    "imaps://$H:$MAILLAB_IMAPS_CLIENTCERT_TLS12_PORT/"
+expect 0 "client-certificate IMAPS port over TLS 1.2 with the lab's client certificate" "${C[@]}" "${CC[@]}" \
+    -u "$U1:$PW" "imaps://$H:$MAILLAB_IMAPS_CLIENTCERT_TLS12_PORT/"
 expect 60 "no CA given: server certificate not trusted" curl -q -sS --max-time 20 --cacert "$MAILLAB_CLIENT_CERT" \
     -u "$U1:$PW" "imaps://$H:$MAILLAB_IMAPS_PORT/"
 

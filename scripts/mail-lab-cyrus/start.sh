@@ -85,7 +85,7 @@ die() { trap - ERR; fail "$@"; }
 
 # ---------------------------------------------------------------- ports
 # Offsets from the base port. stop.sh reads them from env.
-PORT_NAMES=(IMAP IMAPS POP3 POP3S SUBMISSION SMTPS IMAPS_CLIENTCERT SMTPS_CLIENTCERT)
+PORT_NAMES=(IMAP IMAPS POP3 POP3S SUBMISSION SMTPS IMAPS_CLIENTCERT SMTPS_CLIENTCERT IMAPS_CLIENTCERT_TLS12)
 NPORTS=${#PORT_NAMES[@]}
 
 used_ports() { # every local TCP port in any state, decimal
@@ -221,6 +221,8 @@ tls_client_ca_file: $TLS/ca.crt
 tls_versions: tls1_2 tls1_3
 tls_client_certs: off
 imapsclientcert_tls_client_certs: require
+imapsclientcert12_tls_client_certs: require
+imapsclientcert12_tls_versions: tls1_2
 EOF
 # cmd paths absolute: the binaries live in the private folder. -U: reuse a service process for 30 sessions.
 cat >"$CY/cyrus.conf" <<EOF
@@ -234,6 +236,7 @@ SERVICES {
   pop3 cmd="$CYRBIN/pop3d -C $CY/imapd.conf -U 30" listen="127.0.0.1:${PORT[POP3]}" prefork=1 maxchild=500
   pop3s cmd="$CYRBIN/pop3d -C $CY/imapd.conf -s -U 30" listen="127.0.0.1:${PORT[POP3S]}" prefork=1 maxchild=500
   imapsclientcert cmd="$CYRBIN/imapd -C $CY/imapd.conf -s -U 30" listen="127.0.0.1:${PORT[IMAPS_CLIENTCERT]}" prefork=0 maxchild=50
+  imapsclientcert12 cmd="$CYRBIN/imapd -C $CY/imapd.conf -s -U 30" listen="127.0.0.1:${PORT[IMAPS_CLIENTCERT_TLS12]}" prefork=0 maxchild=50
   lmtpunix cmd="$CYRBIN/lmtpd -C $CY/imapd.conf" listen="$CY/run/lmtp" prefork=1 maxchild=50
 }
 EVENTS {
@@ -389,8 +392,8 @@ greet_tls() { # port [client cert] -> first line after the TLS handshake, or not
     printf '%s' "${line%$'\r'}"
 }
 declare -A EXPECT=([IMAP]='* OK' [IMAPS]='* OK' [POP3]='+OK' [POP3S]='+OK' [SUBMISSION]='220 '
-    [SMTPS]='220 ' [IMAPS_CLIENTCERT]='* OK' [SMTPS_CLIENTCERT]='220 ')
-declare -A TLSPORT=([IMAPS]=1 [POP3S]=1 [SMTPS]=1 [IMAPS_CLIENTCERT]=c [SMTPS_CLIENTCERT]=c)
+    [SMTPS]='220 ' [IMAPS_CLIENTCERT]='* OK' [SMTPS_CLIENTCERT]='220 ' [IMAPS_CLIENTCERT_TLS12]='* OK')
+declare -A TLSPORT=([IMAPS]=1 [POP3S]=1 [SMTPS]=1 [IMAPS_CLIENTCERT]=c [SMTPS_CLIENTCERT]=c [IMAPS_CLIENTCERT_TLS12]=c)
 
 wait_greeting() { # port name -> 0 once it greets as expected, 1 at the deadline
     local n=$1 g='' t
