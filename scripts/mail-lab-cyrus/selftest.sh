@@ -8,16 +8,8 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
-bad() {
-    FAIL=$((FAIL + 1))
-    echo "FAIL - $1"
-    [[ -z ${2:-} ]] || printf '%s\n' "$2" | head -n 15 | sed 's/^/       /'
-}
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# shellcheck source=../mail-lab/lib.sh
+. "$HERE/../mail-lab/lib.sh"
 
 unset CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR CURL_HOME
 LAB=
@@ -74,21 +66,6 @@ PW=$MAILLAB_PASSWORD
 C=(curl -q -sS --max-time 20 --cacert "$MAILLAB_CA")
 CC=(--cert "$MAILLAB_CLIENT_CERT" --key "$MAILLAB_CLIENT_KEY")
 
-expect() { # RC NAME CMD... : run CMD, check its exit code; output in $OUT
-    local want=$1 name=$2 got
-    shift 2
-    OUT=$("$@" 2>&1)
-    got=$?
-    if ((got == want)); then ok "$name (exit $got)"; else bad "$name: exit $got, expected $want" "$OUT"; fi
-    return $((got != want))
-}
-greeting() {
-    local fd line=''
-    { exec {fd}<>"/dev/tcp/$H/$1"; } 2>/dev/null || return 0
-    IFS= read -r -t 5 -u "$fd" line
-    exec {fd}>&-
-    printf '%s' "${line%$'\r'}"
-}
 
 # ------------------------------------------------------------------ greetings
 g=$(greeting "$MAILLAB_IMAP_PORT")

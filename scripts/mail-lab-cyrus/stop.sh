@@ -7,6 +7,9 @@
 # its command line holds DIR (Exim's re-executions pass `-C DIR/exim/exim.conf`, Cyrus' services
 # `-C DIR/cyrus/imapd.conf`) or its initial environment holds MAILLAB_DIR=DIR (set by start.sh).
 set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../mail-lab/lib.sh
+. "$HERE/../mail-lab/lib.sh"
 
 say() { [[ -n ${MAILLAB_QUIET:-} ]] || echo "mail-lab-cyrus stop: $*" >&2; }
 err() { echo "mail-lab-cyrus stop: $*" >&2; }
@@ -47,24 +50,6 @@ lab_pids() { # processes of the private binaries that name DIR
         fi
     done
 }
-listening_ports() {
-    ((${#PORTS[@]})) || return 0
-    awk -v want=" ${PORTS[*]} " '
-        function hex(h,   i, n) { n = 0; for (i = 1; i <= length(h); i++)
-            n = n * 16 + index("0123456789ABCDEF", toupper(substr(h, i, 1))) - 1; return n }
-        FNR > 1 && $4 == "0A" { split($2, a, ":"); p = hex(a[2]); if (index(want, " " p " ")) print p }' \
-        /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -un
-}
-accepting_ports() {
-    local p
-    for p in "${PORTS[@]}"; do
-        if timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null; then echo "$p"; fi
-    done
-}
-describe() {
-    local p
-    for p in "$@"; do printf '%s(%s) ' "$p" "$(cat "/proc/$p/comm" 2>/dev/null || echo gone)"; done
-}
 masters() { # the Cyrus master and the Exim daemon, when alive and ours
     local f p
     for f in "$DIR/cyrus/run/master.pid" "$DIR/exim/exim.pid"; do
@@ -75,68 +60,6 @@ masters() { # the Cyrus master and the Exim daemon, when alive and ours
     done
 }
 
-# 1. Both masters at once. Cyrus' master on SIGTERM stops its services; Exim's daemon just exits
-#    (its reception and delivery children finish or are found below).
-m=($(masters))
-all=($(lab_pids))
-if ((${#m[@]})); then
-    say "stopping masters $(describe "${m[@]}")"
-    kill -TERM "${m[@]}" 2>/dev/null
-fi
-
-# 2. Wait until no lab process is left and no lab port listens.
-deadline=$(($(date +%s) + TIMEOUT))
-orphans_termed=0
-gone_since=
-while :; do
-    left=($(lab_pids))
-    lports=($(listening_ports))
-    ((${#left[@]} == 0 && ${#lports[@]} == 0)) && break
-    if ((${#left[@]} == 0)); then
-        [[ -n $gone_since ]] || gone_since=$SECONDS
-        ((SECONDS - gone_since >= 2)) && break
-    fi
-    # Children left with no master (a session that still holds a connection, an Exim delivery, or
-    # everything after a master was killed hard): stop them directly.
-    if ((${#left[@]})) && ((orphans_termed == 0)) && [[ -z $(masters) ]]; then
-        sleep 0.2
-        left=($(lab_pids))
-        if ((${#left[@]})) && [[ -z $(masters) ]]; then
-            say "masters gone; terminating their leftover children $(describe "${left[@]}")"
-            kill -TERM "${left[@]}" 2>/dev/null
-        fi
-        orphans_termed=1
-    fi
-    if (($(date +%s) >= deadline)); then
-        if ((${#left[@]})); then
-            err "still running after ${TIMEOUT}s, killing: $(describe "${left[@]}")"
-            kill -KILL "${left[@]}" 2>/dev/null
-            sleep 1
-        fi
-        break
-    fi
-    sleep 0.05
-done
-
-# 3. Verify.
-left=($(lab_pids))
-acc=($(accepting_ports))
-if ((${#left[@]} || ${#acc[@]})); then
-    ((${#left[@]})) && err "processes of the lab still running: $(describe "${left[@]}")"
-    if ((${#acc[@]})); then
-        if ((${#left[@]})); then err "lab ports still accepting connections: ${acc[*]}"
-        else err "lab ports accepting connections, though no process of the lab is left (another program?): ${acc[*]}"; fi
-    fi
-    err "lab folder kept: $DIR"
-    exit 1
-fi
-
-T1=$(date +%s%N)
-secs=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
-if [[ ${MAILLAB_KEEP:-0} == 1 ]]; then
-    say "stopped in ${secs} s; folder kept: $DIR"
-else
-    rm -rf -- "$DIR" || { err "could not remove $DIR"; exit 1; }
-    say "stopped in ${secs} s; removed $DIR"
-fi
-exit 0
+# Cyrus' master on SIGTERM stops its services; Exim's daemon just exits (its reception and delivery
+# children finish or are terminated by stop_lab).
+stop_lab
