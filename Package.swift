@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "mailsh",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mailsh", targets: ["mailsh"]),
         .executable(name: "mailsh-bench", targets: ["mailsh-bench"]),

@@ -4,7 +4,9 @@
 #   scripts/ensure-deps.sh --test     also what the test suite needs
 set -euo pipefail
 
-packages=(pkg-config libedit-dev liblua5.4-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3)
+# ca-certificates: the system's CA file (/etc/ssl/certs/ca-certificates.crt), which mailsh uses at run time to verify
+# real servers when an account names no CA file of its own; Debian's minimal system lacks it.
+packages=(pkg-config ca-certificates libedit-dev liblua5.4-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3)
 if [[ "${1:-}" == "--test" ]]; then
     # The shell tests drive mailsh in tmux and its completion scripts in real bash, zsh and fish.
     packages+=(tmux zsh fish bash-completion)

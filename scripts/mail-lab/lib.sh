@@ -2,7 +2,8 @@
 # Sourced by their start.sh and stop.sh; nothing here runs by itself.
 
 # ---------------------------------------------------------------- ports (start.sh)
-# The caller declares PORT_NAMES, NPORTS, FIXED_BASE, the associative arrays USED, TRIED and PORT, and die().
+# The caller declares PORT_NAMES, NPORTS, FIXED_BASE, the associative arrays USED, TRIED and PORT, and die();
+# PORT_STEP (default 20) is the spacing of randomly picked ranges.
 
 used_ports() { # every local TCP port in any state (listening or connected), decimal
     awk 'function hex(h,   i, n) { n = 0; for (i = 1; i <= length(h); i++)
@@ -26,10 +27,12 @@ pick_ports() { # sets BASE and PORT[name]: MAILLAB_BASE_PORT, or a free random r
             die "MAILLAB_BASE_PORT must be a port number between 1024 and $((65535 - NPORTS))"
         range_free "$BASE" || die "a port in $BASE..$((BASE + NPORTS - 1)) is in use"
     else
-        # Below Linux's ephemeral range (32768+) so outgoing connections do not take them.
+        # Below Linux's ephemeral range (32768+) so outgoing connections do not take them; ranges start on
+        # multiples of PORT_STEP (20: wide enough for either lab), so two labs never overlap.
+        local step=${PORT_STEP:-20}
         BASE=
         for _ in $(seq 300); do
-            b=$((20000 + (RANDOM % 1270) * 10))
+            b=$((20000 + (RANDOM % (12700 / step)) * step))
             [[ -n ${TRIED[$b]:-} ]] && continue
             if range_free "$b"; then BASE=$b; break; fi
         done
