@@ -40,6 +40,8 @@ struct ConversationAnalysis: Sendable {
     /// When TLS was up, on the session's clock (ms), and when the first credential line was sent.
     var tlsUpAt: Double?
     var firstCredentialAt: Double?
+    /// The server asked for a client certificate during a TLS handshake.
+    var clientCertificateRequested = false
 
     func stage(_ name: String) -> TestStage? { stages.last { $0.name == name } }
 }
@@ -135,6 +137,7 @@ enum Conversation {
                         timings: ConnectionTimings?, endedAt: UInt64) -> ConversationAnalysis {
         let proto = session.proto
         var result = ConversationAnalysis()
+        result.clientCertificateRequested = session.clientCertificateRequested
         let end = session.milliseconds(at: endedAt)
         func round(_ value: Double) -> Double { (max(0, value) * 10).rounded() / 10 }
 

@@ -46,6 +46,10 @@ enum Verdicts {
         let side = server.side.rawValue
         let seconds = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
 
+        if let message = clientCertificateWanted(outcome, analysis: analysis, endpoint: endpoint) {
+            return (.tls, message)
+        }
+
         switch outcome.code {
         case CURLE_OK:
             if server.proto == .smtp && analysis.auth == nil {
@@ -178,6 +182,20 @@ enum Verdicts {
         let stage = analysis.unfinished ?? analysis.stages.last(where: { !$0.ok })?.name
         return (.protocol, "unexpected reply from the server\(stage.map { " during " + describe($0) } ?? "")\(last) "
             + "(\(outcome.curlText))")
+    }
+
+    /// The sentence for a server that ended TLS because mailsh presented no client certificate, or `nil`. The TLS 1.3
+    /// alert says so itself ("certificate required", often only at the first read after the handshake, where it
+    /// looks like a broken connection); with TLS 1.2 the server aborts the very handshake it asked a certificate in.
+    /// Many servers ask without requiring one, so a request alone followed by any other failure does not count.
+    static func clientCertificateWanted(_ outcome: TransferOutcome, analysis: ConversationAnalysis, endpoint: String)
+        -> String? {
+        guard !outcome.ok else { return nil }
+        let alert = outcome.errorText.localizedCaseInsensitiveContains("certificate required")
+        let handshakeAbortedAfterRequest = analysis.clientCertificateRequested && outcome.code == CURLE_SSL_CONNECT_ERROR
+        guard alert || handshakeAbortedAfterRequest else { return nil }
+        return "the server at \(endpoint) wants a client certificate (TLS client authentication) and refused the "
+            + "connection without one; mailsh presents no client certificate (\(outcome.curlText))"
     }
 
     /// A certificate failure in words, with what the certificate was checked against.
