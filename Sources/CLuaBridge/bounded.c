@@ -33,6 +33,8 @@ void CMailshLuaBridge_settleWork(CMailshWork *work) {
 
 /* The longest string string.rep makes (Lua 5.4's own limit). */
 #define MAX_STRING ((size_t)INT_MAX)
+/* The most string.rep copies between two looks at the budgets. */
+#define REP_SLICE ((size_t)1 << 20)
 
 static int boundedRep(lua_State *L) {
     size_t length, separatorLength;
@@ -50,20 +52,27 @@ static int boundedRep(lua_State *L) {
     size_t total = (size_t)count * length + (size_t)(count - 1) * separatorLength;
     CMailshWork work;
     CMailshWork_init(&work, L);
-    /* The whole result is allocated first (and counted against the memory budget), then filled. */
+    /* The whole result is allocated first (and counted against the memory budget), then filled: one period
+       (text and separator), then the filled part copied onto the rest, doubling, in slices of at most
+       REP_SLICE so that the budgets are looked at as it goes. A unit per 64 bytes copied. */
     luaL_Buffer buffer;
     char *out = luaL_buffinitsize(L, &buffer, total);
-    uint64_t unitsPerCopy = 1 + (length + separatorLength) / 256;
-    while (count-- > 1) {
+    size_t period = length + separatorLength;
+    size_t body = (size_t)(count - 1) * period; /* the repeated "text separator" part */
+    if (body > 0) {
         memcpy(out, text, length);
-        out += length;
-        if (separatorLength) {
-            memcpy(out, separator, separatorLength);
-            out += separatorLength;
+        memcpy(out + length, separator, separatorLength);
+        size_t filled = period;
+        size_t slice = REP_SLICE > period ? REP_SLICE - REP_SLICE % period : period;
+        while (filled < body) {
+            size_t chunk = filled < body - filled ? filled : body - filled;
+            if (chunk > slice) chunk = slice;
+            memcpy(out + filled, out, chunk); /* filled and chunk are whole periods */
+            filled += chunk;
+            CMailshWork_charge(&work, 1 + chunk / 64);
         }
-        CMailshWork_charge(&work, unitsPerCopy);
     }
-    memcpy(out, text, length);
+    memcpy(out + body, text, length);
     luaL_pushresultsize(&buffer, total);
     CMailshWork_done(&work);
     return 1;
