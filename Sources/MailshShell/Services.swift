@@ -21,6 +21,8 @@ public struct Services: Sendable {
     public var mailboxClient: (any MailboxClient)? = nil
     /// SHA-256 of a message, hex (the monitor remembers each message by it).
     public var digest: (@Sendable ([UInt8]) -> String)? = nil
+    /// Where the key file of a store location is (for the files scripts may not read); `nil` when unknown.
+    public var keyFileLocation: (@Sendable (String, [String: String]) -> String)? = nil
 
     public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,

@@ -31,9 +31,16 @@ struct Entrypoint {
             scriptRunner: LuaScriptRunner(connectionTester: tester, mailSender: CurlMailSender()))
         services.connectionTester = tester
         services.digest = { Digest.sha256Hex($0) }
+        services.keyFileLocation = keyFileLocation
         services.mailSender = CurlMailSender()
         services.mailboxClient = CurlMailboxClient()
         exit(runMailsh(context: CommandContext(services: services)))
+    }
+
+    /// The key file of a store location: `MAILSH_KEY_FILE`, else the store's default.
+    @Sendable static func keyFileLocation(_ location: String, _ environment: [String: String]) -> String {
+        if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty { return keyPath }
+        return KeyFile.defaultPath(forStore: location, environment: environment)
     }
 
     /// The OS login name: the name of the effective user id.

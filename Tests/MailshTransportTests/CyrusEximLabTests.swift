@@ -362,7 +362,8 @@ final class PlaintextRefusalDocumentationTests: XCTestCase {
         XCTAssertTrue(refused.err.contains("allow_plaintext"), refused.err)
 
         let table = try Self.exitStatusTable()
-        XCTAssertEqual(table.count, 18, "the table as read: \(table)")
+        XCTAssertNotNil(table[0], "the table as read: \(table)")
+        XCTAssertNotNil(table[84], "the table as read: \(table)")
         let row = try XCTUnwrap(table[refused.status], "no row for exit status \(refused.status)")
         XCTAssertTrue(row.contains("allow_plaintext"), "the README's row for \(refused.status) does not name it: \(row)")
         for (status, meaning) in table where status != refused.status {
