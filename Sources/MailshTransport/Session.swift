@@ -49,9 +49,9 @@ final class Session {
     /// When the session's first transfer began.
     private(set) var startedAt: UInt64 = 0
 
-    init(proto: ServerProtocol, user: String?, password: String?) {
+    init(proto: ServerProtocol, user: String?, password: String?, token: String? = nil) {
         self.proto = proto
-        redactor = Redactor(proto: proto, user: user, password: password)
+        redactor = Redactor(proto: proto, user: user, password: password, token: token)
         let me = Unmanaged.passUnretained(self).toOpaque()
         easy.set(CURLOPT_VERBOSE, true)
         easy.setDebug(Session.debugCallback)
