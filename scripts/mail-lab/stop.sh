@@ -7,6 +7,7 @@
 # A process belongs to the lab when it runs a Dovecot or Postfix binary and its working
 # directory or root is inside DIR: Postfix daemons chdir to the queue, Dovecot's to its
 # base_dir, login and anvil processes chroot into it, mail processes run in the homes.
+# With MAILLAB_OAUTH=1, also the OAuth server: python3 running oauth-lab/server.py in DIR/oauth.
 set -uo pipefail
 
 say() { [[ -n ${MAILLAB_QUIET:-} ]] || echo "mail-lab stop: $*" >&2; }
@@ -41,6 +42,11 @@ lab_pids() { # Dovecot and Postfix processes whose cwd or root is DIR or inside 
     find "${dirs[@]}" -maxdepth 1 -name exe \( -lname '/usr/sbin/dovecot' -o -lname '/usr/lib/dovecot/*' \
         -o -lname '/usr/lib/postfix/*' -o -lname '/usr/sbin/post*' \) -printf '%h\n' 2>/dev/null |
         sed 's|^/proc/||; s|/$||' | sort -un
+    # the OAuth server: a python3 running oauth-lab/server.py (a python client sitting in DIR is not ours)
+    local d
+    for d in $(find "${dirs[@]}" -maxdepth 1 -name exe -lname '/usr/bin/python3*' -printf '%h\n' 2>/dev/null); do
+        tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q 'oauth-lab/server\.py ' && { d=${d#/proc/}; echo "${d%/}"; }
+    done
 }
 listening_ports() { # lab ports in LISTEN state on any address
     ((${#PORTS[@]})) || return 0
@@ -62,7 +68,7 @@ describe() { # pid... -> "pid comm" list
 }
 masters() { # pids of the lab's master processes that are alive
     local f p
-    for f in "$DIR"/dovecot/*/run/master.pid "$DIR/postfix/spool/pid/master.pid"; do
+    for f in "$DIR"/dovecot/*/run/master.pid "$DIR/postfix/spool/pid/master.pid" "$DIR/oauth/server.pid"; do
         [[ -s $f ]] || continue
         p=$({ tr -dc '0-9' <"$f"; } 2>/dev/null)
         [[ -n $p ]] || continue
