@@ -73,6 +73,20 @@ enum Conversation {
         }
     }
 
+    /// The reply of a login that never got a final one.
+    static let noReply = "(no reply)"
+
+    /// The decoded challenge of a refused XOAUTH2 or OAUTHBEARER login, from the server's continuation lines (`+ …`,
+    /// SMTP `334 …`): the last one that is base64 of a JSON object.
+    static func challenge(_ lines: [String], mechanism: String, proto: ServerProtocol) -> OAuthLoginChallenge? {
+        guard mechanism == "XOAUTH2" || mechanism == "OAUTHBEARER" else { return nil }
+        let prefix = proto == .smtp ? "334 " : "+ "
+        for line in lines.reversed() where line.hasPrefix(prefix) {
+            if let challenge = OAuthLoginChallenge.decode(base64: String(line.dropFirst(prefix.count))) { return challenge }
+        }
+        return nil
+    }
+
     /// The mechanism a login command uses.
     static func mechanism(_ command: String, proto: ServerProtocol) -> String {
         var words = command.split(separator: " ").map(String.init)
@@ -227,8 +241,9 @@ enum Conversation {
                     capabilityCandidates = current.lines.dropFirst().map { String($0.dropFirst(4)) }
                 }
             case "auth" where result.auth == nil:
-                result.auth = AuthReport(mechanism: mechanism(current.detail ?? "", proto: proto),
-                                         reply: current.final ? (current.reply ?? "") : "(no reply)", ok: ok)
+                let used = mechanism(current.detail ?? "", proto: proto)
+                result.auth = AuthReport(mechanism: used, reply: current.final ? (current.reply ?? "") : noReply, ok: ok,
+                                         challenge: ok ? nil : challenge(current.lines, mechanism: used, proto: proto))
             case "folder":
                 if proto == .imap {
                     if let line = current.lines.first(where: { $0.uppercased().hasPrefix("* STATUS ") }) {

@@ -450,7 +450,8 @@ final class TestJob {
         var body = "This is a test message from mailsh. It needs no reply.\n\n"
         body += "Account: \(request.account)\n"
         body += "Tested by: \(request.user), at \(when)\n"
-        body += "Outgoing server: \(outgoing.host):\(outgoing.port) (\(outgoing.security.rawValue)), user \(outgoing.user)\n"
+        body += "Outgoing server: \(outgoing.host):\(outgoing.port) (\(outgoing.security.rawValue)), "
+            + (outgoing.user.isEmpty ? "no login\n" : "user \(outgoing.user)\n")
         if let incoming = request.incoming {
             body += "Incoming server: \(incoming.proto.rawValue) \(incoming.host):\(incoming.port) (\(incoming.security.rawValue)), user \(incoming.user)\n"
         }

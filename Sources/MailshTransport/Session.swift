@@ -51,9 +51,9 @@ final class Session {
     /// The server asked for a client certificate in a TLS handshake (a CertificateRequest; mailsh presents none).
     private(set) var clientCertificateRequested = false
 
-    init(proto: ServerProtocol, user: String?, password: String?) {
+    init(proto: ServerProtocol, user: String?, password: String?, token: String? = nil) {
         self.proto = proto
-        redactor = Redactor(proto: proto, user: user, password: password)
+        redactor = Redactor(proto: proto, user: user, password: password, token: token)
         let me = Unmanaged.passUnretained(self).toOpaque()
         easy.set(CURLOPT_VERBOSE, true)
         easy.setDebug(Session.debugCallback)

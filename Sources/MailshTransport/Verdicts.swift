@@ -52,6 +52,9 @@ enum Verdicts {
 
         switch outcome.code {
         case CURLE_OK:
+            if server.proto == .smtp && analysis.auth == nil, case .none = server.credential {
+                return (.ok, nil)
+            }
             if server.proto == .smtp && analysis.auth == nil {
                 return (.auth, "the server at \(endpoint) did not offer AUTH after EHLO, so the credentials were not "
                     + "tested (capabilities: \(analysis.capabilities.joined(separator: " ")))")
@@ -134,6 +137,15 @@ enum Verdicts {
                 + "(capabilities: \(analysis.capabilities.joined(separator: " "))); no credentials were sent")
 
         case CURLE_LOGIN_DENIED, CURLE_AUTH_ERROR:
+            if let auth = analysis.auth, let challenge = auth.challenge {
+                // A refused token: the decoded challenge says why (its status, the scope the server wants).
+                return (.auth, "the server refused the token for the login \(server.user) (\(auth.mechanism)): "
+                    + challenge.summary + (auth.ok || auth.reply == Conversation.noReply ? "" : "; " + quoted(auth.reply)))
+            }
+            if analysis.auth == nil, case let .oauth2(_, mechanism) = server.credential {
+                return (.auth, "the server does not offer \(mechanism.saslName ?? "OAUTHBEARER or XOAUTH2"), so the token "
+                    + "could not be presented (capabilities: \(analysis.capabilities.joined(separator: " ")))")
+            }
             if let auth = analysis.auth {
                 return (.auth, "the server refused the login of \(server.user) (\(auth.mechanism)): "
                     + quoted(auth.reply))

@@ -53,11 +53,13 @@ final class MailLab: @unchecked Sendable {
         self.scripts = scripts
     }
 
-    /// Starts a lab (users user1…userN and desk). Throws with the script's own words when it can't.
-    static func start(users: Int = 5, scripts: String = "mail-lab") throws -> MailLab {
+    /// Starts a lab (users user1…userN and desk) from `scripts/<scripts>/start.sh`; `settings` such as
+    /// `MAILLAB_OAUTH=1` go to the script. Throws with the script's own words when it can't.
+    static func start(users: Int = 5, scripts: String = "mail-lab", settings: [String: String] = [:]) throws -> MailLab {
         let script = repositoryRoot.appendingPathComponent("scripts/\(scripts)/start.sh").path
         var environment = ProcessInfo.processInfo.environment
         environment["MAILLAB_USER_COUNT"] = String(users)
+        environment.merge(settings) { $1 }
         let result = try runProgram("/bin/bash", [script], environment: environment)
         let directory = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         guard result.status == 0, !directory.isEmpty,
