@@ -263,9 +263,12 @@ enum Iconv {
         return true
     }
 
+    /// How many conversions iconv has done in this process (tests check that ASCII text never reaches iconv).
+    static var conversions: Int { pool.conversions }
+
     /// `bytes` in charset `name` as UTF-8, and whether every byte was valid; `nil` when glibc does not know `name`.
     static func convert(_ bytes: [UInt8], from name: String) -> (utf8: [UInt8], clean: Bool)? {
-        guard let descriptor = pool.take(name) else { return nil }
+        guard let descriptor = pool.take(name, converting: true) else { return nil }
         defer { pool.give(name, descriptor) }
         // Four bytes of UTF-8 per input byte covers every charset (U+FFFD for one byte is three); more on demand.
         var capacity = bytes.count * 4 + 16
@@ -288,9 +291,17 @@ enum Iconv {
         private let lock = NSLock()
         private var idle: [String: [iconv_t]] = [:]
         private var unsupported: Set<String> = []
+        private var converted = 0
 
-        func take(_ name: String) -> iconv_t? {
+        var conversions: Int {
             lock.lock()
+            defer { lock.unlock() }
+            return converted
+        }
+
+        func take(_ name: String, converting: Bool = false) -> iconv_t? {
+            lock.lock()
+            if converting { converted += 1 }
             if unsupported.contains(name) {
                 lock.unlock()
                 return nil
