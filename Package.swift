@@ -123,7 +123,7 @@ let package = Package(
 
         .testTarget(name: "MailshCoreTests", dependencies: ["MailshCore"]),
         .testTarget(name: "MailshMessageTests", dependencies: ["MailshMessage", "MailshCore"],
-                    exclude: ["make-corpus.py"], resources: [.copy("Corpus")]),
+                    exclude: ["make-corpus.py", "fetch-real-corpus.sh", "real-corpus-peer.py"], resources: [.copy("Corpus")]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore"],
