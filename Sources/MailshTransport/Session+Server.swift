@@ -109,10 +109,7 @@ extension Session {
             throw MailshError.invalidValue(field: "\(side).port", value: String(server.port), allowed: "a port number from 1 to 65535")
         }
         try Validate.text(server.user, field: "\(side).user", allowed: "a user name", maxLength: 1024)
-        if server.password.reveal().utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
-            throw MailshError.invalidValue(field: "\(side).password", value: "(secret)",
-                                           allowed: "a password without CR, LF or NUL")
-        }
+        try Validate.password(server.password.reveal(), field: "\(side).password")
         if server.security == .none && !server.trust.allowPlaintext {
             throw MailshError.invalidValue(field: "\(side).security", value: "none",
                                            allowed: "ssl or starttls (none sends the password in clear text; only with "
