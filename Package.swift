@@ -48,6 +48,9 @@ let package = Package(
         // glibc's iconv (part of libc): MailshMessage converts every charset mail names to UTF-8 through it.
         .systemLibrary(name: "CIconv"),
 
+        // prctl for the process that holds secrets (not dumpable); a header of typed shims, nothing to link.
+        .systemLibrary(name: "CProcessGuard"),
+
         // The model and its rules: accounts, sections and padlocks, users and rights, personal settings,
         // effective settings, validation, and the protocols the outside worlds implement. Foundation only.
         .target(name: "MailshCore"),
@@ -58,10 +61,10 @@ let package = Package(
         // The mail monitor: polls a mailbox, files each message through the matcher, then removes it from the server.
         .target(name: "MailshMonitor", dependencies: ["MailshCore", "MailshMessage"]),
 
-        // Secrets sealed with AES-256-GCM and the key file, over OpenSSL.
+        // Secrets sealed with AES-256-GCM and the key file, over OpenSSL; the process that holds them kept undumpable.
         .target(
             name: "MailshCrypto",
-            dependencies: ["MailshCore", "COpenSSL"]
+            dependencies: ["MailshCore", "COpenSSL", "CProcessGuard"]
         ),
 
         // The store: SQLite through GRDB and PostgreSQL through postgres-nio, named append-only migrations,

@@ -260,7 +260,7 @@ public final class Desk: @unchecked Sendable {
     }
 
     private func seal(_ plaintext: String, account: Account, field: Field, user: String?) throws -> SealedSecret {
-        try Validate.noLineBreaks(plaintext, field: field.name, allowed: "a password")
+        try Validate.password(plaintext, field: field.name)
         guard !plaintext.isEmpty else {
             throw MailshError.invalidValue(field: field.name, value: "", allowed: "a non-empty password (clear it with --clear)")
         }

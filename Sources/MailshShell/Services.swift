@@ -7,8 +7,10 @@ public struct Services: Sendable {
     public var defaultStoreLocation: @Sendable ([String: String]) -> String
     /// Opens (creating if needed) the store at a location.
     public var openStore: @Sendable (String) throws -> any AccountStore
-    /// Opens the secret box that belongs to a store location (its key file).
-    public var openSecrets: @Sendable (String, [String: String]) throws -> any SecretBox
+    /// Opens the secret box that belongs to a store location (its key file), given the environment and whether
+    /// the store was just created (only then may a missing key be created).
+    public var openSecrets: @Sendable (_ location: String, _ environment: [String: String], _ storeIsNew: Bool) throws
+        -> any SecretBox
     /// The OS login name of the person running mailsh.
     public var loginName: @Sendable () -> String
     /// Runs Lua scripts (`run`, `lua`); `nil` in builds and tests without the Lua host.
@@ -26,7 +28,7 @@ public struct Services: Sendable {
 
     public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,
-                openSecrets: @escaping @Sendable (String, [String: String]) throws -> any SecretBox,
+                openSecrets: @escaping @Sendable (String, [String: String], Bool) throws -> any SecretBox,
                 loginName: @escaping @Sendable () -> String,
                 scriptRunner: (any ScriptRunner)? = nil) {
         self.defaultStoreLocation = defaultStoreLocation
@@ -96,7 +98,7 @@ public struct CommandContext: @unchecked Sendable {
         let location = storeLocation(global)
         // The store first: it makes its folder (0700), where the key file then goes.
         let store = try services.openStore(location)
-        let secrets = try services.openSecrets(location, environment)
+        let secrets = try services.openSecrets(location, environment, store.isNew)
         let requested = global.asUser ?? environment["MAILSH_USER"].flatMap { $0.isEmpty ? nil : $0 }
         return try Desk.open(store: store, secrets: secrets, osUser: services.loginName(), requested: requested)
     }
@@ -109,7 +111,7 @@ final class StoreCache: @unchecked Sendable {
     private var stores: [String: any AccountStore] = [:]
     private var boxes: [String: any SecretBox] = [:]
     private let openStore: @Sendable (String) throws -> any AccountStore
-    private let openSecrets: @Sendable (String, [String: String]) throws -> any SecretBox
+    private let openSecrets: @Sendable (String, [String: String], Bool) throws -> any SecretBox
 
     init(_ services: Services) {
         openStore = services.openStore
@@ -125,12 +127,12 @@ final class StoreCache: @unchecked Sendable {
         return store
     }
 
-    func secrets(_ location: String, _ environment: [String: String]) throws -> any SecretBox {
+    func secrets(_ location: String, _ environment: [String: String], _ storeIsNew: Bool) throws -> any SecretBox {
         let key = location + "\u{0}" + (environment["MAILSH_KEY_FILE"] ?? "")
         lock.lock()
         defer { lock.unlock() }
         if let box = boxes[key] { return box }
-        let box = try openSecrets(location, environment)
+        let box = try openSecrets(location, environment, storeIsNew)
         boxes[key] = box
         return box
     }
@@ -139,7 +141,7 @@ final class StoreCache: @unchecked Sendable {
     func wrapping(_ services: Services) -> Services {
         var wrapped = services
         wrapped.openStore = { [self] in try store($0) }
-        wrapped.openSecrets = { [self] in try secrets($0, $1) }
+        wrapped.openSecrets = { [self] in try secrets($0, $1, $2) }
         return wrapped
     }
 }

@@ -48,9 +48,22 @@ public struct Shell {
         let store = Self.promptName(desk.storeName)
         let prompt = "\(desk.actor.name)@\(store)> "
         context.io.write("mailsh on \(desk.storeName) as \(desk.actor.name). Type help for commands, exit or Ctrl-D to leave.\n")
-        if runStartupFile, let startup = Self.startupPath(context.environment), FileManager.default.fileExists(atPath: startup) {
-            if let text = try? String(contentsOfFile: startup, encoding: .utf8) {
-                _ = scriptLoop(context: context, lines: ArrayLines(text), source: startup, stopOnError: false)
+        if let refusal = editor.historyRefusal {
+            context.io.writeError("mailsh: \(refusal.message); this session keeps no history\n")
+        }
+        if runStartupFile, let startup = Self.startupPath(context.environment) {
+            do {
+                // Never through a symbolic link: another user could aim it at commands of theirs.
+                if let bytes = try LocalFile.read(startup, kind: "start-up file") {
+                    guard let text = String(bytes: bytes, encoding: .utf8) else {
+                        throw MailshError.configuration("start-up file \(startup) is not UTF-8 text")
+                    }
+                    _ = scriptLoop(context: context, lines: ArrayLines(text), source: startup, stopOnError: false)
+                }
+            } catch let error as MailshError {
+                context.io.writeError("mailsh: \(error.message); it was not run\n")
+            } catch {
+                context.io.writeError("mailsh: \(error)\n")
             }
         }
         var status: Int32 = 0

@@ -144,10 +144,7 @@ extension Session {
         switch server.credential {
         case let .password(password):
             try Validate.text(server.user, field: "\(side).user", allowed: "a user name", maxLength: 1024)
-            if password.reveal().utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
-                throw MailshError.invalidValue(field: "\(side).password", value: "(secret)",
-                                               allowed: "a password without CR, LF or NUL")
-            }
+            try Validate.password(password.reveal(), field: "\(side).password")
         case let .oauth2(token, mechanism):
             try Validate.text(server.user, field: "\(side).user", allowed: "a user name", maxLength: 1024)
             // XOAUTH2 and OAUTHBEARER separate their fields with \x01.

@@ -19,7 +19,7 @@ final class ScriptCommandTests: LuaTestCase {
         let secrets = self.secrets!
         let services = Services(defaultStoreLocation: { _ in "unused" },
                                 openStore: { try SQLiteStore(path: $0) },
-                                openSecrets: { _, _ in secrets },
+                                openSecrets: { _, _, _ in secrets },
                                 loginName: { "admin" },
                                 scriptRunner: LuaScriptRunner())
         let io = CommandIO(write: { out += $0 }, writeError: { err += $0 }, readSecret: { _ in nil },
@@ -104,7 +104,7 @@ final class ScriptCommandTests: LuaTestCase {
         var err = ""
         let secrets = self.secrets!
         let services = Services(defaultStoreLocation: { _ in "unused" }, openStore: { try SQLiteStore(path: $0) },
-                                openSecrets: { _, _ in secrets }, loginName: { "admin" })
+                                openSecrets: { _, _, _ in secrets }, loginName: { "admin" })
         let io = CommandIO(write: { _ in }, writeError: { err += $0 }, readSecret: { _ in nil }, inputIsTerminal: false)
         let status = runMailsh(["lua", "1", "--store", storePath],
                                context: CommandContext(services: services, environment: [:], io: io))
