@@ -83,7 +83,7 @@ extension AccountCommand {
             let account = effective.account
             let rows = Field.allCases.compactMap { field -> [String]? in
                 if field == .incomingFolder && account.proto == .pop3 { return nil }
-                let value = field.isSecret ? (account.password(field.side!) == nil ? "" : "(set)") : account.value(field) ?? ""
+                let value = field.isSecret ? (account.secret(field) == nil ? "" : "(set)") : account.value(field) ?? ""
                 return [field.name, value, effective.origins[field]?.rawValue ?? "global"]
             }
             switch global.format {
@@ -284,18 +284,18 @@ extension AccountCommand {
 
     struct Password: DeskCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set an account's incoming or outgoing password (needs administrate).",
+            abstract: "Set an account's incoming or outgoing password, or its OAuth client secret (needs administrate).",
             discussion: """
                 The password is asked without echo on a terminal (twice), or read as one line from a pipe; it is \
                 never taken from the command line. It is stored encrypted (AES-256-GCM). --clear removes it, so \
-                that each user supplies their own.
+                that each user supplies their own. `oauth` sets oauth.client_secret the same way.
                 """)
 
         @Argument(help: "The account.", completion: .accountName)
         var name: String
 
-        @Argument(help: "Which server: incoming or outgoing.")
-        var side: SideArgument
+        @Argument(help: "Which secret: incoming, outgoing (passwords) or oauth (the OAuth client secret).")
+        var side: SecretArgument
 
         @Flag(help: "Remove the password instead of setting one.")
         var clear = false
@@ -305,9 +305,9 @@ extension AccountCommand {
         func run(desk: Desk, context: CommandContext) throws {
             let account = try desk.account(name)
             try desk.requireAdministrate(account)
-            let secret = clear ? nil : try readNewPassword("\(side.value.rawValue) of \(account.qualifiedName)", io: context.io)
-            announce(try desk.setPassword(name, side: side.value, secret, baseVersion: account.version),
-                     clear ? "cleared the \(side.value.rawValue) password of" : "set the \(side.value.rawValue) password of",
+            let secret = clear ? nil : try readNewPassword("\(side.promptName) of \(account.qualifiedName)", io: context.io)
+            announce(try desk.setSecret(name, field: side.field, secret, baseVersion: account.version),
+                     clear ? "cleared the \(side.label) of" : "set the \(side.label) of",
                      global: global, context: context)
         }
     }
@@ -331,6 +331,26 @@ struct ProtocolArgument: ExpressibleByArgument {
         self.value = value
     }
     static var allValueStrings: [String] { MailProtocol.allCases.map(\.rawValue) }
+    /// Not CaseIterable, so the bash, zsh and fish scripts would offer no values without this.
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
+}
+
+/// Which secret a password command sets: `incoming`, `outgoing` (passwords) or `oauth` (the OAuth client secret).
+struct SecretArgument: ExpressibleByArgument {
+    var field: Field
+    init?(argument: String) {
+        switch argument {
+        case "incoming": field = .incomingPassword
+        case "outgoing": field = .outgoingPassword
+        case "oauth": field = .oauthClientSecret
+        default: return nil
+        }
+    }
+    /// What messages call it: `incoming password`, `OAuth client secret`.
+    var label: String { field == .oauthClientSecret ? "OAuth client secret" : "\(field.side!.rawValue) password" }
+    /// What the prompt calls it: `incoming`, `outgoing`, `OAuth client secret`.
+    var promptName: String { field == .oauthClientSecret ? "OAuth client secret" : field.side!.rawValue }
+    static var allValueStrings: [String] { ["incoming", "outgoing", "oauth"] }
     /// Not CaseIterable, so the bash, zsh and fish scripts would offer no values without this.
     static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }
