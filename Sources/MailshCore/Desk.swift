@@ -678,7 +678,8 @@ public final class Desk: @unchecked Sendable {
                     throw MailshError.alreadyExists(kind: "account id", name: id)
                 }
                 account.id = id
-            } else if doc.incoming?.password_sealed != nil || doc.outgoing?.password_sealed != nil {
+            } else if doc.incoming?.password_sealed != nil || doc.outgoing?.password_sealed != nil
+                        || doc.oauth?.client_secret_sealed != nil {
                 throw MailshError.invalidValue(field: "id", value: "", allowed: "the id the sealed passwords are bound to")
             }
             try account.apply(doc.assignments.filter { $0.field != .proto })
@@ -696,6 +697,7 @@ public final class Desk: @unchecked Sendable {
             if account.owner != nil { account.locked = [] }
             account.incoming.password = try Self.sealed(doc.incoming?.password_sealed, field: .incomingPassword)
             account.outgoing.password = try Self.sealed(doc.outgoing?.password_sealed, field: .outgoingPassword)
+            account.oauth.clientSecret = try Self.sealed(doc.oauth?.client_secret_sealed, field: .oauthClientSecret)
             try self.assignPrefix(&account, in: tx)
             try tx.insert(account)
             try tx.append([self.entry(account, "account", nil, "imported")])

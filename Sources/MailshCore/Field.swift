@@ -139,7 +139,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     /// the same command wins over the port that follows a security change.
     public var applyOrder: Int {
         switch self {
-        case .proto, .oauthProvider: return 0
+        case .proto: return 0
         case .incomingSecurity, .outgoingSecurity: return 1
         default: return 2
         }

@@ -112,6 +112,13 @@ public enum StoreCopier {
                         try to.save(settings)
                         summary.personalSettings += 1
                     }
+                    for var tokens in try from.oauthTokens(accountID: account.id) {
+                        tokens.access = try reseal(tokens.access, StoredTokens.accessContext(accountID: account.id,
+                                                                                             user: tokens.user))
+                        tokens.refresh = try reseal(tokens.refresh, StoredTokens.refreshContext(accountID: account.id,
+                                                                                                user: tokens.user))
+                        _ = try to.putOAuthTokens(tokens, expectedVersion: nil)
+                    }
                     summary.accounts += 1
                     if summary.accounts % 1000 == 0 { progress("\(summary.accounts) of \(accounts.count) accounts") }
                 }

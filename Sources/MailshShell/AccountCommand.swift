@@ -8,7 +8,7 @@ struct AccountCommand: ParsableCommand {
         commandName: "account",
         abstract: "List, show, create, edit, copy, rename, delete and lock e-mail accounts.",
         subcommands: [List.self, Show.self, Create.self, Set.self, Copy.self, Rename.self, Delete.self,
-                      Lock.self, Unlock.self, Password.self, Test.self]
+                      Lock.self, Unlock.self, Password.self, Login.self, Test.self]
     )
 }
 
@@ -39,15 +39,23 @@ extension AccountCommand {
             case let user?: .user(user)
             }
             let accounts = try desk.accounts(AccountQuery(match: match, proto: proto?.value, owner: filter))
+            let signIn = try desk.globalSignInStates(accounts)
             if global.format == .json {
-                context.io.write(Output.json(accounts.map { AccountDocument($0) }))
+                context.io.write(Output.json(accounts.map { account in
+                    var document = AccountDocument(account)
+                    document.sign_in = signIn[account.id].map { AccountDocument.SignIn($0, origin: .global) }
+                    if case .needed? = signIn[account.id] { document.status = "sign-in needed" }
+                    return document
+                }))
                 return
             }
             let rows = accounts.map { account -> [String] in
-                [account.qualifiedName, account.proto.rawValue,
+                var status = account.isComplete ? "ready" : "draft"
+                if case .needed? = signIn[account.id] { status = "sign-in needed" }
+                return [account.qualifiedName, account.proto.rawValue,
                  Self.server(account.incoming.host, account.incoming.port, account.incoming.security),
                  Self.server(account.outgoing.host, account.outgoing.port, account.outgoing.security),
-                 account.isComplete ? "ready" : "draft", account.isTestAccount ? "test" : "",
+                 status, account.isTestAccount ? "test" : "",
                  account.lastTest.map { "\($0.verdict) \($0.milliseconds)ms \(Timestamp.format($0.at))" } ?? "",
                  Section.allCases.filter(account.isLocked).map(\.rawValue).joined(separator: " ")]
             }
@@ -74,6 +82,7 @@ extension AccountCommand {
         struct Document: Encodable {
             var user: String
             var account: AccountDocument
+            var sign_in: AccountDocument.SignIn?
             var origins: [String: String]
             var warnings: [String]
         }
@@ -81,6 +90,7 @@ extension AccountCommand {
         func run(desk: Desk, context: CommandContext) throws {
             let effective = try desk.effective(name)
             let account = effective.account
+            let signIn = try desk.signInState(name)
             let rows = Field.allCases.compactMap { field -> [String]? in
                 if field == .incomingFolder && account.proto == .pop3 { return nil }
                 let value = field.isSecret ? (account.secret(field) == nil ? "" : "(set)") : account.value(field) ?? ""
@@ -90,6 +100,7 @@ extension AccountCommand {
             case .json:
                 context.io.write(Output.json(Document(
                     user: effective.user, account: AccountDocument(account),
+                    sign_in: signIn.state == .notUsed ? nil : AccountDocument.SignIn(signIn.state, origin: signIn.origin),
                     origins: Dictionary(uniqueKeysWithValues: effective.origins.map { ($0.key.name, $0.value.rawValue) }),
                     warnings: account.warnings)))
             case .csv:
@@ -105,6 +116,16 @@ extension AccountCommand {
                 out += account.isComplete ? "status: ready\n"
                     : "status: draft (missing: \(account.missingFields.map(\.name).joined(separator: ", ")))\n"
                 if account.isTestAccount { out += "kind: test account\n" }
+                switch signIn.state {
+                case .notUsed: break
+                case .notSignedIn: out += "sign-in: not signed in (\(signIn.origin.rawValue) tokens)\n"
+                case .signedIn(let expires):
+                    out += "sign-in: signed in (\(signIn.origin.rawValue) tokens"
+                        + (expires.map { ", access token valid until \(Timestamp.format($0))" } ?? "") + ")\n"
+                case .needed(let reason, let since):
+                    out += "sign-in: sign-in needed since \(Timestamp.format(since)) (\(signIn.origin.rawValue) tokens): "
+                        + MailshError.quote(reason) + "\n"
+                }
                 context.io.write(out)
             }
             report(account.warnings, context.io)

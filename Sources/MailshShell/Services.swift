@@ -21,6 +21,8 @@ public struct Services: Sendable {
     public var mailboxClient: (any MailboxClient)? = nil
     /// SHA-256 of a message, hex (the monitor remembers each message by it).
     public var digest: (@Sendable ([UInt8]) -> String)? = nil
+    /// Gets OAuth 2.0 tokens (`account login`, `personal login`); `nil` in builds and tests without a transport.
+    public var oauthClient: (any OAuthTokenClient)? = nil
 
     public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,
