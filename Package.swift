@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "mailsh",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mailsh", targets: ["mailsh"]),
         .executable(name: "mailsh-bench", targets: ["mailsh-bench"]),
@@ -46,20 +45,26 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
+        // glibc's iconv (part of libc): MailshMessage converts every charset mail names to UTF-8 through it.
+        .systemLibrary(name: "CIconv"),
+
+        // prctl for the process that holds secrets (not dumpable); a header of typed shims, nothing to link.
+        .systemLibrary(name: "CProcessGuard"),
+
         // The model and its rules: accounts, sections and padlocks, users and rights, personal settings,
         // effective settings, validation, and the protocols the outside worlds implement. Foundation only.
         .target(name: "MailshCore"),
 
         // Mail parsing (headers, MIME, encodings, HTML to text), the conversation-ID scanner and the reply matcher.
-        .target(name: "MailshMessage", dependencies: ["MailshCore"]),
+        .target(name: "MailshMessage", dependencies: ["MailshCore", "CIconv"]),
 
         // The mail monitor: polls a mailbox, files each message through the matcher, then removes it from the server.
         .target(name: "MailshMonitor", dependencies: ["MailshCore", "MailshMessage"]),
 
-        // Secrets sealed with AES-256-GCM and the key file, over OpenSSL.
+        // Secrets sealed with AES-256-GCM and the key file, over OpenSSL; the process that holds them kept undumpable.
         .target(
             name: "MailshCrypto",
-            dependencies: ["MailshCore", "COpenSSL"]
+            dependencies: ["MailshCore", "COpenSSL", "CProcessGuard"]
         ),
 
         // The store: SQLite through GRDB and PostgreSQL through postgres-nio, named append-only migrations,
@@ -124,7 +129,7 @@ let package = Package(
 
         .testTarget(name: "MailshCoreTests", dependencies: ["MailshCore", "MailshTesting"]),
         .testTarget(name: "MailshMessageTests", dependencies: ["MailshMessage", "MailshCore"],
-                    exclude: ["make-corpus.py"], resources: [.copy("Corpus")]),
+                    exclude: ["make-corpus.py", "fetch-real-corpus.sh", "real-corpus-peer.py"], resources: [.copy("Corpus")]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore", "MailshTesting"]),
         .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore"],

@@ -4,7 +4,9 @@
 #   scripts/ensure-deps.sh --test     also what the test suite needs
 set -euo pipefail
 
-packages=(pkg-config libedit-dev liblua5.4-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3)
+# ca-certificates: the system's CA file (/etc/ssl/certs/ca-certificates.crt), which mailsh uses at run time to verify
+# real servers when an account names no CA file of its own; Debian's minimal system lacks it.
+packages=(pkg-config ca-certificates libedit-dev liblua5.4-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3)
 if [[ "${1:-}" == "--test" ]]; then
     # The shell tests drive mailsh in tmux and its completion scripts in real bash, zsh and fish.
     packages+=(tmux zsh fish bash-completion)
@@ -15,11 +17,17 @@ for package in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
     [[ "$status" == "install ok installed" ]] || missing+=("$package")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -gt 0 ]]; then
+    sudo=""
+    if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+    echo "mailsh: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+    $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-sudo=""
-if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-echo "mailsh: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [[ "${1:-}" == "--test" ]]; then
+    # MailshMessageTests.RealCorpusTests: real mail unpacked from Debian packages and read by Python's email package
+    # (the script installs python3; a no-op once the corpus is there).
+    "$(dirname "${BASH_SOURCE[0]}")/../Tests/MailshMessageTests/fetch-real-corpus.sh" >/dev/null
+fi

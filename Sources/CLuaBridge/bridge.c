@@ -4,17 +4,20 @@
  * Every function here that may raise a Lua error is either a lua_CFunction that Lua called (so only C frames sit
  * between it and Lua's own setjmp), or runs inside lua_pcall. Functions Swift calls directly never raise.
  */
-#include "CLuaBridge.h"
+#include "internal.h"
 
 #include <lua5.4/lua.h>
 #include <lua5.4/lauxlib.h>
 #include <lua5.4/lualib.h>
 
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Room granted past the memory budget once a script is stopped, to unwind and report. */
 #define REPORT_RESERVE ((size_t)1 << 20)
@@ -43,9 +46,11 @@ typedef struct Box {
     uint32_t bytes;
 } Box;
 
-static CMailshLuaBridge_Context *contextOf(lua_State *L) {
+CMailshLuaBridge_Context *CMailshLuaBridge_contextOf(lua_State *L) {
     return *(CMailshLuaBridge_Context **)lua_getextraspace(L);
 }
+
+#define contextOf CMailshLuaBridge_contextOf
 
 void CMailshLuaBridge_setCallbacks(CMailshLuaBridge_Dispatch dispatch, CMailshLuaBridge_Write write,
                                    CMailshLuaBridge_Retain retain, CMailshLuaBridge_Retain release) {
@@ -66,11 +71,27 @@ double CMailshLuaBridge_now(void) {
 /* MARK: - Ctrl-C */
 
 static volatile sig_atomic_t interruptFlag;
+/* Set while a script's outermost call runs (the Lua state may be deep inside a C function). */
+static volatile sig_atomic_t scriptRunning;
 static int catchDepth;
 static struct sigaction previousAction;
 
+/* Ends the process at once, from a signal handler or the watchdog: only async-signal-safe calls. The script's
+   transaction was never committed, so the store keeps what it had (SQLite discards an uncommitted transaction
+   when the next process opens the file; PostgreSQL when the connection drops). */
+static void endProcess(const char *message, int status) {
+    ssize_t ignored = write(STDERR_FILENO, message, strlen(message));
+    (void)ignored;
+    _exit(status);
+}
+
 static void onInterrupt(int signal) {
     (void)signal;
+    if (interruptFlag && scriptRunning) {
+        /* A second Ctrl-C while the script has not stopped: a call that does not return to Lua. */
+        endProcess("\nmailsh: interrupted (Ctrl-C twice): the script was ended inside a call that did not return; "
+                   "nothing was changed\n", 130);
+    }
     interruptFlag = 1;
 }
 
@@ -148,7 +169,7 @@ static const char *stopMessage(int stop) {
     }
 }
 
-static int checkStop(CMailshLuaBridge_Context *context) {
+int CMailshLuaBridge_checkStop(CMailshLuaBridge_Context *context) {
     if (context->stop != CMailshLuaBridge_RUNNING) return 1;
     if (interruptFlag) {
         context->stop = CMailshLuaBridge_STOP_INTERRUPT;
@@ -164,6 +185,21 @@ static int checkStop(CMailshLuaBridge_Context *context) {
     return 0;
 }
 
+#define checkStop CMailshLuaBridge_checkStop
+
+static void budgetHook(lua_State *L, lua_Debug *ar);
+
+static int raiseStopAt(lua_State *L, int level) {
+    CMailshLuaBridge_Context *context = contextOf(L);
+    lua_sethook(L, budgetHook, LUA_MASKCOUNT, 1);
+    luaL_where(L, level);
+    lua_pushstring(L, stopMessage(context->stop));
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+int CMailshLuaBridge_raiseStop(lua_State *L) { return raiseStopAt(L, 1); }
+
 /* The count hook: counts instructions and, once a budget is spent or Ctrl-C was pressed, raises on every
    instruction from then on, so that a `pcall` that catches the error cannot run on. */
 static void budgetHook(lua_State *L, lua_Debug *ar) {
@@ -173,11 +209,12 @@ static void budgetHook(lua_State *L, lua_Debug *ar) {
         context->instructions += (uint64_t)context->hookStep;
         if (!checkStop(context)) return;
     }
-    lua_sethook(L, budgetHook, LUA_MASKCOUNT, 1);
-    luaL_where(L, 0);
-    lua_pushstring(L, stopMessage(context->stop));
-    lua_concat(L, 2);
-    lua_error(L);
+    raiseStopAt(L, 0);
+}
+
+int CMailshLuaBridge_stopped(CMailshLuaBridge_Context *context) {
+    checkStop(context);
+    return context->stop;
 }
 
 /* MARK: - Trampolines */
@@ -206,12 +243,7 @@ static int callHost(lua_State *L, int function, int cls) {
     if (context->busy) {
         return luaL_error(L, "mailsh functions cannot be called from a __gc metamethod");
     }
-    if (checkStop(context)) {
-        luaL_where(L, 1);
-        lua_pushstring(L, stopMessage(context->stop));
-        lua_concat(L, 2);
-        return lua_error(L);
-    }
+    if (checkStop(context)) return raiseStopAt(L, 1);
     void *receiver = cls ? receiverOf(L, cls) : NULL;
     int result = dispatchFunction(L, context->host, function, receiver);
     if (result >= 0) return result;
@@ -422,6 +454,7 @@ static int openSandbox(lua_State *L) {
         lua_pushnil(L);
         lua_setglobal(L, *name);
     }
+    CMailshLuaBridge_openBounded(L);
     lua_getglobal(L, LUA_STRLIBNAME);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
@@ -944,8 +977,100 @@ static int reportHandler(lua_State *L) {
     return 1;
 }
 
+/* MARK: - The watchdog */
+
+/* How long after its deadline a script may still be inside a call that does not return before the process is
+   ended. The bounded library functions notice the deadline themselves within microseconds; this is for a call
+   that nothing bounds (such as table.sort over a table whose metamethods are C functions). */
+#define WATCHDOG_GRACE 1.0
+
+static int interruptStatus = 130;
+static int timeoutStatus = 1;
+
+void CMailshLuaBridge_setEndStatuses(int interrupted, int timeout) {
+    interruptStatus = interrupted;
+    timeoutStatus = timeout;
+}
+
+typedef struct Watchdog {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct timespec until;
+    int done;
+    pthread_t thread;
+} Watchdog;
+
+static void *watch(void *argument) {
+    Watchdog *watchdog = argument;
+    pthread_mutex_lock(&watchdog->lock);
+    while (!watchdog->done) {
+        if (pthread_cond_timedwait(&watchdog->wake, &watchdog->lock, &watchdog->until) == ETIMEDOUT
+            && !watchdog->done) {
+            endProcess("mailsh: stopped: the script ran out of time (--timeout) inside a call that did not return "
+                       "to Lua\nmailsh: nothing was changed: the script's transaction was never committed\n",
+                       timeoutStatus);
+        }
+    }
+    pthread_mutex_unlock(&watchdog->lock);
+    return NULL;
+}
+
+/* Starts a watchdog for a deadline; 0 when it runs. */
+static int startWatchdog(Watchdog *watchdog, double deadline) {
+    double at = deadline + WATCHDOG_GRACE;
+    watchdog->until.tv_sec = (time_t)at;
+    watchdog->until.tv_nsec = (long)((at - (double)watchdog->until.tv_sec) * 1e9);
+    watchdog->done = 0;
+    pthread_condattr_t attributes;
+    if (pthread_condattr_init(&attributes)) return -1;
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    int failed = pthread_cond_init(&watchdog->wake, &attributes);
+    pthread_condattr_destroy(&attributes);
+    if (failed) return -1;
+    if (pthread_mutex_init(&watchdog->lock, NULL)) {
+        pthread_cond_destroy(&watchdog->wake);
+        return -1;
+    }
+    if (pthread_create(&watchdog->thread, NULL, watch, watchdog)) {
+        pthread_mutex_destroy(&watchdog->lock);
+        pthread_cond_destroy(&watchdog->wake);
+        return -1;
+    }
+    return 0;
+}
+
+static void stopWatchdog(Watchdog *watchdog) {
+    pthread_mutex_lock(&watchdog->lock);
+    watchdog->done = 1;
+    pthread_cond_signal(&watchdog->wake);
+    pthread_mutex_unlock(&watchdog->lock);
+    pthread_join(watchdog->thread, NULL);
+    pthread_mutex_destroy(&watchdog->lock);
+    pthread_cond_destroy(&watchdog->wake);
+}
+
+/* MARK: - Calls */
+
+static int pushStopBody(lua_State *L) {
+    lua_pushstring(L, stopMessage(((CMailshLuaBridge_Context *)lua_touserdata(L, 1))->stop));
+    return 1;
+}
+
+/* After a call that returned normally: if a stop was requested meanwhile (a budget spent, the deadline passed,
+   Ctrl-C), the call fails anyway, whatever it returned and whatever it caught, so that nothing commits. A `pcall`
+   in tail position (`return pcall(f)`) ends the chunk without another counted instruction, so the hook alone
+   cannot see to that. Replaces the results with the stop message. */
+static int failIfStopped(lua_State *L, int base, int status) {
+    CMailshLuaBridge_Context *context = contextOf(L);
+    if (status != LUA_OK || !checkStop(context)) return status;
+    lua_settop(L, base - 1);
+    if (protectedCall(L, pushStopBody, context, 1) != LUA_OK) return LUA_ERRMEM;
+    return LUA_ERRRUN;
+}
+
 int CMailshLuaBridge_call(lua_State *L, int nargs) {
     if (!lua_checkstack(L, 2)) return LUA_ERRMEM;
+    CMailshLuaBridge_Context *context = contextOf(L);
     int base = lua_gettop(L) - nargs;
     lua_pushboolean(L, 0);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &reportKey);
@@ -953,14 +1078,20 @@ int CMailshLuaBridge_call(lua_State *L, int nargs) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &refusalKey);
     lua_pushcfunction(L, reportHandler);
     lua_insert(L, base);
+    Watchdog watchdog;
+    int watching = context->deadline > 0 && startWatchdog(&watchdog, context->deadline) == 0;
+    scriptRunning = 1;
     int status = lua_pcall(L, nargs, LUA_MULTRET, base);
+    scriptRunning = 0;
+    if (watching) stopWatchdog(&watchdog);
     lua_remove(L, base);
-    return status;
+    return failIfStopped(L, base, status);
 }
 
 int CMailshLuaBridge_callPlain(lua_State *L, int nargs) {
     if (!lua_checkstack(L, 1)) return LUA_ERRMEM;
-    return lua_pcall(L, nargs, LUA_MULTRET, 0);
+    int base = lua_gettop(L) - nargs;
+    return failIfStopped(L, base, lua_pcall(L, nargs, LUA_MULTRET, 0));
 }
 
 const char *CMailshLuaBridge_report(lua_State *L, int part, size_t *length) {

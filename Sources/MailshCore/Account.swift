@@ -121,7 +121,7 @@ public struct Account: Sendable, Equatable {
     public var outgoing: OutgoingServer
     public var conversation: ConversationOptions
     /// The OAuth 2.0 client (`oauth.*`), used by the sides whose `auth` is `oauth2`.
-    public var oauth: OAuthClient
+    public var oauth: OAuthSettings
     /// The sections whose padlock is closed.
     public var locked: Set<Section>
     /// Grows by one with every change; an edit based on an older version is a conflict.
@@ -143,7 +143,7 @@ public struct Account: Sendable, Equatable {
         self.incoming = IncomingServer(port: DefaultPort.incoming(proto, .ssl), security: .ssl)
         self.outgoing = OutgoingServer(port: DefaultPort.outgoing(.ssl), security: .ssl)
         self.conversation = ConversationOptions()
-        self.oauth = OAuthClient()
+        self.oauth = OAuthSettings()
         self.locked = Set(Section.allCases.filter(\.lockedByDefault))
         self.version = 1
         self.createdAt = date
@@ -298,6 +298,7 @@ public struct Account: Sendable, Equatable {
     /// a port the admin chose stays. Passwords are refused here: they are sealed through ``SecretBox``.
     public mutating func set(_ field: Field, to text: String) throws {
         try Validate.noLineBreaks(text, field: field.name, allowed: field.allowed)
+        try Validate.noControlCharacters(text, field: field.name, allowed: field.allowed)
         func optional(_ check: (String) throws -> Void) rethrows -> String? {
             if text.isEmpty { return nil }
             try check(text)

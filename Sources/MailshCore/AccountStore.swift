@@ -30,6 +30,8 @@ public struct AccountQuery: Sendable, Equatable {
 public protocol AccountStore: AnyObject, Sendable {
     /// What the prompt and messages call this store (a path, or a URL with any password masked).
     var displayName: String { get }
+    /// Whether opening it created the store (it had no schema before): only then may a key be created for it.
+    var isNew: Bool { get }
     /// Runs `body` in a read transaction.
     func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     /// Runs `body` in a write transaction (on SQLite, `BEGIN IMMEDIATE`): all of it commits, or none.

@@ -62,19 +62,56 @@ public enum TestVerdict: String, Sendable, Codable, CaseIterable {
 
 // MARK: - What to test
 
-/// A password on its way to a server. It never prints: `description`, `debugDescription` and reflection all show
-/// `(secret)`, so it can't reach output, logs or transcripts by accident. Only ``reveal()`` gives the text.
+/// A password or a token on its way to a server. It never prints: `description`, `debugDescription` and reflection
+/// all show `(secret)`, so it can't reach output, logs or transcripts by accident. Only ``reveal()`` gives the text.
 public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     private let text: String
 
     public init(_ text: String) { self.text = text }
 
-    /// The password itself, for the one place that hands it to the protocol library.
+    /// The text itself, for the one place that hands it to the protocol library.
     public func reveal() -> String { text }
 
     public var description: String { "(secret)" }
     public var debugDescription: String { "(secret)" }
     public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}
+
+/// How the client proves who it is to a server. Like ``Secret`` it never prints its secret part.
+public enum ServerCredential: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// A password (today's logins: SASL PLAIN/LOGIN/…, IMAP LOGIN, POP3 USER/PASS, as the server offers).
+    case password(Secret)
+    /// An OAuth 2.0 access token, presented with SASL XOAUTH2 or OAUTHBEARER. The login name (the server's `user`)
+    /// may differ from the token's owner: a shared mailbox read with the token of a user who has access to it.
+    case oauth2(token: Secret, mechanism: OAuthMechanism)
+    /// No login at all: an SMTP relay that takes mail without authentication (outgoing only).
+    case none
+
+    /// `password`, `oauth2` or `none`: the `auth` setting this credential comes from.
+    public var kind: String {
+        switch self {
+        case .password: return "password"
+        case .oauth2: return "oauth2"
+        case .none: return "none"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .password: return "password (secret)"
+        case let .oauth2(_, mechanism): return "oauth2 token (secret), mechanism \(mechanism.rawValue)"
+        case .none: return "none"
+        }
+    }
+
+    /// The password, for a password login.
+    public var password: Secret? {
+        if case let .password(secret) = self { return secret }
+        return nil
+    }
+
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .enum) }
 }
 
 /// The protocol a server of an account speaks.
@@ -89,8 +126,9 @@ public struct ConnectionTestServer: Sendable {
     public var host: String
     public var port: Int
     public var security: SecurityMode
+    /// The login name (empty with ``ServerCredential/none``).
     public var user: String
-    public var password: Secret
+    public var credential: ServerCredential
     public var trust: TrustSettings
     /// The IMAP folder whose state is read (`nil` for POP3 and SMTP).
     public var folder: String?
@@ -98,7 +136,7 @@ public struct ConnectionTestServer: Sendable {
     public var credentials: Origin
 
     public init(side: Side, proto: ServerProtocol, host: String, port: Int, security: SecurityMode, user: String,
-                password: Secret, trust: TrustSettings = TrustSettings(), folder: String? = nil,
+                credential: ServerCredential, trust: TrustSettings = TrustSettings(), folder: String? = nil,
                 credentials: Origin = .global) {
         self.side = side
         self.proto = proto
@@ -106,10 +144,18 @@ public struct ConnectionTestServer: Sendable {
         self.port = port
         self.security = security
         self.user = user
-        self.password = password
+        self.credential = credential
         self.trust = trust
         self.folder = folder
         self.credentials = credentials
+    }
+
+    /// A server logged in to with a password.
+    public init(side: Side, proto: ServerProtocol, host: String, port: Int, security: SecurityMode, user: String,
+                password: Secret, trust: TrustSettings = TrustSettings(), folder: String? = nil,
+                credentials: Origin = .global) {
+        self.init(side: side, proto: proto, host: host, port: port, security: security, user: user,
+                  credential: .password(password), trust: trust, folder: folder, credentials: credentials)
     }
 }
 
@@ -263,16 +309,20 @@ public struct TLSReport: Sendable, Codable, Equatable {
 
 /// How the client logged in, and what the server said.
 public struct AuthReport: Sendable, Codable, Equatable {
-    /// `PLAIN`, `LOGIN`, `CRAM-MD5`, … (SASL), `LOGIN command` (IMAP), `USER/PASS` or `APOP` (POP3).
+    /// `PLAIN`, `LOGIN`, `CRAM-MD5`, `XOAUTH2`, `OAUTHBEARER`, … (SASL), `LOGIN command` (IMAP), `USER/PASS` or
+    /// `APOP` (POP3).
     public var mechanism: String
     /// The server's final reply, verbatim.
     public var reply: String
     public var ok: Bool
+    /// A refused token: the server's decoded XOAUTH2/OAUTHBEARER challenge (status, required scope).
+    public var challenge: OAuthLoginChallenge?
 
-    public init(mechanism: String, reply: String, ok: Bool) {
+    public init(mechanism: String, reply: String, ok: Bool, challenge: OAuthLoginChallenge? = nil) {
         self.mechanism = mechanism
         self.reply = reply
         self.ok = ok
+        self.challenge = challenge
     }
 }
 

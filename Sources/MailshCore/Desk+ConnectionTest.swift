@@ -240,13 +240,13 @@ extension Desk {
                 return ConnectionTestServer(
                     side: .incoming, proto: account.proto == .imap ? .imap : .pop3, host: account.incoming.host!,
                     port: account.incoming.port, security: account.incoming.security, user: account.incoming.user!,
-                    password: Secret(password), trust: account.incoming.trust,
+                    credential: .password(Secret(password)), trust: account.incoming.trust,
                     folder: account.proto == .imap ? account.incoming.folder : nil, credentials: origin)
             }
             return ConnectionTestServer(
                 side: .outgoing, proto: .smtp, host: account.outgoing.host!, port: account.outgoing.port,
-                security: account.outgoing.security, user: account.outgoing.user!, password: Secret(password),
-                trust: account.outgoing.trust, credentials: origin)
+                security: account.outgoing.security, user: account.outgoing.user!,
+                credential: .password(Secret(password)), trust: account.outgoing.trust, credentials: origin)
         }
 
         var warnings: [String] = []

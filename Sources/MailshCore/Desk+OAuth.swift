@@ -44,9 +44,10 @@ extension Desk {
         }
     }
 
-    /// What a token request for these effective settings needs: endpoints, client id, the opened client secret,
-    /// scopes, CA file. Refuses an account that does not log in with OAuth 2.0 or whose client is incomplete.
-    public func oauthRequest(_ effective: EffectiveSettings) throws -> OAuthClientRequest {
+    /// What a token request for these effective settings needs: the wire's client (endpoints, client id, the opened
+    /// client secret, the CA file) and the scopes. Refuses an account that does not log in with OAuth 2.0 or whose
+    /// client is incomplete.
+    public func oauthRequest(_ effective: EffectiveSettings) throws -> OAuthRequest {
         let account = effective.account
         guard account.usesOAuth else {
             throw MailshError.usage("account \(account.qualifiedName) does not log in with OAuth 2.0; "
@@ -59,18 +60,22 @@ extension Desk {
         let secret = try account.oauth.clientSecret.map {
             Secret(try secrets.open($0, context: effective.secretContext(.oauthClientSecret)))
         }
-        return OAuthClientRequest(endpoints: try OAuthPreset.endpoints(account.oauth), clientID: clientID,
-                                  clientSecret: secret, scopes: account.oauthScopes, caFile: account.oauth.caFile)
+        let client = OAuthClient(id: clientID, secret: secret, endpoints: try OAuthPreset.endpoints(account.oauth),
+                                 trust: TrustSettings(caFile: account.oauth.caFile))
+        return OAuthRequest(client: client, scopes: account.oauthScopes)
     }
 
     /// Signs in for an account: the global account's tokens (`personal` false: needs `administrate`) or the acting
     /// user's own (needs `oauth.credentials` unlocked, or `override_locks`). The device or browser flow runs
-    /// through `client` outside any transaction; the tokens are then sealed and saved, any "sign-in needed" cleared,
-    /// and the audit log says `(token changed)`. The `app` flow has no sign-in and is refused.
+    /// through `client` outside any transaction (`showDevice` gets the code to print; `showURL` the browser URL,
+    /// which `openBrowser`, when given, also opens); the tokens are then sealed and saved, any "sign-in needed"
+    /// cleared, and the audit log says `(token changed)`. The `app` flow has no sign-in and is refused. A failed
+    /// sign-in throws ``OAuthError/mailshError(account:at:)``'s error.
     @discardableResult
     public func signIn(_ reference: String, personal: Bool, client: any OAuthTokenClient, preferBrowser: Bool = false,
-                       openBrowser: Bool = false, showDevice: @escaping @Sendable (OAuthDevicePrompt) -> Void,
-                       showURL: @escaping @Sendable (String) -> Void) throws -> StoredTokens {
+                       openBrowser: (@Sendable (String) throws -> Void)? = nil, browserTimeout: Double = 600,
+                       showDevice: (DeviceAuthorization) -> Void,
+                       showURL: (String) -> Void) throws -> StoredTokens {
         let account = try self.account(reference)
         if personal {
             guard account.owner == nil else {
@@ -91,9 +96,23 @@ extension Desk {
             throw MailshError.usage("account \(account.qualifiedName) uses oauth.flow=app: no one signs in; "
                 + "mailsh fetches a token with the client secret when it needs one")
         }
-        let tokens = switch method {
-        case .device: try client.deviceSignIn(request, show: showDevice)
-        case .browser: try client.browserSignIn(request, openBrowser: openBrowser, show: showURL)
+        let tokens: OAuthTokenSet
+        do {
+            switch method {
+            case .device:
+                let authorization = try client.startDeviceAuthorization(request.client, scopes: request.scopes)
+                showDevice(authorization)
+                tokens = try client.waitForDeviceAuthorization(request.client, authorization)
+            case .browser:
+                let signIn = try client.startAuthorizationCode(
+                    request.client, scopes: request.scopes,
+                    options: AuthorizationCodeOptions(openBrowser: openBrowser))
+                defer { signIn.cancel() }
+                showURL(signIn.url)
+                tokens = try signIn.finish(timeout: browserTimeout)
+            }
+        } catch let error as OAuthError {
+            throw error.mailshError(account: account.qualifiedName, at: now())
         }
         let user = personal ? actor.name : nil
         return try saveSignIn(account, user: user, tokens: tokens)
@@ -103,13 +122,13 @@ extension Desk {
     public func saveSignIn(_ account: Account, user: String?, tokens: OAuthTokenSet) throws -> StoredTokens {
         let at = now()
         var row = StoredTokens(accountID: account.id, user: user, updatedAt: at)
-        row.access = try secrets.seal(tokens.accessToken, context: StoredTokens.accessContext(accountID: account.id,
+        row.access = try secrets.seal(tokens.accessToken.reveal(), context: StoredTokens.accessContext(accountID: account.id,
                                                                                              user: user))
         row.refresh = try tokens.refreshToken.map {
-            try secrets.seal($0, context: StoredTokens.refreshContext(accountID: account.id, user: user))
+            try secrets.seal($0.reveal(), context: StoredTokens.refreshContext(accountID: account.id, user: user))
         }
         row.expiresAt = tokens.expiresAt
-        row.scope = tokens.scope
+        row.scope = tokens.scopes?.joined(separator: " ")
         return try writing { tx in
             let current = try tx.oauthTokens(accountID: account.id, user: user)
             row.version = (current?.version ?? 0) + 1

@@ -133,7 +133,7 @@ public final class Desk: @unchecked Sendable {
     }
 
     private func find(_ reference: String, in tx: any StoreTransaction) throws -> Account {
-        let (owner, name) = Self.split(reference)
+        let (owner, name) = Self.split(Validate.normalizedName(reference))
         guard let account = try tx.account(named: name, owner: owner) else {
             throw MailshError.notFound(kind: "account", name: reference)
         }
@@ -192,6 +192,7 @@ public final class Desk: @unchecked Sendable {
     public func createAccount(_ name: String, proto: MailProtocol? = nil, assignments: [Assignment] = [],
                               passwords: [Side: String] = [:], secrets: [Field: String] = [:]) throws -> Change {
         try require(.administrate, "creating a global account")
+        let name = Validate.normalizedName(name)
         try Validate.accountName(name)
         return try changing { tx in
             // A taken name is refused by the store's unique index (as `.alreadyExists`), without a query first.
@@ -262,7 +263,7 @@ public final class Desk: @unchecked Sendable {
     }
 
     private func seal(_ plaintext: String, account: Account, field: Field, user: String?) throws -> SealedSecret {
-        try Validate.noLineBreaks(plaintext, field: field.name, allowed: "a password")
+        try Validate.password(plaintext, field: field.name)
         guard !plaintext.isEmpty else {
             throw MailshError.invalidValue(field: field.name, value: "", allowed: "a non-empty password (clear it with --clear)")
         }
@@ -368,6 +369,7 @@ public final class Desk: @unchecked Sendable {
     @discardableResult
     public func copyAccount(_ reference: String, to newName: String) throws -> Change {
         try require(.administrate, "copying a global account")
+        let newName = Validate.normalizedName(newName)
         try Validate.accountName(newName, field: "new name")
         return try changing { tx in
             let source = try self.find(reference, in: tx)
@@ -397,6 +399,7 @@ public final class Desk: @unchecked Sendable {
     /// Renames an account (its identifier, secrets and personal settings stay with it).
     @discardableResult
     public func renameAccount(_ reference: String, to newName: String, baseVersion: Int? = nil) throws -> Change {
+        let newName = Validate.normalizedName(newName)
         try Validate.accountName(newName, field: "new name")
         return try changing { tx in
             let old = try self.find(reference, in: tx)
@@ -663,6 +666,8 @@ public final class Desk: @unchecked Sendable {
     /// Inserts an account described by a document, with its padlocks and sealed passwords (bound to its `id`).
     func importAccount(_ doc: AccountDocument) throws -> Account {
         try require(.administrate, "importing accounts")
+        var doc = doc
+        doc.name = Validate.normalizedName(doc.name)
         try Validate.accountName(doc.name)
         return try writing { tx in
             if let owner = doc.owner, try tx.user(named: owner) == nil {
@@ -737,6 +742,6 @@ public final class Desk: @unchecked Sendable {
     /// The audit log (oldest first) of one account or of everything. Needs `administrate`.
     public func audit(_ reference: String? = nil, limit: Int? = nil) throws -> [AuditEntry] {
         try require(.administrate, "reading the audit log")
-        return try reading { try $0.audit(account: reference, limit: limit) }
+        return try reading { try $0.audit(account: reference.map(Validate.normalizedName), limit: limit) }
     }
 }

@@ -46,8 +46,11 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
                       allowed: "2 to 8 letters A-Z not used by another account")
     }
 
-    /// The text shown to a person.
-    public var message: String {
+    /// The text shown to a person: control, bidirectional and invisible characters escaped wherever they come
+    /// from (a server's reply, a name in an old store), line breaks between messages kept.
+    public var message: String { TerminalText.safeOutput(text) }
+
+    private var text: String {
         switch self {
         case let .invalidValue(field, value, allowed):
             return "\(field): \(Self.quote(value)) is not allowed; allowed: \(allowed)"
@@ -104,9 +107,13 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A value as messages quote it: in double quotes, escaped as Swift writes string literals (`\r`, `\n`, `\0`,
+    /// `\"`, `\\`, else ``TerminalText/escape(_:)``), and cut after ``TerminalText/excerptLength`` characters with
+    /// its size in bytes, so that a huge value makes a short message.
     public static func quote(_ value: String) -> String {
+        let (head, cut) = TerminalText.excerpt(value)
         var out = "\""
-        for scalar in value.unicodeScalars {
+        for scalar in head.unicodeScalars {
             switch scalar {
             case "\r": out += "\\r"
             case "\n": out += "\\n"
@@ -114,15 +121,16 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default:
-                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028
-                    || scalar.value == 0x2029 {
-                    out += String(format: "\\u{%04X}", scalar.value)
+                if TerminalText.needsEscape(scalar) {
+                    out += TerminalText.escape(scalar)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
             }
         }
-        return out + "\""
+        out += "\""
+        if let cut { out += cut }
+        return out
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -18,14 +18,6 @@ public enum OAuthFlow: String, Sendable, CaseIterable, Codable {
     case app
 }
 
-/// The SASL mechanism that carries a bearer token to a mail server.
-public enum OAuthMechanism: String, Sendable, CaseIterable, Codable {
-    /// Google's and Microsoft's `XOAUTH2` (the only one Exchange Online offers).
-    case xoauth2
-    /// RFC 7628 `OAUTHBEARER`.
-    case oauthbearer
-}
-
 /// How a person signs in for a delegated account.
 public enum OAuthSignInMethod: String, Sendable, Equatable {
     /// RFC 8628 device authorization grant: a URL and a code to enter on any device.
@@ -34,8 +26,9 @@ public enum OAuthSignInMethod: String, Sendable, Equatable {
     case browser
 }
 
-/// The OAuth 2.0 client of an account: the `oauth.*` fields (the `oauth` padlock section).
-public struct OAuthClient: Sendable, Equatable {
+/// The OAuth 2.0 client settings of an account: the `oauth.*` fields (the `oauth` padlock section). The wire's
+/// ``OAuthClient`` is made from them (``Desk/oauthClient(_:)``), with the secret opened.
+public struct OAuthSettings: Sendable, Equatable {
     public var provider: OAuthProvider?
     /// The Microsoft tenant (a GUID or a domain); blank means `organizations` (any work or school account).
     public var tenant: String?
@@ -53,7 +46,7 @@ public struct OAuthClient: Sendable, Equatable {
     /// A PEM file of CA certificates to trust for the token endpoints instead of the system's.
     public var caFile: String?
     public var flow: OAuthFlow
-    /// The SASL mechanism; blank means the provider's (XOAUTH2 for Microsoft and Google, else the server's choice).
+    /// The SASL mechanism; blank means the provider's (XOAUTH2 for Microsoft and Google, else ``OAuthMechanism/auto``).
     public var mechanism: OAuthMechanism?
 
     public init(provider: OAuthProvider? = nil, tenant: String? = nil, clientID: String? = nil,
@@ -74,26 +67,6 @@ public struct OAuthClient: Sendable, Equatable {
         self.caFile = caFile
         self.flow = flow
         self.mechanism = mechanism
-    }
-}
-
-/// The endpoints of a token server, resolved from a preset, an authority override and endpoint overrides.
-public struct OAuthEndpoints: Sendable, Equatable {
-    /// The token endpoint (every grant).
-    public var token: String
-    /// The device authorization endpoint (RFC 8628), if the provider offers the device flow for mail.
-    public var deviceAuthorization: String?
-    /// The authorization endpoint (browser sign-in).
-    public var authorization: String?
-    /// The revocation endpoint (RFC 7009), if any.
-    public var revocation: String?
-
-    public init(token: String, deviceAuthorization: String? = nil, authorization: String? = nil,
-                revocation: String? = nil) {
-        self.token = token
-        self.deviceAuthorization = deviceAuthorization
-        self.authorization = authorization
-        self.revocation = revocation
     }
 }
 
@@ -122,7 +95,7 @@ public enum OAuthPreset {
 
     /// The endpoints of a client: the preset's (with `oauth.authority` replacing their scheme, host and port),
     /// then each `oauth.*_url` override. A `generic` client without `oauth.token_url` is refused.
-    public static func endpoints(_ client: OAuthClient) throws -> OAuthEndpoints {
+    public static func endpoints(_ client: OAuthSettings) throws -> OAuthEndpoints {
         func rebase(_ url: String) -> String {
             guard let authority = client.authority, !authority.isEmpty else { return url }
             // Keep the path of the preset's URL, after `scheme://host[:port]`.
@@ -156,7 +129,7 @@ public enum OAuthPreset {
 
     /// The scopes to ask for: `oauth.scopes` when set, else the provider's defaults for the protocol, the sides
     /// that use OAuth and the flow (delegated Microsoft scopes add `offline_access`, for a refresh token).
-    public static func scopes(_ client: OAuthClient, proto: MailProtocol, incoming: Bool, outgoing: Bool) -> [String] {
+    public static func scopes(_ client: OAuthSettings, proto: MailProtocol, incoming: Bool, outgoing: Bool) -> [String] {
         if let scopes = client.scopes, !scopes.isEmpty {
             return scopes.split(separator: " ").map(String.init)
         }
@@ -176,23 +149,23 @@ public enum OAuthPreset {
     }
 
     /// The SASL mechanism: `oauth.mechanism` when set, else XOAUTH2 for Microsoft and Google (Exchange Online offers
-    /// no OAUTHBEARER), else `nil` (the mail server's choice).
-    public static func mechanism(_ client: OAuthClient) -> OAuthMechanism? {
+    /// no OAUTHBEARER), else ``OAuthMechanism/auto`` (OAUTHBEARER when the mail server offers it).
+    public static func mechanism(_ client: OAuthSettings) -> OAuthMechanism {
         if let mechanism = client.mechanism { return mechanism }
         switch client.provider {
         case .microsoft, .google: return .xoauth2
-        case .generic, nil: return nil
+        case .generic, nil: return .auto
         }
     }
 
     /// Whether a POP3 server wants the token on a line of its own after `AUTH XOAUTH2` (no SASL initial response):
     /// Exchange Online's does.
-    public static func pop3TokenOnSeparateLine(_ client: OAuthClient) -> Bool { client.provider == .microsoft }
+    public static func pop3TokenOnSeparateLine(_ client: OAuthSettings) -> Bool { client.provider == .microsoft }
 
     /// How a person signs in: `nil` for the `app` flow (no one signs in). Microsoft offers both (device unless the
     /// browser is asked for); Google only the browser (its device flow does not cover mail); a generic server what
     /// its endpoints allow.
-    public static func signInMethod(_ client: OAuthClient, preferBrowser: Bool) throws -> OAuthSignInMethod? {
+    public static func signInMethod(_ client: OAuthSettings, preferBrowser: Bool) throws -> OAuthSignInMethod? {
         if client.flow == .app { return nil }
         let endpoints = try endpoints(client)
         if preferBrowser || endpoints.deviceAuthorization == nil {

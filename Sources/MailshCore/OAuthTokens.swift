@@ -1,86 +1,36 @@
 import Foundation
 
-// OAuth 2.0 tokens: what the store keeps (sealed), the token client the transport implements, and the keeper that
-// hands out a fresh access token, refreshing it once for all processes that share the store.
+// OAuth 2.0 tokens: what the store keeps (sealed) and the keeper that hands out a fresh access token, refreshing it
+// once for all processes that share the store, through the wire's ``OAuthTokenClient``.
 
-/// Tokens as a token endpoint returned them (in memory only; `description` never shows them).
-public struct OAuthTokenSet: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
-    public var accessToken: String
-    /// A new refresh token, when the server issued (or rotated) one.
-    public var refreshToken: String?
-    /// When the access token expires, from `expires_in`.
-    public var expiresAt: Date?
-    /// The scopes granted, when the server said.
-    public var scope: String?
-
-    public init(accessToken: String, refreshToken: String? = nil, expiresAt: Date? = nil, scope: String? = nil) {
-        self.accessToken = accessToken
-        self.refreshToken = refreshToken
-        self.expiresAt = expiresAt
-        self.scope = scope
-    }
-
-    public var description: String { "(tokens)" }
-    public var debugDescription: String { "(tokens)" }
-}
-
-/// What a token request needs: endpoints, the client, the scopes (plaintext secret wrapped in ``Secret``).
-public struct OAuthClientRequest: Sendable {
-    public var endpoints: OAuthEndpoints
-    public var clientID: String
-    public var clientSecret: Secret?
+/// A token request for an account: the wire's client (endpoints, id, opened secret, trust) and the scopes to ask for.
+public struct OAuthRequest: Sendable {
+    public var client: OAuthClient
     public var scopes: [String]
-    /// A PEM file of CA certificates to trust for the token endpoints (`oauth.ca_file`).
-    public var caFile: String?
 
-    public init(endpoints: OAuthEndpoints, clientID: String, clientSecret: Secret? = nil, scopes: [String],
-                caFile: String? = nil) {
-        self.endpoints = endpoints
-        self.clientID = clientID
-        self.clientSecret = clientSecret
+    public init(client: OAuthClient, scopes: [String]) {
+        self.client = client
         self.scopes = scopes
-        self.caFile = caFile
     }
 }
 
-/// What a device sign-in shows the person (RFC 8628 §3.3).
-public struct OAuthDevicePrompt: Sendable, Equatable {
-    public var verificationURI: String
-    public var userCode: String
-    /// The URI with the code in it, when the server gave one.
-    public var verificationURIComplete: String?
-    public var expiresAt: Date
-
-    public init(verificationURI: String, userCode: String, verificationURIComplete: String? = nil, expiresAt: Date) {
-        self.verificationURI = verificationURI
-        self.userCode = userCode
-        self.verificationURIComplete = verificationURIComplete
-        self.expiresAt = expiresAt
+extension OAuthError {
+    /// The reason an account shows when a person must sign in again: the provider's code and words, and plainly
+    /// when it is the client secret that expired.
+    public static func signInReason(_ error: OAuthProviderError) -> String {
+        error.clientSecretExpired ? "the application's client secret has expired (\(error.summary))" : error.summary
     }
-}
 
-/// A token request that failed, classified: `permanent` needs a person to sign in again (`invalid_grant`, revoked,
-/// consent missing, client secret expired); `temporary` is retried later (network, 5xx, timeouts).
-public enum OAuthTokenFailure: Error, Sendable, Equatable {
-    /// The provider's own words (`error` and `error_description`), never a token.
-    case permanent(String)
-    case temporary(String)
-}
-
-/// The token endpoint client (`MailshTransport`, over libcurl). Each call is one network exchange (the sign-ins
-/// poll or wait for the redirect until done, expired or interrupted) and throws ``OAuthTokenFailure``.
-public protocol OAuthTokenClient: Sendable {
-    /// The refresh token grant (RFC 6749 §6).
-    func refresh(_ request: OAuthClientRequest, refreshToken: Secret) throws -> OAuthTokenSet
-    /// The client credentials grant (RFC 6749 §4.4): the `app` flow.
-    func clientCredentials(_ request: OAuthClientRequest) throws -> OAuthTokenSet
-    /// The device authorization grant (RFC 8628): `show` is called once with the URL and code, then the endpoint
-    /// is polled at the server's interval (slowing down on `slow_down`) until approved, denied or expired.
-    func deviceSignIn(_ request: OAuthClientRequest, show: @Sendable (OAuthDevicePrompt) -> Void) throws -> OAuthTokenSet
-    /// Authorization code with PKCE and a loopback redirect (RFC 8252): `show` is called with the URL to open
-    /// (opened in a browser too when `openBrowser`), then the redirect is awaited, `state` checked, the code exchanged.
-    func browserSignIn(_ request: OAuthClientRequest, openBrowser: Bool,
-                       show: @Sendable (String) -> Void) throws -> OAuthTokenSet
+    /// As a ``MailshError`` about `account`: ``MailshError/signInNeeded(account:reason:since:)`` when a person must
+    /// sign in again, ``MailshError/configuration(_:)`` when the client's settings are refused, else
+    /// ``MailshError/network(_:)`` (temporary, or an exchange that failed).
+    public func mailshError(account: String, at: Date) -> MailshError {
+        switch self {
+        case let .signInNeeded(error): return .signInNeeded(account: account, reason: Self.signInReason(error), since: at)
+        case .refused: return .configuration("\(account): \(message)")
+        default: return .network("\(account): \(message)")
+        }
+    }
 }
 
 /// An account's tokens as the store keeps them: sealed, with a version for compare-and-swap, the refresh lease, and
@@ -207,7 +157,7 @@ public final class TokenKeeper: Sendable {
     /// A valid access token for `account`'s tokens of `user` (`nil`: the global account's own), refreshed when it
     /// expires within ``margin``. Throws ``MailshError/signInNeeded(account:reason:since:)`` when a person must sign
     /// in, ``MailshError/network(_:)`` for a temporary failure (retry later).
-    public func accessToken(for account: Account, user: String?, request: OAuthClientRequest) throws -> Secret {
+    public func accessToken(for account: Account, user: String?, request: OAuthRequest) throws -> Secret {
         let deadline = now().addingTimeInterval(lease * 3)
         while true {
             switch try claim(account, user: user) {
@@ -263,40 +213,42 @@ public final class TokenKeeper: Sendable {
     }
 
     /// The network call (no transaction open), then the save, then the token.
-    private func refresh(_ account: Account, row: StoredTokens, request: OAuthClientRequest) throws -> Secret {
+    private func refresh(_ account: Account, row: StoredTokens, request: OAuthRequest) throws -> Secret {
         let tokens: OAuthTokenSet
         do {
             if account.oauth.flow == .app {
-                tokens = try client.clientCredentials(request)
+                tokens = try client.clientCredentials(request.client, scopes: request.scopes)
             } else {
                 let sealed = row.refresh!
                 let refreshToken = try secrets.open(sealed, context: StoredTokens.refreshContext(accountID: row.accountID,
                                                                                                  user: row.user))
-                tokens = try client.refresh(request, refreshToken: Secret(refreshToken))
+                tokens = try client.refresh(request.client, refreshToken: Secret(refreshToken), scopes: request.scopes)
             }
-        } catch let failure as OAuthTokenFailure {
+        } catch let failure as OAuthError {
             let at = now()
-            switch failure {
-            case .permanent(let reason):
-                try finish(row) { $0.problem = reason; $0.problemAt = at }
-                throw MailshError.signInNeeded(account: account.qualifiedName, reason: reason, since: at)
-            case .temporary(let reason):
+            if case .signInNeeded(let error) = failure {
+                try finish(row) { $0.problem = OAuthError.signInReason(error); $0.problemAt = at }
+            } else {
                 try finish(row) { _ in }
-                throw MailshError.network("refreshing the OAuth token of \(account.qualifiedName) failed for now: \(reason)")
             }
+            if !failure.isPermanent {
+                throw MailshError.network("refreshing the OAuth token of \(account.qualifiedName) failed for now: "
+                    + failure.message)
+            }
+            throw failure.mailshError(account: account.qualifiedName, at: at)
         } catch {
             try? finish(row) { _ in }
             throw error
         }
         let saved = try finish(row) { new in
-            new.access = try self.secrets.seal(tokens.accessToken,
+            new.access = try self.secrets.seal(tokens.accessToken.reveal(),
                                                context: StoredTokens.accessContext(accountID: row.accountID, user: row.user))
             if let rotated = tokens.refreshToken {
-                new.refresh = try self.secrets.seal(rotated, context: StoredTokens.refreshContext(accountID: row.accountID,
+                new.refresh = try self.secrets.seal(rotated.reveal(), context: StoredTokens.refreshContext(accountID: row.accountID,
                                                                                                   user: row.user))
             }
             new.expiresAt = tokens.expiresAt
-            new.scope = tokens.scope ?? row.scope
+            new.scope = tokens.scopes?.joined(separator: " ") ?? row.scope
             new.problem = nil
             new.problemAt = nil
         }
@@ -304,7 +256,7 @@ public final class TokenKeeper: Sendable {
             throw MailshError.network("the refresh of \(account.qualifiedName)'s OAuth token outlasted its claim and could "
                 + "not be saved; try again")
         }
-        return Secret(tokens.accessToken)
+        return tokens.accessToken
     }
 
     /// Saves `row` changed by `change`, with the claim released, if this process still holds it (compare-and-swap

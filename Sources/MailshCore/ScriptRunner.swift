@@ -30,12 +30,30 @@ public struct ScriptOptions: Sendable, Equatable {
     public var maxMemory: Int
     /// Wall-clock seconds; `nil`: no limit.
     public var timeout: Double?
+    /// Files no script may read (`mail.csv`), each with what it is: the store's files and its key file
+    /// (`["/srv/desk.db.key": "the store's key file"]`).
+    public var privateFiles: [String: String]
 
     public init(maxInstructions: UInt64 = defaultMaxInstructions, maxMemory: Int = defaultMaxMemory,
-                timeout: Double? = nil) {
+                timeout: Double? = nil, privateFiles: [String: String] = [:]) {
         self.maxInstructions = maxInstructions
         self.maxMemory = maxMemory
         self.timeout = timeout
+        self.privateFiles = privateFiles
+    }
+
+    /// The private files of a store: for a store file, the file with its `-wal`, `-shm` and `-journal`
+    /// companions; and its key file.
+    public static func privateFiles(store: String?, keyFile: String?) -> [String: String] {
+        var files: [String: String] = [:]
+        if let store {
+            files[store] = "the store"
+            files[store + "-wal"] = "the store's write-ahead log"
+            files[store + "-shm"] = "the store's shared-memory index"
+            files[store + "-journal"] = "the store's journal"
+        }
+        if let keyFile { files[keyFile] = "the store's key file" }
+        return files
     }
 
     /// Parses a memory size: bytes, or a number with K, M or G (binary units; `KiB`, `MB`… are read alike).
@@ -123,14 +141,21 @@ public struct ScriptError: Error, Sendable, Equatable, CustomStringConvertible {
         traceback.map { message + "\n" + $0 } ?? message
     }
 
-    /// The process exit status: a refusal's own status, 65 for a script that does not compile, 130 for Ctrl-C,
-    /// 1 for the rest.
+    /// The exit status of a script stopped by one of its budgets (`--max-instructions`, `--max-memory`,
+    /// `--timeout`): 124, as `timeout(1)` exits when its time limit passes.
+    public static let budgetExitStatus: Int32 = 124
+    /// The exit status of a script stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    public static let interruptedExitStatus: Int32 = 130
+
+    /// The process exit status: a refusal's own status, 65 for a script that does not compile, 124 for a spent
+    /// budget, 130 for Ctrl-C, 1 for an error the script raised and did not catch (misuse of the API included).
     public var exitCode: Int32 {
         switch reason {
         case .refused(let error): return error.exitStatus.rawValue
         case .syntax: return ExitStatus.validation.rawValue
-        case .interrupted: return 130
-        case .runtime, .instructionBudget, .memoryBudget, .timeout: return ExitStatus.failure.rawValue
+        case .instructionBudget, .memoryBudget, .timeout: return Self.budgetExitStatus
+        case .interrupted: return Self.interruptedExitStatus
+        case .runtime: return ExitStatus.failure.rawValue
         }
     }
 }

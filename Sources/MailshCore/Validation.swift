@@ -9,6 +9,18 @@ public enum Validate {
         }
     }
 
+    /// What a refusal shows in place of a secret's value: the value itself is never quoted, in any face.
+    public static let secretPlaceholder = "(secret)"
+
+    /// A password: no CR, LF or NUL. The refusal reads ``secretPlaceholder`` where other refusals quote the value,
+    /// so a password mistyped (or pasted with a line break) never reaches a terminal, a log or a caught Lua error.
+    public static func password(_ value: String, field: String) throws {
+        if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
+            throw MailshError.invalidValue(field: field, value: secretPlaceholder,
+                                           allowed: "a password without CR, LF or NUL")
+        }
+    }
+
     /// Plain text of at most `maxLength` characters without CR, LF or NUL.
     public static func text(_ value: String, field: String, allowed: String, maxLength: Int = 256) throws {
         try noLineBreaks(value, field: field, allowed: allowed)
@@ -105,6 +117,7 @@ public enum Validate {
     public static let accountNameRule = "1 to 100 characters without '/', control characters, or leading or trailing spaces"
 
     public static func accountName(_ name: String, field: String = "name") throws {
+        try visibleName(name, field: field)
         let bytes = name.utf8
         let ok: Bool
         if bytes.allSatisfy({ (0x20...0x7E).contains($0) }) {

@@ -68,13 +68,28 @@ public enum KeyFile {
         return try loadAfterRace(at: path)
     }
 
+    /// The key of a store: the key file at `path`, created (with a new random key) only for a store that this
+    /// process has just created (`storeIsNew`).
+    ///
+    /// A store that exists without its key file (a backup restored without it, a store copied to another host, a
+    /// mistyped `MAILSH_KEY_FILE`) is refused: a new key would seal new passwords under a second key, beside the
+    /// old ones nobody could open any more.
+    ///
+    /// - Throws: ``MailshError/configuration(_:)`` naming the key file, the store (`storeName`) and what to do when
+    ///   the key file is missing; otherwise as ``loadOrCreate(at:)`` and ``load(at:)``.
+    public static func open(at path: String, storeName: String, storeIsNew: Bool) throws -> AESGCMSecretBox {
+        if storeIsNew { return try loadOrCreate(at: path) }
+        return try load(at: path, storeName: storeName)
+    }
+
     /// Loads the key file at `path`; never creates it.
     ///
-    /// - Throws: ``MailshError/configuration(_:)`` naming the path when there is no file there, when it is not a
-    ///   regular file, when group or others have any permission on it (with the `chmod 600` that fixes it), or
-    ///   when it does not hold exactly 64 hexadecimal characters (and optionally a newline).
-    public static func load(at path: String) throws -> AESGCMSecretBox {
-        var key = try readKey(at: path)
+    /// - Throws: ``MailshError/configuration(_:)`` naming the path when there is no file there (and the store
+    ///   `storeName`, if given, that needs it), when it is a symbolic link or not a regular file, when group or
+    ///   others have any permission on it (with the `chmod 600` that fixes it), or when it does not hold exactly 64
+    ///   hexadecimal characters (and optionally a newline).
+    public static func load(at path: String, storeName: String? = nil) throws -> AESGCMSecretBox {
+        var key = try readKey(at: path, storeName: storeName)
         defer { wipe(&key) }
         return try AESGCMSecretBox(key: key)
     }
@@ -84,15 +99,18 @@ public enum KeyFile {
     /// The most a valid key file holds: 64 hex characters and a newline.
     static let maximumFileSize = 2 * AESGCMSecretBox.keyByteCount + 1
 
-    static func readKey(at path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard fd >= 0 else {
-            let code = errno
-            if code == ENOENT {
+    static func readKey(at path: String, storeName: String? = nil) throws -> [UInt8] {
+        // Never through a link: another user could aim it at a file of theirs, whose key mailsh would then use.
+        guard let fd = try LocalFile.open(path, O_RDONLY | O_NONBLOCK, kind: "key file") else {
+            guard let storeName else {
                 throw MailshError.configuration(
                     "key file \(path) does not exist; mailsh creates it when it creates the store")
             }
-            throw MailshError.configuration("cannot open key file \(path): \(describe(code))")
+            throw MailshError.configuration(
+                "key file \(path) does not exist, but the store \(storeName) does: its passwords are sealed with "
+                    + "that key, and mailsh never makes a new key for an existing store. Put the key file back at "
+                    + "\(path) (from the store's backup, or from the host that created the store), or name it with "
+                    + "MAILSH_KEY_FILE")
         }
         defer { _ = close(fd) }
 
@@ -235,7 +253,7 @@ public enum KeyFile {
 
     /// Creates `path` exclusively with mode 0600, writes `contents` and syncs. Returns `false` on `EEXIST`.
     static func writeNew(at path: String, contents: [UInt8], finalPath: String) throws -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode_t(0o600))
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode_t(0o600))
         guard fd >= 0 else {
             let code = errno
             if code == EEXIST { return false }
@@ -277,7 +295,7 @@ public enum KeyFile {
         } else {
             directory = "."
         }
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         _ = fsync(fd)
         _ = close(fd)

@@ -61,6 +61,8 @@ public struct LuaScriptRunner: ScriptRunner {
     private func execute(_ source: [UInt8], chunkName: String, displayName: String, arguments: [String],
                          script: String?, expression: Bool, desk: Desk, output: ScriptOutput,
                          options: ScriptOptions) throws -> ScriptResult {
+        CMailshLuaBridge_setEndStatuses(ScriptError(reason: .interrupted, message: "").exitCode,
+                                        ScriptError(reason: .timeout, message: "").exitCode)
         CMailshLuaBridge_setInterrupted(0)
         CMailshLuaBridge_catchInterrupts()
         defer { CMailshLuaBridge_releaseInterrupts() }

@@ -246,6 +246,8 @@ final class LuaSession {
             values = (1...lua_gettop(state)).map { string(at: $0, state) ?? "" }
         }
         lua_settop(state, 0)
+        // Once a stop is requested the script fails, whatever it returned: nothing it did may commit.
+        guard CMailshLuaBridge_stopped(context) == Stop.running else { throw failure(state, status: LUA_ERRRUN) }
         return ScriptResult(values: values, instructions: context.pointee.instructions,
                             peakMemory: Int(context.pointee.memoryPeak))
     }
@@ -322,6 +324,7 @@ final class LuaSession {
     }
 
     enum Stop {
+        static let running = Int32(CMailshLuaBridge_RUNNING)
         static let instructions = Int32(CMailshLuaBridge_STOP_INSTRUCTIONS)
         static let memory = Int32(CMailshLuaBridge_STOP_MEMORY)
         static let timeout = Int32(CMailshLuaBridge_STOP_TIMEOUT)

@@ -106,26 +106,16 @@ enum MailModule {
 extension LuaSession {
     /// `mail.csv`: the rows of a CSV file, as tables keyed by its header (or as arrays, with `header = false`).
     func readCSV(_ path: String, separator: UInt8, header: Bool, call: LuaCall) throws -> LuaValue {
-        let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        let attributes: [FileAttributeKey: Any]
+        let data: [UInt8]
         do {
-            attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-        } catch {
-            throw MailshError.notFound(kind: "CSV file", name: path)
-        }
-        if let size = attributes[.size] as? Int, let room = memoryRoom, size > room / 4 {
-            throw call.misuse("\(path) is too large (\(size) bytes) for the script's memory budget; "
+            data = try ScriptFileAccess(privateFiles: options.privateFiles).read(path, limit: memoryRoom.map { $0 / 4 })
+        } catch let error as ScriptFileAccess.TooLarge {
+            throw call.misuse("\(path) is too large (\(error.size) bytes) for the script's memory budget; "
                 + "raise it with --max-memory")
-        }
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw MailshError.configuration("cannot read \(path): \(error.localizedDescription)")
         }
         let records: [CSVReader.Record]
         do {
-            records = try CSVReader.records(Array(data), separator: separator)
+            records = try CSVReader.records(data, separator: separator)
         } catch let error as CSVReader.Failure {
             throw call.misuse("\(path):\(error.line): \(error.message)")
         }

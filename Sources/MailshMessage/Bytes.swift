@@ -77,6 +77,23 @@ enum Bytes {
     }
 
     /// Whether `bytes` is well-formed UTF-8 (ASCII is).
+    /// Whether every byte is below 0x80 (eight bytes at a time).
+    static func isASCII(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { buffer -> Bool in
+            let n = buffer.count
+            var i = 0
+            while i + 8 <= n {
+                if buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+                i += 8
+            }
+            while i < n {
+                if buffer[i] >= 0x80 { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+
     static func isValidUTF8<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
         var iterator = bytes.makeIterator()
         var decoder = UTF8()

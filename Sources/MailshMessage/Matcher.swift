@@ -97,7 +97,16 @@ public enum Matcher {
     }
 
     /// The verdict for a parsed message.
+    /// When part of the text was in an unknown charset or held invalid bytes, the evidence says so.
     public static func match(_ message: ParsedMessage, account: MatchAccount, index: any MatchIndex) throws -> MatchResult {
+        var result = try decide(message, account: account, index: index)
+        if !message.charsetNotes.isEmpty {
+            result.evidence += " (charset: " + message.charsetNotes.joined(separator: "; ") + ")"
+        }
+        return result
+    }
+
+    private static func decide(_ message: ParsedMessage, account: MatchAccount, index: any MatchIndex) throws -> MatchResult {
         if let reason = skipReason(message, account: account) {
             return MatchResult(verdict: .skipped(reason: reason), evidence: "skipped: \(reason)")
         }

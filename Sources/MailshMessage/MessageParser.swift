@@ -4,9 +4,11 @@ public enum MessageParser {
     public static func parse(_ raw: [UInt8], limits: ParseLimits = .standard) -> ParsedMessage {
         let block = HeaderBlock(raw, 0..<raw.count)
         var message = ParsedMessage(raw: raw, block: block)
-        readHeaders(into: &message)
-        var walker = BodyWalker(bytes: raw, limits: limits)
+        var notes = CharsetNotes()
+        readHeaders(into: &message, notes: &notes)
+        var walker = BodyWalker(bytes: raw, limits: limits, notes: notes)
         walker.entity(block, end: raw.count, depth: 0, defaultType: .textPlain)
+        message.charsetNotes = walker.notes.items
         message.textBytes = walker.text
         message.partCount = walker.parts
         message.textPartCount = walker.textParts
@@ -19,7 +21,7 @@ public enum MessageParser {
         parse(Array(text.utf8), limits: limits)
     }
 
-    private static func readHeaders(into message: inout ParsedMessage) {
+    private static func readHeaders(into message: inout ParsedMessage, notes: inout CharsetNotes) {
         let raw = message.raw
         for field in message.block.fields {
             let nameLength = field.name.count
@@ -27,7 +29,9 @@ public enum MessageParser {
             guard nameLength >= 2, nameLength <= 16 else { continue }
             switch raw[field.name.lowerBound].asciiLowercased {
             case UInt8(ascii: "s") where HeaderBlock.nameIs(raw, field, Names.subject):
-                if message.subject.isEmpty { message.subject = EncodedWords.decode(HeaderBlock.unfolded(raw, field)) }
+                if message.subject.isEmpty {
+                    message.subject = EncodedWords.decode(HeaderBlock.unfolded(raw, field), place: "subject", notes: &notes)
+                }
             case UInt8(ascii: "f") where HeaderBlock.nameIs(raw, field, Names.from):
                 if message.fromMailbox == nil {
                     message.fromMailbox = AddressList.parse(HeaderBlock.unfolded(raw, field)).first
@@ -134,10 +138,13 @@ struct BodyWalker {
     var parts = 0
     var textParts = 0
     var reached: Set<ParseLimits.Kind> = []
+    /// Text in an unknown charset, or with bytes invalid in its charset.
+    var notes: CharsetNotes
 
-    init(bytes: [UInt8], limits: ParseLimits) {
+    init(bytes: [UInt8], limits: ParseLimits, notes: CharsetNotes = CharsetNotes()) {
         self.bytes = bytes
         self.limits = limits
+        self.notes = notes
         text.reserveCapacity(min(bytes.count, limits.maxTextBytes))
     }
 
@@ -179,7 +186,8 @@ struct BodyWalker {
             }
             let inner = HeaderBlock(bytes, body)
             if let subject = inner.first(bytes, MessageParser.Names.subject) {
-                let decoded = EncodedWords.decode(HeaderBlock.unfolded(bytes, subject))
+                let decoded = EncodedWords.decode(HeaderBlock.unfolded(bytes, subject), place: "forwarded subject",
+                                                  notes: &notes)
                 appendText(Array("Subject: \(decoded)".utf8), html: false)
             }
             entity(inner, end: body.upperBound, depth: depth + 1, defaultType: .textPlain)
@@ -201,7 +209,9 @@ struct BodyWalker {
             let decoded = encoding.decode(bytes, body, limit: max(budget, decodeLimit))
             let charset = Charset(name: type.parameters["charset"])
             textParts += 1
-            appendText(charset.toUTF8(decoded), html: html)
+            let (utf8, clean) = charset.decode(decoded)
+            if !clean { notes.add(charset, place: "body") }
+            appendText(utf8, html: html)
         default:
             return // images, applications, …: no text to read
         }

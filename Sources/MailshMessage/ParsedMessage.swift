@@ -37,6 +37,9 @@ public struct ParsedMessage: Sendable {
     public var textPartCount: Int
     /// The limits the message ran into: the text after them was not read.
     public var limitsReached: Set<ParseLimits.Kind>
+    /// Text in the subject or body whose charset is unknown (read as UTF-8, or Windows-1252 where not UTF-8) or
+    /// that held bytes invalid in its charset (replaced): one sentence each, for the match evidence.
+    public var charsetNotes: [String]
 
     init(raw: [UInt8], block: HeaderBlock) {
         self.raw = raw
@@ -52,6 +55,7 @@ public struct ParsedMessage: Sendable {
         partCount = 0
         textPartCount = 0
         limitsReached = []
+        charsetNotes = []
     }
 
     /// The sender's address, lower case.

@@ -52,6 +52,9 @@ public struct MonitorSummary: Sendable, Equatable, Encodable {
     public var duplicates = 0
     /// Polls that failed (connection, login, a server's refusal).
     public var errors = 0
+    /// Messages filed but left on the server because it refused to mark them read, move or delete them. They don't
+    /// hold up the messages behind them; the next poll reads them again and recognises them (never filed twice).
+    public var left = 0
 
     public init() {}
 
@@ -106,6 +109,11 @@ struct AccountPoller {
 
     /// One poll: each pending message is fetched, matched, stored, and only then disposed of on the server.
     /// `stored` counts the messages stored in this run (for ``afterStoring``).
+    ///
+    /// A message the server refuses to mark read, move or delete is already filed: the refusal is logged with its
+    /// UID and the poll goes on with the next message (one stuck message must not hold up the mailbox). The poll
+    /// then ends with an error naming how many were left, so that `--once` reports it; the next poll reads them
+    /// again, finds them in the store and only retries the disposal.
     func poll(_ account: Account, summary: inout MonitorSummary, stored: inout Int) throws {
         let (server, disposal, _) = try plan(account)
         let session = try client.open(server, timeout: options.timeout)
@@ -115,6 +123,7 @@ struct AccountPoller {
                          pending: pending.count))
         let matchAccount = DeskMatchIndex.matchAccount(account)
         let index = DeskMatchIndex(desk: desk, account: account)
+        var left: [String] = []
         for ref in pending {
             if Interrupt.requested { break }
             try renew(account)
@@ -152,10 +161,22 @@ struct AccountPoller {
                     afterStoring?(stored)
                 }
             }
-            try session.dispose(ref, disposal)
             log(event)
+            do {
+                try session.dispose(ref, disposal)
+            } catch let error as MailshError {
+                left.append(error.message)
+                summary.left += 1
+                log(MonitorEvent(kind: .error, account: account.qualifiedName,
+                                 text: "filed, but left on the server: \(error.message)", uid: ref.uid,
+                                 messageID: parsed.messageID))
+            }
         }
         try session.close()
+        if let first = left.first {
+            throw MailshError.network("\(left.count) filed message(s) left on the server, to be retried at the next poll; "
+                + "the first: \(first)")
+        }
     }
 }
 
@@ -264,10 +285,11 @@ public final class Monitor {
 }
 
 extension MonitorSummary {
-    /// One line: `3 attached, 1 created, 0 held, 1 skipped, 0 duplicates, 0 errors in 1 poll(s)`.
+    /// One line: `3 attached, 1 created, 0 held, 1 skipped, 0 duplicates, 0 errors in 1 poll(s)` (and
+    /// `, 2 left on the server` when some were).
     public var text: String {
         "\(attached) attached, \(created) created, \(held) held, \(skipped) skipped, \(duplicates) duplicate(s), "
-            + "\(errors) error(s) in \(polls) poll(s)"
+            + "\(errors) error(s) in \(polls) poll(s)" + (left > 0 ? ", \(left) left on the server" : "")
     }
 
     static func + (a: MonitorSummary, b: MonitorSummary) -> MonitorSummary {
@@ -279,6 +301,7 @@ extension MonitorSummary {
         sum.skipped += b.skipped
         sum.duplicates += b.duplicates
         sum.errors += b.errors
+        sum.left += b.left
         return sum
     }
 }

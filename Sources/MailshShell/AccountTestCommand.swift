@@ -183,11 +183,12 @@ final class ProgressLine {
         let width = String(total).count
         let count = String(repeating: " ", count: max(0, width - String(done).count)) + String(done)
         let name = TestReportText.clean(outcome.account)
-        io.writeError("\r\u{1B}[K[\(count)/\(total)] \(ok) ok, \(failed) failed  \(name.prefix(40))")
+        io.writeControl("\r\u{1B}[K")
+        io.writeError("[\(count)/\(total)] \(ok) ok, \(failed) failed  \(name.prefix(40))")
     }
 
     func clear() {
-        if enabled { io.writeError("\r\u{1B}[K") }
+        if enabled { io.writeControl("\r\u{1B}[K") }
     }
 }
 
@@ -195,15 +196,7 @@ final class ProgressLine {
 enum TestReportText {
     /// Text from a server or a certificate, safe to print: control characters escaped.
     static func clean(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
-                out += String(format: "\\x%02X", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        TerminalText.escaped(text)
     }
 
     static func milliseconds(_ value: Double) -> String {
@@ -223,7 +216,7 @@ enum TestReportText {
             data = try? encoder.encode(NotTested(account: account, verdict: "invalid", exit: error.exitStatus.rawValue,
                                                  message: error.message))
         }
-        return (data.map { String(decoding: $0, as: UTF8.self) } ?? "null") + "\n"
+        return (data.map { Output.safeJSON(String(decoding: $0, as: UTF8.self)) } ?? "null") + "\n"
     }
 
     /// The summary of `--all`: one row per account, then the count of each verdict.

@@ -9,6 +9,8 @@ import MailshCore
 final class LineEditor {
     enum Line: Equatable {
         case text(String)
+        /// A line that is not text (invalid UTF-8): refused whole.
+        case refused(MailshError)
         case interrupted
         case end
     }
@@ -50,43 +52,72 @@ final class LineEditor {
             Interrupt.reset()
             return .interrupted
         }
-        return .text(String(cString: raw))
+        do {
+            return .text(try TextInput.decode(UnsafeRawBufferPointer(start: raw, count: strlen(raw)), what: "the line"))
+        } catch {
+            return .refused(error as? MailshError ?? .usage("\(error)"))
+        }
     }
 
     // MARK: History
 
-    /// Loads the shared history file (other sessions' lines included).
+    /// Why the history file is not used (a symbolic link at its path), told once; `nil` while it is usable.
+    private(set) var historyRefusal: MailshError?
+
+    /// Loads the shared history file (other sessions' lines included), never through a symbolic link: libedit
+    /// reads the descriptor opened here (as `/proc/self/fd/N`), not the path again.
     func loadHistory() {
-        guard let historyPath, FileManager.default.fileExists(atPath: historyPath) else { return }
+        guard let historyPath, historyRefusal == nil else { return }
+        let fd: Int32
+        do {
+            guard let opened = try LocalFile.open(historyPath, O_RDONLY | O_NONBLOCK, kind: "history file") else { return }
+            fd = opened
+        } catch let error as MailshError {
+            historyRefusal = error
+            return
+        } catch {
+            return
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }
         clear_history()
-        _ = read_history(historyPath)
+        _ = read_history("/proc/self/fd/\(fd)")
     }
 
     /// Adds a line to the history and to the shared file (0600, at most `historyLimit` lines). Merges what other
     /// sessions wrote meanwhile, so the history is shared across sessions.
+    ///
+    /// The file is written under a new private name in its folder and renamed over the history file: a rename
+    /// replaces a symbolic link planted there, it never writes (or `chmod`s) the file the link points to.
     func remember(_ line: String) {
         guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
-        guard let historyPath else {
+        guard let historyPath, historyRefusal == nil else {
             add_history(line)
             return
         }
         loadHistory()
         add_history(line)
-        Self.createPrivately(historyPath)
-        _ = write_history(historyPath)
-        _ = history_truncate_file(historyPath, Int32(historyLimit))
-        chmod(historyPath, 0o600)
+        guard historyRefusal == nil, let temporary = Self.createPrivately(historyPath) else { return }
+        if write_history(temporary) == 0, history_truncate_file(temporary, Int32(historyLimit)) == 0,
+           rename(temporary, historyPath) == 0 {
+            return
+        }
+        unlink(temporary)
     }
 
-    static func createPrivately(_ path: String) {
+    /// Creates the history's folder (0700) and a new empty file (0600) beside `path`; returns its name.
+    static func createPrivately(_ path: String) -> String? {
         let directory = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o700])
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        if fd >= 0 {
-            fchmod(fd, 0o600)
-            close(fd)
-        }
+        let temporary = path + ".new-\(getpid())"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return nil }
+        fchmod(fd, 0o600)
+        close(fd)
+        return temporary
     }
 
     // MARK: Completion

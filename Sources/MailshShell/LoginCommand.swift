@@ -17,6 +17,16 @@ struct LoginOptions: ParsableArguments {
         }))
     }
 
+    /// Opens `url` with `xdg-open` (the URL carries no secret: the PKCE verifier stays in this process).
+    static func openInBrowser(_ url: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["xdg-open", url]
+        do { try process.run() } catch {
+            throw MailshError.configuration("could not run xdg-open to open a browser; open the URL printed above")
+        }
+    }
+
     /// Signs in for `reference`: refused without a person at a terminal, and for the `app` flow.
     func signIn(_ reference: String, personal: Bool, desk: Desk, context: CommandContext) throws {
         let effective = try desk.effective(reference)
@@ -33,8 +43,11 @@ struct LoginOptions: ParsableArguments {
             throw MailshError.configuration("this mailsh has no OAuth 2.0 token client")
         }
         let io = context.io
+        var opener: (@Sendable (String) throws -> Void)? = nil
+        if open { opener = { @Sendable url in try LoginOptions.openInBrowser(url) } }
         let saved = try desk.signIn(
-            reference, personal: personal, client: client, preferBrowser: browser, openBrowser: open,
+            reference, personal: personal, client: client, preferBrowser: browser,
+            openBrowser: opener,
             showDevice: { prompt in
                 io.write("To sign in, open \(Self.printable(prompt.verificationURI)) and enter the code "
                     + "\(Self.printable(prompt.userCode)) (it expires at \(Timestamp.format(prompt.expiresAt)))\n")

@@ -106,7 +106,7 @@ struct MonitorCommand: DeskCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(event) else { return "{}\n" }
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return Output.safeJSON(String(decoding: data, as: UTF8.self)) + "\n"
     }
 }
 

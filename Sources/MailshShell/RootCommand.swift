@@ -296,11 +296,11 @@ func helpListing(_ words: [String]) -> String? {
 
 /// Reads a new password: twice on a terminal (they must match), one line from a pipe.
 func readNewPassword(_ what: String, io: CommandIO) throws -> String {
-    guard let first = io.readSecret("New password for \(what): ") else {
+    guard let first = try io.readSecret("New password for \(what): ") else {
         throw MailshError.usage("no password given for \(what) (end of input); use --clear to remove it")
     }
     if io.inputIsTerminal {
-        guard let again = io.readSecret("Retype the password: "), again == first else {
+        guard let again = try io.readSecret("Retype the password: "), again == first else {
             throw MailshError.usage("the passwords do not match; nothing was changed")
         }
     }

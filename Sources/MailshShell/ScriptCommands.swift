@@ -14,12 +14,15 @@ struct ScriptBudgetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop the script after this many seconds (default: no limit).", valueName: "seconds"))
     var timeout: Double?
 
-    func options() throws -> ScriptOptions {
+    /// The budgets, and the files of the store the script runs on, which it may not read.
+    func options(_ context: CommandContext, _ global: GlobalOptions) throws -> ScriptOptions {
         if let timeout, !(timeout > 0) {
             throw MailshError.invalidValue(field: "--timeout", value: String(timeout), allowed: "a number of seconds above 0")
         }
+        let location = context.storeLocation(global)
+        let keyFile = context.services.keyFileLocation?(location, context.environment)
         return ScriptOptions(maxInstructions: maxInstructions, maxMemory: try ScriptOptions.parseMemory(maxMemory),
-                             timeout: timeout)
+                             timeout: timeout, privateFiles: ScriptOptions.privateFiles(store: location, keyFile: keyFile))
     }
 }
 
@@ -75,7 +78,7 @@ struct RunCommand: DeskCommand {
         let runner = try context.scriptRunner()
         do {
             try runner.run(file: file, arguments: arguments, desk: desk, output: context.scriptOutput,
-                           options: try budget.options())
+                           options: try budget.options(context, global))
         } catch let error as ScriptError {
             throw context.report(error)
         }
@@ -108,7 +111,7 @@ struct LuaCommand: DeskCommand {
         }
         let result: ScriptResult
         do {
-            result = try runner.evaluate(chunk, desk: desk, output: context.scriptOutput, options: try budget.options())
+            result = try runner.evaluate(chunk, desk: desk, output: context.scriptOutput, options: try budget.options(context, global))
         } catch let error as ScriptError {
             throw context.report(error)
         }

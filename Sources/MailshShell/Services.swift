@@ -7,8 +7,10 @@ public struct Services: Sendable {
     public var defaultStoreLocation: @Sendable ([String: String]) -> String
     /// Opens (creating if needed) the store at a location.
     public var openStore: @Sendable (String) throws -> any AccountStore
-    /// Opens the secret box that belongs to a store location (its key file).
-    public var openSecrets: @Sendable (String, [String: String]) throws -> any SecretBox
+    /// Opens the secret box that belongs to a store location (its key file), given the environment and whether
+    /// the store was just created (only then may a missing key be created).
+    public var openSecrets: @Sendable (_ location: String, _ environment: [String: String], _ storeIsNew: Bool) throws
+        -> any SecretBox
     /// The OS login name of the person running mailsh.
     public var loginName: @Sendable () -> String
     /// Runs Lua scripts (`run`, `lua`); `nil` in builds and tests without the Lua host.
@@ -21,12 +23,15 @@ public struct Services: Sendable {
     public var mailboxClient: (any MailboxClient)? = nil
     /// SHA-256 of a message, hex (the monitor remembers each message by it).
     public var digest: (@Sendable ([UInt8]) -> String)? = nil
-    /// Gets OAuth 2.0 tokens (`account login`, `personal login`); `nil` in builds and tests without a transport.
+    /// Where the key file of a store location is (for the files scripts may not read); `nil` when unknown.
+    public var keyFileLocation: (@Sendable (String, [String: String]) -> String)? = nil
+    /// Gets OAuth 2.0 tokens (`account login`, `personal login`, refreshes); `nil` in builds and tests without a
+    /// transport.
     public var oauthClient: (any OAuthTokenClient)? = nil
 
     public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,
-                openSecrets: @escaping @Sendable (String, [String: String]) throws -> any SecretBox,
+                openSecrets: @escaping @Sendable (String, [String: String], Bool) throws -> any SecretBox,
                 loginName: @escaping @Sendable () -> String,
                 scriptRunner: (any ScriptRunner)? = nil) {
         self.defaultStoreLocation = defaultStoreLocation
@@ -41,25 +46,33 @@ public struct Services: Sendable {
 public final class CommandIO: @unchecked Sendable {
     public var write: (String) -> Void
     public var writeError: (String) -> Void
-    /// Reads a secret: without echo on a terminal, one line from a pipe. `nil` at end of input.
-    public var readSecret: (_ prompt: String) -> String?
+    /// Reads a secret: without echo on a terminal, one line from a pipe. `nil` at end of input; throws when the
+    /// prompt is cancelled (Ctrl-C) or the input is not text.
+    public var readSecret: (_ prompt: String) throws -> String?
     /// Whether the standard input is a terminal (a password is then asked twice).
     public var inputIsTerminal: Bool
+    /// Writes mailsh's own terminal control (the progress line's carriage return and erase) to the error stream:
+    /// the one writer whose text is not escaped. By default ``writeError``.
+    public var writeControl: (String) -> Void
 
     public init(write: @escaping (String) -> Void, writeError: @escaping (String) -> Void,
-                readSecret: @escaping (String) -> String?, inputIsTerminal: Bool) {
+                readSecret: @escaping (String) throws -> String?, inputIsTerminal: Bool) {
         self.write = write
         self.writeError = writeError
         self.readSecret = readSecret
         self.inputIsTerminal = inputIsTerminal
+        self.writeControl = writeError
     }
 
-    /// The process's standard streams.
+    /// The process's standard streams. Whatever a command prints passes ``TerminalText/safeOutput(_:)`` on its
+    /// way out, so no value (a server's reply, a mail's subject, a script's print) reaches the terminal raw.
     public static func standard() -> CommandIO {
-        CommandIO(write: { FileHandle.standardOutput.write(Data($0.utf8)) },
-                  writeError: { FileHandle.standardError.write(Data($0.utf8)) },
-                  readSecret: SecretPrompt.read(prompt:),
-                  inputIsTerminal: isatty(0) == 1)
+        let io = CommandIO(write: { FileHandle.standardOutput.write(Data(TerminalText.safeOutput($0).utf8)) },
+                           writeError: { FileHandle.standardError.write(Data(TerminalText.safeOutput($0).utf8)) },
+                           readSecret: SecretPrompt.read(prompt:),
+                           inputIsTerminal: isatty(0) == 1)
+        io.writeControl = { FileHandle.standardError.write(Data($0.utf8)) }
+        return io
     }
 }
 
@@ -88,7 +101,7 @@ public struct CommandContext: @unchecked Sendable {
         let location = storeLocation(global)
         // The store first: it makes its folder (0700), where the key file then goes.
         let store = try services.openStore(location)
-        let secrets = try services.openSecrets(location, environment)
+        let secrets = try services.openSecrets(location, environment, store.isNew)
         let requested = global.asUser ?? environment["MAILSH_USER"].flatMap { $0.isEmpty ? nil : $0 }
         return try Desk.open(store: store, secrets: secrets, osUser: services.loginName(), requested: requested)
     }
@@ -101,7 +114,7 @@ final class StoreCache: @unchecked Sendable {
     private var stores: [String: any AccountStore] = [:]
     private var boxes: [String: any SecretBox] = [:]
     private let openStore: @Sendable (String) throws -> any AccountStore
-    private let openSecrets: @Sendable (String, [String: String]) throws -> any SecretBox
+    private let openSecrets: @Sendable (String, [String: String], Bool) throws -> any SecretBox
 
     init(_ services: Services) {
         openStore = services.openStore
@@ -117,12 +130,12 @@ final class StoreCache: @unchecked Sendable {
         return store
     }
 
-    func secrets(_ location: String, _ environment: [String: String]) throws -> any SecretBox {
+    func secrets(_ location: String, _ environment: [String: String], _ storeIsNew: Bool) throws -> any SecretBox {
         let key = location + "\u{0}" + (environment["MAILSH_KEY_FILE"] ?? "")
         lock.lock()
         defer { lock.unlock() }
         if let box = boxes[key] { return box }
-        let box = try openSecrets(location, environment)
+        let box = try openSecrets(location, environment, storeIsNew)
         boxes[key] = box
         return box
     }
@@ -131,7 +144,7 @@ final class StoreCache: @unchecked Sendable {
     func wrapping(_ services: Services) -> Services {
         var wrapped = services
         wrapped.openStore = { [self] in try store($0) }
-        wrapped.openSecrets = { [self] in try secrets($0, $1) }
+        wrapped.openSecrets = { [self] in try secrets($0, $1, $2) }
         return wrapped
     }
 }

@@ -48,9 +48,22 @@ public struct Shell {
         let store = Self.promptName(desk.storeName)
         let prompt = "\(desk.actor.name)@\(store)> "
         context.io.write("mailsh on \(desk.storeName) as \(desk.actor.name). Type help for commands, exit or Ctrl-D to leave.\n")
-        if runStartupFile, let startup = Self.startupPath(context.environment), FileManager.default.fileExists(atPath: startup) {
-            if let text = try? String(contentsOfFile: startup, encoding: .utf8) {
-                _ = scriptLoop(context: context, lines: ArrayLines(text), source: startup, stopOnError: false)
+        if let refusal = editor.historyRefusal {
+            context.io.writeError("mailsh: \(refusal.message); this session keeps no history\n")
+        }
+        if runStartupFile, let startup = Self.startupPath(context.environment) {
+            do {
+                // Never through a symbolic link: another user could aim it at commands of theirs.
+                if let bytes = try LocalFile.read(startup, kind: "start-up file") {
+                    guard let text = String(bytes: bytes, encoding: .utf8) else {
+                        throw MailshError.configuration("start-up file \(startup) is not UTF-8 text")
+                    }
+                    _ = scriptLoop(context: context, lines: ArrayLines(text), source: startup, stopOnError: false)
+                }
+            } catch let error as MailshError {
+                context.io.writeError("mailsh: \(error.message); it was not run\n")
+            } catch {
+                context.io.writeError("mailsh: \(error)\n")
             }
         }
         var status: Int32 = 0
@@ -62,6 +75,9 @@ public struct Shell {
             case .interrupted:
                 context.io.write("^C\n")
                 continue
+            case .refused(let error):
+                context.io.writeError("mailsh: \(error.message)\n")
+                status = error.exitStatus.rawValue
             case .text(let line):
                 if !Self.carriesSecret(line) { editor.remember(line) }
                 let words: [String]
@@ -100,8 +116,21 @@ public struct Shell {
         let stop = stopOnError ?? !keepGoing
         var number = 0
         var failure: Int32 = 0
-        while let line = lines.next() {
-            number += 1
+        while true {
+            let line: String
+            do {
+                guard let next = try lines.next() else { break }
+                line = next
+                number += 1
+            } catch {
+                // A line that is not text (a NUL byte, invalid UTF-8) is refused whole, never run in part.
+                number += 1
+                let refusal = error as? MailshError ?? .usage("\(error)")
+                context.io.writeError("mailsh: \(source) line \(number): \(refusal.message)\n")
+                failure = refusal.exitStatus.rawValue
+                if stop { return failure }
+                continue
+            }
             let words: [String]
             do {
                 words = try Self.words(of: line)
@@ -115,7 +144,8 @@ public struct Shell {
             if Self.builtins.contains(words[0]) && words.count == 1 { break }
             let status = runLine(words, context: context)
             if status != 0 {
-                context.io.writeError("mailsh: \(source) line \(number) failed (exit status \(status)): \(line)\n")
+                context.io.writeError("mailsh: \(source) line \(number) failed (exit status \(status)): "
+                    + TerminalText.shortened(line) + "\n")
                 failure = status
                 if stop { return failure }
             }
@@ -178,11 +208,16 @@ public struct Shell {
 
 /// Where script lines come from.
 protocol LineSource {
-    mutating func next() -> String?
+    /// The next line, `nil` at the end; throws for a line that is not text (it is then skipped).
+    mutating func next() throws -> String?
 }
 
+/// Lines piped in, read as bytes and refused (not repaired) when they hold a NUL or invalid UTF-8.
 struct StandardInputLines: LineSource {
-    mutating func next() -> String? { readLine(strippingNewline: true).map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 } }
+    mutating func next() throws -> String? {
+        guard let bytes = StandardInput.line() else { return nil }
+        return try TextInput.decode(bytes, what: "the line")
+    }
 }
 
 struct ArrayLines: LineSource {

@@ -50,9 +50,9 @@ struct StoreCommand: ParsableCommand {
             let location = context.storeLocation(global)
             if location == to { throw MailshError.usage("--to names this very store") }
             let source = try context.services.openStore(location)
-            let sourceSecrets = try context.services.openSecrets(location, context.environment)
+            let sourceSecrets = try context.services.openSecrets(location, context.environment, source.isNew)
             let destination = try context.services.openStore(to)
-            let destinationSecrets = try context.services.openSecrets(to, context.environment)
+            let destinationSecrets = try context.services.openSecrets(to, context.environment, destination.isNew)
             let io = context.io
             let summary = try StoreCopier.copy(from: source, secrets: sourceSecrets, to: destination,
                                                secrets: destinationSecrets,

@@ -194,8 +194,9 @@ extension PostgresStore {
     static let migrationLockKey: Int64 = 0x6D61_696C_7368_01
 
     /// Applies the missing migrations in one transaction under an advisory lock; refuses a store migrated by a
-    /// newer mailsh.
-    static func migrate(_ session: PostgresSession) throws {
+    /// newer mailsh. Returns whether the store was new (no migration had been applied).
+    @discardableResult
+    static func migrate(_ session: PostgresSession) throws -> Bool {
         try session.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         do {
             try session.execute("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
@@ -222,6 +223,7 @@ extension PostgresStore {
                     """)
             }
             try session.execute("COMMIT")
+            return applied.isEmpty
         } catch {
             try? session.execute("ROLLBACK")
             throw error

@@ -21,6 +21,9 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
     private let lock = NSLock()
     private var session: PostgresSession?
 
+    /// Whether this open created the store's schema (no migration had been applied before).
+    public private(set) var isNew = false
+
     /// The URL with any password masked.
     public var displayName: String { location.displayName }
 
@@ -46,7 +49,7 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
         self.session = session
         if migrate {
             do {
-                try Self.migrate(session)
+                isNew = try Self.migrate(session)
             } catch {
                 session.close()
                 throw PostgresFailure.map(error, doing: "migrating the store at \(location.displayName)",

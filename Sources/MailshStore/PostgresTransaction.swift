@@ -76,7 +76,7 @@ struct PostgresTransaction: StoreTransaction {
                                                    placement: try enumeration("conv_placement"))
         account.incoming.auth = try enumeration("in_auth")
         account.outgoing.auth = try enumeration("out_auth")
-        account.oauth = OAuthClient(
+        account.oauth = OAuthSettings(
             provider: try row("oauth_provider", as: String?.self).map { _ in try enumeration("oauth_provider") },
             tenant: try row("oauth_tenant"), clientID: try row("oauth_client_id"),
             clientSecret: try sealed("oauth_client_secret"), scopes: try row("oauth_scopes"),

@@ -8,11 +8,15 @@ import Glibc
 
 /// The store on SQLite (the default): one file, nothing to start.
 ///
-/// The file is created 0600 before SQLite opens it, the journal is WAL, writers wait on a busy timeout, and every
-/// write transaction is `BEGIN IMMEDIATE`, so two processes never both read-then-write the same version.
+/// The file is created 0600 before SQLite opens it (never through a symbolic link), the journal is WAL, writers
+/// wait on a busy timeout, and every write transaction is `BEGIN IMMEDIATE`, so two processes never both
+/// read-then-write the same version. Readers never wait for a writer: opening a store whose schema is current
+/// only reads.
 public final class SQLiteStore: AccountStore, @unchecked Sendable {
     public let path: String
     let queue: DatabaseQueue
+    /// Whether this open created the store: it had no schema before (a new file, or an empty one).
+    public let isNew: Bool
 
     public var displayName: String { path }
 
@@ -28,9 +32,12 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     public init(path: String, busyTimeout: TimeInterval = 10) throws {
         self.path = path
-        try Self.createPrivately(path)
+        let file = try Self.createPrivately(path)
         var config = Configuration()
-        config.journalMode = .wal
+        // WAL, set here rather than by GRDB's `journalMode = .wal`, which writes to the store on every open while
+        // its WAL file is empty (a workaround for DatabasePool) and so waits for any other program's write
+        // transaction: a reader must not.
+        config.journalMode = .default
         config.busyMode = .timeout(busyTimeout)
         config.foreignKeysEnabled = true
         config.label = "mailsh"
@@ -39,18 +46,33 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
         // Savepoints (one per desk operation inside a script's transaction) keep statement journals: in memory,
         // not in temporary files.
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY")
+            if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                    throw MailshError.store("cannot switch \(path) to write-ahead logging")
+                }
+            }
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
-            try Self.migrator.migrate(queue)
+            // SQLite opened the path by name: it must still be the regular file checked above, not a link put in
+            // its place since.
+            try Self.requireSameFile(path, as: file)
+            // Migrating takes the write lock even when there is nothing to do: look first, in a read, which does not
+            // wait for another program's write transaction.
+            let (applied, complete) = try queue.read { db in
+                (try Self.migrator.appliedIdentifiers(db), try Self.migrator.hasCompletedMigrations(db))
+            }
+            isNew = applied.isEmpty
+            if !complete { try Self.migrator.migrate(queue) }
         } catch {
             throw Self.map(error, doing: "opening \(path)")
         }
     }
 
     /// Creates the directory (0700) and the empty file (0600) before SQLite does, so no other user can ever read it.
-    static func createPrivately(_ path: String) throws {
+    /// A symbolic link at `path` (dangling or not) is refused, never followed. Returns the file's device and inode.
+    static func createPrivately(_ path: String) throws -> (dev_t, ino_t) {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             do {
@@ -60,12 +82,35 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
                 throw MailshError.configuration("cannot create the store's folder \(directory): \(error.localizedDescription)")
             }
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd >= 0 {
-            fchmod(fd, 0o600)
-            close(fd)
-        } else if errno != EEXIST {
-            throw MailshError.configuration("cannot create the store \(path): \(String(cString: strerror(errno)))")
+        // O_EXCL refuses any existing name (a link too); an existing store is then opened without following a link.
+        var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let created = fd >= 0
+        if !created {
+            let code = errno
+            guard code == EEXIST else { throw LocalFile.refusal(code, "store", path) }
+            guard let existing = try LocalFile.open(path, O_RDONLY | O_NONBLOCK, kind: "store") else {
+                throw MailshError.configuration("cannot open the store \(path): it was removed while being opened")
+            }
+            fd = existing
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw MailshError.configuration("the store \(path) is not a regular file")
+        }
+        if created { fchmod(fd, 0o600) }
+        return (info.st_dev, info.st_ino)
+    }
+
+    /// Refuses to go on when `path` is no longer the file `file` (device, inode) or has become a link.
+    static func requireSameFile(_ path: String, as file: (dev_t, ino_t)) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            throw MailshError.configuration("the store \(path) was removed while being opened")
+        }
+        if info.st_mode & S_IFMT == S_IFLNK { throw LocalFile.symlinkRefusal("store", path) }
+        guard info.st_dev == file.0, info.st_ino == file.1 else {
+            throw MailshError.configuration("the store \(path) was replaced while being opened; try again")
         }
     }
 

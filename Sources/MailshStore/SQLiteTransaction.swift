@@ -86,7 +86,7 @@ struct SQLiteTransaction: StoreTransaction {
                                                    placement: try enumeration("conv_placement"))
         account.incoming.auth = try enumeration("in_auth")
         account.outgoing.auth = try enumeration("out_auth")
-        account.oauth = OAuthClient(
+        account.oauth = OAuthSettings(
             provider: try (optional("oauth_provider") as String?).map { _ in try enumeration("oauth_provider") },
             tenant: optional("oauth_tenant"), clientID: optional("oauth_client_id"),
             clientSecret: sealed("oauth_client_secret"), scopes: optional("oauth_scopes"),

@@ -1,23 +1,25 @@
 import Foundation
 import MailshCore
 
-/// A scripted ``OAuthTokenClient``: each call takes the next scripted answer and records what it was asked, so
+/// A scripted ``OAuthTokenClient``: each grant takes the next scripted answer and records what it was asked, so
 /// tests can check which refresh token was spent and how many network calls were made.
 ///
-/// A unit-level double: the end-to-end proof runs against the real authorization server of the OAuth lab.
+/// A unit-level double: the end-to-end proof runs against the real authorization server of the OAuth lab
+/// (`CurlOAuthClient`, `OAuthLabTests`).
 public final class ScriptedTokenClient: OAuthTokenClient, @unchecked Sendable {
     /// One scripted answer.
     public enum Answer: Sendable {
         case tokens(OAuthTokenSet)
-        case failure(OAuthTokenFailure)
+        case failure(OAuthError)
     }
 
-    /// What a call was.
+    /// What a call was (a device sign-in is recorded at its first poll, a browser sign-in when it finishes).
     public enum Call: Sendable, Equatable {
         case refresh(refreshToken: String)
         case clientCredentials
         case deviceSignIn
         case browserSignIn(openBrowser: Bool)
+        case revoke
     }
 
     private let lock = NSLock()
@@ -25,9 +27,11 @@ public final class ScriptedTokenClient: OAuthTokenClient, @unchecked Sendable {
     private var log: [Call] = []
     /// Runs inside each call before it answers (a test makes another process act "during" the network call).
     public var during: (@Sendable () -> Void)?
-    /// The device prompt a device sign-in shows, and the URL a browser sign-in shows.
-    public var devicePrompt = OAuthDevicePrompt(verificationURI: "https://login.example/device", userCode: "ABCD-EFGH",
-                                                expiresAt: Date(timeIntervalSince1970: 4_000_000_000))
+    /// The device sign-in a device flow starts (polled at once: interval 0), and the URL a browser sign-in shows.
+    public var deviceAuthorization = DeviceAuthorization(
+        deviceCode: Secret("scripted-device-code"), userCode: "ABCD-EFGH",
+        verificationURI: "https://login.example/device", interval: 0,
+        expiresAt: Date(timeIntervalSince1970: 4_000_000_000))
     public var browserURL = "https://login.example/authorize?client_id=c&state=s"
 
     public init(_ answers: [Answer] = []) {
@@ -42,7 +46,7 @@ public final class ScriptedTokenClient: OAuthTokenClient, @unchecked Sendable {
     /// The calls made so far, in order.
     public var calls: [Call] { lock.withLock { log } }
 
-    private func answer(_ call: Call) throws -> OAuthTokenSet {
+    fileprivate func answer(_ call: Call) throws -> OAuthTokenSet {
         let next: Answer? = lock.withLock {
             log.append(call)
             return answers.isEmpty ? nil : answers.removeFirst()
@@ -51,27 +55,54 @@ public final class ScriptedTokenClient: OAuthTokenClient, @unchecked Sendable {
         switch next {
         case .tokens(let tokens)?: return tokens
         case .failure(let failure)?: throw failure
-        case nil: throw OAuthTokenFailure.temporary("the scripted client has no answer left for \(call)")
+        case nil: throw OAuthError.temporary("the scripted client has no answer left for \(call)")
         }
     }
 
-    public func refresh(_ request: OAuthClientRequest, refreshToken: Secret) throws -> OAuthTokenSet {
-        try answer(.refresh(refreshToken: refreshToken.reveal()))
+    public func startDeviceAuthorization(_ client: OAuthClient, scopes: [String]) throws -> DeviceAuthorization {
+        deviceAuthorization
     }
 
-    public func clientCredentials(_ request: OAuthClientRequest) throws -> OAuthTokenSet {
+    public func pollDeviceAuthorization(_ client: OAuthClient,
+                                        _ authorization: DeviceAuthorization) throws -> DevicePollResult {
+        .granted(try answer(.deviceSignIn))
+    }
+
+    public func startAuthorizationCode(_ client: OAuthClient, scopes: [String],
+                                       options: AuthorizationCodeOptions) throws -> any AuthorizationCodeSignIn {
+        try options.openBrowser?(browserURL)
+        return ScriptedSignIn(owner: self, url: browserURL, openBrowser: options.openBrowser != nil)
+    }
+
+    public func clientCredentials(_ client: OAuthClient, scopes: [String]) throws -> OAuthTokenSet {
         try answer(.clientCredentials)
     }
 
-    public func deviceSignIn(_ request: OAuthClientRequest,
-                             show: @Sendable (OAuthDevicePrompt) -> Void) throws -> OAuthTokenSet {
-        show(devicePrompt)
-        return try answer(.deviceSignIn)
+    public func refresh(_ client: OAuthClient, refreshToken: Secret, scopes: [String]?) throws -> OAuthTokenSet {
+        try answer(.refresh(refreshToken: refreshToken.reveal()))
     }
 
-    public func browserSignIn(_ request: OAuthClientRequest, openBrowser: Bool,
-                              show: @Sendable (String) -> Void) throws -> OAuthTokenSet {
-        show(browserURL)
-        return try answer(.browserSignIn(openBrowser: openBrowser))
+    public func revoke(_ client: OAuthClient, token: Secret, kind: OAuthTokenKind?) throws {
+        lock.withLock { log.append(.revoke) }
     }
+}
+
+/// The browser sign-in of a ``ScriptedTokenClient``: finishing takes the next scripted answer.
+private final class ScriptedSignIn: AuthorizationCodeSignIn, @unchecked Sendable {
+    let owner: ScriptedTokenClient
+    let url: String
+    let openBrowser: Bool
+    var redirectURI: String { "http://127.0.0.1:1/" }
+
+    init(owner: ScriptedTokenClient, url: String, openBrowser: Bool) {
+        self.owner = owner
+        self.url = url
+        self.openBrowser = openBrowser
+    }
+
+    func finish(timeout: Double) throws -> OAuthTokenSet {
+        try owner.answer(.browserSignIn(openBrowser: openBrowser))
+    }
+
+    func cancel() {}
 }

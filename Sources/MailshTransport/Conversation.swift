@@ -40,6 +40,8 @@ struct ConversationAnalysis: Sendable {
     /// When TLS was up, on the session's clock (ms), and when the first credential line was sent.
     var tlsUpAt: Double?
     var firstCredentialAt: Double?
+    /// The server asked for a client certificate during a TLS handshake.
+    var clientCertificateRequested = false
 
     func stage(_ name: String) -> TestStage? { stages.last { $0.name == name } }
 }
@@ -69,6 +71,20 @@ enum Conversation {
         case "LOGOUT", "QUIT": return "logout"
         case let other: return other.lowercased()
         }
+    }
+
+    /// The reply of a login that never got a final one.
+    static let noReply = "(no reply)"
+
+    /// The decoded challenge of a refused XOAUTH2 or OAUTHBEARER login, from the server's continuation lines (`+ …`,
+    /// SMTP `334 …`): the last one that is base64 of a JSON object.
+    static func challenge(_ lines: [String], mechanism: String, proto: ServerProtocol) -> OAuthLoginChallenge? {
+        guard mechanism == "XOAUTH2" || mechanism == "OAUTHBEARER" else { return nil }
+        let prefix = proto == .smtp ? "334 " : "+ "
+        for line in lines.reversed() where line.hasPrefix(prefix) {
+            if let challenge = OAuthLoginChallenge.decode(base64: String(line.dropFirst(prefix.count))) { return challenge }
+        }
+        return nil
     }
 
     /// The mechanism a login command uses.
@@ -135,6 +151,7 @@ enum Conversation {
                         timings: ConnectionTimings?, endedAt: UInt64) -> ConversationAnalysis {
         let proto = session.proto
         var result = ConversationAnalysis()
+        result.clientCertificateRequested = session.clientCertificateRequested
         let end = session.milliseconds(at: endedAt)
         func round(_ value: Double) -> Double { (max(0, value) * 10).rounded() / 10 }
 
@@ -224,8 +241,9 @@ enum Conversation {
                     capabilityCandidates = current.lines.dropFirst().map { String($0.dropFirst(4)) }
                 }
             case "auth" where result.auth == nil:
-                result.auth = AuthReport(mechanism: mechanism(current.detail ?? "", proto: proto),
-                                         reply: current.final ? (current.reply ?? "") : "(no reply)", ok: ok)
+                let used = mechanism(current.detail ?? "", proto: proto)
+                result.auth = AuthReport(mechanism: used, reply: current.final ? (current.reply ?? "") : noReply, ok: ok,
+                                         challenge: ok ? nil : challenge(current.lines, mechanism: used, proto: proto))
             case "folder":
                 if proto == .imap {
                     if let line = current.lines.first(where: { $0.uppercased().hasPrefix("* STATUS ") }) {

@@ -59,8 +59,9 @@ public final class CurlConnectionTester: ConnectionTester {
         while true {
             // Ctrl-C (in the shell, where it does not end the process): start no new test; those under way end
             // within their timeouts.
-            if Interrupt.requested { next = requests.count }
-            while active < limit && next < requests.count {
+            // Checked before every start, since a test that fails before it connects ends at once and frees its
+            // place for the next one within this loop.
+            while active < limit && next < requests.count && !Interrupt.requested {
                 let job = TestJob(index: next, request: requests[next], reader: certificates, clientName: clientName)
                 next += 1
                 active += 1
@@ -78,6 +79,7 @@ public final class CurlConnectionTester: ConnectionTester {
             let due = waiting.filter { $0.wakeAt <= now }
             waiting.removeAll { $0.wakeAt <= now }
             for job in due { proceed(job, job.wake()) }
+            if Interrupt.requested { next = requests.count }
             if active == 0 && next >= requests.count { break }
             var wait = 1000
             if let soonest = waiting.map(\.wakeAt).min() {
@@ -448,7 +450,8 @@ final class TestJob {
         var body = "This is a test message from mailsh. It needs no reply.\n\n"
         body += "Account: \(request.account)\n"
         body += "Tested by: \(request.user), at \(when)\n"
-        body += "Outgoing server: \(outgoing.host):\(outgoing.port) (\(outgoing.security.rawValue)), user \(outgoing.user)\n"
+        body += "Outgoing server: \(outgoing.host):\(outgoing.port) (\(outgoing.security.rawValue)), "
+            + (outgoing.user.isEmpty ? "no login\n" : "user \(outgoing.user)\n")
         if let incoming = request.incoming {
             body += "Incoming server: \(incoming.proto.rawValue) \(incoming.host):\(incoming.port) (\(incoming.security.rawValue)), user \(incoming.user)\n"
         }

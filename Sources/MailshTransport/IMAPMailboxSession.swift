@@ -141,13 +141,29 @@ final class IMAPMailboxSession: MailboxSession {
         selected = true
     }
 
+    /// Makes sure the folder to move to exists: looked up first (`STATUS`), created only when missing. Servers
+    /// refuse a CREATE of an existing folder differently (Dovecot with `[ALREADYEXISTS]`, Cyrus and Courier with a
+    /// plain `NO`), so a refused CREATE is judged by looking again: the folder may also have been made meanwhile
+    /// by another client. Looked up once per session.
     private func createIfMissing(_ target: String, argument: String) throws {
         guard !knownFolders.contains(target) else { return }
+        if try exists(argument) {
+            knownFolders.insert(target)
+            return
+        }
         let completion = try run("CREATE \(argument)")
-        guard completion.ok || completion.line.uppercased().contains("[ALREADYEXISTS]") else {
-            throw connection.failure("creating the folder \(target) failed: \(serverText(Array(completion.line.utf8)))")
+        if !completion.ok && !completion.line.uppercased().contains("[ALREADYEXISTS]") {
+            guard try exists(argument) else {
+                throw connection.failure("creating the folder \(target) failed: \(serverText(Array(completion.line.utf8)))")
+            }
         }
         knownFolders.insert(target)
+    }
+
+    /// Whether a folder exists and can be opened: `STATUS` succeeds only then (unlike `LIST`, it takes the name
+    /// literally: no wildcard in a folder name can match another folder).
+    private func exists(_ argument: String) throws -> Bool {
+        try run("STATUS \(argument) (MESSAGES)").ok
     }
 
     private func delete(_ uid: String) throws {

@@ -3,7 +3,8 @@ import MailshCore
 
 /// Keeps credentials out of every line the tester keeps: the arguments of IMAP `LOGIN` and `AUTHENTICATE`, POP3
 /// `PASS`, `APOP` and `AUTH`, SMTP `AUTH`, and every client line of a SASL exchange until the server's final reply.
-/// As a second line of defence, any occurrence of the password (plain, base64, or inside a PLAIN blob) is replaced
+/// As a second line of defence, any occurrence of the password (plain, base64, or inside a PLAIN blob) or of the
+/// OAuth token (plain, or inside any base64 blob such as an XOAUTH2 or OAUTHBEARER initial response) is replaced
 /// wherever it appears, in client lines, server lines and library notes alike.
 struct Redactor {
     static let mark = "(redacted)"
@@ -16,7 +17,7 @@ struct Redactor {
     /// The tag of the IMAP command that started the exchange.
     private var exchangeTag: String?
 
-    init(proto: ServerProtocol, user: String?, password: String?) {
+    init(proto: ServerProtocol, user: String?, password: String?, token: String? = nil) {
         self.proto = proto
         var secrets: Set<String> = []
         if let password, !password.isEmpty {
@@ -31,7 +32,28 @@ struct Redactor {
                 if trimmed.count >= 4 { secrets.insert(trimmed) }
             }
         }
+        if let token, token.count >= 4 {
+            secrets.insert(token)
+            for core in Self.base64Cores(of: token) where core.count >= 4 { secrets.insert(core) }
+        }
         self.secrets = secrets.sorted { $0.count > $1.count }
+    }
+
+    /// The parts of the base64 encoding of any text containing `secret` that depend on the secret alone, for each of
+    /// the three alignments the secret can have in the encoded text: whatever surrounds the token in an XOAUTH2
+    /// (`user=…\x01auth=Bearer TOKEN\x01\x01`) or OAUTHBEARER initial response, one of these is in its base64.
+    static func base64Cores(of secret: String) -> [String] {
+        let bytes = Array(secret.utf8)
+        var cores: [String] = []
+        for shift in 0..<3 {
+            let encoded = Array(Data([UInt8](repeating: 0, count: shift) + bytes).base64EncodedString().utf8)
+            // The first group of four mixes in the bytes before the secret; the group after the last whole one, the
+            // bytes after it.
+            let start = shift == 0 ? 0 : 4
+            let end = (shift + bytes.count) / 3 * 4
+            if end > start { cores.append(String(decoding: encoded[start..<end], as: UTF8.self)) }
+        }
+        return cores
     }
 
     /// Replaces any secret in a text. (Every line passes here: the search is on bytes, and the text is only rebuilt

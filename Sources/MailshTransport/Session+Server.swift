@@ -12,8 +12,14 @@ extension Session {
     /// `resolve` (`host` → address, as `curl --resolve`).
     static func connecting(to server: ConnectionTestServer, timeout: Double, resolve: [String: String],
                            probe: Bool = false) -> Session {
-        let session = Session(proto: server.proto, user: probe ? nil : server.user,
-                              password: probe ? nil : server.password.reveal())
+        var password: String?, token: String?
+        switch server.credential {
+        case let .password(secret): password = secret.reveal()
+        case let .oauth2(secret, _): token = secret.reveal()
+        case .none: break
+        }
+        let session = probe ? Session(proto: server.proto, user: nil, password: nil)
+            : Session(proto: server.proto, user: server.user, password: password, token: token)
         let easy = session.easy
         easy.set(CURLOPT_PROTOCOLS_STR, "imap,imaps,pop3,pop3s,smtp,smtps")
         easy.set(CURLOPT_PROXY, "")  // never a proxy from the environment
@@ -39,9 +45,25 @@ extension Session {
         if probe {
             easy.set(CURLOPT_CONNECT_ONLY, 1)
         } else {
-            easy.set(CURLOPT_USERNAME, server.user)
-            easy.set(CURLOPT_PASSWORD, server.password.reveal())
-            easy.set(CURLOPT_SASL_IR, true)
+            switch server.credential {
+            case let .password(secret):
+                easy.set(CURLOPT_USERNAME, server.user)
+                easy.set(CURLOPT_PASSWORD, secret.reveal())
+                easy.set(CURLOPT_SASL_IR, true)
+            case let .oauth2(secret, mechanism):
+                // The mechanism is chosen with the login options alone, never with CURLOPT_HTTPAUTH (with it libcurl
+                // ignores the choice: curl issue 10259). The options also keep libcurl from EXTERNAL, CRAM-MD5 and the
+                // IMAP LOGIN command, which it would otherwise try with the token's empty password.
+                easy.set(CURLOPT_USERNAME, server.user)
+                easy.set(CURLOPT_XOAUTH2_BEARER, secret.reveal())
+                easy.set(CURLOPT_LOGIN_OPTIONS, loginOptions(mechanism, user: server.user))
+                // POP3 sends the token on a line of its own after `AUTH XOAUTH2` (no initial response): the only form
+                // Exchange Online's POP3 takes, and one every server must take. (libcurl sends long POP3 initial
+                // responses that way anyway.) IMAP and SMTP send it with the command, when the server allows.
+                easy.set(CURLOPT_SASL_IR, server.proto != .pop3)
+            case .none:
+                break
+            }
         }
         if let address = resolve[server.host] {
             let host = server.host.contains(":") ? "[\(server.host)]" : server.host
@@ -49,6 +71,17 @@ extension Session {
             easy.set(CURLOPT_RESOLVE, list: ["\(host):\(server.port):\(target)"])
         }
         return session
+    }
+
+    /// libcurl's login options for a token login: the SASL mechanisms it may use. `auto` takes OAUTHBEARER when offered,
+    /// else XOAUTH2, except for a login name with `,` or `=`, which libcurl's OAUTHBEARER message can't carry (it does
+    /// not escape them as RFC 7628 asks): then XOAUTH2 only.
+    static func loginOptions(_ mechanism: OAuthMechanism, user: String) -> String {
+        switch mechanism {
+        case .xoauth2: return "AUTH=XOAUTH2"
+        case .oauthbearer: return "AUTH=OAUTHBEARER"
+        case .auto: return user.contains(",") || user.contains("=") ? "AUTH=XOAUTH2" : "AUTH=OAUTHBEARER;AUTH=XOAUTH2"
+        }
     }
 
     /// The server's URL with its scheme (`imaps`, `imap`, `pop3s`, … after the security mode) and `path`.
@@ -99,24 +132,56 @@ extension Session {
         return (verdict, redactor.scrub("\(server.proto.rawValue) \(server.host):\(server.port): \(message)"), analysis)
     }
 
-    /// Checks every value of `server` that reaches a protocol line (host, user, password, folder) before any
-    /// network I/O, and refuses security `none` unless the account allows clear text. The password's own text never
-    /// appears in the error.
+    /// Checks every value of `server` that reaches a protocol line (host, user, password or token, folder) before any
+    /// network I/O, and refuses security `none` unless the account allows clear text (or nothing secret is sent: no
+    /// login). The password's or token's own text never appears in the error.
     static func validate(_ server: ConnectionTestServer) throws {
         let side = server.side.rawValue
         try Validate.host(server.host, field: "\(side).host", allowed: "a host name or an IP address")
         guard (1...65535).contains(server.port) else {
             throw MailshError.invalidValue(field: "\(side).port", value: String(server.port), allowed: "a port number from 1 to 65535")
         }
-        try Validate.text(server.user, field: "\(side).user", allowed: "a user name", maxLength: 1024)
-        if server.password.reveal().utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
-            throw MailshError.invalidValue(field: "\(side).password", value: "(secret)",
-                                           allowed: "a password without CR, LF or NUL")
+        switch server.credential {
+        case let .password(password):
+            try Validate.text(server.user, field: "\(side).user", allowed: "a user name", maxLength: 1024)
+            try Validate.password(password.reveal(), field: "\(side).password")
+        case let .oauth2(token, mechanism):
+            try Validate.text(server.user, field: "\(side).user", allowed: "a user name", maxLength: 1024)
+            // XOAUTH2 and OAUTHBEARER separate their fields with \x01.
+            if server.user.isEmpty || server.user.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw MailshError.invalidValue(field: "\(side).user", value: server.user,
+                                               allowed: "a login name without control characters")
+            }
+            if mechanism == .oauthbearer && (server.user.contains(",") || server.user.contains("=")) {
+                throw MailshError.invalidValue(field: "\(side).user", value: server.user,
+                                               allowed: "a login name without , or = for OAUTHBEARER (libcurl can't "
+                                                   + "escape them); XOAUTH2 takes it")
+            }
+            // RFC 6750 b64token: visible ASCII; nothing that could end or split the SASL message.
+            let bytes = token.reveal().utf8
+            if bytes.isEmpty || bytes.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+                throw MailshError.invalidValue(field: "\(side).token", value: "(secret)",
+                                               allowed: "an access token of visible ASCII characters")
+            }
+        case .none:
+            if server.side == .incoming || server.proto != .smtp {
+                throw MailshError.invalidValue(field: "\(side).auth", value: "none",
+                                               allowed: "password or oauth2 (a mailbox is read after a login)")
+            }
         }
         if server.security == .none && !server.trust.allowPlaintext {
-            throw MailshError.invalidValue(field: "\(side).security", value: "none",
-                                           allowed: "ssl or starttls (none sends the password in clear text; only with "
-                                               + "\(side).allow_plaintext=true)")
+            switch server.credential {
+            case .password:
+                throw MailshError.invalidValue(field: "\(side).security", value: "none",
+                                               allowed: "ssl or starttls (none sends the password in clear text; only "
+                                                   + "with \(side).allow_plaintext=true)")
+            case .oauth2:
+                throw MailshError.invalidValue(field: "\(side).security", value: "none",
+                                               allowed: "ssl or starttls (none sends the token in clear text; only "
+                                                   + "with \(side).allow_plaintext=true)")
+            case .none:
+                break
+            }
         }
         if let folder = server.folder {
             try Validate.text(folder, field: "\(side).folder", allowed: "a folder name", maxLength: 1024)

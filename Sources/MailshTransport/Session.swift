@@ -48,10 +48,12 @@ final class Session {
     private var uploadedSinceLine = 0
     /// When the session's first transfer began.
     private(set) var startedAt: UInt64 = 0
+    /// The server asked for a client certificate in a TLS handshake (a CertificateRequest; mailsh presents none).
+    private(set) var clientCertificateRequested = false
 
-    init(proto: ServerProtocol, user: String?, password: String?) {
+    init(proto: ServerProtocol, user: String?, password: String?, token: String? = nil) {
         self.proto = proto
-        redactor = Redactor(proto: proto, user: user, password: password)
+        redactor = Redactor(proto: proto, user: user, password: password, token: token)
         let me = Unmanaged.passUnretained(self).toOpaque()
         easy.set(CURLOPT_VERBOSE, true)
         easy.setDebug(Session.debugCallback)
@@ -172,9 +174,15 @@ final class Session {
         case CURLINFO_DATA_OUT:
             uploadedSinceLine += bytes.count
         case CURLINFO_TEXT:
-            // The TLS record notes ("TLSv1.3 (OUT), TLS handshake, …") are noise for people.
+            // The TLS record notes ("TLSv1.3 (OUT), TLS handshake, …") are noise for people; one of them tells that
+            // the server wants a client certificate ("TLSv1.3 (IN), TLS handshake, Request CERT (13):").
             if bytes.count >= 4, bytes[0] == UInt8(ascii: "T"), bytes[1] == UInt8(ascii: "L"), bytes[2] == UInt8(ascii: "S"),
-               bytes[3] == UInt8(ascii: "v") { return }
+               bytes[3] == UInt8(ascii: "v") {
+                if String(decoding: bytes.prefix(120), as: UTF8.self).contains("(IN), TLS handshake, Request CERT") {
+                    clientCertificateRequested = true
+                }
+                return
+            }
             for line in Self.lines(bytes) where !line.isEmpty && !line.hasPrefix("old SSL session ID") {
                 append(ConversationEvent(nanoseconds: now, kind: .note, text: Self.cut(redactor.scrub(line))))
             }

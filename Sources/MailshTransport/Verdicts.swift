@@ -46,8 +46,15 @@ enum Verdicts {
         let side = server.side.rawValue
         let seconds = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
 
+        if let message = clientCertificateWanted(outcome, analysis: analysis, endpoint: endpoint) {
+            return (.tls, message)
+        }
+
         switch outcome.code {
         case CURLE_OK:
+            if server.proto == .smtp && analysis.auth == nil, case .none = server.credential {
+                return (.ok, nil)
+            }
             if server.proto == .smtp && analysis.auth == nil {
                 return (.auth, "the server at \(endpoint) did not offer AUTH after EHLO, so the credentials were not "
                     + "tested (capabilities: \(analysis.capabilities.joined(separator: " ")))")
@@ -130,6 +137,15 @@ enum Verdicts {
                 + "(capabilities: \(analysis.capabilities.joined(separator: " "))); no credentials were sent")
 
         case CURLE_LOGIN_DENIED, CURLE_AUTH_ERROR:
+            if let auth = analysis.auth, let challenge = auth.challenge {
+                // A refused token: the decoded challenge says why (its status, the scope the server wants).
+                return (.auth, "the server refused the token for the login \(server.user) (\(auth.mechanism)): "
+                    + challenge.summary + (auth.ok || auth.reply == Conversation.noReply ? "" : "; " + quoted(auth.reply)))
+            }
+            if analysis.auth == nil, case let .oauth2(_, mechanism) = server.credential {
+                return (.auth, "the server does not offer \(mechanism.saslName ?? "OAUTHBEARER or XOAUTH2"), so the token "
+                    + "could not be presented (capabilities: \(analysis.capabilities.joined(separator: " ")))")
+            }
             if let auth = analysis.auth {
                 return (.auth, "the server refused the login of \(server.user) (\(auth.mechanism)): "
                     + quoted(auth.reply))
@@ -178,6 +194,20 @@ enum Verdicts {
         let stage = analysis.unfinished ?? analysis.stages.last(where: { !$0.ok })?.name
         return (.protocol, "unexpected reply from the server\(stage.map { " during " + describe($0) } ?? "")\(last) "
             + "(\(outcome.curlText))")
+    }
+
+    /// The sentence for a server that ended TLS because mailsh presented no client certificate, or `nil`. The TLS 1.3
+    /// alert says so itself ("certificate required", often only at the first read after the handshake, where it
+    /// looks like a broken connection); with TLS 1.2 the server aborts the very handshake it asked a certificate in.
+    /// Many servers ask without requiring one, so a request alone followed by any other failure does not count.
+    static func clientCertificateWanted(_ outcome: TransferOutcome, analysis: ConversationAnalysis, endpoint: String)
+        -> String? {
+        guard !outcome.ok else { return nil }
+        let alert = outcome.errorText.localizedCaseInsensitiveContains("certificate required")
+        let handshakeAbortedAfterRequest = analysis.clientCertificateRequested && outcome.code == CURLE_SSL_CONNECT_ERROR
+        guard alert || handshakeAbortedAfterRequest else { return nil }
+        return "the server at \(endpoint) wants a client certificate (TLS client authentication) and refused the "
+            + "connection without one; mailsh presents no client certificate (\(outcome.curlText))"
     }
 
     /// A certificate failure in words, with what the certificate was checked against.

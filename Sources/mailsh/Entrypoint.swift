@@ -11,6 +11,14 @@ import MailshTransport
 @main
 struct Entrypoint {
     static func main() {
+        // Before anything can hold a secret (the key, a password typed or opened): no core dump, no reading of this
+        // process's memory by other processes of the same user.
+        do {
+            try ProcessGuard.forbidDumps()
+        } catch {
+            FileHandle.standardError.write(Data("mailsh: \(error)\n".utf8))
+            exit(ExitStatus.configuration.rawValue)
+        }
         let tester = CurlConnectionTester(certificateReader: OpenSSLCertificateReader())
         var services = Services(
             defaultStoreLocation: { SQLiteStore.defaultPath(environment: $0) },
@@ -18,22 +26,32 @@ struct Entrypoint {
                 if PostgresLocation.isPostgresURL(location) { return try PostgresStore(url: location) }
                 return try SQLiteStore(path: location)
             },
-            openSecrets: { location, environment in
+            openSecrets: { location, environment, storeIsNew in
+                let isURL = PostgresLocation.isPostgresURL(location)
+                let storeName = PostgresLocation.mask(location)
                 if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty {
-                    return try KeyFile.loadOrCreate(at: keyPath)
+                    return try KeyFile.open(at: keyPath, storeName: storeName, storeIsNew: storeIsNew)
                 }
                 let keyPath = KeyFile.defaultPath(forStore: location, environment: environment)
                 // A file store's folder exists (the store made it); a URL store's key goes to a config folder.
-                if PostgresLocation.isPostgresURL(location) { try KeyFile.createFolder(of: keyPath) }
-                return try KeyFile.loadOrCreate(at: keyPath)
+                if isURL && storeIsNew { try KeyFile.createFolder(of: keyPath) }
+                return try KeyFile.open(at: keyPath, storeName: storeName, storeIsNew: storeIsNew)
             },
             loginName: loginName,
             scriptRunner: LuaScriptRunner(connectionTester: tester, mailSender: CurlMailSender()))
         services.connectionTester = tester
         services.digest = { Digest.sha256Hex($0) }
+        services.keyFileLocation = keyFileLocation
         services.mailSender = CurlMailSender()
         services.mailboxClient = CurlMailboxClient()
-        exit(runMailsh(Array(CommandLine.arguments.dropFirst()), context: CommandContext(services: services)))
+        services.oauthClient = CurlOAuthClient(sha256Hex: { Digest.sha256Hex($0) })
+        exit(runMailsh(context: CommandContext(services: services)))
+    }
+
+    /// The key file of a store location: `MAILSH_KEY_FILE`, else the store's default.
+    @Sendable static func keyFileLocation(_ location: String, _ environment: [String: String]) -> String {
+        if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty { return keyPath }
+        return KeyFile.defaultPath(forStore: location, environment: environment)
     }
 
     /// The OS login name: the name of the effective user id.

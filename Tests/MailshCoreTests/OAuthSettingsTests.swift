@@ -190,7 +190,7 @@ final class OAuthSettingsTests: XCTestCase {
                                    "oauth.device_url=https://idp.example/device"])
         XCTAssertEqual(try OAuthPreset.endpoints(generic.oauth),
                        OAuthEndpoints(token: "https://idp.example/token", deviceAuthorization: "https://idp.example/device"))
-        XCTAssertNil(OAuthPreset.mechanism(generic.oauth), "a generic server's own choice")
+        XCTAssertEqual(OAuthPreset.mechanism(generic.oauth), .auto, "a generic server's own choice")
         XCTAssertEqual(generic.oauthScopes, [])
         XCTAssertEqual(try OAuthPreset.signInMethod(generic.oauth, preferBrowser: false), .device)
         let error = expectMailshError { _ = try OAuthPreset.signInMethod(generic.oauth, preferBrowser: true) }

@@ -153,7 +153,7 @@ final class ValidationTests: XCTestCase {
     func testBadAddressesAreRefused() {
         let bad = ["no-at", "a@b@c", "a b@example.com", "<x@example.com>", "Desk <desk@example.com>", "@example.com",
                    "desk@", "desk@example", ".desk@example.com", "desk.@example.com", "de..sk@example.com",
-                   "desk@bad host.com", "desk@-x.example.com", "\"desk\"@example.com", "desk\t@example.com",
+                   "desk@bad host.com", "desk@-x.example.com", "\"desk\"@example.com",
                    "dësk@example.com", String(repeating: "a", count: 65) + "@example.com", "desk@example.com,x@example.com"]
         for field in [Field.outgoingFrom, .outgoingReplyTo] {
             for address in bad {
@@ -165,7 +165,7 @@ final class ValidationTests: XCTestCase {
 
     /// Control characters (ESC, BEL, DEL) are not part of any address and must not reach SMTP envelopes or headers.
     func testAddressesWithControlCharactersAreRefused() {
-        for address in ["\u{1B}desk@example.com", "de\u{07}sk@example.com", "desk\u{7F}@example.com"] {
+        for address in ["\u{1B}desk@example.com", "de\u{07}sk@example.com", "desk\u{7F}@example.com", "desk\t@example.com"] {
             assertInvalidValue(refuse(.outgoingFrom, address), field: "outgoing.from", value: address,
                                address.debugDescription)
         }

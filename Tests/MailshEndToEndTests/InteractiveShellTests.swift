@@ -203,6 +203,36 @@ final class InteractiveShellTests: TerminalTestCase {
         XCTAssertEqual((accountDoc("Sales")["incoming"] as? [String: Any])?["password_set"] as? Bool, true)
     }
 
+    /// Ctrl-C at the hidden password prompt cancels it: echo comes back, the shell's prompt returns, nothing is
+    /// changed, and the shell waits for input asleep (a spinning loop shows state R in /proc/PID/stat).
+    func testCtrlCAtThePasswordPromptCancelsItAndRestoresTheTerminal() throws {
+        ok("account", "create", "Sales")
+        startShell()
+        terminal.type("account password Sales incoming")
+        terminal.press("Enter")
+        terminal.waitFor("New password for incoming of Sales:")
+        terminal.type("half-typed")
+        terminal.press("C-c")
+        terminal.waitFor("cancelled")
+        terminal.waitForEditedLine(prompt)
+        // Echo is back: a typed command shows as it is typed, and runs.
+        terminal.type("account list")
+        terminal.waitForEditedLine(prompt + "account list")
+        terminal.press("Enter")
+        terminal.waitFor("imap")
+        terminal.waitForEditedLine(prompt)
+        // Waiting for the next line, the shell sleeps in the kernel: every sample of its state is S.
+        let pid = try XCTUnwrap(terminal.panePID(), "the pane's process")
+        for _ in 0..<20 {
+            let state = try XCTUnwrap(ProcessState.state(of: pid), "no /proc/\(pid)/stat")
+            XCTAssertEqual(state, "S", "the shell should be asleep waiting for input, not running")
+        }
+        terminal.press("C-d")
+        XCTAssertEqual(terminal.waitForExit(), 0)
+        XCTAssertEqual((accountDoc("Sales")["incoming"] as? [String: Any])?["password_set"] as? Bool, false)
+        XCTAssertFalse(terminal.everything().contains("half-typed"), terminal.everything())
+    }
+
     func testStartupFileRunsBeforeTheFirstPromptUnlessNoRC() throws {
         try FileManager.default.createDirectory(at: startupFile.deletingLastPathComponent(),
                                                 withIntermediateDirectories: true)

@@ -68,7 +68,14 @@ final class MailshRunner {
     /// Runs `mailsh ARGS` with `stdin` piped in (or /dev/null) and `env` added to the clean environment.
     @discardableResult
     func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) -> (status: Int32, out: String, err: String) {
-        let result = execute(binary.path, args, display: args, stdin: stdin, env: env)
+        let result = execute(binary.path, args, display: args, stdin: stdin.map { Data($0.utf8) }, env: env)
+        return (result.status, result.out, result.err)
+    }
+
+    /// Runs `mailsh ARGS` with raw bytes piped in (a NUL, invalid UTF-8).
+    @discardableResult
+    func run(_ args: [String], stdinBytes: [UInt8], env: [String: String] = [:]) -> (status: Int32, out: String, err: String) {
+        let result = execute(binary.path, args, display: args, stdin: Data(stdinBytes), env: env)
         return (result.status, result.out, result.err)
     }
 
@@ -76,7 +83,7 @@ final class MailshRunner {
     @discardableResult
     func runExecutable(_ path: String, _ args: [String], stdin: String? = nil,
                        env: [String: String] = [:]) -> (status: Int32, out: String, err: String) {
-        let result = execute(path, args, display: [path] + args, stdin: stdin, env: env)
+        let result = execute(path, args, display: [path] + args, stdin: stdin.map { Data($0.utf8) }, env: env)
         return (result.status, result.out, result.err)
     }
 
@@ -84,7 +91,7 @@ final class MailshRunner {
         var data = Data()
     }
 
-    private func execute(_ path: String, _ args: [String], display: [String], stdin: String?,
+    private func execute(_ path: String, _ args: [String], display: [String], stdin: Data?,
                          env: [String: String]) -> RunResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -105,7 +112,7 @@ final class MailshRunner {
             return result
         }
         if let inPipe, let stdin {
-            try? inPipe.fileHandleForWriting.write(contentsOf: Data(stdin.utf8))
+            try? inPipe.fileHandleForWriting.write(contentsOf: stdin)
             try? inPipe.fileHandleForWriting.close()
         }
         let outBox = Box(), errBox = Box()

@@ -212,10 +212,26 @@ final class TmuxTerminal {
         return status
     }
 
+    /// The process id of the pane's program (tmux's `pane_pid`), while it runs.
+    func panePID() -> pid_t? {
+        pid_t(format("#{pane_pid}"))
+    }
+
     /// Stops the server and every pane in it.
     func kill() {
         _ = try? Spawn.run(tmux, ["-L", socket, "kill-server"], environment: ["PATH": "/usr/bin:/bin", "HOME": home.path],
                            output: "/dev/null", errors: "/dev/null")
+    }
+}
+
+/// What the kernel says of a process (Linux `/proc`).
+enum ProcessState {
+    /// The state letter of `/proc/PID/stat`: `S` asleep (waiting for input), `R` running, `Z` a zombie, ….
+    static func state(of pid: pid_t) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // `PID (COMM) STATE …`: the name may hold blanks and parentheses, so read after the last `)`.
+        return stat[stat.index(after: close)...].split(separator: " ").first.map(String.init)
     }
 }
 

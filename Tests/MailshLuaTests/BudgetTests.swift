@@ -65,6 +65,42 @@ final class BudgetTests: LuaTestCase {
             """, .instructionBudget)
     }
 
+    func testAStopIsNotSwallowedByACallInTailPosition() throws {
+        // `return pcall(f)` ends the chunk without another counted instruction: the stop must fail it anyway.
+        let spin = "function() while true do end end"
+        _ = try assertStopped("return pcall(\(spin))", .instructionBudget)
+        _ = try assertStopped("return xpcall(\(spin), function(e) return e end)", .instructionBudget)
+        _ = try assertStopped("return pcall(mail.transaction, \(spin))", .instructionBudget)
+        _ = try assertStopped("""
+            local hoard = {}
+            return pcall(function() while true do hoard[#hoard + 1] = { #hoard } end end)
+            """, .memoryBudget, options: ScriptOptions(maxInstructions: 0, maxMemory: 16 << 20))
+        _ = try assertStopped("return pcall(\(spin))", .timeout,
+                              options: ScriptOptions(maxInstructions: 0, maxMemory: 0, timeout: 0.3))
+    }
+
+    func testLongLibraryCallsAreChargedAndStopWithTheScript() throws {
+        let calls = [
+            "table.move({}, 1, math.maxinteger - 1, 1)",
+            "string.find(string.rep('a', 30000), '.-.-.-.-.-.-.-b')",
+            "string.gsub(string.rep('a', 30000), '.-.-.-.-b', '')",
+            "for _ in string.gmatch(string.rep('a', 30000), '.-.-.-.-b') do end",
+            "table.insert(setmetatable({}, { __len = function() return math.maxinteger - 1 end }), 1, 0)",
+            "table.remove(setmetatable({}, { __len = function() return math.maxinteger end }), 1)",
+            "table.concat(setmetatable({}, { __index = tostring }), '', 1, math.maxinteger)",
+        ]
+        for call in calls {
+            _ = try assertStopped(call, .instructionBudget, options: ScriptOptions(maxInstructions: 1_000_000, maxMemory: 0))
+            _ = try assertStopped(call, .timeout, options: ScriptOptions(maxInstructions: 0, maxMemory: 0, timeout: 0.3))
+        }
+        // A sort is charged up front; without an instruction budget only the watchdog ends it, by ending the
+        // process (LuaHostileTests runs that through the binary).
+        _ = try assertStopped("table.sort(setmetatable({}, { __len = function() return (1 << 31) - 2 end, "
+            + "__index = tostring, __newindex = rawequal }))", .instructionBudget)
+        // Copying nothing costs nothing.
+        XCTAssertEqual(try evaluate("#string.rep('', math.maxinteger), #string.rep('', math.maxinteger, '')"), ["0", "0"])
+    }
+
     func testAMemoryBombIsStoppedByTheMemoryBudget() throws {
         let error = try assertStopped("""
             local hoard = {}

@@ -41,6 +41,27 @@ final class SandboxTests: LuaTestCase {
             """), ["clock date time", "number", "number", "string"])
     }
 
+    func testBoundedLibraryFunctionsBehaveAsLua54s() throws {
+        // string.rep/find/match/gmatch/gsub and table.move/insert/remove/concat/sort are the host's bounded
+        // versions; their results and error messages are stock Lua 5.4's.
+        let result = try runTestScript("library")
+        XCTAssertGreaterThan(result.instructions, 0)
+    }
+
+    func testMailCSVRefusesTheStoresOwnFiles() throws {
+        let key = directory.appendingPathComponent("mailsh.db.key").path
+        try "secret".write(toFile: key, atomically: true, encoding: .utf8)
+        let options = ScriptOptions(privateFiles: ScriptOptions.privateFiles(store: storePath, keyFile: key))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: storePath + "-wal"), "the store is open in WAL mode")
+        for (name, what) in [("mailsh.db", "the store"), ("mailsh.db-wal", "the store's write-ahead log"),
+                             ("mailsh.db-shm", "the store's shared-memory index"),
+                             ("mailsh.db.key", "the store's key file")] {
+            let error = try assertScriptFails("mail.csv('\(name)')", name: "csv.lua", options: options)
+            XCTAssertEqual(error.exitCode, 77, error.message)
+            XCTAssertEqual(error.message, "csv.lua:1: permission denied: mail.csv does not read \"\(name)\" (\"\(directory.resolvingSymlinksInPath().path)/\(name)\"): it is \(what)")
+        }
+    }
+
     func testOsExecuteAndFriendsAreRefused() throws {
         for code in ["os.execute('touch /tmp/mailsh-escape')", "os.exit(1)", "os.getenv('HOME')",
                      "os.remove('/tmp/x')", "os.rename('/tmp/x', '/tmp/y')", "os.tmpname()"] {

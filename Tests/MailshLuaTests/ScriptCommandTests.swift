@@ -19,7 +19,7 @@ final class ScriptCommandTests: LuaTestCase {
         let secrets = self.secrets!
         let services = Services(defaultStoreLocation: { _ in "unused" },
                                 openStore: { try SQLiteStore(path: $0) },
-                                openSecrets: { _, _ in secrets },
+                                openSecrets: { _, _, _ in secrets },
                                 loginName: { "admin" },
                                 scriptRunner: LuaScriptRunner())
         let io = CommandIO(write: { out += $0 }, writeError: { err += $0 }, readSecret: { _ in nil },
@@ -79,12 +79,13 @@ final class ScriptCommandTests: LuaTestCase {
     func testBudgetOptions() throws {
         let loop = try write("loop.lua", "while true do end")
         let result = mailsh("run", loop, "--max-instructions", "100000")
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, ScriptError.budgetExitStatus)
         XCTAssertTrue(result.err.contains("instruction budget of 100000 instructions"), result.err)
         let memory = mailsh("lua", "string.rep('x', 64 << 20)", "--max-memory", "8M")
-        XCTAssertEqual(memory.status, 1)
+        XCTAssertEqual(memory.status, ScriptError.budgetExitStatus)
         XCTAssertTrue(memory.err.contains("memory budget of 8 MiB"), memory.err)
         let timeout = mailsh("run", loop, "--max-instructions", "0", "--timeout", "0.2")
+        XCTAssertEqual(timeout.status, ScriptError.budgetExitStatus)
         XCTAssertTrue(timeout.err.contains("ran out of time"), timeout.err)
         XCTAssertEqual(mailsh("lua", "1", "--max-memory", "plenty").status, ExitStatus.validation.rawValue)
     }
@@ -103,7 +104,7 @@ final class ScriptCommandTests: LuaTestCase {
         var err = ""
         let secrets = self.secrets!
         let services = Services(defaultStoreLocation: { _ in "unused" }, openStore: { try SQLiteStore(path: $0) },
-                                openSecrets: { _, _ in secrets }, loginName: { "admin" })
+                                openSecrets: { _, _, _ in secrets }, loginName: { "admin" })
         let io = CommandIO(write: { _ in }, writeError: { err += $0 }, readSecret: { _ in nil }, inputIsTerminal: false)
         let status = runMailsh(["lua", "1", "--store", storePath],
                                context: CommandContext(services: services, environment: [:], io: io))

@@ -32,7 +32,7 @@ final class ParserTests: XCTestCase {
             ("=?utf-8?q?adjacent_?= =?utf-8?q?words?=", "adjacent words"),
             ("=?utf-8?q?split?=\r\n =?utf-8?q?_across?=", "split across"),
             ("Re: =?utf-8?b?w6k=?= and =?latin1?q?=E9?=", "Re: é and é"),
-            ("=?x-unknown?q?keep=20me?= too", "=?x-unknown?q?keep=20me?= too"),
+            ("=?x-unknown?q?read=20me?= too", "read me too"), // an unknown charset: read as UTF-8, noted
             ("=?utf-8?q?broken", "=?utf-8?q?broken"),
             ("=?utf-8*en?Q?lang?=", "lang"),
         ]
@@ -68,6 +68,38 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(MessageParser.parse("From: plain@Example.com\n\n").from, "plain@example.com")
         XCTAssertEqual(MessageParser.parse("Return-Path: <>\n\n").returnPath, "")
         XCTAssertNil(MessageParser.parse("Subject: x\n\n").returnPath)
+    }
+
+    func testAddressesAsRFC5322AndItsObsoleteSyntaxAllow() {
+        func parse(_ value: String) -> [MailAddress] { MessageParser.parse("To: \(value)\n\n").toMailboxes }
+        // Comments, before, inside and after an address; a comment is not a display name.
+        XCTAssertEqual(parse("(lead) anna@x.example (Anna Berg)"), [MailAddress(address: "anna@x.example")])
+        XCTAssertEqual(parse("Anna (Einkauf) <anna(home)@x.example>"),
+                       [MailAddress(address: "anna@x.example", displayName: "Anna")])
+        // Groups, empty groups, a group among mailboxes.
+        XCTAssertEqual(parse("Team: a@x.io, \"B\" <b@x.io>;, c@x.io, undisclosed-recipients:;").map(\.address),
+                       ["a@x.io", "b@x.io", "c@x.io"])
+        // Display names holding "@", quoted or not.
+        XCTAssertEqual(parse("\"anna@x.example\" <real@y.example>, bob@home <bob@y.example>"),
+                       [MailAddress(address: "real@y.example", displayName: "anna@x.example"),
+                        MailAddress(address: "bob@y.example", displayName: "bob@home")])
+        // A missing comma between mailboxes.
+        XCTAssertEqual(parse("\"A\" <a@x.io> \"B\" <b@x.io>").map(\.address), ["a@x.io", "b@x.io"])
+        XCTAssertEqual(parse("a@x.io b@x.io").map(\.address), ["a@x.io", "b@x.io"])
+        XCTAssertEqual(parse("<a@x.io> <b@x.io> c@x.io").map(\.address), ["a@x.io", "b@x.io", "c@x.io"])
+        // Routes.
+        XCTAssertEqual(parse("Carol <@relay1.example,@relay2.example:carol@example.net>"),
+                       [MailAddress(address: "carol@example.net", displayName: "Carol")])
+        // Quoted local parts: quotes kept only where needed, as an addr-spec writes them.
+        XCTAssertEqual(parse("\"john doe\"@example.com, \"john\"@example.com, <\"x>y\"@example.com>").map(\.address),
+                       ["\"john doe\"@example.com", "john@example.com", "\"x>y\"@example.com"])
+        // Encoded-word display names, also several words and inside quotes.
+        XCTAssertEqual(parse("=?utf-8?q?J=C3=B6rg?= =?utf-8?q?_M=C3=BCller?= <j@x.de>, \"=?koi8-r?B?8NLJ18XU?=\" <p@x.ru>"),
+                       [MailAddress(address: "j@x.de", displayName: "Jörg Müller"),
+                        MailAddress(address: "p@x.ru", displayName: "Привет")])
+        // Obsolete spacing and empty list members.
+        XCTAssertEqual(parse(" , a . b @ x . io ,, <c@x.io>").map(\.address), ["a.b@x.io", "c@x.io"])
+        XCTAssertEqual(MessageParser.parse("Return-Path: <>\n\n").returnPath, "")
     }
 
     func testMessageIDsAndLoopHeaders() {

@@ -546,6 +546,128 @@ add("charset-ascii-named", latin_message(1506, "us-ascii", b"Re: VPN", "Ref {CMI
 add("charset-latin1-encoded-subject-new", latin_message(1507, "iso-8859-1", b"=?ISO-8859-1?Q?Kaffeemaschine_im_3=2E_Stock_tropft?=", "Sie tropft.", "8bit", "kantine@kunde.example"), "new")
 add("charset-invalid-utf8-subject", b"From: p.wagner@kunde.example\nSubject: Re: Bildschirm bleibt schwarz nach Update \xff\xfe\nContent-Type: text/plain; charset=utf-8\n\nbroken bytes \xc3\x28 {CMI: HDX58}\n", "record", "INC0000118 conversation-id")
 
+# ----- 17. Every charset real desks receive (converted by glibc's iconv) -----------------------------------------
+# Subjects as encoded words in charsets beyond Latin: each reply carries its conversation ID inside the word.
+def ew_b_bytes(data, label): return f"=?{label}?B?{base64.b64encode(data).decode()}?="
+def ew_q_bytes(data, label):
+    return f"=?{label}?Q?" + "".join("_" if b == 32 else (chr(b) if b < 128 and chr(b).isalnum() else f"={b:02X}") for b in data) + "?="
+wide_subjects = [  # (label written in the mail, Python codec, native text, B or Q)
+    ("windows-1251", "cp1251", "Принтер снова не печатает", "B"),
+    ("cp1251", "cp1251", "Ответ: принтер", "Q"),
+    ("ISO-2022-JP", "iso2022_jp", "返信：プリンターの件", "B"),
+    ("iso-8859-2", "iso8859_2", "Drukarka znowu nie działa, proszę o pomoc", "Q"),
+    ("KOI8-R", "koi8_r", "Ответ на запрос", "B"),
+    ("koi8-u", "koi8_u", "Принтер знову не друкує, їжак", "B"),
+    ("Shift_JIS", "shift_jis", "プリンターが動きません", "B"),
+    ("x-sjis", "cp932", "再送：①プリンター", "B"),
+    ("GB18030", "gb18030", "打印机又坏了", "B"),
+    ("gb2312", "gbk", "打印机又坏了 喆", "B"),
+    ("Big5", "big5", "印表機又壞了", "B"),
+    ("EUC-KR", "euc_kr", "프린터가 또 고장났습니다", "B"),
+    ("ks_c_5601-1987", "cp949", "회신: 프린터 똠", "B"),
+    ("EUC-JP", "euc_jp", "プリンターの件です", "Q"),
+    ("UTF-7", "utf_7", "Réponse ✓ à votre demande", "Q"),
+    ("unicode-1-1-utf-7", "utf_7", "Antwort ✓", "B"),
+    ("iso-8859-8-i", "iso8859_8", "המדפסת לא עובדת", "B"),
+    ("ISO-8859-7", "iso8859_7", "Ο εκτυπωτής δεν λειτουργεί", "Q"),
+    ("\"utf8\"", "utf-8", "Grüße ✓", "B"),
+    ("UTF-16", "utf-16", "Принтер", "B"),
+]
+for k, (label, codec, text, enc) in enumerate(wide_subjects):
+    i = 1600 + k
+    n = 1 + (k * 7) % 60
+    number = record_of(n)
+    sender = who(number)
+    data = f"{text} {{CMI: {PREFIX}{n}}}".encode(codec)
+    word = ew_b_bytes(data, label) if enc == "B" else ew_q_bytes(data, label)
+    add(f"charset-subject-{re.sub('[^a-z0-9]+', '-', label.lower()).strip('-')}", build(i, sender, "Re: " + word,
+        replies[k] + "\n\n" + sig(k, sender), SHAPES[k % 4]), "record", f"{number} conversation-id")
+
+# A UTF-8 character split between two adjacent B words (clients cut at a byte count): one character again.
+split = f"Bildschirm bleibt schwarz nach Update — Grüße".encode()
+cut = split.index("—".encode()) + 1
+add("charset-subject-split-character", build(1630, "p.wagner@kunde.example",
+    "Re: " + ew_b_bytes(split[:cut], "utf-8") + "\n " + ew_b_bytes(split[cut:], "utf-8") + " {CMI: HDX18}", "Grüße", "plain"),
+    "record", "INC0000118 conversation-id")
+# Subjects matched by their text (rule 4) and by record number (rule 3) only once decoded.
+add("charset-subject-koi8-text-match", build(1631, "p.wagner@kunde.example",
+    "Re: " + ew_b_bytes("Bildschirm bleibt schwarz nach Update".encode("koi8_r"), "koi8-r"), "Immer noch.", "plain"),
+    "record", "INC0000118 subject")
+add("charset-subject-sjis-record-number", build(1632, "olga.ivanova@client.example",
+    ew_b_bytes("再送 INC0000117 スキャナー".encode("cp932"), "shift_jis"), "よろしくお願いします。", "plain"), "record", "INC0000117 record-number")
+add("charset-subject-big5-record-number", build(1633, "someone.new@client.example",
+    ew_b_bytes("回覆 INC0000109 會議".encode("big5"), "big5"), "謝謝", "plain"), "record", "INC0000109 record-number")
+# Raw 8-bit bytes inside a Q word are in the word's charset and decoded once (not read as Windows-1252 first).
+h = envelope(1634, "q.martin@client.fr.example", "PLACEHOLDER")
+add("charset-subject-raw-8bit-in-q-word", "".join(f"{a}: {b}\n" for a, b in h if a != "Subject").encode() +
+    b"Subject: Re: =?iso-8859-1?Q?Ordinateur_portable_tr\xe8s_lent?=\nContent-Type: text/plain; charset=utf-8\n\nToujours lent.\n",
+    "record", "INC0000119 subject")
+h = envelope(1635, "olga.ivanova@client.example", "PLACEHOLDER")
+add("charset-subject-raw-8bit-cp1251-q-word", "".join(f"{a}: {b}\n" for a, b in h if a != "Subject").encode() +
+    b"Subject: =?windows-1251?Q?Re:_\xee\xef\xff\xf2\xfc_{CMI:_HDX17}?=\nContent-Type: text/plain\n\nok\n",
+    "record", "INC0000117 conversation-id")
+
+# Bodies: the ID only in the body, in wide, shifting and legacy multi-byte charsets, raw, quoted-printable, base64.
+def body_case(i, sender, subject, label, payload, cte, subtype="plain"):
+    h = envelope(i, sender, subject)
+    if cte == "base64": body = base64.encodebytes(payload)
+    elif cte == "quoted-printable": body = quopri.encodestring(payload)
+    else: body = payload
+    head = "".join(f"{a}: {b}\n" for a, b in h).encode()
+    return (head + f"Content-Type: text/{subtype}; charset={label}\nContent-Transfer-Encoding: {cte}\n\n".encode() + body + b"\n")
+bodies = [  # (label, payload encoder, transfer encoding)
+    ("utf-16", lambda t: t.encode("utf-16"), "base64"),                               # BOM, little-endian (Python's)
+    ("UTF-16LE", lambda t: t.encode("utf-16-le"), "base64"),                          # no BOM
+    ("utf-16be", lambda t: t.encode("utf-16-be"), "base64"),                          # no BOM
+    ("utf-16", lambda t: t.encode("utf-16-be"), "base64"),                            # no BOM: big-endian (RFC 2781)
+    ("utf-16", lambda t: t.encode("utf-16-le"), "base64"),                            # no BOM, little-endian (Windows)
+    ("utf-16be", lambda t: b"\xfe\xff" + t.encode("utf-16-be"), "base64"),            # a BOM although the name fixes the order
+    ("UTF-16", lambda t: t.encode("utf-16"), "quoted-printable"),
+    ("utf-32", lambda t: t.encode("utf-32"), "base64"),                               # BOM
+    ("UTF-32BE", lambda t: t.encode("utf-32-be"), "base64"),
+    ("utf-32le", lambda t: t.encode("utf-32-le"), "base64"),
+    ("iso-2022-jp", lambda t: t.encode("iso2022_jp"), "7bit"),
+    ("ISO-2022-JP", lambda t: t.encode("iso2022_jp"), "base64"),
+    ("iso-2022-jp", lambda t: t.encode("iso2022_jp"), "quoted-printable"),
+    ("windows-1251", lambda t: t.encode("cp1251"), "quoted-printable"),
+    ("koi8-r", lambda t: t.encode("koi8_r"), "8bit"),
+    ("shift_jis", lambda t: t.encode("cp932"), "base64"),
+    ("gb2312", lambda t: t.encode("gbk"), "base64"),
+    ("big5", lambda t: t.encode("big5"), "quoted-printable"),
+    ("euc-kr", lambda t: t.encode("euc_kr"), "8bit"),
+    ("utf-7", lambda t: t.encode("utf_7"), "7bit"),
+    ("iso-8859-2", lambda t: t.encode("iso8859_2", errors="replace"), "quoted-printable"),
+    ("\"Windows-1250\"", lambda t: t.encode("cp1250", errors="replace"), "base64"),
+]
+def body_text(label):
+    name = label.lower()
+    if "2022" in name or "jis" in name: return "プリンターが動きません。"
+    if "gb" in name: return "打印机又坏了。"
+    if "big5" in name: return "印表機又壞了。"
+    if "kr" in name: return "프린터가 또 고장났습니다."
+    if "1251" in name or "koi8" in name: return "Принтер снова не печатает."
+    if "8859-2" in name or "1250" in name: return "Drukarka znowu nie działa."
+    return "Réponse à votre demande ✓ Принтер"
+for k, (label, encode, cte) in enumerate(bodies):
+    i = 1650 + k
+    n = 2 + (k * 11) % 59
+    number = record_of(n)
+    sender = who(number)
+    text = f"{body_text(label)}\n\nReference: {{CMI: {PREFIX}{n}}}\n"
+    add(f"charset-body-{k + 1}-{re.sub('[^a-z0-9]+', '-', label.lower()).strip('-')}-{cte.split('-')[0]}",
+        body_case(i, sender, "Re: your request", label, encode(text), cte), "record", f"{number} conversation-id")
+add("charset-body-utf16-html", body_case(1680, who(record_of(33)), "Re: your request", "utf-16",
+                                        f"<html><body><p>Привет</p><p>Ref &#123;CMI: {PREFIX}33&#125;</p></body></html>".encode("utf-16"),
+                                        "base64", "html"), "record", f"{record_of(33)} conversation-id")
+# A charset iconv does not know: read as UTF-8 (the evidence says so), the ID still found.
+add("charset-body-unknown-name", body_case(1681, who(record_of(44)), "Re: your request", "x-no-such-charset",
+                                          f"Grüße {{CMI: {PREFIX}44}}".encode(), "base64"), "record", f"{record_of(44)} conversation-id")
+add("charset-subject-unknown-name", build(1682, who(record_of(45)), "Re: " + ew_b_bytes(f"Grüße {{CMI: {PREFIX}45}}".encode(), "x-klingon"),
+                                          "ok", "plain"), "record", f"{record_of(45)} conversation-id")
+# A new message in Japanese (no ID, no record) stays new.
+add("charset-new-iso-2022-jp", body_case(1683, "tanaka@client.example", ew_b_bytes("新しいノートパソコン".encode("iso2022_jp"), "iso-2022-jp"),
+                                         "iso-2022-jp", "ノートパソコンをお願いします。".encode("iso2022_jp"), "7bit"), "new")
+
 # ----- write ---------------------------------------------------------------------------------------------------
 if os.path.isdir(OUT): shutil.rmtree(OUT)
 os.makedirs(OUT)

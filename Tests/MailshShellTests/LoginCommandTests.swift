@@ -27,7 +27,7 @@ final class LoginCommandTests: XCTestCase {
         let out = LockedText(), err = LockedText()
         let secrets = self.secrets!
         var services = Services(defaultStoreLocation: { _ in "unused" }, openStore: { try SQLiteStore(path: $0) },
-                                openSecrets: { _, _ in secrets }, loginName: { "admin" })
+                                openSecrets: { _, _, _ in secrets }, loginName: { "admin" })
         services.oauthClient = client
         let io = CommandIO(write: { out.append($0) }, writeError: { err.append($0) }, readSecret: { _ in nil },
                            inputIsTerminal: terminal)
@@ -63,10 +63,12 @@ final class LoginCommandTests: XCTestCase {
 
     func testDeviceSignInShowsTheCodeSavesTheTokensAndNeverPrintsThem() {
         makeAccount()
-        let client = ScriptedTokenClient([.tokens(OAuthTokenSet(accessToken: "CANARY-ACCESS", refreshToken: "CANARY-REFRESH",
-                                                                expiresAt: Date().addingTimeInterval(3600)))])
-        client.devicePrompt = OAuthDevicePrompt(verificationURI: "https://login.example/device\u{1B}[31m",
-                                                userCode: "WXYZ-1234", expiresAt: Date().addingTimeInterval(900))
+        let client = ScriptedTokenClient([.tokens(OAuthTokenSet(accessToken: Secret("CANARY-ACCESS"),
+                                                                refreshToken: Secret("CANARY-REFRESH"), expiresIn: 3600))])
+        client.deviceAuthorization = DeviceAuthorization(
+            deviceCode: Secret("CANARY-DEVICE"), userCode: "WXYZ-1234",
+            verificationURI: "https://login.example/device\u{1B}[31m", interval: 0,
+            expiresAt: Date().addingTimeInterval(900))
         let (status, out, err) = run(["account", "login", "Support"], terminal: true, client: client)
         XCTAssertEqual(status, 0, err)
         XCTAssertTrue(out.contains("https://login.example/device?[31m") && out.contains("WXYZ-1234"),

@@ -30,7 +30,7 @@ class OAuthTokenStoreTests: StoreTestCase {
     }
 
     func tokens(_ access: String, _ refresh: String?, in seconds: TimeInterval = 3600) -> ScriptedTokenClient.Answer {
-        .tokens(OAuthTokenSet(accessToken: access, refreshToken: refresh, expiresAt: Date().addingTimeInterval(seconds)))
+        .tokens(OAuthTokenSet(accessToken: Secret(access), refreshToken: refresh.map(Secret.init), expiresIn: seconds))
     }
 
     func testOAuthSettingsRoundTripAndTheClientSecretIsSealed() throws {
@@ -176,8 +176,9 @@ class OAuthTokenStoreTests: StoreTestCase {
         let account = try makeOAuthAccount(admin)
         _ = try signIn(admin, ScriptedTokenClient([tokens("a1", "r1", in: 10)]))
         let request = try admin.oauthRequest(try admin.effective("Support"))
-        let client = ScriptedTokenClient([.failure(.temporary("HTTP 503")),
-                                          .failure(.permanent("invalid_grant: AADSTS70000 the grant was revoked"))])
+        let revoked = OAuthProviderError(code: "invalid_grant", text: "AADSTS70000 the grant was revoked", httpStatus: 400,
+                                         request: "refresh")
+        let client = ScriptedTokenClient([.failure(.temporary("HTTP 503")), .failure(.signInNeeded(revoked))])
         let keeper = keeper(client, holder: "monitor-1")
         assertThrows(.unavailable, { _ = try keeper.accessToken(for: account, user: nil, request: request) },
                      message: { $0.contains("HTTP 503") && $0.contains("for now") })
@@ -186,7 +187,7 @@ class OAuthTokenStoreTests: StoreTestCase {
         }
         let error = expectError { _ = try keeper.accessToken(for: account, user: nil, request: request) }
         guard case .signInNeeded(_, let reason, _)? = error else { return XCTFail("\(String(describing: error))") }
-        XCTAssertEqual(reason, "invalid_grant: AADSTS70000 the grant was revoked")
+        XCTAssertEqual(reason, "invalid_grant: \"AADSTS70000 the grant was revoked\"", "the provider's code and words")
         guard case .needed(let shown, _) = try admin.signInState("Support").state else { return XCTFail("needed") }
         XCTAssertEqual(shown, reason)
         let listed = try admin.globalSignInStates(try admin.accounts())
@@ -205,9 +206,9 @@ class OAuthTokenStoreTests: StoreTestCase {
                      message: { $0.contains("oauth.flow=app") })
         let client = ScriptedTokenClient([tokens("app-access", nil)])
         let request = try admin.oauthRequest(try admin.effective("Support"))
-        XCTAssertEqual(request.clientSecret?.reveal(), "client-secret")
+        XCTAssertEqual(request.client.secret?.reveal(), "client-secret")
         XCTAssertEqual(request.scopes, ["https://outlook.office365.com/.default"])
-        XCTAssertEqual(request.endpoints.token, "https://127.0.0.1:8443/lab/oauth2/v2.0/token")
+        XCTAssertEqual(request.client.endpoints.token, "https://127.0.0.1:8443/lab/oauth2/v2.0/token")
         XCTAssertEqual(try keeper(client, holder: "m").accessToken(for: account, user: nil, request: request).reveal(),
                        "app-access")
         XCTAssertEqual(client.calls, [.clientCredentials])
@@ -216,7 +217,8 @@ class OAuthTokenStoreTests: StoreTestCase {
     func testStoreCopyResealsTokensAndTheClientSecret() throws {
         let admin = try desk()
         let account = try makeOAuthAccount(admin, flow: "app")
-        _ = try admin.saveSignIn(account, user: nil, tokens: OAuthTokenSet(accessToken: "a", refreshToken: "r"))
+        _ = try admin.saveSignIn(account, user: nil, tokens: OAuthTokenSet(accessToken: Secret("a"),
+                                                                                refreshToken: Secret("r")))
         let destination = try reopenFreshStore()
         let destinationSecrets = try AESGCMSecretBox.random()
         _ = try StoreCopier.copy(from: store, secrets: secrets, to: destination, secrets: destinationSecrets)

@@ -88,7 +88,7 @@ class RecordStoreTests: StoreTestCase {
         XCTAssertEqual(first.reply.message.to, ["ann@example.com"])
         XCTAssertEqual(first.reply.message.from, "desk@example.com")
         XCTAssertEqual(sender.sent.first?.1.host, "smtp.example.com")
-        XCTAssertEqual(sender.sent.first?.1.password.reveal(), "out-secret", "the account's stored credentials")
+        XCTAssertEqual(sender.sent.first?.1.credential.password?.reveal(), "out-secret", "the account's stored credentials")
         XCTAssertNil(first.reply.message.inReplyTo)
 
         try admin.setFields("Support", try assign(["conversation.placement": "body"]))

@@ -183,7 +183,7 @@ final class HostileServerTests: XCTestCase {
         let table = bench.run(["account", "test", "Hostile", "--incoming-only", "--timeout", "2", "--transcript"])
         XCTAssertEqual(table.status, TestVerdict.protocol.exitStatus)
         XCTAssertFalse(table.out.contains("\u{1B}") || table.err.contains("\u{1B}") || table.out.contains("\u{07}"), table.out)
-        XCTAssertTrue(table.out.contains("\\x1B[2J"), table.out)
+        XCTAssertTrue(table.out.contains("\\u{001B}[2J"), table.out)
     }
 
     func testEndlessRepliesStopAtTheTimeout() throws {
@@ -312,5 +312,23 @@ final class ConcurrencyTests: XCTestCase {
         XCTAssertEqual(reports.count, 2, "\(reports.map(\.account))")
         XCTAssertEqual(Set(finished), [0, 1])
         XCTAssertEqual(server.connections, 2)
+    }
+
+    func testCtrlCHoldsWhenTestsEndBeforeConnecting() throws {
+        // Tests that end as they start (here: nothing to connect to) free their place at once; Ctrl-C during the
+        // first must still keep the other five from starting.
+        let requests = (1...6).map { number in
+            ConnectionTestRequest(account: "Quick\(number)", accountID: "id-\(number)", user: "alice",
+                                  incoming: nil, outgoing: nil, mail: nil, timeout: 5)
+        }
+        Interrupt.reset()
+        defer { Interrupt.reset() }
+        var finished: [Int] = []
+        let reports = CurlConnectionTester().test(requests, concurrency: 2) { index, _ in
+            finished.append(index)
+            Interrupt.request()
+        }
+        XCTAssertEqual(finished, [0])
+        XCTAssertEqual(reports.map(\.account), ["Quick1"])
     }
 }

@@ -45,7 +45,7 @@ final class RequestValidationTests: XCTestCase {
         XCTAssertEqual(request.incoming?.host, "imap.example.com")
         XCTAssertEqual(request.incoming?.proto, .imap)
         XCTAssertEqual(request.incoming?.folder, "INBOX")
-        XCTAssertEqual(request.incoming?.password.reveal(), "pw-in")
+        XCTAssertEqual(request.incoming?.credential.password?.reveal(), "pw-in")
         XCTAssertEqual(request.outgoing?.proto, .smtp)
         XCTAssertEqual(request.mail, TestMailSettings(from: "desk@example.com", to: "alice@example.com"))
         XCTAssertNil(request.roundTripAddress)

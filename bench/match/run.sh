@@ -6,7 +6,9 @@
 #  2. mailsh-match-bench run: every file read into memory, then parsed and matched (median of ROUNDS rounds).
 #  3. bench/match/peer.py: Python's email.parser.BytesParser with policy.compat32 and with policy.default, the same
 #     skip rules, text parts, regular expressions for IDs, record numbers and subject keys, and dictionary lookups.
-#  4. mailsh-match-bench scale: time per KB for one message of about 10 KB, 100 KB, 1 MB and 10 MB.
+#  4. bench/match/gmime-peer.c (built here with gcc against Debian's libgmime-3.0-dev): GMime, the C MIME library
+#     behind notmuch, parsing the same files and decoding their text parts to UTF-8 (median of ROUNDS rounds).
+#  5. mailsh-match-bench scale: time per KB for one message of about 10 KB, 100 KB, 1 MB and 10 MB.
 # Usage: bench/match/run.sh [N] [ROUNDS]   (default 100000 messages, 5 rounds). Prints each figure and the ratios.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -17,6 +19,11 @@ swift build -c release --product mailsh-match-bench >&2
 bin=$root/.build/release/mailsh-match-bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+if ! pkg-config --exists gmime-3.0 2>/dev/null || ! command -v gcc >/dev/null; then
+    echo "# installing libgmime-3.0-dev and gcc for the GMime peer" >&2
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends libgmime-3.0-dev gcc pkg-config >&2
+fi
+gcc -O2 -o "$work/gmime-peer" bench/match/gmime-peer.c $(pkg-config --cflags --libs gmime-3.0)
 
 echo "# generating $count messages in $work"
 python3 bench/match/generate.py "$work" "$count"
@@ -28,7 +35,9 @@ compat=$(python3 bench/match/peer.py "$work" compat32)
 echo "$compat"
 default=$(python3 bench/match/peer.py "$work" default)
 echo "$default"
-python3 - "$mine" "$compat" "$default" <<'PY'
+gmime=$("$work/gmime-peer" "$work" "$rounds")
+echo "$gmime"
+python3 - "$mine" "$compat" "$default" "$gmime" <<'PY'
 import re, sys
 def rates(line):
     wall = float(re.search(r": ([0-9.]+) messages/s", line).group(1))
@@ -39,5 +48,7 @@ for name, line in (("compat32", sys.argv[2]), ("default", sys.argv[3])):
     peer = rates(line)
     print(f"ratio mailsh / python email ({name} policy): {mine[0] / peer[0]:.1f}x by wall time, "
           f"{mine[1] / peer[1]:.1f}x by CPU time (goal >= 20x)")
+peer = rates(sys.argv[4])
+print(f"ratio mailsh / GMime: {mine[0] / peer[0]:.2f}x by wall time, {mine[1] / peer[1]:.2f}x by CPU time (goal >= 1x)")
 PY
 "$bin" scale

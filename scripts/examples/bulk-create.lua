@@ -6,6 +6,9 @@
 -- (incoming.host, outgoing.port, conversation.prefix, ...), passwords included (incoming.password,
 -- outgoing.password: they are sealed at once and never readable again). An empty cell keeps the default.
 --
+-- Cells are read as written: a file written by mailsh's own `--format csv` marks cells that start with = + - @
+-- with a leading ' (against spreadsheet formulas); this script is for files people prepare, not for that output.
+--
 -- Without --keep-going the file is all or nothing: the first bad row stops the script and nothing is created.
 -- With --keep-going each row is its own unit (mail.transaction): bad rows are reported and skipped.
 

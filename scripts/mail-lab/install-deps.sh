@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install what the mail lab needs (Debian 12: Dovecot 2.3, Postfix 3.7, openssl, curl).
+# Install what the mail lab needs (Debian 12: Dovecot 2.3, Postfix 3.7, openssl, curl, and python3
+# with authlib and Flask for its OAuth server).
 # Idempotent: a no-op (no apt-get update) when everything is already installed.
 # The packages' own system daemons are never left running: the lab starts its own
 # instances from a temp folder (see start.sh).
 set -euo pipefail
 
-PKGS=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl curl)
+# python3 + authlib + Flask: the OAuth 2.0 authorization server of MAILLAB_OAUTH=1 (scripts/oauth-lab/).
+PKGS=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl curl python3 python3-authlib python3-flask)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -45,9 +47,10 @@ fi
 cleanup() { if ((own_policy)); then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
-apt_opts=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
+# Other developers' installs may hold the dpkg lock: wait for it rather than fail.
+apt_opts=(-y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
           --no-install-recommends)
-apt-get update -q >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
 apt-get install "${apt_opts[@]}" "${missing[@]}"
 
 # Belt and braces: if anything started the system daemons anyway, stop them.

@@ -7,16 +7,8 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
-bad() {
-    FAIL=$((FAIL + 1))
-    echo "FAIL - $1"
-    [[ -z ${2:-} ]] || printf '%s\n' "$2" | head -n 15 | sed 's/^/       /'
-}
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 # The machine's environment may point curl/OpenSSL at other CAs: the CA is always explicit.
 unset CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR CURL_HOME
@@ -75,22 +67,6 @@ U1=user1@$MAILLAB_DOMAIN
 PW=$MAILLAB_PASSWORD
 C=(curl -q -sS --max-time 20 --cacert "$MAILLAB_CA")
 
-# expect RC NAME CMD... : run CMD, check its exit code; output in $OUT
-expect() {
-    local want=$1 name=$2 got
-    shift 2
-    OUT=$("$@" 2>&1)
-    got=$?
-    if ((got == want)); then ok "$name (exit $got)"; else bad "$name: exit $got, expected $want" "$OUT"; fi
-    return $((got != want))
-}
-greeting() { # port -> first line from a plain connect
-    local fd line=''
-    exec {fd}<>"/dev/tcp/$H/$1" || return 0
-    IFS= read -r -t 5 -u "$fd" line
-    exec {fd}>&-
-    printf '%s' "${line%$'\r'}"
-}
 
 # ------------------------------------------------------------------ greetings
 g=$(greeting "$MAILLAB_IMAP_PORT")

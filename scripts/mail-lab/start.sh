@@ -9,9 +9,16 @@
 # (mailsh.test), MAILLAB_MAIL_UID (5000), MAILLAB_START_TIMEOUT (20 s),
 # MAILLAB_AUTH_FAILURE_DELAY (Dovecot's "2 secs"), MAILLAB_KEY_TYPE (rsa|ec), MAILLAB_KEEP=1
 # (keep the folder when start fails).
+# MAILLAB_OAUTH=1 also starts the OAuth 2.0 authorization server (scripts/oauth-lab/server.py),
+# lets Dovecot take XOAUTH2 and OAUTHBEARER tokens it validates against that server, and adds an
+# XOAUTH2-only Dovecot (IMAPS, POP3S) and submission port that play Exchange Online. Its tunables:
+# MAILLAB_OAUTH_ACCESS_TOKEN_LIFETIME (3600 s), MAILLAB_OAUTH_DEVICE_INTERVAL (1 s),
+# MAILLAB_OAUTH_APP_USER (desk@DOMAIN: the mailbox of client-credentials tokens).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 T0=$(date +%s.%N)
 
 die() { echo "mail-lab start: $*" >&2; exit 1; }
@@ -24,6 +31,20 @@ for b in dovecot postfix openssl; do
 done
 [[ -x /usr/lib/postfix/sbin/master ]] || die "postfix master not found: run $HERE/install-deps.sh"
 [[ -x /usr/lib/dovecot/lmtp ]] || die "dovecot lmtp not found: run $HERE/install-deps.sh"
+OAUTH=${MAILLAB_OAUTH:-0}
+[[ $OAUTH == 0 || $OAUTH == 1 ]] || die "MAILLAB_OAUTH must be 0 or 1"
+# Debian's python3 with Debian's authlib and Flask (not whatever python3 comes first on PATH).
+PYTHON=/usr/bin/python3
+OAUTH_SERVER=$(cd "$HERE/../oauth-lab" && pwd)/server.py
+if ((OAUTH)); then
+    [[ -x $PYTHON ]] && "$PYTHON" -c 'import authlib, flask' 2>/dev/null ||
+        die "MAILLAB_OAUTH=1 needs $PYTHON with authlib and flask: run $HERE/install-deps.sh"
+    command -v curl >/dev/null || die "curl not found: run $HERE/install-deps.sh"
+    OAUTH_LIFETIME=${MAILLAB_OAUTH_ACCESS_TOKEN_LIFETIME:-3600}
+    OAUTH_INTERVAL=${MAILLAB_OAUTH_DEVICE_INTERVAL:-1}
+    [[ $OAUTH_LIFETIME =~ ^[1-9][0-9]*$ ]] || die "MAILLAB_OAUTH_ACCESS_TOKEN_LIFETIME must be a number of seconds"
+    [[ $OAUTH_INTERVAL =~ ^[1-9][0-9]*$ ]] || die "MAILLAB_OAUTH_DEVICE_INTERVAL must be a number of seconds"
+fi
 
 DOMAIN=${MAILLAB_DOMAIN:-mailsh.test}
 USER_COUNT=${MAILLAB_USER_COUNT:-5}
@@ -57,6 +78,12 @@ INSTANCE="maillab-$ID"
 
 mkdir -p "$DIR"/{tls,log,mail} "$DIR"/dovecot/{main,untrusted,notls}/{run,state} \
          "$DIR"/postfix/{conf,spool,data}
+DOVECOT_KINDS=(main untrusted notls)
+if ((OAUTH)); then
+    mkdir -p "$DIR"/dovecot/xoauth2/{run,state} "$DIR/oauth"
+    chmod 0700 "$DIR/oauth"
+    DOVECOT_KINDS+=(xoauth2)
+fi
 
 fail() {
     echo "mail-lab start: $*" >&2
@@ -80,46 +107,15 @@ die() { trap - ERR; fail "$@"; }
 # ---------------------------------------------------------------- ports
 # Offsets from the base port. Must stay in step with stop.sh (it reads them from env).
 PORT_NAMES=(IMAP IMAPS POP3 POP3S SUBMISSION SMTPS SMTP_PLAIN IMAPS_UNTRUSTED SMTPS_UNTRUSTED IMAP_NOTLS)
+# With OAuth: the authorization server (HTTPS) and the XOAUTH2-only ("Exchange Online") listeners.
+((OAUTH)) && PORT_NAMES+=(OAUTH OAUTH_XOAUTH2_ONLY_IMAPS OAUTH_XOAUTH2_ONLY_POP3S OAUTH_XOAUTH2_ONLY_SUBMISSION)
 NPORTS=${#PORT_NAMES[@]}
+# Ranges start on multiples of PORT_STEP, wide enough for a lab with OAuth: two labs never overlap.
+PORT_STEP=20
 
-used_ports() { # every local TCP port in any state (listening or connected), decimal
-    awk 'function hex(h,   i, n) { n = 0; for (i = 1; i <= length(h); i++)
-             n = n * 16 + index("0123456789ABCDEF", toupper(substr(h, i, 1))) - 1; return n }
-         FNR > 1 { split($2, a, ":"); print hex(a[2]) }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -un
-}
 declare -A USED=() TRIED=() PORT=()
-range_free() { # base -> 0 if base..base+NPORTS-1 are all unused
-    local b=$1 p
-    for ((p = b; p < b + NPORTS; p++)); do
-        [[ -n ${USED[$p]:-} ]] && return 1
-    done
-    return 0
-}
 FIXED_BASE=0
 [[ -n ${MAILLAB_BASE_PORT:-} ]] && FIXED_BASE=1
-pick_ports() { # sets BASE and PORT[name]
-    local p b i
-    USED=()
-    while read -r p; do USED[$p]=1; done < <(used_ports)
-    if ((FIXED_BASE)); then
-        BASE=$MAILLAB_BASE_PORT
-        [[ $BASE =~ ^[0-9]+$ ]] && ((BASE >= 1024 && BASE + NPORTS <= 65535)) ||
-            die "MAILLAB_BASE_PORT must be a port number between 1024 and $((65535 - NPORTS))"
-        range_free "$BASE" || die "a port in $BASE..$((BASE + NPORTS - 1)) is in use"
-    else
-        # Below Linux's ephemeral range (32768+) so outgoing connections do not take them.
-        BASE=
-        for _ in $(seq 300); do
-            b=$((20000 + (RANDOM % 1270) * 10))
-            [[ -n ${TRIED[$b]:-} ]] && continue
-            if range_free "$b"; then BASE=$b; break; fi
-        done
-        [[ -n $BASE ]] || die "no free port range found in 20000..32700"
-    fi
-    TRIED[$BASE]=1
-    for i in "${!PORT_NAMES[@]}"; do PORT[${PORT_NAMES[$i]}]=$((BASE + i)); done
-}
-
 # ---------------------------------------------------------------- users
 PASSWORD=$(openssl rand -hex 12)
 USERS=()
@@ -134,6 +130,17 @@ chmod 0640 "$DIR/dovecot/users"
 chgrp dovecot "$DIR/dovecot/users" 2>/dev/null || chmod 0644 "$DIR/dovecot/users"
 
 chown "$MAIL_UID:$MAIL_UID" "$DIR/mail"
+
+if ((OAUTH)); then
+    OAUTH_APP_USER=$(printf '%s' "${MAILLAB_OAUTH_APP_USER:-$DESK}" | tr 'A-Z' 'a-z')
+    printf '%s\n' "${USERS[@]}" | grep -qxF "$OAUTH_APP_USER" || die "MAILLAB_OAUTH_APP_USER: $OAUTH_APP_USER is not a lab user"
+    OAUTH_PUBLIC_ID=mailsh-lab-public
+    OAUTH_CONFIDENTIAL_ID=mailsh-lab-confidential
+    OAUTH_CONFIDENTIAL_SECRET=$(openssl rand -hex 20)
+    OAUTH_INTROSPECTION_ID=dovecot-introspection
+    OAUTH_INTROSPECTION_SECRET=$(openssl rand -hex 20)
+    OAUTH_ADMIN_TOKEN=$(openssl rand -hex 20)
+fi
 chmod 0750 "$DIR/mail"
 
 # ---------------------------------------------------------------- TLS
@@ -141,13 +148,6 @@ note "folder, ports and users ready"
 TLS=$DIR/tls
 # The server key is RSA 2048 by default (what most mail servers present; MAILLAB_KEY_TYPE=ec for
 # ECDSA P-256). The CA and the untrusted certificate use P-256: instant to make.
-genkey() { # file type
-    if [[ $2 == ec ]]; then
-        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null
-    else
-        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null
-    fi
-}
 (umask 077
  genkey "$TLS/ca.key" ec & genkey "$TLS/server.key" "$KEY_TYPE" & genkey "$TLS/untrusted.key" ec &
  openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$TLS/dh.pem" 2>/dev/null &
@@ -199,6 +199,51 @@ PC=$DIR/postfix/conf
 #   notls     imap with ssl = no (no STARTTLS offered)
 AUTH_FAILURE_DELAY=${MAILLAB_AUTH_FAILURE_DELAY:-2 secs}
 
+auth_conf() { # kind -> mechanisms and passdbs
+    local mechs='plain login' pw_mechs='' oauth_mechs=''
+    if ((OAUTH)) && [[ $1 == main ]]; then
+        mechs='plain login xoauth2 oauthbearer'; pw_mechs='plain login'; oauth_mechs='xoauth2 oauthbearer'
+    elif [[ $1 == xoauth2 ]]; then
+        # Exchange Online offers AUTH=PLAIN AUTH=XOAUTH2 only
+        mechs='plain xoauth2'; pw_mechs='plain'; oauth_mechs='xoauth2'
+    fi
+    printf 'auth_mechanisms = %s\npassdb {\n  driver = passwd-file\n  args = %s\n' "$mechs" "$DIR/dovecot/users"
+    [[ -n $pw_mechs ]] && printf '  mechanisms = %s\n' "$pw_mechs"
+    printf '}\n'
+    if [[ -n $oauth_mechs ]]; then
+        # tokens: introspected at the lab's authorization server (scripts/oauth-lab/server.py)
+        printf 'passdb {\n  driver = oauth2\n  mechanisms = %s\n  args = %s\n}\n' "$oauth_mechs" "$DIR/dovecot/oauth2.conf.ext"
+    fi
+}
+
+tls_conf() { # cert key -> Dovecot's TLS settings
+    printf 'ssl = yes\nssl_cert = <%s\nssl_key = <%s\nssl_dh = <%s\nssl_min_protocol = TLSv1.2\n\n' "$1" "$2" "$TLS/dh.pem"
+}
+tls_only_login() { # service plain-listener tls-listener port -> a login service with only its TLS listener
+    cat <<EOF
+service $1-login {
+  inet_listener $2 {
+    port = 0
+  }
+  inet_listener $3 {
+    address = 127.0.0.1
+    port = $4
+    ssl = yes
+  }
+  service_count = 0
+  process_min_avail = 1
+  process_limit = 1000
+  client_limit = 4000
+}
+service $1 {
+  process_limit = 2000
+}
+EOF
+}
+postfix_auth_listener() { # the auth socket Postfix's SASL uses
+    printf 'service auth {\n  unix_listener auth-postfix {\n    user = postfix\n    group = postfix\n    mode = 0660\n  }\n}\n'
+}
+
 dovecot_conf() { # kind -> config on stdout
     local kind=$1 base="$DIR/dovecot/$1" name=$INSTANCE
     [[ $kind != main ]] && name="$INSTANCE-$kind"
@@ -228,13 +273,10 @@ postmaster_address = postmaster@$DOMAIN
 hostname = mail.$DOMAIN
 
 disable_plaintext_auth = no
-auth_mechanisms = plain login
 auth_failure_delay = $AUTH_FAILURE_DELAY
+# no cache: a revoked or expired token must be refused at once
 auth_cache_size = 0
-passdb {
-  driver = passwd-file
-  args = $DIR/dovecot/users
-}
+$(auth_conf "$kind")
 userdb {
   driver = passwd-file
   args = $DIR/dovecot/users
@@ -310,45 +352,23 @@ service lmtp {
   }
   process_limit = 200
 }
-service auth {
-  unix_listener auth-postfix {
-    user = postfix
-    group = postfix
-    mode = 0660
-  }
-}
+$(postfix_auth_listener)
 protocol lmtp {
   auth_username_format = %Lu
 }
 EOF
             ;;
         untrusted)
-            cat <<EOF
-protocols = imap
-ssl = yes
-ssl_cert = <$TLS/untrusted.crt
-ssl_key = <$TLS/untrusted.key
-ssl_dh = <$TLS/dh.pem
-ssl_min_protocol = TLSv1.2
-
-service imap-login {
-  inet_listener imap {
-    port = 0
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = ${PORT[IMAPS_UNTRUSTED]}
-    ssl = yes
-  }
-  service_count = 0
-  process_min_avail = 1
-  process_limit = 1000
-  client_limit = 4000
-}
-service imap {
-  process_limit = 2000
-}
-EOF
+            echo 'protocols = imap'
+            tls_conf "$TLS/untrusted.crt" "$TLS/untrusted.key"
+            tls_only_login imap imap imaps "${PORT[IMAPS_UNTRUSTED]}"
+            ;;
+        xoauth2)
+            echo 'protocols = imap pop3'
+            tls_conf "$TLS/server.crt" "$TLS/server.key"
+            tls_only_login imap imap imaps "${PORT[OAUTH_XOAUTH2_ONLY_IMAPS]}"
+            tls_only_login pop3 pop3 pop3s "${PORT[OAUTH_XOAUTH2_ONLY_POP3S]}"
+            postfix_auth_listener
             ;;
         notls)
             cat <<EOF
@@ -376,10 +396,43 @@ EOF
     esac
 }
 
+oauth_configs() { # the authorization server's config and Dovecot's oauth2 passdb file (secrets: 0600/0640)
+    OAUTH_ISSUER="https://127.0.0.1:${PORT[OAUTH]}"
+    (umask 077
+     cat >"$DIR/dovecot/oauth2.conf.ext" <<EOF
+# Dovecot oauth2 passdb: every token is introspected (RFC 7662) at the lab's authorization server
+introspection_mode = post
+introspection_url = $OAUTH_ISSUER/introspect
+client_id = $OAUTH_INTROSPECTION_ID
+client_secret = $OAUTH_INTROSPECTION_SECRET
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+scope = mail
+tls_ca_cert_file = $TLS/ca.crt
+openid_configuration_url = $OAUTH_ISSUER/.well-known/openid-configuration
+timeout_msecs = 10000
+EOF
+     "$PYTHON" -c 'import json, sys; a = sys.argv[1:]; json.dump({
+         "issuer": a[0], "host": "127.0.0.1", "port": int(a[1]), "cert": a[2], "key": a[3],
+         "users": a[4].split(), "password": a[5], "admin_token": a[6], "app_user": a[7],
+         "public_client_id": a[8], "confidential_client_id": a[9], "confidential_client_secret": a[10],
+         "introspection_client_id": a[11], "introspection_client_secret": a[12],
+         "access_token_lifetime": int(a[13]), "device_interval": int(a[14]), "pid_file": a[15]},
+         open(a[16], "w"), indent=1)' \
+         "$OAUTH_ISSUER" "${PORT[OAUTH]}" "$TLS/server.crt" "$TLS/server.key" "${USERS[*]}" "$PASSWORD" \
+         "$OAUTH_ADMIN_TOKEN" "$OAUTH_APP_USER" "$OAUTH_PUBLIC_ID" "$OAUTH_CONFIDENTIAL_ID" \
+         "$OAUTH_CONFIDENTIAL_SECRET" "$OAUTH_INTROSPECTION_ID" "$OAUTH_INTROSPECTION_SECRET" \
+         "$OAUTH_LIFETIME" "$OAUTH_INTERVAL" "$DIR/oauth/server.pid" "$DIR/oauth/config.json")
+    chgrp dovecot "$DIR/dovecot/oauth2.conf.ext" 2>/dev/null && chmod 0640 "$DIR/dovecot/oauth2.conf.ext"
+}
+
 write_configs() { # (body not indented: it is mostly heredocs)
-for kind in main untrusted notls; do
+for kind in "${DOVECOT_KINDS[@]}"; do
     dovecot_conf "$kind" >"$DIR/dovecot/$kind/dovecot.conf"
 done
+((OAUTH)) && oauth_configs
 
 # ---------------------------------------------------------------- Postfix
 cat >"$PC/main.cf" <<EOF
@@ -456,6 +509,7 @@ cat >"$PC/master.cf" <<EOF
 127.0.0.1:${PORT[SMTPS]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/smtps -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt $SUB_OPTS
 127.0.0.1:${PORT[SMTP_PLAIN]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/plain -o smtpd_tls_security_level=none -o smtpd_sasl_auth_enable=no
 127.0.0.1:${PORT[SMTPS_UNTRUSTED]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/untrusted -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt -o smtpd_tls_cert_file=$TLS/untrusted.crt -o smtpd_tls_key_file=$TLS/untrusted.key $SUB_OPTS
+$(((OAUTH)) && echo "127.0.0.1:${PORT[OAUTH_XOAUTH2_ONLY_SUBMISSION]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/xoauth2-only -o smtpd_tls_security_level=encrypt $SUB_OPTS -o smtpd_sasl_path=$DIR/dovecot/xoauth2/run/auth-postfix")
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -484,13 +538,6 @@ chown postfix "$DIR/postfix/data"
 touch -d '1 minute ago' "$PC"/* "$DIR/dovecot/users"
 
 # ---------------------------------------------------------------- env (before starting: stop.sh needs it)
-envq() { # KEY VALUE -> KEY=value, quoted only when needed
-    if [[ $2 =~ ^[A-Za-z0-9@%+=:,./_-]*$ ]]; then
-        printf '%s=%s\n' "$1" "$2"
-    else
-        printf "%s='%s'\n" "$1" "${2//\'/\'\\\'\'}"
-    fi
-}
 {
     echo "# mail lab environment, generated by scripts/mail-lab/start.sh; source it with: set -a; . $DIR/env; set +a"
     envq MAILLAB_DIR "$DIR"
@@ -509,36 +556,54 @@ envq() { # KEY VALUE -> KEY=value, quoted only when needed
     envq MAILLAB_MAILDIR_ROOT "$DIR/mail"
     envq MAILLAB_LMTP_SOCKET "$DIR/dovecot/main/run/lmtp"
     envq MAILLAB_LOG_DIR "$DIR/log"
+    envq MAILLAB_OAUTH "$OAUTH"
+    if ((OAUTH)); then
+        envq MAILLAB_OAUTH_ISSUER "$OAUTH_ISSUER"
+        envq MAILLAB_OAUTH_METADATA_URL "$OAUTH_ISSUER/.well-known/oauth-authorization-server"
+        envq MAILLAB_OAUTH_TOKEN_URL "$OAUTH_ISSUER/token"
+        envq MAILLAB_OAUTH_DEVICE_URL "$OAUTH_ISSUER/device_authorization"
+        envq MAILLAB_OAUTH_AUTHORIZE_URL "$OAUTH_ISSUER/authorize"
+        envq MAILLAB_OAUTH_REVOKE_URL "$OAUTH_ISSUER/revoke"
+        envq MAILLAB_OAUTH_INTROSPECT_URL "$OAUTH_ISSUER/introspect"
+        envq MAILLAB_OAUTH_VERIFICATION_URL "$OAUTH_ISSUER/device"
+        envq MAILLAB_OAUTH_MICROSOFT_AUTHORITY "$OAUTH_ISSUER"
+        envq MAILLAB_OAUTH_GOOGLE_AUTHORITY "$OAUTH_ISSUER"
+        envq MAILLAB_OAUTH_SCOPE mail
+        envq MAILLAB_OAUTH_PUBLIC_CLIENT_ID "$OAUTH_PUBLIC_ID"
+        envq MAILLAB_OAUTH_CONFIDENTIAL_CLIENT_ID "$OAUTH_CONFIDENTIAL_ID"
+        envq MAILLAB_OAUTH_CONFIDENTIAL_CLIENT_SECRET "$OAUTH_CONFIDENTIAL_SECRET"
+        envq MAILLAB_OAUTH_APP_USER "$OAUTH_APP_USER"
+        envq MAILLAB_OAUTH_ACCESS_TOKEN_LIFETIME "$OAUTH_LIFETIME"
+        envq MAILLAB_OAUTH_DEVICE_INTERVAL "$OAUTH_INTERVAL"
+        envq MAILLAB_OAUTH_ADMIN_URL "$OAUTH_ISSUER/lab"
+        envq MAILLAB_OAUTH_ADMIN_TOKEN "$OAUTH_ADMIN_TOKEN"
+        envq MAILLAB_OAUTH_CONTROL "$(cd "$HERE/../oauth-lab" && pwd)/control.sh"
+        envq MAILLAB_OAUTH_LOG "$DIR/log/oauth.log"
+    fi
 } >"$DIR/env.tmp"
 mv "$DIR/env.tmp" "$DIR/env"
 }
 
 # ---------------------------------------------------------------- start and readiness
-greet_plain() { # port -> first line, or nothing
-    local line='' fd
-    exec {fd}<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || return 0
-    IFS= read -r -t 2 -u "$fd" line || true
-    exec {fd}>&-
-    printf '%s' "${line%$'\r'}"
-}
-greet_tls() { # port -> first line after the TLS handshake, or nothing
-    local line='' fd pid
-    exec {fd}< <(exec timeout 4 openssl s_client -quiet -connect "127.0.0.1:$1" -servername localhost </dev/null 2>/dev/null)
-    pid=$!
-    IFS= read -r -t 3 -u "$fd" line || true
-    kill "$pid" 2>/dev/null || true
-    exec {fd}<&-
-    wait "$pid" 2>/dev/null || true
-    printf '%s' "${line%$'\r'}"
+greet_oauth() { # port -> the issuer named by the server's metadata (over HTTPS, verified with the lab CA)
+    curl -q -sS --max-time 3 --cacert "$TLS/ca.crt" "https://127.0.0.1:$1/.well-known/oauth-authorization-server" \
+        2>/dev/null | sed -n 's/.*"issuer": *"\([^"]*\)".*/\1/p'
 }
 declare -A EXPECT=([IMAP]='* OK' [IMAPS]='* OK' [POP3]='+OK' [POP3S]='+OK' [SUBMISSION]='220 '
-    [SMTPS]='220 ' [SMTP_PLAIN]='220 ' [IMAPS_UNTRUSTED]='* OK' [SMTPS_UNTRUSTED]='220 ' [IMAP_NOTLS]='* OK')
-declare -A TLSPORT=([IMAPS]=1 [POP3S]=1 [SMTPS]=1 [IMAPS_UNTRUSTED]=1 [SMTPS_UNTRUSTED]=1)
+    [SMTPS]='220 ' [SMTP_PLAIN]='220 ' [IMAPS_UNTRUSTED]='* OK' [SMTPS_UNTRUSTED]='220 ' [IMAP_NOTLS]='* OK'
+    [OAUTH]='https://127.0.0.1:' [OAUTH_XOAUTH2_ONLY_IMAPS]='* OK' [OAUTH_XOAUTH2_ONLY_POP3S]='+OK'
+    [OAUTH_XOAUTH2_ONLY_SUBMISSION]='220 ')
+declare -A TLSPORT=([IMAPS]=1 [POP3S]=1 [SMTPS]=1 [IMAPS_UNTRUSTED]=1 [SMTPS_UNTRUSTED]=1
+    [OAUTH_XOAUTH2_ONLY_IMAPS]=1 [OAUTH_XOAUTH2_ONLY_POP3S]=1)
 
 wait_greeting() { # port name -> 0 once it greets as expected, 1 at the deadline
     local n=$1 g=''
     while :; do
-        if [[ -n ${TLSPORT[$n]:-} ]]; then g=$(greet_tls "${PORT[$n]}"); else g=$(greet_plain "${PORT[$n]}"); fi
+        if [[ $n == OAUTH ]]; then
+            g=$(greet_oauth "${PORT[$n]}")
+            # The server died (a port taken, a broken config): no use waiting.
+            [[ -n $g ]] || kill -0 "$OAUTH_PID" 2>/dev/null || return 1
+        elif [[ -n ${TLSPORT[$n]:-} ]]; then g=$(greet_tls "${PORT[$n]}"); else g=$(greet_plain "${PORT[$n]}"); fi
         if [[ $g == "${EXPECT[$n]}"* ]]; then note "$n ${PORT[$n]}: $g"; return 0; fi
         ((SECONDS < deadline)) || return 1
         sleep 0.05
@@ -551,13 +616,21 @@ launch() { # start the daemons and wait for every greeting; 0 when all greet, el
     # All four at once: they only need each other once mail flows. Dovecot's master keeps
     # fd 2 open for good: never hand it a pipe of ours (stdout/stderr go to files).
     declare -A starter=()
-    for kind in main untrusted notls; do
+    if ((OAUTH)); then
+        # In its own session, in its folder (stop.sh finds it there), no fd of ours kept.
+        # It writes its pid file itself once its port is bound.
+        rm -f "$DIR/oauth/server.pid"
+        (cd "$DIR/oauth" && exec setsid "$PYTHON" "$OAUTH_SERVER" "$DIR/oauth/config.json" \
+            </dev/null >>"$DIR/log/oauth.log" 2>&1) &
+        OAUTH_PID=$!
+    fi
+    for kind in "${DOVECOT_KINDS[@]}"; do
         dovecot -c "$DIR/dovecot/$kind/dovecot.conf" </dev/null >>"$DIR/log/dovecot-$kind.start.log" 2>&1 &
         starter[dovecot-$kind]=$!
     done
     postfix -c "$PC" start </dev/null >>"$DIR/log/postfix.start.log" 2>&1 &
     starter[postfix]=$!
-    for n in dovecot-main dovecot-untrusted dovecot-notls postfix; do
+    for n in "${!starter[@]}"; do
         wait "${starter[$n]}" || LAUNCH_ERR+="$n did not start; "
     done
     [[ -z $LAUNCH_ERR ]] || return 1
@@ -592,7 +665,7 @@ while :; do
         echo "mail-lab start: a port of $BASE..$((BASE + NPORTS - 1)) was taken meanwhile; trying another range" >&2
         MAILLAB_QUIET=1 MAILLAB_KEEP=1 MAILLAB_STOP_SKIP_PORTS=1 "$HERE/stop.sh" "$DIR" >&2 || true
         rm -rf "$DIR"/log/* "$DIR"/dovecot/*/run/* "$DIR"/dovecot/*/state/* "$DIR"/postfix/spool/* \
-            "$DIR"/postfix/data/* "$DIR/env"
+            "$DIR"/postfix/data/* "$DIR/env" "$DIR/oauth/server.pid"
         continue
     fi
     trap - ERR

@@ -23,8 +23,8 @@ if [[ ! -e $policy ]]; then
 fi
 cleanup() { if ((own_policy)); then rm -f "$policy"; fi; }
 trap cleanup EXIT
-apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends postgresql >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends postgresql >/dev/null
 status=$(dpkg-query -W -f='${db:Status-Status}' postgresql 2>/dev/null || true)
 [[ $status == installed ]] || { echo "postgres deps: postgresql still not installed" >&2; exit 1; }
 echo "postgres deps: done" >&2

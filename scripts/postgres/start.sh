@@ -46,7 +46,8 @@ fail() {
     if [[ ${PGLAB_KEEP:-0} != 1 ]]; then "$HERE/stop.sh" "$DIR" >&2 || true; fi
     exit 1
 }
-as_postgres() { runuser -u postgres -- "$@"; }
+# From /: the caller's folder (often under /root) may be closed to the postgres user, which psql reports.
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 
 as_postgres "$BIN/initdb" -D "$DIR/data" -U mailsh --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 ||
     fail "initdb failed: $(tail -n 5 "$DIR/initdb.log")"

@@ -150,16 +150,30 @@ int CMailshLuaBridge_objectClass(struct lua_State *L, int index);
 /* Loads a text chunk (binary chunks are refused). Returns a Lua status; the function or the message on top. */
 int CMailshLuaBridge_load(struct lua_State *L, const char *text, size_t length, const char *chunkname);
 /* Calls the function below `nargs` arguments with the reporting message handler. Returns a Lua status; on
-   error, the report (message with the script's position, traceback) is kept for `report`. */
+   error, the report (message with the script's position, traceback) is kept for `report`. A call that returns
+   after a stop was requested fails all the same (LUA_ERRRUN, the stop's message on top), whatever it returned.
+   With a deadline set, a watchdog ends the process (with the timeout status, see `setEndStatuses`) if the call
+   is still running a moment after the deadline: a C call that never returns to Lua. */
 int CMailshLuaBridge_call(struct lua_State *L, int nargs);
-/* Calls the function below `nargs` arguments without a message handler (for `mail.transaction`). */
+/* Calls the function below `nargs` arguments without a message handler (for `mail.transaction`); a call that
+   returns after a stop was requested fails, as with `call`. */
 int CMailshLuaBridge_callPlain(struct lua_State *L, int nargs);
 /* Part 1 (message) or 2 (traceback) of the last report, or NULL. Never raises. */
 const char *CMailshLuaBridge_report(struct lua_State *L, int part, size_t *length);
 /* Replaces each value from `first` to the top with its `tostring`. Protected; 0 when done. */
 int CMailshLuaBridge_toStrings(struct lua_State *L, int first);
 
-/* Ctrl-C: while caught, SIGINT only sets a flag that the hook turns into a stop. Nested catches are counted. */
+/* Why the script must stop, after looking at the budgets, the deadline and Ctrl-C once more: one of
+   CMailshLuaBridge_RUNNING / _STOP_*. For the host, before it commits. */
+int CMailshLuaBridge_stopped(CMailshLuaBridge_Context *context);
+
+/* The exit statuses of a process ended inside a call that does not return: by a second Ctrl-C, by the watchdog
+   of a deadline. */
+void CMailshLuaBridge_setEndStatuses(int interrupted, int timeout);
+
+/* Ctrl-C: while caught, SIGINT only sets a flag that the hook turns into a stop; a second SIGINT while the
+   script still runs (stuck in a call that does not return to Lua) ends the process with the interrupted status.
+   Nested catches are counted. */
 void CMailshLuaBridge_catchInterrupts(void);
 void CMailshLuaBridge_releaseInterrupts(void);
 /* Sets (as SIGINT does) or clears the flag. */

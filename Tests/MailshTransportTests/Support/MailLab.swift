@@ -38,21 +38,28 @@ func runProgram(_ path: String, _ arguments: [String], environment: [String: Str
     return (exit, out, err)
 }
 
-/// A real Dovecot + Postfix lab on loopback, started with `scripts/mail-lab/start.sh` and stopped with `stop.sh`.
+/// A real mail lab on loopback, started with its `start.sh` and stopped with `stop.sh`: Dovecot + Postfix
+/// (`scripts/mail-lab`, the default) or Cyrus IMAP + Exim (`scripts/mail-lab-cyrus`). Both write the same
+/// `MAILLAB_*` names where the meaning is the same.
 final class MailLab: @unchecked Sendable {
     let directory: String
     let environment: [String: String]
+    /// The scripts' folder under `scripts/`.
+    let scripts: String
 
-    private init(directory: String, environment: [String: String]) {
+    private init(directory: String, environment: [String: String], scripts: String) {
         self.directory = directory
         self.environment = environment
+        self.scripts = scripts
     }
 
-    /// Starts a lab (users user1…userN and desk). Throws with the script's own words when it can't.
-    static func start(users: Int = 5) throws -> MailLab {
-        let script = repositoryRoot.appendingPathComponent("scripts/mail-lab/start.sh").path
+    /// Starts a lab (users user1…userN and desk) from `scripts/<scripts>/start.sh`; `settings` such as
+    /// `MAILLAB_OAUTH=1` go to the script. Throws with the script's own words when it can't.
+    static func start(users: Int = 5, scripts: String = "mail-lab", settings: [String: String] = [:]) throws -> MailLab {
+        let script = repositoryRoot.appendingPathComponent("scripts/\(scripts)/start.sh").path
         var environment = ProcessInfo.processInfo.environment
         environment["MAILLAB_USER_COUNT"] = String(users)
+        environment.merge(settings) { $1 }
         let result = try runProgram("/bin/bash", [script], environment: environment)
         let directory = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         guard result.status == 0, !directory.isEmpty,
@@ -68,12 +75,12 @@ final class MailLab: @unchecked Sendable {
             }
             values[String(line[..<eq])] = value
         }
-        return MailLab(directory: directory, environment: values)
+        return MailLab(directory: directory, environment: values, scripts: scripts)
     }
 
     /// Stops the lab; throws when something of it is left.
     func stop() throws {
-        let script = repositoryRoot.appendingPathComponent("scripts/mail-lab/stop.sh").path
+        let script = repositoryRoot.appendingPathComponent("scripts/\(scripts)/stop.sh").path
         let result = try runProgram("/bin/bash", [script, directory])
         if result.status != 0 { throw LabError("the mail lab did not stop cleanly: \(result.stderr)") }
     }

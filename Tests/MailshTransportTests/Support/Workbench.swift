@@ -77,7 +77,7 @@ final class Workbench {
         let key = keyPath
         services = Services(defaultStoreLocation: { _ in "unused" },
                             openStore: { try Workbench.openStore($0) },
-                            openSecrets: { _, _ in try KeyFile.loadOrCreate(at: key) },
+                            openSecrets: { _, _, _ in try KeyFile.loadOrCreate(at: key) },
                             loginName: { login })
         services.connectionTester = CurlConnectionTester(certificateReader: OpenSSLCertificateReader())
         services.mailSender = CurlMailSender()

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Text on its way to a person's terminal: the one place that decides which characters are shown escaped.
+///
+/// Values from the store, from mail servers, from mail (subjects, addresses) and from scripts may hold control
+/// characters (an old store, a hostile server, a forged subject). Printed raw, ESC and the C1 controls move the
+/// cursor, retitle the window or rewrite the screen; CR overwrites a line; bidirectional overrides and invisible
+/// characters make two different texts look alike. Every human output shows such characters as `\u{XXXX}`.
+public enum TerminalText {
+    /// Whether a scalar is shown escaped: C0 controls, DEL, C1 controls, the line and paragraph separators,
+    /// bidirectional controls and invisible characters (see ``Validate/isInvisibleOrBidi(_:)``).
+    public static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 0x20 || (0x7F...0x9F).contains(value) { return true }
+        if value < 0xA0 { return false }
+        return value == 0x2028 || value == 0x2029 || Validate.isInvisibleOrBidi(scalar)
+    }
+
+    /// How an escaped scalar is written.
+    public static func escape(_ scalar: Unicode.Scalar) -> String {
+        String(format: "\\u{%04X}", scalar.value)
+    }
+
+    /// The text with every character of ``needsEscape(_:)`` written as `\u{XXXX}` (line breaks and tabs too):
+    /// for one value in a table cell or a message.
+    public static func escaped(_ text: String) -> String {
+        escaped(text, keeping: { _ in false })
+    }
+
+    /// The text of a whole output (many lines) made safe for a terminal: LF and TAB stay, CR stays only before LF
+    /// (CSV's line ends), everything else of ``needsEscape(_:)`` is written as `\u{XXXX}`.
+    public static func safeOutput(_ text: String) -> String {
+        // Fast path: printable ASCII with LF and TAB needs no work.
+        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A || $0 == 0x09 }) { return text }
+        let scalars = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        for (index, scalar) in scalars.enumerated() {
+            let kept = scalar == "\n" || scalar == "\t"
+                || (scalar == "\r" && index + 1 < scalars.count && scalars[index + 1] == "\n")
+            if !kept && needsEscape(scalar) {
+                out.append(contentsOf: escape(scalar).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    static func escaped(_ text: String, keeping: (Unicode.Scalar) -> Bool) -> String {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if !keeping(scalar) && needsEscape(scalar) {
+                out.append(contentsOf: escape(scalar).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// How many characters of a value a message quotes at most.
+    public static let excerptLength = 64
+
+    /// A value as messages quote it: whole when short, else its first ``excerptLength`` characters followed by
+    /// `… (N bytes)`, so that a huge value never makes a huge message.
+    public static func excerpt(_ text: String, limit: Int = excerptLength) -> (text: String, cut: String?) {
+        // Counting bytes first: a short text is never walked by characters.
+        if text.utf8.count <= limit { return (text, nil) }
+        var end = text.startIndex
+        var taken = 0
+        while taken < limit, end < text.endIndex {
+            end = text.index(after: end)
+            taken += 1
+        }
+        if end == text.endIndex { return (text, nil) }
+        return (String(text[..<end]), "… (\(text.utf8.count) bytes)")
+    }
+
+    /// A long text (a script line in a message) as its excerpt: its beginning, then `… (N bytes)`.
+    public static func shortened(_ text: String, limit: Int = excerptLength) -> String {
+        let (head, cut) = excerpt(text, limit: limit)
+        return head + (cut.map { " " + $0 } ?? "")
+    }
+}
+
+/// Text as it arrives from outside (a piped line, a password, an argument): raw bytes, checked before they become
+/// a `String`, so that nothing is silently changed (invalid UTF-8 replaced by U+FFFD, a NUL dropped).
+public enum TextInput {
+    /// The bytes as UTF-8 text, or a validation error naming `what` when they hold a NUL or are not valid UTF-8.
+    /// The message never quotes the bytes (they may be a password).
+    public static func decode(_ bytes: some Collection<UInt8>, what: String) throws -> String {
+        if bytes.contains(0) {
+            throw MailshError.invalid(["\(what) holds a NUL byte, which would cut or join the words around it; "
+                + "refused as a whole"])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw MailshError.invalid(["\(what) is not valid UTF-8 (set the terminal or the file to UTF-8); "
+                + "refused as a whole"])
+        }
+        return text
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// Checks of text a person reads: no control characters in values, and names that look like what they are.
+extension Validate {
+    /// Refuses control characters (C0, DEL, C1): in a value a person reads they would move the cursor, rewrite the
+    /// screen or forge lines wherever the value is shown.
+    public static func noControlCharacters(_ value: String, field: String, allowed: String) throws {
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 < 0xC2 }) { return }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw MailshError.invalidValue(field: field, value: value,
+                                           allowed: allowed + " (control characters are never allowed)")
+        }
+    }
+
+    /// Whether a character is invisible or changes the direction of text around it: every format character
+    /// (zero-width space and joiners, the byte-order mark, soft hyphen, bidirectional marks, embeddings, overrides
+    /// and isolates U+202A–202E and U+2066–2069, tags …), the combining grapheme joiner and the Hangul fillers.
+    public static func isInvisibleOrBidi(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 0xAD { return false }
+        switch value {
+        case 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0: return true
+        default: return scalar.properties.generalCategory == .format
+        }
+    }
+
+    /// Refuses invisible and bidirectional control characters in a name: they make different names look alike.
+    public static func visibleName(_ name: String, field: String) throws {
+        if name.utf8.allSatisfy({ $0 < 0x80 }) { return }
+        if let hidden = name.unicodeScalars.first(where: isInvisibleOrBidi) {
+            throw MailshError.invalidValue(field: field, value: name, allowed: accountNameRule
+                + "; invisible and bidirectional control characters (here U+"
+                + String(hidden.value, radix: 16, uppercase: true).leftPadded(to: 4)
+                + ") are never allowed: they make different names look alike")
+        }
+    }
+
+    /// A name in Unicode's composed form (NFC), so that `é` typed as one character or as `e` and a combining accent
+    /// names the same account.
+    public static func normalizedName(_ name: String) -> String {
+        if name.utf8.allSatisfy({ $0 < 0x80 }) { return name }
+        return name.precomposedStringWithCanonicalMapping
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

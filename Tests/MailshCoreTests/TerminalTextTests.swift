@@ -1,0 +1,49 @@
+import XCTest
+@testable import MailshCore
+
+/// The one escaping rule of human output, the excerpt of long values, and the checks of text from outside.
+final class TerminalTextTests: XCTestCase {
+    func testEscapedShowsEveryCharacterATerminalWouldActOn() {
+        XCTAssertEqual(TerminalText.escaped("a\u{1B}[2Jb\u{07}\u{9B}\u{7F}\tc\n"),
+                       "a\\u{001B}[2Jb\\u{0007}\\u{009B}\\u{007F}\\u{0009}c\\u{000A}")
+        XCTAssertEqual(TerminalText.escaped("x\u{202E}y\u{200B}z\u{2066}\u{FEFF}"), "x\\u{202E}y\\u{200B}z\\u{2066}\\u{FEFF}")
+        XCTAssertEqual(TerminalText.escaped("Café 東京 C:\\path"), "Café 東京 C:\\path")
+    }
+
+    func testSafeOutputKeepsLinesTabsAndCSVLineEnds() {
+        XCTAssertEqual(TerminalText.safeOutput("a\tb\nc,d\r\n"), "a\tb\nc,d\r\n")
+        XCTAssertEqual(TerminalText.safeOutput("over\rwrite\u{1B}]0;t\u{07}\n"), "over\\u{000D}write\\u{001B}]0;t\\u{0007}\n")
+    }
+
+    func testAnExcerptIsBounded() {
+        let huge = String(repeating: "é", count: 1_000_000)
+        let quoted = MailshError.quote(huge)
+        XCTAssertLessThan(quoted.utf8.count, 200)
+        XCTAssertTrue(quoted.hasSuffix("… (2000000 bytes)"), quoted)
+        XCTAssertEqual(MailshError.quote("short"), "\"short\"")
+        XCTAssertLessThan(MailshError.invalidValue(field: "f", value: huge, allowed: "x").message.utf8.count, 300)
+    }
+
+    func testMessagesEscapeWhatTheyCarry() {
+        XCTAssertEqual(MailshError.network("reply \u{1B}[2J").message, "network: reply \\u{001B}[2J")
+        XCTAssertEqual(MailshError.invalid(["one", "two"]).message, "one\ntwo")
+    }
+
+    func testControlCharactersAndHiddenCharactersAreRefused() {
+        XCTAssertNoThrow(try Validate.noControlCharacters("Service Desk — Zürich", field: "f", allowed: "x"))
+        for bad in ["a\u{1B}b", "a\tb", "a\u{7F}", "a\u{85}", "a\u{9B}"] {
+            XCTAssertThrowsError(try Validate.noControlCharacters(bad, field: "f", allowed: "x"), bad.debugDescription)
+        }
+        XCTAssertNoThrow(try Validate.accountName("Café Zürich"))
+        for hidden in ["\u{200B}", "\u{200D}", "\u{FEFF}", "\u{202E}", "\u{2067}", "\u{3164}"] {
+            XCTAssertThrowsError(try Validate.accountName("Sup\(hidden)port"), hidden.debugDescription)
+        }
+        XCTAssertEqual(Array(Validate.normalizedName("Cafe\u{301}").unicodeScalars), Array("Caf\u{E9}".unicodeScalars))
+    }
+
+    func testInputBytesAreCheckedNotRepaired() throws {
+        XCTAssertEqual(try TextInput.decode(Array("Café".utf8), what: "the line"), "Café")
+        XCTAssertThrowsError(try TextInput.decode([0x61, 0xFF], what: "the line"))
+        XCTAssertThrowsError(try TextInput.decode([0x61, 0x00, 0x62], what: "the line"))
+    }
+}
