@@ -65,6 +65,24 @@ extension Desk {
         return OAuthRequest(client: client, scopes: account.oauthScopes)
     }
 
+    /// A valid access token for the acting user's view of an account: their own tokens when ``tokenUser(account:user:personal:)``
+    /// says so, else the global ones, refreshed through a ``TokenKeeper`` (short transactions of its own: call it
+    /// outside any transaction). Throws ``MailshError/signInNeeded(account:reason:since:)`` when a person must sign in.
+    public func accessToken(_ effective: EffectiveSettings, client: any OAuthTokenClient) throws -> Secret {
+        let account = effective.account
+        let personal = account.owner == nil
+            ? try reading { try $0.oauthTokens(accountID: account.id, user: self.actor.name) } : nil
+        let user = Self.tokenUser(account: account, user: actor, personal: personal)
+        // The global tokens were got with the global client; a user's own with the client as that user sees it.
+        var settings = effective
+        if user == nil, let global = try reading({ try $0.account(id: account.id) }) {
+            settings = EffectiveSettings.resolve(account: global, user: actor, personal: nil)
+        }
+        let keeper = TokenKeeper(store: store, secrets: secrets, client: client,
+                                 holder: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)")
+        return try keeper.accessToken(for: settings.account, user: user, request: try oauthRequest(settings))
+    }
+
     /// Signs in for an account: the global account's tokens (`personal` false: needs `administrate`) or the acting
     /// user's own (needs `oauth.credentials` unlocked, or `override_locks`). The device or browser flow runs
     /// through `client` outside any transaction (`showDevice` gets the code to print; `showURL` the browser URL,

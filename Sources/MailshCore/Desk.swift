@@ -8,7 +8,7 @@ public final class Desk: @unchecked Sendable {
     /// The user every operation acts as.
     public let actor: User
     public let secrets: any SecretBox
-    private let store: any AccountStore
+    let store: any AccountStore
     private let current: (any StoreTransaction)?
     let now: @Sendable () -> Date
 
