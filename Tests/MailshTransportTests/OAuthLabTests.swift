@@ -331,7 +331,7 @@ final class OAuthLabTests: XCTestCase {
     func testAccountTestGetsTheTokenThroughTheKeeperAndSignInNeededIsAuth() throws {
         let bench = try Workbench(login: "alice")
         bench.services.oauthClient = oauth
-        let mailbox = user(6)
+        let mailbox = user(5)
         bench.must(["account", "create", "Lab", "protocol=imap", "incoming.host=127.0.0.1",
                     "incoming.port=\(lab.port("IMAPS"))", "incoming.security=ssl", "incoming.ca_file=\(lab.ca)",
                     "outgoing.host=127.0.0.1", "outgoing.port=\(lab.port("SUBMISSION"))", "outgoing.security=starttls",
@@ -356,7 +356,8 @@ final class OAuthLabTests: XCTestCase {
         var approval: Error?
         let saved = try desk.signIn("Lab", personal: false, client: oauth, showDevice: { started in
             self.canaries.append(started.deviceCode.reveal())
-            do { try self.control(["approve", started.userCode, mailbox]) } catch { approval = error }
+            // A failed approval ends the wait at once (as Ctrl-C would), not at the code's expiry.
+            do { try self.control(["approve", started.userCode, mailbox]) } catch { approval = error; Interrupt.request() }
         }, showURL: { _ in XCTFail("a generic server with a device endpoint signs in with a device code") })
         XCTAssertNil(approval)
         let store = try Workbench.openStore(bench.storePath)
