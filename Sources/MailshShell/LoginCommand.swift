@@ -10,12 +10,9 @@ struct LoginOptions: ParsableArguments {
     @Flag(help: "Open the sign-in URL in a browser (xdg-open); otherwise it is only printed.")
     var open = false
 
-    /// A server's text made safe for a terminal: control characters (escape sequences included) become `?`.
-    static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.prefix(2048).map {
-            $0.properties.generalCategory == .control || $0.properties.generalCategory == .format ? "?" : $0
-        }))
-    }
+    /// A server's text made safe for a terminal: the project's one rule, ``TerminalText/escaped(_:)`` (controls,
+    /// bidirectional and invisible characters as `\u{XXXX}`), cut to 2048 characters.
+    static func printable(_ text: String) -> String { TerminalText.escaped(String(text.prefix(2048))) }
 
     /// Opens `url` with `xdg-open` (the URL carries no secret: the PKCE verifier stays in this process).
     static func openInBrowser(_ url: String) throws {

@@ -71,7 +71,7 @@ final class LoginCommandTests: XCTestCase {
             expiresAt: Date().addingTimeInterval(900))
         let (status, out, err) = run(["account", "login", "Support"], terminal: true, client: client)
         XCTAssertEqual(status, 0, err)
-        XCTAssertTrue(out.contains("https://login.example/device?[31m") && out.contains("WXYZ-1234"),
+        XCTAssertTrue(out.contains("https://login.example/device\\u{001B}[31m") && out.contains("WXYZ-1234"),
                       "the code is shown, with the server's escape sequence defused: \(out)")
         XCTAssertFalse(out.contains("\u{1B}"))
         XCTAssertTrue(out.contains("signed in to Support"), out)
