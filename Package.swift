@@ -104,6 +104,9 @@ let package = Package(
             ]
         ),
 
+        // Doubles of the core's protocols for unit tests (the scripted OAuth token client).
+        .target(name: "MailshTesting", dependencies: ["MailshCore"]),
+
         // The thin executable: builds the concrete store and secret box, runs the root command.
         .executableTarget(
             name: "mailsh",
@@ -124,16 +127,17 @@ let package = Package(
             path: "bench/Sources/mailsh-match-bench"
         ),
 
-        .testTarget(name: "MailshCoreTests", dependencies: ["MailshCore"]),
+        .testTarget(name: "MailshCoreTests", dependencies: ["MailshCore", "MailshTesting"]),
         .testTarget(name: "MailshMessageTests", dependencies: ["MailshMessage", "MailshCore"],
                     exclude: ["make-corpus.py", "fetch-real-corpus.sh", "real-corpus-peer.py"], resources: [.copy("Corpus")]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
-        .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore"]),
+        .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore", "MailshTesting"]),
         .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore"],
                     resources: [.copy("Scripts")]),
         .testTarget(name: "MailshTransportTests",
                     dependencies: ["MailshTransport", "MailshShell", "MailshStore", "MailshCrypto", "MailshCore"]),
-        .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore"],
+        .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore",
+                                                           "MailshTesting"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MailshEndToEndTests", dependencies: ["MailshCore"]),
     ],

@@ -212,13 +212,13 @@ _mailsh_account() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|create|set|copy|rename|delete|lock|unlock|password|test)
+    list|show|create|set|copy|rename|delete|lock|unlock|password|login|test)
         # Offer subcommand argument completions
         "_mailsh_account_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show create set copy rename delete lock unlock password test' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show create set copy rename delete lock unlock password login test' -- "${cur}"))
         ;;
     esac
 }
@@ -489,7 +489,7 @@ _mailsh_account_lock() {
         return
         ;;
     *)
-        __mailsh_add_completions -W 'incoming.server'$'\n''incoming.credentials'$'\n''outgoing.server'$'\n''outgoing.credentials'$'\n''server'$'\n''credentials'$'\n''all'
+        __mailsh_add_completions -W 'incoming.server'$'\n''incoming.credentials'$'\n''outgoing.server'$'\n''outgoing.credentials'$'\n''oauth'$'\n''oauth.credentials'$'\n''server'$'\n''credentials'$'\n''all'
         return
         ;;
     esac
@@ -525,7 +525,7 @@ _mailsh_account_unlock() {
         return
         ;;
     *)
-        __mailsh_add_completions -W 'incoming.server'$'\n''incoming.credentials'$'\n''outgoing.server'$'\n''outgoing.credentials'$'\n''server'$'\n''credentials'$'\n''all'
+        __mailsh_add_completions -W 'incoming.server'$'\n''incoming.credentials'$'\n''outgoing.server'$'\n''outgoing.credentials'$'\n''oauth'$'\n''oauth.credentials'$'\n''server'$'\n''credentials'$'\n''all'
         return
         ;;
     esac
@@ -561,7 +561,39 @@ _mailsh_account_password() {
         return
         ;;
     2)
-        __mailsh_add_completions -W 'incoming'$'\n''outgoing'
+        __mailsh_add_completions -W 'incoming'$'\n''outgoing'$'\n''oauth'
+        return
+        ;;
+    esac
+}
+
+_mailsh_account_login() {
+    repeating_flags=()
+    non_repeating_flags=(--browser --open -h --help)
+    repeating_options=()
+    non_repeating_options=(--store --as --format)
+    __mailsh_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion account login -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion account login -- positional@0 "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -842,13 +874,13 @@ _mailsh_personal() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    set|password|show|clear)
+    set|password|login|show|clear)
         # Offer subcommand argument completions
         "_mailsh_personal_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'set password show clear' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'set password login show clear' -- "${cur}"))
         ;;
     esac
 }
@@ -919,7 +951,39 @@ _mailsh_personal_password() {
         return
         ;;
     2)
-        __mailsh_add_completions -W 'incoming'$'\n''outgoing'
+        __mailsh_add_completions -W 'incoming'$'\n''outgoing'$'\n''oauth'
+        return
+        ;;
+    esac
+}
+
+_mailsh_personal_login() {
+    repeating_flags=()
+    non_repeating_flags=(--browser --open -h --help)
+    repeating_options=()
+    non_repeating_options=(--store --as --format)
+    __mailsh_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion personal login -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion personal login -- positional@0 "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -987,7 +1051,7 @@ _mailsh_personal_clear() {
         return
         ;;
     2)
-        __mailsh_add_completions -W 'incoming.server'$'\n''incoming.credentials'$'\n''outgoing.server'$'\n''outgoing.credentials'
+        __mailsh_add_completions -W 'incoming.server'$'\n''incoming.credentials'$'\n''outgoing.server'$'\n''outgoing.credentials'$'\n''oauth'$'\n''oauth.credentials'
         return
         ;;
     esac

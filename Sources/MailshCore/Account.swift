@@ -30,10 +30,13 @@ public struct IncomingServer: Sendable, Equatable {
     public var after: AfterProcessing
     /// The IMAP folder processed messages go to when ``after`` is `move`.
     public var moveTo: String?
+    /// How mailsh logs in: `password` (the default) or `oauth2`.
+    public var auth: AuthMethod
 
     public init(host: String? = nil, port: Int, security: SecurityMode, user: String? = nil,
                 password: SealedSecret? = nil, folder: String = "INBOX", trust: TrustSettings = TrustSettings(),
-                after: AfterProcessing = .read, moveTo: String? = nil) {
+                after: AfterProcessing = .read, moveTo: String? = nil, auth: AuthMethod = .password) {
+        self.auth = auth
         self.trust = trust
         self.after = after
         self.moveTo = moveTo
@@ -57,10 +60,13 @@ public struct OutgoingServer: Sendable, Equatable {
     public var displayName: String?
     public var replyTo: String?
     public var trust: TrustSettings
+    /// How mailsh logs in: `password` (the default), `oauth2`, or `none` (a relay that needs no login).
+    public var auth: AuthMethod
 
     public init(host: String? = nil, port: Int, security: SecurityMode, user: String? = nil,
                 password: SealedSecret? = nil, from: String? = nil, displayName: String? = nil, replyTo: String? = nil,
-                trust: TrustSettings = TrustSettings()) {
+                trust: TrustSettings = TrustSettings(), auth: AuthMethod = .password) {
+        self.auth = auth
         self.trust = trust
         self.host = host
         self.port = port
@@ -114,6 +120,8 @@ public struct Account: Sendable, Equatable {
     public var incoming: IncomingServer
     public var outgoing: OutgoingServer
     public var conversation: ConversationOptions
+    /// The OAuth 2.0 client (`oauth.*`), used by the sides whose `auth` is `oauth2`.
+    public var oauth: OAuthSettings
     /// The sections whose padlock is closed.
     public var locked: Set<Section>
     /// Grows by one with every change; an edit based on an older version is a conflict.
@@ -135,6 +143,7 @@ public struct Account: Sendable, Equatable {
         self.incoming = IncomingServer(port: DefaultPort.incoming(proto, .ssl), security: .ssl)
         self.outgoing = OutgoingServer(port: DefaultPort.outgoing(.ssl), security: .ssl)
         self.conversation = ConversationOptions()
+        self.oauth = OAuthSettings()
         self.locked = Set(Section.allCases.filter(\.lockedByDefault))
         self.version = 1
         self.createdAt = date
@@ -224,6 +233,21 @@ public struct Account: Sendable, Equatable {
         case .outgoingAllowPlaintext: return String(outgoing.trust.allowPlaintext)
         case .conversationPrefix: return conversation.prefix
         case .conversationPlacement: return conversation.placement.rawValue
+        case .incomingAuth: return incoming.auth.rawValue
+        case .outgoingAuth: return outgoing.auth.rawValue
+        case .oauthProvider: return oauth.provider?.rawValue
+        case .oauthTenant: return oauth.tenant
+        case .oauthClientID: return oauth.clientID
+        case .oauthClientSecret: return oauth.clientSecret.map { _ in "(secret)" }
+        case .oauthScopes: return oauth.scopes
+        case .oauthFlow: return oauth.flow.rawValue
+        case .oauthMechanism: return oauth.mechanism?.rawValue
+        case .oauthAuthority: return oauth.authority
+        case .oauthTokenURL: return oauth.tokenURL
+        case .oauthDeviceURL: return oauth.deviceURL
+        case .oauthAuthorizeURL: return oauth.authorizeURL
+        case .oauthRevokeURL: return oauth.revokeURL
+        case .oauthCAFile: return oauth.caFile
         }
     }
 
@@ -235,6 +259,37 @@ public struct Account: Sendable, Equatable {
     /// Replaces the sealed password of a side (`nil` clears it: each user then supplies their own).
     public mutating func setPassword(_ side: Side, _ sealed: SealedSecret?) {
         if side == .incoming { incoming.password = sealed } else { outgoing.password = sealed }
+    }
+
+    /// The sealed value of a secret field (a password or the OAuth client secret); `nil` for other fields.
+    public func secret(_ field: Field) -> SealedSecret? {
+        switch field {
+        case .incomingPassword: return incoming.password
+        case .outgoingPassword: return outgoing.password
+        case .oauthClientSecret: return oauth.clientSecret
+        default: return nil
+        }
+    }
+
+    /// Replaces the sealed value of a secret field; other fields are left alone.
+    public mutating func setSecret(_ field: Field, _ sealed: SealedSecret?) {
+        switch field {
+        case .incomingPassword: incoming.password = sealed
+        case .outgoingPassword: outgoing.password = sealed
+        case .oauthClientSecret: oauth.clientSecret = sealed
+        default: break
+        }
+    }
+
+    /// How a side logs in.
+    public func auth(_ side: Side) -> AuthMethod { side == .incoming ? incoming.auth : outgoing.auth }
+
+    /// Whether any side logs in with OAuth 2.0 tokens.
+    public var usesOAuth: Bool { incoming.auth == .oauth2 || outgoing.auth == .oauth2 }
+
+    /// The scopes a sign-in asks for: `oauth.scopes`, else the provider's defaults for the sides that use OAuth.
+    public var oauthScopes: [String] {
+        OAuthPreset.scopes(oauth, proto: proto, incoming: incoming.auth == .oauth2, outgoing: outgoing.auth == .oauth2)
     }
 
     /// Sets a field from text, validating it. An empty value clears an optional field, or restores a default.
@@ -310,9 +365,52 @@ public struct Account: Sendable, Equatable {
             incoming.trust.allowPlaintext = try Validate.boolean(text, field: field.name)
         case .outgoingAllowPlaintext:
             outgoing.trust.allowPlaintext = try Validate.boolean(text, field: field.name)
+        case .incomingAuth:
+            incoming.auth = text.isEmpty ? .password : try Self.auth(text, field: field)
+        case .outgoingAuth:
+            outgoing.auth = text.isEmpty ? .password : try Self.auth(text, field: field)
+        case .oauthProvider:
+            oauth.provider = text.isEmpty ? nil : try Validate.enumeration(text, field: field.name)
+        case .oauthTenant:
+            oauth.tenant = try optional { tenant in
+                try Validate.text(tenant, field: field.name, allowed: field.allowed, maxLength: 256)
+                let ok = tenant.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII
+                    || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }
+                if !ok { throw MailshError.invalidValue(field: field.name, value: tenant, allowed: field.allowed) }
+            }
+        case .oauthClientID:
+            oauth.clientID = try optional { try Validate.text($0, field: field.name, allowed: field.allowed) }
+        case .oauthScopes:
+            oauth.scopes = try optional { try Validate.oauthScopes($0, field: field.name, allowed: field.allowed) }
+                .map { $0.split(separator: " ").joined(separator: " ") }
+        case .oauthFlow:
+            oauth.flow = text.isEmpty ? .delegated : try Validate.enumeration(text, field: field.name)
+        case .oauthMechanism:
+            oauth.mechanism = text.isEmpty ? nil : try Validate.enumeration(text, field: field.name)
+        case .oauthAuthority:
+            oauth.authority = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
+        case .oauthTokenURL:
+            oauth.tokenURL = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
+        case .oauthDeviceURL:
+            oauth.deviceURL = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
+        case .oauthAuthorizeURL:
+            oauth.authorizeURL = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
+        case .oauthRevokeURL:
+            oauth.revokeURL = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
+        case .oauthCAFile:
+            oauth.caFile = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .incomingPassword, .outgoingPassword:
             throw MailshError.usage("\(field.name) is set with `account password` or `personal password`, never as FIELD=VALUE")
+        case .oauthClientSecret:
+            throw MailshError.usage("\(field.name) is set with `account secret` or `personal secret`, never as FIELD=VALUE")
         }
+    }
+
+    private static func auth(_ text: String, field: Field) throws -> AuthMethod {
+        guard let method = AuthMethod(rawValue: text), AuthMethod.allowed(on: field.side ?? .outgoing).contains(method) else {
+            throw MailshError.invalidValue(field: field.name, value: text, allowed: field.allowed)
+        }
+        return method
     }
 
     /// Applies assignments in order (protocol and security first), all or none. Every bad value is reported at once.
@@ -332,11 +430,28 @@ public struct Account: Sendable, Equatable {
     // MARK: Completeness and warnings
 
     /// The fields a connection test or the monitor needs, in vocabulary order.
+    ///
+    /// A side that logs in with a password needs its user and password (mailsh never sends without logging in
+    /// when credentials are expected: only `outgoing.auth=none` does); with `oauth2` it needs its user (the login
+    /// name, which may be a shared mailbox) and the OAuth client (the tokens are state, not settings: a missing
+    /// one is "sign-in needed").
     public var requiredFields: [Field] {
-        var fields: [Field] = [.incomingHost, .incomingPort, .incomingSecurity, .incomingUser, .incomingPassword]
+        var fields: [Field] = [.incomingHost, .incomingPort, .incomingSecurity, .incomingUser]
+        if incoming.auth == .password { fields.append(.incomingPassword) }
         if proto == .imap { fields.append(.incomingFolder) }
-        fields += [.outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingUser, .outgoingPassword, .outgoingFrom]
-        return fields
+        fields += [.outgoingHost, .outgoingPort, .outgoingSecurity]
+        switch outgoing.auth {
+        case .password: fields += [.outgoingUser, .outgoingPassword]
+        case .oauth2: fields.append(.outgoingUser)
+        case .none: break
+        }
+        fields.append(.outgoingFrom)
+        if usesOAuth {
+            fields += [.oauthProvider, .oauthClientID]
+            if oauth.provider == .generic { fields.append(.oauthTokenURL) }
+            if oauth.flow == .app { fields.append(.oauthClientSecret) }
+        }
+        return fields.sorted()
     }
 
     /// Required fields that are blank.
@@ -361,9 +476,16 @@ public struct Account: Sendable, Equatable {
         if outgoing.trust.insecure {
             result.append("warning: outgoing.insecure=true: the outgoing server's certificate and host name are NOT verified")
         }
+        if outgoing.auth == .none && (outgoing.user != nil || outgoing.password != nil) {
+            result.append("warning: outgoing.auth=none: the outgoing user and password are not used")
+        }
+        if oauth.provider == .google && oauth.flow == .app {
+            result.append("warning: oauth.flow=app: Google offers no client-credentials access to mail "
+                + "(it uses service accounts with domain-wide delegation); use oauth.flow=delegated")
+        }
         guard owner == nil else { return result }
         for section in [Section.incomingCredentials, .outgoingCredentials] where isLocked(section) {
-            let side = section.side
+            guard let side = section.side, auth(side) == .password else { continue }
             let user = value(side == .incoming ? .incomingUser : .outgoingUser)
             if user == nil || password(side) == nil {
                 result.append("warning: \(section.rawValue) is locked but its credentials are blank, "

@@ -124,6 +124,19 @@ public protocol StoreTransaction {
     /// Forgets a monitor that stops: its heartbeat and its leases.
     func removeMonitor(holder: String) throws
 
+    // MARK: OAuth tokens
+
+    /// An account's tokens: the global account's own (`user` nil) or a user's personal ones.
+    func oauthTokens(accountID: String, user: String?) throws -> StoredTokens?
+    /// Every token row of an account (the global one and each user's).
+    func oauthTokens(accountID: String) throws -> [StoredTokens]
+    /// Writes `tokens`: a new row when `expectedVersion` is `nil` (refused if one exists), else a replacement of
+    /// the row whose version is still `expectedVersion`. Returns whether it was written (compare-and-swap: a
+    /// `false` means another process changed the row first).
+    func putOAuthTokens(_ tokens: StoredTokens, expectedVersion: Int?) throws -> Bool
+    /// Removes an account's tokens of `user` (`nil`: the global account's own).
+    func deleteOAuthTokens(accountID: String, user: String?) throws
+
     // MARK: Copying a whole store
 
     /// Every message the monitor took, oldest first.

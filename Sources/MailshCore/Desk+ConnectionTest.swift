@@ -67,17 +67,21 @@ extension Desk {
     /// Prepares the connection test of an account with the acting user's effective settings: validates every
     /// required field and every value that will reach a protocol line, opens the passwords, and refuses (with one
     /// message naming every missing or bad field) before any network I/O.
-    public func connectionTestRequest(_ reference: String, options: ConnectionTestOptions = ConnectionTestOptions())
-        throws -> ConnectionTestRequest {
-        try plannedTest(reference, options: options).request
+    public func connectionTestRequest(_ reference: String, options: ConnectionTestOptions = ConnectionTestOptions(),
+                                      oauthClient: (any OAuthTokenClient)? = nil) throws -> ConnectionTestRequest {
+        try plannedTest(reference, options: options, oauthClient: oauthClient).request
     }
 
     /// The request and the account it tests (with the acting user's effective settings).
-    private func plannedTest(_ reference: String, options: ConnectionTestOptions) throws
+    /// A side with `auth=oauth2` gets its access token through ``accessToken(_:client:)`` (outside any transaction).
+    private func plannedTest(_ reference: String, options: ConnectionTestOptions,
+                             oauthClient: (any OAuthTokenClient)?) throws
         -> (request: ConnectionTestRequest, account: Account) {
         try options.validate()
         let effective = try effective(reference)
-        let request = try Self.connectionTestRequest(effective: effective, tester: actor, options: options) { side in
+        let request = try Self.connectionTestRequest(
+            effective: effective, tester: actor, options: options,
+            accessToken: { try self.accessToken(effective, client: $0) }, oauthClient: oauthClient) { side in
             try self.openPassword(effective, side: side)
         }
         return (request, effective.account)
@@ -86,8 +90,9 @@ extension Desk {
     /// Tests accounts (at most `concurrency` at once) and records each verdict and time, shown by `account list`.
     /// Accounts that fail validation are not tested (and nothing is recorded for them). `progress` is called on the
     /// calling thread after each account with the number done so far.
+    /// An account whose OAuth 2.0 sign-in is needed gets verdict `auth` with the reason, without a connection.
     public func runConnectionTests(_ references: [String], options: ConnectionTestOptions, tester: any ConnectionTester,
-                                   concurrency: Int = 1,
+                                   oauthClient: (any OAuthTokenClient)? = nil, concurrency: Int = 1,
                                    progress: (Int, ConnectionTestOutcome) -> Void = { _, _ in })
         throws -> (outcomes: [ConnectionTestOutcome], recordingError: MailshError?) {
         try options.validate()
@@ -96,19 +101,27 @@ extension Desk {
         var requestSlots: [Int] = []
         var accountsByName: [String: Account] = [:]
         var done = 0
+        var pending: [ConnectionTestReport] = []
         for (index, reference) in references.enumerated() {
             do {
-                let (request, account) = try plannedTest(reference, options: options)
+                let (request, account) = try plannedTest(reference, options: options, oauthClient: oauthClient)
                 accountsByName[request.account] = account
                 requests.append(request)
                 requestSlots.append(index)
+            } catch MailshError.signInNeeded(let name, let reason, _) {
+                let report = ConnectionTestReport(account: name, user: actor.name, startedAt: Timestamp.format(now()),
+                                                  verdict: .auth, message: "OAuth 2.0 sign-in needed: \(reason)")
+                if let account = try? self.account(reference) { accountsByName[name] = account }
+                pending.append(report)
+                outcomes[index] = .tested(report)
+                done += 1
+                progress(done, outcomes[index]!)
             } catch let error as MailshError {
                 outcomes[index] = .notTested(account: reference, error: error)
                 done += 1
                 progress(done, outcomes[index]!)
             }
         }
-        var pending: [ConnectionTestReport] = []
         var lastFlush = Date()
         var recordingError: MailshError?
         func flush() {
@@ -146,18 +159,22 @@ extension Desk {
         return (outcomes.map { $0! }, recordingError)
     }
 
-    /// The validation behind ``connectionTestRequest(_:options:)``, without a store: `openPassword` opens the
-    /// effective password of a side.
+    /// The validation behind ``connectionTestRequest(_:options:oauthClient:)``, without a store: `openPassword` opens
+    /// the effective password of a side; `accessToken` gets the account's OAuth 2.0 access token through
+    /// `oauthClient` (once, after validation, for the sides with `auth=oauth2`).
     public static func connectionTestRequest(effective: EffectiveSettings, tester: User, options: ConnectionTestOptions,
                                              fileReadable: (String) -> String? = Desk.fileProblem,
+                                             accessToken: ((any OAuthTokenClient) throws -> Secret)? = nil,
+                                             oauthClient: (any OAuthTokenClient)? = nil,
                                              openPassword: (Side) throws -> String?) throws -> ConnectionTestRequest {
         try options.validate()
         let account = effective.account
         let sides = Side.allCases.filter { $0 == .incoming ? options.incoming : options.outgoing }
         var passwords: [Side: String] = [:]
-        for side in sides where account.password(side) != nil {
+        for side in sides where account.auth(side) == .password && account.password(side) != nil {
             passwords[side] = try openPassword(side)
         }
+        let oauthSides = sides.filter { account.auth($0) == .oauth2 }
 
         let missing = account.missingFields.map(\.name)
         var bad: [String] = []
@@ -223,6 +240,10 @@ extension Desk {
             }
         }
 
+        if !oauthSides.isEmpty && (accessToken == nil || oauthClient == nil) {
+            bad.append("\(oauthSides.map { "\($0.rawValue).auth" }.joined(separator: " and ")): oauth2 needs an OAuth 2.0 "
+                + "token client, which this mailsh has not")
+        }
         if !missing.isEmpty && bad.isEmpty {
             throw MailshError.incomplete(account: account.qualifiedName, missing: missing)
         }
@@ -231,8 +252,24 @@ extension Desk {
             throw MailshError.invalid(head + bad)
         }
 
+        // The token, once for both sides, after every check (a refresh is a network call).
+        var token: Secret?
+        if !oauthSides.isEmpty, let accessToken, let oauthClient { token = try accessToken(oauthClient) }
+        let mechanism = OAuthPreset.mechanism(account.oauth)
+
         func server(_ side: Side) -> ConnectionTestServer? {
-            guard sides.contains(side), let password = passwords[side] else { return nil }
+            guard sides.contains(side) else { return nil }
+            let credential: ServerCredential
+            switch account.auth(side) {
+            case .password:
+                guard let password = passwords[side] else { return nil }
+                credential = .password(Secret(password))
+            case .oauth2:
+                guard let token else { return nil }
+                credential = .oauth2(token: token, mechanism: mechanism)
+            case .none:
+                credential = .none
+            }
             let origin = effective.origins[Field.password(side)] == .personal
                 || effective.origins[side == .incoming ? Field.incomingUser : .outgoingUser] == .personal
                 ? Origin.personal : .global
@@ -240,13 +277,13 @@ extension Desk {
                 return ConnectionTestServer(
                     side: .incoming, proto: account.proto == .imap ? .imap : .pop3, host: account.incoming.host!,
                     port: account.incoming.port, security: account.incoming.security, user: account.incoming.user!,
-                    credential: .password(Secret(password)), trust: account.incoming.trust,
+                    credential: credential, trust: account.incoming.trust,
                     folder: account.proto == .imap ? account.incoming.folder : nil, credentials: origin)
             }
             return ConnectionTestServer(
                 side: .outgoing, proto: .smtp, host: account.outgoing.host!, port: account.outgoing.port,
-                security: account.outgoing.security, user: account.outgoing.user!,
-                credential: .password(Secret(password)), trust: account.outgoing.trust, credentials: origin)
+                security: account.outgoing.security, user: account.outgoing.user ?? "",
+                credential: credential, trust: account.outgoing.trust, credentials: origin)
         }
 
         var warnings: [String] = []

@@ -8,7 +8,7 @@ public final class Desk: @unchecked Sendable {
     /// The user every operation acts as.
     public let actor: User
     public let secrets: any SecretBox
-    private let store: any AccountStore
+    let store: any AccountStore
     private let current: (any StoreTransaction)?
     let now: @Sendable () -> Date
 
@@ -190,7 +190,7 @@ public final class Desk: @unchecked Sendable {
     /// Creates a global account with defaults, then the assignments. Needs `administrate`.
     @discardableResult
     public func createAccount(_ name: String, proto: MailProtocol? = nil, assignments: [Assignment] = [],
-                              passwords: [Side: String] = [:]) throws -> Change {
+                              passwords: [Side: String] = [:], secrets: [Field: String] = [:]) throws -> Change {
         try require(.administrate, "creating a global account")
         let name = Validate.normalizedName(name)
         try Validate.accountName(name)
@@ -200,6 +200,9 @@ public final class Desk: @unchecked Sendable {
             try account.apply(assignments)
             for (side, plaintext) in passwords {
                 account.setPassword(side, try self.seal(plaintext, account: account, field: .password(side), user: nil))
+            }
+            for (field, plaintext) in secrets where field.isSecret {
+                account.setSecret(field, try self.seal(plaintext, account: account, field: field, user: nil))
             }
             try self.insertWithFreePrefix(&account, in: tx)
             try tx.append([self.entry(account, "account", nil, "created")])
@@ -283,7 +286,7 @@ public final class Desk: @unchecked Sendable {
         var entries: [AuditEntry] = []
         for field in Field.allCases {
             if field.isSecret {
-                if old.password(field.side!) != new.password(field.side!) {
+                if old.secret(field) != new.secret(field) {
                     entries.append(entry(new, field.name, nil, AuditEntry.secretChanged))
                 }
             } else if old.value(field) != new.value(field) {
@@ -324,11 +327,20 @@ public final class Desk: @unchecked Sendable {
     /// Sets (or, with `nil`, clears) the password of one side of an account.
     @discardableResult
     public func setPassword(_ reference: String, side: Side, _ plaintext: String?, baseVersion: Int? = nil) throws -> Change {
-        try changing { tx in
+        try setSecret(reference, field: .password(side), plaintext, baseVersion: baseVersion)
+    }
+
+    /// Sets (or, with `nil`, clears) a secret field of an account: a password or `oauth.client_secret`.
+    @discardableResult
+    public func setSecret(_ reference: String, field: Field, _ plaintext: String?, baseVersion: Int? = nil) throws -> Change {
+        guard field.isSecret else {
+            throw MailshError.usage("\(field.name) is not a secret; set it with `account set`")
+        }
+        return try changing { tx in
             let old = try self.find(reference, in: tx)
             try self.requireEdit(old, "changing a global account")
             var updated = old
-            updated.setPassword(side, try plaintext.map { try self.seal($0, account: old, field: .password(side), user: nil) })
+            updated.setSecret(field, try plaintext.map { try self.seal($0, account: old, field: field, user: nil) })
             let stored = try self.commit(updated, from: old, baseVersion: baseVersion, in: tx)
             return Change(account: stored, warnings: stored.warnings)
         }
@@ -372,11 +384,10 @@ public final class Desk: @unchecked Sendable {
             copy.modifiedBy = self.actor.name
             copy.conversation.prefix = nil
             try self.assignPrefix(&copy, in: tx)
-            for side in Side.allCases {
-                if let sealed = source.password(side) {
-                    let field = Field.password(side)
+            for field in Field.secrets {
+                if let sealed = source.secret(field) {
                     let plain = try self.secrets.open(sealed, context: SecretContext(accountID: source.id, field: field.name))
-                    copy.setPassword(side, try self.seal(plain, account: copy, field: field, user: nil))
+                    copy.setSecret(field, try self.seal(plain, account: copy, field: field, user: nil))
                 }
             }
             try tx.insert(copy)
@@ -445,10 +456,10 @@ public final class Desk: @unchecked Sendable {
                     own.modifiedBy = self.actor.name
                     own.conversation.prefix = nil
                     try self.assignPrefix(&own, in: tx)
-                    for side in Side.allCases {
-                        guard let sealed = own.password(side) else { continue }
-                        let plain = try self.secrets.open(sealed, context: effective.passwordContext(side))
-                        own.setPassword(side, try self.seal(plain, account: own, field: .password(side), user: nil))
+                    for field in Field.secrets {
+                        guard let sealed = own.secret(field) else { continue }
+                        let plain = try self.secrets.open(sealed, context: effective.secretContext(field))
+                        own.setSecret(field, try self.seal(plain, account: own, field: field, user: nil))
                     }
                     try tx.insert(own)
                     try tx.append([self.entry(own, "account", nil, "kept from deleted global account \(account.name)")])
@@ -616,8 +627,16 @@ public final class Desk: @unchecked Sendable {
     /// Sets (or clears) the acting user's own password for a side of a global account.
     @discardableResult
     public func setPersonalPassword(_ reference: String, side: Side, _ plaintext: String?) throws -> EffectiveSettings {
-        try personalEdit(reference) { account, settings in
-            let field = Field.password(side)
+        try setPersonalSecret(reference, field: .password(side), plaintext)
+    }
+
+    /// Sets (or clears) the acting user's own value of a secret field (a password, `oauth.client_secret`).
+    @discardableResult
+    public func setPersonalSecret(_ reference: String, field: Field, _ plaintext: String?) throws -> EffectiveSettings {
+        guard field.isSecret else {
+            throw MailshError.usage("\(field.name) is not a secret; set it with `personal set`")
+        }
+        return try personalEdit(reference) { account, settings in
             try self.requireUnlocked(field, account)
             settings.secrets[field] = try plaintext.map { try self.seal($0, account: account, field: field, user: self.actor.name) }
         }
@@ -664,7 +683,8 @@ public final class Desk: @unchecked Sendable {
                     throw MailshError.alreadyExists(kind: "account id", name: id)
                 }
                 account.id = id
-            } else if doc.incoming?.password_sealed != nil || doc.outgoing?.password_sealed != nil {
+            } else if doc.incoming?.password_sealed != nil || doc.outgoing?.password_sealed != nil
+                        || doc.oauth?.client_secret_sealed != nil {
                 throw MailshError.invalidValue(field: "id", value: "", allowed: "the id the sealed passwords are bound to")
             }
             try account.apply(doc.assignments.filter { $0.field != .proto })
@@ -682,6 +702,7 @@ public final class Desk: @unchecked Sendable {
             if account.owner != nil { account.locked = [] }
             account.incoming.password = try Self.sealed(doc.incoming?.password_sealed, field: .incomingPassword)
             account.outgoing.password = try Self.sealed(doc.outgoing?.password_sealed, field: .outgoingPassword)
+            account.oauth.clientSecret = try Self.sealed(doc.oauth?.client_secret_sealed, field: .oauthClientSecret)
             try self.assignPrefix(&account, in: tx)
             try tx.insert(account)
             try tx.append([self.entry(account, "account", nil, "imported")])

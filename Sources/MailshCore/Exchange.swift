@@ -20,6 +20,7 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         public var ca_file: String?
         public var insecure: Bool?
         public var allow_plaintext: Bool?
+        public var auth: String?
     }
 
     public struct Outgoing: Codable, Sendable, Equatable {
@@ -35,6 +36,50 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         public var ca_file: String?
         public var insecure: Bool?
         public var allow_plaintext: Bool?
+        public var auth: String?
+    }
+
+    /// The OAuth 2.0 client (`oauth.*`); the secret only as `client_secret_set` (sealed with `--with-secrets`).
+    public struct OAuth: Codable, Sendable, Equatable {
+        public var provider: String?
+        public var tenant: String?
+        public var client_id: String?
+        public var client_secret_set: Bool?
+        public var client_secret_sealed: String?
+        public var scopes: String?
+        public var flow: String?
+        public var mechanism: String?
+        public var authority: String?
+        public var token_url: String?
+        public var device_url: String?
+        public var authorize_url: String?
+        public var revoke_url: String?
+        public var ca_file: String?
+    }
+
+    /// Whether the account's tokens work (commands add it; never a token).
+    public struct SignIn: Codable, Sendable, Equatable {
+        /// `signed in`, `not signed in`, `sign-in needed`.
+        public var state: String
+        /// `global` or `personal`.
+        public var origin: String?
+        public var reason: String?
+        public var since: String?
+        public var expires_at: String?
+
+        public init(_ state: SignInState, origin: Origin?) {
+            self.state = state.label ?? "not used"
+            self.origin = origin?.rawValue
+            switch state {
+            case .needed(let reason, let since):
+                self.reason = reason
+                self.since = Timestamp.format(since)
+            case .signedIn(let expires):
+                expires_at = expires.map(Timestamp.format)
+            case .notUsed, .notSignedIn:
+                break
+            }
+        }
     }
 
     public struct Conversation: Codable, Sendable, Equatable {
@@ -49,6 +94,9 @@ public struct AccountDocument: Codable, Sendable, Equatable {
     public var incoming: Incoming?
     public var outgoing: Outgoing?
     public var conversation: Conversation?
+    public var oauth: OAuth?
+    /// The sign-in state of an account that logs in with OAuth 2.0 (listings and `account show`).
+    public var sign_in: SignIn?
     /// Section name → `locked` or `unlocked`.
     public var padlocks: [String: String]?
     public var version: Int?
@@ -84,14 +132,20 @@ public struct AccountDocument: Codable, Sendable, Equatable {
                             move_to: account.proto == .imap ? account.incoming.moveTo : nil,
                             password_set: account.incoming.password != nil, password_sealed: sealed(account.incoming.password),
                             ca_file: account.incoming.trust.caFile, insecure: account.incoming.trust.insecure,
-                            allow_plaintext: account.incoming.trust.allowPlaintext)
+                            allow_plaintext: account.incoming.trust.allowPlaintext, auth: account.incoming.auth.rawValue)
         outgoing = Outgoing(host: account.outgoing.host, port: account.outgoing.port,
                             security: account.outgoing.security.rawValue, user: account.outgoing.user,
                             from: account.outgoing.from, display_name: account.outgoing.displayName,
                             reply_to: account.outgoing.replyTo, password_set: account.outgoing.password != nil,
                             password_sealed: sealed(account.outgoing.password),
                             ca_file: account.outgoing.trust.caFile, insecure: account.outgoing.trust.insecure,
-                            allow_plaintext: account.outgoing.trust.allowPlaintext)
+                            allow_plaintext: account.outgoing.trust.allowPlaintext, auth: account.outgoing.auth.rawValue)
+        let client = account.oauth
+        oauth = OAuth(provider: client.provider?.rawValue, tenant: client.tenant, client_id: client.clientID,
+                      client_secret_set: client.clientSecret != nil, client_secret_sealed: sealed(client.clientSecret),
+                      scopes: client.scopes, flow: client.flow.rawValue, mechanism: client.mechanism?.rawValue,
+                      authority: client.authority, token_url: client.tokenURL, device_url: client.deviceURL,
+                      authorize_url: client.authorizeURL, revoke_url: client.revokeURL, ca_file: client.caFile)
         conversation = Conversation(prefix: account.conversation.prefix, placement: account.conversation.placement.rawValue)
         padlocks = Dictionary(uniqueKeysWithValues: Section.allCases.map {
             ($0.rawValue, account.isLocked($0) ? "locked" : "unlocked")
@@ -137,6 +191,20 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         add(.outgoingAllowPlaintext, outgoing?.allow_plaintext.map(String.init))
         add(.conversationPrefix, conversation?.prefix)
         add(.conversationPlacement, conversation?.placement)
+        add(.incomingAuth, incoming?.auth)
+        add(.outgoingAuth, outgoing?.auth)
+        add(.oauthProvider, oauth?.provider)
+        add(.oauthTenant, oauth?.tenant)
+        add(.oauthClientID, oauth?.client_id)
+        add(.oauthScopes, oauth?.scopes)
+        add(.oauthFlow, oauth?.flow)
+        add(.oauthMechanism, oauth?.mechanism)
+        add(.oauthAuthority, oauth?.authority)
+        add(.oauthTokenURL, oauth?.token_url)
+        add(.oauthDeviceURL, oauth?.device_url)
+        add(.oauthAuthorizeURL, oauth?.authorize_url)
+        add(.oauthRevokeURL, oauth?.revoke_url)
+        add(.oauthCAFile, oauth?.ca_file)
         return result
     }
 }

@@ -12,6 +12,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case incomingCAFile = "incoming.ca_file"
     case incomingInsecure = "incoming.insecure"
     case incomingAllowPlaintext = "incoming.allow_plaintext"
+    case incomingAuth = "incoming.auth"
     case outgoingHost = "outgoing.host"
     case outgoingPort = "outgoing.port"
     case outgoingSecurity = "outgoing.security"
@@ -23,8 +24,22 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case outgoingCAFile = "outgoing.ca_file"
     case outgoingInsecure = "outgoing.insecure"
     case outgoingAllowPlaintext = "outgoing.allow_plaintext"
+    case outgoingAuth = "outgoing.auth"
     case conversationPrefix = "conversation.prefix"
     case conversationPlacement = "conversation.placement"
+    case oauthProvider = "oauth.provider"
+    case oauthTenant = "oauth.tenant"
+    case oauthClientID = "oauth.client_id"
+    case oauthClientSecret = "oauth.client_secret"
+    case oauthScopes = "oauth.scopes"
+    case oauthFlow = "oauth.flow"
+    case oauthMechanism = "oauth.mechanism"
+    case oauthAuthority = "oauth.authority"
+    case oauthTokenURL = "oauth.token_url"
+    case oauthDeviceURL = "oauth.device_url"
+    case oauthAuthorizeURL = "oauth.authorize_url"
+    case oauthRevokeURL = "oauth.revoke_url"
+    case oauthCAFile = "oauth.ca_file"
 
     /// The dotted name.
     public var name: String { rawValue }
@@ -33,18 +48,24 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     public var section: Section? {
         switch self {
         case .incomingHost, .incomingPort, .incomingSecurity, .incomingFolder, .incomingAfter, .incomingMoveTo,
-             .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext: return .incomingServer
+             .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext, .incomingAuth: return .incomingServer
         case .incomingUser, .incomingPassword: return .incomingCredentials
         case .outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo,
-             .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext:
+             .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext, .outgoingAuth:
             return .outgoingServer
         case .outgoingUser, .outgoingPassword: return .outgoingCredentials
+        case .oauthProvider, .oauthTenant, .oauthClientID, .oauthClientSecret, .oauthScopes, .oauthFlow, .oauthMechanism,
+             .oauthAuthority, .oauthTokenURL, .oauthDeviceURL, .oauthAuthorizeURL, .oauthRevokeURL, .oauthCAFile:
+            return .oauth
         case .proto, .conversationPrefix, .conversationPlacement: return nil
         }
     }
 
-    /// Passwords: write-only, sealed at rest, never printed.
-    public var isSecret: Bool { self == .incomingPassword || self == .outgoingPassword }
+    /// Passwords and the OAuth client secret: write-only, sealed at rest, never printed, never on argv.
+    public var isSecret: Bool { Self.secrets.contains(self) }
+
+    /// The secret fields, in vocabulary order.
+    public static let secrets: [Field] = [.incomingPassword, .outgoingPassword, .oauthClientSecret]
 
     /// The side a password field belongs to.
     public var side: Side? {
@@ -66,6 +87,11 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .conversationPlacement: return Placement.allCases.map(\.rawValue)
         case .incomingAfter: return AfterProcessing.allCases.map(\.rawValue)
         case .incomingInsecure, .outgoingInsecure, .incomingAllowPlaintext, .outgoingAllowPlaintext: return ["true", "false"]
+        case .incomingAuth: return AuthMethod.allowed(on: .incoming).map(\.rawValue)
+        case .outgoingAuth: return AuthMethod.allowed(on: .outgoing).map(\.rawValue)
+        case .oauthProvider: return OAuthProvider.allCases.map(\.rawValue)
+        case .oauthFlow: return OAuthFlow.allCases.map(\.rawValue)
+        case .oauthMechanism: return OAuthMechanism.allCases.map(\.rawValue)
         default: return nil
         }
     }
@@ -79,7 +105,13 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .outgoingFrom, .outgoingReplyTo: return "an e-mail address such as desk@example.com"
         case .incomingUser, .outgoingUser: return "a user name of 1 to 256 characters without CR, LF or NUL"
         case .incomingFolder, .incomingMoveTo: return "an IMAP folder name of 1 to 255 characters without CR, LF or NUL"
-        case .incomingCAFile, .outgoingCAFile: return "the path of a PEM file of trusted CA certificates"
+        case .incomingCAFile, .outgoingCAFile, .oauthCAFile: return "the path of a PEM file of trusted CA certificates"
+        case .oauthTenant: return "a Microsoft tenant: a GUID, a domain, organizations, common or consumers"
+        case .oauthClientID: return "the application (client) id the provider gave, up to 256 characters"
+        case .oauthClientSecret: return "a client secret, set with `account secret`"
+        case .oauthScopes: return "OAuth scopes separated by spaces (blank: the provider's defaults)"
+        case .oauthAuthority, .oauthTokenURL, .oauthDeviceURL, .oauthAuthorizeURL, .oauthRevokeURL:
+            return "an https:// URL (http:// only to 127.0.0.1, ::1 or localhost)"
         case .outgoingDisplayName: return "text of up to 256 characters without CR, LF or NUL"
         case .conversationPrefix: return "2 to 8 letters A-Z"
         case .incomingPassword, .outgoingPassword: return "a password, set with `account password` or `personal password`"

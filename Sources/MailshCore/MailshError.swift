@@ -34,6 +34,9 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
     case network(String)
     /// Someone else holds what this needs (a mailbox another monitor is reading), named in the text.
     case busy(String)
+    /// An account's OAuth 2.0 tokens no longer work (or no one signed in): a person must sign in again. `reason` is
+    /// the provider's words.
+    case signInNeeded(account: String, reason: String, since: Date)
 
     public var description: String { message }
 
@@ -81,6 +84,9 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
             return "network: \(text)"
         case let .busy(text):
             return text
+        case let .signInNeeded(account, reason, since):
+            return "sign-in needed for account \(account) since \(Self.timestamp(since)): \(Self.quote(reason)); "
+                + "sign in with: mailsh account login \(account) (or personal login for your own)"
         }
     }
 
@@ -97,6 +103,7 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
         case .configuration, .secret: return .configuration
         case .network: return .unavailable
         case .busy: return .conflict
+        case .signInNeeded: return .unavailable
         }
     }
 

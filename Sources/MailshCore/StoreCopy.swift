@@ -22,9 +22,9 @@ public struct StoreSnapshot: Equatable, Sendable {
             var secrets: [String: Set<String>] = [:]
             var personal: [PersonalSettings] = []
             for index in accounts.indices {
-                for side in Side.allCases where accounts[index].password(side) != nil {
-                    secrets[accounts[index].id, default: []].insert(Field.password(side).name)
-                    accounts[index].setPassword(side, nil)
+                for field in Field.secrets where accounts[index].secret(field) != nil {
+                    secrets[accounts[index].id, default: []].insert(field.name)
+                    accounts[index].setSecret(field, nil)
                 }
                 for var settings in try tx.personalSettings(accountID: accounts[index].id) {
                     settings.secrets = settings.secrets.mapValues { _ in SealedSecret(bytes: []) }
@@ -97,10 +97,9 @@ public enum StoreCopier {
                 summary.users = users.count
                 progress("\(users.count) users")
                 for var account in accounts {
-                    for side in Side.allCases {
-                        let field = Field.password(side)
-                        account.setPassword(side, try reseal(account.password(side),
-                                                             SecretContext(accountID: account.id, field: field.name)))
+                    for field in Field.secrets {
+                        account.setSecret(field, try reseal(account.secret(field),
+                                                            SecretContext(accountID: account.id, field: field.name)))
                     }
                     try to.insert(account)
                     if let test = account.lastTest { try to.recordTest(accountID: account.id, test) }
@@ -112,6 +111,13 @@ public enum StoreCopier {
                         }
                         try to.save(settings)
                         summary.personalSettings += 1
+                    }
+                    for var tokens in try from.oauthTokens(accountID: account.id) {
+                        tokens.access = try reseal(tokens.access, StoredTokens.accessContext(accountID: account.id,
+                                                                                             user: tokens.user))
+                        tokens.refresh = try reseal(tokens.refresh, StoredTokens.refreshContext(accountID: account.id,
+                                                                                                user: tokens.user))
+                        _ = try to.putOAuthTokens(tokens, expectedVersion: nil)
                     }
                     summary.accounts += 1
                     if summary.accounts % 1000 == 0 { progress("\(summary.accounts) of \(accounts.count) accounts") }

@@ -81,8 +81,12 @@ public struct EffectiveSettings: Sendable, Equatable {
 
     /// The context that opens the effective password of a side (the user's own, or the global account's).
     public func passwordContext(_ side: Side) -> SecretContext {
-        let field = Field.password(side)
-        return SecretContext(accountID: account.id, field: field.name, user: origins[field] == .personal ? user : nil)
+        secretContext(Field.password(side))
+    }
+
+    /// The context that opens the effective value of a secret field (the user's own, or the global account's).
+    public func secretContext(_ field: Field) -> SecretContext {
+        SecretContext(accountID: account.id, field: field.name, user: origins[field] == .personal ? user : nil)
     }
 
     /// Computes the effective settings of `user` for `account`.
@@ -108,7 +112,7 @@ public struct EffectiveSettings: Sendable, Equatable {
             for field in allowed {
                 if field.isSecret {
                     if let sealed = personal.secrets[field] {
-                        merged.setPassword(field.side!, sealed)
+                        merged.setSecret(field, sealed)
                         origins[field] = .personal
                     }
                 } else if let text = personal.values[field], (try? merged.set(field, to: text)) != nil {

@@ -27,6 +27,22 @@ public enum AfterProcessing: String, Sendable, CaseIterable, Codable {
     case delete
 }
 
+/// How a side of an account logs in to its server.
+///
+/// - `password`: the user name and password (today's behaviour, the default).
+/// - `oauth2`: an OAuth 2.0 access token (SASL XOAUTH2 or OAUTHBEARER), from the account's `oauth.*` client.
+/// - `none`: no authentication at all (outgoing only: a relay that takes mail from this host). mailsh never
+///   sends without authentication unless the account says `none`: blank credentials with `password` leave the
+///   account incomplete instead.
+public enum AuthMethod: String, Sendable, CaseIterable, Codable {
+    case password, oauth2, none
+
+    /// The methods a side allows: `none` only for the outgoing server.
+    public static func allowed(on side: Side) -> [AuthMethod] {
+        side == .incoming ? [.password, .oauth2] : allCases
+    }
+}
+
 /// The two servers of an account.
 public enum Side: String, Sendable, CaseIterable, Codable {
     case incoming, outgoing
@@ -38,29 +54,37 @@ public enum Section: String, Sendable, CaseIterable, Codable, Comparable {
     case incomingCredentials = "incoming.credentials"
     case outgoingServer = "outgoing.server"
     case outgoingCredentials = "outgoing.credentials"
+    /// The account's OAuth 2.0 client (`oauth.*`): provider, tenant, client id and secret, scopes, endpoints, flow.
+    case oauth = "oauth"
+    /// The OAuth 2.0 tokens (signing in): unlocked, each user may sign in with their own account.
+    case oauthCredentials = "oauth.credentials"
 
-    /// The side of the account the section belongs to.
-    public var side: Side {
+    /// The side of the account the section belongs to; `nil` for the OAuth sections, which serve both.
+    public var side: Side? {
         switch self {
         case .incomingServer, .incomingCredentials: return .incoming
         case .outgoingServer, .outgoingCredentials: return .outgoing
+        case .oauth, .oauthCredentials: return nil
         }
     }
 
-    /// Whether this is a credentials section (user name and password).
-    public var isCredentials: Bool { self == .incomingCredentials || self == .outgoingCredentials }
+    /// Whether this is a credentials section (user name and password, or OAuth tokens).
+    public var isCredentials: Bool {
+        self == .incomingCredentials || self == .outgoingCredentials || self == .oauthCredentials
+    }
 
-    /// The padlock a new account starts with: server settings locked, credentials unlocked.
+    /// The padlock a new account starts with: server settings and the OAuth client locked, credentials unlocked.
     public var lockedByDefault: Bool { !isCredentials }
 
-    /// Every name a section can be given on a command line: the four full names and the shorthands.
+    /// Every name a section can be given on a command line: the full names and the shorthands.
     public static let allNames: [String] = allCases.map(\.rawValue) + ["server", "credentials", "all"]
 
-    /// Parses a section name or a shorthand (`server`, `credentials`, `all`) into the sections it names.
+    /// Parses a section name or a shorthand into the sections it names: `server` (both servers and the OAuth
+    /// client), `credentials` (passwords and tokens), `all`.
     public static func parse(_ text: String) throws -> [Section] {
         switch text {
-        case "server": return [.incomingServer, .outgoingServer]
-        case "credentials": return [.incomingCredentials, .outgoingCredentials]
+        case "server": return [.incomingServer, .outgoingServer, .oauth]
+        case "credentials": return [.incomingCredentials, .outgoingCredentials, .oauthCredentials]
         case "all": return allCases
         default:
             if let section = Section(rawValue: text) { return [section] }

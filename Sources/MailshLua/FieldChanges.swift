@@ -7,20 +7,20 @@ struct FieldChanges {
     /// `name = …`, where the table may carry one (`mail.account.create`, `mail.user.add`).
     var name: String?
     var assignments: [Assignment] = []
-    /// A password to set per side, or `nil` to clear it (`""` or `false`).
-    var passwords: [Side: String?] = [:]
+    /// A secret (a password, `oauth.client_secret`) to set per field, or `nil` to clear it (`""` or `false`).
+    var passwords: [Field: String?] = [:]
 
     var isEmpty: Bool { assignments.isEmpty && passwords.isEmpty }
 
-    /// The passwords to set, in side order.
-    var passwordsToSet: [(Side, String?)] {
-        Side.allCases.compactMap { side in passwords[side].map { (side, $0) } }
+    /// The secrets to set, in vocabulary order.
+    var passwordsToSet: [(Field, String?)] {
+        Field.secrets.compactMap { field in passwords[field].map { (field, $0) } }
     }
 }
 
 extension LuaCall {
     /// The groups a field table may nest: `incoming = { host = … }` is `incoming.host`.
-    static let fieldGroups: Set<String> = ["incoming", "outgoing", "conversation"]
+    static let fieldGroups: Set<String> = ["incoming", "outgoing", "conversation", "oauth"]
 
     /// Reads a field table (argument `argument`, at stack index `table`). Unknown fields, repeated fields and
     /// values of the wrong type are misuse; values are validated later by the model, as on the command line.
@@ -38,8 +38,8 @@ extension LuaCall {
             }
             if field.isSecret {
                 switch input {
-                case .text(let text): changes.passwords[field.side!] = .some(text)
-                case .clear: changes.passwords[field.side!] = .some(nil)
+                case .text(let text): changes.passwords[field] = .some(text)
+                case .clear: changes.passwords[field] = .some(nil)
                 }
             } else {
                 switch input {

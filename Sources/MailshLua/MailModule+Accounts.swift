@@ -15,9 +15,9 @@ extension MailModule {
             if let index = assignments.firstIndex(where: { $0.field == .proto }) {
                 proto = try Validate.enumeration(assignments.remove(at: index).value, field: Field.proto.name)
             }
-            var passwords: [Side: String] = [:]
-            for case let (side, password?) in changes.passwordsToSet { passwords[side] = password }
-            let change = try call.desk.createAccount(name, proto: proto, assignments: assignments, passwords: passwords)
+            var secrets: [Field: String] = [:]
+            for case let (field, secret?) in changes.passwordsToSet { secrets[field] = secret }
+            let change = try call.desk.createAccount(name, proto: proto, assignments: assignments, secrets: secrets)
             return .value(.object(AccountObject(change.account)))
         },
         HostFunction(.function("mail.account.get")) { call in
@@ -59,8 +59,8 @@ extension MailModule {
                 if !changes.assignments.isEmpty {
                     account = try desk.setFields(reference, changes.assignments).account
                 }
-                for (side, password) in changes.passwordsToSet {
-                    account = try desk.setPassword(reference, side: side, password).account
+                for (field, password) in changes.passwordsToSet {
+                    account = try desk.setSecret(reference, field: field, password).account
                 }
                 return changes.isEmpty ? try desk.account(reference) : account
             }
@@ -128,7 +128,7 @@ extension MailModule {
 
     /// The fields of an account object, found by hashing rather than by comparing every name in turn.
     enum AccountKey: String, CaseIterable {
-        case id, name, owner, proto = "protocol", incoming, outgoing, conversation, padlocks, version
+        case id, name, owner, proto = "protocol", incoming, outgoing, conversation, oauth, padlocks, version
         case testAccount = "test_account", status, missing, warnings
         case createdAt = "created_at", modifiedAt = "modified_at", modifiedBy = "modified_by"
     }
@@ -161,6 +161,7 @@ extension MailModule {
                 ("host", .optional(account.incoming.host)), ("port", .integer(account.incoming.port)),
                 ("security", .string(account.incoming.security.rawValue)), ("user", .optional(account.incoming.user)),
                 ("password_set", .boolean(account.incoming.password != nil)),
+                ("auth", .string(account.incoming.auth.rawValue)),
             ]
             if account.proto == .imap {
                 fields.append(("folder", .string(account.incoming.folder)))
@@ -175,7 +176,15 @@ extension MailModule {
                 ("from", .optional(account.outgoing.from)), ("display_name", .optional(account.outgoing.displayName)),
                 ("reply_to", .optional(account.outgoing.replyTo)),
                 ("password_set", .boolean(account.outgoing.password != nil)),
+                ("auth", .string(account.outgoing.auth.rawValue)),
             ])
+        case .oauth:
+            // The client settings, the secret only as `client_secret_set`; tokens never reach a script.
+            return .readOnly(Field.fields(in: .oauth).map { field -> (String, LuaValue) in
+                let key = String(field.name.dropFirst("oauth.".count))
+                if field.isSecret { return (key + "_set", .boolean(account.secret(field) != nil)) }
+                return (key, .optional(account.value(field)))
+            })
         case .conversation:
             return .readOnly([("prefix", .optional(account.conversation.prefix)),
                               ("placement", .string(account.conversation.placement.rawValue))])
@@ -210,7 +219,7 @@ extension MailModule {
             if field == .incomingFolder && account.proto == .pop3 { continue }
             let origin = LuaValue.string((effective.origins[field] ?? .global).rawValue)
             if field.isSecret {
-                fields.append((field.name, .record([("set", .boolean(account.password(field.side!) != nil)),
+                fields.append((field.name, .record([("set", .boolean(account.secret(field) != nil)),
                                                     ("origin", origin)])))
             } else {
                 fields.append((field.name, .record([("value", fieldValue(account, field)), ("origin", origin)])))

@@ -101,8 +101,8 @@ extension MailModule {
                 if !changes.assignments.isEmpty {
                     effective = try desk.setPersonal(account, changes.assignments)
                 }
-                for (side, password) in changes.passwordsToSet {
-                    effective = try desk.setPersonalPassword(account, side: side, password)
+                for (field, password) in changes.passwordsToSet {
+                    effective = try desk.setPersonalSecret(account, field: field, password)
                 }
                 return effective
             }

@@ -8,7 +8,7 @@ struct AccountCommand: ParsableCommand {
         commandName: "account",
         abstract: "List, show, create, edit, copy, rename, delete and lock e-mail accounts.",
         subcommands: [List.self, Show.self, Create.self, Set.self, Copy.self, Rename.self, Delete.self,
-                      Lock.self, Unlock.self, Password.self, Test.self]
+                      Lock.self, Unlock.self, Password.self, Login.self, Test.self]
     )
 }
 
@@ -39,15 +39,23 @@ extension AccountCommand {
             case let user?: .user(user)
             }
             let accounts = try desk.accounts(AccountQuery(match: match, proto: proto?.value, owner: filter))
+            let signIn = try desk.globalSignInStates(accounts)
             if global.format == .json {
-                context.io.write(Output.json(accounts.map { AccountDocument($0) }))
+                context.io.write(Output.json(accounts.map { account in
+                    var document = AccountDocument(account)
+                    document.sign_in = signIn[account.id].map { AccountDocument.SignIn($0, origin: .global) }
+                    if case .needed? = signIn[account.id] { document.status = "sign-in needed" }
+                    return document
+                }))
                 return
             }
             let rows = accounts.map { account -> [String] in
-                [account.qualifiedName, account.proto.rawValue,
+                var status = account.isComplete ? "ready" : "draft"
+                if case .needed? = signIn[account.id] { status = "sign-in needed" }
+                return [account.qualifiedName, account.proto.rawValue,
                  Self.server(account.incoming.host, account.incoming.port, account.incoming.security),
                  Self.server(account.outgoing.host, account.outgoing.port, account.outgoing.security),
-                 account.isComplete ? "ready" : "draft", account.isTestAccount ? "test" : "",
+                 status, account.isTestAccount ? "test" : "",
                  account.lastTest.map { "\($0.verdict) \($0.milliseconds)ms \(Timestamp.format($0.at))" } ?? "",
                  Section.allCases.filter(account.isLocked).map(\.rawValue).joined(separator: " ")]
             }
@@ -74,6 +82,7 @@ extension AccountCommand {
         struct Document: Encodable {
             var user: String
             var account: AccountDocument
+            var sign_in: AccountDocument.SignIn?
             var origins: [String: String]
             var warnings: [String]
         }
@@ -81,15 +90,17 @@ extension AccountCommand {
         func run(desk: Desk, context: CommandContext) throws {
             let effective = try desk.effective(name)
             let account = effective.account
+            let signIn = try desk.signInState(name)
             let rows = Field.allCases.compactMap { field -> [String]? in
                 if field == .incomingFolder && account.proto == .pop3 { return nil }
-                let value = field.isSecret ? (account.password(field.side!) == nil ? "" : "(set)") : account.value(field) ?? ""
+                let value = field.isSecret ? (account.secret(field) == nil ? "" : "(set)") : account.value(field) ?? ""
                 return [field.name, value, effective.origins[field]?.rawValue ?? "global"]
             }
             switch global.format {
             case .json:
                 context.io.write(Output.json(Document(
                     user: effective.user, account: AccountDocument(account),
+                    sign_in: signIn.state == .notUsed ? nil : AccountDocument.SignIn(signIn.state, origin: signIn.origin),
                     origins: Dictionary(uniqueKeysWithValues: effective.origins.map { ($0.key.name, $0.value.rawValue) }),
                     warnings: account.warnings)))
             case .csv:
@@ -105,6 +116,16 @@ extension AccountCommand {
                 out += account.isComplete ? "status: ready\n"
                     : "status: draft (missing: \(account.missingFields.map(\.name).joined(separator: ", ")))\n"
                 if account.isTestAccount { out += "kind: test account\n" }
+                switch signIn.state {
+                case .notUsed: break
+                case .notSignedIn: out += "sign-in: not signed in (\(signIn.origin.rawValue) tokens)\n"
+                case .signedIn(let expires):
+                    out += "sign-in: signed in (\(signIn.origin.rawValue) tokens"
+                        + (expires.map { ", access token valid until \(Timestamp.format($0))" } ?? "") + ")\n"
+                case .needed(let reason, let since):
+                    out += "sign-in: sign-in needed since \(Timestamp.format(since)) (\(signIn.origin.rawValue) tokens): "
+                        + MailshError.quote(reason) + "\n"
+                }
                 context.io.write(out)
             }
             report(account.warnings, context.io)
@@ -284,18 +305,18 @@ extension AccountCommand {
 
     struct Password: DeskCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set an account's incoming or outgoing password (needs administrate).",
+            abstract: "Set an account's incoming or outgoing password, or its OAuth client secret (needs administrate).",
             discussion: """
                 The password is asked without echo on a terminal (twice), or read as one line from a pipe; it is \
                 never taken from the command line. It is stored encrypted (AES-256-GCM). --clear removes it, so \
-                that each user supplies their own.
+                that each user supplies their own. `oauth` sets oauth.client_secret the same way.
                 """)
 
         @Argument(help: "The account.", completion: .accountName)
         var name: String
 
-        @Argument(help: "Which server: incoming or outgoing.")
-        var side: SideArgument
+        @Argument(help: "Which secret: incoming, outgoing (passwords) or oauth (the OAuth client secret).")
+        var side: SecretArgument
 
         @Flag(help: "Remove the password instead of setting one.")
         var clear = false
@@ -305,9 +326,9 @@ extension AccountCommand {
         func run(desk: Desk, context: CommandContext) throws {
             let account = try desk.account(name)
             try desk.requireAdministrate(account)
-            let secret = clear ? nil : try readNewPassword("\(side.value.rawValue) of \(account.qualifiedName)", io: context.io)
-            announce(try desk.setPassword(name, side: side.value, secret, baseVersion: account.version),
-                     clear ? "cleared the \(side.value.rawValue) password of" : "set the \(side.value.rawValue) password of",
+            let secret = clear ? nil : try readNewPassword("\(side.promptName) of \(account.qualifiedName)", io: context.io)
+            announce(try desk.setSecret(name, field: side.field, secret, baseVersion: account.version),
+                     clear ? "cleared the \(side.label) of" : "set the \(side.label) of",
                      global: global, context: context)
         }
     }
@@ -331,6 +352,26 @@ struct ProtocolArgument: ExpressibleByArgument {
         self.value = value
     }
     static var allValueStrings: [String] { MailProtocol.allCases.map(\.rawValue) }
+    /// Not CaseIterable, so the bash, zsh and fish scripts would offer no values without this.
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
+}
+
+/// Which secret a password command sets: `incoming`, `outgoing` (passwords) or `oauth` (the OAuth client secret).
+struct SecretArgument: ExpressibleByArgument {
+    var field: Field
+    init?(argument: String) {
+        switch argument {
+        case "incoming": field = .incomingPassword
+        case "outgoing": field = .outgoingPassword
+        case "oauth": field = .oauthClientSecret
+        default: return nil
+        }
+    }
+    /// What messages call it: `incoming password`, `OAuth client secret`.
+    var label: String { field == .oauthClientSecret ? "OAuth client secret" : "\(field.side!.rawValue) password" }
+    /// What the prompt calls it: `incoming`, `outgoing`, `OAuth client secret`.
+    var promptName: String { field == .oauthClientSecret ? "OAuth client secret" : field.side!.rawValue }
+    static var allValueStrings: [String] { ["incoming", "outgoing", "oauth"] }
     /// Not CaseIterable, so the bash, zsh and fish scripts would offer no values without this.
     static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }

@@ -108,7 +108,8 @@ extension AccountCommand {
         private func runOne(_ name: String, options: ConnectionTestOptions, tester: any ConnectionTester, desk: Desk,
                             context: CommandContext) throws {
             // Validation errors (missing or bad fields) come back before any network I/O, as `notTested`.
-            let (outcomes, recordingError) = try desk.runConnectionTests([name], options: options, tester: tester)
+            let (outcomes, recordingError) = try desk.runConnectionTests([name], options: options, tester: tester,
+                                                                     oauthClient: context.services.oauthClient)
             let result: ConnectionTestReport
             switch outcomes[0] {
             case let .notTested(_, error): throw error
@@ -138,7 +139,8 @@ extension AccountCommand {
                                         total: names.count, io: context.io)
             var lines: [String] = []
             let (outcomes, recordingError) = try desk.runConnectionTests(
-                names, options: options, tester: tester, concurrency: concurrency) { done, outcome in
+                names, options: options, tester: tester, oauthClient: context.services.oauthClient,
+                concurrency: concurrency) { done, outcome in
                     if global.format == .json {
                         context.io.write(TestReportText.jsonLine(outcome))
                     } else {

@@ -8,7 +8,7 @@ struct PersonalCommand: ParsableCommand {
         abstract: "Your own settings for a global account, where its padlocks allow.",
         discussion: "Personal values override the global account in unlocked sections (credentials, by default). "
             + "A user with override_locks may override locked sections too. Use --as USER to act for another user.",
-        subcommands: [Set.self, Password.self, Show.self, Clear.self]
+        subcommands: [Set.self, Password.self, Login.self, Show.self, Clear.self]
     )
 }
 
@@ -39,14 +39,14 @@ extension PersonalCommand {
 
     struct Password: DeskCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set your own incoming or outgoing password for a global account.",
+            abstract: "Set your own incoming or outgoing password (or OAuth client secret) for a global account.",
             discussion: "Asked without echo on a terminal, or one line from a pipe; never from the command line.")
 
         @Argument(help: "The global account.", completion: .accountName)
         var account: String
 
-        @Argument(help: "incoming or outgoing.")
-        var side: SideArgument
+        @Argument(help: "incoming, outgoing, or oauth (the OAuth client secret).")
+        var side: SecretArgument
 
         @Flag(help: "Remove your password.")
         var clear = false
@@ -56,14 +56,15 @@ extension PersonalCommand {
         func run(desk: Desk, context: CommandContext) throws {
             // Refuse a locked section before asking for anything.
             let (target, _) = try desk.personal(account)
-            let field = Field.password(side.value)
+            let field = side.field
             if target.isLocked(field.section!) && !desk.actor.has(.overrideLocks) {
                 throw MailshError.locked(field: field.name, section: field.section!.rawValue, account: target.name)
             }
-            let secret = clear ? nil : try readNewPassword("your \(side.value.rawValue) login to \(account)", io: context.io)
-            _ = try desk.setPersonalPassword(account, side: side.value, secret)
-            context.io.write(clear ? "cleared your \(side.value.rawValue) password for \(account)\n"
-                             : "set your \(side.value.rawValue) password for \(account)\n")
+            let secret = clear ? nil : try readNewPassword(side.field == .oauthClientSecret ? "your OAuth client secret for \(account)"
+                                                     : "your \(side.promptName) login to \(account)", io: context.io)
+            _ = try desk.setPersonalSecret(account, field: field, secret)
+            context.io.write(clear ? "cleared your \(side.label) for \(account)\n"
+                             : "set your \(side.label) for \(account)\n")
         }
     }
 

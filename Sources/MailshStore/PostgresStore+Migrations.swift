@@ -152,6 +152,42 @@ extension PostgresStore {
             """,
             "CREATE INDEX mailbox_lease_by_holder ON mailbox_lease (holder)",
         ]),
+        ("v5: OAuth 2.0 logins: each side's auth, the OAuth client and its padlocks, tokens", [
+            "ALTER TABLE account ADD COLUMN in_auth TEXT NOT NULL DEFAULT 'password'",
+            "ALTER TABLE account ADD COLUMN out_auth TEXT NOT NULL DEFAULT 'password'",
+            "ALTER TABLE account ADD COLUMN oauth_provider TEXT",
+            "ALTER TABLE account ADD COLUMN oauth_tenant TEXT",
+            "ALTER TABLE account ADD COLUMN oauth_client_id TEXT",
+            "ALTER TABLE account ADD COLUMN oauth_client_secret BYTEA",
+            "ALTER TABLE account ADD COLUMN oauth_scopes TEXT",
+            "ALTER TABLE account ADD COLUMN oauth_flow TEXT NOT NULL DEFAULT 'delegated'",
+            "ALTER TABLE account ADD COLUMN oauth_mechanism TEXT",
+            "ALTER TABLE account ADD COLUMN oauth_authority TEXT",
+            "ALTER TABLE account ADD COLUMN oauth_token_url TEXT",
+            "ALTER TABLE account ADD COLUMN oauth_device_url TEXT",
+            "ALTER TABLE account ADD COLUMN oauth_authorize_url TEXT",
+            "ALTER TABLE account ADD COLUMN oauth_revoke_url TEXT",
+            "ALTER TABLE account ADD COLUMN oauth_ca_file TEXT",
+            "ALTER TABLE account ADD COLUMN lock_oauth BOOLEAN NOT NULL DEFAULT true",
+            "ALTER TABLE account ADD COLUMN lock_oauth_credentials BOOLEAN NOT NULL DEFAULT false",
+            """
+            CREATE TABLE oauth_token (
+                account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                user_name TEXT NOT NULL,
+                access BYTEA,
+                refresh BYTEA,
+                expires_at DOUBLE PRECISION,
+                scope TEXT,
+                version BIGINT NOT NULL,
+                refresh_holder TEXT,
+                refresh_until DOUBLE PRECISION,
+                problem TEXT,
+                problem_at DOUBLE PRECISION,
+                updated_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (account_id, user_name)
+            )
+            """,
+        ]),
     ]
 
     /// The advisory lock held while migrating, so that processes starting at once migrate one after the other.

@@ -74,11 +74,24 @@ struct PostgresTransaction: StoreTransaction {
                                  allowPlaintext: try row("out_allow_plaintext")))
         account.conversation = ConversationOptions(prefix: try row("conv_prefix"),
                                                    placement: try enumeration("conv_placement"))
+        account.incoming.auth = try enumeration("in_auth")
+        account.outgoing.auth = try enumeration("out_auth")
+        account.oauth = OAuthSettings(
+            provider: try row("oauth_provider", as: String?.self).map { _ in try enumeration("oauth_provider") },
+            tenant: try row("oauth_tenant"), clientID: try row("oauth_client_id"),
+            clientSecret: try sealed("oauth_client_secret"), scopes: try row("oauth_scopes"),
+            authority: try row("oauth_authority"), tokenURL: try row("oauth_token_url"),
+            deviceURL: try row("oauth_device_url"), authorizeURL: try row("oauth_authorize_url"),
+            revokeURL: try row("oauth_revoke_url"), caFile: try row("oauth_ca_file"),
+            flow: try enumeration("oauth_flow"),
+            mechanism: try row("oauth_mechanism", as: String?.self).map { _ in try enumeration("oauth_mechanism") })
         var locked = Set<Section>()
         if try row("lock_in_server", as: Bool.self) { locked.insert(.incomingServer) }
         if try row("lock_in_credentials", as: Bool.self) { locked.insert(.incomingCredentials) }
         if try row("lock_out_server", as: Bool.self) { locked.insert(.outgoingServer) }
         if try row("lock_out_credentials", as: Bool.self) { locked.insert(.outgoingCredentials) }
+        if try row("lock_oauth", as: Bool.self) { locked.insert(.oauth) }
+        if try row("lock_oauth_credentials", as: Bool.self) { locked.insert(.oauthCredentials) }
         account.locked = locked
         account.version = try row("version")
         account.createdAt = try date("created_at")
@@ -131,6 +144,23 @@ struct PostgresTransaction: StoreTransaction {
         bindings.append(a.outgoing.trust.allowPlaintext)
         bindings.append(a.incoming.after.rawValue)
         bindings.append(a.incoming.moveTo)
+        bindings.append(a.incoming.auth.rawValue)
+        bindings.append(a.outgoing.auth.rawValue)
+        bindings.append(a.oauth.provider?.rawValue)
+        bindings.append(a.oauth.tenant)
+        bindings.append(a.oauth.clientID)
+        try bindings.append(blob(a.oauth.clientSecret))
+        bindings.append(a.oauth.scopes)
+        bindings.append(a.oauth.flow.rawValue)
+        bindings.append(a.oauth.mechanism?.rawValue)
+        bindings.append(a.oauth.authority)
+        bindings.append(a.oauth.tokenURL)
+        bindings.append(a.oauth.deviceURL)
+        bindings.append(a.oauth.authorizeURL)
+        bindings.append(a.oauth.revokeURL)
+        bindings.append(a.oauth.caFile)
+        bindings.append(a.isLocked(.oauth))
+        bindings.append(a.isLocked(.oauthCredentials))
     }
 
     /// The account columns after `id`, in order.

@@ -303,6 +303,44 @@ extension SQLiteStore {
                 CREATE INDEX mailbox_lease_by_holder ON mailbox_lease(holder);
                 """)
         }
+        migrator.registerMigration("v5: OAuth 2.0 logins: each side's auth, the OAuth client and its padlocks, tokens") { db in
+            // The tokens have a row of their own (user_name '' for the global account's): refreshing them changes
+            // neither the account's version nor its row, and the row's version is what two refreshers race on.
+            try db.execute(sql: """
+                ALTER TABLE account ADD COLUMN in_auth TEXT NOT NULL DEFAULT 'password';
+                ALTER TABLE account ADD COLUMN out_auth TEXT NOT NULL DEFAULT 'password';
+                ALTER TABLE account ADD COLUMN oauth_provider TEXT;
+                ALTER TABLE account ADD COLUMN oauth_tenant TEXT;
+                ALTER TABLE account ADD COLUMN oauth_client_id TEXT;
+                ALTER TABLE account ADD COLUMN oauth_client_secret BLOB;
+                ALTER TABLE account ADD COLUMN oauth_scopes TEXT;
+                ALTER TABLE account ADD COLUMN oauth_flow TEXT NOT NULL DEFAULT 'delegated';
+                ALTER TABLE account ADD COLUMN oauth_mechanism TEXT;
+                ALTER TABLE account ADD COLUMN oauth_authority TEXT;
+                ALTER TABLE account ADD COLUMN oauth_token_url TEXT;
+                ALTER TABLE account ADD COLUMN oauth_device_url TEXT;
+                ALTER TABLE account ADD COLUMN oauth_authorize_url TEXT;
+                ALTER TABLE account ADD COLUMN oauth_revoke_url TEXT;
+                ALTER TABLE account ADD COLUMN oauth_ca_file TEXT;
+                ALTER TABLE account ADD COLUMN lock_oauth INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE account ADD COLUMN lock_oauth_credentials INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE oauth_token (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    user_name TEXT NOT NULL,
+                    access BLOB,
+                    refresh BLOB,
+                    expires_at REAL,
+                    scope TEXT,
+                    version INTEGER NOT NULL,
+                    refresh_holder TEXT,
+                    refresh_until REAL,
+                    problem TEXT,
+                    problem_at REAL,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (account_id, user_name)
+                );
+                """)
+        }
         return migrator
     }
 }

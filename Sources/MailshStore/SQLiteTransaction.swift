@@ -34,7 +34,10 @@ struct SQLiteTransaction: StoreTransaction {
         conv_prefix, conv_placement, lock_in_server, lock_in_credentials, lock_out_server, lock_out_credentials,
         version, created_at, modified_at, modified_by,
         in_ca_file, in_insecure, in_allow_plaintext, out_ca_file, out_insecure, out_allow_plaintext,
-        in_after, in_move_to
+        in_after, in_move_to,
+        in_auth, out_auth, oauth_provider, oauth_tenant, oauth_client_id, oauth_client_secret, oauth_scopes,
+        oauth_flow, oauth_mechanism, oauth_authority, oauth_token_url, oauth_device_url, oauth_authorize_url,
+        oauth_revoke_url, oauth_ca_file, lock_oauth, lock_oauth_credentials
         """
 
     /// Columns read but never written by `insert`/`update` (they change through their own calls).
@@ -81,11 +84,24 @@ struct SQLiteTransaction: StoreTransaction {
                                  allowPlaintext: value("out_allow_plaintext")))
         account.conversation = ConversationOptions(prefix: optional("conv_prefix"),
                                                    placement: try enumeration("conv_placement"))
+        account.incoming.auth = try enumeration("in_auth")
+        account.outgoing.auth = try enumeration("out_auth")
+        account.oauth = OAuthSettings(
+            provider: try (optional("oauth_provider") as String?).map { _ in try enumeration("oauth_provider") },
+            tenant: optional("oauth_tenant"), clientID: optional("oauth_client_id"),
+            clientSecret: sealed("oauth_client_secret"), scopes: optional("oauth_scopes"),
+            authority: optional("oauth_authority"), tokenURL: optional("oauth_token_url"),
+            deviceURL: optional("oauth_device_url"), authorizeURL: optional("oauth_authorize_url"),
+            revokeURL: optional("oauth_revoke_url"), caFile: optional("oauth_ca_file"),
+            flow: try enumeration("oauth_flow"),
+            mechanism: try (optional("oauth_mechanism") as String?).map { _ in try enumeration("oauth_mechanism") })
         var locked = Set<Section>()
         if value("lock_in_server") as Bool { locked.insert(.incomingServer) }
         if value("lock_in_credentials") as Bool { locked.insert(.incomingCredentials) }
         if value("lock_out_server") as Bool { locked.insert(.outgoingServer) }
         if value("lock_out_credentials") as Bool { locked.insert(.outgoingCredentials) }
+        if value("lock_oauth") as Bool { locked.insert(.oauth) }
+        if value("lock_oauth_credentials") as Bool { locked.insert(.oauthCredentials) }
         account.locked = locked
         account.version = value("version")
         account.createdAt = Date(timeIntervalSince1970: value("created_at"))
@@ -116,6 +132,12 @@ struct SQLiteTransaction: StoreTransaction {
         b.text(a.incoming.trust.caFile); b.boolean(a.incoming.trust.insecure); b.boolean(a.incoming.trust.allowPlaintext)
         b.text(a.outgoing.trust.caFile); b.boolean(a.outgoing.trust.insecure); b.boolean(a.outgoing.trust.allowPlaintext)
         b.text(a.incoming.after.rawValue); b.text(a.incoming.moveTo)
+        b.text(a.incoming.auth.rawValue); b.text(a.outgoing.auth.rawValue)
+        b.text(a.oauth.provider?.rawValue); b.text(a.oauth.tenant); b.text(a.oauth.clientID)
+        b.blob(a.oauth.clientSecret?.bytes); b.text(a.oauth.scopes); b.text(a.oauth.flow.rawValue)
+        b.text(a.oauth.mechanism?.rawValue); b.text(a.oauth.authority); b.text(a.oauth.tokenURL)
+        b.text(a.oauth.deviceURL); b.text(a.oauth.authorizeURL); b.text(a.oauth.revokeURL); b.text(a.oauth.caFile)
+        b.boolean(a.isLocked(.oauth)); b.boolean(a.isLocked(.oauthCredentials))
     }
 
     func account(named name: String, owner: String?) throws -> Account? {

@@ -44,6 +44,7 @@ struct Entrypoint {
         services.keyFileLocation = keyFileLocation
         services.mailSender = CurlMailSender()
         services.mailboxClient = CurlMailboxClient()
+        services.oauthClient = CurlOAuthClient(sha256Hex: { Digest.sha256Hex($0) })
         exit(runMailsh(context: CommandContext(services: services)))
     }
 

@@ -124,11 +124,12 @@ final class AssignmentTests: XCTestCase {
 
     func testFieldSections() {
         XCTAssertEqual(Field.fields(in: .incomingServer), [.incomingHost, .incomingPort, .incomingSecurity, .incomingFolder,
-                                                           .incomingAfter, .incomingMoveTo, .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext])
+                                                           .incomingAfter, .incomingMoveTo, .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext,
+                                                           .incomingAuth])
         XCTAssertEqual(Field.fields(in: .incomingCredentials), [.incomingUser, .incomingPassword])
         XCTAssertEqual(Field.fields(in: .outgoingServer),
                        [.outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo,
-                        .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext])
+                        .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext, .outgoingAuth])
         XCTAssertEqual(Field.fields(in: .outgoingCredentials), [.outgoingUser, .outgoingPassword])
         for field in [Field.proto, .conversationPrefix, .conversationPlacement] {
             XCTAssertNil(field.section, field.name)
@@ -138,7 +139,7 @@ final class AssignmentTests: XCTestCase {
     }
 
     func testSecretFieldsAndSides() {
-        XCTAssertEqual(Field.allCases.filter(\.isSecret), [.incomingPassword, .outgoingPassword])
+        XCTAssertEqual(Field.allCases.filter(\.isSecret), [.incomingPassword, .outgoingPassword, .oauthClientSecret])
         XCTAssertEqual(Field.password(.incoming), .incomingPassword)
         XCTAssertEqual(Field.password(.outgoing), .outgoingPassword)
         XCTAssertEqual(Field.incomingPassword.side, .incoming)
@@ -161,17 +162,19 @@ final class AssignmentTests: XCTestCase {
             XCTAssertEqual(try Section.parse(section.rawValue), [section])
         }
         XCTAssertEqual(Section.allCases.map(\.rawValue),
-                       ["incoming.server", "incoming.credentials", "outgoing.server", "outgoing.credentials"])
+                       ["incoming.server", "incoming.credentials", "outgoing.server", "outgoing.credentials", "oauth",
+                        "oauth.credentials"])
     }
 
     func testSectionParseShorthands() throws {
-        XCTAssertEqual(try Section.parse("server"), [.incomingServer, .outgoingServer])
-        XCTAssertEqual(try Section.parse("credentials"), [.incomingCredentials, .outgoingCredentials])
+        XCTAssertEqual(try Section.parse("server"), [.incomingServer, .outgoingServer, .oauth])
+        XCTAssertEqual(try Section.parse("credentials"), [.incomingCredentials, .outgoingCredentials, .oauthCredentials])
         XCTAssertEqual(try Section.parse("all"), Section.allCases)
     }
 
     func testSectionParseBadNameListsAllowedNames() {
-        let allowed = "incoming.server, incoming.credentials, outgoing.server, outgoing.credentials, server, credentials, all"
+        let allowed = "incoming.server, incoming.credentials, outgoing.server, outgoing.credentials, oauth, "
+            + "oauth.credentials, server, credentials, all"
         XCTAssertEqual(Section.allNames.joined(separator: ", "), allowed)
         for bad in ["servers", "Incoming.Server", "", "incoming", "incoming.host", "ALL"] {
             assertInvalidValue(expectMailshError(bad) { _ = try Section.parse(bad) }, field: "section", value: bad,
@@ -184,8 +187,9 @@ final class AssignmentTests: XCTestCase {
         XCTAssertEqual(Section.incomingCredentials.side, .incoming)
         XCTAssertEqual(Section.outgoingServer.side, .outgoing)
         XCTAssertEqual(Section.outgoingCredentials.side, .outgoing)
-        XCTAssertEqual(Section.allCases.filter(\.isCredentials), [.incomingCredentials, .outgoingCredentials])
-        XCTAssertEqual(Section.allCases.filter(\.lockedByDefault), [.incomingServer, .outgoingServer])
+        XCTAssertNil(Section.oauth.side)
+        XCTAssertEqual(Section.allCases.filter(\.isCredentials), [.incomingCredentials, .outgoingCredentials, .oauthCredentials])
+        XCTAssertEqual(Section.allCases.filter(\.lockedByDefault), [.incomingServer, .outgoingServer, .oauth])
         XCTAssertEqual(Section.allCases.shuffled().sorted(), Section.allCases)
     }
 

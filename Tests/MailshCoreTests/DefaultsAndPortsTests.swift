@@ -37,12 +37,12 @@ final class DefaultsAndPortsTests: XCTestCase {
 
     func testNewAccountPadlocksServerLockedCredentialsUnlocked() {
         let account = Account(name: "Desk")
-        XCTAssertEqual(account.locked, [.incomingServer, .outgoingServer])
+        XCTAssertEqual(account.locked, [.incomingServer, .outgoingServer, .oauth])
         XCTAssertTrue(account.isLocked(.incomingServer))
         XCTAssertTrue(account.isLocked(.outgoingServer))
         XCTAssertFalse(account.isLocked(.incomingCredentials))
         XCTAssertFalse(account.isLocked(.outgoingCredentials))
-        XCTAssertEqual(Account(name: "P", proto: .pop3).locked, [.incomingServer, .outgoingServer])
+        XCTAssertEqual(Account(name: "P", proto: .pop3).locked, [.incomingServer, .outgoingServer, .oauth])
     }
 
     func testNewPOP3AccountDefaults() {

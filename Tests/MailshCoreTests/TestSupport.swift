@@ -85,7 +85,20 @@ enum Fixture {
         case .conversationPlacement: return "subject"
         case .incomingCAFile, .outgoingCAFile: return "/etc/ssl/certs/ca-certificates.crt"
         case .incomingInsecure, .outgoingInsecure, .incomingAllowPlaintext, .outgoingAllowPlaintext: return "true"
-        case .incomingPassword, .outgoingPassword: return ""
+        case .incomingAuth, .outgoingAuth: return "oauth2"
+        case .oauthProvider: return "microsoft"
+        case .oauthTenant: return "contoso.onmicrosoft.com"
+        case .oauthClientID: return "0b7d3c2e-1111-2222-3333-444455556666"
+        case .oauthScopes: return "https://outlook.office.com/IMAP.AccessAsUser.All offline_access"
+        case .oauthFlow: return "app"
+        case .oauthMechanism: return "oauthbearer"
+        case .oauthAuthority: return "https://127.0.0.1:8443"
+        case .oauthTokenURL: return "https://idp.example.com/token"
+        case .oauthDeviceURL: return "https://idp.example.com/device"
+        case .oauthAuthorizeURL: return "https://idp.example.com/authorize"
+        case .oauthRevokeURL: return "https://idp.example.com/revoke"
+        case .oauthCAFile: return "/etc/ssl/certs/ca-certificates.crt"
+        case .incomingPassword, .outgoingPassword, .oauthClientSecret: return ""
         }
     }
 }

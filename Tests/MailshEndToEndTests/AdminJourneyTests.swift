@@ -61,8 +61,8 @@ final class AdminJourneyTests: MailshTestCase {
         XCTAssertEqual(outgoing["password_set"] as? Bool, true)
         XCTAssertEqual((doc["conversation"] as? [String: Any])?["prefix"] as? String, "SUPP")
         XCTAssertEqual(doc["padlocks"] as? [String: String], [
-            "incoming.server": "locked", "outgoing.server": "locked",
-            "incoming.credentials": "unlocked", "outgoing.credentials": "unlocked",
+            "incoming.server": "locked", "outgoing.server": "locked", "oauth": "locked",
+            "incoming.credentials": "unlocked", "outgoing.credentials": "unlocked", "oauth.credentials": "unlocked",
         ])
         XCTAssertEqual(doc["missing"] as? [String], [])
         XCTAssertEqual(doc["version"] as? Int, 4)
@@ -114,14 +114,14 @@ final class AdminJourneyTests: MailshTestCase {
         // Padlocks with shorthands.
         ok("account", "lock", "Helpdesk", "credentials")
         XCTAssertEqual(accountDoc("Helpdesk")["padlocks"] as? [String: String], [
-            "incoming.server": "locked", "outgoing.server": "locked",
-            "incoming.credentials": "locked", "outgoing.credentials": "locked",
-        ])
+            "incoming.server": "locked", "outgoing.server": "locked", "oauth": "locked",
+            "incoming.credentials": "locked", "outgoing.credentials": "locked", "oauth.credentials": "locked",
+        ], "credentials: the OAuth tokens' padlock too")
         ok("account", "unlock", "Helpdesk", "server")
         XCTAssertEqual(accountDoc("Helpdesk")["padlocks"] as? [String: String], [
-            "incoming.server": "unlocked", "outgoing.server": "unlocked",
-            "incoming.credentials": "locked", "outgoing.credentials": "locked",
-        ])
+            "incoming.server": "unlocked", "outgoing.server": "unlocked", "oauth": "unlocked",
+            "incoming.credentials": "locked", "outgoing.credentials": "locked", "oauth.credentials": "locked",
+        ], "server: the OAuth client's padlock too")
         ok("account", "unlock", "Helpdesk", "all")
         XCTAssertEqual(Set((accountDoc("Helpdesk")["padlocks"] as? [String: String] ?? [:]).values), ["unlocked"])
         ok("account", "lock", "Helpdesk", "all")
@@ -129,7 +129,7 @@ final class AdminJourneyTests: MailshTestCase {
         let lockedList = ok("account", "list").out
         let helpdeskRow = lockedList.split(separator: "\n").first { $0.hasPrefix("Helpdesk ") } ?? ""
         assertContains(String(helpdeskRow), ["incoming.server", "incoming.credentials", "outgoing.server",
-                                             "outgoing.credentials"])
+                                             "outgoing.credentials", "oauth", "oauth.credentials"])
 
         // Delete.
         let deleted = ok("account", "delete", "Helpdesk")

@@ -152,7 +152,7 @@ final class CompletionScriptsTests: TerminalTestCase {
         XCTAssertEqual(answers[4], ["alice"])
         XCTAssertEqual(answers[5], ["csv", "json", "table"])
         XCTAssertEqual(answers[6], ["imap", "pop3"])
-        XCTAssertEqual(answers[7], ["incoming", "outgoing"])
+        XCTAssertEqual(answers[7], ["incoming", "oauth", "outgoing"])
         // No --store and no MAILSH_STORE: the default store does not exist, so no names, and none is created.
         XCTAssertEqual(answers[8], [])
         XCTAssertFalse(exists(defaultStore), "completion created the default store")

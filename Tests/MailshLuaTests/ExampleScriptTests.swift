@@ -79,7 +79,7 @@ final class ExampleScriptTests: LuaTestCase {
 
     func testLockEveryCredentialsSection() throws {
         try runExample("bulk-create.lua", [example("accounts.csv")])
-        try desk().setLocks("Sales", [.incomingCredentials, .outgoingCredentials], locked: true)
+        try desk().setLocks("Sales", [.incomingCredentials, .outgoingCredentials, .oauthCredentials], locked: true)
         printed = ""
         try runExample("lock-credentials.lua")
         let accounts = try desk().accounts()

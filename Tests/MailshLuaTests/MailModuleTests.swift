@@ -13,7 +13,7 @@ final class MailModuleTests: LuaTestCase {
         XCTAssertEqual(try admin.openPassword(support, side: .incoming), "in-secret", "written through Lua, sealed")
         XCTAssertEqual(try admin.openPassword(support, side: .outgoing), "new-out")
         XCTAssertEqual(support.account.outgoing.replyTo, "help@example.com")
-        XCTAssertEqual(support.account.locked, [.incomingServer, .outgoingServer, .incomingCredentials])
+        XCTAssertEqual(support.account.locked, [.incomingServer, .outgoingServer, .incomingCredentials, .oauth])
         // Every change is in the audit log, with the script's user, and no password in it.
         let audit = try admin.audit("Support")
         XCTAssertTrue(audit.contains { $0.field == "incoming.port" && $0.newValue == "1995" })

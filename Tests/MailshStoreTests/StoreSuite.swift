@@ -191,7 +191,7 @@ class StoreSuite: StoreTestCase {
         let change = try admin.createAccount("Support", assignments: assign(["protocol": "pop3"]))
         XCTAssertEqual(change.account.incoming.port, 995)
         XCTAssertEqual(change.account.outgoing.port, 465)
-        XCTAssertEqual(change.account.locked, [.incomingServer, .outgoingServer])
+        XCTAssertEqual(change.account.locked, [.incomingServer, .outgoingServer, .oauth])
         XCTAssertNotNil(change.account.conversation.prefix)
         XCTAssertFalse(change.account.isComplete)
         assertThrows(.alreadyExists) { try admin.createAccount("Support") }

@@ -321,4 +321,89 @@ final class OAuthLabTests: XCTestCase {
             XCTAssertEqual($0 as? OAuthError, .interrupted)
         }
     }
+
+    // MARK: The kept token in `account test`
+
+    /// `account test` through the CLI: no one signed in gives verdict `auth` with the reason, without a connection;
+    /// after a device sign-in through the desk the kept token logs in (OAUTHBEARER, the generic server's choice); an
+    /// expired access token is refreshed through the ``TokenKeeper`` (the rotated refresh token saved); a revoked
+    /// grant marks the account "sign-in needed" and the test says so.
+    func testAccountTestGetsTheTokenThroughTheKeeperAndSignInNeededIsAuth() throws {
+        let bench = try Workbench(login: "alice")
+        bench.services.oauthClient = oauth
+        let mailbox = user(5)
+        bench.must(["account", "create", "Lab", "protocol=imap", "incoming.host=127.0.0.1",
+                    "incoming.port=\(lab.port("IMAPS"))", "incoming.security=ssl", "incoming.ca_file=\(lab.ca)",
+                    "outgoing.host=127.0.0.1", "outgoing.port=\(lab.port("SUBMISSION"))", "outgoing.security=starttls",
+                    "outgoing.ca_file=\(lab.ca)", "incoming.user=\(mailbox)", "outgoing.user=\(mailbox)",
+                    "outgoing.from=\(mailbox)", "incoming.auth=oauth2", "outgoing.auth=oauth2", "oauth.provider=generic",
+                    "oauth.client_id=\(lab["MAILLAB_OAUTH_PUBLIC_CLIENT_ID"])", "oauth.token_url=\(lab["MAILLAB_OAUTH_TOKEN_URL"])",
+                    "oauth.device_url=\(lab["MAILLAB_OAUTH_DEVICE_URL"])", "oauth.ca_file=\(lab.ca)", "oauth.scopes=mail"])
+        func accountTest() -> (status: Int32, report: [String: Any], text: String) {
+            let result = bench.run(["account", "test", "Lab", "--no-send", "--format", "json"])
+            texts += [result.out, result.err]
+            let report = (try? JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]) ?? [:]
+            return (result.status, report, result.out + result.err)
+        }
+
+        let before = accountTest()
+        XCTAssertEqual(before.status, TestVerdict.auth.exitStatus, before.text)
+        XCTAssertEqual(before.report["verdict"] as? String, "auth", before.text)
+        XCTAssertTrue((before.report["message"] as? String)?.contains("sign-in needed: no one has signed in") == true,
+                      before.text)
+
+        let desk = try bench.desk()
+        var approval: Error?
+        let saved = try desk.signIn("Lab", personal: false, client: oauth, showDevice: { started in
+            self.canaries.append(started.deviceCode.reveal())
+            // A failed approval ends the wait at once (as Ctrl-C would), not at the code's expiry.
+            do { try self.control(["approve", started.userCode, mailbox]) } catch { approval = error; Interrupt.request() }
+        }, showURL: { _ in XCTFail("a generic server with a device endpoint signs in with a device code") })
+        XCTAssertNil(approval)
+        let store = try Workbench.openStore(bench.storePath)
+        let box = try KeyFile.loadOrCreate(at: bench.keyPath)
+        let accountID = saved.accountID
+        func row() throws -> StoredTokens { try XCTUnwrap(try store.read { try $0.oauthTokens(accountID: accountID, user: nil) }) }
+        func refreshToken() throws -> String {
+            try box.open(XCTUnwrap(try row().refresh), context: StoredTokens.refreshContext(accountID: accountID, user: nil))
+        }
+        func accessToken() throws -> String {
+            try box.open(XCTUnwrap(try row().access), context: StoredTokens.accessContext(accountID: accountID, user: nil))
+        }
+        canaries += [try refreshToken(), try accessToken()]
+
+        let signedIn = accountTest()
+        XCTAssertEqual(signedIn.status, 0, signedIn.text)
+        XCTAssertEqual(signedIn.report["verdict"] as? String, "ok", signedIn.text)
+        XCTAssertTrue(signedIn.text.contains("OAUTHBEARER"), "the mechanism is shown: \(signedIn.text)")
+
+        // The access token runs out: the keeper refreshes it (the lab rotates the refresh token) before the test.
+        func expire() throws {
+            var expired = try row()
+            expired.expiresAt = Date(timeIntervalSince1970: 0)
+            expired.version += 1
+            let current = expired.version - 1
+            XCTAssertTrue(try store.write { try $0.putOAuthTokens(expired, expectedVersion: current) })
+        }
+        let spent = try refreshToken()
+        try expire()
+        let refreshed = accountTest()
+        XCTAssertEqual(refreshed.report["verdict"] as? String, "ok", refreshed.text)
+        XCTAssertNotEqual(try refreshToken(), spent, "the rotated refresh token was saved")
+        canaries += [try refreshToken(), try accessToken()]
+        XCTAssertGreaterThan(try XCTUnwrap(try row().expiresAt), Date())
+
+        // The grant is revoked: the next refresh fails for good, the account needs a sign-in, the test says `auth`.
+        try oauth.revoke(publicClient, token: Secret(try refreshToken()), kind: .refreshToken)
+        try expire()
+        let revoked = accountTest()
+        XCTAssertEqual(revoked.status, TestVerdict.auth.exitStatus, revoked.text)
+        XCTAssertEqual(revoked.report["verdict"] as? String, "auth", revoked.text)
+        XCTAssertTrue((revoked.report["message"] as? String)?.contains("invalid_grant") == true, revoked.text)
+        XCTAssertNotNil(try row().problem, "the account is marked: sign-in needed")
+        let listed = bench.must(["account", "list"])
+        texts.append(listed)
+        XCTAssertTrue(listed.contains("sign-in needed"), listed)
+    }
+
 }

@@ -4,7 +4,7 @@
 
 ---@alias mail.Protocol "imap"|"pop3"
 ---@alias mail.Security "none"|"ssl"|"starttls"
----@alias mail.Section "incoming.server"|"incoming.credentials"|"outgoing.server"|"outgoing.credentials"|"server"|"credentials"|"all"
+---@alias mail.Section "incoming.server"|"incoming.credentials"|"outgoing.server"|"outgoing.credentials"|"oauth"|"oauth.credentials"|"server"|"credentials"|"all"
 ---@alias mail.Right "administrate"|"override_locks"|"add_accounts"
 ---@alias mail.Origin "global"|"personal"|"locked global"
 ---@alias mail.Value string|number|false
@@ -71,6 +71,7 @@
 ---@field after "read"|"move"|"delete"|nil IMAP only: what the monitor does with processed mail
 ---@field move_to string? IMAP only: where processed mail goes with after = "move"
 ---@field password_set boolean
+---@field auth "password"|"oauth2"
 
 ---@class mail.Outgoing
 ---@field host string?
@@ -81,6 +82,23 @@
 ---@field display_name string?
 ---@field reply_to string?
 ---@field password_set boolean
+---@field auth "password"|"oauth2"|"none"
+
+---The OAuth 2.0 client (`oauth.*`); the secret only as `client_secret_set`. Tokens never reach a script.
+---@class mail.OAuth
+---@field provider "microsoft"|"google"|"generic"|nil
+---@field tenant string?
+---@field client_id string?
+---@field client_secret_set boolean
+---@field scopes string? space-separated; nil: the provider's defaults
+---@field flow "delegated"|"app"
+---@field mechanism "xoauth2"|"oauthbearer"|nil
+---@field authority string?
+---@field token_url string?
+---@field device_url string?
+---@field authorize_url string?
+---@field revoke_url string?
+---@field ca_file string?
 
 ---@class mail.Conversation
 ---@field prefix string?
@@ -102,6 +120,7 @@
 ---@field incoming mail.Incoming
 ---@field outgoing mail.Outgoing
 ---@field conversation mail.Conversation
+---@field oauth mail.OAuth
 ---@field padlocks table<string, "locked"|"unlocked">
 ---@field version integer
 ---@field test_account boolean

@@ -51,7 +51,7 @@ eq(a.incoming.host, "pop.example.com", "unchanged")
 eq(#a.padlocks, 0, "padlocks is a record")
 local count = 0
 for _ in pairs(a.padlocks) do count = count + 1 end
-eq(count, 4, "pairs over a view")
+eq(count, 6, "pairs over a view")
 eq(tostring(a), "account Support", "tostring")
 
 -- Defaults, as on the command line.
