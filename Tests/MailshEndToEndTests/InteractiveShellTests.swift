@@ -70,7 +70,10 @@ final class InteractiveShellTests: TerminalTestCase {
         terminal.press("Tab")
         terminal.waitForEditedLine(prompt + "account show Sa\\ les ")
         terminal.press("Enter")
-        terminal.waitFor("account Sa les (global")
+        // The account's header may scroll off the pane (`account show` prints every field): read the scrollback.
+        terminal.waitUntil("the header of account \"Sa les\"") { _ in
+            terminal.everything().contains("account Sa les (global")
+        }
     }
 
     func testHistoryIsRecalledInTheNextSessionAndTheFileIsPrivate() throws {
