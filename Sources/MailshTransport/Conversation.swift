@@ -42,6 +42,8 @@ struct ConversationAnalysis: Sendable {
     var firstCredentialAt: Double?
     /// The server asked for a client certificate during a TLS handshake.
     var clientCertificateRequested = false
+    /// The message data was held back because the server never accepted a login the account's credentials asked for.
+    var uploadRefusedWithoutLogin = false
 
     func stage(_ name: String) -> TestStage? { stages.last { $0.name == name } }
 }
@@ -152,6 +154,7 @@ enum Conversation {
         let proto = session.proto
         var result = ConversationAnalysis()
         result.clientCertificateRequested = session.clientCertificateRequested
+        result.uploadRefusedWithoutLogin = session.uploadRefusedWithoutLogin
         let end = session.milliseconds(at: endedAt)
         func round(_ value: Double) -> Double { (max(0, value) * 10).rounded() / 10 }
 

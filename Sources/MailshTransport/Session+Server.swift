@@ -64,6 +64,12 @@ extension Session {
             case .none:
                 break
             }
+            if server.proto == .smtp {
+                switch server.credential {
+                case .password, .oauth2: session.uploadNeedsLogin = true
+                case .none: break
+                }
+            }
         }
         if let address = resolve[server.host] {
             let host = server.host.contains(":") ? "[\(server.host)]" : server.host

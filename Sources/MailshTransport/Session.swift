@@ -50,6 +50,13 @@ final class Session {
     private(set) var startedAt: UInt64 = 0
     /// The server asked for a client certificate in a TLS handshake (a CertificateRequest; mailsh presents none).
     private(set) var clientCertificateRequested = false
+    /// An SMTP upload needs a successful login first (the account has credentials): when the server offered no AUTH,
+    /// libcurl goes on to `MAIL FROM` without logging in, so the message data is held back here instead.
+    var uploadNeedsLogin = false
+    /// The server accepted an SMTP login (`235`).
+    private(set) var loggedIn = false
+    /// The upload was refused because the server never accepted a login: not one byte of the message was sent.
+    private(set) var uploadRefusedWithoutLogin = false
 
     init(proto: ServerProtocol, user: String?, password: String?, token: String? = nil) {
         self.proto = proto
@@ -164,6 +171,7 @@ final class Session {
                 uploadedSinceLine = 0
             }
             for line in Self.lines(bytes) {
+                if proto == .smtp && line.hasPrefix("235") { loggedIn = true }
                 append(ConversationEvent(nanoseconds: now, kind: .server, text: Self.cut(redactor.server(line))))
             }
         case CURLINFO_HEADER_OUT:
@@ -197,6 +205,11 @@ final class Session {
     }
 
     fileprivate func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        if uploadNeedsLogin && !loggedIn {
+            // Mail is never sent unauthenticated when credentials were expected: end the transfer before the data.
+            uploadRefusedWithoutLogin = true
+            return Int(CURL_READFUNC_ABORT)
+        }
         let count = min(buffer.count, upload.count - uploadOffset)
         guard count > 0 else { return 0 }
         upload.withUnsafeBytes { source in

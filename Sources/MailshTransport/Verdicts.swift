@@ -50,6 +50,14 @@ enum Verdicts {
             return (.tls, message)
         }
 
+        if analysis.uploadRefusedWithoutLogin {
+            let offered = analysis.auth == nil ? "did not offer AUTH after EHLO" : "did not accept the login"
+            return (.auth, "the server at \(endpoint) \(offered), so the message was NOT sent: the account has \(side) "
+                + "credentials, and mailsh never sends without the login they ask for (capabilities: "
+                + "\(analysis.capabilities.joined(separator: " "))); for a relay that takes mail without a login, "
+                + "set \(side).auth=none")
+        }
+
         switch outcome.code {
         case CURLE_OK:
             if server.proto == .smtp && analysis.auth == nil, case .none = server.credential {

@@ -420,6 +420,32 @@ final class LabConnectionTests: XCTestCase {
         XCTAssertTrue(err.contains("clear text"), err)
     }
 
+    func testARelayWithoutAUTHGetsNoMailWhileCredentialsAreSetAndAllOfItWithAuthNone() throws {
+        // The lab's plain SMTP port offers no AUTH. With outgoing credentials set, libcurl would skip the login and
+        // send the message anyway; mailsh must hold the data back and say so.
+        bench.createLabAccount("Relay", labAccount(outgoing: "SMTP_PLAIN", outgoingSecurity: "none",
+                                                   extra: ["outgoing.allow_plaintext=true"]), password: lab.password)
+        let (refusedReport, _) = test(["Relay", "--outgoing-only"], status: 83)
+        let refused = try XCTUnwrap(refusedReport?.outgoing)
+        XCTAssertEqual(refused.verdict, .auth)
+        XCTAssertEqual(refused.sent, [])
+        let message = refused.message ?? ""
+        XCTAssertTrue(message.contains("did not offer AUTH") && message.contains("NOT sent")
+                      && message.contains("outgoing.auth=none"), message)
+
+        // Said explicitly, the relay takes the test e-mail without a login.
+        bench.must(["account", "set", "Relay", "outgoing.auth=none"])
+        let (acceptedReport, _) = test(["Relay", "--outgoing-only"], status: 0)
+        let accepted = try XCTUnwrap(acceptedReport?.outgoing)
+        XCTAssertEqual(accepted.verdict, .ok)
+        XCTAssertNil(accepted.auth)
+        let sent = try XCTUnwrap(accepted.sent.first)
+        XCTAssertNotNil(delivered(sent.messageID, to: 2), "the test e-mail through the relay did not arrive")
+        // The first attempt never reached the queue: the only test e-mail of Relay in the Maildir is the second.
+        let relayed = lab.maildir(user(2)).filter { $0.contains("Subject: mailsh test of account Relay at ") }
+        XCTAssertEqual(relayed.count, 1, "\(relayed.map { $0.prefix(300) })")
+    }
+
     func testTheTestMailNeedsTheUsersAddressAndNoSendStopsAfterAuth() throws {
         bench.createLabAccount("NoMail", labAccount(), password: lab.password)
         bench.must(["user", "set", "alice", "email="])
