@@ -86,17 +86,7 @@ enum AddressList {
                 space = true
                 i += 1
             case UInt8(ascii: "("):
-                var depth = 0
-                while i < n {
-                    if value[i] == UInt8(ascii: "\\") {
-                        i += 2
-                        continue
-                    }
-                    if value[i] == UInt8(ascii: "(") { depth += 1 }
-                    if value[i] == UInt8(ascii: ")") { depth -= 1 }
-                    i += 1
-                    if depth == 0 { break }
-                }
+                i = Bytes.endOfComment(in: value, from: i)
                 space = true
             case UInt8(ascii: "\""):
                 i += 1
@@ -130,13 +120,7 @@ enum AddressList {
                         continue
                     }
                     if value[i] == UInt8(ascii: "(") { // a comment in an obsolete addr-spec
-                        var depth = 0
-                        while i < n {
-                            if value[i] == UInt8(ascii: "(") { depth += 1 }
-                            if value[i] == UInt8(ascii: ")") { depth -= 1 }
-                            i += 1
-                            if depth == 0 { break }
-                        }
+                        i = Bytes.endOfComment(in: value, from: i)
                         continue
                     }
                     if !value[i].isASCIIWhitespace { inside.append(value[i]) }

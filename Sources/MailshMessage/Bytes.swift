@@ -30,6 +30,27 @@ extension UInt8 {
 }
 
 enum Bytes {
+    /// The index just past the RFC 5322 comment that starts at `start` (a `(`): comments nest, and a quoted pair
+    /// (`\)`) is content, not an end. An unclosed comment runs to the end of `bytes`.
+    static func endOfComment(in bytes: [UInt8], from start: Int) -> Int {
+        let n = bytes.count
+        var i = start
+        var depth = 0
+        while i < n {
+            switch bytes[i] {
+            case UInt8(ascii: "\\"):
+                i += 2
+                continue
+            case UInt8(ascii: "("): depth += 1
+            case UInt8(ascii: ")"): depth -= 1
+            default: break
+            }
+            i += 1
+            if depth == 0 { break }
+        }
+        return min(i, n)
+    }
+
     /// The index of the first `byte` in `bytes[from..<to]`, or `nil` (memchr underneath).
     @inline(__always)
     static func firstIndex(of byte: UInt8, in bytes: [UInt8], from: Int, to: Int) -> Int? {

@@ -34,13 +34,7 @@ public struct ContentType: Sendable, Equatable {
                 if bytes[i].isASCIIWhitespace {
                     i += 1
                 } else if bytes[i] == UInt8(ascii: "(") {
-                    var depth = 0
-                    while i < n {
-                        if bytes[i] == UInt8(ascii: "(") { depth += 1 }
-                        if bytes[i] == UInt8(ascii: ")") { depth -= 1 }
-                        i += 1
-                        if depth == 0 { break }
-                    }
+                    i = Bytes.endOfComment(in: bytes, from: i)
                 } else {
                     return
                 }
@@ -61,8 +55,12 @@ public struct ContentType: Sendable, Equatable {
         guard !subtype.isEmpty else { return nil }
         var parameters: [String: String] = [:]
         while i < n {
-            // Up to the next ";".
+            // Up to the next ";" outside comments and quoted strings.
             while i < n, bytes[i] != UInt8(ascii: ";") {
+                if bytes[i] == UInt8(ascii: "(") {
+                    i = Bytes.endOfComment(in: bytes, from: i)
+                    continue
+                }
                 if bytes[i] == UInt8(ascii: "\"") { // skip a stray quoted string
                     i += 1
                     while i < n, bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }

@@ -96,13 +96,7 @@ enum MessageIDs {
         while i < n {
             switch value[i] {
             case UInt8(ascii: "("):
-                var depth = 0
-                while i < n {
-                    if value[i] == UInt8(ascii: "(") { depth += 1 }
-                    if value[i] == UInt8(ascii: ")") { depth -= 1 }
-                    i += 1
-                    if depth == 0 { break }
-                }
+                i = Bytes.endOfComment(in: value, from: i)
             case UInt8(ascii: "\""):
                 i += 1
                 while i < n, value[i] != UInt8(ascii: "\"") { i += value[i] == UInt8(ascii: "\\") ? 2 : 1 }

@@ -74,6 +74,7 @@ final class ParserTests: XCTestCase {
         func parse(_ value: String) -> [MailAddress] { MessageParser.parse("To: \(value)\n\n").toMailboxes }
         // Comments, before, inside and after an address; a comment is not a display name.
         XCTAssertEqual(parse("(lead) anna@x.example (Anna Berg)"), [MailAddress(address: "anna@x.example")])
+        XCTAssertEqual(parse("<anna(a \\) b@y (c))@x.example>"), [MailAddress(address: "anna@x.example")])
         XCTAssertEqual(parse("Anna (Einkauf) <anna(home)@x.example>"),
                        [MailAddress(address: "anna@x.example", displayName: "Anna")])
         // Groups, empty groups, a group among mailboxes.
@@ -124,6 +125,9 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(message.precedence, "bulk")
         XCTAssertEqual(message.xLoop, ["desk@example.com", "other"])
         XCTAssertEqual(MessageParser.parse("In-Reply-To: bare@id.example\n\n").inReplyTo, ["bare@id.example"])
+        // A comment nests, and a quoted pair "\)" inside it does not end it: the ID written in it is no ID.
+        XCTAssertEqual(MessageParser.parse("In-Reply-To: (re \\) <fake@x.example> (inner)) <real@y.example>\n\n").inReplyTo,
+                       ["real@y.example"])
     }
 
     func testContentTypeParameters() throws {
@@ -133,6 +137,8 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(type.parameters["boundary"], "a;b \"c\"")
         XCTAssertNil(ContentType("garbage"))
         XCTAssertEqual(ContentType("text/html;charset=ISO-8859-1")?.parameters["charset"], "ISO-8859-1")
+        // The same comment rule as in addresses and IDs: nested, with quoted pairs.
+        XCTAssertEqual(ContentType("text/plain (a \\) b (c; charset=koi8-r)) ; charset=utf-8")?.parameters["charset"], "utf-8")
     }
 
     func testQuotedPrintableSoftBreaksAndBytes() {
