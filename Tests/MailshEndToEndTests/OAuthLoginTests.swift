@@ -287,6 +287,10 @@ final class OAuthLoginTests: OAuthLabTerminalTestCase {
         must(["export", "--format", "json"])
         let history = try String(contentsOf: historyFile, encoding: .utf8)
         assertContains(history, ["account\\040login\\040Lab"])
+        // Piped, the sign-in is refused with a clear message (a person has to be there).
+        let piped = run(["account", "login", "Lab"])
+        XCTAssertEqual(piped.status, 64, "\(piped)")
+        assertContains(piped.err, ["refused in piped or batch mode"])
         // An error after a refused token: the grant is revoked, the access token expired; the error names no token.
         try lab.control(["revoke", "--user", mailbox])
         let revoked = accountTest("Lab")
@@ -401,6 +405,19 @@ final class OAuthLoginTests: OAuthLabTerminalTestCase {
         assertContains(terminal.everything(), ["sign-in to Lab cancelled (Ctrl-C); nothing was changed"])
         XCTAssertEqual(snapshot(), before)
         XCTAssertEqual(signInState("Lab")["state"] as? String, "not signed in")
+    }
+
+    /// The person declines at the server: the sign-in says so, with the server's error code, and saves nothing.
+    func testADeclinedSignInSaysSoAndChangesNothing() throws {
+        createAccount("Lab", mailbox: lab.mailbox(1))
+        let before = snapshot()
+        terminal.start([runner.binary.path, "account", "login", "Lab", "--store", store], environment: terminalEnvironment)
+        try lab.control(["deny", waitForDeviceCode(), lab.mailbox(1)])
+        terminal.waitFor("declined")
+        XCTAssertNotEqual(terminal.waitForExit(), 0, terminal.everything())
+        assertContains(terminal.everything(), ["access_denied"])
+        XCTAssertEqual(snapshot(), before)
+        assertNoTokenOrSecretAnywhere()
     }
 
     /// Ctrl-C while the shell's `account login --browser` waits for the redirect: the message, the prompt back,
