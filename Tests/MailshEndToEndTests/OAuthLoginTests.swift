@@ -475,7 +475,7 @@ final class PostgresOAuthLoginTests: OAuthLabTerminalTestCase {
     /// Starts `mailsh ARGS` in the background, its output to a file.
     func startMailsh(_ args: [String]) throws -> (process: Process, output: URL) {
         let output = tempDir.appendingPathComponent("run-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         let process = Process()
         process.executableURL = runner.binary
