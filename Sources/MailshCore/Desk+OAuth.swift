@@ -88,7 +88,8 @@ extension Desk {
     /// through `client` outside any transaction (`showDevice` gets the code to print; `showURL` the browser URL,
     /// which `openBrowser`, when given, also opens); the tokens are then sealed and saved, any "sign-in needed"
     /// cleared, and the audit log says `(token changed)`. The `app` flow has no sign-in and is refused. A failed
-    /// sign-in throws ``OAuthError/mailshError(account:at:)``'s error.
+    /// sign-in throws ``OAuthError/mailshError(account:at:)``'s error; Ctrl-C (``Interrupt``) a
+    /// ``MailshError/usage(_:)`` saying it was cancelled, with the store unchanged.
     @discardableResult
     public func signIn(_ reference: String, personal: Bool, client: any OAuthTokenClient, preferBrowser: Bool = false,
                        openBrowser: (@Sendable (String) throws -> Void)? = nil, browserTimeout: Double = 600,
@@ -129,6 +130,8 @@ extension Desk {
                 showURL(signIn.url)
                 tokens = try signIn.finish(timeout: browserTimeout)
             }
+        } catch OAuthError.interrupted {
+            throw MailshError.usage("sign-in to \(account.qualifiedName) cancelled (Ctrl-C); nothing was changed")
         } catch let error as OAuthError {
             throw error.mailshError(account: account.qualifiedName, at: now())
         }

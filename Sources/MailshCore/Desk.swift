@@ -342,7 +342,22 @@ public final class Desk: @unchecked Sendable {
             var updated = old
             updated.setSecret(field, try plaintext.map { try self.seal($0, account: old, field: field, user: nil) })
             let stored = try self.commit(updated, from: old, baseVersion: baseVersion, in: tx)
+            if field == .oauthClientSecret { try Self.clearSignInProblems(of: stored, in: tx, at: self.now()) }
             return Change(account: stored, warnings: stored.warnings)
+        }
+    }
+
+    /// A new client secret is the fix for "sign-in needed" that no sign-in can give: the `app` flow has no sign-in,
+    /// and an expired secret (`invalid_client`) fails every refresh of otherwise good refresh tokens. So the mark
+    /// is taken off every token row of the account (the next use asks the provider again; the tokens stay).
+    static func clearSignInProblems(of account: Account, in tx: any StoreTransaction, at: Date) throws {
+        for row in try tx.oauthTokens(accountID: account.id) where row.problem != nil {
+            var cleared = row
+            cleared.problem = nil
+            cleared.problemAt = nil
+            cleared.version = row.version + 1
+            cleared.updatedAt = at
+            _ = try tx.putOAuthTokens(cleared, expectedVersion: row.version)
         }
     }
 

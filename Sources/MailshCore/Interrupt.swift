@@ -41,4 +41,19 @@ public enum Interrupt {
 
     /// Sets the flag as Ctrl-C would (for tests, and for stopping work from another thread).
     public static func request() { flag = 1 }
+
+    /// Runs `body` with Ctrl-C caught as the flag (without `SA_RESTART`), then puts back whatever SIGINT did
+    /// before: for waits in the one-shot CLI that must end with a clear message and nothing half-saved (a sign-in
+    /// waiting for its person), where SIGINT would otherwise end the process silently. A Ctrl-C pressed before
+    /// `body` starts is forgotten.
+    public static func catching<T>(_ body: () throws -> T) rethrows -> T {
+        var action = sigaction(), previous = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in Interrupt.flag = 1 }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        reset()
+        sigaction(SIGINT, &action, &previous)
+        defer { sigaction(SIGINT, &previous, nil) }
+        return try body()
+    }
 }

@@ -42,14 +42,16 @@ struct LoginOptions: ParsableArguments {
         let io = context.io
         var opener: (@Sendable (String) throws -> Void)? = nil
         if open { opener = { @Sendable url in try LoginOptions.openInBrowser(url) } }
-        let saved = try desk.signIn(
+        // Ctrl-C ends the wait with a message (nothing saved), in the one-shot CLI too, where SIGINT would
+        // otherwise end the process without a word.
+        let saved = try Interrupt.catching { try desk.signIn(
             reference, personal: personal, client: client, preferBrowser: browser,
             openBrowser: opener,
             showDevice: { prompt in
                 io.write("To sign in, open \(Self.printable(prompt.verificationURI)) and enter the code "
                     + "\(Self.printable(prompt.userCode)) (it expires at \(Timestamp.format(prompt.expiresAt)))\n")
             },
-            showURL: { url in io.write("To sign in, open this URL in a browser:\n\(Self.printable(url))\n") })
+            showURL: { url in io.write("To sign in, open this URL in a browser:\n\(Self.printable(url))\n") }) }
         var line = personal ? "signed in to \(reference) for \(desk.actor.name)" : "signed in to \(reference)"
         if let expires = saved.expiresAt { line += " (access token valid until \(Timestamp.format(expires)))" }
         io.write(line + "\n")

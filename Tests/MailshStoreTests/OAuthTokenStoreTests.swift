@@ -214,6 +214,30 @@ class OAuthTokenStoreTests: StoreTestCase {
         XCTAssertEqual(client.calls, [.clientCredentials])
     }
 
+    /// The app flow has no sign-in: when its client secret expires the account is marked "sign-in needed", and a new
+    /// secret (`account password NAME oauth`) must take the mark off, or the account stays stuck for good.
+    func testANewClientSecretTakesOffSignInNeeded() throws {
+        let admin = try desk()
+        let account = try makeOAuthAccount(admin, flow: "app")
+        let expired = OAuthProviderError(code: "invalid_client", text: "AADSTS7000222 the client secret keys are expired",
+                                         httpStatus: 401, request: "token")
+        let failing = ScriptedTokenClient([.failure(.signInNeeded(expired))])
+        let request = try admin.oauthRequest(try admin.effective("Support"))
+        XCTAssertThrowsError(try keeper(failing, holder: "m").accessToken(for: account, user: nil, request: request))
+        guard case .needed = try admin.signInState("Support").state else { return XCTFail("sign-in needed") }
+        XCTAssertThrowsError(try keeper(failing, holder: "m").accessToken(for: account, user: nil, request: request))
+        XCTAssertEqual(failing.calls.count, 1, "no call to the provider while the mark is on")
+
+        try admin.setSecret("Support", field: .oauthClientSecret, "new-client-secret")
+        if case .needed = try admin.signInState("Support").state { XCTFail("the new secret takes the mark off") }
+        let renewed = try admin.oauthRequest(try admin.effective("Support"))
+        XCTAssertEqual(renewed.client.secret?.reveal(), "new-client-secret")
+        let working = ScriptedTokenClient([tokens("app-access-2", nil)])
+        XCTAssertEqual(try keeper(working, holder: "m").accessToken(for: account, user: nil, request: renewed).reveal(),
+                       "app-access-2")
+        XCTAssertEqual(working.calls, [.clientCredentials])
+    }
+
     func testStoreCopyResealsTokensAndTheClientSecret() throws {
         let admin = try desk()
         let account = try makeOAuthAccount(admin, flow: "app")
@@ -273,5 +297,8 @@ final class PostgresOAuthTokenStoreTests: OAuthTokenStoreTests {
     }
     override func testStoreCopyResealsTokensAndTheClientSecret() throws {
         try super.testStoreCopyResealsTokensAndTheClientSecret()
+    }
+    override func testANewClientSecretTakesOffSignInNeeded() throws {
+        try super.testANewClientSecretTakesOffSignInNeeded()
     }
 }

@@ -15,7 +15,8 @@
 #   lifetime SECONDS                      access-token lifetime of tokens issued from now on
 #   settings [KEY=VALUE...]               show or change: access_token_lifetime, refresh_token_lifetime,
 #                                         device_interval, device_code_lifetime (seconds), app_user,
-#                                         device_slow_down_polls (the first N polls get slow_down)
+#                                         device_slow_down_polls (the first N polls get slow_down),
+#                                         token_prefix (put before every token issued: a canary)
 #   expire [--user U] [--client C] [--refresh]   their access tokens (and refresh tokens) expire now
 #   revoke [--user U] [--client C]        every token of theirs is revoked (no filter: every token)
 #   counters                              per client and user: issued, refresh_ok, refresh_refused, errors

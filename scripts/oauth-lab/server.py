@@ -19,6 +19,7 @@ import html
 import ipaddress
 import json
 import os
+import re
 import ssl
 import sys
 import threading
@@ -80,6 +81,9 @@ SETTINGS = {
     # the first N polls of every device code get slow_down (to test that a client honours it)
     "device_slow_down_polls": 0,
     "app_user": CONF["app_user"].lower(),
+    # put before every access and refresh token issued from now on: a canary a test can look for in
+    # everything the client wrote (the token stays unguessable: the random part follows)
+    "token_prefix": "",
 }
 
 LOCK = threading.RLock()  # one lock for the whole store: every endpoint runs under it
@@ -318,12 +322,12 @@ def generate_bearer_token(grant_type, client, user=None, scope=None, expires_in=
     scope = scope or DEFAULT_SCOPE
     token = {
         "token_type": "Bearer",
-        "access_token": generate_token(42),
+        "access_token": SETTINGS["token_prefix"] + generate_token(42),
         "expires_in": SETTINGS["access_token_lifetime"],
         "scope": scope,
     }
     if include_refresh_token:
-        token["refresh_token"] = generate_token(48)
+        token["refresh_token"] = SETTINGS["token_prefix"] + generate_token(48)
     return token
 
 
@@ -834,7 +838,8 @@ def lab_authorize():
 def lab_settings():
     """POST any of access_token_lifetime, refresh_token_lifetime, device_interval,
     device_code_lifetime (seconds), device_slow_down_polls (count), app_user (mailbox of
-    client-credentials tokens)."""
+    client-credentials tokens), token_prefix (letters, digits, "-" and "_", at most 32: put before
+    every token issued from now on, a canary for tests)."""
     p = params()
     with LOCK:
         if request.method == "POST":
@@ -853,6 +858,11 @@ def lab_settings():
                 if u not in USERS:
                     return jsonify({"error": "app_user must be a lab mailbox"}), 400
                 SETTINGS["app_user"] = u
+            if "token_prefix" in p:
+                prefix = p["token_prefix"]
+                if not re.fullmatch(r"[A-Za-z0-9_-]{0,32}", prefix):
+                    return jsonify({"error": "token_prefix: letters, digits, - and _, at most 32"}), 400
+                SETTINGS["token_prefix"] = prefix
             event("settings", **SETTINGS)
         return jsonify(SETTINGS)
 
