@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore"],
                     resources: [.copy("Scripts")]),
         .testTarget(name: "MailshTransportTests",
-                    dependencies: ["MailshTransport", "MailshShell", "MailshStore", "MailshCrypto", "MailshCore"]),
+                    dependencies: ["MailshTransport", "MailshShell", "MailshMonitor", "MailshStore", "MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore",
                                                            "MailshTesting"],
                     exclude: ["Fixtures"]),

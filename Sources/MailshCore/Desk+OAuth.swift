@@ -68,6 +68,10 @@ extension Desk {
     /// A valid access token for the acting user's view of an account: their own tokens when ``tokenUser(account:user:personal:)``
     /// says so, else the global ones, refreshed through a ``TokenKeeper`` (short transactions of its own: call it
     /// outside any transaction). Throws ``MailshError/signInNeeded(account:reason:since:)`` when a person must sign in.
+    ///
+    /// Inside a transaction (a script's) only a kept token that is still fresh is handed out: a refresh there would
+    /// make its network call inside the transaction, and a script that then fails would roll the rotated refresh
+    /// token back while the provider has already spent the old one.
     public func accessToken(_ effective: EffectiveSettings, client: any OAuthTokenClient) throws -> Secret {
         let account = effective.account
         let personal = account.owner == nil
@@ -78,9 +82,32 @@ extension Desk {
         if user == nil, let global = try reading({ try $0.account(id: account.id) }) {
             settings = EffectiveSettings.resolve(account: global, user: actor, personal: nil)
         }
+        return try keptOrRefreshed(settings, user: user, client: client)
+    }
+
+    /// The global account's own access token, whoever runs this: what the mail monitor logs in with (it reads a global
+    /// mailbox with the account's stored credentials, never with the tokens a user signed in for themselves).
+    /// Refreshed through a ``TokenKeeper`` as ``accessToken(_:client:)`` is, with the same errors.
+    public func globalAccessToken(_ account: Account, client: any OAuthTokenClient) throws -> Secret {
+        let global = try reading { try $0.account(id: account.id) } ?? account
+        return try keptOrRefreshed(EffectiveSettings.resolve(account: global, user: actor, personal: nil), user: nil,
+                                   client: client)
+    }
+
+    private func keptOrRefreshed(_ settings: EffectiveSettings, user: String?, client: any OAuthTokenClient) throws
+        -> Secret {
+        let account = settings.account
         let keeper = TokenKeeper(store: store, secrets: secrets, client: client,
                                  holder: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)")
-        return try keeper.accessToken(for: settings.account, user: user, request: try oauthRequest(settings))
+        guard inTransaction else {
+            return try keeper.accessToken(for: account, user: user, request: try oauthRequest(settings))
+        }
+        let row = try reading { try $0.oauthTokens(accountID: account.id, user: user) }
+        if let token = try keeper.keptToken(row, for: account, user: user) { return token }
+        throw MailshError.network("the OAuth 2.0 token of \(account.qualifiedName) must be "
+            + (account.oauth.flow == .app ? "fetched" : "refreshed")
+            + ", which is not done inside a script's transaction (a failed script would lose the new token); "
+            + "`mailsh account test \(account.qualifiedName)` or a running monitor gets one")
     }
 
     /// Signs in for an account: the global account's tokens (`personal` false: needs `administrate`) or the acting

@@ -81,6 +81,9 @@ public final class Desk: @unchecked Sendable {
         return Desk(store: store, secrets: secrets, actor: user, transaction: current, now: now)
     }
 
+    /// Whether this desk works inside a transaction (a script's): work that must commit on its own can't run here.
+    var inTransaction: Bool { current != nil }
+
     func reading<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         if let current { return try body(current) }
         return try store.read(body)

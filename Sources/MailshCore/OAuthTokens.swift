@@ -148,7 +148,7 @@ public final class TokenKeeper: Sendable {
     }
 
     private enum Claim {
-        case fresh(String)
+        case fresh(Secret)
         case claimed(StoredTokens)
         case changed
         case held(until: Date)
@@ -162,7 +162,7 @@ public final class TokenKeeper: Sendable {
         while true {
             switch try claim(account, user: user) {
             case .fresh(let token):
-                return Secret(token)
+                return token
             case .changed:
                 continue
             case .held(let until):
@@ -177,19 +177,29 @@ public final class TokenKeeper: Sendable {
         }
     }
 
+    /// The access token kept in `row` (the tokens of `account` for `user`, read by the caller) when it is still
+    /// fresh; `nil` when it must be refreshed first. Throws ``MailshError/signInNeeded(account:reason:since:)`` when
+    /// no refresh can help: the row is marked "sign-in needed", or no one signed in for a `delegated` flow. Reads
+    /// nothing and calls nobody: what a caller inside a store transaction can use without a refresh.
+    public func keptToken(_ row: StoredTokens?, for account: Account, user: String?) throws -> Secret? {
+        let at = now()
+        if let fresh = try freshToken(row, at: at) { return Secret(fresh) }
+        if let row, let reason = row.problem {
+            throw MailshError.signInNeeded(account: account.qualifiedName, reason: reason, since: row.problemAt ?? at)
+        }
+        if account.oauth.flow == .delegated && row?.refresh == nil {
+            throw MailshError.signInNeeded(account: account.qualifiedName,
+                                           reason: user == nil ? "no one has signed in" : "\(user!) has not signed in",
+                                           since: row?.updatedAt ?? at)
+        }
+        return nil
+    }
+
     /// Reads the row; returns its access token if still fresh, else claims it (one short write transaction).
     private func claim(_ account: Account, user: String?) throws -> Claim {
         let at = now()
         let seen = try store.read { try $0.oauthTokens(accountID: account.id, user: user) }
-        if let fresh = try freshToken(seen, at: at) { return .fresh(fresh) }
-        if let seen, let reason = seen.problem {
-            throw MailshError.signInNeeded(account: account.qualifiedName, reason: reason, since: seen.problemAt ?? at)
-        }
-        if account.oauth.flow == .delegated && seen?.refresh == nil {
-            throw MailshError.signInNeeded(account: account.qualifiedName,
-                                           reason: user == nil ? "no one has signed in" : "\(user!) has not signed in",
-                                           since: seen?.updatedAt ?? at)
-        }
+        if let fresh = try keptToken(seen, for: account, user: user) { return .fresh(fresh) }
         return try store.write { tx -> Claim in
             let current = try tx.oauthTokens(accountID: account.id, user: user)
             guard current?.version == seen?.version else { return .changed }

@@ -9,12 +9,18 @@ public struct LuaScriptRunner: ScriptRunner {
     /// What `acct:test{…}` and `mail.account.test_all{…}` run on; without one they raise an error.
     public var connectionTester: (any ConnectionTester)?
 
+    /// What connection tests of accounts with `auth=oauth2` get their kept token through; without one such accounts
+    /// are not tested (the reason says so).
+    public var oauthClient: (any OAuthTokenClient)?
+
     /// What `mail.record.reply` sends through; without one it raises an error.
     public var mailSender: (any MailSender)?
 
-    public init(connectionTester: (any ConnectionTester)? = nil, mailSender: (any MailSender)? = nil) {
+    public init(connectionTester: (any ConnectionTester)? = nil, mailSender: (any MailSender)? = nil,
+                oauthClient: (any OAuthTokenClient)? = nil) {
         self.connectionTester = connectionTester
         self.mailSender = mailSender
+        self.oauthClient = oauthClient
     }
 
     /// The Lua release linked in ("Lua 5.4").
@@ -72,6 +78,7 @@ public struct LuaScriptRunner: ScriptRunner {
             return try desk.transaction { desk in
                 let session = try LuaSession(desk: desk, output: output, options: options, displayName: displayName)
                 session.connectionTester = connectionTester
+                session.oauthClient = oauthClient
                 session.mailSender = mailSender
                 defer { session.close() }
                 do {

@@ -15,7 +15,7 @@ extension MailModule {
             let options = try call.connectionTestOptions(1, extra: []) { _, _ in }
             let tester = try call.connectionTester()
             let (outcomes, recordingError) = try call.desk.runConnectionTests(
-                [object.account.qualifiedName], options: options, tester: tester)
+                [object.account.qualifiedName], options: options, tester: tester, oauthClient: call.session.oauthClient)
             call.logRecordingError(recordingError)
             switch outcomes[0] {
             case let .notTested(_, error): throw error
@@ -58,7 +58,8 @@ extension MailModule {
             let accounts = try desk.accounts(AccountQuery(match: match, proto: proto, owner: .global))
                 + desk.accounts(AccountQuery(match: match, proto: proto, owner: .user(desk.actor.name)))
             let (outcomes, recordingError) = try desk.runConnectionTests(
-                accounts.map(\.qualifiedName), options: options, tester: tester, concurrency: concurrency)
+                accounts.map(\.qualifiedName), options: options, tester: tester, oauthClient: call.session.oauthClient,
+                concurrency: concurrency)
             call.logRecordingError(recordingError)
             return .value(.array(try outcomes.map { outcome in
                 switch outcome {

@@ -66,6 +66,9 @@ public struct MonitorSummary: Sendable, Equatable, Encodable {
 struct AccountPoller {
     let desk: Desk
     let client: any MailboxClient
+    /// Gets the OAuth 2.0 access token of an account with `incoming.auth=oauth2` (through the desk's ``TokenKeeper``);
+    /// `nil` in hosts without one (such accounts are then refused as incomplete).
+    let oauthClient: (any OAuthTokenClient)?
     let digest: ([UInt8]) -> String
     let options: MonitorOptions
     let log: (MonitorEvent) -> Void
@@ -74,19 +77,51 @@ struct AccountPoller {
     let afterStoring: ((Int) -> Void)?
 
     /// What the monitor needs of an account before it reads it: a global IMAP or POP3 account, the right to use its
-    /// stored credentials, every required setting, a conversation prefix, and a folder to move to if it moves.
+    /// stored credentials, every required setting, a conversation prefix, and a folder to move to if it moves. With
+    /// `incoming.auth=oauth2` the login is the global account's kept access token, refreshed when due through the
+    /// desk's ``TokenKeeper`` (one refresh for every process sharing the store; the network call outside any
+    /// transaction); a person who must sign in again is ``MailshError/signInNeeded(account:reason:since:)``.
     func plan(_ account: Account) throws -> (server: ConnectionTestServer, disposal: MailboxDisposal, warnings: [String]) {
+        let (server, disposal, warnings) = try prepare(account, withToken: true)
+        guard let server else {
+            throw MailshError.incomplete(account: account.qualifiedName,
+                                         missing: [Field.incomingUser.name, Field.incomingPassword.name])
+        }
+        return (server, disposal, warnings)
+    }
+
+    /// ``plan(_:)`` without getting an OAuth 2.0 token: whether the account can be monitored at all (`monitor --all`
+    /// asks this of every account, and gets tokens only for the mailboxes it then reads).
+    func check(_ account: Account) throws {
+        _ = try prepare(account, withToken: false)
+    }
+
+    /// Thrown by the token getter of a check: everything else was validated.
+    private struct TokenNotFetched: Error {}
+
+    private func prepare(_ account: Account, withToken: Bool) throws
+        -> (server: ConnectionTestServer?, disposal: MailboxDisposal, warnings: [String]) {
         if account.owner != nil {
             throw MailshError.usage("the monitor reads global accounts; \(account.qualifiedName) is a user's own account")
         }
         try desk.requireAdministrate(account)
         let effective = EffectiveSettings.resolve(account: account, user: desk.actor, personal: nil)
-        let request = try Desk.connectionTestRequest(
-            effective: effective, tester: desk.actor,
-            options: ConnectionTestOptions(incoming: true, outgoing: false, send: false, timeout: options.timeout)) { side in
-            try self.desk.openPassword(effective, side: side)
+        var request: ConnectionTestRequest?
+        do {
+            request = try Desk.connectionTestRequest(
+                effective: effective, tester: desk.actor,
+                options: ConnectionTestOptions(incoming: true, outgoing: false, send: false, timeout: options.timeout),
+                accessToken: { client in
+                    guard withToken else { throw TokenNotFetched() }
+                    return try self.desk.globalAccessToken(account, client: client)
+                },
+                oauthClient: oauthClient) { side in
+                try self.desk.openPassword(effective, side: side)
+            }
+        } catch is TokenNotFetched {
+            request = nil
         }
-        guard let server = request.incoming else {
+        if let request, request.incoming == nil {
             throw MailshError.incomplete(account: account.qualifiedName,
                                          missing: [Field.incomingUser.name, Field.incomingPassword.name])
         }
@@ -104,7 +139,7 @@ struct AccountPoller {
             }
             disposal = .move(folder: folder)
         }
-        return (server, disposal, request.warnings)
+        return (request?.incoming, disposal, request?.warnings ?? [])
     }
 
     /// One poll: each pending message is fetched, matched, stored, and only then disposed of on the server.
@@ -191,6 +226,7 @@ public final class Monitor {
     let desk: Desk
     let reference: String
     let client: any MailboxClient
+    let oauthClient: (any OAuthTokenClient)?
     let digest: ([UInt8]) -> String
     let holder: String
     let options: MonitorOptions
@@ -205,12 +241,15 @@ public final class Monitor {
     /// - Parameters:
     ///   - digest: SHA-256 of a message's bytes, hex.
     ///   - holder: who this monitor is (`host:pid:start`), as the lease and the refusal of a second monitor name it.
-    public init(desk: Desk, account reference: String, client: any MailboxClient, digest: @escaping ([UInt8]) -> String,
+    ///   - oauthClient: gets the OAuth 2.0 token of an account with `incoming.auth=oauth2`.
+    public init(desk: Desk, account reference: String, client: any MailboxClient,
+                oauthClient: (any OAuthTokenClient)? = nil, digest: @escaping ([UInt8]) -> String,
                 holder: String, options: MonitorOptions, log: @escaping (MonitorEvent) -> Void,
                 afterStoring: ((Int) -> Void)? = nil) {
         self.desk = desk
         self.reference = reference
         self.client = client
+        self.oauthClient = oauthClient
         self.digest = digest
         self.holder = holder
         self.options = options
@@ -225,18 +264,26 @@ public final class Monitor {
     }
 
     var poller: AccountPoller {
-        AccountPoller(desk: desk, client: client, digest: digest, options: options, log: log,
+        AccountPoller(desk: desk, client: client, oauthClient: oauthClient, digest: digest, options: options, log: log,
                       renew: { [unowned self] in try self.renewLease($0, force: false) }, afterStoring: afterStoring)
     }
 
     /// Runs until ``MonitorOptions/once`` is done or Ctrl-C / SIGTERM (``Interrupt/requested``). Throws when the
-    /// account can't be monitored, when another monitor holds the mailbox, and (with `once`) when the poll fails.
+    /// account can't be monitored, when another monitor holds the mailbox, when a person must sign in again for its
+    /// OAuth 2.0 tokens (``MailshError/signInNeeded(account:reason:since:)``, logged as a `sign-in-needed` event
+    /// first), and (with `once`) when the poll fails.
     @discardableResult
     public func run() throws -> MonitorSummary {
         try options.validate()
         var summary = MonitorSummary()
         var account = try desk.account(reference)
-        let warnings = try poller.plan(account).warnings
+        let warnings: [String]
+        do {
+            warnings = try poller.plan(account).warnings
+        } catch let error as MailshError {
+            if case .signInNeeded = error { log(MonitorEvent.failure(error, account: account.qualifiedName)) }
+            throw error
+        }
         try renewLease(account, force: true)
         for warning in warnings { log(MonitorEvent(kind: .warning, account: account.qualifiedName, text: warning)) }
         log(MonitorEvent(kind: .started, account: account.qualifiedName,
@@ -254,7 +301,7 @@ public final class Monitor {
                 try poller.poll(account, summary: &summary, stored: &stored)
             } catch let error as MailshError {
                 summary.errors += 1
-                log(MonitorEvent(kind: .error, account: account.qualifiedName, text: error.message))
+                log(MonitorEvent.failure(error, account: account.qualifiedName))
                 if options.once || !Self.isTransient(error) { throw error }
             }
             summary.polls += 1

@@ -5,6 +5,8 @@ import MailshCore
 public struct MonitorEvent: Sendable, Encodable {
     public enum Kind: String, Sendable, Encodable {
         case started, warning, polled, message, duplicate, error, stopped
+        /// The account's OAuth 2.0 tokens no longer work: a person must sign in again (`mailsh account login NAME`).
+        case signInNeeded = "sign-in-needed"
     }
 
     public var at: Date
@@ -27,6 +29,9 @@ public struct MonitorEvent: Sendable, Encodable {
     public var pending: Int?
     /// The totals (on `stopped`).
     public var summary: MonitorSummary?
+    /// After a failed poll of one account of `monitor --all`: seconds until that account is tried again (the others
+    /// go on meanwhile).
+    public var retryIn: Int?
 
     public init(at: Date = Date(), kind: Kind, account: String, text: String, uid: String? = nil,
                 messageID: String? = nil, from: String? = nil, subject: String? = nil, pending: Int? = nil,
@@ -45,7 +50,7 @@ public struct MonitorEvent: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case at, kind = "event", account, text, uid, messageID = "message_id", from, subject, outcome, record, rule,
-             reason, pending, summary
+             reason, pending, summary, retryIn = "retry_in"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -64,6 +69,7 @@ public struct MonitorEvent: Sendable, Encodable {
         try container.encodeIfPresent(reason, forKey: .reason)
         try container.encodeIfPresent(pending, forKey: .pending)
         try container.encodeIfPresent(summary, forKey: .summary)
+        try container.encodeIfPresent(retryIn, forKey: .retryIn)
     }
 
     /// The line a person reads: `2026-11-29T12:00:00Z Support INC0000003 attached (conversation-id) uid 7 from …`.
@@ -84,6 +90,7 @@ public struct MonitorEvent: Sendable, Encodable {
         default:
             parts.append(text)
         }
+        if let retryIn { parts[parts.count - 1] += "; tried again in \(retryIn) s" }
         return parts.joined(separator: " ")
     }
 }

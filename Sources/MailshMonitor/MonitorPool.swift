@@ -7,9 +7,14 @@ import MailshCore
 /// mailboxes — the number of mailboxes divided by the live monitors, rounded up — through their leases: it gives
 /// extra ones up, and takes free or expired ones (a monitor that died stops renewing, so its mailboxes are taken
 /// over within one lease period). Leases are taken without waiting: a mailbox another monitor holds is skipped.
+///
+/// A mailbox whose poll fails (its server, its OAuth 2.0 token: a `sign-in-needed` event naming `mailsh account
+/// login NAME`) is tried again after a wait that doubles with each failure in a row (``MonitorBackoff``); the other
+/// mailboxes go on being read meanwhile.
 public final class MonitorPool {
     let desk: Desk
     let client: any MailboxClient
+    let oauthClient: (any OAuthTokenClient)?
     let digest: ([UInt8]) -> String
     let holder: String
     let options: MonitorOptions
@@ -22,12 +27,17 @@ public final class MonitorPool {
     private var lastRenewal = Date.distantPast
     /// Accounts this monitor could not plan (incomplete), reported once each until they change.
     private var reported: [String: Int] = [:]
+    /// Accounts whose last polls failed, and until when they wait.
+    private var backoff: MonitorBackoff
 
-    public init(desk: Desk, client: any MailboxClient, digest: @escaping ([UInt8]) -> String, holder: String,
+    public init(desk: Desk, client: any MailboxClient, oauthClient: (any OAuthTokenClient)? = nil,
+                digest: @escaping ([UInt8]) -> String, holder: String,
                 options: MonitorOptions, match: String? = nil, log: @escaping (MonitorEvent) -> Void,
                 afterStoring: ((Int) -> Void)? = nil) {
         self.desk = desk
         self.client = client
+        self.oauthClient = oauthClient
+        self.backoff = MonitorBackoff(interval: options.interval)
         self.digest = digest
         self.holder = holder
         self.options = options
@@ -37,7 +47,7 @@ public final class MonitorPool {
     }
 
     var poller: AccountPoller {
-        AccountPoller(desk: desk, client: client, digest: digest, options: options, log: log,
+        AccountPoller(desk: desk, client: client, oauthClient: oauthClient, digest: digest, options: options, log: log,
                       renew: { [unowned self] _ in try self.renewAll(force: false) }, afterStoring: afterStoring)
     }
 
@@ -45,7 +55,8 @@ public final class MonitorPool {
     func candidates() throws -> [Account] {
         try desk.accounts(AccountQuery(match: match, owner: .global)).filter { account in
             do {
-                _ = try poller.plan(account)
+                // Without its token: only the mailboxes this monitor reads get one, when it reads them.
+                try poller.check(account)
                 reported[account.id] = nil
                 return true
             } catch let error as MailshError {
@@ -97,7 +108,7 @@ public final class MonitorPool {
         return mine
     }
 
-    /// Runs until `once` is done or Ctrl-C / SIGTERM. A failing mailbox is logged and retried at the next poll;
+    /// Runs until `once` is done or Ctrl-C / SIGTERM. A failing mailbox is logged and retried after its backoff;
     /// the others go on.
     @discardableResult
     public func run() throws -> MonitorSummary {
@@ -113,15 +124,18 @@ public final class MonitorPool {
         while !Interrupt.requested {
             let mine = try balance()
             for account in mine where !Interrupt.requested {
+                if backoff.waits(account, at: Date(), signIn: { self.signInState(account) }) { continue }
                 do {
                     // The lease may have been lost while another mailbox took long: take it again first.
                     guard try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) != nil else {
                         continue
                     }
                     try poller.poll(try desk.account(id: account.id), summary: &summary, stored: &stored)
+                    backoff.succeeded(account.id)
                 } catch let error as MailshError {
                     summary.errors += 1
-                    log(MonitorEvent(kind: .error, account: account.qualifiedName, text: error.message))
+                    let wait = backoff.failed(account, signIn: signInState(account), at: Date())
+                    log(MonitorEvent.failure(error, account: account.qualifiedName, retryIn: wait))
                 }
             }
             summary.polls += 1
@@ -133,5 +147,11 @@ public final class MonitorPool {
             }
         }
         return summary
+    }
+
+    /// The account's global sign-in state (`nil` without OAuth 2.0, or when the store can't say).
+    private func signInState(_ account: Account) -> SignInState? {
+        guard account.usesOAuth else { return nil }
+        return (try? desk.globalSignInStates([account]))?[account.id]
     }
 }

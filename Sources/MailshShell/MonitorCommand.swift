@@ -26,8 +26,15 @@ struct MonitorCommand: DeskCommand {
             mailbox of a monitor that died is taken over within one lease period. Needs the administrate right. Ctrl-C or SIGTERM stops after the current message. Each decision is printed; \
             --format json prints one JSON object per line.
 
-            Exit status: 0 after a clean stop; 69 when the server can't be reached or refuses (with --once); \
-            75 when another monitor holds the mailbox; 65 when the account is incomplete.
+            With incoming.auth=oauth2 the monitor logs in with the account's kept OAuth 2.0 token (refreshed when \
+            due, once for all processes sharing the store; oauth.flow=app fetches one with the client secret). When \
+            a person must sign in again it says so (event sign-in-needed, naming `mailsh account login NAME`). With \
+            --all a failing mailbox is tried again after a wait that doubles with each failure (up to 15 minutes, \
+            or the interval if longer; a new sign-in or an edit of the account ends it) while the others go on.
+
+            Exit status: 0 after a clean stop; 69 when the server can't be reached or refuses (with --once), or \
+            when a person must sign in again; 75 when another monitor holds the mailbox; 65 when the account is \
+            incomplete.
             """)
 
     @Argument(help: "The global account whose mailbox to read.", completion: .accountName)
@@ -82,7 +89,7 @@ struct MonitorCommand: DeskCommand {
         let log: (MonitorEvent) -> Void = { event in
             if json {
                 io.write(Self.jsonLine(event))
-            } else if event.kind == .error || event.kind == .warning {
+            } else if event.kind == .error || event.kind == .warning || event.kind == .signInNeeded {
                 io.writeError(event.line + "\n")
             } else {
                 io.write(event.line + "\n")
@@ -94,10 +101,12 @@ struct MonitorCommand: DeskCommand {
         Interrupt.installForTermination()
         Interrupt.reset()
         if let account {
-            try Monitor(desk: desk, account: account, client: client, digest: digest, holder: Monitor.processHolder(),
+            try Monitor(desk: desk, account: account, client: client, oauthClient: context.services.oauthClient,
+                        digest: digest, holder: Monitor.processHolder(),
                         options: options, log: log, afterStoring: afterStoring).run()
         } else {
-            try MonitorPool(desk: desk, client: client, digest: digest, holder: Monitor.processHolder(),
+            try MonitorPool(desk: desk, client: client, oauthClient: context.services.oauthClient, digest: digest,
+                            holder: Monitor.processHolder(),
                             options: options, match: match, log: log, afterStoring: afterStoring).run()
         }
     }

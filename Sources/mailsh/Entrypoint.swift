@@ -20,6 +20,7 @@ struct Entrypoint {
             exit(ExitStatus.configuration.rawValue)
         }
         let tester = CurlConnectionTester(certificateReader: OpenSSLCertificateReader())
+        let oauthClient = CurlOAuthClient(sha256Hex: { Digest.sha256Hex($0) })
         var services = Services(
             defaultStoreLocation: { SQLiteStore.defaultPath(environment: $0) },
             openStore: { location in
@@ -38,13 +39,13 @@ struct Entrypoint {
                 return try KeyFile.open(at: keyPath, storeName: storeName, storeIsNew: storeIsNew)
             },
             loginName: loginName,
-            scriptRunner: LuaScriptRunner(connectionTester: tester, mailSender: CurlMailSender()))
+            scriptRunner: LuaScriptRunner(connectionTester: tester, mailSender: CurlMailSender(), oauthClient: oauthClient))
         services.connectionTester = tester
         services.digest = { Digest.sha256Hex($0) }
         services.keyFileLocation = keyFileLocation
         services.mailSender = CurlMailSender()
         services.mailboxClient = CurlMailboxClient()
-        services.oauthClient = CurlOAuthClient(sha256Hex: { Digest.sha256Hex($0) })
+        services.oauthClient = oauthClient
         exit(runMailsh(context: CommandContext(services: services)))
     }
 

@@ -125,25 +125,15 @@ class MonitorPoolLabTests: XCTestCase {
 /// The same on a PostgreSQL store (`MAILSH_TEST_POSTGRES_URL`, a fresh database made with psql): the leases are
 /// taken `FOR UPDATE SKIP LOCKED`.
 final class PostgresMonitorPoolLabTests: MonitorPoolLabTests {
-    var database: String?
+    var database: PostgresTestDatabase?
 
     override func storeLocation() throws -> String? {
-        guard let server = ProcessInfo.processInfo.environment["MAILSH_TEST_POSTGRES_URL"], !server.isEmpty else {
-            XCTFail("MAILSH_TEST_POSTGRES_URL is not set: scripts/test starts a PostgreSQL server for this test")
-            throw LabError("no PostgreSQL server")
-        }
-        let name = "pool_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let created = try runProgram("/usr/bin/psql", ["-q", "-v", "ON_ERROR_STOP=1", server, "-c", "CREATE DATABASE \(name)"])
-        guard created.status == 0 else { throw LabError("psql: \(created.stderr)") }
-        database = name
-        let (base, query) = (server.split(separator: "?").first.map(String.init) ?? server,
-                             server.contains("?") ? "?" + server.split(separator: "?", maxSplits: 1)[1] : "")
-        return String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/" + name + query
+        database = try PostgresTestDatabase(prefix: "pool")
+        return database?.location
     }
 
     override func dropStore() throws {
-        guard let database, let server = ProcessInfo.processInfo.environment["MAILSH_TEST_POSTGRES_URL"] else { return }
-        try runProgram("/usr/bin/psql", ["-q", server, "-c", "DROP DATABASE IF EXISTS \(database) WITH (FORCE)"])
+        try database?.drop()
     }
 
     override func testThreeMonitorsShareThirtyMailboxesAndOneKilledMidwayLosesAndDuplicatesNothing() throws {

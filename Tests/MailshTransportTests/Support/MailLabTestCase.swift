@@ -1,0 +1,75 @@
+import Foundation
+import XCTest
+
+/// A test class on one mail lab of its own: started (with ``labSettings``) before the class's first test, stopped
+/// after its last; each test fails at once, with the script's words, when the lab did not start. A subclass gets a lab
+/// of its own too.
+class MailLabTestCase: XCTestCase {
+    /// What `scripts/mail-lab/start.sh` is given (`MAILLAB_OAUTH=1`, …).
+    class var labSettings: [String: String] { [:] }
+
+    /// The running lab of each class, or why it did not start. Written only by the class set-up and tear-down,
+    /// which XCTest runs on its one test thread.
+    nonisolated(unsafe) private static var labs: [ObjectIdentifier: Result<MailLab, LabError>] = [:]
+
+    override class func setUp() {
+        super.setUp()
+        do {
+            labs[ObjectIdentifier(self)] = .success(try MailLab.start(settings: labSettings))
+        } catch {
+            labs[ObjectIdentifier(self)] = .failure(LabError("\(error)"))
+        }
+    }
+
+    override class func tearDown() {
+        if case .success(let lab) = labs.removeValue(forKey: ObjectIdentifier(self)) {
+            do { try lab.stop() } catch { print("error: \(error)") }
+        }
+        super.tearDown()
+    }
+
+    var lab: MailLab!
+
+    override func setUpWithError() throws {
+        switch Self.labs[ObjectIdentifier(type(of: self))] {
+        case .success(let lab)?:
+            self.lab = lab
+        case .failure(let error)?:
+            XCTFail("the mail lab is not running: \(error)")
+            throw error
+        case nil:
+            XCTFail("the mail lab is not running: not started")
+            throw LabError("no lab")
+        }
+    }
+}
+
+/// A fresh database on the test PostgreSQL server (`MAILSH_TEST_POSTGRES_URL`, which `scripts/test` starts), made
+/// and dropped with psql: a store location of its own for one test.
+struct PostgresTestDatabase {
+    let server: String
+    let name: String
+    /// The store location: the server's URL with this database.
+    let location: String
+
+    /// Creates the database (`prefix_` and a random suffix); fails the test when no server is configured.
+    init(prefix: String) throws {
+        guard let server = ProcessInfo.processInfo.environment["MAILSH_TEST_POSTGRES_URL"], !server.isEmpty else {
+            XCTFail("MAILSH_TEST_POSTGRES_URL is not set: scripts/test starts a PostgreSQL server for this test")
+            throw LabError("no PostgreSQL server")
+        }
+        let name = prefix + "_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let created = try runProgram("/usr/bin/psql", ["-q", "-v", "ON_ERROR_STOP=1", server, "-c", "CREATE DATABASE \(name)"])
+        guard created.status == 0 else { throw LabError("psql: \(created.stderr)") }
+        let (base, query) = (server.split(separator: "?").first.map(String.init) ?? server,
+                             server.contains("?") ? "?" + server.split(separator: "?", maxSplits: 1)[1] : "")
+        self.server = server
+        self.name = name
+        location = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/" + name + query
+    }
+
+    /// Drops the database, whoever is still connected to it.
+    func drop() throws {
+        try runProgram("/usr/bin/psql", ["-q", server, "-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"])
+    }
+}
