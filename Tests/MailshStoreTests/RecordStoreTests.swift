@@ -124,7 +124,7 @@ class RecordStoreTests: StoreTestCase {
         let failed = try admin.sendReply(record.number, body: "x", sender: sender).delivery
         XCTAssertEqual(failed.outcome, .failed(.network("554 5.7.1 relay denied")))
         XCTAssertEqual(try admin.record(record.number).messages.map(\.delivery), [.failed])
-        XCTAssertEqual(try admin.outbox([.failed]).map(\.serverReply), ["554 5.7.1 relay denied"])
+        XCTAssertEqual(try admin.outbox([.failed]).map { $0.serverReply?.contains("554 5.7.1 relay denied") }, [true])
         // Retried: the same message (same Message-ID) goes out; a third attempt finds it sent and sends nothing.
         sender.failure = nil
         let retried = try admin.deliverOutbox(failed.entry.id, sender: sender)
