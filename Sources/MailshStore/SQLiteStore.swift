@@ -124,22 +124,25 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
 
     public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         do {
-            // BEGIN and COMMIT by hand: a transaction may be suspended (committed and begun again) in between.
-            return try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
-                do {
-                    let transaction = SQLiteTransaction(db: db)
-                    let result = try body(transaction)
-                    if let refusal = transaction.state.commitRefusal { throw refusal }
-                    try db.execute(sql: "COMMIT")
-                    return result
-                } catch {
-                    if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
-                    throw error
-                }
-            }
+            return try queue.writeWithoutTransaction { db in try Self.transaction(db, begin: "BEGIN IMMEDIATE", body) }
         } catch {
             throw Self.map(error, doing: "writing")
+        }
+    }
+
+    /// One transaction on `db`, begun and committed by hand (a transaction may be suspended, that is committed and
+    /// begun again, in between: see ``SQLiteTransaction/suspended(_:)``); rolled back if `body` throws.
+    static func transaction<T>(_ db: Database, begin: String, _ body: (any StoreTransaction) throws -> T) throws -> T {
+        try db.execute(sql: begin)
+        do {
+            let transaction = SQLiteTransaction(db: db)
+            let result = try body(transaction)
+            if let refusal = transaction.state.commitRefusal { throw refusal }
+            try db.execute(sql: "COMMIT")
+            return result
+        } catch {
+            if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+            throw error
         }
     }
 

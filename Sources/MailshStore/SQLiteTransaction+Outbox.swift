@@ -129,18 +129,8 @@ final class SQLiteConnectionStore: AccountStore, @unchecked Sendable {
 
     private func run<T>(_ begin: String, doing: String, _ body: (any StoreTransaction) throws -> T) throws -> T {
         do {
-            try db.execute(sql: begin)
+            return try SQLiteStore.transaction(db, begin: begin, body)
         } catch {
-            throw SQLiteStore.map(error, doing: doing)
-        }
-        do {
-            let transaction = SQLiteTransaction(db: db)
-            let result = try body(transaction)
-            if let refusal = transaction.state.commitRefusal { throw refusal }
-            try db.execute(sql: "COMMIT")
-            return result
-        } catch {
-            if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
             throw SQLiteStore.map(error, doing: doing)
         }
     }

@@ -7,35 +7,14 @@ import XCTest
 /// against the real Dovecot + Postfix lab: a script that replies and then fails sends nothing and reuses no number;
 /// a failed delivery is kept, listed with the server's reply, and retried; connection tests in a script hold no
 /// write lock while servers are silent; the rule for an account's stored credentials holds in the CLI and Lua.
-final class OutboxLabTests: XCTestCase {
-    nonisolated(unsafe) static var lab: MailLab?
-    nonisolated(unsafe) static var labError: String?
-
-    override class func setUp() {
-        super.setUp()
-        do { lab = try MailLab.start() } catch { labError = "\(error)" }
-    }
-
-    override class func tearDown() {
-        if let lab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: MailLab!
+final class OutboxLabTests: MailLabTestCase {
     var bench: Workbench!
     /// The OS login: the store's first user, as the built binary sees it too.
     let login = ProcessInfo.processInfo.userName
     var processes: MonitorProcesses!
 
     override func setUpWithError() throws {
-        guard let lab = Self.lab else {
-            XCTFail("the mail lab is not running: \(Self.labError ?? "unknown reason")")
-            throw LabError(Self.labError ?? "no lab")
-        }
-        self.lab = lab
+        try super.setUpWithError()
         bench = try Workbench(login: login)
         processes = MonitorProcesses(bench: bench)
         bench.must(["user", "set", login, "email=user5@\(lab.domain)"])
@@ -77,16 +56,6 @@ final class OutboxLabTests: XCTestCase {
         if let outgoingPassword { bench.setPassword("Support", "outgoing", outgoingPassword) }
         return try bench.desk().createRecord(account: "Support", subject: "Printer on floor 3 is jammed",
                                              requester: address("user2")).number
-    }
-
-    /// Removes every message of a user's Maildir.
-    func emptyMailbox(_ user: String) {
-        let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(address(user))/Maildir"
-        for folder in ["new", "cur"] {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + folder)) ?? [] {
-                try? FileManager.default.removeItem(atPath: root + "/" + folder + "/" + name)
-            }
-        }
     }
 
     /// The messages in a user's mailbox that carry `text`.
