@@ -189,13 +189,13 @@ _mailsh() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    account|user|personal|record|match|monitor|store|audit|export|import|completion|run|lua|help)
+    account|user|personal|record|outbox|match|monitor|store|audit|export|import|completion|run|lua|help)
         # Offer subcommand argument completions
         "_mailsh_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'account user personal record match monitor store audit export import completion run lua help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'account user personal record outbox match monitor store audit export import completion run lua help' -- "${cur}"))
         ;;
     esac
 }
@@ -1311,6 +1311,80 @@ _mailsh_record_assign() {
         ;;
     '--as')
         __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion record assign -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+}
+
+_mailsh_outbox() {
+    repeating_flags=()
+    non_repeating_flags=(-h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __mailsh_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|retry)
+        # Offer subcommand argument completions
+        "_mailsh_outbox_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list retry' -- "${cur}"))
+        ;;
+    esac
+}
+
+_mailsh_outbox_list() {
+    repeating_flags=()
+    non_repeating_flags=(--all -h --help)
+    repeating_options=()
+    non_repeating_options=(--store --as --format)
+    __mailsh_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion outbox list -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+}
+
+_mailsh_outbox_retry() {
+    repeating_flags=()
+    non_repeating_flags=(-h --help)
+    repeating_options=()
+    non_repeating_options=(--timeout --store --as --format)
+    __mailsh_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--timeout')
+        return
+        ;;
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion outbox retry -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
         return
         ;;
     '--format')

@@ -137,6 +137,29 @@ public protocol StoreTransaction {
     /// Removes an account's tokens of `user` (`nil`: the global account's own).
     func deleteOAuthTokens(accountID: String, user: String?) throws
 
+    // MARK: The outbox
+
+    /// Queues mail to be delivered after this transaction commits; returns its id. `.alreadyExists` when its
+    /// Message-ID is taken.
+    func insert(_ entry: OutboxEntry) throws -> Int
+    /// An outbox entry by id (locked for this transaction on stores that lock rows).
+    func outboxEntry(id: Int) throws -> OutboxEntry?
+    /// Outbox entries, oldest first.
+    func outboxEntries(_ query: OutboxQuery) throws -> [OutboxEntry]
+    /// Stores an entry's delivery state: status, attempts, last attempt, server reply, sent time, claim.
+    func updateDelivery(_ entry: OutboxEntry) throws
+
+    // MARK: Work outside the transaction
+
+    /// Whether this transaction has changed anything yet (or holds an open savepoint): only a transaction that
+    /// has not may be suspended.
+    func hasChanges() throws -> Bool
+    /// Ends this transaction (which has changed nothing: see ``hasChanges()``), runs `body` with no transaction
+    /// open, giving it the store on the same connection (each of its reads and writes a short transaction of its
+    /// own), then begins a new transaction of the same kind, in which the caller goes on. For network I/O in the
+    /// middle of a long unit of work (a script's connection tests): no lock is held while servers answer.
+    func suspended<T>(_ body: (any AccountStore) throws -> T) throws -> T
+
     // MARK: Copying a whole store
 
     /// Every message the monitor took, oldest first.

@@ -43,17 +43,6 @@ public enum InboundDecision: Sendable, Equatable {
     case skip(reason: String)
 }
 
-/// A reply ready to go: the message, the record it belongs to, and the server it goes through.
-public struct PreparedReply: Sendable {
-    public var record: Record
-    public var message: OutgoingMessage
-    public var conversationID: ConversationID
-    /// The account's outgoing server with its stored credentials.
-    public var server: ConnectionTestServer
-    /// Warnings about the server's settings (verification off, clear text).
-    public var warnings: [String]
-}
-
 extension Desk {
     // MARK: Reading records
 
@@ -64,8 +53,17 @@ extension Desk {
                                            allowed: "a record number such as \(RecordNumber.format(1234))")
         }
         return try reading { tx in
-            guard let record = try tx.record(number: canonical) else {
+            guard var record = try tx.record(number: canonical) else {
                 throw MailshError.notFound(kind: "record", name: canonical)
+            }
+            // What was sent and what is pending: each outbound message with its delivery, by Message-ID.
+            let deliveries = Dictionary(try tx.outboxEntries(OutboxQuery(recordNumber: canonical))
+                .map { ($0.message.messageID, $0) }) { first, _ in first }
+            for index in record.messages.indices where record.messages[index].direction == .outbound {
+                if let entry = deliveries[record.messages[index].messageID] {
+                    record.messages[index].delivery = entry.status
+                    record.messages[index].deliveryReply = entry.serverReply
+                }
             }
             return record
         }
@@ -195,75 +193,6 @@ extension Desk {
             }
             return record
         }
-    }
-
-    // MARK: Replies
-
-    /// Prepares a reply about a record through its account's outgoing server with the account's stored
-    /// credentials: takes the account's next conversation number, places `{CMI: …}` in the subject or the body as
-    /// the account says, and makes a Message-ID. Everything that reaches a protocol line is checked first.
-    public func prepareReply(_ number: String, body: String, to recipients: [String]? = nil,
-                             timeout: Double = 20) throws -> PreparedReply {
-        let record = try record(number)
-        let account = try account(ofRecord: record)
-        guard let prefix = account.conversation.prefix else {
-            throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.conversationPrefix.name])
-        }
-        let to = recipients ?? [record.requester]
-        if to.isEmpty { throw MailshError.usage("a reply needs at least one recipient") }
-        for address in to { try Validate.email(address, field: "to") }
-        if body.utf8.contains(0) {
-            throw MailshError.invalidValue(field: "body", value: "(body)", allowed: "text without NUL")
-        }
-        let effective = EffectiveSettings.resolve(account: account, user: actor, personal: nil)
-        let request = try Self.connectionTestRequest(
-            effective: effective, tester: actor,
-            options: ConnectionTestOptions(incoming: false, outgoing: true, send: false, timeout: timeout)) { side in
-            try self.openPassword(effective, side: side)
-        }
-        guard let server = request.outgoing, let from = account.outgoing.from else {
-            throw MailshError.incomplete(account: account.qualifiedName,
-                                         missing: [Field.outgoingPassword.name, Field.outgoingFrom.name])
-        }
-        let conversation = ConversationID(prefix: prefix,
-                                          number: try writing { try $0.nextValue(of: "conversation:" + account.id) })
-        let baseSubject = "Re: [\(record.number)] \(record.subject)"
-        let subject = account.conversation.placement == .subject ? "\(baseSubject) \(conversation)" : baseSubject
-        let text = account.conversation.placement == .body
-            ? body + (body.hasSuffix("\n") || body.isEmpty ? "" : "\n") + "\n\(conversation)\n" : body
-        let thread = record.messages.map(\.messageID).filter { !$0.isEmpty }
-        let domain = from.split(separator: "@").last.map(String.init) ?? "mailsh.invalid"
-        let messageID = "\(record.number).\(conversation.key).\(Account.newID())@\(domain)"
-        let message = OutgoingMessage(from: from, displayName: account.outgoing.displayName,
-                                      replyTo: account.outgoing.replyTo, to: to, subject: subject, body: text,
-                                      messageID: messageID, inReplyTo: thread.last,
-                                      references: Array(thread.suffix(20)), date: now())
-        return PreparedReply(record: record, message: message, conversationID: conversation, server: server,
-                             warnings: request.warnings)
-    }
-
-    /// Remembers a reply that was sent: its Message-ID and conversation ID now lead replies back to the record.
-    @discardableResult
-    public func recordSent(_ reply: PreparedReply) throws -> Record {
-        try writing { tx in
-            try tx.append(RecordMessage(direction: .outbound, messageID: reply.message.messageID,
-                                        conversationID: reply.conversationID.key, at: reply.message.date,
-                                        from: reply.message.from, to: reply.message.to,
-                                        subject: reply.message.subject, body: reply.message.body),
-                          toRecord: reply.record.number)
-            guard let record = try tx.record(number: reply.record.number) else {
-                throw MailshError.notFound(kind: "record", name: reply.record.number)
-            }
-            return record
-        }
-    }
-
-    /// Prepares, sends and remembers a reply; returns the record and the server's reply.
-    public func sendReply(_ number: String, body: String, to recipients: [String]? = nil, sender: any MailSender,
-                          timeout: Double = 20) throws -> (record: Record, reply: PreparedReply, serverReply: String) {
-        let prepared = try prepareReply(number, body: body, to: recipients, timeout: timeout)
-        let serverReply = try sender.send(prepared.message, server: prepared.server, timeout: timeout)
-        return (try recordSent(prepared), prepared, serverReply)
     }
 
     // MARK: The monitor's inbox

@@ -9,15 +9,18 @@ public final class Desk: @unchecked Sendable {
     public let actor: User
     public let secrets: any SecretBox
     let store: any AccountStore
-    private let current: (any StoreTransaction)?
+    let current: (any StoreTransaction)?
+    /// Inside a transaction: its mark on the mail it queues, delivered after it commits.
+    let batch: String?
     let now: @Sendable () -> Date
 
-    private init(store: any AccountStore, secrets: any SecretBox, actor: User,
-                 transaction: (any StoreTransaction)?, now: @escaping @Sendable () -> Date) {
+    init(store: any AccountStore, secrets: any SecretBox, actor: User,
+         transaction: (any StoreTransaction)?, batch: String? = nil, now: @escaping @Sendable () -> Date) {
         self.store = store
         self.secrets = secrets
         self.actor = actor
         self.current = transaction
+        self.batch = batch
         self.now = now
     }
 
@@ -64,8 +67,43 @@ public final class Desk: @unchecked Sendable {
         if let current {
             return try current.savepoint { try body(self) }
         }
+        let batch = Account.newID()
         return try store.write { tx in
-            try body(Desk(store: store, secrets: secrets, actor: actor, transaction: tx, now: now))
+            try body(Desk(store: store, secrets: secrets, actor: actor, transaction: tx, batch: batch, now: now))
+        }
+    }
+
+    /// Runs `body` as one transaction, like ``transaction(_:)``, then, once it has committed, delivers the mail it
+    /// queued through `sender` (each message once; a failed one stays in the outbox, kept and visible). Without a
+    /// sender the mail stays pending. A rolled-back or re-run transaction queued nothing, so it sends nothing.
+    public func transactionDelivering<T>(sender: (any MailSender)?, oauthClient: (any OAuthTokenClient)? = nil,
+                                         timeout: Double = 20, _ body: (Desk) throws -> T) throws
+        -> (result: T, deliveries: [OutboxDelivery]) {
+        if let current {
+            return (try current.savepoint { try body(self) }, [])
+        }
+        let batch = Account.newID()
+        let result = try store.write { tx in
+            try body(Desk(store: store, secrets: secrets, actor: actor, transaction: tx, batch: batch, now: now))
+        }
+        guard let sender else { return (result, []) }
+        return (result, try deliverQueued(batch: batch, sender: sender, oauthClient: oauthClient, timeout: timeout))
+    }
+
+    /// Runs `body` outside the current transaction, for network I/O (connection tests): a transaction that has
+    /// changed nothing yet is ended, `body` runs on a desk whose every read and write is a short transaction of its
+    /// own (what it writes stays, whatever happens to the caller's transaction later), and a new transaction
+    /// begins for the caller. A transaction that has changed the store is refused: its changes must commit
+    /// together, and holding its write lock while servers answer would stop every other admin and monitor.
+    public func outsideTransaction<T>(_ doing: String, _ body: (Desk) throws -> T) throws -> T {
+        guard let current else { return try body(self) }
+        if try current.hasChanges() {
+            throw MailshError.usage("\(doing) talks to mail servers, which mailsh never does inside a transaction that "
+                + "has changed the store (its write lock would be held while servers answer): call it before the "
+                + "script's first change and outside mail.transaction, or in a script of its own")
+        }
+        return try current.suspended { store in
+            try body(Desk(store: store, secrets: secrets, actor: actor, transaction: nil, now: now))
         }
     }
 
@@ -78,7 +116,7 @@ public final class Desk: @unchecked Sendable {
             guard let user = try tx.user(named: name) else { throw MailshError.notFound(kind: "user", name: name) }
             return user
         }
-        return Desk(store: store, secrets: secrets, actor: user, transaction: current, now: now)
+        return Desk(store: store, secrets: secrets, actor: user, transaction: current, batch: batch, now: now)
     }
 
     /// Whether this desk works inside a transaction (a script's): work that must commit on its own can't run here.

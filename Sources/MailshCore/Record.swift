@@ -54,7 +54,10 @@ public struct ConversationID: Sendable, Hashable, CustomStringConvertible {
     public var key: String { prefix + String(number) }
 
     /// The text mail carries: `{CMI: PREFIX123}`.
-    public var description: String { "{CMI: \(key)}" }
+    public var description: String { Self.display(key) }
+
+    /// The text mail carries for a stored key: `PREFIX123` → `{CMI: PREFIX123}`.
+    public static func display(_ key: String) -> String { "{CMI: \(key)}" }
 }
 
 /// The key subject matching compares: reply and forward prefixes (`Re:`, `AW:`, `Fwd:`, `[EXTERNAL]`, …) removed,
@@ -162,6 +165,10 @@ public struct RecordMessage: Sendable, Equatable {
     /// For received mail: the rule that attached it (`conversation-id`, `references`, `record-number`, `subject`,
     /// `new`, `manual`).
     public var rule: String?
+    /// For mail mailsh sends: where its delivery stands (`nil` for received mail and mail sent before the outbox).
+    public var delivery: OutboxStatus?
+    /// For mail mailsh sends: the server's last reply (its acceptance, or why it failed).
+    public var deliveryReply: String?
 
     public init(direction: MessageDirection, messageID: String, conversationID: String? = nil, at: Date,
                 from: String, to: [String], subject: String, body: String = "", rule: String? = nil) {

@@ -37,6 +37,10 @@ public struct RecordMessageDocument: Codable, Sendable, Equatable {
     public var subject: String
     public var body: String
     public var rule: String?
+    /// For mail mailsh sends: `pending`, `sending`, `sent` or `failed` (absent for received mail).
+    public var delivery: String?
+    /// For mail mailsh sends: the server's last reply.
+    public var delivery_reply: String?
 
     public init(_ message: RecordMessage) {
         direction = message.direction.rawValue
@@ -48,6 +52,8 @@ public struct RecordMessageDocument: Codable, Sendable, Equatable {
         subject = message.subject
         body = message.body
         rule = message.rule
+        delivery = message.delivery?.rawValue
+        delivery_reply = message.deliveryReply
     }
 }
 

@@ -3,8 +3,10 @@ import Foundation
 /// Runs admin scripts against a ``Desk``: the core's view of the Lua host (`MailshLua`), so that the shell never
 /// depends on Lua itself.
 ///
-/// A run is one transaction: when the script raises, nothing it did stays in the store. Budgets stop runaway
-/// scripts; Ctrl-C stops a script cleanly, the store untouched.
+/// A run is one transaction: when the script raises, nothing it did stays in the store and no mail it queued is
+/// sent. Connection tests run outside it (before the script's first change), and the verdicts they record stay
+/// even when the script fails later: they are facts about servers, not changes by the script. Budgets stop
+/// runaway scripts; Ctrl-C stops a script cleanly, the store untouched.
 public protocol ScriptRunner: Sendable {
     /// Runs the script in `file` with `arguments` (its `...` and `mail.args`), as one transaction on `desk`.
     @discardableResult
@@ -98,11 +100,16 @@ public struct ScriptResult: Sendable, Equatable {
     public var instructions: UInt64
     /// The most memory the script held at once, in bytes.
     public var peakMemory: Int
+    /// The mail the script queued (`mail.record.reply`), delivered after it committed: what was sent, and what
+    /// failed and stays in the outbox.
+    public var deliveries: [OutboxDelivery]
 
-    public init(values: [String] = [], instructions: UInt64 = 0, peakMemory: Int = 0) {
+    public init(values: [String] = [], instructions: UInt64 = 0, peakMemory: Int = 0,
+                deliveries: [OutboxDelivery] = []) {
         self.values = values
         self.instructions = instructions
         self.peakMemory = peakMemory
+        self.deliveries = deliveries
     }
 }
 

@@ -13,6 +13,8 @@ public struct StoreSnapshot: Equatable, Sendable {
     public var records: [Record]
     /// The monitor's inbox, without the stores' own ids.
     public var inbox: [InboxEntry]
+    /// The outbox (mail sent, pending or failed), without the stores' own ids.
+    public var outbox: [OutboxEntry]
     public var sequences: [String: Int]
 
     /// Takes the snapshot in one read transaction.
@@ -40,9 +42,14 @@ public struct StoreSnapshot: Equatable, Sendable {
                 copy.id = 0
                 return copy
             }
+            let outbox = try tx.outboxEntries(OutboxQuery()).map { entry -> OutboxEntry in
+                var copy = entry
+                copy.id = 0
+                return copy
+            }
             return StoreSnapshot(users: try tx.users(), accounts: accounts, accountSecrets: secrets, personal: personal,
                                  audit: try tx.audit(account: nil, limit: nil), records: records, inbox: inbox,
-                                 sequences: try tx.sequences())
+                                 outbox: outbox, sequences: try tx.sequences())
         }
     }
 }
@@ -57,17 +64,18 @@ public struct StoreCopySummary: Sendable, Equatable, Encodable {
     public var records = 0
     public var messages = 0
     public var inboxEntries = 0
+    public var outboxEntries = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case users, accounts, personalSettings = "personal_settings", secrets, auditEntries = "audit_entries", records,
-             messages, inboxEntries = "inbox_entries"
+             messages, inboxEntries = "inbox_entries", outboxEntries = "outbox_entries"
     }
 }
 
 /// Copies a whole desk from one store to another (SQLite to PostgreSQL, say): every user, account, personal
-/// setting, audit entry, record with its messages, the monitor's inbox and the sequences, in one write transaction
+/// setting, audit entry, record with its messages, the monitor's inbox, the outbox and the sequences, in one write transaction
 /// of the destination, which must be empty. Secrets are opened with the source's key and sealed again with the
 /// destination's (each store has its own key file), bound to the same account, field and user.
 public enum StoreCopier {
@@ -137,6 +145,12 @@ public enum StoreCopier {
                     _ = try to.insert(entry)
                 }
                 summary.inboxEntries = inbox.count
+                // The outbox: what was sent stays known, and pending or failed mail is not dropped.
+                for var entry in try from.outboxEntries(OutboxQuery()) {
+                    entry.id = try to.insert(entry)
+                    try to.updateDelivery(entry)
+                    summary.outboxEntries += 1
+                }
                 for (name, value) in sequences { try to.setSequence(name, to: value) }
                 progress("\(audit.count) audit entries, \(summary.records) records, \(inbox.count) inbox entries")
             }

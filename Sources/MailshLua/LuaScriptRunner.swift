@@ -75,7 +75,8 @@ public struct LuaScriptRunner: ScriptRunner {
         // The script's error must survive the store, which turns every other error into a store error.
         var failure: ScriptError?
         do {
-            return try desk.transaction { desk in
+            // The mail the script queued leaves after it has committed, each message once.
+            let (result, deliveries) = try desk.transactionDelivering(sender: mailSender) { desk in
                 let session = try LuaSession(desk: desk, output: output, options: options, displayName: displayName)
                 session.connectionTester = connectionTester
                 session.oauthClient = oauthClient
@@ -89,6 +90,9 @@ public struct LuaScriptRunner: ScriptRunner {
                     throw RollBack()
                 }
             }
+            var delivered = result
+            delivered.deliveries = deliveries
+            return delivered
         } catch {
             if let failure { throw failure }
             throw error

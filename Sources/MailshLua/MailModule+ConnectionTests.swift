@@ -14,8 +14,11 @@ extension MailModule {
             let object = try call.liveAccount()
             let options = try call.connectionTestOptions(1, extra: []) { _, _ in }
             let tester = try call.connectionTester()
-            let (outcomes, recordingError) = try call.desk.runConnectionTests(
-                [object.account.qualifiedName], options: options, tester: tester, oauthClient: call.session.oauthClient)
+            // Outside the script's transaction: no write lock is held while servers answer (or tokens refresh).
+            let (outcomes, recordingError) = try call.desk.outsideTransaction("acct:test{}") { desk in
+                try desk.runConnectionTests([object.account.qualifiedName], options: options, tester: tester,
+                                            oauthClient: call.session.oauthClient)
+            }
             call.logRecordingError(recordingError)
             switch outcomes[0] {
             case let .notTested(_, error): throw error
@@ -57,9 +60,10 @@ extension MailModule {
             // As `account test --all`: every global account, and the acting user's own.
             let accounts = try desk.accounts(AccountQuery(match: match, proto: proto, owner: .global))
                 + desk.accounts(AccountQuery(match: match, proto: proto, owner: .user(desk.actor.name)))
-            let (outcomes, recordingError) = try desk.runConnectionTests(
-                accounts.map(\.qualifiedName), options: options, tester: tester, oauthClient: call.session.oauthClient,
-                concurrency: concurrency)
+            let (outcomes, recordingError) = try desk.outsideTransaction("mail.account.test_all{}") { desk in
+                try desk.runConnectionTests(accounts.map(\.qualifiedName), options: options, tester: tester,
+                                            oauthClient: call.session.oauthClient, concurrency: concurrency)
+            }
             call.logRecordingError(recordingError)
             return .value(.array(try outcomes.map { outcome in
                 switch outcome {

@@ -87,17 +87,21 @@ extension MailModule {
                     body = text
                 }
             }
-            guard let sender = call.session.mailSender else {
+            guard call.session.mailSender != nil else {
                 throw call.misuse("sending mail is not available in this host (no mail sender)")
             }
-            let result = try call.desk.sendReply(number, body: body, to: to, sender: sender)
+            // Queued in the script's transaction; delivered once the script has committed (never if it fails).
+            let queued = try call.desk.queueReply(number, body: body, to: to)
+            for warning in queued.warnings { call.session.output.log("\(call.session.displayName): \(warning)\n") }
+            let entry = queued.entry
             return .value(.record([
-                ("record", .string(result.record.number)),
-                ("conversation_id", .string(result.reply.conversationID.description)),
-                ("message_id", .string(result.reply.message.messageID)),
-                ("subject", .string(result.reply.message.subject)),
-                ("to", .strings(result.reply.message.to)),
-                ("server_reply", .string(result.serverReply)),
+                ("record", .string(entry.recordNumber)),
+                ("conversation_id", .string(ConversationID.display(entry.conversationID))),
+                ("message_id", .string(entry.message.messageID)),
+                ("subject", .string(entry.message.subject)),
+                ("to", .strings(entry.message.to)),
+                ("outbox_id", .integer(entry.id)),
+                ("status", .string(entry.status.rawValue)),
             ]))
         },
         HostFunction(.function("mail.record.held")) { call in
@@ -157,6 +161,8 @@ extension LuaCall {
                     ("at", .string(Timestamp.format(message.at))), ("from", .string(message.from)),
                     ("to", .strings(message.to)), ("subject", .string(message.subject)),
                     ("body", .string(message.body)), ("rule", .optional(message.rule)),
+                    ("delivery", .optional(message.delivery?.rawValue)),
+                    ("delivery_reply", .optional(message.deliveryReply)),
                 ])
             })))
         }

@@ -84,6 +84,9 @@ extension RecordCommand {
                 out += "\n\(arrow) \(Timestamp.format(message.at))  \(message.from) to \(message.to.joined(separator: ", "))"
                 if let id = message.conversationID { out += "  {CMI: \(id)}" }
                 if let rule = message.rule { out += "  [\(rule)]" }
+                if let delivery = message.delivery {
+                    out += "  [\(delivery.rawValue)\(delivery == .failed ? ": " + (message.deliveryReply ?? "") : "")]"
+                }
                 out += "\n   \(message.subject)\n"
                 for line in message.body.split(separator: "\n", omittingEmptySubsequences: false).prefix(20) {
                     out += "   | \(line)\n"
@@ -157,7 +160,10 @@ extension RecordCommand {
             abstract: "Send mail about a record through its account's outgoing server.",
             discussion: """
                 The message goes to the requester (or --to), from the account's outgoing.from, with the account's \
-                stored credentials. It carries the next conversation ID of the account ({CMI: PREFIX123}) in the \
+                stored credentials (which needs the administrate right; mail goes only to the record's participants: \
+                its requester and the addresses on its messages). The message is put in the outbox and sent once \
+                that is committed; a delivery that fails stays there with the server's reply (`mailsh outbox list`, \
+                `mailsh outbox retry ID`), and the command exits 69. It carries the next conversation ID of the account ({CMI: PREFIX123}) in the \
                 subject or the body as conversation.placement says, In-Reply-To and References naming the \
                 record's earlier messages, and a Message-ID that mailsh remembers. The body is --body, or \
                 --body-file, or standard input.
@@ -208,20 +214,24 @@ extension RecordCommand {
             guard let sender = context.services.mailSender else {
                 throw MailshError.configuration("this build of mailsh cannot send mail")
             }
-            let result = try desk.sendReply(number, body: try text(), to: to.isEmpty ? nil : to, sender: sender,
-                                            timeout: timeout)
-            for warning in result.reply.warnings { context.io.writeError(warning + "\n") }
+            // Queued (and committed) first, then delivered: a failed delivery is kept in the outbox.
+            let queued = try desk.queueReply(number, body: try text(), to: to.isEmpty ? nil : to)
+            for warning in queued.warnings { context.io.writeError(warning + "\n") }
+            let delivery = try desk.deliverOutbox(queued.entry.id, sender: sender,
+                                                  oauthClient: context.services.oauthClient, timeout: timeout)
+            let entry = delivery.entry
             if global.format == .json {
-                context.io.write(Output.json(SentDocument(record: result.record.number,
-                                                          conversation_id: result.reply.conversationID.description,
-                                                          message_id: result.reply.message.messageID,
-                                                          to: result.reply.message.to,
-                                                          subject: result.reply.message.subject,
-                                                          server_reply: result.serverReply)))
-            } else {
-                context.io.write("sent \(result.reply.conversationID) for \(result.record.number) to "
-                    + result.reply.message.to.joined(separator: ", ") + "\n")
+                context.io.write(Output.json(SentDocument(record: entry.recordNumber,
+                                                          conversation_id: ConversationID.display(entry.conversationID),
+                                                          message_id: entry.message.messageID, to: entry.message.to,
+                                                          subject: entry.message.subject, outbox_id: entry.id,
+                                                          status: entry.status.rawValue,
+                                                          server_reply: entry.serverReply)))
+            } else if entry.status == .sent {
+                context.io.write("sent \(ConversationID.display(entry.conversationID)) for \(entry.recordNumber) to "
+                    + entry.message.to.joined(separator: ", ") + "\n")
             }
+            try OutboxCommand.report([delivery], context: context)
         }
     }
 
@@ -232,7 +242,10 @@ extension RecordCommand {
         var message_id: String
         var to: [String]
         var subject: String
-        var server_reply: String
+        var outbox_id: Int
+        /// `sent`, or `failed` (kept in the outbox).
+        var status: String
+        var server_reply: String?
     }
 
     struct Held: DeskCommand {

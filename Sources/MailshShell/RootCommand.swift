@@ -12,7 +12,7 @@ public struct MailshCommand: ParsableCommand {
             section and credentials section. Fields are named with dots: incoming.host, outgoing.port, \
             conversation.prefix, … (see `mailsh help account set`).
             """,
-        subcommands: [AccountCommand.self, UserCommand.self, PersonalCommand.self, RecordCommand.self, MatchCommand.self,
+        subcommands: [AccountCommand.self, UserCommand.self, PersonalCommand.self, RecordCommand.self, OutboxCommand.self, MatchCommand.self,
                       MonitorCommand.self, StoreCommand.self, AuditCommand.self,
                       ExportCommand.self, ImportCommand.self, CompletionCommand.self, RunCommand.self, LuaCommand.self]
     )

@@ -60,7 +60,10 @@ struct RunCommand: DeskCommand {
             The script drives the same model as the commands: mail.account.create{…}, acct:set{…}, acct:lock(…), \
             mail.user.add{…}, mail.csv(path) … (see docs/lua-api.md). If it raises, nothing it did stays in the \
             store, and the error names the file, the line and the traceback; mail.transaction(fn) makes a smaller \
-            unit. Arguments after the file reach the script as mail.args and as `...` (put -- before arguments that \
+            unit. Mail the script sends (mail.record.reply) is only queued: it leaves after the script has committed, \
+            never when it fails; a delivery that fails is kept (`mailsh outbox list`, `mailsh outbox retry`). \
+            Connection tests (acct:test, mail.account.test_all) run outside the script's transaction, before its \
+            first change; their verdicts stay even if the script fails later. Arguments after the file reach the script as mail.args and as `...` (put -- before arguments that \
             start with a dash and clash with mailsh's options). Ctrl-C stops the script, the store untouched.
             """)
 
@@ -76,12 +79,14 @@ struct RunCommand: DeskCommand {
 
     func run(desk: Desk, context: CommandContext) throws {
         let runner = try context.scriptRunner()
+        let result: ScriptResult
         do {
-            try runner.run(file: file, arguments: arguments, desk: desk, output: context.scriptOutput,
-                           options: try budget.options(context, global))
+            result = try runner.run(file: file, arguments: arguments, desk: desk, output: context.scriptOutput,
+                                    options: try budget.options(context, global))
         } catch let error as ScriptError {
             throw context.report(error)
         }
+        try OutboxCommand.report(result.deliveries, context: context)
     }
 }
 
@@ -120,5 +125,6 @@ struct LuaCommand: DeskCommand {
         } else if !result.values.isEmpty {
             context.io.write(result.values.joined(separator: "\t") + "\n")
         }
+        try OutboxCommand.report(result.deliveries, context: context)
     }
 }

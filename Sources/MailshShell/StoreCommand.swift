@@ -68,7 +68,8 @@ struct StoreCommand: ParsableCommand {
                 context.io.write("copied to \(destination.displayName) and compared: \(summary.users) users, "
                     + "\(summary.accounts) accounts, \(summary.personalSettings) personal settings, "
                     + "\(summary.secrets) passwords, \(summary.auditEntries) audit entries, \(summary.records) records "
-                    + "with \(summary.messages) messages, \(summary.inboxEntries) inbox entries\n")
+                    + "with \(summary.messages) messages, \(summary.inboxEntries) inbox entries, "
+                    + "\(summary.outboxEntries) outbox entries\n")
             }
         }
     }

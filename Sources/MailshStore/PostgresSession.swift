@@ -10,6 +10,9 @@ final class PostgresSession: @unchecked Sendable {
     /// Set when a statement failed with a serialization failure or a deadlock, so that the store re-runs the whole
     /// transaction even when the caller caught the error and threw something else.
     var sawRetryableFailure = false
+    /// How many INSERT, UPDATE and DELETE statements the session has run (a transaction compares it with its
+    /// start to know whether it changed anything: row locks of `FOR UPDATE` are not changes).
+    var writes = 0
 
     /// The statement waiting for its answer, failed when the connection closes.
     private let inFlight = InFlight()
@@ -27,6 +30,7 @@ final class PostgresSession: @unchecked Sendable {
     /// closed is otherwise never answered.
     @discardableResult
     func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        if Self.isWrite(query.sql) { writes += 1 }
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
         guard let token = inFlight.begin(promise) else {
             promise.fail(ConnectionClosed())
@@ -42,6 +46,13 @@ final class PostgresSession: @unchecked Sendable {
             if PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
             throw error
         }
+    }
+
+    /// Whether a statement changes rows (it starts with INSERT, UPDATE or DELETE).
+    static func isWrite(_ sql: String) -> Bool {
+        let head = sql.utf8.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 }.prefix(6)
+        let word = String(decoding: head, as: UTF8.self).uppercased()
+        return word == "INSERT" || word == "UPDATE" || word == "DELETE"
     }
 
     /// Runs SQL without parameters.

@@ -188,6 +188,38 @@ extension PostgresStore {
             )
             """,
         ]),
+        ("v6: the outbox: mail recorded by the transaction that decided it, sent after commit", [
+            """
+            CREATE TABLE outbox (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                message_id TEXT NOT NULL CONSTRAINT outbox_message_id_key UNIQUE,
+                batch TEXT NOT NULL,
+                record_number TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                conversation_id TEXT NOT NULL,
+                queued_by TEXT NOT NULL,
+                queued_at DOUBLE PRECISION NOT NULL,
+                sender TEXT NOT NULL,
+                display_name TEXT,
+                reply_to TEXT,
+                recipients TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                body TEXT NOT NULL,
+                in_reply_to TEXT,
+                refs TEXT NOT NULL,
+                date DOUBLE PRECISION NOT NULL,
+                status TEXT NOT NULL,
+                attempts BIGINT NOT NULL,
+                last_attempt_at DOUBLE PRECISION,
+                server_reply TEXT,
+                sent_at DOUBLE PRECISION,
+                claim_until DOUBLE PRECISION
+            )
+            """,
+            "CREATE INDEX outbox_by_status ON outbox (status)",
+            "CREATE INDEX outbox_by_batch ON outbox (batch)",
+            "CREATE INDEX outbox_by_record ON outbox (record_number)",
+        ]),
     ]
 
     /// The advisory lock held while migrating, so that processes starting at once migrate one after the other.

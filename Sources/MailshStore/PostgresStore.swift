@@ -64,13 +64,17 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
 
     // MARK: Transactions
 
+    /// How a read transaction begins.
+    static let beginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    /// How a write transaction begins.
+    static let beginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED"
+
     public func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
-        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", locksRows: false, doing: "reading",
-                        body)
+        try transaction(begin: Self.beginRead, locksRows: false, doing: "reading", body)
     }
 
     public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
-        try transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", locksRows: true, doing: "writing", body)
+        try transaction(begin: Self.beginWrite, locksRows: true, doing: "writing", body)
     }
 
     /// Runs `body` in one transaction, re-running all of it after a serialization failure or a deadlock, and once

@@ -10,6 +10,21 @@ import PostgresNIO
 struct PostgresTransaction: StoreTransaction {
     let session: PostgresSession
     let locksRows: Bool
+    /// What the transaction remembers across its operations.
+    let state = State()
+
+    final class State {
+        /// How many ``savepoint(_:)``s are open.
+        var depth = 0
+        /// The session's count of writes when the transaction began (see ``hasChanges()``).
+        var startWrites = 0
+    }
+
+    init(session: PostgresSession, locksRows: Bool) {
+        self.session = session
+        self.locksRows = locksRows
+        state.startWrites = session.writes
+    }
 
     /// `FOR UPDATE` in a write transaction.
     var forUpdate: String { locksRows ? " FOR UPDATE" : "" }
@@ -441,6 +456,8 @@ struct PostgresTransaction: StoreTransaction {
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         try session.execute("SAVEPOINT mailsh")
+        state.depth += 1
+        defer { state.depth -= 1 }
         do {
             let result = try body()
             try session.execute("RELEASE SAVEPOINT mailsh")

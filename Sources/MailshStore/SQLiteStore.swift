@@ -124,18 +124,25 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
 
     public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         do {
-            return try queue.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    let transaction = SQLiteTransaction(db: db)
-                    result = try body(transaction)
-                    if let refusal = transaction.state.commitRefusal { throw refusal }
-                    return .commit
-                }
-                return result!
-            }
+            return try queue.writeWithoutTransaction { db in try Self.transaction(db, begin: "BEGIN IMMEDIATE", body) }
         } catch {
             throw Self.map(error, doing: "writing")
+        }
+    }
+
+    /// One transaction on `db`, begun and committed by hand (a transaction may be suspended, that is committed and
+    /// begun again, in between: see ``SQLiteTransaction/suspended(_:)``); rolled back if `body` throws.
+    static func transaction<T>(_ db: Database, begin: String, _ body: (any StoreTransaction) throws -> T) throws -> T {
+        try db.execute(sql: begin)
+        do {
+            let transaction = SQLiteTransaction(db: db)
+            let result = try body(transaction)
+            if let refusal = transaction.state.commitRefusal { throw refusal }
+            try db.execute(sql: "COMMIT")
+            return result
+        } catch {
+            if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+            throw error
         }
     }
 
@@ -339,6 +346,38 @@ extension SQLiteStore {
                     updated_at REAL NOT NULL,
                     PRIMARY KEY (account_id, user_name)
                 );
+                """)
+        }
+        migrator.registerMigration("v6: the outbox: mail recorded by the transaction that decided it, sent after commit") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    message_id TEXT NOT NULL UNIQUE,
+                    batch TEXT NOT NULL,
+                    record_number TEXT NOT NULL,
+                    account_id TEXT NOT NULL,
+                    conversation_id TEXT NOT NULL,
+                    queued_by TEXT NOT NULL,
+                    queued_at REAL NOT NULL,
+                    sender TEXT NOT NULL,
+                    display_name TEXT,
+                    reply_to TEXT,
+                    recipients TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    in_reply_to TEXT,
+                    refs TEXT NOT NULL,
+                    date REAL NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    last_attempt_at REAL,
+                    server_reply TEXT,
+                    sent_at REAL,
+                    claim_until REAL
+                );
+                CREATE INDEX outbox_by_status ON outbox(status);
+                CREATE INDEX outbox_by_batch ON outbox(batch);
+                CREATE INDEX outbox_by_record ON outbox(record_number);
                 """)
         }
         return migrator

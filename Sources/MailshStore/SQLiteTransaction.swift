@@ -8,6 +8,11 @@ struct SQLiteTransaction: StoreTransaction {
     /// What the transaction remembers across its operations.
     let state = TransactionState()
 
+    init(db: Database) {
+        self.db = db
+        state.startChanges = db.totalChangesCount
+    }
+
     /// The savepoints open in a write transaction, and an operation left half done (see ``operation(_:)``).
     final class TransactionState {
         /// How many ``savepoint(_:)``s are open.
@@ -19,6 +24,8 @@ struct SQLiteTransaction: StoreTransaction {
         /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
         /// savepoint at that depth or an enclosing one rolls back, the transaction must not commit.
         var halfDone: (reason: String, depth: Int)?
+        /// SQLite's count of changed rows when the transaction began (see ``hasChanges()``).
+        var startChanges = 0
 
         /// The error that keeps a transaction with a half-done operation from committing.
         var commitRefusal: MailshError? {

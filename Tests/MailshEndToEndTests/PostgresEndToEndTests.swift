@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A fresh PostgreSQL database for an end-to-end test, on the server `scripts/test` starts
 /// (`MAILSH_TEST_POSTGRES_URL`), created with `psql` and dropped afterwards.
@@ -98,7 +101,47 @@ final class PostgresEndToEndTests: MailshTestCase {
         XCTAssertEqual(array(ok("account", "list", "--format", "json").out).count, 20)
         // The URL shown never carries a password, and the store is named in messages as it is.
         let shown = ok("store", "migrate").out
-        assertContains(shown, ["is up to date: 5 migrations", "v5: OAuth 2.0 logins"])
+        assertContains(shown, ["is up to date: 6 migrations", "v6: the outbox"])
+    }
+
+    /// A script's connection test runs outside its transaction on PostgreSQL too: the transaction is ended before
+    /// the test and begun again after it, and the verdict, written in a short transaction, outlives the script.
+    func testAScriptsConnectionTestRunsOutsideItsTransactionAndItsVerdictStaysOnPostgreSQL() throws {
+        store = try XCTUnwrap(database).url
+        // A TCP port on 127.0.0.1 with nothing listening: bound by the kernel's choice, then closed.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 ? getsockname(fd, $0, &length) : -1 }
+        }
+        close(fd)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let setup = tempDir.appendingPathComponent("setup.lua").path
+        try """
+            mail.account.create{ name = "Closed", protocol = "imap",
+              incoming = { host = "127.0.0.1", port = \(port), security = "ssl", user = "u", password = "p" },
+              outgoing = { host = "127.0.0.1", port = \(port), security = "ssl", user = "u", password = "p",
+                           from = "desk@example.com" } }
+            """.write(toFile: setup, atomically: true, encoding: .utf8)
+        ok("run", setup)
+        let testing = tempDir.appendingPathComponent("testing.lua").path
+        try """
+            local report = mail.account.get("Closed"):test{ incoming_only = true, timeout = 5 }
+            print("verdict " .. report.verdict)
+            mail.account.get("Closed"):set{ ["incoming.host"] = "imap.example.com" }
+            error("the script fails after its test")
+            """.write(toFile: testing, atomically: true, encoding: .utf8)
+        let failed = fails(1, "run", testing)
+        assertContains(failed.out, ["verdict cannot-connect"])
+        let accounts = array(ok("account", "list", "--format", "json").out)
+        let closed = try XCTUnwrap(accounts.first as? [String: Any])
+        XCTAssertEqual((closed["last_test"] as? [String: Any])?["verdict"] as? String, "cannot-connect",
+                       "the verdict stays: a fact about the server")
+        XCTAssertEqual((closed["incoming"] as? [String: Any])?["host"] as? String, "127.0.0.1",
+                       "the script's own change rolled back")
     }
 
     func testADeskOnSQLiteIsCopiedToPostgreSQLAndComparedFieldByField() throws {

@@ -117,6 +117,20 @@ final class ConnectionTestTests: LuaTestCase {
                 + "\nmail.account.create{ name = 'Draft' }\nmail.user.get(mail.as):set{ email = 'admin@example.com' }")
     }
 
+    func testTestsRunOutsideTheScriptsTransactionTheirVerdictsStayAndAfterAChangeTheyAreRefused() throws {
+        // A failed script leaves its tests' verdicts (facts about servers), nothing else.
+        XCTAssertThrowsError(try runWithTester("""
+            mail.account.get('Sales'):test{ no_send = true }
+            error('the script fails after its test')
+            """))
+        XCTAssertEqual(try desk().account("Sales").lastTest?.verdict, "ok")
+        // A test after the script's first change would hold the write lock during network I/O: refused.
+        let error = try failsWithTester(completeAccountLua("Fresh") + "\nmail.account.get('Fresh'):test{ no_send = true }")
+        XCTAssertTrue(error.message.contains("before the script's first change"), error.message)
+        XCTAssertEqual(fake.log.requests.map(\.account), ["Sales"], "the refused test never reached the tester")
+        XCTAssertThrowsError(try desk().account("Fresh"), "the script's change rolled back")
+    }
+
     func testOptionsReachTheRequest() throws {
         try runWithTester("""
             local acct = mail.account.get("Sales")

@@ -29,6 +29,30 @@ final class RecordTests: LuaTestCase {
         XCTAssertEqual(printed, "records ok\n")
         XCTAssertEqual(sender.sent.map(\.subject), ["Re: [INC0000001] Printer on floor 3 is jammed {CMI: SUP1}"])
         XCTAssertEqual(try desk().record("INC0000001").messages.count, 1)
+        XCTAssertEqual(try desk().record("INC0000001").messages.map(\.delivery), [.sent], "delivered after commit")
+    }
+
+    func testAScriptThatRepliesAndFailsSendsNothingAndTheNumberIsNotTaken() throws {
+        try desk().createAccount("Support", assignments: Assignment.parseAll([
+            "outgoing.host=smtp.example.com", "outgoing.user=desk@example.com", "outgoing.from=desk@example.com",
+            "incoming.host=imap.example.com", "incoming.user=desk@example.com", "conversation.prefix=SUP"],
+            passwordHint: ""), passwords: [.incoming: "in-secret", .outgoing: "out-secret"])
+        try desk().createRecord(account: "Support", subject: "Printer on floor 3", requester: "a@b.c")
+        let sender = RecordingSender()
+        let runner = LuaScriptRunner(mailSender: sender)
+        XCTAssertThrowsError(try runner.run(file: try write("fail.lua", """
+            local r = mail.record.reply('INC0000001', { body = 'x' })
+            print(r.conversation_id)
+            error('boom')
+            """), arguments: [], desk: desk(), output: output))
+        XCTAssertEqual(printed, "{CMI: SUP1}\n")
+        XCTAssertEqual(sender.sent.count, 0, "a failed script sends nothing")
+        XCTAssertEqual(try desk().record("INC0000001").messages.count, 0)
+        XCTAssertEqual(try desk().outbox().count, 0)
+        let result = try runner.run(file: try write("ok.lua", "mail.record.reply('INC0000001', { body = 'y' })"),
+                                    arguments: [], desk: desk(), output: output)
+        XCTAssertEqual(sender.sent.map(\.subject), ["Re: [INC0000001] Printer on floor 3 {CMI: SUP1}"])
+        XCTAssertEqual(result.deliveries.map(\.outcome), [.sent("250 2.0.0 Ok: queued as 4F2A")])
     }
 
     func testAReplyWithoutASenderIsAClearError() throws {

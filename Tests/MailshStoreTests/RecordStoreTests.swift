@@ -82,29 +82,32 @@ class RecordStoreTests: StoreTestCase {
         let record = try admin.createRecord(account: "Support", subject: "Printer on floor 3 is jammed",
                                             requester: "ann@example.com")
         let sender = RecordingSender()
-        let first = try admin.sendReply(record.number, body: "We are on it.", sender: sender)
-        XCTAssertEqual(first.reply.conversationID.description, "{CMI: SUP1}")
-        XCTAssertEqual(first.reply.message.subject, "Re: [INC0000001] Printer on floor 3 is jammed {CMI: SUP1}")
-        XCTAssertEqual(first.reply.message.to, ["ann@example.com"])
-        XCTAssertEqual(first.reply.message.from, "desk@example.com")
+        let first = try admin.sendReply(record.number, body: "We are on it.", sender: sender).delivery.entry
+        XCTAssertEqual(first.conversationID, "SUP1")
+        XCTAssertEqual(first.status, .sent)
+        XCTAssertEqual(first.serverReply, "250 2.0.0 Ok: queued")
+        XCTAssertEqual(first.message.subject, "Re: [INC0000001] Printer on floor 3 is jammed {CMI: SUP1}")
+        XCTAssertEqual(first.message.to, ["ann@example.com"])
+        XCTAssertEqual(first.message.from, "desk@example.com")
         XCTAssertEqual(sender.sent.first?.1.host, "smtp.example.com")
         XCTAssertEqual(sender.sent.first?.1.credential.password?.reveal(), "out-secret", "the account's stored credentials")
-        XCTAssertNil(first.reply.message.inReplyTo)
+        XCTAssertNil(first.message.inReplyTo)
 
         try admin.setFields("Support", try assign(["conversation.placement": "body"]))
-        let second = try admin.sendReply(record.number, body: "Fixed.\n", to: ["ann@example.com", "it@example.com"],
-                                         sender: sender)
-        XCTAssertEqual(second.reply.conversationID.key, "SUP2")
-        XCTAssertEqual(second.reply.message.subject, "Re: [INC0000001] Printer on floor 3 is jammed")
-        XCTAssertTrue(second.reply.message.body.hasSuffix("\n{CMI: SUP2}\n"), second.reply.message.body)
-        XCTAssertEqual(second.reply.message.inReplyTo, first.reply.message.messageID)
-        XCTAssertEqual(second.reply.message.references, [first.reply.message.messageID])
+        let second = try admin.sendReply(record.number, body: "Fixed.\n", to: ["ann@example.com", "desk@example.com"],
+                                         sender: sender).delivery.entry
+        XCTAssertEqual(second.conversationID, "SUP2")
+        XCTAssertEqual(second.message.subject, "Re: [INC0000001] Printer on floor 3 is jammed")
+        XCTAssertTrue(second.message.body.hasSuffix("\n{CMI: SUP2}\n"), second.message.body)
+        XCTAssertEqual(second.message.inReplyTo, first.message.messageID)
+        XCTAssertEqual(second.message.references, [first.message.messageID])
 
         let stored = try admin.record(record.number)
         XCTAssertEqual(stored.messages.map(\.conversationID), ["SUP1", "SUP2"])
-        XCTAssertEqual(stored.participants, ["ann@example.com", "it@example.com", "desk@example.com"])
+        XCTAssertEqual(stored.messages.map(\.delivery), [.sent, .sent])
+        XCTAssertEqual(stored.participants, ["ann@example.com", "desk@example.com"])
         let found = try store.read { tx in
-            (try tx.recordNumber(conversationID: "SUP2"), try tx.recordNumber(sentMessageID: first.reply.message.messageID),
+            (try tx.recordNumber(conversationID: "SUP2"), try tx.recordNumber(sentMessageID: first.message.messageID),
              try tx.recordNumber(conversationID: "SUP3"))
         }
         XCTAssertEqual(found.0, "INC0000001")
@@ -112,14 +115,26 @@ class RecordStoreTests: StoreTestCase {
         XCTAssertNil(found.2)
     }
 
-    func testAFailedSendRemembersNothingAndAReplyNeedsAPrefixAndSafeRecipients() throws {
+    func testAFailedDeliveryIsKeptAndRetriedAndAReplyNeedsAPrefixAndSafeRecipients() throws {
         let admin = try desk()
         try makeComplete("Support", desk: admin)
         let record = try admin.createRecord(account: "Support", subject: "Printer on floor 3 is jammed", requester: "a@b.c")
         let sender = RecordingSender()
         sender.failure = .network("554 5.7.1 relay denied")
-        assertThrows(.unavailable, { _ = try admin.sendReply(record.number, body: "x", sender: sender) })
-        XCTAssertEqual(try admin.record(record.number).messages.count, 0)
+        let failed = try admin.sendReply(record.number, body: "x", sender: sender).delivery
+        XCTAssertEqual(failed.outcome, .failed(.network("554 5.7.1 relay denied")))
+        XCTAssertEqual(try admin.record(record.number).messages.map(\.delivery), [.failed])
+        XCTAssertEqual(try admin.outbox([.failed]).map { $0.serverReply?.contains("554 5.7.1 relay denied") }, [true])
+        // Retried: the same message (same Message-ID) goes out; a third attempt finds it sent and sends nothing.
+        sender.failure = nil
+        let retried = try admin.deliverOutbox(failed.entry.id, sender: sender)
+        XCTAssertEqual(retried.outcome, .sent("250 2.0.0 Ok: queued"))
+        XCTAssertEqual(retried.entry.attempts, 2)
+        XCTAssertEqual(sender.sent.map(\.0.messageID), [failed.entry.message.messageID])
+        XCTAssertEqual(try admin.deliverOutbox(failed.entry.id, sender: sender).outcome, .skipped(.sent))
+        XCTAssertEqual(sender.sent.count, 1)
+        XCTAssertEqual(try admin.outbox([.pending, .failed]).count, 0)
+
         assertThrows(.validation, { _ = try admin.sendReply(record.number, body: "x", to: ["a@b.c\r\nRCPT TO:<x@y>"],
                                                             sender: RecordingSender()) },
                      message: { $0.hasPrefix("to:") })
@@ -127,6 +142,23 @@ class RecordStoreTests: StoreTestCase {
         let draftRecord = try admin.createRecord(account: "Draft", subject: "Something longer", requester: "a@b.c")
         assertThrows(.validation, { _ = try admin.sendReply(draftRecord.number, body: "x", sender: RecordingSender()) },
                      message: { $0.contains("outgoing.host") })
+    }
+
+    func testCredentialRuleNeedsAdministrateAndTheRecordsParticipants() throws {
+        let admin = try desk()
+        try makeComplete("Support", desk: admin)
+        try admin.addUser("bob", email: "bob@example.com")
+        let record = try admin.createRecord(account: "Support", subject: "Printer on floor 3 is jammed", requester: "a@b.c")
+        let sender = RecordingSender()
+        assertThrows(.permission, { _ = try admin.sendReply(record.number, body: "x", to: ["stranger@example.com"],
+                                                            sender: sender) },
+                     message: { $0.contains("only to its participants") && $0.contains("stranger@example.com") })
+        let bob = try admin.acting(as: "bob")
+        assertThrows(.permission, { _ = try bob.sendReply(record.number, body: "x", sender: sender) },
+                     message: { $0.contains("administrate") })
+        XCTAssertEqual(sender.sent.count, 0)
+        XCTAssertEqual(try admin.outbox().count, 0)
+        XCTAssertEqual(try admin.record(record.number).messages.count, 0, "a refused reply leaves nothing")
     }
 
     // MARK: The inbox

@@ -60,6 +60,7 @@ class StoreCopyTests: StoreTestCase {
         XCTAssertEqual(summary.records, 2)
         XCTAssertEqual(summary.messages, 2)
         XCTAssertEqual(summary.inboxEntries, 2)
+        XCTAssertEqual(summary.outboxEntries, 1)
         XCTAssertFalse(steps.isEmpty)
 
         let before = try StoreSnapshot.take(source)

@@ -372,6 +372,8 @@ function mail.personal.clear(user, account, section) end
 ---@field subject string
 ---@field body string
 ---@field rule string? what attached received mail: "conversation-id", "references", "record-number", "subject", "new", "manual"
+---@field delivery "pending"|"sending"|"sent"|"failed"|nil sent mail: where its delivery stands
+---@field delivery_reply string? sent mail: the server's last reply
 
 ---@class mail.Record
 ---@field number string `INC0000012`
@@ -389,7 +391,8 @@ function mail.personal.clear(user, account, section) end
 ---@field message_id string
 ---@field subject string
 ---@field to string[]
----@field server_reply string
+---@field outbox_id integer the outbox entry (`mailsh outbox list`)
+---@field status "pending" queued: sent after the script commits
 
 ---@class mail.HeldMessage
 ---@field id integer

@@ -128,3 +128,44 @@ func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// A test class against one mail lab, started before its first test and stopped after its last; each test gets
+/// `lab` or fails naming why the lab did not start. (New lab test classes derive from it instead of repeating it.)
+class MailLabTestCase: XCTestCase {
+    nonisolated(unsafe) static var sharedLab: MailLab?
+    nonisolated(unsafe) static var sharedLabError: String?
+
+    override class func setUp() {
+        super.setUp()
+        do { sharedLab = try MailLab.start() } catch { sharedLabError = "\(error)" }
+    }
+
+    override class func tearDown() {
+        if let sharedLab {
+            do { try sharedLab.stop() } catch { print("error: \(error)") }
+        }
+        sharedLab = nil
+        super.tearDown()
+    }
+
+    var lab: MailLab!
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        guard let lab = Self.sharedLab else {
+            XCTFail("the mail lab is not running: \(Self.sharedLabError ?? "unknown reason")")
+            throw LabError(Self.sharedLabError ?? "no lab")
+        }
+        self.lab = lab
+    }
+
+    /// Removes every message of a user's Maildir (new and cur).
+    func emptyMailbox(_ user: String) {
+        let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(user)@\(lab.domain)/Maildir"
+        for folder in ["new", "cur"] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + folder)) ?? [] {
+                try? FileManager.default.removeItem(atPath: root + "/" + folder + "/" + name)
+            }
+        }
+    }
+}
