@@ -76,7 +76,7 @@ public struct LuaScriptRunner: ScriptRunner {
         var failure: ScriptError?
         do {
             // The mail the script queued leaves after it has committed, each message once.
-            let (result, deliveries) = try desk.transactionDelivering(sender: mailSender) { desk in
+            let (result, deliveries) = try desk.transactionDelivering(sender: mailSender, oauthClient: oauthClient) { desk in
                 let session = try LuaSession(desk: desk, output: output, options: options, displayName: displayName)
                 session.connectionTester = connectionTester
                 session.oauthClient = oauthClient

@@ -372,6 +372,32 @@ class OAuthMonitorLabTests: MailLabTestCase {
     /// connection-test path (the mechanism shows in the report). Inside the script's transaction a token that must
     /// be refreshed is not refreshed (a failed script would roll the rotated refresh token back): the script is told
     /// so, and `account test` refreshes it. A revoked grant gives verdict `auth` with the reason.
+    func testRepliesFromTheCLIAndFromLuaGoOutWithTheKeptToken() throws {
+        // The desk's mailbox sends with a token (Postfix checks it through Dovecot's oauth2 passdb).
+        let desk = user(6), requester = user(7)
+        createOAuthAccount("Replying", mailbox: desk)
+        bench.must(["account", "set", "Replying", "conversation.prefix=RPL"])
+        try signIn("Replying", as: desk)
+        let number = try bench.desk().createRecord(account: "Replying", subject: "Printer on floor 3 is jammed",
+                                                   requester: requester).number
+
+        let cli = try mailsh(["record", "reply", number, "--body", "We are on it."])
+        XCTAssertEqual(cli.status, 0, cli.out + cli.err)
+        let script = "local r = mail.record.reply('\(number)', { body = 'Fixed now.' }) return r.conversation_id"
+        let lua = try mailsh(["lua", script])
+        XCTAssertEqual(lua.status, 0, lua.out + lua.err)
+        XCTAssertEqual(lua.out.trimmingCharacters(in: .whitespacesAndNewlines), "{CMI: RPL2}", lua.err)
+        XCTAssertTrue(eventually(30) {
+            let mail = self.lab.maildir(requester)
+            return mail.contains { $0.contains("{CMI: RPL1}") && $0.contains("We are on it.") }
+                && mail.contains { $0.contains("Fixed now.") }
+        }, "both replies should arrive: \(lab.maildir(requester).map { $0.prefix(200) })")
+        let record = try bench.desk().record(number)
+        XCTAssertEqual(record.messages.map(\.delivery), [.sent, .sent])
+        let kept = try kept("Replying")
+        canaries += [kept.access, kept.refresh].compactMap { $0 }
+    }
+
     func testLuaConnectionTestsUseTheKeptToken() throws {
         let mailbox = user(5)
         createOAuthAccount("Scripted", mailbox: mailbox)

@@ -42,6 +42,16 @@ class MailLabTestCase: XCTestCase {
             throw LabError("no lab")
         }
     }
+
+    /// Removes every message of a user's Maildir (new and cur).
+    func emptyMailbox(_ user: String) {
+        let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(user)@\(lab.domain)/Maildir"
+        for folder in ["new", "cur"] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + folder)) ?? [] {
+                try? FileManager.default.removeItem(atPath: root + "/" + folder + "/" + name)
+            }
+        }
+    }
 }
 
 /// A fresh database on the test PostgreSQL server (`MAILSH_TEST_POSTGRES_URL`, which `scripts/test` starts), made
