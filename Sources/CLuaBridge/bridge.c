@@ -312,6 +312,44 @@ static int readOnlyNewIndex(lua_State *L) {
     return luaL_error(L, "this table is a read-only view; change an account with acct:set{...}");
 }
 
+/* __index of a strict read-only view: upvalues data, known names (a set), label. A known name without a value is
+   nil; any other name is an error naming it, at the reading line. */
+static int readOnlyStrictIndex(lua_State *L) {
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pop(L, 1);
+    luaL_checkstack(L, 8, NULL);
+    luaL_where(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(3));
+    lua_pushliteral(L, " has no field ");
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        lua_pushfstring(L, "\"%s\"", lua_tostring(L, 2));
+    } else {
+        lua_pushfstring(L, "of type %s", luaL_typename(L, 2));
+    }
+    lua_pushliteral(L, "; fields:");
+    lua_concat(L, 5);
+    lua_pushnil(L);
+    while (lua_next(L, lua_upvalueindex(2))) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            lua_pushvalue(L, 3);
+            lua_pushliteral(L, " ");
+            lua_pushvalue(L, -3);
+            lua_concat(L, 3);
+            lua_replace(L, 3);
+        }
+    }
+    return lua_error(L);
+}
+
 static int rawNext(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
@@ -677,6 +715,7 @@ enum {
     OP_SET,
     OP_SET_INDEX,
     OP_READ_ONLY,
+    OP_READ_ONLY_STRICT,
     OP_OBJECT,
 };
 
@@ -738,6 +777,9 @@ int CMailshLuaBridge_emitSetIndex(CMailshLuaBridge_Context *context, int64_t ind
 }
 
 int CMailshLuaBridge_emitReadOnly(CMailshLuaBridge_Context *context) { return emit(context, OP_READ_ONLY, NULL, 0); }
+int CMailshLuaBridge_emitReadOnlyStrict(CMailshLuaBridge_Context *context) {
+    return emit(context, OP_READ_ONLY_STRICT, NULL, 0);
+}
 
 typedef struct ObjectOp {
     void *object;
@@ -768,6 +810,32 @@ static void pushReadOnly(lua_State *L) {
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
     lua_replace(L, -2);
+}
+
+static void pushReadOnlyStrict(lua_State *L) {
+    /* [data, known, label] -> [proxy] */
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 5);
+    lua_pushvalue(L, -5);
+    lua_pushvalue(L, -5);
+    lua_pushvalue(L, -5);
+    lua_pushcclosure(L, readOnlyStrictIndex, 3);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readOnlyNewIndex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushvalue(L, -5);
+    lua_pushcclosure(L, readOnlyPairs, 1);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushvalue(L, -5);
+    lua_pushcclosure(L, readOnlyLength, 1);
+    lua_setfield(L, -2, "__len");
+    lua_pushvalue(L, -5);
+    lua_setfield(L, -2, "__data"); /* for the host's JSON writer; scripts never see the metatable */
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_replace(L, -4);
+    lua_pop(L, 2);
 }
 
 static int runProgramBody(lua_State *L) {
@@ -820,6 +888,7 @@ static int runProgramBody(lua_State *L) {
             break;
         }
         case OP_READ_ONLY: pushReadOnly(L); break;
+        case OP_READ_ONLY_STRICT: pushReadOnlyStrict(L); break;
         case OP_OBJECT: {
             ObjectOp object;
             memcpy(&object, context->program + pc, sizeof object);
