@@ -21,7 +21,7 @@ struct AuditCommand: DeskCommand {
         let entries = try desk.audit(name, limit: limit)
         context.page(try Listing(columns: ["at", "actor", "account", "field", "old", "new"], rows: entries.map {
             [Timestamp.format($0.at), $0.actor, $0.account, $0.field, $0.oldValue ?? "", $0.newValue ?? ""]
-        }).render(global.format, options: ListingOptions(), width: context.tableWidth))
+        }).render(global.format, options: nil, width: context.tableWidth))
     }
 }
 

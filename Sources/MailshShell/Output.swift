@@ -51,12 +51,14 @@ struct Listing {
     }
 
     /// The listing shaped by `options`; a table cut to `width` columns when given (a terminal's width).
-    func render(_ format: OutputFormat, options: ListingOptions, width: Int?) throws -> String {
-        let shaped = try options.shape(table)
+    /// (A command without listing options passes `nil`: parsed options exist only where they were declared.)
+    func render(_ format: OutputFormat, options: ListingOptions?, width: Int?) throws -> String {
+        let shaped = try options?.shape(table) ?? table
+        let header = !(options?.noHeader ?? false)
         switch format {
-        case .table: return shaped.text(header: !options.noHeader, width: width)
-        case .csv: return shaped.csv(header: !options.noHeader)
-        case .json: return Output.json(value: .array(shaped.objects), lines: options.jsonLines)
+        case .table: return shaped.text(header: header, width: width)
+        case .csv: return shaped.csv(header: header)
+        case .json: return Output.json(value: .array(shaped.objects), lines: options?.jsonLines ?? false)
         }
     }
 

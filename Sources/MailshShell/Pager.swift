@@ -68,12 +68,13 @@ enum Pager {
 }
 
 extension CommandContext {
-    /// The columns a table may take: the terminal's width when the output is a terminal (`COLUMNS` if set),
-    /// else `nil` (pipes get every value whole).
+    /// The columns a table may take: the terminal's width less one when the output is a terminal (`COLUMNS` if
+    /// set), else `nil` (pipes get every value whole). The last column stays free: a line that fills it leaves the
+    /// cursor waiting to wrap, and some terminals (tmux) then lose a line.
     var tableWidth: Int? {
         guard io.outputIsTerminal else { return nil }
-        if let columns = environment["COLUMNS"].flatMap(Int.init), columns > 0 { return columns }
-        return io.terminalSize()?.columns
+        let columns = environment["COLUMNS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? io.terminalSize()?.columns
+        return columns.map { max(20, $0 - 1) }
     }
 
     /// Writes a command's output, through the pager when it is longer than the terminal (see ``Pager``).

@@ -20,15 +20,18 @@ final class OutputTests: TerminalTestCase {
 
     func testAccountListRowsFitEightyColumnsOnATerminalAndStayWholeInAPipe() throws {
         createAccounts([longAccount("Support"), longAccount("Sales-EMEA")])
+        terminal.kill()
         terminal = try TmuxTerminal(directory: tempDir, width: 80, height: 30)
         terminal.start([runner.binary.path, "account", "list", "--store", store], environment: terminalEnvironment)
         XCTAssertEqual(terminal.waitForExit(), 0)
-        let rows = terminal.screen().components(separatedBy: "\n").filter { !$0.isEmpty }
+        let rows = terminal.screen().components(separatedBy: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Pane is dead") }
         XCTAssertEqual(rows.count, 3, "a header and one line per account:\n\(rows.joined(separator: "\n"))")
         for row in rows { XCTAssertLessThanOrEqual(row.count, 80, row) }
-        XCTAssertTrue(rows[1].hasPrefix("Sales-EMEA "), rows[1])
-        XCTAssertTrue(rows[1].contains("…"), "long values are cut with an ellipsis: \(rows[1])")
-        XCTAssertTrue(rows[1].hasSuffix("server"), "the padlocks in few words: \(rows[1])")
+        XCTAssertEqual(Set(rows.dropFirst().map { $0.prefix { $0 != " " } }), ["Sales-EMEA", "Support"])
+        for row in rows.dropFirst() {
+            XCTAssertTrue(row.contains("…"), "long values are cut with an ellipsis: \(row)")
+            XCTAssertTrue(row.hasSuffix("server"), "the padlocks in few words: \(row)")
+        }
 
         let piped = ok("account", "list").out
         XCTAssertFalse(piped.contains("…"), piped)
@@ -43,6 +46,7 @@ final class OutputTests: TerminalTestCase {
 
     func testLongOutputOnATerminalGoesThroughThePager() throws {
         createAccounts((1...40).map { "account create Desk\(String(format: "%02d", $0))" })
+        terminal.kill()
         terminal = try TmuxTerminal(directory: tempDir, width: 100, height: 20)
         // less -FRX: a screenful, then its prompt; the last account is not shown until the reader goes on.
         terminal.start([runner.binary.path, "account", "list", "--store", store], environment: terminalEnvironment)
