@@ -98,7 +98,9 @@ final class ExportImportTests: MailshTestCase {
         XCTAssertNotNil((support["incoming"] as? [String: Any])?["password_sealed"] as? String)
         let personal = object(withSecrets)["personal"] as? [[String: Any]] ?? []
         XCTAssertNotNil((personal.first?["secrets_sealed"] as? [String: String])?["incoming.password"])
-        fails(65, "export", "--format", "csv", env: keyEnv)
+        // CSV carries no secret, not even sealed ones.
+        fails(65, "export", "--with-secrets", "--format", "csv", env: keyEnv)
+        XCTAssertFalse(ok("export", "--format", "csv", env: keyEnv).out.contains("password"))
     }
 
     func testExportOverwritingAnExistingFileMakesItPrivate() throws {

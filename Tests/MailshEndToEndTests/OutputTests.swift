@@ -24,7 +24,7 @@ final class OutputTests: TerminalTestCase {
         terminal = try TmuxTerminal(directory: tempDir, width: 80, height: 30)
         terminal.start([runner.binary.path, "account", "list", "--store", store], environment: terminalEnvironment)
         XCTAssertEqual(terminal.waitForExit(), 0)
-        let rows = terminal.screen().components(separatedBy: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Pane is dead") }
+        let rows = terminal.everything().components(separatedBy: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Pane is dead") }
         XCTAssertEqual(rows.count, 3, "a header and one line per account:\n\(rows.joined(separator: "\n"))")
         for row in rows { XCTAssertLessThanOrEqual(row.count, 80, row) }
         XCTAssertEqual(Set(rows.dropFirst().map { $0.prefix { $0 != " " } }), ["Sales-EMEA", "Support"])
