@@ -143,9 +143,9 @@ extension MailModule {
     /// field name reads the same value (`acct["incoming.port"]`). `nil` for a name the account does not have.
     static func accountField(_ object: AccountObject, _ key: String) -> LuaValue? {
         if let value = object.shape[key] { return value.luaView("acct.\(key)") }
-        // Dotted names read the same values: acct["incoming.port"]. Passwords are never readable.
-        guard let field = Field(rawValue: key), !field.isSecret else { return nil }
-        return fieldValue(object.account, field)
+        // Dotted names read the same values: acct["incoming.port"]. Secrets are fields, never readable: nil.
+        guard let field = Field(rawValue: key) else { return nil }
+        return field.isSecret ? .null : fieldValue(object.account, field)
     }
 
     /// A field's value, ports as integers.
