@@ -792,50 +792,49 @@ int CMailshLuaBridge_emitObject(CMailshLuaBridge_Context *context, void *object,
     return emit(context, OP_OBJECT, &op, sizeof op);
 }
 
-static void pushReadOnly(lua_State *L) {
-    /* [data] -> [proxy] */
-    lua_createtable(L, 0, 0);
-    lua_createtable(L, 0, 5);
-    lua_pushvalue(L, -3);
-    lua_setfield(L, -2, "__index");
+/* Fills the metatable on top with what every read-only view has: writes refused, pairs and # over the data at
+   absolute index `data` (also kept as __data for the host's JSON writer; scripts never see the metatable). */
+static void readOnlyMetatable(lua_State *L, int data) {
     lua_pushcfunction(L, readOnlyNewIndex);
     lua_setfield(L, -2, "__newindex");
-    lua_pushvalue(L, -3);
+    lua_pushvalue(L, data);
     lua_pushcclosure(L, readOnlyPairs, 1);
     lua_setfield(L, -2, "__pairs");
-    lua_pushvalue(L, -3);
+    lua_pushvalue(L, data);
     lua_pushcclosure(L, readOnlyLength, 1);
     lua_setfield(L, -2, "__len");
+    lua_pushvalue(L, data);
+    lua_setfield(L, -2, "__data");
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
+}
+
+static void pushReadOnly(lua_State *L) {
+    /* [data] -> [proxy] */
+    int data = lua_gettop(L);
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 6);
+    lua_pushvalue(L, data);
+    lua_setfield(L, -2, "__index");
+    readOnlyMetatable(L, data);
     lua_setmetatable(L, -2);
-    lua_replace(L, -2);
+    lua_replace(L, data);
 }
 
 static void pushReadOnlyStrict(lua_State *L) {
     /* [data, known, label] -> [proxy] */
+    int data = lua_gettop(L) - 2;
     lua_createtable(L, 0, 0);
-    lua_createtable(L, 0, 5);
-    lua_pushvalue(L, -5);
-    lua_pushvalue(L, -5);
-    lua_pushvalue(L, -5);
+    lua_createtable(L, 0, 6);
+    lua_pushvalue(L, data);
+    lua_pushvalue(L, data + 1);
+    lua_pushvalue(L, data + 2);
     lua_pushcclosure(L, readOnlyStrictIndex, 3);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, readOnlyNewIndex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushvalue(L, -5);
-    lua_pushcclosure(L, readOnlyPairs, 1);
-    lua_setfield(L, -2, "__pairs");
-    lua_pushvalue(L, -5);
-    lua_pushcclosure(L, readOnlyLength, 1);
-    lua_setfield(L, -2, "__len");
-    lua_pushvalue(L, -5);
-    lua_setfield(L, -2, "__data"); /* for the host's JSON writer; scripts never see the metatable */
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
+    readOnlyMetatable(L, data);
     lua_setmetatable(L, -2);
-    lua_replace(L, -4);
-    lua_pop(L, 2);
+    lua_replace(L, data);
+    lua_settop(L, data);
 }
 
 static int runProgramBody(lua_State *L) {
