@@ -163,7 +163,7 @@ _mailsh() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--keep-going --no-rc -h --help)
+    local -a non_repeating_flags=(--no-pager --keep-going --no-rc -h --help)
     local -a repeating_options=()
     local -a non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 0
@@ -225,9 +225,9 @@ _mailsh_account() {
 
 _mailsh_account_list() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-header --json-lines --no-pager -h --help)
     repeating_options=()
-    non_repeating_options=(--match --protocol --owner --store --as --format)
+    non_repeating_options=(--match --protocol --owner --columns --sort --limit --store --as --format)
     __mailsh_offer_flags_options 0
 
     # Offer option value completions
@@ -240,6 +240,15 @@ _mailsh_account_list() {
         return
         ;;
     '--owner')
+        return
+        ;;
+    '--columns')
+        return
+        ;;
+    '--sort')
+        return
+        ;;
+    '--limit')
         return
         ;;
     '--store')
@@ -259,13 +268,17 @@ _mailsh_account_list() {
 
 _mailsh_account_show() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
-    non_repeating_options=(--store --as --format)
+    non_repeating_options=(--field --store --as --format)
     __mailsh_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--field')
+        __mailsh_add_completions -W 'protocol'$'\n''incoming.host'$'\n''incoming.port'$'\n''incoming.security'$'\n''incoming.user'$'\n''incoming.folder'$'\n''incoming.after'$'\n''incoming.move_to'$'\n''incoming.ca_file'$'\n''incoming.insecure'$'\n''incoming.allow_plaintext'$'\n''incoming.auth'$'\n''outgoing.host'$'\n''outgoing.port'$'\n''outgoing.security'$'\n''outgoing.user'$'\n''outgoing.from'$'\n''outgoing.display_name'$'\n''outgoing.reply_to'$'\n''outgoing.ca_file'$'\n''outgoing.insecure'$'\n''outgoing.allow_plaintext'$'\n''outgoing.auth'$'\n''conversation.prefix'$'\n''conversation.placement'$'\n''oauth.provider'$'\n''oauth.tenant'$'\n''oauth.client_id'$'\n''oauth.scopes'$'\n''oauth.flow'$'\n''oauth.mechanism'$'\n''oauth.authority'$'\n''oauth.token_url'$'\n''oauth.device_url'$'\n''oauth.authorize_url'$'\n''oauth.revoke_url'$'\n''oauth.ca_file'
+        return
+        ;;
     '--store')
         __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
         return
@@ -291,7 +304,7 @@ _mailsh_account_show() {
 
 _mailsh_account_create() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -323,7 +336,7 @@ _mailsh_account_create() {
 
 _mailsh_account_set() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--if-version --store --as --format)
     __mailsh_offer_flags_options -1
@@ -362,7 +375,7 @@ _mailsh_account_set() {
 
 _mailsh_account_copy() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -394,7 +407,7 @@ _mailsh_account_copy() {
 
 _mailsh_account_rename() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--if-version --store --as --format)
     __mailsh_offer_flags_options 2
@@ -429,7 +442,7 @@ _mailsh_account_rename() {
 
 _mailsh_account_delete() {
     repeating_flags=()
-    non_repeating_flags=(--keep-user-accounts --delete-customizations -h --help)
+    non_repeating_flags=(--keep-user-accounts --delete-customizations --no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -461,7 +474,7 @@ _mailsh_account_delete() {
 
 _mailsh_account_lock() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -497,7 +510,7 @@ _mailsh_account_lock() {
 
 _mailsh_account_unlock() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -533,7 +546,7 @@ _mailsh_account_unlock() {
 
 _mailsh_account_password() {
     repeating_flags=()
-    non_repeating_flags=(--clear -h --help)
+    non_repeating_flags=(--clear --no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -569,7 +582,7 @@ _mailsh_account_password() {
 
 _mailsh_account_login() {
     repeating_flags=()
-    non_repeating_flags=(--browser --open -h --help)
+    non_repeating_flags=(--browser --open --no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -601,7 +614,7 @@ _mailsh_account_login() {
 
 _mailsh_account_test() {
     repeating_flags=()
-    non_repeating_flags=(--all --incoming-only --outgoing-only --no-send --round-trip --transcript -h --help)
+    non_repeating_flags=(--all --incoming-only --outgoing-only --no-send --round-trip --transcript --json-lines --no-pager -h --help)
     repeating_options=(--resolve)
     non_repeating_options=(--match --concurrency --timeout --store --as --format)
     __mailsh_offer_flags_options 1
@@ -668,7 +681,7 @@ _mailsh_user() {
 
 _mailsh_user_add() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -700,7 +713,7 @@ _mailsh_user_add() {
 
 _mailsh_user_set() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -736,13 +749,22 @@ _mailsh_user_set() {
 
 _mailsh_user_list() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-header --json-lines --no-pager -h --help)
     repeating_options=()
-    non_repeating_options=(--store --as --format)
+    non_repeating_options=(--columns --sort --limit --store --as --format)
     __mailsh_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
+    '--columns')
+        return
+        ;;
+    '--sort')
+        return
+        ;;
+    '--limit')
+        return
+        ;;
     '--store')
         __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
         return
@@ -760,7 +782,7 @@ _mailsh_user_list() {
 
 _mailsh_user_show() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -792,7 +814,7 @@ _mailsh_user_show() {
 
 _mailsh_user_grant() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -828,7 +850,7 @@ _mailsh_user_grant() {
 
 _mailsh_user_revoke() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -887,7 +909,7 @@ _mailsh_personal() {
 
 _mailsh_personal_set() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -923,7 +945,7 @@ _mailsh_personal_set() {
 
 _mailsh_personal_password() {
     repeating_flags=()
-    non_repeating_flags=(--clear -h --help)
+    non_repeating_flags=(--clear --no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -959,7 +981,7 @@ _mailsh_personal_password() {
 
 _mailsh_personal_login() {
     repeating_flags=()
-    non_repeating_flags=(--browser --open -h --help)
+    non_repeating_flags=(--browser --open --no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -991,7 +1013,7 @@ _mailsh_personal_login() {
 
 _mailsh_personal_show() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1023,7 +1045,7 @@ _mailsh_personal_show() {
 
 _mailsh_personal_clear() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -1082,7 +1104,7 @@ _mailsh_record() {
 
 _mailsh_record_list() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--account --status --limit --store --as --format)
     __mailsh_offer_flags_options 0
@@ -1117,7 +1139,7 @@ _mailsh_record_list() {
 
 _mailsh_record_show() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1141,7 +1163,7 @@ _mailsh_record_show() {
 
 _mailsh_record_create() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--subject --requester --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1179,7 +1201,7 @@ _mailsh_record_create() {
 
 _mailsh_record_close() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--version --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1206,7 +1228,7 @@ _mailsh_record_close() {
 
 _mailsh_record_reopen() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--version --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1233,7 +1255,7 @@ _mailsh_record_reopen() {
 
 _mailsh_record_reply() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=(--to)
     non_repeating_options=(--body --body-file --timeout --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1270,7 +1292,7 @@ _mailsh_record_reply() {
 
 _mailsh_record_held() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--account --store --as --format)
     __mailsh_offer_flags_options 0
@@ -1298,7 +1320,7 @@ _mailsh_record_held() {
 
 _mailsh_record_assign() {
     repeating_flags=()
-    non_repeating_flags=(--new -h --help)
+    non_repeating_flags=(--new --no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -1396,7 +1418,7 @@ _mailsh_outbox_retry() {
 
 _mailsh_match() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--account --store --as --format)
     __mailsh_offer_flags_options -1
@@ -1432,7 +1454,7 @@ _mailsh_match() {
 
 _mailsh_monitor() {
     repeating_flags=()
-    non_repeating_flags=(--all --once -h --help)
+    non_repeating_flags=(--all --once --no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--match --interval --timeout --lease --limit --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1502,7 +1524,7 @@ _mailsh_store() {
 
 _mailsh_store_migrate() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 0
@@ -1526,7 +1548,7 @@ _mailsh_store_migrate() {
 
 _mailsh_store_copy() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--to --store --as --format)
     __mailsh_offer_flags_options 0
@@ -1553,7 +1575,7 @@ _mailsh_store_copy() {
 
 _mailsh_audit() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--limit --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1588,7 +1610,7 @@ _mailsh_audit() {
 
 _mailsh_export() {
     repeating_flags=()
-    non_repeating_flags=(--with-secrets -h --help)
+    non_repeating_flags=(--with-secrets --no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1620,7 +1642,7 @@ _mailsh_export() {
 
 _mailsh_import() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1644,7 +1666,7 @@ _mailsh_import() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __mailsh_add_completions -o plusdirs -fX '!*.@(json)'
+        __mailsh_add_completions -o plusdirs -fX '!*.@(json|csv)'
         return
         ;;
     esac
@@ -1668,7 +1690,7 @@ _mailsh_completion() {
 
 _mailsh_run() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--max-instructions --max-memory --timeout --store --as --format)
     __mailsh_offer_flags_options -1
@@ -1709,7 +1731,7 @@ _mailsh_run() {
 
 _mailsh_lua() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager -h --help)
     repeating_options=()
     non_repeating_options=(--max-instructions --max-memory --timeout --store --as --format)
     __mailsh_offer_flags_options -1

@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(pkg-config ca-certificates libedit-dev liblua5.4-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3)
 if [[ "${1:-}" == "--test" ]]; then
     # The shell tests drive mailsh in tmux and its completion scripts in real bash, zsh and fish.
-    packages+=(tmux zsh fish bash-completion)
+    packages+=(tmux zsh fish bash-completion less)
 fi
 
 missing=()

@@ -312,6 +312,44 @@ static int readOnlyNewIndex(lua_State *L) {
     return luaL_error(L, "this table is a read-only view; change an account with acct:set{...}");
 }
 
+/* __index of a strict read-only view: upvalues data, known names (a set), label. A known name without a value is
+   nil; any other name is an error naming it, at the reading line. */
+static int readOnlyStrictIndex(lua_State *L) {
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pop(L, 1);
+    luaL_checkstack(L, 8, NULL);
+    luaL_where(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(3));
+    lua_pushliteral(L, " has no field ");
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        lua_pushfstring(L, "\"%s\"", lua_tostring(L, 2));
+    } else {
+        lua_pushfstring(L, "of type %s", luaL_typename(L, 2));
+    }
+    lua_pushliteral(L, "; fields:");
+    lua_concat(L, 5);
+    lua_pushnil(L);
+    while (lua_next(L, lua_upvalueindex(2))) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            lua_pushvalue(L, 3);
+            lua_pushliteral(L, " ");
+            lua_pushvalue(L, -3);
+            lua_concat(L, 3);
+            lua_replace(L, 3);
+        }
+    }
+    return lua_error(L);
+}
+
 static int rawNext(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
@@ -677,6 +715,7 @@ enum {
     OP_SET,
     OP_SET_INDEX,
     OP_READ_ONLY,
+    OP_READ_ONLY_STRICT,
     OP_OBJECT,
 };
 
@@ -738,6 +777,9 @@ int CMailshLuaBridge_emitSetIndex(CMailshLuaBridge_Context *context, int64_t ind
 }
 
 int CMailshLuaBridge_emitReadOnly(CMailshLuaBridge_Context *context) { return emit(context, OP_READ_ONLY, NULL, 0); }
+int CMailshLuaBridge_emitReadOnlyStrict(CMailshLuaBridge_Context *context) {
+    return emit(context, OP_READ_ONLY_STRICT, NULL, 0);
+}
 
 typedef struct ObjectOp {
     void *object;
@@ -750,24 +792,49 @@ int CMailshLuaBridge_emitObject(CMailshLuaBridge_Context *context, void *object,
     return emit(context, OP_OBJECT, &op, sizeof op);
 }
 
-static void pushReadOnly(lua_State *L) {
-    /* [data] -> [proxy] */
-    lua_createtable(L, 0, 0);
-    lua_createtable(L, 0, 5);
-    lua_pushvalue(L, -3);
-    lua_setfield(L, -2, "__index");
+/* Fills the metatable on top with what every read-only view has: writes refused, pairs and # over the data at
+   absolute index `data` (also kept as __data for the host's JSON writer; scripts never see the metatable). */
+static void readOnlyMetatable(lua_State *L, int data) {
     lua_pushcfunction(L, readOnlyNewIndex);
     lua_setfield(L, -2, "__newindex");
-    lua_pushvalue(L, -3);
+    lua_pushvalue(L, data);
     lua_pushcclosure(L, readOnlyPairs, 1);
     lua_setfield(L, -2, "__pairs");
-    lua_pushvalue(L, -3);
+    lua_pushvalue(L, data);
     lua_pushcclosure(L, readOnlyLength, 1);
     lua_setfield(L, -2, "__len");
+    lua_pushvalue(L, data);
+    lua_setfield(L, -2, "__data");
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
+}
+
+static void pushReadOnly(lua_State *L) {
+    /* [data] -> [proxy] */
+    int data = lua_gettop(L);
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 6);
+    lua_pushvalue(L, data);
+    lua_setfield(L, -2, "__index");
+    readOnlyMetatable(L, data);
     lua_setmetatable(L, -2);
-    lua_replace(L, -2);
+    lua_replace(L, data);
+}
+
+static void pushReadOnlyStrict(lua_State *L) {
+    /* [data, known, label] -> [proxy] */
+    int data = lua_gettop(L) - 2;
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 6);
+    lua_pushvalue(L, data);
+    lua_pushvalue(L, data + 1);
+    lua_pushvalue(L, data + 2);
+    lua_pushcclosure(L, readOnlyStrictIndex, 3);
+    lua_setfield(L, -2, "__index");
+    readOnlyMetatable(L, data);
+    lua_setmetatable(L, -2);
+    lua_replace(L, data);
+    lua_settop(L, data);
 }
 
 static int runProgramBody(lua_State *L) {
@@ -820,6 +887,7 @@ static int runProgramBody(lua_State *L) {
             break;
         }
         case OP_READ_ONLY: pushReadOnly(L); break;
+        case OP_READ_ONLY_STRICT: pushReadOnlyStrict(L); break;
         case OP_OBJECT: {
             ObjectOp object;
             memcpy(&object, context->program + pc, sizeof object);

@@ -96,6 +96,9 @@ public struct ScriptOutput {
 public struct ScriptResult: Sendable, Equatable {
     /// The values the chunk returned, through `tostring`.
     public var values: [String]
+    /// The same values with their JSON types (numbers, booleans, null, tables as arrays or objects, accounts as
+    /// their documents); a value JSON has no form for is its `tostring` text. Empty when the runner gives none.
+    public var json: [JSONValue] = []
     /// Lua instructions run (in steps of 1,000).
     public var instructions: UInt64
     /// The most memory the script held at once, in bytes.

@@ -138,3 +138,22 @@ public enum DefaultPort {
         }
     }
 }
+
+extension Section {
+    /// Closed padlocks in few words, for a listing's column: `all`, `server` (both servers and the OAuth client,
+    /// the default), `credentials`, then any other section by name; `-` when none is locked.
+    public static func summary(_ locked: [Section]) -> String {
+        var rest = allCases.filter(locked.contains)
+        if rest.count == allCases.count { return "all" }
+        var words: [String] = []
+        for shorthand in ["server", "credentials"] {
+            let named = (try? parse(shorthand)) ?? []
+            if named.allSatisfy(rest.contains) {
+                words.append(shorthand)
+                rest.removeAll(where: named.contains)
+            }
+        }
+        words += rest.map(\.rawValue)
+        return words.isEmpty ? "-" : words.joined(separator: " ")
+    }
+}

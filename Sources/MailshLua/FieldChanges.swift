@@ -33,6 +33,11 @@ extension LuaCall {
                 throw misuse(argument, MailshError.unknownField(name, known: fields.map(\.name)).message)
             }
             guard seen.insert(field).inserted else { throw misuse(argument, "\(field.name) is given twice") }
+            // Where the JSON has a boolean (insecure, allow_plaintext), a script may give one.
+            if field.enumeratedValues == ["true", "false"], lua_type(state, valueIndex) == LUA_TBOOLEAN {
+                changes.assignments.append(Assignment(field: field, value: boolean(at: valueIndex) ? "true" : "false"))
+                return
+            }
             guard let input = fieldInput(at: valueIndex) else {
                 throw misuse(argument, "\(field.name): string or number expected, got \(typeName(at: valueIndex))")
             }

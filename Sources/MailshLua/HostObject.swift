@@ -1,6 +1,17 @@
 import Foundation
 import MailshCore
 
+extension JSONValue {
+    /// The value without the object keys `drop` names, at every depth.
+    func droppingKeys(_ drop: (String) -> Bool) -> JSONValue {
+        switch self {
+        case .object(let fields): return .object(fields.compactMap { drop($0.0) ? nil : ($0.0, $0.1.droppingKeys(drop)) })
+        case .array(let items): return .array(items.map { $0.droppingKeys(drop) })
+        default: return self
+        }
+    }
+}
+
 /// The classes of host objects a script holds as userdata.
 enum HostClass: Int32, CaseIterable, Sendable {
     case account = 1
@@ -43,7 +54,23 @@ final class AccountObject: HostObject {
     override class var hostClass: HostClass { .account }
     override class var estimatedBytes: UInt32 { 1024 }
 
-    var account: Account
+    var account: Account {
+        didSet { cachedShape = nil }
+    }
+    private var cachedShape: JSONValue?
+
+    /// The account as `--format json` shows it, every key there (a value not set is `.null`), secrets only as
+    /// `password_set` / `client_secret_set`: what scripts read as `acct.incoming.host`.
+    var shape: JSONValue {
+        if let cachedShape { return cachedShape }
+        var shape = JSONValue.shape(of: AccountDocument(account)).droppingKeys { $0.hasSuffix("_sealed") }
+        if case .object(var fields) = shape {
+            fields.append(("warnings", .array(account.warnings.map(JSONValue.string))))
+            shape = .object(fields)
+        }
+        cachedShape = shape
+        return shape
+    }
     /// Set once `acct:delete` succeeded: the snapshot can still be read, but methods refuse.
     var deleted = false
 

@@ -243,7 +243,11 @@ final class LuaSession {
         guard status == LUA_OK else { throw failure(state, status: status) }
 
         var values: [String] = []
+        var json: [JSONValue?] = []
         if expression, lua_gettop(state) > 0 {
+            // Typed first (tostring below replaces the values): a value with no JSON form is its tostring text.
+            var reader = LuaJSON(state: state)
+            json = (1...lua_gettop(state)).map { try? reader.value(at: $0) }
             let converted = CMailshLuaBridge_toStrings(state, 1)
             guard converted == LUA_OK else { throw failure(state, status: converted) }
             values = (1...lua_gettop(state)).map { string(at: $0, state) ?? "" }
@@ -251,8 +255,10 @@ final class LuaSession {
         lua_settop(state, 0)
         // Once a stop is requested the script fails, whatever it returned: nothing it did may commit.
         guard CMailshLuaBridge_stopped(context) == Stop.running else { throw failure(state, status: LUA_ERRRUN) }
-        return ScriptResult(values: values, instructions: context.pointee.instructions,
-                            peakMemory: Int(context.pointee.memoryPeak))
+        var result = ScriptResult(values: values, instructions: context.pointee.instructions,
+                                  peakMemory: Int(context.pointee.memoryPeak))
+        result.json = zip(json, values).map { $0 ?? .string($1) }
+        return result
     }
 
     private func load(_ source: [UInt8], _ chunkName: String, _ state: LuaState) -> Int32 {

@@ -15,6 +15,9 @@ enum LuaValue {
     case record([(String, LuaValue)])
     /// A table with string keys that scripts can read but not change (a view of an account's section).
     case readOnly([(String, LuaValue)])
+    /// A read-only view whose names are fixed: a `.null` field is a name without a value (reads as nil), any other
+    /// name is an error naming it and `label` (`acct.incoming has no field "hots"`).
+    case view(String, [(String, LuaValue)])
     /// A host object as userdata of its class.
     case object(HostObject)
 
@@ -66,10 +69,48 @@ extension LuaValue {
             return true
         case .readOnly(let fields):
             return LuaValue.record(fields).emit(into: context) && CMailshLuaBridge_emitReadOnly(context) == 0
+        case .view(let label, let fields):
+            guard CMailshLuaBridge_emitTable(context, 0, Int32(clamping: fields.count)) == 0 else { return false }
+            for (key, value) in fields {
+                if case .null = value { continue }
+                guard LuaValue.string(key).emit(into: context), value.emit(into: context),
+                      CMailshLuaBridge_emitSet(context) == 0 else { return false }
+            }
+            guard CMailshLuaBridge_emitTable(context, 0, Int32(clamping: fields.count)) == 0 else { return false }
+            for (key, _) in fields {
+                guard LuaValue.string(key).emit(into: context), LuaValue.boolean(true).emit(into: context),
+                      CMailshLuaBridge_emitSet(context) == 0 else { return false }
+            }
+            return LuaValue.string(label).emit(into: context) && CMailshLuaBridge_emitReadOnlyStrict(context) == 0
         case .object(let object):
             let pointer = Unmanaged.passUnretained(object).toOpaque()
             return CMailshLuaBridge_emitObject(context, pointer, type(of: object).hostClass.rawValue,
                                                type(of: object).estimatedBytes) == 0
+        }
+    }
+}
+
+extension JSONValue {
+    /// The value as a read-only view (objects, nested ones too, as ``LuaValue/view(_:_:)`` named from `label`:
+    /// `acct.incoming`), arrays as sequences.
+    func luaView(_ label: String) -> LuaValue {
+        switch self {
+        case .object(let fields): return .view(label, fields.map { ($0.0, $0.1.luaView("\(label).\($0.0)")) })
+        case .array(let items): return .array(items.map { $0.luaView(label) })
+        default: return lua
+        }
+    }
+
+    /// The value as Lua holds it: objects as tables with string keys, arrays as sequences, `null` as nil.
+    var lua: LuaValue {
+        switch self {
+        case .null: return .null
+        case .bool(let value): return .boolean(value)
+        case .integer(let value): return .integer(value)
+        case .number(let value): return .number(value)
+        case .string(let value): return .string(value)
+        case .array(let items): return .array(items.map(\.lua))
+        case .object(let fields): return .record(fields.map { ($0.0, $0.1.lua) })
         }
     }
 }

@@ -3,7 +3,6 @@ import MailshCore
 
 /// `mail.account.*` and the account object's methods and fields.
 extension MailModule {
-    static var accountFieldNames: [String] { AccountKey.allCases.map(\.rawValue) }
 
     static let accountFunctions: [HostFunction] = [
         HostFunction(.function("mail.account.create")) { call in
@@ -114,8 +113,15 @@ extension MailModule {
         // MARK: Fields, tostring, ==
 
         HostFunction(.getter(.account)) { call in
-            guard let key = call.stringValue(at: call.index(1)) else { return .value(.null) }
-            return .value(accountField(call.receiver(AccountObject.self), key))
+            let object = call.receiver(AccountObject.self)
+            guard let key = call.stringValue(at: call.index(1)) else {
+                throw call.misuse("account fields are named by strings, got \(call.typeName(at: call.index(1)))")
+            }
+            guard let value = accountField(object, key) else {
+                throw call.misuse("account has no field \(quoted(key)); fields: "
+                    + (accountFieldNames + ["and dotted names such as incoming.host"]).joined(separator: ", "))
+            }
+            return .value(value)
         },
         HostFunction(.tostring(.account)) { call in
             .value(.string("account \(call.receiver(AccountObject.self).account.qualifiedName)"))
@@ -126,79 +132,20 @@ extension MailModule {
         },
     ]
 
-    /// The fields of an account object, found by hashing rather than by comparing every name in turn.
-    enum AccountKey: String, CaseIterable {
-        case id, name, owner, proto = "protocol", incoming, outgoing, conversation, oauth, padlocks, version
-        case testAccount = "test_account", status, missing, warnings
-        case createdAt = "created_at", modifiedAt = "modified_at", modifiedBy = "modified_by"
-    }
+    /// The names an account object has besides its methods: the keys of its JSON document (and `warnings`).
+    static let accountFieldNames: [String] = {
+        guard case .object(let fields) = AccountObject(Account(name: "x")).shape else { return [] }
+        return fields.map(\.0)
+    }()
 
-    static let accountKeys = Dictionary(uniqueKeysWithValues: AccountKey.allCases.map { ($0.rawValue, $0) })
-
-    /// A field of an account as scripts read it: the shape of `--format json`, passwords only as `password_set`.
-    static func accountField(_ object: AccountObject, _ key: String) -> LuaValue {
-        guard let known = accountKeys[key] else {
-            // Dotted names read the same values: acct["incoming.port"]. Passwords are never readable.
-            guard let field = Field(rawValue: key), !field.isSecret else { return .null }
-            return fieldValue(object.account, field)
-        }
-        switch known {
-        case .version: return .integer(object.account.version)
-        case .id: return .string(object.account.id)
-        case .name: return .string(object.account.name)
-        default: return accountField(object.account, known)
-        }
-    }
-
-    static func accountField(_ account: Account, _ key: AccountKey) -> LuaValue {
-        switch key {
-        case .id: return .string(account.id)
-        case .name: return .string(account.name)
-        case .owner: return .optional(account.owner)
-        case .proto: return .string(account.proto.rawValue)
-        case .incoming:
-            var fields: [(String, LuaValue)] = [
-                ("host", .optional(account.incoming.host)), ("port", .integer(account.incoming.port)),
-                ("security", .string(account.incoming.security.rawValue)), ("user", .optional(account.incoming.user)),
-                ("password_set", .boolean(account.incoming.password != nil)),
-                ("auth", .string(account.incoming.auth.rawValue)),
-            ]
-            if account.proto == .imap {
-                fields.append(("folder", .string(account.incoming.folder)))
-                fields.append(("after", .string(account.incoming.after.rawValue)))
-                fields.append(("move_to", .optional(account.incoming.moveTo)))
-            }
-            return .readOnly(fields)
-        case .outgoing:
-            return .readOnly([
-                ("host", .optional(account.outgoing.host)), ("port", .integer(account.outgoing.port)),
-                ("security", .string(account.outgoing.security.rawValue)), ("user", .optional(account.outgoing.user)),
-                ("from", .optional(account.outgoing.from)), ("display_name", .optional(account.outgoing.displayName)),
-                ("reply_to", .optional(account.outgoing.replyTo)),
-                ("password_set", .boolean(account.outgoing.password != nil)),
-                ("auth", .string(account.outgoing.auth.rawValue)),
-            ])
-        case .oauth:
-            // The client settings, the secret only as `client_secret_set`; tokens never reach a script.
-            return .readOnly(Field.fields(in: .oauth).map { field -> (String, LuaValue) in
-                let key = String(field.name.dropFirst("oauth.".count))
-                if field.isSecret { return (key + "_set", .boolean(account.secret(field) != nil)) }
-                return (key, .optional(account.value(field)))
-            })
-        case .conversation:
-            return .readOnly([("prefix", .optional(account.conversation.prefix)),
-                              ("placement", .string(account.conversation.placement.rawValue))])
-        case .padlocks:
-            return .readOnly(Section.allCases.map { ($0.rawValue, .string(account.isLocked($0) ? "locked" : "unlocked")) })
-        case .version: return .integer(account.version)
-        case .testAccount: return .boolean(account.isTestAccount)
-        case .status: return .string(account.isComplete ? "ready" : "draft")
-        case .missing: return .strings(account.missingFields.map(\.name))
-        case .warnings: return .strings(account.warnings)
-        case .createdAt: return .string(Timestamp.format(account.createdAt))
-        case .modifiedAt: return .string(Timestamp.format(account.modifiedAt))
-        case .modifiedBy: return .string(account.modifiedBy)
-        }
+    /// A field of an account as scripts read it: the shape of `--format json` (`acct.incoming.ca_file`,
+    /// `acct.padlocks["incoming.server"]`), nested values as read-only views that refuse unknown names; a dotted
+    /// field name reads the same value (`acct["incoming.port"]`). `nil` for a name the account does not have.
+    static func accountField(_ object: AccountObject, _ key: String) -> LuaValue? {
+        if let value = object.shape[key] { return value.luaView("acct.\(key)") }
+        // Dotted names read the same values: acct["incoming.port"]. Secrets are fields, never readable: nil.
+        guard let field = Field(rawValue: key) else { return nil }
+        return field.isSecret ? .null : fieldValue(object.account, field)
     }
 
     /// A field's value, ports as integers.

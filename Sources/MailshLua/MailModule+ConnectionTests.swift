@@ -79,52 +79,7 @@ extension MailModule {
     /// A report as scripts read it: the shape of `account test --format json`, keys in snake_case
     /// (`started_at`, `round_trip`, `latency_milliseconds`, …), verdicts as their names (`cannot-connect`).
     static func reportValue(_ report: ConnectionTestReport) throws -> LuaValue {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let data = try encoder.encode(report)
-        return try JSONDecoder().decode(JSONValue.self, from: data).lua
-    }
-}
-
-/// A JSON document, read back to become a Lua value.
-private enum JSONValue: Decodable {
-    case null
-    case boolean(Bool)
-    case integer(Int)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .boolean(value)
-        } else if let value = try? container.decode(Int.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    var lua: LuaValue {
-        switch self {
-        case .null: return .null
-        case .boolean(let value): return .boolean(value)
-        case .integer(let value): return .integer(value)
-        case .number(let value): return .number(value)
-        case .string(let value): return .string(value)
-        case .array(let items): return .array(items.map(\.lua))
-        case .object(let fields): return .record(fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value.lua) })
-        }
+        try JSONValue(encoding: report).lua
     }
 }
 

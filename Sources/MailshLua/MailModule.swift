@@ -51,7 +51,7 @@ struct HostFunction: Sendable {
 enum MailModule {
     /// Every Swift function, indexed by the id the C trampolines carry.
     static let functions: [HostFunction] = accountFunctions + connectionTestFunctions + userFunctions + personalFunctions
-        + recordFunctions + moduleFunctions
+        + recordFunctions + moduleFunctions + jsonFunctions
 
     /// C functions of the bridge placed in the module.
     static let builtins: [(path: String, builtin: Int32)] = [("mail.log", Int32(CMailshLuaBridge_BUILTIN_LOG))]
@@ -104,7 +104,8 @@ enum MailModule {
 }
 
 extension LuaSession {
-    /// `mail.csv`: the rows of a CSV file, as tables keyed by its header (or as arrays, with `header = false`).
+    /// `mail.csv`: the rows of a CSV file, as tables keyed by its header (or as arrays, with `header = false`); the
+    /// `'` that mailsh's own CSV puts before a cell starting with = + - @ or ' is taken off (``CSVReader/unneutralised(_:)``).
     func readCSV(_ path: String, separator: UInt8, header: Bool, call: LuaCall) throws -> LuaValue {
         let data: [UInt8]
         do {
@@ -120,7 +121,7 @@ extension LuaSession {
             throw call.misuse("\(path):\(error.line): \(error.message)")
         }
         guard header else {
-            return .array(records.map { .strings($0.fields) })
+            return .array(records.map { .strings($0.fields.map(CSVReader.unneutralised)) })
         }
         guard let first = records.first else { return .array([]) }
         let names = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
@@ -137,7 +138,7 @@ extension LuaSession {
             guard record.fields.count == names.count else {
                 throw call.misuse("\(path):\(record.line): \(record.fields.count) fields, but the header has \(names.count)")
             }
-            rows.append(.record(Array(zip(names, record.fields.map(LuaValue.string)))))
+            rows.append(.record(Array(zip(names, record.fields.map { LuaValue.string(CSVReader.unneutralised($0)) }))))
         }
         return .array(rows)
     }

@@ -30,7 +30,12 @@ extension AccountCommand {
         @Option(help: ArgumentHelp("Only global accounts (global) or those a user owns (a user name).", valueName: "owner"))
         var owner: String?
 
+        @OptionGroup var listing: ListingOptions
+
         @OptionGroup var global: GlobalOptions
+
+        /// The columns of the listing (the table, its CSV and `--columns`/`--sort` names).
+        static let columns = ["name", "protocol", "incoming", "outgoing", "status", "kind", "last_test", "locked"]
 
         func run(desk: Desk, context: CommandContext) throws {
             let filter: OwnerFilter = switch owner {
@@ -38,17 +43,8 @@ extension AccountCommand {
             case "global": .global
             case let user?: .user(user)
             }
-            let accounts = try desk.accounts(AccountQuery(match: match, proto: proto?.value, owner: filter))
+            var accounts = try desk.accounts(AccountQuery(match: match, proto: proto?.value, owner: filter))
             let signIn = try desk.globalSignInStates(accounts)
-            if global.format == .json {
-                context.io.write(Output.json(accounts.map { account in
-                    var document = AccountDocument(account)
-                    document.sign_in = signIn[account.id].map { AccountDocument.SignIn($0, origin: .global) }
-                    if case .needed? = signIn[account.id] { document.status = "sign-in needed" }
-                    return document
-                }))
-                return
-            }
             let rows = accounts.map { account -> [String] in
                 var status = account.isComplete ? "ready" : "draft"
                 if case .needed? = signIn[account.id] { status = "sign-in needed" }
@@ -57,11 +53,27 @@ extension AccountCommand {
                  Self.server(account.outgoing.host, account.outgoing.port, account.outgoing.security),
                  status, account.isTestAccount ? "test" : "",
                  account.lastTest.map { "\($0.verdict) \($0.milliseconds)ms \(Timestamp.format($0.at))" } ?? "",
-                 Section.allCases.filter(account.isLocked).map(\.rawValue).joined(separator: " ")]
+                 Section.summary(Section.allCases.filter(account.isLocked))]
             }
-            context.io.write(Listing(columns: ["name", "protocol", "incoming", "outgoing", "status", "kind", "last test",
-                                               "locked"],
-                                     rows: rows).render(global.format))
+            if global.format == .json {
+                // --sort and --limit choose the accounts; the documents are whole.
+                if listing.sort != nil || listing.limit != nil {
+                    var keyed = listing
+                    keyed.columns = nil
+                    let order = try keyed.shape(Table(columns: Self.columns + ["index"],
+                        rows: rows.enumerated().map { $0.element + [String($0.offset)] })).rows.compactMap { $0.last.flatMap(Int.init) }
+                    accounts = order.map { accounts[$0] }
+                }
+                context.page(Output.json(accounts.map { account in
+                    var document = AccountDocument(account)
+                    document.sign_in = signIn[account.id].map { AccountDocument.SignIn($0, origin: .global) }
+                    if case .needed? = signIn[account.id] { document.status = "sign-in needed" }
+                    return document
+                }, lines: listing.jsonLines))
+                return
+            }
+            context.page(try Listing(columns: Self.columns, rows: rows)
+                .render(global.format, options: listing, width: context.tableWidth))
         }
 
         static func server(_ host: String?, _ port: Int, _ security: SecurityMode) -> String {
@@ -77,6 +89,10 @@ extension AccountCommand {
         @Argument(help: "The account (NAME, or OWNER/NAME for a user's own account).", completion: .accountName)
         var name: String
 
+        @Option(help: ArgumentHelp("Print only this field's value (a dotted name such as incoming.host), for scripts.",
+                                   valueName: "field"), completion: .list(Field.allCases.filter { !$0.isSecret }.map(\.name)))
+        var field: String?
+
         @OptionGroup var global: GlobalOptions
 
         struct Document: Encodable {
@@ -90,6 +106,10 @@ extension AccountCommand {
         func run(desk: Desk, context: CommandContext) throws {
             let effective = try desk.effective(name)
             let account = effective.account
+            if let field {
+                context.io.write(try Self.value(of: field, in: account, format: global.format))
+                return
+            }
             let signIn = try desk.signInState(name)
             let rows = Field.allCases.compactMap { field -> [String]? in
                 if field == .incomingFolder && account.proto == .pop3 { return nil }
@@ -110,7 +130,7 @@ extension AccountCommand {
                 out += account.owner == nil ? " (global" : " (owned by \(account.owner!)"
                 out += ", version \(account.version), changed by \(account.modifiedBy) at \(Timestamp.format(account.modifiedAt)))\n"
                 out += "settings for user \(effective.user)\n\n"
-                out += Listing(columns: ["field", "value", "origin"], rows: rows).render(.table)
+                out += Listing(columns: ["field", "value", "origin"], rows: rows).table(width: context.tableWidth)
                 out += "\npadlocks: " + Section.allCases.map { "\($0.rawValue) \(account.isLocked($0) ? "locked" : "unlocked")" }
                     .joined(separator: ", ") + "\n"
                 out += account.isComplete ? "status: ready\n"
@@ -126,9 +146,27 @@ extension AccountCommand {
                     out += "sign-in: sign-in needed since \(Timestamp.format(since)) (\(signIn.origin.rawValue) tokens): "
                         + MailshError.quote(reason) + "\n"
                 }
-                context.io.write(out)
+                context.page(out)
             }
             report(account.warnings, context.io)
+        }
+
+        /// `--field NAME`: the effective value alone, on one line (empty when not set); in JSON, with its type.
+        /// A secret field prints whether it is set, never its value.
+        static func value(of name: String, in account: Account, format: OutputFormat) throws -> String {
+            guard let field = Field(rawValue: name) else {
+                throw MailshError.unknownField(name, known: Field.allCases.map(\.name))
+            }
+            let shape = JSONValue.shape(of: AccountDocument(account))
+            let parts = field.name.split(separator: ".").map(String.init)
+            var value: JSONValue = field.isSecret ? .bool(account.secret(field) != nil) : shape
+            if !field.isSecret { for part in parts { value = value[part] ?? .null } }
+            if format == .json { return value.serialized() + "\n" }
+            switch value {
+            case .null: return "\n"
+            case .string(let text): return TerminalText.escaped(text) + "\n"
+            default: return value.serialized() + "\n"
+            }
         }
     }
 

@@ -19,8 +19,9 @@ extension AccountCommand {
                 redacted.
 
                 With --all, every global account (and your own) matching --match is tested, --concurrency at \
-                once, with a progress line on a terminal and a summary; --format json prints one JSON object per \
-                line. Each verdict and time is stored and shown by `account list`.
+                once, with a progress line on a terminal and a summary; --format json prints one JSON array of \
+                reports at the end, --json-lines one JSON object per line as each test ends. Each verdict and time \
+                is stored and shown by `account list`.
 
                 Exit status: \(TestVerdict.exitStatusHelp); 65 when the account can't be tested (missing or bad \
                 fields). With --all: 0 when all are ok, the shared status when every failure has the same one, \
@@ -62,6 +63,9 @@ extension AccountCommand {
         @Option(help: ArgumentHelp("Connect to HOST at ADDRESS instead of resolving it, e.g. to try a new server "
                                    + "before the DNS changes (repeatable).", valueName: "host=address"))
         var resolve: [String] = []
+
+        @Flag(help: "With --all --format json: one JSON object per line as each test ends (JSON Lines), not one array.")
+        var jsonLines = false
 
         @OptionGroup var global: GlobalOptions
 
@@ -142,7 +146,7 @@ extension AccountCommand {
                 names, options: options, tester: tester, oauthClient: context.services.oauthClient,
                 concurrency: concurrency) { done, outcome in
                     if global.format == .json {
-                        context.io.write(TestReportText.jsonLine(outcome))
+                        if jsonLines { context.io.write(TestReportText.jsonLine(outcome)) }
                     } else {
                         if case let .tested(report) = outcome {
                             for warning in report.warnings { lines.append("mailsh: \(report.account): \(warning)\n") }
@@ -154,6 +158,8 @@ extension AccountCommand {
             for line in lines { context.io.writeError(line) }
             if global.format != .json {
                 context.io.write(TestReportText.summary(outcomes, format: global.format))
+            } else if !jsonLines {
+                context.io.write(Output.json(value: .array(outcomes.map(TestReportText.document))))
             }
             if let recordingError {
                 context.io.writeError("mailsh: warning: results could not be recorded: \(recordingError.message)\n")
@@ -205,20 +211,21 @@ enum TestReportText {
         value >= 100 ? String(Int(value.rounded())) : String(format: "%.1f", value)
     }
 
-    /// One JSON object on one line (for `--all --format json`).
+    /// One JSON object on one line (for `--all --json-lines`).
     static func jsonLine(_ outcome: ConnectionTestOutcome) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data: Data?
+        document(outcome).serialized() + "\n"
+    }
+
+    /// The JSON of one outcome: the report (`account test NAME --format json`), or for an account that could not
+    /// be tested its name, `verdict: invalid`, the exit status and the message.
+    static func document(_ outcome: ConnectionTestOutcome) -> JSONValue {
         switch outcome {
         case let .tested(report):
-            data = try? encoder.encode(report)
+            return (try? JSONValue(encoding: report)) ?? .null
         case let .notTested(account, error):
-            struct NotTested: Encodable { var account: String; var verdict: String; var exit: Int32; var message: String }
-            data = try? encoder.encode(NotTested(account: account, verdict: "invalid", exit: error.exitStatus.rawValue,
-                                                 message: error.message))
+            return .object([("account", .string(account)), ("exit", .integer(Int(error.exitStatus.rawValue))),
+                            ("message", .string(error.message)), ("verdict", .string("invalid"))])
         }
-        return (data.map { Output.safeJSON(String(decoding: $0, as: UTF8.self)) } ?? "null") + "\n"
     }
 
     /// The summary of `--all`: one row per account, then the count of each verdict.

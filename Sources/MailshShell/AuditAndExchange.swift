@@ -19,9 +19,9 @@ struct AuditCommand: DeskCommand {
 
     func run(desk: Desk, context: CommandContext) throws {
         let entries = try desk.audit(name, limit: limit)
-        context.io.write(Listing(columns: ["at", "actor", "account", "field", "old", "new"], rows: entries.map {
+        context.page(try Listing(columns: ["at", "actor", "account", "field", "old", "new"], rows: entries.map {
             [Timestamp.format($0.at), $0.actor, $0.account, $0.field, $0.oldValue ?? "", $0.newValue ?? ""]
-        }).render(global.format))
+        }).render(global.format, options: nil, width: context.tableWidth))
     }
 }
 
@@ -29,9 +29,11 @@ struct AuditCommand: DeskCommand {
 struct ExportCommand: DeskCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export accounts, users and personal settings as JSON (needs administrate).",
+        abstract: "Export accounts, users and personal settings as JSON, or accounts as CSV (needs administrate).",
         discussion: "Passwords are left out unless --with-secrets, and then they stay encrypted, readable only "
-            + "with this store's key file.")
+            + "with this store's key file. --format csv writes the global accounts in the dotted vocabulary "
+            + "(name, protocol, incoming.host, …; no passwords, padlocks or users), as `import FILE.csv` and "
+            + "bulk-create.lua read it.")
 
     @Argument(help: "The file to write (default: standard output).", completion: .file(extensions: ["json"]))
     var file: String?
@@ -42,10 +44,12 @@ struct ExportCommand: DeskCommand {
     @OptionGroup var global: GlobalOptions
 
     func run(desk: Desk, context: CommandContext) throws {
-        guard global.format != .csv else {
-            throw MailshError.invalidValue(field: "--format", value: "csv", allowed: "json (export writes JSON)")
+        if global.format == .csv && withSecrets {
+            throw MailshError.invalidValue(field: "--format", value: "csv",
+                                           allowed: "json with --with-secrets (CSV never carries passwords)")
         }
-        let text = Output.json(try desk.export(withSecrets: withSecrets))
+        let document = try desk.export(withSecrets: withSecrets)
+        let text = global.format == .csv ? document.csv : Output.json(document)
         guard let file else {
             context.io.write(text)
             return
@@ -66,9 +70,10 @@ struct ImportCommand: DeskCommand {
         commandName: "import",
         abstract: "Import a file made by `export`, all or nothing (needs administrate).",
         discussion: "Every problem is reported at once and nothing changes. Accounts whose names exist are refused; "
-            + "existing users are kept as they are.")
+            + "existing users are kept as they are. A file named *.csv (or --format csv) is read as CSV: a name "
+            + "column and dotted field columns, as `export --format csv` writes.")
 
-    @Argument(help: "The JSON file (- for standard input).", completion: .file(extensions: ["json"]))
+    @Argument(help: "The JSON or CSV file (- for standard input).", completion: .file(extensions: ["json", "csv"]))
     var file: String
 
     @OptionGroup var global: GlobalOptions
@@ -84,11 +89,13 @@ struct ImportCommand: DeskCommand {
             data = contents
         }
         let document: ExportDocument
-        do {
+        if global.format == .csv || file.lowercased().hasSuffix(".csv") {
+            document = try ExportDocument(csv: Array(data))
+        } else { do {
             document = try JSONDecoder().decode(ExportDocument.self, from: data)
         } catch {
             throw MailshError.invalidValue(field: "file", value: file, allowed: "JSON written by `mailsh export` (\(Self.describe(error)))")
-        }
+        } }
         let summary = try desk.import(document)
         context.io.write("imported \(summary.accounts) account(s), \(summary.users) user(s), "
             + "\(summary.personal) personal setting(s)\n")

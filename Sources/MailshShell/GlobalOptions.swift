@@ -20,5 +20,8 @@ public struct GlobalOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: "Output format: table, json or csv.")
     public var format: OutputFormat = .table
 
+    @Flag(name: .customLong("no-pager"), help: "Never page long output (also MAILSH_PAGER= or PAGER=cat).")
+    public var noPager = false
+
     public init() {}
 }

@@ -112,10 +112,7 @@ struct MonitorCommand: DeskCommand {
     }
 
     static func jsonLine(_ event: MonitorEvent) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(event) else { return "{}\n" }
-        return Output.safeJSON(String(decoding: data, as: UTF8.self)) + "\n"
+        Output.jsonLine(event)
     }
 }
 

@@ -76,6 +76,8 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         }
         if let command = command as? any DeskCommand {
             let desk = try context.desk(command.global)
+            var context = context
+            context.pagerAllowed = !command.global.noPager
             try command.run(desk: desk, context: context)
         } else {
             var command = command
@@ -109,6 +111,11 @@ func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
     while index < arguments.count, arguments[index].hasPrefix("--") {
         let word = arguments[index]
         let name = String(word.split(separator: "=", maxSplits: 1)[0])
+        if CommandTypes.globalFlags.contains(word) {
+            leading.append(word)
+            index += 1
+            continue
+        }
         guard withValue.contains(name) else { break }
         leading.append(word)
         if !word.contains("="), index + 1 < arguments.count {
@@ -202,6 +209,8 @@ func completeUsers(words: [String], prefix: String) -> [String] {
 enum CommandTypes {
     /// The global options that take a value (they may stand before the command).
     static let globalOptionsWithValue: Set<String> = ["--store", "--as", "--format"]
+    /// The global flags (they may stand before the command too).
+    static let globalFlags: Set<String> = ["--no-pager"]
 
     static func children(_ type: any ParsableCommand.Type) -> [any ParsableCommand.Type] {
         type.configuration.subcommands.filter { $0.configuration.shouldDisplay }

@@ -98,7 +98,8 @@ struct LuaCommand: DeskCommand {
         discussion: """
             The words are joined with spaces into one chunk, run as one transaction. An expression is returned \
             (lua 'mail.account.get("Support").incoming.host'); returned values print tab-separated, as in the Lua \
-            REPL (one JSON array of strings with --format json).
+            REPL (with --format json, one JSON array of the values with their JSON types: numbers, booleans, \
+            null, tables as arrays or objects, accounts as their documents).
             """)
 
     @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The Lua code.", valueName: "code"))
@@ -121,7 +122,7 @@ struct LuaCommand: DeskCommand {
             throw context.report(error)
         }
         if global.format == .json {
-            context.io.write(Output.json(result.values))
+            context.io.write(Output.json(value: .array(result.json.isEmpty ? result.values.map(JSONValue.string) : result.json)))
         } else if !result.values.isEmpty {
             context.io.write(result.values.joined(separator: "\t") + "\n")
         }

@@ -54,6 +54,10 @@ public final class CommandIO: @unchecked Sendable {
     /// Writes mailsh's own terminal control (the progress line's carriage return and erase) to the error stream:
     /// the one writer whose text is not escaped. By default ``writeError``.
     public var writeControl: (String) -> Void
+    /// Whether the standard output is a terminal (tables are then cut to its width, long output paged).
+    public var outputIsTerminal = false
+    /// The terminal's size (columns, rows), when the output is one.
+    public var terminalSize: () -> (columns: Int, rows: Int)? = { nil }
 
     public init(write: @escaping (String) -> Void, writeError: @escaping (String) -> Void,
                 readSecret: @escaping (String) throws -> String?, inputIsTerminal: Bool) {
@@ -72,6 +76,12 @@ public final class CommandIO: @unchecked Sendable {
                            readSecret: SecretPrompt.read(prompt:),
                            inputIsTerminal: isatty(0) == 1)
         io.writeControl = { FileHandle.standardError.write(Data($0.utf8)) }
+        io.outputIsTerminal = isatty(1) == 1
+        io.terminalSize = {
+            var size = winsize()
+            guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return nil }
+            return (Int(size.ws_col), Int(size.ws_row))
+        }
         return io
     }
 }
@@ -81,6 +91,8 @@ public struct CommandContext: @unchecked Sendable {
     public var services: Services
     public var environment: [String: String]
     public var io: CommandIO
+    /// Whether long output may go through a pager (not with `--no-pager`).
+    public var pagerAllowed = true
 
     public init(services: Services, environment: [String: String] = ProcessInfo.processInfo.environment,
                 io: CommandIO = .standard()) {

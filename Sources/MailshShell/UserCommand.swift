@@ -83,10 +83,19 @@ extension UserCommand {
     struct List: DeskCommand {
         static let configuration = CommandConfiguration(abstract: "List users and their rights.")
 
+        @OptionGroup var listing: ListingOptions
+
         @OptionGroup var global: GlobalOptions
 
         func run(desk: Desk, context: CommandContext) throws {
-            context.io.write(UserCommand.render(try desk.users(), format: global.format))
+            let users = try desk.users()
+            if global.format == .json {
+                context.page(Output.json(users.map(UserDocument.init), lines: listing.jsonLines))
+                return
+            }
+            context.page(try Listing(columns: ["name", "email", "rights"],
+                                     rows: users.map { [$0.name, $0.email ?? "", $0.rightNames.joined(separator: ",")] })
+                .render(global.format, options: listing, width: context.tableWidth))
         }
     }
 

@@ -1,4 +1,4 @@
-@testable import MailshLua
+import MailshCore
 import XCTest
 
 /// The CSV reader behind `mail.csv`: RFC 4180 and what spreadsheets write.

@@ -36,7 +36,8 @@ final class ScriptCommandTests: LuaTestCase {
         XCTAssertEqual(mailsh("lua", "mail.as").out, "admin\n", "an expression is returned")
         XCTAssertEqual(mailsh("lua", "local", "x", "=", "1").out, "", "words are joined; a statement prints nothing")
         XCTAssertEqual(mailsh("lua", "print('hello')").out, "hello\n", "print writes to the output")
-        XCTAssertEqual(mailsh("lua", "return 1, 'a'", "--format", "json").out, "[\n  \"1\",\n  \"a\"\n]\n")
+        XCTAssertEqual(mailsh("lua", "return 1, 'a'", "--format", "json").out, "[\n  1,\n  \"a\"\n]\n",
+                       "values with their JSON types")
     }
 
     func testRunPassesArgumentsAndCommits() throws {

@@ -135,7 +135,7 @@ final class CyrusEximLabTests: XCTestCase {
         -> ConnectionTestReport? {
         let result = bench.run(["account", "test"] + arguments + ["--format", "json"])
         XCTAssertEqual(result.status, expected, "exit status; stderr: \(result.err)", file: file, line: line)
-        let report = try? JSONDecoder().decode(ConnectionTestReport.self, from: Data(result.out.utf8))
+        let report = try? ReportDecoder.snakeCase.decode(ConnectionTestReport.self, from: Data(result.out.utf8))
         if report == nil { XCTFail("not a report: \(result.out.prefix(500)) \(result.err)", file: file, line: line) }
         return report
     }

@@ -41,7 +41,7 @@ final class HostileServerTests: XCTestCase {
         let elapsed = Date().timeIntervalSince(start)
         server.stop()
         XCTAssertLessThan(elapsed, Self.timeout + 1.5, "the test outlived its timeout", file: file, line: line)
-        let report = try JSONDecoder().decode(ConnectionTestReport.self, from: Data(result.out.utf8))
+        let report = try ReportDecoder.snakeCase.decode(ConnectionTestReport.self, from: Data(result.out.utf8))
         XCTAssertEqual(result.status, report.verdict.exitStatus, file: file, line: line)
         XCTAssertNotEqual(report.verdict, .ok, file: file, line: line)
         // No credential byte reached the server, in any form; and none is in any output.

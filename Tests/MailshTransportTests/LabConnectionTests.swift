@@ -66,7 +66,7 @@ final class LabConnectionTests: XCTestCase {
         -> (report: ConnectionTestReport?, err: String) {
         let result = bench.run(["account", "test"] + arguments + ["--format", "json"])
         XCTAssertEqual(result.status, expected, "exit status; stderr: \(result.err)", file: file, line: line)
-        let report = try? JSONDecoder().decode(ConnectionTestReport.self, from: Data(result.out.utf8))
+        let report = try? ReportDecoder.snakeCase.decode(ConnectionTestReport.self, from: Data(result.out.utf8))
         if report == nil && !result.out.isEmpty {
             XCTFail("not a report: \(result.out.prefix(500))", file: file, line: line)
         }
@@ -333,7 +333,7 @@ final class LabConnectionTests: XCTestCase {
                                password: lab.password)
         let result = bench.run(["account", "test", "NoTLS", "--transcript", "--format", "json"])
         XCTAssertEqual(result.status, 84, result.err)
-        let report = try JSONDecoder().decode(ConnectionTestReport.self, from: Data(result.out.utf8))
+        let report = try ReportDecoder.snakeCase.decode(ConnectionTestReport.self, from: Data(result.out.utf8))
         for side in [report.incoming, report.outgoing] {
             XCTAssertEqual(side?.verdict, .refused)
             XCTAssertTrue(side?.message?.contains("does not offer STARTTLS") == true, side?.message ?? "")
@@ -493,10 +493,11 @@ final class LabConnectionTests: XCTestCase {
         XCTAssertFalse(table.out.contains("Other"))
         XCTAssertFalse(table.err.contains("\r"), "a progress line in a pipe")
 
-        let lines = bench.run(["account", "test", "--all", "--match", "Many[0-9]", "--format", "json", "--incoming-only"])
+        let lines = bench.run(["account", "test", "--all", "--match", "Many[0-9]", "--format", "json", "--json-lines",
+                               "--incoming-only"])
         XCTAssertEqual(lines.status, 0, lines.err)
         let reports = try lines.out.split(separator: "\n").map {
-            try JSONDecoder().decode(ConnectionTestReport.self, from: Data($0.utf8))
+            try ReportDecoder.snakeCase.decode(ConnectionTestReport.self, from: Data($0.utf8))
         }
         XCTAssertEqual(Set(reports.map(\.account)), ["Many1", "Many2", "Many3", "Many4"])
         XCTAssertTrue(reports.allSatisfy { $0.verdict == .ok })

@@ -24,6 +24,9 @@
 ---@field ["incoming.folder"]? mail.Value
 ---@field ["incoming.after"]? "read"|"move"|"delete"|false
 ---@field ["incoming.move_to"]? mail.Value
+---@field ["incoming.ca_file"]? mail.Value
+---@field ["incoming.insecure"]? boolean|"true"|"false"
+---@field ["incoming.allow_plaintext"]? boolean|"true"|"false"
 ---@field ["outgoing.host"]? mail.Value
 ---@field ["outgoing.port"]? mail.Value
 ---@field ["outgoing.security"]? mail.Security|false
@@ -44,6 +47,9 @@
 ---@field folder? mail.Value
 ---@field after? "read"|"move"|"delete"|false
 ---@field move_to? mail.Value
+---@field ca_file? mail.Value
+---@field insecure? boolean|"true"|"false"
+---@field allow_plaintext? boolean|"true"|"false"
 
 ---@class mail.OutgoingFields
 ---@field host? mail.Value
@@ -54,6 +60,9 @@
 ---@field from? mail.Value
 ---@field display_name? mail.Value
 ---@field reply_to? mail.Value
+---@field ca_file? mail.Value
+---@field insecure? boolean|"true"|"false"
+---@field allow_plaintext? boolean|"true"|"false"
 
 ---@class mail.ConversationFields
 ---@field prefix? mail.Value
@@ -72,6 +81,9 @@
 ---@field move_to string? IMAP only: where processed mail goes with after = "move"
 ---@field password_set boolean
 ---@field auth "password"|"oauth2"
+---@field ca_file string? a PEM file of CA certificates to trust
+---@field insecure boolean certificates not verified (a warning on every test)
+---@field allow_plaintext boolean a password may cross an unencrypted connection
 
 ---@class mail.Outgoing
 ---@field host string?
@@ -83,6 +95,9 @@
 ---@field reply_to string?
 ---@field password_set boolean
 ---@field auth "password"|"oauth2"|"none"
+---@field ca_file string?
+---@field insecure boolean
+---@field allow_plaintext boolean
 
 ---The OAuth 2.0 client (`oauth.*`); the secret only as `client_secret_set`. Tokens never reach a script.
 ---@class mail.OAuth
@@ -110,8 +125,25 @@
 ---@field set boolean? for passwords: whether one is set
 ---@field origin mail.Origin
 
----An account: a snapshot of the stored account, refreshed by its own methods. Read-only; passwords are never
----readable. Dotted names read single values too: `acct["incoming.port"]`.
+---The last connection test of an account.
+---@class mail.LastTest
+---@field verdict string
+---@field at string ISO 8601
+---@field milliseconds integer
+---@field user string
+
+---Whether an account's OAuth tokens work (nil for an account that does not log in with OAuth).
+---@class mail.SignIn
+---@field state string
+---@field origin "global"|"personal"|nil
+---@field reason string?
+---@field since string?
+---@field expires_at string?
+
+---An account: a snapshot of the stored account, refreshed by its own methods, with the shape of
+---`account show --format json`'s `account`. Read-only; passwords are never readable. Reading a name the account
+---does not have (`acct.hots`, `acct.incoming.hots`) is an error naming it. Dotted names read single values too:
+---`acct["incoming.port"]`.
 ---@class mail.Account
 ---@field id string the identifier that survives renames
 ---@field name string
@@ -127,6 +159,8 @@
 ---@field status "ready"|"draft"
 ---@field missing string[] required fields still blank
 ---@field warnings string[]
+---@field last_test mail.LastTest?
+---@field sign_in mail.SignIn?
 ---@field created_at string ISO 8601
 ---@field modified_at string ISO 8601
 ---@field modified_by string
@@ -301,6 +335,21 @@ function mail.csv(path, options) end
 ---@param ... any arguments for fn
 ---@return R ...
 function mail.transaction(fn, ...) end
+
+---JSON in the convention of `--format json` (docs/output.md).
+mail.json = {}
+
+---Writes a value as JSON text: tables with keys 1…n are arrays (an empty table is `[]`), other tables objects;
+---accounts and users are their documents. Functions, cycles, NaN and infinities are errors.
+---@param value any
+---@param options? { pretty?: boolean }
+---@return string
+function mail.json.encode(value, options) end
+
+---Reads JSON text: objects and arrays as tables, numbers as integers or floats, `null` as nil.
+---@param text string
+---@return any
+function mail.json.decode(text) end
 
 mail.account = {}
 

@@ -6,8 +6,9 @@
 -- (incoming.host, outgoing.port, conversation.prefix, ...), passwords included (incoming.password,
 -- outgoing.password: they are sealed at once and never readable again). An empty cell keeps the default.
 --
--- Cells are read as written: a file written by mailsh's own `--format csv` marks cells that start with = + - @
--- with a leading ' (against spreadsheet formulas); this script is for files people prepare, not for that output.
+-- `mailsh export --format csv` writes exactly these columns (no passwords), so an export is taken back as it is:
+-- mail.csv takes off the ' that mailsh's CSV puts before cells starting with = + - @ or ' (against spreadsheet
+-- formulas), and empty cells keep the defaults.
 --
 -- Without --keep-going the file is all or nothing: the first bad row stops the script and nothing is created.
 -- With --keep-going each row is its own unit (mail.transaction): bad rows are reported and skipped.

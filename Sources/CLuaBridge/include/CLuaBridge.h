@@ -131,6 +131,8 @@ int CMailshLuaBridge_emitSet(CMailshLuaBridge_Context *context);
 int CMailshLuaBridge_emitSetIndex(CMailshLuaBridge_Context *context, int64_t index);
 /* Replaces the table on top with a read-only view of it (writes raise `message`). */
 int CMailshLuaBridge_emitReadOnly(CMailshLuaBridge_Context *context);
+/* Turns [data, known names (a set), label] into a read-only view whose unknown names are errors naming them. */
+int CMailshLuaBridge_emitReadOnlyStrict(CMailshLuaBridge_Context *context);
 /* A userdata of class `cls` holding `object` (retained once the userdata exists); `bytes` of host memory are
    counted against the budget until the userdata is collected. */
 int CMailshLuaBridge_emitObject(CMailshLuaBridge_Context *context, void *object, int cls, uint32_t bytes);

@@ -162,3 +162,25 @@ extension Workbench {
         setPassword(name, "outgoing", password, file: file, line: line)
     }
 }
+
+/// Reads reports as `--format json` prints them: snake_case keys (docs/output.md).
+enum ReportDecoder {
+    static var snakeCase: JSONDecoder {
+        let decoder = JSONDecoder()
+        // `started_at` → `startedAt`, `message_id` → `messageID` (the Swift names' spelling of ID).
+        decoder.keyDecodingStrategy = .custom { path in
+            let parts = path.last!.stringValue.split(separator: "_").map(String.init)
+            var name = parts.first ?? ""
+            for part in parts.dropFirst() { name += part == "id" ? "ID" : part.prefix(1).uppercased() + part.dropFirst() }
+            return Key(stringValue: name)
+        }
+        return decoder
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}

@@ -1,19 +1,19 @@
 /// Reads CSV as RFC 4180 describes it, and as spreadsheets write it: fields in double quotes may hold the
 /// separator, line breaks and doubled quotes; lines end in CRLF, LF or CR; a UTF-8 byte order mark is skipped;
 /// blank lines are skipped.
-enum CSVReader {
-    struct Record: Equatable {
+public enum CSVReader {
+    public struct Record: Equatable, Sendable {
         /// The line the record starts on (1-based).
-        var line: Int
-        var fields: [String]
+        public var line: Int
+        public var fields: [String]
     }
 
-    struct Failure: Error, Equatable {
-        var line: Int
-        var message: String
+    public struct Failure: Error, Equatable, Sendable {
+        public var line: Int
+        public var message: String
     }
 
-    static func records(_ bytes: [UInt8], separator: UInt8 = UInt8(ascii: ",")) throws -> [Record] {
+    public static func records(_ bytes: [UInt8], separator: UInt8 = UInt8(ascii: ",")) throws -> [Record] {
         let quote = UInt8(ascii: "\""), cr: UInt8 = 13, lf: UInt8 = 10
         var records: [Record] = []
         var fields: [String] = []

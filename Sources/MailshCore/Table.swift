@@ -1,0 +1,161 @@
+import Foundation
+
+/// Rows with named columns, and the one set of rules for printing them: an aligned table for people (display
+/// width, cut to the terminal), CSV (RFC 4180, neutralised for spreadsheets) and JSON objects.
+///
+/// Column keys are snake_case (`last_test`); the table's header shows them in capitals with blanks (`LAST TEST`).
+public struct Table: Sendable, Equatable {
+    public var columns: [String]
+    public var rows: [[String]]
+
+    public init(columns: [String], rows: [[String]]) {
+        self.columns = columns.map(Self.key)
+        self.rows = rows
+    }
+
+    /// A column's key: lower case, blanks as underscores (`Last test` → `last_test`).
+    public static func key(_ name: String) -> String {
+        name.lowercased().replacingOccurrences(of: " ", with: "_")
+    }
+
+    // MARK: Choosing rows and columns
+
+    /// Only the named columns, in the order given (`--columns name,status`); an unknown name is refused with the
+    /// names there are.
+    public func selecting(_ names: [String]) throws -> Table {
+        let indexes = try names.map { name -> Int in
+            guard let index = columns.firstIndex(of: Self.key(name.trimmingCharacters(in: .whitespaces))) else {
+                throw MailshError.invalidValue(field: "--columns", value: name, allowed: columns.joined(separator: ", "))
+            }
+            return index
+        }
+        var table = self
+        table.columns = indexes.map { columns[$0] }
+        table.rows = rows.map { row in indexes.map { $0 < row.count ? row[$0] : "" } }
+        return table
+    }
+
+    /// The rows sorted by a column (`--sort status`), stable; numbers compare as numbers, text as text.
+    public func sorted(by name: String) throws -> Table {
+        guard let index = columns.firstIndex(of: Self.key(name)) else {
+            throw MailshError.invalidValue(field: "--sort", value: name, allowed: columns.joined(separator: ", "))
+        }
+        var table = self
+        table.rows = rows.enumerated().sorted { left, right in
+            let a = index < left.element.count ? left.element[index] : ""
+            let b = index < right.element.count ? right.element[index] : ""
+            if a == b { return left.offset < right.offset }
+            return Self.precedes(a, b)
+        }.map(\.element)
+        return table
+    }
+
+    /// The order `--sort` uses: numbers as numbers, else text (case-insensitive, then exact).
+    public static func precedes(_ a: String, _ b: String) -> Bool {
+        if let x = Double(a), let y = Double(b), x != y { return x < y }
+        let folded = a.lowercased().compare(b.lowercased())
+        return folded == .orderedSame ? a < b : folded == .orderedAscending
+    }
+
+    /// The first `limit` rows.
+    public func limited(_ limit: Int) -> Table {
+        var table = self
+        table.rows = Array(rows.prefix(max(0, limit)))
+        return table
+    }
+
+    // MARK: Text for people
+
+    /// An aligned table: cells escaped (``TerminalText/escaped(_:)``), padded by display width, and, when `width`
+    /// is given (a terminal's), the widest columns cut with `…` until each line fits. Never cut without a width.
+    public func text(header: Bool = true, width: Int? = nil) -> String {
+        let cells = rows.map { $0.map(TerminalText.escaped) }
+        let titles = columns.map { $0.replacingOccurrences(of: "_", with: " ").uppercased() }
+        var widths = (header ? titles : columns.map { _ in "" }).map(TerminalText.displayWidth)
+        for row in cells {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], TerminalText.displayWidth(cell))
+            }
+        }
+        if let width { widths = Self.fit(widths, into: width) }
+        func line(_ row: [String]) -> String {
+            var text = ""
+            for (index, cell) in row.enumerated() where index < widths.count {
+                let cut = TerminalText.truncated(cell, toWidth: widths[index])
+                text += index == widths.count - 1 ? cut : TerminalText.padded(cut, toWidth: widths[index] + 2)
+            }
+            while text.hasSuffix(" ") { text.removeLast() }
+            return text + "\n"
+        }
+        var out = header ? line(titles) : ""
+        for row in cells { out += line(row) }
+        return out
+    }
+
+    /// Column widths that fit `total` columns (two blanks between columns): the widest column gives up a column
+    /// at a time, none below 4 (or its own width, if smaller).
+    static func fit(_ natural: [Int], into total: Int) -> [Int] {
+        var widths = natural
+        let gaps = 2 * max(0, widths.count - 1)
+        var excess = widths.reduce(0, +) + gaps - total
+        while excess > 0 {
+            guard let widest = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[widest] > 4 else { break }
+            let next = widths.enumerated().filter { $0.offset != widest }.map(\.element).max() ?? 4
+            let step = min(excess, max(1, widths[widest] - max(next, 4)))
+            widths[widest] -= step
+            excess -= step
+        }
+        return widths
+    }
+
+    // MARK: CSV
+
+    /// RFC 4180 CSV with CRLF line ends, header first (unless `header` is false), each cell through ``csvCell(_:)``.
+    public func csv(header: Bool = true) -> String {
+        var out = header ? columns.map(Self.csvCell).joined(separator: ",") + "\r\n" : ""
+        for row in rows { out += row.map(Self.csvCell).joined(separator: ",") + "\r\n" }
+        return out
+    }
+
+    /// What makes a spreadsheet read a cell as a formula when it starts the cell (OWASP, "CSV Injection"), and `'`,
+    /// the mark that says "text" (so that a value of ours starting with `'` reads back unchanged).
+    public static let neutralisedStarts: Set<UInt8> = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"),
+                                                       UInt8(ascii: "@"), 0x09, 0x0D, UInt8(ascii: "'")]
+
+    /// One CSV cell: control characters escaped; a cell starting with `=`, `+`, `-`, `@`, TAB, CR or `'` gets a
+    /// leading `'` and quotes, as OWASP recommends, so that a spreadsheet shows it as text instead of running it
+    /// (``CSVReader/unneutralised(_:)`` takes the `'` off again); a cell with `,`, `"` or a line break is quoted,
+    /// its `"` doubled.
+    public static func csvCell(_ text: String) -> String {
+        let neutralise = text.utf8.first.map(neutralisedStarts.contains) ?? false
+        let text = TerminalText.escaped(text)
+        if neutralise {
+            return "\"'" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        if text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return text
+    }
+
+    // MARK: JSON
+
+    /// The rows as JSON objects keyed by column, in column order; an empty cell is left out (the JSON
+    /// convention: a value that is not set has no key).
+    public var objects: [JSONValue] {
+        rows.map { row in
+            .object(zip(columns, row).compactMap { $1.isEmpty ? nil : ($0, .string($1)) })
+        }
+    }
+}
+
+extension CSVReader {
+    /// A cell as mailsh wrote it, back to its value: the `'` that ``Table/csvCell(_:)`` puts before `=`, `+`,
+    /// `-`, `@`, TAB, CR and `'` is taken off (a spreadsheet's text mark before those means the same).
+    public static func unneutralised(_ cell: String) -> String {
+        let bytes = cell.utf8
+        guard bytes.count >= 2, bytes.first == UInt8(ascii: "'"),
+              Table.neutralisedStarts.contains(bytes[bytes.index(after: bytes.startIndex)]) else { return cell }
+        return String(cell.dropFirst())
+    }
+}

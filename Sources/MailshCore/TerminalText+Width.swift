@@ -1,0 +1,65 @@
+/// How many columns text takes on a terminal, and how to cut it to fit: the rule tables and the pager-less layout
+/// follow, the same for every face that lays text out in columns.
+extension TerminalText {
+    /// The columns one scalar takes, as `wcwidth(3)` counts them in a UTF-8 locale: 0 for combining marks, format
+    /// characters and zero-width joiners, 2 for East Asian wide and full-width characters (CJK, Hangul, kana,
+    /// full-width forms, most emoji), 1 for the rest. A small table of our own, so the answer does not depend on
+    /// the process's locale.
+    public static func columns(of scalar: Unicode.Scalar) -> Int {
+        let value = scalar.value
+        if value < 0x300 { return value < 0x20 || (value >= 0x7F && value < 0xA0) ? 0 : 1 }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        if value == 0x200B || (0x1160...0x11FF).contains(value) { return 0 }
+        for range in wideRanges where range.contains(value) { return 2 }
+        return 1
+    }
+
+    /// East Asian Wide (W) and Fullwidth (F) blocks of Unicode 15, folded into ranges.
+    static let wideRanges: [ClosedRange<UInt32>] = [
+        0x1100...0x115F, 0x231A...0x231B, 0x2329...0x232A, 0x23E9...0x23EC, 0x23F0...0x23F0, 0x23F3...0x23F3,
+        0x25FD...0x25FE, 0x2614...0x2615, 0x2648...0x2653, 0x267F...0x267F, 0x2693...0x2693, 0x26A1...0x26A1,
+        0x26AA...0x26AB, 0x26BD...0x26BE, 0x26C4...0x26C5, 0x26CE...0x26CE, 0x26D4...0x26D4, 0x26EA...0x26EA,
+        0x26F2...0x26F5, 0x26FA...0x26FD, 0x2705...0x2705, 0x270A...0x270B, 0x2728...0x2728, 0x274C...0x274C,
+        0x2753...0x2755, 0x2757...0x2757, 0x2795...0x2797, 0x27B0...0x27B0, 0x27BF...0x27BF, 0x2B1B...0x2B1C,
+        0x2B50...0x2B50, 0x2B55...0x2B55, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+        0xA000...0xA4CF, 0xA960...0xA97F, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE10...0xFE19, 0xFE30...0xFE6F,
+        0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x16FE0...0x16FE4, 0x17000...0x18CFF, 0x1B000...0x1B2FF,
+        0x1F004...0x1F004, 0x1F0CF...0x1F0CF, 0x1F18E...0x1F18E, 0x1F191...0x1F19A, 0x1F200...0x1F251,
+        0x1F300...0x1F64F, 0x1F680...0x1F6FF, 0x1F7E0...0x1F7EB, 0x1F90C...0x1F9FF, 0x1FA70...0x1FAFF,
+        0x20000...0x2FFFD, 0x30000...0x3FFFD,
+    ]
+
+    /// The columns `text` takes on a terminal (the sum of its scalars' ``columns(of:)``).
+    public static func displayWidth(_ text: String) -> Int {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text.utf8.count }
+        return text.unicodeScalars.reduce(0) { $0 + columns(of: $1) }
+    }
+
+    /// `text` cut to at most `width` columns, ending in `…` when something was cut (never in the middle of a
+    /// wide character or before a combining mark that belongs to the kept text).
+    public static func truncated(_ text: String, toWidth width: Int) -> String {
+        guard displayWidth(text) > width else { return text }
+        guard width > 0 else { return "" }
+        var out = String.UnicodeScalarView()
+        var used = 0
+        for scalar in text.unicodeScalars {
+            let columns = columns(of: scalar)
+            if used + columns > width - 1 {
+                if columns == 0 && used <= width - 1 { out.append(scalar); continue }
+                break
+            }
+            out.append(scalar)
+            used += columns
+        }
+        return String(out) + "…"
+    }
+
+    /// `text` followed by blanks up to `width` columns (display width, not characters).
+    public static func padded(_ text: String, toWidth width: Int) -> String {
+        let missing = width - displayWidth(text)
+        return missing > 0 ? text + String(repeating: " ", count: missing) : text
+    }
+}

@@ -1,0 +1,52 @@
+import MailshCore
+import XCTest
+
+/// The core's rules for laying out text (display width), for CSV cells and for JSON.
+final class TableAndJSONTests: XCTestCase {
+    func testDisplayWidthCountsWideAndCombiningCharacters() {
+        XCTAssertEqual(TerminalText.displayWidth("Support"), 7)
+        XCTAssertEqual(TerminalText.displayWidth("東京サポート"), 12)
+        XCTAssertEqual(TerminalText.displayWidth("Cafe\u{0301}"), 4, "a combining mark takes no column")
+        XCTAssertEqual(TerminalText.displayWidth("한국"), 4)
+        XCTAssertEqual(TerminalText.truncated("東京サポート", toWidth: 6), "東京…")
+        XCTAssertEqual(TerminalText.truncated("Cafe\u{0301} au lait", toWidth: 5), "Cafe\u{0301}…")
+        XCTAssertEqual(TerminalText.truncated("short", toWidth: 5), "short")
+    }
+
+    func testTableFitsAWidthAndPadsByDisplayWidth() {
+        let table = Table(columns: ["name", "Last test"], rows: [["東京", "ok 12ms 2026-12-04T10:00:00Z"], ["Sales", ""]])
+        XCTAssertEqual(table.columns, ["name", "last_test"])
+        XCTAssertEqual(table.text(), "NAME   LAST TEST\n東京   ok 12ms 2026-12-04T10:00:00Z\nSales\n")
+        let fitted = table.text(width: 20)
+        for line in fitted.split(separator: "\n") { XCTAssertLessThanOrEqual(TerminalText.displayWidth(String(line)), 20, fitted) }
+        XCTAssertTrue(fitted.contains("…"), fitted)
+    }
+
+    func testCSVCellsAreNeutralisedAndReadBack() {
+        for value in ["=SUM(A1)", "+49 30", "-x", "@cmd", "'quoted", "plain", "a,b", "say \"hi\""] {
+            let cell = Table.csvCell(value)
+            let read = (try? CSVReader.records(Array((cell + "\r\n").utf8)))?.first?.fields.first ?? "?"
+            XCTAssertEqual(CSVReader.unneutralised(read), value, cell)
+        }
+        XCTAssertEqual(Table.csvCell("=1+1"), "\"'=1+1\"")
+        XCTAssertEqual(CSVReader.unneutralised("'Tis"), "'Tis", "a ' before another character stays")
+    }
+
+    func testJSONParsesAndWritesWithTypes() throws {
+        let value = try JSONValue.parse(#"{"a": 1, "b": [true, null, 2.5], "c": "\u00e9\n", "a": 3}"#)
+        XCTAssertEqual(value, .object([("a", .integer(3)), ("b", .array([.bool(true), .null, .number(2.5)])),
+                                       ("c", .string("é\n"))]))
+        XCTAssertEqual(value.serialized(), #"{"a":3,"b":[true,null,2.5],"c":"é\n"}"#)
+        XCTAssertEqual(JSONValue.string("\u{1B}[2J\u{202E}").serialized(), #""\u001B[2J\u202E""#)
+        for bad in ["{", "[1,]", "01", "\"\\x\"", "[1] 2", "\"\u{01}\"", String(repeating: "[", count: 300)] {
+            XCTAssertThrowsError(try JSONValue.parse(bad), bad)
+        }
+    }
+
+    func testPadlockSummary() {
+        XCTAssertEqual(Section.summary([.incomingServer, .outgoingServer, .oauth]), "server")
+        XCTAssertEqual(Section.summary(Section.allCases), "all")
+        XCTAssertEqual(Section.summary([]), "-")
+        XCTAssertEqual(Section.summary([.incomingServer, .incomingCredentials]), "incoming.server incoming.credentials")
+    }
+}
