@@ -33,7 +33,7 @@ struct ExportCommand: DeskCommand {
         discussion: "Passwords are left out unless --with-secrets, and then they stay encrypted, readable only "
             + "with this store's key file.")
 
-    @Argument(help: "The file to write (default: standard output).", completion: .file(extensions: ["json"]))
+    @Argument(help: "The file to write (default, or -: standard output).", completion: .file(extensions: ["json"]))
     var file: String?
 
     @Flag(help: "Include the encrypted passwords.")
@@ -46,7 +46,7 @@ struct ExportCommand: DeskCommand {
             throw MailshError.invalidValue(field: "--format", value: "csv", allowed: "json (export writes JSON)")
         }
         let text = Output.json(try desk.export(withSecrets: withSecrets))
-        guard let file else {
+        guard let file, file != "-" else {
             context.io.write(text)
             return
         }
@@ -66,16 +66,29 @@ struct ImportCommand: DeskCommand {
         commandName: "import",
         abstract: "Import a file made by `export`, all or nothing (needs administrate).",
         discussion: "Every problem is reported at once and nothing changes. Accounts whose names exist are refused; "
-            + "existing users are kept as they are.")
+            + "existing users are kept as they are. Passwords exported --with-secrets from another store are sealed "
+            + "with that store's key: --source-key names its key file, and they are sealed again with this store's "
+            + "key (without it, such passwords refuse the import).")
 
     @Argument(help: "The JSON file (- for standard input).", completion: .file(extensions: ["json"]))
     var file: String
+
+    @Option(help: ArgumentHelp("The key file of the store the file was exported from (to seal its passwords again).",
+                               valueName: "path"),
+            completion: .file(extensions: ["key"]))
+    var sourceKey: String?
+
+    @Flag(help: "Check everything and list what would be imported, and change nothing.")
+    var dryRun = false
 
     @OptionGroup var global: GlobalOptions
 
     func run(desk: Desk, context: CommandContext) throws {
         let data: Data
         if file == "-" {
+            if context.io.inputIsCommandStream {
+                throw MailshError.usage("import -: standard input carries the commands here; name the file instead")
+            }
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
             guard let contents = FileManager.default.contents(atPath: file) else {
@@ -89,7 +102,18 @@ struct ImportCommand: DeskCommand {
         } catch {
             throw MailshError.invalidValue(field: "file", value: file, allowed: "JSON written by `mailsh export` (\(Self.describe(error)))")
         }
-        let summary = try desk.import(document)
+        var sourceSecrets: (any SecretBox)?
+        if let sourceKey {
+            guard let openKeyFile = context.services.openKeyFile else {
+                throw MailshError.configuration("this mailsh cannot read key files (--source-key)")
+            }
+            sourceSecrets = try openKeyFile(sourceKey)
+        }
+        if dryRun {
+            let outcome = try desk.dryRun { try $0.import(document, sourceSecrets: sourceSecrets) }
+            return reportDryRun(outcome.changes, global: global, context: context)
+        }
+        let summary = try desk.import(document, sourceSecrets: sourceSecrets)
         context.io.write("imported \(summary.accounts) account(s), \(summary.users) user(s), "
             + "\(summary.personal) personal setting(s)\n")
     }
