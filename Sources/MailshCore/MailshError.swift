@@ -89,8 +89,9 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .busy(text):
             return text
         case let .missingStore(location):
-            return "no store at \(Self.quote(location)): mailsh opens only stores that exist (is --store or MAILSH_STORE "
-                + "mistyped?); to make a new one: mailsh store init --store \(Self.quote(location))"
+            // The whole location (messages pass TerminalText.safeOutput): a cut path would not help find the typo.
+            return "no store at \(location): mailsh opens only stores that exist (is --store or MAILSH_STORE "
+                + "mistyped?); to make a new one: mailsh store init --store \(location)"
         case let .signInNeeded(account, reason, since):
             return "sign-in needed for account \(account) since \(Self.timestamp(since)): \(Self.quote(reason)); "
                 + "sign in with: mailsh account login \(account) (or personal login for your own)"

@@ -132,7 +132,7 @@ final class AdminJourneyTests: MailshTestCase {
                                              "outgoing.credentials", "oauth", "oauth.credentials"])
 
         // Delete.
-        let deleted = ok("account", "delete", "Helpdesk")
+        let deleted = ok("account", "delete", "Helpdesk", "--yes")
         assertContains(deleted.out, ["deleted account Helpdesk"])
         fails(66, "account", "show", "Helpdesk")
         let remaining = array(ok("account", "list", "--format", "json").out).compactMap { $0["name"] as? String }
