@@ -213,3 +213,38 @@ final class DataSafetyTests: MailshTestCase {
         assertContains(unknown.err, ["--bogus"])
     }
 }
+
+/// `account delete` in the interactive shell, on a real terminal: it asks, and only `y` deletes.
+final class DeleteConfirmationTerminalTests: TerminalTestCase {
+    func testDeleteAsksOnTheTerminalAndOnlyYesDeletes() throws {
+        createReadyAccount("Support")
+        createReadyAccount("Billing")
+        startShell()
+        terminal.type("account delete Support")
+        terminal.press("Enter")
+        _ = terminal.waitFor("Delete account Support? [y/N]")
+        terminal.type("n")
+        terminal.press("Enter")
+        _ = terminal.waitFor("not confirmed; nothing was changed")
+        assertContains(enter("account list"), ["Support", "Billing"])
+
+        terminal.type("account delete Support")
+        terminal.press("Enter")
+        // The second question (the first stays in the scrollback); what is typed before it shows is discarded.
+        terminal.waitUntil("the second question") { _ in
+            terminal.everything().components(separatedBy: "Delete account Support? [y/N]").count == 3
+        }
+        terminal.type("y")
+        terminal.press("Enter")
+        _ = terminal.waitFor("deleted account Support")
+        // --yes does not ask.
+        let screen = enter("account delete Billing --yes")
+        assertContains(screen, ["deleted account Billing"])
+        XCTAssertEqual(screen.components(separatedBy: "Delete account Billing?").count, 1, screen)
+        terminal.type("exit")
+        terminal.press("Enter")
+        XCTAssertEqual(terminal.waitForExit(), 0)
+        fails(66, "account", "show", "Support")
+        fails(66, "account", "show", "Billing")
+    }
+}
