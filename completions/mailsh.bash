@@ -323,7 +323,7 @@ _mailsh_account_create() {
 
 _mailsh_account_set() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--dry-run -h --help)
     repeating_options=()
     non_repeating_options=(--if-version --store --as --format)
     __mailsh_offer_flags_options -1
@@ -429,7 +429,7 @@ _mailsh_account_rename() {
 
 _mailsh_account_delete() {
     repeating_flags=()
-    non_repeating_flags=(--keep-user-accounts --delete-customizations -h --help)
+    non_repeating_flags=(--keep-user-accounts --delete-customizations -y --yes --dry-run -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -461,7 +461,7 @@ _mailsh_account_delete() {
 
 _mailsh_account_lock() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--dry-run -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -497,7 +497,7 @@ _mailsh_account_lock() {
 
 _mailsh_account_unlock() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--dry-run -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -535,11 +535,21 @@ _mailsh_account_password() {
     repeating_flags=()
     non_repeating_flags=(--clear -h --help)
     repeating_options=()
-    non_repeating_options=(--store --as --format)
+    non_repeating_options=(--password-file --password-fd --password-env --store --as --format)
     __mailsh_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
+    '--password-file')
+        __mailsh_add_completions -f
+        return
+        ;;
+    '--password-fd')
+        return
+        ;;
+    '--password-env')
+        return
+        ;;
     '--store')
         __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
         return
@@ -925,11 +935,21 @@ _mailsh_personal_password() {
     repeating_flags=()
     non_repeating_flags=(--clear -h --help)
     repeating_options=()
-    non_repeating_options=(--store --as --format)
+    non_repeating_options=(--password-file --password-fd --password-env --store --as --format)
     __mailsh_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
+    '--password-file')
+        __mailsh_add_completions -f
+        return
+        ;;
+    '--password-fd')
+        return
+        ;;
+    '--password-env')
+        return
+        ;;
     '--store')
         __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
         return
@@ -1415,13 +1435,37 @@ _mailsh_store() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    migrate|copy)
+    init|migrate|copy)
         # Offer subcommand argument completions
         "_mailsh_store_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'migrate copy' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init migrate copy' -- "${cur}"))
+        ;;
+    esac
+}
+
+_mailsh_store_init() {
+    repeating_flags=()
+    non_repeating_flags=(-h --help)
+    repeating_options=()
+    non_repeating_options=(--store --as --format)
+    __mailsh_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion store init -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
         ;;
     esac
 }
@@ -1546,13 +1590,17 @@ _mailsh_export() {
 
 _mailsh_import() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--dry-run -h --help)
     repeating_options=()
-    non_repeating_options=(--store --as --format)
+    non_repeating_options=(--source-key --store --as --format)
     __mailsh_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--source-key')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(key)'
+        return
+        ;;
     '--store')
         __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
         return
@@ -1594,7 +1642,7 @@ _mailsh_completion() {
 
 _mailsh_run() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--dry-run -h --help)
     repeating_options=()
     non_repeating_options=(--max-instructions --max-memory --timeout --store --as --format)
     __mailsh_offer_flags_options -1
