@@ -78,6 +78,8 @@ public protocol StoreTransaction {
     func append(_ entries: [AuditEntry]) throws
     /// The audit log, oldest first, for one account (by its current qualified name or an earlier one) or all.
     func audit(account: String?, limit: Int?) throws -> [AuditEntry]
+    /// How many entries the audit log holds (`--dry-run` reads back what it wrote).
+    func auditCount() throws -> Int
 
     // MARK: Records
 

@@ -294,8 +294,13 @@ extension Desk {
 
     /// Imports a document, all or nothing: every problem is reported at once and nothing changes. Accounts whose
     /// name exists are refused; users that exist are kept as they are.
+    ///
+    /// Sealed secrets (`export --with-secrets`) must open in this store: those sealed with this store's key are kept,
+    /// those sealed with another key are opened with `sourceSecrets` (the exporting store's key file) and sealed again
+    /// with this store's key. A secret that opens with neither refuses the import, naming it: a secret nobody can
+    /// open is never stored.
     @discardableResult
-    public func `import`(_ document: ExportDocument) throws -> ImportSummary {
+    public func `import`(_ document: ExportDocument, sourceSecrets: (any SecretBox)? = nil) throws -> ImportSummary {
         guard actor.has(.administrate) else {
             throw MailshError.permissionDenied("importing needs the administrate right, which \(actor.name) does not hold")
         }
@@ -303,7 +308,65 @@ extension Desk {
             throw MailshError.invalidValue(field: "format", value: "\(document.format) \(document.format_version)",
                                            allowed: "mailsh-export 1")
         }
+        let document = try resealed(document, sourceSecrets: sourceSecrets)
         return try transaction { desk in try desk.importAll(document) }
+    }
+
+    /// The document with every sealed secret sealed with this store's key (see ``import(_:sourceSecrets:)``).
+    func resealed(_ document: ExportDocument, sourceSecrets: (any SecretBox)?) throws -> ExportDocument {
+        var document = document
+        var errors: [String] = []
+        func reseal(_ base64: String?, _ label: String, _ context: SecretContext) -> String? {
+            guard let base64 else { return nil }
+            guard let bytes = Data(base64Encoded: base64) else {
+                errors.append("\(label): \(context.field) is not a sealed secret (not base64)")
+                return nil
+            }
+            let sealed = SealedSecret(bytes: Array(bytes))
+            if (try? secrets.open(sealed, context: context)) != nil { return base64 }
+            guard let sourceSecrets else {
+                errors.append("\(label): \(context.field) is sealed with another store's key; give that store's key "
+                    + "file with --source-key PATH to seal it again with this store's key (or export without "
+                    + "--with-secrets and set the passwords again)")
+                return nil
+            }
+            do {
+                let plaintext = try sourceSecrets.open(sealed, context: context)
+                return Data(try secrets.seal(plaintext, context: context).bytes).base64EncodedString()
+            } catch {
+                errors.append("\(label): \(context.field) opens neither with this store's key nor with the source key "
+                    + "file (the wrong key file, or a damaged export)")
+                return nil
+            }
+        }
+        for (index, doc) in document.accounts.enumerated() {
+            let label = "accounts[\(index)] \(doc.name)"
+            guard let id = doc.id else { continue }
+            document.accounts[index].incoming?.password_sealed = reseal(
+                doc.incoming?.password_sealed, label, SecretContext(accountID: id, field: Field.incomingPassword.name))
+            document.accounts[index].outgoing?.password_sealed = reseal(
+                doc.outgoing?.password_sealed, label, SecretContext(accountID: id, field: Field.outgoingPassword.name))
+            document.accounts[index].oauth?.client_secret_sealed = reseal(
+                doc.oauth?.client_secret_sealed, label, SecretContext(accountID: id, field: Field.oauthClientSecret.name))
+        }
+        // Personal settings belong to global accounts, named by their name.
+        var ids: [String: String] = [:]
+        for doc in document.accounts where doc.owner == nil {
+            if let id = doc.id, ids[doc.name] == nil { ids[doc.name] = id }
+        }
+        for (index, doc) in (document.personal ?? []).enumerated() {
+            guard let sealed = doc.secrets_sealed, let id = ids[doc.account] else { continue }
+            let label = "personal[\(index)] \(doc.user)/\(doc.account)"
+            var resealedSecrets: [String: String] = [:]
+            for (field, base64) in sealed {
+                resealedSecrets[field] = reseal(base64, label, SecretContext(accountID: id, field: field, user: doc.user))
+            }
+            document.personal?[index].secrets_sealed = resealedSecrets
+        }
+        if !errors.isEmpty {
+            throw MailshError.invalid(["import refused, nothing was changed:"] + errors)
+        }
+        return document
     }
 
     private func importAll(_ document: ExportDocument) throws -> ImportSummary {

@@ -34,6 +34,10 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
     case network(String)
     /// Someone else holds what this needs (a mailbox another monitor is reading), named in the text.
     case busy(String)
+    /// A store was named (`--store`, `MAILSH_STORE`) that does not exist: mailsh creates a store only where the user
+    /// asks for one (`store init`, `store copy --to`, the default store on first use). `location` is as shown to people
+    /// (a URL's password masked).
+    case missingStore(location: String)
     /// An account's OAuth 2.0 tokens no longer work (or no one signed in): a person must sign in again. `reason` is
     /// the provider's words.
     case signInNeeded(account: String, reason: String, since: Date)
@@ -84,6 +88,10 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
             return "network: \(text)"
         case let .busy(text):
             return text
+        case let .missingStore(location):
+            // The whole location (messages pass TerminalText.safeOutput): a cut path would not help find the typo.
+            return "no store at \(location): mailsh opens only stores that exist (is --store or MAILSH_STORE "
+                + "mistyped?); to make a new one: mailsh store init --store \(location)"
         case let .signInNeeded(account, reason, since):
             return "sign-in needed for account \(account) since \(Self.timestamp(since)): \(Self.quote(reason)); "
                 + "sign in with: mailsh account login \(account) (or personal login for your own)"
@@ -94,7 +102,7 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
     public var exitStatus: ExitStatus {
         switch self {
         case .invalidValue, .invalid, .unknownField, .incomplete: return .validation
-        case .notFound: return .notFound
+        case .notFound, .missingStore: return .notFound
         case .alreadyExists: return .alreadyExists
         case .conflict: return .conflict
         case .permissionDenied, .locked: return .permission

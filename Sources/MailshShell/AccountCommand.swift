@@ -212,10 +212,18 @@ extension AccountCommand {
         @Option(help: ArgumentHelp("Refuse (as a conflict) unless the account is still at this version.", valueName: "n"))
         var ifVersion: Int?
 
+        @Flag(help: "Check and list the changes, and change nothing.")
+        var dryRun = false
+
         @OptionGroup var global: GlobalOptions
 
         func run(desk: Desk, context: CommandContext) throws {
             let parsed = try Assignment.parseAll(assignments, passwordHint: "mailsh account password \(name) incoming|outgoing")
+            if dryRun {
+                let outcome = try desk.dryRun { try $0.setFields(name, parsed, baseVersion: ifVersion) }
+                report(outcome.value.warnings, context.io)
+                return reportDryRun(outcome.changes, global: global, context: context)
+            }
             announce(try desk.setFields(name, parsed, baseVersion: ifVersion), "updated", global: global, context: context)
         }
     }
@@ -262,7 +270,9 @@ extension AccountCommand {
             discussion: """
                 When users have personalized the account, choose what becomes of them: --keep-user-accounts makes \
                 each user's account a full copy of the global settings plus their own (owned by them, shown as \
-                USER/NAME), --delete-customizations deletes their personal settings.
+                USER/NAME), --delete-customizations deletes their personal settings. On a terminal mailsh asks \
+                before deleting; --yes skips the question, and is required when standard input is not a terminal \
+                (a script, a pipe, mailsh < FILE). --dry-run lists what would be deleted and deletes nothing.
                 """)
 
         @Argument(help: "The account.", completion: .accountName)
@@ -274,6 +284,12 @@ extension AccountCommand {
         @Flag(help: "Delete the users' personal settings with the account.")
         var deleteCustomizations = false
 
+        @Flag(name: [.customShort("y"), .long], help: "Delete without asking (required when not on a terminal).")
+        var yes = false
+
+        @Flag(help: "List what would be deleted, and delete nothing.")
+        var dryRun = false
+
         @OptionGroup var global: GlobalOptions
 
         func validate() throws {
@@ -284,6 +300,16 @@ extension AccountCommand {
 
         func run(desk: Desk, context: CommandContext) throws {
             let mode: Desk.DeleteMode? = keepUserAccounts ? .keepUserAccounts : deleteCustomizations ? .deleteCustomizations : nil
+            if dryRun {
+                let outcome = try desk.dryRun { try $0.deleteAccount(name, mode: mode) }
+                return reportDryRun(outcome.changes, global: global, context: context)
+            }
+            if !yes {
+                // Every rule first (it exists, the right, the users' choice): a question that is refused anyway is
+                // not asked.
+                _ = try desk.dryRun { try $0.deleteAccount(name, mode: mode) }
+                try confirm("Delete account \(name)? [y/N] ", doing: "account delete \(name)", context: context)
+            }
             let kept = try desk.deleteAccount(name, mode: mode)
             if global.format == .json {
                 struct Done: Encodable { var deleted: String; var kept: [String] }
@@ -306,10 +332,18 @@ extension AccountCommand {
         @Argument(help: "The sections.", completion: .list(Section.allNames))
         var sections: [String]
 
+        @Flag(help: "Check and list the changes, and change nothing.")
+        var dryRun = false
+
         @OptionGroup var global: GlobalOptions
 
         func run(locked: Bool, desk: Desk, context: CommandContext) throws {
             let parsed = try sections.flatMap(Section.parse)
+            if dryRun {
+                let outcome = try desk.dryRun { try $0.setLocks(name, parsed, locked: locked) }
+                report(outcome.value.warnings, context.io)
+                return reportDryRun(outcome.changes, global: global, context: context)
+            }
             announce(try desk.setLocks(name, parsed, locked: locked), locked ? "locked" : "unlocked",
                      global: global, context: context)
         }
@@ -345,9 +379,11 @@ extension AccountCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set an account's incoming or outgoing password, or its OAuth client secret (needs administrate).",
             discussion: """
-                The password is asked without echo on a terminal (twice), or read as one line from a pipe; it is \
-                never taken from the command line. It is stored encrypted (AES-256-GCM). --clear removes it, so \
-                that each user supplies their own. `oauth` sets oauth.client_secret the same way.
+                The password is asked without echo on a terminal (twice), or read as one line from a pipe, or from \
+                --password-file, --password-fd or --password-env; it is never taken from the command line. When \
+                commands are read from standard input (mailsh < FILE), one of those three is required. It is \
+                stored encrypted (AES-256-GCM). --clear removes it, so that each user supplies their own. `oauth` \
+                sets oauth.client_secret the same way.
                 """)
 
         @Argument(help: "The account.", completion: .accountName)
@@ -359,16 +395,48 @@ extension AccountCommand {
         @Flag(help: "Remove the password instead of setting one.")
         var clear = false
 
+        @OptionGroup var source: SecretSourceOptions
+
         @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if clear && source.isGiven { throw ValidationError("--clear takes no --password-file, --password-fd or --password-env") }
+        }
 
         func run(desk: Desk, context: CommandContext) throws {
             let account = try desk.account(name)
             try desk.requireAdministrate(account)
-            let secret = clear ? nil : try readNewPassword("\(side.promptName) of \(account.qualifiedName)", io: context.io)
+            let secret = clear ? nil : try readNewPassword("\(side.promptName) of \(account.qualifiedName)",
+                                                           source: source, context: context)
             announce(try desk.setSecret(name, field: side.field, secret, baseVersion: account.version),
                      clear ? "cleared the \(side.label) of" : "set the \(side.label) of",
                      global: global, context: context)
         }
+    }
+}
+
+/// Prints what a `--dry-run` would have changed (the audit entries it wrote before rolling back), then says on the
+/// error stream that nothing was changed.
+func reportDryRun(_ changes: [AuditEntry], global: GlobalOptions, context: CommandContext) {
+    if global.format == .table && changes.isEmpty {
+        context.io.write("no changes\n")
+    } else {
+        context.io.write(Listing(columns: ["account", "field", "old", "new"], rows: changes.map {
+            [$0.account, $0.field, $0.oldValue ?? "", $0.newValue ?? ""]
+        }).render(global.format))
+    }
+    context.io.writeError("mailsh: dry run: nothing was changed\n")
+}
+
+/// Asks before a destructive command: on a terminal, the question; elsewhere (a pipe, a script, commands on
+/// standard input) a refusal naming `--yes`. Throws unless the answer is yes.
+func confirm(_ question: String, doing: String, context: CommandContext) throws {
+    guard context.io.inputIsTerminal && !context.io.inputIsCommandStream else {
+        throw MailshError.usage("\(doing) needs a confirmation, and standard input is not a terminal: give --yes "
+            + "to go ahead (or --dry-run to see what it would do); nothing was changed")
+    }
+    guard try context.io.confirm(question) else {
+        throw MailshError.usage("not confirmed; nothing was changed")
     }
 }
 

@@ -35,7 +35,7 @@ struct ExportCommand: DeskCommand {
             + "(name, protocol, incoming.host, …; no passwords, padlocks or users), as `import FILE.csv` and "
             + "bulk-create.lua read it.")
 
-    @Argument(help: "The file to write (default: standard output).", completion: .file(extensions: ["json"]))
+    @Argument(help: "The file to write (default, or -: standard output).", completion: .file(extensions: ["json"]))
     var file: String?
 
     @Flag(help: "Include the encrypted passwords.")
@@ -50,7 +50,7 @@ struct ExportCommand: DeskCommand {
         }
         let document = try desk.export(withSecrets: withSecrets)
         let text = global.format == .csv ? document.csv : Output.json(document)
-        guard let file else {
+        guard let file, file != "-" else {
             context.io.write(text)
             return
         }
@@ -71,16 +71,29 @@ struct ImportCommand: DeskCommand {
         abstract: "Import a file made by `export`, all or nothing (needs administrate).",
         discussion: "Every problem is reported at once and nothing changes. Accounts whose names exist are refused; "
             + "existing users are kept as they are. A file named *.csv (or --format csv) is read as CSV: a name "
-            + "column and dotted field columns, as `export --format csv` writes.")
+            + "column and dotted field columns, as `export --format csv` writes. Passwords exported --with-secrets "
+            + "from another store are sealed with that store's key: --source-key names its key file, and they are "
+            + "sealed again with this store's key (without it, such passwords refuse the import).")
 
     @Argument(help: "The JSON or CSV file (- for standard input).", completion: .file(extensions: ["json", "csv"]))
     var file: String
+
+    @Option(help: ArgumentHelp("The key file of the store the file was exported from (to seal its passwords again).",
+                               valueName: "path"),
+            completion: .file(extensions: ["key"]))
+    var sourceKey: String?
+
+    @Flag(help: "Check everything and list what would be imported, and change nothing.")
+    var dryRun = false
 
     @OptionGroup var global: GlobalOptions
 
     func run(desk: Desk, context: CommandContext) throws {
         let data: Data
         if file == "-" {
+            if context.io.inputIsCommandStream {
+                throw MailshError.usage("import -: standard input carries the commands here; name the file instead")
+            }
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
             guard let contents = FileManager.default.contents(atPath: file) else {
@@ -96,7 +109,18 @@ struct ImportCommand: DeskCommand {
         } catch {
             throw MailshError.invalidValue(field: "file", value: file, allowed: "JSON written by `mailsh export` (\(Self.describe(error)))")
         } }
-        let summary = try desk.import(document)
+        var sourceSecrets: (any SecretBox)?
+        if let sourceKey {
+            guard let openKeyFile = context.services.openKeyFile else {
+                throw MailshError.configuration("this mailsh cannot read key files (--source-key)")
+            }
+            sourceSecrets = try openKeyFile(sourceKey)
+        }
+        if dryRun {
+            let outcome = try desk.dryRun { try $0.import(document, sourceSecrets: sourceSecrets) }
+            return reportDryRun(outcome.changes, global: global, context: context)
+        }
+        let summary = try desk.import(document, sourceSecrets: sourceSecrets)
         context.io.write("imported \(summary.accounts) account(s), \(summary.users) user(s), "
             + "\(summary.personal) personal setting(s)\n")
     }

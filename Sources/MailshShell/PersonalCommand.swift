@@ -40,7 +40,9 @@ extension PersonalCommand {
     struct Password: DeskCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set your own incoming or outgoing password (or OAuth client secret) for a global account.",
-            discussion: "Asked without echo on a terminal, or one line from a pipe; never from the command line.")
+            discussion: "Asked without echo on a terminal, or one line from a pipe, or from --password-file, "
+                + "--password-fd or --password-env (required when commands are read from standard input); never "
+                + "from the command line.")
 
         @Argument(help: "The global account.", completion: .accountName)
         var account: String
@@ -51,7 +53,13 @@ extension PersonalCommand {
         @Flag(help: "Remove your password.")
         var clear = false
 
+        @OptionGroup var source: SecretSourceOptions
+
         @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if clear && source.isGiven { throw ValidationError("--clear takes no --password-file, --password-fd or --password-env") }
+        }
 
         func run(desk: Desk, context: CommandContext) throws {
             // Refuse a locked section before asking for anything.
@@ -61,7 +69,8 @@ extension PersonalCommand {
                 throw MailshError.locked(field: field.name, section: field.section!.rawValue, account: target.name)
             }
             let secret = clear ? nil : try readNewPassword(side.field == .oauthClientSecret ? "your OAuth client secret for \(account)"
-                                                     : "your \(side.promptName) login to \(account)", io: context.io)
+                                                     : "your \(side.promptName) login to \(account)",
+                                                     source: source, context: context)
             _ = try desk.setPersonalSecret(account, field: field, secret)
             context.io.write(clear ? "cleared your \(side.label) for \(account)\n"
                              : "set your \(side.label) for \(account)\n")

@@ -41,6 +41,26 @@ extension DeskCommand {
     }
 }
 
+/// A command that runs with the context but opens the store itself (`store init`).
+protocol ContextCommand: ParsableCommand {
+    func run(context: CommandContext) throws
+}
+
+/// Where `run` stands in `arguments`: after the global options that may come first, or `nil` for another command.
+func runCommandIndex(_ arguments: [String]) -> Int? {
+    var index = 0
+    while index < arguments.count {
+        let word = arguments[index]
+        if word.hasPrefix("-") {
+            if CommandTypes.globalOptionsWithValue.contains(word) { index += 1 }
+            index += 1
+            continue
+        }
+        return word == RunCommand._commandName ? index : nil
+    }
+    return nil
+}
+
 /// Parses `arguments` (without the program name) against the command tree and runs the command.
 /// Returns the process exit status; errors are printed to the context's error stream.
 public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
@@ -56,9 +76,24 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         context.io.writeError("mailsh: \(problem)\n")
         return ExitStatus.usage.rawValue
     }
-    let command: any ParsableCommand
+    // Everything after a script's name belongs to the script: only the words before it are mailsh's to parse.
+    var words = expanded
+    var scriptArguments: [String]?
+    if let index = runCommandIndex(expanded), let split = RunCommand.split(Array(expanded[(index + 1)...])) {
+        words = Array(expanded[...index]) + split.own
+        scriptArguments = split.script
+    }
+    var command: any ParsableCommand
     do {
-        command = try MailshCommand.parseAsRoot(hoistingGlobalOptions(expanded))
+        command = try MailshCommand.parseAsRoot(hoistingGlobalOptions(words))
+        if var run = command as? RunCommand, let scriptArguments {
+            if let unknown = run.arguments.first {
+                throw ValidationError("unknown option \(unknown) for run (mailsh's options go before the script's "
+                    + "name, the script's after it)")
+            }
+            run.arguments = scriptArguments
+            command = run
+        }
     } catch {
         let message = MailshCommand.fullMessage(for: error)
         let code = MailshCommand.exitCode(for: error).rawValue
@@ -74,7 +109,9 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
             let shell = Shell(context: context, global: root.global, keepGoing: root.keepGoing, runStartupFile: !root.noRC)
             return shell.run(interactive: context.io.inputIsTerminal)
         }
-        if let command = command as? any DeskCommand {
+        if let command = command as? any ContextCommand {
+            try command.run(context: context)
+        } else if let command = command as? any DeskCommand {
             let desk = try context.desk(command.global)
             var context = context
             context.pagerAllowed = !command.global.noPager
@@ -186,9 +223,10 @@ enum NameSource {
         lookup = { kind, prefix in
             var global = GlobalOptions()
             global.store = store
-            let location = context.storeLocation(global)
-            guard !location.hasPrefix("/") || FileManager.default.fileExists(atPath: location),
-                  let opened = try? context.services.openStore(location) else { return [] }
+            guard let location = try? context.storeLocation(global),
+                  !location.hasPrefix("/") || FileManager.default.fileExists(atPath: location),
+                  let opened = try? (context.services.openExistingStore ?? context.services.openStore)(location)
+            else { return [] }
             return (try? opened.read { tx in
                 kind == "user" ? try tx.userNames(prefix: prefix, limit: 200) : try tx.accountNames(prefix: prefix, limit: 200)
             }) ?? []
@@ -301,22 +339,6 @@ func helpListing(_ words: [String]) -> String? {
     let width = matches.map(\.path.count).max() ?? 0
     return matches.map { $0.path + String(repeating: " ", count: width - $0.path.count + 2) + $0.abstract }
         .joined(separator: "\n") + "\n"
-}
-
-/// Reads a new password: twice on a terminal (they must match), one line from a pipe.
-func readNewPassword(_ what: String, io: CommandIO) throws -> String {
-    guard let first = try io.readSecret("New password for \(what): ") else {
-        throw MailshError.usage("no password given for \(what) (end of input); use --clear to remove it")
-    }
-    if io.inputIsTerminal {
-        guard let again = try io.readSecret("Retype the password: "), again == first else {
-            throw MailshError.usage("the passwords do not match; nothing was changed")
-        }
-    }
-    if first.isEmpty {
-        throw MailshError.usage("empty password for \(what); nothing was changed (use --clear to remove it)")
-    }
-    return first
 }
 
 /// Prints warnings on the error stream.

@@ -19,7 +19,7 @@ struct ScriptBudgetOptions: ParsableArguments {
         if let timeout, !(timeout > 0) {
             throw MailshError.invalidValue(field: "--timeout", value: String(timeout), allowed: "a number of seconds above 0")
         }
-        let location = context.storeLocation(global)
+        let location = try context.storeLocation(global)
         let keyFile = context.services.keyFileLocation?(location, context.environment)
         return ScriptOptions(maxInstructions: maxInstructions, maxMemory: try ScriptOptions.parseMemory(maxMemory),
                              timeout: timeout, privateFiles: ScriptOptions.privateFiles(store: location, keyFile: keyFile))
@@ -63,26 +63,65 @@ struct RunCommand: DeskCommand {
             unit. Mail the script sends (mail.record.reply) is only queued: it leaves after the script has committed, \
             never when it fails; a delivery that fails is kept (`mailsh outbox list`, `mailsh outbox retry`). \
             Connection tests (acct:test, mail.account.test_all) run outside the script's transaction, before its \
-            first change; their verdicts stay even if the script fails later. Arguments after the file reach the script as mail.args and as `...` (put -- before arguments that \
-            start with a dash and clash with mailsh's options). Ctrl-C stops the script, the store untouched.
+            first change; their verdicts stay even if the script fails later. Everything after the script's name \
+            belongs to the script (mail.args and `...`), options and -- included: mailsh's own options (--store, \
+            --timeout, --dry-run …) go before the name. Ctrl-C stops the script, the store untouched. --dry-run runs \
+            the script and rolls its transaction back, listing the changes it would have made.
             """)
 
     @Argument(help: "The Lua script.", completion: .file(extensions: ["lua"]))
     var file: String
 
-    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Arguments for the script.", valueName: "arg"))
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Arguments for the script (everything after its name).",
+                                                            valueName: "arg"))
     var arguments: [String] = []
+
+    @Flag(help: "Run the script, list the changes it made, and roll them back.")
+    var dryRun = false
 
     @OptionGroup var budget: ScriptBudgetOptions
 
     @OptionGroup var global: GlobalOptions
 
+    /// The options `run` takes before the script's name that are followed by a value.
+    static let optionsWithValue: Set<String> = CommandTypes.globalOptionsWithValue
+        .union(["--max-instructions", "--max-memory", "--timeout"])
+
+    /// Splits `run`'s words (after `run`) at the script's name: mailsh's options and the name, then the script's
+    /// arguments, untouched. `nil` when there is no name.
+    static func split(_ words: [String]) -> (own: [String], script: [String])? {
+        var index = 0
+        while index < words.count {
+            let word = words[index]
+            if word == "--" {
+                guard index + 1 < words.count else { return nil }
+                return (Array(words[...(index + 1)]), Array(words[(index + 2)...]))
+            }
+            if word.hasPrefix("-") && word != "-" {
+                if optionsWithValue.contains(word) { index += 1 }
+                index += 1
+                continue
+            }
+            return (Array(words[...index]), Array(words[(index + 1)...]))
+        }
+        return nil
+    }
+
     func run(desk: Desk, context: CommandContext) throws {
         let runner = try context.scriptRunner()
+        let options = try budget.options(context, global)
         let result: ScriptResult
         do {
+            if dryRun {
+                let outcome = try desk.dryRun { desk in
+                    try runner.run(file: file, arguments: arguments, desk: desk, output: context.scriptOutput,
+                                   options: options)
+                }
+                context.io.writeError("mailsh: the changes the script made, rolled back:\n")
+                return reportDryRun(outcome.changes, global: global, context: context)
+            }
             result = try runner.run(file: file, arguments: arguments, desk: desk, output: context.scriptOutput,
-                                    options: try budget.options(context, global))
+                                    options: options)
         } catch let error as ScriptError {
             throw context.report(error)
         }

@@ -22,15 +22,31 @@ public enum SecretPrompt {
         return try TextInput.decode(bytes, what: "the password")
     }
 
-    /// One line typed without echo. Ctrl-C (SIGINT, caught for the prompt's duration by a handler that only sets
-    /// ``Interrupt``, without `SA_RESTART`) ends the wait with `EINTR` and cancels; echo comes back either way.
+    /// Asks `question` on the terminal (echo on) and reads the answer: `true` only for `y` or `yes` (any case);
+    /// end of input is "no". Ctrl-C cancels (throws), as at the password prompt.
+    public static func confirm(question: String) throws -> Bool {
+        guard isatty(0) == 1, let bytes = try readLine(prompt: question, echo: true) else { return false }
+        let answer = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+        return answer == "y" || answer == "yes"
+    }
+
     static func readFromTerminal(prompt: String) throws -> [UInt8]? {
+        try readLine(prompt: prompt, echo: false)
+    }
+
+    /// One line typed with or without echo. Ctrl-C (SIGINT, caught for the prompt's duration by a handler that only sets
+    /// ``Interrupt``, without `SA_RESTART`) ends the wait with `EINTR` and cancels; echo comes back either way.
+    static func readLine(prompt: String, echo: Bool) throws -> [UInt8]? {
         FileHandle.standardError.write(Data(TerminalText.safeOutput(prompt).utf8))
         var saved = termios()
         tcgetattr(0, &saved)
         var silent = saved
-        silent.c_lflag &= ~tcflag_t(ECHO)
-        silent.c_lflag |= tcflag_t(ECHONL)
+        if echo {
+            silent.c_lflag |= tcflag_t(ECHO | ICANON)
+        } else {
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            silent.c_lflag |= tcflag_t(ECHONL)
+        }
         tcsetattr(0, TCSAFLUSH, &silent)
         defer { tcsetattr(0, TCSAFLUSH, &saved) }
 
@@ -50,7 +66,7 @@ public enum SecretPrompt {
                 Interrupt.reset()
                 // The Enter that would have ended the line never came: end the prompt's line.
                 FileHandle.standardError.write(Data("\n".utf8))
-                throw MailshError.usage("password prompt cancelled (Ctrl-C); nothing was changed")
+                throw MailshError.usage((echo ? "question" : "password prompt") + " cancelled (Ctrl-C); nothing was changed")
             }
             let count = Glibc.read(0, &byte, 1)
             if count == 1 {

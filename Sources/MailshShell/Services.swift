@@ -5,8 +5,14 @@ import MailshCore
 public struct Services: Sendable {
     /// The store path used when neither `--store` nor `MAILSH_STORE` names one.
     public var defaultStoreLocation: @Sendable ([String: String]) -> String
-    /// Opens (creating if needed) the store at a location.
+    /// Opens (creating if needed) the store at a location: only where the user asks for a new store (`store init`,
+    /// `store copy --to`, the default store on first use).
     public var openStore: @Sendable (String) throws -> any AccountStore
+    /// Opens the store at a location only if it exists, else throws ``MailshError/missingStore(location:)``: every
+    /// store named by `--store` or `MAILSH_STORE`. `nil` (test doubles): ``openStore`` serves for both.
+    public var openExistingStore: (@Sendable (String) throws -> any AccountStore)? = nil
+    /// Loads a key file given by path (`import --source-key`); `nil` in builds and tests without one.
+    public var openKeyFile: (@Sendable (String) throws -> any SecretBox)? = nil
     /// Opens the secret box that belongs to a store location (its key file), given the environment and whether
     /// the store was just created (only then may a missing key be created).
     public var openSecrets: @Sendable (_ location: String, _ environment: [String: String], _ storeIsNew: Bool) throws
@@ -51,6 +57,12 @@ public final class CommandIO: @unchecked Sendable {
     public var readSecret: (_ prompt: String) throws -> String?
     /// Whether the standard input is a terminal (a password is then asked twice).
     public var inputIsTerminal: Bool
+    /// Whether the standard input carries the commands themselves (`mailsh < changes.txt`): then no command reads a
+    /// secret, a confirmation or a file from it.
+    public var inputIsCommandStream = false
+    /// Asks a yes/no question on the terminal (`account delete`): `true` only for `y` or `yes`. Throws when
+    /// Ctrl-C cancels the question.
+    public var confirm: (_ question: String) throws -> Bool = { _ in false }
     /// Writes mailsh's own terminal control (the progress line's carriage return and erase) to the error stream:
     /// the one writer whose text is not escaped. By default ``writeError``.
     public var writeControl: (String) -> Void
@@ -82,6 +94,7 @@ public final class CommandIO: @unchecked Sendable {
             guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return nil }
             return (Int(size.ws_col), Int(size.ws_row))
         }
+        io.confirm = SecretPrompt.confirm(question:)
         return io
     }
 }
@@ -101,18 +114,39 @@ public struct CommandContext: @unchecked Sendable {
         self.io = io
     }
 
-    /// The store location: `--store`, else `MAILSH_STORE`, else the default.
-    func storeLocation(_ global: GlobalOptions) -> String {
+    /// The store location: `--store`, else `MAILSH_STORE`, else the default (refused when there is none: no
+    /// XDG_DATA_HOME and no HOME).
+    func storeLocation(_ global: GlobalOptions) throws -> String {
+        if let store = namedStore(global) { return store }
+        let location = services.defaultStoreLocation(environment)
+        guard !location.isEmpty else {
+            throw MailshError.configuration("no store named and no default store: neither XDG_DATA_HOME nor HOME is "
+                + "set (mailsh never guesses a home folder); name the store with --store PATH or MAILSH_STORE, or "
+                + "set HOME")
+        }
+        return location
+    }
+
+    /// The store the user named (`--store`, else `MAILSH_STORE`): it must exist.
+    func namedStore(_ global: GlobalOptions) -> String? {
         if let store = global.store, !store.isEmpty { return store }
         if let store = environment["MAILSH_STORE"], !store.isEmpty { return store }
-        return services.defaultStoreLocation(environment)
+        return nil
+    }
+
+    /// Opens the store of `global`: a named store only if it exists; the default store, created on first use.
+    func openStore(_ global: GlobalOptions) throws -> (location: String, store: any AccountStore) {
+        let location = try storeLocation(global)
+        if namedStore(global) != nil, let openExisting = services.openExistingStore {
+            return (location, try openExisting(location))
+        }
+        return (location, try services.openStore(location))
     }
 
     /// Opens the store and a desk acting as `--as`, else `MAILSH_USER`, else the login name.
     func desk(_ global: GlobalOptions) throws -> Desk {
-        let location = storeLocation(global)
         // The store first: it makes its folder (0700), where the key file then goes.
-        let store = try services.openStore(location)
+        let (location, store) = try openStore(global)
         let secrets = try services.openSecrets(location, environment, store.isNew)
         let requested = global.asUser ?? environment["MAILSH_USER"].flatMap { $0.isEmpty ? nil : $0 }
         return try Desk.open(store: store, secrets: secrets, osUser: services.loginName(), requested: requested)
@@ -126,18 +160,20 @@ final class StoreCache: @unchecked Sendable {
     private var stores: [String: any AccountStore] = [:]
     private var boxes: [String: any SecretBox] = [:]
     private let openStore: @Sendable (String) throws -> any AccountStore
+    private let openExistingStore: (@Sendable (String) throws -> any AccountStore)?
     private let openSecrets: @Sendable (String, [String: String], Bool) throws -> any SecretBox
 
     init(_ services: Services) {
         openStore = services.openStore
+        openExistingStore = services.openExistingStore
         openSecrets = services.openSecrets
     }
 
-    func store(_ location: String) throws -> any AccountStore {
+    func store(_ location: String, existing: Bool = false) throws -> any AccountStore {
         lock.lock()
         defer { lock.unlock() }
         if let store = stores[location] { return store }
-        let store = try openStore(location)
+        let store = try (existing ? openExistingStore ?? openStore : openStore)(location)
         stores[location] = store
         return store
     }
@@ -156,6 +192,9 @@ final class StoreCache: @unchecked Sendable {
     func wrapping(_ services: Services) -> Services {
         var wrapped = services
         wrapped.openStore = { [self] in try store($0) }
+        if services.openExistingStore != nil {
+            wrapped.openExistingStore = { [self] in try store($0, existing: true) }
+        }
         wrapped.openSecrets = { [self] in try secrets($0, $1, $2) }
         return wrapped
     }

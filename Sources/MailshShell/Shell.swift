@@ -17,13 +17,15 @@ public struct Shell {
         var context = self.context
         // Each store is opened once for the whole session, not once per line.
         context.services = StoreCache(context.services).wrapping(context.services)
-        // Every line works on the store and as the user the shell was started with, unless the line says otherwise.
-        let location = context.storeLocation(global)
-        context.environment["MAILSH_STORE"] = location
-        if let user = global.asUser { context.environment["MAILSH_USER"] = user }
+        // Commands on standard input: no command reads a secret, a confirmation or data from it.
+        if !interactive { context.io.inputIsCommandStream = true }
         let desk: Desk
         do {
             desk = try context.desk(global)
+            // Every line works on the store and as the user the shell was started with, unless the line says
+            // otherwise (the store is open, so naming it is safe: a named store must exist).
+            context.environment["MAILSH_STORE"] = try context.storeLocation(global)
+            if let user = global.asUser { context.environment["MAILSH_USER"] = user }
         } catch let error as MailshError {
             context.io.writeError("mailsh: \(error.message)\n")
             return error.exitStatus.rawValue

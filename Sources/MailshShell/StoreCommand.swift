@@ -6,16 +6,46 @@ import MailshCore
 struct StoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Bring a store's schema up to date, or copy a whole desk into another store.",
+        abstract: "Create a store, bring a store's schema up to date, or copy a whole desk into another store.",
         discussion: """
             A store is a SQLite file (the default) or a PostgreSQL database (--store postgres://USER@HOST/DB). \
-            Opening a store applies its missing migrations; `store migrate` does only that and lists them. \
+            mailsh opens only stores that exist: `store init --store LOCATION` makes a new one (with its key file; \
+            you become its first user, with every right); the default store (no --store, no MAILSH_STORE) is \
+            made on first use. Opening a store applies its missing migrations; `store migrate` does only that and lists them. \
             `store copy --to LOCATION` moves a desk, say from SQLite to PostgreSQL: every user, account, personal \
             setting, audit entry, record and the monitor's inbox, into an empty store, and then compares both \
             field by field. Passwords are opened with this store's key and sealed again with the destination's.
             """,
-        subcommands: [Migrate.self, Copy.self]
+        subcommands: [Init.self, Migrate.self, Copy.self]
     )
+
+    struct Init: ContextCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a new, empty store and its key file; you become its first user, with every right.",
+            discussion: "Example: mailsh store init --store /srv/desk/mailsh.db (a PostgreSQL database must exist "
+                + "and be empty of mailsh tables). A store that exists is refused (status 73).")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(context: CommandContext) throws {
+            let location = try context.storeLocation(global)
+            if let openExisting = context.services.openExistingStore {
+                do {
+                    let store = try openExisting(location)
+                    throw MailshError.alreadyExists(kind: "store", name: store.displayName)
+                } catch MailshError.missingStore {
+                    // What init is for.
+                }
+            }
+            let store = try context.services.openStore(location)
+            guard store.isNew else { throw MailshError.alreadyExists(kind: "store", name: store.displayName) }
+            let secrets = try context.services.openSecrets(location, context.environment, true)
+            let desk = try Desk.open(store: store, secrets: secrets, osUser: context.services.loginName())
+            let key = context.services.keyFileLocation?(location, context.environment)
+            context.io.write("created store \(store.displayName)" + (key.map { " (key file \($0))" } ?? "")
+                + "; \(desk.actor.name) is its first user, with every right\n")
+        }
+    }
 
     struct Migrate: DeskCommand {
         static let configuration = CommandConfiguration(abstract: "Apply missing schema migrations and list them all.")
@@ -23,7 +53,7 @@ struct StoreCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run(desk: Desk, context: CommandContext) throws {
-            let store = try context.services.openStore(context.storeLocation(global))
+            let store = try context.openStore(global).store
             let applied = try store.appliedMigrations()
             if global.format == .json {
                 context.io.write(Output.json(MigrationsDocument(store: store.displayName, migrations: applied)))
@@ -47,9 +77,8 @@ struct StoreCommand: ParsableCommand {
 
         func run(desk: Desk, context: CommandContext) throws {
             try desk.requireRight(.administrate, "copying the whole store")
-            let location = context.storeLocation(global)
+            let (location, source) = try context.openStore(global)
             if location == to { throw MailshError.usage("--to names this very store") }
-            let source = try context.services.openStore(location)
             let sourceSecrets = try context.services.openSecrets(location, context.environment, source.isNew)
             let destination = try context.services.openStore(to)
             let destinationSecrets = try context.services.openSecrets(to, context.environment, destination.isNew)

@@ -228,7 +228,7 @@ extension PostgresStore {
     /// Applies the missing migrations in one transaction under an advisory lock; refuses a store migrated by a
     /// newer mailsh. Returns whether the store was new (no migration had been applied).
     @discardableResult
-    static func migrate(_ session: PostgresSession) throws -> Bool {
+    static func migrate(_ session: PostgresSession, create: Bool = true, displayName: String = "") throws -> Bool {
         try session.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         do {
             try session.execute("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
@@ -247,6 +247,7 @@ extension PostgresStore {
                 throw MailshError.store("this store was migrated by a newer mailsh (\(unknown.sorted().joined(separator: "; "))); "
                     + "use that version")
             }
+            if applied.isEmpty && !create { throw MailshError.missingStore(location: displayName) }
             for (order, migration) in migrations.enumerated() where !applied.contains(migration.name) {
                 for statement in migration.statements { try session.execute(statement) }
                 try session.query("""

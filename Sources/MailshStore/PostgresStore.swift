@@ -32,11 +32,15 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
     /// - Throws: ``MailshError`` only: `.invalidValue` for a bad URL, `.configuration` for a refused password
     ///   file or an unreadable `sslrootcert`, `.store` when the server cannot be reached, refuses the login, or
     ///   does not offer the TLS the URL asks for.
-    public convenience init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        try self.init(location: PostgresLocation(url), environment: environment, migrate: true)
+    ///
+    /// Without `create`, a database without mailsh's schema is refused with ``MailshError/missingStore(location:)``
+    /// and left as it was.
+    public convenience init(url: String, create: Bool = true,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        try self.init(location: PostgresLocation(url), environment: environment, migrate: true, create: create)
     }
 
-    init(location: PostgresLocation, environment: [String: String], migrate: Bool) throws {
+    init(location: PostgresLocation, environment: [String: String], migrate: Bool, create: Bool = true) throws {
         self.location = location
         var logger = Logger(label: "mailsh.postgres")
         logger.logLevel = .critical
@@ -49,7 +53,10 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
         self.session = session
         if migrate {
             do {
-                isNew = try Self.migrate(session)
+                isNew = try Self.migrate(session, create: create, displayName: location.displayName)
+            } catch let error as MailshError where error == .missingStore(location: location.displayName) {
+                session.close()
+                throw error
             } catch {
                 session.close()
                 throw PostgresFailure.map(error, doing: "migrating the store at \(location.displayName)",

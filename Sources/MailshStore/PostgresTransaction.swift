@@ -434,6 +434,10 @@ struct PostgresTransaction: StoreTransaction {
         }
     }
 
+    func auditCount() throws -> Int {
+        try session.rows("SELECT count(*) AS entries FROM audit").first.map { try $0("entries", as: Int.self) } ?? 0
+    }
+
     func audit(account: String?, limit: Int?) throws -> [AuditEntry] {
         var sql = "SELECT * FROM audit"
         var bindings = PostgresBindings()

@@ -20,18 +20,31 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
 
     public var displayName: String { path }
 
-    /// The default location: `$XDG_DATA_HOME/mailsh/mailsh.db`, else `~/.local/share/mailsh/mailsh.db`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    /// The default location: `$XDG_DATA_HOME/mailsh/mailsh.db`, else `$HOME/.local/share/mailsh/mailsh.db` (XDG
+    /// base directories); `nil` when neither names an absolute folder (mailsh never guesses a home folder).
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
             return data + "/mailsh/mailsh.db"
         }
-        let home = environment["HOME"] ?? NSHomeDirectory()
-        return home + "/.local/share/mailsh/mailsh.db"
+        guard let home = environment["HOME"], home.hasPrefix("/") else { return nil }
+        return (home == "/" ? "" : home) + "/.local/share/mailsh/mailsh.db"
     }
 
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    public init(path: String, busyTimeout: TimeInterval = 10) throws {
+    /// Opens the store at `path` and brings its schema up to date. With `create`, a missing store is created (its
+    /// folder too); without, only a store that exists is opened: a missing file, or a file without mailsh's schema,
+    /// is refused with ``MailshError/missingStore(location:)`` and left as it was.
+    public init(path: String, create: Bool = true, busyTimeout: TimeInterval = 10) throws {
         self.path = path
+        if !create {
+            var info = stat()
+            if lstat(path, &info) != 0 {
+                let code = errno
+                guard code == ENOENT || code == ENOTDIR else { throw LocalFile.refusal(code, "store", path) }
+                throw MailshError.missingStore(location: path)
+            }
+            // An empty file is no store (SQLite would take it for a new database).
+            if info.st_mode & S_IFMT == S_IFREG && info.st_size == 0 { throw MailshError.missingStore(location: path) }
+        }
         let file = try Self.createPrivately(path)
         var config = Configuration()
         // WAL, set here rather than by GRDB's `journalMode = .wal`, which writes to the store on every open while
@@ -64,6 +77,7 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
                 (try Self.migrator.appliedIdentifiers(db), try Self.migrator.hasCompletedMigrations(db))
             }
             isNew = applied.isEmpty
+            if isNew && !create { throw MailshError.missingStore(location: path) }
             if !complete { try Self.migrator.migrate(queue) }
         } catch {
             throw Self.map(error, doing: "opening \(path)")

@@ -363,6 +363,10 @@ struct SQLiteTransaction: StoreTransaction {
         }
     }
 
+    func auditCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") ?? 0
+    }
+
     func audit(account: String?, limit: Int?) throws -> [AuditEntry] {
         var sql = "SELECT * FROM audit"
         var arguments: StatementArguments = []

@@ -22,7 +22,8 @@ struct Entrypoint {
         let tester = CurlConnectionTester(certificateReader: OpenSSLCertificateReader())
         let oauthClient = CurlOAuthClient(sha256Hex: { Digest.sha256Hex($0) })
         var services = Services(
-            defaultStoreLocation: { SQLiteStore.defaultPath(environment: $0) },
+            // "" when neither XDG_DATA_HOME nor HOME names a folder: the commands then refuse to guess one.
+            defaultStoreLocation: { SQLiteStore.defaultPath(environment: $0) ?? "" },
             openStore: { location in
                 if PostgresLocation.isPostgresURL(location) { return try PostgresStore(url: location) }
                 return try SQLiteStore(path: location)
@@ -33,6 +34,10 @@ struct Entrypoint {
                 if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty {
                     return try KeyFile.open(at: keyPath, storeName: storeName, storeIsNew: storeIsNew)
                 }
+                if isURL && !Entrypoint.hasConfigHome(environment) {
+                    throw MailshError.configuration("no key file for \(storeName): neither XDG_CONFIG_HOME nor HOME "
+                        + "is set (mailsh never guesses a home folder); name the key file with MAILSH_KEY_FILE")
+                }
                 let keyPath = KeyFile.defaultPath(forStore: location, environment: environment)
                 // A file store's folder exists (the store made it); a URL store's key goes to a config folder.
                 if isURL && storeIsNew { try KeyFile.createFolder(of: keyPath) }
@@ -40,6 +45,11 @@ struct Entrypoint {
             },
             loginName: loginName,
             scriptRunner: LuaScriptRunner(connectionTester: tester, mailSender: CurlMailSender(), oauthClient: oauthClient))
+        services.openExistingStore = { location in
+            if PostgresLocation.isPostgresURL(location) { return try PostgresStore(url: location, create: false) }
+            return try SQLiteStore(path: location, create: false)
+        }
+        services.openKeyFile = { try KeyFile.load(at: $0) }
         services.connectionTester = tester
         services.digest = { Digest.sha256Hex($0) }
         services.keyFileLocation = keyFileLocation
@@ -53,6 +63,11 @@ struct Entrypoint {
     @Sendable static func keyFileLocation(_ location: String, _ environment: [String: String]) -> String {
         if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty { return keyPath }
         return KeyFile.defaultPath(forStore: location, environment: environment)
+    }
+
+    /// Whether the folder of URL stores' key files is known: XDG_CONFIG_HOME or HOME, absolute.
+    static func hasConfigHome(_ environment: [String: String]) -> Bool {
+        environment["XDG_CONFIG_HOME"]?.hasPrefix("/") == true || environment["HOME"]?.hasPrefix("/") == true
     }
 
     /// The OS login name: the name of the effective user id.

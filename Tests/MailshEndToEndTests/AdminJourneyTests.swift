@@ -131,7 +131,7 @@ final class AdminJourneyTests: MailshTestCase {
         XCTAssertTrue(helpdeskRow.hasSuffix("  all"), "every padlock closed, in one word: \(helpdeskRow)")
 
         // Delete.
-        let deleted = ok("account", "delete", "Helpdesk")
+        let deleted = ok("account", "delete", "Helpdesk", "--yes")
         assertContains(deleted.out, ["deleted account Helpdesk"])
         fails(66, "account", "show", "Helpdesk")
         let remaining = array(ok("account", "list", "--format", "json").out).compactMap { $0["name"] as? String }

@@ -8,6 +8,7 @@ final class ExportImportTests: MailshTestCase {
     /// Runs against another store, with the first store's key.
     @discardableResult
     private func other(_ otherStore: String, _ args: String..., stdin: String? = nil) -> RunResult {
+        if !FileManager.default.fileExists(atPath: otherStore) { runner.initStore(otherStore, env: keyEnv) }
         let full = args + ["--store", otherStore]
         let (status, out, err) = runner.run(full, stdin: stdin, env: keyEnv)
         return RunResult(arguments: full, status: status, out: out, err: err)
@@ -68,7 +69,7 @@ final class ExportImportTests: MailshTestCase {
         // The imported sealed passwords open in the new store (copy re-seals them).
         let copied = other(second, "account", "copy", "Support", "Support2")
         XCTAssertEqual(copied.status, 0, "\(copied)")
-        let removeCopy = other(second, "account", "delete", "Support2")
+        let removeCopy = other(second, "account", "delete", "Support2", "--yes")
         XCTAssertEqual(removeCopy.status, 0, "\(removeCopy)")
 
         // Importing the same file again is refused as a whole and changes nothing.

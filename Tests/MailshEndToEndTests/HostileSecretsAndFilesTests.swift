@@ -31,8 +31,11 @@ final class HostileSecretsAndFilesTests: MailshTestCase {
             XCTAssertFalse(result.err.contains(Self.canary), "\(result)")
             XCTAssertFalse(result.out.contains(Self.canary), "\(result)")
         }
-        // The same refusal inside a piped script and a Lua chunk.
-        let piped = mailsh(["--keep-going"], stdin: "account password Support incoming\n\(Self.canary)\rtail\naccount list\n")
+        // The same refusal inside a piped script (whose secrets come from a named file, never the command stream)
+        // and a Lua chunk.
+        let secretFile = tempDir.appendingPathComponent("secret.txt").path
+        try (Self.canary + "\rtail\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let piped = mailsh(["--keep-going"], stdin: "account password Support incoming --password-file \(secretFile)\naccount list\n")
         XCTAssertEqual(piped.status, 65, "\(piped)")
         let lua = mailsh(["lua", "local ok, err = pcall(function() mail.account.get('Support'):set{ ['incoming.password'] = "
                           + "'\(Self.canary)\\r' } end) print(err) mail.log(err) return ok"])
@@ -73,6 +76,7 @@ final class HostileSecretsAndFilesTests: MailshTestCase {
         XCTAssertEqual(accountDoc("Support")["status"] as? String, "ready")
         // A new store still gets its key.
         let other = tempDir.appendingPathComponent("other.db").path
+        XCTAssertEqual(runner.run(["store", "init", "--store", other]).status, 0)
         XCTAssertEqual(runner.run(["account", "create", "Fresh", "--store", other]).status, 0)
         XCTAssertTrue(exists(other + ".key"))
         XCTAssertEqual(mode(other + ".key"), 0o600)

@@ -15,7 +15,7 @@ final class HostileTerminalTests: MailshTestCase {
     }
 
     func mailshBytes(_ args: [String], stdin: [UInt8]) -> RunResult {
-        let full = args + ["--store", store]
+        let full = MailshRunner.on(store, args)
         let (status, out, err) = runner.run(full, stdinBytes: stdin)
         return RunResult(arguments: full, status: status, out: out, err: err)
     }

@@ -58,6 +58,8 @@ final class KeyFileTests: MailshTestCase {
         XCTAssertEqual(chmod(dir.path, 0o777), 0)
         let openStore = dir.appendingPathComponent("umask.db").path
         let wrapper = ["-c", "umask 000; exec \"$0\" \"$@\"", runner.binary.path]
+        let made = runner.runExecutable("/bin/sh", wrapper + ["store", "init", "--store", openStore])
+        XCTAssertEqual(made.status, 0, "\(made)")
         let created = runner.runExecutable("/bin/sh", wrapper + ["account", "create", "Support",
                                                                  "incoming.host=imap.example.com", "--store", openStore])
         XCTAssertEqual(created.status, 0, "\(created)")

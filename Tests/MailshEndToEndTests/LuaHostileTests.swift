@@ -50,7 +50,7 @@ final class LuaHostileTests: MailshTestCase {
         // A script file the same way.
         let script = tempDir.appendingPathComponent("swallow.lua").path
         XCTAssertNoThrow(try (tamper + "return pcall(\(spin))").write(toFile: script, atomically: true, encoding: .utf8))
-        assertStopped(["run", script, "--max-instructions", "10000000"], 124, ["instruction budget"], unchanged: before)
+        assertStopped(["run", "--max-instructions", "10000000", script], 124, ["instruction budget"], unchanged: before)
     }
 
     func testLongLibraryCallsAreStoppedByTheTimeLimitAndTheInstructionBudget() {
@@ -166,7 +166,7 @@ final class LuaHostileTests: MailshTestCase {
     private func interrupt(_ args: [String], repeating: Bool) throws -> RunResult {
         let process = Process()
         process.executableURL = runner.binary
-        process.arguments = args + ["--store", store]
+        process.arguments = MailshRunner.on(store, args)
         process.environment = runner.baseEnvironment
         process.currentDirectoryURL = tempDir
         let outPipe = Pipe(), errPipe = Pipe()

@@ -65,6 +65,21 @@ final class MailshRunner {
         ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home.path, "LANG": "C.UTF-8"]
     }
 
+    /// `args` on `store`: `--store STORE` after them, or for `run` before the script's name (everything after it
+    /// belongs to the script).
+    static func on(_ store: String, _ args: [String]) -> [String] {
+        if args.first == "run" { return ["run", "--store", store] + args.dropFirst() }
+        return args + ["--store", store]
+    }
+
+    /// Makes the store at `location` (`mailsh store init`) unless it exists: mailsh opens only stores that exist.
+    func initStore(_ location: String, env: [String: String] = [:]) {
+        let made = run(["store", "init", "--store", location], env: env)
+        if made.status != 0 && made.status != 73 {
+            XCTFail("mailsh store init --store \(location) -> \(made.status): \(made.err)")
+        }
+    }
+
     /// Runs `mailsh ARGS` with `stdin` piped in (or /dev/null) and `env` added to the clean environment.
     @discardableResult
     func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) -> (status: Int32, out: String, err: String) {
@@ -164,7 +179,12 @@ class MailshTestCase: XCTestCase {
         tempDir = dir.resolvingSymlinksInPath()
         runner = MailshRunner(binary: binary, home: tempDir)
         store = tempDir.appendingPathComponent("desk.db").path
+        runner.initStore(store)
+        initializedStores = [store]
     }
+
+    /// The stores made so far (a test may point ``store`` at another one, which is then made on first use).
+    private var initializedStores: Set<String> = []
 
     override func tearDownWithError() throws {
         if let tempDir { try? FileManager.default.removeItem(at: tempDir) }
@@ -181,7 +201,11 @@ class MailshTestCase: XCTestCase {
 
     @discardableResult
     func mailsh(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) -> RunResult {
-        let full = args + ["--store", store]
+        if !initializedStores.contains(store) {
+            runner.initStore(store, env: env)
+            initializedStores.insert(store)
+        }
+        let full = MailshRunner.on(store, args)
         let (status, out, err) = runner.run(full, stdin: stdin, env: env)
         return RunResult(arguments: full, status: status, out: out, err: err)
     }

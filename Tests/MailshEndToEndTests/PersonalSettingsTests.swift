@@ -122,7 +122,7 @@ final class PersonalSettingsTests: MailshTestCase {
         assertContains(refused.err, ["bob", "--keep-user-accounts", "--delete-customizations"])
         XCTAssertNotNil(accountDoc("Shared")["id"])
 
-        let deleted = ok("account", "delete", "Shared", "--keep-user-accounts")
+        let deleted = ok("account", "delete", "Shared", "--keep-user-accounts", "--yes")
         assertContains(deleted.out, ["deleted account Shared", "bob/Shared"])
         fails(66, "account", "show", "Shared")
 
@@ -156,7 +156,7 @@ final class PersonalSettingsTests: MailshTestCase {
         let exported = object(ok("export").out)
         XCTAssertEqual((exported["personal"] as? [[String: Any]])?.count, 1)
 
-        let deleted = ok("account", "delete", "Shared", "--delete-customizations")
+        let deleted = ok("account", "delete", "Shared", "--delete-customizations", "--yes")
         assertContains(deleted.out, ["deleted account Shared"])
         XCTAssertFalse(deleted.out.contains("bob/"))
         XCTAssertEqual(array(ok("account", "list", "--format", "json").out).count, 0)

@@ -81,6 +81,19 @@ final class PostgresEndToEndTests: MailshTestCase {
         try super.tearDownWithError()
     }
 
+    func testADatabaseWithoutMailshsTablesIsNoStoreUntilStoreInit() throws {
+        let url = try XCTUnwrap(database).url
+        for args in [["account", "list"], ["account", "create", "X"]] {
+            let refused = runner.run(args + ["--store", url])
+            XCTAssertEqual(refused.status, 66, "\(args): \(refused.err)")
+            assertContains(refused.err, ["no store at", "mailsh store init --store"])
+        }
+        // Nothing was made: init finds an empty database (it refuses a store that exists).
+        let made = runner.run(["store", "init", "--store", url], env: ["MAILSH_KEY_FILE": tempDir.appendingPathComponent("pg.key").path])
+        XCTAssertEqual(made.status, 0, made.err)
+        XCTAssertEqual(runner.run(["store", "init", "--store", url], env: ["MAILSH_KEY_FILE": tempDir.appendingPathComponent("pg.key").path]).status, 73)
+    }
+
     func testAScriptsChangesCommitTogetherOrNotAtAllOnPostgreSQL() throws {
         store = try XCTUnwrap(database).url
         let failing = tempDir.appendingPathComponent("failing.lua").path

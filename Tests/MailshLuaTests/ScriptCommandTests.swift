@@ -24,7 +24,11 @@ final class ScriptCommandTests: LuaTestCase {
                                 scriptRunner: LuaScriptRunner())
         let io = CommandIO(write: { out += $0 }, writeError: { err += $0 }, readSecret: { _ in nil },
                            inputIsTerminal: false)
-        let status = runMailsh(arguments + ["--store", storePath],
+        // Everything after a script's name belongs to the script: the store goes before it.
+        let onStore = arguments.contains("--store") ? arguments
+            : arguments.first == "run" ? ["run", "--store", storePath] + arguments.dropFirst()
+            : arguments + ["--store", storePath]
+        let status = runMailsh(onStore,
                                context: CommandContext(services: services, environment: [:], io: io))
         return Outcome(status: status, out: out, err: err)
     }
@@ -79,13 +83,13 @@ final class ScriptCommandTests: LuaTestCase {
 
     func testBudgetOptions() throws {
         let loop = try write("loop.lua", "while true do end")
-        let result = mailsh("run", loop, "--max-instructions", "100000")
+        let result = mailsh("run", "--max-instructions", "100000", loop)
         XCTAssertEqual(result.status, ScriptError.budgetExitStatus)
         XCTAssertTrue(result.err.contains("instruction budget of 100000 instructions"), result.err)
         let memory = mailsh("lua", "string.rep('x', 64 << 20)", "--max-memory", "8M")
         XCTAssertEqual(memory.status, ScriptError.budgetExitStatus)
         XCTAssertTrue(memory.err.contains("memory budget of 8 MiB"), memory.err)
-        let timeout = mailsh("run", loop, "--max-instructions", "0", "--timeout", "0.2")
+        let timeout = mailsh("run", "--max-instructions", "0", "--timeout", "0.2", loop)
         XCTAssertEqual(timeout.status, ScriptError.budgetExitStatus)
         XCTAssertTrue(timeout.err.contains("ran out of time"), timeout.err)
         XCTAssertEqual(mailsh("lua", "1", "--max-memory", "plenty").status, ExitStatus.validation.rawValue)
@@ -135,7 +139,7 @@ final class InterruptTests: LuaTestCase {
             """)
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["run", "loop.lua", "--store", storePath, "--max-instructions", "0"]
+        process.arguments = ["run", "--store", storePath, "--max-instructions", "0", "loop.lua"]
         // The store exists, so the binary needs its key file (it never makes one for an existing store); this store
         // holds no secrets, so a fresh key will do.
         let keyPath = directory.appendingPathComponent("key").path

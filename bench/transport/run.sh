@@ -31,6 +31,7 @@ lab=$(MAILLAB_USER_COUNT=$count scripts/mail-lab/start.sh)
 set -a; . "$lab/env"; set +a
 
 export MAILSH_STORE=$work/bench.db MAILSH_KEY_FILE=$work/bench.key
+"$bin" store init >/dev/null    # a named store must exist
 echo "# seeding $count accounts (one per lab user)" >&2
 "$bin" user set "$(id -un)" "email=desk@$MAILLAB_DOMAIN" >/dev/null 2>&1 || true
 "$bin" account create Bench0001 incoming.host="$MAILLAB_HOST" incoming.port="$MAILLAB_IMAPS_PORT" \
