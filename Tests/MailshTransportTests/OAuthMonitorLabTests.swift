@@ -10,7 +10,8 @@ import XCTest
 /// `scripts/oauth-lab/control.sh`), Dovecot validates every login against it, and the monitors are processes of the
 /// built binary sharing one store. Every token the test saw is looked for, in vain, in everything they printed.
 class OAuthMonitorLabTests: MailLabTestCase {
-    override class var labSettings: [String: String] { ["MAILLAB_OAUTH": "1", "MAILLAB_AUTH_FAILURE_DELAY": "0"] }
+    override class var labSettings: [String: String] { ["MAILLAB_OAUTH": "1", "MAILLAB_AUTH_FAILURE_DELAY": "0",
+                                                       "MAILLAB_USER_COUNT": "7"] }
 
     var bench: Workbench!
     var monitors: MonitorProcesses!
