@@ -27,31 +27,17 @@ struct Entrypoint {
                 return try SQLiteStore(path: location)
             },
             openSecrets: { location, environment, storeIsNew in
-                let isURL = PostgresLocation.isPostgresURL(location)
-                let storeName = PostgresLocation.mask(location)
-                if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty {
-                    return try KeyFile.open(at: keyPath, storeName: storeName, storeIsNew: storeIsNew)
-                }
-                let keyPath = KeyFile.defaultPath(forStore: location, environment: environment)
-                // A file store's folder exists (the store made it); a URL store's key goes to a config folder.
-                if isURL && storeIsNew { try KeyFile.createFolder(of: keyPath) }
-                return try KeyFile.open(at: keyPath, storeName: storeName, storeIsNew: storeIsNew)
+                try KeyFile.open(KeyFileLocation(store: location, environment: environment),
+                                 storeName: PostgresLocation.mask(location), storeIsNew: storeIsNew)
             },
             loginName: loginName,
             scriptRunner: LuaScriptRunner(connectionTester: tester, mailSender: CurlMailSender()))
         services.connectionTester = tester
         services.digest = { Digest.sha256Hex($0) }
-        services.keyFileLocation = keyFileLocation
         services.mailSender = CurlMailSender()
         services.mailboxClient = CurlMailboxClient()
         services.oauthClient = CurlOAuthClient(sha256Hex: { Digest.sha256Hex($0) })
         exit(runMailsh(context: CommandContext(services: services)))
-    }
-
-    /// The key file of a store location: `MAILSH_KEY_FILE`, else the store's default.
-    @Sendable static func keyFileLocation(_ location: String, _ environment: [String: String]) -> String {
-        if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty { return keyPath }
-        return KeyFile.defaultPath(forStore: location, environment: environment)
     }
 
     /// The OS login name: the name of the effective user id.
