@@ -15,6 +15,7 @@ struct Entrypoint {
         // process's memory by other processes of the same user.
         do {
             try ProcessGuard.forbidDumps()
+            try ProcessGuard.quitAtOnce()
         } catch {
             FileHandle.standardError.write(Data("mailsh: \(error)\n".utf8))
             exit(ExitStatus.configuration.rawValue)
