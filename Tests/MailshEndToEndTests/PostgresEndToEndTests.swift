@@ -117,17 +117,7 @@ final class PostgresEndToEndTests: MailshTestCase {
         XCTAssertEqual(rename(key, saved), 0)
 
         let maskedStore = maskPassword(store)
-        for args in [["account", "list"], ["account", "show", "Support"], ["account", "create", "Other"],
-                     ["user", "list"], ["export", "--with-secrets"], ["lua", "return mail.account.get('Support').name"]] {
-            let result = mailsh(args)
-            XCTAssertEqual(result.status, 78, "\(result)")
-            assertContains(result.err, [key, "does not exist", maskedStore, "MAILSH_KEY_FILE", "never makes a new key"],
-                           "\(args)")
-            XCTAssertFalse(exists(key), "\(args) made a new key for an existing store")
-        }
-        let password = mailsh(["account", "password", "Support", "outgoing"], stdin: "new-pw\n")
-        XCTAssertEqual(password.status, 78, "\(password)")
-        XCTAssertFalse(exists(key))
+        assertEveryCommandRefusedForTheMissingKey(key, storeName: maskedStore)
         // A mistyped MAILSH_KEY_FILE: refused the same way, and not created either.
         let typo = tempDir.appendingPathComponent("typo.key").path
         let mistyped = mailsh(["account", "list"], env: ["MAILSH_KEY_FILE": typo])
