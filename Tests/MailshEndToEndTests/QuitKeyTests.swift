@@ -63,6 +63,30 @@ final class QuitKeyTests: TerminalTestCase {
         XCTAssertEqual(snapshot(), before, "the store is untouched")
     }
 
+    /// At the hidden password prompt the terminal's echo is off: Ctrl-\ gives it back, and the password is unchanged.
+    func testCtrlBackslashAtThePasswordPromptGivesTheTerminalBackWithEcho() throws {
+        createReadyAccount("Support")
+        let before = snapshot()
+        // The shell around mailsh (which survives Ctrl-\ itself: a trapped signal is back at its default in mailsh)
+        // reports mailsh's status and the terminal's settings once mailsh has gone.
+        let wrapper = "trap : QUIT; cd \"$1\" && shift && \"$@\"; echo \"status=$?\"; stty -a"
+        terminal.start(["/bin/sh", "-c", wrapper, "sh", tempDir.path, runner.binary.path, "account", "password",
+                        "Support", "incoming", "--store", store],
+                       environment: terminalEnvironment)
+        terminal.waitFor("New password for incoming of Support:")
+        terminal.type("half-typed")
+        terminal.press("C-\\")
+        terminal.waitFor("status=")
+        let shown = terminal.waitFor("speed").replacingOccurrences(of: "\n", with: " ")
+        assertContains(shown, ["quit (Ctrl-\\)", "status=131"])
+        let settings = shown.split(separator: " ").map(String.init)
+        XCTAssertTrue(settings.contains("echo"), "the terminal was left without echo:\n\(shown)")
+        XCTAssertFalse(settings.contains("-echo"), shown)
+        XCTAssertFalse(shown.contains("half-typed"), shown)
+        assertNoCoreFile()
+        XCTAssertEqual(snapshot(), before)
+    }
+
     func testCtrlBackslashEndsAConnectionTestWaitingOnASilentServer() throws {
         // A server that accepts and never answers: the test would wait for its minute-long timeout.
         let silent = try SilentListener()
