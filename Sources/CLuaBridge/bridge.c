@@ -75,6 +75,7 @@ static volatile sig_atomic_t interruptFlag;
 static volatile sig_atomic_t scriptRunning;
 static int catchDepth;
 static struct sigaction previousAction;
+static struct sigaction previousQuitAction;
 
 /* Ends the process at once, from a signal handler or the watchdog: only async-signal-safe calls. The script's
    transaction was never committed, so the store keeps what it had (SQLite discards an uncommitted transaction
@@ -95,6 +96,18 @@ static void onInterrupt(int signal) {
     interruptFlag = 1;
 }
 
+/* Ctrl-\ (SIGQUIT): the end at once that a second Ctrl-C is, in one key, whether or not the script is inside a
+   call that returns. Never a core dump (nor the Swift runtime's crash report, which would show memory). */
+static void onQuit(int signal) {
+    (void)signal;
+    if (scriptRunning) {
+        endProcess("\nmailsh: quit (Ctrl-\\): the script was ended at once; nothing was changed: its transaction "
+                   "was never committed\n", 128 + SIGQUIT);
+    }
+    endProcess("\nmailsh: quit (Ctrl-\\): stopped at once; the store keeps only what was already committed\n",
+               128 + SIGQUIT);
+}
+
 void CMailshLuaBridge_catchInterrupts(void) {
     if (catchDepth++ > 0) return;
     struct sigaction action;
@@ -103,11 +116,14 @@ void CMailshLuaBridge_catchInterrupts(void) {
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART; /* the hook polls the flag; system calls need not fail */
     sigaction(SIGINT, &action, &previousAction);
+    action.sa_handler = onQuit;
+    sigaction(SIGQUIT, &action, &previousQuitAction);
 }
 
 void CMailshLuaBridge_releaseInterrupts(void) {
     if (catchDepth == 0 || --catchDepth > 0) return;
     sigaction(SIGINT, &previousAction, NULL);
+    sigaction(SIGQUIT, &previousQuitAction, NULL);
 }
 
 void CMailshLuaBridge_setInterrupted(int value) { interruptFlag = value ? 1 : 0; }

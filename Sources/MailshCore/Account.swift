@@ -297,7 +297,7 @@ public struct Account: Sendable, Equatable {
     /// Changing the protocol or a security mode moves a port that still holds the old default to the new default;
     /// a port the admin chose stays. Passwords are refused here: they are sealed through ``SecretBox``.
     public mutating func set(_ field: Field, to text: String) throws {
-        try Validate.noLineBreaks(text, field: field.name, allowed: field.allowed)
+        // Control characters first, CR, LF and NUL among them: every field refuses them in the same words.
         try Validate.noControlCharacters(text, field: field.name, allowed: field.allowed)
         func optional(_ check: (String) throws -> Void) rethrows -> String? {
             if text.isEmpty { return nil }

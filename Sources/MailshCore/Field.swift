@@ -103,19 +103,23 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .incomingHost, .outgoingHost: return "a host name (letters, digits, hyphens and dots) or an IP address"
         case .incomingPort, .outgoingPort: return "a port number from 1 to 65535"
         case .outgoingFrom, .outgoingReplyTo: return "an e-mail address such as desk@example.com"
-        case .incomingUser, .outgoingUser: return "a user name of 1 to 256 characters without CR, LF or NUL"
-        case .incomingFolder, .incomingMoveTo: return "an IMAP folder name of 1 to 255 characters without CR, LF or NUL"
-        case .incomingCAFile, .outgoingCAFile, .oauthCAFile: return "the path of a PEM file of trusted CA certificates"
+        case .incomingUser, .outgoingUser: return "a user name of 1 to 256 characters " + Validate.withoutControlCharacters
+        case .incomingFolder, .incomingMoveTo:
+            return "an IMAP folder name of 1 to 255 characters " + Validate.withoutControlCharacters
+        case .incomingCAFile, .outgoingCAFile, .oauthCAFile:
+            return "the path of a PEM file of trusted CA certificates, up to 4096 characters "
+                + Validate.withoutControlCharacters
         case .oauthTenant: return "a Microsoft tenant: a GUID, a domain, organizations, common or consumers"
-        case .oauthClientID: return "the application (client) id the provider gave, up to 256 characters"
+        case .oauthClientID:
+            return "the application (client) id the provider gave, up to 256 characters " + Validate.withoutControlCharacters
         case .oauthClientSecret: return "a client secret, set with `account secret`"
         case .oauthScopes: return "OAuth scopes separated by spaces (blank: the provider's defaults)"
         case .oauthAuthority, .oauthTokenURL, .oauthDeviceURL, .oauthAuthorizeURL, .oauthRevokeURL:
             return "an https:// URL (http:// only to 127.0.0.1, ::1 or localhost)"
-        case .outgoingDisplayName: return "text of up to 256 characters without CR, LF or NUL"
+        case .outgoingDisplayName: return "text of up to 256 characters " + Validate.withoutControlCharacters
         case .conversationPrefix: return "2 to 8 letters A-Z"
         case .incomingPassword, .outgoingPassword: return "a password, set with `account password` or `personal password`"
-        default: return "text without CR, LF or NUL"
+        default: return "text " + Validate.withoutControlCharacters
         }
     }
 

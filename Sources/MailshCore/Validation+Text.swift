@@ -2,13 +2,19 @@ import Foundation
 
 /// Checks of text a person reads: no control characters in values, and names that look like what they are.
 extension Validate {
-    /// Refuses control characters (C0, DEL, C1): in a value a person reads they would move the cursor, rewrite the
-    /// screen or forge lines wherever the value is shown.
+    /// How the allowed text of a field states the rule of ``noControlCharacters(_:field:allowed:)``: every field
+    /// a person reads says it in these words.
+    public static let withoutControlCharacters = "without control characters (such as CR, LF, NUL, TAB or ESC)"
+
+    /// Refuses control characters (C0 with CR, LF, NUL and TAB, DEL, C1): in a value a person reads they would move
+    /// the cursor, rewrite the screen or forge lines wherever the value is shown, and CR, LF and NUL would split or
+    /// cut a protocol line. The refusal's allowed text is `allowed`, followed by `; ` and ``withoutControlCharacters`` unless
+    /// it already ends with it.
     public static func noControlCharacters(_ value: String, field: String, allowed: String) throws {
         if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 < 0xC2 }) { return }
         if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw MailshError.invalidValue(field: field, value: value,
-                                           allowed: allowed + " (control characters are never allowed)")
+            throw MailshError.invalidValue(field: field, value: value, allowed: allowed.hasSuffix(withoutControlCharacters)
+                                           ? allowed : allowed + "; " + withoutControlCharacters)
         }
     }
 

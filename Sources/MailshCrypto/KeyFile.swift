@@ -1,6 +1,6 @@
 internal import COpenSSL
 import Foundation
-internal import MailshCore
+public import MailshCore
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)
@@ -13,36 +13,6 @@ internal import Darwin
 /// group or others may read or write, that is not a regular file, or whose contents are anything else is
 /// refused with a ``MailshError/configuration(_:)`` naming the path and the fix; its contents are never shown.
 public enum KeyFile {
-    /// Where the key of the store at `storeLocation` lives by default.
-    ///
-    /// For a store file: next to it, with `.key` appended. For a store URL (`postgres://…`), which has no folder
-    /// of its own: `$XDG_CONFIG_HOME/mailsh/HOST[_PORT]_DB.key`, else `~/.config/mailsh/HOST[_PORT]_DB.key`, the
-    /// name reduced to letters, digits, `.` and `-` (anything else becomes `_`). The user and password of the URL
-    /// never appear in it.
-    public static func defaultPath(forStore storeLocation: String,
-                                   environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        guard let name = urlKeyName(storeLocation) else { return storeLocation + ".key" }
-        let folder: String
-        if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") {
-            folder = config + "/mailsh"
-        } else {
-            folder = (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/.config/mailsh"
-        }
-        return folder + "/" + name + ".key"
-    }
-
-    /// `HOST[_PORT]_DB`, sanitized, for a `scheme://…` location; `nil` for a file path.
-    static func urlKeyName(_ location: String) -> String? {
-        guard location.range(of: "://") != nil, let url = URLComponents(string: location), let host = url.host,
-              !host.isEmpty else { return nil }
-        var parts = [host]
-        if let port = url.port { parts.append(String(port)) }
-        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
-        if !database.isEmpty { parts.append(database) }
-        let name = parts.joined(separator: "_")
-        return String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") ? $0 : "_" })
-    }
-
     /// Loads the key file at `path`, creating it with a new random key first if there is nothing at `path`.
     ///
     /// A new file is written under a temporary name with mode 0600 from its creation (whatever the umask),
@@ -80,6 +50,14 @@ public enum KeyFile {
     public static func open(at path: String, storeName: String, storeIsNew: Bool) throws -> AESGCMSecretBox {
         if storeIsNew { return try loadOrCreate(at: path) }
         return try load(at: path, storeName: storeName)
+    }
+
+    /// The key of a store at its ``KeyFileLocation``, as ``open(at:storeName:storeIsNew:)``; for a new store whose key
+    /// goes to the default place of a store URL, the configuration folder is created first (mode 0700).
+    public static func open(_ location: KeyFileLocation, storeName: String, storeIsNew: Bool) throws -> AESGCMSecretBox {
+        // A file store's folder exists (the store made it); a URL store's key goes to a config folder.
+        if storeIsNew && location.storeIsURL && !location.isNamedByEnvironment { try createFolder(of: location.path) }
+        return try open(at: location.path, storeName: storeName, storeIsNew: storeIsNew)
     }
 
     /// Loads the key file at `path`; never creates it.

@@ -20,7 +20,7 @@ struct ScriptBudgetOptions: ParsableArguments {
             throw MailshError.invalidValue(field: "--timeout", value: String(timeout), allowed: "a number of seconds above 0")
         }
         let location = try context.storeLocation(global)
-        let keyFile = context.services.keyFileLocation?(location, context.environment)
+        let keyFile = KeyFileLocation(store: location, environment: context.environment).path
         return ScriptOptions(maxInstructions: maxInstructions, maxMemory: try ScriptOptions.parseMemory(maxMemory),
                              timeout: timeout, privateFiles: ScriptOptions.privateFiles(store: location, keyFile: keyFile))
     }

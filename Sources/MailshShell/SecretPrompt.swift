@@ -6,37 +6,37 @@ import Glibc
 
 /// Reads a secret from the terminal without echo, or one line from a pipe. Never from argv.
 ///
-/// The bytes are read raw and checked by ``TextInput/decode(_:what:)``: a password that is not valid UTF-8 or
-/// holds a NUL is refused, never silently changed.
+/// The bytes are read into a buffer of fixed size that is zeroed before the reader returns (``SecretLine``), and
+/// checked by ``TextInput/decode(_:what:)``: a password that is not valid UTF-8 or holds a NUL is refused, never
+/// silently changed.
 public enum SecretPrompt {
     /// The secret, `nil` at end of input. Throws when Ctrl-C cancels the prompt (the terminal is restored first)
     /// or the input is not text.
     public static func read(prompt: String) throws -> String? {
-        let bytes: [UInt8]?
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: SecretLine.capacity, alignment: 1)
+        defer { buffer.deallocate() }
         if isatty(0) == 1 {
-            bytes = try readFromTerminal(prompt: prompt)
-        } else {
-            bytes = StandardInput.line()
+            return try readFromTerminal(prompt: prompt, into: buffer)
         }
-        guard let bytes else { return nil }
-        return try TextInput.decode(bytes, what: "the password")
+        guard let stream = StandardInput.stream else { return nil }
+        return try readPiped(from: stream, into: buffer)
     }
 
     /// Asks `question` on the terminal (echo on) and reads the answer: `true` only for `y` or `yes` (any case);
     /// end of input is "no". Ctrl-C cancels (throws), as at the password prompt.
     public static func confirm(question: String) throws -> Bool {
-        guard isatty(0) == 1, let bytes = try readLine(prompt: question, echo: true) else { return false }
-        let answer = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+        guard isatty(0) == 1 else { return false }
+        var storage = [UInt8](repeating: 0, count: 256)
+        let typed = try storage.withUnsafeMutableBytes { try readFromTerminal(prompt: question, echo: true, into: $0) }
+        guard let answer = typed?.trimmingCharacters(in: .whitespaces).lowercased() else { return false }
         return answer == "y" || answer == "yes"
     }
 
-    static func readFromTerminal(prompt: String) throws -> [UInt8]? {
-        try readLine(prompt: prompt, echo: false)
-    }
-
-    /// One line typed with or without echo. Ctrl-C (SIGINT, caught for the prompt's duration by a handler that only sets
-    /// ``Interrupt``, without `SA_RESTART`) ends the wait with `EINTR` and cancels; echo comes back either way.
-    static func readLine(prompt: String, echo: Bool) throws -> [UInt8]? {
+    /// One line typed without echo (a secret) or with it (`echo`, an answer). Ctrl-C (SIGINT, caught for the
+    /// prompt's duration by a handler that only sets ``Interrupt``, without `SA_RESTART`) ends the wait with `EINTR`
+    /// and cancels; echo comes back either way.
+    static func readFromTerminal(prompt: String, echo: Bool = false,
+                                 into buffer: UnsafeMutableRawBufferPointer) throws -> String? {
         FileHandle.standardError.write(Data(TerminalText.safeOutput(prompt).utf8))
         var saved = termios()
         tcgetattr(0, &saved)
@@ -59,26 +59,87 @@ public enum SecretPrompt {
         sigaction(SIGINT, &action, &previous)
         defer { sigaction(SIGINT, &previous, nil) }
 
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while true {
-            if Interrupt.requested {
-                Interrupt.reset()
-                // The Enter that would have ended the line never came: end the prompt's line.
-                FileHandle.standardError.write(Data("\n".utf8))
-                throw MailshError.usage((echo ? "question" : "password prompt") + " cancelled (Ctrl-C); nothing was changed")
-            }
-            let count = Glibc.read(0, &byte, 1)
-            if count == 1 {
-                if byte == 0x0A { return line }
-                line.append(byte)
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else {
-                // End of input (Ctrl-D) or a read error: what was typed, if anything.
-                return line.isEmpty ? nil : line
+        return try SecretLine.read(into: buffer) {
+            var byte: UInt8 = 0
+            while true {
+                if Interrupt.requested {
+                    Interrupt.reset()
+                    // The Enter that would have ended the line never came: end the prompt's line.
+                    FileHandle.standardError.write(Data("\n".utf8))
+                    throw MailshError.usage((echo ? "question" : "password prompt")
+                        + " cancelled (Ctrl-C); nothing was changed")
+                }
+                let count = Glibc.read(0, &byte, 1)
+                if count == 1 { return byte }
+                if count < 0 && errno == EINTR { continue }
+                // End of input (Ctrl-D) or a read error.
+                return nil
             }
         }
+    }
+
+    /// One line of the buffered stream `stream` (the standard input a piped script is read from as well). The C
+    /// library's buffer held the line too: the part of it already read (this line and the lines before it, never
+    /// what is still to be read) is zeroed as well.
+    static func readPiped(from stream: UnsafeMutablePointer<FILE>, into buffer: UnsafeMutableRawBufferPointer) throws
+        -> String? {
+        defer { zeroConsumedInput(of: stream) }
+        return try SecretLine.read(into: buffer) {
+            let next = getc(stream)
+            return next == EOF ? nil : UInt8(truncatingIfNeeded: next)
+        }
+    }
+
+    /// Zeroes the part of `stream`'s read buffer that has been consumed (glibc: `_IO_read_base` up to
+    /// `_IO_read_ptr`); what is still to be read stays as it is.
+    static func zeroConsumedInput(of stream: UnsafeMutablePointer<FILE>) {
+        #if canImport(Glibc)
+        guard let base = stream.pointee._IO_read_base, let position = stream.pointee._IO_read_ptr,
+              position > base else { return }
+        SecretMemory.zero(UnsafeMutableRawBufferPointer(start: base, count: position - base))
+        #endif
+    }
+}
+
+/// One line of a secret, read byte by byte into a buffer the caller owns.
+///
+/// The buffer has a fixed capacity and is never grown or copied: growing would leave a copy of the first bytes
+/// behind in freed memory. Whatever happens (the line read, refused, too long, cancelled), the buffer is zeroed
+/// before ``read(into:what:next:)`` returns or throws; only the decoded `String` keeps the secret.
+enum SecretLine {
+    /// The longest secret accepted, in bytes.
+    static let capacity = 4096
+
+    /// The next line from `next` (a byte, `nil` at end of input; it throws to cancel), without its LF and a CR
+    /// before it, decoded as UTF-8 text. `nil` at end of input before any byte.
+    ///
+    /// - Throws: what `next` throws; ``MailshError/invalid(_:)`` (naming `what`, never quoting the bytes) for a
+    ///   line longer than `buffer` (the rest of the line is read and dropped), a NUL or invalid UTF-8.
+    static func read(into buffer: UnsafeMutableRawBufferPointer, what: String = "the password",
+                     next: () throws -> UInt8?) throws -> String? {
+        defer { SecretMemory.zero(buffer) }
+        var count = 0
+        var overflow = false
+        var ended = false
+        while true {
+            guard let byte = try next() else {
+                ended = true
+                break
+            }
+            if byte == 0x0A { break }
+            if count < buffer.count {
+                buffer[count] = byte
+                count += 1
+            } else {
+                overflow = true
+            }
+        }
+        if overflow {
+            throw MailshError.invalid(["\(what) is longer than \(buffer.count) bytes; refused as a whole"])
+        }
+        if ended && count == 0 { return nil }
+        if count > 0 && buffer[count - 1] == 0x0D { count -= 1 }
+        return try TextInput.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), what: what)
     }
 }
 

@@ -29,8 +29,6 @@ public struct Services: Sendable {
     public var mailboxClient: (any MailboxClient)? = nil
     /// SHA-256 of a message, hex (the monitor remembers each message by it).
     public var digest: (@Sendable ([UInt8]) -> String)? = nil
-    /// Where the key file of a store location is (for the files scripts may not read); `nil` when unknown.
-    public var keyFileLocation: (@Sendable (String, [String: String]) -> String)? = nil
     /// Gets OAuth 2.0 tokens (`account login`, `personal login`, refreshes); `nil` in builds and tests without a
     /// transport.
     public var oauthClient: (any OAuthTokenClient)? = nil

@@ -41,8 +41,8 @@ struct StoreCommand: ParsableCommand {
             guard store.isNew else { throw MailshError.alreadyExists(kind: "store", name: store.displayName) }
             let secrets = try context.services.openSecrets(location, context.environment, true)
             let desk = try Desk.open(store: store, secrets: secrets, osUser: context.services.loginName())
-            let key = context.services.keyFileLocation?(location, context.environment)
-            context.io.write("created store \(store.displayName)" + (key.map { " (key file \($0))" } ?? "")
+            let key = KeyFileLocation(store: location, environment: context.environment).path
+            context.io.write("created store \(store.displayName) (key file \(key))"
                 + "; \(desk.actor.name) is its first user, with every right\n")
         }
     }

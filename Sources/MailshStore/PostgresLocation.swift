@@ -172,8 +172,15 @@ enum PasswordFile {
                 "the password file \(path) has mode \(String(permissions, radix: 8)), so group or others may read it; "
                     + "mailsh refuses it until it is private to its owner: chmod 600 \(path)")
         }
-        var bytes: [UInt8] = []
+        // The file holds passwords: its bytes are zeroed once read, in buffers sized up front so that no growth leaves
+        // a copy behind.
         var buffer = [UInt8](repeating: 0, count: 4096)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(Int(info.st_size), 1 << 20) + buffer.count)
+        defer {
+            SecretMemory.zero(&buffer)
+            SecretMemory.zero(&bytes)
+        }
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {

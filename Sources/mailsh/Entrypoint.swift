@@ -15,6 +15,7 @@ struct Entrypoint {
         // process's memory by other processes of the same user.
         do {
             try ProcessGuard.forbidDumps()
+            try ProcessGuard.quitAtOnce()
         } catch {
             FileHandle.standardError.write(Data("mailsh: \(error)\n".utf8))
             exit(ExitStatus.configuration.rawValue)
@@ -29,19 +30,13 @@ struct Entrypoint {
                 return try SQLiteStore(path: location)
             },
             openSecrets: { location, environment, storeIsNew in
-                let isURL = PostgresLocation.isPostgresURL(location)
-                let storeName = PostgresLocation.mask(location)
-                if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty {
-                    return try KeyFile.open(at: keyPath, storeName: storeName, storeIsNew: storeIsNew)
+                let key = KeyFileLocation(store: location, environment: environment)
+                if key.storeIsURL && !key.isNamedByEnvironment && !Entrypoint.hasConfigHome(environment) {
+                    throw MailshError.configuration("no key file for \(PostgresLocation.mask(location)): neither "
+                        + "XDG_CONFIG_HOME nor HOME is set (mailsh never guesses a home folder); name the key file "
+                        + "with MAILSH_KEY_FILE")
                 }
-                if isURL && !Entrypoint.hasConfigHome(environment) {
-                    throw MailshError.configuration("no key file for \(storeName): neither XDG_CONFIG_HOME nor HOME "
-                        + "is set (mailsh never guesses a home folder); name the key file with MAILSH_KEY_FILE")
-                }
-                let keyPath = KeyFile.defaultPath(forStore: location, environment: environment)
-                // A file store's folder exists (the store made it); a URL store's key goes to a config folder.
-                if isURL && storeIsNew { try KeyFile.createFolder(of: keyPath) }
-                return try KeyFile.open(at: keyPath, storeName: storeName, storeIsNew: storeIsNew)
+                return try KeyFile.open(key, storeName: PostgresLocation.mask(location), storeIsNew: storeIsNew)
             },
             loginName: loginName,
             scriptRunner: LuaScriptRunner(connectionTester: tester, mailSender: CurlMailSender(), oauthClient: oauthClient))
@@ -52,17 +47,10 @@ struct Entrypoint {
         services.openKeyFile = { try KeyFile.load(at: $0) }
         services.connectionTester = tester
         services.digest = { Digest.sha256Hex($0) }
-        services.keyFileLocation = keyFileLocation
         services.mailSender = CurlMailSender()
         services.mailboxClient = CurlMailboxClient()
         services.oauthClient = oauthClient
         exit(runMailsh(context: CommandContext(services: services)))
-    }
-
-    /// The key file of a store location: `MAILSH_KEY_FILE`, else the store's default.
-    @Sendable static func keyFileLocation(_ location: String, _ environment: [String: String]) -> String {
-        if let keyPath = environment["MAILSH_KEY_FILE"], !keyPath.isEmpty { return keyPath }
-        return KeyFile.defaultPath(forStore: location, environment: environment)
     }
 
     /// Whether the folder of URL stores' key files is known: XDG_CONFIG_HOME or HOME, absolute.

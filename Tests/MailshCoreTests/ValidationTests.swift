@@ -178,7 +178,7 @@ final class ValidationTests: XCTestCase {
         XCTAssertNil(account.outgoing.replyTo)
     }
 
-    // MARK: CR, LF and NUL
+    // MARK: Control characters (CR, LF and NUL among them)
 
     func testCRLFAndNULAreRefusedInEveryStringField() throws {
         let fields = Field.allCases.filter { !$0.isSecret }
@@ -192,9 +192,9 @@ final class ValidationTests: XCTestCase {
                 for value in [bad + good, String(good[..<middle]) + bad + String(good[middle...]), good + bad] {
                     let context = "\(field.name)=\(value.debugDescription)"
                     let error = refuse(field, value)
-                    assertInvalidValue(error, field: field.name, value: value, allowedContains: ["CR, LF and NUL"], context)
+                    assertInvalidValue(error, field: field.name, value: value,
+                                       allowedContains: [Validate.withoutControlCharacters], context)
                     guard let error else { continue }
-                    XCTAssertTrue(error.message.contains("CR, LF and NUL"), context)
                     XCTAssertFalse(containsRawLineBreakOrNUL(error.message), "raw break in message: \(context)")
                 }
             }
@@ -206,17 +206,41 @@ final class ValidationTests: XCTestCase {
             var account = Account(name: "Desk")
             let before = account
             let error = expectMailshError { try account.apply([Assignment(field: .outgoingDisplayName, value: "Desk" + bad + "Bcc: x")]) }
-            assertInvalidValue(error, field: "outgoing.display_name", allowedContains: ["CR, LF and NUL are never allowed"])
+            assertInvalidValue(error, field: "outgoing.display_name", allowed: Field.outgoingDisplayName.allowed)
             XCTAssertEqual(account, before)
         }
     }
 
     func testLineBreakRefusalKeepsTheFieldsAllowedText() {
         let error = refuse(.incomingUser, "de\nsk")
-        assertInvalidValue(error, field: "incoming.user", value: "de\nsk",
-                           allowed: Field.incomingUser.allowed + " (CR, LF and NUL are never allowed)")
+        assertInvalidValue(error, field: "incoming.user", value: "de\nsk", allowed: Field.incomingUser.allowed)
         XCTAssertEqual(error?.message, "incoming.user: \"de\\nsk\" is not allowed; allowed: a user name of 1 to 256 "
-                       + "characters without CR, LF or NUL (CR, LF and NUL are never allowed)")
+                       + "characters without control characters (such as CR, LF, NUL, TAB or ESC)")
+    }
+
+    /// The allowed text of a free-text field states the rule that is enforced (no control character at all), in
+    /// the same words for every field, and a refusal says it once: never "without CR, LF or NUL" while a TAB or an
+    /// ESC is refused too.
+    func testTextFieldsStateTheControlCharacterRuleInOneWording() {
+        let freeText: [Field] = [.incomingUser, .outgoingUser, .incomingFolder, .incomingMoveTo, .outgoingDisplayName,
+                                 .incomingCAFile, .outgoingCAFile, .oauthCAFile, .oauthClientID]
+        for field in freeText {
+            XCTAssertTrue(field.allowed.hasSuffix(Validate.withoutControlCharacters), "\(field.name): \(field.allowed)")
+        }
+        for field in Field.allCases {
+            XCTAssertFalse(field.allowed.contains("CR, LF or NUL"), "\(field.name): \(field.allowed)")
+        }
+        for field in Field.allCases where !field.isSecret {
+            let good = Fixture.validValue(field)
+            for bad in ["\t", "\u{1B}[2J", "\r", "\0", "\u{7F}", "\u{9B}"] {
+                let error = refuse(field, good + bad)
+                let expected = field.allowed.hasSuffix(Validate.withoutControlCharacters)
+                    ? field.allowed : field.allowed + "; " + Validate.withoutControlCharacters
+                assertInvalidValue(error, field: field.name, allowed: expected, "\(field.name) + \(bad.debugDescription)")
+                XCTAssertEqual(error?.message.components(separatedBy: "control characters").count, 2,
+                               "the rule is said once: \(error?.message ?? "")")
+            }
+        }
     }
 
     // MARK: Refusals name the field's own allowed text

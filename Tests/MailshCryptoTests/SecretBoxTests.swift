@@ -141,20 +141,6 @@ final class SecretBoxTests: XCTestCase {
 
     // MARK: - Key file
 
-    func testDefaultPath() {
-        XCTAssertEqual(KeyFile.defaultPath(forStore: "/var/lib/mailsh/store.db"), "/var/lib/mailsh/store.db.key")
-    }
-
-    func testDefaultPathOfAStoreURLIsInTheConfigFolderWithoutUserOrPassword() {
-        let url = "postgres://alice:s3cret@db.example.com:5433/desk?sslmode=require"
-        XCTAssertEqual(KeyFile.defaultPath(forStore: url, environment: ["XDG_CONFIG_HOME": "/cfg", "HOME": "/home/a"]),
-                       "/cfg/mailsh/db.example.com_5433_desk.key")
-        XCTAssertEqual(KeyFile.defaultPath(forStore: "postgresql://alice@db.example.com/desk%2Fx",
-                                           environment: ["HOME": "/home/a"]),
-                       "/home/a/.config/mailsh/db.example.com_desk_x.key")
-        XCTAssertFalse(KeyFile.defaultPath(forStore: url, environment: ["HOME": "/h"]).contains("s3cret"))
-    }
-
     func testKeyFileFolderIsCreatedPrivately() throws {
         let directory = try makeTemporaryDirectory()
         defer { remove(directory) }

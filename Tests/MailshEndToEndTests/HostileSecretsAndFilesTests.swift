@@ -54,16 +54,7 @@ final class HostileSecretsAndFilesTests: MailshTestCase {
         let key = store + ".key"
         let saved = tempDir.appendingPathComponent("saved.key").path
         XCTAssertEqual(rename(key, saved), 0)
-        for args in [["account", "list"], ["account", "show", "Support"], ["account", "create", "Other"],
-                     ["user", "list"], ["export", "--with-secrets"]] {
-            let result = mailsh(args)
-            XCTAssertEqual(result.status, 78, "\(result)")
-            assertContains(result.err, [key, "does not exist", store, "MAILSH_KEY_FILE"], "\(args)")
-            XCTAssertFalse(exists(key), "\(args) made a new key for an existing store")
-        }
-        let password = mailsh(["account", "password", "Support", "incoming"], stdin: "new-pw\n")
-        XCTAssertEqual(password.status, 78, "\(password)")
-        XCTAssertFalse(exists(key))
+        assertEveryCommandRefusedForTheMissingKey(key, storeName: store)
         // A mistyped MAILSH_KEY_FILE is refused the same way, and not created either.
         let typo = tempDir.appendingPathComponent("typo.key").path
         let mistyped = mailsh(["account", "list"], env: ["MAILSH_KEY_FILE": typo])
@@ -187,5 +178,24 @@ final class HostileSecretsAndFilesTests: MailshTestCase {
         let result = mailsh(args, stdin: stdin)
         XCTAssertEqual(result.status, status, "\(result)", file: file, line: line)
         return result
+    }
+}
+
+extension MailshTestCase {
+    /// Every kind of command on a store whose key file `key` has gone is refused with 78, naming the key, the store
+    /// (as mailsh names it: `storeName`) and MAILSH_KEY_FILE; none of them makes a new key, a password included.
+    func assertEveryCommandRefusedForTheMissingKey(_ key: String, storeName: String,
+                                                  file: StaticString = #filePath, line: UInt = #line) {
+        for args in [["account", "list"], ["account", "show", "Support"], ["account", "create", "Other"],
+                     ["user", "list"], ["export", "--with-secrets"], ["lua", "return mail.account.get('Support').name"]] {
+            let result = mailsh(args)
+            XCTAssertEqual(result.status, 78, "\(result)", file: file, line: line)
+            assertContains(result.err, [key, "does not exist", storeName, "MAILSH_KEY_FILE", "never makes a new key"],
+                           "\(args)", file: file, line: line)
+            XCTAssertFalse(exists(key), "\(args) made a new key for an existing store", file: file, line: line)
+        }
+        let password = mailsh(["account", "password", "Support", "incoming"], stdin: "new-pw\n")
+        XCTAssertEqual(password.status, 78, "\(password)", file: file, line: line)
+        XCTAssertFalse(exists(key), file: file, line: line)
     }
 }

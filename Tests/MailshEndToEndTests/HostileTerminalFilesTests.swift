@@ -75,6 +75,10 @@ final class HostileTerminalFilesTests: TerminalTestCase {
         XCTAssertEqual(stat("/proc/\(pid)/status", &info), 0)
         XCTAssertEqual(info.st_uid, 0, "/proc/\(pid)/status belongs to the process's user: it is dumpable while it "
                        + "holds the key")
+        // And no core file of any size, whatever the system does with non-dumpable processes (fs.suid_dumpable).
+        let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
+        let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }.map(String.init) ?? ""
+        XCTAssertEqual(core.split(separator: " ").dropFirst(4).prefix(2), ["0", "0"], core)
 
         terminal.type("Dump-Canary-1")
         terminal.press("Enter")

@@ -157,6 +157,46 @@ final class PostgresEndToEndTests: MailshTestCase {
                        "the script's own change rolled back")
     }
 
+    /// A PostgreSQL store whose sealed secrets exist but whose key file has gone (a desk moved to another host
+    /// without it, a mistyped MAILSH_KEY_FILE) is refused as a SQLite store is: 78, naming the key file, the store
+    /// (its password masked) and what to do; no new key is made, and the store is left as it was.
+    func testAPostgreSQLStoreWithoutItsKeyIsRefusedNeverGivenANewKey() throws {
+        store = try XCTUnwrap(database).url
+        createReadyAccount("Support")
+        ok("account", "password", "Support", "incoming", stdin: "pg-key-canary\n")
+        let before = snapshot()
+        let key = tempDir.appendingPathComponent(".config/mailsh").appendingPathComponent(
+            try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: tempDir.appendingPathComponent(".config/mailsh").path)
+                .first { $0.hasSuffix(".key") }, "the URL store's key is in ~/.config/mailsh")).path
+        XCTAssertTrue(key.hasSuffix("_\(try XCTUnwrap(database).name).key"), key)
+        let saved = tempDir.appendingPathComponent("saved.key").path
+        XCTAssertEqual(rename(key, saved), 0)
+
+        let maskedStore = maskPassword(store)
+        assertEveryCommandRefusedForTheMissingKey(key, storeName: maskedStore)
+        // A mistyped MAILSH_KEY_FILE: refused the same way, and not created either.
+        let typo = tempDir.appendingPathComponent("typo.key").path
+        let mistyped = mailsh(["account", "list"], env: ["MAILSH_KEY_FILE": typo])
+        XCTAssertEqual(mistyped.status, 78, "\(mistyped)")
+        assertContains(mistyped.err, [typo, "does not exist", maskedStore])
+        XCTAssertFalse(exists(typo))
+
+        // Named where it now is, the key opens everything, and the store is as it was.
+        XCTAssertEqual(accountDoc("Support", env: ["MAILSH_KEY_FILE": saved])["status"] as? String, "ready")
+        XCTAssertEqual(rename(saved, key), 0)
+        XCTAssertEqual(snapshot(), before, "the refused commands changed the store")
+        for result in runner.transcript {
+            XCTAssertFalse(result.out.contains("pg-key-canary") || result.err.contains("pg-key-canary"), "\(result)")
+        }
+    }
+
+    /// `postgres://user:password@…` with the password shown as `***`, as mailsh names a store in messages.
+    private func maskPassword(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@"),
+              let colon = url[scheme.upperBound..<at].firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + ":***" + String(url[at...])
+    }
+
     func testADeskOnSQLiteIsCopiedToPostgreSQLAndComparedFieldByField() throws {
         ok("account", "create", "Support", "incoming.host=imap.example.com", "incoming.user=desk",
            "conversation.prefix=SUP", "outgoing.from=desk@example.com")

@@ -14,7 +14,11 @@ final class ScriptCommandTests: LuaTestCase {
         var err: String
     }
 
-    func mailsh(_ arguments: String...) -> Outcome {
+    func mailsh(_ arguments: String...) -> Outcome { mailsh(environment: [:], arguments) }
+
+    func mailsh(environment: [String: String], _ arguments: String...) -> Outcome { mailsh(environment: environment, arguments) }
+
+    func mailsh(environment: [String: String], _ arguments: [String]) -> Outcome {
         var out = "", err = ""
         let secrets = self.secrets!
         let services = Services(defaultStoreLocation: { _ in "unused" },
@@ -29,7 +33,7 @@ final class ScriptCommandTests: LuaTestCase {
             : arguments.first == "run" ? ["run", "--store", storePath] + arguments.dropFirst()
             : arguments + ["--store", storePath]
         let status = runMailsh(onStore,
-                               context: CommandContext(services: services, environment: [:], io: io))
+                               context: CommandContext(services: services, environment: environment, io: io))
         return Outcome(status: status, out: out, err: err)
     }
 
@@ -103,6 +107,26 @@ final class ScriptCommandTests: LuaTestCase {
         let syntax = mailsh("lua", "return return")
         XCTAssertEqual(syntax.status, ExitStatus.validation.rawValue)
         XCTAssertTrue(syntax.err.hasPrefix("mailsh: lua:1: unexpected symbol near 'return'"), syntax.err)
+    }
+
+    /// Where the key is comes from the core's one rule, whatever the services wired in: a script run through the
+    /// command tree may never read the key file (next to the store, or named by MAILSH_KEY_FILE).
+    func testScriptsNeverReadTheKeyFileWhereverItIs() throws {
+        let defaultKey = storePath + ".key"
+        let namedKey = directory.appendingPathComponent("named.key").path
+        for path in [defaultKey, namedKey] {
+            try "0123\n".write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let atDefault = mailsh("lua", "return #mail.csv('\(defaultKey)')")
+        XCTAssertEqual(atDefault.status, ExitStatus.permission.rawValue, atDefault.out + atDefault.err)
+        XCTAssertTrue(atDefault.err.contains("the store's key file"), atDefault.err)
+
+        let named = mailsh(environment: ["MAILSH_KEY_FILE": namedKey], "lua", "return #mail.csv('\(namedKey)')")
+        XCTAssertEqual(named.status, ExitStatus.permission.rawValue, named.out + named.err)
+        XCTAssertTrue(named.err.contains("the store's key file"), named.err)
+        // With MAILSH_KEY_FILE set, the file next to the store is not the key: an ordinary file.
+        XCTAssertEqual(mailsh(environment: ["MAILSH_KEY_FILE": namedKey], "lua", "return #mail.csv('\(defaultKey)')").out,
+                       "0\n")
     }
 
     func testWithoutAScriptRunnerTheCommandsSaySo() {

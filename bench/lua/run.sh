@@ -18,16 +18,16 @@ command -v sqlite3 >/dev/null || { echo "bench/lua/run.sh needs the sqlite3 CLI 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME="$work" MAILSH_KEY_FILE="$work/key"
-now() { date +%s.%N; }
+# Wall and CPU (user + system) seconds of one command, from bash's own `time`: "WALL CPU".
+TIMEFORMAT='%R %U %S'
+measure() { local t; t=$( { time "$@" >/dev/null 2>&1; } 2>&1 ); tail -n 1 <<<"$t" | awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }'; }
 
 # A new store: the schema, the first user, nothing else. The peer starts from a copy of the very same file.
 "$MAILSH_BIN" --store "$work/lua.db" lua 'return 1' >/dev/null
 sqlite3 "$work/lua.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 cp "$work/lua.db" "$work/peer.db"
 
-start=$(now)
-"$MAILSH_BIN" run "$root/bench/lua/create-accounts.lua" "$count" --store "$work/lua.db" 2>/dev/null
-lua_seconds=$(echo "$(now) - $start" | bc)
+read -r lua_seconds lua_cpu < <(measure "$MAILSH_BIN" run "$root/bench/lua/create-accounts.lua" "$count" --store "$work/lua.db")
 
 # The same rows, as plain INSERTs in one transaction (written out before the clock starts).
 {
@@ -37,17 +37,16 @@ lua_seconds=$(echo "$(now) - $start" | bc)
     echo "COMMIT;"
 } > "$work/rows.sql"
 rows=$(grep -c '^INSERT' "$work/rows.sql")
-start=$(now)
-sqlite3 "$work/peer.db" < "$work/rows.sql"
-peer_seconds=$(echo "$(now) - $start" | bc)
+read -r peer_seconds peer_cpu < <(measure sqlite3 "$work/peer.db" < "$work/rows.sql")
 
 check=$(sqlite3 "$work/peer.db" "SELECT count(*) FROM account;")
 [[ "$check" == "$(sqlite3 "$work/lua.db" "SELECT count(*) FROM account;")" ]] || { echo "row counts differ" >&2; exit 1; }
 
 printf 'accounts:              %d (%d rows: accounts and audit entries)\n' "$count" "$rows"
-printf 'mailsh run (Lua):      %.2f s\n' "$lua_seconds"
-printf 'sqlite3 CLI INSERTs:   %.2f s\n' "$peer_seconds"
-printf 'ratio (Lua / sqlite3): %.2fx (goal: <= 1.0x)\n' "$(echo "$lua_seconds / $peer_seconds" | bc -l)"
+printf 'mailsh run (Lua):      %.2f s wall, %.2f s CPU\n' "$lua_seconds" "$lua_cpu"
+printf 'sqlite3 CLI INSERTs:   %.2f s wall, %.2f s CPU\n' "$peer_seconds" "$peer_cpu"
+printf 'ratio (Lua / sqlite3): %.2fx wall, %.2fx CPU (goal: <= 1.0x)\n' "$(echo "$lua_seconds / $peer_seconds" | bc -l)" \
+    "$(echo "$lua_cpu / $peer_cpu" | bc -l)"
 echo
 echo "cost of one Lua -> Swift call (1,000,000 calls each):"
 "$MAILSH_BIN" run "$root/bench/lua/call-cost.lua" 1000000 --store "$work/lua.db"

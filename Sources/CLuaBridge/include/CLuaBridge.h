@@ -175,7 +175,7 @@ void CMailshLuaBridge_setEndStatuses(int interrupted, int timeout);
 
 /* Ctrl-C: while caught, SIGINT only sets a flag that the hook turns into a stop; a second SIGINT while the
    script still runs (stuck in a call that does not return to Lua) ends the process with the interrupted status.
-   Nested catches are counted. */
+   Ctrl-\ (SIGQUIT) ends the process at once, with 128 + SIGQUIT, never dumping core. Nested catches are counted. */
 void CMailshLuaBridge_catchInterrupts(void);
 void CMailshLuaBridge_releaseInterrupts(void);
 /* Sets (as SIGINT does) or clears the flag. */

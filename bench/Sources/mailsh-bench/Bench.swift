@@ -17,7 +17,7 @@ struct Bench {
             exit(64)
         }
         let store = try SQLiteStore(path: arguments[1])
-        let secrets = try KeyFile.loadOrCreate(at: KeyFile.defaultPath(forStore: arguments[1]))
+        let secrets = try KeyFile.loadOrCreate(at: KeyFileLocation.defaultPath(forStore: arguments[1]))
         let desk = try Desk.open(store: store, secrets: secrets, osUser: loginName())
         switch arguments[0] {
         case "seed":
