@@ -163,7 +163,7 @@ _mailsh() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--keep-going --no-rc -h --help)
+    local -a non_repeating_flags=(--keep-going --no-rc --version -h --help)
     local -a repeating_options=()
     local -a non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 0
@@ -202,7 +202,7 @@ _mailsh() {
 
 _mailsh_account() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -225,7 +225,7 @@ _mailsh_account() {
 
 _mailsh_account_list() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--match --protocol --owner --store --as --format)
     __mailsh_offer_flags_options 0
@@ -259,7 +259,7 @@ _mailsh_account_list() {
 
 _mailsh_account_show() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -291,7 +291,7 @@ _mailsh_account_show() {
 
 _mailsh_account_create() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -323,7 +323,7 @@ _mailsh_account_create() {
 
 _mailsh_account_set() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--if-version --store --as --format)
     __mailsh_offer_flags_options -1
@@ -362,7 +362,7 @@ _mailsh_account_set() {
 
 _mailsh_account_copy() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -394,7 +394,7 @@ _mailsh_account_copy() {
 
 _mailsh_account_rename() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--if-version --store --as --format)
     __mailsh_offer_flags_options 2
@@ -429,7 +429,7 @@ _mailsh_account_rename() {
 
 _mailsh_account_delete() {
     repeating_flags=()
-    non_repeating_flags=(--keep-user-accounts --delete-customizations -h --help)
+    non_repeating_flags=(--keep-user-accounts --delete-customizations --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -461,7 +461,7 @@ _mailsh_account_delete() {
 
 _mailsh_account_lock() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -497,7 +497,7 @@ _mailsh_account_lock() {
 
 _mailsh_account_unlock() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -533,7 +533,7 @@ _mailsh_account_unlock() {
 
 _mailsh_account_password() {
     repeating_flags=()
-    non_repeating_flags=(--clear -h --help)
+    non_repeating_flags=(--clear --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -569,7 +569,7 @@ _mailsh_account_password() {
 
 _mailsh_account_login() {
     repeating_flags=()
-    non_repeating_flags=(--browser --open -h --help)
+    non_repeating_flags=(--browser --open --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -601,7 +601,7 @@ _mailsh_account_login() {
 
 _mailsh_account_test() {
     repeating_flags=()
-    non_repeating_flags=(--all --incoming-only --outgoing-only --no-send --round-trip --transcript -h --help)
+    non_repeating_flags=(--all --incoming-only --outgoing-only --no-send --round-trip --transcript --version -h --help)
     repeating_options=(--resolve)
     non_repeating_options=(--match --concurrency --timeout --store --as --format)
     __mailsh_offer_flags_options 1
@@ -645,7 +645,7 @@ _mailsh_account_test() {
 
 _mailsh_user() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -668,7 +668,7 @@ _mailsh_user() {
 
 _mailsh_user_add() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -700,7 +700,7 @@ _mailsh_user_add() {
 
 _mailsh_user_set() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -736,7 +736,7 @@ _mailsh_user_set() {
 
 _mailsh_user_list() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 0
@@ -760,7 +760,7 @@ _mailsh_user_list() {
 
 _mailsh_user_show() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -792,7 +792,7 @@ _mailsh_user_show() {
 
 _mailsh_user_grant() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -828,7 +828,7 @@ _mailsh_user_grant() {
 
 _mailsh_user_revoke() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -864,7 +864,7 @@ _mailsh_user_revoke() {
 
 _mailsh_personal() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -887,7 +887,7 @@ _mailsh_personal() {
 
 _mailsh_personal_set() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -923,7 +923,7 @@ _mailsh_personal_set() {
 
 _mailsh_personal_password() {
     repeating_flags=()
-    non_repeating_flags=(--clear -h --help)
+    non_repeating_flags=(--clear --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -959,7 +959,7 @@ _mailsh_personal_password() {
 
 _mailsh_personal_login() {
     repeating_flags=()
-    non_repeating_flags=(--browser --open -h --help)
+    non_repeating_flags=(--browser --open --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -991,7 +991,7 @@ _mailsh_personal_login() {
 
 _mailsh_personal_show() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1023,7 +1023,7 @@ _mailsh_personal_show() {
 
 _mailsh_personal_clear() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -1059,7 +1059,7 @@ _mailsh_personal_clear() {
 
 _mailsh_record() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -1082,7 +1082,7 @@ _mailsh_record() {
 
 _mailsh_record_list() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--account --status --limit --store --as --format)
     __mailsh_offer_flags_options 0
@@ -1117,7 +1117,7 @@ _mailsh_record_list() {
 
 _mailsh_record_show() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1141,7 +1141,7 @@ _mailsh_record_show() {
 
 _mailsh_record_create() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--subject --requester --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1179,7 +1179,7 @@ _mailsh_record_create() {
 
 _mailsh_record_close() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--version --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1206,7 +1206,7 @@ _mailsh_record_close() {
 
 _mailsh_record_reopen() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--version --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1233,7 +1233,7 @@ _mailsh_record_reopen() {
 
 _mailsh_record_reply() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=(--to)
     non_repeating_options=(--body --body-file --timeout --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1270,7 +1270,7 @@ _mailsh_record_reply() {
 
 _mailsh_record_held() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--account --store --as --format)
     __mailsh_offer_flags_options 0
@@ -1298,7 +1298,7 @@ _mailsh_record_held() {
 
 _mailsh_record_assign() {
     repeating_flags=()
-    non_repeating_flags=(--new -h --help)
+    non_repeating_flags=(--new --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -1322,7 +1322,7 @@ _mailsh_record_assign() {
 
 _mailsh_match() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--account --store --as --format)
     __mailsh_offer_flags_options -1
@@ -1358,7 +1358,7 @@ _mailsh_match() {
 
 _mailsh_monitor() {
     repeating_flags=()
-    non_repeating_flags=(--all --once -h --help)
+    non_repeating_flags=(--all --once --version -h --help)
     repeating_options=()
     non_repeating_options=(--match --interval --timeout --lease --limit --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1405,7 +1405,7 @@ _mailsh_monitor() {
 
 _mailsh_store() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -1428,7 +1428,7 @@ _mailsh_store() {
 
 _mailsh_store_migrate() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 0
@@ -1452,7 +1452,7 @@ _mailsh_store_migrate() {
 
 _mailsh_store_copy() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--to --store --as --format)
     __mailsh_offer_flags_options 0
@@ -1479,7 +1479,7 @@ _mailsh_store_copy() {
 
 _mailsh_audit() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--limit --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1514,7 +1514,7 @@ _mailsh_audit() {
 
 _mailsh_export() {
     repeating_flags=()
-    non_repeating_flags=(--with-secrets -h --help)
+    non_repeating_flags=(--with-secrets --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1546,7 +1546,7 @@ _mailsh_export() {
 
 _mailsh_import() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1578,7 +1578,7 @@ _mailsh_import() {
 
 _mailsh_completion() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 1
@@ -1586,7 +1586,7 @@ _mailsh_completion() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __mailsh_add_completions -W 'bash'$'\n''zsh'$'\n''fish'
+        __mailsh_add_completions -W 'bash'$'\n''zsh'$'\n''fish'$'\n''man'
         return
         ;;
     esac
@@ -1594,7 +1594,7 @@ _mailsh_completion() {
 
 _mailsh_run() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--max-instructions --max-memory --timeout --store --as --format)
     __mailsh_offer_flags_options -1
@@ -1635,7 +1635,7 @@ _mailsh_run() {
 
 _mailsh_lua() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=(--max-instructions --max-memory --timeout --store --as --format)
     __mailsh_offer_flags_options -1
@@ -1667,7 +1667,11 @@ _mailsh_lua() {
 }
 
 _mailsh_help() {
-    :
+    repeating_flags=()
+    non_repeating_flags=(--version)
+    repeating_options=()
+    non_repeating_options=()
+    __mailsh_offer_flags_options -1
 }
 
 complete -o filenames -F _mailsh mailsh

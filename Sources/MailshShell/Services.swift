@@ -81,6 +81,9 @@ public struct CommandContext: @unchecked Sendable {
     public var services: Services
     public var environment: [String: String]
     public var io: CommandIO
+    /// Whether the command is a line of a shell (interactive, piped or the start-up file), where options alone
+    /// must not start another shell.
+    var insideShell = false
 
     public init(services: Services, environment: [String: String] = ProcessInfo.processInfo.environment,
                 io: CommandIO = .standard()) {
