@@ -215,7 +215,7 @@ enum TestReportText {
             data = try? encoder.encode(report)
         case let .notTested(account, error):
             struct NotTested: Encodable { var account: String; var verdict: String; var exit: Int32; var message: String }
-            data = try? encoder.encode(NotTested(account: account, verdict: "invalid", exit: error.exitStatus.rawValue,
+            data = try? encoder.encode(NotTested(account: account, verdict: outcome.verdict, exit: error.exitStatus.rawValue,
                                                  message: error.message))
         }
         return (data.map { Output.safeJSON(String(decoding: $0, as: UTF8.self)) } ?? "null") + "\n"
@@ -233,14 +233,14 @@ enum TestReportText {
                         report.roundTrip.map { $0.found ? "\(milliseconds($0.latencyMilliseconds ?? 0)) ms" : $0.verdict.rawValue } ?? "-",
                         clean(report.message ?? "")]
             case let .notTested(account, error):
-                counts["invalid", default: 0] += 1
-                return [account, "invalid", "-", "-", "-", "-", clean(error.message.replacingOccurrences(of: "\n", with: "; "))]
+                counts[outcome.verdict, default: 0] += 1
+                return [account, outcome.verdict, "-", "-", "-", "-", clean(error.message.replacingOccurrences(of: "\n", with: "; "))]
             }
         }
         var out = Listing(columns: ["account", "verdict", "ms", "incoming", "outgoing", "round trip", "message"],
                           rows: rows).render(format)
         if format == .table {
-            let order = TestVerdict.allCases.map(\.rawValue) + ["invalid"]
+            let order = TestVerdict.allCases.map(\.rawValue) + [ConnectionTestOutcome.notTestedVerdict]
             let parts = order.compactMap { verdict in counts[verdict].map { "\($0) \(verdict)" } }
             out += "\n\(outcomes.count) account\(outcomes.count == 1 ? "" : "s"): \(parts.joined(separator: ", "))\n"
         }
