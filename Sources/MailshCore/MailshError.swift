@@ -57,7 +57,8 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalid(messages):
             return messages.joined(separator: "\n")
         case let .unknownField(name, known):
-            return "unknown field \(Self.quote(name))\(Suggestion.phrase(for: name, among: known)); fields: "
+            let suggestion = Suggestion.phrase(for: name, among: known)
+            return "unknown field \(Self.quote(name))" + (suggestion.isEmpty ? ";" : suggestion) + " fields: "
                 + known.joined(separator: ", ")
         case let .incomplete(account, missing):
             return "account \(account) is incomplete; missing: \(missing.joined(separator: ", "))"

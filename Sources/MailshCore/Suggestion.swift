@@ -5,13 +5,15 @@ import Foundation
 public enum Suggestion {
     /// The candidate nearest to `word`: one that differs only in letter case first, else the one at the smallest
     /// edit distance (insertions, deletions, substitutions and swaps of neighbours) if that distance is at most a
-    /// third of the word's length (at least 1, at most 3). `nil` when nothing is that near, or `word` is known.
+    /// third of the word's length (rounded down, at most 3: words under 3 characters get only case variants).
+    /// `nil` when nothing is that near, or `word` is known.
     public static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
         let candidates = Array(candidates)
         if candidates.contains(word) { return nil }
         let lower = word.lowercased()
         if let caseVariant = candidates.first(where: { $0.lowercased() == lower }) { return caseVariant }
-        let limit = min(3, max(1, word.count / 3))
+        let limit = min(3, word.count / 3)
+        if limit == 0 { return nil }
         var best: (name: String, distance: Int)?
         for candidate in candidates {
             let distance = editDistance(lower, candidate.lowercased())
