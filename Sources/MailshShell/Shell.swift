@@ -50,8 +50,8 @@ public struct Shell {
         let completer = Completer(builtins: Self.builtins)
         LineEditor.complete = { completer.complete($0) }
         let store = Self.promptName(desk.storeName)
-        context.io.write("mailsh on \(desk.storeName) as \(desk.actor.name). Type help for commands, \\? for the shell's "
-            + "own, exit or Ctrl-D to leave.\n")
+        context.io.write("mailsh on \(desk.storeName) as \(desk.actor.name). Type help or \\?, exit or Ctrl-D to "
+            + "leave.\n")
         if let refusal = editor.historyRefusal {
             context.io.writeError("mailsh: \(refusal.message); this session keeps no history\n")
         }

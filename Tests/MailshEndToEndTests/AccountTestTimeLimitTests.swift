@@ -1,36 +1,21 @@
 import Foundation
 import XCTest
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `account test --timeout N` keeps its word: one limit for name resolution and both directions.
 final class AccountTestTimeLimitTests: MailshTestCase {
-    private var listener: Int32 = -1
+    private var listener: SilentListener?
 
     override func tearDownWithError() throws {
-        if listener >= 0 { close(listener) }
+        listener?.stop()
         try super.tearDownWithError()
     }
 
-    /// A listening socket on 127.0.0.1 that accepts connections (the kernel completes them) and never says a word.
+    /// A listener on 127.0.0.1 that accepts connections and never says a word (``SilentListener``).
     private func silentServer() throws -> Int {
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard listener >= 0 else { throw MissingBinary(message: "socket: \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) }
-        }
-        guard bound == 0, listen(listener, 16) == 0 else { throw MissingBinary(message: "bind/listen: \(errno)") }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        let silent = try SilentListener()
+        silent.start()
+        listener = silent
+        return silent.port
     }
 
     private func completeAccount(_ name: String, incoming: String, outgoing: String, port: Int?) {
