@@ -47,6 +47,17 @@ public enum ConnectionTestOutcome: Sendable {
     /// Validation failed before any network I/O (the account is incomplete, a value is bad, …).
     case notTested(account: String, error: MailshError)
 
+    /// The verdict word of an account that could not be tested, the same in the CLI, Lua, JSON and the docs.
+    public static let notTestedVerdict = "not-tested"
+
+    /// The verdict word: a ``TestVerdict``'s, or ``notTestedVerdict``.
+    public var verdict: String {
+        switch self {
+        case let .tested(report): return report.verdict.rawValue
+        case .notTested: return Self.notTestedVerdict
+        }
+    }
+
     public var account: String {
         switch self {
         case let .tested(report): return report.account

@@ -176,9 +176,15 @@ public final class Desk: @unchecked Sendable {
     private func find(_ reference: String, in tx: any StoreTransaction) throws -> Account {
         let (owner, name) = Self.split(Validate.normalizedName(reference))
         guard let account = try tx.account(named: name, owner: owner) else {
-            throw MailshError.notFound(kind: "account", name: reference)
+            throw MailshError.notFound(kind: "account", name: reference, suggestion: try Self.nearName(reference, in: tx))
         }
         return account
+    }
+
+    /// The account name nearest to a reference that names none (names are compared exactly, letter case included;
+    /// `support` finds `Support` only as a suggestion).
+    static func nearName(_ reference: String, in tx: any StoreTransaction) throws -> String? {
+        Suggestion.closest(to: reference, among: try tx.accountNames(prefix: "", limit: 10_000))
     }
 
     static func split(_ reference: String) -> (owner: String?, name: String) {

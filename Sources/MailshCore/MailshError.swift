@@ -12,8 +12,8 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownField(String, known: [String])
     /// A required field is missing; lists every missing field at once.
     case incomplete(account: String, missing: [String])
-    /// No such account, user, or other named thing.
-    case notFound(kind: String, name: String)
+    /// No such account, user, or other named thing; `suggestion` is a near name that exists ("did you mean").
+    case notFound(kind: String, name: String, suggestion: String? = nil)
     /// The name is already taken.
     case alreadyExists(kind: String, name: String)
     /// The edit was based on a stale version.
@@ -61,11 +61,13 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalid(messages):
             return messages.joined(separator: "\n")
         case let .unknownField(name, known):
-            return "unknown field \(Self.quote(name)); fields: \(known.joined(separator: ", "))"
+            let suggestion = Suggestion.phrase(for: name, among: known)
+            return "unknown field \(Self.quote(name))" + (suggestion.isEmpty ? ";" : suggestion) + " fields: "
+                + known.joined(separator: ", ")
         case let .incomplete(account, missing):
             return "account \(account) is incomplete; missing: \(missing.joined(separator: ", "))"
-        case let .notFound(kind, name):
-            return "no \(kind) named \(Self.quote(name))"
+        case let .notFound(kind, name, suggestion):
+            return "no \(kind) named \(Self.quote(name))" + (suggestion.map { "; did you mean \(Self.quote($0))?" } ?? "")
         case let .alreadyExists(kind, name):
             return "\(kind) \(Self.quote(name)) already exists"
         case let .conflict(account, expected, current, changedBy, changedAt):

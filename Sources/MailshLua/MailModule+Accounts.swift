@@ -23,7 +23,7 @@ extension MailModule {
             let name = try call.string(1)
             do {
                 return .value(.object(AccountObject(try call.desk.account(name))))
-            } catch MailshError.notFound(kind: "account", name: _) {
+            } catch MailshError.notFound(kind: "account", name: _, suggestion: _) {
                 return .value(.null)
             }
         },

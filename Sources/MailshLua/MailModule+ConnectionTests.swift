@@ -69,7 +69,7 @@ extension MailModule {
                 switch outcome {
                 case let .tested(report): return try reportValue(report)
                 case let .notTested(account, error):
-                    return .record([("account", .string(account)), ("verdict", .string("not-tested")),
+                    return .record([("account", .string(account)), ("verdict", .string(ConnectionTestOutcome.notTestedVerdict)),
                                     ("message", .string(error.message))])
                 }
             }))

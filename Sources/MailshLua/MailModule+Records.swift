@@ -36,7 +36,7 @@ extension MailModule {
             let number = try call.string(1)
             do {
                 return .value(try call.recordTable(try call.desk.record(number), withMessages: true))
-            } catch MailshError.notFound(kind: "record", name: _) {
+            } catch MailshError.notFound(kind: "record", name: _, suggestion: _) {
                 return .value(.null)
             }
         },

@@ -29,7 +29,7 @@ extension MailModule {
             let name = try call.string(1)
             do {
                 return .value(.object(UserObject(try call.desk.user(name))))
-            } catch MailshError.notFound(kind: "user", name: _) {
+            } catch MailshError.notFound(kind: "user", name: _, suggestion: _) {
                 return .value(.null)
             }
         },

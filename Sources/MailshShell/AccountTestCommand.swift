@@ -217,14 +217,14 @@ enum TestReportText {
     }
 
     /// The JSON of one outcome: the report (`account test NAME --format json`), or for an account that could not
-    /// be tested its name, `verdict: invalid`, the exit status and the message.
+    /// be tested its name, `verdict: not-tested`, the exit status and the message.
     static func document(_ outcome: ConnectionTestOutcome) -> JSONValue {
         switch outcome {
         case let .tested(report):
             return (try? JSONValue(encoding: report)) ?? .null
         case let .notTested(account, error):
             return .object([("account", .string(account)), ("exit", .integer(Int(error.exitStatus.rawValue))),
-                            ("message", .string(error.message)), ("verdict", .string("invalid"))])
+                            ("message", .string(error.message)), ("verdict", .string(outcome.verdict))])
         }
     }
 
@@ -240,14 +240,14 @@ enum TestReportText {
                         report.roundTrip.map { $0.found ? "\(milliseconds($0.latencyMilliseconds ?? 0)) ms" : $0.verdict.rawValue } ?? "-",
                         clean(report.message ?? "")]
             case let .notTested(account, error):
-                counts["invalid", default: 0] += 1
-                return [account, "invalid", "-", "-", "-", "-", clean(error.message.replacingOccurrences(of: "\n", with: "; "))]
+                counts[outcome.verdict, default: 0] += 1
+                return [account, outcome.verdict, "-", "-", "-", "-", clean(error.message.replacingOccurrences(of: "\n", with: "; "))]
             }
         }
         var out = Listing(columns: ["account", "verdict", "ms", "incoming", "outgoing", "round trip", "message"],
                           rows: rows).render(format)
         if format == .table {
-            let order = TestVerdict.allCases.map(\.rawValue) + ["invalid"]
+            let order = TestVerdict.allCases.map(\.rawValue) + [ConnectionTestOutcome.notTestedVerdict]
             let parts = order.compactMap { verdict in counts[verdict].map { "\($0) \(verdict)" } }
             out += "\n\(outcomes.count) account\(outcomes.count == 1 ? "" : "s"): \(parts.joined(separator: ", "))\n"
         }

@@ -9,6 +9,7 @@ struct CommandTree: Sendable {
         var commandName: String
         var aliases: [String]?
         var abstract: String?
+        var discussion: String?
         var subcommands: [Node]?
         var arguments: [Argument]?
         var shouldDisplay: Bool?

@@ -83,7 +83,9 @@ public struct Completer: Sendable {
         }
         if current.hasPrefix("-") && !afterTerminator {
             let used = Set(rest)
-            return filter(node.named.flatMap(\.spellings).filter { !used.contains($0) || $0 == current }, current)
+            // `--version` belongs to mailsh itself, not to each command.
+            return filter(node.named.flatMap(\.spellings).filter { (!used.contains($0) || $0 == current) && $0 != "--version" },
+                          current)
         }
         let positionals = node.positionals
         guard !positionals.isEmpty else { return [] }

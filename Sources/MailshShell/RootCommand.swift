@@ -12,6 +12,7 @@ public struct MailshCommand: ParsableCommand {
             section and credentials section. Fields are named with dots: incoming.host, outgoing.port, \
             conversation.prefix, … (see `mailsh help account set`).
             """,
+        version: mailshVersion,
         subcommands: [AccountCommand.self, UserCommand.self, PersonalCommand.self, RecordCommand.self, OutboxCommand.self, MatchCommand.self,
                       MonitorCommand.self, StoreCommand.self, AuditCommand.self,
                       ExportCommand.self, ImportCommand.self, CompletionCommand.self, RunCommand.self, LuaCommand.self]
@@ -68,8 +69,12 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         NameSource.useStore(named: storeArgument(in: arguments), context: context)
     }
     if arguments.first == "help", let listing = helpListing(Array(arguments.dropFirst())) {
-        context.io.write(listing)
-        return ExitStatus.success.rawValue
+        if listing.found {
+            context.io.write(listing.text)
+            return ExitStatus.success.rawValue
+        }
+        context.io.writeError("mailsh: " + listing.text)
+        return ExitStatus.usage.rawValue
     }
     let expanded = expandingAbbreviations(arguments)
     if let problem = unknownSubcommand(expanded) {
@@ -100,12 +105,19 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         if code == 0 {
             context.io.write(message + (message.hasSuffix("\n") ? "" : "\n"))
         } else {
-            context.io.writeError(message + (message.hasSuffix("\n") ? "" : "\n"))
+            context.io.writeError(withErrorPrefix(message))
         }
         return code
     }
     do {
         if let root = command as? MailshCommand {
+            if context.insideShell {
+                // Options alone would start a shell inside this one (and, from the start-up file, recurse).
+                context.io.writeError("mailsh: options without a command start a shell, and this is one; for the rest "
+                    + "of the session use \\format FORMAT or \\as USER (\\? lists them), or give the option to a "
+                    + "command: account list --format json\n")
+                return ExitStatus.usage.rawValue
+            }
             let shell = Shell(context: context, global: root.global, keepGoing: root.keepGoing, runStartupFile: !root.noRC)
             return shell.run(interactive: context.io.inputIsTerminal)
         }
@@ -133,10 +145,19 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         } else if code == 0 {
             context.io.write(message + (message.hasSuffix("\n") ? "" : "\n"))
         } else {
-            context.io.writeError(message + (message.hasSuffix("\n") ? "" : "\n"))
+            context.io.writeError(withErrorPrefix(message))
         }
         return code
     }
+}
+
+/// An argument parser's error message with mailsh's one error prefix (`mailsh: `) instead of its `Error: `, ending
+/// in a line break.
+func withErrorPrefix(_ message: String) -> String {
+    var text = message
+    if text.hasPrefix("Error: ") { text = "mailsh: " + text.dropFirst("Error: ".count) }
+    else if !text.hasPrefix("mailsh: ") { text = "mailsh: " + text }
+    return text + (text.hasSuffix("\n") ? "" : "\n")
 }
 
 /// Global options may come before the command (`mailsh --store x.db account list`), as admins type them; the
@@ -281,7 +302,8 @@ func unknownSubcommand(_ arguments: [String]) -> String? {
         if children.isEmpty || word == "help" { return nil }
         guard let child = CommandTypes.child(type, named: word) else {
             let known = children.map { $0._commandName } + (type == MailshCommand.self ? ["help"] : [])
-            return "unknown command \"\(word)\" for \(path.joined(separator: " ")); commands: \(known.joined(separator: ", "))"
+            return "unknown command \(MailshError.quote(word)) for \(path.joined(separator: " "))"
+                + Suggestion.phrase(for: word, among: known) + "; commands: \(known.joined(separator: ", "))"
         }
         type = child
         path.append(word)
@@ -322,7 +344,7 @@ func expandingAbbreviations(_ arguments: [String]) -> [String] {
 
 /// `help WORDS` where the words do not name a command: the commands whose path starts with them (prefix search),
 /// or `nil` to let the parser print the help of the command named.
-func helpListing(_ words: [String]) -> String? {
+func helpListing(_ words: [String]) -> (text: String, found: Bool)? {
     let tree = CommandTree.mailsh
     if words.isEmpty { return nil }
     let (_, depth) = tree.resolve(words)
@@ -333,12 +355,15 @@ func helpListing(_ words: [String]) -> String? {
         return parts.count >= words.count && zip(parts, words).allSatisfy { $0.hasPrefix($1) }
     }
     if matches.isEmpty {
-        return "no command matches \"\(query)\"; commands: "
-            + tree.root.children.filter { $0.shouldDisplay != false }.map(\.commandName).joined(separator: ", ") + "\n"
+        let known = tree.allPaths().map(\.path)
+        return ("no command matches \(MailshError.quote(query))" + Suggestion.phrase(for: query, among: known)
+            + "; commands: "
+            + tree.root.children.filter { $0.shouldDisplay != false }.map(\.commandName).joined(separator: ", ") + "\n",
+            false)
     }
     let width = matches.map(\.path.count).max() ?? 0
-    return matches.map { $0.path + String(repeating: " ", count: width - $0.path.count + 2) + $0.abstract }
-        .joined(separator: "\n") + "\n"
+    return (matches.map { $0.path + String(repeating: " ", count: width - $0.path.count + 2) + $0.abstract }
+        .joined(separator: "\n") + "\n", true)
 }
 
 /// Prints warnings on the error stream.

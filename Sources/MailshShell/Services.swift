@@ -104,6 +104,9 @@ public struct CommandContext: @unchecked Sendable {
     public var io: CommandIO
     /// Whether long output may go through a pager (not with `--no-pager`).
     public var pagerAllowed = true
+    /// Whether the command is a line of a shell (interactive, piped or the start-up file), where options alone
+    /// must not start another shell.
+    var insideShell = false
 
     public init(services: Services, environment: [String: String] = ProcessInfo.processInfo.environment,
                 io: CommandIO = .standard()) {

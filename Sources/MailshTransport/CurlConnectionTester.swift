@@ -240,8 +240,15 @@ final class TestJob {
 
     // MARK: Sessions
 
+    /// Seconds left of the test's time limit, which covers name resolution and both directions (the round trip,
+    /// which waits for delivery, keeps its own limit from the moment the message was accepted).
+    private var secondsLeft: Double {
+        request.timeout - Double(Curl.now() - startedAt) / 1_000_000_000
+    }
+
     private func newSession(_ server: ConnectionTestServer, probe: Bool) -> Session {
-        let session = Session.connecting(to: server, timeout: request.timeout, resolve: request.resolve, probe: probe)
+        let timeout = phase == .roundTrip ? request.timeout : max(0.001, secondsLeft)
+        let session = Session.connecting(to: server, timeout: timeout, resolve: request.resolve, probe: probe)
         sessionTimings = nil
         sessionSends = []
         transfersOnSession = 0
@@ -334,6 +341,17 @@ final class TestJob {
     private func startOutgoing() -> Step {
         phase = .outgoing
         let server = request.outgoing!
+        guard secondsLeft > 0 else {
+            // The incoming side spent the whole limit: the outgoing side is not tried, and says so.
+            let seconds = request.timeout == request.timeout.rounded() ? String(Int(request.timeout)) : String(request.timeout)
+            report.outgoing = ServerReport(side: server.side, proto: server.proto, host: server.host, port: server.port,
+                                           security: server.security, user: server.user,
+                                           credentials: server.credentials == .personal ? "personal" : "global",
+                                           verdict: .timeout,
+                                           message: "not tried: the incoming side used the whole \(seconds) s limit",
+                                           milliseconds: 0, stages: [])
+            return afterOutgoing()
+        }
         session = newSession(server, probe: false)
         if let mail = request.mail {
             queue = [.send(testMessage(mail))]

@@ -50,7 +50,8 @@ final class AssignmentTests: XCTestCase {
             XCTAssertEqual(error?.exitStatus, .validation)
         }
         let error = expectMailshError { _ = try Assignment.parse("incoming.hots=x") }
-        XCTAssertEqual(error?.message, "unknown field \"incoming.hots\"; fields: " + allFieldNames.joined(separator: ", "))
+        XCTAssertEqual(error?.message, "unknown field \"incoming.hots\"; did you mean \"incoming.host\"? fields: "
+                       + allFieldNames.joined(separator: ", "))
     }
 
     // MARK: Assignment.parseAll

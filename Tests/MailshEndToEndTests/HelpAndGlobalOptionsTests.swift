@@ -43,9 +43,10 @@ final class HelpAndGlobalOptionsTests: MailshTestCase {
         let lines = settings.out.split(separator: "\n").map { String($0.split(separator: " ")[0...1].joined(separator: " ")) }
         XCTAssertEqual(Set(lines), ["account set", "account show"], settings.out)
 
+        // Help that finds nothing fails, as an unknown command does.
         let nothing = runner.run(["help", "zzz"])
-        XCTAssertEqual(nothing.status, 0, "\(nothing)")
-        assertContains(nothing.out, ["no command matches", "account", "user"])
+        XCTAssertEqual(nothing.status, 64, "\(nothing)")
+        assertContains(nothing.err, ["mailsh: no command matches", "account", "user"])
     }
 
     /// `mailsh help account set | less` must show the help: it belongs on standard output.

@@ -109,7 +109,8 @@ final class TmuxTerminal {
 
     /// Types text literally (no key names).
     func type(_ text: String, file: StaticString = #filePath, line: UInt = #line) {
-        command(["send-keys", "-t", target, "-l", text], file: file, line: line)
+        // `--`: text that starts with a dash is text, not one of send-keys' flags.
+        command(["send-keys", "-t", target, "-l", "--", text], file: file, line: line)
     }
 
     /// Presses keys by tmux's names: `Enter`, `Tab`, `Up`, `C-c`, `C-d`.
