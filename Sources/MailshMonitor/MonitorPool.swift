@@ -17,6 +17,8 @@ public final class MonitorPool {
     let match: String?
     let log: (MonitorEvent) -> Void
     var afterStoring: ((Int) -> Void)?
+    /// What the monitor tells the service manager (readiness, status, watchdog, stopping).
+    public var hooks = MonitorHooks()
 
     private var stored = 0
     private var lastRenewal = Date.distantPast
@@ -107,28 +109,36 @@ public final class MonitorPool {
             + (match.map { " matching \($0)" } ?? "") + " as \(holder); lease \(Int(options.leasePeriod)) s"
             + (options.once ? "; one poll" : "; a poll every \(Int(options.interval)) s")))
         defer {
+            hooks.stopping()
             try? desk.removeMonitor(holder: holder)
             log(MonitorEvent(kind: .stopped, account: "*", text: summary.text, summary: summary))
         }
+        var announced = false
         while !Interrupt.requested {
             let mine = try balance()
+            if !announced { hooks.ready(mine.count) }
+            announced = true
+            let errorsBefore = summary.errors
             for account in mine where !Interrupt.requested {
                 do {
                     // The lease may have been lost while another mailbox took long: take it again first.
                     guard try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) != nil else {
                         continue
                     }
-                    try poller.poll(try desk.account(id: account.id), summary: &summary, stored: &stored)
+                    try poller.pollRecordingState(try desk.account(id: account.id), holder: holder, summary: &summary,
+                                                   stored: &stored)
                 } catch let error as MailshError {
                     summary.errors += 1
                     log(MonitorEvent(kind: .error, account: account.qualifiedName, text: error.message))
                 }
             }
             summary.polls += 1
+            hooks.round(MonitorRound(mailboxes: mine.count, failing: summary.errors - errorsBefore))
             if options.once { break }
             let until = Date() + options.interval
             while !Interrupt.requested && Date() < until {
                 usleep(100_000)
+                hooks.tick()
                 try renewAll(force: false)
             }
         }

@@ -93,12 +93,18 @@ struct MonitorCommand: DeskCommand {
         }
         Interrupt.installForTermination()
         Interrupt.reset()
+        // Under systemd (Type=notify): readiness, status, watchdog and stopping through NOTIFY_SOCKET.
+        let hooks = ServiceNotifier(environment: context.environment)?.hooks ?? MonitorHooks()
         if let account {
-            try Monitor(desk: desk, account: account, client: client, digest: digest, holder: Monitor.processHolder(),
-                        options: options, log: log, afterStoring: afterStoring).run()
+            let monitor = Monitor(desk: desk, account: account, client: client, digest: digest,
+                                  holder: Monitor.processHolder(), options: options, log: log, afterStoring: afterStoring)
+            monitor.hooks = hooks
+            try monitor.run()
         } else {
-            try MonitorPool(desk: desk, client: client, digest: digest, holder: Monitor.processHolder(),
-                            options: options, match: match, log: log, afterStoring: afterStoring).run()
+            let pool = MonitorPool(desk: desk, client: client, digest: digest, holder: Monitor.processHolder(),
+                                   options: options, match: match, log: log, afterStoring: afterStoring)
+            pool.hooks = hooks
+            try pool.run()
         }
     }
 

@@ -13,7 +13,7 @@ public struct MailshCommand: ParsableCommand {
             conversation.prefix, … (see `mailsh help account set`).
             """,
         subcommands: [AccountCommand.self, UserCommand.self, PersonalCommand.self, RecordCommand.self, MatchCommand.self,
-                      MonitorCommand.self, StoreCommand.self, AuditCommand.self,
+                      MonitorCommand.self, StatusCommand.self, StoreCommand.self, AuditCommand.self,
                       ExportCommand.self, ImportCommand.self, CompletionCommand.self, RunCommand.self, LuaCommand.self]
     )
 

@@ -98,7 +98,7 @@ final class PostgresEndToEndTests: MailshTestCase {
         XCTAssertEqual(array(ok("account", "list", "--format", "json").out).count, 20)
         // The URL shown never carries a password, and the store is named in messages as it is.
         let shown = ok("store", "migrate").out
-        assertContains(shown, ["is up to date: 5 migrations", "v5: OAuth 2.0 logins"])
+        assertContains(shown, ["is up to date: 6 migrations", "v6: what the monitor saw"])
     }
 
     func testADeskOnSQLiteIsCopiedToPostgreSQLAndComparedFieldByField() throws {

@@ -7,7 +7,7 @@ final class StoreCommandsTests: MailshTestCase {
         let migrations = object(ok("store", "migrate", "--format", "json").out)
         XCTAssertEqual((migrations["migrations"] as? [String])?.first, "v1: accounts, users, personal settings, audit")
         XCTAssertEqual((migrations["migrations"] as? [String])?.count, 5)
-        assertContains(ok("store", "migrate").out, ["is up to date: 5 migrations", "v5: OAuth 2.0 logins"])
+        assertContains(ok("store", "migrate").out, ["is up to date: 6 migrations", "v6: what the monitor saw"])
 
         ok("account", "create", "Support", "incoming.host=imap.example.com", "incoming.user=desk",
            "conversation.prefix=SUP")

@@ -50,7 +50,8 @@ final class PostgresStoreTests: StoreTestCase {
         let names = ["v1: accounts, users, personal settings, audit", "v2: trust settings and last test",
                      "v3: records, the monitor's inbox, mailbox leases, what the monitor does with mail",
                      "v4: live monitors",
-                     "v5: OAuth 2.0 logins: each side's auth, the OAuth client and its padlocks, tokens"]
+                     "v5: OAuth 2.0 logins: each side's auth, the OAuth client and its padlocks, tokens",
+                     "v6: what the monitor saw of each mailbox (mailsh status)"]
         XCTAssertEqual(try XCTUnwrap(store as? PostgresStore).appliedMigrations(), names)
         XCTAssertEqual(PostgresStore.migrations.map(\.name), names, "the same names as SQLite's")
         XCTAssertEqual(try (reopenStore() as? PostgresStore)?.appliedMigrations(), names)

@@ -1,0 +1,148 @@
+import Foundation
+import MailshCore
+import XCTest
+
+/// `mailsh status` through the built binary while `monitor --all` runs against the mail lab: the monitor process
+/// and its host, the last poll, a failing mailbox with its error, failures and since when, held mail, and the exit
+/// status a monitoring system checks.
+final class MonitorStatusLabTests: XCTestCase {
+    nonisolated(unsafe) static var lab: MailLab?
+    nonisolated(unsafe) static var labError: String?
+
+    override class func setUp() {
+        super.setUp()
+        do { lab = try MailLab.start(users: 3) } catch { labError = "\(error)" }
+    }
+
+    override class func tearDown() {
+        if let lab {
+            do { try lab.stop() } catch { print("error: \(error)") }
+        }
+        lab = nil
+        super.tearDown()
+    }
+
+    var lab: MailLab!
+    var bench: Workbench!
+    var monitors: MonitorProcesses!
+    let login = ProcessInfo.processInfo.userName
+
+    override func setUpWithError() throws {
+        guard let lab = Self.lab else {
+            XCTFail("the mail lab is not running: \(Self.labError ?? "unknown reason")")
+            throw LabError(Self.labError ?? "no lab")
+        }
+        self.lab = lab
+        bench = try Workbench(login: login)
+        monitors = MonitorProcesses(bench: bench)
+    }
+
+    override func tearDownWithError() throws {
+        monitors?.killAll()
+        monitors = nil
+        bench = nil
+    }
+
+    func address(_ number: Int) -> String { "user\(number)@\(lab.domain)" }
+
+    func deliver(to number: Int, subject: String) throws {
+        let raw = ["From: Customer <customer@example.org>", "To: <\(address(number))>", "Subject: \(subject)",
+                   "Message-ID: <\(UUID().uuidString)@customer.example>", "Date: Sun, 29 Nov 2026 12:00:00 +0000",
+                   "", "Please help.", ""].joined(separator: "\r\n")
+        try deliverByLMTP(socketPath: lab["MAILLAB_LMTP_SOCKET"], to: address(number), message: Array(raw.utf8))
+    }
+
+    /// Runs the built binary on the workbench's store.
+    func mailsh(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        guard let path = MonitorProcesses.binary() else { throw LabError("the mailsh binary is not built next to the tests") }
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAILSH_STORE"] = bench.storePath
+        environment["MAILSH_KEY_FILE"] = bench.keyPath
+        return try runProgram(path, arguments, environment: environment)
+    }
+
+    /// `mailsh status --format json`, by account name.
+    func status() throws -> (status: Int32, rows: [String: [String: Any]]) {
+        let result = try mailsh(["status", "--format", "json"])
+        let array = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [[String: Any]] ?? []
+        return (result.status, Dictionary(array.map { ($0["account"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    func testStatusShowsEachMailboxsMonitorPollsFailuresAndHeldMailAndExitsNonZeroWhenAPersonIsNeeded() throws {
+        // Good reads user1; Broken points its IMAPS side at the lab's SMTP port (not TLS: every poll fails).
+        bench.createLabAccount("Good", LabAccount(proto: "imap", incomingPort: lab.port("IMAPS"),
+                                                  outgoingPort: lab.port("SUBMISSION"), user: address(1), caFile: lab.ca,
+                                                  extra: ["conversation.prefix=GOOD"]), password: lab.password)
+        bench.createLabAccount("Broken", LabAccount(proto: "imap", incomingPort: lab.port("SUBMISSION"),
+                                                    outgoingPort: lab.port("SUBMISSION"), user: address(2), caFile: lab.ca,
+                                                    extra: ["conversation.prefix=BRK"]), password: lab.password)
+        try deliver(to: 1, subject: "Re: an ID of another desk {CMI: OTHER7}")
+        try deliver(to: 1, subject: "The scanner on floor 2 saves nothing")
+
+        let before = try mailsh(["status"])
+        XCTAssertEqual(before.status, 0, before.stderr)
+        XCTAssertTrue(before.stdout.contains("no mailbox is monitored"), before.stdout)
+
+        let monitor = try monitors.start(["monitor", "--all", "--interval", "1", "--lease", "10", "--timeout", "5"])
+        var rows: [String: [String: Any]] = [:]
+        var exit: Int32 = 0
+        XCTAssertTrue(eventually(40) {
+            guard let (code, now) = try? self.status() else { return false }
+            (exit, rows) = (code, now)
+            return (now["Broken"]?["failures"] as? Int ?? 0) >= 2 && now["Good"]?["last_poll"] is String
+                && now["Good"]?["held"] as? Int == 1
+        }, "status: \(rows) \(monitors.output(monitor))")
+        XCTAssertEqual(exit, 1, "a failing mailbox and held mail need a person")
+
+        let good = try XCTUnwrap(rows["Good"])
+        let goodMonitor = try XCTUnwrap(good["monitor"] as? [String: Any], "\(good)")
+        XCTAssertEqual(goodMonitor["pid"] as? Int, Int(monitor))
+        XCTAssertEqual(goodMonitor["host"] as? String, ProcessInfo.processInfo.hostName)
+        XCTAssertEqual(good["mode"] as? String, "poll")
+        XCTAssertEqual(good["state"] as? String, "held")
+        XCTAssertEqual(good["failures"] as? Int, 0)
+        XCTAssertEqual(good["waiting"] as? Int, 0)
+        XCTAssertNil(good["last_error"])
+
+        let broken = try XCTUnwrap(rows["Broken"])
+        XCTAssertEqual(broken["state"] as? String, "failing")
+        XCTAssertNil(broken["last_poll"], "never polled successfully")
+        let error = try XCTUnwrap(broken["last_error"] as? String)
+        XCTAssertFalse(error.isEmpty)
+        let since = try XCTUnwrap(broken["error_since"] as? String)
+        let attempt = try XCTUnwrap(broken["last_attempt"] as? String)
+        XCTAssertLessThan(since, attempt, "failing since the first failure, before the last attempt")
+        XCTAssertEqual((broken["monitor"] as? [String: Any])?["pid"] as? Int, Int(monitor))
+
+        // The table says the same for people.
+        let table = try mailsh(["status"])
+        XCTAssertEqual(table.status, 1)
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.first?.hasPrefix("ACCOUNT") == true, table.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("Broken") && $0.contains("failing") && $0.contains(":\(monitor)") },
+                      table.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("Good") && $0.contains("held") }, table.stdout)
+
+        // The desk repairs Broken and files the held message: nothing needs a person any more.
+        bench.must(["account", "set", "Broken", "incoming.port=\(lab.port("IMAPS"))"])
+        let heldID = try XCTUnwrap(try bench.desk().heldMessages().first?.id)
+        let record = try bench.desk().createRecord(account: "Good", subject: "Scanner trouble", requester: "ann@example.org")
+        bench.must(["record", "assign", String(heldID), record.number])
+        XCTAssertTrue(eventually(30) {
+            guard let (code, now) = try? self.status() else { return false }
+            (exit, rows) = (code, now)
+            return code == 0
+        }, "status: \(rows)")
+        XCTAssertEqual(rows["Broken"]?["failures"] as? Int, 0)
+        XCTAssertNil(rows["Broken"]?["last_error"])
+        XCTAssertEqual(rows["Broken"]?["state"] as? String, "ok")
+
+        // A monitor that stops leaves its mailboxes held by nobody: that needs a person too.
+        kill(monitor, SIGTERM)
+        XCTAssertEqual(monitors.wait(monitor), 0, monitors.output(monitor))
+        let stopped = try status()
+        XCTAssertEqual(stopped.status, 1)
+        XCTAssertEqual(stopped.rows["Good"]?["state"] as? String, "stopped")
+        XCTAssertNil(stopped.rows["Good"]?["monitor"])
+    }
+}
