@@ -189,13 +189,13 @@ _mailsh() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    account|user|personal|record|match|monitor|store|audit|export|import|completion|run|lua|help)
+    account|user|personal|record|match|monitor|status|store|audit|export|import|completion|run|lua|help)
         # Offer subcommand argument completions
         "_mailsh_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'account user personal record match monitor store audit export import completion run lua help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'account user personal record match monitor status store audit export import completion run lua help' -- "${cur}"))
         ;;
     esac
 }
@@ -1398,6 +1398,33 @@ _mailsh_monitor() {
     case "${positional_number}" in
     1)
         __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion monitor -- positional@0 "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_mailsh_status() {
+    repeating_flags=()
+    non_repeating_flags=(-h --help)
+    repeating_options=()
+    non_repeating_options=(--match --store --as --format)
+    __mailsh_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--match')
+        return
+        ;;
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion status -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
         return
         ;;
     esac

@@ -145,4 +145,48 @@ final class MonitorStatusLabTests: XCTestCase {
         XCTAssertEqual(stopped.rows["Good"]?["state"] as? String, "stopped")
         XCTAssertNil(stopped.rows["Good"]?["monitor"])
     }
+
+    // MARK: systemd's notification protocol
+
+    func testUnderSystemdTheMonitorSaysReadyStatusWatchdogAndStoppingOnItsNotifySocket() throws {
+        bench.createLabAccount("Desk", LabAccount(proto: "imap", incomingPort: lab.port("IMAPS"),
+                                                  outgoingPort: lab.port("SUBMISSION"), user: address(3), caFile: lab.ca,
+                                                  extra: ["conversation.prefix=DSK"]), password: lab.password)
+        let socket = try NotifySocket(directory: bench.directory, abstract: false)
+        let monitor = try monitors.start(["monitor", "--all", "--interval", "1", "--lease", "10"],
+                                         environment: ["NOTIFY_SOCKET": socket.name, "WATCHDOG_USEC": "400000"])
+        let ready = socket.waitFor(30) { $0.contains("READY=1") }
+        XCTAssertEqual(ready, "READY=1\nSTATUS=1 mailbox taken, first poll running", "\(socket.received) \(monitors.output(monitor))")
+        let status = socket.waitFor(30) { $0.hasPrefix("STATUS=1 mailbox, last poll") }
+        XCTAssertNotNil(status, "\(socket.received)")
+        XCTAssertNotNil(status?.range(of: #"^STATUS=1 mailbox, last poll \d\d:\d\d:\d\d, 0 failing$"#,
+                                      options: .regularExpression), status ?? "")
+        // Heartbeats every half watchdog period while it runs.
+        XCTAssertNotNil(socket.waitFor(10) { $0 == "WATCHDOG=1" })
+        XCTAssertNotNil(socket.waitFor(10) { $0 == "WATCHDOG=1" })
+        XCTAssertEqual(socket.received.first, ready, "ready comes first")
+
+        kill(monitor, SIGTERM)
+        XCTAssertNotNil(socket.waitFor(30) { $0.hasPrefix("STOPPING=1") }, "\(socket.received)")
+        XCTAssertEqual(monitors.wait(monitor), 0, monitors.output(monitor))
+    }
+
+    func testAnAbstractNotifySocketHearsAFailingMailboxCountedAndNoWatchdogForAnotherPID() throws {
+        // One account's own monitor, its IMAPS side pointed at the SMTP port: every poll fails.
+        bench.createLabAccount("Broken", LabAccount(proto: "imap", incomingPort: lab.port("SUBMISSION"),
+                                                    outgoingPort: lab.port("SUBMISSION"), user: address(2), caFile: lab.ca,
+                                                    extra: ["conversation.prefix=BRK"]), password: lab.password)
+        let socket = try NotifySocket(directory: bench.directory, abstract: true)
+        let monitor = try monitors.start(["monitor", "Broken", "--interval", "1", "--lease", "10"],
+                                         environment: ["NOTIFY_SOCKET": socket.name, "WATCHDOG_USEC": "200000",
+                                                       "WATCHDOG_PID": "1"])
+        XCTAssertNotNil(socket.waitFor(30) { $0.hasPrefix("READY=1") }, "\(socket.received) \(monitors.output(monitor))")
+        let status = socket.waitFor(30) { $0.hasPrefix("STATUS=1 mailbox, last poll") }
+        XCTAssertTrue(status?.hasSuffix(", 1 failing") == true, "\(socket.received)")
+        kill(monitor, SIGTERM)
+        XCTAssertNotNil(socket.waitFor(30) { $0.hasPrefix("STOPPING=1") }, "\(socket.received)")
+        XCTAssertEqual(monitors.wait(monitor), 0, monitors.output(monitor))
+        // WATCHDOG_PID names another process: the heartbeat is not this one's to send.
+        XCTAssertFalse(socket.received.contains("WATCHDOG=1"), "\(socket.received)")
+    }
 }
