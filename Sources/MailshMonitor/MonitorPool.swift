@@ -100,7 +100,7 @@ public final class MonitorPool {
     }
 
     /// Runs until `once` is done or Ctrl-C / SIGTERM. A failing mailbox is logged and retried at the next poll;
-    /// the others go on.
+    /// the others go on, each on its own thread, so that a hung server (cut off at `--timeout`) delays none of them.
     @discardableResult
     public func run() throws -> MonitorSummary {
         try options.validate()
@@ -113,35 +113,50 @@ public final class MonitorPool {
             try? desk.removeMonitor(holder: holder)
             log(MonitorEvent(kind: .stopped, account: "*", text: summary.text, summary: summary))
         }
+        // Each mailbox is polled on a thread of its own (MailboxWorkers), `interval` seconds after its last poll
+        // ended; this loop balances the leases, renews them, and tells the service manager how it goes.
+        let workers = MailboxWorkers()
+        let this = Unchecked(value: self)
+        var mine: [Account] = []
+        var nextBalance = Date.distantPast
+        var due: [String: Date] = [:]
+        var failing: [String: Bool] = [:]
         var announced = false
+        defer { Self.waitForStop(workers, upTo: min(options.timeout, 10)) }
         while !Interrupt.requested {
-            let mine = try balance()
-            if !announced { hooks.ready(mine.count) }
-            announced = true
-            let errorsBefore = summary.errors
-            for account in mine where !Interrupt.requested {
-                do {
-                    // The lease may have been lost while another mailbox took long: take it again first.
-                    guard try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) != nil else {
-                        continue
-                    }
-                    try poller.pollRecordingState(try desk.account(id: account.id), holder: holder, summary: &summary,
-                                                   stored: &stored)
-                } catch let error as MailshError {
-                    summary.errors += 1
-                    log(MonitorEvent(kind: .error, account: account.qualifiedName, text: error.message))
-                }
+            if Date() >= nextBalance {
+                mine = try balance()
+                nextBalance = Date() + options.interval
+                if !announced { hooks.ready(mine.count) }
+                announced = true
             }
-            summary.polls += 1
-            hooks.round(MonitorRound(mailboxes: mine.count, failing: summary.errors - errorsBefore))
-            if options.once { break }
-            let until = Date() + options.interval
-            while !Interrupt.requested && Date() < until {
-                usleep(100_000)
-                hooks.tick()
-                try renewAll(force: false)
+            for account in mine where !Interrupt.requested && due[account.id] ?? .distantPast <= Date() {
+                if workers.start(account.id, { this.value.pollOnWorker(account) }) { due[account.id] = .distantFuture }
             }
+            let finished = workers.collect()
+            for poll in finished {
+                summary = summary + poll.summary
+                due[poll.accountID] = Date() + options.interval
+                if let failed = poll.failed { failing[poll.accountID] = failed }
+            }
+            if !finished.isEmpty {
+                hooks.round(MonitorRound(mailboxes: mine.count, failing: mine.filter { failing[$0.id] == true }.count))
+            }
+            if options.once && mine.allSatisfy({ due[$0.id].map { $0 != .distantFuture } ?? false }) { break }
+            usleep(100_000)
+            hooks.tick()
+            try renewAll(force: false)
         }
         return summary
+    }
+}
+
+extension MonitorPool {
+    /// On stop, waits a little for the polls still running (they stop after their current message); a poll stuck on
+    /// a silent server is left to its timeout: nothing of its message was stored yet, or it is recognised when read
+    /// again (the store remembers every message it filed).
+    static func waitForStop(_ workers: MailboxWorkers, upTo seconds: Double) {
+        let until = Date() + seconds
+        while workers.runningCount > 0 && Date() < until { usleep(50_000) }
     }
 }

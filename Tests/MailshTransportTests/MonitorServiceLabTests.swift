@@ -2,10 +2,10 @@ import Foundation
 import MailshCore
 import XCTest
 
-/// `mailsh status` through the built binary while `monitor --all` runs against the mail lab: the monitor process
+/// The monitor as a service, through the built binary: `mailsh status` while `monitor --all` runs against the mail lab: the monitor process
 /// and its host, the last poll, a failing mailbox with its error, failures and since when, held mail, and the exit
 /// status a monitoring system checks.
-final class MonitorStatusLabTests: XCTestCase {
+final class MonitorServiceLabTests: XCTestCase {
     nonisolated(unsafe) static var lab: MailLab?
     nonisolated(unsafe) static var labError: String?
 
@@ -188,5 +188,49 @@ final class MonitorStatusLabTests: XCTestCase {
         XCTAssertEqual(monitors.wait(monitor), 0, monitors.output(monitor))
         // WATCHDOG_PID names another process: the heartbeat is not this one's to send.
         XCTAssertFalse(socket.received.contains("WATCHDOG=1"), "\(socket.received)")
+    }
+
+    // MARK: A hung server delays no other mailbox
+
+    func testAMailboxOnASilentServerDelaysNoOtherMailboxAndIsCutOffAtItsTimeout() throws {
+        // A server that accepts and never says a word; the first mailbox by name points at it.
+        let silent = try HostileServer { $0.idle(120) }
+        defer { silent.stop() }
+        var settings = LabAccount(proto: "imap", incomingPort: silent.port, outgoingPort: lab.port("SUBMISSION"),
+                                  user: address(1), caFile: lab.ca, extra: ["conversation.prefix=SIL"])
+        bench.createLabAccount("A-Silent", settings, password: lab.password)
+        for number in 1...3 {
+            settings = LabAccount(proto: "imap", incomingPort: lab.port("IMAPS"), outgoingPort: lab.port("SUBMISSION"),
+                                  user: address(number), caFile: lab.ca, extra: ["conversation.prefix=BOX" + ["A", "B", "C"][number - 1]])
+            bench.createLabAccount("Box\(number)", settings, password: lab.password)
+            try deliver(to: number, subject: "Silent-server test for box \(number): the printer is out of toner")
+        }
+
+        // A timeout far beyond the wait below: the others must be filed while the silent one still hangs.
+        let monitor = try monitors.start(["monitor", "--all", "--interval", "1", "--lease", "30", "--timeout", "120",
+                                          "--format", "json"])
+        func filed() -> Set<String> {
+            Set(MonitorLabTests.events(monitors.output(monitor)).filter {
+                $0["event"] as? String == "message" && ($0["subject"] as? String ?? "").hasPrefix("Silent-server test")
+            }.compactMap { $0["account"] as? String })
+        }
+        XCTAssertTrue(eventually(60) { filed() == ["Box1", "Box2", "Box3"] }, monitors.output(monitor))
+        XCTAssertGreaterThan(silent.connections, 0, "the silent server was connected to")
+        let silentErrors = MonitorLabTests.events(monitors.output(monitor)).filter {
+            $0["account"] as? String == "A-Silent" && $0["event"] as? String == "error"
+        }
+        XCTAssertEqual(silentErrors.count, 0, "the silent mailbox is still waiting for its server: \(silentErrors)")
+
+        // SIGTERM stops the monitor cleanly though one poll hangs.
+        kill(monitor, SIGTERM)
+        XCTAssertEqual(monitors.wait(monitor), 0, monitors.output(monitor))
+
+        // With its own short timeout the silent server is cut off, and status says so.
+        let cut = try mailsh(["monitor", "A-Silent", "--once", "--timeout", "2"])
+        XCTAssertEqual(cut.status, ExitStatus.unavailable.rawValue, cut.stderr)
+        XCTAssertTrue(cut.stderr.contains("no answer") && cut.stderr.contains("within 2 s"), cut.stderr)
+        let rows = try status().rows
+        XCTAssertEqual(rows["A-Silent"]?["state"] as? String, "failing")
+        XCTAssertEqual(rows["A-Silent"]?["failures"] as? Int, 1)
     }
 }
