@@ -26,6 +26,12 @@ struct MonitorCommand: DeskCommand {
             mailbox of a monitor that died is taken over within one lease period. Needs the administrate right. Ctrl-C or SIGTERM stops after the current message. Each decision is printed; \
             --format json prints one JSON object per line.
 
+            With --all each mailbox is polled on a thread of its own with its own --timeout, so a server that \
+            hangs delays no other mailbox. Each poll's outcome is recorded for `mailsh status`. Under systemd \
+            (Type=notify, NOTIFY_SOCKET) the monitor says READY=1 once its mailboxes are taken, a STATUS= line \
+            after each poll, WATCHDOG=1 while it runs (WATCHDOG_USEC) and STOPPING=1 on SIGTERM; units are in \
+            contrib/systemd (scripts/install-systemd).
+
             Exit status: 0 after a clean stop; 69 when the server can't be reached or refuses (with --once); \
             75 when another monitor holds the mailbox; 65 when the account is incomplete.
             """)
