@@ -109,7 +109,6 @@ public final class MonitorPool {
             + (match.map { " matching \($0)" } ?? "") + " as \(holder); lease \(Int(options.leasePeriod)) s"
             + (options.once ? "; one poll" : "; a poll every \(Int(options.interval)) s")))
         defer {
-            hooks.stopping()
             try? desk.removeMonitor(holder: holder)
             log(MonitorEvent(kind: .stopped, account: "*", text: summary.text, summary: summary))
         }
@@ -122,7 +121,11 @@ public final class MonitorPool {
         var due: [String: Date] = [:]
         var failing: [String: Bool] = [:]
         var announced = false
-        defer { Self.waitForStop(workers, upTo: min(options.timeout, 10)) }
+        defer {
+            // STOPPING=1 first: the polls still running may take a moment to end.
+            hooks.stopping()
+            Self.waitForStop(workers, upTo: min(options.timeout, 10))
+        }
         while !Interrupt.requested {
             if Date() >= nextBalance {
                 mine = try balance()
