@@ -126,6 +126,17 @@ public protocol StoreTransaction {
     /// Forgets a monitor that stops: its heartbeat and its leases.
     func removeMonitor(holder: String) throws
 
+    // MARK: What the monitor saw of each mailbox (`mailsh status`)
+
+    /// The last recorded state of an account's mailbox.
+    func mailboxState(accountID: String) throws -> MailboxState?
+    /// Every recorded mailbox state.
+    func mailboxStates() throws -> [MailboxState]
+    /// Writes an account's mailbox state (insert or replace).
+    func putMailboxState(_ state: MailboxState) throws
+    /// How many messages are held for a person, by account id (accounts with none are absent).
+    func heldCounts() throws -> [String: Int]
+
     // MARK: OAuth tokens
 
     /// An account's tokens: the global account's own (`user` nil) or a user's personal ones.

@@ -149,10 +149,13 @@ struct AccountPoller {
     /// UID and the poll goes on with the next message (one stuck message must not hold up the mailbox). The poll
     /// then ends with an error naming how many were left, so that `--once` reports it; the next poll reads them
     /// again, finds them in the store and only retries the disposal.
-    func poll(_ account: Account, summary: inout MonitorSummary, stored: inout Int) throws {
+    /// Returns how many messages the server had for this poll (before `--limit`).
+    @discardableResult
+    func poll(_ account: Account, summary: inout MonitorSummary, stored: inout Int) throws -> Int {
         let (server, disposal, _) = try plan(account)
         let session = try client.open(server, timeout: options.timeout)
         var pending = try session.pending()
+        let found = pending.count
         if let limit = options.batchLimit, pending.count > limit { pending = Array(pending.prefix(limit)) }
         log(MonitorEvent(kind: .polled, account: account.qualifiedName, text: "\(pending.count) new message(s)",
                          pending: pending.count))
@@ -212,6 +215,7 @@ struct AccountPoller {
             throw MailshError.network("\(left.count) filed message(s) left on the server, to be retried at the next poll; "
                 + "the first: \(first)")
         }
+        return found
     }
 }
 
@@ -234,6 +238,8 @@ public final class Monitor {
     /// Called after each message is stored, before it is removed from the server, with the number stored so far
     /// in this run (the crash tests stop the process here).
     var afterStoring: ((Int) -> Void)?
+    /// What the monitor tells the service manager (readiness, status, watchdog, stopping).
+    public var hooks = MonitorHooks()
 
     private var lastRenewal = Date.distantPast
     private var stored = 0
@@ -289,26 +295,31 @@ public final class Monitor {
         log(MonitorEvent(kind: .started, account: account.qualifiedName,
                          text: "monitoring as \(holder); lease \(Int(options.leasePeriod)) s"
                             + (options.once ? "; one poll" : "; a poll every \(Int(options.interval)) s")))
+        hooks.ready(1)
         defer {
+            hooks.stopping()
             try? desk.releaseMailbox(account, holder: holder)
             log(MonitorEvent(kind: .stopped, account: account.qualifiedName, text: summary.text, summary: summary))
         }
         while !Interrupt.requested {
+            let errorsBefore = summary.errors
             do {
                 // Settings may change between polls: read them again.
                 account = try desk.account(id: account.id)
                 try renewLease(account, force: true)
-                try poller.poll(account, summary: &summary, stored: &stored)
+                try poller.pollRecordingState(account, holder: holder, summary: &summary, stored: &stored)
             } catch let error as MailshError {
                 summary.errors += 1
                 log(MonitorEvent.failure(error, account: account.qualifiedName))
                 if options.once || !Self.isTransient(error) { throw error }
             }
             summary.polls += 1
+            hooks.round(MonitorRound(mailboxes: 1, failing: summary.errors - errorsBefore))
             if options.once { break }
             let until = Date() + options.interval
             while !Interrupt.requested && Date() < until {
                 usleep(100_000)
+                hooks.tick()
                 try renewLease(account, force: false)
             }
         }

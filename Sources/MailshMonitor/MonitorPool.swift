@@ -22,6 +22,8 @@ public final class MonitorPool {
     let match: String?
     let log: (MonitorEvent) -> Void
     var afterStoring: ((Int) -> Void)?
+    /// What the monitor tells the service manager (readiness, status, watchdog, stopping).
+    public var hooks = MonitorHooks()
 
     private var stored = 0
     private var lastRenewal = Date.distantPast
@@ -109,7 +111,7 @@ public final class MonitorPool {
     }
 
     /// Runs until `once` is done or Ctrl-C / SIGTERM. A failing mailbox is logged and retried after its backoff;
-    /// the others go on.
+    /// the others go on, each on its own thread, so that a hung server (cut off at `--timeout`) delays none of them.
     @discardableResult
     public func run() throws -> MonitorSummary {
         try options.validate()
@@ -121,30 +123,52 @@ public final class MonitorPool {
             try? desk.removeMonitor(holder: holder)
             log(MonitorEvent(kind: .stopped, account: "*", text: summary.text, summary: summary))
         }
+        // Each mailbox is polled on a thread of its own (MailboxWorkers), `interval` seconds after its last poll
+        // ended; this loop balances the leases, renews them, and tells the service manager how it goes.
+        let workers = MailboxWorkers()
+        let this = Unchecked(value: self)
+        var mine: [Account] = []
+        var nextBalance = Date.distantPast
+        var due: [String: Date] = [:]
+        var failing: [String: Bool] = [:]
+        var announced = false
+        defer {
+            // STOPPING=1 first: the polls still running may take a moment to end.
+            hooks.stopping()
+            Self.waitForStop(workers, upTo: min(options.timeout, 10))
+        }
         while !Interrupt.requested {
-            let mine = try balance()
-            for account in mine where !Interrupt.requested {
+            if Date() >= nextBalance {
+                mine = try balance()
+                nextBalance = Date() + options.interval
+                if !announced { hooks.ready(mine.count) }
+                announced = true
+            }
+            for account in mine where !Interrupt.requested && due[account.id] ?? .distantPast <= Date() {
+                // A mailbox that failed waits out its backoff (a new sign-in or an edit of the account ends it).
                 if backoff.waits(account, at: Date(), signIn: { self.signInState(account) }) { continue }
-                do {
-                    // The lease may have been lost while another mailbox took long: take it again first.
-                    guard try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) != nil else {
-                        continue
-                    }
-                    try poller.poll(try desk.account(id: account.id), summary: &summary, stored: &stored)
-                    backoff.succeeded(account.id)
-                } catch let error as MailshError {
-                    summary.errors += 1
-                    let wait = backoff.failed(account, signIn: signInState(account), at: Date())
-                    log(MonitorEvent.failure(error, account: account.qualifiedName, retryIn: wait))
+                if workers.start(account.id, { this.value.pollOnWorker(account) }) { due[account.id] = .distantFuture }
+            }
+            let finished = workers.collect()
+            for poll in finished {
+                summary = summary + poll.summary
+                due[poll.accountID] = Date() + options.interval
+                if let failed = poll.failed { failing[poll.accountID] = failed }
+                let account = mine.first { $0.id == poll.accountID }
+                if let error = poll.error {
+                    let wait = account.map { backoff.failed($0, signIn: signInState($0), at: Date()) }
+                    log(MonitorEvent.failure(error, account: account?.qualifiedName ?? poll.accountID, retryIn: wait))
+                } else if poll.failed == false {
+                    backoff.succeeded(poll.accountID)
                 }
             }
-            summary.polls += 1
-            if options.once { break }
-            let until = Date() + options.interval
-            while !Interrupt.requested && Date() < until {
-                usleep(100_000)
-                try renewAll(force: false)
+            if !finished.isEmpty {
+                hooks.round(MonitorRound(mailboxes: mine.count, failing: mine.filter { failing[$0.id] == true }.count))
             }
+            if options.once && mine.allSatisfy({ due[$0.id].map { $0 != .distantFuture } ?? false }) { break }
+            usleep(100_000)
+            hooks.tick()
+            try renewAll(force: false)
         }
         return summary
     }
@@ -153,5 +177,15 @@ public final class MonitorPool {
     private func signInState(_ account: Account) -> SignInState? {
         guard account.usesOAuth else { return nil }
         return (try? desk.globalSignInStates([account]))?[account.id]
+    }
+}
+
+extension MonitorPool {
+    /// On stop, waits a little for the polls still running (they stop after their current message); a poll stuck on
+    /// a silent server is left to its timeout: nothing of its message was stored yet, or it is recognised when read
+    /// again (the store remembers every message it filed).
+    static func waitForStop(_ workers: MailboxWorkers, upTo seconds: Double) {
+        let until = Date() + seconds
+        while workers.runningCount > 0 && Date() < until { usleep(50_000) }
     }
 }

@@ -29,8 +29,12 @@ struct MonitorCommand: DeskCommand {
             With incoming.auth=oauth2 the monitor logs in with the account's kept OAuth 2.0 token (refreshed when \
             due, once for all processes sharing the store; oauth.flow=app fetches one with the client secret). When \
             a person must sign in again it says so (event sign-in-needed, naming `mailsh account login NAME`). With \
-            --all a failing mailbox is tried again after a wait that doubles with each failure (up to 15 minutes, \
-            or the interval if longer; a new sign-in or an edit of the account ends it) while the others go on.
+            --all each mailbox is polled on a thread of its own with its own --timeout, so a server that hangs \
+            delays no other mailbox, and a failing mailbox is tried again after a wait that doubles with each \
+            failure (up to 15 minutes, or the interval if longer; a new sign-in or an edit of the account ends it). \
+            Each poll's outcome is recorded for `mailsh status`. Under systemd (Type=notify, NOTIFY_SOCKET) the \
+            monitor says READY=1 once its mailboxes are taken, a STATUS= line after each poll, WATCHDOG=1 while it \
+            runs (WATCHDOG_USEC) and STOPPING=1 on SIGTERM; units are in contrib/systemd (scripts/install-systemd).
 
             Exit status: 0 after a clean stop; 69 when the server can't be reached or refuses (with --once), or \
             when a person must sign in again; 75 when another monitor holds the mailbox; 65 when the account is \
@@ -100,14 +104,20 @@ struct MonitorCommand: DeskCommand {
         }
         Interrupt.installForTermination()
         Interrupt.reset()
+        // Under systemd (Type=notify): readiness, status, watchdog and stopping through NOTIFY_SOCKET.
+        let hooks = ServiceNotifier(environment: context.environment)?.hooks ?? MonitorHooks()
         if let account {
-            try Monitor(desk: desk, account: account, client: client, oauthClient: context.services.oauthClient,
-                        digest: digest, holder: Monitor.processHolder(),
-                        options: options, log: log, afterStoring: afterStoring).run()
+            let monitor = Monitor(desk: desk, account: account, client: client,
+                                  oauthClient: context.services.oauthClient, digest: digest,
+                                  holder: Monitor.processHolder(), options: options, log: log, afterStoring: afterStoring)
+            monitor.hooks = hooks
+            try monitor.run()
         } else {
-            try MonitorPool(desk: desk, client: client, oauthClient: context.services.oauthClient, digest: digest,
-                            holder: Monitor.processHolder(),
-                            options: options, match: match, log: log, afterStoring: afterStoring).run()
+            let pool = MonitorPool(desk: desk, client: client, oauthClient: context.services.oauthClient, digest: digest,
+                                   holder: Monitor.processHolder(), options: options, match: match, log: log,
+                                   afterStoring: afterStoring)
+            pool.hooks = hooks
+            try pool.run()
         }
     }
 

@@ -14,7 +14,7 @@ public struct MailshCommand: ParsableCommand {
             """,
         version: mailshVersion,
         subcommands: [AccountCommand.self, UserCommand.self, PersonalCommand.self, RecordCommand.self, OutboxCommand.self, MatchCommand.self,
-                      MonitorCommand.self, StoreCommand.self, AuditCommand.self,
+                      MonitorCommand.self, StatusCommand.self, StoreCommand.self, AuditCommand.self,
                       ExportCommand.self, ImportCommand.self, CompletionCommand.self, RunCommand.self, LuaCommand.self]
     )
 

@@ -220,6 +220,22 @@ extension PostgresStore {
             "CREATE INDEX outbox_by_batch ON outbox (batch)",
             "CREATE INDEX outbox_by_record ON outbox (record_number)",
         ]),
+        ("v7: what the monitor saw of each mailbox (mailsh status)", [
+            """
+            CREATE TABLE mailbox_state (
+                account_id TEXT PRIMARY KEY NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                holder TEXT NOT NULL,
+                mode TEXT NOT NULL,
+                last_attempt_at DOUBLE PRECISION NOT NULL,
+                last_success_at DOUBLE PRECISION,
+                last_error TEXT,
+                error_since DOUBLE PRECISION,
+                failures BIGINT NOT NULL,
+                waiting BIGINT
+            )
+            """,
+            "CREATE INDEX inbox_held_by_account ON inbox (account_id) WHERE outcome = 'held' AND resolved_at IS NULL",
+        ]),
     ]
 
     /// The advisory lock held while migrating, so that processes starting at once migrate one after the other.

@@ -394,6 +394,22 @@ extension SQLiteStore {
                 CREATE INDEX outbox_by_record ON outbox(record_number);
                 """)
         }
+        migrator.registerMigration("v7: what the monitor saw of each mailbox (mailsh status)") { db in
+            try db.execute(sql: """
+                CREATE TABLE mailbox_state (
+                    account_id TEXT PRIMARY KEY NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    holder TEXT NOT NULL,
+                    mode TEXT NOT NULL,
+                    last_attempt_at REAL NOT NULL,
+                    last_success_at REAL,
+                    last_error TEXT,
+                    error_since REAL,
+                    failures INTEGER NOT NULL,
+                    waiting INTEGER
+                );
+                CREATE INDEX inbox_held_by_account ON inbox(account_id) WHERE outcome = 'held' AND resolved_at IS NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,99 @@
+import Foundation
+import MailshCore
+
+/// The polls a `monitor --all` process runs, each mailbox on a thread of its own, so that a mailbox whose server
+/// hangs (cut off at its own `--timeout`) or is slow never delays the others: they are polled on time meanwhile.
+final class MailboxWorkers: @unchecked Sendable {
+    /// How one poll ended.
+    struct Finished {
+        var accountID: String
+        var summary: MonitorSummary
+        /// Whether the poll failed (nil: skipped, another monitor holds the mailbox now).
+        var failed: Bool?
+        /// Why it failed, for the monitor's event and backoff (logged by the main loop, which keeps the backoff).
+        var error: MailshError?
+    }
+
+    private let lock = NSLock()
+    private var running: Set<String> = []
+    private var finished: [Finished] = []
+
+    /// Whether a poll of the account is still running.
+    func isRunning(_ accountID: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return running.contains(accountID)
+    }
+
+    /// How many polls are running.
+    var runningCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return running.count
+    }
+
+    /// Starts `poll` on a thread of its own unless a poll of the account is still running; returns whether it did.
+    @discardableResult
+    func start(_ accountID: String, _ poll: @escaping @Sendable () -> (MonitorSummary, Bool?, MailshError?)) -> Bool {
+        lock.lock()
+        guard !running.contains(accountID) else {
+            lock.unlock()
+            return false
+        }
+        running.insert(accountID)
+        lock.unlock()
+        let thread = Thread { [self] in
+            let (summary, failed, error) = poll()
+            lock.lock()
+            running.remove(accountID)
+            finished.append(Finished(accountID: accountID, summary: summary, failed: failed, error: error))
+            lock.unlock()
+        }
+        thread.name = "mailsh poll"
+        thread.start()
+        return true
+    }
+
+    /// The polls that ended since the last call, in the order they ended.
+    func collect() -> [Finished] {
+        lock.lock()
+        defer { lock.unlock() }
+        let result = finished
+        finished = []
+        return result
+    }
+}
+
+/// A value handed to another thread that the monitor guards itself (the desk and the client are thread-safe; the
+/// log writes whole lines).
+struct Unchecked<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+extension MonitorPool {
+    /// One poll of one mailbox, on a worker's thread: the lease is taken again first (it may have been lost while
+    /// the mailbox waited), then the poll runs and its outcome is recorded. Leases are renewed by the main loop.
+    func pollOnWorker(_ account: Account) -> (MonitorSummary, Bool?, MailshError?) {
+        var summary = MonitorSummary()
+        var stored = 0
+        let poller = AccountPoller(desk: desk, client: client, oauthClient: oauthClient, digest: digest,
+                                   options: options, log: log, renew: { _ in }, afterStoring: afterStoring)
+        do {
+            guard try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) != nil else {
+                return (summary, nil, nil)
+            }
+            try poller.pollRecordingState(try desk.account(id: account.id), holder: holder, summary: &summary,
+                                          stored: &stored)
+            summary.polls += 1
+            return (summary, false, nil)
+        } catch let error as MailshError {
+            summary.polls += 1
+            summary.errors += 1
+            return (summary, true, error)
+        } catch {
+            summary.polls += 1
+            summary.errors += 1
+            return (summary, true, MailshError.network("\(error)"))
+        }
+    }
+}
