@@ -163,7 +163,7 @@ _mailsh() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--no-pager --keep-going --no-rc -h --help)
+    local -a non_repeating_flags=(--no-pager --keep-going --no-rc --version -h --help)
     local -a repeating_options=()
     local -a non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 0
@@ -189,20 +189,20 @@ _mailsh() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    account|user|personal|record|outbox|match|monitor|store|audit|export|import|completion|run|lua|help)
+    account|user|personal|record|outbox|match|monitor|status|store|audit|export|import|completion|run|lua|help)
         # Offer subcommand argument completions
         "_mailsh_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'account user personal record outbox match monitor store audit export import completion run lua help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'account user personal record outbox match monitor status store audit export import completion run lua help' -- "${cur}"))
         ;;
     esac
 }
 
 _mailsh_account() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -225,7 +225,7 @@ _mailsh_account() {
 
 _mailsh_account_list() {
     repeating_flags=()
-    non_repeating_flags=(--no-header --json-lines --no-pager -h --help)
+    non_repeating_flags=(--no-header --json-lines --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--match --protocol --owner --columns --sort --limit --store --as --format)
     __mailsh_offer_flags_options 0
@@ -268,7 +268,7 @@ _mailsh_account_list() {
 
 _mailsh_account_show() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--field --store --as --format)
     __mailsh_offer_flags_options 1
@@ -304,7 +304,7 @@ _mailsh_account_show() {
 
 _mailsh_account_create() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -336,7 +336,7 @@ _mailsh_account_create() {
 
 _mailsh_account_set() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--dry-run --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--if-version --store --as --format)
     __mailsh_offer_flags_options -1
@@ -375,7 +375,7 @@ _mailsh_account_set() {
 
 _mailsh_account_copy() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -407,7 +407,7 @@ _mailsh_account_copy() {
 
 _mailsh_account_rename() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--if-version --store --as --format)
     __mailsh_offer_flags_options 2
@@ -442,7 +442,7 @@ _mailsh_account_rename() {
 
 _mailsh_account_delete() {
     repeating_flags=()
-    non_repeating_flags=(--keep-user-accounts --delete-customizations --no-pager -h --help)
+    non_repeating_flags=(--keep-user-accounts --delete-customizations -y --yes --dry-run --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -474,7 +474,7 @@ _mailsh_account_delete() {
 
 _mailsh_account_lock() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--dry-run --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -510,7 +510,7 @@ _mailsh_account_lock() {
 
 _mailsh_account_unlock() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--dry-run --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -546,13 +546,23 @@ _mailsh_account_unlock() {
 
 _mailsh_account_password() {
     repeating_flags=()
-    non_repeating_flags=(--clear --no-pager -h --help)
+    non_repeating_flags=(--clear --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--store --as --format)
+    non_repeating_options=(--password-file --password-fd --password-env --store --as --format)
     __mailsh_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
+    '--password-file')
+        __mailsh_add_completions -f
+        return
+        ;;
+    '--password-fd')
+        return
+        ;;
+    '--password-env')
+        return
+        ;;
     '--store')
         __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
         return
@@ -582,7 +592,7 @@ _mailsh_account_password() {
 
 _mailsh_account_login() {
     repeating_flags=()
-    non_repeating_flags=(--browser --open --no-pager -h --help)
+    non_repeating_flags=(--browser --open --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -614,7 +624,7 @@ _mailsh_account_login() {
 
 _mailsh_account_test() {
     repeating_flags=()
-    non_repeating_flags=(--all --incoming-only --outgoing-only --no-send --round-trip --transcript --json-lines --no-pager -h --help)
+    non_repeating_flags=(--all --incoming-only --outgoing-only --no-send --round-trip --transcript --json-lines --no-pager --version -h --help)
     repeating_options=(--resolve)
     non_repeating_options=(--match --concurrency --timeout --store --as --format)
     __mailsh_offer_flags_options 1
@@ -658,7 +668,7 @@ _mailsh_account_test() {
 
 _mailsh_user() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -681,7 +691,7 @@ _mailsh_user() {
 
 _mailsh_user_add() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -713,7 +723,7 @@ _mailsh_user_add() {
 
 _mailsh_user_set() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -749,7 +759,7 @@ _mailsh_user_set() {
 
 _mailsh_user_list() {
     repeating_flags=()
-    non_repeating_flags=(--no-header --json-lines --no-pager -h --help)
+    non_repeating_flags=(--no-header --json-lines --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--columns --sort --limit --store --as --format)
     __mailsh_offer_flags_options 0
@@ -782,7 +792,7 @@ _mailsh_user_list() {
 
 _mailsh_user_show() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -814,7 +824,7 @@ _mailsh_user_show() {
 
 _mailsh_user_grant() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -850,7 +860,7 @@ _mailsh_user_grant() {
 
 _mailsh_user_revoke() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -886,7 +896,7 @@ _mailsh_user_revoke() {
 
 _mailsh_personal() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -909,7 +919,7 @@ _mailsh_personal() {
 
 _mailsh_personal_set() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options -1
@@ -945,13 +955,23 @@ _mailsh_personal_set() {
 
 _mailsh_personal_password() {
     repeating_flags=()
-    non_repeating_flags=(--clear --no-pager -h --help)
+    non_repeating_flags=(--clear --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--store --as --format)
+    non_repeating_options=(--password-file --password-fd --password-env --store --as --format)
     __mailsh_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
+    '--password-file')
+        __mailsh_add_completions -f
+        return
+        ;;
+    '--password-fd')
+        return
+        ;;
+    '--password-env')
+        return
+        ;;
     '--store')
         __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
         return
@@ -981,7 +1001,7 @@ _mailsh_personal_password() {
 
 _mailsh_personal_login() {
     repeating_flags=()
-    non_repeating_flags=(--browser --open --no-pager -h --help)
+    non_repeating_flags=(--browser --open --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1013,7 +1033,7 @@ _mailsh_personal_login() {
 
 _mailsh_personal_show() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1045,7 +1065,7 @@ _mailsh_personal_show() {
 
 _mailsh_personal_clear() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -1081,7 +1101,7 @@ _mailsh_personal_clear() {
 
 _mailsh_record() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -1104,7 +1124,7 @@ _mailsh_record() {
 
 _mailsh_record_list() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--account --status --limit --store --as --format)
     __mailsh_offer_flags_options 0
@@ -1139,7 +1159,7 @@ _mailsh_record_list() {
 
 _mailsh_record_show() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1163,7 +1183,7 @@ _mailsh_record_show() {
 
 _mailsh_record_create() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--subject --requester --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1201,7 +1221,7 @@ _mailsh_record_create() {
 
 _mailsh_record_close() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--version --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1228,7 +1248,7 @@ _mailsh_record_close() {
 
 _mailsh_record_reopen() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--version --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1255,7 +1275,7 @@ _mailsh_record_reopen() {
 
 _mailsh_record_reply() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=(--to)
     non_repeating_options=(--body --body-file --timeout --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1292,7 +1312,7 @@ _mailsh_record_reply() {
 
 _mailsh_record_held() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--account --store --as --format)
     __mailsh_offer_flags_options 0
@@ -1320,7 +1340,7 @@ _mailsh_record_held() {
 
 _mailsh_record_assign() {
     repeating_flags=()
-    non_repeating_flags=(--new --no-pager -h --help)
+    non_repeating_flags=(--new --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -1344,7 +1364,7 @@ _mailsh_record_assign() {
 
 _mailsh_outbox() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -1367,7 +1387,7 @@ _mailsh_outbox() {
 
 _mailsh_outbox_list() {
     repeating_flags=()
-    non_repeating_flags=(--all -h --help)
+    non_repeating_flags=(--all --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 0
@@ -1391,7 +1411,7 @@ _mailsh_outbox_list() {
 
 _mailsh_outbox_retry() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--timeout --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1418,7 +1438,7 @@ _mailsh_outbox_retry() {
 
 _mailsh_match() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--account --store --as --format)
     __mailsh_offer_flags_options -1
@@ -1454,7 +1474,7 @@ _mailsh_match() {
 
 _mailsh_monitor() {
     repeating_flags=()
-    non_repeating_flags=(--all --once --no-pager -h --help)
+    non_repeating_flags=(--all --once --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--match --interval --timeout --lease --limit --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1499,9 +1519,36 @@ _mailsh_monitor() {
     esac
 }
 
+_mailsh_status() {
+    repeating_flags=()
+    non_repeating_flags=(--no-pager --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--match --store --as --format)
+    __mailsh_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--match')
+        return
+        ;;
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion status -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+}
+
 _mailsh_store() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 0
@@ -1511,20 +1558,44 @@ _mailsh_store() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    migrate|copy)
+    init|migrate|copy)
         # Offer subcommand argument completions
         "_mailsh_store_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'migrate copy' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init migrate copy' -- "${cur}"))
+        ;;
+    esac
+}
+
+_mailsh_store_init() {
+    repeating_flags=()
+    non_repeating_flags=(--no-pager --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--store --as --format)
+    __mailsh_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion store init -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
         ;;
     esac
 }
 
 _mailsh_store_migrate() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 0
@@ -1548,7 +1619,7 @@ _mailsh_store_migrate() {
 
 _mailsh_store_copy() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--to --store --as --format)
     __mailsh_offer_flags_options 0
@@ -1575,7 +1646,7 @@ _mailsh_store_copy() {
 
 _mailsh_audit() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--limit --store --as --format)
     __mailsh_offer_flags_options 1
@@ -1610,7 +1681,7 @@ _mailsh_audit() {
 
 _mailsh_export() {
     repeating_flags=()
-    non_repeating_flags=(--with-secrets --no-pager -h --help)
+    non_repeating_flags=(--with-secrets --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 1
@@ -1642,13 +1713,17 @@ _mailsh_export() {
 
 _mailsh_import() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--dry-run --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--store --as --format)
+    non_repeating_options=(--source-key --store --as --format)
     __mailsh_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--source-key')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(key)'
+        return
+        ;;
     '--store')
         __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
         return
@@ -1674,7 +1749,7 @@ _mailsh_import() {
 
 _mailsh_completion() {
     repeating_flags=()
-    non_repeating_flags=(-h --help)
+    non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
     __mailsh_offer_flags_options 1
@@ -1682,7 +1757,7 @@ _mailsh_completion() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __mailsh_add_completions -W 'bash'$'\n''zsh'$'\n''fish'
+        __mailsh_add_completions -W 'bash'$'\n''zsh'$'\n''fish'$'\n''man'
         return
         ;;
     esac
@@ -1690,7 +1765,7 @@ _mailsh_completion() {
 
 _mailsh_run() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--dry-run --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--max-instructions --max-memory --timeout --store --as --format)
     __mailsh_offer_flags_options -1
@@ -1731,7 +1806,7 @@ _mailsh_run() {
 
 _mailsh_lua() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager -h --help)
+    non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--max-instructions --max-memory --timeout --store --as --format)
     __mailsh_offer_flags_options -1
@@ -1763,7 +1838,11 @@ _mailsh_lua() {
 }
 
 _mailsh_help() {
-    :
+    repeating_flags=()
+    non_repeating_flags=(--version)
+    repeating_options=()
+    non_repeating_options=()
+    __mailsh_offer_flags_options -1
 }
 
 complete -o filenames -F _mailsh mailsh
