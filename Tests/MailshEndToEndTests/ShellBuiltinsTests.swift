@@ -4,6 +4,11 @@ import XCTest
 /// The shell's own commands (`\format`, `\as`, `\timing`, `\?`), continued lines, Lua blocks, the `mailsh` habit,
 /// and lines that used to start a shell inside the shell (or crash it), in a real terminal.
 final class ShellBuiltinsTests: TerminalTestCase {
+    /// Without a pager: these tests read whole listings off the screen between prompts (OutputTests shows paging).
+    override var terminalEnvironment: [String: String] {
+        super.terminalEnvironment.merging(["MAILSH_PAGER": ""]) { $1 }
+    }
+
 
     /// How many times the pane shows the shell's greeting (a nested shell greets again).
     private func greetings() -> Int {

@@ -220,7 +220,7 @@ final class OutboxLabTests: MailLabTestCase {
         XCTAssertTrue(stranger.output.contains("only to its participants"), stranger.output)
         // Lua: the same rule, the same refusals.
         let luaBob = try script("bob.lua", "mail.record.reply('\(number)', { body = 'Hi' })")
-        let refusedBob = try mailsh(["run", luaBob, "--as", "bob"])
+        let refusedBob = try mailsh(["run", "--as", "bob", luaBob])  // mailsh's options before the script
         XCTAssertEqual(refusedBob.status, ExitStatus.permission.rawValue, refusedBob.output)
         XCTAssertTrue(refusedBob.output.contains("administrate"), refusedBob.output)
         let luaStranger = try script("stranger.lua",
