@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Start-up benchmark (issue 17): a one-shot `mailsh account list --format csv` on a 10-account store against
+# `sqlite3 -csv` reading the same rows, and `mailsh completion bash` (a command that needs no store) beside
+# them. Median of RUNS alternating runs after one warm-up, wall time and the child's CPU time (user + system, from
+# wait4), on the release build the README's command makes (scripts/mailsh's flags), or on the binaries given
+# (for example one linked with --static-swift-stdlib beside it).
+# Usage: bench/startup/run.sh [RUNS] [MAILSH_BINARY...]   (default 30 runs, the release build)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+runs=${1:-30}
+shift || true
+cd "$root"
+if [[ $# -eq 0 ]]; then
+    scripts/ensure-deps.sh
+    swift build -c release >&2
+    set -- "$root/.build/release/mailsh"
+fi
+bench=$(dirname "$1")/mailsh-bench
+[[ -x $bench ]] || { swift build -c release --product mailsh-bench >&2; bench=$root/.build/release/mailsh-bench; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$bench" seed "$work/small.db" 10 >/dev/null
+
+python3 - "$runs" "$work/small.db" "$@" <<'PY'
+import os, statistics, subprocess, sys, time
+runs, store, binaries = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+env = dict(os.environ, HOME=os.path.dirname(store), XDG_DATA_HOME=os.path.dirname(store))
+
+def once(cmd):
+    start = time.perf_counter()
+    pid = os.posix_spawn(cmd[0], cmd, env, file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                                                        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+    _, status, usage = os.wait4(pid, 0)
+    wall = (time.perf_counter() - start) * 1000
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd)}")
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000
+
+query = ("SELECT name, protocol, in_host, in_port, in_security, out_host, out_port, out_security "
+         "FROM account ORDER BY name")
+sqlite3 = subprocess.run(["sh", "-c", "command -v sqlite3"], capture_output=True, text=True).stdout.strip()
+commands = {"sqlite3 -csv (peer)": [sqlite3, "-csv", store, query]}
+for binary in binaries:
+    commands[f"{binary} account list --format csv"] = [binary, "--store", store, "account", "list", "--format", "csv"]
+    commands[f"{binary} completion bash"] = [binary, "completion", "bash"]
+samples = {name: ([], []) for name in commands}
+for name, cmd in commands.items():
+    once(cmd)  # warm-up
+for _ in range(runs):
+    for name, cmd in commands.items():
+        wall, cpu = once(cmd)
+        samples[name][0].append(wall)
+        samples[name][1].append(cpu)
+peer_wall = statistics.median(samples["sqlite3 -csv (peer)"][0])
+peer_cpu = statistics.median(samples["sqlite3 -csv (peer)"][1])
+print(f"median of {runs} runs; load average {os.getloadavg()[0]:.1f}")
+print(f"| command | wall ms | CPU ms | wall ratio | CPU ratio |")
+print(f"| --- | --- | --- | --- | --- |")
+for name, (walls, cpus) in samples.items():
+    wall, cpu = statistics.median(walls), statistics.median(cpus)
+    print(f"| `{name}` | {wall:.1f} | {cpu:.1f} | {wall / peer_wall:.2f}x | {cpu / max(peer_cpu, 0.001):.2f}x |")
+PY
