@@ -76,8 +76,6 @@ extension MonitorPool {
     func pollOnWorker(_ account: Account) -> (MonitorSummary, Bool?, MailshError?) {
         var summary = MonitorSummary()
         var stored = 0
-        let poller = AccountPoller(desk: desk, client: client, oauthClient: oauthClient, digest: digest,
-                                   options: options, log: log, renew: { _ in }, afterStoring: afterStoring)
         do {
             guard try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) != nil else {
                 return (summary, nil, nil)

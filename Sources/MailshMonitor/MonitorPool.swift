@@ -25,7 +25,6 @@ public final class MonitorPool {
     /// What the monitor tells the service manager (readiness, status, watchdog, stopping).
     public var hooks = MonitorHooks()
 
-    private var stored = 0
     private var lastRenewal = Date.distantPast
     /// Accounts this monitor could not plan (incomplete), reported once each until they change.
     private var reported: [String: Int] = [:]
@@ -48,9 +47,11 @@ public final class MonitorPool {
         self.afterStoring = afterStoring
     }
 
+    /// The poller of every mailbox: the check of each candidate and each poll on a worker's thread. It renews no lease
+    /// itself (a worker must not touch the main loop's state): the main loop renews them all while polls run.
     var poller: AccountPoller {
         AccountPoller(desk: desk, client: client, oauthClient: oauthClient, digest: digest, options: options, log: log,
-                      renew: { [unowned self] _ in try self.renewAll(force: false) }, afterStoring: afterStoring)
+                      renew: { _ in }, afterStoring: afterStoring)
     }
 
     /// The global accounts the monitor can read (complete, with a conversation prefix), by name.
