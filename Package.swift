@@ -132,17 +132,19 @@ let package = Package(
                     exclude: ["make-corpus.py", "fetch-real-corpus.sh", "real-corpus-peer.py"], resources: [.copy("Corpus")]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore", "MailshTesting"]),
-        .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore"],
+        .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore",
+                                                         "MailshTesting"],
                     resources: [.copy("Scripts")]),
         // The monitor's decisions against a SQLite store and a scripted mailbox (MailshTesting), without the mail lab.
         .testTarget(name: "MailshMonitorTests",
                     dependencies: ["MailshMonitor", "MailshStore", "MailshCrypto", "MailshCore", "MailshTesting"]),
         .testTarget(name: "MailshTransportTests",
-                    dependencies: ["MailshTransport", "MailshShell", "MailshMonitor", "MailshStore", "MailshCrypto", "MailshCore"]),
+                    dependencies: ["MailshTransport", "MailshShell", "MailshMonitor", "MailshStore", "MailshCrypto", "MailshCore",
+                                   "MailshTesting"]),
         .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore",
                                                            "MailshTesting"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "MailshEndToEndTests", dependencies: ["MailshCore"]),
+        .testTarget(name: "MailshEndToEndTests", dependencies: ["MailshCore", "MailshTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

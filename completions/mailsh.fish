@@ -533,7 +533,7 @@ complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options 
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh record assign" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh outbox" version' -l 'version' -d 'Show the version.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh outbox" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_positional "mailsh outbox" -eq 1' -fa 'list' -d 'List queued mail: pending and failed by default, with the server\'s last reply.'
+complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_positional "mailsh outbox" -eq 1' -fa 'list' -d 'List queued mail: pending, failed and rejected by default, with the server\'s last reply.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_positional "mailsh outbox" -eq 1' -fa 'retry' -d 'Send failed or pending mail again: one message by id, or all of it.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh outbox list" all' -l 'all' -d 'Also the mail that was sent.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh outbox list" store' -l 'store' -d 'The store: a file path or a postgres://USER@HOST[:PORT]/DB URL (default $XDG_DATA_HOME/mailsh/mailsh.db; also MAILSH_STORE).' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'db\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'

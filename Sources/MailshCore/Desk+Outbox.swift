@@ -125,7 +125,8 @@ extension Desk {
     /// account's outgoing server and credentials are resolved as they are now (the rule for stored credentials is
     /// checked for the acting user; an OAuth 2.0 token is fetched through `oauthClient`), the message goes out with
     /// its own Message-ID, and the outcome is written in another short transaction: `sent` with the server's
-    /// reply, or `failed` with why, kept for ``deliverOutbox(_:sender:oauthClient:timeout:)`` to retry.
+    /// reply, or `failed` (temporary) or `rejected` (permanent, ``OutboxDelivery/isPermanent(_:)``) with why, kept
+    /// for a retry.
     public func deliverOutbox(_ id: Int, sender: any MailSender, oauthClient: (any OAuthTokenClient)? = nil,
                               timeout: Double = 20) throws -> OutboxDelivery {
         guard current == nil else {
@@ -159,7 +160,7 @@ extension Desk {
             outcome = .sent(reply)
         } catch {
             let failure = error as? MailshError ?? .network("\(error)")
-            entry.status = .failed
+            entry.status = OutboxDelivery.isPermanent(failure) ? .rejected : .failed
             entry.serverReply = failure.message
             outcome = .failed(failure)
         }
@@ -191,8 +192,20 @@ extension Desk {
         try reading { try $0.outboxEntries(OutboxQuery(statuses: statuses)) }
     }
 
-    /// The entries `outbox retry` takes: the one named, or every pending and failed one (and any whose deliverer
-    /// died mid-send).
+    /// The entries a running monitor delivers now, oldest first (``OutboxEntry/retryAt(interval:grace:)``): pending
+    /// ones whose process did not deliver them (`grace` seconds after they were queued), failed ones whose wait is
+    /// over, and those whose deliverer died mid-send; never rejected ones. Only `accountID`'s, if given.
+    public func dueOutbox(interval: TimeInterval, grace: TimeInterval, accountID: String? = nil) throws -> [OutboxEntry] {
+        let at = now()
+        return try reading { try $0.outboxEntries(OutboxQuery(statuses: [.pending, .failed, .sending])) }
+            .filter { entry in
+                (accountID == nil || entry.accountID == accountID)
+                    && entry.retryAt(interval: interval, grace: grace).map { $0 <= at } == true
+            }
+    }
+
+    /// The entries `outbox retry` takes: the one named, or every pending, failed and rejected one (and any whose
+    /// deliverer died mid-send).
     public func retryableOutbox(_ id: Int? = nil) throws -> [OutboxEntry] {
         let at = now()
         return try reading { tx in
@@ -202,7 +215,7 @@ extension Desk {
                 }
                 return [entry]
             }
-            return try tx.outboxEntries(OutboxQuery(statuses: [.pending, .failed, .sending]))
+            return try tx.outboxEntries(OutboxQuery(statuses: [.pending, .failed, .rejected, .sending]))
                 .filter { $0.isDeliverable(at: at) }
         }
     }

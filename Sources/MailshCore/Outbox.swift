@@ -8,8 +8,13 @@ public enum OutboxStatus: String, Sendable, CaseIterable, Codable {
     case sending
     /// The server accepted it.
     case sent
-    /// The server refused it or could not be reached; kept, with the server's reply, until retried.
+    /// The server could not be reached or refused it for now (a temporary failure); kept, with the server's reply.
+    /// A running monitor tries it again after a wait that doubles with each attempt (``OutboxEntry/retryAt(interval:)``).
     case failed
+    /// Refused for good (``OutboxDelivery/isPermanent(_:)``: an SMTP 5xx reply, or the account, the record or the
+    /// rule for stored credentials no longer allows it); kept, with the reason, and tried again only by
+    /// `outbox retry`, once a person has put the cause right.
+    case rejected
 }
 
 /// Mail mailsh decided to send, recorded by the transaction that decided it and delivered only after that
@@ -61,13 +66,43 @@ public struct OutboxEntry: Sendable, Equatable {
         self.claimUntil = claimUntil
     }
 
-    /// Whether a deliverer may take it now: pending, failed, or claimed by a deliverer whose claim ran out.
+    /// Whether a deliverer may take it now: pending, failed, rejected (asked by a person), or claimed by a
+    /// deliverer whose claim ran out.
     public func isDeliverable(at now: Date) -> Bool {
         switch status {
-        case .pending, .failed: return true
+        case .pending, .failed, .rejected: return true
         case .sending: return (claimUntil ?? .distantPast) < now
         case .sent: return false
         }
+    }
+}
+
+extension OutboxEntry {
+    /// When a running monitor may try it again without a person asking: a pending entry `grace` seconds after it
+    /// was queued (the process that queued it delivers it at once after commit, unless it died), a failed one the
+    /// poll `interval` after its last attempt, doubled with each attempt (``RetryDelay``), a `sending` one whose
+    /// deliverer's claim ran out; never one that was sent or rejected.
+    public func retryAt(interval: TimeInterval, grace: TimeInterval) -> Date? {
+        switch status {
+        case .pending: return queuedAt.addingTimeInterval(grace)
+        case .failed:
+            return (lastAttemptAt ?? queuedAt).addingTimeInterval(RetryDelay.after(failures: attempts, interval: interval))
+        case .sending: return (claimUntil ?? .distantPast).addingTimeInterval(1)
+        case .sent, .rejected: return nil
+        }
+    }
+}
+
+/// How long something that failed waits before it is tried again: the interval, doubled with each failure in a
+/// row, at most ``cap`` (or the interval, if longer). The monitor's mailboxes and its outbox deliveries both wait so.
+public enum RetryDelay {
+    /// The longest wait, unless the interval is longer.
+    public static let cap: TimeInterval = 900
+
+    /// Seconds to wait after `failures` failures in a row (1, 2, 4, … intervals, at most ``cap``).
+    public static func after(failures: Int, interval: TimeInterval) -> TimeInterval {
+        // 2^(failures-1) without overflow: past 2^20 intervals the cap has long been reached.
+        min(max(interval, cap), interval * pow(2, Double(min(max(failures, 1) - 1, 20))))
     }
 }
 
@@ -109,5 +144,18 @@ public struct OutboxDelivery: Sendable, Equatable {
     public var failed: Bool {
         if case .failed = outcome { return true }
         return false
+    }
+
+    /// Whether a failed delivery will fail again until a person acts, so that it is `rejected`, not retried by the
+    /// monitor: a server's permanent refusal (a quoted SMTP reply with a 5xx code, as the transport names every
+    /// server reply: `refused the login …: "535 5.7.8 …"`), or a failure that is not the
+    /// network's or the store's (the account, the record or the rule for stored credentials refuses it now).
+    /// A connection that failed, a timeout, a 4xx reply, a busy store or a person to sign in again are temporary.
+    public static func isPermanent(_ error: MailshError) -> Bool {
+        switch error {
+        case .network(let text): return text.range(of: #""5[0-9][0-9][ -]"#, options: .regularExpression) != nil
+        case .store, .busy, .signInNeeded: return false
+        default: return true
+        }
     }
 }

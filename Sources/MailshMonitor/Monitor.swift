@@ -14,14 +14,18 @@ public struct MonitorOptions: Sendable {
     public var leasePeriod: TimeInterval
     /// At most this many messages per poll (`nil`: all).
     public var batchLimit: Int?
+    /// Seconds after which mail still pending in the outbox is the monitor's to deliver: the process that queued it
+    /// delivers it right after its commit, unless it died.
+    public var outboxGrace: TimeInterval
 
     public init(once: Bool = false, interval: TimeInterval = 60, timeout: Double = 30, leasePeriod: TimeInterval = 120,
-                batchLimit: Int? = nil) {
+                batchLimit: Int? = nil, outboxGrace: TimeInterval = 60) {
         self.once = once
         self.interval = interval
         self.timeout = timeout
         self.leasePeriod = leasePeriod
         self.batchLimit = batchLimit
+        self.outboxGrace = outboxGrace
     }
 
     /// Refuses values out of range, naming the option.
@@ -55,6 +59,10 @@ public struct MonitorSummary: Sendable, Equatable, Encodable {
     /// Messages filed but left on the server because it refused to mark them read, move or delete them. They don't
     /// hold up the messages behind them; the next poll reads them again and recognises them (never filed twice).
     public var left = 0
+    /// Mail the monitor delivered from the outbox (mail whose process died after its commit, or that failed before).
+    public var sent = 0
+    /// Outbox mail the monitor tried to deliver and could not (kept: failed, or rejected for good).
+    public var undelivered = 0
 
     public init() {}
 
@@ -231,6 +239,8 @@ public final class Monitor {
     let reference: String
     let client: any MailboxClient
     let oauthClient: (any OAuthTokenClient)?
+    /// Delivers the account's outbox mail that is due after each poll (`nil`: the outbox is left alone).
+    let sender: (any MailSender)?
     let digest: ([UInt8]) -> String
     let holder: String
     let options: MonitorOptions
@@ -248,14 +258,17 @@ public final class Monitor {
     ///   - digest: SHA-256 of a message's bytes, hex.
     ///   - holder: who this monitor is (`host:pid:start`), as the lease and the refusal of a second monitor name it.
     ///   - oauthClient: gets the OAuth 2.0 token of an account with `incoming.auth=oauth2`.
+    ///   - sender: delivers the account's mail the outbox still holds (``OutboxDrainer``), after each poll.
     public init(desk: Desk, account reference: String, client: any MailboxClient,
-                oauthClient: (any OAuthTokenClient)? = nil, digest: @escaping ([UInt8]) -> String,
+                oauthClient: (any OAuthTokenClient)? = nil, sender: (any MailSender)? = nil,
+                digest: @escaping ([UInt8]) -> String,
                 holder: String, options: MonitorOptions, log: @escaping (MonitorEvent) -> Void,
                 afterStoring: ((Int) -> Void)? = nil) {
         self.desk = desk
         self.reference = reference
         self.client = client
         self.oauthClient = oauthClient
+        self.sender = sender
         self.digest = digest
         self.holder = holder
         self.options = options
@@ -314,6 +327,10 @@ public final class Monitor {
                 if options.once || !Self.isTransient(error) { throw error }
             }
             summary.polls += 1
+            if let sender {
+                summary = summary + OutboxDrainer(desk: desk, sender: sender, oauthClient: oauthClient, options: options,
+                                                  accountID: account.id, log: log).drain()
+            }
             hooks.round(MonitorRound(mailboxes: 1, failing: summary.errors - errorsBefore))
             if options.once { break }
             let until = Date() + options.interval
@@ -348,6 +365,7 @@ extension MonitorSummary {
     public var text: String {
         "\(attached) attached, \(created) created, \(held) held, \(skipped) skipped, \(duplicates) duplicate(s), "
             + "\(errors) error(s) in \(polls) poll(s)" + (left > 0 ? ", \(left) left on the server" : "")
+            + (sent > 0 ? ", \(sent) sent from the outbox" : "") + (undelivered > 0 ? ", \(undelivered) not delivered" : "")
     }
 
     static func + (a: MonitorSummary, b: MonitorSummary) -> MonitorSummary {
@@ -360,6 +378,8 @@ extension MonitorSummary {
         sum.duplicates += b.duplicates
         sum.errors += b.errors
         sum.left += b.left
+        sum.sent += b.sent
+        sum.undelivered += b.undelivered
         return sum
     }
 }

@@ -9,7 +9,7 @@ import MailshCore
 /// with `mailsh account login NAME`), and a successful poll forgets it.
 struct MonitorBackoff {
     /// The longest wait, unless the poll interval is longer.
-    static let cap: TimeInterval = 900
+    static let cap: TimeInterval = RetryDelay.cap
 
     struct Entry: Equatable {
         /// Failed polls in a row.
@@ -30,8 +30,7 @@ struct MonitorBackoff {
 
     /// Seconds to wait after `failures` failed polls in a row (1, 2, 4, … intervals, at most ``cap``).
     static func delay(failures: Int, interval: TimeInterval) -> TimeInterval {
-        // 2^(failures-1) without overflow: past 2^20 intervals the cap has long been reached.
-        min(max(interval, cap), interval * pow(2, Double(min(max(failures, 1) - 1, 20))))
+        RetryDelay.after(failures: failures, interval: interval)
     }
 
     /// Records a failed poll of `account` at `now`; returns the seconds until it is tried again.

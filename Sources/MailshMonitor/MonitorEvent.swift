@@ -5,6 +5,8 @@ import MailshCore
 public struct MonitorEvent: Sendable, Encodable {
     public enum Kind: String, Sendable, Encodable {
         case started, warning, polled, message, duplicate, error, stopped
+        /// Mail the monitor delivered from the outbox (its process died after the commit, or it failed before).
+        case sent
         /// The account's OAuth 2.0 tokens no longer work: a person must sign in again (`mailsh account login NAME`).
         case signInNeeded = "sign-in-needed"
     }

@@ -15,6 +15,8 @@ public final class MonitorPool {
     let desk: Desk
     let client: any MailboxClient
     let oauthClient: (any OAuthTokenClient)?
+    /// Delivers the outbox mail that is due, on a thread of its own, every interval (`nil`: the outbox is left alone).
+    let sender: (any MailSender)?
     let digest: ([UInt8]) -> String
     let holder: String
     let options: MonitorOptions
@@ -32,12 +34,13 @@ public final class MonitorPool {
     private var backoff: MonitorBackoff
 
     public init(desk: Desk, client: any MailboxClient, oauthClient: (any OAuthTokenClient)? = nil,
-                digest: @escaping ([UInt8]) -> String, holder: String,
+                sender: (any MailSender)? = nil, digest: @escaping ([UInt8]) -> String, holder: String,
                 options: MonitorOptions, match: String? = nil, log: @escaping (MonitorEvent) -> Void,
                 afterStoring: ((Int) -> Void)? = nil) {
         self.desk = desk
         self.client = client
         self.oauthClient = oauthClient
+        self.sender = sender
         self.backoff = MonitorBackoff(interval: options.interval)
         self.digest = digest
         self.holder = holder
@@ -127,6 +130,8 @@ public final class MonitorPool {
         // Each mailbox is polled on a thread of its own (MailboxWorkers), `interval` seconds after its last poll
         // ended; this loop balances the leases, renews them, and tells the service manager how it goes.
         let workers = MailboxWorkers()
+        let outbox = BackgroundDrain()
+        var nextDrain = Date.distantPast
         let this = Unchecked(value: self)
         var mine: [Account] = []
         var nextBalance = Date.distantPast
@@ -166,7 +171,15 @@ public final class MonitorPool {
             if !finished.isEmpty {
                 hooks.round(MonitorRound(mailboxes: mine.count, failing: mine.filter { failing[$0.id] == true }.count))
             }
-            if options.once && mine.allSatisfy({ due[$0.id].map { $0 != .distantFuture } ?? false }) { break }
+            // The outbox: mail whose process died after its commit, or whose delivery failed for now.
+            if let sender, Date() >= nextDrain, !(options.once && outbox.drained),
+               outbox.start(OutboxDrainer(desk: desk, sender: sender, oauthClient: oauthClient, options: options,
+                                          accountID: nil, log: log)) {
+                nextDrain = Date() + options.interval
+            }
+            summary = summary + outbox.collect()
+            if options.once && mine.allSatisfy({ due[$0.id].map { $0 != .distantFuture } ?? false })
+                && (sender == nil || outbox.drained) { break }
             usleep(100_000)
             hooks.tick()
             try renewAll(force: false)

@@ -36,6 +36,13 @@ struct MonitorCommand: DeskCommand {
             monitor says READY=1 once its mailboxes are taken, a STATUS= line after each poll, WATCHDOG=1 while it \
             runs (WATCHDOG_USEC) and STOPPING=1 on SIGTERM; units are in contrib/systemd (scripts/install-systemd).
 
+            The monitor also delivers the outbox's mail (`mailsh outbox list`) that its process left behind: mail \
+            still pending a minute after it was queued (the process died after its commit), and mail whose \
+            delivery failed for now, tried again after the interval, doubled with each attempt (event `sent`, or \
+            `error` with retry_in). Each message goes out once, with the Message-ID it was queued with; a \
+            permanent refusal (a 5xx reply) is left `rejected` for `mailsh outbox retry`. `monitor NAME` delivers \
+            that account's mail after each poll; --all delivers all of it, on a thread of its own.
+
             Exit status: 0 after a clean stop; 69 when the server can't be reached or refuses (with --once), or \
             when a person must sign in again; 75 when another monitor holds the mailbox; 65 when the account is \
             incomplete.
@@ -108,12 +115,14 @@ struct MonitorCommand: DeskCommand {
         let hooks = ServiceNotifier(environment: context.environment)?.hooks ?? MonitorHooks()
         if let account {
             let monitor = Monitor(desk: desk, account: account, client: client,
-                                  oauthClient: context.services.oauthClient, digest: digest,
+                                  oauthClient: context.services.oauthClient, sender: context.services.mailSender,
+                                  digest: digest,
                                   holder: Monitor.processHolder(), options: options, log: log, afterStoring: afterStoring)
             monitor.hooks = hooks
             try monitor.run()
         } else {
-            let pool = MonitorPool(desk: desk, client: client, oauthClient: context.services.oauthClient, digest: digest,
+            let pool = MonitorPool(desk: desk, client: client, oauthClient: context.services.oauthClient,
+                                   sender: context.services.mailSender, digest: digest,
                                    holder: Monitor.processHolder(), options: options, match: match, log: log,
                                    afterStoring: afterStoring)
             pool.hooks = hooks

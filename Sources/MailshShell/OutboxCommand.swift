@@ -12,8 +12,9 @@ struct OutboxCommand: ParsableCommand {
             Mail about a record (`record reply`, a script's mail.record.reply) is written to the outbox by the \
             transaction that decides it and sent only after that transaction committed, once: a script that fails \
             sends nothing. A delivery that fails (the server refused or could not be reached) stays here as \
-            failed, with the server's reply, until `outbox retry` sends it again with the same Message-ID, so a \
-            receiver can recognise a repeat. `record show` marks each message sent, pending or failed.
+            failed (a temporary failure: a running monitor tries it again, waiting longer each time) or rejected (the \
+            server refused it for good: a 5xx reply), with the server's reply, until `outbox retry` sends it again \
+            with the same Message-ID, so a receiver can recognise a repeat. `record show` marks each message sent, pending or failed.
             """,
         subcommands: [List.self, Retry.self]
     )
@@ -34,7 +35,7 @@ struct OutboxCommand: ParsableCommand {
 
     struct List: DeskCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List queued mail: pending and failed by default, with the server's last reply.")
+            abstract: "List queued mail: pending, failed and rejected by default, with the server's last reply.")
 
         @Flag(help: "Also the mail that was sent.")
         var all = false
@@ -42,7 +43,7 @@ struct OutboxCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run(desk: Desk, context: CommandContext) throws {
-            let entries = try desk.outbox(all ? nil : [.pending, .sending, .failed])
+            let entries = try desk.outbox(all ? nil : [.pending, .sending, .failed, .rejected])
             if global.format == .json {
                 context.io.write(Output.json(entries.map(OutboxDocument.init)))
                 return
@@ -61,7 +62,7 @@ struct OutboxCommand: ParsableCommand {
             abstract: "Send failed or pending mail again: one message by id, or all of it.",
             discussion: "Example: mailsh outbox list; mailsh outbox retry 3")
 
-        @Argument(help: "The message's id (from `outbox list`); without it, every pending and failed message.")
+        @Argument(help: "The message's id (from `outbox list`); without it, every pending, failed and rejected message.")
         var id: Int?
 
         @Option(help: ArgumentHelp("Seconds allowed for each connection (1 to 600).", valueName: "seconds"))

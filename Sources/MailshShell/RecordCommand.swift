@@ -85,7 +85,7 @@ extension RecordCommand {
                 if let id = message.conversationID { out += "  {CMI: \(id)}" }
                 if let rule = message.rule { out += "  [\(rule)]" }
                 if let delivery = message.delivery {
-                    out += "  [\(delivery.rawValue)\(delivery == .failed ? ": " + (message.deliveryReply ?? "") : "")]"
+                    out += "  [\(delivery.rawValue)\(delivery == .failed || delivery == .rejected ? ": " + (message.deliveryReply ?? "") : "")]"
                 }
                 out += "\n   \(message.subject)\n"
                 for line in message.body.split(separator: "\n", omittingEmptySubsequences: false).prefix(20) {

@@ -1,21 +1,16 @@
 import Foundation
 import MailshCore
 import MailshLua
+import MailshTesting
 import XCTest
 
 /// `mail.record.*` and `mail.match`, from a Lua test script.
 final class RecordTests: LuaTestCase {
     /// Keeps what it was asked to send (the SMTP side is shown against the mail lab in the transport tests).
-    final class RecordingSender: MailSender, @unchecked Sendable {
-        var sent: [OutgoingMessage] = []
-        func send(_ message: OutgoingMessage, server: ConnectionTestServer, timeout: Double) throws -> String {
-            sent.append(message)
-            return "250 2.0.0 Ok: queued as 4F2A"
-        }
-    }
+    func recordingSender() -> ScriptedMailSender { ScriptedMailSender(reply: "250 2.0.0 Ok: queued as 4F2A") }
 
     func testRecordsRepliesAndTheMatcherFromLua() throws {
-        let sender = RecordingSender()
+        let sender = recordingSender()
         let runner = LuaScriptRunner(mailSender: sender)
         let url = try XCTUnwrap(Bundle.module.url(forResource: "Scripts/records", withExtension: "lua"))
         var lines = try String(contentsOf: url, encoding: .utf8).components(separatedBy: "\n")
@@ -27,7 +22,7 @@ final class RecordTests: LuaTestCase {
             XCTFail("records.lua failed:\n\(error)")
         }
         XCTAssertEqual(printed, "records ok\n")
-        XCTAssertEqual(sender.sent.map(\.subject), ["Re: [INC0000001] Printer on floor 3 is jammed {CMI: SUP1}"])
+        XCTAssertEqual(sender.sent.map(\.message.subject), ["Re: [INC0000001] Printer on floor 3 is jammed {CMI: SUP1}"])
         XCTAssertEqual(try desk().record("INC0000001").messages.count, 1)
         XCTAssertEqual(try desk().record("INC0000001").messages.map(\.delivery), [.sent], "delivered after commit")
     }
@@ -38,7 +33,7 @@ final class RecordTests: LuaTestCase {
             "incoming.host=imap.example.com", "incoming.user=desk@example.com", "conversation.prefix=SUP"],
             passwordHint: ""), passwords: [.incoming: "in-secret", .outgoing: "out-secret"])
         try desk().createRecord(account: "Support", subject: "Printer on floor 3", requester: "a@b.c")
-        let sender = RecordingSender()
+        let sender = recordingSender()
         let runner = LuaScriptRunner(mailSender: sender)
         XCTAssertThrowsError(try runner.run(file: try write("fail.lua", """
             local r = mail.record.reply('INC0000001', { body = 'x' })
@@ -51,7 +46,7 @@ final class RecordTests: LuaTestCase {
         XCTAssertEqual(try desk().outbox().count, 0)
         let result = try runner.run(file: try write("ok.lua", "mail.record.reply('INC0000001', { body = 'y' })"),
                                     arguments: [], desk: desk(), output: output)
-        XCTAssertEqual(sender.sent.map(\.subject), ["Re: [INC0000001] Printer on floor 3 {CMI: SUP1}"])
+        XCTAssertEqual(sender.sent.map(\.message.subject), ["Re: [INC0000001] Printer on floor 3 {CMI: SUP1}"])
         XCTAssertEqual(result.deliveries.map(\.outcome), [.sent("250 2.0.0 Ok: queued as 4F2A")])
     }
 

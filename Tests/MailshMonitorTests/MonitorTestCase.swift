@@ -68,16 +68,6 @@ class MonitorTestCase: XCTestCase {
             + "\n\n" + body
     }
 
-    /// Waits (up to `seconds`) until `condition` holds.
-    func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
-        let until = Date() + seconds
-        while Date() < until {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return try condition()
-    }
-
     /// Runs a pool on a thread of its own until Ctrl-C is simulated; returns a handle that stops it and waits.
     func runInBackground(_ pool: MonitorPool) -> BackgroundRun {
         let run = BackgroundRun()

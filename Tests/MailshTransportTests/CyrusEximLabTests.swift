@@ -1,5 +1,6 @@
 import Foundation
 import MailshCore
+import MailshTesting
 import XCTest
 
 /// The second server family: `account test`, the monitor and record replies against real Cyrus IMAP and Exim on

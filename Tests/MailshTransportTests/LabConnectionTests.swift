@@ -1,5 +1,6 @@
 import Foundation
 import MailshCore
+import MailshTesting
 import XCTest
 
 /// Connection tests against a real Dovecot + Postfix lab on loopback, started for this class and stopped after it.

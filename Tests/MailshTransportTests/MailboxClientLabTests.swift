@@ -1,5 +1,6 @@
 import Foundation
 import MailshCore
+import MailshTesting
 @testable import MailshTransport
 import XCTest
 

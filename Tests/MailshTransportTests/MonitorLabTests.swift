@@ -2,6 +2,7 @@ import Foundation
 import MailshCore
 import MailshCrypto
 import MailshStore
+import MailshTesting
 import XCTest
 
 /// The mail monitor against the real Dovecot + Postfix lab: replies come back to their record (by conversation ID,

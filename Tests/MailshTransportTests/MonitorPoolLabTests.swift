@@ -1,6 +1,7 @@
 import Foundation
 import MailshCore
 import MailshStore
+import MailshTesting
 import XCTest
 
 /// `monitor --all` on the mail lab: three monitor processes share thirty mailboxes, one is killed midway, and every

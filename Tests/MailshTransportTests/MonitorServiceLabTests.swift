@@ -1,5 +1,6 @@
 import Foundation
 import MailshCore
+import MailshTesting
 import XCTest
 
 /// The monitor as a service, through the built binary: `mailsh status` while `monitor --all` runs against the mail lab: the monitor process

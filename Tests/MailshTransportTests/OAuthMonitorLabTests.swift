@@ -2,6 +2,7 @@ import Foundation
 import MailshCore
 import MailshCrypto
 import MailshStore
+import MailshTesting
 import MailshTransport
 import XCTest
 

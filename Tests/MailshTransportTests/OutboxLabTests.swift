@@ -1,6 +1,8 @@
 import Foundation
 import MailshCore
+import MailshCrypto
 import MailshStore
+import MailshTesting
 import XCTest
 
 /// Mail leaves only after the transaction that decided it has committed, once, through the built binary and Lua
@@ -141,13 +143,13 @@ final class OutboxLabTests: MailLabTestCase {
         XCTAssertEqual(listed.status, 0, listed.output)
         let entries = try XCTUnwrap(Self.json(listed.output) as? [[String: Any]], listed.output)
         XCTAssertEqual(entries.count, 1, listed.output)
-        XCTAssertEqual(entries.first?["status"] as? String, "failed")
+        XCTAssertEqual(entries.first?["status"] as? String, "rejected", "a 535 is permanent: no monitor retries it")
         XCTAssertEqual(entries.first?["attempts"] as? Int, 1)
         let reply = entries.first?["server_reply"] as? String ?? ""
         XCTAssertTrue(reply.contains("535") || reply.lowercased().contains("authentication"), reply)
         let messageID = try XCTUnwrap(entries.first?["message_id"] as? String)
         let shown = try mailsh(["record", "show", number])
-        XCTAssertTrue(shown.output.contains("[failed: "), shown.output)
+        XCTAssertTrue(shown.output.contains("[rejected: "), shown.output)
 
         // The password is put right; the retry sends the same message, once.
         bench.setPassword("Support", "outgoing", lab.password)
@@ -164,6 +166,40 @@ final class OutboxLabTests: MailLabTestCase {
         let after = try mailsh(["outbox", "list", "--format", "json"]).output
         XCTAssertEqual((Self.json(after) as? [Any])?.count, 0, after)
         XCTAssertEqual(try bench.desk().record(number).messages.map(\.delivery), [.sent])
+    }
+
+    // MARK: The running monitor delivers what the outbox still holds
+
+    func testTheMonitorDeliversMailLeftBehindOnceRetryingATemporaryFailure() throws {
+        let number = try supportRecord()
+        // Queued and committed five minutes ago by a process that died before it delivered it.
+        let past = try Desk.open(store: try Workbench.openStore(bench.storePath),
+                                 secrets: try KeyFile.loadOrCreate(at: bench.keyPath), osUser: login,
+                                 now: { Date() - 300 })
+        let entry = try past.queueReply(number, body: "Left behind by a process that died.").entry
+        let messageID = entry.message.messageID
+        // The outgoing server can't be reached for now (nothing listens on port 1): a temporary failure.
+        bench.must(["account", "set", "Support", "outgoing.port=1"])
+        let failing = try mailsh(["monitor", "--all", "--once", "--interval", "1", "--format", "json"])
+        XCTAssertEqual(failing.status, 0, failing.output)
+        XCTAssertTrue(failing.output.contains("was not delivered") && failing.output.contains("retry_in"), failing.output)
+        XCTAssertEqual(try bench.desk().outbox().map(\.status), [.failed], "kept, to be tried again")
+
+        // The server is back: a running monitor sends it once its wait is over, with its Message-ID.
+        bench.must(["account", "set", "Support", "outgoing.port=\(lab.port("SUBMISSION"))"])
+        XCTAssertTrue(try eventually(30) {
+            let run = try self.mailsh(["monitor", "--all", "--once", "--interval", "1", "--format", "json"])
+            XCTAssertEqual(run.status, 0, run.output)
+            return try self.bench.desk().outbox().map(\.status) == [.sent]
+        }, "the monitor did not deliver it")
+        XCTAssertTrue(eventually(15) { !self.messages("user2", containing: "<\(messageID)>").isEmpty },
+                      "the mail did not arrive")
+        let again = try mailsh(["monitor", "--all", "--once", "--interval", "1", "--format", "json"])
+        XCTAssertEqual(again.status, 0, again.output)
+        XCTAssertFalse(again.output.contains("\"event\":\"sent\""), again.output)
+        XCTAssertTrue(eventually(15) { self.postfixQueueIsEmpty() }, "Postfix's queue did not empty")
+        XCTAssertEqual(messages("user2", containing: "<\(messageID)>").count, 1, "delivered exactly once")
+        XCTAssertEqual(try bench.desk().outbox().first?.attempts, 2)
     }
 
     // MARK: No network I/O inside a write transaction
