@@ -1,4 +1,5 @@
 import Foundation
+import MailshTesting
 import XCTest
 
 /// The mail lab with its OAuth 2.0 authorization server (`MAILLAB_OAUTH=1 scripts/mail-lab/start.sh`), for tests
@@ -492,11 +493,7 @@ final class PostgresOAuthLoginTests: OAuthLabTerminalTestCase {
 
     /// Waits (polling, up to 30 s) until `condition` holds.
     func waitUntil(_ what: String, file: StaticString = #filePath, line: UInt = #line, _ condition: () -> Bool) {
-        let deadline = Date().addingTimeInterval(30)
-        while !condition() {
-            if Date() > deadline { return XCTFail("timed out waiting for \(what)", file: file, line: line) }
-            usleep(50_000)
-        }
+        if !eventually(30, condition) { XCTFail("timed out waiting for \(what)", file: file, line: line) }
     }
 
     func testOnPostgreSQLRotationsAreSavedAndTwoConcurrentRefreshesMakeOne() throws {

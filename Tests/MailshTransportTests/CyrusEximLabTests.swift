@@ -9,35 +9,18 @@ import XCTest
 ///
 /// Cyrus differs from Dovecot where it matters here: it refuses a CREATE of an existing folder with a plain `NO`
 /// (no `[ALREADYEXISTS]`), its hierarchy separator is `/`, and Exim delivers to it over LMTP.
-final class CyrusEximLabTests: XCTestCase {
-    nonisolated(unsafe) static var lab: MailLab?
-    nonisolated(unsafe) static var labError: String?
+final class CyrusEximLabTests: MailLabTestCase {
 
-    override class func setUp() {
-        super.setUp()
-        do { lab = try MailLab.start(users: 9, scripts: "mail-lab-cyrus") } catch { labError = "\(error)" }
-    }
+    override class var labUsers: Int { 9 }
+    override class var labScripts: String { "mail-lab-cyrus" }
 
-    override class func tearDown() {
-        if let lab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: MailLab!
     var bench: Workbench!
     /// The OS login: the store's first user.
     let login = ProcessInfo.processInfo.userName
     private var outputsBefore = 0
 
     override func setUpWithError() throws {
-        guard let lab = Self.lab else {
-            XCTFail("the Cyrus + Exim mail lab is not running: \(Self.labError ?? "unknown reason")")
-            throw LabError(Self.labError ?? "no lab")
-        }
-        self.lab = lab
+        try super.setUpWithError()
         outputsBefore = OutputLog.shared.all.count
         bench = try Workbench(login: login)
         bench.must(["user", "set", login, "email=\(user(2))"])

@@ -3,25 +3,11 @@ import XCTest
 
 /// `scripts/examples/test-all.lua` through the built binary against the mail lab, as its header says to run it:
 /// the glob and `--timeout=S` after the script's name are the script's own.
-final class ExampleScriptsLabTests: XCTestCase {
-    nonisolated(unsafe) static var lab: MailLab?
-    nonisolated(unsafe) static var labError: String?
+final class ExampleScriptsLabTests: MailLabTestCase {
 
-    override class func setUp() {
-        super.setUp()
-        do { lab = try MailLab.start(users: 2) } catch { labError = "\(error)" }
-    }
-
-    override class func tearDown() {
-        if let lab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        lab = nil
-        super.tearDown()
-    }
+    override class var labUsers: Int { 2 }
 
     func testTestAllRunsAsItsHeaderSays() throws {
-        guard let lab = Self.lab else { throw LabError(Self.labError ?? "the mail lab is not running") }
         guard let binary = MonitorProcesses.binary() else { throw LabError("the mailsh binary is not built") }
         let directory = NSTemporaryDirectory() + "mailsh-examples-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -5,33 +5,13 @@ import XCTest
 
 /// Connection tests against a real Dovecot + Postfix lab on loopback, started for this class and stopped after it.
 /// If the lab can't start (not root, packages missing), every test fails with the reason: nothing is skipped.
-final class LabConnectionTests: XCTestCase {
-    nonisolated(unsafe) static var lab: MailLab?
-    nonisolated(unsafe) static var labError: String?
+final class LabConnectionTests: MailLabTestCase {
 
-    override class func setUp() {
-        super.setUp()
-        do { lab = try MailLab.start() } catch { labError = "\(error)" }
-    }
-
-    override class func tearDown() {
-        if let lab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: MailLab!
     var bench: Workbench!
     private var outputsBefore = 0
 
     override func setUpWithError() throws {
-        guard let lab = Self.lab else {
-            XCTFail("the mail lab is not running: \(Self.labError ?? "unknown reason")")
-            throw LabError(Self.labError ?? "no lab")
-        }
-        self.lab = lab
+        try super.setUpWithError()
         outputsBefore = OutputLog.shared.all.count
         bench = try Workbench()
         bench.must(["user", "set", "alice", "email=user2@\(lab.domain)"])

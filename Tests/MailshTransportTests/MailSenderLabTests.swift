@@ -6,32 +6,12 @@ import XCTest
 
 /// The mail sender against the real lab: what it submits arrives in the recipients' Maildirs with its headers
 /// intact. The lab is started for this class and stopped after it; nothing is skipped.
-final class MailSenderLabTests: XCTestCase {
-    nonisolated(unsafe) static var lab: MailLab?
-    nonisolated(unsafe) static var labError: String?
+final class MailSenderLabTests: MailLabTestCase {
 
-    override class func setUp() {
-        super.setUp()
-        do { lab = try MailLab.start() } catch { labError = "\(error)" }
-    }
-
-    override class func tearDown() {
-        if let lab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: MailLab!
     let sender = CurlMailSender()
 
     override func setUpWithError() throws {
-        guard let lab = Self.lab else {
-            XCTFail("the mail lab is not running: \(Self.labError ?? "unknown reason")")
-            throw LabError(Self.labError ?? "no lab")
-        }
-        self.lab = lab
+        try super.setUpWithError()
     }
 
     override func tearDownWithError() throws {

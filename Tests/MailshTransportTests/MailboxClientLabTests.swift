@@ -7,34 +7,14 @@ import XCTest
 /// The mailbox client against the real Dovecot + Postfix lab, started for this class and stopped after it: IMAPS,
 /// IMAP with STARTTLS and POP3S, on messages delivered through the lab (SMTP submission with ``CurlMailSender``, or
 /// byte for byte over LMTP). If the lab can't start, every test fails with the reason: nothing is skipped.
-final class MailboxClientLabTests: XCTestCase {
-    nonisolated(unsafe) static var lab: MailLab?
-    nonisolated(unsafe) static var labError: String?
+final class MailboxClientLabTests: MailLabTestCase {
 
-    override class func setUp() {
-        super.setUp()
-        do { lab = try MailLab.start() } catch { labError = "\(error)" }
-    }
-
-    override class func tearDown() {
-        if let lab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: MailLab!
     let client = CurlMailboxClient()
     /// Every error text the test saw, searched for the password at the end.
     var errorTexts: [String] = []
 
     override func setUpWithError() throws {
-        guard let lab = Self.lab else {
-            XCTFail("the mail lab is not running: \(Self.labError ?? "unknown reason")")
-            throw LabError(Self.labError ?? "no lab")
-        }
-        self.lab = lab
+        try super.setUpWithError()
     }
 
     override func tearDownWithError() throws {

@@ -8,24 +8,8 @@ import XCTest
 /// The mail monitor against the real Dovecot + Postfix lab: replies come back to their record (by conversation ID,
 /// by In-Reply-To with the ID deleted, by subject), new mail makes records, auto-replies none; a monitor killed
 /// mid-batch makes no duplicate when it starts again; a second monitor on a mailbox is refused.
-final class MonitorLabTests: XCTestCase {
-    nonisolated(unsafe) static var lab: MailLab?
-    nonisolated(unsafe) static var labError: String?
+final class MonitorLabTests: MailLabTestCase {
 
-    override class func setUp() {
-        super.setUp()
-        do { lab = try MailLab.start() } catch { labError = "\(error)" }
-    }
-
-    override class func tearDown() {
-        if let lab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: MailLab!
     var bench: Workbench!
     /// The OS login: the store's first user, as the built binary sees it too.
     let login = ProcessInfo.processInfo.userName
@@ -33,11 +17,7 @@ final class MonitorLabTests: XCTestCase {
     var monitors: MonitorProcesses!
 
     override func setUpWithError() throws {
-        guard let lab = Self.lab else {
-            XCTFail("the mail lab is not running: \(Self.labError ?? "unknown reason")")
-            throw LabError(Self.labError ?? "no lab")
-        }
-        self.lab = lab
+        try super.setUpWithError()
         bench = try Workbench(login: login)
         monitors = MonitorProcesses(bench: bench)
         bench.must(["user", "set", login, "email=user5@\(lab.domain)"])
@@ -69,19 +49,6 @@ final class MonitorLabTests: XCTestCase {
                                   extra: ["conversation.prefix=SUP"] + extra)
         bench.createLabAccount("Support", settings, password: lab.password)
         emptyMailbox("desk")
-    }
-
-    /// Removes every message of a user's Maildir (new, cur and subfolders).
-    func emptyMailbox(_ user: String) {
-        let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(address(user))/Maildir"
-        let manager = FileManager.default
-        guard let enumerator = manager.enumerator(atPath: root) else { return }
-        for case let path as String in enumerator {
-            let parts = path.split(separator: "/")
-            if parts.count >= 2, ["new", "cur"].contains(parts[parts.count - 2]) {
-                try? manager.removeItem(atPath: root + "/" + path)
-            }
-        }
     }
 
     /// The file names of a user's messages in a folder (`""` for INBOX, `.Processed` for a subfolder).

@@ -6,35 +6,17 @@ import XCTest
 
 /// `monitor --all` on the mail lab: three monitor processes share thirty mailboxes, one is killed midway, and every
 /// message is filed exactly once.
-class MonitorPoolLabTests: XCTestCase {
-    nonisolated(unsafe) static var lab: MailLab?
-    nonisolated(unsafe) static var labError: String?
+class MonitorPoolLabTests: MailLabTestCase {
     static let mailboxes = 30
 
-    override class func setUp() {
-        super.setUp()
-        do { lab = try MailLab.start(users: mailboxes) } catch { labError = "\(error)" }
-    }
+    override class var labUsers: Int { mailboxes }
 
-    override class func tearDown() {
-        if let lab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: MailLab!
     var bench: Workbench!
     var monitors: MonitorProcesses!
     let login = ProcessInfo.processInfo.userName
 
     override func setUpWithError() throws {
-        guard let lab = Self.lab else {
-            XCTFail("the mail lab is not running: \(Self.labError ?? "unknown reason")")
-            throw LabError(Self.labError ?? "no lab")
-        }
-        self.lab = lab
+        try super.setUpWithError()
         bench = try Workbench(login: login, store: try storeLocation())
         monitors = MonitorProcesses(bench: bench)
     }

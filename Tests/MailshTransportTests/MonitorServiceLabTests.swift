@@ -6,34 +6,16 @@ import XCTest
 /// The monitor as a service, through the built binary: `mailsh status` while `monitor --all` runs against the mail lab: the monitor process
 /// and its host, the last poll, a failing mailbox with its error, failures and since when, held mail, and the exit
 /// status a monitoring system checks.
-final class MonitorServiceLabTests: XCTestCase {
-    nonisolated(unsafe) static var lab: MailLab?
-    nonisolated(unsafe) static var labError: String?
+final class MonitorServiceLabTests: MailLabTestCase {
 
-    override class func setUp() {
-        super.setUp()
-        do { lab = try MailLab.start(users: 3) } catch { labError = "\(error)" }
-    }
+    override class var labUsers: Int { 3 }
 
-    override class func tearDown() {
-        if let lab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: MailLab!
     var bench: Workbench!
     var monitors: MonitorProcesses!
     let login = ProcessInfo.processInfo.userName
 
     override func setUpWithError() throws {
-        guard let lab = Self.lab else {
-            XCTFail("the mail lab is not running: \(Self.labError ?? "unknown reason")")
-            throw LabError(Self.labError ?? "no lab")
-        }
-        self.lab = lab
+        try super.setUpWithError()
         bench = try Workbench(login: login)
         monitors = MonitorProcesses(bench: bench)
     }

@@ -176,26 +176,7 @@ logerr=$(grep -hiE 'panic|error|fatal' "$MAILLAB_DIR"/log/exim-*.log "$MAILLAB_D
 [[ -z $logerr ]] && ok "no unexpected errors in the lab logs" || bad "errors in the lab logs" "$logerr"
 
 # ------------------------------------------------------------------ stop
-PORTS=($MAILLAB_PORTS)
-t=$(now)
-errs=$("$HERE/stop.sh" "$LAB" 2>&1)
-rc=$?
-STOP_SECS=$(since "$t")
-if ((rc == 0)); then ok "stop.sh in ${STOP_SECS} s"; else bad "stop.sh (exit $rc)" "$errs"; fi
-[[ ! -e $LAB ]] && ok "lab folder removed" || bad "lab folder still there: $LAB"
-procs=$(ps -eo pid,stat,args | grep -F -e "$LAB" | grep -v -e grep -e ' Z ')
-[[ -z $procs ]] && ok "no process of the lab left" || bad "processes left" "$procs"
-open=()
-for p in "${PORTS[@]}"; do
-    if timeout 2 bash -c "exec 3<>/dev/tcp/$H/$p" 2>/dev/null; then open+=("$p"); fi
-done
-((${#open[@]} == 0)) && ok "no lab port accepts (${#PORTS[@]} ports)" || bad "ports still accepting: ${open[*]}"
-expect 0 "stop.sh again is a no-op" "$HERE/stop.sh" "$LAB"
-LAB=
-
-changed=$(find "${SYS_PATHS[@]}" -newer "$MARK" 2>/dev/null)
-[[ -z $changed ]] && ok "nothing changed in /etc or /var mail folders" || bad "system files changed" "$changed"
-
-echo "timing: start ${START_SECS} s, stop ${STOP_SECS} s"
-echo "$PASS passed, $FAIL failed"
-((FAIL == 0))
+leftovers() { # processes of the lab still running
+    ps -eo pid,stat,args | grep -F -e "$LAB" | grep -v -e grep -e ' Z '
+}
+selftest_finish

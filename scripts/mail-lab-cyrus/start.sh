@@ -43,45 +43,15 @@ START_TIMEOUT=${MAILLAB_START_TIMEOUT:-20}
 [[ $DOMAIN =~ ^[A-Za-z0-9.-]+$ ]] || die "MAILLAB_DOMAIN: bad domain '$DOMAIN'"
 
 # ---------------------------------------------------------------- folder
-created=0
-if [[ $# -ge 1 && -n $1 ]]; then
-    DIR=$1
-    if [[ ! -d $DIR ]]; then mkdir -p "$DIR"; created=1; fi
-    DIR=$(cd "$DIR" && pwd -P)
-    [[ -e $DIR/env ]] && die "$DIR already holds a lab (its env exists): stop it with stop.sh, or remove it, or use another folder"
-else
-    DIR=$(mktemp -d "${TMPDIR:-/tmp}/cyruslab.XXXXXX")
-    DIR=$(cd "$DIR" && pwd -P)
-    created=1
-fi
-chmod 0755 "$DIR"
-# Unix socket paths are limited to 107 bytes; the longest here is DIR/cyrus/run/lmtp plus Cyrus' own.
-((${#DIR} <= 60)) || die "lab folder path too long for unix sockets (${#DIR} > 60): $DIR"
-
-ID=$(basename "$DIR"); ID=${ID#cyruslab.}; ID=$(printf '%s' "$ID" | tr -c 'A-Za-z0-9' '-')
-ID=${ID:0:24}
-INSTANCE="cyruslab-$ID"
+lab_folder cyruslab "${1:-}"
+ID=${INSTANCE#cyruslab-}
 
 CY=$DIR/cyrus
 EX=$DIR/exim
 TLS=$DIR/tls
 mkdir -p "$TLS" "$DIR/log" "$CY"/{config,spool,run} "$EX/spool"
 
-fail() {
-    echo "mail-lab-cyrus start: $*" >&2
-    for f in "$DIR"/log/*; do
-        [[ -s $f ]] || continue
-        echo "---- tail of $f" >&2
-        tail -n 25 "$f" >&2
-    done
-    MAILLAB_QUIET=1 MAILLAB_KEEP=1 "$HERE/stop.sh" "$DIR" >&2 || true
-    if ((created)) && [[ ${MAILLAB_KEEP:-0} != 1 ]]; then
-        rm -rf "$DIR"
-    else
-        echo "mail-lab-cyrus start: lab folder kept: $DIR" >&2
-    fi
-    exit 1
-}
+fail() { start_failed "mail-lab-cyrus start" "$@"; }
 trap 'fail "failed at line $LINENO"' ERR
 die() { trap - ERR; fail "$@"; }
 

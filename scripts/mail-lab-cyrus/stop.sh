@@ -14,29 +14,13 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 say() { [[ -n ${MAILLAB_QUIET:-} ]] || echo "mail-lab-cyrus stop: $*" >&2; }
 err() { echo "mail-lab-cyrus stop: $*" >&2; }
 
-[[ $# -eq 1 && -n $1 ]] || { err "usage: stop.sh DIR"; exit 2; }
-if [[ ! -d $1 ]]; then
-    say "$1: no such lab folder, nothing to stop"
-    exit 0
-fi
-DIR=$(cd "$1" && pwd -P)
-[[ $DIR != / && ${#DIR} -gt 4 ]] || { err "refusing to act on '$DIR'"; exit 2; }
-if [[ ! -e $DIR/env && ! -d $DIR/cyrus && ! -d $DIR/exim ]]; then
-    err "$DIR does not look like a Cyrus mail lab (no env, cyrus/ or exim/): not touching it"
-    exit 2
-fi
-T0=$(date +%s%N)
-TIMEOUT=${MAILLAB_STOP_TIMEOUT:-10}
+stop_folder "a Cyrus mail lab" cyrus exim "$@"
 ROOT=${MAILLAB_CYRUS_ROOT:-/opt/mailsh-mail-lab/cyrus-exim}
 if [[ -r $DIR/env ]]; then
     r=$(sed -n "s/^MAILLAB_CYRUS_ROOT='\{0,1\}\([^']*\)'\{0,1\}$/\1/p" "$DIR/env")
     [[ -n $r ]] && ROOT=$r
 fi
 
-PORTS=()
-if [[ -r $DIR/env && ${MAILLAB_STOP_SKIP_PORTS:-0} != 1 ]]; then
-    PORTS=($(sed -n "s/^MAILLAB_PORTS='\{0,1\}\([0-9 ]*\)'\{0,1\}$/\1/p" "$DIR/env"))
-fi
 
 lab_pids() { # processes of the private binaries that name DIR
     local d pid exe

@@ -201,3 +201,95 @@ greeting() {
     exec {fd}>&-
     printf '%s' "${line%$'\r'}"
 }
+
+# ---------------------------------------------------------------- shared by both labs' start, stop and selftest
+
+lab_folder() { # PREFIX [DIR]: the lab folder (DIR, or a new mktemp one named PREFIX.XXXXXX), made traversable;
+    # sets DIR, created (1 when this start made it) and INSTANCE (PREFIX-ID, unique per folder). Uses the caller's die.
+    local prefix=$1 id
+    created=0
+    if [[ $# -ge 2 && -n $2 ]]; then
+        DIR=$2
+        if [[ ! -d $DIR ]]; then mkdir -p "$DIR"; created=1; fi
+        DIR=$(cd "$DIR" && pwd -P)
+        [[ -e $DIR/env ]] && die "$DIR already holds a lab (its env exists): stop it with stop.sh, or remove it, or use another folder"
+    else
+        DIR=$(mktemp -d "${TMPDIR:-/tmp}/$prefix.XXXXXX")
+        DIR=$(cd "$DIR" && pwd -P)
+        created=1
+    fi
+    chmod 0755 "$DIR"
+    # Unix socket paths are limited to 107 bytes; the servers' longest is about 40 below the folder.
+    ((${#DIR} <= 60)) || die "lab folder path too long for unix sockets (${#DIR} > 60): $DIR"
+    id=$(basename "$DIR"); id=${id#"$prefix".}; id=$(printf '%s' "$id" | tr -c 'A-Za-z0-9' '-')
+    INSTANCE="$prefix-${id:0:24}"
+}
+
+start_failed() { # WHO MESSAGE...: a start that gives up says why with the tail of each log, stops what it started
+    # and removes the folder it made (kept with MAILLAB_KEEP=1), then exits 1.
+    local who=$1 f
+    shift
+    echo "$who: $*" >&2
+    for f in "$DIR"/log/*; do
+        [[ -f $f && -s $f ]] || continue
+        echo "---- tail of $f" >&2
+        tail -n 25 "$f" >&2
+    done
+    MAILLAB_QUIET=1 MAILLAB_KEEP=1 "$HERE/stop.sh" "$DIR" >&2 || true
+    if ((created)) && [[ ${MAILLAB_KEEP:-0} != 1 ]]; then
+        rm -rf "$DIR"
+    else
+        echo "$who: lab folder kept: $DIR" >&2
+    fi
+    exit 1
+}
+
+stop_folder() { # WHAT SUBFOLDER1 SUBFOLDER2 [ARG...]: stop.sh's argument checked; exits 0 when there is no such
+    # folder (idempotent), 2 when it is not a lab. Sets DIR, T0, TIMEOUT and PORTS (from DIR/env, unless
+    # MAILLAB_STOP_SKIP_PORTS=1, used by start.sh on a port clash: judge by processes only). Uses the caller's say, err.
+    local what=$1 one=$2 two=$3
+    shift 3
+    [[ $# -eq 1 && -n $1 ]] || { err "usage: stop.sh DIR"; exit 2; }
+    if [[ ! -d $1 ]]; then
+        say "$1: no such lab folder, nothing to stop"
+        exit 0
+    fi
+    DIR=$(cd "$1" && pwd -P)
+    [[ $DIR != / && ${#DIR} -gt 4 ]] || { err "refusing to act on '$DIR'"; exit 2; }
+    if [[ ! -e $DIR/env && ! -d $DIR/$one && ! -d $DIR/$two ]]; then
+        err "$DIR does not look like $what (no env, $one/ or $two/): not touching it"
+        exit 2
+    fi
+    T0=$(date +%s%N)
+    TIMEOUT=${MAILLAB_STOP_TIMEOUT:-10}
+    PORTS=()
+    if [[ -r $DIR/env && ${MAILLAB_STOP_SKIP_PORTS:-0} != 1 ]]; then
+        PORTS=($(sed -n "s/^MAILLAB_PORTS='\{0,1\}\([0-9 ]*\)'\{0,1\}$/\1/p" "$DIR/env"))
+    fi
+}
+
+selftest_finish() { # the end of a selftest.sh: stops the lab ($LAB) with its stop.sh and checks that nothing is left
+    # (the folder, a process: the caller's `leftovers` prints any, a port that accepts), that a second stop is a
+    # no-op and that nothing changed in the system's mail folders ($SYS_PATHS newer than $MARK); prints the totals.
+    local t errs rc procs p changed
+    local -a ports=($MAILLAB_PORTS) open=()
+    t=$(now)
+    errs=$("$HERE/stop.sh" "$LAB" 2>&1)
+    rc=$?
+    STOP_SECS=$(since "$t")
+    if ((rc == 0)); then ok "stop.sh in ${STOP_SECS} s"; else bad "stop.sh (exit $rc)" "$errs"; fi
+    [[ ! -e $LAB ]] && ok "lab folder removed" || bad "lab folder still there: $LAB"
+    procs=$(leftovers)
+    [[ -z $procs ]] && ok "no process of the lab left" || bad "processes left" "$procs"
+    for p in "${ports[@]}"; do
+        if timeout 2 bash -c "exec 3<>/dev/tcp/$H/$p" 2>/dev/null; then open+=("$p"); fi
+    done
+    ((${#open[@]} == 0)) && ok "no lab port accepts (${#ports[@]} ports)" || bad "ports still accepting: ${open[*]}"
+    expect 0 "stop.sh again is a no-op" "$HERE/stop.sh" "$LAB"
+    LAB=
+    changed=$(find "${SYS_PATHS[@]}" -newer "$MARK" 2>/dev/null)
+    [[ -z $changed ]] && ok "nothing changed in /etc or /var mail folders" || bad "system files changed" "$changed"
+    echo "timing: start ${START_SECS} s, stop ${STOP_SECS} s"
+    echo "$PASS passed, $FAIL failed"
+    ((FAIL == 0))
+}

@@ -166,28 +166,9 @@ logerr=$(grep -hE ': (Error|Fatal|Panic|fatal|panic|error): ' "$MAILLAB_DIR"/log
 [[ -z $logerr ]] && ok "no errors in the lab logs" || bad "errors in the lab logs" "$logerr"
 
 # ------------------------------------------------------------------ stop
-PORTS=($MAILLAB_PORTS)
 INSTANCE=$MAILLAB_INSTANCE
-t=$(now)
-errs=$("$HERE/stop.sh" "$LAB" 2>&1)
-rc=$?
-STOP_SECS=$(since "$t")
-if ((rc == 0)); then ok "stop.sh in ${STOP_SECS} s"; else bad "stop.sh (exit $rc)" "$errs"; fi
-[[ ! -e $LAB ]] && ok "lab folder removed" || bad "lab folder still there: $LAB"
-left=$(find /proc/[0-9]*/ -maxdepth 1 \( -name cwd -o -name root \) \( -lname "$LAB" -o -lname "$LAB/*" \) 2>/dev/null)
-procs=$(ps -eo pid,args | grep -F -e "$LAB" -e "dovecot-$INSTANCE" -e "$INSTANCE/" | grep -v grep)
-[[ -z $left && -z $procs ]] && ok "no process of the lab left" || bad "processes left" "$left$procs"
-open=()
-for p in "${PORTS[@]}"; do
-    if timeout 2 bash -c "exec 3<>/dev/tcp/$H/$p" 2>/dev/null; then open+=("$p"); fi
-done
-((${#open[@]} == 0)) && ok "no lab port accepts (${#PORTS[@]} ports)" || bad "ports still accepting: ${open[*]}"
-expect 0 "stop.sh again is a no-op" "$HERE/stop.sh" "$LAB"
-LAB=
-
-changed=$(find "${SYS_PATHS[@]}" -newer "$MARK" 2>/dev/null)
-[[ -z $changed ]] && ok "nothing changed in /etc or /var mail folders" || bad "system files changed" "$changed"
-
-echo "timing: start ${START_SECS} s, stop ${STOP_SECS} s"
-echo "$PASS passed, $FAIL failed"
-((FAIL == 0))
+leftovers() { # processes of the lab still running
+    find /proc/[0-9]*/ -maxdepth 1 \( -name cwd -o -name root \) \( -lname "$LAB" -o -lname "$LAB/*" \) 2>/dev/null
+    ps -eo pid,args | grep -F -e "$LAB" -e "dovecot-$INSTANCE" -e "$INSTANCE/" | grep -v grep
+}
+selftest_finish

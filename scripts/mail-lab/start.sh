@@ -57,24 +57,8 @@ KEY_TYPE=${MAILLAB_KEY_TYPE:-rsa}
 [[ $MAIL_UID =~ ^[0-9]+$ && $MAIL_UID -gt 0 ]] || die "MAILLAB_MAIL_UID must be a positive number"
 
 # ---------------------------------------------------------------- folder
-created=0
-if [[ $# -ge 1 && -n $1 ]]; then
-    DIR=$1
-    if [[ ! -d $DIR ]]; then mkdir -p "$DIR"; created=1; fi
-    DIR=$(cd "$DIR" && pwd -P)
-    [[ -e $DIR/env ]] && die "$DIR already holds a lab (its env exists): stop it with stop.sh, or remove it, or use another folder"
-else
-    DIR=$(mktemp -d "${TMPDIR:-/tmp}/maillab.XXXXXX")
-    DIR=$(cd "$DIR" && pwd -P)
-    created=1
-fi
-chmod 0755 "$DIR"
-# Unix socket paths are limited to 107 bytes; Dovecot's longest is about 40 below base_dir.
-((${#DIR} <= 60)) || die "lab folder path too long for unix sockets (${#DIR} > 60): $DIR"
-
-ID=$(basename "$DIR"); ID=${ID#maillab.}; ID=$(printf '%s' "$ID" | tr -c 'A-Za-z0-9' '-')
-ID=${ID:0:24}
-INSTANCE="maillab-$ID"
+lab_folder maillab "${1:-}"
+ID=${INSTANCE#maillab-}
 
 mkdir -p "$DIR"/{tls,log,mail} "$DIR"/dovecot/{main,untrusted,notls}/{run,state} \
          "$DIR"/postfix/{conf,spool,data}
@@ -85,21 +69,7 @@ if ((OAUTH)); then
     DOVECOT_KINDS+=(xoauth2)
 fi
 
-fail() {
-    echo "mail-lab start: $*" >&2
-    for f in "$DIR"/log/*.log; do
-        [[ -s $f ]] || continue
-        echo "---- tail of $f" >&2
-        tail -n 25 "$f" >&2
-    done
-    MAILLAB_QUIET=1 MAILLAB_KEEP=1 "$HERE/stop.sh" "$DIR" >&2 || true
-    if ((created)) && [[ ${MAILLAB_KEEP:-0} != 1 ]]; then
-        rm -rf "$DIR"
-    else
-        echo "mail-lab start: lab folder kept: $DIR" >&2
-    fi
-    exit 1
-}
+fail() { start_failed "mail-lab start" "$@"; }
 trap 'fail "failed at line $LINENO"' ERR
 # From here on, giving up also cleans up what was made.
 die() { trap - ERR; fail "$@"; }

@@ -16,25 +16,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 say() { [[ -n ${MAILLAB_QUIET:-} ]] || echo "mail-lab stop: $*" >&2; }
 err() { echo "mail-lab stop: $*" >&2; }
 
-[[ $# -eq 1 && -n $1 ]] || { err "usage: stop.sh DIR"; exit 2; }
-if [[ ! -d $1 ]]; then
-    say "$1: no such lab folder, nothing to stop"
-    exit 0
-fi
-DIR=$(cd "$1" && pwd -P)
-[[ $DIR != / && ${#DIR} -gt 4 ]] || { err "refusing to act on '$DIR'"; exit 2; }
-if [[ ! -e $DIR/env && ! -d $DIR/dovecot && ! -d $DIR/postfix ]]; then
-    err "$DIR does not look like a mail lab (no env, dovecot/ or postfix/): not touching it"
-    exit 2
-fi
-T0=$(date +%s%N)
-TIMEOUT=${MAILLAB_STOP_TIMEOUT:-10}
-
-PORTS=()
-# MAILLAB_STOP_SKIP_PORTS=1 (used by start.sh on a port clash): judge by processes only.
-if [[ -r $DIR/env && ${MAILLAB_STOP_SKIP_PORTS:-0} != 1 ]]; then
-    PORTS=($(sed -n "s/^MAILLAB_PORTS='\{0,1\}\([0-9 ]*\)'\{0,1\}$/\1/p" "$DIR/env"))
-fi
+stop_folder "a mail lab" dovecot postfix "$@"
 
 lab_pids() { # Dovecot and Postfix processes whose cwd or root is DIR or inside it
     local dirs

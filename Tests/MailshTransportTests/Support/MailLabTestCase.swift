@@ -7,6 +7,10 @@ import XCTest
 class MailLabTestCase: XCTestCase {
     /// What `scripts/mail-lab/start.sh` is given (`MAILLAB_OAUTH=1`, …).
     class var labSettings: [String: String] { [:] }
+    /// How many users (`user1`…) the lab makes, besides `desk`.
+    class var labUsers: Int { 5 }
+    /// Which lab: `mail-lab` (Dovecot + Postfix) or `mail-lab-cyrus` (Cyrus IMAP + Exim), under scripts/.
+    class var labScripts: String { "mail-lab" }
 
     /// The running lab of each class, or why it did not start. Written only by the class set-up and tear-down,
     /// which XCTest runs on its one test thread.
@@ -15,7 +19,7 @@ class MailLabTestCase: XCTestCase {
     override class func setUp() {
         super.setUp()
         do {
-            labs[ObjectIdentifier(self)] = .success(try MailLab.start(settings: labSettings))
+            labs[ObjectIdentifier(self)] = .success(try MailLab.start(users: labUsers, scripts: labScripts, settings: labSettings))
         } catch {
             labs[ObjectIdentifier(self)] = .failure(LabError("\(error)"))
         }
@@ -43,12 +47,15 @@ class MailLabTestCase: XCTestCase {
         }
     }
 
-    /// Removes every message of a user's Maildir (new and cur).
+    /// Removes every message of a user's Maildir (new and cur, of INBOX and every subfolder).
     func emptyMailbox(_ user: String) {
         let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(user)@\(lab.domain)/Maildir"
-        for folder in ["new", "cur"] {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + folder)) ?? [] {
-                try? FileManager.default.removeItem(atPath: root + "/" + folder + "/" + name)
+        let manager = FileManager.default
+        guard let enumerator = manager.enumerator(atPath: root) else { return }
+        for case let path as String in enumerator {
+            let parts = path.split(separator: "/")
+            if parts.count >= 2, ["new", "cur"].contains(parts[parts.count - 2]) {
+                try? manager.removeItem(atPath: root + "/" + path)
             }
         }
     }
