@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Test-only switches (the Lua live-object counter, the monitor's crash point) exist only in debug builds, which the
+// tests run; the release build that scripts/mailsh ships has none of them in its paths.
+let testHooks: [SwiftSetting] = [.define("MAILSH_TEST_HOOKS", .when(configuration: .debug))]
+
 let package = Package(
     name: "mailsh",
     products: [
@@ -83,7 +87,8 @@ let package = Package(
         // The Lua 5.4 scripting host: the sandbox, budgets, and the `mail` module over the core's Desk.
         .target(
             name: "MailshLua",
-            dependencies: ["MailshCore", "MailshMessage", "CLua", "CLuaBridge"]
+            dependencies: ["MailshCore", "MailshMessage", "CLua", "CLuaBridge"],
+            swiftSettings: testHooks
         ),
 
         // Connection tests, test mail and mailbox reading over libcurl (easy and multi interfaces).
@@ -101,7 +106,8 @@ let package = Package(
                 "MailshMonitor",
                 "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: testHooks
         ),
 
         // Doubles of the core's protocols for unit tests (the scripted OAuth token client).

@@ -375,7 +375,14 @@ extension Desk {
         var byName: [String: Account] = [:]
         for user in document.users ?? [] {
             do {
-                if (try? self.user(user.name)) == nil {
+                // Only "no such user" means a user to add: a store that fails to answer fails the import.
+                var exists = true
+                do {
+                    _ = try self.user(user.name)
+                } catch MailshError.notFound {
+                    exists = false
+                }
+                if !exists {
                     try addUser(user.name, email: user.email, rights: Set(try user.rights.map(Right.parse)))
                     summary.users += 1
                 }

@@ -9,7 +9,11 @@ import Glibc
 /// The handler only sets the flag (async-signal-safe) and is installed without `SA_RESTART`, so a blocking read
 /// returns with `EINTR`.
 public enum Interrupt {
+    /// `nonisolated(unsafe)`: a `sig_atomic_t` written by the signal handler and by ``request()``/``reset()``, only
+    /// ever set whole (0 or 1) and read whole; a reader that sees it late polls again.
     nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+    /// `nonisolated(unsafe)`: written only by ``install()`` and ``installForTermination()``, which the process calls
+    /// from its main thread before any other thread starts.
     nonisolated(unsafe) private static var installed = false
 
     /// Installs the SIGINT handler (once per process).

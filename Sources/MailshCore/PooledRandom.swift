@@ -16,6 +16,7 @@ public struct PooledRandomNumberGenerator: RandomNumberGenerator {
     }
 
     /// The draws fetched and not yet handed out, shared by every generator of the process.
+    /// `@unchecked Sendable`: the buffer and its cursor are touched only under `lock`.
     private final class Pool: @unchecked Sendable {
         static let shared = Pool()
         private let lock = NSLock()

@@ -28,7 +28,7 @@ enum HostClass: Int32, CaseIterable, Sendable {
 
 /// A Swift object held by a Lua userdata: retained when the userdata is made, released by its `__gc`.
 ///
-/// Every host object counts itself in ``LiveObjects``, so tests can show that errors leak none.
+/// Every host object counts itself in ``LiveObjects`` (in test builds), so tests can show that errors leak none.
 class HostObject {
     class var hostClass: HostClass { fatalError("subclasses name their class") }
     /// What the object costs in memory besides its userdata, counted against the script's memory budget.
@@ -38,15 +38,28 @@ class HostObject {
     deinit { LiveObjects.adjust(-1) }
 }
 
-/// How many host objects (and Lua sessions) are alive in this process.
+/// How many host objects (and Lua sessions) are alive in this process, for the leak tests.
+///
+/// A test-build switch: only a build with `MAILSH_TEST_HOOKS` (the debug configuration, which the tests run;
+/// Package.swift) counts; the shipped release build neither locks nor counts, and ``count`` is always 0 there.
 public enum LiveObjects {
+    #if MAILSH_TEST_HOOKS
     private static let lock = NSLock()
+    /// Read and written only under `lock`.
     nonisolated(unsafe) private static var value = 0
 
     /// The number alive now.
     public static var count: Int { lock.withLock { value } }
 
+    @inline(__always)
     static func adjust(_ delta: Int) { lock.withLock { value += delta } }
+    #else
+    /// The number alive now: not counted in this build (0).
+    public static var count: Int { 0 }
+
+    @inline(__always)
+    static func adjust(_ delta: Int) {}
+    #endif
 }
 
 /// An account as a script holds it: a snapshot of the stored account, refreshed by its own methods.

@@ -203,6 +203,8 @@ enum CharsetAliases {
 }
 
 /// Labels resolved once (iconv_open is tried for each new label), at most `capacity` of them remembered.
+///
+/// `@unchecked Sendable`: its tables are read and written only under `lock`.
 final class CharsetRegistry: @unchecked Sendable {
     static let shared = CharsetRegistry()
     private let lock = NSLock()
@@ -287,6 +289,8 @@ enum Iconv {
         }
     }
 
+    /// `@unchecked Sendable`: the idle descriptors and the unsupported labels are touched only under `lock`; a
+    /// descriptor taken out is used by one thread until it is given back.
     final class DescriptorPool: @unchecked Sendable {
         private let lock = NSLock()
         private var idle: [String: [iconv_t]] = [:]

@@ -3,6 +3,8 @@ import MailshCore
 
 /// The polls a `monitor --all` process runs, each mailbox on a thread of its own, so that a mailbox whose server
 /// hangs (cut off at its own `--timeout`) or is slow never delays the others: they are polled on time meanwhile.
+///
+/// `@unchecked Sendable`: `running` and `finished` are read and written only under `lock`.
 final class MailboxWorkers: @unchecked Sendable {
     /// How one poll ended.
     struct Finished {
@@ -64,8 +66,9 @@ final class MailboxWorkers: @unchecked Sendable {
     }
 }
 
-/// A value handed to another thread that the monitor guards itself (the desk and the client are thread-safe; the
-/// log writes whole lines).
+/// A value handed to another thread that the monitor guards itself: the desk and the mailbox client are
+/// thread-safe (``Desk``, ``MailboxClient`` is `Sendable`), the log writes whole lines (``MonitorPool``'s log is
+/// called from every worker), and the pool's own state is touched only by its main loop (a worker reads `let`s).
 struct Unchecked<Value>: @unchecked Sendable {
     let value: Value
 }

@@ -8,6 +8,9 @@ import Glibc
 /// with a leading `@`), each a few `KEY=value` lines: `READY=1`, `STATUS=…`, `WATCHDOG=1`, `STOPPING=1`.
 ///
 /// Without `NOTIFY_SOCKET` (not started by systemd with `Type=notify`) there is no notifier and nothing is sent.
+///
+/// `@unchecked Sendable`: the socket and the address are `let`s (a datagram `sendto` is atomic), and `lastWatchdog`
+/// is read and written only under `lock`.
 public final class ServiceNotifier: @unchecked Sendable {
     /// The socket's address bytes (`sun_path`; an abstract name starts with a NUL byte).
     let path: [UInt8]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MailshCore
 
 /// The command declarations as data, read from the argument parser's own description of the tool, so that help,
 /// completion and the shell never keep a second list of commands.
@@ -91,18 +92,40 @@ struct CommandTree: Sendable {
 
     let root: Node
 
-    /// The tree of ``MailshCommand``, read once.
+    /// The tree of ``MailshCommand``, read once. A tree that can't be read is a fault of this build: it is said on
+    /// standard error (help and completion then know only `mailsh`), never passed over in silence.
     static let mailsh: CommandTree = {
         do {
-            _ = try MailshCommand.parseAsRoot(["--experimental-dump-help"])
+            return try load(dumpOf: MailshCommand.self)
         } catch {
-            let json = MailshCommand.fullMessage(for: error)
-            if let dump = try? JSONDecoder().decode(Dump.self, from: Data(json.utf8)) {
-                return CommandTree(root: dump.command)
-            }
+            let reason = (error as? MailshError)?.message ?? "\(error)"
+            let line = "mailsh: internal error: \(reason); help and completion are incomplete\n"
+            FileHandle.standardError.write(Data(line.utf8))
+            return CommandTree(root: Node(commandName: "mailsh"))
         }
-        return CommandTree(root: Node(commandName: "mailsh"))
     }()
+
+    /// The tree of a command as ArgumentParser dumps it (`--experimental-dump-help`).
+    ///
+    /// - Throws: ``MailshError/configuration(_:)`` when the dump can't be read, with the decoder's reason.
+    static func load(dumpOf command: any ParsableCommand.Type) throws(MailshError) -> CommandTree {
+        var json = ""
+        do {
+            _ = try command.parseAsRoot(["--experimental-dump-help"])
+        } catch {
+            json = command.fullMessage(for: error)
+        }
+        return try load(json: json)
+    }
+
+    /// The tree in a help dump's JSON.
+    static func load(json: String) throws(MailshError) -> CommandTree {
+        do {
+            return CommandTree(root: try JSONDecoder().decode(Dump.self, from: Data(json.utf8)).command)
+        } catch {
+            throw MailshError.configuration("the command tree could not be read from its help dump: \(error)")
+        }
+    }
 
     /// The command a path of words names, and how many words the path used.
     func resolve(_ words: [String]) -> (node: Node, depth: Int) {

@@ -16,6 +16,8 @@ final class LineEditor {
     }
 
     /// The completion function libedit calls back (a C function pointer cannot capture context).
+    /// `nonisolated(unsafe)`: set and called only on the shell's one thread (libedit calls back on the thread that
+    /// reads the line).
     nonisolated(unsafe) static var complete: ((String) -> Completer.Completion)?
 
     let historyPath: String?

@@ -75,7 +75,9 @@ struct MonitorCommand: DeskCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    /// The crash tests stop the process right after the N-th message is stored, before the server is told.
+    /// The crash tests stop the process right after the N-th message is stored, before the server is told. A
+    /// test-build switch: read only in a build with `MAILSH_TEST_HOOKS` (the debug configuration the tests run);
+    /// the shipped release build ignores the variable.
     static let crashVariable = "MAILSH_TEST_CRASH_AFTER_STORING"
 
     func validate() throws {
@@ -95,8 +97,6 @@ struct MonitorCommand: DeskCommand {
         try options.validate()
         let json = global.format == .json
         let io = context.io
-        var crashAfter: Int?
-        if let text = context.environment[Self.crashVariable], let value = Int(text), value > 0 { crashAfter = value }
         let log: (MonitorEvent) -> Void = { event in
             if json {
                 io.write(Self.jsonLine(event))
@@ -106,9 +106,12 @@ struct MonitorCommand: DeskCommand {
                 io.write(event.line + "\n")
             }
         }
-        let afterStoring: (Int) -> Void = { count in
-            if let crashAfter, count >= crashAfter { _exit(137) }
-        }
+        #if MAILSH_TEST_HOOKS
+        let crashAfter = context.environment[Self.crashVariable].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+        let afterStoring: ((Int) -> Void)? = crashAfter.map { limit in { count in if count >= limit { _exit(137) } } }
+        #else
+        let afterStoring: ((Int) -> Void)? = nil
+        #endif
         Interrupt.installForTermination()
         Interrupt.reset()
         // Under systemd (Type=notify): readiness, status, watchdog and stopping through NOTIFY_SOCKET.

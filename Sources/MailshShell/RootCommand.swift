@@ -230,6 +230,8 @@ func storeArgument(in words: [String]) -> String? {
 /// Where completion reads account and user names: the shell's open store, or (for the bash, zsh and fish
 /// scripts, which call `mailsh ---completion …`) the store the command line names. Names come by prefix query.
 enum NameSource {
+    /// `nonisolated(unsafe)`: set before the shell's loop (or the completion call) starts and read by the completer
+    /// on that same thread.
     nonisolated(unsafe) static var lookup: ((_ kind: String, _ prefix: String) -> [String])?
 
     /// The interactive shell's store.

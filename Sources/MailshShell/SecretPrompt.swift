@@ -147,6 +147,7 @@ enum SecretLine {
 /// password prompt share it, so a password line in a piped script is read by the prompt, not skipped.
 enum StandardInput {
     /// File descriptor 0 as a buffered stream of its own (nothing else in mailsh reads C's `stdin`).
+    /// `nonisolated(unsafe)`: a constant pointer set once; C's stdio locks the `FILE` on each call.
     nonisolated(unsafe) static let stream = fdopen(0, "r")
 
     /// The next line without its LF (and a CR before it), `nil` at end of input. NUL bytes and invalid UTF-8 are

@@ -47,6 +47,10 @@ public struct Services: Sendable {
 }
 
 /// Where a command writes and reads: the process's streams for the CLI, a buffer in tests and the shell.
+///
+/// `@unchecked Sendable`: its closures are set before a command runs and not changed while it runs. Only `write` and
+/// `writeError` are called from other threads (the monitor's workers log through them): the process's streams write
+/// each text with one `write(2)`, and a buffer that collects output from such a command must lock.
 public final class CommandIO: @unchecked Sendable {
     public var write: (String) -> Void
     public var writeError: (String) -> Void
@@ -98,6 +102,9 @@ public final class CommandIO: @unchecked Sendable {
 }
 
 /// Everything a command runs with.
+///
+/// `@unchecked Sendable`: a value whose services are set up before the command runs and only read after; its
+/// ``CommandIO`` states its own rule.
 public struct CommandContext: @unchecked Sendable {
     public var services: Services
     public var environment: [String: String]
@@ -156,6 +163,8 @@ public struct CommandContext: @unchecked Sendable {
 
 /// Stores and secret boxes opened once per location for the lines of one shell session (interactive or piped):
 /// without it every line would open its store again (on PostgreSQL, a new connection each time).
+///
+/// `@unchecked Sendable`: both dictionaries are read and written only under `lock`.
 final class StoreCache: @unchecked Sendable {
     private let lock = NSLock()
     private var stores: [String: any AccountStore] = [:]

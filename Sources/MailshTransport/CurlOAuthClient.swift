@@ -200,6 +200,8 @@ public struct CurlOAuthClient: OAuthTokenClient {
 }
 
 /// A browser sign-in waiting on its loopback listener.
+///
+/// `@unchecked Sendable`: its properties are `let`s; the listener guards its own state with its lock.
 final class LoopbackSignIn: AuthorizationCodeSignIn, @unchecked Sendable {
     let client: OAuthClient
     let oauth: CurlOAuthClient
@@ -261,6 +263,8 @@ final class LoopbackSignIn: AuthorizationCodeSignIn, @unchecked Sendable {
 }
 
 /// A listener on 127.0.0.1 on a port the system picks (RFC 8252 section 7.3), taking one small HTTP request at a time.
+///
+/// `@unchecked Sendable`: `fd` is read and written only under `lock`.
 final class LoopbackListener: @unchecked Sendable {
     let port: Int
     private var fd: Int32
