@@ -421,7 +421,7 @@ function mail.personal.clear(user, account, section) end
 ---@field subject string
 ---@field body string
 ---@field rule string? what attached received mail: "conversation-id", "references", "record-number", "subject", "new", "manual"
----@field delivery "pending"|"sending"|"sent"|"failed"|nil sent mail: where its delivery stands
+---@field delivery "pending"|"sending"|"sent"|"failed"|"rejected"|nil sent mail: where its delivery stands
 ---@field delivery_reply string? sent mail: the server's last reply
 
 ---@class mail.Record
