@@ -44,8 +44,8 @@ final class MailConnection {
         session.easy.set(CURLOPT_URL, Session.url(server))
         session.beginTransfer()
         let code = session.easy.perform()
-        let (verdict, message, _) = session.judge(code, server: server, timeout: timeout)
-        guard code == CURLE_OK, verdict == .ok else { throw MailshError.network(message) }
+        let (verdict, message, analysis) = session.judge(code, server: server, timeout: timeout)
+        guard code == CURLE_OK, verdict == .ok else { throw Session.failure(verdict, message: message, analysis: analysis) }
         // The login is over: no more transcript (it would only hold message content).
         session.easy.set(CURLOPT_VERBOSE, false)
         return MailConnection(session: session, server: server, timeout: timeout)
