@@ -5,11 +5,12 @@ import MailshStore
 import MailshTransport
 import XCTest
 
-/// The mail monitor and Lua's connection tests with OAuth 2.0 tokens, end to end on the OAuth lab (`MAILLAB_OAUTH=1`):
-/// the authlib server issues, rotates and revokes the tokens (the test plays the person and the clock through
-/// `scripts/oauth-lab/control.sh`), Dovecot validates every login against it, and the monitors are processes of the
-/// built binary sharing one store. Every token the test saw is looked for, in vain, in everything they printed.
-class OAuthMonitorLabTests: MailLabTestCase {
+/// What the OAuth lab tests of the monitor, the outbox and the connection tests share (no tests of its own): the
+/// lab with its authorization server (`MAILLAB_OAUTH=1`), a workbench store (SQLite, or PostgreSQL in a subclass),
+/// accounts that log in with tokens, the person at the server (`scripts/oauth-lab/control.sh`), monitor processes of
+/// the built binary, and the canary check: every token the test saw is looked for, in vain, in everything they
+/// printed.
+class OAuthWorkbenchLabTestCase: MailLabTestCase {
     override class var labSettings: [String: String] { ["MAILLAB_OAUTH": "1", "MAILLAB_AUTH_FAILURE_DELAY": "0",
                                                        "MAILLAB_USER_COUNT": "7"] }
 
@@ -194,7 +195,13 @@ class OAuthMonitorLabTests: MailLabTestCase {
         texts += [result.stdout, result.stderr]
         return (result.status, result.stdout, result.stderr)
     }
+}
 
+/// The mail monitor and Lua's connection tests with OAuth 2.0 tokens, end to end on the OAuth lab (`MAILLAB_OAUTH=1`):
+/// the authlib server issues, rotates and revokes the tokens (the test plays the person and the clock through
+/// `scripts/oauth-lab/control.sh`), Dovecot validates every login against it, and the monitors are processes of the
+/// built binary sharing one store. Every token the test saw is looked for, in vain, in everything they printed.
+class OAuthMonitorLabTests: OAuthWorkbenchLabTestCase {
     // MARK: The monitor
 
     /// Access tokens that live 5 seconds, so that each poll refreshes (the keeper refreshes two minutes ahead): the
