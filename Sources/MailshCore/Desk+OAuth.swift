@@ -240,18 +240,22 @@ extension Desk {
         }
     }
 
-    /// Forgets an account's tokens (the global ones, or the acting user's own with `personal`).
-    public func signOut(_ reference: String, personal: Bool) throws {
+    /// Forgets an account's tokens (the global ones, or the acting user's own with `personal`): `account logout` and
+    /// `personal logout`. The global ones need `administrate`; a user's own need nothing more than being that user.
+    /// Audited as a token change (`(token changed)` → nothing), never showing a token; returns whether any were kept.
+    @discardableResult
+    public func signOut(_ reference: String, personal: Bool) throws -> Bool {
         let account = try self.account(reference)
         if !personal { try requireAdministrate(account) }
         let user = personal ? actor.name : nil
-        try writing { tx in
-            guard try tx.oauthTokens(accountID: account.id, user: user) != nil else { return }
+        return try writing { tx in
+            guard try tx.oauthTokens(accountID: account.id, user: user) != nil else { return false }
             try tx.deleteOAuthTokens(accountID: account.id, user: user)
             let field = user.map { "personal(\($0)) oauth.token" } ?? "oauth.token"
             try tx.append([AuditEntry(at: self.now(), actor: self.actor.name, account: account.qualifiedName,
                                       accountID: account.id, field: field, oldValue: AuditEntry.tokenChanged,
                                       newValue: nil)])
+            return true
         }
     }
 }

@@ -391,6 +391,54 @@ final class OAuthLoginTests: OAuthLabTerminalTestCase {
         assertNoTokenOrSecretAnywhere()
     }
 
+    // MARK: Signing out
+
+    /// `account logout` and `personal logout` through the binary on SQLite: `--dry-run` lists the change and makes
+    /// none; the real one asks nothing (empty standard input), forgets the kept tokens, is audited as a token change,
+    /// and `account test` then says sign-in is needed (verdict `auth`, exit 83). A second logout has nothing to
+    /// forget. `personal logout` forgets only the user's own tokens. No token appears anywhere.
+    func testLogoutForgetsTheKeptTokensAndAccountTestThenSaysSignInNeeded() throws {
+        let mailbox = lab.mailbox(3)
+        createAccount("Lab", mailbox: mailbox)
+        terminal.start([runner.binary.path, "account", "login", "Lab", "--store", store], environment: terminalEnvironment)
+        try lab.control(["approve", waitForDeviceCode(), mailbox])
+        terminal.waitFor("signed in to Lab")
+        XCTAssertEqual(terminal.waitForExit(), 0, terminal.everything())
+        XCTAssertEqual(accountTest("Lab").status, 0)
+
+        let dry = must(["account", "logout", "Lab", "--dry-run"])
+        assertContains(dry.out, ["oauth.token", "(token changed)"])
+        assertContains(dry.err, ["dry run: nothing was changed"])
+        XCTAssertEqual(signInState("Lab")["state"] as? String, "signed in")
+
+        let out = must(["account", "logout", "Lab"], stdin: "")
+        assertContains(out.out, ["signed out of Lab"])
+        XCTAssertEqual(signInState("Lab")["state"] as? String, "not signed in")
+        let audit = must(["audit", "Lab"]).out
+        XCTAssertTrue(audit.split(separator: "\n").contains { $0.contains("oauth.token") && $0.contains("(token changed)") },
+                      audit)
+        let tested = accountTest("Lab")
+        XCTAssertEqual(tested.status, 83, "verdict auth: \(tested.text)")
+        XCTAssertEqual(tested.report["verdict"] as? String, "auth", tested.text)
+        assertContains(tested.text, ["sign-in needed"])
+        assertContains(must(["account", "logout", "Lab"]).out, ["nothing to forget"])
+
+        // The user's own tokens: personal logout forgets them, and the (absent) global ones are used again.
+        let own = lab.mailbox(2)
+        must(["personal", "set", "Lab", "incoming.user=\(own)", "outgoing.user=\(own)"])
+        terminal.start([runner.binary.path, "personal", "login", "Lab", "--store", store], environment: terminalEnvironment)
+        try lab.control(["approve", waitForDeviceCode(), own])
+        terminal.waitFor("signed in to Lab for \(Tools.loginName)")
+        XCTAssertEqual(terminal.waitForExit(), 0, terminal.everything())
+        XCTAssertEqual(signInState("Lab")["origin"] as? String, "personal")
+        assertContains(must(["personal", "logout", "Lab"], stdin: "").out, ["signed out of Lab for \(Tools.loginName)"])
+        let after = signInState("Lab")
+        XCTAssertEqual(after["origin"] as? String, "global", "\(after)")
+        XCTAssertEqual(after["state"] as? String, "not signed in", "\(after)")
+        XCTAssertEqual(accountTest("Lab").report["verdict"] as? String, "auth")
+        assertNoTokenOrSecretAnywhere()
+    }
+
     // MARK: Ctrl-C
 
     /// Ctrl-C while the one-shot `account login` waits for the person: a clear message, the usage status, and the

@@ -6,7 +6,8 @@ import XCTest
 /// An access token the server refuses before it expires as far as mailsh knows (revoked or expired early at the
 /// provider), on the OAuth lab: the lab's server expires or revokes the tokens (`control.sh expire|revoke`), Dovecot
 /// then refuses them through introspection, and every face that logs in with a token (the monitor, `account test`,
-/// Lua's connection test, outbox delivery) refreshes once and logs in again, or says sign-in is needed at once.
+/// Lua's connection test, outbox delivery) refreshes once and logs in again, or says sign-in is needed at once. And a
+/// token endpoint that is down for a while (nginx in front of the lab's server answering 503): a temporary failure.
 ///
 /// The helpers are ``OAuthWorkbenchLabTestCase``'s.
 final class OAuthEarlyRefusalLabTests: OAuthWorkbenchLabTestCase {
@@ -139,5 +140,60 @@ final class OAuthEarlyRefusalLabTests: OAuthWorkbenchLabTestCase {
         XCTAssertEqual(try refreshCounts(user(7)).ok, 1, "no refresh once the account needs a person")
         let kept = try kept("Mismatch")
         canaries += [kept.access, kept.refresh].compactMap { $0 }
+    }
+
+    // MARK: A token endpoint that is down
+
+    /// The token endpoint answers HTTP 503 for a while (nginx in front of the lab's server, closed by the test:
+    /// `scripts/oauth-lab/gate.sh`) while every poll needs a refresh: `monitor --all` reports a temporary failure
+    /// (an `error` event, never `sign-in-needed`), waits longer after each (1, 2 s at a 1 s interval), keeps the
+    /// refresh token and marks nothing; once the endpoint answers again, the mail is filed.
+    func testATokenEndpointAnswering503UnderTheMonitorIsATemporaryFailure() throws {
+        let gateScript = repositoryRoot.appendingPathComponent("scripts/oauth-lab/gate.sh").path
+        let gate = try runProgram("/bin/bash", [gateScript, "start", lab.directory])
+        XCTAssertEqual(gate.status, 0, gate.stderr)
+        let lines = gate.stdout.split(separator: "\n").map(String.init)
+        guard gate.status == 0, lines.count == 2 else { return }
+        let (gateDirectory, gateURL) = (lines[0], lines[1])
+        defer { _ = try? runProgram("/bin/bash", [gateScript, "stop", gateDirectory]) }
+        func switchGate(_ state: String) throws {
+            let result = try runProgram("/bin/bash", [gateScript, state, gateDirectory])
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+
+        let mailbox = user(6)
+        createOAuthAccount("Outage", mailbox: mailbox)
+        bench.must(["account", "set", "Outage", "oauth.token_url=\(gateURL)/token"])
+        // Each poll needs a refresh (the keeper refreshes two minutes ahead).
+        try control(["lifetime", "5"])
+        try signIn("Outage", as: mailbox)
+        let refreshBefore = try XCTUnwrap(try kept("Outage").refresh)
+        try switchGate("close")
+        let sent = try deliver(to: mailbox, subject: "Filed after the outage")
+
+        let pid = try startMonitor(["monitor", "--all", "--interval", "1", "--format", "json"])
+        func failures() -> [[String: Any]] {
+            events(pid).filter { ["error", "sign-in-needed"].contains($0["event"] as? String) }
+        }
+        XCTAssertTrue(eventually(60) { failures().count >= 2 }, monitors.output(pid))
+        let seen = failures().prefix(2)
+        XCTAssertEqual(seen.map { $0["event"] as? String }, ["error", "error"], "\(seen)")
+        XCTAssertEqual(seen.map { $0["retry_in"] as? Int }, [1, 2], "it backs off: \(seen)")
+        let text = seen.first?["text"] as? String ?? ""
+        XCTAssertTrue(text.contains("failed for now") && text.contains("HTTP 503"), text)
+        let during = try kept("Outage")
+        XCTAssertNil(during.row.problem, "a temporary failure needs no sign-in")
+        XCTAssertEqual(during.refresh, refreshBefore, "the refresh token is kept")
+        XCTAssertFalse(filedMessageIDs().contains(sent))
+
+        try switchGate("open")
+        XCTAssertTrue(eventually(60) { self.filedMessageIDs().contains(sent) }, monitors.output(pid))
+        kill(pid, SIGTERM)
+        XCTAssertEqual(monitors.wait(pid), 0, monitors.output(pid))
+        XCTAssertFalse(events(pid).contains { $0["event"] as? String == "sign-in-needed" }, monitors.output(pid))
+        XCTAssertEqual(try refreshCounts(mailbox).refused, 0)
+        let after = try kept("Outage")
+        XCTAssertNil(after.row.problem)
+        canaries += [refreshBefore, after.access, after.refresh].compactMap { $0 }
     }
 }
