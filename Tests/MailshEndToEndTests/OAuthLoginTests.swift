@@ -192,6 +192,18 @@ class OAuthLabTerminalTestCase: TerminalTestCase {
         return (result.status, report, result.out + result.err)
     }
 
+    /// `account login NAME` (or `personal login NAME`) as a one-shot command in the terminal, the person approving the
+    /// device code as `mailbox`: waits for the line saying so and for the exit.
+    func signInInTerminal(_ name: String, as mailbox: String, personal: Bool = false, file: StaticString = #filePath,
+                          line: UInt = #line) throws {
+        terminal.start([runner.binary.path, personal ? "personal" : "account", "login", name, "--store", store],
+                       environment: terminalEnvironment)
+        try lab.control(["approve", waitForDeviceCode(file: file, line: line), mailbox])
+        terminal.waitFor(personal ? "signed in to \(name) for \(Tools.loginName)" : "signed in to \(name)", file: file,
+                         line: line)
+        XCTAssertEqual(terminal.waitForExit(), 0, terminal.everything(), file: file, line: line)
+    }
+
     func signInState(_ name: String) -> [String: Any] {
         let result = must(["account", "show", name, "--format", "json"])
         return object(result.out)["sign_in"] as? [String: Any] ?? [:]
@@ -376,10 +388,7 @@ final class OAuthLoginTests: OAuthLabTerminalTestCase {
         let mailbox = lab.mailbox(2)
         createAccount("Lab", mailbox: lab.mailbox(1))
         must(["personal", "set", "Lab", "incoming.user=\(mailbox)", "outgoing.user=\(mailbox)"])
-        terminal.start([runner.binary.path, "personal", "login", "Lab", "--store", store], environment: terminalEnvironment)
-        try lab.control(["approve", waitForDeviceCode(), mailbox])
-        terminal.waitFor("signed in to Lab for \(Tools.loginName)")
-        XCTAssertEqual(terminal.waitForExit(), 0, terminal.everything())
+        try signInInTerminal("Lab", as: mailbox, personal: true)
         let state = signInState("Lab")
         XCTAssertEqual(state["state"] as? String, "signed in", "\(state)")
         XCTAssertEqual(state["origin"] as? String, "personal", "\(state)")
@@ -400,10 +409,7 @@ final class OAuthLoginTests: OAuthLabTerminalTestCase {
     func testLogoutForgetsTheKeptTokensAndAccountTestThenSaysSignInNeeded() throws {
         let mailbox = lab.mailbox(3)
         createAccount("Lab", mailbox: mailbox)
-        terminal.start([runner.binary.path, "account", "login", "Lab", "--store", store], environment: terminalEnvironment)
-        try lab.control(["approve", waitForDeviceCode(), mailbox])
-        terminal.waitFor("signed in to Lab")
-        XCTAssertEqual(terminal.waitForExit(), 0, terminal.everything())
+        try signInInTerminal("Lab", as: mailbox)
         XCTAssertEqual(accountTest("Lab").status, 0)
 
         let dry = must(["account", "logout", "Lab", "--dry-run"])
@@ -426,10 +432,7 @@ final class OAuthLoginTests: OAuthLabTerminalTestCase {
         // The user's own tokens: personal logout forgets them, and the (absent) global ones are used again.
         let own = lab.mailbox(2)
         must(["personal", "set", "Lab", "incoming.user=\(own)", "outgoing.user=\(own)"])
-        terminal.start([runner.binary.path, "personal", "login", "Lab", "--store", store], environment: terminalEnvironment)
-        try lab.control(["approve", waitForDeviceCode(), own])
-        terminal.waitFor("signed in to Lab for \(Tools.loginName)")
-        XCTAssertEqual(terminal.waitForExit(), 0, terminal.everything())
+        try signInInTerminal("Lab", as: own, personal: true)
         XCTAssertEqual(signInState("Lab")["origin"] as? String, "personal")
         assertContains(must(["personal", "logout", "Lab"], stdin: "").out, ["signed out of Lab for \(Tools.loginName)"])
         let after = signInState("Lab")
@@ -550,10 +553,7 @@ final class PostgresOAuthLoginTests: OAuthLabTerminalTestCase {
     func testOnPostgreSQLRotationsAreSavedAndTwoConcurrentRefreshesMakeOne() throws {
         let mailbox = lab.mailbox(3)
         createAccount("Lab", mailbox: mailbox)
-        terminal.start([runner.binary.path, "account", "login", "Lab", "--store", store], environment: terminalEnvironment)
-        try lab.control(["approve", waitForDeviceCode(), mailbox])
-        terminal.waitFor("signed in to Lab")
-        XCTAssertEqual(terminal.waitForExit(), 0, terminal.everything())
+        try signInInTerminal("Lab", as: mailbox)
         let first = accountTest("Lab")
         XCTAssertEqual(first.report["verdict"] as? String, "ok", first.text)
         let start = try lab.refreshCounts(mailbox)
