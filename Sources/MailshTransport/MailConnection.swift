@@ -37,7 +37,8 @@ final class MailConnection {
     }
 
     /// Connects and logs in (libcurl's connect phase: TLS, STARTTLS, capabilities, authentication). The server's
-    /// values were validated by the caller. Throws ``MailshError/network(_:)`` with the reason, redacted.
+    /// values were validated by the caller. Throws ``MailshError/network(_:)`` with the reason, redacted
+    /// (``MailshError/tokenRefused(_:)`` when the server refused the OAuth 2.0 access token).
     static func open(_ server: ConnectionTestServer, timeout: Double, resolve: [String: String]) throws -> MailConnection {
         let session = Session.connecting(to: server, timeout: timeout, resolve: resolve)
         session.easy.set(CURLOPT_CONNECT_ONLY, 1)
