@@ -73,11 +73,8 @@ final class OAuthEarlyRefusalLabTests: OAuthWorkbenchLabTestCase {
     /// the token refreshed once, and the reply goes out.
     func testAReplyGoesOutAfterOneRefreshWhenTheTokenIsRefusedEarly() throws {
         let desk = user(2), requester = user(3)
-        createOAuthAccount("EarlyReply", mailbox: desk)
-        bench.must(["account", "set", "EarlyReply", "conversation.prefix=ERL"])
-        try signIn("EarlyReply", as: desk)
-        let number = try bench.desk().createRecord(account: "EarlyReply", subject: "VPN drops every hour",
-                                                   requester: requester).number
+        let number = try signedInRecord("EarlyReply", mailbox: desk, prefix: "ERL", requester: requester,
+                                        subject: "VPN drops every hour")
         try control(["reset"])
         try control(["expire", "--user", desk])
 

@@ -114,6 +114,16 @@ class OAuthWorkbenchLabTestCase: MailLabTestCase {
         canaries += [access, refresh].compactMap { $0 }
     }
 
+    /// A signed-in OAuth account `name` reading and sending as `mailbox`, with the conversation prefix `prefix`, and a
+    /// new record of `requester` on it: the record's number.
+    func signedInRecord(_ name: String, mailbox: String, prefix: String, requester: String, subject: String) throws
+        -> String {
+        createOAuthAccount(name, mailbox: mailbox)
+        bench.must(["account", "set", name, "conversation.prefix=\(prefix)"])
+        try signIn(name, as: mailbox)
+        return try bench.desk().createRecord(account: name, subject: subject, requester: requester).number
+    }
+
     /// The account's global token row and its opened tokens.
     func kept(_ name: String) throws -> (row: StoredTokens, access: String?, refresh: String?) {
         let id = try bench.desk().account(name).id
@@ -383,11 +393,8 @@ class OAuthMonitorLabTests: OAuthWorkbenchLabTestCase {
     func testRepliesFromTheCLIAndFromLuaGoOutWithTheKeptToken() throws {
         // The desk's mailbox sends with a token (Postfix checks it through Dovecot's oauth2 passdb).
         let desk = user(6), requester = user(7)
-        createOAuthAccount("Replying", mailbox: desk)
-        bench.must(["account", "set", "Replying", "conversation.prefix=RPL"])
-        try signIn("Replying", as: desk)
-        let number = try bench.desk().createRecord(account: "Replying", subject: "Printer on floor 3 is jammed",
-                                                   requester: requester).number
+        let number = try signedInRecord("Replying", mailbox: desk, prefix: "RPL", requester: requester,
+                                        subject: "Printer on floor 3 is jammed")
 
         let cli = try mailsh(["record", "reply", number, "--body", "We are on it."])
         XCTAssertEqual(cli.status, 0, cli.out + cli.err)
