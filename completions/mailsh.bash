@@ -212,13 +212,13 @@ _mailsh_account() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|create|set|copy|rename|delete|lock|unlock|password|login|test)
+    list|show|create|set|copy|rename|delete|lock|unlock|password|login|logout|test)
         # Offer subcommand argument completions
         "_mailsh_account_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show create set copy rename delete lock unlock password login test' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show create set copy rename delete lock unlock password login logout test' -- "${cur}"))
         ;;
     esac
 }
@@ -622,6 +622,38 @@ _mailsh_account_login() {
     esac
 }
 
+_mailsh_account_logout() {
+    repeating_flags=()
+    non_repeating_flags=(--dry-run --no-pager --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--store --as --format)
+    __mailsh_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion account logout -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion account logout -- positional@0 "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
 _mailsh_account_test() {
     repeating_flags=()
     non_repeating_flags=(--all --incoming-only --outgoing-only --no-send --round-trip --transcript --json-lines --no-pager --version -h --help)
@@ -906,13 +938,13 @@ _mailsh_personal() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    set|password|login|show|clear)
+    set|password|login|logout|show|clear)
         # Offer subcommand argument completions
         "_mailsh_personal_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'set password login show clear' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'set password login logout show clear' -- "${cur}"))
         ;;
     esac
 }
@@ -1026,6 +1058,38 @@ _mailsh_personal_login() {
     case "${positional_number}" in
     1)
         __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion personal login -- positional@0 "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_mailsh_personal_logout() {
+    repeating_flags=()
+    non_repeating_flags=(--dry-run --no-pager --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--store --as --format)
+    __mailsh_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion personal logout -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion personal logout -- positional@0 "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -326,6 +326,15 @@ public struct AuthReport: Sendable, Codable, Equatable {
     }
 }
 
+extension AuthReport {
+    /// Whether this is a bearer-token login (XOAUTH2 or OAUTHBEARER) the server refused: the token itself was turned
+    /// down (revoked or no longer valid at the provider), which one forced refresh may cure. One rule for the
+    /// connection tests, the monitor's logins and the outbox's submissions.
+    public var refusedBearerToken: Bool {
+        !ok && (mechanism == "XOAUTH2" || mechanism == "OAUTHBEARER")
+    }
+}
+
 /// The state of the mailbox after login: IMAP `STATUS` of the folder, POP3 `STAT`.
 public struct FolderState: Sendable, Codable, Equatable {
     public var folder: String?
@@ -496,6 +505,15 @@ public struct ConnectionTestReport: Sendable, Codable, Equatable {
         self.warnings = warnings
     }
 
+    /// The refusal text of a side whose server refused the OAuth 2.0 access token (``AuthReport/refusedBearerToken``),
+    /// or `nil`: such a test is run once more after a forced refresh.
+    public var tokenRefusal: String? {
+        for side in [incoming, outgoing].compactMap({ $0 }) where side.verdict == .auth && side.auth?.refusedBearerToken == true {
+            return side.message ?? side.verdict.meaning
+        }
+        return nil
+    }
+
     /// Sets the overall verdict from the parts: the first that failed.
     public mutating func conclude() {
         let parts: [(TestVerdict, String?, String)] =
@@ -527,5 +545,15 @@ extension ConnectionTester {
     /// Runs one test.
     public func test(_ request: ConnectionTestRequest) -> ConnectionTestReport {
         test([request], concurrency: 1, finished: { _, _ in })[0]
+    }
+}
+
+extension ConnectionTestRequest {
+    /// The OAuth 2.0 access token this test logs in with (one for both sides), or `nil`.
+    public var oauthToken: Secret? {
+        for server in [incoming, outgoing].compactMap({ $0 }) {
+            if case let .oauth2(token, _) = server.credential { return token }
+        }
+        return nil
     }
 }

@@ -84,24 +84,28 @@ extension Desk {
     }
 
     /// The request and the account it tests (with the acting user's effective settings).
-    /// A side with `auth=oauth2` gets its access token through ``accessToken(_:client:)`` (outside any transaction).
+    /// A side with `auth=oauth2` gets its access token through ``accessToken(_:client:refused:)`` (outside any
+    /// transaction); `refused` is a token a server has just refused, to be replaced by a forced refresh.
     private func plannedTest(_ reference: String, options: ConnectionTestOptions,
-                             oauthClient: (any OAuthTokenClient)?) throws
-        -> (request: ConnectionTestRequest, account: Account) {
+                             oauthClient: (any OAuthTokenClient)?, refused: Secret? = nil) throws
+        -> (request: ConnectionTestRequest, account: Account, effective: EffectiveSettings) {
         try options.validate()
         let effective = try effective(reference)
         let request = try Self.connectionTestRequest(
             effective: effective, tester: actor, options: options,
-            accessToken: { try self.accessToken(effective, client: $0) }, oauthClient: oauthClient) { side in
+            accessToken: { try self.accessToken(effective, client: $0, refused: refused) }, oauthClient: oauthClient) { side in
             try self.openPassword(effective, side: side)
         }
-        return (request, effective.account)
+        return (request, effective.account, effective)
     }
 
     /// Tests accounts (at most `concurrency` at once) and records each verdict and time, shown by `account list`.
     /// Accounts that fail validation are not tested (and nothing is recorded for them). `progress` is called on the
     /// calling thread after each account with the number done so far.
     /// An account whose OAuth 2.0 sign-in is needed gets verdict `auth` with the reason, without a connection.
+    /// A test whose server refused the OAuth 2.0 access token before it expired (``ConnectionTestReport/tokenRefusal``)
+    /// is run once more with a token from a forced refresh; when that one is refused too, the account is marked
+    /// "sign-in needed" (``tokenRefusedAgain(_:global:token:reason:client:)``) and its verdict is `auth` saying so.
     public func runConnectionTests(_ references: [String], options: ConnectionTestOptions, tester: any ConnectionTester,
                                    oauthClient: (any OAuthTokenClient)? = nil, concurrency: Int = 1,
                                    progress: (Int, ConnectionTestOutcome) -> Void = { _, _ in })
@@ -113,24 +117,27 @@ extension Desk {
         var accountsByName: [String: Account] = [:]
         var done = 0
         var pending: [ConnectionTestReport] = []
+        func signInNeeded(_ name: String, _ reason: String) -> ConnectionTestReport {
+            ConnectionTestReport(account: name, user: actor.name, startedAt: Timestamp.format(now()),
+                                 verdict: .auth, message: "OAuth 2.0 sign-in needed: \(reason)")
+        }
+        func finish(_ slot: Int, _ outcome: ConnectionTestOutcome) {
+            if case let .tested(report) = outcome { pending.append(report) }
+            outcomes[slot] = outcome
+            done += 1
+            progress(done, outcome)
+        }
         for (index, reference) in references.enumerated() {
             do {
-                let (request, account) = try plannedTest(reference, options: options, oauthClient: oauthClient)
+                let (request, account, _) = try plannedTest(reference, options: options, oauthClient: oauthClient)
                 accountsByName[request.account] = account
                 requests.append(request)
                 requestSlots.append(index)
             } catch MailshError.signInNeeded(let name, let reason, _) {
-                let report = ConnectionTestReport(account: name, user: actor.name, startedAt: Timestamp.format(now()),
-                                                  verdict: .auth, message: "OAuth 2.0 sign-in needed: \(reason)")
                 if let account = try? self.account(reference) { accountsByName[name] = account }
-                pending.append(report)
-                outcomes[index] = .tested(report)
-                done += 1
-                progress(done, outcomes[index]!)
+                finish(index, .tested(signInNeeded(name, reason)))
             } catch let error as MailshError {
-                outcomes[index] = .notTested(account: reference, error: error)
-                done += 1
-                progress(done, outcomes[index]!)
+                finish(index, .notTested(account: reference, error: error))
             }
         }
         var lastFlush = Date()
@@ -154,12 +161,46 @@ extension Desk {
                 recordingError = recordingError ?? .store("\(error)")
             }
         }
-        _ = tester.test(requests, concurrency: max(1, concurrency)) { index, report in
-            outcomes[requestSlots[index]] = .tested(report)
-            pending.append(report)
-            done += 1
+        func finishTested(_ slot: Int, _ report: ConnectionTestReport) {
+            finish(slot, .tested(report))
             if pending.count >= 64 || Date().timeIntervalSince(lastFlush) >= 1 { flush() }
-            progress(done, .tested(report))
+        }
+        // Tests whose token was refused early: run again after a forced refresh.
+        var refusedSlots: [(slot: Int, token: Secret)] = []
+        _ = tester.test(requests, concurrency: max(1, concurrency)) { index, report in
+            if report.tokenRefusal != nil, oauthClient != nil, let token = requests[index].oauthToken {
+                refusedSlots.append((requestSlots[index], token))
+                return
+            }
+            finishTested(requestSlots[index], report)
+        }
+        var retries: [ConnectionTestRequest] = []
+        var retrySlots: [(slot: Int, effective: EffectiveSettings)] = []
+        for (slot, token) in refusedSlots {
+            do {
+                let (request, account, effective) = try plannedTest(references[slot], options: options,
+                                                                    oauthClient: oauthClient, refused: token)
+                accountsByName[request.account] = account
+                retries.append(request)
+                retrySlots.append((slot, effective))
+            } catch MailshError.signInNeeded(let name, let reason, _) {
+                finishTested(slot, signInNeeded(name, reason))
+            } catch let error as MailshError {
+                finish(slot, .notTested(account: references[slot], error: error))
+            }
+        }
+        if !retries.isEmpty, let oauthClient {
+            _ = tester.test(retries, concurrency: max(1, concurrency)) { index, report in
+                var report = report
+                if let refusal = report.tokenRefusal, let token = retries[index].oauthToken,
+                   let error = try? tokenRefusedAgain(retrySlots[index].effective, global: false, token: token,
+                                                      reason: refusal, client: oauthClient),
+                   case let .signInNeeded(_, reason, _) = error {
+                    report.verdict = .auth
+                    report.message = "OAuth 2.0 sign-in needed: \(reason)"
+                }
+                finishTested(retrySlots[index].slot, report)
+            }
         }
         flush()
         // Accounts never started because Ctrl-C stopped the run.

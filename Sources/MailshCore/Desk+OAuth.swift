@@ -72,7 +72,15 @@ extension Desk {
     /// Inside a transaction (a script's) only a kept token that is still fresh is handed out: a refresh there would
     /// make its network call inside the transaction, and a script that then fails would roll the rotated refresh
     /// token back while the provider has already spent the old one.
-    public func accessToken(_ effective: EffectiveSettings, client: any OAuthTokenClient) throws -> Secret {
+    public func accessToken(_ effective: EffectiveSettings, client: any OAuthTokenClient, refused: Secret? = nil) throws
+        -> Secret {
+        let (settings, user) = try tokenOwner(effective)
+        return try keptOrRefreshed(settings, user: user, client: client, refused: refused)
+    }
+
+    /// Whose tokens ``accessToken(_:client:refused:)`` uses for these effective settings (`nil`: the global ones), and
+    /// the settings of the client they were got with.
+    private func tokenOwner(_ effective: EffectiveSettings) throws -> (settings: EffectiveSettings, user: String?) {
         let account = effective.account
         let personal = account.owner == nil
             ? try reading { try $0.oauthTokens(accountID: account.id, user: self.actor.name) } : nil
@@ -82,28 +90,70 @@ extension Desk {
         if user == nil, let global = try reading({ try $0.account(id: account.id) }) {
             settings = EffectiveSettings.resolve(account: global, user: actor, personal: nil)
         }
-        return try keptOrRefreshed(settings, user: user, client: client)
+        return (settings, user)
     }
 
     /// The global account's own access token, whoever runs this: what the mail monitor logs in with (it reads a global
     /// mailbox with the account's stored credentials, never with the tokens a user signed in for themselves).
-    /// Refreshed through a ``TokenKeeper`` as ``accessToken(_:client:)`` is, with the same errors.
-    public func globalAccessToken(_ account: Account, client: any OAuthTokenClient) throws -> Secret {
+    /// Refreshed through a ``TokenKeeper`` as ``accessToken(_:client:refused:)`` is, with the same errors and the same
+    /// forced refresh of a `refused` token.
+    public func globalAccessToken(_ account: Account, client: any OAuthTokenClient, refused: Secret? = nil) throws
+        -> Secret {
         let global = try reading { try $0.account(id: account.id) } ?? account
         return try keptOrRefreshed(EffectiveSettings.resolve(account: global, user: actor, personal: nil), user: nil,
-                                   client: client)
+                                   client: client, refused: refused)
     }
 
-    private func keptOrRefreshed(_ settings: EffectiveSettings, user: String?, client: any OAuthTokenClient) throws
-        -> Secret {
+    /// A server refused `token`, got by a forced refresh after it refused the one before: marks the tokens
+    /// ``accessToken(_:client:refused:)`` (or, with `global`, ``globalAccessToken(_:client:refused:)``) uses for
+    /// `effective` as "sign-in needed" (see ``TokenKeeper/refusedAgain(_:user:token:reason:)``) and returns the
+    /// error to report. `reason` is the server's refusal, redacted.
+    public func tokenRefusedAgain(_ effective: EffectiveSettings, global: Bool, token: Secret, reason: String,
+                                  client: any OAuthTokenClient) throws -> MailshError {
+        let user = global ? nil : try tokenOwner(effective).user
+        return try tokenKeeper(client: client).refusedAgain(effective.account, user: user, token: token, reason: reason)
+    }
+
+    /// Logs in (`login`) to the server `plan` resolves, and when the server refuses the OAuth 2.0 access token
+    /// (``MailshError/tokenRefused(_:)``) though it had not expired, resolves the server again with that token as
+    /// `refused` (one forced refresh, see ``accessToken(_:client:refused:)``) and logs in once more; a second refusal
+    /// is ``tokenRefusedAgain(_:global:token:reason:client:)``'s error ("sign-in needed"). The tokens are the global
+    /// account's with `global` (the monitor, the outbox), else the acting user's view of `effective`. Without a token
+    /// client, or with a password login, a refusal is thrown as it is.
+    public func retryingRefusedToken<T>(_ effective: EffectiveSettings, global: Bool, client: (any OAuthTokenClient)?,
+                                        plan: (_ refused: Secret?) throws -> ConnectionTestServer,
+                                        login: (ConnectionTestServer) throws -> T) throws -> T {
+        let first = try plan(nil)
+        do {
+            return try login(first)
+        } catch MailshError.tokenRefused(let text) {
+            guard let client, case let .oauth2(refused, _) = first.credential else { throw MailshError.tokenRefused(text) }
+            let second = try plan(refused)
+            do {
+                return try login(second)
+            } catch MailshError.tokenRefused(let again) {
+                guard case let .oauth2(token, _) = second.credential else { throw MailshError.tokenRefused(again) }
+                throw try tokenRefusedAgain(effective, global: global, token: token, reason: again, client: client)
+            }
+        }
+    }
+
+    private func tokenKeeper(client: any OAuthTokenClient) -> TokenKeeper {
+        TokenKeeper(store: store, secrets: secrets, client: client,
+                    holder: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)")
+    }
+
+    private func keptOrRefreshed(_ settings: EffectiveSettings, user: String?, client: any OAuthTokenClient,
+                                 refused: Secret?) throws -> Secret {
         let account = settings.account
-        let keeper = TokenKeeper(store: store, secrets: secrets, client: client,
-                                 holder: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)")
+        let keeper = tokenKeeper(client: client)
         guard inTransaction else {
-            return try keeper.accessToken(for: account, user: user, request: try oauthRequest(settings))
+            return try keeper.accessToken(for: account, user: user, request: try oauthRequest(settings), refused: refused)
         }
         let row = try reading { try $0.oauthTokens(accountID: account.id, user: user) }
-        if let token = try keeper.keptToken(row, for: account, user: user) { return token }
+        if let token = try keeper.keptToken(row, for: account, user: user), token.reveal() != refused?.reveal() {
+            return token
+        }
         throw MailshError.network("the OAuth 2.0 token of \(account.qualifiedName) must be "
             + (account.oauth.flow == .app ? "fetched" : "refreshed")
             + ", which is not done inside a script's transaction (a failed script would lose the new token); "
@@ -190,18 +240,22 @@ extension Desk {
         }
     }
 
-    /// Forgets an account's tokens (the global ones, or the acting user's own with `personal`).
-    public func signOut(_ reference: String, personal: Bool) throws {
+    /// Forgets an account's tokens (the global ones, or the acting user's own with `personal`): `account logout` and
+    /// `personal logout`. The global ones need `administrate`; a user's own need nothing more than being that user.
+    /// Audited as a token change (`(token changed)` → nothing), never showing a token; returns whether any were kept.
+    @discardableResult
+    public func signOut(_ reference: String, personal: Bool) throws -> Bool {
         let account = try self.account(reference)
         if !personal { try requireAdministrate(account) }
         let user = personal ? actor.name : nil
-        try writing { tx in
-            guard try tx.oauthTokens(accountID: account.id, user: user) != nil else { return }
+        return try writing { tx in
+            guard try tx.oauthTokens(accountID: account.id, user: user) != nil else { return false }
             try tx.deleteOAuthTokens(accountID: account.id, user: user)
             let field = user.map { "personal(\($0)) oauth.token" } ?? "oauth.token"
             try tx.append([AuditEntry(at: self.now(), actor: self.actor.name, account: account.qualifiedName,
                                       accountID: account.id, field: field, oldValue: AuditEntry.tokenChanged,
                                       newValue: nil)])
+            return true
         }
     }
 }

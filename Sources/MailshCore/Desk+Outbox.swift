@@ -101,14 +101,15 @@ extension Desk {
     }
 
     /// The account's outgoing server with its stored credentials (an OAuth 2.0 token through `oauthClient`,
-    /// fetched outside any transaction), every value checked.
-    private func outgoingServer(_ account: Account, timeout: Double, oauthClient: (any OAuthTokenClient)?) throws
-        -> (server: ConnectionTestServer, warnings: [String]) {
+    /// fetched outside any transaction; `refused`: a token the server just refused, replaced by a forced refresh),
+    /// every value checked.
+    private func outgoingServer(_ account: Account, timeout: Double, oauthClient: (any OAuthTokenClient)?,
+                                refused: Secret? = nil) throws -> (server: ConnectionTestServer, warnings: [String]) {
         let effective = EffectiveSettings.resolve(account: account, user: actor, personal: nil)
         let request = try Self.connectionTestRequest(
             effective: effective, tester: actor,
             options: ConnectionTestOptions(incoming: false, outgoing: true, send: false, timeout: timeout),
-            accessToken: { try self.accessToken(effective, client: $0) }, oauthClient: oauthClient) { side in
+            accessToken: { try self.accessToken(effective, client: $0, refused: refused) }, oauthClient: oauthClient) { side in
             try self.openPassword(effective, side: side)
         }
         guard let server = request.outgoing else {
@@ -152,8 +153,12 @@ extension Desk {
             let account = try self.account(id: entry.accountID)
             let record = try self.record(entry.recordNumber)
             try requireCredentialUse(account, .send(record: record, to: entry.message.to))
-            let server = try outgoingServer(account, timeout: timeout, oauthClient: oauthClient).server
-            let reply = try sender.send(entry.message, server: server, timeout: timeout)
+            // A token the server refuses early is refreshed once and the message sent again.
+            let message = entry.message
+            let reply = try retryingRefusedToken(
+                EffectiveSettings.resolve(account: account, user: actor, personal: nil), global: false, client: oauthClient,
+                plan: { try self.outgoingServer(account, timeout: timeout, oauthClient: oauthClient, refused: $0).server },
+                login: { try sender.send(message, server: $0, timeout: timeout) })
             entry.status = .sent
             entry.sentAt = now()
             entry.serverReply = reply

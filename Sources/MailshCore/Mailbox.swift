@@ -42,7 +42,8 @@ public protocol MailboxSession: AnyObject {
 
 /// Opens mailbox sessions. The real one speaks IMAP and POP3 over libcurl (`MailshTransport`).
 public protocol MailboxClient: Sendable {
-    /// Connects and logs in to `server` (its `folder` is the IMAP folder to read; `nil` means `INBOX`).
+    /// Connects and logs in to `server` (its `folder` is the IMAP folder to read; `nil` means `INBOX`). Throws
+    /// ``MailshError``: ``MailshError/tokenRefused(_:)`` when the server refuses the OAuth 2.0 access token.
     func open(_ server: ConnectionTestServer, timeout: Double) throws -> any MailboxSession
 }
 
@@ -83,7 +84,8 @@ public struct OutgoingMessage: Sendable, Equatable {
 /// Sends mail through an account's outgoing server. The real one speaks SMTP over libcurl (`MailshTransport`).
 public protocol MailSender: Sendable {
     /// Renders `message` as RFC 5322 (encoded words, folding, quoted-printable), checks every value that reaches a
-    /// protocol line for CR, LF and NUL, and submits it; returns the server's final reply. Throws ``MailshError``.
+    /// protocol line for CR, LF and NUL, and submits it; returns the server's final reply. Throws ``MailshError``:
+    /// ``MailshError/tokenRefused(_:)`` when the server refuses the OAuth 2.0 access token of the login.
     @discardableResult
     func send(_ message: OutgoingMessage, server: ConnectionTestServer, timeout: Double) throws -> String
 }

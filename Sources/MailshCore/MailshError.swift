@@ -41,6 +41,11 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An account's OAuth 2.0 tokens no longer work (or no one signed in): a person must sign in again. `reason` is
     /// the provider's words.
     case signInNeeded(account: String, reason: String, since: Date)
+    /// A server refused the OAuth 2.0 access token presented at the login (XOAUTH2 or OAUTHBEARER answered with a
+    /// failure), though it had not expired as far as mailsh knew: revoked early, or no longer valid at the provider.
+    /// The login is retried once after a forced refresh (``Desk/accessToken(_:client:refused:)``). The text is the
+    /// server's reply, redacted.
+    case tokenRefused(String)
 
     public var description: String { message }
 
@@ -90,6 +95,8 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
             return "network: \(text)"
         case let .busy(text):
             return text
+        case let .tokenRefused(text):
+            return "network: \(text)"
         case let .missingStore(location):
             // The whole location (messages pass TerminalText.safeOutput): a cut path would not help find the typo.
             return "no store at \(location): mailsh opens only stores that exist (is --store or MAILSH_STORE "
@@ -114,6 +121,7 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
         case .network: return .unavailable
         case .busy: return .conflict
         case .signInNeeded: return .unavailable
+        case .tokenRefused: return .unavailable
         }
     }
 

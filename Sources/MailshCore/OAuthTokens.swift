@@ -157,10 +157,15 @@ public final class TokenKeeper: Sendable {
     /// A valid access token for `account`'s tokens of `user` (`nil`: the global account's own), refreshed when it
     /// expires within ``margin``. Throws ``MailshError/signInNeeded(account:reason:since:)`` when a person must sign
     /// in, ``MailshError/network(_:)`` for a temporary failure (retry later).
-    public func accessToken(for account: Account, user: String?, request: OAuthRequest) throws -> Secret {
+    ///
+    /// `refused` is a token a server has just refused at the login though it had not expired: while the kept access
+    /// token is still that one, it is refreshed now (one refresh for every process, as usual); when another process
+    /// has already replaced it, its successor is handed out without a second refresh.
+    public func accessToken(for account: Account, user: String?, request: OAuthRequest, refused: Secret? = nil) throws
+        -> Secret {
         let deadline = now().addingTimeInterval(lease * 3)
         while true {
-            switch try claim(account, user: user) {
+            switch try claim(account, user: user, refused: refused) {
             case .fresh(let token):
                 return token
             case .changed:
@@ -195,11 +200,36 @@ public final class TokenKeeper: Sendable {
         return nil
     }
 
+    /// After a forced refresh (``accessToken(for:user:request:refused:)`` with `refused`), the server refused the new
+    /// token too: no refresh helps, so a `delegated` account is marked "sign-in needed" with the server's words (while
+    /// the kept token is still `token`: a sign-in meanwhile is kept). Returns the error to report:
+    /// ``MailshError/signInNeeded(account:reason:since:)``, or for the `app` flow (no one signs in; the next fetch
+    /// may succeed) ``MailshError/tokenRefused(_:)`` with `reason`.
+    public func refusedAgain(_ account: Account, user: String?, token: Secret, reason: String) throws -> MailshError {
+        guard account.oauth.flow == .delegated else { return .tokenRefused(reason) }
+        let at = now()
+        let problem = "the server refused the access token even after a refresh: \(reason)"
+        try store.write { tx in
+            guard var row = try tx.oauthTokens(accountID: account.id, user: user), let access = row.access,
+                  try self.secrets.open(access, context: StoredTokens.accessContext(accountID: row.accountID, user: user))
+                    == token.reveal() else { return }
+            row.problem = problem
+            row.problemAt = at
+            row.version += 1
+            row.updatedAt = at
+            _ = try tx.putOAuthTokens(row, expectedVersion: row.version - 1)
+        }
+        return .signInNeeded(account: account.qualifiedName, reason: problem, since: at)
+    }
+
     /// Reads the row; returns its access token if still fresh, else claims it (one short write transaction).
-    private func claim(_ account: Account, user: String?) throws -> Claim {
+    private func claim(_ account: Account, user: String?, refused: Secret?) throws -> Claim {
         let at = now()
         let seen = try store.read { try $0.oauthTokens(accountID: account.id, user: user) }
-        if let fresh = try keptToken(seen, for: account, user: user) { return .fresh(fresh) }
+        if let fresh = try keptToken(seen, for: account, user: user),
+           refused.map({ $0.reveal() != fresh.reveal() }) ?? true {
+            return .fresh(fresh)
+        }
         return try store.write { tx -> Claim in
             let current = try tx.oauthTokens(accountID: account.id, user: user)
             guard current?.version == seen?.version else { return .changed }
@@ -229,7 +259,13 @@ public final class TokenKeeper: Sendable {
             if account.oauth.flow == .app {
                 tokens = try client.clientCredentials(request.client, scopes: request.scopes)
             } else {
-                let sealed = row.refresh!
+                guard let sealed = row.refresh else {
+                    // A token refused early, and no refresh token to get another: only a person can help.
+                    let at = now()
+                    let reason = "the server refused the access token and there is no refresh token to get another"
+                    try finish(row) { $0.problem = reason; $0.problemAt = at }
+                    throw MailshError.signInNeeded(account: account.qualifiedName, reason: reason, since: at)
+                }
                 let refreshToken = try secrets.open(sealed, context: StoredTokens.refreshContext(accountID: row.accountID,
                                                                                                  user: row.user))
                 tokens = try client.refresh(request.client, refreshToken: Secret(refreshToken), scopes: request.scopes)

@@ -19,7 +19,7 @@ final class LuaSession {
     /// Runs `acct:test{…}` and `mail.account.test_all{…}`; `nil` when the host has none (they then raise).
     var connectionTester: (any ConnectionTester)?
     /// Gets the OAuth 2.0 token of accounts with `auth=oauth2` for their connection tests (the kept one: see
-    /// ``Desk/accessToken(_:client:)`` inside a transaction); `nil` when the host has none.
+    /// ``Desk/accessToken(_:client:refused:)`` inside a transaction); `nil` when the host has none.
     var oauthClient: (any OAuthTokenClient)?
     var mailSender: (any MailSender)?
     /// The last operation the desk refused, to give a script error the refusal's exit status.

@@ -89,8 +89,10 @@ struct AccountPoller {
     /// `incoming.auth=oauth2` the login is the global account's kept access token, refreshed when due through the
     /// desk's ``TokenKeeper`` (one refresh for every process sharing the store; the network call outside any
     /// transaction); a person who must sign in again is ``MailshError/signInNeeded(account:reason:since:)``.
-    func plan(_ account: Account) throws -> (server: ConnectionTestServer, disposal: MailboxDisposal, warnings: [String]) {
-        let (server, disposal, warnings) = try prepare(account, withToken: true)
+    /// `refused` is a token the server has just refused at the login: it is replaced by a forced refresh.
+    func plan(_ account: Account, refused: Secret? = nil) throws
+        -> (server: ConnectionTestServer, disposal: MailboxDisposal, warnings: [String]) {
+        let (server, disposal, warnings) = try prepare(account, withToken: true, refused: refused)
         guard let server else {
             throw MailshError.incomplete(account: account.qualifiedName,
                                          missing: [Field.incomingUser.name, Field.incomingPassword.name])
@@ -107,7 +109,7 @@ struct AccountPoller {
     /// Thrown by the token getter of a check: everything else was validated.
     private struct TokenNotFetched: Error {}
 
-    private func prepare(_ account: Account, withToken: Bool) throws
+    private func prepare(_ account: Account, withToken: Bool, refused: Secret? = nil) throws
         -> (server: ConnectionTestServer?, disposal: MailboxDisposal, warnings: [String]) {
         if account.owner != nil {
             throw MailshError.usage("the monitor reads global accounts; \(account.qualifiedName) is a user's own account")
@@ -121,7 +123,7 @@ struct AccountPoller {
                 options: ConnectionTestOptions(incoming: true, outgoing: false, send: false, timeout: options.timeout),
                 accessToken: { client in
                     guard withToken else { throw TokenNotFetched() }
-                    return try self.desk.globalAccessToken(account, client: client)
+                    return try self.desk.globalAccessToken(account, client: client, refused: refused)
                 },
                 oauthClient: oauthClient) { side in
                 try self.desk.openPassword(effective, side: side)
@@ -160,8 +162,23 @@ struct AccountPoller {
     /// Returns how many messages the server had for this poll (before `--limit`).
     @discardableResult
     func poll(_ account: Account, summary: inout MonitorSummary, stored: inout Int) throws -> Int {
-        let (server, disposal, _) = try plan(account)
-        let session = try client.open(server, timeout: options.timeout)
+        // A token the server refuses before it expires is refreshed once (for every process) and the login retried;
+        // refused again, the account needs a person to sign in.
+        var disposal = MailboxDisposal.markRead
+        let session = try desk.retryingRefusedToken(
+            EffectiveSettings.resolve(account: account, user: desk.actor, personal: nil), global: true,
+            client: oauthClient,
+            plan: { refused in
+                let planned = try plan(account, refused: refused)
+                disposal = planned.disposal
+                if refused != nil {
+                    log(MonitorEvent(kind: .warning, account: account.qualifiedName,
+                                     text: "the server refused the OAuth 2.0 access token before it expired; "
+                                        + "logging in again with a refreshed token"))
+                }
+                return planned.server
+            },
+            login: { try client.open($0, timeout: options.timeout) })
         var pending = try session.pending()
         let found = pending.count
         if let limit = options.batchLimit, pending.count > limit { pending = Array(pending.prefix(limit)) }

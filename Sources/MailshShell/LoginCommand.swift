@@ -105,3 +105,67 @@ extension PersonalCommand {
         }
     }
 }
+
+/// What `account logout` and `personal logout` share: the kept tokens are forgotten (audited), with `--dry-run`.
+struct LogoutOptions: ParsableArguments {
+    @Flag(help: "Say whether tokens would be forgotten, and change nothing.")
+    var dryRun = false
+
+    /// Forgets the tokens of `reference` (`personal`: the acting user's own) and says what happened; never a token.
+    func signOut(_ reference: String, personal: Bool, global: GlobalOptions, desk: Desk, context: CommandContext) throws {
+        let whose = personal ? " for \(desk.actor.name)" : ""
+        if dryRun {
+            let outcome = try desk.dryRun { try $0.signOut(reference, personal: personal) }
+            return reportDryRun(outcome.changes, global: global, context: context)
+        }
+        if try desk.signOut(reference, personal: personal) {
+            context.io.write("signed out of \(reference)\(whose): the kept OAuth 2.0 tokens are forgotten\n")
+        } else {
+            context.io.write("no OAuth 2.0 tokens were kept for \(reference)\(whose): nothing to forget\n")
+        }
+    }
+}
+
+extension AccountCommand {
+    struct Logout: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forget an account's global OAuth 2.0 tokens (needs administrate).",
+            discussion: """
+                The sealed access and refresh tokens are deleted from the store (audited as a token change, never \
+                shown). The account then needs `account login` before it logs in with OAuth 2.0 again; the \
+                provider's grant itself is not revoked (do that at the provider when a device is lost).
+                """)
+
+        @Argument(help: "The account.", completion: .accountName)
+        var name: String
+
+        @OptionGroup var logout: LogoutOptions
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            try logout.signOut(name, personal: false, global: global, desk: desk, context: context)
+        }
+    }
+}
+
+extension PersonalCommand {
+    struct Logout: DeskCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forget the OAuth 2.0 tokens you signed in with for a global account (personal tokens).",
+            discussion: """
+                The global tokens, if any, are used again for you. The provider's grant itself is not revoked.
+                """)
+
+        @Argument(help: "The global account.", completion: .accountName)
+        var account: String
+
+        @OptionGroup var logout: LogoutOptions
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            try logout.signOut(account, personal: true, global: global, desk: desk, context: context)
+        }
+    }
+}

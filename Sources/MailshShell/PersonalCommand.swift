@@ -8,7 +8,7 @@ struct PersonalCommand: ParsableCommand {
         abstract: "Your own settings for a global account, where its padlocks allow.",
         discussion: "Personal values override the global account in unlocked sections (credentials, by default). "
             + "A user with override_locks may override locked sections too. Use --as USER to act for another user.",
-        subcommands: [Set.self, Password.self, Login.self, Show.self, Clear.self]
+        subcommands: [Set.self, Password.self, Login.self, Logout.self, Show.self, Clear.self]
     )
 }
 

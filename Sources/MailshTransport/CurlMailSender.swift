@@ -31,7 +31,7 @@ public struct CurlMailSender: MailSender {
         let code = session.easy.perform()
         let (verdict, text, analysis) = session.judge(code, server: server, timeout: timeout)
         guard code == CURLE_OK, verdict == .ok, let reply = analysis.dataReplies.last else {
-            throw MailshError.network(text)
+            throw Session.failure(verdict, message: text, analysis: analysis)
         }
         return session.redactor.scrub(reply)
     }

@@ -15,7 +15,7 @@ public struct CurlMailboxClient: MailboxClient {
     /// Connects and logs in; IMAP also asks for the capabilities (the folder is selected at the first use).
     /// Throws ``MailshError/invalidValue(field:value:allowed:)`` before any I/O for a value with CR, LF or NUL,
     /// ``MailshError/usage(_:)`` for an SMTP server, and ``MailshError/network(_:)`` when the server can't be
-    /// reached or refuses the login.
+    /// reached or refuses the login (``MailshError/tokenRefused(_:)`` when it refuses an OAuth 2.0 access token).
     public func open(_ server: ConnectionTestServer, timeout: Double) throws -> any MailboxSession {
         guard server.proto != .smtp else {
             throw MailshError.usage("a mailbox is read over IMAP or POP3, not SMTP")

@@ -37,15 +37,16 @@ final class MailConnection {
     }
 
     /// Connects and logs in (libcurl's connect phase: TLS, STARTTLS, capabilities, authentication). The server's
-    /// values were validated by the caller. Throws ``MailshError/network(_:)`` with the reason, redacted.
+    /// values were validated by the caller. Throws ``MailshError/network(_:)`` with the reason, redacted
+    /// (``MailshError/tokenRefused(_:)`` when the server refused the OAuth 2.0 access token).
     static func open(_ server: ConnectionTestServer, timeout: Double, resolve: [String: String]) throws -> MailConnection {
         let session = Session.connecting(to: server, timeout: timeout, resolve: resolve)
         session.easy.set(CURLOPT_CONNECT_ONLY, 1)
         session.easy.set(CURLOPT_URL, Session.url(server))
         session.beginTransfer()
         let code = session.easy.perform()
-        let (verdict, message, _) = session.judge(code, server: server, timeout: timeout)
-        guard code == CURLE_OK, verdict == .ok else { throw MailshError.network(message) }
+        let (verdict, message, analysis) = session.judge(code, server: server, timeout: timeout)
+        guard code == CURLE_OK, verdict == .ok else { throw Session.failure(verdict, message: message, analysis: analysis) }
         // The login is over: no more transcript (it would only hold message content).
         session.easy.set(CURLOPT_VERBOSE, false)
         return MailConnection(session: session, server: server, timeout: timeout)

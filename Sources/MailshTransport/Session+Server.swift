@@ -138,6 +138,14 @@ extension Session {
         return (verdict, redactor.scrub("\(server.proto.rawValue) \(server.host):\(server.port): \(message)"), analysis)
     }
 
+    /// The error for a transfer judged not `ok`: ``MailshError/tokenRefused(_:)`` when the server refused the OAuth 2.0
+    /// access token presented (``AuthReport/refusedBearerToken``: a forced refresh may cure it), else
+    /// ``MailshError/network(_:)``; `message` is the judged, redacted sentence.
+    static func failure(_ verdict: TestVerdict, message: String, analysis: ConversationAnalysis) -> MailshError {
+        if verdict == .auth, analysis.auth?.refusedBearerToken == true { return .tokenRefused(message) }
+        return .network(message)
+    }
+
     /// Checks every value of `server` that reaches a protocol line (host, user, password or token, folder) before any
     /// network I/O, and refuses security `none` unless the account allows clear text (or nothing secret is sent: no
     /// login). The password's or token's own text never appears in the error.

@@ -193,6 +193,18 @@ class OAuthLabTerminalTestCase: TerminalTestCase {
         return (result.status, report, result.out + result.err)
     }
 
+    /// `account login NAME` (or `personal login NAME`) as a one-shot command in the terminal, the person approving the
+    /// device code as `mailbox`: waits for the line saying so and for the exit.
+    func signInInTerminal(_ name: String, as mailbox: String, personal: Bool = false, file: StaticString = #filePath,
+                          line: UInt = #line) throws {
+        terminal.start([runner.binary.path, personal ? "personal" : "account", "login", name, "--store", store],
+                       environment: terminalEnvironment)
+        try lab.control(["approve", waitForDeviceCode(file: file, line: line), mailbox])
+        terminal.waitFor(personal ? "signed in to \(name) for \(Tools.loginName)" : "signed in to \(name)", file: file,
+                         line: line)
+        XCTAssertEqual(terminal.waitForExit(), 0, terminal.everything(), file: file, line: line)
+    }
+
     func signInState(_ name: String) -> [String: Any] {
         let result = must(["account", "show", name, "--format", "json"])
         return object(result.out)["sign_in"] as? [String: Any] ?? [:]
@@ -377,10 +389,7 @@ final class OAuthLoginTests: OAuthLabTerminalTestCase {
         let mailbox = lab.mailbox(2)
         createAccount("Lab", mailbox: lab.mailbox(1))
         must(["personal", "set", "Lab", "incoming.user=\(mailbox)", "outgoing.user=\(mailbox)"])
-        terminal.start([runner.binary.path, "personal", "login", "Lab", "--store", store], environment: terminalEnvironment)
-        try lab.control(["approve", waitForDeviceCode(), mailbox])
-        terminal.waitFor("signed in to Lab for \(Tools.loginName)")
-        XCTAssertEqual(terminal.waitForExit(), 0, terminal.everything())
+        try signInInTerminal("Lab", as: mailbox, personal: true)
         let state = signInState("Lab")
         XCTAssertEqual(state["state"] as? String, "signed in", "\(state)")
         XCTAssertEqual(state["origin"] as? String, "personal", "\(state)")
@@ -389,6 +398,48 @@ final class OAuthLoginTests: OAuthLabTerminalTestCase {
         let tested = accountTest("Lab")
         XCTAssertEqual(tested.report["verdict"] as? String, "ok", tested.text)
         XCTAssertTrue(tested.text.contains(mailbox), tested.text)
+        assertNoTokenOrSecretAnywhere()
+    }
+
+    // MARK: Signing out
+
+    /// `account logout` and `personal logout` through the binary on SQLite: `--dry-run` lists the change and makes
+    /// none; the real one asks nothing (empty standard input), forgets the kept tokens, is audited as a token change,
+    /// and `account test` then says sign-in is needed (verdict `auth`, exit 83). A second logout has nothing to
+    /// forget. `personal logout` forgets only the user's own tokens. No token appears anywhere.
+    func testLogoutForgetsTheKeptTokensAndAccountTestThenSaysSignInNeeded() throws {
+        let mailbox = lab.mailbox(3)
+        createAccount("Lab", mailbox: mailbox)
+        try signInInTerminal("Lab", as: mailbox)
+        XCTAssertEqual(accountTest("Lab").status, 0)
+
+        let dry = must(["account", "logout", "Lab", "--dry-run"])
+        assertContains(dry.out, ["oauth.token", "(token changed)"])
+        assertContains(dry.err, ["dry run: nothing was changed"])
+        XCTAssertEqual(signInState("Lab")["state"] as? String, "signed in")
+
+        let out = must(["account", "logout", "Lab"], stdin: "")
+        assertContains(out.out, ["signed out of Lab"])
+        XCTAssertEqual(signInState("Lab")["state"] as? String, "not signed in")
+        let audit = must(["audit", "Lab"]).out
+        XCTAssertTrue(audit.split(separator: "\n").contains { $0.contains("oauth.token") && $0.contains("(token changed)") },
+                      audit)
+        let tested = accountTest("Lab")
+        XCTAssertEqual(tested.status, 83, "verdict auth: \(tested.text)")
+        XCTAssertEqual(tested.report["verdict"] as? String, "auth", tested.text)
+        assertContains(tested.text, ["sign-in needed"])
+        assertContains(must(["account", "logout", "Lab"]).out, ["nothing to forget"])
+
+        // The user's own tokens: personal logout forgets them, and the (absent) global ones are used again.
+        let own = lab.mailbox(2)
+        must(["personal", "set", "Lab", "incoming.user=\(own)", "outgoing.user=\(own)"])
+        try signInInTerminal("Lab", as: own, personal: true)
+        XCTAssertEqual(signInState("Lab")["origin"] as? String, "personal")
+        assertContains(must(["personal", "logout", "Lab"], stdin: "").out, ["signed out of Lab for \(Tools.loginName)"])
+        let after = signInState("Lab")
+        XCTAssertEqual(after["origin"] as? String, "global", "\(after)")
+        XCTAssertEqual(after["state"] as? String, "not signed in", "\(after)")
+        XCTAssertEqual(accountTest("Lab").report["verdict"] as? String, "auth")
         assertNoTokenOrSecretAnywhere()
     }
 
@@ -499,10 +550,7 @@ final class PostgresOAuthLoginTests: OAuthLabTerminalTestCase {
     func testOnPostgreSQLRotationsAreSavedAndTwoConcurrentRefreshesMakeOne() throws {
         let mailbox = lab.mailbox(3)
         createAccount("Lab", mailbox: mailbox)
-        terminal.start([runner.binary.path, "account", "login", "Lab", "--store", store], environment: terminalEnvironment)
-        try lab.control(["approve", waitForDeviceCode(), mailbox])
-        terminal.waitFor("signed in to Lab")
-        XCTAssertEqual(terminal.waitForExit(), 0, terminal.everything())
+        try signInInTerminal("Lab", as: mailbox)
         let first = accountTest("Lab")
         XCTAssertEqual(first.report["verdict"] as? String, "ok", first.text)
         let start = try lab.refreshCounts(mailbox)

@@ -6,11 +6,12 @@ import MailshTesting
 import MailshTransport
 import XCTest
 
-/// The mail monitor and Lua's connection tests with OAuth 2.0 tokens, end to end on the OAuth lab (`MAILLAB_OAUTH=1`):
-/// the authlib server issues, rotates and revokes the tokens (the test plays the person and the clock through
-/// `scripts/oauth-lab/control.sh`), Dovecot validates every login against it, and the monitors are processes of the
-/// built binary sharing one store. Every token the test saw is looked for, in vain, in everything they printed.
-class OAuthMonitorLabTests: MailLabTestCase {
+/// What the OAuth lab tests of the monitor, the outbox and the connection tests share (no tests of its own): the
+/// lab with its authorization server (`MAILLAB_OAUTH=1`), a workbench store (SQLite, or PostgreSQL in a subclass),
+/// accounts that log in with tokens, the person at the server (`scripts/oauth-lab/control.sh`), monitor processes of
+/// the built binary, and the canary check: every token the test saw is looked for, in vain, in everything they
+/// printed.
+class OAuthWorkbenchLabTestCase: MailLabTestCase {
     override class var labSettings: [String: String] { ["MAILLAB_OAUTH": "1", "MAILLAB_AUTH_FAILURE_DELAY": "0",
                                                        "MAILLAB_USER_COUNT": "7"] }
 
@@ -114,6 +115,16 @@ class OAuthMonitorLabTests: MailLabTestCase {
         canaries += [access, refresh].compactMap { $0 }
     }
 
+    /// A signed-in OAuth account `name` reading and sending as `mailbox`, with the conversation prefix `prefix`, and a
+    /// new record of `requester` on it: the record's number.
+    func signedInRecord(_ name: String, mailbox: String, prefix: String, requester: String, subject: String) throws
+        -> String {
+        createOAuthAccount(name, mailbox: mailbox)
+        bench.must(["account", "set", name, "conversation.prefix=\(prefix)"])
+        try signIn(name, as: mailbox)
+        return try bench.desk().createRecord(account: name, subject: subject, requester: requester).number
+    }
+
     /// The account's global token row and its opened tokens.
     func kept(_ name: String) throws -> (row: StoredTokens, access: String?, refresh: String?) {
         let id = try bench.desk().account(name).id
@@ -195,7 +206,13 @@ class OAuthMonitorLabTests: MailLabTestCase {
         texts += [result.stdout, result.stderr]
         return (result.status, result.stdout, result.stderr)
     }
+}
 
+/// The mail monitor and Lua's connection tests with OAuth 2.0 tokens, end to end on the OAuth lab (`MAILLAB_OAUTH=1`):
+/// the authlib server issues, rotates and revokes the tokens (the test plays the person and the clock through
+/// `scripts/oauth-lab/control.sh`), Dovecot validates every login against it, and the monitors are processes of the
+/// built binary sharing one store. Every token the test saw is looked for, in vain, in everything they printed.
+class OAuthMonitorLabTests: OAuthWorkbenchLabTestCase {
     // MARK: The monitor
 
     /// Access tokens that live 5 seconds, so that each poll refreshes (the keeper refreshes two minutes ahead): the
@@ -377,11 +394,8 @@ class OAuthMonitorLabTests: MailLabTestCase {
     func testRepliesFromTheCLIAndFromLuaGoOutWithTheKeptToken() throws {
         // The desk's mailbox sends with a token (Postfix checks it through Dovecot's oauth2 passdb).
         let desk = user(6), requester = user(7)
-        createOAuthAccount("Replying", mailbox: desk)
-        bench.must(["account", "set", "Replying", "conversation.prefix=RPL"])
-        try signIn("Replying", as: desk)
-        let number = try bench.desk().createRecord(account: "Replying", subject: "Printer on floor 3 is jammed",
-                                                   requester: requester).number
+        let number = try signedInRecord("Replying", mailbox: desk, prefix: "RPL", requester: requester,
+                                        subject: "Printer on floor 3 is jammed")
 
         let cli = try mailsh(["record", "reply", number, "--body", "We are on it."])
         XCTAssertEqual(cli.status, 0, cli.out + cli.err)

@@ -6,8 +6,9 @@
 # instances from a temp folder (see start.sh).
 set -euo pipefail
 
-# python3 + authlib + Flask: the OAuth 2.0 authorization server of MAILLAB_OAUTH=1 (scripts/oauth-lab/).
-PKGS=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl curl python3 python3-authlib python3-flask)
+# python3 + authlib + Flask: the OAuth 2.0 authorization server of MAILLAB_OAUTH=1 (scripts/oauth-lab/);
+# nginx: the gate that plays a token endpoint that is down (scripts/oauth-lab/gate.sh).
+PKGS=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl curl python3 python3-authlib python3-flask nginx)
 
 missing=()
 for p in "${PKGS[@]}"; do
