@@ -78,6 +78,12 @@ extension MonitorPool {
         var stored = 0
         let poller = AccountPoller(desk: desk, client: client, oauthClient: oauthClient, digest: digest,
                                    options: options, log: log, renew: { _ in }, afterStoring: afterStoring)
+        let started = Date()
+        defer {
+            if summary.polls > 0 {
+                metrics?.polled(account.qualifiedName, duration: Date().timeIntervalSince(started), failed: summary.errors > 0)
+            }
+        }
         do {
             guard try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) != nil else {
                 return (summary, nil, nil)
