@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         // OpenSSL (libssl + libcrypto) from Debian's libssl-dev; shims for its macros.
@@ -63,7 +67,24 @@ let package = Package(
         .target(name: "MailshMessage", dependencies: ["MailshCore", "CIconv"]),
 
         // The mail monitor: polls a mailbox, files each message through the matcher, then removes it from the server.
-        .target(name: "MailshMonitor", dependencies: ["MailshCore", "MailshMessage"]),
+        // Its counters and timers go through swift-metrics' API, to a factory handed in (none unless --metrics).
+        .target(name: "MailshMonitor", dependencies: ["MailshCore", "MailshMessage",
+                                                      .product(name: "CoreMetrics", package: "swift-metrics")]),
+
+        // The monitor's metrics for Prometheus: swift-prometheus's registry served on a loopback address by a small
+        // NIO HTTP/1 handler. Only the executable links it, and only `monitor --metrics` starts it.
+        .target(
+            name: "MailshMetrics",
+            dependencies: [
+                "MailshCore",
+                "MailshMonitor",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
 
         // Secrets sealed with AES-256-GCM and the key file, over OpenSSL; the process that holds them kept undumpable.
         .target(
@@ -106,6 +127,8 @@ let package = Package(
                 "MailshMonitor",
                 "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // The monitor's log: a Logger with mailsh's own handler (text or JSON lines on standard error).
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testHooks
         ),
@@ -116,7 +139,8 @@ let package = Package(
         // The thin executable: builds the concrete store and secret box, runs the root command.
         .executableTarget(
             name: "mailsh",
-            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshCore"]
+            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshCore",
+                           "MailshMetrics"]
         ),
 
         // Benchmarks that measure mailsh's own code in the process (bench/); scripts in bench/ compare with peers.

@@ -1540,7 +1540,7 @@ _mailsh_monitor() {
     repeating_flags=()
     non_repeating_flags=(--all --once --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--match --interval --timeout --lease --limit --store --as --format)
+    non_repeating_options=(--match --interval --timeout --lease --limit --log-format --log-level --metrics --store --as --format)
     __mailsh_offer_flags_options 1
 
     # Offer option value completions
@@ -1558,6 +1558,17 @@ _mailsh_monitor() {
         return
         ;;
     '--limit')
+        return
+        ;;
+    '--log-format')
+        __mailsh_add_completions -W 'text'$'\n''json'
+        return
+        ;;
+    '--log-level')
+        __mailsh_add_completions -W 'trace'$'\n''debug'$'\n''info'$'\n''notice'$'\n''warning'$'\n''error'$'\n''critical'
+        return
+        ;;
+    '--metrics')
         return
         ;;
     '--store')

@@ -79,6 +79,12 @@ extension MonitorPool {
     func pollOnWorker(_ account: Account) -> (MonitorSummary, Bool?, MailshError?) {
         var summary = MonitorSummary()
         var stored = 0
+        let started = Date()
+        defer {
+            if summary.polls > 0 {
+                metrics?.polled(account.qualifiedName, duration: Date().timeIntervalSince(started), failed: summary.errors > 0)
+            }
+        }
         do {
             guard try desk.tryAcquireMailbox(account, holder: holder, period: options.leasePeriod) != nil else {
                 return (summary, nil, nil)

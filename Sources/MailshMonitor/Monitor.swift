@@ -267,6 +267,8 @@ public final class Monitor {
     var afterStoring: ((Int) -> Void)?
     /// What the monitor tells the service manager (readiness, status, watchdog, stopping).
     public var hooks = MonitorHooks()
+    /// Where the monitor counts polls, failures, their durations and the outbox (`--metrics`); nil: nowhere.
+    public var metrics: MonitorMetrics?
 
     private var lastRenewal = Date.distantPast
     private var stored = 0
@@ -333,6 +335,7 @@ public final class Monitor {
         }
         while !Interrupt.requested {
             let errorsBefore = summary.errors
+            let started = Date()
             do {
                 // Settings may change between polls: read them again.
                 account = try desk.account(id: account.id)
@@ -344,10 +347,13 @@ public final class Monitor {
                 if options.once || !Self.isTransient(error) { throw error }
             }
             summary.polls += 1
+            metrics?.polled(account.qualifiedName, duration: Date().timeIntervalSince(started),
+                            failed: summary.errors > errorsBefore)
             if let sender {
                 summary = summary + OutboxDrainer(desk: desk, sender: sender, oauthClient: oauthClient, options: options,
                                                   accountID: account.id, log: log).drain()
             }
+            if let metrics { MonitorPool.countOutbox(desk, of: [account], into: metrics) }
             hooks.round(MonitorRound(mailboxes: 1, failing: summary.errors - errorsBefore))
             if options.once { break }
             let until = Date() + options.interval

@@ -75,8 +75,11 @@ public struct MonitorEvent: Sendable, Encodable {
     }
 
     /// The line a person reads: `2026-11-29T12:00:00Z Support INC0000003 attached (conversation-id) uid 7 from …`.
-    public var line: String {
-        var parts = [Timestamp.format(at), account]
+    public var line: String { Timestamp.format(at) + " " + sentence }
+
+    /// ``line`` without its time: what the log's message says (`Support attached INC0000003 by conversation-id …`).
+    public var sentence: String {
+        var parts = [account]
         switch kind {
         case .message, .duplicate:
             parts.append(kind == .duplicate ? "duplicate" : (outcome ?? "?"))

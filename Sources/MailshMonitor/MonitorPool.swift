@@ -26,6 +26,8 @@ public final class MonitorPool {
     var afterStoring: ((Int) -> Void)?
     /// What the monitor tells the service manager (readiness, status, watchdog, stopping).
     public var hooks = MonitorHooks()
+    /// Where the monitor counts polls, failures, their durations and the outbox (`--metrics`); nil: nowhere.
+    public var metrics: MonitorMetrics?
 
     private var lastRenewal = Date.distantPast
     /// Accounts this monitor could not plan (incomplete), reported once each until they change.
@@ -147,6 +149,7 @@ public final class MonitorPool {
             if Date() >= nextBalance {
                 mine = try balance()
                 nextBalance = Date() + options.interval
+                if let metrics { Self.countOutbox(desk, of: mine, into: metrics) }
                 if !announced { hooks.ready(mine.count) }
                 announced = true
             }
@@ -195,6 +198,13 @@ public final class MonitorPool {
 }
 
 extension MonitorPool {
+    /// Sets the outbox gauges of the accounts this monitor holds (a failure to read the outbox skips this round).
+    static func countOutbox(_ desk: Desk, of accounts: [Account], into metrics: MonitorMetrics) {
+        let names = Dictionary(accounts.map { ($0.id, $0.qualifiedName) }, uniquingKeysWith: { first, _ in first })
+        guard let entries = try? desk.outbox([.pending, .sending, .failed]) else { return }
+        metrics.outbox(entries.filter { names[$0.accountID] != nil }, accounts: names)
+    }
+
     /// On stop, waits a little for the polls still running (they stop after their current message); a poll stuck on
     /// a silent server is left to its timeout: nothing of its message was stored yet, or it is recognised when read
     /// again (the store remembers every message it filed).

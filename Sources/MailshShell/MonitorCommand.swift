@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MailshCore
 import MailshMessage
 import MailshMonitor
@@ -23,8 +24,7 @@ struct MonitorCommand: DeskCommand {
             refuse to start, naming the first; a monitor that died is replaced once its lease expires. With --all \
             (and --match), every complete global account with a conversation prefix is monitored, and several \
             `monitor --all` processes, on one host or many sharing a store, split the mailboxes between them; a \
-            mailbox of a monitor that died is taken over within one lease period. Needs the administrate right. Ctrl-C or SIGTERM stops after the current message. Each decision is printed; \
-            --format json prints one JSON object per line.
+            mailbox of a monitor that died is taken over within one lease period. Needs the administrate right. Ctrl-C or SIGTERM stops after the current message. Each decision is logged.
 
             With incoming.auth=oauth2 the monitor logs in with the account's kept OAuth 2.0 token (refreshed when \
             due, once for all processes sharing the store; oauth.flow=app fetches one with the client secret). When \
@@ -42,6 +42,14 @@ struct MonitorCommand: DeskCommand {
             `error` with retry_in). Each message goes out once, with the Message-ID it was queued with; a \
             permanent refusal (a 5xx reply) is left `rejected` for `mailsh outbox retry`. `monitor NAME` delivers \
             that account's mail after each poll; --all delivers all of it, on a thread of its own.
+            The log goes to standard error (journald under systemd), one line per decision: --log-format text \
+            (default) for people, json for machines (JSON Lines: timestamp, level, message, and the fields: \
+            account, event, verdict, record, rule, uid, message_id, from, subject, reason, error, retry_in). \
+            --log-level (default info; debug adds the polls that found nothing) sets how much. MAILSH_LOG_FORMAT \
+            and MAILSH_LOG_LEVEL do the same where the options are not given. --format json prints, besides, one \
+            JSON object per event on standard output. --metrics 127.0.0.1:PORT serves metrics for Prometheus at \
+            http://127.0.0.1:PORT/metrics (loopback only; port 0 picks a free one, logged): messages filed by \
+            verdict, polls, poll failures, poll duration, failing mailboxes and the outbox, per account.
 
             Exit status: 0 after a clean stop; 69 when the server can't be reached or refuses (with --once), or \
             when a person must sign in again; 75 when another monitor holds the mailbox; 65 when the account is \
@@ -73,6 +81,18 @@ struct MonitorCommand: DeskCommand {
     @Option(help: ArgumentHelp("At most this many messages per poll.", valueName: "n"))
     var limit: Int?
 
+    @Option(help: ArgumentHelp("The log on standard error: text (for people) or json (one object per line; also "
+                               + "MAILSH_LOG_FORMAT).", valueName: "format"))
+    var logFormat: LogFormat?
+
+    @Option(help: ArgumentHelp("The least level logged: trace, debug, info (default), notice, warning, error, "
+                               + "critical (also MAILSH_LOG_LEVEL).", valueName: "level"))
+    var logLevel: Logger.Level?
+
+    @Option(help: ArgumentHelp("Serve metrics for Prometheus at http://ADDRESS/metrics; a loopback address only "
+                               + "(127.0.0.1:PORT or [::1]:PORT).", valueName: "address"))
+    var metrics: String?
+
     @OptionGroup var global: GlobalOptions
 
     /// The crash tests stop the process right after the N-th message is stored, before the server is told. A
@@ -86,6 +106,9 @@ struct MonitorCommand: DeskCommand {
                                       : "name the account to monitor, or use --all")
         }
         if !all && match != nil { throw ValidationError("--match goes with --all") }
+        if let metrics {
+            do { _ = try MetricsAddress.parse(metrics) } catch let error as MailshError { throw ValidationError(error.message) }
+        }
     }
 
     func run(desk: Desk, context: CommandContext) throws {
@@ -97,14 +120,26 @@ struct MonitorCommand: DeskCommand {
         try options.validate()
         let json = global.format == .json
         let io = context.io
-        let log: (MonitorEvent) -> Void = { event in
-            if json {
-                io.write(Self.jsonLine(event))
-            } else if event.kind == .error || event.kind == .warning || event.kind == .signInNeeded {
-                io.writeError(event.line + "\n")
-            } else {
-                io.write(event.line + "\n")
+        let logger = try MonitorLogSettings(format: logFormat, level: logLevel, environment: context.environment)
+            .logger(io: io)
+        // Only with --metrics: the endpoint (NIO, the Prometheus registry) and the counters; none of it otherwise.
+        var endpoint: (any MetricsEndpoint)?
+        if let metrics {
+            guard let serve = context.services.serveMetrics else {
+                throw MailshError.configuration("this build of mailsh cannot serve metrics")
             }
+            let started = try serve(try MetricsAddress.parse(metrics))
+            endpoint = started
+            logger.notice("metrics at http://\(started.address.text)/metrics",
+                          metadata: ["event": "metrics", "metrics_address": .string(started.address.text)])
+        }
+        defer { endpoint?.stop() }
+        let counters = endpoint.map { MonitorMetrics(factory: $0.factory) }
+        let log: (MonitorEvent) -> Void = { event in
+            counters?.record(event)
+            event.log(to: logger)
+            // --format json: besides the log, each event as a JSON object on standard output.
+            if json { io.write(Self.jsonLine(event)) }
         }
         #if MAILSH_TEST_HOOKS
         let crashAfter = context.environment[Self.crashVariable].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
@@ -122,6 +157,7 @@ struct MonitorCommand: DeskCommand {
                                   digest: digest,
                                   holder: Monitor.processHolder(), options: options, log: log, afterStoring: afterStoring)
             monitor.hooks = hooks
+            monitor.metrics = counters
             try monitor.run()
         } else {
             let pool = MonitorPool(desk: desk, client: client, oauthClient: context.services.oauthClient,
@@ -129,6 +165,7 @@ struct MonitorCommand: DeskCommand {
                                    holder: Monitor.processHolder(), options: options, match: match, log: log,
                                    afterStoring: afterStoring)
             pool.hooks = hooks
+            pool.metrics = counters
             try pool.run()
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MailshCore
+import MailshMonitor
 
 /// What the executable hands the commands: the concrete store, secret box and identity. Tests hand in others.
 public struct Services: Sendable {
@@ -32,6 +33,9 @@ public struct Services: Sendable {
     /// Gets OAuth 2.0 tokens (`account login`, `personal login`, refreshes); `nil` in builds and tests without a
     /// transport.
     public var oauthClient: (any OAuthTokenClient)? = nil
+    /// Starts serving the monitor's metrics for Prometheus on a loopback address (`monitor --metrics`); `nil` in
+    /// builds and tests without it. Called only when `--metrics` is given.
+    public var serveMetrics: (@Sendable (MetricsAddress) throws -> any MetricsEndpoint)? = nil
 
     public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,

@@ -2,6 +2,7 @@ import Foundation
 import MailshCore
 import MailshCrypto
 import MailshLua
+import MailshMetrics
 import MailshShell
 import MailshStore
 import MailshTransport
@@ -50,6 +51,7 @@ struct Entrypoint {
         services.mailSender = CurlMailSender()
         services.mailboxClient = CurlMailboxClient()
         services.oauthClient = oauthClient
+        services.serveMetrics = { try PrometheusEndpoint($0) }
         exit(runMailsh(context: CommandContext(services: services)))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import MailshCore
+import MailshTesting
 import MailshTransport
 import XCTest
 
