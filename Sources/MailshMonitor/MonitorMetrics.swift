@@ -44,14 +44,15 @@ public final class MonitorMetrics: Sendable {
 
     /// Sets the outbox gauges of each account from its entries (`pending` counts those being sent too).
     public func outbox(_ entries: [OutboxEntry], accounts: [String: String]) {
-        var counts: [String: (pending: Int, failed: Int)] = [:]
-        for name in accounts.values { counts[name] = (0, 0) }
+        var counts: [String: (pending: Int, failed: Int, rejected: Int)] = [:]
+        for name in accounts.values { counts[name] = (0, 0, 0) }
         for entry in entries {
             let name = accounts[entry.accountID] ?? entry.accountID
-            var count = counts[name] ?? (0, 0)
+            var count = counts[name] ?? (0, 0, 0)
             switch entry.status {
             case .pending, .sending: count.pending += 1
             case .failed: count.failed += 1
+            case .rejected: count.rejected += 1
             case .sent: break
             }
             counts[name] = count
@@ -61,6 +62,8 @@ public final class MonitorMetrics: Sendable {
                 .record(count.pending)
             Gauge(label: "mailsh_outbox_messages", dimensions: [("account", name), ("state", "failed")], factory: factory)
                 .record(count.failed)
+            Gauge(label: "mailsh_outbox_messages", dimensions: [("account", name), ("state", "rejected")], factory: factory)
+                .record(count.rejected)
         }
     }
 }

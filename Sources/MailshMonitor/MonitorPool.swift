@@ -201,7 +201,7 @@ extension MonitorPool {
     /// Sets the outbox gauges of the accounts this monitor holds (a failure to read the outbox skips this round).
     static func countOutbox(_ desk: Desk, of accounts: [Account], into metrics: MonitorMetrics) {
         let names = Dictionary(accounts.map { ($0.id, $0.qualifiedName) }, uniquingKeysWith: { first, _ in first })
-        guard let entries = try? desk.outbox([.pending, .sending, .failed]) else { return }
+        guard let entries = try? desk.outbox([.pending, .sending, .failed, .rejected]) else { return }
         metrics.outbox(entries.filter { names[$0.accountID] != nil }, accounts: names)
     }
 

@@ -144,7 +144,7 @@ extension MonitorEvent {
         case .started, .stopped: return .notice
         case .polled: return (pending ?? 0) > 0 ? .info : .debug
         case .message: return outcome == "held" ? .notice : .info
-        case .duplicate: return .info
+        case .duplicate, .sent: return .info
         case .warning: return .warning
         case .error, .signInNeeded: return .error
         }
@@ -166,6 +166,7 @@ extension MonitorEvent {
                 "created": .stringConvertible(summary.created), "held": .stringConvertible(summary.held),
                 "skipped": .stringConvertible(summary.skipped), "duplicates": .stringConvertible(summary.duplicates),
                 "errors": .stringConvertible(summary.errors), "left": .stringConvertible(summary.left),
+                "sent": .stringConvertible(summary.sent), "undelivered": .stringConvertible(summary.undelivered),
             ])
         }
         return metadata

@@ -1,4 +1,5 @@
 import Foundation
+import MailshTesting
 import XCTest
 
 /// The monitor's log and metrics, through the built binary on the mail lab: `--log-format json` gives one JSON
@@ -120,6 +121,7 @@ final class MonitorObservabilityLabTests: MailLabTestCase {
         XCTAssertEqual(after[#"mailsh_mailbox_failing{account="Good"}"#], 0, "\(after)")
         XCTAssertEqual(after[#"mailsh_outbox_messages{account="Good",state="pending"}"#], 0, "\(after)")
         XCTAssertEqual(after[#"mailsh_outbox_messages{account="Good",state="failed"}"#], 0, "\(after)")
+        XCTAssertEqual(after[#"mailsh_outbox_messages{account="Good",state="rejected"}"#], 0, "\(after)")
 
         kill(pid, SIGTERM)
         XCTAssertEqual(monitors.wait(pid), 0, monitors.output(pid))
