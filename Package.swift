@@ -45,6 +45,12 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
+        // c-ares from Debian's libc-ares-dev: the DNS resolver of discovery (SRV, MX, TXT), pointed at any server.
+        .systemLibrary(
+            name: "CCares",
+            providers: [.apt(["libc-ares-dev"])]
+        ),
+
         // glibc's iconv (part of libc): MailshMessage converts every charset mail names to UTF-8 through it.
         .systemLibrary(name: "CIconv"),
 
@@ -104,13 +110,17 @@ let package = Package(
             ]
         ),
 
+        // Discovery's outside worlds: DNS over c-ares, Thunderbird autoconfig documents read with XMLParser.
+        .target(name: "MailshDiscovery", dependencies: ["MailshCore", "CCares"]),
+
         // Doubles of the core's protocols for unit tests (the scripted OAuth token client).
         .target(name: "MailshTesting", dependencies: ["MailshCore"]),
 
         // The thin executable: builds the concrete store and secret box, runs the root command.
         .executableTarget(
             name: "mailsh",
-            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshCore"]
+            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshDiscovery",
+                           "MailshCore"]
         ),
 
         // Benchmarks that measure mailsh's own code in the process (bench/); scripts in bench/ compare with peers.
@@ -139,6 +149,8 @@ let package = Package(
         .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore",
                                                            "MailshTesting"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "MailshDiscoveryTests",
+                    dependencies: ["MailshDiscovery", "MailshTransport", "MailshShell", "MailshStore", "MailshCrypto", "MailshCore"]),
         .testTarget(name: "MailshEndToEndTests", dependencies: ["MailshCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -32,6 +32,9 @@ public struct Services: Sendable {
     /// Gets OAuth 2.0 tokens (`account login`, `personal login`, refreshes); `nil` in builds and tests without a
     /// transport.
     public var oauthClient: (any OAuthTokenClient)? = nil
+    /// Makes the discoverer (`account discover`, `account create --discover`) asking the given DNS server (`nil`: the
+    /// system's); `nil` in builds and tests without one.
+    public var discoverer: (@Sendable (_ dnsServer: String?) throws -> Discoverer)? = nil
 
     public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,

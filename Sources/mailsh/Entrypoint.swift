@@ -1,6 +1,7 @@
 import Foundation
 import MailshCore
 import MailshCrypto
+import MailshDiscovery
 import MailshLua
 import MailshShell
 import MailshStore
@@ -50,6 +51,10 @@ struct Entrypoint {
         services.mailSender = CurlMailSender()
         services.mailboxClient = CurlMailboxClient()
         services.oauthClient = oauthClient
+        services.discoverer = { dnsServer in
+            Discoverer(resolver: try CaresResolver(server: dnsServer), fetcher: CurlDocumentFetcher(),
+                       parser: AutoconfigXMLParser(), verifier: CurlServerVerifier())
+        }
         exit(runMailsh(context: CommandContext(services: services)))
     }
 
