@@ -32,12 +32,14 @@ public struct AutoconfigXMLParser: AutoconfigParser {
                 + (parser.parserError.map { "\($0.localizedDescription)" } ?? "unknown"))
         }
         guard reader.sawRoot else { throw Refusal(description: "the root element is not clientConfig") }
+        guard reader.closedRoot else { throw Refusal(description: "the document ends before its root element does") }
         return reader.document
     }
 
     private final class Reader: NSObject, XMLParserDelegate {
         var document = AutoconfigDocument()
         var sawRoot = false
+        var closedRoot = false
         var path: [String] = []
         var server: AutoconfigDocument.Server?
         var text = ""
@@ -54,6 +56,10 @@ public struct AutoconfigXMLParser: AutoconfigParser {
 
         func parser(_ parser: XMLParser, foundCharacters string: String) {
             if text.utf8.count < 4096 { text += string }
+        }
+
+        func parser(_ parser: XMLParser, foundCDATA block: Data) {
+            if text.utf8.count < 4096 { text += String(decoding: block, as: UTF8.self) }
         }
 
         func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
@@ -74,6 +80,7 @@ public struct AutoconfigXMLParser: AutoconfigParser {
                 server = nil
             }
             path.removeLast()
+            if path.isEmpty { closedRoot = true }
             text = ""
         }
     }

@@ -76,7 +76,7 @@ extension AccountCommand {
             guard report.isComplete else {
                 let missing = [report.incoming.isEmpty ? "incoming" : nil, report.outgoing.isEmpty ? "outgoing" : nil]
                     .compactMap { $0 }.joined(separator: " and ")
-                throw MailshError.notFound(kind: "\(missing) server for", name: report.address)
+                throw MailshError.notFound(kind: "\(missing) server discovered for the address", name: report.address)
             }
         }
 
