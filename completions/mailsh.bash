@@ -690,11 +690,15 @@ _mailsh_account_discover() {
     repeating_flags=()
     non_repeating_flags=(--verify --no-guess --no-pager --version -h --help)
     repeating_options=(--connect-to)
-    non_repeating_options=(--dns-server --ca-file --ispdb --timeout --store --as --format)
-    __mailsh_offer_flags_options 1
+    non_repeating_options=(--csv --dns-server --ca-file --ispdb --timeout --store --as --format)
+    __mailsh_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--csv')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(csv)'
+        return
+        ;;
     '--dns-server')
         return
         ;;

@@ -50,7 +50,7 @@ function __mailsh_parse_tokens -S
             case 'test'
                 __mailsh_parse_subcommand 1 'all' 'match=' 'concurrency=' 'incoming-only' 'outgoing-only' 'no-send' 'round-trip' 'transcript' 'timeout=' 'resolve=+' 'json-lines' 'store=' 'as=' 'format=' 'no-pager' 'version' 'h/help'
             case 'discover'
-                __mailsh_parse_subcommand 1 'dns-server=' 'connect-to=+' 'ca-file=' 'ispdb=' 'timeout=' 'verify' 'no-guess' 'store=' 'as=' 'format=' 'no-pager' 'version' 'h/help'
+                __mailsh_parse_subcommand -r 1 'csv=' 'dns-server=' 'connect-to=+' 'ca-file=' 'ispdb=' 'timeout=' 'verify' 'no-guess' 'store=' 'as=' 'format=' 'no-pager' 'version' 'h/help'
             end
         case 'user'
             __mailsh_parse_subcommand 0 'version' 'h/help'
@@ -363,6 +363,7 @@ complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options 
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh account test" no-pager' -l 'no-pager' -d 'Never page long output (also MAILSH_PAGER= or PAGER=cat).'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh account test" version' -l 'version' -d 'Show the version.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh account test" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh account discover" csv' -l 'csv' -d 'A CSV file of addresses (its `address` or `email` column, else its first).' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'csv\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh account discover" dns-server' -l 'dns-server' -d 'Ask only this DNS server (an IP address, optionally with a port: 127.0.0.1:5353); default: the system\'s.' -rfka ''
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh account discover"' -l 'connect-to' -d 'Connect to ADDRESS:PORT whenever HOST:PORT is reached (autoconfig, verification), keeping HOST for TLS and the certificate check, as curl\'s --connect-to (repeatable).' -rfka ''
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh account discover" ca-file' -l 'ca-file' -d 'A PEM file of CAs to trust besides the system\'s (autoconfig over HTTPS, verification).' -rfa '(set -l exts \'pem\' \'crt\';for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.{$exts};printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'

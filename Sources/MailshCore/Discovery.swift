@@ -304,6 +304,27 @@ public enum DiscoveryRules {
         return (String(text[..<at]) + "@" + domain, domain)
     }
 
+    /// The addresses of a CSV file for bulk discovery: the column named `address` (or `email`), else the first column;
+    /// blank cells are skipped.
+    public static func addresses(fromCSV bytes: [UInt8]) throws -> [String] {
+        let records: [CSVReader.Record]
+        do {
+            records = try CSVReader.records(bytes)
+        } catch let failure as CSVReader.Failure {
+            throw MailshError.invalidValue(field: "--csv", value: "line \(failure.line)", allowed: failure.message)
+        }
+        guard let first = records.first else { return [] }
+        let header = first.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let column = header.firstIndex(of: "address") ?? header.firstIndex(of: "email")
+        let rows = column == nil ? records : Array(records.dropFirst())
+        return rows.compactMap { record in
+            let index = column ?? 0
+            guard index < record.fields.count else { return nil }
+            let cell = record.fields[index].trimmingCharacters(in: .whitespaces)
+            return cell.isEmpty ? nil : cell
+        }
+    }
+
     /// The autoconfig URLs, in the order they are asked: Thunderbird's two HTTPS places, then its plain-HTTP one
     /// (whose answer is taken only when it offers no plaintext and its servers verify).
     public static func autoconfigURLs(address: String, domain: String) -> [String] {

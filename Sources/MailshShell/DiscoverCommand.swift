@@ -56,20 +56,81 @@ extension AccountCommand {
                 ISPDB folder (--ispdb), DNS SRV records (RFC 6186/8314; a "." target means not offered), the MX \
                 (Microsoft 365 and Google Workspace get their OAuth 2.0 presets), and guesses of common host names, \
                 each verified by connecting with TLS. Implicit TLS comes first; plaintext is never offered. Every \
-                candidate says how it was found, every step what came of it. Exit status 66 when a side was not found.
+                candidate says how it was found, every step what came of it. Exit status 66 when a side was not found. \
+                Several addresses (or --csv FILE, its `address` column or else its first) give one row per address, \
+                with a progress line on a terminal; a refused address is a row of its own, never the end of the run.
                 """)
 
-        @Argument(help: "The e-mail address.")
-        var address: String
+        @Argument(help: "The e-mail address (or several).")
+        var addresses: [String] = []
+
+        @Option(help: ArgumentHelp("A CSV file of addresses (its `address` or `email` column, else its first).",
+                                   valueName: "path"), completion: .file(extensions: ["csv"]))
+        var csv: String?
 
         @OptionGroup var discovery: DiscoveryArguments
 
         @OptionGroup var global: GlobalOptions
 
+        func validate() throws {
+            if addresses.isEmpty && csv == nil { throw ValidationError("give an address, or --csv FILE") }
+        }
+
         func run(context: CommandContext) throws {
-            let report = try discovery.discover(address, context: context)
-            context.io.write(Self.render(report, format: global.format, width: context.tableWidth))
-            try Self.requireComplete(report)
+            var all = addresses
+            if let csv {
+                guard let bytes = try LocalFile.read(csv, kind: "CSV file") else {
+                    throw MailshError.notFound(kind: "CSV file", name: csv)
+                }
+                all += try DiscoveryRules.addresses(fromCSV: bytes)
+            }
+            if all.count == 1 && csv == nil {
+                let report = try discovery.discover(all[0], context: context)
+                context.io.write(Self.render(report, format: global.format, width: context.tableWidth))
+                return try Self.requireComplete(report)
+            }
+            try bulk(all, context: context)
+        }
+
+        /// One row per address: what was found, or why not.
+        struct BulkRow: Encodable {
+            var address: String
+            var result: String
+            var report: DiscoveryReport?
+            var error: String?
+        }
+
+        func bulk(_ all: [String], context: CommandContext) throws {
+            var rows: [BulkRow] = []
+            for (index, address) in all.enumerated() {
+                if context.io.outputIsTerminal {
+                    context.io.writeControl("\r\u{1B}[Kdiscover \(index + 1)/\(all.count) ")
+                }
+                do {
+                    let report = try discovery.discover(address, context: context)
+                    rows.append(BulkRow(address: report.address, result: report.isComplete ? "found" : "incomplete",
+                                        report: report))
+                } catch let error as MailshError {
+                    rows.append(BulkRow(address: address, result: "refused", error: error.message))
+                }
+            }
+            if context.io.outputIsTerminal { context.io.writeControl("\r\u{1B}[K") }
+            if global.format == .json {
+                context.io.write(Output.json(rows))
+            } else {
+                let server = { (servers: [DiscoveredServer]?) -> String in
+                    guard let best = servers?.first else { return "" }
+                    return "\(best.proto.rawValue) \(best.host):\(best.port) \(best.security.rawValue) (\(best.source.rawValue))"
+                }
+                context.io.write(Listing(columns: ["address", "result", "incoming", "outgoing", "detail"], rows: rows.map {
+                    [$0.address, $0.result, server($0.report?.incoming), server($0.report?.outgoing), $0.error ?? ""]
+                }).render(global.format == .csv ? .csv : .table))
+            }
+            let missing = rows.filter { $0.result != "found" }.count
+            if missing > 0 {
+                throw MailshError.notFound(kind: "servers discovered for \(missing) of \(rows.count) addresses; the first",
+                                           name: rows.first { $0.result != "found" }!.address)
+            }
         }
 
         static func requireComplete(_ report: DiscoveryReport) throws {

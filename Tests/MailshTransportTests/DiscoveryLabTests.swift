@@ -262,6 +262,22 @@ final class DiscoveryLabTests: MailLabTestCase {
         XCTAssertTrue(result.out.contains("target \".\": the domain says this service is not offered"), result.out)
     }
 
+    // MARK: bulk
+
+    func testBulkDiscoveryFromACSVGivesOneRowPerAddress() throws {
+        let path = bench.directory + "/addresses.csv"
+        try "name,address\nAnn,ann@auto.test\nBob,bob@nodot.test\nBad,\"bad@exa\rmple.test\"\nCid,cid@example.test\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let result = bench.run(["account", "discover", "--csv", path, "--format", "json"] + labOptions(["--no-guess"]))
+        XCTAssertEqual(result.status, 66, result.err)
+        struct Row: Decodable { var address: String; var result: String; var error: String? }
+        let rows = try JSONDecoder().decode([Row].self, from: Data(result.out.utf8))
+        XCTAssertEqual(rows.map(\.result), ["found", "incomplete", "refused", "found"])
+        XCTAssertEqual(rows.map(\.address).first, "ann@auto.test")
+        XCTAssertTrue(rows[2].error?.contains("control characters") == true, "\(rows[2])")
+        XCTAssertTrue(result.err.contains("2 of 4"), result.err)
+    }
+
     // MARK: the resolver against NSD
 
     func testResolverReadsSRVMXAndTXTFromTheLab() throws {
