@@ -278,6 +278,23 @@ final class DiscoveryLabTests: MailLabTestCase {
         XCTAssertTrue(result.err.contains("2 of 4"), result.err)
     }
 
+    // MARK: the sending domain's posture (the start of account audit)
+
+    func testSPFAndDMARCAreReadFromTheLabsTXTRecords() throws {
+        let resolver = try CaresResolver(server: dlab.dnsServer)
+        let example = DomainPosture.read("example.test", resolver: resolver, timeout: 5)
+        XCTAssertEqual(example.spf, "v=spf1 ip4:127.0.0.1 ip6:::1 -all")
+        XCTAssertEqual(example.dmarcPolicy, "reject")
+        XCTAssertEqual(example.findings, [])
+        XCTAssertEqual(example.spfAuthorises("127.0.0.1"), true)
+        XCTAssertEqual(example.spfAuthorises("192.0.2.7"), false)
+        let m365 = DomainPosture.read("m365.test", resolver: resolver, timeout: 5)
+        XCTAssertEqual(m365.spfAuthorises("127.0.0.1"), nil, "include: needs another lookup")
+        XCTAssertEqual(m365.findings, ["no DMARC record"])
+        let none = DomainPosture.read("gws.test", resolver: resolver, timeout: 5)
+        XCTAssertEqual(none.findings, ["no SPF record: receivers cannot tell which servers may send", "no DMARC record"])
+    }
+
     // MARK: the resolver against NSD
 
     func testResolverReadsSRVMXAndTXTFromTheLab() throws {
