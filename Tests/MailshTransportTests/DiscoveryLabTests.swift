@@ -156,6 +156,17 @@ final class DiscoveryLabTests: MailLabTestCase {
         XCTAssertTrue(failed.allSatisfy { $0.detail.contains("certificate") }, "\(failed.map(\.detail))")
     }
 
+    func testVerifyConnectsToEveryCandidate() throws {
+        // The SRV records' other targets reach the lab's self-signed listener: they stay listed, marked not verified.
+        let elsewhere = ["imap-light.example.test", "imap-backup.example.test"].map {
+            "\($0):993:127.0.0.1:\(lab.port("IMAPS_UNTRUSTED"))"
+        }.flatMap { ["--connect-to", $0] }
+        let (status, report, err) = try discover("user1@example.test", ["--no-guess", "--verify"] + elsewhere)
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(report.incoming.map(\.verified), [true, false, false, true])
+        XCTAssertEqual(report.outgoing.map(\.verified), [true, true])
+    }
+
     // MARK: the order between sources
 
     func testAutoconfigComesBeforeSRVAndMX() throws {
