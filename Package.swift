@@ -53,6 +53,12 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
+        // c-ares from Debian's libc-ares-dev: the DNS resolver of discovery (SRV, MX, TXT), pointed at any server.
+        .systemLibrary(
+            name: "CCares",
+            providers: [.apt(["libc-ares-dev"])]
+        ),
+
         // glibc's iconv (part of libc): MailshMessage converts every charset mail names to UTF-8 through it.
         .systemLibrary(name: "CIconv"),
 
@@ -133,14 +139,17 @@ let package = Package(
             swiftSettings: testHooks
         ),
 
+        // Discovery's outside worlds: DNS over c-ares, Thunderbird autoconfig documents read with XMLParser.
+        .target(name: "MailshDiscovery", dependencies: ["MailshCore", "CCares"]),
+
         // Doubles of the core's protocols for unit tests (the scripted OAuth token client).
         .target(name: "MailshTesting", dependencies: ["MailshCore"]),
 
         // The thin executable: builds the concrete store and secret box, runs the root command.
         .executableTarget(
             name: "mailsh",
-            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshCore",
-                           "MailshMetrics"]
+            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshDiscovery",
+                           "MailshCore", "MailshMetrics"]
         ),
 
         // Benchmarks that measure mailsh's own code in the process (bench/); scripts in bench/ compare with peers.
@@ -169,11 +178,12 @@ let package = Package(
         .testTarget(name: "MailshMonitorTests",
                     dependencies: ["MailshMonitor", "MailshStore", "MailshCrypto", "MailshCore", "MailshTesting"]),
         .testTarget(name: "MailshTransportTests",
-                    dependencies: ["MailshTransport", "MailshShell", "MailshMonitor", "MailshStore", "MailshCrypto", "MailshCore",
-                                   "MailshTesting"]),
+                    dependencies: ["MailshTransport", "MailshShell", "MailshMonitor", "MailshStore", "MailshCrypto", "MailshDiscovery",
+                                   "MailshCore", "MailshTesting"]),
         .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore",
                                                            "MailshTesting"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "MailshDiscoveryTests", dependencies: ["MailshDiscovery", "MailshCore"]),
         .testTarget(name: "MailshEndToEndTests", dependencies: ["MailshCore", "MailshTesting"]),
     ],
     swiftLanguageModes: [.v6]

@@ -8,7 +8,7 @@ struct AccountCommand: ParsableCommand {
         commandName: "account",
         abstract: "List, show, create, edit, copy, rename, delete and lock e-mail accounts.",
         subcommands: [List.self, Show.self, Create.self, Set.self, Copy.self, Rename.self, Delete.self,
-                      Lock.self, Unlock.self, Password.self, Login.self, Logout.self, Test.self]
+                      Lock.self, Unlock.self, Password.self, Login.self, Logout.self, Test.self, Discover.self]
     )
 }
 
@@ -186,9 +186,34 @@ extension AccountCommand {
                                      valueName: "field=value"), completion: .fieldAssignment)
         var assignments: [String] = []
 
+        @Option(help: ArgumentHelp("Discover the servers of this address first (as `account discover`), show them, and "
+                                   + "create the account with the best ones once accepted; settings given here win.",
+                                   valueName: "address"))
+        var discover: String?
+
+        @Flag(name: [.customShort("y"), .long], help: "With --discover: create without asking (required when not on a terminal).")
+        var yes = false
+
+        @OptionGroup var discovery: DiscoveryArguments
+
         @OptionGroup var global: GlobalOptions
 
         func run(desk: Desk, context: CommandContext) throws {
+            var assignments = assignments
+            if let address = discover {
+                let report = try discovery.discover(address, context: context)
+                context.io.writeError(Discover.render(report, format: .table, width: context.tableWidth))
+                try Discover.requireComplete(report)
+                let given = Swift.Set(assignments.compactMap { $0.split(separator: "=", maxSplits: 1).first.map(String.init) })
+                assignments = report.assignments().filter { !given.contains(String($0.prefix { $0 != "=" })) } + assignments
+                if !yes {
+                    // Every rule first: a question about settings that would be refused anyway is not asked.
+                    let parsed = try Assignment.parseAll(assignments, passwordHint: "mailsh account password \(name) incoming|outgoing")
+                    _ = try desk.dryRun { try $0.createAccount(name, assignments: parsed) }
+                    try confirm("Create account \(name) with these servers? [y/N] ", doing: "account create \(name) --discover",
+                                context: context)
+                }
+            }
             let parsed = try Assignment.parseAll(assignments, passwordHint: "mailsh account password \(name) incoming|outgoing")
             let change = try desk.createAccount(name, assignments: parsed)
             announce(change, "created", global: global, context: context)

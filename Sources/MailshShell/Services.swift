@@ -36,6 +36,9 @@ public struct Services: Sendable {
     /// Starts serving the monitor's metrics for Prometheus on a loopback address (`monitor --metrics`); `nil` in
     /// builds and tests without it. Called only when `--metrics` is given.
     public var serveMetrics: (@Sendable (MetricsAddress) throws -> any MetricsEndpoint)? = nil
+    /// Makes the discoverer (`account discover`, `account create --discover`) asking the given DNS server (`nil`: the
+    /// system's); `nil` in builds and tests without one.
+    public var discoverer: (@Sendable (_ dnsServer: String?) throws -> Discoverer)? = nil
 
     public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,

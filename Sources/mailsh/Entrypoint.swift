@@ -1,6 +1,7 @@
 import Foundation
 import MailshCore
 import MailshCrypto
+import MailshDiscovery
 import MailshLua
 import MailshMetrics
 import MailshShell
@@ -52,6 +53,10 @@ struct Entrypoint {
         services.mailboxClient = CurlMailboxClient()
         services.oauthClient = oauthClient
         services.serveMetrics = { try PrometheusEndpoint($0) }
+        services.discoverer = { dnsServer in
+            Discoverer(resolver: try CaresResolver(server: dnsServer), fetcher: CurlDocumentFetcher(),
+                       parser: AutoconfigXMLParser(), verifier: CurlServerVerifier())
+        }
         exit(runMailsh(context: CommandContext(services: services)))
     }
 
