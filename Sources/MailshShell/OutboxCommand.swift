@@ -33,7 +33,7 @@ struct OutboxCommand: ParsableCommand {
     }
 
     struct List: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "list",
             abstract: "List queued mail: pending and failed by default, with the server's last reply.")
 
         @Flag(help: "Also the mail that was sent.")
@@ -57,7 +57,7 @@ struct OutboxCommand: ParsableCommand {
     }
 
     struct Retry: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "retry",
             abstract: "Send failed or pending mail again: one message by id, or all of it.",
             discussion: "Example: mailsh outbox list; mailsh outbox retry 3")
 
