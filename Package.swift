@@ -39,11 +39,9 @@ let package = Package(
             providers: [.apt(["libedit-dev"])]
         ),
 
-        // libcurl (OpenSSL flavour) from Debian's libcurl4-openssl-dev; typed shims for its variadic setters.
-        .systemLibrary(
-            name: "CCurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
+        // libcurl (OpenSSL flavour) from Debian's libcurl4-openssl-dev; typed shims for its variadic setters. Not
+        // linked: loader.c opens libcurl.so.4 at the first call, so commands that reach no server never load it.
+        .target(name: "CCurl"),
 
         // glibc's iconv (part of libc): MailshMessage converts every charset mail names to UTF-8 through it.
         .systemLibrary(name: "CIconv"),
