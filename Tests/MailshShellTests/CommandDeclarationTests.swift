@@ -38,4 +38,49 @@ final class CommandDeclarationTests: XCTestCase {
         }
         check(MailshCommand.self)
     }
+
+    // MARK: One branch per command line
+
+    func testFocusNamesTheTopLevelCommandOrNone() {
+        let account = MailshCommand.wholeConfiguration.subcommands.firstIndex { $0 == AccountCommand.self }
+        XCTAssertNotNil(account)
+        XCTAssertEqual(CommandFocus.topLevel(of: ["account", "list", "--format", "csv", "--store", "x.db"]), account)
+        XCTAssertEqual(CommandFocus.topLevel(of: ["---completion", "account", "show", "--", "positional@0", "0", "0"]),
+                       account)
+        for words in [[], ["--version"], ["--help"], ["help", "account"], ["acount", "list"], ["--keep-going", "account"],
+                      ["---completion", "--", "--as", "0", "0"], ["account", "--generate-completion-script", "bash"],
+                      ["account", "list", "--experimental-dump-help"]] {
+            XCTAssertNil(CommandFocus.topLevel(of: words), "\(words)")
+        }
+        XCTAssertEqual(CommandFocus.$topLevel.withValue(account) { MailshCommand.configuration.subcommands.count }, 1)
+        XCTAssertEqual(MailshCommand.configuration.subcommands.count, MailshCommand.wholeConfiguration.subcommands.count)
+    }
+
+    /// What the parser makes of a command line: the command, or the message and status of its error or help.
+    func outcome(_ words: [String]) -> String {
+        do {
+            var command = try MailshCommand.parseAsRoot(words)
+            guard String(describing: type(of: command)) == "HelpCommand" else { return String(reflecting: command) }
+            try command.run()
+            return "help printed nothing"
+        } catch {
+            return "\(MailshCommand.exitCode(for: error).rawValue) \(MailshCommand.fullMessage(for: error))"
+        }
+    }
+
+    func testParsingOneBranchGivesWhatTheWholeTreeGives() {
+        let lines: [[String]] = [
+            ["account", "list", "--format", "csv", "--store", "x.db"], ["account", "list", "--bogus"],
+            ["account", "show"], ["account", "show", "Support", "extra"], ["account", "list", "--help"], ["account"],
+            ["account", "set", "--help"], ["user", "grant", "bob"], ["record", "reply", "-h"],
+            ["completion", "tcsh"], ["store", "init", "--store", "y.db"], ["export", "--format", "xml"],
+            ["account", "--version"], ["run", "script.lua", "--dry-run"], ["lua", "--help"],
+        ]
+        for words in lines {
+            let focus = CommandFocus.topLevel(of: words)
+            XCTAssertNotNil(focus, "\(words)")
+            let focused = CommandFocus.$topLevel.withValue(focus) { outcome(words) }
+            XCTAssertEqual(focused, outcome(words), "\(words)")
+        }
+    }
 }
