@@ -92,7 +92,7 @@ struct CommandTree: Sendable {
     let root: Node
 
     /// The tree of ``MailshCommand``, read once.
-    static let mailsh: CommandTree = CommandFocus.$topLevel.withValue(nil) {
+    static let mailsh: CommandTree = CommandFocus.$skipsScriptProbe.withValue(false) { CommandFocus.$topLevel.withValue(nil) {
         do {
             _ = try MailshCommand.parseAsRoot(["--experimental-dump-help"])
         } catch {
@@ -102,7 +102,7 @@ struct CommandTree: Sendable {
             }
         }
         return CommandTree(root: Node(commandName: "mailsh"))
-    }
+    } }
 
     /// The command a path of words names, and how many words the path used.
     func resolve(_ words: [String]) -> (node: Node, depth: Int) {

@@ -56,10 +56,11 @@ final class CommandDeclarationTests: XCTestCase {
         XCTAssertEqual(MailshCommand.configuration.subcommands.count, MailshCommand.wholeConfiguration.subcommands.count)
     }
 
-    /// What the parser makes of a command line: the command, or the message and status of its error or help.
-    func outcome(_ words: [String]) -> String {
+    /// What the parser makes of a command line, parsed with or without ``CommandFocus`` (messages are made after
+    /// the parse, as `runMailsh` makes them): the command, or the message and status of its error or help.
+    func outcome(_ words: [String], focused: Bool) -> String {
         do {
-            var command = try MailshCommand.parseAsRoot(words)
+            var command = try focused ? CommandFocus.parse(words) : MailshCommand.parseAsRoot(words)
             guard String(describing: type(of: command)) == "HelpCommand" else { return String(reflecting: command) }
             try command.run()
             return "help printed nothing"
@@ -77,10 +78,15 @@ final class CommandDeclarationTests: XCTestCase {
             ["account", "--version"], ["run", "script.lua", "--dry-run"], ["lua", "--help"],
         ]
         for words in lines {
-            let focus = CommandFocus.topLevel(of: words)
-            XCTAssertNotNil(focus, "\(words)")
-            let focused = CommandFocus.$topLevel.withValue(focus) { outcome(words) }
-            XCTAssertEqual(focused, outcome(words), "\(words)")
+            XCTAssertNotNil(CommandFocus.topLevel(of: words), "\(words)")
+            XCTAssertEqual(outcome(words, focused: true), outcome(words, focused: false), "\(words)")
         }
+        // Lines without a command: the whole tree, without the parser's completion-script probe.
+        for words in [["--version"], ["--help"], ["--bogus"], ["--store", "x.db", "--keep-going"], ["help", "account"],
+                      ["acount", "list"]] {
+            XCTAssertEqual(outcome(words, focused: true), outcome(words, focused: false), "\(words)")
+        }
+        XCTAssertEqual(CommandFocus.$skipsScriptProbe.withValue(true) { MailshCommand.configuration._superCommandName }, "")
+        XCTAssertNil(MailshCommand.configuration._superCommandName)
     }
 }
