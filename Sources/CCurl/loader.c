@@ -72,22 +72,19 @@ CURLcode curl_easy_send(CURL *curl, const void *buffer, size_t buflen, size_t *n
 SLOT(curl_easy_strerror);
 const char *curl_easy_strerror(CURLcode code) { return REAL(curl_easy_strerror)(code); }
 
-/* The one argument after the option, read as libcurl reads it: the option's number says its type. */
+/* The one argument after an option, read as libcurl reads it: the option's number says its type (long, a pointer
+   to an object, string, list or function, curl_off_t, a blob), numbered alike for easy and multi options. */
+#define FORWARD_OPTION(function, handle, option, arguments)                                              \
+    ((option) < CURLOPTTYPE_OBJECTPOINT ? REAL(function)(handle, option, va_arg(arguments, long))         \
+     : (option) < CURLOPTTYPE_OFF_T     ? REAL(function)(handle, option, va_arg(arguments, void *))       \
+     : (option) < CURLOPTTYPE_BLOB      ? REAL(function)(handle, option, va_arg(arguments, curl_off_t))   \
+                                        : REAL(function)(handle, option, va_arg(arguments, void *)))
+
 SLOT(curl_easy_setopt);
 CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...) {
     va_list arguments;
     va_start(arguments, option);
-    CURLcode code;
-    if (option < CURLOPTTYPE_OBJECTPOINT) {
-        code = REAL(curl_easy_setopt)(curl, option, va_arg(arguments, long));
-    } else if (option < CURLOPTTYPE_OFF_T) {
-        /* Object, string, list and function pointers. */
-        code = REAL(curl_easy_setopt)(curl, option, va_arg(arguments, void *));
-    } else if (option < CURLOPTTYPE_BLOB) {
-        code = REAL(curl_easy_setopt)(curl, option, va_arg(arguments, curl_off_t));
-    } else {
-        code = REAL(curl_easy_setopt)(curl, option, va_arg(arguments, void *));
-    }
+    CURLcode code = FORWARD_OPTION(curl_easy_setopt, curl, option, arguments);
     va_end(arguments);
     return code;
 }
@@ -126,19 +123,11 @@ CURLMcode curl_multi_poll(CURLM *multi, struct curl_waitfd extra_fds[], unsigned
 SLOT(curl_multi_info_read);
 CURLMsg *curl_multi_info_read(CURLM *multi, int *queued) { return REAL(curl_multi_info_read)(multi, queued); }
 
-/* Multi options are numbered like easy options: the number says the argument's type. */
 SLOT(curl_multi_setopt);
 CURLMcode curl_multi_setopt(CURLM *multi, CURLMoption option, ...) {
     va_list arguments;
     va_start(arguments, option);
-    CURLMcode code;
-    if (option < CURLOPTTYPE_OBJECTPOINT) {
-        code = REAL(curl_multi_setopt)(multi, option, va_arg(arguments, long));
-    } else if (option < CURLOPTTYPE_OFF_T) {
-        code = REAL(curl_multi_setopt)(multi, option, va_arg(arguments, void *));
-    } else {
-        code = REAL(curl_multi_setopt)(multi, option, va_arg(arguments, curl_off_t));
-    }
+    CURLMcode code = FORWARD_OPTION(curl_multi_setopt, multi, option, arguments);
     va_end(arguments);
     return code;
 }
