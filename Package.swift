@@ -47,11 +47,9 @@ let package = Package(
             providers: [.apt(["libedit-dev"])]
         ),
 
-        // libcurl (OpenSSL flavour) from Debian's libcurl4-openssl-dev; typed shims for its variadic setters.
-        .systemLibrary(
-            name: "CCurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
+        // libcurl (OpenSSL flavour) from Debian's libcurl4-openssl-dev; typed shims for its variadic setters. Not
+        // linked: loader.c opens libcurl.so.4 at the first call, so commands that reach no server never load it.
+        .target(name: "CCurl"),
 
         // c-ares from Debian's libc-ares-dev: the DNS resolver of discovery (SRV, MX, TXT), pointed at any server.
         .systemLibrary(

@@ -17,7 +17,7 @@ extension AccountCommand {
         + ". An empty value clears a field (or restores its default)."
 
     struct List: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "list",
             abstract: "List accounts.",
             discussion: "Test accounts (named like *Dev* or *Test*) are marked; drafts miss required fields.")
 
@@ -82,7 +82,7 @@ extension AccountCommand {
     }
 
     struct Show: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "show",
             abstract: "Show an account's effective settings for the current user, with where each value came from.",
             discussion: "With --as USER, the settings that user works with: personal, global, or locked global.")
 
@@ -171,7 +171,7 @@ extension AccountCommand {
     }
 
     struct Create: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "create",
             abstract: "Create a global account (needs administrate).",
             discussion: """
                 New accounts are IMAP over implicit TLS (ssl) with default ports unless told otherwise, server \
@@ -221,7 +221,7 @@ extension AccountCommand {
     }
 
     struct Set: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "set",
             abstract: "Change fields of an account, all or none (needs administrate).",
             discussion: """
                 Changing a security mode (or the protocol) moves a port that still holds the old default to the new \
@@ -254,7 +254,7 @@ extension AccountCommand {
     }
 
     struct Copy: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "copy",
             abstract: "Copy an account under a new name, padlocks and passwords included (needs administrate).")
 
         @Argument(help: "The account to copy.", completion: .accountName)
@@ -271,7 +271,7 @@ extension AccountCommand {
     }
 
     struct Rename: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Rename an account (needs administrate).")
+        static let configuration = CommandConfiguration(commandName: "rename", abstract: "Rename an account (needs administrate).")
 
         @Argument(help: "The account.", completion: .accountName)
         var old: String
@@ -290,7 +290,7 @@ extension AccountCommand {
     }
 
     struct Delete: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "delete",
             abstract: "Delete an account (needs administrate).",
             discussion: """
                 When users have personalized the account, choose what becomes of them: --keep-user-accounts makes \
@@ -375,7 +375,7 @@ extension AccountCommand {
     }
 
     struct Lock: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "lock",
             abstract: "Close padlocks: users can no longer personalize those sections (needs administrate).",
             discussion: AccountCommand.sectionsHelp)
 
@@ -388,7 +388,7 @@ extension AccountCommand {
     }
 
     struct Unlock: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "unlock",
             abstract: "Open padlocks: users may personalize those sections (needs administrate).",
             discussion: AccountCommand.sectionsHelp)
 
@@ -401,7 +401,7 @@ extension AccountCommand {
     }
 
     struct Password: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "password",
             abstract: "Set an account's incoming or outgoing password, or its OAuth client secret (needs administrate).",
             discussion: """
                 The password is asked without echo on a terminal (twice), or read as one line from a pipe, or from \

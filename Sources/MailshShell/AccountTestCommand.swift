@@ -5,7 +5,7 @@ import MailshCore
 extension AccountCommand {
     /// `account test NAME …` and `account test --all …`: real connection tests of accounts.
     struct Test: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "test",
             abstract: "Test an account's servers for real: connect, TLS, login, folder, and a test e-mail to you.",
             discussion: """
                 Tests the current user's effective settings (--as USER: that user's). Every required field must be \

@@ -94,7 +94,7 @@ struct CommandTree: Sendable {
 
     /// The tree of ``MailshCommand``, read once. A tree that can't be read is a fault of this build: it is said on
     /// standard error (help and completion then know only `mailsh`), never passed over in silence.
-    static let mailsh: CommandTree = {
+    static let mailsh: CommandTree = CommandFocus.$skipsScriptProbe.withValue(false) { CommandFocus.$topLevel.withValue(nil) {
         do {
             return try load(dumpOf: MailshCommand.self)
         } catch {
@@ -103,7 +103,7 @@ struct CommandTree: Sendable {
             FileHandle.standardError.write(Data(line.utf8))
             return CommandTree(root: Node(commandName: "mailsh"))
         }
-    }()
+    } }
 
     /// The tree of a command as ArgumentParser dumps it (`--experimental-dump-help`).
     ///

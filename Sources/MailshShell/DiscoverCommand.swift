@@ -46,7 +46,7 @@ struct DiscoveryArguments: ParsableArguments {
 
 extension AccountCommand {
     struct Discover: ContextCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "discover",
             abstract: "Find an address's incoming and outgoing servers: autoconfig, ISPDB, DNS SRV, MX, verified guesses.",
             discussion: """
                 Asks in order, until both sides are found (each side from the first source that gives it): the \

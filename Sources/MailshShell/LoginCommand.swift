@@ -60,7 +60,7 @@ struct LoginOptions: ParsableArguments {
 
 extension AccountCommand {
     struct Login: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "login",
             abstract: "Sign in to an account's OAuth 2.0 provider for its global tokens (needs administrate).",
             discussion: """
                 For accounts with incoming.auth or outgoing.auth oauth2 and oauth.flow=delegated: a device code \
@@ -86,7 +86,7 @@ extension AccountCommand {
 
 extension PersonalCommand {
     struct Login: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "login",
             abstract: "Sign in with your own account to a global account's OAuth 2.0 provider (personal tokens).",
             discussion: """
                 Your tokens are used instead of the global ones while oauth.credentials is unlocked (the default). \
@@ -128,7 +128,7 @@ struct LogoutOptions: ParsableArguments {
 
 extension AccountCommand {
     struct Logout: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "logout",
             abstract: "Forget an account's global OAuth 2.0 tokens (needs administrate).",
             discussion: """
                 The sealed access and refresh tokens are deleted from the store (audited as a token change, never \
@@ -151,7 +151,7 @@ extension AccountCommand {
 
 extension PersonalCommand {
     struct Logout: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "logout",
             abstract: "Forget the OAuth 2.0 tokens you signed in with for a global account (personal tokens).",
             discussion: """
                 The global tokens, if any, are used again for you. The provider's grant itself is not revoked.

@@ -34,7 +34,7 @@ struct OutboxCommand: ParsableCommand {
     }
 
     struct List: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "list",
             abstract: "List queued mail: pending, failed and rejected by default, with the server's last reply.")
 
         @Flag(help: "Also the mail that was sent.")
@@ -58,7 +58,7 @@ struct OutboxCommand: ParsableCommand {
     }
 
     struct Retry: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "retry",
             abstract: "Send failed or pending mail again: one message by id, or all of it.",
             discussion: "Example: mailsh outbox list; mailsh outbox retry 3")
 

@@ -14,7 +14,7 @@ struct PersonalCommand: ParsableCommand {
 
 extension PersonalCommand {
     struct Set: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "set",
             abstract: "Set your own values (an empty value removes yours).",
             discussion: "Fields: " + Field.personalizable.filter { !$0.isSecret }.map(\.name).joined(separator: ", "))
 
@@ -38,7 +38,7 @@ extension PersonalCommand {
     }
 
     struct Password: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "password",
             abstract: "Set your own incoming or outgoing password (or OAuth client secret) for a global account.",
             discussion: "Asked without echo on a terminal, or one line from a pipe, or from --password-file, "
                 + "--password-fd or --password-env (required when commands are read from standard input); never "
@@ -78,7 +78,7 @@ extension PersonalCommand {
     }
 
     struct Show: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Show your own values for a global account.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show your own values for a global account.")
 
         @Argument(help: "The global account.", completion: .accountName)
         var account: String
@@ -111,7 +111,7 @@ extension PersonalCommand {
     }
 
     struct Clear: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove your own values (of one section, or all).")
+        static let configuration = CommandConfiguration(commandName: "clear", abstract: "Remove your own values (of one section, or all).")
 
         @Argument(help: "The global account.", completion: .accountName)
         var account: String

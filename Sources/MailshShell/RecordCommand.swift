@@ -33,7 +33,7 @@ extension RecordCommand {
     }
 
     struct List: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "List records, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List records, newest first.")
 
         @Option(help: ArgumentHelp("Only the records of this account.", valueName: "account"), completion: .accountName)
         var account: String?
@@ -55,7 +55,7 @@ extension RecordCommand {
     }
 
     struct Show: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a record and its messages.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a record and its messages.")
 
         @Argument(help: "The record number (INC0000012, or inc12).")
         var number: String
@@ -97,7 +97,7 @@ extension RecordCommand {
     }
 
     struct Create: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "create",
             abstract: "Open a record for an account's mailbox.",
             discussion: "Example: mailsh record create Support --subject 'Printer on floor 3' --requester ann@example.com")
 
@@ -137,7 +137,7 @@ extension RecordCommand {
     }
 
     struct Close: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "close",
             abstract: "Close a record (a later reply by conversation ID reopens it; subjects no longer match it).")
 
         @OptionGroup var arguments: StatusArguments
@@ -147,7 +147,7 @@ extension RecordCommand {
     }
 
     struct Reopen: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Open a closed record again.")
+        static let configuration = CommandConfiguration(commandName: "reopen", abstract: "Open a closed record again.")
 
         @OptionGroup var arguments: StatusArguments
         var global: GlobalOptions { arguments.global }
@@ -156,7 +156,7 @@ extension RecordCommand {
     }
 
     struct Reply: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "reply",
             abstract: "Send mail about a record through its account's outgoing server.",
             discussion: """
                 The message goes to the requester (or --to), from the account's outgoing.from, with the account's \
@@ -249,7 +249,7 @@ extension RecordCommand {
     }
 
     struct Held: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "held",
             abstract: "List mail the monitor held for a person (ambiguous: it could not be filed safely).")
 
         @Option(help: ArgumentHelp("Only the mail of this account.", valueName: "account"), completion: .accountName)
@@ -272,7 +272,7 @@ extension RecordCommand {
     }
 
     struct Assign: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "assign",
             abstract: "File a held message: attach it to a record, or make a new record of it (--new).",
             discussion: "Example: mailsh record held; mailsh record assign 17 INC0000042")
 

@@ -4,7 +4,20 @@ import MailshCore
 
 /// The root of the command tree, declared once: the one-shot CLI, the shell, help and completion all read it.
 public struct MailshCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+    /// The whole tree, or, while a one-shot command is parsed (``CommandFocus``), only the branch of its top-level
+    /// command: the parser then builds and searches that branch alone.
+    public static var configuration: CommandConfiguration {
+        guard CommandFocus.topLevel != nil || CommandFocus.skipsScriptProbe else { return wholeConfiguration }
+        var focused = wholeConfiguration
+        if let index = CommandFocus.topLevel { focused.subcommands = [wholeConfiguration.subcommands[index]] }
+        // The parser looks for `--generate-completion-script` (with two parsers of its own: a third of the
+        // instructions of `mailsh --version`) only under a root without a super-command name. The name is never
+        // shown: help and error messages are made after the parse, outside the focus.
+        if CommandFocus.skipsScriptProbe { focused._superCommandName = "" }
+        return focused
+    }
+
+    static let wholeConfiguration = CommandConfiguration(
         commandName: "mailsh",
         abstract: "Manage, lock and test a service desk's global e-mail accounts.",
         discussion: """
@@ -90,7 +103,8 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
     }
     var command: any ParsableCommand
     do {
-        command = try MailshCommand.parseAsRoot(hoistingGlobalOptions(words))
+        let parserWords = hoistingGlobalOptions(words)
+        command = try CommandFocus.parse(parserWords)
         if var run = command as? RunCommand, let scriptArguments {
             if let unknown = run.arguments.first {
                 throw ValidationError("unknown option \(unknown) for run (mailsh's options go before the script's "
@@ -148,6 +162,38 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
             context.io.writeError(withErrorPrefix(message))
         }
         return code
+    }
+}
+
+/// Which branch of the command tree the argument parser sees while it parses one command line.
+enum CommandFocus {
+    /// The index, among the root's subcommands, of the only one the parser is shown; `nil`: all of them.
+    @TaskLocal static var topLevel: Int?
+    /// Whether the parser may skip its probe for `--generate-completion-script`: the line does not ask for it.
+    @TaskLocal static var skipsScriptProbe = false
+
+    /// Parses `words` as ``MailshCommand/parseAsRoot(_:)`` does, showing the parser only what the line needs.
+    static func parse(_ words: [String]) throws -> any ParsableCommand {
+        try $skipsScriptProbe.withValue(!asksAboutWholeTool(words)) {
+            try $topLevel.withValue(topLevel(of: words)) { try MailshCommand.parseAsRoot(words) }
+        }
+    }
+
+    /// Whether `words` ask the parser for a completion script or the help dump, which describe the whole tool.
+    static func asksAboutWholeTool(_ words: [String]) -> Bool {
+        words.contains { $0.hasPrefix("--generate-completion-script") || $0 == "--experimental-dump-help" }
+    }
+
+    /// The top-level command that `words` (as the parser gets them) name first, when the parser needs no other:
+    /// `nil` for options alone (the shell, `--help`), `help`, an unknown word, and the parser's own requests about
+    /// the whole tool (a completion script, the help dump). Completion requests (`---completion account show -- …`)
+    /// name their command after the request.
+    static func topLevel(of words: [String]) -> Int? {
+        if asksAboutWholeTool(words) { return nil }
+        var rest = words[...]
+        if rest.first == "---completion" { rest = rest.dropFirst() }
+        guard let word = rest.first, !word.hasPrefix("-") else { return nil }
+        return MailshCommand.wholeConfiguration.subcommands.firstIndex { CommandTypes.names($0).contains(word) }
     }
 }
 

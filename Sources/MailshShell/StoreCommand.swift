@@ -20,7 +20,7 @@ struct StoreCommand: ParsableCommand {
     )
 
     struct Init: ContextCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "init",
             abstract: "Create a new, empty store and its key file; you become its first user, with every right.",
             discussion: "Example: mailsh store init --store /srv/desk/mailsh.db (a PostgreSQL database must exist "
                 + "and be empty of mailsh tables). A store that exists is refused (status 73).")
@@ -48,7 +48,7 @@ struct StoreCommand: ParsableCommand {
     }
 
     struct Migrate: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply missing schema migrations and list them all.")
+        static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply missing schema migrations and list them all.")
 
         @OptionGroup var global: GlobalOptions
 
@@ -65,7 +65,7 @@ struct StoreCommand: ParsableCommand {
     }
 
     struct Copy: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "copy",
             abstract: "Copy every user, account, setting, record and audit entry into another, empty store.",
             discussion: "Example: mailsh store copy --to 'postgres://desk@db.example.com/mailsh' (needs administrate)")
 

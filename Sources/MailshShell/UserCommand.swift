@@ -40,7 +40,7 @@ extension UserCommand {
     }
 
     struct Add: DeskCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "add",
             abstract: "Register a user (needs administrate).",
             discussion: "Example: mailsh user add alice email=alice@example.com rights=override_locks")
 
@@ -62,7 +62,7 @@ extension UserCommand {
     }
 
     struct Set: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a user's e-mail address.")
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a user's e-mail address.")
 
         @Argument(help: "The user.", completion: .userName)
         var name: String
@@ -81,7 +81,7 @@ extension UserCommand {
     }
 
     struct List: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "List users and their rights.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List users and their rights.")
 
         @OptionGroup var listing: ListingOptions
 
@@ -100,7 +100,7 @@ extension UserCommand {
     }
 
     struct Show: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one user (default: the current user).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one user (default: the current user).")
 
         @Argument(help: "The user.", completion: .userName)
         var name: String?
@@ -129,7 +129,7 @@ extension UserCommand {
     }
 
     struct Grant: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Grant a right (needs administrate).")
+        static let configuration = CommandConfiguration(commandName: "grant", abstract: "Grant a right (needs administrate).")
 
         @OptionGroup var arguments: RightArguments
         var global: GlobalOptions { arguments.global }
@@ -140,7 +140,7 @@ extension UserCommand {
     }
 
     struct Revoke: DeskCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a right (needs administrate).")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a right (needs administrate).")
 
         @OptionGroup var arguments: RightArguments
         var global: GlobalOptions { arguments.global }

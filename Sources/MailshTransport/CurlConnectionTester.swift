@@ -12,12 +12,15 @@ public import MailshCore
 public final class CurlConnectionTester: ConnectionTester {
     let reader: (any CertificateReader)?
     /// The name the client gives in EHLO.
-    let clientName: String
+    var clientName: String { Self.localHostName }
 
     public init(certificateReader: (any CertificateReader)? = nil) {
         reader = certificateReader
-        clientName = Self.hostName()
     }
+
+    /// This host's name for EHLO, looked up by the first test or message that needs it (not by every mailsh that
+    /// makes a tester and sends nothing).
+    static let localHostName = hostName()
 
     /// The library in use, such as `libcurl/7.88.1 OpenSSL/3.0.19`.
     public static var libraryVersion: String { Curl.version }

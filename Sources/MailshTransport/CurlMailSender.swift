@@ -9,11 +9,10 @@ public struct CurlMailSender: MailSender {
     /// Host names to connect to at a fixed address (`host` → address), as `curl --resolve`.
     public var resolve: [String: String]
     /// The name given in EHLO.
-    let clientName: String
+    var clientName: String { CurlConnectionTester.localHostName }
 
     public init(resolve: [String: String] = [:]) {
         self.resolve = resolve
-        clientName = CurlConnectionTester.hostName()
     }
 
     /// Validates and renders `message` before any network I/O, submits it on a connection of its own, and returns the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start-up benchmark (issue 17): a one-shot `mailsh account list --format csv` on a 10-account store against
-# `sqlite3 -csv` reading the same rows, and `mailsh completion bash` (a command that needs no store) beside
-# them. Median of RUNS alternating runs after one warm-up, wall time and the child's CPU time (user + system, from
+# `sqlite3 -csv` reading the same rows, with `mailsh --version`, the account names a completion script asks for
+# (`mailsh ---completion account show …`, run at every Tab) and `mailsh completion bash` beside them. Median of RUNS alternating runs after one warm-up, wall time and the child's CPU time (user + system, from
 # wait4), on the release build the README's command makes (scripts/mailsh's flags), or on the binaries given
 # (for example one linked with --static-swift-stdlib beside it).
 # Usage: bench/startup/run.sh [RUNS] [MAILSH_BINARY...]   (default 30 runs, the release build)
@@ -11,12 +11,14 @@ runs=${1:-30}
 shift || true
 cd "$root"
 if [[ $# -eq 0 ]]; then
-    scripts/ensure-deps.sh
-    swift build -c release >&2
-    set -- "$root/.build/release/mailsh"
+    scripts/mailsh --version >/dev/null   # builds .build/mailsh as the README's command does
+    set -- "$root/.build/mailsh"
 fi
 bench=$(dirname "$1")/mailsh-bench
-[[ -x $bench ]] || { swift build -c release --product mailsh-bench >&2; bench=$root/.build/release/mailsh-bench; }
+if [[ ! -x $bench ]]; then
+    swift build -c release --static-swift-stdlib --product mailsh-bench >&2
+    bench=$(swift build -c release --static-swift-stdlib --show-bin-path)/mailsh-bench
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$bench" seed "$work/small.db" 10 >/dev/null
@@ -42,6 +44,10 @@ sqlite3 = subprocess.run(["sh", "-c", "command -v sqlite3"], capture_output=True
 commands = {"sqlite3 -csv (peer)": [sqlite3, "-csv", store, query]}
 for binary in binaries:
     commands[f"{binary} account list --format csv"] = [binary, "--store", store, "account", "list", "--format", "csv"]
+    commands[f"{binary} --version"] = [binary, "--version"]
+    # What bash asks when Tab follows `mailsh --store S account show Acct`.
+    commands[f"{binary} ---completion account show (names)"] = [binary, "---completion", "account", "show", "--",
+        "positional@0", "5", "4", "mailsh", "--store", store, "account", "show", "Acct"]
     commands[f"{binary} completion bash"] = [binary, "completion", "bash"]
 samples = {name: ([], []) for name in commands}
 for name, cmd in commands.items():

@@ -2,6 +2,11 @@
 #define MAILSH_CCURL_SHIM_H
 #include <curl/curl.h>
 
+/* libcurl is not linked: it and the libraries it needs (GnuTLS, Kerberos, LDAP, …) would cost every mailsh process
+   milliseconds of loading and initialising, though only the commands that reach a server use it. loader.c defines
+   the libcurl functions mailsh calls; the first call opens libcurl.so.4 with dlopen. A function used for the first
+   time must be added there too (the link fails until it is). */
+
 /* curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic: Swift can't call them. One typed
    function per argument kind, every symbol prefixed. */
 

@@ -1,0 +1,141 @@
+/* The libcurl functions mailsh calls, each forwarding to libcurl.so.4, which the first call opens (dlopen): a process
+   that never reaches a mail server never loads libcurl and the dozen libraries behind it. */
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Debian's libcurl4 (the OpenSSL flavour that libcurl4-openssl-dev builds against). */
+#define CMAILSH_LIBCURL "libcurl.so.4"
+/* EX_UNAVAILABLE: a program or file mailsh needs is missing. */
+#define CMAILSH_UNAVAILABLE 69
+
+static void *library;
+static pthread_once_t opened = PTHREAD_ONCE_INIT;
+
+static void open_library(void) {
+    library = dlopen(CMAILSH_LIBCURL, RTLD_NOW | RTLD_LOCAL);
+    if (library == NULL) {
+        const char *reason = dlerror();
+        fprintf(stderr, "mailsh: cannot load %s (install Debian's libcurl4): %s\n", CMAILSH_LIBCURL,
+                reason ? reason : "unknown error");
+        exit(CMAILSH_UNAVAILABLE);
+    }
+}
+
+/* The address of libcurl's `name`, looked up once and kept in `slot`. */
+static void *symbol(const char *name, void **slot) {
+    void *found = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (found != NULL) return found;
+    pthread_once(&opened, open_library);
+    found = dlsym(library, name);
+    if (found == NULL) {
+        fprintf(stderr, "mailsh: %s has no %s\n", CMAILSH_LIBCURL, name);
+        exit(CMAILSH_UNAVAILABLE);
+    }
+    __atomic_store_n(slot, found, __ATOMIC_RELEASE);
+    return found;
+}
+
+/* libcurl's own function of that name, typed as curl.h declares it. */
+#define REAL(name) ((__typeof__(&name))symbol(#name, &slot_##name))
+#define SLOT(name) static void *slot_##name
+
+SLOT(curl_global_init);
+CURLcode curl_global_init(long flags) { return REAL(curl_global_init)(flags); }
+
+SLOT(curl_version_info);
+curl_version_info_data *curl_version_info(CURLversion version) { return REAL(curl_version_info)(version); }
+
+SLOT(curl_easy_init);
+CURL *curl_easy_init(void) { return REAL(curl_easy_init)(); }
+
+SLOT(curl_easy_cleanup);
+void curl_easy_cleanup(CURL *curl) { REAL(curl_easy_cleanup)(curl); }
+
+SLOT(curl_easy_perform);
+CURLcode curl_easy_perform(CURL *curl) { return REAL(curl_easy_perform)(curl); }
+
+SLOT(curl_easy_recv);
+CURLcode curl_easy_recv(CURL *curl, void *buffer, size_t buflen, size_t *n) {
+    return REAL(curl_easy_recv)(curl, buffer, buflen, n);
+}
+
+SLOT(curl_easy_send);
+CURLcode curl_easy_send(CURL *curl, const void *buffer, size_t buflen, size_t *n) {
+    return REAL(curl_easy_send)(curl, buffer, buflen, n);
+}
+
+SLOT(curl_easy_strerror);
+const char *curl_easy_strerror(CURLcode code) { return REAL(curl_easy_strerror)(code); }
+
+/* The one argument after an option, read as libcurl reads it: the option's number says its type (long, a pointer
+   to an object, string, list or function, curl_off_t, a blob), numbered alike for easy and multi options. */
+#define FORWARD_OPTION(function, handle, option, arguments)                                              \
+    ((option) < CURLOPTTYPE_OBJECTPOINT ? REAL(function)(handle, option, va_arg(arguments, long))         \
+     : (option) < CURLOPTTYPE_OFF_T     ? REAL(function)(handle, option, va_arg(arguments, void *))       \
+     : (option) < CURLOPTTYPE_BLOB      ? REAL(function)(handle, option, va_arg(arguments, curl_off_t))   \
+                                        : REAL(function)(handle, option, va_arg(arguments, void *)))
+
+SLOT(curl_easy_setopt);
+CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...) {
+    va_list arguments;
+    va_start(arguments, option);
+    CURLcode code = FORWARD_OPTION(curl_easy_setopt, curl, option, arguments);
+    va_end(arguments);
+    return code;
+}
+
+/* Every CURLINFO is written through a pointer. */
+SLOT(curl_easy_getinfo);
+CURLcode curl_easy_getinfo(CURL *curl, CURLINFO info, ...) {
+    va_list arguments;
+    va_start(arguments, info);
+    CURLcode code = REAL(curl_easy_getinfo)(curl, info, va_arg(arguments, void *));
+    va_end(arguments);
+    return code;
+}
+
+SLOT(curl_multi_init);
+CURLM *curl_multi_init(void) { return REAL(curl_multi_init)(); }
+
+SLOT(curl_multi_cleanup);
+CURLMcode curl_multi_cleanup(CURLM *multi) { return REAL(curl_multi_cleanup)(multi); }
+
+SLOT(curl_multi_add_handle);
+CURLMcode curl_multi_add_handle(CURLM *multi, CURL *curl) { return REAL(curl_multi_add_handle)(multi, curl); }
+
+SLOT(curl_multi_remove_handle);
+CURLMcode curl_multi_remove_handle(CURLM *multi, CURL *curl) { return REAL(curl_multi_remove_handle)(multi, curl); }
+
+SLOT(curl_multi_perform);
+CURLMcode curl_multi_perform(CURLM *multi, int *running) { return REAL(curl_multi_perform)(multi, running); }
+
+SLOT(curl_multi_poll);
+CURLMcode curl_multi_poll(CURLM *multi, struct curl_waitfd extra_fds[], unsigned int extra_nfds, int timeout_ms,
+                          int *numfds) {
+    return REAL(curl_multi_poll)(multi, extra_fds, extra_nfds, timeout_ms, numfds);
+}
+
+SLOT(curl_multi_info_read);
+CURLMsg *curl_multi_info_read(CURLM *multi, int *queued) { return REAL(curl_multi_info_read)(multi, queued); }
+
+SLOT(curl_multi_setopt);
+CURLMcode curl_multi_setopt(CURLM *multi, CURLMoption option, ...) {
+    va_list arguments;
+    va_start(arguments, option);
+    CURLMcode code = FORWARD_OPTION(curl_multi_setopt, multi, option, arguments);
+    va_end(arguments);
+    return code;
+}
+
+SLOT(curl_slist_append);
+struct curl_slist *curl_slist_append(struct curl_slist *list, const char *data) {
+    return REAL(curl_slist_append)(list, data);
+}
+
+SLOT(curl_slist_free_all);
+void curl_slist_free_all(struct curl_slist *list) { REAL(curl_slist_free_all)(list); }
