@@ -212,13 +212,13 @@ _mailsh_account() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|create|set|copy|rename|delete|lock|unlock|password|login|logout|test)
+    list|show|create|set|copy|rename|delete|lock|unlock|password|login|logout|test|discover)
         # Offer subcommand argument completions
         "_mailsh_account_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show create set copy rename delete lock unlock password login logout test' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show create set copy rename delete lock unlock password login logout test discover' -- "${cur}"))
         ;;
     esac
 }
@@ -304,13 +304,33 @@ _mailsh_account_show() {
 
 _mailsh_account_create() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--store --as --format)
+    non_repeating_flags=(-y --yes --verify --no-guess --no-pager --version -h --help)
+    repeating_options=(--connect-to)
+    non_repeating_options=(--discover --dns-server --ca-file --ispdb --timeout --store --as --format)
     __mailsh_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--discover')
+        return
+        ;;
+    '--dns-server')
+        return
+        ;;
+    '--connect-to')
+        return
+        ;;
+    '--ca-file')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(pem|crt)'
+        return
+        ;;
+    '--ispdb')
+        __mailsh_add_completions -d
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
     '--store')
         __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
         return
@@ -693,6 +713,51 @@ _mailsh_account_test() {
     case "${positional_number}" in
     1)
         __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion account test -- positional@0 "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_mailsh_account_discover() {
+    repeating_flags=()
+    non_repeating_flags=(--verify --no-guess --no-pager --version -h --help)
+    repeating_options=(--connect-to)
+    non_repeating_options=(--csv --dns-server --ca-file --ispdb --timeout --store --as --format)
+    __mailsh_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--csv')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(csv)'
+        return
+        ;;
+    '--dns-server')
+        return
+        ;;
+    '--connect-to')
+        return
+        ;;
+    '--ca-file')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(pem|crt)'
+        return
+        ;;
+    '--ispdb')
+        __mailsh_add_completions -d
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion account discover -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
         return
         ;;
     esac
