@@ -191,42 +191,46 @@ struct SQLTable<Row>: Sendable {
     }
 }
 
+// Each column reads and writes its field through a pair of closures (a key path would be shorter to write, but
+// projecting one per column per row costs a bulk script a fifth of its time).
 extension SQLColumn {
-    static func text(_ name: String, _ path: WritableKeyPath<Row, String> & Sendable) -> Self {
-        Self(name: name, encode: { .text($0[keyPath: path]) }, decode: { $0[keyPath: path] = try $1.text() })
+    typealias Get<Value> = @Sendable (Row) -> Value
+    typealias Set<Value> = @Sendable (inout Row, Value) -> Void
+
+    static func text(_ name: String, _ get: @escaping Get<String>, _ set: @escaping Set<String>) -> Self {
+        Self(name: name, encode: { .text(get($0)) }, decode: { set(&$0, try $1.text()) })
     }
 
-    static func text(_ name: String, _ path: WritableKeyPath<Row, String?> & Sendable) -> Self {
-        Self(name: name, encode: { $0[keyPath: path].map(SQLValue.text) ?? .null },
-             decode: { $0[keyPath: path] = try $1.optionalText() })
+    static func text(_ name: String, _ get: @escaping Get<String?>, _ set: @escaping Set<String?>) -> Self {
+        Self(name: name, encode: { get($0).map(SQLValue.text) ?? .null }, decode: { set(&$0, try $1.optionalText()) })
     }
 
-    static func integer(_ name: String, _ path: WritableKeyPath<Row, Int> & Sendable) -> Self {
-        Self(name: name, encode: { .integer($0[keyPath: path]) }, decode: { $0[keyPath: path] = try $1.integer() })
+    static func integer(_ name: String, _ get: @escaping Get<Int>, _ set: @escaping Set<Int>) -> Self {
+        Self(name: name, encode: { .integer(get($0)) }, decode: { set(&$0, try $1.integer()) })
     }
 
-    static func boolean(_ name: String, _ path: WritableKeyPath<Row, Bool> & Sendable) -> Self {
-        Self(name: name, encode: { .boolean($0[keyPath: path]) }, decode: { $0[keyPath: path] = try $1.boolean() })
+    static func boolean(_ name: String, _ get: @escaping Get<Bool>, _ set: @escaping Set<Bool>) -> Self {
+        Self(name: name, encode: { .boolean(get($0)) }, decode: { set(&$0, try $1.boolean()) })
     }
 
     /// A time, stored as seconds since 1970.
-    static func date(_ name: String, _ path: WritableKeyPath<Row, Date> & Sendable) -> Self {
-        Self(name: name, encode: { .real($0[keyPath: path].timeIntervalSince1970) },
-             decode: { $0[keyPath: path] = Date(timeIntervalSince1970: try $1.real()) })
+    static func date(_ name: String, _ get: @escaping Get<Date>, _ set: @escaping Set<Date>) -> Self {
+        Self(name: name, encode: { .real(get($0).timeIntervalSince1970) },
+             decode: { set(&$0, Date(timeIntervalSince1970: try $1.real())) })
     }
 
     /// One of a closed list of names.
-    static func named<E: RawRepresentable & Sendable>(_ name: String, _ path: WritableKeyPath<Row, E> & Sendable) -> Self
+    static func named<E: RawRepresentable>(_ name: String, _ get: @escaping Get<E>, _ set: @escaping Set<E>) -> Self
         where E.RawValue == String
     {
-        Self(name: name, encode: { .text($0[keyPath: path].rawValue) }, decode: { $0[keyPath: path] = try $1.named() })
+        Self(name: name, encode: { .text(get($0).rawValue) }, decode: { set(&$0, try $1.named()) })
     }
 
-    static func named<E: RawRepresentable & Sendable>(_ name: String, _ path: WritableKeyPath<Row, E?> & Sendable) -> Self
+    static func named<E: RawRepresentable>(_ name: String, _ get: @escaping Get<E?>, _ set: @escaping Set<E?>) -> Self
         where E.RawValue == String
     {
-        Self(name: name, encode: { $0[keyPath: path].map { .text($0.rawValue) } ?? .null },
-             decode: { $0[keyPath: path] = $1 == .null ? nil : try $1.named(E.self) })
+        Self(name: name, encode: { get($0).map { .text($0.rawValue) } ?? .null },
+             decode: { set(&$0, $1 == .null ? nil : try $1.named(E.self)) })
     }
 
     /// A column only read (changed by a statement of its own).
