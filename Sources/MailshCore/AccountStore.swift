@@ -41,7 +41,9 @@ public protocol AccountStore: AnyObject, Sendable {
 }
 
 /// The operations of one transaction. Implementations throw ``MailshError`` (`.store`, `.conflict`,
-/// `.alreadyExists`, `.notFound`), never driver errors.
+/// `.recordConflict`, `.alreadyExists`, `.notFound`, and ``MailshError/prefixTaken(_:)``), never driver errors.
+/// A row the database refuses is reported by the constraint that refused it, as each operation below says; a
+/// refusal an operation does not name is `.store`, never one of the errors it names.
 public protocol StoreTransaction {
     // MARK: Accounts
     func account(named name: String, owner: String?) throws -> Account?
@@ -49,10 +51,12 @@ public protocol StoreTransaction {
     func accounts(_ query: AccountQuery) throws -> [Account]
     /// Account names starting with `prefix` (for completion), sorted, at most `limit`.
     func accountNames(prefix: String, limit: Int) throws -> [String]
-    /// Inserts a new account; `.alreadyExists` when its name is taken for its owner.
+    /// Inserts a new account; `.alreadyExists` when its name is taken for its owner, `.notFound` (user) when its
+    /// owner is no user, ``MailshError/prefixTaken(_:)`` when another account has its conversation prefix (the
+    /// insert changed nothing: the core tries another random prefix on exactly this error).
     func insert(_ account: Account) throws
     /// Stores `account` (whose `version` is already the new one) if the stored version is still `expectedVersion`;
-    /// otherwise `.conflict`, naming who changed it and when.
+    /// otherwise `.conflict`, naming who changed it and when. A taken name or prefix is refused as by `insert`.
     func update(_ account: Account, expectedVersion: Int) throws
     func deleteAccount(id: String) throws
     /// Records the outcome of a connection test (the account's version does not change).
@@ -91,7 +95,8 @@ public protocol StoreTransaction {
     func record(number: String) throws -> Record?
     /// Records without their messages, newest first.
     func records(_ query: RecordQuery) throws -> [Record]
-    /// Stores a record's own fields (not its messages) if its stored version is still `expectedVersion`.
+    /// Stores a record's own fields (not its messages) if its stored version is still `expectedVersion`;
+    /// otherwise `.recordConflict`.
     func update(_ record: Record, expectedVersion: Int) throws
     /// Appends a message to a record; `.alreadyExists` when its conversation ID is taken.
     func append(_ message: RecordMessage, toRecord number: String) throws

@@ -306,7 +306,8 @@ public final class Desk: @unchecked Sendable {
             do {
                 try tx.insert(account)
                 return
-            } catch MailshError.invalidValue(let field, _, _) where field == Field.conversationPrefix.name {
+            } catch let error as MailshError where error == .prefixTaken(account.conversation.prefix) {
+                // The store contract's error for a taken prefix (StoreTransaction.insert): draw another.
                 continue
             }
         }

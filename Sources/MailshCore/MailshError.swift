@@ -18,6 +18,8 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadyExists(kind: String, name: String)
     /// The edit was based on a stale version.
     case conflict(account: String, expected: Int, current: Int, changedBy: String, changedAt: Date)
+    /// A change to a record was based on a stale version (records keep no author of each change).
+    case recordConflict(number: String, expected: Int, current: Int, changedAt: Date)
     /// The acting user lacks a right.
     case permissionDenied(String)
     /// A personal value in a locked section.
@@ -78,6 +80,9 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .conflict(account, expected, current, changedBy, changedAt):
             return "conflict: account \(account) was changed by \(changedBy) at \(Self.timestamp(changedAt)) "
                 + "(version \(current), your edit was based on version \(expected)); show it again and redo the edit"
+        case let .recordConflict(number, expected, current, changedAt):
+            return "conflict: record \(number) was changed at \(Self.timestamp(changedAt)) (version \(current), your "
+                + "change was based on version \(expected)); show it again and redo the change"
         case let .permissionDenied(text):
             return "permission denied: \(text)"
         case let .locked(field, section, account):
@@ -113,7 +118,7 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidValue, .invalid, .unknownField, .incomplete: return .validation
         case .notFound, .missingStore: return .notFound
         case .alreadyExists: return .alreadyExists
-        case .conflict: return .conflict
+        case .conflict, .recordConflict: return .conflict
         case .permissionDenied, .locked: return .permission
         case .usage: return .usage
         case .store: return .store

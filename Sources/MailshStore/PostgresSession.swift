@@ -133,6 +133,33 @@ struct Cells {
     func callAsFunction<T: PostgresDecodable>(_ column: String, as _: T.Type = T.self) throws -> T {
         try row[column].decode(T.self)
     }
+
+    /// The value at `index` as the SQL layer reads it, by the column's type.
+    func sqlValue(at index: Int) throws -> SQLValue {
+        let cell = row[index]
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .bool: return .boolean(try cell.decode(Bool.self))
+        case .int2, .int4, .int8: return .integer(try cell.decode(Int.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .bytea: return .blob(Array(try cell.decode(Data.self)))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}
+
+extension PostgresBindings {
+    /// A value of the SQL layer, with PostgreSQL's type for it.
+    mutating func append(sqlValue value: SQLValue) throws {
+        switch value {
+        case .null: appendNull()
+        case .integer(let value): append(value)
+        case .real(let value): append(value)
+        case .text(let text): append(text)
+        case .blob(let bytes): try append(Data(bytes))
+        case .boolean(let value): append(value)
+        }
+    }
 }
 
 /// What the driver's errors mean to mailsh.
@@ -141,6 +168,24 @@ enum PostgresFailure {
     static let deadlock = "40P01"
     static let uniqueViolation = "23505"
     static let foreignKeyViolation = "23503"
+    static let notNullViolation = "23502"
+    static let checkViolation = "23514"
+
+    /// What a server error says of a row a constraint refused (class 23, integrity constraint violation), by the
+    /// constraint's name; `nil` for any other error.
+    static func violation(_ error: PSQLError) -> ConstraintViolation? {
+        guard let state = sqlState(error), state.hasPrefix("23") else { return nil }
+        let name = error.serverInfo?[.constraintName]
+        let kind: ConstraintViolation.Kind = switch state {
+        case uniqueViolation: .unique
+        case foreignKeyViolation: .foreignKey
+        case notNullViolation: .notNull
+        case checkViolation: .check
+        default: .other
+        }
+        return ConstraintViolation(kind: kind, constraint: name.flatMap(StoreConstraint.init(rawValue:)),
+                                   detail: serverMessage(error) ?? name ?? state)
+    }
 
     /// The SQLSTATE of a server error.
     static func sqlState(_ error: any Error) -> String? {

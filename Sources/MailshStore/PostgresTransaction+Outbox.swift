@@ -31,7 +31,7 @@ extension PostgresTransaction {
 
     func insert(_ entry: OutboxEntry) throws -> Int {
         let message = entry.message
-        let (result, refusal) = try refusable("""
+        let result = try refusing(.outbox(entry), """
             INSERT INTO outbox (message_id, batch, record_number, account_id, conversation_id, queued_by, queued_at,
                                 sender, display_name, reply_to, recipients, subject, body, in_reply_to, refs, date,
                                 status, attempts)
@@ -43,8 +43,7 @@ extension PostgresTransaction {
                     \(entry.status.rawValue), \(entry.attempts))
             RETURNING id
             """)
-        if refusal != nil { throw MailshError.alreadyExists(kind: "outgoing message", name: message.messageID) }
-        guard let row = result?.rows.first else { throw MailshError.store("the outbox gave no id") }
+        guard let row = result.rows.first else { throw MailshError.store("the outbox gave no id") }
         return try Cells(row)("id", as: Int.self)
     }
 

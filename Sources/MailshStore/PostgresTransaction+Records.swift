@@ -45,14 +45,13 @@ extension PostgresTransaction {
     }
 
     func insert(_ record: MailshCore.Record) throws {
-        let (_, refusal) = try refusable("""
+        try refusing(.record(record), """
             INSERT INTO record (number, account_id, subject, subject_key, status, requester, created_at, modified_at,
                                 version)
             VALUES (\(record.number), \(record.accountID), \(record.subject), \(record.subjectKey),
                     \(record.status.rawValue), \(record.requester), \(record.createdAt.timeIntervalSince1970),
                     \(record.modifiedAt.timeIntervalSince1970), \(record.version))
             """)
-        if refusal != nil { throw MailshError.alreadyExists(kind: "record", name: record.number) }
         for message in record.messages { try append(message, toRecord: record.number) }
     }
 
@@ -96,24 +95,19 @@ extension PostgresTransaction {
             guard let current = try self.record(number: record.number) else {
                 throw MailshError.notFound(kind: "record", name: record.number)
             }
-            throw MailshError.conflict(account: "record " + current.number, expected: expectedVersion,
-                                       current: current.version, changedBy: "someone else", changedAt: current.modifiedAt)
+            throw MailshError.recordConflict(number: current.number, expected: expectedVersion, current: current.version,
+                                             changedAt: current.modifiedAt)
         }
     }
 
     func append(_ message: RecordMessage, toRecord number: String) throws {
-        let (_, refusal) = try refusable("""
+        try refusing(.message(message, record: number), """
             INSERT INTO record_message (record_number, direction, message_id, conversation_id, at, sender, recipients,
                                         subject, body, rule)
             VALUES (\(number), \(message.direction.rawValue), \(message.messageID), \(message.conversationID),
                     \(message.at.timeIntervalSince1970), \(message.from), \(message.to.joined(separator: ",")),
                     \(message.subject), \(message.body), \(message.rule))
             """)
-        switch refusal {
-        case nil: return
-        case .foreignKey?: throw MailshError.notFound(kind: "record", name: number)
-        case .unique?: throw MailshError.alreadyExists(kind: "conversation ID", name: message.conversationID ?? "")
-        }
     }
 
     func recordNumber(conversationID key: String) throws -> String? {
@@ -195,14 +189,12 @@ extension PostgresTransaction {
     func insert(_ entry: InboxEntry) throws -> Int {
         var bindings = PostgresBindings()
         try Self.bindInbox(entry, into: &bindings)
-        let (result, refusal) = try refusable(PostgresQuery(unsafeSQL: """
+        let result = try refusing(.inbox(entry), PostgresQuery(unsafeSQL: """
             INSERT INTO inbox (account_id, message_id, digest, uid, received_at, sender, subject, outcome,
                                record_number, reason, raw, resolved_at, resolved_by)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id
             """, binds: bindings))
-        guard refusal == nil, let row = result?.rows.first else {
-            throw MailshError.alreadyExists(kind: "message with digest", name: entry.digest)
-        }
+        guard let row = result.rows.first else { throw MailshError.store("the inbox gave no id") }
         return try Cells(row)("id")
     }
 

@@ -29,158 +29,31 @@ struct PostgresTransaction: StoreTransaction {
     /// `FOR UPDATE` in a write transaction.
     var forUpdate: String { locksRows ? " FOR UPDATE" : "" }
 
-    /// A constraint that refused a statement.
-    enum Refusal {
-        case unique(constraint: String)
-        case foreignKey(constraint: String)
-    }
-
-    /// Runs a statement a unique or foreign key may refuse, in a savepoint; returns the refusal, if any.
-    func refusable(_ query: PostgresQuery) throws -> (PostgresQueryResult?, Refusal?) {
+    /// Runs a statement a constraint may refuse, in a savepoint (so that a refusal leaves the transaction usable,
+    /// as on SQLite); a refusal is thrown as the error the store contract documents for `writing` (see ``Refusal``).
+    @discardableResult
+    func refusing(_ writing: Refusal.Writing, _ query: PostgresQuery) throws -> PostgresQueryResult {
         try session.execute("SAVEPOINT mailsh_statement")
         do {
             let result = try session.query(query)
             try session.execute("RELEASE SAVEPOINT mailsh_statement")
-            return (result, nil)
+            return result
         } catch let error as PSQLError {
-            let state = PostgresFailure.sqlState(error)
-            guard state == PostgresFailure.uniqueViolation || state == PostgresFailure.foreignKeyViolation else {
-                throw error
-            }
+            guard let violation = PostgresFailure.violation(error) else { throw error }
             try session.execute("ROLLBACK TO SAVEPOINT mailsh_statement")
             try session.execute("RELEASE SAVEPOINT mailsh_statement")
-            let constraint = error.serverInfo?[.constraintName] ?? ""
-            return (nil, state == PostgresFailure.uniqueViolation ? .unique(constraint: constraint)
-                        : .foreignKey(constraint: constraint))
+            throw Refusal.error(violation, writing: writing)
         }
     }
 
     // MARK: Accounts
 
-    static let accountColumns = SQLiteTransaction.accountColumns
-    static let readOnlyColumns = SQLiteTransaction.readOnlyColumns
-    static let selectAccount = "SELECT \(accountColumns), \(readOnlyColumns) FROM account"
+    static let selectAccount = AccountRow.select(.postgres)
 
+    /// An account from a row of ``AccountRow/select(_:)``, read by position.
     static func account(from row: Cells) throws -> Account {
-        func enumeration<E: RawRepresentable>(_ column: String) throws -> E where E.RawValue == String {
-            let text = try row(column, as: String.self)
-            guard let result = E(rawValue: text) else {
-                throw MailshError.store("account \((try? row("name", as: String.self)) ?? "?") has an unknown \(column) \(text)")
-            }
-            return result
-        }
-        func sealed(_ column: String) throws -> SealedSecret? {
-            try row(column, as: Data?.self).map { SealedSecret(bytes: Array($0)) }
-        }
-        func date(_ column: String) throws -> Date { Date(timeIntervalSince1970: try row(column, as: Double.self)) }
-        var account = Account(name: try row("name"), proto: try enumeration("protocol"), id: try row("id"),
-                              owner: try row("owner", as: String?.self))
-        account.incoming = IncomingServer(
-            host: try row("in_host"), port: try row("in_port"), security: try enumeration("in_security"),
-            user: try row("in_user"), password: try sealed("in_password"), folder: try row("in_folder"),
-            trust: TrustSettings(caFile: try row("in_ca_file"), insecure: try row("in_insecure"),
-                                 allowPlaintext: try row("in_allow_plaintext")),
-            after: try enumeration("in_after"), moveTo: try row("in_move_to"))
-        account.outgoing = OutgoingServer(
-            host: try row("out_host"), port: try row("out_port"), security: try enumeration("out_security"),
-            user: try row("out_user"), password: try sealed("out_password"), from: try row("out_from"),
-            displayName: try row("out_display_name"), replyTo: try row("out_reply_to"),
-            trust: TrustSettings(caFile: try row("out_ca_file"), insecure: try row("out_insecure"),
-                                 allowPlaintext: try row("out_allow_plaintext")))
-        account.conversation = ConversationOptions(prefix: try row("conv_prefix"),
-                                                   placement: try enumeration("conv_placement"))
-        account.incoming.auth = try enumeration("in_auth")
-        account.outgoing.auth = try enumeration("out_auth")
-        account.oauth = OAuthSettings(
-            provider: try row("oauth_provider", as: String?.self).map { _ in try enumeration("oauth_provider") },
-            tenant: try row("oauth_tenant"), clientID: try row("oauth_client_id"),
-            clientSecret: try sealed("oauth_client_secret"), scopes: try row("oauth_scopes"),
-            authority: try row("oauth_authority"), tokenURL: try row("oauth_token_url"),
-            deviceURL: try row("oauth_device_url"), authorizeURL: try row("oauth_authorize_url"),
-            revokeURL: try row("oauth_revoke_url"), caFile: try row("oauth_ca_file"),
-            flow: try enumeration("oauth_flow"),
-            mechanism: try row("oauth_mechanism", as: String?.self).map { _ in try enumeration("oauth_mechanism") })
-        var locked = Set<Section>()
-        if try row("lock_in_server", as: Bool.self) { locked.insert(.incomingServer) }
-        if try row("lock_in_credentials", as: Bool.self) { locked.insert(.incomingCredentials) }
-        if try row("lock_out_server", as: Bool.self) { locked.insert(.outgoingServer) }
-        if try row("lock_out_credentials", as: Bool.self) { locked.insert(.outgoingCredentials) }
-        if try row("lock_oauth", as: Bool.self) { locked.insert(.oauth) }
-        if try row("lock_oauth_credentials", as: Bool.self) { locked.insert(.oauthCredentials) }
-        account.locked = locked
-        account.version = try row("version")
-        account.createdAt = try date("created_at")
-        account.modifiedAt = try date("modified_at")
-        account.modifiedBy = try row("modified_by")
-        if let verdict = try row("last_test_verdict", as: String?.self) {
-            account.lastTest = TestRecord(
-                verdict: verdict, at: Date(timeIntervalSince1970: try row("last_test_at", as: Double?.self) ?? 0),
-                milliseconds: try row("last_test_ms", as: Int?.self) ?? 0,
-                user: try row("last_test_user", as: String?.self) ?? "")
-        }
-        return account
+        try AccountRow.table.decode { try row.sqlValue(at: $0) }
     }
-
-    /// The column values of an account, in the order of ``accountColumns``, from `$first` on.
-    static func bind(_ a: Account, into bindings: inout PostgresBindings) throws {
-        func blob(_ secret: SealedSecret?) -> Data? { secret.map { Data($0.bytes) } }
-        bindings.append(a.name)
-        bindings.append(a.owner)
-        bindings.append(a.proto.rawValue)
-        bindings.append(a.incoming.host)
-        bindings.append(a.incoming.port)
-        bindings.append(a.incoming.security.rawValue)
-        bindings.append(a.incoming.user)
-        try bindings.append(blob(a.incoming.password))
-        bindings.append(a.incoming.folder)
-        bindings.append(a.outgoing.host)
-        bindings.append(a.outgoing.port)
-        bindings.append(a.outgoing.security.rawValue)
-        bindings.append(a.outgoing.user)
-        try bindings.append(blob(a.outgoing.password))
-        bindings.append(a.outgoing.from)
-        bindings.append(a.outgoing.displayName)
-        bindings.append(a.outgoing.replyTo)
-        bindings.append(a.conversation.prefix)
-        bindings.append(a.conversation.placement.rawValue)
-        bindings.append(a.isLocked(.incomingServer))
-        bindings.append(a.isLocked(.incomingCredentials))
-        bindings.append(a.isLocked(.outgoingServer))
-        bindings.append(a.isLocked(.outgoingCredentials))
-        bindings.append(a.version)
-        bindings.append(a.createdAt.timeIntervalSince1970)
-        bindings.append(a.modifiedAt.timeIntervalSince1970)
-        bindings.append(a.modifiedBy)
-        bindings.append(a.incoming.trust.caFile)
-        bindings.append(a.incoming.trust.insecure)
-        bindings.append(a.incoming.trust.allowPlaintext)
-        bindings.append(a.outgoing.trust.caFile)
-        bindings.append(a.outgoing.trust.insecure)
-        bindings.append(a.outgoing.trust.allowPlaintext)
-        bindings.append(a.incoming.after.rawValue)
-        bindings.append(a.incoming.moveTo)
-        bindings.append(a.incoming.auth.rawValue)
-        bindings.append(a.outgoing.auth.rawValue)
-        bindings.append(a.oauth.provider?.rawValue)
-        bindings.append(a.oauth.tenant)
-        bindings.append(a.oauth.clientID)
-        try bindings.append(blob(a.oauth.clientSecret))
-        bindings.append(a.oauth.scopes)
-        bindings.append(a.oauth.flow.rawValue)
-        bindings.append(a.oauth.mechanism?.rawValue)
-        bindings.append(a.oauth.authority)
-        bindings.append(a.oauth.tokenURL)
-        bindings.append(a.oauth.deviceURL)
-        bindings.append(a.oauth.authorizeURL)
-        bindings.append(a.oauth.revokeURL)
-        bindings.append(a.oauth.caFile)
-        bindings.append(a.isLocked(.oauth))
-        bindings.append(a.isLocked(.oauthCredentials))
-    }
-
-    /// The account columns after `id`, in order.
-    static let columnsAfterID: [String] = accountColumns.split(separator: ",")
-        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.dropFirst().map { $0 }
 
     func account(named name: String, owner: String?) throws -> Account? {
         try session.row("""
@@ -266,46 +139,23 @@ struct PostgresTransaction: StoreTransaction {
             """).map { try $0("name", as: String.self) }
     }
 
-    static let insertSQL: String = {
-        let count = accountColumns.split(separator: ",").count
-        return "INSERT INTO account (\(accountColumns)) VALUES (\((1...count).map { "$\($0)" }.joined(separator: ", ")))"
-    }()
+    static let insertSQL = AccountRow.table.insert(.postgres)
 
     func insert(_ account: Account) throws {
         var bindings = PostgresBindings()
-        bindings.append(account.id)
-        try Self.bind(account, into: &bindings)
-        let (_, refusal) = try refusable(PostgresQuery(unsafeSQL: Self.insertSQL, binds: bindings))
-        try Self.refuse(refusal, writing: account)
+        try AccountRow.table.encode(account) { try bindings.append(sqlValue: $0) }
+        try refusing(.account(account), PostgresQuery(unsafeSQL: Self.insertSQL, binds: bindings))
     }
 
-    /// The error of an INSERT or UPDATE of `account` that a constraint refused (nothing when none did).
-    static func refuse(_ refusal: Refusal?, writing account: Account) throws {
-        switch refusal {
-        case nil:
-            return
-        case .foreignKey?:
-            throw MailshError.notFound(kind: "user", name: account.owner ?? "")
-        case .unique(let constraint)?:
-            if constraint == "account_conv_prefix_key" { throw MailshError.prefixTaken(account.conversation.prefix) }
-            throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
-        }
-    }
-
-    static let updateSQL: String = {
-        let assignments = columnsAfterID.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")
-        let count = columnsAfterID.count
-        return "UPDATE account SET \(assignments) WHERE id = $\(count + 1) AND version = $\(count + 2)"
-    }()
+    static let updateSQL = AccountRow.table.update(.postgres)
 
     func update(_ account: Account, expectedVersion: Int) throws {
         var bindings = PostgresBindings()
-        try Self.bind(account, into: &bindings)
+        try AccountRow.table.encode(account, from: 1) { try bindings.append(sqlValue: $0) }
         bindings.append(account.id)
         bindings.append(expectedVersion)
-        let (result, refusal) = try refusable(PostgresQuery(unsafeSQL: Self.updateSQL, binds: bindings))
-        try Self.refuse(refusal, writing: account)
-        if (result?.metadata.rows ?? 0) == 0 {
+        let result = try refusing(.account(account), PostgresQuery(unsafeSQL: Self.updateSQL, binds: bindings))
+        if (result.metadata.rows ?? 0) == 0 {
             guard let current = try self.account(id: account.id) else {
                 throw MailshError.notFound(kind: "account", name: account.qualifiedName)
             }
@@ -358,11 +208,10 @@ struct PostgresTransaction: StoreTransaction {
     }
 
     func insert(_ user: User) throws {
-        let (_, refusal) = try refusable("""
+        try refusing(.user(user), """
             INSERT INTO "user" (name, email, rights, created_at)
             VALUES (\(user.name), \(user.email), \(user.rightNames.joined(separator: ",")), \(user.createdAt.timeIntervalSince1970))
             """)
-        if refusal != nil { throw MailshError.alreadyExists(kind: "user", name: user.name) }
     }
 
     func update(_ user: User) throws {

@@ -28,7 +28,7 @@ extension SQLiteTransaction {
 
     func insert(_ entry: OutboxEntry) throws -> Int {
         let message = entry.message
-        do {
+        try refusing(.outbox(entry)) {
             try db.cachedStatement(sql: """
                 INSERT INTO outbox (message_id, batch, record_number, account_id, conversation_id, queued_by, queued_at,
                                     sender, display_name, reply_to, recipients, subject, body, in_reply_to, refs, date,
@@ -40,8 +40,6 @@ extension SQLiteTransaction {
                                          message.to.joined(separator: ","), message.subject, message.body,
                                          message.inReplyTo, message.references.joined(separator: " "),
                                          message.date.timeIntervalSince1970, entry.status.rawValue, entry.attempts])
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-            throw MailshError.alreadyExists(kind: "outgoing message", name: message.messageID)
         }
         return Int(db.lastInsertedRowID)
     }

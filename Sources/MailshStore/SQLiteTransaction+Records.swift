@@ -42,7 +42,7 @@ extension SQLiteTransaction {
     }
 
     func insert(_ record: MailshCore.Record) throws {
-        do {
+        try refusing(.record(record)) {
             try db.cachedStatement(sql: """
                 INSERT INTO record (number, account_id, subject, subject_key, status, requester, created_at, modified_at,
                                     version)
@@ -50,8 +50,6 @@ extension SQLiteTransaction {
                 """).execute(arguments: [record.number, record.accountID, record.subject, record.subjectKey,
                                          record.status.rawValue, record.requester, record.createdAt.timeIntervalSince1970,
                                          record.modifiedAt.timeIntervalSince1970, record.version])
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw MailshError.alreadyExists(kind: "record", name: record.number)
         }
         for message in record.messages { try append(message, toRecord: record.number) }
     }
@@ -96,13 +94,13 @@ extension SQLiteTransaction {
             guard let current = try self.record(number: record.number) else {
                 throw MailshError.notFound(kind: "record", name: record.number)
             }
-            throw MailshError.conflict(account: "record " + current.number, expected: expectedVersion,
-                                       current: current.version, changedBy: "someone else", changedAt: current.modifiedAt)
+            throw MailshError.recordConflict(number: current.number, expected: expectedVersion, current: current.version,
+                                             changedAt: current.modifiedAt)
         }
     }
 
     func append(_ message: RecordMessage, toRecord number: String) throws {
-        do {
+        try refusing(.message(message, record: number)) {
             try db.cachedStatement(sql: """
                 INSERT INTO record_message (record_number, direction, message_id, conversation_id, at, sender, recipients,
                                             subject, body, rule)
@@ -110,9 +108,6 @@ extension SQLiteTransaction {
                 """).execute(arguments: [number, message.direction.rawValue, message.messageID, message.conversationID,
                                          message.at.timeIntervalSince1970, message.from,
                                          message.to.joined(separator: ","), message.subject, message.body, message.rule])
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            if try self.record(number: number) == nil { throw MailshError.notFound(kind: "record", name: number) }
-            throw MailshError.alreadyExists(kind: "conversation ID", name: message.conversationID ?? "")
         }
     }
 
@@ -182,14 +177,12 @@ extension SQLiteTransaction {
     }
 
     func insert(_ entry: InboxEntry) throws -> Int {
-        do {
+        try refusing(.inbox(entry)) {
             try db.cachedStatement(sql: """
                 INSERT INTO inbox (account_id, message_id, digest, uid, received_at, sender, subject, outcome,
                                    record_number, reason, raw, resolved_at, resolved_by)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: Self.inboxValues(entry))
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw MailshError.alreadyExists(kind: "message with digest", name: entry.digest)
         }
         return Int(db.lastInsertedRowID)
     }

@@ -35,125 +35,20 @@ struct SQLiteTransaction: StoreTransaction {
 
     // MARK: Accounts
 
-    static let accountColumns = """
-        id, name, owner, protocol, in_host, in_port, in_security, in_user, in_password, in_folder,
-        out_host, out_port, out_security, out_user, out_password, out_from, out_display_name, out_reply_to,
-        conv_prefix, conv_placement, lock_in_server, lock_in_credentials, lock_out_server, lock_out_credentials,
-        version, created_at, modified_at, modified_by,
-        in_ca_file, in_insecure, in_allow_plaintext, out_ca_file, out_insecure, out_allow_plaintext,
-        in_after, in_move_to,
-        in_auth, out_auth, oauth_provider, oauth_tenant, oauth_client_id, oauth_client_secret, oauth_scopes,
-        oauth_flow, oauth_mechanism, oauth_authority, oauth_token_url, oauth_device_url, oauth_authorize_url,
-        oauth_revoke_url, oauth_ca_file, lock_oauth, lock_oauth_credentials
-        """
-
-    /// Columns read but never written by `insert`/`update` (they change through their own calls).
-    static let readOnlyColumns = "last_test_verdict, last_test_at, last_test_ms, last_test_user"
-
-    /// Column positions of `SELECT accountColumns, readOnlyColumns`: reading by position avoids GRDB's
-    /// case-insensitive search of the column names for every value of every row.
-    static let position: [String: Int] = {
-        let names = (accountColumns + "," + readOnlyColumns).split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        return Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-    }()
-
+    /// An account from a row of ``AccountRow/select(_:)``, read by position.
     static func account(from row: Row) throws -> Account {
-        // Constrained to StatementColumnConvertible so that a row read from a cursor decodes straight from SQLite.
-        func value<T: DatabaseValueConvertible & StatementColumnConvertible>(_ column: String) -> T {
-            row[position[column]!]
-        }
-        func optional<T: DatabaseValueConvertible & StatementColumnConvertible>(_ column: String) -> T? {
-            row[position[column]!]
-        }
-        func enumeration<E: RawRepresentable>(_ column: String) throws -> E where E.RawValue == String {
-            let text: String = value(column)
-            guard let result = E(rawValue: text) else {
-                throw MailshError.store("account \(optional("name") as String? ?? "?") has an unknown \(column) \(text)")
-            }
-            return result
-        }
-        func sealed(_ column: String) -> SealedSecret? {
-            (optional(column) as Data?).map { SealedSecret(bytes: Array($0)) }
-        }
-        var account = Account(name: value("name"), proto: try enumeration("protocol"), id: value("id"), owner: optional("owner"))
-        account.incoming = IncomingServer(
-            host: optional("in_host"), port: value("in_port"), security: try enumeration("in_security"),
-            user: optional("in_user"), password: sealed("in_password"), folder: value("in_folder"),
-            trust: TrustSettings(caFile: optional("in_ca_file"), insecure: value("in_insecure"),
-                                 allowPlaintext: value("in_allow_plaintext")),
-            after: try enumeration("in_after"), moveTo: optional("in_move_to"))
-        account.outgoing = OutgoingServer(
-            host: optional("out_host"), port: value("out_port"), security: try enumeration("out_security"),
-            user: optional("out_user"), password: sealed("out_password"), from: optional("out_from"),
-            displayName: optional("out_display_name"), replyTo: optional("out_reply_to"),
-            trust: TrustSettings(caFile: optional("out_ca_file"), insecure: value("out_insecure"),
-                                 allowPlaintext: value("out_allow_plaintext")))
-        account.conversation = ConversationOptions(prefix: optional("conv_prefix"),
-                                                   placement: try enumeration("conv_placement"))
-        account.incoming.auth = try enumeration("in_auth")
-        account.outgoing.auth = try enumeration("out_auth")
-        account.oauth = OAuthSettings(
-            provider: try (optional("oauth_provider") as String?).map { _ in try enumeration("oauth_provider") },
-            tenant: optional("oauth_tenant"), clientID: optional("oauth_client_id"),
-            clientSecret: sealed("oauth_client_secret"), scopes: optional("oauth_scopes"),
-            authority: optional("oauth_authority"), tokenURL: optional("oauth_token_url"),
-            deviceURL: optional("oauth_device_url"), authorizeURL: optional("oauth_authorize_url"),
-            revokeURL: optional("oauth_revoke_url"), caFile: optional("oauth_ca_file"),
-            flow: try enumeration("oauth_flow"),
-            mechanism: try (optional("oauth_mechanism") as String?).map { _ in try enumeration("oauth_mechanism") })
-        var locked = Set<Section>()
-        if value("lock_in_server") as Bool { locked.insert(.incomingServer) }
-        if value("lock_in_credentials") as Bool { locked.insert(.incomingCredentials) }
-        if value("lock_out_server") as Bool { locked.insert(.outgoingServer) }
-        if value("lock_out_credentials") as Bool { locked.insert(.outgoingCredentials) }
-        if value("lock_oauth") as Bool { locked.insert(.oauth) }
-        if value("lock_oauth_credentials") as Bool { locked.insert(.oauthCredentials) }
-        account.locked = locked
-        account.version = value("version")
-        account.createdAt = Date(timeIntervalSince1970: value("created_at"))
-        account.modifiedAt = Date(timeIntervalSince1970: value("modified_at"))
-        account.modifiedBy = value("modified_by")
-        if let verdict = optional("last_test_verdict") as String? {
-            account.lastTest = TestRecord(verdict: verdict, at: Date(timeIntervalSince1970: optional("last_test_at") ?? 0),
-                                          milliseconds: optional("last_test_ms") ?? 0, user: optional("last_test_user") ?? "")
-        }
-        return account
+        try AccountRow.table.decode { row.sqlValue(at: $0) }
     }
 
-    /// Binds the column values of an account, in the order of ``accountColumns`` (all but the first, the id, for
-    /// an UPDATE's assignments when `id` is false).
-    static func bind(_ a: Account, id: Bool = true, _ b: inout TypedBindings) {
-        if id { b.text(a.id) }
-        b.text(a.name); b.text(a.owner); b.text(a.proto.rawValue)
-        b.text(a.incoming.host); b.integer(a.incoming.port); b.text(a.incoming.security.rawValue)
-        b.text(a.incoming.user); b.blob(a.incoming.password?.bytes); b.text(a.incoming.folder)
-        b.text(a.outgoing.host); b.integer(a.outgoing.port); b.text(a.outgoing.security.rawValue)
-        b.text(a.outgoing.user); b.blob(a.outgoing.password?.bytes); b.text(a.outgoing.from)
-        b.text(a.outgoing.displayName); b.text(a.outgoing.replyTo)
-        b.text(a.conversation.prefix); b.text(a.conversation.placement.rawValue)
-        b.boolean(a.isLocked(.incomingServer)); b.boolean(a.isLocked(.incomingCredentials))
-        b.boolean(a.isLocked(.outgoingServer)); b.boolean(a.isLocked(.outgoingCredentials))
-        b.integer(a.version); b.real(a.createdAt.timeIntervalSince1970); b.real(a.modifiedAt.timeIntervalSince1970)
-        b.text(a.modifiedBy)
-        b.text(a.incoming.trust.caFile); b.boolean(a.incoming.trust.insecure); b.boolean(a.incoming.trust.allowPlaintext)
-        b.text(a.outgoing.trust.caFile); b.boolean(a.outgoing.trust.insecure); b.boolean(a.outgoing.trust.allowPlaintext)
-        b.text(a.incoming.after.rawValue); b.text(a.incoming.moveTo)
-        b.text(a.incoming.auth.rawValue); b.text(a.outgoing.auth.rawValue)
-        b.text(a.oauth.provider?.rawValue); b.text(a.oauth.tenant); b.text(a.oauth.clientID)
-        b.blob(a.oauth.clientSecret?.bytes); b.text(a.oauth.scopes); b.text(a.oauth.flow.rawValue)
-        b.text(a.oauth.mechanism?.rawValue); b.text(a.oauth.authority); b.text(a.oauth.tokenURL)
-        b.text(a.oauth.deviceURL); b.text(a.oauth.authorizeURL); b.text(a.oauth.revokeURL); b.text(a.oauth.caFile)
-        b.boolean(a.isLocked(.oauth)); b.boolean(a.isLocked(.oauthCredentials))
-    }
+    static let selectAccount = AccountRow.select(.sqlite)
 
     func account(named name: String, owner: String?) throws -> Account? {
-        let sql = "SELECT \(Self.accountColumns), \(Self.readOnlyColumns) FROM account WHERE ifnull(owner, '') = ? AND name = ?"
+        let sql = "\(Self.selectAccount) WHERE ifnull(owner, '') = ? AND name = ?"
         return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [owner ?? "", name]).map(Self.account(from:))
     }
 
     func account(id: String) throws -> Account? {
-        let sql = "SELECT \(Self.accountColumns), \(Self.readOnlyColumns) FROM account WHERE id = ?"
+        let sql = "\(Self.selectAccount) WHERE id = ?"
         return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [id]).map(Self.account(from:))
     }
 
@@ -176,7 +71,7 @@ struct SQLiteTransaction: StoreTransaction {
             arguments.append(user)
         }
         let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        let sql = "SELECT \(Self.accountColumns), \(Self.readOnlyColumns) FROM account\(filter) ORDER BY name, ifnull(owner, '')"
+        let sql = "\(Self.selectAccount)\(filter) ORDER BY name, ifnull(owner, '')"
         var result: [Account] = []
         let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
         while let row = try cursor.next() { result.append(try Self.account(from: row)) }
@@ -208,44 +103,26 @@ struct SQLiteTransaction: StoreTransaction {
         return statement
     }
 
-    static let insertSQL: String = {
-        let count = accountColumns.split(separator: ",").count
-        return "INSERT INTO account (\(accountColumns)) VALUES (\(Array(repeating: "?", count: count).joined(separator: ", ")))"
-    }()
+    static let insertSQL = AccountRow.table.insert(.sqlite)
 
     func insert(_ account: Account) throws {
-        do {
-            try statement(\.accountInsert, Self.insertSQL).executeBound(in: db) { Self.bind(account, &$0) }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            if try self.account(named: account.name, owner: account.owner) != nil {
-                throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
+        try refusing(.account(account)) {
+            try statement(\.accountInsert, Self.insertSQL).executeBound(in: db) { b in
+                AccountRow.table.encode(account) { b.value($0) }
             }
-            if let owner = account.owner, try user(named: owner) == nil {
-                throw MailshError.notFound(kind: "user", name: owner)
-            }
-            throw MailshError.prefixTaken(account.conversation.prefix)
         }
     }
 
-    static let updateSQL: String = {
-        let assignments = accountColumns.split(separator: ",").dropFirst()
-            .map { "\($0.trimmingCharacters(in: .whitespacesAndNewlines)) = ?" }.joined(separator: ", ")
-        return "UPDATE account SET \(assignments) WHERE id = ? AND version = ?"
-    }()
+    static let updateSQL = AccountRow.table.update(.sqlite)
 
     func update(_ account: Account, expectedVersion: Int) throws {
-        do {
+        try refusing(.account(account)) {
             // Every column but the id is set; the id and the expected version select the row.
             try db.cachedStatement(sql: Self.updateSQL).executeBound(in: db) { b in
-                Self.bind(account, id: false, &b)
+                AccountRow.table.encode(account, from: 1) { b.value($0) }
                 b.text(account.id)
                 b.integer(expectedVersion)
             }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            if let other = try self.account(named: account.name, owner: account.owner), other.id != account.id {
-                throw MailshError.alreadyExists(kind: "account", name: account.qualifiedName)
-            }
-            throw MailshError.prefixTaken(account.conversation.prefix)
         }
         if db.changesCount == 0 {
             guard let current = try self.account(id: account.id) else {
@@ -253,6 +130,33 @@ struct SQLiteTransaction: StoreTransaction {
             }
             throw MailshError.conflict(account: current.qualifiedName, expected: expectedVersion, current: current.version,
                                        changedBy: current.modifiedBy, changedAt: current.modifiedAt)
+        }
+    }
+
+    /// Runs `body`, turning a row a constraint refused into the error the store contract documents for `writing`
+    /// (see ``Refusal``).
+    func refusing<T>(_ writing: Refusal.Writing, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw Refusal.error(Self.violation(error, writing: writing), writing: writing)
+        }
+    }
+
+    /// What SQLite's extended result code and message say of a refused row.
+    static func violation(_ error: DatabaseError, writing: Refusal.Writing) -> ConstraintViolation {
+        let message = error.message ?? "\(error.extendedResultCode)"
+        switch error.extendedResultCode {
+        case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY:
+            return .unique(sqliteMessage: message)
+        case .SQLITE_CONSTRAINT_FOREIGNKEY:
+            return .foreignKey(writing: writing.table, detail: message)
+        case .SQLITE_CONSTRAINT_NOTNULL:
+            return ConstraintViolation(kind: .notNull, constraint: nil, detail: message)
+        case .SQLITE_CONSTRAINT_CHECK:
+            return ConstraintViolation(kind: .check, constraint: nil, detail: message)
+        default:
+            return ConstraintViolation(kind: .other, constraint: nil, detail: message)
         }
     }
 
@@ -290,12 +194,10 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func insert(_ user: User) throws {
-        do {
+        try refusing(.user(user)) {
             try db.execute(sql: "INSERT INTO user (name, email, rights, created_at) VALUES (?, ?, ?, ?)",
                            arguments: [user.name, user.email, user.rightNames.joined(separator: ","),
                                        user.createdAt.timeIntervalSince1970])
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw MailshError.alreadyExists(kind: "user", name: user.name)
         }
     }
 

@@ -51,6 +51,20 @@ struct TypedBindings {
         index += 1
     }
 
+    /// A value of the SQL layer, as SQLite stores it (a flag as 0 or 1).
+    mutating func value(_ value: SQLValue) {
+        switch value {
+        case .null:
+            sqlite3_bind_null(handle, index)
+            index += 1
+        case .integer(let value): integer(value)
+        case .real(let value): real(value)
+        case .text(let text): self.text(text)
+        case .blob(let bytes): blob(bytes)
+        case .boolean(let value): boolean(value)
+        }
+    }
+
     mutating func blob(_ bytes: [UInt8]?) {
         if let bytes {
             _ = bytes.withUnsafeBytes { buffer in
@@ -88,9 +102,23 @@ extension Statement {
         if code != SQLITE_DONE && code != SQLITE_ROW {
             // The SQL as prepared (GRDB's `sql` trims it through Foundation, which costs more than a refused
             // INSERT, and a bulk script meets taken prefixes often).
+            // The extended code (SQLITE_CONSTRAINT_UNIQUE, …), which says what kind of constraint refused a row.
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message,
+            throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)), message: message,
                                 sql: String(cString: sqlite3_sql(handle)))
+        }
+    }
+}
+
+extension Row {
+    /// The value at `index` as the SQL layer reads it.
+    func sqlValue(at index: Int) -> SQLValue {
+        switch (self[index] as DatabaseValue).storage {
+        case .null: return .null
+        case .int64(let value): return .integer(Int(value))
+        case .double(let value): return .real(value)
+        case .string(let text): return .text(text)
+        case .blob(let data): return .blob(Array(data))
         }
     }
 }

@@ -118,27 +118,6 @@ final class PostgresLocationTests: XCTestCase {
         XCTAssertEqual(PostgresTransaction.regex(fromGlob: "(1+1)"), "^\\(1\\+1\\)$")
     }
 
-    /// XCTest on Linux runs only the test methods a class declares, so PostgresStoreSuite.swift declares each test of
-    /// the suite again: this fails naming any it misses.
-    func testEveryTestOfTheSuiteRunsOnPostgreSQL() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        func tests(_ file: String, overriding: Bool) throws -> Set<String> {
-            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
-            let pattern = try NSRegularExpression(pattern: (overriding ? "override " : "(?<!override )")
-                + #"func (test\w+)\(\)"#)
-            return Set(pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).map {
-                String(text[Range($0.range(at: 1), in: text)!])
-            })
-        }
-        let shared = try tests("StoreSuite.swift", overriding: false).union(tests("RecordStoreTests.swift", overriding: false))
-            .union(tests("StoreCopyTests.swift", overriding: false))
-        let declared = try tests("PostgresStoreSuite.swift", overriding: true)
-        XCTAssertGreaterThan(shared.count, 30)
-        XCTAssertEqual(shared.subtracting(declared).sorted(), [],
-                       "declare these in PostgresStoreSuite.swift: override func testX() throws { try super.testX() }")
-        XCTAssertEqual(declared.subtracting(shared).sorted(), [])
-    }
-
     func temporaryFolder() throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailsh-pgpass-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

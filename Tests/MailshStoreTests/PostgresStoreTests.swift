@@ -7,7 +7,7 @@ import XCTest
 /// What only PostgreSQL has: TLS by default, a masked password, migrating from many processes, concurrent writers,
 /// deadlocks retried, leases raced for over separate connections, and a lost connection.
 final class PostgresStoreTests: StoreTestCase {
-    override class var kind: StoreKind { .postgres }
+    override class var engines: [StoreKind] { [.postgres] }
 
     var url: String { databaseURL! }
 
@@ -75,6 +75,42 @@ final class PostgresStoreTests: StoreTestCase {
         let desk = try desk(store: opened)
         XCTAssertEqual(try desk.users().map(\.name), ["admin"])
         XCTAssertEqual(try desk.audit().filter { $0.field == "user" }.count, 1)
+    }
+
+    /// A transaction PostgreSQL re-runs (a serialization failure, forced by a trigger that fails once: a sequence
+    /// is not rolled back) queued its mail twice, once per run; only the committed run's is sent, once.
+    func testAReplyInATransactionPostgreSQLReRunsIsSentOnce() throws {
+        let admin = try desk()
+        try makeComplete("Support", desk: admin)
+        try admin.setFields("Support", try assign(["conversation.prefix": "SUP"]))
+        let record = try admin.createRecord(account: "Support", subject: "Printer on floor 3 is jammed",
+                                            requester: "a@b.c")
+        try store.write { tx in
+            let session = (tx as! PostgresTransaction).session
+            try session.execute("CREATE SEQUENCE fail_once")
+            try session.execute("""
+                CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('fail_once') = 1 THEN
+                        RAISE EXCEPTION 'forced serialization failure' USING ERRCODE = '40001';
+                    END IF;
+                    RETURN NEW;
+                END $$
+                """)
+            try session.execute("CREATE TRIGGER fail_once BEFORE UPDATE ON record FOR EACH ROW EXECUTE FUNCTION fail_once()")
+        }
+        let sender = RecordStoreTests.RecordingSender()
+        var runs = 0
+        let (_, deliveries) = try admin.transactionDelivering(sender: sender) { desk in
+            runs += 1
+            _ = try desk.queueReply(record.number, body: "We are on it.")
+            try desk.setRecordStatus(record.number, .closed)
+        }
+        XCTAssertEqual(runs, 2, "PostgreSQL re-ran the transaction")
+        XCTAssertEqual(sender.sent.count, 1, "sent once")
+        XCTAssertEqual(deliveries.map(\.outcome), [.sent("250 2.0.0 Ok: queued")])
+        XCTAssertEqual(try admin.record(record.number).messages.map(\.conversationID), ["SUP1"])
+        XCTAssertEqual(try admin.outbox().map(\.status), [.sent])
     }
 
     func testConcurrentEditsFromSeveralConnectionsLoseNothingAndShowNoError() throws {

@@ -5,8 +5,10 @@ import MailshCrypto
 @testable import MailshStore
 import XCTest
 
-/// The store suite on SQLite, plus what only SQLite has: the file, its mode, WAL, and the bytes on disk.
+/// What only SQLite has: the file, its mode, WAL, and the bytes on disk.
 final class SQLiteStoreTests: StoreTestCase {
+    override class var engines: [StoreKind] { [.sqlite] }
+
     func testStoreFileIsCreatedPrivateEvenWithAPermissiveUmask() throws {
         let old = umask(0)
         defer { umask(old) }

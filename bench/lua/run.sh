@@ -23,11 +23,11 @@ TIMEFORMAT='%R %U %S'
 measure() { local t; t=$( { time "$@" >/dev/null 2>&1; } 2>&1 ); tail -n 1 <<<"$t" | awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }'; }
 
 # A new store: the schema, the first user, nothing else. The peer starts from a copy of the very same file.
-"$MAILSH_BIN" --store "$work/lua.db" lua 'return 1' >/dev/null
+"$MAILSH_BIN" store init --store "$work/lua.db" >/dev/null
 sqlite3 "$work/lua.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 cp "$work/lua.db" "$work/peer.db"
 
-read -r lua_seconds lua_cpu < <(measure "$MAILSH_BIN" run "$root/bench/lua/create-accounts.lua" "$count" --store "$work/lua.db")
+read -r lua_seconds lua_cpu < <(measure "$MAILSH_BIN" run --store "$work/lua.db" "$root/bench/lua/create-accounts.lua" "$count")
 
 # The same rows, as plain INSERTs in one transaction (written out before the clock starts).
 {
@@ -49,4 +49,4 @@ printf 'ratio (Lua / sqlite3): %.2fx wall, %.2fx CPU (goal: <= 1.0x)\n' "$(echo 
     "$(echo "$lua_cpu / $peer_cpu" | bc -l)"
 echo
 echo "cost of one Lua -> Swift call (1,000,000 calls each):"
-"$MAILSH_BIN" run "$root/bench/lua/call-cost.lua" 1000000 --store "$work/lua.db"
+"$MAILSH_BIN" run --store "$work/lua.db" "$root/bench/lua/call-cost.lua" 1000000

@@ -1,0 +1,101 @@
+import Foundation
+import MailshCore
+
+/// The account table: the one place that knows its columns, how an ``Account`` is written to them and read back.
+/// Both engines bind and decode accounts through it; a new account field is one column here and one migration.
+enum AccountRow {
+    static let table = SQLTable<Account>(
+        name: "account",
+        columns: [
+            .text("id", { $0.id }, { $0.id = $1 }),
+            .text("name", { $0.name }, { $0.name = $1 }),
+            .text("owner", { $0.owner }, { $0.owner = $1 }),
+            .named("protocol", { $0.proto }, { $0.proto = $1 }),
+            .text("in_host", { $0.incoming.host }, { $0.incoming.host = $1 }),
+            .integer("in_port", { $0.incoming.port }, { $0.incoming.port = $1 }),
+            .named("in_security", { $0.incoming.security }, { $0.incoming.security = $1 }),
+            .text("in_user", { $0.incoming.user }, { $0.incoming.user = $1 }),
+            sealed("in_password", { $0.incoming.password }, { $0.incoming.password = $1 }),
+            .text("in_folder", { $0.incoming.folder }, { $0.incoming.folder = $1 }),
+            .text("out_host", { $0.outgoing.host }, { $0.outgoing.host = $1 }),
+            .integer("out_port", { $0.outgoing.port }, { $0.outgoing.port = $1 }),
+            .named("out_security", { $0.outgoing.security }, { $0.outgoing.security = $1 }),
+            .text("out_user", { $0.outgoing.user }, { $0.outgoing.user = $1 }),
+            sealed("out_password", { $0.outgoing.password }, { $0.outgoing.password = $1 }),
+            .text("out_from", { $0.outgoing.from }, { $0.outgoing.from = $1 }),
+            .text("out_display_name", { $0.outgoing.displayName }, { $0.outgoing.displayName = $1 }),
+            .text("out_reply_to", { $0.outgoing.replyTo }, { $0.outgoing.replyTo = $1 }),
+            .text("conv_prefix", { $0.conversation.prefix }, { $0.conversation.prefix = $1 }),
+            .named("conv_placement", { $0.conversation.placement }, { $0.conversation.placement = $1 }),
+            padlock("lock_in_server", .incomingServer),
+            padlock("lock_in_credentials", .incomingCredentials),
+            padlock("lock_out_server", .outgoingServer),
+            padlock("lock_out_credentials", .outgoingCredentials),
+            .integer("version", { $0.version }, { $0.version = $1 }),
+            .date("created_at", { $0.createdAt }, { $0.createdAt = $1 }),
+            .date("modified_at", { $0.modifiedAt }, { $0.modifiedAt = $1 }),
+            .text("modified_by", { $0.modifiedBy }, { $0.modifiedBy = $1 }),
+            .text("in_ca_file", { $0.incoming.trust.caFile }, { $0.incoming.trust.caFile = $1 }),
+            .boolean("in_insecure", { $0.incoming.trust.insecure }, { $0.incoming.trust.insecure = $1 }),
+            .boolean("in_allow_plaintext", { $0.incoming.trust.allowPlaintext }, { $0.incoming.trust.allowPlaintext = $1 }),
+            .text("out_ca_file", { $0.outgoing.trust.caFile }, { $0.outgoing.trust.caFile = $1 }),
+            .boolean("out_insecure", { $0.outgoing.trust.insecure }, { $0.outgoing.trust.insecure = $1 }),
+            .boolean("out_allow_plaintext", { $0.outgoing.trust.allowPlaintext }, { $0.outgoing.trust.allowPlaintext = $1 }),
+            .named("in_after", { $0.incoming.after }, { $0.incoming.after = $1 }),
+            .text("in_move_to", { $0.incoming.moveTo }, { $0.incoming.moveTo = $1 }),
+            .named("in_auth", { $0.incoming.auth }, { $0.incoming.auth = $1 }),
+            .named("out_auth", { $0.outgoing.auth }, { $0.outgoing.auth = $1 }),
+            .named("oauth_provider", { $0.oauth.provider }, { $0.oauth.provider = $1 }),
+            .text("oauth_tenant", { $0.oauth.tenant }, { $0.oauth.tenant = $1 }),
+            .text("oauth_client_id", { $0.oauth.clientID }, { $0.oauth.clientID = $1 }),
+            sealed("oauth_client_secret", { $0.oauth.clientSecret }, { $0.oauth.clientSecret = $1 }),
+            .text("oauth_scopes", { $0.oauth.scopes }, { $0.oauth.scopes = $1 }),
+            .named("oauth_flow", { $0.oauth.flow }, { $0.oauth.flow = $1 }),
+            .named("oauth_mechanism", { $0.oauth.mechanism }, { $0.oauth.mechanism = $1 }),
+            .text("oauth_authority", { $0.oauth.authority }, { $0.oauth.authority = $1 }),
+            .text("oauth_token_url", { $0.oauth.tokenURL }, { $0.oauth.tokenURL = $1 }),
+            .text("oauth_device_url", { $0.oauth.deviceURL }, { $0.oauth.deviceURL = $1 }),
+            .text("oauth_authorize_url", { $0.oauth.authorizeURL }, { $0.oauth.authorizeURL = $1 }),
+            .text("oauth_revoke_url", { $0.oauth.revokeURL }, { $0.oauth.revokeURL = $1 }),
+            .text("oauth_ca_file", { $0.oauth.caFile }, { $0.oauth.caFile = $1 }),
+            padlock("lock_oauth", .oauth),
+            padlock("lock_oauth_credentials", .oauthCredentials),
+        ],
+        // The last connection test: written by `recordTest`, never by an edit (the version does not change).
+        readOnly: [
+            .readOnly("last_test_verdict") { account, value in
+                account.lastTest = try value.optionalText()
+                    .map { TestRecord(verdict: $0, at: Date(timeIntervalSince1970: 0), milliseconds: 0, user: "") }
+            },
+            .readOnly("last_test_at") { account, value in
+                if let at = try value.optionalReal() { account.lastTest?.at = Date(timeIntervalSince1970: at) }
+            },
+            .readOnly("last_test_ms") { account, value in
+                if let milliseconds = try value.optionalInteger() { account.lastTest?.milliseconds = milliseconds }
+            },
+            .readOnly("last_test_user") { account, value in
+                if let user = try value.optionalText() { account.lastTest?.user = user }
+            },
+        ],
+        blank: { Account(name: "", id: "", at: Date(timeIntervalSince1970: 0)) },
+        describe: { "account \($0.qualifiedName.isEmpty ? "?" : $0.qualifiedName)" })
+
+    /// `SELECT` of every column, to which a statement adds its `WHERE`.
+    static func select(_ dialect: SQLDialect) -> String {
+        "SELECT \(table.selectList) FROM account"
+    }
+
+    /// A sealed secret: its bytes (never opened here).
+    static func sealed(_ name: String, _ get: @escaping @Sendable (Account) -> SealedSecret?,
+                       _ set: @escaping @Sendable (inout Account, SealedSecret?) -> Void) -> SQLColumn<Account> {
+        SQLColumn(name: name, encode: { get($0).map { .blob($0.bytes) } ?? .null },
+                  decode: { set(&$0, try $1.blob().map(SealedSecret.init(bytes:))) })
+    }
+
+    /// Whether a section is locked.
+    static func padlock(_ name: String, _ section: Section) -> SQLColumn<Account> {
+        SQLColumn(name: name, encode: { .boolean($0.isLocked(section)) }, decode: { account, value in
+            if try value.boolean() { account.locked.insert(section) } else { account.locked.remove(section) }
+        })
+    }
+}

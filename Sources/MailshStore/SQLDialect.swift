@@ -1,0 +1,241 @@
+import Foundation
+import MailshCore
+
+/// What differs between the SQL of the two engines, and nothing else: the store's SQL (its schema, its account
+/// statements) is written once and rendered through a dialect, as SQLKit's `SQLDialect` does for its query model.
+///
+/// SQLite keeps the words it has always had (so that a store made by an earlier mailsh and one made now have the
+/// same schema, and the SQL text SQLite keeps in `sqlite_master` stays as it was); PostgreSQL gets its own types.
+enum SQLDialect: Sendable {
+    case sqlite
+    case postgres
+
+    // MARK: Types
+
+    /// A 64-bit integer column.
+    var integer: String { self == .sqlite ? "INTEGER" : "BIGINT" }
+    /// Seconds since 1970 (and other floating-point values).
+    var real: String { self == .sqlite ? "REAL" : "DOUBLE PRECISION" }
+    /// Bytes (sealed secrets, raw mail).
+    var blob: String { self == .sqlite ? "BLOB" : "BYTEA" }
+    /// A flag: SQLite stores 0 or 1 in an integer column.
+    var boolean: String { self == .sqlite ? "INTEGER" : "BOOLEAN" }
+    /// A flag column that rows added before it get `value`.
+    func boolean(default value: Bool) -> String {
+        "\(boolean) NOT NULL DEFAULT " + (self == .sqlite ? (value ? "1" : "0") : (value ? "true" : "false"))
+    }
+    /// A row number the database counts up, never reused.
+    var autoincrementKey: String {
+        self == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    }
+
+    // MARK: Names and expressions
+
+    /// An identifier PostgreSQL reserves (`user`), quoted where the engine needs it.
+    func name(_ identifier: String) -> String {
+        self == .postgres && identifier == "user" ? "\"user\"" : identifier
+    }
+
+    /// A column's UNIQUE constraint, under the name PostgreSQL reports when it refuses a row (SQLite names it by
+    /// its column instead: see ``StoreConstraint``).
+    func unique(_ constraint: StoreConstraint) -> String {
+        self == .sqlite ? "UNIQUE" : "CONSTRAINT \(constraint.rawValue) UNIQUE"
+    }
+
+    /// `column`, or `fallback` where it is NULL, as an expression an index can be built on.
+    func ifNull(_ column: String, _ fallback: String) -> String {
+        self == .sqlite ? "ifnull(\(column), \(fallback))" : "(coalesce(\(column), \(fallback)))"
+    }
+
+    /// The `index`-th parameter of a statement (from 1).
+    func parameter(_ index: Int) -> String {
+        self == .sqlite ? "?" : "$\(index)"
+    }
+}
+
+/// One value of a column, as the store reads and writes it whatever the engine.
+enum SQLValue: Equatable, Sendable {
+    case null
+    case integer(Int)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+    /// A flag (SQLite reads it back as `.integer` 0 or 1).
+    case boolean(Bool)
+
+    /// The stored value was not of the kind the column holds (or not one of its names).
+    struct Unexpected: Error {
+        var value: SQLValue
+    }
+
+    /// The value as an error message shows it (never a blob's bytes: they may be a sealed secret).
+    var shown: String {
+        switch self {
+        case .null: return "NULL"
+        case .integer(let value): return String(value)
+        case .real(let value): return String(value)
+        case .text(let text): return text
+        case .blob(let bytes): return "(\(bytes.count) bytes)"
+        case .boolean(let value): return String(value)
+        }
+    }
+
+    func text() throws -> String {
+        guard case .text(let text) = self else { throw Unexpected(value: self) }
+        return text
+    }
+
+    func optionalText() throws -> String? {
+        self == .null ? nil : try text()
+    }
+
+    func integer() throws -> Int {
+        guard case .integer(let value) = self else { throw Unexpected(value: self) }
+        return value
+    }
+
+    func optionalInteger() throws -> Int? {
+        self == .null ? nil : try integer()
+    }
+
+    func real() throws -> Double {
+        switch self {
+        case .real(let value): return value
+        case .integer(let value): return Double(value)
+        default: throw Unexpected(value: self)
+        }
+    }
+
+    func optionalReal() throws -> Double? {
+        self == .null ? nil : try real()
+    }
+
+    func boolean() throws -> Bool {
+        switch self {
+        case .boolean(let value): return value
+        case .integer(let value): return value != 0
+        default: throw Unexpected(value: self)
+        }
+    }
+
+    func blob() throws -> [UInt8]? {
+        switch self {
+        case .null: return nil
+        case .blob(let bytes): return bytes
+        default: throw Unexpected(value: self)
+        }
+    }
+
+    /// A value of a closed list of names (an enumeration's raw value).
+    func named<E: RawRepresentable>(_: E.Type = E.self) throws -> E where E.RawValue == String {
+        guard let value = E(rawValue: try text()) else { throw Unexpected(value: self) }
+        return value
+    }
+}
+
+/// One column of a row type: its name, how a value of the row is written to it (`nil` for a column only read),
+/// and how it is read back into a row.
+struct SQLColumn<Row>: Sendable {
+    let name: String
+    let encode: (@Sendable (Row) -> SQLValue)?
+    let decode: @Sendable (inout Row, SQLValue) throws -> Void
+}
+
+/// A table and the row type it stores: its columns written once, the statements rendered per dialect.
+struct SQLTable<Row>: Sendable {
+    let name: String
+    /// The columns INSERT writes, in order; the first is the key UPDATE selects the row by.
+    let columns: [SQLColumn<Row>]
+    /// Columns read with the others but changed by statements of their own.
+    let readOnly: [SQLColumn<Row>]
+    /// The row that decoding fills in.
+    let blank: @Sendable () -> Row
+    /// What an error about a row calls it (`account Support`).
+    let describe: @Sendable (Row) -> String
+
+    /// Every column, in the order of ``selectList``.
+    var allColumns: [SQLColumn<Row>] { columns + readOnly }
+
+    /// The columns a SELECT lists, in the order ``decode(_:)`` reads them.
+    var selectList: String { allColumns.map(\.name).joined(separator: ", ") }
+
+    func insert(_ dialect: SQLDialect) -> String {
+        "INSERT INTO \(dialect.name(name)) (\(columns.map(\.name).joined(separator: ", "))) VALUES ("
+            + (1...columns.count).map(dialect.parameter).joined(separator: ", ") + ")"
+    }
+
+    /// Sets every written column but the key, where the key and `version` are the last two parameters.
+    func update(_ dialect: SQLDialect, version: String = "version") -> String {
+        let assignments = columns.dropFirst().enumerated().map { "\($1.name) = \(dialect.parameter($0 + 1))" }
+        return "UPDATE \(dialect.name(name)) SET \(assignments.joined(separator: ", ")) WHERE \(columns[0].name) = "
+            + "\(dialect.parameter(columns.count)) AND \(version) = \(dialect.parameter(columns.count + 1))"
+    }
+
+    /// The values INSERT binds, in order (from `first`: 1 skips the key, for UPDATE).
+    func encode(_ row: Row, from first: Int = 0, into bind: (SQLValue) throws -> Void) rethrows {
+        for column in columns[first...] { try bind(column.encode!(row)) }
+    }
+
+    /// A row from the values of ``selectList``, read by position.
+    func decode(_ value: (Int) throws -> SQLValue) throws -> Row {
+        var row = blank()
+        for (index, column) in allColumns.enumerated() {
+            let stored = try value(index)
+            do {
+                try column.decode(&row, stored)
+            } catch let error as SQLValue.Unexpected {
+                throw MailshError.store("\(describe(row)) has an unknown \(column.name) \(error.value.shown)")
+            }
+        }
+        return row
+    }
+}
+
+// Each column reads and writes its field through a pair of closures (a key path would be shorter to write, but
+// projecting one per column per row costs a bulk script a fifth of its time).
+extension SQLColumn {
+    typealias Get<Value> = @Sendable (Row) -> Value
+    typealias Set<Value> = @Sendable (inout Row, Value) -> Void
+
+    static func text(_ name: String, _ get: @escaping Get<String>, _ set: @escaping Set<String>) -> Self {
+        Self(name: name, encode: { .text(get($0)) }, decode: { set(&$0, try $1.text()) })
+    }
+
+    static func text(_ name: String, _ get: @escaping Get<String?>, _ set: @escaping Set<String?>) -> Self {
+        Self(name: name, encode: { get($0).map(SQLValue.text) ?? .null }, decode: { set(&$0, try $1.optionalText()) })
+    }
+
+    static func integer(_ name: String, _ get: @escaping Get<Int>, _ set: @escaping Set<Int>) -> Self {
+        Self(name: name, encode: { .integer(get($0)) }, decode: { set(&$0, try $1.integer()) })
+    }
+
+    static func boolean(_ name: String, _ get: @escaping Get<Bool>, _ set: @escaping Set<Bool>) -> Self {
+        Self(name: name, encode: { .boolean(get($0)) }, decode: { set(&$0, try $1.boolean()) })
+    }
+
+    /// A time, stored as seconds since 1970.
+    static func date(_ name: String, _ get: @escaping Get<Date>, _ set: @escaping Set<Date>) -> Self {
+        Self(name: name, encode: { .real(get($0).timeIntervalSince1970) },
+             decode: { set(&$0, Date(timeIntervalSince1970: try $1.real())) })
+    }
+
+    /// One of a closed list of names.
+    static func named<E: RawRepresentable>(_ name: String, _ get: @escaping Get<E>, _ set: @escaping Set<E>) -> Self
+        where E.RawValue == String
+    {
+        Self(name: name, encode: { .text(get($0).rawValue) }, decode: { set(&$0, try $1.named()) })
+    }
+
+    static func named<E: RawRepresentable>(_ name: String, _ get: @escaping Get<E?>, _ set: @escaping Set<E?>) -> Self
+        where E.RawValue == String
+    {
+        Self(name: name, encode: { get($0).map { .text($0.rawValue) } ?? .null },
+             decode: { set(&$0, $1 == .null ? nil : try $1.named(E.self)) })
+    }
+
+    /// A column only read (changed by a statement of its own).
+    static func readOnly(_ name: String, _ decode: @escaping @Sendable (inout Row, SQLValue) throws -> Void) -> Self {
+        Self(name: name, encode: nil, decode: decode)
+    }
+}
+

@@ -1,0 +1,182 @@
+import Foundation
+import GRDB
+import MailshCore
+import PostgresNIO
+@testable import MailshStore
+import XCTest
+
+/// The store contract where the two engines used to differ, on every engine: the schema each makes, refused rows
+/// reported by the constraint that refused them, and a store migrated by a newer mailsh.
+final class StoreContractTests: StoreTestCase {
+    /// The schema of a new store, listed as `schemaDump` lists it, compared with the list made from a store created by
+    /// mailsh at b199c00 (`store init`, migrations v1 to v7): a store made now has exactly the schema an earlier
+    /// mailsh made, so existing stores and new ones are the same.
+    func testANewStoreHasTheSchemaEarlierMailshMade() {
+        onEveryEngine {
+            XCTAssertEqual(try schemaDump(), try expectedDump())
+        }
+    }
+
+    /// A store left at each earlier migration by an earlier mailsh, opened now, is migrated to the same schema.
+    func testAStoreMigratedFromEachEarlierVersionHasTheSameSchema() {
+        onEveryEngine {
+            for last in Schema.names.dropLast() {
+                try resetToEmpty()
+                try applyMigrations(through: last)
+                store = try reopenStore()
+                XCTAssertEqual(try store.appliedMigrations(), Schema.names, "from \(last)")
+                XCTAssertEqual(try schemaDump(), try expectedDump(), "from \(last)")
+            }
+        }
+    }
+
+    /// A migration this mailsh does not know was applied: a newer mailsh migrated the store. Both engines refuse
+    /// it with the same words and exit status (before, SQLite opened it).
+    func testAStoreMigratedByANewerMailshIsRefusedWithTheSameMessageOnEveryEngine() {
+        onEveryEngine {
+            let future = "v99: something a newer mailsh added"
+            switch kind {
+            case .sqlite:
+                let queue = try DatabaseQueue(path: path)
+                try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [future]) }
+            case .postgres:
+                try XCTUnwrap(store as? PostgresStore).execute("""
+                    INSERT INTO mailsh_migrations (identifier, applied_order, applied_at) VALUES ('\(future)', 99, 0)
+                    """)
+            }
+            let location = store.displayName
+            store = nil
+            XCTAssertThrowsError(try reopenStore()) { error in
+                guard let error = error as? MailshError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.exitStatus, .store)
+                XCTAssertEqual(error.message, "store: the store \(location) was migrated by a newer mailsh (\(future)); this "
+                    + "mailsh knows migrations up to v7: what the monitor saw of each mailbox (mailsh status): use the newer mailsh")
+            }
+        }
+    }
+
+    /// A taken conversation prefix is the documented ``MailshError/prefixTaken(_:)`` (the error the core retries a
+    /// random prefix on), a taken name `.alreadyExists`, an unknown owner `.notFound`.
+    func testEachRefusedAccountIsReportedByTheConstraintThatRefusedIt() {
+        onEveryEngine {
+            let admin = try desk()
+            let first = try makeComplete("Support", desk: admin)
+            let prefix = try XCTUnwrap(first.conversation.prefix)
+            var samePrefix = Account(name: "Sales", by: "admin")
+            samePrefix.conversation.prefix = prefix
+            var sameName = Account(name: "Support", by: "admin")
+            sameName.conversation.prefix = "QQQQQ"
+            var noOwner = Account(name: "Mine", owner: "nobody", by: "admin")
+            noOwner.conversation.prefix = "RRRRR"
+            for (account, expected) in [(samePrefix, MailshError.prefixTaken(prefix)),
+                                        (sameName, .alreadyExists(kind: "account", name: "Support")),
+                                        (noOwner, .notFound(kind: "user", name: "nobody"))] {
+                XCTAssertThrowsError(try store.write { try $0.insert(account) }) { error in
+                    XCTAssertEqual(error as? MailshError, expected)
+                }
+            }
+            // An update is refused the same way.
+            var renamed = try XCTUnwrap(try store.read { try $0.account(id: first.id) })
+            let second = try makeComplete("Sales", desk: admin)
+            renamed.conversation.prefix = second.conversation.prefix
+            renamed.version += 1
+            XCTAssertThrowsError(try store.write { try $0.update(renamed, expectedVersion: first.version) }) { error in
+                XCTAssertEqual(error as? MailshError, .prefixTaken(second.conversation.prefix))
+            }
+        }
+    }
+
+    /// A constraint the operation does not foresee (here a second account with an existing id) is a store error
+    /// naming it: never a taken prefix (which the core would retry with another prefix), never a taken name.
+    func testAnUnrelatedConstraintFailureIsAStoreErrorNeverATakenPrefix() {
+        onEveryEngine {
+            let admin = try desk()
+            let first = try makeComplete("Support", desk: admin)
+            var copy = Account(name: "Other", id: first.id, by: "admin")
+            copy.conversation.prefix = "ZZZZZ"
+            XCTAssertThrowsError(try store.write { try $0.insert(copy) }) { error in
+                guard let error = error as? MailshError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.exitStatus, .store, error.message)
+                XCTAssertTrue(error.message.contains("account_pkey"), error.message)
+            }
+            XCTAssertEqual(try admin.accounts().map(\.name), ["Support"])
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The schema as a sorted list of lines: tables, columns with their types, defaults and keys, indexes and their
+    /// columns, foreign keys (the same query made `Schema/*.txt` from the earlier mailsh's stores).
+    func schemaDump() throws -> [String] {
+        switch kind {
+        case .sqlite:
+            let queue = try DatabaseQueue(path: path)
+            return try queue.read { try String.fetchAll($0, sql: Self.sqliteDump) }
+        case .postgres:
+            let postgres = try XCTUnwrap(store as? PostgresStore)
+            return try postgres.read { tx in
+                try (tx as! PostgresTransaction).session.rows(PostgresQuery(unsafeSQL: Self.postgresDump))
+                    .map { try $0("line", as: String.self) }
+            }
+        }
+    }
+
+    func expectedDump() throws -> [String] {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v7.txt" : "Schema/postgres-v7.txt")
+        return try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    /// Replaces the store with an empty one.
+    func resetToEmpty() throws {
+        store = nil
+        switch kind {
+        case .sqlite:
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        case .postgres:
+            let admin = try PostgresStore.administration(url: XCTUnwrap(databaseURL))
+            try admin.execute("DROP SCHEMA public CASCADE")
+            try admin.execute("CREATE SCHEMA public")
+        }
+    }
+
+    /// Applies the migrations up to and including `last`, as the mailsh that stopped there did.
+    func applyMigrations(through last: String) throws {
+        switch kind {
+        case .sqlite:
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteStore.migrator.migrate(queue, upTo: last)
+        case .postgres:
+            let admin = try PostgresStore.administration(url: XCTUnwrap(databaseURL))
+            let count = try XCTUnwrap(Schema.names.firstIndex(of: last)) + 1
+            try admin.execute("""
+                CREATE TABLE mailsh_migrations (identifier TEXT PRIMARY KEY NOT NULL, applied_order BIGINT NOT NULL,
+                    applied_at DOUBLE PRECISION NOT NULL)
+                """)
+            for (order, migration) in PostgresStore.migrations.prefix(count).enumerated() {
+                for statement in migration.statements { try admin.execute(statement) }
+                try admin.execute("INSERT INTO mailsh_migrations VALUES "
+                    + "('\(migration.name.replacingOccurrences(of: "'", with: "''"))', \(order + 1), 0)")
+            }
+        }
+    }
+
+    static let sqliteDump = """
+        SELECT line FROM (
+        SELECT 'object ' || type || ' ' || name || ' on ' || tbl_name AS line FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'
+        UNION ALL SELECT 'column ' || m.name || '.' || p.name || ' ' || p.type || ' notnull=' || p."notnull" || ' default=' || ifnull(p.dflt_value, 'NULL') || ' pk=' || p.pk FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'
+        UNION ALL SELECT 'index ' || m.name || ' ' || i.name || ' unique=' || i."unique" || ' origin=' || i.origin || ' partial=' || i.partial FROM sqlite_master m, pragma_index_list(m.name) i WHERE m.type = 'table'
+        UNION ALL SELECT 'index-column ' || i.name || ' ' || x.seqno || ' ' || ifnull(x.name, '(expression)') || ' key=' || x.key FROM sqlite_master i, pragma_index_xinfo(i.name) x WHERE i.type = 'index'
+        UNION ALL SELECT 'foreign-key ' || m.name || ' ' || f."from" || ' -> ' || f."table" || '.' || f."to" || ' on delete ' || f.on_delete FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'
+        UNION ALL SELECT 'index-sql ' || name || ' ' || sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+        ) ORDER BY line
+        """
+
+    static let postgresDump = """
+        SELECT line FROM (
+        SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' nullable=' || is_nullable || ' default=' || coalesce(column_default, 'NULL') || ' identity=' || is_identity AS line FROM information_schema.columns WHERE table_schema = 'public'
+        UNION ALL SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+        UNION ALL SELECT 'index ' || tablename || ' ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+        ) AS dump ORDER BY line COLLATE "C"
+        """
+}
