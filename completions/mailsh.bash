@@ -1846,3 +1846,46 @@ _mailsh_help() {
 }
 
 complete -o filenames -F _mailsh mailsh
+# mailsh: FIELD=VALUE (and a name with `:`) is one word, whatever COMP_WORDBREAKS splits it into.
+__mailsh_joined_words() {
+    local -a joined=()
+    local -i index=0 cword=0
+    local rest=${COMP_LINE} word glued
+    for word in "${COMP_WORDS[@]}"; do
+        glued=false
+        [[ ${index} -gt 0 && ${rest} != [[:space:]]* ]] && glued=true
+        while [[ ${rest} == [[:space:]]* ]]; do rest=${rest:1}; done
+        rest=${rest#"${word}"}
+        if "${glued}" && [[ ${#joined[@]} -gt 0 && ( ${word} == [=:]* || ${joined[-1]} == *[=:] ) ]]; then
+            joined[-1]+=${word}
+        else
+            joined+=("${word}")
+        fi
+        [[ ${index} -eq ${COMP_CWORD} ]] && cword=$(( ${#joined[@]} - 1 ))
+        index+=1
+    done
+    local -a COMP_WORDS=("${joined[@]}")
+    local -i COMP_CWORD=${cword}
+    local current=${joined[cword]}
+    # bash replaces only what follows the last break in the word: the candidates lose what comes before.
+    local head=
+    [[ ${current} != "${2}" && ${current} == *"${2}" ]] && head=${current%"${2}"}
+    _mailsh "${1}" "${current}" "${joined[cword-1]}"
+    local -i i
+    local ends_with_equals=false
+    for i in "${!COMPREPLY[@]}"; do
+        [[ ${COMPREPLY[i]} == *= ]] && ends_with_equals=true
+        if [[ -n ${head} ]]; then
+            if [[ ${COMPREPLY[i]} == "${head}"* ]]; then COMPREPLY[i]=${COMPREPLY[i]#"${head}"}; else unset 'COMPREPLY[i]'; fi
+        fi
+    done
+    COMPREPLY=("${COMPREPLY[@]}")
+    if [[ -n ${head} ]] || "${ends_with_equals}"; then
+        # Not file names: no backslash before `=` or `:`.
+        compopt +o filenames 2>/dev/null
+    fi
+    "${ends_with_equals}" && compopt -o nospace 2>/dev/null
+    return 0
+}
+
+complete -o filenames -F __mailsh_joined_words mailsh
