@@ -26,17 +26,39 @@ public struct ConnectionTestOptions: Sendable, Equatable {
         self.resolve = resolve
     }
 
+    /// The options as `account test` and `mail.account.test_all{}` take them (`--incoming-only`, `incoming_only`, …),
+    /// checked by ``validate(spelling:)``: the one place of these rules.
+    public init(incomingOnly: Bool, outgoingOnly: Bool, noSend: Bool, roundTrip: Bool, transcript: Bool,
+                timeout: Double, resolve: [String: String] = [:], spelling: OptionSpelling = .commandLine) throws {
+        self.init(incoming: !outgoingOnly, outgoing: !incomingOnly, send: !noSend, roundTrip: roundTrip,
+                  transcript: transcript, timeout: timeout, resolve: resolve)
+        try validate(spelling: spelling)
+    }
+
+    /// How a face spells an option: `--incoming-only` on the command line, `incoming_only` in Lua.
+    public enum OptionSpelling: Sendable {
+        case commandLine, lua
+
+        /// The option `name` (words joined by `-`) in this spelling.
+        public func callAsFunction(_ name: String) -> String {
+            self == .commandLine ? "--" + name : name.replacingOccurrences(of: "-", with: "_")
+        }
+    }
+
+    /// The reason a run of tests stops when Ctrl-C was pressed, else `nil`.
+    public static func interrupted() -> String? { Interrupt.requested ? "interrupted (Ctrl-C)" : nil }
+
     /// Refuses combinations that can't be run, before anything is read.
-    public func validate() throws {
+    public func validate(spelling name: OptionSpelling = .commandLine) throws {
         if !incoming && !outgoing {
-            throw MailshError.usage("nothing to test: --incoming-only and --outgoing-only exclude each other")
+            throw MailshError.usage("nothing to test: \(name("incoming-only")) and \(name("outgoing-only")) exclude each other")
         }
         if roundTrip && !(incoming && outgoing && send) {
-            throw MailshError.usage("--round-trip sends over the outgoing server and looks over the incoming one: "
-                + "it can't be combined with --incoming-only, --outgoing-only or --no-send")
+            throw MailshError.usage("\(name("round-trip")) sends over the outgoing server and looks over the incoming one: "
+                + "it can't be combined with \(name("incoming-only")), \(name("outgoing-only")) or \(name("no-send"))")
         }
         if !(timeout >= 1 && timeout <= 600) {
-            throw MailshError.invalidValue(field: "timeout", value: String(timeout), allowed: "1 to 600 seconds")
+            throw MailshError.invalidValue(field: name("timeout"), value: String(format: "%g", timeout), allowed: "1 to 600 seconds")
         }
     }
 }
@@ -75,6 +97,13 @@ public enum ConnectionTestOutcome: Sendable {
 }
 
 extension Desk {
+    /// The accounts `account test --all` and `mail.account.test_all{}` test: every global account, then the acting
+    /// user's own, whose names match `match` (and whose protocol is `proto`).
+    public func accountsToTest(match: String?, proto: MailProtocol? = nil) throws -> [String] {
+        (try accounts(AccountQuery(match: match, proto: proto, owner: .global))
+            + accounts(AccountQuery(match: match, proto: proto, owner: .user(actor.name)))).map(\.qualifiedName)
+    }
+
     /// Prepares the connection test of an account with the acting user's effective settings: validates every
     /// required field and every value that will reach a protocol line, opens the passwords, and refuses (with one
     /// message naming every missing or bad field) before any network I/O.
@@ -102,8 +131,11 @@ extension Desk {
     /// Accounts that fail validation are not tested (and nothing is recorded for them). `progress` is called on the
     /// calling thread after each account with the number done so far.
     /// An account whose OAuth 2.0 sign-in is needed gets verdict `auth` with the reason, without a connection.
+    /// When `stopReason` gives a reason (Ctrl-C by default; a script's time limit), no new test starts, those under
+    /// way are cut off, and both are `not-tested` with that reason.
     public func runConnectionTests(_ references: [String], options: ConnectionTestOptions, tester: any ConnectionTester,
                                    oauthClient: (any OAuthTokenClient)? = nil, concurrency: Int = 1,
+                                   stopReason: () -> String? = ConnectionTestOptions.interrupted,
                                    progress: (Int, ConnectionTestOutcome) -> Void = { _, _ in })
         throws -> (outcomes: [ConnectionTestOutcome], recordingError: MailshError?) {
         try options.validate()
@@ -154,7 +186,12 @@ extension Desk {
                 recordingError = recordingError ?? .store("\(error)")
             }
         }
-        _ = tester.test(requests, concurrency: max(1, concurrency)) { index, report in
+        var stopped: String?
+        func shouldStop() -> Bool {
+            if stopped == nil { stopped = stopReason() }
+            return stopped != nil
+        }
+        _ = tester.test(requests, concurrency: max(1, concurrency), shouldStop: shouldStop) { index, report in
             outcomes[requestSlots[index]] = .tested(report)
             pending.append(report)
             done += 1
@@ -162,10 +199,10 @@ extension Desk {
             progress(done, .tested(report))
         }
         flush()
-        // Accounts never started because Ctrl-C stopped the run.
+        // Accounts cut off or never started because the run was stopped.
         for index in outcomes.indices where outcomes[index] == nil {
             outcomes[index] = .notTested(account: references[index],
-                                         error: .usage("not tested: interrupted (Ctrl-C) before this account's turn"))
+                                         error: .usage("not tested: \(stopped ?? "stopped") before this account's test ended"))
         }
         return (outcomes.map { $0! }, recordingError)
     }
