@@ -1065,7 +1065,7 @@ _mailsh_personal_show() {
 
 _mailsh_personal_clear() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager --version -h --help)
+    non_repeating_flags=(-y --yes --dry-run --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -1093,7 +1093,7 @@ _mailsh_personal_clear() {
         return
         ;;
     2)
-        __mailsh_add_completions -W 'incoming.server'$'\n''incoming.credentials'$'\n''outgoing.server'$'\n''outgoing.credentials'$'\n''oauth'$'\n''oauth.credentials'
+        __mailsh_add_completions -W 'incoming.server'$'\n''incoming.credentials'$'\n''outgoing.server'$'\n''outgoing.credentials'$'\n''oauth'$'\n''oauth.credentials'$'\n''server'$'\n''credentials'$'\n''all'
         return
         ;;
     esac

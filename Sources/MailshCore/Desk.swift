@@ -710,6 +710,17 @@ public final class Desk: @unchecked Sendable {
         try personalEdit(reference) { _, settings in settings.clear(section) }
     }
 
+    /// Removes the acting user's own values of the sections `name` names (a section or a shorthand, as
+    /// ``Section/parse(_:)`` reads it: `server`, `credentials`, `all`), or of every section when `nil`, in one
+    /// transaction: all the sections or none. The one rule the CLI, the shell and Lua share.
+    public func clearPersonal(_ reference: String, sections name: String?) throws -> EffectiveSettings {
+        let sections = try name.map(Section.parse)
+        return try personalEdit(reference) { _, settings in
+            guard let sections else { return settings.clear(nil) }
+            for section in sections { settings.clear(section) }
+        }
+    }
+
     // MARK: Import
 
     /// Every user's personal settings of an account.
