@@ -1124,9 +1124,9 @@ _mailsh_record() {
 
 _mailsh_record_list() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager --version -h --help)
+    non_repeating_flags=(--no-header --json-lines --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--account --status --limit --store --as --format)
+    non_repeating_options=(--account --status --columns --sort --limit --store --as --format)
     __mailsh_offer_flags_options 0
 
     # Offer option value completions
@@ -1137,6 +1137,12 @@ _mailsh_record_list() {
         ;;
     '--status')
         __mailsh_add_completions -W 'open'$'\n''closed'
+        return
+        ;;
+    '--columns')
+        return
+        ;;
+    '--sort')
         return
         ;;
     '--limit')
@@ -1646,13 +1652,19 @@ _mailsh_store_copy() {
 
 _mailsh_audit() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager --version -h --help)
+    non_repeating_flags=(--no-header --json-lines --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--limit --store --as --format)
+    non_repeating_options=(--columns --sort --limit --store --as --format)
     __mailsh_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--columns')
+        return
+        ;;
+    '--sort')
+        return
+        ;;
     '--limit')
         return
         ;;
