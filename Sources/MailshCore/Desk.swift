@@ -660,12 +660,14 @@ public final class Desk: @unchecked Sendable {
         }
     }
 
-    private func requireUnlocked(_ field: Field, _ account: Account) throws {
+    /// Refuses a personal value of `field` on `account` that its padlock closes to the acting user (the padlock
+    /// check of `personal set` and `personal password`, which the CLI also runs before asking for a password).
+    public func requireUnlocked(_ field: Field, _ account: Account) throws {
         guard let section = field.section else {
             throw MailshError.invalidValue(field: field.name, value: "", allowed: "a field of a padlocked section: "
                 + Field.personalizable.filter { !$0.isSecret }.map(\.name).joined(separator: ", "))
         }
-        if account.isLocked(section) && !actor.has(.overrideLocks) {
+        if !account.personalValuesApply(in: section, for: actor) {
             throw MailshError.locked(field: field.name, section: section.rawValue, account: account.name)
         }
     }

@@ -65,9 +65,7 @@ extension PersonalCommand {
             // Refuse a locked section before asking for anything.
             let (target, _) = try desk.personal(account)
             let field = side.field
-            if target.isLocked(field.section!) && !desk.actor.has(.overrideLocks) {
-                throw MailshError.locked(field: field.name, section: field.section!.rawValue, account: target.name)
-            }
+            try desk.requireUnlocked(field, target)
             let secret = clear ? nil : try readNewPassword(side.field == .oauthClientSecret ? "your OAuth client secret for \(account)"
                                                      : "your \(side.promptName) login to \(account)",
                                                      source: source, context: context)
@@ -98,8 +96,8 @@ extension PersonalCommand {
                 let value = field.isSecret ? (settings.secrets[field] == nil ? nil : "(set)") : settings.values[field]
                 guard let value else { return nil }
                 let section = field.section!
-                let state = !target.isLocked(section) ? "in effect"
-                    : desk.actor.has(.overrideLocks) ? "in effect (override_locks)" : "ignored: \(section.rawValue) is locked"
+                let state = !target.personalValuesApply(in: section, for: desk.actor) ? "ignored: \(section.rawValue) is locked"
+                    : target.isLocked(section) ? "in effect (override_locks)" : "in effect"
                 return [field.name, value, state]
             }
             if global.format == .table && rows.isEmpty {
