@@ -268,27 +268,8 @@ final class CompletionScriptsTests: TerminalTestCase {
             [[ $COMP_WORDBREAKS == *=* && $COMP_WORDBREAKS == *:* ]] || echo "COMP_WORDBREAKS lacks = or :"
             """.write(to: rc, atomically: true, encoding: .utf8)
         terminal.start([bash, "--noprofile", "--rcfile", rc.path, "-i"], environment: environment)
-        terminal.waitForEditedLine("bash> ")
-
-        terminal.type("mailsh account set Support incoming.secu")
-        terminal.press("Tab")
-        terminal.waitForEditedLine("bash> mailsh account set Support incoming.security=")
-        terminal.press("Tab")
-        terminal.press("Tab")
-        // bash lists the values alone: what it would put after the `=`.
-        let listing = terminal.waitFor("starttls")
-        XCTAssertTrue(listing.contains("none") && listing.contains("ssl"), listing)
-        XCTAssertFalse(listing.contains("incoming.security=none"), listing)
-        XCTAssertFalse(listing.contains("outgoing."), "field names offered after the =:\n\(listing)")
-        terminal.type("st")
-        terminal.press("Tab")
-        terminal.waitForEditedLine("bash> mailsh account set Support incoming.security=starttls ")
-        terminal.press("C-u")
-        terminal.waitForEditedLine("bash> ")
-
-        terminal.type("mailsh account show Ops:E")
-        terminal.press("Tab")
-        terminal.waitForEditedLine("bash> mailsh account show Ops:EU ")
+        // bash lists ambiguous candidates at the second Tab.
+        typeAssignments(prompt: "bash> ", listing: ["Tab", "Tab"])
         XCTAssertFalse(terminal.everything().contains("COMP_WORDBREAKS lacks"), terminal.everything())
     }
 
@@ -307,27 +288,29 @@ final class CompletionScriptsTests: TerminalTestCase {
             autoload -U compinit && compinit -u -D
             """.write(to: dotDir.appendingPathComponent(".zshrc"), atomically: true, encoding: .utf8)
         terminal.start([zsh, "-i"], environment: environment.merging(["ZDOTDIR": dotDir.path]) { $1 })
-        terminal.waitForEditedLine("zsh> ")
+        typeAssignments(prompt: "zsh> ", listing: ["Tab"])
+    }
 
+    /// Types in the operator's shell (its prompt showing): a field name, Tab; the `=`, the keys that list the
+    /// values (shown alone, what goes after the `=`); a value's start, Tab; a name holding `:`, Tab.
+    private func typeAssignments(prompt: String, listing keys: [String], file: StaticString = #filePath, line: UInt = #line) {
+        terminal.waitForEditedLine(prompt, file: file, line: line)
         terminal.type("mailsh account set Support incoming.secu")
         terminal.press("Tab")
-        terminal.waitForEditedLine("zsh> mailsh account set Support incoming.security=")
+        terminal.waitForEditedLine(prompt + "mailsh account set Support incoming.security=", file: file, line: line)
+        for key in keys { terminal.press(key) }
+        let listing = terminal.waitFor("starttls", file: file, line: line)
+        XCTAssertTrue(listing.contains("none") && listing.contains("ssl"), listing, file: file, line: line)
+        XCTAssertFalse(listing.contains("incoming.security=none"), listing, file: file, line: line)
+        XCTAssertFalse(listing.contains("outgoing."), "field names offered after the =:\n\(listing)", file: file, line: line)
+        terminal.type("st")
         terminal.press("Tab")
-        let listing = terminal.waitFor("starttls")
-        XCTAssertTrue(listing.contains("none") && listing.contains("ssl"), listing)
-        XCTAssertFalse(listing.contains("incoming.security=none"), listing)
-        XCTAssertFalse(listing.contains("outgoing."), "field names offered after the =:\n\(listing)")
+        terminal.waitForEditedLine(prompt + "mailsh account set Support incoming.security=starttls ", file: file, line: line)
         terminal.press("C-u")
-        terminal.waitForEditedLine("zsh> ")
-        terminal.type("mailsh account set Support incoming.security=st")
-        terminal.press("Tab")
-        terminal.waitForEditedLine("zsh> mailsh account set Support incoming.security=starttls ")
-        terminal.press("C-u")
-        terminal.waitForEditedLine("zsh> ")
-
+        terminal.waitForEditedLine(prompt, file: file, line: line)
         terminal.type("mailsh account show Ops:E")
         terminal.press("Tab")
-        terminal.waitForEditedLine("zsh> mailsh account show Ops:EU ")
+        terminal.waitForEditedLine(prompt + "mailsh account show Ops:EU ", file: file, line: line)
     }
 
     // MARK: fish
