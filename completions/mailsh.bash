@@ -1194,7 +1194,7 @@ _mailsh_personal_show() {
 
 _mailsh_personal_clear() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager --version -h --help)
+    non_repeating_flags=(-y --yes --dry-run --no-pager --version -h --help)
     repeating_options=()
     non_repeating_options=(--store --as --format)
     __mailsh_offer_flags_options 2
@@ -1222,7 +1222,7 @@ _mailsh_personal_clear() {
         return
         ;;
     2)
-        __mailsh_add_completions -W 'incoming.server'$'\n''incoming.credentials'$'\n''outgoing.server'$'\n''outgoing.credentials'$'\n''oauth'$'\n''oauth.credentials'
+        __mailsh_add_completions -W 'incoming.server'$'\n''incoming.credentials'$'\n''outgoing.server'$'\n''outgoing.credentials'$'\n''oauth'$'\n''oauth.credentials'$'\n''server'$'\n''credentials'$'\n''all'
         return
         ;;
     esac
@@ -1253,9 +1253,9 @@ _mailsh_record() {
 
 _mailsh_record_list() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager --version -h --help)
+    non_repeating_flags=(--no-header --json-lines --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--account --status --limit --store --as --format)
+    non_repeating_options=(--account --status --columns --sort --limit --store --as --format)
     __mailsh_offer_flags_options 0
 
     # Offer option value completions
@@ -1266,6 +1266,12 @@ _mailsh_record_list() {
         ;;
     '--status')
         __mailsh_add_completions -W 'open'$'\n''closed'
+        return
+        ;;
+    '--columns')
+        return
+        ;;
+    '--sort')
         return
         ;;
     '--limit')
@@ -1786,13 +1792,19 @@ _mailsh_store_copy() {
 
 _mailsh_audit() {
     repeating_flags=()
-    non_repeating_flags=(--no-pager --version -h --help)
+    non_repeating_flags=(--no-header --json-lines --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--limit --store --as --format)
+    non_repeating_options=(--columns --sort --limit --store --as --format)
     __mailsh_offer_flags_options 1
 
     # Offer option value completions
     case "${prev}" in
+    '--columns')
+        return
+        ;;
+    '--sort')
+        return
+        ;;
     '--limit')
         return
         ;;
@@ -1986,3 +1998,46 @@ _mailsh_help() {
 }
 
 complete -o filenames -F _mailsh mailsh
+# mailsh: FIELD=VALUE (and a name with `:`) is one word, whatever COMP_WORDBREAKS splits it into.
+__mailsh_joined_words() {
+    local -a joined=()
+    local -i index=0 cword=0
+    local rest=${COMP_LINE} word glued
+    for word in "${COMP_WORDS[@]}"; do
+        glued=false
+        [[ ${index} -gt 0 && ${rest} != [[:space:]]* ]] && glued=true
+        while [[ ${rest} == [[:space:]]* ]]; do rest=${rest:1}; done
+        rest=${rest#"${word}"}
+        if "${glued}" && [[ ${#joined[@]} -gt 0 && ( ${word} == [=:]* || ${joined[-1]} == *[=:] ) ]]; then
+            joined[-1]+=${word}
+        else
+            joined+=("${word}")
+        fi
+        [[ ${index} -eq ${COMP_CWORD} ]] && cword=$(( ${#joined[@]} - 1 ))
+        index+=1
+    done
+    local -a COMP_WORDS=("${joined[@]}")
+    local -i COMP_CWORD=${cword}
+    local current=${joined[cword]}
+    # bash replaces only what follows the last break in the word: the candidates lose what comes before.
+    local head=
+    [[ ${current} != "${2}" && ${current} == *"${2}" ]] && head=${current%"${2}"}
+    _mailsh "${1}" "${current}" "${joined[cword-1]}"
+    local -i i
+    local ends_with_equals=false
+    for i in "${!COMPREPLY[@]}"; do
+        [[ ${COMPREPLY[i]} == *= ]] && ends_with_equals=true
+        if [[ -n ${head} ]]; then
+            if [[ ${COMPREPLY[i]} == "${head}"* ]]; then COMPREPLY[i]=${COMPREPLY[i]#"${head}"}; else unset 'COMPREPLY[i]'; fi
+        fi
+    done
+    COMPREPLY=("${COMPREPLY[@]}")
+    if [[ -n ${head} ]] || "${ends_with_equals}"; then
+        # Not file names: no backslash before `=` or `:`.
+        compopt +o filenames 2>/dev/null
+    fi
+    "${ends_with_equals}" && compopt -o nospace 2>/dev/null
+    return 0
+}
+
+complete -o filenames -F __mailsh_joined_words mailsh

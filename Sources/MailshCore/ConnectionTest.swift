@@ -539,9 +539,21 @@ public protocol ConnectionTester: Sendable {
     /// After Ctrl-C (``Interrupt/requested``) no new test starts: the reports of tests never started are missing.
     func test(_ requests: [ConnectionTestRequest], concurrency: Int,
               finished: (Int, ConnectionTestReport) -> Void) -> [ConnectionTestReport]
+
+    /// As ``test(_:concurrency:finished:)``, stopping when `shouldStop` says so (Ctrl-C, a script's time limit):
+    /// no new test starts and the tests under way are cut off; the reports of both are missing. `shouldStop` is
+    /// asked on the calling thread, several times a second.
+    func test(_ requests: [ConnectionTestRequest], concurrency: Int, shouldStop: () -> Bool,
+              finished: (Int, ConnectionTestReport) -> Void) -> [ConnectionTestReport]
 }
 
 extension ConnectionTester {
+    /// A tester that cannot be stopped runs every test.
+    public func test(_ requests: [ConnectionTestRequest], concurrency: Int, shouldStop: () -> Bool,
+                     finished: (Int, ConnectionTestReport) -> Void) -> [ConnectionTestReport] {
+        test(requests, concurrency: concurrency, finished: finished)
+    }
+
     /// Runs one test.
     public func test(_ request: ConnectionTestRequest) -> ConnectionTestReport {
         test([request], concurrency: 1, finished: { _, _ in })[0]

@@ -26,17 +26,39 @@ public struct ConnectionTestOptions: Sendable, Equatable {
         self.resolve = resolve
     }
 
+    /// The options as `account test` and `mail.account.test_all{}` take them (`--incoming-only`, `incoming_only`, …),
+    /// checked by ``validate(spelling:)``: the one place of these rules.
+    public init(incomingOnly: Bool, outgoingOnly: Bool, noSend: Bool, roundTrip: Bool, transcript: Bool,
+                timeout: Double, resolve: [String: String] = [:], spelling: OptionSpelling = .commandLine) throws {
+        self.init(incoming: !outgoingOnly, outgoing: !incomingOnly, send: !noSend, roundTrip: roundTrip,
+                  transcript: transcript, timeout: timeout, resolve: resolve)
+        try validate(spelling: spelling)
+    }
+
+    /// How a face spells an option: `--incoming-only` on the command line, `incoming_only` in Lua.
+    public enum OptionSpelling: Sendable {
+        case commandLine, lua
+
+        /// The option `name` (words joined by `-`) in this spelling.
+        public func callAsFunction(_ name: String) -> String {
+            self == .commandLine ? "--" + name : name.replacingOccurrences(of: "-", with: "_")
+        }
+    }
+
+    /// The reason a run of tests stops when Ctrl-C was pressed, else `nil`.
+    public static func interrupted() -> String? { Interrupt.requested ? "interrupted (Ctrl-C)" : nil }
+
     /// Refuses combinations that can't be run, before anything is read.
-    public func validate() throws {
+    public func validate(spelling name: OptionSpelling = .commandLine) throws {
         if !incoming && !outgoing {
-            throw MailshError.usage("nothing to test: --incoming-only and --outgoing-only exclude each other")
+            throw MailshError.usage("nothing to test: \(name("incoming-only")) and \(name("outgoing-only")) exclude each other")
         }
         if roundTrip && !(incoming && outgoing && send) {
-            throw MailshError.usage("--round-trip sends over the outgoing server and looks over the incoming one: "
-                + "it can't be combined with --incoming-only, --outgoing-only or --no-send")
+            throw MailshError.usage("\(name("round-trip")) sends over the outgoing server and looks over the incoming one: "
+                + "it can't be combined with \(name("incoming-only")), \(name("outgoing-only")) or \(name("no-send"))")
         }
         if !(timeout >= 1 && timeout <= 600) {
-            throw MailshError.invalidValue(field: "timeout", value: String(timeout), allowed: "1 to 600 seconds")
+            throw MailshError.invalidValue(field: name("timeout"), value: String(format: "%g", timeout), allowed: "1 to 600 seconds")
         }
     }
 }
@@ -75,6 +97,13 @@ public enum ConnectionTestOutcome: Sendable {
 }
 
 extension Desk {
+    /// The accounts `account test --all` and `mail.account.test_all{}` test: every global account, then the acting
+    /// user's own, whose names match `match` (and whose protocol is `proto`).
+    public func accountsToTest(match: String?, proto: MailProtocol? = nil) throws -> [String] {
+        (try accounts(AccountQuery(match: match, proto: proto, owner: .global))
+            + accounts(AccountQuery(match: match, proto: proto, owner: .user(actor.name)))).map(\.qualifiedName)
+    }
+
     /// Prepares the connection test of an account with the acting user's effective settings: validates every
     /// required field and every value that will reach a protocol line, opens the passwords, and refuses (with one
     /// message naming every missing or bad field) before any network I/O.
@@ -106,8 +135,11 @@ extension Desk {
     /// A test whose server refused the OAuth 2.0 access token before it expired (``ConnectionTestReport/tokenRefusal``)
     /// is run once more with a token from a forced refresh; when that one is refused too, the account is marked
     /// "sign-in needed" (``tokenRefusedAgain(_:global:token:reason:client:)``) and its verdict is `auth` saying so.
+    /// When `stopReason` gives a reason (Ctrl-C by default; a script's time limit), no new test starts, those under
+    /// way are cut off, and both are `not-tested` with that reason.
     public func runConnectionTests(_ references: [String], options: ConnectionTestOptions, tester: any ConnectionTester,
                                    oauthClient: (any OAuthTokenClient)? = nil, concurrency: Int = 1,
+                                   stopReason: () -> String? = ConnectionTestOptions.interrupted,
                                    progress: (Int, ConnectionTestOutcome) -> Void = { _, _ in })
         throws -> (outcomes: [ConnectionTestOutcome], recordingError: MailshError?) {
         try options.validate()
@@ -161,13 +193,18 @@ extension Desk {
                 recordingError = recordingError ?? .store("\(error)")
             }
         }
+        var stopped: String?
+        func shouldStop() -> Bool {
+            if stopped == nil { stopped = stopReason() }
+            return stopped != nil
+        }
         func finishTested(_ slot: Int, _ report: ConnectionTestReport) {
             finish(slot, .tested(report))
             if pending.count >= 64 || Date().timeIntervalSince(lastFlush) >= 1 { flush() }
         }
         // Tests whose token was refused early: run again after a forced refresh.
         var refusedSlots: [(slot: Int, token: Secret)] = []
-        _ = tester.test(requests, concurrency: max(1, concurrency)) { index, report in
+        _ = tester.test(requests, concurrency: max(1, concurrency), shouldStop: shouldStop) { index, report in
             if report.tokenRefusal != nil, oauthClient != nil, let token = requests[index].oauthToken {
                 refusedSlots.append((requestSlots[index], token))
                 return
@@ -176,7 +213,7 @@ extension Desk {
         }
         var retries: [ConnectionTestRequest] = []
         var retrySlots: [(slot: Int, effective: EffectiveSettings)] = []
-        for (slot, token) in refusedSlots {
+        for (slot, token) in refusedSlots where !shouldStop() {
             do {
                 let (request, account, effective) = try plannedTest(references[slot], options: options,
                                                                     oauthClient: oauthClient, refused: token)
@@ -190,7 +227,7 @@ extension Desk {
             }
         }
         if !retries.isEmpty, let oauthClient {
-            _ = tester.test(retries, concurrency: max(1, concurrency)) { index, report in
+            _ = tester.test(retries, concurrency: max(1, concurrency), shouldStop: shouldStop) { index, report in
                 var report = report
                 if let refusal = report.tokenRefusal, let token = retries[index].oauthToken,
                    let error = try? tokenRefusedAgain(retrySlots[index].effective, global: false, token: token,
@@ -203,10 +240,10 @@ extension Desk {
             }
         }
         flush()
-        // Accounts never started because Ctrl-C stopped the run.
+        // Accounts cut off or never started because the run was stopped.
         for index in outcomes.indices where outcomes[index] == nil {
             outcomes[index] = .notTested(account: references[index],
-                                         error: .usage("not tested: interrupted (Ctrl-C) before this account's turn"))
+                                         error: .usage("not tested: \(stopped ?? "stopped") before this account's test ended"))
         }
         return (outcomes.map { $0! }, recordingError)
     }

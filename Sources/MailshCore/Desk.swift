@@ -665,12 +665,14 @@ public final class Desk: @unchecked Sendable {
         }
     }
 
-    private func requireUnlocked(_ field: Field, _ account: Account) throws {
+    /// Refuses a personal value of `field` on `account` that its padlock closes to the acting user (the padlock
+    /// check of `personal set` and `personal password`, which the CLI also runs before asking for a password).
+    public func requireUnlocked(_ field: Field, _ account: Account) throws {
         guard let section = field.section else {
             throw MailshError.invalidValue(field: field.name, value: "", allowed: "a field of a padlocked section: "
                 + Field.personalizable.filter { !$0.isSecret }.map(\.name).joined(separator: ", "))
         }
-        if account.isLocked(section) && !actor.has(.overrideLocks) {
+        if !account.personalValuesApply(in: section, for: actor) {
             throw MailshError.locked(field: field.name, section: section.rawValue, account: account.name)
         }
     }
@@ -713,6 +715,17 @@ public final class Desk: @unchecked Sendable {
     @discardableResult
     public func clearPersonal(_ reference: String, section: Section?) throws -> EffectiveSettings {
         try personalEdit(reference) { _, settings in settings.clear(section) }
+    }
+
+    /// Removes the acting user's own values of the sections `name` names (a section or a shorthand, as
+    /// ``Section/parse(_:)`` reads it: `server`, `credentials`, `all`), or of every section when `nil`, in one
+    /// transaction: all the sections or none. The one rule the CLI, the shell and Lua share.
+    public func clearPersonal(_ reference: String, sections name: String?) throws -> EffectiveSettings {
+        let sections = try name.map(Section.parse)
+        return try personalEdit(reference) { _, settings in
+            guard let sections else { return settings.clear(nil) }
+            for section in sections { settings.clear(section) }
+        }
     }
 
     // MARK: Import

@@ -174,6 +174,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case conflict = 75
     case permission = 77
     case configuration = 78
+    /// Ctrl-C stopped the work (a script, `account test --all`): what was done so far is reported.
+    case interrupted = 130
 }
 
 /// ISO 8601 timestamps in UTC, the one format mailsh prints and stores.

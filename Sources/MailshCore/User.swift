@@ -97,17 +97,16 @@ public struct EffectiveSettings: Sendable, Equatable {
     public static func resolve(account: Account, user: User, personal: PersonalSettings?) -> EffectiveSettings {
         var merged = account
         var origins: [Field: Origin] = [:]
-        let overrides = user.has(.overrideLocks)
         for field in Field.allCases {
             guard let section = field.section else {
                 origins[field] = .global
                 continue
             }
-            origins[field] = account.isLocked(section) && !overrides ? .lockedGlobal : .global
+            origins[field] = account.personalValuesApply(in: section, for: user) ? .global : .lockedGlobal
         }
         if let personal {
             let allowed = Field.personalizable
-                .filter { overrides || !account.isLocked($0.section!) }
+                .filter { account.personalValuesApply(in: $0.section!, for: user) }
                 .sorted { $0.applyOrder < $1.applyOrder }
             for field in allowed {
                 if field.isSecret {
@@ -125,5 +124,13 @@ public struct EffectiveSettings: Sendable, Equatable {
             }
         }
         return EffectiveSettings(account: merged, user: user.name, origins: origins)
+    }
+}
+
+extension Account {
+    /// Whether `user`'s own values in `section` take effect: its padlock is open, or the user holds `override_locks`.
+    /// The one padlock rule: effective settings, `personal set` / `password`, and `personal show` all ask it.
+    public func personalValuesApply(in section: Section, for user: User) -> Bool {
+        !isLocked(section) || user.has(.overrideLocks)
     }
 }

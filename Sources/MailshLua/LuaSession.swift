@@ -323,6 +323,17 @@ final class LuaSession {
         return "\(displayName): \(detail)"
     }
 
+    /// Why the script must stop (a budget spent, the deadline passed, Ctrl-C), asked from host work that runs
+    /// long without returning to Lua (connection tests); `nil` while it may go on.
+    func stopReason() -> String? {
+        switch CMailshLuaBridge_stopped(context) {
+        case Stop.running: return nil
+        case Stop.timeout: return "the script ran out of time (--timeout)"
+        case Stop.interrupt: return "interrupted (Ctrl-C)"
+        default: return "the script was stopped"
+        }
+    }
+
     /// The bridge's markers and codes, as Swift sees them.
     enum Marker {
         static let raise = Int32(CMailshLuaBridge_RAISE)

@@ -125,16 +125,16 @@ extension MailModule {
         HostFunction(.function("mail.personal.clear")) { call in
             let user = try call.userName(1)
             let account = try call.accountReference(2)
-            var section: Section?
+            var sections: String?
             if call.argumentCount >= 3 && call.type(3) > LUA_TNIL {
-                let name = try call.string(3)
-                guard let parsed = Section(rawValue: name) else {
-                    throw call.misuse(3, MailshError.invalidValue(field: "section", value: name,
-                        allowed: Section.allCases.map(\.rawValue).joined(separator: ", ")).message)
+                sections = try call.string(3)
+                do {
+                    _ = try Section.parse(sections!)
+                } catch let error as MailshError {
+                    throw call.misuse(3, error.message)
                 }
-                section = parsed
             }
-            return .value(effectiveTable(try call.desk.acting(as: user).clearPersonal(account, section: section)))
+            return .value(effectiveTable(try call.desk.acting(as: user).clearPersonal(account, sections: sections)))
         },
     ]
 }

@@ -57,13 +57,7 @@ extension AccountCommand {
             }
             if global.format == .json {
                 // --sort and --limit choose the accounts; the documents are whole.
-                if listing.sort != nil || listing.limit != nil {
-                    var keyed = listing
-                    keyed.columns = nil
-                    let order = try keyed.shape(Table(columns: Self.columns + ["index"],
-                        rows: rows.enumerated().map { $0.element + [String($0.offset)] })).rows.compactMap { $0.last.flatMap(Int.init) }
-                    accounts = order.map { accounts[$0] }
-                }
+                accounts = try listing.order(rows, columns: Self.columns).map { accounts[$0] }
                 context.page(Output.json(accounts.map { account in
                     var document = AccountDocument(account)
                     document.sign_in = signIn[account.id].map { AccountDocument.SignIn($0, origin: .global) }

@@ -21,7 +21,9 @@ extension AccountCommand {
                 With --all, every global account (and your own) matching --match is tested, --concurrency at \
                 once, with a progress line on a terminal and a summary; --format json prints one JSON array of \
                 reports at the end, --json-lines one JSON object per line as each test ends. Each verdict and time \
-                is stored and shown by `account list`.
+                is stored and shown by `account list`. Ctrl-C stops the run: no new test starts, those under way \
+                are cut off, the summary lists the verdicts already in and the rest as not-tested, and the exit \
+                status is 130.
 
                 Exit status: \(TestVerdict.exitStatusHelp); 65 when the account can't be tested (missing or bad \
                 fields). With --all: 0 when all are ok, the shared status when every failure has the same one, \
@@ -75,9 +77,8 @@ extension AccountCommand {
                                           : "name the account to test, or use --all")
             }
             if !all && (match != nil) { throw ValidationError("--match goes with --all") }
-            if incomingOnly && outgoingOnly { throw ValidationError("--incoming-only and --outgoing-only exclude each other") }
             if !(1...256).contains(concurrency) { throw ValidationError("--concurrency must be from 1 to 256") }
-            if !(timeout >= 1 && timeout <= 600) { throw ValidationError("--timeout must be from 1 to 600 seconds") }
+            _ = try options
         }
 
         var options: ConnectionTestOptions {
@@ -89,11 +90,9 @@ extension AccountCommand {
                     }
                     resolved[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
                 }
-                let options = ConnectionTestOptions(incoming: !outgoingOnly, outgoing: !incomingOnly, send: !noSend,
-                                                    roundTrip: roundTrip, transcript: transcript, timeout: timeout,
-                                                    resolve: resolved)
-                try options.validate()
-                return options
+                return try ConnectionTestOptions(incomingOnly: incomingOnly, outgoingOnly: outgoingOnly, noSend: noSend,
+                                                 roundTrip: roundTrip, transcript: transcript, timeout: timeout,
+                                                 resolve: resolved)
             }
         }
 
@@ -135,16 +134,21 @@ extension AccountCommand {
 
         private func runAll(options: ConnectionTestOptions, tester: any ConnectionTester, desk: Desk,
                             context: CommandContext) throws {
-            var accounts = try desk.accounts(AccountQuery(match: match, owner: .global))
-            accounts += try desk.accounts(AccountQuery(match: match, owner: .user(desk.actor.name)))
-            let names = accounts.map(\.qualifiedName)
+            let names = try desk.accountsToTest(match: match)
             let progress = ProgressLine(enabled: global.format != .json && isatty(STDERR_FILENO) == 1
                                             && context.environment["TERM"] != "dumb",
                                         total: names.count, io: context.io)
             var lines: [String] = []
-            let (outcomes, recordingError) = try desk.runConnectionTests(
+            var interrupted = false
+            // Ctrl-C stops the run (no new test, those under way cut off) rather than the process: the results
+            // already in are reported, the rest marked not tested, and the status says it was interrupted.
+            let (outcomes, recordingError) = try Interrupt.catching { try desk.runConnectionTests(
                 names, options: options, tester: tester, oauthClient: context.services.oauthClient,
-                concurrency: concurrency) { done, outcome in
+                concurrency: concurrency, stopReason: {
+                    let reason = ConnectionTestOptions.interrupted()
+                    if reason != nil { interrupted = true }
+                    return reason
+                }) { done, outcome in
                     if global.format == .json {
                         if jsonLines { context.io.write(TestReportText.jsonLine(outcome)) }
                     } else {
@@ -153,7 +157,7 @@ extension AccountCommand {
                         }
                         progress.update(done: done, outcome: outcome)
                     }
-                }
+                } }
             progress.clear()
             for line in lines { context.io.writeError(line) }
             if global.format != .json {
@@ -163,6 +167,10 @@ extension AccountCommand {
             }
             if let recordingError {
                 context.io.writeError("mailsh: warning: results could not be recorded: \(recordingError.message)\n")
+            }
+            if interrupted {
+                context.io.writeError("mailsh: interrupted (Ctrl-C): \(outcomes.filter { if case .tested = $0 { return true } else { return false } }.count) of \(outcomes.count) accounts tested\n")
+                throw ExitCode(ExitStatus.interrupted.rawValue)
             }
             let failures = Swift.Set(outcomes.map(\.exitStatus).filter { $0 != 0 })
             if failures.count == 1 { throw ExitCode(failures.first!) }

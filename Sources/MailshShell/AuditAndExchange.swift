@@ -12,16 +12,17 @@ struct AuditCommand: DeskCommand {
     @Argument(help: "An account (its current or an earlier name).", completion: .accountName)
     var name: String?
 
-    @Option(help: ArgumentHelp("Only the last N entries.", valueName: "n"))
-    var limit: Int?
+    @OptionGroup var listing: ListingOptions
 
     @OptionGroup var global: GlobalOptions
 
     func run(desk: Desk, context: CommandContext) throws {
-        let entries = try desk.audit(name, limit: limit)
+        // Without --sort, --limit N is the last N entries (read so from the store); with it, the first N after
+        // sorting every entry.
+        let entries = try desk.audit(name, limit: listing.sort == nil ? listing.limit : nil)
         context.page(try Listing(columns: ["at", "actor", "account", "field", "old", "new"], rows: entries.map {
             [Timestamp.format($0.at), $0.actor, $0.account, $0.field, $0.oldValue ?? "", $0.newValue ?? ""]
-        }).render(global.format, options: nil, width: context.tableWidth))
+        }).render(global.format, options: listing, width: context.tableWidth))
     }
 }
 

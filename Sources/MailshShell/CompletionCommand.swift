@@ -26,6 +26,6 @@ struct CompletionCommand: ParsableCommand {
             print(Manual.page(), terminator: "")
             return
         }
-        print(MailshCommand.completionScript(for: CompletionShell(rawValue: shell)!), terminator: "")
+        print(CompletionScripts.script(for: CompletionShell(rawValue: shell)!), terminator: "")
     }
 }

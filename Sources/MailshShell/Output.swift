@@ -24,6 +24,17 @@ struct ListingOptions: ParsableArguments {
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 
+    /// The rows `--sort` and `--limit` choose, in their order, as indexes into `rows` (for listings whose JSON
+    /// documents are whole: the options choose the documents, not their fields).
+    func order(_ rows: [[String]], columns: [String]) throws -> [Int] {
+        guard sort != nil || limit != nil else { return Array(rows.indices) }
+        var keyed = self
+        keyed.columns = nil
+        return try keyed.shape(Table(columns: columns + ["index"],
+                                     rows: rows.enumerated().map { $0.element + [String($0.offset)] }))
+            .rows.compactMap { $0.last.flatMap(Int.init) }
+    }
+
     /// The table as these options shape it.
     func shape(_ table: Table) throws -> Table {
         var table = table

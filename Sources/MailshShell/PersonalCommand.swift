@@ -65,9 +65,7 @@ extension PersonalCommand {
             // Refuse a locked section before asking for anything.
             let (target, _) = try desk.personal(account)
             let field = side.field
-            if target.isLocked(field.section!) && !desk.actor.has(.overrideLocks) {
-                throw MailshError.locked(field: field.name, section: field.section!.rawValue, account: target.name)
-            }
+            try desk.requireUnlocked(field, target)
             let secret = clear ? nil : try readNewPassword(side.field == .oauthClientSecret ? "your OAuth client secret for \(account)"
                                                      : "your \(side.promptName) login to \(account)",
                                                      source: source, context: context)
@@ -98,8 +96,8 @@ extension PersonalCommand {
                 let value = field.isSecret ? (settings.secrets[field] == nil ? nil : "(set)") : settings.values[field]
                 guard let value else { return nil }
                 let section = field.section!
-                let state = !target.isLocked(section) ? "in effect"
-                    : desk.actor.has(.overrideLocks) ? "in effect (override_locks)" : "ignored: \(section.rawValue) is locked"
+                let state = !target.personalValuesApply(in: section, for: desk.actor) ? "ignored: \(section.rawValue) is locked"
+                    : target.isLocked(section) ? "in effect (override_locks)" : "in effect"
                 return [field.name, value, state]
             }
             if global.format == .table && rows.isEmpty {
@@ -111,21 +109,43 @@ extension PersonalCommand {
     }
 
     struct Clear: DeskCommand {
-        static let configuration = CommandConfiguration(commandName: "clear", abstract: "Remove your own values (of one section, or all).")
+        static let configuration = CommandConfiguration(commandName: "clear",
+            abstract: "Remove your own values (of one section, or all).",
+            discussion: """
+                The sections named (a shorthand such as credentials names several) are cleared together or not at \
+                all. On a terminal mailsh asks first; --yes skips the question, and is required when standard input \
+                is not a terminal (a script, a pipe, mailsh < FILE). --dry-run lists what would be cleared and \
+                clears nothing.
+                """)
 
         @Argument(help: "The global account.", completion: .accountName)
         var account: String
 
-        @Argument(help: "A section: incoming.server, incoming.credentials, outgoing.server, outgoing.credentials.",
-                  completion: .list(Section.allCases.map(\.rawValue)))
+        @Argument(help: ArgumentHelp("A section (default: all of them). " + AccountCommand.sectionsHelp),
+                  completion: .list(Section.allNames))
         var section: String?
+
+        @Flag(name: [.customShort("y"), .long], help: "Clear without asking (required when not on a terminal).")
+        var yes = false
+
+        @Flag(help: "List what would be cleared, and clear nothing.")
+        var dryRun = false
 
         @OptionGroup var global: GlobalOptions
 
         func run(desk: Desk, context: CommandContext) throws {
-            let sections: [Section?] = try section.map { try Section.parse($0).map(Optional.some) } ?? [nil]
-            for section in sections { _ = try desk.clearPersonal(account, section: section) }
-            context.io.write("cleared your settings for \(account)\(section.map { " (\($0))" } ?? "")\n")
+            if dryRun {
+                let outcome = try desk.dryRun { try $0.clearPersonal(account, sections: section) }
+                return reportDryRun(outcome.changes, global: global, context: context)
+            }
+            let what = "your settings for \(account)\(section.map { " (\($0))" } ?? "")"
+            if !yes {
+                // Every rule first: a question that is refused anyway is not asked.
+                _ = try desk.dryRun { try $0.clearPersonal(account, sections: section) }
+                try confirm("Clear \(what)? [y/N] ", doing: "personal clear \(account)", context: context)
+            }
+            _ = try desk.clearPersonal(account, sections: section)
+            context.io.write("cleared \(what)\n")
         }
     }
 

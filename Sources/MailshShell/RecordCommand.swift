@@ -27,9 +27,14 @@ extension RecordCommand {
         if format == .json {
             return Output.json(records.map { RecordDocument($0, accountName: names[$0.accountID] ?? "", withMessages: false) })
         }
-        return Listing(columns: ["number", "account", "status", "requester", "created", "subject"],
-                       rows: records.map { [$0.number, names[$0.accountID] ?? "", $0.status.rawValue, $0.requester,
-                                            Timestamp.format($0.createdAt), $0.subject] }).render(format)
+        return listing(records, names: names).render(format)
+    }
+
+    /// Records as rows of the listing (the table, its CSV, and the names `--columns` and `--sort` take).
+    static func listing(_ records: [Record], names: [String: String]) -> Listing {
+        Listing(columns: ["number", "account", "status", "requester", "created", "subject"],
+                rows: records.map { [$0.number, names[$0.accountID] ?? "", $0.status.rawValue, $0.requester,
+                                     Timestamp.format($0.createdAt), $0.subject] })
     }
 
     struct List: DeskCommand {
@@ -42,15 +47,23 @@ extension RecordCommand {
                 completion: .list(RecordStatus.allCases.map(\.rawValue)))
         var status: String?
 
-        @Option(help: ArgumentHelp("At most this many.", valueName: "n"))
-        var limit: Int?
+        @OptionGroup var listing: ListingOptions
 
         @OptionGroup var global: GlobalOptions
 
         func run(desk: Desk, context: CommandContext) throws {
             let parsed: RecordStatus? = try status.map { try Validate.enumeration($0, field: "status") }
-            let records = try desk.records(account: account, status: parsed, limit: limit)
-            context.io.write(try RecordCommand.render(records, desk: desk, format: global.format))
+            // Without --sort, --limit N is the newest N (read so from the store); with it, the first N after sorting.
+            var records = try desk.records(account: account, status: parsed, limit: listing.sort == nil ? listing.limit : nil)
+            let names = try desk.accountNames(ids: Swift.Set(records.map(\.accountID)))
+            let listed = RecordCommand.listing(records, names: names)
+            if global.format == .json {
+                records = try listing.order(listed.rows, columns: listed.columns).map { records[$0] }
+                context.page(Output.json(records.map { RecordDocument($0, accountName: names[$0.accountID] ?? "",
+                                                                      withMessages: false) }, lines: listing.jsonLines))
+                return
+            }
+            context.page(try listed.render(global.format, options: listing, width: context.tableWidth))
         }
     }
 

@@ -27,6 +27,11 @@ public final class CurlConnectionTester: ConnectionTester {
 
     public func test(_ requests: [ConnectionTestRequest], concurrency: Int,
                      finished: (Int, ConnectionTestReport) -> Void) -> [ConnectionTestReport] {
+        test(requests, concurrency: concurrency, shouldStop: { Interrupt.requested }, finished: finished)
+    }
+
+    public func test(_ requests: [ConnectionTestRequest], concurrency: Int, shouldStop: () -> Bool,
+                     finished: (Int, ConnectionTestReport) -> Void) -> [ConnectionTestReport] {
         let multi = MultiHandle()
         let certificates = reader.map(CertificateCache.init)
         var reports: [ConnectionTestReport?] = Array(repeating: nil, count: requests.count)
@@ -60,11 +65,15 @@ public final class CurlConnectionTester: ConnectionTester {
         }
 
         while true {
-            // Ctrl-C (in the shell, where it does not end the process): start no new test; those under way end
-            // within their timeouts.
-            // Checked before every start, since a test that fails before it connects ends at once and frees its
-            // place for the next one within this loop.
-            while active < limit && next < requests.count && !Interrupt.requested {
+            // Ctrl-C or a script's time limit: start no new test, and cut off those under way (their reports are
+            // missing: the caller says why). Checked before every start, since a test that fails before it connects
+            // ends at once and frees its place for the next one within this loop.
+            if shouldStop() {
+                for (_, job) in transfers { if let session = job.session { multi.remove(session.easy) } }
+                transfers.removeAll()
+                break
+            }
+            while active < limit && next < requests.count && !shouldStop() {
                 let job = TestJob(index: next, request: requests[next], reader: certificates, clientName: clientName)
                 next += 1
                 active += 1
@@ -82,9 +91,9 @@ public final class CurlConnectionTester: ConnectionTester {
             let due = waiting.filter { $0.wakeAt <= now }
             waiting.removeAll { $0.wakeAt <= now }
             for job in due { proceed(job, job.wake()) }
-            if Interrupt.requested { next = requests.count }
             if active == 0 && next >= requests.count { break }
-            var wait = 1000
+            // Short polls, so that a stop is seen within a tenth of a second.
+            var wait = 100
             if let soonest = waiting.map(\.wakeAt).min() {
                 wait = soonest <= now ? 0 : min(wait, Int((soonest - now) / 1_000_000) + 1)
             }

@@ -240,6 +240,79 @@ final class CompletionScriptsTests: TerminalTestCase {
         XCTAssertFalse(exists(defaultStore), "completion created the default store")
     }
 
+    // MARK: FIELD=VALUE in real bash and zsh, in a terminal
+
+    /// Accounts whose names hold a `:` (a COMP_WORDBREAKS character in bash), and the environment of an operator's
+    /// shell that names the store through MAILSH_STORE (so that the lines fit the terminal).
+    func seedAssignments() -> [String: String] {
+        for name in ["Support", "Ops:EU", "Ops:US"] { ok("account", "create", name) }
+        var environment = terminalEnvironment
+        environment["MAILSH_STORE"] = store
+        return environment
+    }
+
+    /// bash with bash-completion, the script installed where the README says, Tab pressed in a real terminal: the
+    /// `=` and `:` that COMP_WORDBREAKS holds split nothing, a field name ends in `=` with no blank and no
+    /// backslash, and the values come after it.
+    func testBashCompletesFieldNamesAndValuesAroundTheEqualsSign() throws {
+        let bash = try Tools.require("bash")
+        let bashCompletion = try Tools.requireFile("/usr/share/bash-completion/bash_completion", package: "bash-completion")
+        let environment = seedAssignments()
+        let installed = tempDir.appendingPathComponent("data/bash-completion/completions/mailsh")
+        try FileManager.default.createDirectory(at: installed.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: try committed("mailsh.bash"), to: installed)
+        let rc = tempDir.appendingPathComponent("bashrc")
+        try """
+            PS1='bash> '
+            source \(bashCompletion)
+            [[ $COMP_WORDBREAKS == *=* && $COMP_WORDBREAKS == *:* ]] || echo "COMP_WORDBREAKS lacks = or :"
+            """.write(to: rc, atomically: true, encoding: .utf8)
+        terminal.start([bash, "--noprofile", "--rcfile", rc.path, "-i"], environment: environment)
+        // bash lists ambiguous candidates at the second Tab.
+        typeAssignments(prompt: "bash> ", listing: ["Tab", "Tab"])
+        XCTAssertFalse(terminal.everything().contains("COMP_WORDBREAKS lacks"), terminal.everything())
+    }
+
+    /// zsh with compinit and the script on fpath, Tab pressed in a real terminal: a field name ends in `=` with no
+    /// blank, and after the `=` the values complete alone.
+    func testZshCompletesFieldNamesAndValuesAroundTheEqualsSign() throws {
+        let zsh = try Tools.require("zsh")
+        let environment = seedAssignments()
+        let functions = tempDir.appendingPathComponent("zfunc"), dotDir = tempDir.appendingPathComponent("zdot")
+        try FileManager.default.createDirectory(at: functions, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dotDir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: try committed("_mailsh"), to: functions.appendingPathComponent("_mailsh"))
+        try """
+            PROMPT='zsh> '
+            fpath=(\(functions.path) $fpath)
+            autoload -U compinit && compinit -u -D
+            """.write(to: dotDir.appendingPathComponent(".zshrc"), atomically: true, encoding: .utf8)
+        terminal.start([zsh, "-i"], environment: environment.merging(["ZDOTDIR": dotDir.path]) { $1 })
+        typeAssignments(prompt: "zsh> ", listing: ["Tab"])
+    }
+
+    /// Types in the operator's shell (its prompt showing): a field name, Tab; the `=`, the keys that list the
+    /// values (shown alone, what goes after the `=`); a value's start, Tab; a name holding `:`, Tab.
+    private func typeAssignments(prompt: String, listing keys: [String], file: StaticString = #filePath, line: UInt = #line) {
+        terminal.waitForEditedLine(prompt, file: file, line: line)
+        terminal.type("mailsh account set Support incoming.secu")
+        terminal.press("Tab")
+        terminal.waitForEditedLine(prompt + "mailsh account set Support incoming.security=", file: file, line: line)
+        for key in keys { terminal.press(key) }
+        let listing = terminal.waitFor("starttls", file: file, line: line)
+        XCTAssertTrue(listing.contains("none") && listing.contains("ssl"), listing, file: file, line: line)
+        XCTAssertFalse(listing.contains("incoming.security=none"), listing, file: file, line: line)
+        XCTAssertFalse(listing.contains("outgoing."), "field names offered after the =:\n\(listing)", file: file, line: line)
+        terminal.type("st")
+        terminal.press("Tab")
+        terminal.waitForEditedLine(prompt + "mailsh account set Support incoming.security=starttls ", file: file, line: line)
+        terminal.press("C-u")
+        terminal.waitForEditedLine(prompt, file: file, line: line)
+        terminal.type("mailsh account show Ops:E")
+        terminal.press("Tab")
+        terminal.waitForEditedLine(prompt + "mailsh account show Ops:EU ", file: file, line: line)
+    }
+
     // MARK: fish
 
     func testFishCompletesSubcommands() throws {

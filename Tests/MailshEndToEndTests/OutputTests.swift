@@ -88,6 +88,31 @@ final class OutputTests: TerminalTestCase {
         assertContains(refused.err, ["nosuch", "last_test"])
     }
 
+    /// `audit` and `record list` take the listing options of `account list` (the same shared code).
+    func testAuditAndRecordListTakeTheListingOptions() throws {
+        createAccounts(["account create Zeta protocol=pop3", "account create Alpha"])
+        ok("account", "set", "Alpha", "incoming.host=imap.example.com", "outgoing.host=smtp.example.com")
+        XCTAssertEqual(ok("audit", "Alpha", "--columns", "field,new", "--sort", "field", "--limit", "2", "--no-header",
+                          "--format", "csv").out, "account,created\r\nincoming.host,imap.example.com\r\n")
+        let entries = ok("audit", "--format", "json", "--json-lines").out.split(separator: "\n")
+        XCTAssertEqual(entries.count, array(ok("audit", "--format", "json").out).count)
+        XCTAssertGreaterThanOrEqual(entries.count, 4)
+        XCTAssertTrue(entries.contains { object(String($0))["account"] as? String == "Zeta" }, entries.joined(separator: "\n"))
+        assertContains(fails(65, "audit", "--columns", "nosuch").err, ["nosuch", "actor"])
+
+        ok("account", "set", "Alpha", "conversation.prefix=ALP")
+        for subject in ["Printer on floor 3 is jammed", "The VPN drops every ten minutes", "A new laptop for Bob"] {
+            ok("record", "create", "Alpha", "--subject", subject, "--requester", "ann@example.com")
+        }
+        XCTAssertEqual(ok("record", "list", "--columns", "number,subject", "--sort", "subject", "--limit", "2",
+                          "--no-header", "--format", "csv").out,
+                       "INC0000003,A new laptop for Bob\r\nINC0000001,Printer on floor 3 is jammed\r\n")
+        let records = ok("record", "list", "--format", "json", "--json-lines", "--sort", "number").out.split(separator: "\n")
+        XCTAssertEqual(records.compactMap { object(String($0))["number"] as? String },
+                       ["INC0000001", "INC0000002", "INC0000003"])
+        XCTAssertEqual(ok("record", "list", "--limit", "1", "--columns", "number", "--no-header").out, "INC0000003\n")
+    }
+
     func testAccountShowFieldPrintsTheValueAlone() throws {
         createReadyAccount("Support")
         XCTAssertEqual(ok("account", "show", "Support", "--field", "incoming.host").out, "imap.example.com\n")

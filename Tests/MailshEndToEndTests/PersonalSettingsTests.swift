@@ -62,11 +62,11 @@ final class PersonalSettingsTests: MailshTestCase {
         XCTAssertNil(doc["secrets_sealed"])
 
         // Clearing one section, then everything.
-        ok("personal", "clear", "Shared", "outgoing.credentials", "--as", "bob")
+        ok("personal", "clear", "Shared", "outgoing.credentials", "--as", "bob", "--yes")
         let cleared = object(ok("personal", "show", "Shared", "--as", "bob", "--format", "json").out)
         XCTAssertEqual(cleared["values"] as? [String: String], ["incoming.user": "bob"])
         XCTAssertEqual(origins("Shared", asUser: "bob")["outgoing.user"], "global")
-        ok("personal", "clear", "Shared", "--as", "bob")
+        ok("personal", "clear", "Shared", "--as", "bob", "--yes")
         let empty = object(ok("personal", "show", "Shared", "--as", "bob", "--format", "json").out)
         XCTAssertEqual((empty["values"] as? [String: String])?.count, 0)
         XCTAssertEqual((empty["passwords_set"] as? [String])?.count, 0)

@@ -213,8 +213,8 @@ final class ConnectionTestTests: LuaTestCase {
         let cases: [(String, String)] = [
             ("acct:test{ incoming_only = 'yes' }", "incoming_only: boolean expected, got string"),
             ("acct:test{ timeout = 'soon' }", "timeout: number expected, got string"),
-            ("acct:test{ timeout = 0 }", "timeout: from 1 to 600 seconds expected, got 0"),
-            ("acct:test{ timeout = 601 }", "timeout: from 1 to 600 seconds expected, got 601"),
+            ("acct:test{ timeout = 0 }", "timeout: \"0\" is not allowed; allowed: 1 to 600 seconds"),
+            ("acct:test{ timeout = 601 }", "timeout: \"601\" is not allowed; allowed: 1 to 600 seconds"),
             ("acct:test{ incoming_only = true, outgoing_only = true }", "incoming_only and outgoing_only exclude each other"),
             ("acct:test{ round_trip = true, no_send = true }", "round_trip sends over the outgoing server"),
             ("acct:test{ concurrency = 2 }", "unknown option \"concurrency\""),

@@ -404,10 +404,10 @@ function mail.personal.set(user, account, fields) end
 ---@return table<string, string|boolean>
 function mail.personal.get(user, account) end
 
----Removes a user's values of one section, or all of them.
+---Removes a user's values of one section (or the sections a shorthand names), or all of them.
 ---@param user string|mail.User
 ---@param account string|mail.Account
----@param section? "incoming.server"|"incoming.credentials"|"outgoing.server"|"outgoing.credentials"
+---@param section? "incoming.server"|"incoming.credentials"|"outgoing.server"|"outgoing.credentials"|"server"|"credentials"|"all"
 ---@return table<string, mail.EffectiveField> effective
 function mail.personal.clear(user, account, section) end
 
