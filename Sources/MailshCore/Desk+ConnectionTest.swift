@@ -45,6 +45,18 @@ public struct ConnectionTestOptions: Sendable, Equatable {
         }
     }
 
+    /// `--resolve HOST=ADDRESS` entries as a map (the values are checked with the request).
+    public static func resolveEntries(_ entries: [String]) throws -> [String: String] {
+        var resolved: [String: String] = [:]
+        for entry in entries {
+            guard let eq = entry.firstIndex(of: "="), eq != entry.startIndex else {
+                throw MailshError.invalidValue(field: "--resolve", value: entry, allowed: "HOST=ADDRESS")
+            }
+            resolved[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+        }
+        return resolved
+    }
+
     /// The reason a run of tests stops when Ctrl-C was pressed, else `nil`.
     public static func interrupted() -> String? { Interrupt.requested ? "interrupted (Ctrl-C)" : nil }
 

@@ -167,6 +167,29 @@ public protocol DNSResolver: Sendable {
     func mx(_ name: String, timeout: Double) throws(DNSError) -> [MXRecord]
     /// The TXT records of `name`, each one string (its parts joined).
     func txt(_ name: String, timeout: Double) throws(DNSError) -> [String]
+    /// The IPv4 and IPv6 addresses of `name` (A, then AAAA records), as text.
+    func addresses(_ name: String, timeout: Double) throws(DNSError) -> [String]
+    /// The TLSA records of `name` (`_PORT._tcp.HOST`, RFC 6698), as published: DNSSEC is not validated.
+    func tlsa(_ name: String, timeout: Double) throws(DNSError) -> [TLSARecord]
+}
+
+/// A TLSA record (RFC 6698): which certificate a TLS server on a port may present.
+public struct TLSARecord: Sendable, Equatable, Codable {
+    /// 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE.
+    public var usage: Int
+    /// 0 the whole certificate, 1 its public key (SubjectPublicKeyInfo).
+    public var selector: Int
+    /// 0 the data itself, 1 SHA-256, 2 SHA-512.
+    public var matchingType: Int
+    /// The association data, lower-case hex.
+    public var data: String
+
+    public init(usage: Int, selector: Int, matchingType: Int, data: String) {
+        self.usage = usage
+        self.selector = selector
+        self.matchingType = matchingType
+        self.data = data
+    }
 }
 
 /// The reply of an HTTP(S) GET.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The sending domain's published mail policy, read from DNS TXT records: SPF (RFC 7208) and DMARC (RFC 7489).
-/// The start of `account audit`: what the records say, and whether SPF's own `ip4:`/`ip6:` mechanisms name an address.
+/// What the records say; ``SPFEvaluator`` decides whether they authorise an address, ``PostureAuditor`` audits the rest.
 public struct DomainPosture: Sendable, Codable, Equatable {
     public var domain: String
     /// The SPF record (`v=spf1 …`), if exactly one is published.
@@ -38,35 +38,6 @@ public struct DomainPosture: Sendable, Codable, Equatable {
             posture.findings.append(error.noRecordsOr("no DMARC record"))
         }
         return posture
-    }
-
-    /// Whether the SPF record's `ip4:`/`ip6:` mechanisms (with a `+` or no qualifier) name `address` exactly or by
-    /// prefix; `include:`, `a`, `mx` and macros are not followed here (`nil`: the record needs them to decide).
-    public func spfAuthorises(_ address: String) -> Bool? {
-        guard let spf else { return false }
-        var needsMore = false
-        for term in spf.split(separator: " ").dropFirst().map({ String($0).lowercased() }) {
-            let qualified = term.first.map { "+-~?".contains($0) } ?? false
-            if qualified && !term.hasPrefix("+") { continue }
-            let mechanism = qualified ? String(term.dropFirst()) : term
-            if mechanism.hasPrefix("ip4:") || mechanism.hasPrefix("ip6:") {
-                let value = String(mechanism.dropFirst(4))
-                let parts = value.split(separator: "/", maxSplits: 1).map(String.init)
-                if parts.count == 1 && parts[0] == address { return true }
-                if parts.count == 2, let bits = Int(parts[1]), Self.inPrefix(address, network: parts[0], bits: bits) { return true }
-            } else if mechanism.hasPrefix("include:") || mechanism == "a" || mechanism == "mx" || mechanism.hasPrefix("a:")
-                        || mechanism.hasPrefix("mx:") || mechanism.hasPrefix("redirect=") || mechanism.hasPrefix("exists:") {
-                needsMore = true
-            }
-        }
-        return needsMore ? nil : false
-    }
-
-    static func inPrefix(_ address: String, network: String, bits: Int) -> Bool {
-        var a = in_addr(), n = in_addr()
-        guard inet_pton(AF_INET, address, &a) == 1, inet_pton(AF_INET, network, &n) == 1, (0...32).contains(bits) else { return false }
-        let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - bits)
-        return UInt32(bigEndian: a.s_addr) & mask == UInt32(bigEndian: n.s_addr) & mask
     }
 
     /// A tag's value in a `tag=value; …` record.

@@ -92,6 +92,35 @@ public struct CaresResolver: DNSResolver {
         return records.map { String(decoding: $0, as: UTF8.self) }
     }
 
+    public func addresses(_ name: String, timeout: Double) throws(DNSError) -> [String] {
+        var result: [String] = []
+        var firstError: DNSError?
+        for (type, family, size) in [(UInt16(1), AF_INET, 4), (UInt16(28), AF_INET6, 16)] {
+            do {
+                let answer = try query(name, type: Int32(type), timeout: timeout)
+                for data in DNSMessage.answers(answer, type: type) where data.count == size {
+                    var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+                    data.withUnsafeBytes { _ = inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
+                    result.append(String(cString: text))
+                }
+            } catch {
+                if case .timeout = error { throw error }
+                firstError = firstError ?? error
+            }
+        }
+        if result.isEmpty { throw firstError ?? .noRecords(name: name) }
+        return result
+    }
+
+    public func tlsa(_ name: String, timeout: Double) throws(DNSError) -> [TLSARecord] {
+        let answer = try query(name, type: 52, timeout: timeout)
+        return DNSMessage.answers(answer, type: 52).compactMap { data in
+            guard data.count >= 4 else { return nil }
+            return TLSARecord(usage: Int(data[0]), selector: Int(data[1]), matchingType: Int(data[2]),
+                              data: data.dropFirst(3).map { String(format: "%02x", $0) }.joined())
+        }
+    }
+
     /// What a query's callback leaves behind.
     private final class Outcome {
         var done = false
@@ -151,5 +180,40 @@ public struct CaresResolver: DNSResolver {
         case ARES_ETIMEOUT: return .timeout(name: name, seconds: 0)
         default: return .failed(name: name, reason: String(cString: ares_strerror(status)))
         }
+    }
+}
+
+/// Reads the answer section of a raw DNS message (RFC 1035 4.1): the data of every record of one type, names
+/// (compressed or not) skipped. A malformed message gives what was read before the fault.
+enum DNSMessage {
+    static func answers(_ message: [UInt8], type wanted: UInt16) -> [[UInt8]] {
+        guard message.count >= 12 else { return [] }
+        func u16(_ at: Int) -> UInt16? { at + 1 < message.count ? UInt16(message[at]) << 8 | UInt16(message[at + 1]) : nil }
+        /// The offset after a name at `at`.
+        func skipName(_ at: Int) -> Int? {
+            var at = at
+            while at < message.count {
+                let length = Int(message[at])
+                if length == 0 { return at + 1 }
+                if length & 0xC0 == 0xC0 { return at + 2 }
+                at += 1 + length
+            }
+            return nil
+        }
+        guard let questions = u16(4), let answers = u16(6) else { return [] }
+        var at = 12
+        for _ in 0..<questions {
+            guard let next = skipName(at) else { return [] }
+            at = next + 4
+        }
+        var result: [[UInt8]] = []
+        for _ in 0..<answers {
+            guard let next = skipName(at), let type = u16(next), let length = u16(next + 8) else { break }
+            let start = next + 10, end = start + Int(length)
+            guard end <= message.count else { break }
+            if type == wanted { result.append(Array(message[start..<end])) }
+            at = end
+        }
+        return result
     }
 }

@@ -83,16 +83,9 @@ extension AccountCommand {
 
         var options: ConnectionTestOptions {
             get throws {
-                var resolved: [String: String] = [:]
-                for entry in resolve {
-                    guard let eq = entry.firstIndex(of: "="), eq != entry.startIndex else {
-                        throw MailshError.invalidValue(field: "--resolve", value: entry, allowed: "HOST=ADDRESS")
-                    }
-                    resolved[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
-                }
-                return try ConnectionTestOptions(incomingOnly: incomingOnly, outgoingOnly: outgoingOnly, noSend: noSend,
-                                                 roundTrip: roundTrip, transcript: transcript, timeout: timeout,
-                                                 resolve: resolved)
+                try ConnectionTestOptions(incomingOnly: incomingOnly, outgoingOnly: outgoingOnly, noSend: noSend,
+                                          roundTrip: roundTrip, transcript: transcript, timeout: timeout,
+                                          resolve: ConnectionTestOptions.resolveEntries(resolve))
             }
         }
 

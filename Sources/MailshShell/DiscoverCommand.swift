@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import MailshCore
 
-/// How discovery reaches the network: `account discover` and `account create --discover` take the same options.
-struct DiscoveryArguments: ParsableArguments {
+/// How discovery and the audit reach the network: the DNS server, `--connect-to`, a CA file and the time limit.
+struct NetworkArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Ask only this DNS server (an IP address, optionally with a port: 127.0.0.1:5353); "
                                + "default: the system's.", valueName: "address[:port]"))
     var dnsServer: String?
@@ -17,13 +17,34 @@ struct DiscoveryArguments: ParsableArguments {
                                valueName: "path"), completion: .file(extensions: ["pem", "crt"]))
     var caFile: String?
 
-    @Option(help: ArgumentHelp("A local copy of Thunderbird's ISPDB: a folder of its XML files, one per domain "
-                               + "(never fetched).", valueName: "folder"), completion: .directory)
-    var ispdb: String?
-
     @Option(help: ArgumentHelp("Seconds allowed for each network step (DNS lookup, HTTPS request, connection).",
                                valueName: "seconds"))
     var timeout: Double = 10
+
+    /// The route, checked.
+    func route() throws -> NetworkRoute {
+        let route = NetworkRoute(timeout: timeout, caFile: caFile, connectTo: connectTo)
+        try route.validate()
+        return route
+    }
+
+    /// The discoverer (its resolver and fetcher serve the audit too) asking `--dns-server`.
+    func discoverer(_ context: CommandContext) throws -> Discoverer {
+        guard let make = context.services.discoverer else {
+            throw MailshError.configuration("discovery is not available in this build")
+        }
+        return try make(dnsServer)
+    }
+}
+
+/// How discovery reaches the network, and what it asks: `account discover` and `account create --discover` take the
+/// same options.
+struct DiscoveryArguments: ParsableArguments {
+    @OptionGroup var network: NetworkArguments
+
+    @Option(help: ArgumentHelp("A local copy of Thunderbird's ISPDB: a folder of its XML files, one per domain "
+                               + "(never fetched).", valueName: "folder"), completion: .directory)
+    var ispdb: String?
 
     @Flag(help: "Verify every candidate by connecting (guesses and plain-HTTP answers always are).")
     var verify = false
@@ -34,13 +55,9 @@ struct DiscoveryArguments: ParsableArguments {
     func discover(_ address: String, context: CommandContext) throws -> DiscoveryReport {
         // The address first: a refused address never reaches a resolver or the network.
         _ = try DiscoveryRules.address(address)
-        guard let make = context.services.discoverer else {
-            throw MailshError.configuration("discovery is not available in this build")
-        }
-        let options = DiscoveryOptions(route: NetworkRoute(timeout: timeout, caFile: caFile, connectTo: connectTo),
-                                       ispdb: ispdb, verifyAll: verify, guess: !noGuess)
-        try options.route.validate()
-        return try make(dnsServer).discover(address, options: options)
+        let discoverer = try network.discoverer(context)
+        let options = DiscoveryOptions(route: try network.route(), ispdb: ispdb, verifyAll: verify, guess: !noGuess)
+        return try discoverer.discover(address, options: options)
     }
 }
 

@@ -42,34 +42,8 @@ enum Certificates {
         }
     }
 
-    /// Whether a certificate with these alternative names (and subject) is valid for `host` (RFC 6125: IP
-    /// addresses against `IP:` entries; names against `DNS:` entries, a `*` standing for one whole left-most label;
-    /// the subject's CN only when there are no `DNS:` entries).
+    /// Whether a certificate is valid for `host` (the rule is the core's: ``CertificateDetails/isValid(forHost:)``).
     static func matches(host: String, certificate: CertificateDetails) -> Bool {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        if let address = normalizedIP(bare) {
-            return certificate.subjectAltNames.contains { $0.hasPrefix("IP:") && normalizedIP(String($0.dropFirst(3))) == address }
-        }
-        let name = bare.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        var patterns = certificate.subjectAltNames.filter { $0.hasPrefix("DNS:") }.map { String($0.dropFirst(4)) }
-        if patterns.isEmpty, let cn = certificate.subject.components(separatedBy: ",").first(where: { $0.hasPrefix("CN=") }) {
-            patterns = [String(cn.dropFirst(3))]
-        }
-        return patterns.contains { pattern in
-            let pattern = pattern.lowercased()
-            if pattern.hasPrefix("*.") {
-                guard let dot = name.firstIndex(of: ".") else { return false }
-                return name[dot...] == pattern.dropFirst() && name[..<dot].count > 0
-            }
-            return pattern == name
-        }
-    }
-
-    private static func normalizedIP(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-        return nil
+        certificate.isValid(forHost: host)
     }
 }

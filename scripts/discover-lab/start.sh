@@ -66,7 +66,7 @@ DNS_PORT=$BASE; HTTPS_PORT=$((BASE + 1)); HTTP_PORT=$((BASE + 2))
 TLS=$DIR/tls
 (umask 077; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TLS/server.key" 2>/dev/null)
 NAMES=(autoconfig.auto.test auto.test autoconfig.wk.test wk.test autoconfig.example.test example.test
-       autoconfig.order.test order.test autoconfig.plain.test)
+       autoconfig.order.test order.test autoconfig.plain.test mta-sts.good.test mta-sts.bad.test mta-sts.soft.test)
 SAN=$(printf 'DNS:%s,' "${NAMES[@]}"); SAN=${SAN%,}
 cat >"$TLS/server.ext" <<EXT
 basicConstraints = critical, CA:FALSE
@@ -115,6 +115,11 @@ config order.test in:imap:localhost:$IMAPS:SSL out:smtp:localhost:$SMTPS:SSL | d
 # plain.test: a document over plain HTTP offering plaintext only: refused.
 config plain.test in:imap:localhost:$IMAP:plain out:smtp:localhost:25:plain | doc http autoconfig.plain.test "$AC"
 
+# MTA-STS policy files (RFC 8461): good.test enforces, soft.test is testing, bad.test publishes the TXT record but no
+# policy file (404).
+printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 86400\r\n' | doc https mta-sts.good.test .well-known/mta-sts.txt
+printf 'version: STSv1\nmode: testing\nmx: *.soft.test\nmax_age: 3600\n' | doc https mta-sts.soft.test .well-known/mta-sts.txt
+
 # ---------------------------------------------------------------- zones
 zone() { # name, then records on stdin
     { printf '$ORIGIN %s.\n$TTL 60\n@ SOA ns.%s. hostmaster.%s. 1 3600 600 86400 60\n@ NS ns.%s.\nns A 127.0.0.1\n' "$1" "$1" "$1" "$1"
@@ -157,6 +162,42 @@ Z
 zone m365.test <<Z
 @ MX 0 m365-test.mail.protection.outlook.com.
 @ TXT "v=spf1 include:spf.protection.outlook.com -all"
+Z
+# The posture zones of `account audit`. localhost: the address SPF's a:localhost finds, and TLSA records for the mail
+# lab's ports: IMAPS's names the lab's server certificate (3 0 1: its SHA-256), SMTPS's a certificate it is not.
+LABCERT_SHA256=$(openssl x509 -in "$MAILLAB/tls/server.crt" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
+[[ $LABCERT_SHA256 =~ ^[0-9a-f]{64}$ ]] || die "could not hash the mail lab's certificate"
+zone localhost <<Z
+@ A 127.0.0.1
+_$IMAPS._tcp TLSA 3 0 1 $LABCERT_SHA256
+_$SMTPS._tcp TLSA 3 0 1 $(printf '%064d' 0)
+Z
+# good.test: SPF passes the lab's 127.0.0.1 through mx (no match) then include: (a:localhost); DMARC reject; a DKIM
+# key under selector lab; MTA-STS enforce.
+zone good.test <<Z
+@ MX 10 mx.good.test.
+mx A 192.0.2.25
+@ TXT "v=spf1 mx include:_spf.good.test -all"
+_spf TXT "v=spf1 a:localhost -all"
+_dmarc TXT "v=DMARC1; p=reject"
+lab._domainkey TXT "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+_mta-sts TXT "v=STSv1; id=20261205T000000"
+Z
+# bad.test: SPF fails 127.0.0.1 (-all); DMARC p=none; a revoked DKIM key (p=); _mta-sts without a policy file.
+zone bad.test <<Z
+@ TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_dmarc TXT "v=DMARC1; p=none"
+old._domainkey TXT "v=DKIM1; p="
+_mta-sts TXT "v=STSv1; id=1"
+Z
+# soft.test: SPF softfail (~all), MTA-STS testing, no DMARC.
+zone soft.test <<Z
+@ TXT "v=spf1 ip4:192.0.2.1 ~all"
+_mta-sts TXT "v=STSv1; id=2"
+Z
+# loop.test: SPF that includes itself: over the limit of 10 lookups (permerror).
+zone loop.test <<Z
+@ TXT "v=spf1 include:loop.test -all"
 Z
 zone gws.test <<Z
 @ MX 1 aspmx.l.google.com.
