@@ -142,6 +142,13 @@ public protocol StoreTransaction {
     /// How many messages are held for a person, by account id (accounts with none are absent).
     func heldCounts() throws -> [String: Int]
 
+    // MARK: Certificate expiry (account audit)
+
+    /// The certificate expiries `account audit` saw for an account, one per direction at most.
+    func certificateExpiries(accountID: String) throws -> [CertificateExpiry]
+    /// Writes one (insert or replace, by account and direction).
+    func putCertificateExpiry(_ expiry: CertificateExpiry) throws
+
     // MARK: OAuth tokens
 
     /// An account's tokens: the global account's own (`user` nil) or a user's personal ones.

@@ -533,14 +533,16 @@ public struct PostureAuditor: Sendable {
 extension Desk {
     /// Audits accounts (`account audit`): tests each with the acting user's effective settings, logging in but
     /// sending no mail (the verdicts are recorded as `account test` records them), then reads each sending domain.
+    /// The certificate expiry seen per account and direction is kept (``certificateExpiry(account:direction:)``).
     /// `resolve` connects to a host at a fixed address, as `account test --resolve` does.
     public func audit(_ references: [String], timeout: Double, resolve: [String: String] = [:], tester: any ConnectionTester,
                       auditor: PostureAuditor, oauthClient: (any OAuthTokenClient)? = nil) throws -> [AccountAudit] {
         let options = ConnectionTestOptions(send: false, timeout: timeout, resolve: resolve)
         let (outcomes, _) = try runConnectionTests(references, options: options, tester: tester, oauthClient: oauthClient,
                                                    concurrency: 8)
-        return try zip(references, outcomes).map { reference, outcome in
-            auditor.audit(account: try effective(reference).account, outcome: outcome)
-        }
+        let accounts = try references.map { try effective($0).account }
+        let audits = zip(accounts, outcomes).map { auditor.audit(account: $0, outcome: $1) }
+        try keepCertificateExpiries(audits, accounts: accounts)
+        return audits
     }
 }

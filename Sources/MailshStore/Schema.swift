@@ -247,6 +247,9 @@ enum Schema {
                 """,
                 "CREATE INDEX inbox_held_by_account ON inbox(account_id) WHERE outcome = 'held' AND resolved_at IS NULL",
             ]),
+            Migration(name: "v11: the certificate expiry account audit saw (mailsh status)", statements: [
+                CertificateExpiryRow.create(d),
+            ]),
         ]
     }
 

@@ -103,6 +103,13 @@ final class AuditLabTests: MailLabTestCase {
         XCTAssertEqual(checks(audit, .error) + checks(audit, .warning), [])
         XCTAssertTrue(audit.dnssec.hasPrefix("not validated"))
         XCTAssertTrue(dlab.accessLog().contains("GET /.well-known/mta-sts.txt"), "the policy file was really fetched")
+
+        // The expiry seen is kept for `mailsh status`, per account and direction.
+        let desk = try bench.desk()
+        let kept = try XCTUnwrap(try desk.certificateExpiry(account: "Good", direction: .incoming))
+        XCTAssertEqual(kept.notAfter, try Date(XCTUnwrap(incoming.notAfter), strategy: .iso8601))
+        XCTAssertEqual(kept.port, lab.port("IMAPS"))
+        XCTAssertEqual(try desk.certificateExpiry(account: "Good", direction: .outgoing)?.port, lab.port("SUBMISSION"))
     }
 
     func testTheTableSaysDNSSECWasNotValidated() throws {
