@@ -11,28 +11,13 @@ public struct CurlDocumentFetcher: DocumentFetcher {
 
     public func get(_ url: String, route: NetworkRoute) throws(FetchError) -> FetchedDocument {
         let easy = EasyHandle()
-        let collector = DocumentCollector()
-        let context = Unmanaged.passUnretained(collector).toOpaque()
-        defer {
-            easy.setWrite(nil)
-            easy.set(CURLOPT_WRITEDATA, pointer: nil)
-        }
-        easy.set(CURLOPT_URL, url)
-        easy.set(CURLOPT_PROTOCOLS_STR, "https,http")
-        easy.set(CURLOPT_FOLLOWLOCATION, false)
-        easy.set(CURLOPT_PROXY, "")
-        easy.set(CURLOPT_NOSIGNAL, true)
-        easy.set(CURLOPT_NETRC, Int(CURL_NETRC_IGNORED.rawValue))
-        let milliseconds = max(100, Int(route.timeout * 1000))
-        easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
-        easy.set(CURLOPT_TIMEOUT_MS, milliseconds)
+        let collector = BodyCollector(limit: DiscoveryRules.documentLimit)
+        defer { easy.endRequest() }
+        easy.beginRequest(url: url, protocols: "https,http", timeout: route.timeout, collector: collector)
         easy.set(CURLOPT_SSL_VERIFYPEER, true)
         easy.set(CURLOPT_SSL_VERIFYHOST, 2)
         if let caFile = route.caFile { easy.set(CURLOPT_CAINFO, caFile) }
         if !route.connectTo.isEmpty { easy.set(CURLOPT_CONNECT_TO, list: route.connectTo) }
-        easy.set(CURLOPT_USERAGENT, "mailsh")
-        easy.setWrite(documentWrite)
-        easy.set(CURLOPT_WRITEDATA, pointer: context)
         let code = easy.perform()
         if code == CURLE_OK {
             return FetchedDocument(status: easy.info(long: CURLINFO_RESPONSE_CODE), body: collector.bytes)
@@ -49,24 +34,6 @@ public struct CurlDocumentFetcher: DocumentFetcher {
             throw .failed("\(text) (libcurl error \(code.rawValue))")
         }
     }
-}
-
-/// What a GET collects, up to the limit.
-private final class DocumentCollector {
-    var bytes: [UInt8] = []
-    var overflow = false
-}
-
-private let documentWrite: curl_write_callback = { data, size, count, context in
-    guard let context, let data else { return 0 }
-    let collector = Unmanaged<DocumentCollector>.fromOpaque(context).takeUnretainedValue()
-    let total = size * count
-    guard collector.bytes.count + total <= DiscoveryRules.documentLimit else {
-        collector.overflow = true
-        return 0
-    }
-    collector.bytes += UnsafeRawBufferPointer(start: data, count: total)
-    return total
 }
 
 /// Verifies a discovered server by connecting as the connection tests do, without a login: TLS (implicit, or

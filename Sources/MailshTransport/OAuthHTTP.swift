@@ -21,34 +21,19 @@ enum HTTPSPost {
     static func send(url: String, body: String, headers: [String], trust: TrustSettings, timeout: Double,
                      endpoint: String) throws -> HTTPReply {
         let easy = EasyHandle()
-        let collector = Collector()
-        let context = Unmanaged.passUnretained(collector).toOpaque()
-        defer {
-            easy.setWrite(nil)
-            easy.set(CURLOPT_WRITEDATA, pointer: nil)
-        }
-        easy.set(CURLOPT_URL, url)
-        easy.set(CURLOPT_PROTOCOLS_STR, "https")
-        easy.set(CURLOPT_FOLLOWLOCATION, false)
-        easy.set(CURLOPT_PROXY, "")
-        easy.set(CURLOPT_NOSIGNAL, true)
-        easy.set(CURLOPT_NETRC, Int(CURL_NETRC_IGNORED.rawValue))
-        let milliseconds = max(1, Int(timeout * 1000))
-        easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
-        easy.set(CURLOPT_TIMEOUT_MS, milliseconds)
+        let collector = BodyCollector(limit: replyLimit)
+        defer { easy.endRequest() }
+        easy.beginRequest(url: url, protocols: "https", timeout: timeout, collector: collector)
         easy.set(CURLOPT_SSL_VERIFYPEER, !trust.insecure)
         easy.set(CURLOPT_SSL_VERIFYHOST, trust.insecure ? 0 : 2)
         if let caFile = trust.caFile {
             easy.set(CURLOPT_CAINFO, caFile)
             easy.set(CURLOPT_CAPATH, nil as String?)
         }
-        easy.set(CURLOPT_USERAGENT, "mailsh")
         easy.set(CURLOPT_HTTPHEADER, list: ["Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
                                             "Expect:"] + headers)
         easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.utf8.count))
         easy.set(CURLOPT_COPYPOSTFIELDS, body)
-        easy.setWrite(writeCallback)
-        easy.set(CURLOPT_WRITEDATA, pointer: context)
 
         let multi = MultiHandle()
         guard multi.add(easy) else { throw OAuthError.failed("\(endpoint): could not start the request") }
@@ -82,23 +67,6 @@ enum HTTPSPost {
     static func hostAndPort(_ url: String) -> String {
         guard let components = URLComponents(string: url), let host = components.host else { return "" }
         return "\(host):\(components.port ?? 443)"
-    }
-
-    private final class Collector {
-        var bytes: [UInt8] = []
-        var overflow = false
-    }
-
-    private static let writeCallback: curl_write_callback = { data, size, count, context in
-        guard let context, let data else { return 0 }
-        let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
-        let total = size * count
-        guard collector.bytes.count + total <= replyLimit else {
-            collector.overflow = true
-            return 0
-        }
-        collector.bytes += UnsafeRawBufferPointer(start: data, count: total)
-        return total
     }
 }
 

@@ -7,38 +7,13 @@ set -euo pipefail
 
 PKGS=(nsd nginx-light openssl curl libc-ares-dev)
 
-missing=()
-for p in "${PKGS[@]}"; do
-    st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-    [[ "$st" == installed ]] || missing+=("$p")
-done
+. "$(dirname "${BASH_SOURCE[0]}")/../mail-lab/lib.sh"
+mapfile -t missing < <(deps_missing "${PKGS[@]}")
 if ((${#missing[@]} == 0)); then
     echo "discover-lab deps: all present (${PKGS[*]})"
     exit 0
 fi
-if [[ $(id -u) -ne 0 ]]; then
-    echo "discover-lab deps: missing ${missing[*]}; run as root (or install them by hand)" >&2
-    exit 1
-fi
-echo "discover-lab deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-
-# Keep maintainer scripts from starting NSD on port 53 or nginx on port 80 (invoke-rc.d honours policy-rc.d,
-# exit 101 = action forbidden). Only installed if none exists; removed afterwards.
-policy=/usr/sbin/policy-rc.d
-own_policy=0
-if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy"
-    chmod 0755 "$policy"
-    own_policy=1
-fi
-cleanup() { if ((own_policy)); then rm -f "$policy"; fi; }
-trap cleanup EXIT
-
-apt_opts=(-y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
-          --no-install-recommends)
-apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
-apt-get install "${apt_opts[@]}" "${missing[@]}"
+deps_apt_install discover-lab "${missing[@]}"
 
 # Belt and braces: if the install started the system daemons anyway, stop them (by their own pid files only).
 for pidfile in /run/nsd/nsd.pid /run/nginx.pid; do
@@ -48,8 +23,5 @@ for pidfile in /run/nsd/nsd.pid /run/nginx.pid; do
     fi
 done
 
-for p in "${PKGS[@]}"; do
-    st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-    [[ "$st" == installed ]] || { echo "discover-lab deps: $p still not installed" >&2; exit 1; }
-done
+deps_check_installed discover-lab "${PKGS[@]}"
 echo "discover-lab deps: done"

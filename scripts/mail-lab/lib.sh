@@ -293,3 +293,49 @@ selftest_finish() { # the end of a selftest.sh: stops the lab ($LAB) with its st
     echo "$PASS passed, $FAIL failed"
     ((FAIL == 0))
 }
+
+# ---------------------------------------------------------------- apt (install-deps.sh of the labs and of postgres)
+# The steps every install-deps.sh takes: which packages are missing, installing them as root without letting their
+# maintainer scripts start a system daemon (policy-rc.d: exit 101 = action forbidden; ours only if none exists,
+# removed afterwards), waiting for other apt users' dpkg lock, and checking the result.
+
+deps_missing() { # PKG... -> prints each package that is not installed, one per line
+    local p st
+    for p in "$@"; do
+        st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+        [[ $st == installed ]] || printf '%s\n' "$p"
+    done
+}
+
+deps_apt_install() { # LABEL PKG...: installs PKG... (root only); returns apt-get's status
+    local label=$1
+    shift
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "$label deps: missing $*; run as root (or install them by hand)" >&2
+        return 1
+    fi
+    echo "$label deps: installing $*" >&2
+    (
+        export DEBIAN_FRONTEND=noninteractive
+        policy=/usr/sbin/policy-rc.d
+        own_policy=0
+        if [[ ! -e $policy ]]; then
+            printf '#!/bin/sh\nexit 101\n' >"$policy"
+            chmod 0755 "$policy"
+            own_policy=1
+        fi
+        trap 'if ((own_policy)); then rm -f "$policy"; fi' EXIT
+        apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+        apt-get install -y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef \
+            -o Dpkg::Options::=--force-confold --no-install-recommends "$@"
+    )
+}
+
+deps_check_installed() { # LABEL PKG...: fails naming the first package still not installed
+    local label=$1 p
+    shift
+    for p in $(deps_missing "$@"); do
+        echo "$label deps: $p still not installed" >&2
+        return 1
+    done
+}

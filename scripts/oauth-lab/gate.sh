@@ -9,7 +9,8 @@
 #        gate.sh close GATE_DIR    from now on every request gets 503
 #        gate.sh open GATE_DIR     requests reach the lab's server again
 #        gate.sh stop GATE_DIR     stop nginx and remove the folder
-# Exit 0 on success, 1 on a failure, 2 on bad usage. Needs nginx (scripts/mail-lab/install-deps.sh installs it).
+# Exit 0 on success, 1 on a failure, 2 on bad usage. GATE_START_TIMEOUT: seconds nginx may take to listen (30).
+# Needs nginx (scripts/mail-lab/install-deps.sh installs it).
 set -euo pipefail
 
 die() { echo "oauth-lab gate: $*" >&2; exit "${2:-1}"; }
@@ -77,7 +78,9 @@ CONF
         (cd "$gate" && exec setsid nginx -e "$gate/error.log" -p "$gate" -c "$gate/nginx.conf" \
             </dev/null >>"$gate/start.log" 2>&1) &
         echo $! >"$gate/daemon.pid"
-        for _ in $(seq 1 100); do
+        # Wait for the listener as the other lab scripts do: up to GATE_START_TIMEOUT (30 s) on a busy machine.
+        deadline=$((SECONDS + ${GATE_START_TIMEOUT:-30}))
+        while ((SECONDS < deadline)); do
             listening "$port" && break
             kill -0 "$(cat "$gate/daemon.pid")" 2>/dev/null || break
             sleep 0.05
