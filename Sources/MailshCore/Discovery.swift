@@ -10,6 +10,8 @@ public enum DiscoverySource: String, Sendable, Codable, CaseIterable {
     case ispdb
     /// DNS SRV records (RFC 6186, RFC 8314).
     case srv
+    /// Microsoft's Autodiscover v2 (JSON), asked for the address when its MX is Exchange Online.
+    case autodiscover
     /// The domain's MX names a provider mailsh has a preset for (Microsoft 365, Google Workspace).
     case mx
     /// Common host names, each verified by connecting before it is offered.
@@ -472,6 +474,55 @@ public enum DiscoveryRules {
         return result
     }
 
+    /// Microsoft's Autodiscover v2 endpoint (JSON) for an address and a protocol (`imap`, `smtp`).
+    public static func autodiscoverURL(address: String, protocol name: String) -> String {
+        "https://autodiscover-s.outlook.com/autodiscover/autodiscover.json/v1.0/"
+            + (address.addingPercentEncoding(withAllowedCharacters: pathValue) ?? "") + "?Protocol=\(name)"
+    }
+
+    private static let pathValue: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~@")
+        return set
+    }()
+
+    /// The server of an Autodiscover v2 answer (`{"Protocol": "imap", "Url": "host:port"}`; the `Url` may also be
+    /// `imaps://host:port` or `https://host/…`), with the Microsoft 365 preset's security and OAuth settings; a
+    /// sentence when the answer is an error (`ErrorCode`) or not of this form.
+    public static func autodiscoverServer(_ body: [UInt8], side: Side, address: String, via: String)
+        -> Result<DiscoveredServer, AutodiscoverRefusal> {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            return .failure(AutodiscoverRefusal(text: "not a JSON object"))
+        }
+        if let code = object["ErrorCode"] as? String {
+            return .failure(AutodiscoverRefusal(text: "\(code): \((object["ErrorMessage"] as? String) ?? "")"))
+        }
+        guard let url = object["Url"] as? String, !url.isEmpty else {
+            return .failure(AutodiscoverRefusal(text: "no Url in the answer"))
+        }
+        var hostPort = Substring(url)
+        if let scheme = url.range(of: "://") { hostPort = url[scheme.upperBound...] }
+        hostPort = hostPort.prefix { $0 != "/" }
+        var host = String(hostPort)
+        var port = side == .incoming ? 993 : 587
+        if let colon = hostPort.lastIndex(of: ":"), let number = Int(hostPort[hostPort.index(after: colon)...]) {
+            host = String(hostPort[..<colon])
+            port = number
+        }
+        guard Validate.isHost(host), (1...65535).contains(port) else {
+            return .failure(AutodiscoverRefusal(text: "Url \(url.prefix(64)) names no host and port"))
+        }
+        let security: SecurityMode = side == .incoming || port == 465 ? .ssl : .starttls
+        return .success(DiscoveredServer(side: side, proto: side == .incoming ? .imap : .smtp, host: host, port: port,
+                                         security: security, user: address, auth: "oauth2", source: .autodiscover,
+                                         via: via, oauthProvider: .microsoft))
+    }
+
+    /// Why an Autodiscover answer gave no server.
+    public struct AutodiscoverRefusal: Error, Sendable {
+        public var text: String
+    }
+
     /// Orders one side's servers best first: implicit TLS, then STARTTLS; IMAP before POP3; otherwise as found.
     public static func rank(_ servers: [DiscoveredServer]) -> [DiscoveredServer] {
         func score(_ server: DiscoveredServer) -> Int {
@@ -698,15 +749,48 @@ public struct Discoverer: Sendable {
             }
             for record in records {
                 if let servers = DiscoveryRules.preset(forMX: record.exchange, domain: domain, address: address) {
-                    _ = take(servers)
-                    tried.append(DiscoveryAttempt(source: .mx, asked: domain, outcome: "answered",
-                                                  detail: servers[0].via + ": " + summary(servers)))
+                    // Exchange Online: the address's own settings from Autodiscover first, the preset for what it
+                    // does not give.
+                    if servers[0].oauthProvider == .microsoft { autodiscover() }
+                    let taken = take(servers)
+                    tried.append(DiscoveryAttempt(source: .mx, asked: domain, outcome: taken ? "answered" : "nothing",
+                                                  detail: servers[0].via + (taken ? ": " + summary(servers)
+                                                      : ": Autodiscover gave both sides")))
                     return
                 }
             }
             tried.append(DiscoveryAttempt(source: .mx, asked: domain, outcome: "nothing",
                                           detail: records.isEmpty ? "no MX" : "MX "
                                               + records.map(\.exchange).joined(separator: ", ") + ": no known provider"))
+        }
+
+        /// Autodiscover v2 for the address, IMAP and SMTP (only asked when the MX is Exchange Online).
+        mutating func autodiscover() {
+            var found: [DiscoveredServer] = []
+            for (side, name) in [(Side.incoming, "imap"), (.outgoing, "smtp")] {
+                let url = DiscoveryRules.autodiscoverURL(address: address, protocol: name)
+                let document: FetchedDocument
+                do {
+                    document = try discoverer.fetcher.get(url, route: options.route)
+                } catch {
+                    let outcome = if case .certificate = error { "refused" } else { "failed" }
+                    tried.append(DiscoveryAttempt(source: .autodiscover, asked: url, outcome: outcome, detail: error.description))
+                    continue
+                }
+                guard document.status == 200 else {
+                    tried.append(DiscoveryAttempt(source: .autodiscover, asked: url, outcome: "nothing",
+                                                  detail: "HTTP status \(document.status)"))
+                    continue
+                }
+                switch DiscoveryRules.autodiscoverServer(document.body, side: side, address: address, via: url) {
+                case .success(let server):
+                    found.append(server)
+                    tried.append(DiscoveryAttempt(source: .autodiscover, asked: url, outcome: "answered", detail: summary([server])))
+                case .failure(let refusal):
+                    tried.append(DiscoveryAttempt(source: .autodiscover, asked: url, outcome: "nothing", detail: refusal.text))
+                }
+            }
+            _ = take(found)
         }
 
         mutating func guess() {

@@ -16,6 +16,10 @@ public struct LuaScriptRunner: ScriptRunner {
     /// What `mail.record.reply` sends through; without one it raises an error.
     public var mailSender: (any MailSender)?
 
+    /// Makes the discoverer `mail.account.discover` runs (asking the given DNS server, `nil`: the system's); without
+    /// one it raises an error.
+    public var discoverer: (@Sendable (String?) throws -> Discoverer)?
+
     public init(connectionTester: (any ConnectionTester)? = nil, mailSender: (any MailSender)? = nil,
                 oauthClient: (any OAuthTokenClient)? = nil) {
         self.connectionTester = connectionTester
@@ -81,6 +85,7 @@ public struct LuaScriptRunner: ScriptRunner {
                 session.connectionTester = connectionTester
                 session.oauthClient = oauthClient
                 session.mailSender = mailSender
+                session.discoverer = discoverer
                 defer { session.close() }
                 do {
                     return try session.execute(source, chunkName: chunkName, arguments: arguments, script: script,

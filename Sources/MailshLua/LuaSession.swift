@@ -22,6 +22,8 @@ final class LuaSession {
     /// ``Desk/accessToken(_:client:refused:)`` inside a transaction); `nil` when the host has none.
     var oauthClient: (any OAuthTokenClient)?
     var mailSender: (any MailSender)?
+    /// Makes the discoverer of `mail.account.discover` (asking the given DNS server); `nil` when the host has none.
+    var discoverer: (@Sendable (String?) throws -> Discoverer)?
     /// The last operation the desk refused, to give a script error the refusal's exit status.
     private var lastRefusal: MailshError?
     /// The module's functions (kept here: a static's access check on every call is measurable).

@@ -50,7 +50,7 @@ struct HostFunction: Sendable {
 /// the names a running host registers, so nothing here goes undocumented.
 enum MailModule {
     /// Every Swift function, indexed by the id the C trampolines carry.
-    static let functions: [HostFunction] = accountFunctions + connectionTestFunctions + userFunctions + personalFunctions
+    static let functions: [HostFunction] = accountFunctions + connectionTestFunctions + discoveryFunctions + userFunctions + personalFunctions
         + recordFunctions + moduleFunctions + jsonFunctions
 
     /// C functions of the bridge placed in the module.

@@ -53,9 +53,14 @@ struct Entrypoint {
         services.mailboxClient = CurlMailboxClient()
         services.oauthClient = oauthClient
         services.serveMetrics = { try PrometheusEndpoint($0) }
-        services.discoverer = { dnsServer in
+        let discoverer: @Sendable (String?) throws -> Discoverer = { dnsServer in
             Discoverer(resolver: try CaresResolver(server: dnsServer), fetcher: CurlDocumentFetcher(),
                        parser: AutoconfigXMLParser(), verifier: CurlServerVerifier())
+        }
+        services.discoverer = discoverer
+        if var runner = services.scriptRunner as? LuaScriptRunner {
+            runner.discoverer = discoverer  // mail.account.discover: the same discoverer as `account discover`
+            services.scriptRunner = runner
         }
         exit(runMailsh(context: CommandContext(services: services)))
     }

@@ -46,7 +46,7 @@ final class DiscoveryLabTests: MailLabTestCase {
     /// The options pointing discovery at the labs.
     func labOptions(_ extra: [String] = []) -> [String] {
         ["--dns-server", dlab.dnsServer, "--ca-file", dlab.ca, "--timeout", "5"]
-            + dlab.connectTo(domains: Self.domains).flatMap { ["--connect-to", $0] } + extra
+            + (dlab.connectTo(domains: Self.domains) + dlab.autodiscoverConnectTo).flatMap { ["--connect-to", $0] } + extra
     }
 
     func discover(_ address: String, _ extra: [String] = ["--no-guess"], file: StaticString = #filePath,
@@ -123,7 +123,8 @@ final class DiscoveryLabTests: MailLabTestCase {
     }
 
     func testMXRecognisesMicrosoft365AndGoogleWorkspace() throws {
-        let microsoft = try discover("desk@m365.test")
+        // other@m365.test: Autodiscover has nothing for it (404), so the preset answers.
+        let microsoft = try discover("other@m365.test")
         XCTAssertEqual(microsoft.status, 0, microsoft.err)
         XCTAssertEqual(summary(microsoft.report.incoming), ["imap outlook.office365.com:993 ssl mx"])
         XCTAssertEqual(summary(microsoft.report.outgoing), ["smtp smtp.office365.com:587 starttls mx"])
@@ -134,6 +135,58 @@ final class DiscoveryLabTests: MailLabTestCase {
         XCTAssertEqual(google.status, 0, google.err)
         XCTAssertEqual(summary(google.report.incoming), ["imap imap.gmail.com:993 ssl mx"])
         XCTAssertEqual(google.report.outgoing.first?.oauthProvider, .google)
+    }
+
+    func testAutodiscoverGivesTheAddressesOwnServersWhenTheMXIsExchangeOnline() throws {
+        let (status, report, err) = try discover("desk@m365.test", ["--no-guess", "--verify"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(summary(report.incoming), ["imap localhost:\(lab.port("IMAPS")) ssl autodiscover"])
+        XCTAssertEqual(summary(report.outgoing), ["smtp localhost:\(lab.port("SUBMISSION")) starttls autodiscover"])
+        XCTAssertEqual(report.incoming.first?.oauthProvider, .microsoft)
+        XCTAssertEqual(report.incoming.first?.auth, "oauth2")
+        XCTAssertEqual(report.incoming.first?.verified, true, "the lab's IMAPS answered the verification")
+        XCTAssertEqual(report.tried.filter { $0.source == .autodiscover }.map(\.outcome), ["answered", "answered"])
+        XCTAssertEqual(report.tried.last?.source, .mx)
+        XCTAssertTrue(dlab.accessLog().contains("GET /autodiscover/autodiscover.json/v1.0/desk@m365.test?Protocol=imap"))
+        XCTAssertTrue(report.assignments().contains("oauth.provider=microsoft"))
+    }
+
+    func testAnAutodiscoverErrorLeavesTheMicrosoftPreset() throws {
+        let (status, report, err) = try discover("gone@m365.test")
+        XCTAssertEqual(status, 0, err)
+        let autodiscover = report.tried.filter { $0.source == .autodiscover }
+        XCTAssertEqual(autodiscover.map(\.outcome), ["nothing", "nothing"])
+        XCTAssertEqual(autodiscover.first?.detail, "MailboxNotFound: The mailbox was not found")
+        XCTAssertEqual(summary(report.incoming), ["imap outlook.office365.com:993 ssl mx"])
+    }
+
+    func testAutodiscoverIsNotAskedWithoutAnExchangeOnlineMX() throws {
+        let (_, report, _) = try discover("desk@gws.test")
+        XCTAssertFalse(report.tried.contains { $0.source == .autodiscover }, "the address is never sent to Microsoft")
+    }
+
+    func testLuaDiscoverRunsTheSameDiscoveryThroughTheBuiltBinary() throws {
+        guard let binary = MonitorProcesses.binary() else { throw LabError("the mailsh binary is not built") }
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": bench.directory, "MAILSH_STORE": bench.directory + "/lua.db",
+                           "LANG": "C.UTF-8"]
+        XCTAssertEqual(try runProgram(binary, ["store", "init"], environment: environment).status, 0)
+        let connect = (dlab.connectTo(domains: Self.domains) + dlab.autodiscoverConnectTo).map { "\"\($0)\"" }
+        let script = bench.directory + "/discover.lua"
+        try """
+            local options = { dns_server = "\(dlab.dnsServer)", ca_file = "\(dlab.ca)", timeout = 5, guess = false,
+                              connect_to = { \(connect.joined(separator: ", ")) } }
+            local found = mail.account.discover("desk@m365.test", options)
+            print(found.incoming[1].source, found.incoming[1].host, found.incoming[1].port, found.outgoing[1].source)
+            print(mail.account.discover("user1@example.test", options).incoming[1].via)
+            print(pcall(mail.account.discover, "user1@exam\\nple.test", options))
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let result = try runProgram(binary, ["run", script], environment: environment)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "autodiscover\tlocalhost\t\(lab.port("IMAPS"))\tautodiscover")
+        XCTAssertEqual(lines.dropFirst().first, "SRV _imaps._tcp.example.test priority 0 weight 3")
+        XCTAssertTrue(lines.last?.hasPrefix("false") == true && lines.last?.contains("control characters") == true,
+                      result.stdout)
     }
 
     func testGuessesAreVerifiedByConnectingToTheMailLab() throws {
@@ -228,7 +281,7 @@ final class DiscoveryLabTests: MailLabTestCase {
         let silent = "127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
         let result = bench.run(["account", "discover", "user1@example.test", "--format", "json", "--no-guess",
                                 "--dns-server", silent, "--ca-file", dlab.ca, "--timeout", "1"]
-                               + dlab.connectTo(domains: Self.domains).flatMap { ["--connect-to", $0] })
+                               + (dlab.connectTo(domains: Self.domains) + dlab.autodiscoverConnectTo).flatMap { ["--connect-to", $0] })
         XCTAssertEqual(result.status, 66, result.err)
         let report = try Self.decode(result.out)
         let dns = report.tried.filter { $0.source == .srv || $0.source == .mx }

@@ -373,6 +373,30 @@ function mail.account.list(options) end
 ---@return mail.TestReport[] reports in name order; not-tested accounts as { account, verdict = "not-tested", message }
 function mail.account.test_all(options) end
 
+---Options of `mail.account.discover` (as the flags of `mailsh account discover`).
+---@class mail.DiscoverOptions
+---@field dns_server? string ask only this DNS server ("127.0.0.1:5353")
+---@field ca_file? string a PEM file of CAs to trust besides the system's
+---@field connect_to? string[] "HOST:PORT:ADDRESS:PORT" entries, as curl's --connect-to
+---@field timeout? number seconds per network step (default 10)
+---@field ispdb? string a local ISPDB folder
+---@field verify? boolean verify every candidate by connecting
+---@field guess? boolean guess common host names when nothing else answered (default true)
+
+---What discovery found (the shape of `account discover --format json`).
+---@class mail.DiscoveryReport
+---@field address string
+---@field domain string
+---@field incoming table[] candidates, best first: side, proto, host, port, security, user, auth, source, via, verified
+---@field outgoing table[]
+---@field tried table[] every step: source, asked, outcome, detail
+
+---Finds an address's incoming and outgoing servers, as `mailsh account discover` does; creates nothing.
+---@param address string
+---@param options? mail.DiscoverOptions
+---@return mail.DiscoveryReport
+function mail.account.discover(address, options) end
+
 mail.user = {}
 
 ---Registers a user.

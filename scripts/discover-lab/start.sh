@@ -66,7 +66,8 @@ DNS_PORT=$BASE; HTTPS_PORT=$((BASE + 1)); HTTP_PORT=$((BASE + 2))
 TLS=$DIR/tls
 (umask 077; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TLS/server.key" 2>/dev/null)
 NAMES=(autoconfig.auto.test auto.test autoconfig.wk.test wk.test autoconfig.example.test example.test
-       autoconfig.order.test order.test autoconfig.plain.test mta-sts.good.test mta-sts.bad.test mta-sts.soft.test)
+       autoconfig.order.test order.test autoconfig.plain.test mta-sts.good.test mta-sts.bad.test mta-sts.soft.test
+       autodiscover-s.outlook.com)
 SAN=$(printf 'DNS:%s,' "${NAMES[@]}"); SAN=${SAN%,}
 cat >"$TLS/server.ext" <<EXT
 basicConstraints = critical, CA:FALSE
@@ -119,6 +120,17 @@ config plain.test in:imap:localhost:$IMAP:plain out:smtp:localhost:25:plain | do
 # policy file (404).
 printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.good.test\r\nmax_age: 86400\r\n' | doc https mta-sts.good.test .well-known/mta-sts.txt
 printf 'version: STSv1\nmode: testing\nmx: *.soft.test\nmax_age: 3600\n' | doc https mta-sts.soft.test .well-known/mta-sts.txt
+
+# Microsoft's Autodiscover v2 (JSON), reached with --connect-to autodiscover-s.outlook.com:443:127.0.0.1:PORT: one
+# answer per address and ?Protocol= (nginx picks FILE.imap or FILE.smtp). desk@m365.test gets the mail lab's servers;
+# gone@m365.test an error answer; any other address a 404.
+AD=autodiscover/autodiscover.json/v1.0
+printf '{"Protocol":"imap","Url":"localhost:%s"}' "$IMAPS" | doc https autodiscover-s.outlook.com "$AD/desk@m365.test.imap"
+printf '{"Protocol":"smtp","Url":"localhost:%s"}' "$SUBMISSION" | doc https autodiscover-s.outlook.com "$AD/desk@m365.test.smtp"
+for p in imap smtp; do
+    printf '{"ErrorCode":"MailboxNotFound","ErrorMessage":"The mailbox was not found"}' |
+        doc https autodiscover-s.outlook.com "$AD/gone@m365.test.$p"
+done
 
 # ---------------------------------------------------------------- zones
 zone() { # name, then records on stdin
@@ -252,6 +264,7 @@ http {
         ssl_certificate_key $TLS/server.key;
         root $DIR/www/https/\$host;
         location / { try_files \$uri =404; }
+        location /autodiscover/ { default_type application/json; try_files \$uri.\$arg_protocol =404; }
     }
     server {
         listen 127.0.0.1:$HTTP_PORT default_server;

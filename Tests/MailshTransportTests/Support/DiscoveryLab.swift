@@ -50,6 +50,11 @@ final class DiscoveryLab: @unchecked Sendable {
         }
     }
 
+    /// `--connect-to` entries sending Microsoft's Autodiscover host to nginx: no test ever asks the real one.
+    var autodiscoverConnectTo: [String] {
+        ["autodiscover-s.outlook.com:443:127.0.0.1:\(self["DISCOVERLAB_HTTPS_PORT"])"]
+    }
+
     /// The requests nginx served (its access log).
     func accessLog() -> String {
         (try? String(contentsOfFile: directory + "/log/nginx-access.log", encoding: .utf8)) ?? ""
