@@ -212,13 +212,13 @@ _mailsh_account() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|create|set|copy|rename|delete|lock|unlock|password|login|logout|test|discover)
+    list|show|create|set|copy|rename|delete|lock|unlock|password|login|logout|test|discover|audit)
         # Offer subcommand argument completions
         "_mailsh_account_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show create set copy rename delete lock unlock password login logout test discover' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show create set copy rename delete lock unlock password login logout test discover audit' -- "${cur}"))
         ;;
     esac
 }
@@ -306,7 +306,7 @@ _mailsh_account_create() {
     repeating_flags=()
     non_repeating_flags=(-y --yes --verify --no-guess --no-pager --version -h --help)
     repeating_options=(--connect-to)
-    non_repeating_options=(--discover --dns-server --ca-file --ispdb --timeout --store --as --format)
+    non_repeating_options=(--discover --dns-server --ca-file --timeout --ispdb --store --as --format)
     __mailsh_offer_flags_options -1
 
     # Offer option value completions
@@ -324,11 +324,11 @@ _mailsh_account_create() {
         __mailsh_add_completions -o plusdirs -fX '!*.@(pem|crt)'
         return
         ;;
-    '--ispdb')
-        __mailsh_add_completions -d
+    '--timeout')
         return
         ;;
-    '--timeout')
+    '--ispdb')
+        __mailsh_add_completions -d
         return
         ;;
     '--store')
@@ -722,7 +722,7 @@ _mailsh_account_discover() {
     repeating_flags=()
     non_repeating_flags=(--verify --no-guess --no-pager --version -h --help)
     repeating_options=(--connect-to)
-    non_repeating_options=(--csv --dns-server --ca-file --ispdb --timeout --store --as --format)
+    non_repeating_options=(--csv --dns-server --ca-file --timeout --ispdb --store --as --format)
     __mailsh_offer_flags_options -1
 
     # Offer option value completions
@@ -741,11 +741,11 @@ _mailsh_account_discover() {
         __mailsh_add_completions -o plusdirs -fX '!*.@(pem|crt)'
         return
         ;;
-    '--ispdb')
-        __mailsh_add_completions -d
+    '--timeout')
         return
         ;;
-    '--timeout')
+    '--ispdb')
+        __mailsh_add_completions -d
         return
         ;;
     '--store')
@@ -758,6 +758,60 @@ _mailsh_account_discover() {
         ;;
     '--format')
         __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+}
+
+_mailsh_account_audit() {
+    repeating_flags=()
+    non_repeating_flags=(--all --no-pager --version -h --help)
+    repeating_options=(--resolve --connect-to)
+    non_repeating_options=(--match --dkim-selector --dns-server --ca-file --timeout --store --as --format)
+    __mailsh_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--match')
+        return
+        ;;
+    '--dkim-selector')
+        return
+        ;;
+    '--resolve')
+        return
+        ;;
+    '--dns-server')
+        return
+        ;;
+    '--connect-to')
+        return
+        ;;
+    '--ca-file')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(pem|crt)'
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion account audit -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion account audit -- positional@0 "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
         return
         ;;
     esac
