@@ -8,39 +8,7 @@ import XCTest
 /// `account audit` against real servers: the mail lab's Dovecot and Postfix for the TLS handshake, the certificate
 /// and the login; the discovery lab's NSD for SPF, DMARC, DKIM, MTA-STS and TLSA records and its nginx for the
 /// MTA-STS policy files.
-final class AuditLabTests: MailLabTestCase {
-    nonisolated(unsafe) private static var discoveryLab: Result<DiscoveryLab, LabError>?
-
-    override class func tearDown() {
-        if case .success(let lab)? = discoveryLab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        discoveryLab = nil
-        super.tearDown()
-    }
-
-    var dlab: DiscoveryLab!
-    var bench: Workbench!
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        if Self.discoveryLab == nil {
-            let lab = self.lab!
-            Self.discoveryLab = Result { try DiscoveryLab.start(mailLab: lab) }.mapError { LabError("\($0)") }
-        }
-        switch Self.discoveryLab! {
-        case .success(let started): dlab = started
-        case .failure(let error):
-            XCTFail("the discovery lab is not running: \(error)")
-            throw error
-        }
-        bench = try Workbench()
-        bench.services.discoverer = { dnsServer in
-            Discoverer(resolver: try CaresResolver(server: dnsServer), fetcher: CurlDocumentFetcher(),
-                       parser: AutoconfigXMLParser(), verifier: CurlServerVerifier())
-        }
-    }
-
+final class AuditLabTests: DiscoveryLabTestCase {
     var user1: String { "user1@\(lab.domain)" }
 
     /// The options pointing the audit at the labs (the MTA-STS hosts go to nginx).

@@ -7,41 +7,9 @@ import XCTest
 
 /// `account discover` and `account create --discover` against real servers: NSD and nginx of the discovery lab, the
 /// mail lab answering the verification of guesses. Each source answering alone, the order between them, the refusals.
-final class DiscoveryLabTests: MailLabTestCase {
-    nonisolated(unsafe) private static var discoveryLab: Result<DiscoveryLab, LabError>?
-
-    override class func tearDown() {
-        if case .success(let lab)? = discoveryLab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        discoveryLab = nil
-        super.tearDown()
-    }
-
-    var dlab: DiscoveryLab!
-    var bench: Workbench!
-
+final class DiscoveryLabTests: DiscoveryLabTestCase {
     static let domains = ["example.test", "nodot.test", "order.test", "srvmx.test", "m365.test", "gws.test", "auto.test",
                           "wk.test", "plain.test", "mismatch.test", "localhost"]
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        if Self.discoveryLab == nil {
-            let lab = self.lab!
-            Self.discoveryLab = Result { try DiscoveryLab.start(mailLab: lab) }.mapError { LabError("\($0)") }
-        }
-        switch Self.discoveryLab! {
-        case .success(let started): dlab = started
-        case .failure(let error):
-            XCTFail("the discovery lab is not running: \(error)")
-            throw error
-        }
-        bench = try Workbench()
-        bench.services.discoverer = { dnsServer in
-            Discoverer(resolver: try CaresResolver(server: dnsServer), fetcher: CurlDocumentFetcher(),
-                       parser: AutoconfigXMLParser(), verifier: CurlServerVerifier())
-        }
-    }
 
     /// The options pointing discovery at the labs.
     func labOptions(_ extra: [String] = []) -> [String] {

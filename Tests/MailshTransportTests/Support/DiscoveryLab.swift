@@ -1,4 +1,7 @@
 import Foundation
+import MailshCore
+import MailshDiscovery
+import MailshTransport
 import XCTest
 
 /// The discovery lab (`scripts/discover-lab`): NSD serving the test zones and nginx serving autoconfig documents,
@@ -58,5 +61,42 @@ final class DiscoveryLab: @unchecked Sendable {
     /// The requests nginx served (its access log).
     func accessLog() -> String {
         (try? String(contentsOfFile: directory + "/log/nginx-access.log", encoding: .utf8)) ?? ""
+    }
+}
+
+/// A test class on a mail lab and a discovery lab of its own (started before its first test, stopped after its last),
+/// with a workbench whose discoverer is the real one (c-ares, libcurl, XMLParser).
+class DiscoveryLabTestCase: MailLabTestCase {
+    /// The running discovery lab of each class, or why it did not start (written only by the one test thread).
+    nonisolated(unsafe) private static var discoveryLabs: [ObjectIdentifier: Result<DiscoveryLab, LabError>] = [:]
+
+    override class func tearDown() {
+        if case .success(let lab)? = discoveryLabs.removeValue(forKey: ObjectIdentifier(self)) {
+            do { try lab.stop() } catch { print("error: \(error)") }
+        }
+        super.tearDown()
+    }
+
+    var dlab: DiscoveryLab!
+    var bench: Workbench!
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        let key = ObjectIdentifier(type(of: self))
+        if Self.discoveryLabs[key] == nil {
+            let lab = self.lab!
+            Self.discoveryLabs[key] = Result { try DiscoveryLab.start(mailLab: lab) }.mapError { LabError("\($0)") }
+        }
+        switch Self.discoveryLabs[key]! {
+        case .success(let started): dlab = started
+        case .failure(let error):
+            XCTFail("the discovery lab is not running: \(error)")
+            throw error
+        }
+        bench = try Workbench()
+        bench.services.discoverer = { dnsServer in
+            Discoverer(resolver: try CaresResolver(server: dnsServer), fetcher: CurlDocumentFetcher(),
+                       parser: AutoconfigXMLParser(), verifier: CurlServerVerifier())
+        }
     }
 }
