@@ -119,6 +119,24 @@ final class AuditLabTests: DiscoveryLabTestCase {
         XCTAssertTrue(checks(audit, .error).contains("incoming host_name"), "\(audit.findings)")
     }
 
+    func testACertificateNearExpiryIsAnErrorAndItsExpiryIsKept() throws {
+        // The lab's Dovecot serves a certificate valid for 3 days to the SNI name near.localhost.
+        create("Near", from: "desk@good.test")
+        bench.must(["account", "set", "Near", "incoming.host=near.localhost"])
+        let (status, audit, _) = try audit(["Near", "--resolve", "near.localhost=127.0.0.1"])
+        XCTAssertEqual(status, 1)
+        let incoming = try XCTUnwrap(audit.incoming)
+        XCTAssertEqual(incoming.verdict, "ok", incoming.message ?? "")
+        XCTAssertEqual(incoming.hostNameMatch, true)
+        XCTAssertTrue((1...2).contains(incoming.daysToExpiry ?? -1), "\(incoming.daysToExpiry ?? -1)")
+        let finding = try XCTUnwrap(audit.findings.first)
+        XCTAssertEqual("\(finding.severity) \(finding.area) \(finding.check)", "error incoming certificate")
+        XCTAssertEqual(finding.fix, "renew the certificate now")
+        let kept = try XCTUnwrap(try bench.desk().certificateExpiry(account: "Near", direction: .incoming))
+        XCTAssertEqual(kept.host, "near.localhost")
+        XCTAssertLessThan(kept.notAfter.timeIntervalSinceNow, 3 * 86400 + 60)
+    }
+
     func testAllAuditsEveryAccountAndAnIncompleteOneIsAnError() throws {
         create("Good", from: "desk@good.test")
         bench.must(["account", "create", "Draft", "incoming.host=localhost"])

@@ -158,6 +158,14 @@ openssl req -new -x509 -key "$TLS/untrusted.key" -subj "/O=untrusted mail lab/CN
     -days 30 -sha256 -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat "$TLS/untrusted.ext") \
     -out "$TLS/untrusted.crt" 2>/dev/null
 openssl verify -CAfile "$TLS/ca.crt" "$TLS/server.crt" >/dev/null || fail "server certificate does not verify"
+# A certificate from the lab's CA that expires in 3 days, for the SNI name near.localhost of the main Dovecot
+# (`account audit`'s expiry check; reach it with --resolve near.localhost=127.0.0.1).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TLS/near.key" 2>/dev/null
+sed 's/^subjectAltName = .*/subjectAltName = DNS:near.localhost/' "$TLS/server.ext" >"$TLS/near.ext"
+openssl req -new -key "$TLS/near.key" -subj "/O=mailsh mail lab/CN=near.localhost" -out "$TLS/near.csr" 2>/dev/null
+openssl x509 -req -in "$TLS/near.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAcreateserial \
+    -days 3 -sha256 -extfile "$TLS/near.ext" -out "$TLS/near.crt" 2>/dev/null
+openssl verify -CAfile "$TLS/ca.crt" "$TLS/near.crt" >/dev/null || fail "the near-expiry certificate does not verify"
 chmod 0644 "$TLS"/*.crt "$TLS/dh.pem"
 
 note "TLS ready"
@@ -277,6 +285,10 @@ ssl_cert = <$TLS/server.crt
 ssl_key = <$TLS/server.key
 ssl_dh = <$TLS/dh.pem
 ssl_min_protocol = TLSv1.2
+local_name near.localhost {
+  ssl_cert = <$TLS/near.crt
+  ssl_key = <$TLS/near.key
+}
 
 service imap-login {
   inet_listener imap {
