@@ -86,6 +86,9 @@ final class AuditLabTests: DiscoveryLabTestCase {
         XCTAssertEqual(result.status, 0, result.err)
         XCTAssertTrue(result.out.contains("DNSSEC: not validated"), result.out)
         XCTAssertTrue(result.out.contains("a TLSA record matches the certificate"), result.out)
+        let csv = bench.run(["account", "audit", "Good", "--format", "csv"] + labOptions())
+        XCTAssertEqual(csv.out.components(separatedBy: "\r\n").first, "account,severity,area,check,finding,fix")
+        XCTAssertTrue(csv.out.contains("Good,ok,domain,dmarc,DMARC p=reject,"), csv.out)
     }
 
     // MARK: findings that need action
