@@ -148,6 +148,8 @@ public final class MonitorPool {
         while !Interrupt.requested {
             if Date() >= nextBalance {
                 mine = try balance()
+                // A watch (IDLE) of a mailbox given up ends: another monitor reads it now.
+                for id in workers.runningIDs where !mine.contains(where: { $0.id == id }) { workers.cancel(id) }
                 nextBalance = Date() + options.interval
                 if let metrics { Self.countOutbox(desk, of: mine, into: metrics) }
                 if !announced { hooks.ready(mine.count) }
@@ -156,7 +158,9 @@ public final class MonitorPool {
             for account in mine where !Interrupt.requested && due[account.id] ?? .distantPast <= Date() {
                 // A mailbox that failed waits out its backoff (a new sign-in or an edit of the account ends it).
                 if backoff.waits(account, at: Date(), signIn: { self.signInState(account) }) { continue }
-                if workers.start(account.id, { this.value.pollOnWorker(account) }) { due[account.id] = .distantFuture }
+                let id = account.id
+                let stop: @Sendable () -> Bool = { Interrupt.requested || workers.isCancelled(id) }
+                if workers.start(id, { this.value.pollOnWorker(account, stop: stop) }) { due[id] = .distantFuture }
             }
             let finished = workers.collect()
             for poll in finished {

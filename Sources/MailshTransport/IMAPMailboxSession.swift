@@ -224,3 +224,91 @@ final class IMAPMailboxSession: MailboxSession {
         return Int(String(decoding: digits, as: UTF8.self))
     }
 }
+
+// MARK: IDLE (RFC 2177)
+
+extension IMAPMailboxSession: IdlingMailboxSession {
+    var canIdle: Bool { capabilities.contains("IDLE") }
+
+    /// `IDLE` in the folder (selected first; messages marked deleted are expunged first, as ``close()`` would), then
+    /// the server's untagged words are read until one says new mail (`* n EXISTS`, `* n RECENT`), `seconds` pass or
+    /// `stop()` says so; then `DONE` and the tagged completion. A `BYE`, a refused IDLE or a dropped connection
+    /// throws (the connection is then unusable).
+    func idle(for seconds: TimeInterval, stop: () -> Bool) throws -> IdleWake {
+        guard canIdle else { throw connection.failure("the server does not offer IDLE") }
+        try selectFolder()
+        if !unexpunged.isEmpty {
+            try require("EXPUNGE", "expunging the messages marked deleted")
+            unexpunged = []
+        }
+        if closed { throw connection.failure("the session is closed") }
+        tagNumber += 1
+        let tag = "M" + String(tagNumber)
+        try connection.send("\(tag) IDLE")
+        var wake = IdleWake.timedOut
+        // The continuation: untagged words may come first.
+        while true {
+            let line = try idleResponse(connection.readLine())
+            if line.first == UInt8(ascii: "+") { break }
+            if let status = Self.tagged(line, tag) {
+                throw connection.failure("IDLE refused (\(status)): \(serverText(line))")
+            }
+            if try Self.reportsNewMail(line, connection: connection) { wake = .changed }
+        }
+        if wake != .changed {
+            while true {
+                guard let raw = try connection.readLine(within: seconds, stop: stop) else {
+                    wake = stop() ? .stopped : .timedOut
+                    break
+                }
+                connection.restartClock()
+                let line = try idleResponse(raw)
+                if let status = Self.tagged(line, tag) {
+                    // The server ended the IDLE itself: no DONE is due.
+                    guard status == "OK" else { throw connection.failure("IDLE ended: \(serverText(line))", fatal: true) }
+                    return .timedOut
+                }
+                if try Self.reportsNewMail(line, connection: connection) {
+                    wake = .changed
+                    break
+                }
+            }
+        }
+        try connection.send("DONE")
+        while true {
+            let line = try idleResponse(connection.readLine())
+            if let status = Self.tagged(line, tag) {
+                guard status == "OK" else { throw connection.failure("IDLE failed: \(serverText(line))", fatal: true) }
+                return wake
+            }
+            if try Self.reportsNewMail(line, connection: connection) { wake = .changed }
+        }
+    }
+
+    /// A line read during IDLE, with any literal it announces read (and dropped: nothing during IDLE is kept).
+    private func idleResponse(_ first: ArraySlice<UInt8>) throws -> ArraySlice<UInt8> {
+        var line = first
+        while let count = Self.literalCount(line) {
+            _ = try connection.read(count: count)
+            line = try connection.readLine()
+        }
+        return first
+    }
+
+    /// The status word of `line` when it is the completion of `tag`.
+    private static func tagged(_ line: ArraySlice<UInt8>, _ tag: String) -> String? {
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix(tag + " ") else { return nil }
+        return text.dropFirst(tag.count + 1).prefix { $0 != " " }.uppercased()
+    }
+
+    /// Whether an untagged line says new mail (`* n EXISTS`, `* n RECENT`); a `* BYE` throws.
+    private static func reportsNewMail(_ line: ArraySlice<UInt8>, connection: MailConnection) throws -> Bool {
+        let words = String(decoding: line.prefix(200), as: UTF8.self).uppercased().split(separator: " ")
+        guard words.first == "*", words.count >= 2 else { return false }
+        if words[1] == "BYE" {
+            throw connection.failure("the server ended the session: \(serverText(line))", fatal: true)
+        }
+        return words.count >= 3 && UInt32(words[1]) != nil && (words[2] == "EXISTS" || words[2] == "RECENT")
+    }
+}
