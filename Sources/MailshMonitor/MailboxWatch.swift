@@ -102,14 +102,20 @@ struct MailboxWatch {
                     try? open.session.close()
                     return .cannotIdle
                 }
-                poller.log(MonitorEvent(kind: .idling, account: account.qualifiedName,
-                                        text: watched ? "connected again; waiting for new mail (IDLE)"
-                                                      : "waiting for new mail (IDLE)"))
+                let again = watched
                 watched = true
+                var announced = false
                 while !stop() {
                     phase = "poll"
                     try read(account, open, mode: .idle, summary: &summary, stored: &stored)
                     attempt = 0
+                    if !announced {
+                        // After the first read on this connection: from now on new mail comes through IDLE.
+                        poller.log(MonitorEvent(kind: .idling, account: account.qualifiedName,
+                                                text: again ? "connected again; waiting for new mail (IDLE)"
+                                                            : "waiting for new mail (IDLE)"))
+                        announced = true
+                    }
                     phase = "idle"
                     let readAt = clock.now()
                     var wake = IdleWake.timedOut
