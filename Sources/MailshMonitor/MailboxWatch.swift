@@ -79,6 +79,9 @@ struct MailboxWatch {
     let holder: String
     let metrics: MonitorMetrics?
     var clock = WatchClock.system
+    /// Told after each read of the mailbox and each lost connection (`true`: failed), for the service manager's
+    /// status line (a watch runs for good: it never ends like a poll).
+    var afterRead: (Bool) -> Void = { _ in }
 
     /// Runs until `stop()` or the server turns out to offer no IDLE. The first connection's failure, and any failure
     /// that is not the network's or the store's (a token that needs a person), is thrown: the caller's backoff
@@ -131,7 +134,10 @@ struct MailboxWatch {
                 summary.errors += 1
                 let wait = ReconnectDelay.after(attempt: attempt, random: clock.random())
                 // A poll records its own failure; a lost connection or a failed reconnect is recorded here.
-                if phase != "poll" { poller.record(account, holder: holder, .failed(error.message), mode: .idle) }
+                if phase != "poll" {
+                    poller.record(account, holder: holder, .failed(error.message), mode: .idle)
+                    afterRead(true)
+                }
                 if phase == "connect" { metrics?.polled(account.qualifiedName, duration: 0, failed: true) }
                 poller.log(MonitorEvent.failure(error, account: account.qualifiedName, retryIn: wait))
                 metrics?.idleReconnect(account.qualifiedName)
@@ -155,8 +161,43 @@ struct MailboxWatch {
         defer {
             summary.polls += 1
             metrics?.polled(account.qualifiedName, duration: clock.now().timeIntervalSince(started), failed: failed)
+            afterRead(failed)
         }
         try poller.pollRecordingState(account, holder: holder, summary: &summary, stored: &stored, on: open, mode: mode)
         failed = false
+    }
+}
+
+/// Calls `tick` every tenth of a second on a thread of its own until ``stop()``: the service manager's heartbeat
+/// while a single mailbox's watch waits in IDLE (which looks up only about once a second).
+final class Heartbeat: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running = true
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ tick: @escaping @Sendable () -> Void) {
+        let thread = Thread { [self] in
+            while isRunning {
+                tick()
+                usleep(100_000)
+            }
+            done.signal()
+        }
+        thread.name = "mailsh heartbeat"
+        thread.start()
+    }
+
+    private var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return running
+    }
+
+    /// Stops the ticks and waits for the thread to end.
+    func stop() {
+        lock.lock()
+        running = false
+        lock.unlock()
+        done.wait()
     }
 }

@@ -21,6 +21,24 @@ final class MailboxWorkers: @unchecked Sendable {
     private var finished: [Finished] = []
     /// Accounts whose running watch must stop (the lease was given up).
     private var cancelled: Set<String> = []
+    /// Reads of watched mailboxes since the last ``collectReads()``: the account and whether the read failed.
+    private var reads: [(accountID: String, failed: Bool)] = []
+
+    /// A watch read its mailbox (or lost its connection: `failed`).
+    func read(_ accountID: String, failed: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        reads.append((accountID, failed))
+    }
+
+    /// The reads of watched mailboxes since the last call, in order.
+    func collectReads() -> [(accountID: String, failed: Bool)] {
+        lock.lock()
+        defer { lock.unlock() }
+        let result = reads
+        reads = []
+        return result
+    }
 
     /// Asks the running watch of an account to stop (it ends within a second or so).
     func cancel(_ accountID: String) {
@@ -102,8 +120,8 @@ extension MonitorPool {
     /// the mailbox waited), then the poll runs and its outcome is recorded. Leases are renewed by the main loop.
     /// With IDLE (``MonitorOptions/idle``, not `once`), an IMAP mailbox whose server offers it is watched
     /// (``MailboxWatch``) until `stop()`; it ends like a poll when the server offers none.
-    func pollOnWorker(_ account: Account, stop: @escaping () -> Bool = { Interrupt.requested })
-        -> (MonitorSummary, Bool?, MailshError?) {
+    func pollOnWorker(_ account: Account, stop: @escaping () -> Bool = { Interrupt.requested },
+                      afterRead: @escaping (Bool) -> Void = { _ in }) -> (MonitorSummary, Bool?, MailshError?) {
         var summary = MonitorSummary()
         var stored = 0
         let started = Date()
@@ -118,7 +136,7 @@ extension MonitorPool {
                 return (summary, nil, nil)
             }
             if watching {
-                _ = try MailboxWatch(poller: poller, holder: holder, metrics: metrics)
+                _ = try MailboxWatch(poller: poller, holder: holder, metrics: metrics, afterRead: afterRead)
                     .run(account, summary: &summary, stored: &stored, stop: stop)
                 return (summary, false, nil)
             }

@@ -368,9 +368,12 @@ public final class Monitor {
                     // Watched until Ctrl-C / SIGTERM or the lease is lost; a server without IDLE was read once (a
                     // poll) and is polled every interval.
                     var lost = false
-                    _ = try MailboxWatch(poller: poller, holder: holder, metrics: metrics)
+                    let hooks = hooks
+                    let heartbeat = Heartbeat(hooks.tick)
+                    defer { heartbeat.stop() }
+                    _ = try MailboxWatch(poller: poller, holder: holder, metrics: metrics,
+                                         afterRead: { hooks.round(MonitorRound(mailboxes: 1, failing: $0 ? 1 : 0)) })
                         .run(account, summary: &summary, stored: &stored) {
-                            hooks.tick()
                             do { try renewLease(account, force: false) } catch { lost = true }
                             return lost || Interrupt.requested
                         }

@@ -160,7 +160,10 @@ public final class MonitorPool {
                 if backoff.waits(account, at: Date(), signIn: { self.signInState(account) }) { continue }
                 let id = account.id
                 let stop: @Sendable () -> Bool = { Interrupt.requested || workers.isCancelled(id) }
-                if workers.start(id, { this.value.pollOnWorker(account, stop: stop) }) { due[id] = .distantFuture }
+                let afterRead: @Sendable (Bool) -> Void = { workers.read(id, failed: $0) }
+                if workers.start(id, { this.value.pollOnWorker(account, stop: stop, afterRead: afterRead) }) {
+                    due[id] = .distantFuture
+                }
             }
             let finished = workers.collect()
             for poll in finished {
@@ -175,7 +178,10 @@ public final class MonitorPool {
                     backoff.succeeded(poll.accountID)
                 }
             }
-            if !finished.isEmpty {
+            // Watched mailboxes (IDLE) never finish: each read counts as a poll for the status line.
+            let reads = workers.collectReads()
+            for read in reads { failing[read.accountID] = read.failed }
+            if !finished.isEmpty || !reads.isEmpty {
                 hooks.round(MonitorRound(mailboxes: mine.count, failing: mine.filter { failing[$0.id] == true }.count))
             }
             // The outbox: mail whose process died after its commit, or whose delivery failed for now.
