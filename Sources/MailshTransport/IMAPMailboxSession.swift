@@ -42,6 +42,9 @@ final class IMAPMailboxSession: MailboxSession {
     /// UIDs flagged `\Deleted` and not yet expunged (a server without UIDPLUS: `EXPUNGE` at ``close()``).
     private var unexpunged: [String] = []
     private var closed = false
+    /// Whether the server reported new mail (`EXISTS`, `RECENT`) in a reply since the last `UID SEARCH` was sent:
+    /// such a message may be missing from the search, and an IDLE issued now would not report it again.
+    private var newMailSeen = false
 
     init(connection: MailConnection, folder: String) throws {
         self.connection = connection
@@ -57,6 +60,7 @@ final class IMAPMailboxSession: MailboxSession {
 
     func pending() throws -> [MailboxMessageRef] {
         try selectFolder()
+        newMailSeen = false
         let completion = try require("UID SEARCH UNSEEN UNDELETED", "searching \(folder) for unseen messages")
         var uids: Set<UInt32> = []
         for response in completion.untagged {
@@ -208,6 +212,9 @@ final class IMAPMailboxSession: MailboxSession {
                 if response.words.dropFirst().first == "BYE" && !byeExpected {
                     throw connection.failure("the server ended the session: \(serverText(Array(first.utf8)))", fatal: true)
                 }
+                if response.lines.count == 1, (try? Self.reportsNewMail(line, connection: connection)) == true {
+                    newMailSeen = true
+                }
                 untagged.append(response)
                 continue
             }
@@ -242,6 +249,8 @@ extension IMAPMailboxSession: IdlingMailboxSession {
             unexpunged = []
         }
         if closed { throw connection.failure("the session is closed") }
+        // New mail the server reported while the mailbox was read: read again before waiting.
+        if newMailSeen { return .changed }
         tagNumber += 1
         let tag = "M" + String(tagNumber)
         try connection.send("\(tag) IDLE")
