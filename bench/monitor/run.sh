@@ -6,6 +6,7 @@
 # message) to filing (the monitor's `message` log line), p50 / p99 / max, and the monitor's CPU (share of one core
 # over the sending window) and memory (RSS at the end, peak RSS).
 # Usage: bench/monitor/run.sh [N] [RATE] [SECONDS] [POLL]   (default 200 mailboxes, 10 msg/s, 60 s, poll every 10 s)
+# MODES="idle poll" (the default) or one of them; BENCH_KEEP=1 keeps the work folder (logs).
 # BIN=path/to/mailsh to use a given binary (default: a release build in .build-release). Needs root (the lab).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,7 +29,7 @@ monitor=
 cleanup() {
     [[ -n $monitor ]] && kill "$monitor" 2>/dev/null && wait "$monitor" 2>/dev/null || true
     [[ -n $lab ]] && scripts/mail-lab/stop.sh "$lab" >/dev/null 2>&1 || true
-    rm -rf "$work"
+    if [[ -n ${BENCH_KEEP:-} ]]; then echo "# kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 unset CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR all_proxy ALL_PROXY
@@ -142,5 +143,10 @@ run_mode() { # mode arguments...
         }' "$work/$mode.delays"
 }
 
-run_mode idle --interval 3600
-run_mode poll --no-idle --interval "$poll" --log-level debug
+for mode in ${MODES:-idle poll}; do
+    case $mode in
+        idle) run_mode idle --interval 3600 ;;
+        poll) run_mode poll --no-idle --interval "$poll" --log-level debug ;;
+        *) echo "unknown mode $mode (MODES: idle, poll)" >&2; exit 2 ;;
+    esac
+done
