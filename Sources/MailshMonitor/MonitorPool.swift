@@ -150,7 +150,9 @@ public final class MonitorPool {
                 mine = try balance()
                 // A watch (IDLE) of a mailbox given up ends: another monitor reads it now.
                 for id in workers.runningIDs where !mine.contains(where: { $0.id == id }) { workers.cancel(id) }
-                nextBalance = Date() + options.interval
+                // At least every lease period: with IDLE the interval may be an hour, and a monitor that died must
+                // still have its mailboxes taken over within one lease period.
+                nextBalance = Date() + min(options.interval, options.leasePeriod)
                 if let metrics { Self.countOutbox(desk, of: mine, into: metrics) }
                 if !announced { hooks.ready(mine.count) }
                 announced = true

@@ -106,6 +106,19 @@ final class MonitorIdleLabTests: IdleLabTestCase {
         XCTAssertEqual(monitors.wait(pid), 0, monitors.output(pid))
     }
 
+    func testOneAccountsMonitorWatchesItsMailboxWithIDLETooAndStopsCleanly() throws {
+        let pid = try monitors.start(["monitor", "Watched", "--interval", "3600", "--lease", "30", "--timeout", "10",
+                                      "--log-format", "json"])
+        XCTAssertTrue(waitFor(pid, event("idle")), monitors.output(pid))
+        let id = try deliverBySMTP(subject: "One account: the badge reader is down")
+        XCTAssertTrue(waitFor(pid) { $0["event"] as? String == "message" && $0["message_id"] as? String == id },
+                      monitors.output(pid))
+        XCTAssertEqual(try statusRow("Watched")["mode"] as? String, "idle")
+        kill(pid, SIGTERM)
+        XCTAssertEqual(monitors.wait(pid), 0, monitors.output(pid))
+        XCTAssertTrue(events(pid).contains(where: event("stopped")), monitors.output(pid))
+    }
+
     func testTheServerRestartedUnderTheMonitorIsConnectedAgainAndMailIsStillFiled() throws {
         let pid = try startMonitor(interval: "3600")
         XCTAssertTrue(waitFor(pid, event("idle")), monitors.output(pid))
