@@ -94,14 +94,19 @@ class IdleLabTestCase: MailLabTestCase {
 /// over SMTP is filed while the monitor idles; the lab's Dovecot restarted under the monitor, the monitor connects
 /// again (counted in `mailsh_idle_reconnects_total`) and mail is still filed; `mailsh status` says `idle`.
 final class MonitorIdleLabTests: IdleLabTestCase {
+    /// Waits until the monitor idles (its first read is over: with an hourly poll only IDLE brings the next message
+    /// in time), sends a message over SMTP, waits until it is filed, and checks that `status` says `idle`.
+    func waitForIdleThenFile(_ pid: pid_t, subject: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertTrue(waitFor(pid, event("idle")), monitors.output(pid), file: file, line: line)
+        let id = try deliverBySMTP(subject: subject)
+        XCTAssertTrue(waitFor(pid) { $0["event"] as? String == "message" && $0["message_id"] as? String == id },
+                      monitors.output(pid), file: file, line: line)
+        XCTAssertEqual(try statusRow("Watched")["mode"] as? String, "idle", file: file, line: line)
+    }
+
     func testMailDeliveredOverSMTPWhileIdlingIsFiledLongBeforeTheHourlyPoll() throws {
         let pid = try startMonitor(interval: "3600")
-        // The first read is over and the monitor idles: only IDLE can bring the next message before an hour.
-        XCTAssertTrue(waitFor(pid, event("idle")), monitors.output(pid))
-        let id = try deliverBySMTP(subject: "The printer on floor 4 is out of toner")
-        XCTAssertTrue(waitFor(pid) { $0["event"] as? String == "message" && $0["message_id"] as? String == id },
-                      monitors.output(pid))
-        XCTAssertEqual(try statusRow("Watched")["mode"] as? String, "idle")
+        try waitForIdleThenFile(pid, subject: "The printer on floor 4 is out of toner")
         kill(pid, SIGTERM)
         XCTAssertEqual(monitors.wait(pid), 0, monitors.output(pid))
     }
@@ -109,11 +114,7 @@ final class MonitorIdleLabTests: IdleLabTestCase {
     func testOneAccountsMonitorWatchesItsMailboxWithIDLETooAndStopsCleanly() throws {
         let pid = try monitors.start(["monitor", "Watched", "--interval", "3600", "--lease", "30", "--timeout", "10",
                                       "--log-format", "json"])
-        XCTAssertTrue(waitFor(pid, event("idle")), monitors.output(pid))
-        let id = try deliverBySMTP(subject: "One account: the badge reader is down")
-        XCTAssertTrue(waitFor(pid) { $0["event"] as? String == "message" && $0["message_id"] as? String == id },
-                      monitors.output(pid))
-        XCTAssertEqual(try statusRow("Watched")["mode"] as? String, "idle")
+        try waitForIdleThenFile(pid, subject: "One account: the badge reader is down")
         kill(pid, SIGTERM)
         XCTAssertEqual(monitors.wait(pid), 0, monitors.output(pid))
         XCTAssertTrue(events(pid).contains(where: event("stopped")), monitors.output(pid))
