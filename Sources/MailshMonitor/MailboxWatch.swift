@@ -94,6 +94,9 @@ struct MailboxWatch {
         var account = initial
         var watched = false
         var attempt = 0
+        // The `idle` event: on the first connection and after a drop (not after an OAuth 2.0 login made again).
+        var announce = true
+        var dropped = false
         while !stop() {
             var phase = "connect"
             do {
@@ -105,19 +108,18 @@ struct MailboxWatch {
                     try? open.session.close()
                     return .cannotIdle
                 }
-                let again = watched
                 watched = true
-                var announced = false
+                var renewLogin = false
                 while !stop() {
                     phase = "poll"
                     try read(account, open, mode: .idle, summary: &summary, stored: &stored)
                     attempt = 0
-                    if !announced {
+                    if announce {
                         // After the first read on this connection: from now on new mail comes through IDLE.
                         poller.log(MonitorEvent(kind: .idling, account: account.qualifiedName,
-                                                text: again ? "connected again; waiting for new mail (IDLE)"
-                                                            : "waiting for new mail (IDLE)"))
-                        announced = true
+                                                text: dropped ? "connected again; waiting for new mail (IDLE)"
+                                                              : "waiting for new mail (IDLE)"))
+                        (announce, dropped) = (false, false)
                     }
                     phase = "idle"
                     let readAt = clock.now()
@@ -126,11 +128,19 @@ struct MailboxWatch {
                         wake = try idling.idle(for: seconds, stop: stop)
                     }
                     if wake == .stopped { break }
+                    if wake == .timedOut && account.incoming.auth == .oauth2 {
+                        // The interval's read of an OAuth 2.0 account logs in again, as a poll would: the token is
+                        // refreshed when due, and one revoked meanwhile is found (a person must sign in again).
+                        renewLogin = true
+                        break
+                    }
                 }
                 try? open.session.close()
+                if renewLogin { continue }
                 return .stopped
             } catch let error as MailshError where watched && Monitor.isTransient(error) {
                 attempt += 1
+                (announce, dropped) = (true, true)
                 summary.errors += 1
                 let wait = ReconnectDelay.after(attempt: attempt, random: clock.random())
                 // A poll records its own failure; a lost connection or a failed reconnect is recorded here.

@@ -34,7 +34,7 @@ struct MonitorCommand: DeskCommand {
             failure (up to 15 minutes, or the interval if longer; a new sign-in or an edit of the account ends it). \
             An IMAP mailbox whose server offers IDLE is watched on an open connection: new mail is filed within \
             seconds, the IDLE is issued again every --idle-renewal seconds (at most 29 minutes, RFC 2177), the \
-            mailbox is read anyway every --interval, and a dropped connection (a server restarted) is made again \
+            mailbox is read anyway every --interval (with a new login for incoming.auth=oauth2), and a dropped connection (a server restarted) is made again \
             after 1, 2, 4, … s (at most 5 minutes, with jitter; event error with retry_in, metric \
             mailsh_idle_reconnects_total). POP3, a server without IDLE, --once and --no-idle poll every --interval; \
             `mailsh status` shows the mode (idle or poll). \
