@@ -1663,9 +1663,9 @@ _mailsh_match() {
 
 _mailsh_monitor() {
     repeating_flags=()
-    non_repeating_flags=(--all --once --no-pager --version -h --help)
+    non_repeating_flags=(--all --once --idle --no-idle --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--match --interval --timeout --lease --limit --log-format --log-level --metrics --store --as --format)
+    non_repeating_options=(--match --interval --timeout --lease --limit --idle-renewal --log-format --log-level --metrics --store --as --format)
     __mailsh_offer_flags_options 1
 
     # Offer option value completions
@@ -1683,6 +1683,9 @@ _mailsh_monitor() {
         return
         ;;
     '--limit')
+        return
+        ;;
+    '--idle-renewal')
         return
         ;;
     '--log-format')

@@ -5,22 +5,24 @@ extension AccountPoller {
     /// ``poll(_:summary:stored:)``, then how it ended recorded in the store for `mailsh status` (in a short
     /// transaction of its own, after the poll's connection is closed). A failure to record is logged as a warning
     /// and never fails the poll.
+    /// With `open`, the poll reads that session and leaves it open (``MailboxWatch``), recorded in `mode`.
     func pollRecordingState(_ account: Account, holder: String, summary: inout MonitorSummary,
-                            stored: inout Int) throws {
+                            stored: inout Int, on open: OpenMailbox? = nil, mode: MonitorMode = .poll) throws {
         let before = summary
         do {
-            let found = try poll(account, summary: &summary, stored: &stored)
+            let found = try poll(account, summary: &summary, stored: &stored, on: open)
             let removed = (summary.messages - before.messages) - (summary.left - before.left)
-            record(account, holder: holder, .succeeded(waiting: max(0, found - removed)))
+            record(account, holder: holder, .succeeded(waiting: max(0, found - removed)), mode: mode)
         } catch let error as MailshError {
-            record(account, holder: holder, .failed(error.message))
+            record(account, holder: holder, .failed(error.message), mode: mode)
             throw error
         }
     }
 
-    private func record(_ account: Account, holder: String, _ outcome: PollOutcome) {
+    /// Records how reading the mailbox went (a failure to record is logged as a warning).
+    func record(_ account: Account, holder: String, _ outcome: PollOutcome, mode: MonitorMode = .poll) {
         do {
-            try desk.recordPoll(account, holder: holder, outcome: outcome)
+            try desk.recordPoll(account, holder: holder, mode: mode, outcome: outcome)
         } catch let error as MailshError {
             log(MonitorEvent(kind: .warning, account: account.qualifiedName,
                              text: "the mailbox's state was not recorded: \(error.message)"))

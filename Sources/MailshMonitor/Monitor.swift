@@ -17,15 +17,24 @@ public struct MonitorOptions: Sendable {
     /// Seconds after which mail still pending in the outbox is the monitor's to deliver: the process that queued it
     /// delivers it right after its commit, unless it died.
     public var outboxGrace: TimeInterval
+    /// Whether an IMAP mailbox whose server offers IDLE is watched over an open connection (new mail filed within
+    /// seconds), polled every `interval` only as a safety net; false: every mailbox is polled.
+    public var idle: Bool
+    /// Seconds after which an IDLE is ended and issued again (1 to 1740: RFC 2177 asks to re-issue it before the
+    /// server's 30-minute inactivity timeout).
+    public var idleRenewal: TimeInterval
 
     public init(once: Bool = false, interval: TimeInterval = 60, timeout: Double = 30, leasePeriod: TimeInterval = 120,
-                batchLimit: Int? = nil, outboxGrace: TimeInterval = 60) {
+                batchLimit: Int? = nil, outboxGrace: TimeInterval = 60, idle: Bool = true,
+                idleRenewal: TimeInterval = IdleSchedule.longestRenewal) {
         self.once = once
         self.interval = interval
         self.timeout = timeout
         self.leasePeriod = leasePeriod
         self.batchLimit = batchLimit
         self.outboxGrace = outboxGrace
+        self.idle = idle
+        self.idleRenewal = idleRenewal
     }
 
     /// Refuses values out of range, naming the option.
@@ -38,6 +47,10 @@ public struct MonitorOptions: Sendable {
         }
         if !(leasePeriod >= 10 && leasePeriod <= 3600) {
             throw MailshError.invalidValue(field: "lease", value: String(leasePeriod), allowed: "10 to 3600 seconds")
+        }
+        if !(idleRenewal >= 1 && idleRenewal <= IdleSchedule.longestRenewal) {
+            throw MailshError.invalidValue(field: "idle-renewal", value: String(idleRenewal),
+                                           allowed: "1 to \(Int(IdleSchedule.longestRenewal)) seconds")
         }
         if let batchLimit, batchLimit < 1 {
             throw MailshError.invalidValue(field: "limit", value: String(batchLimit), allowed: "a number from 1 up")
@@ -152,18 +165,10 @@ struct AccountPoller {
         return (request?.incoming, disposal, request?.warnings ?? [])
     }
 
-    /// One poll: each pending message is fetched, matched, stored, and only then disposed of on the server.
-    /// `stored` counts the messages stored in this run (for ``afterStoring``).
-    ///
-    /// A message the server refuses to mark read, move or delete is already filed: the refusal is logged with its
-    /// UID and the poll goes on with the next message (one stuck message must not hold up the mailbox). The poll
-    /// then ends with an error naming how many were left, so that `--once` reports it; the next poll reads them
-    /// again, finds them in the store and only retries the disposal.
-    /// Returns how many messages the server had for this poll (before `--limit`).
-    @discardableResult
-    func poll(_ account: Account, summary: inout MonitorSummary, stored: inout Int) throws -> Int {
-        // A token the server refuses before it expires is refreshed once (for every process) and the login retried;
-        // refused again, the account needs a person to sign in.
+    /// Connects and logs in to the account's mailbox, with what to do with each message filed. A token the server
+    /// refuses before it expires is refreshed once (for every process) and the login retried; refused again, the
+    /// account needs a person to sign in.
+    func connect(_ account: Account) throws -> OpenMailbox {
         var disposal = MailboxDisposal.markRead
         let session = try desk.retryingRefusedToken(
             EffectiveSettings.resolve(account: account, user: desk.actor, personal: nil), global: true,
@@ -179,6 +184,23 @@ struct AccountPoller {
                 return planned.server
             },
             login: { try client.open($0, timeout: options.timeout) })
+        return OpenMailbox(session: session, disposal: disposal)
+    }
+
+    /// One poll: each pending message is fetched, matched, stored, and only then disposed of on the server.
+    /// `stored` counts the messages stored in this run (for ``afterStoring``).
+    ///
+    /// A message the server refuses to mark read, move or delete is already filed: the refusal is logged with its
+    /// UID and the poll goes on with the next message (one stuck message must not hold up the mailbox). The poll
+    /// then ends with an error naming how many were left, so that `--once` reports it; the next poll reads them
+    /// again, finds them in the store and only retries the disposal.
+    /// Returns how many messages the server had for this poll (before `--limit`).
+    /// With `open` (a session ``connect(_:)`` opened, kept by the caller: IDLE), the poll reads it and leaves it open.
+    @discardableResult
+    func poll(_ account: Account, summary: inout MonitorSummary, stored: inout Int,
+              on open: OpenMailbox? = nil) throws -> Int {
+        let mailbox = try open ?? connect(account)
+        let (session, disposal) = (mailbox.session, mailbox.disposal)
         var pending = try session.pending()
         let found = pending.count
         if let limit = options.batchLimit, pending.count > limit { pending = Array(pending.prefix(limit)) }
@@ -235,7 +257,7 @@ struct AccountPoller {
                                  messageID: parsed.messageID))
             }
         }
-        try session.close()
+        if open == nil { try session.close() }
         if let first = left.first {
             throw MailshError.network("\(left.count) filed message(s) left on the server, to be retried at the next poll; "
                 + "the first: \(first)")
@@ -336,19 +358,38 @@ public final class Monitor {
         while !Interrupt.requested {
             let errorsBefore = summary.errors
             let started = Date()
+            // A watch counts its own reads (polls and metrics).
+            let watching = options.idle && !options.once && account.proto == .imap
             do {
                 // Settings may change between polls: read them again.
                 account = try desk.account(id: account.id)
                 try renewLease(account, force: true)
-                try poller.pollRecordingState(account, holder: holder, summary: &summary, stored: &stored)
+                if watching {
+                    // Watched until Ctrl-C / SIGTERM or the lease is lost; a server without IDLE was read once (a
+                    // poll) and is polled every interval.
+                    var lost = false
+                    let hooks = hooks
+                    let heartbeat = Heartbeat(hooks.tick)
+                    defer { heartbeat.stop() }
+                    _ = try MailboxWatch(poller: poller, holder: holder, metrics: metrics,
+                                         afterRead: { hooks.round(MonitorRound(mailboxes: 1, failing: $0 ? 1 : 0)) })
+                        .run(account, summary: &summary, stored: &stored) {
+                            do { try renewLease(account, force: false) } catch { lost = true }
+                            return lost || Interrupt.requested
+                        }
+                } else {
+                    try poller.pollRecordingState(account, holder: holder, summary: &summary, stored: &stored)
+                }
             } catch let error as MailshError {
                 summary.errors += 1
                 log(MonitorEvent.failure(error, account: account.qualifiedName))
                 if options.once || !Self.isTransient(error) { throw error }
             }
-            summary.polls += 1
-            metrics?.polled(account.qualifiedName, duration: Date().timeIntervalSince(started),
-                            failed: summary.errors > errorsBefore)
+            if !watching {
+                summary.polls += 1
+                metrics?.polled(account.qualifiedName, duration: Date().timeIntervalSince(started),
+                                failed: summary.errors > errorsBefore)
+            }
             if let sender {
                 summary = summary + OutboxDrainer(desk: desk, sender: sender, oauthClient: oauthClient, options: options,
                                                   accountID: account.id, log: log).drain()

@@ -9,6 +9,8 @@ public struct MonitorEvent: Sendable, Encodable {
         case sent
         /// The account's OAuth 2.0 tokens no longer work: a person must sign in again (`mailsh account login NAME`).
         case signInNeeded = "sign-in-needed"
+        /// The monitor waits for the server's word about new mail on an open connection (IMAP IDLE).
+        case idling = "idle"
     }
 
     public var at: Date

@@ -10,7 +10,8 @@ import MailshCore
 ///   `duplicate`);
 /// - `mailsh_polls_total`, `mailsh_poll_failures_total`, `mailsh_poll_duration_seconds` (a histogram);
 /// - `mailsh_outbox_messages{state}`: outgoing mail `pending` or `failed` (refused, waiting for `outbox retry`);
-/// - `mailsh_mailbox_failing`: 1 while the account's last poll failed, else 0.
+/// - `mailsh_mailbox_failing`: 1 while the account's last poll failed, else 0;
+/// - `mailsh_idle_reconnects_total`: connections of a watched (IMAP IDLE) mailbox made again after one dropped.
 public final class MonitorMetrics: Sendable {
     let factory: any MetricsFactory
 
@@ -40,6 +41,11 @@ public final class MonitorMetrics: Sendable {
         Gauge(label: "mailsh_mailbox_failing", dimensions: labels, factory: factory).record(failed ? 1 : 0)
         Timer(label: "mailsh_poll_duration_seconds", dimensions: labels, factory: factory)
             .recordNanoseconds(Int64(max(0, duration) * 1_000_000_000))
+    }
+
+    /// Counts a reconnect attempt of a watched mailbox whose connection dropped (IMAP IDLE).
+    public func idleReconnect(_ account: String) {
+        Counter(label: "mailsh_idle_reconnects_total", dimensions: [("account", account)], factory: factory).increment()
     }
 
     /// Sets the outbox gauges of each account from its entries (`pending` counts those being sent too).

@@ -148,7 +148,11 @@ public final class MonitorPool {
         while !Interrupt.requested {
             if Date() >= nextBalance {
                 mine = try balance()
-                nextBalance = Date() + options.interval
+                // A watch (IDLE) of a mailbox given up ends: another monitor reads it now.
+                for id in workers.runningIDs where !mine.contains(where: { $0.id == id }) { workers.cancel(id) }
+                // At least every lease period: with IDLE the interval may be an hour, and a monitor that died must
+                // still have its mailboxes taken over within one lease period.
+                nextBalance = Date() + min(options.interval, options.leasePeriod)
                 if let metrics { Self.countOutbox(desk, of: mine, into: metrics) }
                 if !announced { hooks.ready(mine.count) }
                 announced = true
@@ -156,7 +160,12 @@ public final class MonitorPool {
             for account in mine where !Interrupt.requested && due[account.id] ?? .distantPast <= Date() {
                 // A mailbox that failed waits out its backoff (a new sign-in or an edit of the account ends it).
                 if backoff.waits(account, at: Date(), signIn: { self.signInState(account) }) { continue }
-                if workers.start(account.id, { this.value.pollOnWorker(account) }) { due[account.id] = .distantFuture }
+                let id = account.id
+                let stop: @Sendable () -> Bool = { Interrupt.requested || workers.isCancelled(id) }
+                let afterRead: @Sendable (Bool) -> Void = { workers.read(id, failed: $0) }
+                if workers.start(id, { this.value.pollOnWorker(account, stop: stop, afterRead: afterRead) }) {
+                    due[id] = .distantFuture
+                }
             }
             let finished = workers.collect()
             for poll in finished {
@@ -171,7 +180,10 @@ public final class MonitorPool {
                     backoff.succeeded(poll.accountID)
                 }
             }
-            if !finished.isEmpty {
+            // Watched mailboxes (IDLE) never finish: each read counts as a poll for the status line.
+            let reads = workers.collectReads()
+            for read in reads { failing[read.accountID] = read.failed }
+            if !finished.isEmpty || !reads.isEmpty {
                 hooks.round(MonitorRound(mailboxes: mine.count, failing: mine.filter { failing[$0.id] == true }.count))
             }
             // The outbox: mail whose process died after its commit, or whose delivery failed for now.

@@ -32,6 +32,12 @@ struct MonitorCommand: DeskCommand {
             --all each mailbox is polled on a thread of its own with its own --timeout, so a server that hangs \
             delays no other mailbox, and a failing mailbox is tried again after a wait that doubles with each \
             failure (up to 15 minutes, or the interval if longer; a new sign-in or an edit of the account ends it). \
+            An IMAP mailbox whose server offers IDLE is watched on an open connection: new mail is filed within \
+            seconds, the IDLE is issued again every --idle-renewal seconds (at most 29 minutes, RFC 2177), the \
+            mailbox is read anyway every --interval (with a new login for incoming.auth=oauth2), and a dropped connection (a server restarted) is made again \
+            after 1, 2, 4, … s (at most 5 minutes, with jitter; event error with retry_in, metric \
+            mailsh_idle_reconnects_total). POP3, a server without IDLE, --once and --no-idle poll every --interval; \
+            `mailsh status` shows the mode (idle or poll). \
             Each poll's outcome is recorded for `mailsh status`. Under systemd (Type=notify, NOTIFY_SOCKET) the \
             monitor says READY=1 once its mailboxes are taken, a STATUS= line after each poll, WATCHDOG=1 while it \
             runs (WATCHDOG_USEC) and STOPPING=1 on SIGTERM; units are in contrib/systemd (scripts/install-systemd).
@@ -81,6 +87,13 @@ struct MonitorCommand: DeskCommand {
     @Option(help: ArgumentHelp("At most this many messages per poll.", valueName: "n"))
     var limit: Int?
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp("Watch IMAP mailboxes with IDLE where the server offers it "
+                                                     + "(default); --no-idle polls every mailbox."))
+    var idle = true
+
+    @Option(help: ArgumentHelp("Seconds after which an IDLE is issued again (1 to 1740).", valueName: "seconds"))
+    var idleRenewal: Double = IdleSchedule.longestRenewal
+
     @Option(help: ArgumentHelp("The log on standard error: text (for people) or json (one object per line; also "
                                + "MAILSH_LOG_FORMAT).", valueName: "format"))
     var logFormat: LogFormat?
@@ -116,7 +129,7 @@ struct MonitorCommand: DeskCommand {
             throw MailshError.configuration("this build of mailsh cannot read mailboxes")
         }
         let options = MonitorOptions(once: once, interval: interval, timeout: timeout, leasePeriod: lease,
-                                     batchLimit: limit)
+                                     batchLimit: limit, idle: idle, idleRenewal: idleRenewal)
         try options.validate()
         let json = global.format == .json
         let io = context.io

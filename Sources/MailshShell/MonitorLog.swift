@@ -142,6 +142,7 @@ extension MonitorEvent {
     var level: Logger.Level {
         switch kind {
         case .started, .stopped: return .notice
+        case .idling: return .info
         case .polled: return (pending ?? 0) > 0 ? .info : .debug
         case .message: return outcome == "held" ? .notice : .info
         case .duplicate, .sent: return .info

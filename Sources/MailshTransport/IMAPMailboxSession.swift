@@ -42,6 +42,9 @@ final class IMAPMailboxSession: MailboxSession {
     /// UIDs flagged `\Deleted` and not yet expunged (a server without UIDPLUS: `EXPUNGE` at ``close()``).
     private var unexpunged: [String] = []
     private var closed = false
+    /// Whether the server reported new mail (`EXISTS`, `RECENT`) in a reply since the last `UID SEARCH` was sent:
+    /// such a message may be missing from the search, and an IDLE issued now would not report it again.
+    private var newMailSeen = false
 
     init(connection: MailConnection, folder: String) throws {
         self.connection = connection
@@ -57,6 +60,7 @@ final class IMAPMailboxSession: MailboxSession {
 
     func pending() throws -> [MailboxMessageRef] {
         try selectFolder()
+        newMailSeen = false
         let completion = try require("UID SEARCH UNSEEN UNDELETED", "searching \(folder) for unseen messages")
         var uids: Set<UInt32> = []
         for response in completion.untagged {
@@ -208,6 +212,9 @@ final class IMAPMailboxSession: MailboxSession {
                 if response.words.dropFirst().first == "BYE" && !byeExpected {
                     throw connection.failure("the server ended the session: \(serverText(Array(first.utf8)))", fatal: true)
                 }
+                if response.lines.count == 1, (try? Self.reportsNewMail(line, connection: connection)) == true {
+                    newMailSeen = true
+                }
                 untagged.append(response)
                 continue
             }
@@ -222,5 +229,95 @@ final class IMAPMailboxSession: MailboxSession {
         let digits = line[(open + 1)..<(line.endIndex - 1)]
         guard (1...10).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
         return Int(String(decoding: digits, as: UTF8.self))
+    }
+}
+
+// MARK: IDLE (RFC 2177)
+
+extension IMAPMailboxSession: IdlingMailboxSession {
+    var canIdle: Bool { capabilities.contains("IDLE") }
+
+    /// `IDLE` in the folder (selected first; messages marked deleted are expunged first, as ``close()`` would), then
+    /// the server's untagged words are read until one says new mail (`* n EXISTS`, `* n RECENT`), `seconds` pass or
+    /// `stop()` says so; then `DONE` and the tagged completion. A `BYE`, a refused IDLE or a dropped connection
+    /// throws (the connection is then unusable).
+    func idle(for seconds: TimeInterval, stop: () -> Bool) throws -> IdleWake {
+        guard canIdle else { throw connection.failure("the server does not offer IDLE") }
+        try selectFolder()
+        if !unexpunged.isEmpty {
+            try require("EXPUNGE", "expunging the messages marked deleted")
+            unexpunged = []
+        }
+        if closed { throw connection.failure("the session is closed") }
+        // New mail the server reported while the mailbox was read: read again before waiting.
+        if newMailSeen { return .changed }
+        tagNumber += 1
+        let tag = "M" + String(tagNumber)
+        try connection.send("\(tag) IDLE")
+        var wake = IdleWake.timedOut
+        // The continuation: untagged words may come first.
+        while true {
+            let line = try idleResponse(connection.readLine())
+            if line.first == UInt8(ascii: "+") { break }
+            if let status = Self.tagged(line, tag) {
+                throw connection.failure("IDLE refused (\(status)): \(serverText(line))")
+            }
+            if try Self.reportsNewMail(line, connection: connection) { wake = .changed }
+        }
+        if wake != .changed {
+            while true {
+                guard let raw = try connection.readLine(within: seconds, stop: stop) else {
+                    wake = stop() ? .stopped : .timedOut
+                    break
+                }
+                connection.restartClock()
+                let line = try idleResponse(raw)
+                if let status = Self.tagged(line, tag) {
+                    // The server ended the IDLE itself: no DONE is due.
+                    guard status == "OK" else { throw connection.failure("IDLE ended: \(serverText(line))", fatal: true) }
+                    return .timedOut
+                }
+                if try Self.reportsNewMail(line, connection: connection) {
+                    wake = .changed
+                    break
+                }
+            }
+        }
+        try connection.send("DONE")
+        while true {
+            let line = try idleResponse(connection.readLine())
+            if let status = Self.tagged(line, tag) {
+                guard status == "OK" else { throw connection.failure("IDLE failed: \(serverText(line))", fatal: true) }
+                return wake
+            }
+            if try Self.reportsNewMail(line, connection: connection) { wake = .changed }
+        }
+    }
+
+    /// A line read during IDLE, with any literal it announces read (and dropped: nothing during IDLE is kept).
+    private func idleResponse(_ first: ArraySlice<UInt8>) throws -> ArraySlice<UInt8> {
+        var line = first
+        while let count = Self.literalCount(line) {
+            _ = try connection.read(count: count)
+            line = try connection.readLine()
+        }
+        return first
+    }
+
+    /// The status word of `line` when it is the completion of `tag`.
+    private static func tagged(_ line: ArraySlice<UInt8>, _ tag: String) -> String? {
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix(tag + " ") else { return nil }
+        return text.dropFirst(tag.count + 1).prefix { $0 != " " }.uppercased()
+    }
+
+    /// Whether an untagged line says new mail (`* n EXISTS`, `* n RECENT`); a `* BYE` throws.
+    private static func reportsNewMail(_ line: ArraySlice<UInt8>, connection: MailConnection) throws -> Bool {
+        let words = String(decoding: line.prefix(200), as: UTF8.self).uppercased().split(separator: " ")
+        guard words.first == "*", words.count >= 2 else { return false }
+        if words[1] == "BYE" {
+            throw connection.failure("the server ended the session: \(serverText(line))", fatal: true)
+        }
+        return words.count >= 3 && UInt32(words[1]) != nil && (words[2] == "EXISTS" || words[2] == "RECENT")
     }
 }

@@ -115,8 +115,47 @@ final class MailConnection {
         return bytes
     }
 
+    /// Restarts the clock of the current reply (`timeout` from now), as ``send(_:)`` does.
+    func restartClock() {
+        deadline = Curl.now() + UInt64(timeout * 1_000_000_000)
+    }
+
+    /// The next line without its line end, if one comes within `seconds`; `nil` when the time is up or `stop()`
+    /// says so (asked at least once a second while nothing comes). For a server's unsolicited words (IMAP IDLE):
+    /// no time running out here breaks the connection.
+    func readLine(within seconds: Double, stop: () -> Bool) throws -> ArraySlice<UInt8>? {
+        if let broken { throw MailshError.network(broken + " (the connection is no longer usable)") }
+        let end = Curl.now() + UInt64(max(0, seconds) * 1_000_000_000)
+        while true {
+            if let newline = buffer[position...].firstIndex(of: 0x0A) {
+                var line = buffer[position...newline]
+                position = newline + 1
+                line.removeLast()
+                if line.last == 0x0D { line.removeLast() }
+                return line
+            }
+            if buffer.count - position > Self.lineLimit {
+                throw failure("the server sent a line longer than \(Self.lineLimit) bytes", fatal: true)
+            }
+            // What TLS already holds is never waited for on the socket.
+            if try receive() { continue }
+            if stop() { return nil }
+            let now = Curl.now()
+            guard now < end else { return nil }
+            guard let socket = session.easy.activeSocket else { throw failure("the connection is gone", fatal: true) }
+            var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(clamping: min(1000, (end - now) / 1_000_000 + 1)))
+            if ready < 0 && errno != EINTR { throw failure("poll: \(String(cString: strerror(errno)))", fatal: true) }
+        }
+    }
+
     /// Receives more bytes into the buffer, waiting until the deadline.
     private func fill() throws {
+        while try !receive() { try wait(for: Int16(POLLIN)) }
+    }
+
+    /// Appends what the connection has now to the buffer; false when nothing is there yet.
+    private func receive() throws -> Bool {
         if position > 0 && position == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             position = 0
@@ -125,17 +164,12 @@ final class MailConnection {
             position = 0
         }
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let (code, count) = chunk.withUnsafeMutableBytes { session.easy.receive(into: $0) }
-            if code == CURLE_AGAIN {
-                try wait(for: Int16(POLLIN))
-                continue
-            }
-            guard code == CURLE_OK else { throw failure("receiving failed: \(Curl.describe(code))", fatal: true) }
-            guard count > 0 else { throw failure("the server closed the connection", fatal: true) }
-            buffer += chunk[..<count]
-            return
-        }
+        let (code, count) = chunk.withUnsafeMutableBytes { session.easy.receive(into: $0) }
+        if code == CURLE_AGAIN { return false }
+        guard code == CURLE_OK else { throw failure("receiving failed: \(Curl.describe(code))", fatal: true) }
+        guard count > 0 else { throw failure("the server closed the connection", fatal: true) }
+        buffer += chunk[..<count]
+        return true
     }
 
     /// Waits until the socket is ready for `events` or the command's time is up.
