@@ -60,9 +60,9 @@ KEY_TYPE=${MAILLAB_KEY_TYPE:-rsa}
 lab_folder maillab "${1:-}"
 ID=${INSTANCE#maillab-}
 
-mkdir -p "$DIR"/{tls,log,mail} "$DIR"/dovecot/{main,untrusted,notls}/{run,state} \
+mkdir -p "$DIR"/{tls,log,mail} "$DIR"/dovecot/{main,untrusted,notls,clientcert}/{run,state} \
          "$DIR"/postfix/{conf,spool,data}
-DOVECOT_KINDS=(main untrusted notls)
+DOVECOT_KINDS=(main untrusted notls clientcert)
 if ((OAUTH)); then
     mkdir -p "$DIR"/dovecot/xoauth2/{run,state} "$DIR/oauth"
     chmod 0700 "$DIR/oauth"
@@ -77,6 +77,9 @@ die() { trap - ERR; fail "$@"; }
 # ---------------------------------------------------------------- ports
 # Offsets from the base port. Must stay in step with stop.sh (it reads them from env).
 PORT_NAMES=(IMAP IMAPS POP3 POP3S SUBMISSION SMTPS SMTP_PLAIN IMAPS_UNTRUSTED SMTPS_UNTRUSTED IMAP_NOTLS)
+# Mutual TLS: a client certificate from the lab's CA is required (Dovecot: IMAP STARTTLS, IMAPS, POP3S;
+# Postfix: submission with STARTTLS, smtps).
+PORT_NAMES+=(IMAP_CLIENTCERT IMAPS_CLIENTCERT POP3S_CLIENTCERT SUBMISSION_CLIENTCERT SMTPS_CLIENTCERT)
 # With OAuth: the authorization server (HTTPS) and the XOAUTH2-only ("Exchange Online") listeners.
 ((OAUTH)) && PORT_NAMES+=(OAUTH OAUTH_XOAUTH2_ONLY_IMAPS OAUTH_XOAUTH2_ONLY_POP3S OAUTH_XOAUTH2_ONLY_SUBMISSION)
 NPORTS=${#PORT_NAMES[@]}
@@ -120,9 +123,10 @@ TLS=$DIR/tls
 # ECDSA P-256). The CA and the untrusted certificate use P-256: instant to make.
 (umask 077
  genkey "$TLS/ca.key" ec & genkey "$TLS/server.key" "$KEY_TYPE" & genkey "$TLS/untrusted.key" ec &
+ genkey "$TLS/client.key" ec & genkey "$TLS/otherca.key" ec & genkey "$TLS/otherclient.key" ec &
  openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$TLS/dh.pem" 2>/dev/null &
  wait)
-for f in ca.key server.key untrusted.key dh.pem; do [[ -s $TLS/$f ]] || fail "could not create $TLS/$f"; done
+for f in ca.key server.key untrusted.key dh.pem client.key otherca.key otherclient.key; do [[ -s $TLS/$f ]] || fail "could not create $TLS/$f"; done
 
 SAN="DNS:localhost,IP:127.0.0.1,IP:::1"
 cat >"$TLS/ca.ext" <<EOF
@@ -158,6 +162,23 @@ openssl req -new -x509 -key "$TLS/untrusted.key" -subj "/O=untrusted mail lab/CN
     -days 30 -sha256 -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat "$TLS/untrusted.ext") \
     -out "$TLS/untrusted.crt" 2>/dev/null
 openssl verify -CAfile "$TLS/ca.crt" "$TLS/server.crt" >/dev/null || fail "server certificate does not verify"
+# Client certificates for the mutual-TLS ports: one from the lab's CA, one from another throw-away CA.
+cat >"$TLS/client.ext" <<EOF
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+EOF
+openssl req -new -x509 -key "$TLS/otherca.key" -subj "/O=another CA/CN=not the mail lab CA $ID" \
+    -days 30 -sha256 -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat "$TLS/ca.ext") \
+    -out "$TLS/otherca.crt" 2>/dev/null
+for c in client:ca otherclient:otherca; do
+    openssl req -new -key "$TLS/${c%%:*}.key" -subj "/O=mailsh mail lab/CN=user1@$DOMAIN" -out "$TLS/${c%%:*}.csr" 2>/dev/null
+    openssl x509 -req -in "$TLS/${c%%:*}.csr" -CA "$TLS/${c#*:}.crt" -CAkey "$TLS/${c#*:}.key" -CAcreateserial \
+        -days 30 -sha256 -extfile "$TLS/client.ext" -out "$TLS/${c%%:*}.crt" 2>/dev/null
+done
+openssl verify -CAfile "$TLS/ca.crt" "$TLS/client.crt" >/dev/null || fail "client certificate does not verify"
 chmod 0644 "$TLS"/*.crt "$TLS/dh.pem"
 
 note "TLS ready"
@@ -167,6 +188,7 @@ PC=$DIR/postfix/conf
 #   main      imap (STARTTLS), imaps, pop3 (STARTTLS), pop3s, lmtp, auth for Postfix
 #   untrusted imaps with the self-signed certificate
 #   notls     imap with ssl = no (no STARTTLS offered)
+#   clientcert imap (STARTTLS), imaps, pop3s requiring a client certificate from the lab's CA
 AUTH_FAILURE_DELAY=${MAILLAB_AUTH_FAILURE_DELAY:-2 secs}
 
 auth_conf() { # kind -> mechanisms and passdbs
@@ -340,6 +362,32 @@ EOF
             tls_only_login pop3 pop3 pop3s "${PORT[OAUTH_XOAUTH2_ONLY_POP3S]}"
             postfix_auth_listener
             ;;
+        clientcert)
+            echo 'protocols = imap pop3'
+            tls_conf "$TLS/server.crt" "$TLS/server.key"
+            printf 'ssl_ca = <%s\nssl_require_crl = no\nssl_verify_client_cert = yes\nauth_ssl_require_client_cert = yes\n' "$TLS/ca.crt"
+            tls_only_login pop3 pop3 pop3s "${PORT[POP3S_CLIENTCERT]}"
+            cat <<EOF
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${PORT[IMAP_CLIENTCERT]}
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = ${PORT[IMAPS_CLIENTCERT]}
+    ssl = yes
+  }
+  service_count = 0
+  process_min_avail = 1
+  process_limit = 1000
+  client_limit = 4000
+}
+service imap {
+  process_limit = 2000
+}
+EOF
+            ;;
         notls)
             cat <<EOF
 protocols = imap
@@ -471,6 +519,8 @@ anvil_rate_time_unit = 60s
 message_size_limit = 52428800
 EOF
 
+# Mutual TLS: ask for a client certificate and require one that the lab's CA issued.
+CCERT_OPTS="-o smtpd_tls_ask_ccert=yes -o smtpd_tls_req_ccert=yes -o smtpd_tls_CAfile=$TLS/ca.crt"
 SUB_OPTS="-o smtpd_sasl_auth_enable=yes -o smtpd_client_restrictions=permit_sasl_authenticated,reject -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
 cat >"$PC/master.cf" <<EOF
 # mail lab, generated by scripts/mail-lab/start.sh (no chroot anywhere)
@@ -479,6 +529,8 @@ cat >"$PC/master.cf" <<EOF
 127.0.0.1:${PORT[SMTPS]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/smtps -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt $SUB_OPTS
 127.0.0.1:${PORT[SMTP_PLAIN]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/plain -o smtpd_tls_security_level=none -o smtpd_sasl_auth_enable=no
 127.0.0.1:${PORT[SMTPS_UNTRUSTED]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/untrusted -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt -o smtpd_tls_cert_file=$TLS/untrusted.crt -o smtpd_tls_key_file=$TLS/untrusted.key $SUB_OPTS
+127.0.0.1:${PORT[SUBMISSION_CLIENTCERT]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/submission-clientcert -o smtpd_tls_security_level=encrypt $CCERT_OPTS $SUB_OPTS
+127.0.0.1:${PORT[SMTPS_CLIENTCERT]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/smtps-clientcert -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt $CCERT_OPTS $SUB_OPTS
 $(((OAUTH)) && echo "127.0.0.1:${PORT[OAUTH_XOAUTH2_ONLY_SUBMISSION]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/xoauth2-only -o smtpd_tls_security_level=encrypt $SUB_OPTS -o smtpd_sasl_path=$DIR/dovecot/xoauth2/run/auth-postfix")
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -517,6 +569,10 @@ touch -d '1 minute ago' "$PC"/* "$DIR/dovecot/users"
     envq MAILLAB_CA "$TLS/ca.crt"
     envq MAILLAB_SERVER_CERT "$TLS/server.crt"
     envq MAILLAB_UNTRUSTED_CERT "$TLS/untrusted.crt"
+    envq MAILLAB_CLIENT_CERT "$TLS/client.crt"
+    envq MAILLAB_CLIENT_KEY "$TLS/client.key"
+    envq MAILLAB_OTHER_CLIENT_CERT "$TLS/otherclient.crt"
+    envq MAILLAB_OTHER_CLIENT_KEY "$TLS/otherclient.key"
     for n in "${PORT_NAMES[@]}"; do envq "MAILLAB_${n}_PORT" "${PORT[$n]}"; done
     envq MAILLAB_PORTS "$(for n in "${PORT_NAMES[@]}"; do printf '%s ' "${PORT[$n]}"; done | sed 's/ $//')"
     envq MAILLAB_USER_COUNT "$USER_COUNT"
@@ -562,9 +618,11 @@ greet_oauth() { # port -> the issuer named by the server's metadata (over HTTPS,
 declare -A EXPECT=([IMAP]='* OK' [IMAPS]='* OK' [POP3]='+OK' [POP3S]='+OK' [SUBMISSION]='220 '
     [SMTPS]='220 ' [SMTP_PLAIN]='220 ' [IMAPS_UNTRUSTED]='* OK' [SMTPS_UNTRUSTED]='220 ' [IMAP_NOTLS]='* OK'
     [OAUTH]='https://127.0.0.1:' [OAUTH_XOAUTH2_ONLY_IMAPS]='* OK' [OAUTH_XOAUTH2_ONLY_POP3S]='+OK'
-    [OAUTH_XOAUTH2_ONLY_SUBMISSION]='220 ')
+    [OAUTH_XOAUTH2_ONLY_SUBMISSION]='220 ' [IMAP_CLIENTCERT]='* OK' [IMAPS_CLIENTCERT]='* OK'
+    [POP3S_CLIENTCERT]='+OK' [SUBMISSION_CLIENTCERT]='220 ' [SMTPS_CLIENTCERT]='220 ')
 declare -A TLSPORT=([IMAPS]=1 [POP3S]=1 [SMTPS]=1 [IMAPS_UNTRUSTED]=1 [SMTPS_UNTRUSTED]=1
-    [OAUTH_XOAUTH2_ONLY_IMAPS]=1 [OAUTH_XOAUTH2_ONLY_POP3S]=1)
+    [OAUTH_XOAUTH2_ONLY_IMAPS]=1 [OAUTH_XOAUTH2_ONLY_POP3S]=1 [IMAPS_CLIENTCERT]=c [POP3S_CLIENTCERT]=c
+    [SMTPS_CLIENTCERT]=c)
 
 wait_greeting() { # port name -> 0 once it greets as expected, 1 at the deadline
     local n=$1 g=''
@@ -573,6 +631,7 @@ wait_greeting() { # port name -> 0 once it greets as expected, 1 at the deadline
             g=$(greet_oauth "${PORT[$n]}")
             # The server died (a port taken, a broken config): no use waiting.
             [[ -n $g ]] || kill -0 "$OAUTH_PID" 2>/dev/null || return 1
+        elif [[ ${TLSPORT[$n]:-} == c ]]; then g=$(greet_tls "${PORT[$n]}" -cert "$TLS/client.crt" -key "$TLS/client.key")
         elif [[ -n ${TLSPORT[$n]:-} ]]; then g=$(greet_tls "${PORT[$n]}"); else g=$(greet_plain "${PORT[$n]}"); fi
         if [[ $g == "${EXPECT[$n]}"* ]]; then note "$n ${PORT[$n]}: $g"; return 0; fi
         ((SECONDS < deadline)) || return 1
