@@ -50,7 +50,7 @@ final class StoreContractTests: StoreTestCase {
                 guard let error = error as? MailshError else { return XCTFail("\(error)") }
                 XCTAssertEqual(error.exitStatus, .store)
                 XCTAssertEqual(error.message, "store: the store \(location) was migrated by a newer mailsh (\(future)); this "
-                    + "mailsh knows migrations up to v7: what the monitor saw of each mailbox (mailsh status): use the newer mailsh")
+                    + "mailsh knows migrations up to v9: client certificates for mutual TLS: certificate file, key file or sealed key per side: use the newer mailsh")
             }
         }
     }
