@@ -10,6 +10,7 @@
 # Prints each wall time and the client process's CPU time (user + system, of the process and what it waited for)
 # (median of RUNS runs), the ratios mailsh/curl (goal <= 1.1 for the wall time) and the one-by-one time.
 # Usage: bench/transport/run.sh [N] [RUNS]   (default 1000 accounts, 3 runs). Needs root (the lab).
+# MAILSH_BENCH_BIN=PATH measures that mailsh instead of a release build made here.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 count=${1:-1000}
@@ -17,8 +18,13 @@ runs=${2:-3}
 cd "$root"
 scripts/ensure-deps.sh
 scripts/mail-lab/install-deps.sh >/dev/null
-swift build -c release --scratch-path .build-release --product mailsh >&2
-bin=$root/.build-release/release/mailsh
+# MAILSH_BENCH_BIN: measure that binary instead of building the release one (say so when recording figures).
+if [[ -n ${MAILSH_BENCH_BIN:-} ]]; then
+    bin=$MAILSH_BENCH_BIN
+else
+    swift build -c release --scratch-path .build-release --product mailsh >&2
+    bin=$root/.build-release/release/mailsh
+fi
 
 work=$(mktemp -d)
 lab=
@@ -78,7 +84,12 @@ def timed(cmd, check):
     return elapsed, spent
 
 def mailsh_ok(result):
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    # One JSON array of reports (older mailsh: one report per line).
+    try:
+        lines = json.loads(result.stdout)
+        lines = lines if isinstance(lines, list) else [lines]
+    except json.JSONDecodeError:
+        lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     bad = [l["account"] for l in lines if l.get("verdict") != "ok"]
     if result.returncode != 0 or len(lines) != count or bad:
         sys.exit(f"mailsh failed (exit {result.returncode}, {len(lines)} reports, not ok: {bad[:5]}): {result.stderr[:500]}")
