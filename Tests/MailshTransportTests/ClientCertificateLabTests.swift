@@ -81,25 +81,27 @@ final class ClientCertificateLabTests: MailLabTestCase {
         }
     }
 
-    func testTheLabsClientCertificateWithAPrivateKeyFilePasses() throws {
-        let key = try keyCopy(lab["MAILLAB_CLIENT_KEY"], mode: 0o600)
-        for listener in listeners {
-            create(listener.name, listener, extra: ["\(listener.side).client_cert=\(lab["MAILLAB_CLIENT_CERT"])",
+    /// Tests every listener with a certificate and its key (a 0600 copy), expecting `status`; the reports.
+    func checkEveryListener(certificate: String, key source: String, status: Int32) throws -> [(String, ConnectionTestReport?)] {
+        let key = try keyCopy(lab[source], mode: 0o600)
+        return listeners.map { listener in
+            create(listener.name, listener, extra: ["\(listener.side).client_cert=\(lab[certificate])",
                                                     "\(listener.side).client_key=\(key)"])
-            let (report, _) = accountTest(listener.name, side: listener.side, status: 0)
-            XCTAssertEqual(report?.verdict, .ok, "\(listener.name): \(report?.message ?? "")")
+            return (listener.name, accountTest(listener.name, side: listener.side, status: status).report)
+        }
+    }
+
+    func testTheLabsClientCertificateWithAPrivateKeyFilePasses() throws {
+        for (name, report) in try checkEveryListener(certificate: "MAILLAB_CLIENT_CERT", key: "MAILLAB_CLIENT_KEY", status: 0) {
+            XCTAssertEqual(report?.verdict, .ok, "\(name): \(report?.message ?? "")")
         }
     }
 
     func testACertificateFromAnotherCAIsNamedAsNotAccepted() throws {
-        let key = try keyCopy(lab["MAILLAB_OTHER_CLIENT_KEY"], mode: 0o600)
-        for listener in listeners {
-            create(listener.name, listener, extra: ["\(listener.side).client_cert=\(lab["MAILLAB_OTHER_CLIENT_CERT"])",
-                                                    "\(listener.side).client_key=\(key)"])
-            let (report, _) = accountTest(listener.name, side: listener.side, status: 81)
-            let message = report?.message ?? ""
-            XCTAssertTrue(message.contains("did not accept the client certificate \(listener.side).client_cert="),
-                          "\(listener.name): \(message)")
+        for (name, report) in try checkEveryListener(certificate: "MAILLAB_OTHER_CLIENT_CERT", key: "MAILLAB_OTHER_CLIENT_KEY",
+                                                    status: 81) {
+            XCTAssertTrue(report?.message?.contains("did not accept the client certificate") == true && report?.message?
+                .contains("client_cert=") == true, "\(name): \(report?.message ?? "")")
         }
     }
 

@@ -8,17 +8,7 @@ final class ClientCertificateValidationTests: XCTestCase {
     let tester = User(name: "alice", email: "alice@example.com")
     let key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n"
 
-    func complete() -> Account {
-        var account = Account(name: "Support", id: "id-1")
-        account.incoming.host = "imap.example.com"
-        account.incoming.user = "desk"
-        account.incoming.password = SealedSecret(bytes: [1])
-        account.outgoing.host = "smtp.example.com"
-        account.outgoing.user = "desk"
-        account.outgoing.password = SealedSecret(bytes: [2])
-        account.outgoing.from = "desk@example.com"
-        return account
-    }
+    func complete() -> Account { completeTestAccount() }
 
     func request(_ account: Account, sealed: String? = nil) throws -> ConnectionTestRequest {
         let effective = EffectiveSettings.resolve(account: account, user: tester, personal: nil)

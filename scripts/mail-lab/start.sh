@@ -163,13 +163,7 @@ openssl req -new -x509 -key "$TLS/untrusted.key" -subj "/O=untrusted mail lab/CN
     -out "$TLS/untrusted.crt" 2>/dev/null
 openssl verify -CAfile "$TLS/ca.crt" "$TLS/server.crt" >/dev/null || fail "server certificate does not verify"
 # Client certificates for the mutual-TLS ports: one from the lab's CA, one from another throw-away CA.
-cat >"$TLS/client.ext" <<EOF
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid, issuer
-EOF
+client_ext "$TLS/client.ext"
 openssl req -new -x509 -key "$TLS/otherca.key" -subj "/O=another CA/CN=not the mail lab CA $ID" \
     -days 30 -sha256 -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat "$TLS/ca.ext") \
     -out "$TLS/otherca.crt" 2>/dev/null
@@ -211,19 +205,21 @@ auth_conf() { # kind -> mechanisms and passdbs
 tls_conf() { # cert key -> Dovecot's TLS settings
     printf 'ssl = yes\nssl_cert = <%s\nssl_key = <%s\nssl_dh = <%s\nssl_min_protocol = TLSv1.2\n\n' "$1" "$2" "$TLS/dh.pem"
 }
-tls_only_login() { # service plain-listener tls-listener port -> a login service with only its TLS listener
+login_service() { # service plain-port tls-port min-avail -> its login service (listeners SERVICE, SERVICEs;
+    # port 0: that listener is off) and the service itself
     cat <<EOF
 service $1-login {
-  inet_listener $2 {
-    port = 0
-  }
-  inet_listener $3 {
+  inet_listener $1 {
     address = 127.0.0.1
-    port = $4
+    port = $2
+  }
+  inet_listener ${1}s {
+    address = 127.0.0.1
+    port = $3
     ssl = yes
   }
   service_count = 0
-  process_min_avail = 1
+  process_min_avail = $4
   process_limit = 1000
   client_limit = 4000
 }
@@ -231,6 +227,9 @@ service $1 {
   process_limit = 2000
 }
 EOF
+}
+tls_only_login() { # service port -> a login service with only its TLS listener
+    login_service "$1" 0 "$2" 1
 }
 postfix_auth_listener() { # the auth socket Postfix's SASL uses
     printf 'service auth {\n  unix_listener auth-postfix {\n    user = postfix\n    group = postfix\n    mode = 0660\n  }\n}\n'
@@ -300,42 +299,8 @@ ssl_key = <$TLS/server.key
 ssl_dh = <$TLS/dh.pem
 ssl_min_protocol = TLSv1.2
 
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${PORT[IMAP]}
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = ${PORT[IMAPS]}
-    ssl = yes
-  }
-  service_count = 0
-  process_min_avail = 2
-  process_limit = 1000
-  client_limit = 4000
-}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = ${PORT[POP3]}
-  }
-  inet_listener pop3s {
-    address = 127.0.0.1
-    port = ${PORT[POP3S]}
-    ssl = yes
-  }
-  service_count = 0
-  process_min_avail = 2
-  process_limit = 1000
-  client_limit = 4000
-}
-service imap {
-  process_limit = 2000
-}
-service pop3 {
-  process_limit = 2000
-}
+$(login_service imap "${PORT[IMAP]}" "${PORT[IMAPS]}" 2)
+$(login_service pop3 "${PORT[POP3]}" "${PORT[POP3S]}" 2)
 service lmtp {
   unix_listener lmtp {
     user = postfix
@@ -353,40 +318,21 @@ EOF
         untrusted)
             echo 'protocols = imap'
             tls_conf "$TLS/untrusted.crt" "$TLS/untrusted.key"
-            tls_only_login imap imap imaps "${PORT[IMAPS_UNTRUSTED]}"
+            tls_only_login imap "${PORT[IMAPS_UNTRUSTED]}"
             ;;
         xoauth2)
             echo 'protocols = imap pop3'
             tls_conf "$TLS/server.crt" "$TLS/server.key"
-            tls_only_login imap imap imaps "${PORT[OAUTH_XOAUTH2_ONLY_IMAPS]}"
-            tls_only_login pop3 pop3 pop3s "${PORT[OAUTH_XOAUTH2_ONLY_POP3S]}"
+            tls_only_login imap "${PORT[OAUTH_XOAUTH2_ONLY_IMAPS]}"
+            tls_only_login pop3 "${PORT[OAUTH_XOAUTH2_ONLY_POP3S]}"
             postfix_auth_listener
             ;;
         clientcert)
             echo 'protocols = imap pop3'
             tls_conf "$TLS/server.crt" "$TLS/server.key"
             printf 'ssl_ca = <%s\nssl_require_crl = no\nssl_verify_client_cert = yes\nauth_ssl_require_client_cert = yes\n' "$TLS/ca.crt"
-            tls_only_login pop3 pop3 pop3s "${PORT[POP3S_CLIENTCERT]}"
-            cat <<EOF
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${PORT[IMAP_CLIENTCERT]}
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = ${PORT[IMAPS_CLIENTCERT]}
-    ssl = yes
-  }
-  service_count = 0
-  process_min_avail = 1
-  process_limit = 1000
-  client_limit = 4000
-}
-service imap {
-  process_limit = 2000
-}
-EOF
+            tls_only_login pop3 "${PORT[POP3S_CLIENTCERT]}"
+            login_service imap "${PORT[IMAP_CLIENTCERT]}" "${PORT[IMAPS_CLIENTCERT]}" 1
             ;;
         notls)
             cat <<EOF
