@@ -276,7 +276,7 @@ _mailsh_account_show() {
     # Offer option value completions
     case "${prev}" in
     '--field')
-        __mailsh_add_completions -W 'protocol'$'\n''incoming.host'$'\n''incoming.port'$'\n''incoming.security'$'\n''incoming.user'$'\n''incoming.folder'$'\n''incoming.after'$'\n''incoming.move_to'$'\n''incoming.ca_file'$'\n''incoming.insecure'$'\n''incoming.allow_plaintext'$'\n''incoming.auth'$'\n''outgoing.host'$'\n''outgoing.port'$'\n''outgoing.security'$'\n''outgoing.user'$'\n''outgoing.from'$'\n''outgoing.display_name'$'\n''outgoing.reply_to'$'\n''outgoing.ca_file'$'\n''outgoing.insecure'$'\n''outgoing.allow_plaintext'$'\n''outgoing.auth'$'\n''conversation.prefix'$'\n''conversation.placement'$'\n''oauth.provider'$'\n''oauth.tenant'$'\n''oauth.client_id'$'\n''oauth.scopes'$'\n''oauth.flow'$'\n''oauth.mechanism'$'\n''oauth.authority'$'\n''oauth.token_url'$'\n''oauth.device_url'$'\n''oauth.authorize_url'$'\n''oauth.revoke_url'$'\n''oauth.ca_file'
+        __mailsh_add_completions -W 'protocol'$'\n''incoming.host'$'\n''incoming.port'$'\n''incoming.security'$'\n''incoming.user'$'\n''incoming.folder'$'\n''incoming.after'$'\n''incoming.move_to'$'\n''incoming.ca_file'$'\n''incoming.insecure'$'\n''incoming.allow_plaintext'$'\n''incoming.auth'$'\n''incoming.client_cert'$'\n''incoming.client_key'$'\n''outgoing.host'$'\n''outgoing.port'$'\n''outgoing.security'$'\n''outgoing.user'$'\n''outgoing.from'$'\n''outgoing.display_name'$'\n''outgoing.reply_to'$'\n''outgoing.ca_file'$'\n''outgoing.insecure'$'\n''outgoing.allow_plaintext'$'\n''outgoing.auth'$'\n''outgoing.client_cert'$'\n''outgoing.client_key'$'\n''conversation.prefix'$'\n''conversation.placement'$'\n''oauth.provider'$'\n''oauth.tenant'$'\n''oauth.client_id'$'\n''oauth.scopes'$'\n''oauth.flow'$'\n''oauth.mechanism'$'\n''oauth.authority'$'\n''oauth.token_url'$'\n''oauth.device_url'$'\n''oauth.authorize_url'$'\n''oauth.revoke_url'$'\n''oauth.ca_file'
         return
         ;;
     '--store')
@@ -605,6 +605,46 @@ _mailsh_account_password() {
         ;;
     2)
         __mailsh_add_completions -W 'incoming'$'\n''outgoing'$'\n''oauth'
+        return
+        ;;
+    esac
+}
+
+_mailsh_account_client-key() {
+    repeating_flags=()
+    non_repeating_flags=(--clear --no-pager --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--key-file --store --as --format)
+    __mailsh_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--key-file')
+        __mailsh_add_completions -f
+        return
+        ;;
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion account client-key -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion account client-key -- positional@0 "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    2)
+        __mailsh_add_completions -W 'incoming'$'\n''outgoing'
         return
         ;;
     esac

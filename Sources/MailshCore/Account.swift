@@ -8,11 +8,22 @@ public struct TrustSettings: Sendable, Equatable {
     public var insecure: Bool
     /// Allow a password over a connection with security `none` (refused otherwise).
     public var allowPlaintext: Bool
+    /// A PEM file with the client certificate mailsh presents when the server asks (mutual TLS).
+    public var clientCert: String?
+    /// The path of the client certificate's private key: a PEM file only its owner may read. Either this or
+    /// ``clientKeySealed``.
+    public var clientKey: String?
+    /// The client certificate's private key, sealed in the store like a password (opened only in memory).
+    public var clientKeySealed: SealedSecret?
 
-    public init(caFile: String? = nil, insecure: Bool = false, allowPlaintext: Bool = false) {
+    public init(caFile: String? = nil, insecure: Bool = false, allowPlaintext: Bool = false, clientCert: String? = nil,
+                clientKey: String? = nil, clientKeySealed: SealedSecret? = nil) {
         self.caFile = caFile
         self.insecure = insecure
         self.allowPlaintext = allowPlaintext
+        self.clientCert = clientCert
+        self.clientKey = clientKey
+        self.clientKeySealed = clientKeySealed
     }
 }
 
@@ -231,6 +242,12 @@ public struct Account: Sendable, Equatable {
         case .outgoingCAFile: return outgoing.trust.caFile
         case .outgoingInsecure: return String(outgoing.trust.insecure)
         case .outgoingAllowPlaintext: return String(outgoing.trust.allowPlaintext)
+        case .incomingClientCert: return incoming.trust.clientCert
+        case .incomingClientKey: return incoming.trust.clientKey
+        case .incomingClientKeyPEM: return incoming.trust.clientKeySealed.map { _ in "(secret)" }
+        case .outgoingClientCert: return outgoing.trust.clientCert
+        case .outgoingClientKey: return outgoing.trust.clientKey
+        case .outgoingClientKeyPEM: return outgoing.trust.clientKeySealed.map { _ in "(secret)" }
         case .conversationPrefix: return conversation.prefix
         case .conversationPlacement: return conversation.placement.rawValue
         case .incomingAuth: return incoming.auth.rawValue
@@ -267,6 +284,8 @@ public struct Account: Sendable, Equatable {
         case .incomingPassword: return incoming.password
         case .outgoingPassword: return outgoing.password
         case .oauthClientSecret: return oauth.clientSecret
+        case .incomingClientKeyPEM: return incoming.trust.clientKeySealed
+        case .outgoingClientKeyPEM: return outgoing.trust.clientKeySealed
         default: return nil
         }
     }
@@ -277,6 +296,8 @@ public struct Account: Sendable, Equatable {
         case .incomingPassword: incoming.password = sealed
         case .outgoingPassword: outgoing.password = sealed
         case .oauthClientSecret: oauth.clientSecret = sealed
+        case .incomingClientKeyPEM: incoming.trust.clientKeySealed = sealed
+        case .outgoingClientKeyPEM: outgoing.trust.clientKeySealed = sealed
         default: break
         }
     }
@@ -357,6 +378,14 @@ public struct Account: Sendable, Equatable {
             incoming.trust.caFile = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .outgoingCAFile:
             outgoing.trust.caFile = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+        case .incomingClientCert:
+            incoming.trust.clientCert = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+        case .outgoingClientCert:
+            outgoing.trust.clientCert = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+        case .incomingClientKey:
+            incoming.trust.clientKey = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+        case .outgoingClientKey:
+            outgoing.trust.clientKey = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .incomingInsecure:
             incoming.trust.insecure = try Validate.boolean(text, field: field.name)
         case .outgoingInsecure:
@@ -403,6 +432,8 @@ public struct Account: Sendable, Equatable {
             throw MailshError.usage("\(field.name) is set with `account password` or `personal password`, never as FIELD=VALUE")
         case .oauthClientSecret:
             throw MailshError.usage("\(field.name) is set with `account secret` or `personal secret`, never as FIELD=VALUE")
+        case .incomingClientKeyPEM, .outgoingClientKeyPEM:
+            throw MailshError.usage("\(field.name) is set with `account client-key`, never as FIELD=VALUE")
         }
     }
 

@@ -120,6 +120,26 @@ public enum ServerProtocol: String, Sendable, Codable, CaseIterable {
 }
 
 /// One server to test, with the effective settings of the user who tests it.
+/// A client certificate mailsh presents when a server asks for one (mutual TLS, "TLS client authentication").
+public struct ClientCertificate: Sendable {
+    /// Where the private key comes from.
+    public enum Key: Sendable {
+        /// A PEM file only its owner may read (`client_key`).
+        case file(String)
+        /// The PEM key opened from the store (`client_key_pem`): handed to TLS in memory, never written to a file.
+        case pem(Secret)
+    }
+
+    /// The PEM file of the certificate (its chain may follow it).
+    public var certificateFile: String
+    public var key: Key
+
+    public init(certificateFile: String, key: Key) {
+        self.certificateFile = certificateFile
+        self.key = key
+    }
+}
+
 public struct ConnectionTestServer: Sendable {
     public var side: Side
     public var proto: ServerProtocol
@@ -134,10 +154,13 @@ public struct ConnectionTestServer: Sendable {
     public var folder: String?
     /// Where the credentials came from: the global account's, or the user's own.
     public var credentials: Origin
+    /// The client certificate presented when the server asks for one; `nil`: none.
+    public var clientCertificate: ClientCertificate?
 
     public init(side: Side, proto: ServerProtocol, host: String, port: Int, security: SecurityMode, user: String,
                 credential: ServerCredential, trust: TrustSettings = TrustSettings(), folder: String? = nil,
-                credentials: Origin = .global) {
+                credentials: Origin = .global, clientCertificate: ClientCertificate? = nil) {
+        self.clientCertificate = clientCertificate
         self.side = side
         self.proto = proto
         self.host = host

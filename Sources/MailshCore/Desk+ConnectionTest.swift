@@ -134,7 +134,8 @@ extension Desk {
         let effective = try effective(reference)
         let request = try Self.connectionTestRequest(
             effective: effective, tester: actor, options: options,
-            accessToken: { try self.accessToken(effective, client: $0, refused: refused) }, oauthClient: oauthClient) { side in
+            accessToken: { try self.accessToken(effective, client: $0, refused: refused) }, oauthClient: oauthClient,
+            openSecret: { try self.openSecret(effective, field: $0) }) { side in
             try self.openPassword(effective, side: side)
         }
         return (request, effective.account, effective)
@@ -267,6 +268,8 @@ extension Desk {
                                              fileReadable: (String) -> String? = Desk.fileProblem,
                                              accessToken: ((any OAuthTokenClient) throws -> Secret)? = nil,
                                              oauthClient: (any OAuthTokenClient)? = nil,
+                                             privateFileProblem: (String) -> String? = Desk.privateFileProblem,
+                                             openSecret: (Field) throws -> String? = { _ in nil },
                                              openPassword: (Side) throws -> String?) throws -> ConnectionTestRequest {
         try options.validate()
         let account = effective.account
@@ -319,6 +322,17 @@ extension Desk {
                 if let why = fileReadable(caFile) {
                     bad.append("\(field.name): \(MailshError.quote(caFile)) can't be used: \(why); allowed: \(field.allowed)")
                 }
+            }
+        }
+        var clientCertificates: [Side: ClientCertificate] = [:]
+        for side in sides {
+            let trust = side == .incoming ? account.incoming.trust : account.outgoing.trust
+            do {
+                clientCertificates[side] = try Self.clientCertificate(side, trust: trust, fileReadable: fileReadable,
+                                                                      privateFileProblem: privateFileProblem,
+                                                                      openSecret: openSecret)
+            } catch let error as MailshError {
+                bad.append(error.message)
             }
         }
         var mail: TestMailSettings?
@@ -379,12 +393,14 @@ extension Desk {
                     side: .incoming, proto: account.proto == .imap ? .imap : .pop3, host: account.incoming.host!,
                     port: account.incoming.port, security: account.incoming.security, user: account.incoming.user!,
                     credential: credential, trust: account.incoming.trust,
-                    folder: account.proto == .imap ? account.incoming.folder : nil, credentials: origin)
+                    folder: account.proto == .imap ? account.incoming.folder : nil, credentials: origin,
+                    clientCertificate: clientCertificates[.incoming])
             }
             return ConnectionTestServer(
                 side: .outgoing, proto: .smtp, host: account.outgoing.host!, port: account.outgoing.port,
                 security: account.outgoing.security, user: account.outgoing.user ?? "",
-                credential: credential, trust: account.outgoing.trust, credentials: origin)
+                credential: credential, trust: account.outgoing.trust, credentials: origin,
+                clientCertificate: clientCertificates[.outgoing])
         }
 
         var warnings: [String] = []
@@ -405,6 +421,67 @@ extension Desk {
             incoming: server(.incoming), outgoing: server(.outgoing), mail: mail,
             roundTripAddress: options.roundTrip ? account.outgoing.from : nil, transcript: options.transcript,
             timeout: options.timeout, resolve: options.resolve, warnings: warnings)
+    }
+
+    /// The client certificate a side presents (mutual TLS), `nil` when it has none. Refuses, naming the field: a
+    /// certificate without a key or a key without a certificate, both a key file and a sealed key, a file that can't be
+    /// read, a key file others may read (it must be 0600 or stricter), a sealed key that is not an unencrypted PEM
+    /// private key. The key's text never appears in a message.
+    static func clientCertificate(_ side: Side, trust: TrustSettings, fileReadable: (String) -> String?,
+                                  privateFileProblem: (String) -> String?,
+                                  openSecret: (Field) throws -> String?) throws -> ClientCertificate? {
+        let fields = Field.clientCertificate(side)
+        var bad: [String] = []
+        let sealed = trust.clientKeySealed != nil
+        if trust.clientCert == nil && trust.clientKey == nil && !sealed { return nil }
+        guard let certificate = trust.clientCert else {
+            throw MailshError.invalid(["\(fields.cert.name): not set, but \(sealed ? fields.sealedKey.name : fields.key.name) "
+                + "is: a client key needs its certificate; allowed: \(fields.cert.allowed)"])
+        }
+        if let why = fileReadable(certificate) {
+            bad.append("\(fields.cert.name): \(MailshError.quote(certificate)) can't be used: \(why); allowed: \(fields.cert.allowed)")
+        }
+        var key: ClientCertificate.Key?
+        switch (trust.clientKey, sealed) {
+        case (nil, false):
+            bad.append("\(fields.key.name): not set: the client certificate \(fields.cert.name) needs its private key: a "
+                + "file only its owner may read (\(fields.key.name)=PATH), or sealed in the store with `mailsh account "
+                + "client-key ACCOUNT \(side.rawValue) --key-file PATH`")
+        case (.some, true):
+            bad.append("\(fields.key.name) and \(fields.sealedKey.name): both are set; keep one (clear the file with "
+                + "\(fields.key.name)= or the sealed key with `mailsh account client-key ACCOUNT \(side.rawValue) --clear`)")
+        case let (.some(path), false):
+            if let why = privateFileProblem(path) {
+                bad.append("\(fields.key.name): \(MailshError.quote(path)) can't be used: \(why); allowed: \(fields.key.allowed)")
+            } else {
+                key = .file(path)
+            }
+        case (nil, true):
+            if let pem = try openSecret(fields.sealedKey) {
+                if let why = Validate.privateKeyPEMProblem(pem) {
+                    bad.append("\(fields.sealedKey.name): \(why); seal it again with `mailsh account client-key`")
+                } else {
+                    key = .pem(Secret(pem))
+                }
+            }
+        }
+        if !bad.isEmpty { throw bad.count == 1 ? MailshError.usage(bad[0]) : MailshError.invalid(bad) }
+        return key.map { ClientCertificate(certificateFile: certificate, key: $0) }
+    }
+
+    /// Why a file can't be used as a private key file, or `nil` when it can: it must exist, be a readable file, and
+    /// be readable by its owner only (no permission bit for its group or others, as `chmod 600` leaves it).
+    public static func privateFileProblem(_ path: String) -> String? {
+        if let why = fileProblem(path) { return why }
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let mode = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.posixPermissions] as? Int else {
+            return "its permissions can't be read"
+        }
+        if mode & 0o077 != 0 {
+            return "its permissions are \(String(format: "%04o", mode & 0o7777)), so others may read the key; it must be "
+                + "readable by its owner only (chmod 600)"
+        }
+        return nil
     }
 
     /// Why a file can't be read as a CA file, or `nil` when it can.

@@ -230,6 +230,12 @@ public final class Desk: @unchecked Sendable {
         return try secrets.open(sealed, context: settings.passwordContext(side))
     }
 
+    /// Opens the effective value of a secret field (a sealed client key, …), `nil` when it is not set.
+    public func openSecret(_ settings: EffectiveSettings, field: Field) throws -> String? {
+        guard let sealed = settings.account.secret(field) else { return nil }
+        return try secrets.open(sealed, context: settings.secretContext(field))
+    }
+
     // MARK: Changing accounts
 
     /// The result of a change: the account as stored and the warnings it deserves.
@@ -315,7 +321,14 @@ public final class Desk: @unchecked Sendable {
     }
 
     private func seal(_ plaintext: String, account: Account, field: Field, user: String?) throws -> SealedSecret {
-        try Validate.password(plaintext, field: field.name)
+        if field == .incomingClientKeyPEM || field == .outgoingClientKeyPEM {
+            // A PEM key has lines: it never reaches a protocol line, only TLS.
+            if let why = Validate.privateKeyPEMProblem(plaintext) {
+                throw MailshError.usage("\(field.name): \(why); nothing was changed")
+            }
+        } else {
+            try Validate.password(plaintext, field: field.name)
+        }
         guard !plaintext.isEmpty else {
             throw MailshError.invalidValue(field: field.name, value: "", allowed: "a non-empty password (clear it with --clear)")
         }

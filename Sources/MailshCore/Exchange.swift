@@ -21,6 +21,10 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         public var insecure: Bool?
         public var allow_plaintext: Bool?
         public var auth: String?
+        /// Mutual TLS: the client certificate file, the key file, whether a sealed key is set (never the key).
+        public var client_cert: String?
+        public var client_key: String?
+        public var client_key_pem_set: Bool?
     }
 
     public struct Outgoing: Codable, Sendable, Equatable {
@@ -37,6 +41,10 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         public var insecure: Bool?
         public var allow_plaintext: Bool?
         public var auth: String?
+        /// Mutual TLS: the client certificate file, the key file, whether a sealed key is set (never the key).
+        public var client_cert: String?
+        public var client_key: String?
+        public var client_key_pem_set: Bool?
     }
 
     /// The OAuth 2.0 client (`oauth.*`); the secret only as `client_secret_set` (sealed with `--with-secrets`).
@@ -132,14 +140,18 @@ public struct AccountDocument: Codable, Sendable, Equatable {
                             move_to: account.proto == .imap ? account.incoming.moveTo : nil,
                             password_set: account.incoming.password != nil, password_sealed: sealed(account.incoming.password),
                             ca_file: account.incoming.trust.caFile, insecure: account.incoming.trust.insecure,
-                            allow_plaintext: account.incoming.trust.allowPlaintext, auth: account.incoming.auth.rawValue)
+                            allow_plaintext: account.incoming.trust.allowPlaintext, auth: account.incoming.auth.rawValue,
+                            client_cert: account.incoming.trust.clientCert, client_key: account.incoming.trust.clientKey,
+                            client_key_pem_set: account.incoming.trust.clientKeySealed != nil)
         outgoing = Outgoing(host: account.outgoing.host, port: account.outgoing.port,
                             security: account.outgoing.security.rawValue, user: account.outgoing.user,
                             from: account.outgoing.from, display_name: account.outgoing.displayName,
                             reply_to: account.outgoing.replyTo, password_set: account.outgoing.password != nil,
                             password_sealed: sealed(account.outgoing.password),
                             ca_file: account.outgoing.trust.caFile, insecure: account.outgoing.trust.insecure,
-                            allow_plaintext: account.outgoing.trust.allowPlaintext, auth: account.outgoing.auth.rawValue)
+                            allow_plaintext: account.outgoing.trust.allowPlaintext, auth: account.outgoing.auth.rawValue,
+                            client_cert: account.outgoing.trust.clientCert, client_key: account.outgoing.trust.clientKey,
+                            client_key_pem_set: account.outgoing.trust.clientKeySealed != nil)
         let client = account.oauth
         oauth = OAuth(provider: client.provider?.rawValue, tenant: client.tenant, client_id: client.clientID,
                       client_secret_set: client.clientSecret != nil, client_secret_sealed: sealed(client.clientSecret),
@@ -189,6 +201,10 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         add(.outgoingCAFile, outgoing?.ca_file)
         add(.outgoingInsecure, outgoing?.insecure.map(String.init))
         add(.outgoingAllowPlaintext, outgoing?.allow_plaintext.map(String.init))
+        add(.incomingClientCert, incoming?.client_cert)
+        add(.incomingClientKey, incoming?.client_key)
+        add(.outgoingClientCert, outgoing?.client_cert)
+        add(.outgoingClientKey, outgoing?.client_key)
         add(.conversationPrefix, conversation?.prefix)
         add(.conversationPlacement, conversation?.placement)
         add(.incomingAuth, incoming?.auth)

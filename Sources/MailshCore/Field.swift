@@ -13,6 +13,9 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case incomingInsecure = "incoming.insecure"
     case incomingAllowPlaintext = "incoming.allow_plaintext"
     case incomingAuth = "incoming.auth"
+    case incomingClientCert = "incoming.client_cert"
+    case incomingClientKey = "incoming.client_key"
+    case incomingClientKeyPEM = "incoming.client_key_pem"
     case outgoingHost = "outgoing.host"
     case outgoingPort = "outgoing.port"
     case outgoingSecurity = "outgoing.security"
@@ -25,6 +28,9 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case outgoingInsecure = "outgoing.insecure"
     case outgoingAllowPlaintext = "outgoing.allow_plaintext"
     case outgoingAuth = "outgoing.auth"
+    case outgoingClientCert = "outgoing.client_cert"
+    case outgoingClientKey = "outgoing.client_key"
+    case outgoingClientKeyPEM = "outgoing.client_key_pem"
     case conversationPrefix = "conversation.prefix"
     case conversationPlacement = "conversation.placement"
     case oauthProvider = "oauth.provider"
@@ -49,11 +55,13 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         switch self {
         case .incomingHost, .incomingPort, .incomingSecurity, .incomingFolder, .incomingAfter, .incomingMoveTo,
              .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext, .incomingAuth: return .incomingServer
-        case .incomingUser, .incomingPassword: return .incomingCredentials
+        case .incomingUser, .incomingPassword, .incomingClientCert, .incomingClientKey, .incomingClientKeyPEM:
+            return .incomingCredentials
         case .outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo,
              .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext, .outgoingAuth:
             return .outgoingServer
-        case .outgoingUser, .outgoingPassword: return .outgoingCredentials
+        case .outgoingUser, .outgoingPassword, .outgoingClientCert, .outgoingClientKey, .outgoingClientKeyPEM:
+            return .outgoingCredentials
         case .oauthProvider, .oauthTenant, .oauthClientID, .oauthClientSecret, .oauthScopes, .oauthFlow, .oauthMechanism,
              .oauthAuthority, .oauthTokenURL, .oauthDeviceURL, .oauthAuthorizeURL, .oauthRevokeURL, .oauthCAFile:
             return .oauth
@@ -61,11 +69,19 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         }
     }
 
-    /// Passwords and the OAuth client secret: write-only, sealed at rest, never printed, never on argv.
+    /// Passwords, sealed client keys and the OAuth client secret: write-only, sealed at rest, never printed, never on
+    /// argv.
     public var isSecret: Bool { Self.secrets.contains(self) }
 
     /// The secret fields, in vocabulary order.
-    public static let secrets: [Field] = [.incomingPassword, .outgoingPassword, .oauthClientSecret]
+    public static let secrets: [Field] = [.incomingPassword, .incomingClientKeyPEM, .outgoingPassword,
+                                          .outgoingClientKeyPEM, .oauthClientSecret]
+
+    /// The client-certificate fields of a side (mutual TLS): the certificate file, the key file, the sealed key.
+    public static func clientCertificate(_ side: Side) -> (cert: Field, key: Field, sealedKey: Field) {
+        side == .incoming ? (.incomingClientCert, .incomingClientKey, .incomingClientKeyPEM)
+            : (.outgoingClientCert, .outgoingClientKey, .outgoingClientKeyPEM)
+    }
 
     /// The side a password field belongs to.
     public var side: Side? {
@@ -119,6 +135,14 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .outgoingDisplayName: return "text of up to 256 characters " + Validate.withoutControlCharacters
         case .conversationPrefix: return "2 to 8 letters A-Z"
         case .incomingPassword, .outgoingPassword: return "a password, set with `account password` or `personal password`"
+        case .incomingClientCert, .outgoingClientCert:
+            return "the path of a PEM file with the client certificate for mutual TLS (the chain may follow it), up to "
+                + "4096 characters " + Validate.withoutControlCharacters
+        case .incomingClientKey, .outgoingClientKey:
+            return "the path of the client certificate's PEM private key, a file only its owner may read (chmod 600), "
+                + "up to 4096 characters " + Validate.withoutControlCharacters
+        case .incomingClientKeyPEM, .outgoingClientKeyPEM:
+            return "an unencrypted PEM private key, sealed in the store, set with `account client-key`"
         default: return "text " + Validate.withoutControlCharacters
         }
     }

@@ -154,3 +154,21 @@ public enum Validate {
         return upper
     }
 }
+
+extension Validate {
+    /// Why `text` can't be used as a client certificate's private key, or `nil` when it can: one unencrypted PEM private
+    /// key (`BEGIN PRIVATE KEY`, `BEGIN RSA PRIVATE KEY`, `BEGIN EC PRIVATE KEY`); mailsh asks for no passphrase, so an
+    /// encrypted key is refused. The words never quote the key.
+    public static func privateKeyPEMProblem(_ text: String) -> String? {
+        if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
+            return "the key is encrypted with a passphrase, which mailsh can't ask for; store it unencrypted "
+                + "(openssl pkey -in KEY -out PLAIN.key) and seal that"
+        }
+        let begins = ["-----BEGIN PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN EC PRIVATE KEY-----"]
+        guard begins.contains(where: { text.contains($0) }), text.contains("PRIVATE KEY-----\n") || text.hasSuffix("PRIVATE KEY-----") else {
+            return "not a PEM private key (a file that begins with -----BEGIN PRIVATE KEY-----)"
+        }
+        if text.utf8.count > 64 * 1024 { return "longer than 64 KiB: not one private key" }
+        return nil
+    }
+}

@@ -138,7 +138,7 @@ struct AccountPoller {
                     guard withToken else { throw TokenNotFetched() }
                     return try self.desk.globalAccessToken(account, client: client, refused: refused)
                 },
-                oauthClient: oauthClient) { side in
+                oauthClient: oauthClient, openSecret: { try self.desk.openSecret(effective, field: $0) }) { side in
                 try self.desk.openPassword(effective, side: side)
             }
         } catch is TokenNotFetched {

@@ -8,8 +8,8 @@ struct AccountCommand: ParsableCommand {
         commandName: "account",
         abstract: "List, show, create, edit, copy, rename, delete and lock e-mail accounts.",
         subcommands: [List.self, Show.self, Create.self, Set.self, Copy.self, Rename.self, Delete.self,
-                      Lock.self, Unlock.self, Password.self, Login.self, Logout.self, Test.self, Discover.self,
-                      Audit.self]
+                      Lock.self, Unlock.self, Password.self, ClientKey.self, Login.self, Logout.self, Test.self,
+                      Discover.self, Audit.self]
     )
 }
 

@@ -60,6 +60,12 @@ enum AccountRow {
             .text("oauth_ca_file", { $0.oauth.caFile }, { $0.oauth.caFile = $1 }),
             padlock("lock_oauth", .oauth),
             padlock("lock_oauth_credentials", .oauthCredentials),
+            .text("in_client_cert", { $0.incoming.trust.clientCert }, { $0.incoming.trust.clientCert = $1 }),
+            .text("in_client_key", { $0.incoming.trust.clientKey }, { $0.incoming.trust.clientKey = $1 }),
+            sealed("in_client_key_pem", { $0.incoming.trust.clientKeySealed }, { $0.incoming.trust.clientKeySealed = $1 }),
+            .text("out_client_cert", { $0.outgoing.trust.clientCert }, { $0.outgoing.trust.clientCert = $1 }),
+            .text("out_client_key", { $0.outgoing.trust.clientKey }, { $0.outgoing.trust.clientKey = $1 }),
+            sealed("out_client_key_pem", { $0.outgoing.trust.clientKeySealed }, { $0.outgoing.trust.clientKeySealed = $1 }),
         ],
         // The last connection test: written by `recordTest`, never by an edit (the version does not change).
         readOnly: [

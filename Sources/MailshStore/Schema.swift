@@ -247,6 +247,14 @@ enum Schema {
                 """,
                 "CREATE INDEX inbox_held_by_account ON inbox(account_id) WHERE outcome = 'held' AND resolved_at IS NULL",
             ]),
+            Migration(name: "v9: client certificates for mutual TLS: certificate file, key file or sealed key per side", statements: [
+                "ALTER TABLE account ADD COLUMN in_client_cert TEXT",
+                "ALTER TABLE account ADD COLUMN in_client_key TEXT",
+                "ALTER TABLE account ADD COLUMN in_client_key_pem \(d.blob)",
+                "ALTER TABLE account ADD COLUMN out_client_cert TEXT",
+                "ALTER TABLE account ADD COLUMN out_client_key TEXT",
+                "ALTER TABLE account ADD COLUMN out_client_key_pem \(d.blob)",
+            ]),
             Migration(name: "v11: the certificate expiry account audit saw (mailsh status)", statements: [
                 CertificateExpiryRow.create(d),
             ]),

@@ -79,6 +79,12 @@ final class EasyHandle {
         _ = CMailshCurl_setopt_offset(raw, option, curl_off_t(value))
     }
 
+    /// Sets a blob option from `bytes`: libcurl keeps its own copy (CURL_BLOB_COPY), in memory only.
+    @discardableResult
+    func set(_ option: CURLoption, blob bytes: UnsafeMutableRawBufferPointer) -> Bool {
+        CMailshCurl_setopt_blob(raw, option, bytes.baseAddress, bytes.count) == CURLE_OK
+    }
+
     func set(_ option: CURLoption, pointer value: UnsafeMutableRawPointer?) {
         _ = CMailshCurl_setopt_pointer(raw, option, value)
     }

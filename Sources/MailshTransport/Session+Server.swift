@@ -41,6 +41,7 @@ extension Session {
             }
             easy.set(CURLOPT_CERTINFO, true)
             easy.set(CURLOPT_SSL_SESSIONID_CACHE, false)
+            if let client = server.clientCertificate, !probe { session.presentClientCertificate(client) }
         }
         if probe {
             easy.set(CURLOPT_CONNECT_ONLY, 1)
@@ -77,6 +78,24 @@ extension Session {
             easy.set(CURLOPT_RESOLVE, list: ["\(host):\(server.port):\(target)"])
         }
         return session
+    }
+
+    /// Mutual TLS: the client certificate and its key, presented when the server asks. A key from the store goes to
+    /// libcurl as a blob (copied into libcurl's memory, never written to a file); this copy is wiped at once.
+    private func presentClientCertificate(_ client: ClientCertificate) {
+        easy.set(CURLOPT_SSLCERT, client.certificateFile)
+        easy.set(CURLOPT_SSLCERTTYPE, "PEM")
+        easy.set(CURLOPT_SSLKEYTYPE, "PEM")
+        switch client.key {
+        case let .file(path):
+            easy.set(CURLOPT_SSLKEY, path)
+        case let .pem(secret):
+            var bytes = Array(secret.reveal().utf8)
+            bytes.withUnsafeMutableBytes { buffer in
+                easy.set(CURLOPT_SSLKEY_BLOB, blob: buffer)
+                if let base = buffer.baseAddress { explicit_bzero(base, buffer.count) }
+            }
+        }
     }
 
     /// libcurl's login options for a token login: the SASL mechanisms it may use. `auto` takes OAUTHBEARER when offered,

@@ -46,7 +46,7 @@ enum Verdicts {
         let side = server.side.rawValue
         let seconds = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
 
-        if let message = clientCertificateWanted(outcome, analysis: analysis, endpoint: endpoint) {
+        if let message = clientCertificateWanted(outcome, analysis: analysis, server: server, endpoint: endpoint) {
             return (.tls, message)
         }
 
@@ -129,6 +129,12 @@ enum Verdicts {
              CURLE_SSL_INVALIDCERTSTATUS:
             return (.certificate, "the certificate of \(endpoint) was not accepted: \(explain(error, server: server))")
 
+        case CURLE_SSL_CERTPROBLEM:
+            // The client certificate or its key was refused locally, before anything was sent.
+            return (.tls, "the client certificate \(side).client_cert could not be used with its key (\(side).client_key or "
+                + "\(side).client_key_pem): \(error.isEmpty ? outcome.curlText : error); a PEM certificate and the "
+                + "unencrypted private key that belongs to it are needed")
+
         case CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE:
             return (.certificate, "the CA file \(server.trust.caFile ?? "(system)") could not be used: \(error)")
 
@@ -204,18 +210,40 @@ enum Verdicts {
             + "(\(outcome.curlText))")
     }
 
-    /// The sentence for a server that ended TLS because mailsh presented no client certificate, or `nil`. The TLS 1.3
-    /// alert says so itself ("certificate required", often only at the first read after the handshake, where it
-    /// looks like a broken connection); with TLS 1.2 the server aborts the very handshake it asked a certificate in.
+    /// The sentence for a server that refused the connection over its client certificate (mutual TLS), or `nil`: none
+    /// was presented, or the one presented (`client_cert`) was not accepted. How servers say it:
+    /// - a TLS 1.3 alert "certificate required" (116), often only at the first read after the handshake, where it looks
+    ///   like a broken connection; with TLS 1.2 the server aborts the very handshake it asked a certificate in
+    ///   (`handshake_failure`);
+    /// - an alert about the certificate presented ("unknown ca", "bad certificate", "certificate expired", …): only the
+    ///   client's certificate can be the subject of an alert from the server;
+    /// - a reply after a handshake that asked for a certificate, naming it: Postfix `421 4.7.1 … No client certificate
+    ///   presented` / `Client certificate not trusted`, Dovecot `NO [ALERT] Client didn't present valid SSL certificate`.
     /// Many servers ask without requiring one, so a request alone followed by any other failure does not count.
-    static func clientCertificateWanted(_ outcome: TransferOutcome, analysis: ConversationAnalysis, endpoint: String)
-        -> String? {
+    static func clientCertificateWanted(_ outcome: TransferOutcome, analysis: ConversationAnalysis,
+                                        server: ConnectionTestServer, endpoint: String) -> String? {
         guard !outcome.ok else { return nil }
-        let alert = outcome.errorText.localizedCaseInsensitiveContains("certificate required")
+        let error = outcome.errorText.lowercased()
+        let requiredAlert = error.contains("certificate required")
+        let certificateAlerts = ["alert unknown ca", "alert bad certificate", "alert certificate unknown",
+                                 "alert unsupported certificate", "alert certificate expired", "alert certificate revoked",
+                                 "alert decrypt error", "alert access denied"]
+        let refusedAlert = error.contains("alert") && certificateAlerts.contains { error.contains($0) }
         let handshakeAbortedAfterRequest = analysis.clientCertificateRequested && outcome.code == CURLE_SSL_CONNECT_ERROR
-        guard alert || handshakeAbortedAfterRequest else { return nil }
-        return "the server at \(endpoint) wants a client certificate (TLS client authentication) and refused the "
-            + "connection without one; mailsh presents no client certificate (\(outcome.curlText))"
+        let replies = [analysis.auth?.reply, analysis.lastServerLine].compactMap { $0 }
+        let reply = analysis.clientCertificateRequested
+            ? replies.first { $0.range(of: "certificate", options: .caseInsensitive) != nil } : nil
+        guard requiredAlert || refusedAlert || handshakeAbortedAfterRequest || reply != nil else { return nil }
+        let side = server.side.rawValue
+        let said = reply.map { "the server said \(quoted($0))" } ?? outcome.curlText
+        guard let client = server.clientCertificate else {
+            return "the server at \(endpoint) wants a client certificate (TLS client authentication) and refused the "
+                + "connection without one; mailsh presented none: set \(side).client_cert=PATH and \(side).client_key=PATH "
+                + "(a 0600 file), or seal the key with `mailsh account client-key ACCOUNT \(side)` (\(said))"
+        }
+        return "the server at \(endpoint) did not accept the client certificate \(side).client_cert="
+            + "\(quoted(client.certificateFile)): it takes only certificates issued by a CA it trusts, still valid, for "
+            + "client authentication (\(said))"
     }
 
     /// A certificate failure in words, with what the certificate was checked against.

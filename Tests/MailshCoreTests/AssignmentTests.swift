@@ -127,11 +127,13 @@ final class AssignmentTests: XCTestCase {
         XCTAssertEqual(Field.fields(in: .incomingServer), [.incomingHost, .incomingPort, .incomingSecurity, .incomingFolder,
                                                            .incomingAfter, .incomingMoveTo, .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext,
                                                            .incomingAuth])
-        XCTAssertEqual(Field.fields(in: .incomingCredentials), [.incomingUser, .incomingPassword])
+        XCTAssertEqual(Field.fields(in: .incomingCredentials), [.incomingUser, .incomingPassword, .incomingClientCert,
+                                                                .incomingClientKey, .incomingClientKeyPEM])
         XCTAssertEqual(Field.fields(in: .outgoingServer),
                        [.outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo,
                         .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext, .outgoingAuth])
-        XCTAssertEqual(Field.fields(in: .outgoingCredentials), [.outgoingUser, .outgoingPassword])
+        XCTAssertEqual(Field.fields(in: .outgoingCredentials), [.outgoingUser, .outgoingPassword, .outgoingClientCert,
+                                                                .outgoingClientKey, .outgoingClientKeyPEM])
         for field in [Field.proto, .conversationPrefix, .conversationPlacement] {
             XCTAssertNil(field.section, field.name)
             XCTAssertFalse(Field.personalizable.contains(field))
@@ -140,7 +142,8 @@ final class AssignmentTests: XCTestCase {
     }
 
     func testSecretFieldsAndSides() {
-        XCTAssertEqual(Field.allCases.filter(\.isSecret), [.incomingPassword, .outgoingPassword, .oauthClientSecret])
+        XCTAssertEqual(Field.allCases.filter(\.isSecret), [.incomingPassword, .incomingClientKeyPEM, .outgoingPassword,
+                                                           .outgoingClientKeyPEM, .oauthClientSecret])
         XCTAssertEqual(Field.password(.incoming), .incomingPassword)
         XCTAssertEqual(Field.password(.outgoing), .outgoingPassword)
         XCTAssertEqual(Field.incomingPassword.side, .incoming)

@@ -38,7 +38,8 @@ final class OAuthSettingsTests: XCTestCase {
         XCTAssertEqual(Field.incomingAuth.section, .incomingServer)
         XCTAssertEqual(Field.outgoingAuth.section, .outgoingServer)
         XCTAssertTrue(Field.oauthClientSecret.isSecret)
-        XCTAssertEqual(Field.secrets, [.incomingPassword, .outgoingPassword, .oauthClientSecret])
+        XCTAssertEqual(Field.secrets, [.incomingPassword, .incomingClientKeyPEM, .outgoingPassword, .outgoingClientKeyPEM,
+                                       .oauthClientSecret])
         let error = expectMailshError {
             _ = try Assignment.parseAll(["oauth.client_secret=hunter2"], passwordHint: "mailsh account password X oauth")
         }

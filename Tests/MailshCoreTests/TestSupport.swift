@@ -84,6 +84,8 @@ enum Fixture {
         case .conversationPrefix: return "ABC"
         case .conversationPlacement: return "subject"
         case .incomingCAFile, .outgoingCAFile: return "/etc/ssl/certs/ca-certificates.crt"
+        case .incomingClientCert, .outgoingClientCert: return "/etc/mailsh/desk.crt"
+        case .incomingClientKey, .outgoingClientKey: return "/etc/mailsh/desk.key"
         case .incomingInsecure, .outgoingInsecure, .incomingAllowPlaintext, .outgoingAllowPlaintext: return "true"
         case .incomingAuth, .outgoingAuth: return "oauth2"
         case .oauthProvider: return "microsoft"
@@ -98,7 +100,7 @@ enum Fixture {
         case .oauthAuthorizeURL: return "https://idp.example.com/authorize"
         case .oauthRevokeURL: return "https://idp.example.com/revoke"
         case .oauthCAFile: return "/etc/ssl/certs/ca-certificates.crt"
-        case .incomingPassword, .outgoingPassword, .oauthClientSecret: return ""
+        case .incomingPassword, .outgoingPassword, .oauthClientSecret, .incomingClientKeyPEM, .outgoingClientKeyPEM: return ""
         }
     }
 }

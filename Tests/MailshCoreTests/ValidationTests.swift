@@ -223,7 +223,8 @@ final class ValidationTests: XCTestCase {
     /// ESC is refused too.
     func testTextFieldsStateTheControlCharacterRuleInOneWording() {
         let freeText: [Field] = [.incomingUser, .outgoingUser, .incomingFolder, .incomingMoveTo, .outgoingDisplayName,
-                                 .incomingCAFile, .outgoingCAFile, .oauthCAFile, .oauthClientID]
+                                 .incomingCAFile, .outgoingCAFile, .oauthCAFile, .oauthClientID, .incomingClientCert,
+                                 .incomingClientKey, .outgoingClientCert, .outgoingClientKey]
         for field in freeText {
             XCTAssertTrue(field.allowed.hasSuffix(Validate.withoutControlCharacters), "\(field.name): \(field.allowed)")
         }
@@ -261,6 +262,8 @@ final class ValidationTests: XCTestCase {
             (.oauthMechanism, "plain"), (.oauthAuthority, "http://example.com"), (.oauthTokenURL, "ftp://x/token"),
             (.oauthDeviceURL, "https://"), (.oauthAuthorizeURL, "https://u:p@x/a"), (.oauthRevokeURL, "x"),
             (.oauthCAFile, String(repeating: "c", count: 4097)),
+            (.incomingClientCert, String(repeating: "c", count: 4097)), (.incomingClientKey, String(repeating: "k", count: 4097)),
+            (.outgoingClientCert, String(repeating: "c", count: 4097)), (.outgoingClientKey, String(repeating: "k", count: 4097)),
         ]
         XCTAssertEqual(Set(cases.map(\.0)), Set(Field.allCases.filter { !$0.isSecret }))
         for (field, value) in cases {

@@ -2,21 +2,24 @@ import Foundation
 import MailshCore
 import XCTest
 
+/// An account with every field a connection test needs (sealed passwords of no real key).
+func completeTestAccount() -> Account {
+    var account = Account(name: "Support", id: "id-1")
+    account.incoming.host = "imap.example.com"
+    account.incoming.user = "desk"
+    account.incoming.password = SealedSecret(bytes: [1])
+    account.outgoing.host = "smtp.example.com"
+    account.outgoing.user = "desk"
+    account.outgoing.password = SealedSecret(bytes: [2])
+    account.outgoing.from = "desk@example.com"
+    return account
+}
+
 /// Validation before any network I/O: every missing or bad field of the effective settings, in one message.
 final class RequestValidationTests: XCTestCase {
     let tester = User(name: "alice", email: "alice@example.com")
 
-    func complete() -> Account {
-        var account = Account(name: "Support", id: "id-1")
-        account.incoming.host = "imap.example.com"
-        account.incoming.user = "desk"
-        account.incoming.password = SealedSecret(bytes: [1])
-        account.outgoing.host = "smtp.example.com"
-        account.outgoing.user = "desk"
-        account.outgoing.password = SealedSecret(bytes: [2])
-        account.outgoing.from = "desk@example.com"
-        return account
-    }
+    func complete() -> Account { completeTestAccount() }
 
     func request(_ account: Account, user: User? = nil, options: ConnectionTestOptions = ConnectionTestOptions(),
                  personal: PersonalSettings? = nil, passwords: [Side: String] = [.incoming: "pw-in", .outgoing: "pw-out"])

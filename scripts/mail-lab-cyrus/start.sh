@@ -101,13 +101,7 @@ subjectAltName = $SAN
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid, issuer
 EOF
-cat >"$TLS/client.ext" <<EOF
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid, issuer
-EOF
+client_ext "$TLS/client.ext"
 openssl req -new -x509 -key "$TLS/ca.key" -subj "/O=mailsh mail lab/CN=mailsh cyrus lab CA $ID" \
     -days 30 -sha256 -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat "$TLS/ca.ext") \
     -out "$TLS/ca.crt" 2>/dev/null

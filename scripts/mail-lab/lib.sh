@@ -50,6 +50,15 @@ genkey() { # file type: ec (P-256) or rsa (2048)
         openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null
     fi
 }
+client_ext() { # file -> the X.509 extensions of a client certificate (TLS client authentication)
+    cat >"$1" <<EOF
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+EOF
+}
 envq() { # KEY VALUE -> KEY=value, quoted only when needed
     if [[ $2 =~ ^[A-Za-z0-9@%+=:,./_-]*$ ]]; then
         printf '%s=%s\n' "$1" "$2"

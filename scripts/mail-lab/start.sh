@@ -62,9 +62,9 @@ KEY_TYPE=${MAILLAB_KEY_TYPE:-rsa}
 lab_folder maillab "${1:-}"
 ID=${INSTANCE#maillab-}
 
-mkdir -p "$DIR"/{tls,log,mail} "$DIR"/dovecot/{main,untrusted,notls}/{run,state} \
+mkdir -p "$DIR"/{tls,log,mail} "$DIR"/dovecot/{main,untrusted,notls,clientcert}/{run,state} \
          "$DIR"/postfix/{conf,spool,data}
-DOVECOT_KINDS=(main untrusted notls)
+DOVECOT_KINDS=(main untrusted notls clientcert)
 if ((OAUTH)); then
     mkdir -p "$DIR"/dovecot/xoauth2/{run,state} "$DIR/oauth"
     chmod 0700 "$DIR/oauth"
@@ -79,6 +79,9 @@ die() { trap - ERR; fail "$@"; }
 # ---------------------------------------------------------------- ports
 # Offsets from the base port. Must stay in step with stop.sh (it reads them from env).
 PORT_NAMES=(IMAP IMAPS POP3 POP3S SUBMISSION SMTPS SMTP_PLAIN IMAPS_UNTRUSTED SMTPS_UNTRUSTED IMAP_NOTLS)
+# Mutual TLS: a client certificate from the lab's CA is required (Dovecot: IMAP STARTTLS, IMAPS, POP3S;
+# Postfix: submission with STARTTLS, smtps).
+PORT_NAMES+=(IMAP_CLIENTCERT IMAPS_CLIENTCERT POP3S_CLIENTCERT SUBMISSION_CLIENTCERT SMTPS_CLIENTCERT)
 # With OAuth: the authorization server (HTTPS) and the XOAUTH2-only ("Exchange Online") listeners.
 ((OAUTH)) && PORT_NAMES+=(OAUTH OAUTH_XOAUTH2_ONLY_IMAPS OAUTH_XOAUTH2_ONLY_POP3S OAUTH_XOAUTH2_ONLY_SUBMISSION)
 NPORTS=${#PORT_NAMES[@]}
@@ -122,9 +125,10 @@ TLS=$DIR/tls
 # ECDSA P-256). The CA and the untrusted certificate use P-256: instant to make.
 (umask 077
  genkey "$TLS/ca.key" ec & genkey "$TLS/server.key" "$KEY_TYPE" & genkey "$TLS/untrusted.key" ec &
+ genkey "$TLS/client.key" ec & genkey "$TLS/otherca.key" ec & genkey "$TLS/otherclient.key" ec &
  openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$TLS/dh.pem" 2>/dev/null &
  wait)
-for f in ca.key server.key untrusted.key dh.pem; do [[ -s $TLS/$f ]] || fail "could not create $TLS/$f"; done
+for f in ca.key server.key untrusted.key dh.pem client.key otherca.key otherclient.key; do [[ -s $TLS/$f ]] || fail "could not create $TLS/$f"; done
 
 SAN="DNS:localhost,IP:127.0.0.1,IP:::1"
 cat >"$TLS/ca.ext" <<EOF
@@ -168,6 +172,17 @@ openssl req -new -key "$TLS/near.key" -subj "/O=mailsh mail lab/CN=near.localhos
 openssl x509 -req -in "$TLS/near.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAcreateserial \
     -days 3 -sha256 -extfile "$TLS/near.ext" -out "$TLS/near.crt" 2>/dev/null
 openssl verify -CAfile "$TLS/ca.crt" "$TLS/near.crt" >/dev/null || fail "the near-expiry certificate does not verify"
+# Client certificates for the mutual-TLS ports: one from the lab's CA, one from another throw-away CA.
+client_ext "$TLS/client.ext"
+openssl req -new -x509 -key "$TLS/otherca.key" -subj "/O=another CA/CN=not the mail lab CA $ID" \
+    -days 30 -sha256 -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat "$TLS/ca.ext") \
+    -out "$TLS/otherca.crt" 2>/dev/null
+for c in client:ca otherclient:otherca; do
+    openssl req -new -key "$TLS/${c%%:*}.key" -subj "/O=mailsh mail lab/CN=user1@$DOMAIN" -out "$TLS/${c%%:*}.csr" 2>/dev/null
+    openssl x509 -req -in "$TLS/${c%%:*}.csr" -CA "$TLS/${c#*:}.crt" -CAkey "$TLS/${c#*:}.key" -CAcreateserial \
+        -days 30 -sha256 -extfile "$TLS/client.ext" -out "$TLS/${c%%:*}.crt" 2>/dev/null
+done
+openssl verify -CAfile "$TLS/ca.crt" "$TLS/client.crt" >/dev/null || fail "client certificate does not verify"
 chmod 0644 "$TLS"/*.crt "$TLS/dh.pem"
 
 note "TLS ready"
@@ -177,6 +192,7 @@ PC=$DIR/postfix/conf
 #   main      imap (STARTTLS), imaps, pop3 (STARTTLS), pop3s, lmtp, auth for Postfix
 #   untrusted imaps with the self-signed certificate
 #   notls     imap with ssl = no (no STARTTLS offered)
+#   clientcert imap (STARTTLS), imaps, pop3s requiring a client certificate from the lab's CA
 AUTH_FAILURE_DELAY=${MAILLAB_AUTH_FAILURE_DELAY:-2 secs}
 NO_IDLE=${MAILLAB_IMAP_NO_IDLE:-0}
 [[ $NO_IDLE == 0 || $NO_IDLE == 1 ]] || die "MAILLAB_IMAP_NO_IDLE must be 0 or 1"
@@ -201,19 +217,21 @@ auth_conf() { # kind -> mechanisms and passdbs
 tls_conf() { # cert key -> Dovecot's TLS settings
     printf 'ssl = yes\nssl_cert = <%s\nssl_key = <%s\nssl_dh = <%s\nssl_min_protocol = TLSv1.2\n\n' "$1" "$2" "$TLS/dh.pem"
 }
-tls_only_login() { # service plain-listener tls-listener port -> a login service with only its TLS listener
+login_service() { # service plain-port tls-port min-avail -> its login service (listeners SERVICE, SERVICEs;
+    # port 0: that listener is off) and the service itself
     cat <<EOF
 service $1-login {
-  inet_listener $2 {
-    port = 0
-  }
-  inet_listener $3 {
+  inet_listener $1 {
     address = 127.0.0.1
-    port = $4
+    port = $2
+  }
+  inet_listener ${1}s {
+    address = 127.0.0.1
+    port = $3
     ssl = yes
   }
   service_count = 0
-  process_min_avail = 1
+  process_min_avail = $4
   process_limit = 1000
   client_limit = 4000
 }
@@ -221,6 +239,9 @@ service $1 {
   process_limit = 2000
 }
 EOF
+}
+tls_only_login() { # service port -> a login service with only its TLS listener
+    login_service "$1" 0 "$2" 1
 }
 postfix_auth_listener() { # the auth socket Postfix's SASL uses
     printf 'service auth {\n  unix_listener auth-postfix {\n    user = postfix\n    group = postfix\n    mode = 0660\n  }\n}\n'
@@ -297,42 +318,8 @@ local_name near.localhost {
   ssl_key = <$TLS/near.key
 }
 
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${PORT[IMAP]}
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = ${PORT[IMAPS]}
-    ssl = yes
-  }
-  service_count = 0
-  process_min_avail = 2
-  process_limit = 1000
-  client_limit = 4000
-}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = ${PORT[POP3]}
-  }
-  inet_listener pop3s {
-    address = 127.0.0.1
-    port = ${PORT[POP3S]}
-    ssl = yes
-  }
-  service_count = 0
-  process_min_avail = 2
-  process_limit = 1000
-  client_limit = 4000
-}
-service imap {
-  process_limit = 2000
-}
-service pop3 {
-  process_limit = 2000
-}
+$(login_service imap "${PORT[IMAP]}" "${PORT[IMAPS]}" 2)
+$(login_service pop3 "${PORT[POP3]}" "${PORT[POP3S]}" 2)
 service lmtp {
   unix_listener lmtp {
     user = postfix
@@ -355,14 +342,21 @@ EOF
         untrusted)
             echo 'protocols = imap'
             tls_conf "$TLS/untrusted.crt" "$TLS/untrusted.key"
-            tls_only_login imap imap imaps "${PORT[IMAPS_UNTRUSTED]}"
+            tls_only_login imap "${PORT[IMAPS_UNTRUSTED]}"
             ;;
         xoauth2)
             echo 'protocols = imap pop3'
             tls_conf "$TLS/server.crt" "$TLS/server.key"
-            tls_only_login imap imap imaps "${PORT[OAUTH_XOAUTH2_ONLY_IMAPS]}"
-            tls_only_login pop3 pop3 pop3s "${PORT[OAUTH_XOAUTH2_ONLY_POP3S]}"
+            tls_only_login imap "${PORT[OAUTH_XOAUTH2_ONLY_IMAPS]}"
+            tls_only_login pop3 "${PORT[OAUTH_XOAUTH2_ONLY_POP3S]}"
             postfix_auth_listener
+            ;;
+        clientcert)
+            echo 'protocols = imap pop3'
+            tls_conf "$TLS/server.crt" "$TLS/server.key"
+            printf 'ssl_ca = <%s\nssl_require_crl = no\nssl_verify_client_cert = yes\nauth_ssl_require_client_cert = yes\n' "$TLS/ca.crt"
+            tls_only_login pop3 "${PORT[POP3S_CLIENTCERT]}"
+            login_service imap "${PORT[IMAP_CLIENTCERT]}" "${PORT[IMAPS_CLIENTCERT]}" 1
             ;;
         notls)
             cat <<EOF
@@ -495,6 +489,8 @@ anvil_rate_time_unit = 60s
 message_size_limit = 52428800
 EOF
 
+# Mutual TLS: ask for a client certificate and require one that the lab's CA issued.
+CCERT_OPTS="-o smtpd_tls_ask_ccert=yes -o smtpd_tls_req_ccert=yes -o smtpd_tls_CAfile=$TLS/ca.crt"
 SUB_OPTS="-o smtpd_sasl_auth_enable=yes -o smtpd_client_restrictions=permit_sasl_authenticated,reject -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
 cat >"$PC/master.cf" <<EOF
 # mail lab, generated by scripts/mail-lab/start.sh (no chroot anywhere)
@@ -503,6 +499,8 @@ cat >"$PC/master.cf" <<EOF
 127.0.0.1:${PORT[SMTPS]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/smtps -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt $SUB_OPTS
 127.0.0.1:${PORT[SMTP_PLAIN]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/plain -o smtpd_tls_security_level=none -o smtpd_sasl_auth_enable=no
 127.0.0.1:${PORT[SMTPS_UNTRUSTED]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/untrusted -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt -o smtpd_tls_cert_file=$TLS/untrusted.crt -o smtpd_tls_key_file=$TLS/untrusted.key $SUB_OPTS
+127.0.0.1:${PORT[SUBMISSION_CLIENTCERT]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/submission-clientcert -o smtpd_tls_security_level=encrypt $CCERT_OPTS $SUB_OPTS
+127.0.0.1:${PORT[SMTPS_CLIENTCERT]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/smtps-clientcert -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt $CCERT_OPTS $SUB_OPTS
 $(((OAUTH)) && echo "127.0.0.1:${PORT[OAUTH_XOAUTH2_ONLY_SUBMISSION]} inet n - n - 500 smtpd -o syslog_name=$INSTANCE/xoauth2-only -o smtpd_tls_security_level=encrypt $SUB_OPTS -o smtpd_sasl_path=$DIR/dovecot/xoauth2/run/auth-postfix")
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -541,6 +539,10 @@ touch -d '1 minute ago' "$PC"/* "$DIR/dovecot/users"
     envq MAILLAB_CA "$TLS/ca.crt"
     envq MAILLAB_SERVER_CERT "$TLS/server.crt"
     envq MAILLAB_UNTRUSTED_CERT "$TLS/untrusted.crt"
+    envq MAILLAB_CLIENT_CERT "$TLS/client.crt"
+    envq MAILLAB_CLIENT_KEY "$TLS/client.key"
+    envq MAILLAB_OTHER_CLIENT_CERT "$TLS/otherclient.crt"
+    envq MAILLAB_OTHER_CLIENT_KEY "$TLS/otherclient.key"
     for n in "${PORT_NAMES[@]}"; do envq "MAILLAB_${n}_PORT" "${PORT[$n]}"; done
     envq MAILLAB_PORTS "$(for n in "${PORT_NAMES[@]}"; do printf '%s ' "${PORT[$n]}"; done | sed 's/ $//')"
     envq MAILLAB_USER_COUNT "$USER_COUNT"
@@ -586,9 +588,11 @@ greet_oauth() { # port -> the issuer named by the server's metadata (over HTTPS,
 declare -A EXPECT=([IMAP]='* OK' [IMAPS]='* OK' [POP3]='+OK' [POP3S]='+OK' [SUBMISSION]='220 '
     [SMTPS]='220 ' [SMTP_PLAIN]='220 ' [IMAPS_UNTRUSTED]='* OK' [SMTPS_UNTRUSTED]='220 ' [IMAP_NOTLS]='* OK'
     [OAUTH]='https://127.0.0.1:' [OAUTH_XOAUTH2_ONLY_IMAPS]='* OK' [OAUTH_XOAUTH2_ONLY_POP3S]='+OK'
-    [OAUTH_XOAUTH2_ONLY_SUBMISSION]='220 ')
+    [OAUTH_XOAUTH2_ONLY_SUBMISSION]='220 ' [IMAP_CLIENTCERT]='* OK' [IMAPS_CLIENTCERT]='* OK'
+    [POP3S_CLIENTCERT]='+OK' [SUBMISSION_CLIENTCERT]='220 ' [SMTPS_CLIENTCERT]='220 ')
 declare -A TLSPORT=([IMAPS]=1 [POP3S]=1 [SMTPS]=1 [IMAPS_UNTRUSTED]=1 [SMTPS_UNTRUSTED]=1
-    [OAUTH_XOAUTH2_ONLY_IMAPS]=1 [OAUTH_XOAUTH2_ONLY_POP3S]=1)
+    [OAUTH_XOAUTH2_ONLY_IMAPS]=1 [OAUTH_XOAUTH2_ONLY_POP3S]=1 [IMAPS_CLIENTCERT]=c [POP3S_CLIENTCERT]=c
+    [SMTPS_CLIENTCERT]=c)
 
 wait_greeting() { # port name -> 0 once it greets as expected, 1 at the deadline
     local n=$1 g=''
@@ -597,6 +601,7 @@ wait_greeting() { # port name -> 0 once it greets as expected, 1 at the deadline
             g=$(greet_oauth "${PORT[$n]}")
             # The server died (a port taken, a broken config): no use waiting.
             [[ -n $g ]] || kill -0 "$OAUTH_PID" 2>/dev/null || return 1
+        elif [[ ${TLSPORT[$n]:-} == c ]]; then g=$(greet_tls "${PORT[$n]}" -cert "$TLS/client.crt" -key "$TLS/client.key")
         elif [[ -n ${TLSPORT[$n]:-} ]]; then g=$(greet_tls "${PORT[$n]}"); else g=$(greet_plain "${PORT[$n]}"); fi
         if [[ $g == "${EXPECT[$n]}"* ]]; then note "$n ${PORT[$n]}: $g"; return 0; fi
         ((SECONDS < deadline)) || return 1

@@ -26,6 +26,12 @@ static inline CURLcode CMailshCurl_setopt_pointer(CURL *handle, CURLoption optio
 static inline CURLcode CMailshCurl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
     return curl_easy_setopt(handle, option, value);
 }
+/* A blob option (CURLOPT_SSLKEY_BLOB, CURLOPT_SSLCERT_BLOB): libcurl copies the bytes into its own memory
+   (CURL_BLOB_COPY), so the caller may wipe its copy at once; nothing is written to disk. */
+static inline CURLcode CMailshCurl_setopt_blob(CURL *handle, CURLoption option, void *data, size_t length) {
+    struct curl_blob blob = { data, length, CURL_BLOB_COPY };
+    return curl_easy_setopt(handle, option, &blob);
+}
 static inline CURLcode CMailshCurl_setopt_debugfunction(CURL *handle, curl_debug_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, callback);
 }
