@@ -3,10 +3,12 @@
 -- accounts, some with a reply-to), one audit entry each, and, with a third argument "quirks", a few accounts whose
 -- values test the output rules (CSV injection marks, commas, quotes, wide and combining characters), records, and
 -- OAuth accounts.
---   mailsh run bench/listing/make-store.lua [N [PREFIX [quirks]]] --store STORE
+-- With a fourth argument R, R records besides (spread over the first 1,000 accounts).
+--   mailsh run --store STORE --max-instructions 0 bench/listing/make-store.lua [N [PREFIX [quirks|plain [R]]]]
 local count = tonumber(mail.args[1]) or 100000
 local prefix = mail.args[2] or "Desk"
 local quirks = mail.args[3] == "quirks"
+local records = tonumber(mail.args[4]) or 0
 local create = mail.account.create
 for i = 1, count do
   local fields = {
@@ -38,4 +40,11 @@ if quirks then
                         requester = string.format("user%d@example.com", i) }
   end
 end
-mail.log(string.format("created %d accounts", count))
+local record = mail.record.create
+for i = 1, records do
+  local n = (i % math.min(count, 1000)) + 1
+  record{ account = string.format("%s%07d", (n % 13 == 0) and (prefix .. "Test") or prefix, n),
+          subject = string.format("Ticket %d: mailbox full on desk %d", i, n),
+          requester = string.format("user%d@example.com", i % 5000) }
+end
+mail.log(string.format("created %d accounts, %d records", count, records))
