@@ -150,8 +150,18 @@ enum ListingSQL {
 // MARK: - SQLite: a statement cursor
 
 extension SQLiteTransaction {
-    /// Steps through the rows of `query`, handing each row's values (by position) to `body`.
+    /// The page cache a listing reads with (KiB): the store's own (128 MiB, for bulk transactions) would fill up
+    /// with every page of a large table read once, so that a listing's memory would grow with the store.
+    static let listingCacheKiB = 8192
+
+    /// Steps through the rows of `query`, handing each row's values (by position) to `body`, with the page cache
+    /// cut to ``listingCacheKiB`` while it reads (and given back after).
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
+        let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        if cache < 0 && -cache > Self.listingCacheKiB {
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.listingCacheKiB)")
+        }
+        defer { try? db.execute(sql: "PRAGMA cache_size = \(cache)") }
         let statement = try db.cachedStatement(sql: query.sql)
         let arguments = StatementArguments(query.binds.map { value -> DatabaseValue in
             switch value {
