@@ -51,7 +51,7 @@ row() { # LABEL MAILSH_RESULT PEER_RESULT
     read -r pw pc pr <<< "$3"
     printf '%-34s %7.2f s %7.2f s %7.1f MiB | %7.2f s %7.2f s %6.1f MiB | %5.2fx %5.2fx %6.1fx\n' "$1" \
         "$mw" "$mc" "$(echo "$mr / 1024" | bc -l)" "$pw" "$pc" "$(echo "$pr / 1024" | bc -l)" \
-        "$(echo "$mw / $pw" | bc -l)" "$(echo "$mc / ($pc + 0.0001)" | bc -l)" "$(echo "$mr / $pr" | bc -l)"
+        "$(echo "$mw / ($pw + 0.0001)" | bc -l)" "$(echo "$mc / ($pc + 0.0001)" | bc -l)" "$(echo "$mr / ($pr + 1)" | bc -l)"
 }
 
 command -v bc >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends bc >&2
@@ -67,27 +67,25 @@ for n in "${counts[@]}"; do
     echo "== $n accounts, $n records, $((2 * n)) audit entries (median of $repeat; mailsh $MAILSH_BIN)"
     printf '%-34s %9s %9s %11s | %9s %9s %10s | %6s %6s %7s\n' "work" "wall" "cpu" "peak" "sqlite3" "cpu" "peak" \
         "wall" "cpu" "memory"
-    m() { "$MAILSH_BIN" "$@" --store "$store"; }
-    sq() { sqlite3 "$@"; }
-    row "account list --format csv" "$(measure a m account list --format csv)" \
-        "$(measure b sq -csv -header "$store" "$list_sql")"
-    row "account list (table)" "$(measure a m account list)" \
-        "$(measure b sq -column -header "$store" "$list_sql")"
-    row "account list --format json" "$(measure a m account list --format json)" \
-        "$(measure b sq -json "$store" "SELECT * FROM account $order")"
-    row "account list --json-lines" "$(measure a m account list --format json --json-lines)" \
-        "$(measure b sq -json "$store" "SELECT * FROM account $order")"
-    row "export (json)" "$(measure a m export)" \
-        "$(measure b sq -json "$store" "SELECT * FROM account $order")"
-    row "export --format csv" "$(measure a m export --format csv)" \
-        "$(measure b sq -csv -header "$store" "SELECT * FROM account WHERE owner IS NULL $order")"
-    row "audit --format csv" "$(measure a m audit --format csv)" \
-        "$(measure b sq -csv -header "$store" "SELECT at, actor, account, field, old_value, new_value FROM audit ORDER BY id")"
-    row "audit --format json" "$(measure a m audit --format json)" \
-        "$(measure b sq -json "$store" "SELECT at, actor, account, field, old_value, new_value FROM audit ORDER BY id")"
-    row "record list --format csv" "$(measure a m record list --format csv)" \
-        "$(measure b sq -csv -header "$store" "SELECT * FROM record ORDER BY created_at DESC, number DESC")"
-    row "record list --format json" "$(measure a m record list --format json)" \
-        "$(measure b sq -json "$store" "SELECT * FROM record ORDER BY created_at DESC, number DESC")"
+    row "account list --format csv" "$(measure a "$MAILSH_BIN" account list --format csv --store "$store")" \
+        "$(measure b sqlite3 -csv -header "$store" "$list_sql")"
+    row "account list (table)" "$(measure a "$MAILSH_BIN" account list --store "$store")" \
+        "$(measure b sqlite3 -column -header "$store" "$list_sql")"
+    row "account list --format json" "$(measure a "$MAILSH_BIN" account list --format json --store "$store")" \
+        "$(measure b sqlite3 -json "$store" "SELECT * FROM account $order")"
+    row "account list --json-lines" "$(measure a "$MAILSH_BIN" account list --format json --json-lines --store "$store")" \
+        "$(measure b sqlite3 -json "$store" "SELECT * FROM account $order")"
+    row "export (json)" "$(measure a "$MAILSH_BIN" export --store "$store")" \
+        "$(measure b sqlite3 -json "$store" "SELECT * FROM account $order")"
+    row "export --format csv" "$(measure a "$MAILSH_BIN" export --format csv --store "$store")" \
+        "$(measure b sqlite3 -csv -header "$store" "SELECT * FROM account WHERE owner IS NULL $order")"
+    row "audit --format csv" "$(measure a "$MAILSH_BIN" audit --format csv --store "$store")" \
+        "$(measure b sqlite3 -csv -header "$store" "SELECT at, actor, account, field, old_value, new_value FROM audit ORDER BY id")"
+    row "audit --format json" "$(measure a "$MAILSH_BIN" audit --format json --store "$store")" \
+        "$(measure b sqlite3 -json "$store" "SELECT at, actor, account, field, old_value, new_value FROM audit ORDER BY id")"
+    row "record list --format csv" "$(measure a "$MAILSH_BIN" record list --format csv --store "$store")" \
+        "$(measure b sqlite3 -csv -header "$store" "SELECT * FROM record ORDER BY created_at DESC, number DESC")"
+    row "record list --format json" "$(measure a "$MAILSH_BIN" record list --format json --store "$store")" \
+        "$(measure b sqlite3 -json "$store" "SELECT * FROM record ORDER BY created_at DESC, number DESC")"
     rm -f "$store"*
 done
