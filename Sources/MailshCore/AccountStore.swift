@@ -49,6 +49,9 @@ public protocol StoreTransaction {
     func account(named name: String, owner: String?) throws -> Account?
     func account(id: String) throws -> Account?
     func accounts(_ query: AccountQuery) throws -> [Account]
+    /// Hands `body` each account ``accounts(_:)`` returns, in its order, one at a time as it is read (on PostgreSQL
+    /// through a cursor), so that a listing of any size holds one account at a time.
+    func forEachAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws
     /// Account names starting with `prefix` (for completion), sorted, at most `limit`.
     func accountNames(prefix: String, limit: Int) throws -> [String]
     /// Inserts a new account; `.alreadyExists` when its name is taken for its owner, `.notFound` (user) when its
@@ -82,6 +85,11 @@ public protocol StoreTransaction {
     func append(_ entries: [AuditEntry]) throws
     /// The audit log, oldest first, for one account (by its current qualified name or an earlier one) or all.
     func audit(account: String?, limit: Int?) throws -> [AuditEntry]
+    /// ``audit(account:limit:)`` one entry at a time, as it is read.
+    func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws
+    /// The personal settings of every global account, by account name then user, one user's settings of one account
+    /// at a time, with the account's name (`export`).
+    func forEachGlobalPersonalSettings(_ body: (String, PersonalSettings) throws -> Void) throws
     /// How many entries the audit log holds (`--dry-run` reads back what it wrote).
     func auditCount() throws -> Int
 
@@ -95,6 +103,8 @@ public protocol StoreTransaction {
     func record(number: String) throws -> Record?
     /// Records without their messages, newest first.
     func records(_ query: RecordQuery) throws -> [Record]
+    /// ``records(_:)`` one record at a time, as it is read.
+    func forEachRecord(_ query: RecordQuery, _ body: (Record) throws -> Void) throws
     /// Stores a record's own fields (not its messages) if its stored version is still `expectedVersion`;
     /// otherwise `.recordConflict`.
     func update(_ record: Record, expectedVersion: Int) throws

@@ -293,13 +293,7 @@ extension Desk {
             var personal: [PersonalDocument] = []
             for account in accounts where account.owner == nil {
                 for settings in try desk.personalSettings(of: account) {
-                    personal.append(PersonalDocument(
-                        user: settings.user, account: account.name,
-                        values: Dictionary(uniqueKeysWithValues: settings.values.map { ($0.key.name, $0.value) }),
-                        secrets_sealed: withSecrets ? Dictionary(uniqueKeysWithValues: settings.secrets.map {
-                            ($0.key.name, Data($0.value.bytes).base64EncodedString())
-                        }) : nil,
-                        passwords_set: settings.secrets.keys.sorted().map(\.name)))
+                    personal.append(PersonalDocument(settings, account: account.name, withSecrets: withSecrets))
                 }
             }
             return ExportDocument(exported_at: Timestamp.format(Date()),

@@ -43,6 +43,14 @@ public indirect enum JSONValue: Sendable, Equatable {
         return out
     }
 
+    /// JSON text as it stands inside a pretty document at `indent` (an item of a listing's array, written one at a
+    /// time): what ``serialized(pretty:)`` of the whole document writes for it.
+    public func serialized(pretty: Bool, indent: String) -> String {
+        var out = ""
+        write(into: &out, pretty: pretty, indent: indent)
+        return out
+    }
+
     private func write(into out: inout String, pretty: Bool, indent: String) {
         switch self {
         case .null: out += "null"

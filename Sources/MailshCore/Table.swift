@@ -23,16 +23,22 @@ public struct Table: Sendable, Equatable {
     /// Only the named columns, in the order given (`--columns name,status`); an unknown name is refused with the
     /// names there are.
     public func selecting(_ names: [String]) throws -> Table {
-        let indexes = try names.map { name -> Int in
+        let indexes = try Self.indexes(of: names, in: columns)
+        var table = self
+        table.columns = indexes.map { columns[$0] }
+        table.rows = rows.map { row in indexes.map { $0 < row.count ? row[$0] : "" } }
+        return table
+    }
+
+    /// Where each of `names` (`--columns`) is among `columns` (keys); an unknown name is refused with the names there
+    /// are.
+    public static func indexes(of names: [String], in columns: [String]) throws -> [Int] {
+        try names.map { name -> Int in
             guard let index = columns.firstIndex(of: Self.key(name.trimmingCharacters(in: .whitespaces))) else {
                 throw MailshError.invalidValue(field: "--columns", value: name, allowed: columns.joined(separator: ", "))
             }
             return index
         }
-        var table = self
-        table.columns = indexes.map { columns[$0] }
-        table.rows = rows.map { row in indexes.map { $0 < row.count ? row[$0] : "" } }
-        return table
     }
 
     /// The rows sorted by a column (`--sort status`), stable; numbers compare as numbers, text as text.
@@ -70,26 +76,42 @@ public struct Table: Sendable, Equatable {
     /// is given (a terminal's), the widest columns cut with `…` until each line fits. Never cut without a width.
     public func text(header: Bool = true, width: Int? = nil) -> String {
         let cells = rows.map { $0.map(TerminalText.escaped) }
-        let titles = columns.map { $0.replacingOccurrences(of: "_", with: " ").uppercased() }
-        var widths = (header ? titles : columns.map { _ in "" }).map(TerminalText.displayWidth)
-        for row in cells {
-            for (index, cell) in row.enumerated() where index < widths.count {
-                widths[index] = max(widths[index], TerminalText.displayWidth(cell))
-            }
-        }
+        let titles = Self.titles(columns)
+        var widths = Self.headerWidths(columns, header: header)
+        for row in cells { Self.widen(&widths, toFit: row) }
         if let width { widths = Self.fit(widths, into: width) }
-        func line(_ row: [String]) -> String {
-            var text = ""
-            for (index, cell) in row.enumerated() where index < widths.count {
-                let cut = TerminalText.truncated(cell, toWidth: widths[index])
-                text += index == widths.count - 1 ? cut : TerminalText.padded(cut, toWidth: widths[index] + 2)
-            }
-            while text.hasSuffix(" ") { text.removeLast() }
-            return text + "\n"
-        }
-        var out = header ? line(titles) : ""
-        for row in cells { out += line(row) }
+        var out = header ? Self.line(titles, widths: widths) : ""
+        for row in cells { out += Self.line(row, widths: widths) }
         return out
+    }
+
+    /// The header line's titles: keys in capitals with blanks (`last_test` → `LAST TEST`).
+    public static func titles(_ columns: [String]) -> [String] {
+        columns.map { $0.replacingOccurrences(of: "_", with: " ").uppercased() }
+    }
+
+    /// The widths the header alone takes (none without a header): where a table's widths start.
+    public static func headerWidths(_ columns: [String], header: Bool) -> [Int] {
+        (header ? titles(columns) : columns.map { _ in "" }).map(TerminalText.displayWidth)
+    }
+
+    /// Widens `widths` to fit one row of escaped cells (``TerminalText/escaped(_:)``).
+    public static func widen(_ widths: inout [Int], toFit escapedRow: [String]) {
+        for (index, cell) in escapedRow.enumerated() where index < widths.count {
+            let width = TerminalText.displayWidth(cell)
+            if width > widths[index] { widths[index] = width }
+        }
+    }
+
+    /// One line of an aligned table: escaped cells cut and padded to `widths`, no blanks at the end.
+    public static func line(_ escapedRow: [String], widths: [Int]) -> String {
+        var text = ""
+        for (index, cell) in escapedRow.enumerated() where index < widths.count {
+            let cut = TerminalText.truncated(cell, toWidth: widths[index])
+            text += index == widths.count - 1 ? cut : TerminalText.padded(cut, toWidth: widths[index] + 2)
+        }
+        while text.hasSuffix(" ") { text.removeLast() }
+        return text + "\n"
     }
 
     /// Column widths that fit `total` columns (two blanks between columns): the widest column gives up a column
@@ -112,9 +134,14 @@ public struct Table: Sendable, Equatable {
 
     /// RFC 4180 CSV with CRLF line ends, header first (unless `header` is false), each cell through ``csvCell(_:)``.
     public func csv(header: Bool = true) -> String {
-        var out = header ? columns.map(Self.csvCell).joined(separator: ",") + "\r\n" : ""
-        for row in rows { out += row.map(Self.csvCell).joined(separator: ",") + "\r\n" }
+        var out = header ? Self.csvLine(columns) : ""
+        for row in rows { out += Self.csvLine(row) }
         return out
+    }
+
+    /// One CSV line: the cells through ``csvCell(_:)``, comma-separated, ending in CRLF.
+    public static func csvLine(_ row: [String]) -> String {
+        row.map(csvCell).joined(separator: ",") + "\r\n"
     }
 
     /// What makes a spreadsheet read a cell as a formula when it starts the cell (OWASP, "CSV Injection"), and `'`,
@@ -143,9 +170,12 @@ public struct Table: Sendable, Equatable {
     /// The rows as JSON objects keyed by column, in column order; an empty cell is left out (the JSON
     /// convention: a value that is not set has no key).
     public var objects: [JSONValue] {
-        rows.map { row in
-            .object(zip(columns, row).compactMap { $1.isEmpty ? nil : ($0, .string($1)) })
-        }
+        rows.map { Self.object(columns, $0) }
+    }
+
+    /// One row as a JSON object keyed by column, in column order, empty cells left out.
+    public static func object(_ columns: [String], _ row: [String]) -> JSONValue {
+        .object(zip(columns, row).compactMap { $1.isEmpty ? nil : ($0, .string($1)) })
     }
 }
 

@@ -44,31 +44,67 @@ extension AccountCommand {
             case "global": .global
             case let user?: .user(user)
             }
-            var accounts = try desk.accounts(AccountQuery(match: match, proto: proto?.value, owner: filter))
-            let signIn = try desk.globalSignInStates(accounts)
-            let rows = accounts.map { account -> [String] in
-                var status = account.isComplete ? "ready" : "draft"
-                if case .needed? = signIn[account.id] { status = "sign-in needed" }
-                return [account.qualifiedName, account.proto.rawValue,
-                 Self.server(account.incoming.host, account.incoming.port, account.incoming.security),
-                 Self.server(account.outgoing.host, account.outgoing.port, account.outgoing.security),
-                 status, account.isTestAccount ? "test" : "",
-                 account.lastTest.map { "\($0.verdict) \($0.milliseconds)ms \(Timestamp.format($0.at))" } ?? "",
-                 Section.summary(Section.allCases.filter(account.isLocked))]
+            let query = AccountQuery(match: match, proto: proto?.value, owner: filter)
+            // Written as read, unless the output is a terminal (cut to its width, paged) or --sort needs every row.
+            if listing.sort == nil && !context.io.outputIsTerminal {
+                return try stream(query, desk: desk, context: context)
             }
+            var accounts = try desk.accounts(query)
+            let signIn = try desk.globalSignInStates(accounts)
+            let rows = accounts.map { Self.row($0, signIn: signIn[$0.id]) }
             if global.format == .json {
                 // --sort and --limit choose the accounts; the documents are whole.
                 accounts = try listing.order(rows, columns: Self.columns).map { accounts[$0] }
-                context.page(Output.json(accounts.map { account in
-                    var document = AccountDocument(account)
-                    document.sign_in = signIn[account.id].map { AccountDocument.SignIn($0, origin: .global) }
-                    if case .needed? = signIn[account.id] { document.status = "sign-in needed" }
-                    return document
-                }, lines: listing.jsonLines))
+                context.page(Output.json(accounts.map { Self.document($0, signIn: signIn[$0.id]) },
+                                         lines: listing.jsonLines))
                 return
             }
             context.page(try Listing(columns: Self.columns, rows: rows)
                 .render(global.format, options: listing, width: context.tableWidth))
+        }
+
+        /// The listing written as the store reads it (see ``ListingStream``), in one snapshot of the store.
+        func stream(_ query: AccountQuery, desk: Desk, context: CommandContext) throws {
+            let sink = context.io.write
+            if global.format == .json {
+                var documents = DocumentStream(lines: listing.jsonLines, sink: sink)
+                var left = listing.limit ?? Int.max
+                try desk.forEachAccount(query) { account, signIn in
+                    if left == 0 { throw Desk.StopListing() }
+                    left -= 1
+                    documents.add { Self.document(account, signIn: signIn).write(to: &$0) }
+                }
+                documents.end()
+                return
+            }
+            var stream = try ListingStream(columns: Self.columns, format: global.format, options: listing, sink: sink)
+            try desk.snapshot { desk in
+                let rows = { (row: ([String]) throws -> Void) in
+                    try desk.forEachAccount(query) { try row(Self.row($0, signIn: $1)) }
+                }
+                if stream.needsWidths { try stream.measure(rows) }
+                try stream.write(rows)
+            }
+        }
+
+        /// An account's row of the listing.
+        static func row(_ account: Account, signIn: SignInState?) -> [String] {
+            var status = account.isComplete ? "ready" : "draft"
+            if case .needed? = signIn { status = "sign-in needed" }
+            return [account.qualifiedName, account.proto.rawValue,
+                    server(account.incoming.host, account.incoming.port, account.incoming.security),
+                    server(account.outgoing.host, account.outgoing.port, account.outgoing.security),
+                    status, account.isTestAccount ? "test" : "",
+                    account.lastTest.map { "\($0.verdict) \($0.milliseconds)ms \(Timestamp.format($0.at))" } ?? "",
+                    Section.summary(Section.allCases.filter(account.isLocked))]
+        }
+
+        /// An account's document of the JSON listing.
+        static func document(_ account: Account, signIn: SignInState?) -> AccountDocument {
+            var document = AccountDocument(account)
+            document.sign_in = signIn.map { AccountDocument.SignIn($0, origin: .global) }
+            if case .needed? = signIn { document.status = "sign-in needed" }
+            return document
         }
 
         static func server(_ host: String?, _ port: Int, _ security: SecurityMode) -> String {

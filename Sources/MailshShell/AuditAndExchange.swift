@@ -16,13 +16,31 @@ struct AuditCommand: DeskCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    static let columns = ["at", "actor", "account", "field", "old", "new"]
+
+    static func row(_ entry: AuditEntry) -> [String] {
+        [Timestamp.format(entry.at), entry.actor, entry.account, entry.field, entry.oldValue ?? "", entry.newValue ?? ""]
+    }
+
     func run(desk: Desk, context: CommandContext) throws {
         // Without --sort, --limit N is the last N entries (read so from the store); with it, the first N after
         // sorting every entry.
+        if listing.sort == nil && !context.io.outputIsTerminal {
+            // Written as read (see ``ListingStream``), in one snapshot of the store.
+            var stream = try ListingStream(columns: Self.columns, format: global.format, options: listing,
+                                           sink: context.io.write)
+            try desk.snapshot { desk in
+                let rows = { (row: ([String]) throws -> Void) in
+                    try desk.forEachAuditEntry(name, limit: listing.limit) { try row(Self.row($0)) }
+                }
+                if stream.needsWidths { try stream.measure(rows) }
+                try stream.write(rows)
+            }
+            return
+        }
         let entries = try desk.audit(name, limit: listing.sort == nil ? listing.limit : nil)
-        context.page(try Listing(columns: ["at", "actor", "account", "field", "old", "new"], rows: entries.map {
-            [Timestamp.format($0.at), $0.actor, $0.account, $0.field, $0.oldValue ?? "", $0.newValue ?? ""]
-        }).render(global.format, options: listing, width: context.tableWidth))
+        context.page(try Listing(columns: Self.columns, rows: entries.map(Self.row))
+            .render(global.format, options: listing, width: context.tableWidth))
     }
 }
 
@@ -49,19 +67,66 @@ struct ExportCommand: DeskCommand {
             throw MailshError.invalidValue(field: "--format", value: "csv",
                                            allowed: "json with --with-secrets (CSV never carries passwords)")
         }
-        let document = try desk.export(withSecrets: withSecrets)
-        let text = global.format == .csv ? document.csv : Output.json(document)
-        guard let file, file != "-" else {
-            context.io.write(text)
-            return
+        // Written as read: the file (or standard output) gets each account's document as the store hands it on.
+        var handle: FileHandle?
+        var sink: (String) -> Void = context.io.write
+        let openFile = {
+            guard let file, file != "-" else { return }
+            let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw MailshError.usage("cannot write \(file): \(String(cString: strerror(errno)))") }
+            // An existing file keeps its mode through O_TRUNC: make it private before writing.
+            fchmod(fd, 0o600)
+            let opened = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            handle = opened
+            sink = { opened.write(Data($0.utf8)) }
         }
-        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw MailshError.usage("cannot write \(file): \(String(cString: strerror(errno)))") }
-        // An existing file keeps its mode through O_TRUNC: make it private before writing.
-        fchmod(fd, 0o600)
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        handle.write(Data(text.utf8))
-        context.io.writeError("exported to \(file)\n")
+        var out = PieceWriter { sink($0) }
+        if global.format == .csv {
+            // The global accounts in the dotted vocabulary (`ExportDocument.csv`).
+            _ = try desk.export(withSecrets: false, begin: {
+                try openFile()
+                out.write(Table.csvLine(AccountDocument.csvColumns.map(Table.key)))
+            }, account: { document in
+                guard document.owner == nil else { return }
+                out.write(Table.csvLine(document.csvRow))
+                out.unitEnded()
+            })
+            out.unitEnded(force: true)
+        } else {
+            var json = DocumentJSON(pretty: true)
+            func flush(force: Bool) {
+                if force || json.text.utf8.count >= PieceWriter.pieceSize {
+                    out.write(Output.safeJSON(json.text))
+                    json.text = ""
+                    out.unitEnded(force: true)
+                }
+            }
+            let (personal, users) = try desk.export(withSecrets: withSecrets, begin: {
+                try openFile()
+                json.beginObject()
+                json.array("accounts")
+            }, account: { document in
+                document.write(to: &json)
+                flush(force: false)
+            })
+            json.endArray()
+            json.string("exported_at", Timestamp.format(Date()))
+            json.string("format", "mailsh-export")
+            json.integer("format_version", 1)
+            json.array("personal")
+            for document in personal { document.write(to: &json) }
+            json.endArray()
+            json.array("users")
+            for document in users { document.write(to: &json) }
+            json.endArray()
+            json.endObject()
+            json.text += "\n"
+            flush(force: true)
+        }
+        if let handle {
+            try? handle.close()
+            context.io.writeError("exported to \(file ?? "")\n")
+        }
     }
 }
 

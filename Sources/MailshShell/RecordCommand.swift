@@ -32,9 +32,15 @@ extension RecordCommand {
 
     /// Records as rows of the listing (the table, its CSV, and the names `--columns` and `--sort` take).
     static func listing(_ records: [Record], names: [String: String]) -> Listing {
-        Listing(columns: ["number", "account", "status", "requester", "created", "subject"],
-                rows: records.map { [$0.number, names[$0.accountID] ?? "", $0.status.rawValue, $0.requester,
-                                     Timestamp.format($0.createdAt), $0.subject] })
+        Listing(columns: columns, rows: records.map { row($0, account: names[$0.accountID] ?? "") })
+    }
+
+    static let columns = ["number", "account", "status", "requester", "created", "subject"]
+
+    /// A record's row of the listing.
+    static func row(_ record: Record, account: String) -> [String] {
+        [record.number, account, record.status.rawValue, record.requester, Timestamp.format(record.createdAt),
+         record.subject]
     }
 
     struct List: DeskCommand {
@@ -54,6 +60,9 @@ extension RecordCommand {
         func run(desk: Desk, context: CommandContext) throws {
             let parsed: RecordStatus? = try status.map { try Validate.enumeration($0, field: "status") }
             // Without --sort, --limit N is the newest N (read so from the store); with it, the first N after sorting.
+            if listing.sort == nil && !context.io.outputIsTerminal {
+                return try stream(parsed, desk: desk, context: context)
+            }
             var records = try desk.records(account: account, status: parsed, limit: listing.sort == nil ? listing.limit : nil)
             let names = try desk.accountNames(ids: Swift.Set(records.map(\.accountID)))
             let listed = RecordCommand.listing(records, names: names)
@@ -64,6 +73,28 @@ extension RecordCommand {
                 return
             }
             context.page(try listed.render(global.format, options: listing, width: context.tableWidth))
+        }
+
+        /// The listing written as the store reads it (see ``ListingStream``), in one snapshot of the store.
+        func stream(_ status: RecordStatus?, desk: Desk, context: CommandContext) throws {
+            try desk.snapshot { desk in
+                let each = { (body: (Record, String) throws -> Void) in
+                    try desk.forEachRecord(account: account, status: status, limit: listing.limit, body)
+                }
+                if global.format == .json {
+                    var documents = DocumentStream(lines: listing.jsonLines, sink: context.io.write)
+                    try each { record, name in
+                        documents.add { RecordDocument(record, accountName: name, withMessages: false).write(to: &$0) }
+                    }
+                    documents.end()
+                    return
+                }
+                var stream = try ListingStream(columns: RecordCommand.columns, format: global.format, options: listing,
+                                               sink: context.io.write)
+                let rows = { (row: ([String]) throws -> Void) in try each { try row(RecordCommand.row($0, account: $1)) } }
+                if stream.needsWidths { try stream.measure(rows) }
+                try stream.write(rows)
+            }
         }
     }
 

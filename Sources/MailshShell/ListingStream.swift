@@ -1,0 +1,157 @@
+import Foundation
+import MailshCore
+
+/// Output written as it is made, in pieces of about ``pieceSize`` bytes: a listing of a million rows never holds
+/// more than a piece. Each piece ends where the writer says a unit ends (a line, a document), so that no CRLF and no
+/// character is split between two pieces.
+struct PieceWriter {
+    static let pieceSize = 1 << 16
+    let sink: (String) -> Void
+    private(set) var buffer = ""
+
+    init(_ sink: @escaping (String) -> Void) {
+        self.sink = sink
+    }
+
+    mutating func write(_ text: String) {
+        buffer += text
+    }
+
+    /// The end of a unit: the piece is handed on when it is big enough (`force`: whatever there is).
+    mutating func unitEnded(force: Bool = false) {
+        if buffer.utf8.count >= Self.pieceSize || (force && !buffer.isEmpty) {
+            sink(buffer)
+            buffer = ""
+        }
+    }
+}
+
+/// A listing written row by row as the store reads it, with the same text ``Listing/render(_:options:width:)``
+/// gives for the whole listing: an aligned table (whose widths a first pass over the rows found), CSV, or JSON
+/// objects (an array, or JSON Lines). For output that is no terminal: a terminal's listing is cut to its width
+/// and paged, which needs the whole text.
+///
+/// `--sort` needs every row first and takes the whole-listing path; `--limit` (without `--sort`) stops after its
+/// rows, `--columns` picks the cells of each row, `--no-header` leaves the header out.
+struct ListingStream {
+    /// The columns' keys, as the listing names them.
+    let columns: [String]
+    let format: OutputFormat
+    /// The cells `--columns` picks, in its order (every cell without it).
+    let picked: [Int]?
+    let header: Bool
+    let jsonLines: Bool
+    /// `--limit`.
+    let limit: Int?
+    /// The table's widths (a first pass over the same rows: ``measure(_:)``).
+    private var widths: [Int]?
+    private var out: PieceWriter
+    private(set) var count = 0
+
+    /// Checks `options` against `columns` (an unknown `--columns` name is refused before anything is written).
+    init(columns: [String], format: OutputFormat, options: ListingOptions?, sink: @escaping (String) -> Void) throws {
+        let keys = columns.map(Table.key)
+        picked = try options?.columns.map { try Table.indexes(of: $0.split(separator: ",").map(String.init), in: keys) }
+        self.columns = picked.map { $0.map { keys[$0] } } ?? keys
+        self.format = format
+        header = !(options?.noHeader ?? false)
+        jsonLines = options?.jsonLines ?? false
+        limit = options?.limit
+        out = PieceWriter(sink)
+    }
+
+    /// Whether a table needs its widths first (``measure(_:)``).
+    var needsWidths: Bool { format == .table && widths == nil }
+
+    private func pick(_ row: [String]) -> [String] {
+        guard let picked else { return row }
+        return picked.map { $0 < row.count ? row[$0] : "" }
+    }
+
+    /// The table's widths from every row `rows` hands over (the same rows, in the same order, as the writing pass).
+    mutating func measure(_ rows: ((([String]) throws -> Void)) throws -> Void) throws {
+        var widths = Table.headerWidths(columns, header: header)
+        var seen = 0
+        try rows { row in
+            if let limit, seen >= limit { throw Desk.StopListing() }
+            seen += 1
+            Table.widen(&widths, toFit: pick(row).map(TerminalText.escaped))
+        }
+        self.widths = widths
+    }
+
+    /// Writes every row `rows` hands over, between the listing's start and end. `rows` must end quietly where a row
+    /// throws ``Desk/StopListing`` (`--limit`), as the desk's listings do.
+    mutating func write(_ rows: ((([String]) throws -> Void)) throws -> Void) throws {
+        begin()
+        try rows { try add($0) }
+        end()
+    }
+
+    private mutating func begin() {
+        switch format {
+        case .table: if header { out.write(Table.line(Table.titles(columns), widths: widths ?? [])) }
+        case .csv: if header { out.write(Table.csvLine(columns)) }
+        case .json: break
+        }
+    }
+
+    private mutating func add(_ row: [String]) throws {
+        if let limit, count >= limit { throw Desk.StopListing() }
+        let cells = pick(row)
+        switch format {
+        case .table: out.write(Table.line(cells.map(TerminalText.escaped), widths: widths ?? []))
+        case .csv: out.write(Table.csvLine(cells))
+        case .json:
+            let object = Table.object(columns, cells)
+            if jsonLines {
+                out.write(object.serialized() + "\n")
+            } else {
+                out.write((count == 0 ? "[\n  " : ",\n  ") + object.serialized(pretty: true, indent: "  "))
+            }
+        }
+        count += 1
+        out.unitEnded()
+    }
+
+    private mutating func end() {
+        if format == .json && !jsonLines { out.write(count == 0 ? "[]\n" : "\n]\n") }
+        out.unitEnded(force: true)
+    }
+}
+
+/// Documents (accounts, records) written one at a time as `--format json` prints them: one pretty array, or
+/// (`lines`) one compact object per line; the same text as ``Output/json(_:lines:)``.
+struct DocumentStream {
+    private var json: DocumentJSON
+    private var out: PieceWriter
+    let lines: Bool
+
+    init(lines: Bool, sink: @escaping (String) -> Void) {
+        self.lines = lines
+        json = DocumentJSON(pretty: !lines)
+        out = PieceWriter(sink)
+        if !lines { json.beginArray() }
+    }
+
+    /// Writes one document through `write`.
+    mutating func add(_ write: (inout DocumentJSON) -> Void) {
+        write(&json)
+        if lines { json.text += "\n" }
+        if json.text.utf8.count >= PieceWriter.pieceSize { flush() }
+    }
+
+    private mutating func flush() {
+        out.write(Output.safeJSON(json.text))
+        json.text = ""
+        out.unitEnded(force: true)
+    }
+
+    mutating func end() {
+        if !lines {
+            json.endArray()
+            json.text += "\n"
+        }
+        flush()
+    }
+}

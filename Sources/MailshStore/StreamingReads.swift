@@ -1,0 +1,254 @@
+import Foundation
+import GRDB
+import MailshCore
+import PostgresNIO
+
+/// The listings' reads, row by row: accounts, audit entries, records and the personal settings of global accounts,
+/// each handed to the caller as it is read, so that a listing of a million rows holds one at a time.
+///
+/// The statements are written once and rendered per dialect; each engine only steps through the rows: SQLite
+/// through a statement cursor, PostgreSQL through a server-side cursor fetched in batches (``fetchSize`` rows at a
+/// time), never the whole result at once.
+enum ListingSQL {
+    /// A statement and its parameters, in order.
+    struct Query {
+        var sql: String
+        var binds: [SQLValue]
+    }
+
+    /// How many rows PostgreSQL hands over per `FETCH`.
+    static let fetchSize = 1000
+
+    /// A column compared byte by byte (SQLite's BINARY; PostgreSQL's "C"), as the store's other listings order.
+    static func binary(_ d: SQLDialect, _ expression: String) -> String {
+        d == .sqlite ? expression : "\(expression) COLLATE \"C\""
+    }
+
+    /// The accounts of `query`, in the order of ``StoreTransaction/accounts(_:)``: by name, then owner.
+    static func accounts(_ d: SQLDialect, _ query: AccountQuery) -> Query {
+        var clauses: [String] = []
+        var binds: [SQLValue] = []
+        if let match = query.match {
+            binds.append(.text(d == .sqlite ? match : PostgresTransaction.regex(fromGlob: match)))
+            clauses.append(d == .sqlite ? "name GLOB ?" : "name ~ $\(binds.count)")
+        }
+        if let proto = query.proto {
+            binds.append(.text(proto.rawValue))
+            clauses.append("protocol = \(d.parameter(binds.count))")
+        }
+        switch query.owner {
+        case .any: break
+        case .global: clauses.append("owner IS NULL")
+        case .user(let user):
+            binds.append(.text(user))
+            clauses.append("owner = \(d.parameter(binds.count))")
+        }
+        let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+        return Query(sql: AccountRow.select(d) + filter + " ORDER BY \(binary(d, "name")), "
+                        + binary(d, d.ifNull("owner", "''")), binds: binds)
+    }
+
+    /// The audit columns, in the order ``auditEntry(_:)`` reads them.
+    static let auditColumns = "at, actor, account, account_id, field, old_value, new_value"
+
+    /// The audit log, oldest first, of one account (by its current or an earlier name) or all; with `limit`, the
+    /// newest `limit` entries (still oldest first).
+    static func audit(_ d: SQLDialect, account: String?, limit: Int?) -> Query {
+        var sql = "SELECT id, \(auditColumns) FROM audit"
+        var binds: [SQLValue] = []
+        if let account {
+            binds = [.text(account), .text(account)]
+            sql += " WHERE account = \(d.parameter(1)) OR account_id IN (SELECT account_id FROM audit WHERE account = "
+                + "\(d.parameter(2)) AND account_id IS NOT NULL)"
+        }
+        if let limit {
+            binds.append(.integer(limit))
+            sql = "SELECT \(auditColumns) FROM (\(sql) ORDER BY id DESC LIMIT \(d.parameter(binds.count))) AS newest ORDER BY id"
+        } else {
+            sql = "SELECT \(auditColumns) FROM (\(sql)) AS every ORDER BY id"
+        }
+        return Query(sql: sql, binds: binds)
+    }
+
+    static func auditEntry(_ value: (Int) throws -> SQLValue) throws -> AuditEntry {
+        AuditEntry(at: Date(timeIntervalSince1970: try value(0).real()), actor: try value(1).text(),
+                   account: try value(2).text(), accountID: try value(3).optionalText(), field: try value(4).text(),
+                   oldValue: try value(5).optionalText(), newValue: try value(6).optionalText())
+    }
+
+    /// Records without their messages, newest first (as ``StoreTransaction/records(_:)``).
+    static func records(_ d: SQLDialect, _ query: RecordQuery) -> Query {
+        var clauses: [String] = []
+        var binds: [SQLValue] = []
+        if let account = query.accountID {
+            binds.append(.text(account))
+            clauses.append("account_id = \(d.parameter(binds.count))")
+        }
+        if let status = query.status {
+            binds.append(.text(status.rawValue))
+            clauses.append("status = \(d.parameter(binds.count))")
+        }
+        var sql = "SELECT number, account_id, subject, status, requester, created_at, modified_at, version FROM record"
+            + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
+            + " ORDER BY created_at DESC, \(binary(d, "number")) DESC"
+        if let limit = query.limit {
+            binds.append(.integer(limit))
+            sql += " LIMIT \(d.parameter(binds.count))"
+        }
+        return Query(sql: sql, binds: binds)
+    }
+
+    static func record(_ value: (Int) throws -> SQLValue) throws -> MailshCore.Record {
+        let number = try value(0).text()
+        let status = try value(3).text()
+        guard let parsed = RecordStatus(rawValue: status) else {
+            throw MailshError.store("record \(number) has an unknown status \(status)")
+        }
+        return MailshCore.Record(number: number, accountID: try value(1).text(), subject: try value(2).text(),
+                                 status: parsed, requester: try value(4).text(),
+                                 createdAt: Date(timeIntervalSince1970: try value(5).real()),
+                                 modifiedAt: Date(timeIntervalSince1970: try value(6).real()),
+                                 version: try value(7).integer())
+    }
+
+    /// Every personal setting of a global account, by account name, then user (the order `export` writes them).
+    static func globalPersonal(_ d: SQLDialect) -> Query {
+        let user = d.name("user")
+        return Query(sql: """
+            SELECT a.name, a.id, p.\(user), p.field, p.value, p.secret FROM personal p JOIN account a ON a.id = p.account_id \
+            WHERE a.owner IS NULL ORDER BY \(binary(d, "a.name")), \(binary(d, "p.\(user)"))
+            """, binds: [])
+    }
+
+    /// Groups the rows of ``globalPersonal(_:)`` into one ``PersonalSettings`` per account and user, handing each on
+    /// when its last row has been read.
+    struct PersonalGrouper {
+        var current: (account: String, settings: PersonalSettings)?
+
+        mutating func add(_ value: (Int) throws -> SQLValue, _ body: (String, PersonalSettings) throws -> Void) throws {
+            let name = try value(0).text(), id = try value(1).text(), user = try value(2).text()
+            if let current, current.settings.accountID != id || current.settings.user != user {
+                try body(current.account, current.settings)
+                self.current = nil
+            }
+            if current == nil { current = (name, PersonalSettings(user: user, accountID: id)) }
+            guard let field = Field(rawValue: try value(3).text()) else { return }
+            if let secret = try value(5).blob() {
+                current?.settings.secrets[field] = SealedSecret(bytes: secret)
+            } else if let text = try value(4).optionalText() {
+                current?.settings.values[field] = text
+            }
+        }
+
+        mutating func finish(_ body: (String, PersonalSettings) throws -> Void) throws {
+            if let current { try body(current.account, current.settings) }
+            current = nil
+        }
+    }
+}
+
+// MARK: - SQLite: a statement cursor
+
+extension SQLiteTransaction {
+    /// The page cache a listing reads with (KiB): the store's own (128 MiB, for bulk transactions) would fill up
+    /// with every page of a large table read once, so that a listing's memory would grow with the store.
+    static let listingCacheKiB = 8192
+
+    /// Steps through the rows of `query`, handing each row's values (by position) to `body`, with the page cache
+    /// cut to ``listingCacheKiB`` while it reads (and given back after).
+    func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
+        let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        if cache < 0 && -cache > Self.listingCacheKiB {
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.listingCacheKiB)")
+        }
+        defer { try? db.execute(sql: "PRAGMA cache_size = \(cache)") }
+        let statement = try db.cachedStatement(sql: query.sql)
+        let arguments = StatementArguments(query.binds.map { value -> DatabaseValue in
+            switch value {
+            case .null: return .null
+            case .integer(let value): return value.databaseValue
+            case .real(let value): return value.databaseValue
+            case .text(let text): return text.databaseValue
+            case .blob(let bytes): return Data(bytes).databaseValue
+            case .boolean(let value): return (value ? 1 : 0).databaseValue
+            }
+        })
+        let cursor = try Row.fetchCursor(statement, arguments: arguments)
+        while let row = try cursor.next() {
+            try body { row.sqlValue(at: $0) }
+        }
+    }
+
+    func forEachAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
+        try stream(ListingSQL.accounts(.sqlite, query)) { try body(try AccountRow.table.decode($0)) }
+    }
+
+    func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
+        try stream(ListingSQL.audit(.sqlite, account: account, limit: limit)) { try body(try ListingSQL.auditEntry($0)) }
+    }
+
+    func forEachRecord(_ query: RecordQuery, _ body: (MailshCore.Record) throws -> Void) throws {
+        try stream(ListingSQL.records(.sqlite, query)) { try body(try ListingSQL.record($0)) }
+    }
+
+    func forEachGlobalPersonalSettings(_ body: (String, PersonalSettings) throws -> Void) throws {
+        var grouper = ListingSQL.PersonalGrouper()
+        try stream(ListingSQL.globalPersonal(.sqlite)) { try grouper.add($0, body) }
+        try grouper.finish(body)
+    }
+}
+
+// MARK: - PostgreSQL: a server-side cursor
+
+/// Names for the cursors of one process (a listing may open one while another is open).
+private final class CursorNames: @unchecked Sendable {
+    static let shared = CursorNames()
+    private let lock = NSLock()
+    private var next = 0
+
+    func make() -> String {
+        lock.withLock {
+            next += 1
+            return "mailsh_listing_\(next)"
+        }
+    }
+}
+
+extension PostgresTransaction {
+    /// Steps through the rows of `query` through a cursor (`DECLARE … NO SCROLL CURSOR`, then `FETCH` of
+    /// ``ListingSQL/fetchSize`` rows at a time), handing each row's values (by position) to `body`. The cursor lives
+    /// in the transaction (every read is one) and is closed when done.
+    func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
+        let name = CursorNames.shared.make()
+        var bindings = PostgresBindings()
+        for value in query.binds { try bindings.append(sqlValue: value) }
+        try session.query(PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR \(query.sql)", binds: bindings))
+        var open = true
+        defer { if open { try? session.execute("CLOSE \(name)") } }
+        while true {
+            let rows = try session.rows(PostgresQuery(unsafeSQL: "FETCH \(ListingSQL.fetchSize) FROM \(name)"))
+            for row in rows { try body { try row.sqlValue(at: $0) } }
+            if rows.count < ListingSQL.fetchSize { break }
+        }
+        open = false
+        try session.execute("CLOSE \(name)")
+    }
+
+    func forEachAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
+        try stream(ListingSQL.accounts(.postgres, query)) { try body(try AccountRow.table.decode($0)) }
+    }
+
+    func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
+        try stream(ListingSQL.audit(.postgres, account: account, limit: limit)) { try body(try ListingSQL.auditEntry($0)) }
+    }
+
+    func forEachRecord(_ query: RecordQuery, _ body: (MailshCore.Record) throws -> Void) throws {
+        try stream(ListingSQL.records(.postgres, query)) { try body(try ListingSQL.record($0)) }
+    }
+
+    func forEachGlobalPersonalSettings(_ body: (String, PersonalSettings) throws -> Void) throws {
+        var grouper = ListingSQL.PersonalGrouper()
+        try stream(ListingSQL.globalPersonal(.postgres)) { try grouper.add($0, body) }
+        try grouper.finish(body)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+@testable import MailshCore
+import XCTest
+
+/// ``DocumentJSON`` writes every document type byte for byte as `JSONEncoder` does with the output's settings
+/// (pretty and compact), so that listings written as they are read keep their output.
+final class DocumentJSONTests: XCTestCase {
+    /// The encoder the output used before (`Output.json`, `Output.jsonLine`).
+    func encoder(pretty: Bool) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
+    }
+
+    /// Every C0 control, quotes, backslash, slash, DEL, non-ASCII and a character outside the BMP.
+    static let awkward: String = {
+        var text = ""
+        for value in 0..<0x20 { text.unicodeScalars.append(Unicode.Scalar(UInt8(value))) }
+        return text + " \"q\" back\\slash a/b \u{7F} é 日本 😀 \u{202E}"
+    }()
+
+    func accounts() throws -> [AccountDocument] {
+        let at = Date(timeIntervalSince1970: 1_764_900_000)
+        var plain = Account(name: "Plain", by: "admin", at: at)
+        plain.id = "id-1"
+        var full = Account(name: "Full", by: "admin", at: at)
+        try full.apply([("incoming.host", "imap.example.com"), ("incoming.user", "u"), ("outgoing.host", "smtp.example.com"),
+                        ("outgoing.from", "a@example.com"), ("outgoing.display_name", "Desk"), ("outgoing.reply_to", "r@example.com"),
+                        ("incoming.ca_file", "/ca.pem"), ("outgoing.ca_file", "/ca2.pem"), ("incoming.auth", "oauth2"),
+                        ("oauth.provider", "microsoft"), ("oauth.client_id", "c1"), ("oauth.tenant", "t"),
+                        ("oauth.scopes", "s1 s2"), ("oauth.authority", "https://login.example.com/x"),
+                        ("oauth.token_url", "https://t.example.com/token"), ("conversation.prefix", "ABC")]
+            .map { Assignment(field: try Field.parse($0.0), value: $0.1) })
+        full.owner = "bob"
+        full.incoming.password = SealedSecret(bytes: [1, 2, 3])
+        full.outgoing.password = SealedSecret(bytes: [4, 5])
+        full.oauth.clientSecret = SealedSecret(bytes: [6])
+        full.lastTest = TestRecord(verdict: "success", at: at, milliseconds: 42, user: "admin")
+        var pop = Account(name: "Pop", proto: .pop3, by: "admin", at: at)
+        pop.id = "id-3"
+        var documents = [AccountDocument(plain), AccountDocument(full, withSecrets: true), AccountDocument(full),
+                         AccountDocument(pop)]
+        var awkward = AccountDocument(full, withSecrets: true)
+        awkward.name = Self.awkward
+        awkward.outgoing?.display_name = Self.awkward
+        awkward.missing = []
+        awkward.padlocks = [:]
+        awkward.sign_in = AccountDocument.SignIn(.needed(reason: Self.awkward, since: at), origin: .global)
+        documents.append(awkward)
+        var signedIn = AccountDocument(full)
+        signedIn.sign_in = AccountDocument.SignIn(.signedIn(expiresAt: at), origin: .personal)
+        documents.append(signedIn)
+        var notSignedIn = AccountDocument(plain)
+        notSignedIn.sign_in = AccountDocument.SignIn(.notSignedIn, origin: nil)
+        documents.append(notSignedIn)
+        return documents
+    }
+
+    /// What ``DocumentJSON`` writes for `documents` as one array (pretty) or one line each (compact).
+    func written(_ documents: [some Any], pretty: Bool, _ write: (Any, inout DocumentJSON) -> Void) -> String {
+        var json = DocumentJSON(pretty: pretty)
+        if pretty {
+            json.beginArray()
+            for document in documents { write(document, &json) }
+            json.endArray()
+            return json.text
+        }
+        var text = ""
+        for document in documents {
+            write(document, &json)
+            text += json.text + "\n"
+            json.text = ""
+        }
+        return text
+    }
+
+    func encoded<T: Encodable>(_ documents: [T], pretty: Bool) throws -> String {
+        if pretty { return String(decoding: try encoder(pretty: true).encode(documents), as: UTF8.self) }
+        return try documents.map { String(decoding: try encoder(pretty: false).encode($0), as: UTF8.self) + "\n" }.joined()
+    }
+
+    func testAccountDocumentsAreWrittenAsTheEncoderWritesThem() throws {
+        let documents = try accounts()
+        for pretty in [true, false] {
+            XCTAssertEqual(written(documents, pretty: pretty) { ($0 as! AccountDocument).write(to: &$1) },
+                           try encoded(documents, pretty: pretty), "pretty: \(pretty)")
+            XCTAssertEqual(written([AccountDocument](), pretty: pretty) { ($0 as! AccountDocument).write(to: &$1) },
+                           pretty ? try encoded([AccountDocument](), pretty: true) : "")
+        }
+    }
+
+    func testRecordsUsersAndPersonalSettingsAreWrittenAsTheEncoderWritesThem() throws {
+        let at = Date(timeIntervalSince1970: 1_764_900_000)
+        let records = [RecordDocument(Record(number: "R000001", accountID: "a", subject: Self.awkward, requester: "r@example.com",
+                                             createdAt: at), accountName: "Desk", withMessages: false)]
+        let users = [UserDocument(User(name: "bob", email: nil, rights: [], createdAt: at)),
+                     UserDocument(User(name: "ann", email: "ann@example.com", rights: Set(Right.allCases), createdAt: at))]
+        let personal = [PersonalDocument(user: "bob", account: "Desk", values: [:], secrets_sealed: nil, passwords_set: []),
+                        PersonalDocument(user: "ann", account: Self.awkward, values: ["incoming.user": "ann", "b": Self.awkward],
+                                         secrets_sealed: ["incoming.password": "AAEC"], passwords_set: ["incoming.password"])]
+        for pretty in [true, false] {
+            XCTAssertEqual(written(records, pretty: pretty) { ($0 as! RecordDocument).write(to: &$1) },
+                           try encoded(records, pretty: pretty))
+            XCTAssertEqual(written(users, pretty: pretty) { ($0 as! UserDocument).write(to: &$1) },
+                           try encoded(users, pretty: pretty))
+            XCTAssertEqual(written(personal, pretty: pretty) { ($0 as! PersonalDocument).write(to: &$1) },
+                           try encoded(personal, pretty: pretty))
+        }
+    }
+}

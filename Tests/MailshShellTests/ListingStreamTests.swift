@@ -1,0 +1,159 @@
+import Foundation
+import MailshCore
+import MailshCrypto
+@testable import MailshShell
+@testable import MailshStore
+import MailshTesting
+import XCTest
+
+/// Listings written as the store reads them (`account list`, `audit`, `record list`, `export`; see
+/// ``ListingStream``) print exactly what the whole-listing path prints, in every format and with every listing
+/// option, on SQLite and on PostgreSQL (read through a cursor, across several of its 1,000-row fetches).
+///
+/// The whole-listing path is the one a terminal gets; here a "terminal" without a size (so nothing is cut or
+/// paged) prints it, and a pipe prints the streamed one. Speed and memory are measured by bench/listing, not here.
+final class ListingStreamTests: XCTestCase {
+    var directory: URL!
+    var secrets: AESGCMSecretBox!
+    var postgres: PostgresStore?
+    var databases: [String] = []
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsh-stream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        secrets = try AESGCMSecretBox.random()
+    }
+
+    override func tearDownWithError() throws {
+        for name in databases { try postgres?.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The store locations to compare on: a SQLite file, and a new database on the test server
+    /// (`MAILSH_TEST_POSTGRES_URL`, set by scripts/test; a failure, never a skip, when it is missing).
+    func locations() throws -> [String] {
+        guard let url = ProcessInfo.processInfo.environment["MAILSH_TEST_POSTGRES_URL"], !url.isEmpty else {
+            XCTFail("MAILSH_TEST_POSTGRES_URL is not set: start a server with scripts/postgres/start.sh (scripts/test does)")
+            return [directory.appendingPathComponent("mailsh.db").path]
+        }
+        let admin = try PostgresStore.administration(url: url)
+        postgres = admin
+        let name = "mailsh_stream_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        try admin.execute("CREATE DATABASE \(name)")
+        databases.append(name)
+        var components = try XCTUnwrap(URLComponents(string: url))
+        components.path = "/" + name
+        return [directory.appendingPathComponent("mailsh.db").path, try XCTUnwrap(components.string)]
+    }
+
+    func open(_ location: String) throws -> any AccountStore {
+        PostgresLocation.isPostgresURL(location) ? try PostgresStore(url: location) : try SQLiteStore(path: location)
+    }
+
+    /// Runs one command line; `terminal`: as on a terminal without a known size (the whole-listing path, nothing cut).
+    func run(_ arguments: [String], store: any AccountStore, terminal: Bool) -> (status: Int32, out: String, err: String) {
+        let out = LockedText(), err = LockedText()
+        let secrets = self.secrets!
+        let services = Services(defaultStoreLocation: { _ in "unused" }, openStore: { _ in store },
+                                openSecrets: { _, _, _ in secrets }, loginName: { "admin" })
+        let io = CommandIO(write: { out.append($0) }, writeError: { err.append($0) }, readSecret: { _ in nil },
+                           inputIsTerminal: false)
+        io.outputIsTerminal = terminal
+        let status = runMailsh(arguments + ["--store", "unused"],
+                               context: CommandContext(services: services, environment: [:], io: io))
+        return (status, out.text, err.text)
+    }
+
+    /// `count` accounts (on PostgreSQL more than one fetch of its cursor), with the values the output rules care
+    /// about, personal settings, a user's own account, records and audit entries.
+    func fill(_ store: any AccountStore, count: Int) throws {
+        let desk = try Desk.open(store: store, secrets: secrets, osUser: "admin")
+        func assign(_ pairs: [(String, String)]) throws -> [Assignment] {
+            try pairs.map { Assignment(field: try Field.parse($0.0), value: $0.1) }
+        }
+        try desk.transaction { desk in
+            for index in 1...count {
+                var pairs = [("incoming.host", "mail\(index % 97).example.com"), ("incoming.user", "desk\(index)"),
+                             ("outgoing.host", "smtp\(index % 89).example.net"),
+                             ("outgoing.from", "desk\(index)@example.com"),
+                             ("outgoing.display_name", "Service Desk \(index)")]
+                if index % 3 == 0 { pairs.append(("protocol", "pop3")) }
+                if index % 5 == 0 { pairs.append(("outgoing.security", "starttls")) }
+                let name = String(format: index % 13 == 0 ? "DeskTest%05d" : "Desk%05d", index)
+                try desk.createAccount(name, assignments: try assign(pairs))
+            }
+            try desk.createAccount("=SUM(A1)", assignments: try assign([("outgoing.display_name", "+plus, \"quoted\"")]))
+            try desk.createAccount("Ünïcødé Désk", assignments: try assign([("outgoing.display_name", "日本語の窓口")]))
+            try desk.createAccount("@at", assignments: try assign([("outgoing.display_name", "'apos")]))
+            try desk.createAccount("OAuthDesk", assignments: try assign([
+                ("incoming.host", "outlook.office365.com"), ("incoming.auth", "oauth2"), ("outgoing.auth", "oauth2"),
+                ("oauth.provider", "microsoft"), ("oauth.client_id", "abc-123")]))
+            _ = try desk.addUser("bob", email: "bob@example.com", rights: [])
+            _ = try desk.setLocks("Desk00001", [.incomingServer], locked: false)
+            for index in 1...30 {
+                try desk.createRecord(account: String(format: "Desk%05d", index % 4 + 1),
+                                      subject: "Printer \(index) on floor \(index % 4), \"urgent\"",
+                                      requester: "user\(index)@example.com")
+            }
+        }
+        let bob = try desk.acting(as: "bob")
+        _ = try bob.setPersonal("Desk00001", try assign([("incoming.user", "bob"), ("incoming.host", "imap.bob.example.com")]))
+        _ = try bob.setPersonal("Desk00004", try assign([("incoming.user", "bob")]))
+        _ = try desk.deleteAccount("Desk00004", mode: .keepUserAccounts)
+    }
+
+    func testEveryListingPrintsWhatTheWholeListingPrints() throws {
+        let options: [[String]] = [[], ["--json-lines"], ["--columns", "name,status"], ["--columns", "status,name", "--no-header"],
+                                   ["--limit", "3"], ["--limit", "0"], ["--no-header"], ["--columns", "nosuch"]]
+        for location in try locations() {
+            let store = try open(location)
+            let postgres = PostgresLocation.isPostgresURL(location)
+            try fill(store, count: postgres ? ListingSQL.fetchSize + 10 : 60)
+            // Every option on a few rows (formatting 1,000 rows takes long in a debug build); every row without options.
+            var lines: [[String]] = []
+            for format in ["table", "csv", "json"] {
+                for option in options {
+                    lines.append(["account", "list", "--format", format, "--match", "Desk0001*"] + option)
+                }
+                for option in [[], ["--columns", "field,account", "--no-header"], ["--limit", "2"]] {
+                    lines.append(["audit", "Desk00001", "--format", format] + option)
+                    lines.append(["record", "list", "--format", format] + option.map { $0.replacingOccurrences(of: "field,account", with: "subject,number") })
+                }
+                lines += [["account", "list", "--format", format, "--match", "*[^0-9]"],
+                          ["audit", "--format", format, "--limit", "40"],
+                          ["account", "list", "--format", format, "--protocol", "pop3", "--limit", "7"],
+                          ["account", "list", "--format", format, "--owner", "bob"],
+                          ["account", "list", "--format", format, "--match", "[=@OÜ]*"],
+                          ["account", "list", "--format", format, "--match", "Nothing*"],
+                          ["audit", "Desk00004", "--format", format],
+                          ["record", "list", "--format", format, "--account", "Desk00002"],
+                          ["record", "list", "--format", format, "--status", "open", "--limit", "5"]]
+            }
+            lines += [["account", "list", "--format", "csv"], ["export", "--with-secrets"], ["export", "--format", "csv"]]
+            for line in lines {
+                let whole = run(line, store: store, terminal: true)
+                let streamed = run(line, store: store, terminal: false)
+                let label = "\(postgres ? "postgres" : "sqlite"): \(line.joined(separator: " "))"
+                XCTAssertEqual(streamed.status, whole.status, label)
+                XCTAssertEqual(streamed.err, whole.err, label)
+                if line.first == "export" {
+                    XCTAssertEqual(Self.maskingExportTime(streamed.out), Self.maskingExportTime(whole.out), label)
+                } else {
+                    XCTAssertEqual(streamed.out, whole.out, label)
+                }
+                if whole.status == 0 && !line.contains("--limit") && !line.contains("Nothing*") {
+                    XCTAssertGreaterThan(streamed.out.utf8.count, 0, label)
+                }
+            }
+            if postgres {
+                // More than one PostgreSQL fetch and more than one 64 KiB piece were written.
+                XCTAssertGreaterThan(run(["account", "list", "--format", "csv"], store: store, terminal: false).out.utf8.count,
+                                     PieceWriter.pieceSize)
+            }
+        }
+    }
+
+    static func maskingExportTime(_ text: String) -> String {
+        text.replacingOccurrences(of: #""exported_at" : "[^"]*""#, with: #""exported_at" : "X""#, options: .regularExpression)
+    }
+}
