@@ -68,64 +68,75 @@ struct ExportCommand: DeskCommand {
                                            allowed: "json with --with-secrets (CSV never carries passwords)")
         }
         // Written as read: the file (or standard output) gets each account's document as the store hands it on.
+        // A file is written under a private temporary name beside it (mkstemp: mode 0600) and renamed over it only
+        // once every row is in, so an export that fails part-way leaves no half-written file and the old one as it was.
         var handle: FileHandle?
+        var partial: String?
         var sink: (String) -> Void = context.io.write
         let openFile = {
             guard let file, file != "-" else { return }
-            let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            var template = Array((file + ".partial-XXXXXX").utf8CString)
+            let fd = template.withUnsafeMutableBufferPointer { mkostemp($0.baseAddress!, O_CLOEXEC) }
             guard fd >= 0 else { throw MailshError.usage("cannot write \(file): \(String(cString: strerror(errno)))") }
-            // An existing file keeps its mode through O_TRUNC: make it private before writing.
-            fchmod(fd, 0o600)
+            partial = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             let opened = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             handle = opened
             sink = { opened.write(Data($0.utf8)) }
         }
         var out = PieceWriter { sink($0) }
-        if global.format == .csv {
-            // The global accounts in the dotted vocabulary (`ExportDocument.csv`).
-            _ = try desk.export(withSecrets: false, begin: {
-                try openFile()
-                out.write(Table.csvLine(AccountDocument.csvColumns.map(Table.key)))
-            }, account: { document in
-                guard document.owner == nil else { return }
-                out.write(Table.csvLine(document.csvRow))
-                out.unitEnded()
-            })
-            out.unitEnded(force: true)
-        } else {
-            var json = DocumentJSON(pretty: true)
-            func flush(force: Bool) {
-                if force || json.text.utf8.count >= PieceWriter.pieceSize {
-                    out.write(Output.safeJSON(json.text))
-                    json.text = ""
-                    out.unitEnded(force: true)
+        do {
+            if global.format == .csv {
+                // The global accounts in the dotted vocabulary (`ExportDocument.csv`).
+                _ = try desk.export(withSecrets: false, begin: {
+                    try openFile()
+                    out.write(Table.csvLine(AccountDocument.csvColumns.map(Table.key)))
+                }, account: { document in
+                    guard document.owner == nil else { return }
+                    out.write(Table.csvLine(document.csvRow))
+                    out.unitEnded()
+                })
+                out.unitEnded(force: true)
+            } else {
+                var json = DocumentJSON(pretty: true)
+                func flush(force: Bool) {
+                    if force || json.text.utf8.count >= PieceWriter.pieceSize {
+                        out.write(Output.safeJSON(json.text))
+                        json.text = ""
+                        out.unitEnded(force: true)
+                    }
                 }
+                let (personal, users) = try desk.export(withSecrets: withSecrets, begin: {
+                    try openFile()
+                    json.beginObject()
+                    json.array("accounts")
+                }, account: { document in
+                    document.write(to: &json)
+                    flush(force: false)
+                })
+                json.endArray()
+                json.string("exported_at", Timestamp.format(Date()))
+                json.string("format", "mailsh-export")
+                json.integer("format_version", 1)
+                json.array("personal")
+                for document in personal { document.write(to: &json) }
+                json.endArray()
+                json.array("users")
+                for document in users { document.write(to: &json) }
+                json.endArray()
+                json.endObject()
+                json.text += "\n"
+                flush(force: true)
             }
-            let (personal, users) = try desk.export(withSecrets: withSecrets, begin: {
-                try openFile()
-                json.beginObject()
-                json.array("accounts")
-            }, account: { document in
-                document.write(to: &json)
-                flush(force: false)
-            })
-            json.endArray()
-            json.string("exported_at", Timestamp.format(Date()))
-            json.string("format", "mailsh-export")
-            json.integer("format_version", 1)
-            json.array("personal")
-            for document in personal { document.write(to: &json) }
-            json.endArray()
-            json.array("users")
-            for document in users { document.write(to: &json) }
-            json.endArray()
-            json.endObject()
-            json.text += "\n"
-            flush(force: true)
-        }
-        if let handle {
-            try? handle.close()
-            context.io.writeError("exported to \(file ?? "")\n")
+            if let handle, let partial, let file {
+                try handle.close()
+                guard rename(partial, file) == 0 else {
+                    throw MailshError.usage("cannot write \(file): \(String(cString: strerror(errno)))")
+                }
+                context.io.writeError("exported to \(file)\n")
+            }
+        } catch {
+            if let partial { unlink(partial) }
+            throw error
         }
     }
 }

@@ -117,6 +117,35 @@ final class ExportImportTests: MailshTestCase {
             + String(mode(file), radix: 8))
     }
 
+    /// An export streams its rows into the file; one that fails part-way (here an account row the store cannot
+    /// read) leaves the old file as it was and no half-written file beside it.
+    func testAnExportThatFailsPartWayLeavesTheOldFileAsItWas() throws {
+        populate()
+        let file = tempDir.appendingPathComponent("kept.json").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data("old".utf8)))
+        let sqlite = try Tools.require("sqlite3")
+        let edit = Process()
+        edit.executableURL = URL(fileURLWithPath: sqlite)
+        edit.arguments = [store, "UPDATE account SET in_security = 'bogus' WHERE name = 'Support'"]
+        try edit.run()
+        edit.waitUntilExit()
+        XCTAssertEqual(edit.terminationStatus, 0)
+        let failed = runner.run(["export", file, "--store", store], env: keyEnv)
+        XCTAssertNotEqual(failed.status, 0, failed.err)
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "old")
+        let left = try FileManager.default.contentsOfDirectory(atPath: tempDir.path).filter { $0.contains("partial") }
+        XCTAssertEqual(left, [], "a half-written export was left behind")
+        // With the row mended, the export replaces the file whole and leaves nothing else.
+        let mend = Process()
+        mend.executableURL = URL(fileURLWithPath: sqlite)
+        mend.arguments = [store, "UPDATE account SET in_security = 'ssl' WHERE name = 'Support'"]
+        try mend.run()
+        mend.waitUntilExit()
+        ok("export", file, env: keyEnv)
+        XCTAssertNotNil(object(try String(contentsOfFile: file, encoding: .utf8))["accounts"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tempDir.path).filter { $0.contains("partial") }, [])
+    }
+
     func testImportWithOneBadAccountImportsNothing() throws {
         populate()
         let before = snapshot()
