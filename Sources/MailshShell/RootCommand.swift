@@ -104,7 +104,15 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
     var command: any ParsableCommand
     do {
         let parserWords = hoistingGlobalOptions(words)
-        command = try CommandFocus.parse(parserWords)
+        switch OneShotLine.read(parserWords) {
+        case .command(let read)?:
+            command = read
+        case .printed(let text)?:
+            context.io.write(text + (text.hasSuffix("\n") ? "" : "\n"))
+            return ExitStatus.success.rawValue
+        case nil:
+            command = try CommandFocus.parse(parserWords)
+        }
         if var run = command as? RunCommand, let scriptArguments {
             if let unknown = run.arguments.first {
                 throw ValidationError("unknown option \(unknown) for run (mailsh's options go before the script's "
