@@ -51,7 +51,7 @@ public final class AESGCMSecretBox: SecretBox, @unchecked Sendable, CustomString
     }
 
     deinit {
-        explicit_bzero(key.baseAddress, key.count)
+        if let base = key.baseAddress { explicit_bzero(base, key.count) }
         key.deallocate()
     }
 
