@@ -14,7 +14,7 @@ enum OneShotLine {
     /// What the reader made of a line.
     enum Outcome {
         /// The parsed command, as the parser makes it.
-        case command(any ParsableCommand)
+        case command(any GlobalOptionsLine)
         /// Text the parser would have printed with status 0 (the version, completion candidates).
         case printed(String)
     }
@@ -111,7 +111,7 @@ enum OneShotLine {
 }
 
 /// A command that ``OneShotLine`` builds from its path and the global options alone.
-protocol GlobalOptionsLine: ParsableCommand {
+protocol GlobalOptionsLine: DeskCommand {
     /// The command as the parser makes it from its path and `global`: every other argument at its default.
     init(global: GlobalOptions)
 }
