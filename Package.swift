@@ -22,18 +22,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
-        // OpenSSL (libssl + libcrypto) from Debian's libssl-dev; shims for its macros.
+        // OpenSSL (libcrypto) from Debian's libssl-dev; shims for its macros. Not linked: COpenSSLLoader opens
+        // libcrypto.so.3 at the first call, so commands that seal, open and digest nothing never load it.
         .systemLibrary(
             name: "COpenSSL",
             providers: [.apt(["libssl-dev"])]
         ),
+        .target(name: "COpenSSLLoader", dependencies: ["CLazyLibrary"]),
 
-        // Lua 5.4 from Debian's liblua5.4-dev (headers in /usr/include/lua5.4, hence pkg-config).
+        // A shared library opened at the first call into it (dlopen), for the loaders of libcurl, OpenSSL and c-ares.
+        .target(name: "CLazyLibrary"),
+
+        // Lua 5.4 from Debian's liblua5.4-dev (headers in /usr/include/lua5.4). Not linked: CLuaLoader opens
+        // liblua5.4.so.0 at the first call, so only commands that run Lua load it.
         .systemLibrary(
             name: "CLua",
-            pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]
         ),
+        .target(name: "CLuaLoader", dependencies: ["CLazyLibrary"]),
 
         // A few lines of C between Lua and Swift: Lua errors are raised here so no longjmp crosses a Swift frame.
         .target(
@@ -49,13 +55,15 @@ let package = Package(
 
         // libcurl (OpenSSL flavour) from Debian's libcurl4-openssl-dev; typed shims for its variadic setters. Not
         // linked: loader.c opens libcurl.so.4 at the first call, so commands that reach no server never load it.
-        .target(name: "CCurl"),
+        .target(name: "CCurl", dependencies: ["CLazyLibrary"]),
 
         // c-ares from Debian's libc-ares-dev: the DNS resolver of discovery (SRV, MX, TXT), pointed at any server.
+        // Not linked: CCaresLoader opens libcares.so.2 at the first call.
         .systemLibrary(
             name: "CCares",
             providers: [.apt(["libc-ares-dev"])]
         ),
+        .target(name: "CCaresLoader", dependencies: ["CLazyLibrary"]),
 
         // glibc's iconv (part of libc): MailshMessage converts every charset mail names to UTF-8 through it.
         .systemLibrary(name: "CIconv"),
@@ -93,7 +101,7 @@ let package = Package(
         // Secrets sealed with AES-256-GCM and the key file, over OpenSSL; the process that holds them kept undumpable.
         .target(
             name: "MailshCrypto",
-            dependencies: ["MailshCore", "COpenSSL", "CProcessGuard"]
+            dependencies: ["MailshCore", "COpenSSL", "COpenSSLLoader", "CProcessGuard"]
         ),
 
         // The store: SQLite through GRDB and PostgreSQL through postgres-nio, named append-only migrations,
@@ -112,7 +120,7 @@ let package = Package(
         // The Lua 5.4 scripting host: the sandbox, budgets, and the `mail` module over the core's Desk.
         .target(
             name: "MailshLua",
-            dependencies: ["MailshCore", "MailshMessage", "CLua", "CLuaBridge"],
+            dependencies: ["MailshCore", "MailshMessage", "CLua", "CLuaBridge", "CLuaLoader"],
             swiftSettings: testHooks
         ),
 
@@ -138,7 +146,7 @@ let package = Package(
         ),
 
         // Discovery's outside worlds: DNS over c-ares, Thunderbird autoconfig documents read with XMLParser.
-        .target(name: "MailshDiscovery", dependencies: ["MailshCore", "CCares"]),
+        .target(name: "MailshDiscovery", dependencies: ["MailshCore", "CCares", "CCaresLoader"]),
 
         // Doubles of the core's protocols for unit tests (the scripted OAuth token client).
         .target(name: "MailshTesting", dependencies: ["MailshCore"]),

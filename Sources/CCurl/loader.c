@@ -2,47 +2,14 @@
    that never reaches a mail server never loads libcurl and the dozen libraries behind it. */
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "lazy_library.h"
 
 /* Debian's libcurl4 (the OpenSSL flavour that libcurl4-openssl-dev builds against). */
-#define CMAILSH_LIBCURL "libcurl.so.4"
-/* EX_UNAVAILABLE: a program or file mailsh needs is missing. */
-#define CMAILSH_UNAVAILABLE 69
+LAZY_LIBRARY("libcurl.so.4", "Debian's libcurl4")
 
-static void *library;
-static pthread_once_t opened = PTHREAD_ONCE_INIT;
-
-static void open_library(void) {
-    library = dlopen(CMAILSH_LIBCURL, RTLD_NOW | RTLD_LOCAL);
-    if (library == NULL) {
-        const char *reason = dlerror();
-        fprintf(stderr, "mailsh: cannot load %s (install Debian's libcurl4): %s\n", CMAILSH_LIBCURL,
-                reason ? reason : "unknown error");
-        exit(CMAILSH_UNAVAILABLE);
-    }
-}
-
-/* The address of libcurl's `name`, looked up once and kept in `slot`. */
-static void *symbol(const char *name, void **slot) {
-    void *found = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    if (found != NULL) return found;
-    pthread_once(&opened, open_library);
-    found = dlsym(library, name);
-    if (found == NULL) {
-        fprintf(stderr, "mailsh: %s has no %s\n", CMAILSH_LIBCURL, name);
-        exit(CMAILSH_UNAVAILABLE);
-    }
-    __atomic_store_n(slot, found, __ATOMIC_RELEASE);
-    return found;
-}
-
-/* libcurl's own function of that name, typed as curl.h declares it. */
-#define REAL(name) ((__typeof__(&name))symbol(#name, &slot_##name))
-#define SLOT(name) static void *slot_##name
+#define REAL(name) LAZY_REAL(name)
+#define SLOT(name) LAZY_SLOT(name)
 
 SLOT(curl_global_init);
 CURLcode curl_global_init(long flags) { return REAL(curl_global_init)(flags); }

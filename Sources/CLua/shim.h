@@ -1,8 +1,8 @@
 #ifndef MAILSH_CLUA_SHIM_H
 #define MAILSH_CLUA_SHIM_H
-#include <lua.h>
-#include <lauxlib.h>
-#include <lualib.h>
+#include <lua5.4/lua.h>
+#include <lua5.4/lauxlib.h>
+#include <lua5.4/lualib.h>
 
 /* Lua's function-like macros as functions Swift can call. None of these raises. */
 static inline void CMailshLua_pop(lua_State *L, int n) { lua_settop(L, -(n)-1); }

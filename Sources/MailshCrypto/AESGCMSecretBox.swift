@@ -1,4 +1,7 @@
 internal import COpenSSL
+#if canImport(Glibc)
+internal import Glibc
+#endif
 public import MailshCore
 
 /// Seals secrets with AES-256-GCM over OpenSSL, bound to their ``SecretContext``.
@@ -48,7 +51,7 @@ public final class AESGCMSecretBox: SecretBox, @unchecked Sendable, CustomString
     }
 
     deinit {
-        CMailsh_cleanse(key.baseAddress, key.count)
+        if let base = key.baseAddress { explicit_bzero(base, key.count) }
         key.deallocate()
     }
 
@@ -201,9 +204,10 @@ func openSSLReason() -> String {
     return ": \(text)"
 }
 
-/// Overwrites the bytes of `bytes` with zeros in a way the optimizer keeps.
+/// Overwrites the bytes of `bytes` with zeros in a way the optimizer keeps: glibc's `explicit_bzero`, which
+/// promises what `OPENSSL_cleanse` does without loading OpenSSL (reading a key file for `account list` must not).
 func wipe(_ bytes: inout [UInt8]) {
     bytes.withUnsafeMutableBytes { raw in
-        if let base = raw.baseAddress { CMailsh_cleanse(base, raw.count) }
+        if let base = raw.baseAddress { explicit_bzero(base, raw.count) }
     }
 }

@@ -102,9 +102,21 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         scriptArguments = split.script
     }
     var command: any ParsableCommand
+    // A command read without the parser is known to work on a desk: no existential casts (each first one scans
+    // every protocol conformance of the binary).
+    var readDirectly: (any DeskCommand)?
     do {
         let parserWords = hoistingGlobalOptions(words)
-        command = try CommandFocus.parse(parserWords)
+        switch OneShotLine.read(parserWords) {
+        case .command(let read)?:
+            command = read
+            readDirectly = read
+        case .printed(let text)?:
+            context.io.write(text + (text.hasSuffix("\n") ? "" : "\n"))
+            return ExitStatus.success.rawValue
+        case nil:
+            command = try CommandFocus.parse(parserWords)
+        }
         if var run = command as? RunCommand, let scriptArguments {
             if let unknown = run.arguments.first {
                 throw ValidationError("unknown option \(unknown) for run (mailsh's options go before the script's "
@@ -124,7 +136,7 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         return code
     }
     do {
-        if let root = command as? MailshCommand {
+        if readDirectly == nil, let root = command as? MailshCommand {
             if context.insideShell {
                 // Options alone would start a shell inside this one (and, from the start-up file, recurse).
                 context.io.writeError("mailsh: options without a command start a shell, and this is one; for the rest "
@@ -135,9 +147,9 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
             let shell = Shell(context: context, global: root.global, keepGoing: root.keepGoing, runStartupFile: !root.noRC)
             return shell.run(interactive: context.io.inputIsTerminal)
         }
-        if let command = command as? any ContextCommand {
+        if readDirectly == nil, let command = command as? any ContextCommand {
             try command.run(context: context)
-        } else if let command = command as? any DeskCommand {
+        } else if let command = readDirectly ?? command as? any DeskCommand {
             let desk = try context.desk(command.global)
             var context = context
             context.pagerAllowed = !command.global.noPager

@@ -1,0 +1,2 @@
+/* Nothing to import: COpenSSLLoader only defines, for the linker, the libcrypto functions COpenSSL's users call
+   (loader.c). */

@@ -1,0 +1,82 @@
+import Foundation
+import XCTest
+
+/// A one-shot command loads only the shared libraries it uses (issue 17): libcurl, Lua, OpenSSL and c-ares are
+/// opened by the first call into them (CLazyLibrary), so `account list` on SQLite, `--version` and the names a
+/// completion script asks for load none of them, and linking one of them back into the program fails here.
+final class LoadedLibrariesTests: MailshTestCase {
+    /// The libraries the lazily opened ones are, by the start of their file names.
+    static let lazy = ["libcurl.so", "liblua", "libssl.so", "libcrypto.so", "libcares.so"]
+
+    /// The shared libraries the dynamic loader opened during one run of `mailsh ARGS --store STORE`, by file name, as
+    /// the loader itself reports them (`LD_DEBUG=files`: linked ones at start, dlopen'd ones when opened).
+    func loaded(_ args: [String], stdin: String? = nil) -> (result: RunResult, libraries: Set<String>) {
+        let result = mailsh(args, stdin: stdin, env: ["LD_DEBUG": "files"])
+        var libraries: Set<String> = []
+        for line in result.err.split(separator: "\n") {
+            guard let start = line.range(of: "file=")?.upperBound else { continue }
+            let path = line[start...].prefix { $0 != " " && $0 != "\t" && $0 != "[" }
+            if let name = path.split(separator: "/").last { libraries.insert(String(name)) }
+        }
+        return (result, libraries)
+    }
+
+    func lazyOnes(_ libraries: Set<String>) -> [String] {
+        libraries.filter { name in Self.lazy.contains { name.hasPrefix($0) } }.sorted()
+    }
+
+    func testAccountListVersionAndCompletionLoadNoneOfThem() throws {
+        ok("account", "create", "Support", "incoming.host=imap.example.com")
+        let list = loaded(["account", "list", "--format", "csv"])
+        XCTAssertEqual(list.result.status, 0, "\(list.result)")
+        XCTAssertTrue(list.result.out.contains("Support"), list.result.out)
+        // The check sees what is loaded: SQLite is (the store is read), and so is the C library.
+        XCTAssertTrue(list.libraries.contains { $0.hasPrefix("libsqlite3.so") }, "\(list.libraries.sorted())")
+        XCTAssertTrue(list.libraries.contains { $0.hasPrefix("libc.so") }, "\(list.libraries.sorted())")
+        XCTAssertEqual(lazyOnes(list.libraries), [], "account list --format csv loaded them")
+
+        let version = runner.run(["--version"], env: ["LD_DEBUG": "files"])
+        XCTAssertEqual(version.status, 0, "\(version)")
+        XCTAssertFalse(version.err.contains("file=libcurl") || version.err.contains("file=liblua")
+                       || version.err.contains("file=libcrypto") || version.err.contains("file=libssl")
+                       || version.err.contains("file=libcares"), version.err)
+
+        let names = runner.run(["---completion", "account", "show", "--", "positional@0", "5", "3", "mailsh", "--store",
+                                store, "account", "show", "Sup"], env: ["LD_DEBUG": "files"])
+        XCTAssertEqual(names.status, 0, "\(names)")
+        XCTAssertTrue(names.out.hasPrefix("Support\n"), names.out)
+        XCTAssertTrue(names.err.contains("file=libsqlite3"), names.err)
+        XCTAssertFalse(names.err.contains("file=libcurl") || names.err.contains("file=liblua")
+                       || names.err.contains("file=libcrypto") || names.err.contains("file=libcares"), names.err)
+    }
+
+    /// Each of them is opened by the first command that calls it (so the check above can see them when they are).
+    func testEachIsLoadedByTheCommandsThatUseIt() throws {
+        ok("account", "create", "Support", "protocol=imap", "incoming.host=127.0.0.1", "incoming.port=9",
+           "incoming.user=u", "outgoing.host=127.0.0.1", "outgoing.port=9", "outgoing.user=u",
+           "outgoing.from=desk@example.com")
+        // Sealing a password: OpenSSL's libcrypto (AES-GCM), not libssl.
+        let sealed = loaded(["account", "password", "Support", "incoming"], stdin: "Lazy-pw-1\n")
+        XCTAssertEqual(sealed.result.status, 0, "\(sealed.result)")
+        XCTAssertEqual(lazyOnes(sealed.libraries).filter { $0.hasPrefix("libcrypto") }.count, 1, "\(sealed.libraries)")
+        XCTAssertFalse(sealed.libraries.contains { $0.hasPrefix("libcurl") || $0.hasPrefix("liblua") })
+
+        // Lua runs a line: liblua.
+        let lua = loaded(["lua", "print(1 + 1)"])
+        XCTAssertEqual(lua.result.status, 0, "\(lua.result)")
+        XCTAssertTrue(lua.result.out.contains("2"), lua.result.out)
+        XCTAssertTrue(lua.libraries.contains { $0.hasPrefix("liblua5.4.so") }, "\(lua.libraries.sorted())")
+        XCTAssertFalse(lua.libraries.contains { $0.hasPrefix("libcurl") || $0.hasPrefix("libcares") })
+
+        // A connection test (to a loopback port nobody listens on): libcurl, and the OpenSSL it links.
+        let test = loaded(["account", "test", "Support", "--timeout", "2", "--no-send"])
+        XCTAssertNotEqual(test.result.status, 0, "\(test.result)")
+        XCTAssertTrue(test.libraries.contains { $0.hasPrefix("libcurl.so") }, "\(test.libraries.sorted())")
+
+        // Discovery asking a loopback DNS server: c-ares.
+        let discovered = loaded(["account", "discover", "desk@example.invalid", "--dns-server", "127.0.0.1:9",
+                                 "--no-guess", "--timeout", "1"])
+        XCTAssertTrue(discovered.libraries.contains { $0.hasPrefix("libcares.so") },
+                      "\(discovered.result)\n\(discovered.libraries.sorted())")
+    }
+}
