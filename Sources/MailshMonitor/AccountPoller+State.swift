@@ -20,7 +20,11 @@ extension AccountPoller {
 
     private func record(_ account: Account, holder: String, _ outcome: PollOutcome) {
         do {
-            try desk.recordPoll(account, holder: holder, outcome: outcome)
+            if let policy = options.alert {
+                try recordAlerting(account, holder: holder, outcome, policy: policy)
+            } else {
+                try desk.recordPoll(account, holder: holder, outcome: outcome)
+            }
         } catch let error as MailshError {
             log(MonitorEvent(kind: .warning, account: account.qualifiedName,
                              text: "the mailbox's state was not recorded: \(error.message)"))

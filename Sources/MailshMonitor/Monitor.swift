@@ -17,15 +17,18 @@ public struct MonitorOptions: Sendable {
     /// Seconds after which mail still pending in the outbox is the monitor's to deliver: the process that queued it
     /// delivers it right after its commit, unless it died.
     public var outboxGrace: TimeInterval
+    /// Alert mail to the desk's administrators when a mailbox has failed for a while (`--alert-after`); nil: none.
+    public var alert: AlertPolicy?
 
     public init(once: Bool = false, interval: TimeInterval = 60, timeout: Double = 30, leasePeriod: TimeInterval = 120,
-                batchLimit: Int? = nil, outboxGrace: TimeInterval = 60) {
+                batchLimit: Int? = nil, outboxGrace: TimeInterval = 60, alert: AlertPolicy? = nil) {
         self.once = once
         self.interval = interval
         self.timeout = timeout
         self.leasePeriod = leasePeriod
         self.batchLimit = batchLimit
         self.outboxGrace = outboxGrace
+        self.alert = alert
     }
 
     /// Refuses values out of range, naming the option.
@@ -83,6 +86,8 @@ struct AccountPoller {
     /// Renews the account's lease while a long batch runs (throws when the lease was lost).
     let renew: (Account) throws -> Void
     let afterStoring: ((Int) -> Void)?
+    /// Delivers the alert and recovery mail a poll queued (``MonitorOptions/alert``), right after its commit.
+    var sender: (any MailSender)? = nil
 
     /// What the monitor needs of an account before it reads it: a global IMAP or POP3 account, the right to use its
     /// stored credentials, every required setting, a conversation prefix, and a folder to move to if it moves. With
@@ -303,7 +308,7 @@ public final class Monitor {
 
     var poller: AccountPoller {
         AccountPoller(desk: desk, client: client, oauthClient: oauthClient, digest: digest, options: options, log: log,
-                      renew: { [unowned self] in try self.renewLease($0, force: false) }, afterStoring: afterStoring)
+                      renew: { [unowned self] in try self.renewLease($0, force: false) }, afterStoring: afterStoring, sender: sender)
     }
 
     /// Runs until ``MonitorOptions/once`` is done or Ctrl-C / SIGTERM (``Interrupt/requested``). Throws when the

@@ -9,6 +9,10 @@ public struct MonitorEvent: Sendable, Encodable {
         case sent
         /// The account's OAuth 2.0 tokens no longer work: a person must sign in again (`mailsh account login NAME`).
         case signInNeeded = "sign-in-needed"
+        /// A mailbox has failed for the alert time (`--alert-after`): its administrators were sent an alert mail.
+        case alert
+        /// A mailbox whose failure was alerted works again: the recovery notice was sent.
+        case recovered
     }
 
     public var at: Date
