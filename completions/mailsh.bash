@@ -1611,7 +1611,7 @@ _mailsh_monitor() {
     repeating_flags=()
     non_repeating_flags=(--all --once --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--match --interval --timeout --lease --limit --log-format --log-level --metrics --store --as --format)
+    non_repeating_options=(--match --interval --timeout --lease --limit --log-format --log-level --metrics --alert-after --alert-via --store --as --format)
     __mailsh_offer_flags_options 1
 
     # Offer option value completions
@@ -1640,6 +1640,13 @@ _mailsh_monitor() {
         return
         ;;
     '--metrics')
+        return
+        ;;
+    '--alert-after')
+        return
+        ;;
+    '--alert-via')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion monitor -- --alert-via "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
         return
         ;;
     '--store')
