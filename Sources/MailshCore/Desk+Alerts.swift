@@ -85,13 +85,15 @@ extension Desk {
     public func alertRoute(for account: Account, via: String?) throws -> Account {
         if let via {
             let route = try globalAccount(via)
+            try route.requireSide(.outgoing, "sending alerts through it")
             guard route.outgoing.host?.isEmpty == false, route.outgoing.from?.isEmpty == false else {
                 throw MailshError.incomplete(account: route.qualifiedName,
                                              missing: [Field.outgoingHost.name, Field.outgoingFrom.name])
             }
             return route
         }
-        guard account.outgoing.host?.isEmpty == false, account.outgoing.from?.isEmpty == false else {
+        guard account.direction.has(.outgoing), account.outgoing.host?.isEmpty == false,
+              account.outgoing.from?.isEmpty == false else {
             throw MailshError.usage("alerts about \(account.qualifiedName) go out through its own outgoing server, "
                 + "which it does not have; name an account to send them through with --alert-via NAME")
         }

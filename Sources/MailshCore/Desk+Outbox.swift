@@ -69,6 +69,13 @@ extension Desk {
         guard let prefix = account.conversation.prefix else {
             throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.conversationPrefix.name])
         }
+        do {
+            try account.requireSide(.outgoing, "sending mail about \(record.number)")
+        } catch let error as MailshError {
+            let others = (try? sendingAccounts()) ?? []
+            throw MailshError.usage(error.message + "; replies go out through the record's account"
+                + (others.isEmpty ? "" : "; accounts that can send: " + others.joined(separator: ", ")))
+        }
         let to = recipients ?? [record.requester]
         if to.isEmpty { throw MailshError.usage("a reply needs at least one recipient") }
         for address in to { try Validate.email(address, field: "to") }

@@ -1,6 +1,7 @@
 /// A field of an account, named by its dotted name: the one vocabulary of the CLI, the shell, Lua, JSON and errors.
 public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case proto = "protocol"
+    case direction = "direction"
     case incomingHost = "incoming.host"
     case incomingPort = "incoming.port"
     case incomingSecurity = "incoming.security"
@@ -57,7 +58,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .oauthProvider, .oauthTenant, .oauthClientID, .oauthClientSecret, .oauthScopes, .oauthFlow, .oauthMechanism,
              .oauthAuthority, .oauthTokenURL, .oauthDeviceURL, .oauthAuthorizeURL, .oauthRevokeURL, .oauthCAFile:
             return .oauth
-        case .proto, .conversationPrefix, .conversationPlacement: return nil
+        case .proto, .direction, .conversationPrefix, .conversationPlacement: return nil
         }
     }
 
@@ -83,6 +84,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     public var enumeratedValues: [String]? {
         switch self {
         case .proto: return MailProtocol.allCases.map(\.rawValue)
+        case .direction: return Direction.allCases.map(\.rawValue)
         case .incomingSecurity, .outgoingSecurity: return SecurityMode.allCases.map(\.rawValue)
         case .conversationPlacement: return Placement.allCases.map(\.rawValue)
         case .incomingAfter: return AfterProcessing.allCases.map(\.rawValue)

@@ -119,6 +119,7 @@ struct AccountPoller {
         if account.owner != nil {
             throw MailshError.usage("the monitor reads global accounts; \(account.qualifiedName) is a user's own account")
         }
+        try account.requireSide(.incoming, "monitoring its mailbox")
         try desk.requireCredentialUse(account, .readMailbox)
         let effective = EffectiveSettings.resolve(account: account, user: desk.actor, personal: nil)
         var request: ConnectionTestRequest?

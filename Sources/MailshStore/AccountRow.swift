@@ -60,6 +60,7 @@ enum AccountRow {
             .text("oauth_ca_file", { $0.oauth.caFile }, { $0.oauth.caFile = $1 }),
             padlock("lock_oauth", .oauth),
             padlock("lock_oauth_credentials", .oauthCredentials),
+            .named("direction", { $0.direction }, { $0.direction = $1 }),
         ],
         // The last connection test: written by `recordTest`, never by an edit (the version does not change).
         readOnly: [

@@ -247,6 +247,9 @@ enum Schema {
                 """,
                 "CREATE INDEX inbox_held_by_account ON inbox(account_id) WHERE outcome = 'held' AND resolved_at IS NULL",
             ]),
+            Migration(name: "v10: accounts that only receive or only send", statements: [
+                "ALTER TABLE account ADD COLUMN direction TEXT NOT NULL DEFAULT 'both'",
+            ]),
         ]
     }
 
