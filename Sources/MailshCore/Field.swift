@@ -1,7 +1,6 @@
 /// A field of an account, named by its dotted name: the one vocabulary of the CLI, the shell, Lua, JSON and errors.
 public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case proto = "protocol"
-    case direction = "direction"
     case incomingHost = "incoming.host"
     case incomingPort = "incoming.port"
     case incomingSecurity = "incoming.security"
@@ -41,6 +40,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case oauthAuthorizeURL = "oauth.authorize_url"
     case oauthRevokeURL = "oauth.revoke_url"
     case oauthCAFile = "oauth.ca_file"
+    case direction = "direction"
 
     /// The dotted name.
     public var name: String { rawValue }
