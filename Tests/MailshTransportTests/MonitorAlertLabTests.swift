@@ -65,7 +65,7 @@ final class MonitorAlertLabTests: MailLabTestCase {
         XCTAssertEqual(alerts.first?["level"] as? String, "critical")
         XCTAssertEqual(objects.filter { $0["event"] as? String == "recovered" }.count, 1, monitors.output(pid))
 
-        let samples = try scrape(metricsAddress)
+        let samples = try MonitorObservabilityLabTests.scrape(metricsAddress)
         XCTAssertEqual(samples[#"mailsh_monitor_alerts_total{account="Broken",kind="alert"}"#], 1, "\(samples)")
         XCTAssertEqual(samples[#"mailsh_monitor_alerts_total{account="Broken",kind="recovery"}"#], 1, "\(samples)")
         XCTAssertEqual(samples[#"mailsh_monitor_incident{account="Broken"}"#], 0, "\(samples)")
@@ -85,17 +85,5 @@ final class MonitorAlertLabTests: MailLabTestCase {
         XCTAssertEqual(bad.status, 64, bad.err)
         XCTAssertTrue(bad.err.contains("alert-after"), bad.err)
         XCTAssertEqual(lab.maildir(address(3)).count, 0)
-    }
-
-    /// Scrapes the metrics with curl: each sample (`name{labels}`) and its value.
-    func scrape(_ address: String) throws -> [String: Double] {
-        let result = try runProgram("/usr/bin/curl", ["-q", "-sS", "--max-time", "10", "http://\(address)/metrics"])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        var samples: [String: Double] = [:]
-        for line in result.stdout.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-            samples[String(line[..<space])] = value
-        }
-        return samples
     }
 }
