@@ -1739,6 +1739,13 @@ _mailsh_monitor() {
     '--metrics')
         return
         ;;
+    '--alert-after')
+        return
+        ;;
+    '--alert-via')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion monitor -- --alert-via "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
     '--store')
         __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
         return

@@ -128,6 +128,8 @@ public struct Account: Sendable, Equatable {
     /// `nil` for a global account; the user's name for a user-owned account.
     public var owner: String?
     public var proto: MailProtocol
+    /// Whether the account receives, sends, or both (`direction`; default `both`).
+    public var direction: Direction = .both
     public var incoming: IncomingServer
     public var outgoing: OutgoingServer
     public var conversation: ConversationOptions
@@ -220,6 +222,7 @@ public struct Account: Sendable, Equatable {
     public func value(_ field: Field) -> String? {
         switch field {
         case .proto: return proto.rawValue
+        case .direction: return direction.rawValue
         case .incomingHost: return incoming.host
         case .incomingPort: return String(incoming.port)
         case .incomingSecurity: return incoming.security.rawValue
@@ -332,6 +335,8 @@ public struct Account: Sendable, Equatable {
                 incoming.port = DefaultPort.incoming(new, incoming.security)
             }
             proto = new
+        case .direction:
+            direction = text.isEmpty ? .both : try Validate.enumeration(text, field: field.name)
         case .incomingHost:
             incoming.host = try optional { try Validate.host($0, field: field.name, allowed: field.allowed) }
         case .incomingPort:
@@ -467,16 +472,22 @@ public struct Account: Sendable, Equatable {
     /// name, which may be a shared mailbox) and the OAuth client (the tokens are state, not settings: a missing
     /// one is "sign-in needed").
     public var requiredFields: [Field] {
-        var fields: [Field] = [.incomingHost, .incomingPort, .incomingSecurity, .incomingUser]
-        if incoming.auth == .password { fields.append(.incomingPassword) }
-        if proto == .imap { fields.append(.incomingFolder) }
-        fields += [.outgoingHost, .outgoingPort, .outgoingSecurity]
-        switch outgoing.auth {
-        case .password: fields += [.outgoingUser, .outgoingPassword]
-        case .oauth2: fields.append(.outgoingUser)
-        case .none: break
+        var fields: [Field] = []
+        // The side an incoming-only or outgoing-only account lacks (`direction`) is not required.
+        if direction.has(.incoming) {
+            fields += [.incomingHost, .incomingPort, .incomingSecurity, .incomingUser]
+            if incoming.auth == .password { fields.append(.incomingPassword) }
+            if proto == .imap { fields.append(.incomingFolder) }
         }
-        fields.append(.outgoingFrom)
+        if direction.has(.outgoing) {
+            fields += [.outgoingHost, .outgoingPort, .outgoingSecurity]
+            switch outgoing.auth {
+            case .password: fields += [.outgoingUser, .outgoingPassword]
+            case .oauth2: fields.append(.outgoingUser)
+            case .none: break
+            }
+            fields.append(.outgoingFrom)
+        }
         if usesOAuth {
             fields += [.oauthProvider, .oauthClientID]
             if oauth.provider == .generic { fields.append(.oauthTokenURL) }

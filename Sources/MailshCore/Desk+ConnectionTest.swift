@@ -273,6 +273,15 @@ extension Desk {
                                              openPassword: (Side) throws -> String?) throws -> ConnectionTestRequest {
         try options.validate()
         let account = effective.account
+        // A side the account lacks (direction=incoming or outgoing) is skipped, and the report says so.
+        let skipped = account.skippedSides(incoming: options.incoming, outgoing: options.outgoing)
+        var options = options
+        options.incoming = options.incoming && account.direction.has(.incoming)
+        options.outgoing = options.outgoing && account.direction.has(.outgoing)
+        if options.roundTrip && account.direction != .both { options.roundTrip = false }
+        if !options.incoming && !options.outgoing {
+            throw MailshError.usage("nothing to test: " + skipped.joined(separator: "; "))
+        }
         let sides = Side.allCases.filter { $0 == .incoming ? options.incoming : options.outgoing }
         var passwords: [Side: String] = [:]
         for side in sides where account.auth(side) == .password && account.password(side) != nil {
@@ -311,7 +320,7 @@ extension Desk {
             }
         }
         for (side, trust, security) in [(Side.incoming, account.incoming.trust, account.incoming.security),
-                                         (Side.outgoing, account.outgoing.trust, account.outgoing.security)] {
+                                         (Side.outgoing, account.outgoing.trust, account.outgoing.security)] where account.direction.has(side) {
             if security == .none && !trust.allowPlaintext {
                 bad.append("\(side.rawValue).security: none would send the password in clear text; use ssl or starttls, "
                     + "or allow it explicitly with \(side.rawValue).allow_plaintext=true")
@@ -403,7 +412,7 @@ extension Desk {
                 clientCertificate: clientCertificates[.outgoing])
         }
 
-        var warnings: [String] = []
+        var warnings: [String] = skipped
         for side in sides {
             let (trust, security) = side == .incoming ? (account.incoming.trust, account.incoming.security)
                 : (account.outgoing.trust, account.outgoing.security)

@@ -6,6 +6,8 @@ public enum CredentialUse: Sendable, Equatable {
     case readMailbox
     /// Sending mail as the account about a record, to these addresses.
     case send(record: Record, to: [String])
+    /// Sending the monitor's alert or recovery notice as the account to these addresses (the desk's administrators).
+    case notify(to: [String])
 }
 
 /// A reply queued in the outbox, and (from ``Desk/sendReply(_:body:to:sender:oauthClient:timeout:)``) its delivery.
@@ -27,7 +29,7 @@ extension Desk {
             let doing: String
             switch use {
             case .readMailbox: doing = "reading \(account.qualifiedName)'s mailbox with its stored credentials"
-            case .send: doing = "sending mail as \(account.qualifiedName) with its stored credentials"
+            case .send, .notify: doing = "sending mail as \(account.qualifiedName) with its stored credentials"
             }
             try require(.administrate, doing)
         } else if account.owner != actor.name {
@@ -39,6 +41,15 @@ extension Desk {
             if !strangers.isEmpty {
                 throw MailshError.permissionDenied("mail about \(record.number) goes only to its participants ("
                     + participants.sorted().joined(separator: ", ") + "); not to "
+                    + strangers.joined(separator: ", "))
+            }
+        }
+        if case let .notify(to) = use {
+            // A notice goes only to the desk's administrators (users with administrate and an address).
+            let administrators = Set(try administratorAddresses())
+            let strangers = to.filter { !administrators.contains($0.lowercased()) }
+            if !strangers.isEmpty {
+                throw MailshError.permissionDenied("the monitor's notices go only to the desk's administrators; not to "
                     + strangers.joined(separator: ", "))
             }
         }
@@ -57,6 +68,13 @@ extension Desk {
         let account = try account(ofRecord: record)
         guard let prefix = account.conversation.prefix else {
             throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.conversationPrefix.name])
+        }
+        do {
+            try account.requireSide(.outgoing, "sending mail about \(record.number)")
+        } catch let error as MailshError {
+            let others = (try? sendingAccounts()) ?? []
+            throw MailshError.usage(error.message + "; replies go out through the record's account"
+                + (others.isEmpty ? "" : "; accounts that can send: " + others.joined(separator: ", ")))
         }
         let to = recipients ?? [record.requester]
         if to.isEmpty { throw MailshError.usage("a reply needs at least one recipient") }
@@ -151,8 +169,12 @@ extension Desk {
         let outcome: OutboxDelivery.Outcome
         do {
             let account = try self.account(id: entry.accountID)
-            let record = try self.record(entry.recordNumber)
-            try requireCredentialUse(account, .send(record: record, to: entry.message.to))
+            if entry.isNotice {
+                try requireCredentialUse(account, .notify(to: entry.message.to))
+            } else {
+                let record = try self.record(entry.recordNumber)
+                try requireCredentialUse(account, .send(record: record, to: entry.message.to))
+            }
             // A token the server refuses early is refreshed once and the message sent again.
             let message = entry.message
             let reply = try retryingRefusedToken(

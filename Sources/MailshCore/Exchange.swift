@@ -99,6 +99,8 @@ public struct AccountDocument: Codable, Sendable, Equatable {
     public var name: String
     public var owner: String?
     public var `protocol`: String?
+    /// `incoming` or `outgoing` for an account with one side only; left out for `both`.
+    public var direction: String?
     public var incoming: Incoming?
     public var outgoing: Outgoing?
     public var conversation: Conversation?
@@ -133,6 +135,7 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         name = account.name
         owner = account.owner
         self.protocol = account.proto.rawValue
+        direction = account.direction == .both ? nil : account.direction.rawValue
         incoming = Incoming(host: account.incoming.host, port: account.incoming.port,
                             security: account.incoming.security.rawValue, user: account.incoming.user,
                             folder: account.proto == .imap ? account.incoming.folder : nil,
@@ -181,6 +184,7 @@ public struct AccountDocument: Codable, Sendable, Equatable {
             if let value { result.append(Assignment(field: field, value: value)) }
         }
         add(.proto, self.protocol)
+        add(.direction, direction)
         add(.incomingHost, incoming?.host)
         add(.incomingSecurity, incoming?.security)
         add(.incomingPort, incoming?.port.map(String.init))

@@ -46,6 +46,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case oauthAuthorizeURL = "oauth.authorize_url"
     case oauthRevokeURL = "oauth.revoke_url"
     case oauthCAFile = "oauth.ca_file"
+    case direction = "direction"
 
     /// The dotted name.
     public var name: String { rawValue }
@@ -65,7 +66,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .oauthProvider, .oauthTenant, .oauthClientID, .oauthClientSecret, .oauthScopes, .oauthFlow, .oauthMechanism,
              .oauthAuthority, .oauthTokenURL, .oauthDeviceURL, .oauthAuthorizeURL, .oauthRevokeURL, .oauthCAFile:
             return .oauth
-        case .proto, .conversationPrefix, .conversationPlacement: return nil
+        case .proto, .direction, .conversationPrefix, .conversationPlacement: return nil
         }
     }
 
@@ -99,6 +100,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     public var enumeratedValues: [String]? {
         switch self {
         case .proto: return MailProtocol.allCases.map(\.rawValue)
+        case .direction: return Direction.allCases.map(\.rawValue)
         case .incomingSecurity, .outgoingSecurity: return SecurityMode.allCases.map(\.rawValue)
         case .conversationPlacement: return Placement.allCases.map(\.rawValue)
         case .incomingAfter: return AfterProcessing.allCases.map(\.rawValue)

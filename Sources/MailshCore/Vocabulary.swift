@@ -12,6 +12,23 @@ public enum SecurityMode: String, Sendable, CaseIterable, Codable {
     case none, ssl, starttls
 }
 
+/// What an account is for: receiving and sending (`both`, the default), only receiving (`incoming`: a mailbox the
+/// monitor reads whose replies go out through another account, such as a company relay), or only sending
+/// (`outgoing`: a notification account that never receives). The side an account lacks is neither required nor
+/// tested, and whatever needs it says so (the monitor, `record reply`).
+public enum Direction: String, Sendable, CaseIterable, Codable {
+    case both, incoming, outgoing
+
+    /// Whether the account has this side.
+    public func has(_ side: Side) -> Bool {
+        switch self {
+        case .both: return true
+        case .incoming: return side == .incoming
+        case .outgoing: return side == .outgoing
+        }
+    }
+}
+
 /// Where a conversation ID goes in outgoing mail.
 public enum Placement: String, Sendable, CaseIterable, Codable {
     case subject, body

@@ -22,7 +22,11 @@ extension AccountPoller {
     /// Records how reading the mailbox went (a failure to record is logged as a warning).
     func record(_ account: Account, holder: String, _ outcome: PollOutcome, mode: MonitorMode = .poll) {
         do {
-            try desk.recordPoll(account, holder: holder, mode: mode, outcome: outcome)
+            if let policy = options.alert {
+                try recordAlerting(account, holder: holder, outcome, mode: mode, policy: policy)
+            } else {
+                try desk.recordPoll(account, holder: holder, mode: mode, outcome: outcome)
+            }
         } catch let error as MailshError {
             log(MonitorEvent(kind: .warning, account: account.qualifiedName,
                              text: "the mailbox's state was not recorded: \(error.message)"))

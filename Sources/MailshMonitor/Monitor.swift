@@ -23,10 +23,12 @@ public struct MonitorOptions: Sendable {
     /// Seconds after which an IDLE is ended and issued again (1 to 1740: RFC 2177 asks to re-issue it before the
     /// server's 30-minute inactivity timeout).
     public var idleRenewal: TimeInterval
+    /// Alert mail to the desk's administrators when a mailbox has failed for a while (`--alert-after`); nil: none.
+    public var alert: AlertPolicy?
 
     public init(once: Bool = false, interval: TimeInterval = 60, timeout: Double = 30, leasePeriod: TimeInterval = 120,
                 batchLimit: Int? = nil, outboxGrace: TimeInterval = 60, idle: Bool = true,
-                idleRenewal: TimeInterval = IdleSchedule.longestRenewal) {
+                idleRenewal: TimeInterval = IdleSchedule.longestRenewal, alert: AlertPolicy? = nil) {
         self.once = once
         self.interval = interval
         self.timeout = timeout
@@ -35,6 +37,7 @@ public struct MonitorOptions: Sendable {
         self.outboxGrace = outboxGrace
         self.idle = idle
         self.idleRenewal = idleRenewal
+        self.alert = alert
     }
 
     /// Refuses values out of range, naming the option.
@@ -96,6 +99,8 @@ struct AccountPoller {
     /// Renews the account's lease while a long batch runs (throws when the lease was lost).
     let renew: (Account) throws -> Void
     let afterStoring: ((Int) -> Void)?
+    /// Delivers the alert and recovery mail a poll queued (``MonitorOptions/alert``), right after its commit.
+    var sender: (any MailSender)? = nil
 
     /// What the monitor needs of an account before it reads it: a global IMAP or POP3 account, the right to use its
     /// stored credentials, every required setting, a conversation prefix, and a folder to move to if it moves. With
@@ -127,6 +132,7 @@ struct AccountPoller {
         if account.owner != nil {
             throw MailshError.usage("the monitor reads global accounts; \(account.qualifiedName) is a user's own account")
         }
+        try account.requireSide(.incoming, "monitoring its mailbox")
         try desk.requireCredentialUse(account, .readMailbox)
         let effective = EffectiveSettings.resolve(account: account, user: desk.actor, personal: nil)
         var request: ConnectionTestRequest?
@@ -325,7 +331,7 @@ public final class Monitor {
 
     var poller: AccountPoller {
         AccountPoller(desk: desk, client: client, oauthClient: oauthClient, digest: digest, options: options, log: log,
-                      renew: { [unowned self] in try self.renewLease($0, force: false) }, afterStoring: afterStoring)
+                      renew: { [unowned self] in try self.renewLease($0, force: false) }, afterStoring: afterStoring, sender: sender)
     }
 
     /// Runs until ``MonitorOptions/once`` is done or Ctrl-C / SIGTERM (``Interrupt/requested``). Throws when the

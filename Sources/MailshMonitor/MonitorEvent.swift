@@ -11,6 +11,10 @@ public struct MonitorEvent: Sendable, Encodable {
         case signInNeeded = "sign-in-needed"
         /// The monitor waits for the server's word about new mail on an open connection (IMAP IDLE).
         case idling = "idle"
+        /// A mailbox has failed for the alert time (`--alert-after`): its administrators were sent an alert mail.
+        case alert
+        /// A mailbox whose failure was alerted works again: the recovery notice was sent.
+        case recovered
     }
 
     public var at: Date

@@ -11,7 +11,9 @@ import MailshCore
 /// - `mailsh_polls_total`, `mailsh_poll_failures_total`, `mailsh_poll_duration_seconds` (a histogram);
 /// - `mailsh_outbox_messages{state}`: outgoing mail `pending` or `failed` (refused, waiting for `outbox retry`);
 /// - `mailsh_mailbox_failing`: 1 while the account's last poll failed, else 0;
-/// - `mailsh_idle_reconnects_total`: connections of a watched (IMAP IDLE) mailbox made again after one dropped.
+/// - `mailsh_idle_reconnects_total`: connections of a watched (IMAP IDLE) mailbox made again after one dropped;
+/// - `mailsh_monitor_alerts_total{kind}`: alert mails (`alert`) and recovery notices (`recovery`) queued;
+/// - `mailsh_monitor_incident`: 1 from an alert until its recovery notice.
 public final class MonitorMetrics: Sendable {
     let factory: any MetricsFactory
 
@@ -25,10 +27,24 @@ public final class MonitorMetrics: Sendable {
         switch event.kind {
         case .message: verdict = event.outcome ?? "unknown"
         case .duplicate: verdict = "duplicate"
+        case .alert, .recovered:
+            incident(event)
+            return
         default: return
         }
         Counter(label: "mailsh_messages_filed_total", dimensions: [("account", event.account), ("verdict", verdict)],
                 factory: factory).increment()
+    }
+
+    /// Counts an alert or recovery notice (`mailsh_monitor_alerts_total{kind}`) and sets the account's incident gauge
+    /// (`mailsh_monitor_incident`: 1 from the alert until the recovery notice).
+    func incident(_ event: MonitorEvent) {
+        let alert = event.kind == .alert
+        Counter(label: "mailsh_monitor_alerts_total",
+                dimensions: [("account", event.account), ("kind", alert ? "alert" : "recovery")], factory: factory)
+            .increment()
+        Gauge(label: "mailsh_monitor_incident", dimensions: [("account", event.account)], factory: factory)
+            .record(alert ? 1 : 0)
     }
 
     /// Counts one poll of an account and how long it took; a failed one is counted as a failure too.

@@ -56,7 +56,7 @@ public final class MonitorPool {
     /// itself (a worker must not touch the main loop's state): the main loop renews them all while polls run.
     var poller: AccountPoller {
         AccountPoller(desk: desk, client: client, oauthClient: oauthClient, digest: digest, options: options, log: log,
-                      renew: { _ in }, afterStoring: afterStoring)
+                      renew: { _ in }, afterStoring: afterStoring, sender: sender)
     }
 
     /// The global accounts the monitor can read (complete, with a conversation prefix), by name.

@@ -106,6 +106,15 @@ struct MonitorCommand: DeskCommand {
                                + "(127.0.0.1:PORT or [::1]:PORT).", valueName: "address"))
     var metrics: String?
 
+    @Option(help: ArgumentHelp("Send the desk's administrators (users with administrate and an email) an alert mail "
+                               + "once a mailbox has failed this long (90, 15m, 2h, 1d; 0: at once), and a recovery "
+                               + "notice when it works again.", valueName: "duration"))
+    var alertAfter: String?
+
+    @Option(help: ArgumentHelp("With --alert-after: the global account alerts go out through (default: the failing "
+                               + "account's own outgoing server).", valueName: "account"), completion: .accountName)
+    var alertVia: String?
+
     @OptionGroup var global: GlobalOptions
 
     /// The crash tests stop the process right after the N-th message is stored, before the server is told. A
@@ -119,6 +128,10 @@ struct MonitorCommand: DeskCommand {
                                       : "name the account to monitor, or use --all")
         }
         if !all && match != nil { throw ValidationError("--match goes with --all") }
+        if alertVia != nil && alertAfter == nil { throw ValidationError("--alert-via goes with --alert-after") }
+        if let alertAfter {
+            do { _ = try AlertPolicy.duration(alertAfter) } catch let error as MailshError { throw ValidationError(error.message) }
+        }
         if let metrics {
             do { _ = try MetricsAddress.parse(metrics) } catch let error as MailshError { throw ValidationError(error.message) }
         }
@@ -128,9 +141,15 @@ struct MonitorCommand: DeskCommand {
         guard let client = context.services.mailboxClient, let digest = context.services.digest else {
             throw MailshError.configuration("this build of mailsh cannot read mailboxes")
         }
+        let alert = try alertAfter.map { AlertPolicy(after: try AlertPolicy.duration($0), via: alertVia) }
         let options = MonitorOptions(once: once, interval: interval, timeout: timeout, leasePeriod: lease,
-                                     batchLimit: limit, idle: idle, idleRenewal: idleRenewal)
+                                     batchLimit: limit, idle: idle, idleRenewal: idleRenewal, alert: alert)
         try options.validate()
+        // The account alerts go out through is checked before the monitor starts (the rule: Desk.alertRoute).
+        if let alert {
+            if let via = alert.via { _ = try desk.alertRoute(for: try desk.globalAccount(via), via: via) }
+            if let account { _ = try desk.alertRoute(for: try desk.globalAccount(account), via: alert.via) }
+        }
         let json = global.format == .json
         let io = context.io
         let logger = try MonitorLogSettings(format: logFormat, level: logLevel, environment: context.environment)

@@ -146,6 +146,8 @@ extension MonitorEvent {
         case .polled: return (pending ?? 0) > 0 ? .info : .debug
         case .message: return outcome == "held" ? .notice : .info
         case .duplicate, .sent: return .info
+        case .alert: return .critical
+        case .recovered: return .notice
         case .warning: return .warning
         case .error, .signInNeeded: return .error
         }

@@ -66,6 +66,7 @@ enum AccountRow {
             .text("out_client_cert", { $0.outgoing.trust.clientCert }, { $0.outgoing.trust.clientCert = $1 }),
             .text("out_client_key", { $0.outgoing.trust.clientKey }, { $0.outgoing.trust.clientKey = $1 }),
             sealed("out_client_key_pem", { $0.outgoing.trust.clientKeySealed }, { $0.outgoing.trust.clientKeySealed = $1 }),
+            .named("direction", { $0.direction }, { $0.direction = $1 }),
         ],
         // The last connection test: written by `recordTest`, never by an edit (the version does not change).
         readOnly: [

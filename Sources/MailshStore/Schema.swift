@@ -255,6 +255,9 @@ enum Schema {
                 "ALTER TABLE account ADD COLUMN out_client_key TEXT",
                 "ALTER TABLE account ADD COLUMN out_client_key_pem \(d.blob)",
             ]),
+            Migration(name: "v10: accounts that only receive or only send", statements: [
+                "ALTER TABLE account ADD COLUMN direction TEXT NOT NULL DEFAULT 'both'",
+            ]),
             Migration(name: "v11: the certificate expiry account audit saw (mailsh status)", statements: [
                 CertificateExpiryRow.create(d),
             ]),

@@ -134,11 +134,11 @@ final class AssignmentTests: XCTestCase {
                         .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext, .outgoingAuth])
         XCTAssertEqual(Field.fields(in: .outgoingCredentials), [.outgoingUser, .outgoingPassword, .outgoingClientCert,
                                                                 .outgoingClientKey, .outgoingClientKeyPEM])
-        for field in [Field.proto, .conversationPrefix, .conversationPlacement] {
+        for field in [Field.proto, .direction, .conversationPrefix, .conversationPlacement] {
             XCTAssertNil(field.section, field.name)
             XCTAssertFalse(Field.personalizable.contains(field))
         }
-        XCTAssertEqual(Field.personalizable.count, Field.allCases.count - 3)
+        XCTAssertEqual(Field.personalizable.count, Field.allCases.count - 4)
     }
 
     func testSecretFieldsAndSides() {

@@ -67,6 +67,7 @@ enum Fixture {
     static func validValue(_ field: Field) -> String {
         switch field {
         case .proto: return "imap"
+        case .direction: return "both"
         case .incomingHost: return "mail.example.com"
         case .incomingPort: return "993"
         case .incomingSecurity: return "ssl"

@@ -53,7 +53,7 @@ final class MonitorObservabilityLabTests: MailLabTestCase {
     }
 
     /// Scrapes the metrics with curl: each sample (`name{labels}`) and its value.
-    func scrape(_ address: String) throws -> [String: Double] {
+    static func scrape(_ address: String) throws -> [String: Double] {
         let result = try runProgram("/usr/bin/curl", ["-q", "-sS", "--max-time", "10", "http://\(address)/metrics"])
         XCTAssertEqual(result.status, 0, result.stderr)
         var samples: [String: Double] = [:]
@@ -85,7 +85,7 @@ final class MonitorObservabilityLabTests: MailLabTestCase {
         XCTAssertFalse((brokenFailure["error"] as? String ?? "").isEmpty, "\(brokenFailure)")
 
         // Before any mail: the failure is counted, nothing is filed yet.
-        let before = try scrape(metricsAddress)
+        let before = try Self.scrape(metricsAddress)
         XCTAssertGreaterThanOrEqual(before[#"mailsh_poll_failures_total{account="Broken"}"#] ?? 0, 1, "\(before)")
         XCTAssertEqual(before[#"mailsh_mailbox_failing{account="Broken"}"#], 1, "\(before)")
         XCTAssertNil(before[#"mailsh_messages_filed_total{account="Good",verdict="created"}"#], "\(before)")
@@ -113,7 +113,7 @@ final class MonitorObservabilityLabTests: MailLabTestCase {
         // The counters moved: one message created for Good, more polls.
         var after: [String: Double] = [:]
         XCTAssertTrue(eventually(20) {
-            after = (try? self.scrape(metricsAddress)) ?? [:]
+            after = (try? Self.scrape(metricsAddress)) ?? [:]
             return after[#"mailsh_messages_filed_total{account="Good",verdict="created"}"#] == 1
         }, "\(after)")
         XCTAssertGreaterThan(after[#"mailsh_polls_total{account="Good"}"#] ?? 0, goodPollsBefore, "\(after)")

@@ -3,6 +3,7 @@
 -- Add this folder to "workspace.library" in .luarc.json. The reference is docs/lua-api.md.
 
 ---@alias mail.Protocol "imap"|"pop3"
+---@alias mail.Direction "both"|"incoming"|"outgoing"
 ---@alias mail.Security "none"|"ssl"|"starttls"
 ---@alias mail.Section "incoming.server"|"incoming.credentials"|"outgoing.server"|"outgoing.credentials"|"oauth"|"oauth.credentials"|"server"|"credentials"|"all"
 ---@alias mail.Right "administrate"|"override_locks"|"add_accounts"
@@ -13,6 +14,7 @@
 ---`""` or `false` clears a field. Passwords are write-only.
 ---@class mail.Fields
 ---@field protocol? mail.Protocol
+---@field direction? mail.Direction
 ---@field incoming? mail.IncomingFields
 ---@field outgoing? mail.OutgoingFields
 ---@field conversation? mail.ConversationFields
@@ -149,6 +151,7 @@
 ---@field name string
 ---@field owner string? nil for a global account
 ---@field protocol mail.Protocol
+---@field direction mail.Direction both, or the one side the account has
 ---@field incoming mail.Incoming
 ---@field outgoing mail.Outgoing
 ---@field conversation mail.Conversation
