@@ -60,6 +60,8 @@ enum AccountRow {
             .text("oauth_ca_file", { $0.oauth.caFile }, { $0.oauth.caFile = $1 }),
             padlock("lock_oauth", .oauth),
             padlock("lock_oauth_credentials", .oauthCredentials),
+            .named("in_read", { $0.incoming.read }, { $0.incoming.read = $1 }),
+            .named("conv_quoted", { $0.conversation.quoted }, { $0.conversation.quoted = $1 }),
         ],
         // The last connection test: written by `recordTest`, never by an edit (the version does not change).
         readOnly: [

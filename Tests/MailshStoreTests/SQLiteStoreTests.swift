@@ -31,7 +31,8 @@ final class SQLiteStoreTests: StoreTestCase {
                                  "v4: live monitors",
                                  "v5: OAuth 2.0 logins: each side's auth, the OAuth client and its padlocks, tokens",
                                  "v6: the outbox: mail recorded by the transaction that decided it, sent after commit",
-                                 "v7: what the monitor saw of each mailbox (mailsh status)"])
+                                 "v7: what the monitor saw of each mailbox (mailsh status)",
+                                 "v8: what the monitor reads (since the last filed UID), quoted conversation IDs"])
     }
 
     func testNotAStoreIsAClearError() throws {

@@ -50,7 +50,7 @@ final class StoreContractTests: StoreTestCase {
                 guard let error = error as? MailshError else { return XCTFail("\(error)") }
                 XCTAssertEqual(error.exitStatus, .store)
                 XCTAssertEqual(error.message, "store: the store \(location) was migrated by a newer mailsh (\(future)); this "
-                    + "mailsh knows migrations up to v7: what the monitor saw of each mailbox (mailsh status): use the newer mailsh")
+                    + "mailsh knows migrations up to v8: what the monitor reads (since the last filed UID), quoted conversation IDs: use the newer mailsh")
             }
         }
     }
@@ -123,7 +123,7 @@ final class StoreContractTests: StoreTestCase {
 
     func expectedDump() throws -> [String] {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v7.txt" : "Schema/postgres-v7.txt")
+            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v8.txt" : "Schema/postgres-v8.txt")
         return try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
