@@ -125,18 +125,18 @@ final class AssignmentTests: XCTestCase {
 
     func testFieldSections() {
         XCTAssertEqual(Field.fields(in: .incomingServer), [.incomingHost, .incomingPort, .incomingSecurity, .incomingFolder,
-                                                           .incomingAfter, .incomingMoveTo, .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext,
-                                                           .incomingAuth])
+                                                           .incomingAfter, .incomingMoveTo, .incomingRead, .incomingCAFile, .incomingInsecure,
+                                                           .incomingAllowPlaintext, .incomingAuth])
         XCTAssertEqual(Field.fields(in: .incomingCredentials), [.incomingUser, .incomingPassword])
         XCTAssertEqual(Field.fields(in: .outgoingServer),
                        [.outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo,
                         .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext, .outgoingAuth])
         XCTAssertEqual(Field.fields(in: .outgoingCredentials), [.outgoingUser, .outgoingPassword])
-        for field in [Field.proto, .conversationPrefix, .conversationPlacement] {
+        for field in [Field.proto, .conversationPrefix, .conversationPlacement, .conversationQuoted] {
             XCTAssertNil(field.section, field.name)
             XCTAssertFalse(Field.personalizable.contains(field))
         }
-        XCTAssertEqual(Field.personalizable.count, Field.allCases.count - 3)
+        XCTAssertEqual(Field.personalizable.count, Field.allCases.count - 4)
     }
 
     func testSecretFieldsAndSides() {

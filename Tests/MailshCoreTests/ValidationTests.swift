@@ -260,7 +260,7 @@ final class ValidationTests: XCTestCase {
             (.oauthClientID, String(repeating: "c", count: 257)), (.oauthScopes, "a\\b"), (.oauthFlow, "robot"),
             (.oauthMechanism, "plain"), (.oauthAuthority, "http://example.com"), (.oauthTokenURL, "ftp://x/token"),
             (.oauthDeviceURL, "https://"), (.oauthAuthorizeURL, "https://u:p@x/a"), (.oauthRevokeURL, "x"),
-            (.oauthCAFile, String(repeating: "c", count: 4097)),
+            (.oauthCAFile, String(repeating: "c", count: 4097)), (.incomingRead, "all"), (.conversationQuoted, "ask"),
         ]
         XCTAssertEqual(Set(cases.map(\.0)), Set(Field.allCases.filter { !$0.isSecret }))
         for (field, value) in cases {
