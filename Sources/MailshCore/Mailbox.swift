@@ -47,13 +47,15 @@ public protocol MailboxSession: AnyObject {
 }
 
 extension MailboxSession {
-    public func uidValidity() throws -> Int {
-        throw MailshError.usage("reading since the last filed message needs IMAP UIDs; this server speaks POP3")
-    }
+    public func uidValidity() throws -> Int { throw MailshError.noLastingUIDs }
 
-    public func arrived(after lastUID: Int) throws -> [MailboxMessageRef] {
-        throw MailshError.usage("reading since the last filed message needs IMAP UIDs; this server speaks POP3")
-    }
+    public func arrived(after lastUID: Int) throws -> [MailboxMessageRef] { throw MailshError.noLastingUIDs }
+}
+
+extension MailshError {
+    /// What a POP3 session answers when asked for UIDs that last (`incoming.read=since-last`).
+    public static let noLastingUIDs = MailshError.usage(
+        "reading since the last filed message needs IMAP UIDs; this server speaks POP3")
 }
 
 /// Opens mailbox sessions. The real one speaks IMAP and POP3 over libcurl (`MailshTransport`).

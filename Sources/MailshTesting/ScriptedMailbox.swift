@@ -179,12 +179,12 @@ public struct ScriptedMailbox: MailboxClient {
         }
 
         func uidValidity() throws -> Int {
-            if pop3 { throw MailshError.usage("reading since the last filed message needs IMAP UIDs; this server speaks POP3") }
+            if pop3 { throw MailshError.noLastingUIDs }
             return mailbox.locked { mailbox.uidValidity }
         }
 
         func arrived(after lastUID: Int) throws -> [MailboxMessageRef] {
-            if pop3 { throw MailshError.usage("reading since the last filed message needs IMAP UIDs; this server speaks POP3") }
+            if pop3 { throw MailshError.noLastingUIDs }
             return mailbox.locked {
                 mailbox.messages.enumerated()
                     .filter { !$0.element.deleted && $0.element.folder == folder && (Int($0.element.uid) ?? 0) > lastUID }
