@@ -43,11 +43,15 @@ public struct IncomingServer: Sendable, Equatable {
     public var moveTo: String?
     /// How mailsh logs in: `password` (the default) or `oauth2`.
     public var auth: AuthMethod
+    /// Which messages the monitor reads (IMAP): the unseen ones (the default) or every one since the last filed.
+    public var read: ReadMode
 
     public init(host: String? = nil, port: Int, security: SecurityMode, user: String? = nil,
                 password: SealedSecret? = nil, folder: String = "INBOX", trust: TrustSettings = TrustSettings(),
-                after: AfterProcessing = .read, moveTo: String? = nil, auth: AuthMethod = .password) {
+                after: AfterProcessing = .read, moveTo: String? = nil, auth: AuthMethod = .password,
+                read: ReadMode = .unseen) {
         self.auth = auth
+        self.read = read
         self.trust = trust
         self.after = after
         self.moveTo = moveTo
@@ -94,10 +98,13 @@ public struct OutgoingServer: Sendable, Equatable {
 public struct ConversationOptions: Sendable, Equatable {
     public var prefix: String?
     public var placement: Placement
+    /// What the monitor does with an ID found only in quoted text of mail from someone not on the record.
+    public var quoted: QuotedIDPolicy
 
-    public init(prefix: String? = nil, placement: Placement = .subject) {
+    public init(prefix: String? = nil, placement: Placement = .subject, quoted: QuotedIDPolicy = .attach) {
         self.prefix = prefix
         self.placement = placement
+        self.quoted = quoted
     }
 }
 
@@ -231,6 +238,7 @@ public struct Account: Sendable, Equatable {
         case .incomingFolder: return proto == .imap ? incoming.folder : nil
         case .incomingAfter: return proto == .imap ? incoming.after.rawValue : nil
         case .incomingMoveTo: return proto == .imap ? incoming.moveTo : nil
+        case .incomingRead: return proto == .imap ? incoming.read.rawValue : nil
         case .outgoingHost: return outgoing.host
         case .outgoingPort: return String(outgoing.port)
         case .outgoingSecurity: return outgoing.security.rawValue
@@ -253,6 +261,7 @@ public struct Account: Sendable, Equatable {
         case .outgoingClientKeyPEM: return outgoing.trust.clientKeySealed.map { _ in "(secret)" }
         case .conversationPrefix: return conversation.prefix
         case .conversationPlacement: return conversation.placement.rawValue
+        case .conversationQuoted: return conversation.quoted.rawValue
         case .incomingAuth: return incoming.auth.rawValue
         case .outgoingAuth: return outgoing.auth.rawValue
         case .oauthProvider: return oauth.provider?.rawValue
@@ -357,6 +366,10 @@ public struct Account: Sendable, Equatable {
             incoming.after = text.isEmpty ? .read : try Validate.enumeration(text, field: field.name)
         case .incomingMoveTo:
             incoming.moveTo = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 255) }
+        case .incomingRead:
+            let mode: ReadMode = text.isEmpty ? .unseen : try Validate.enumeration(text, field: field.name)
+            if mode == .sinceLast && proto == .pop3 { throw MailshError.sinceLastNeedsIMAP(account: qualifiedName) }
+            incoming.read = mode
         case .outgoingHost:
             outgoing.host = try optional { try Validate.host($0, field: field.name, allowed: field.allowed) }
         case .outgoingPort:
@@ -379,6 +392,8 @@ public struct Account: Sendable, Equatable {
             conversation.prefix = text.isEmpty ? nil : try Validate.conversationPrefix(text, field: field.name)
         case .conversationPlacement:
             conversation.placement = try Validate.enumeration(text, field: field.name)
+        case .conversationQuoted:
+            conversation.quoted = text.isEmpty ? .attach : try Validate.enumeration(text, field: field.name)
         case .incomingCAFile:
             incoming.trust.caFile = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .outgoingCAFile:

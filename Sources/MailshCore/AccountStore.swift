@@ -151,6 +151,10 @@ public protocol StoreTransaction {
     func putMailboxState(_ state: MailboxState) throws
     /// How many messages are held for a person, by account id (accounts with none are absent).
     func heldCounts() throws -> [String: Int]
+    /// Where `incoming.read=since-last` reads on from in an account's folder.
+    func mailboxPosition(accountID: String, folder: String) throws -> MailboxPosition?
+    /// Writes a position (insert or replace).
+    func putMailboxPosition(_ position: MailboxPosition) throws
 
     // MARK: Certificate expiry (account audit)
 

@@ -15,6 +15,8 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         /// What the monitor does with processed mail (IMAP): read, move or delete.
         public var after: String?
         public var move_to: String?
+        /// Which messages the monitor reads (IMAP): unseen or since-last.
+        public var read: String?
         public var password_set: Bool?
         public var password_sealed: String?
         public var ca_file: String?
@@ -93,6 +95,8 @@ public struct AccountDocument: Codable, Sendable, Equatable {
     public struct Conversation: Codable, Sendable, Equatable {
         public var prefix: String?
         public var placement: String?
+        /// What the monitor does with an ID found only in quoted text from a non-participant: attach or hold.
+        public var quoted: String?
     }
 
     public var id: String?
@@ -141,6 +145,7 @@ public struct AccountDocument: Codable, Sendable, Equatable {
                             folder: account.proto == .imap ? account.incoming.folder : nil,
                             after: account.proto == .imap ? account.incoming.after.rawValue : nil,
                             move_to: account.proto == .imap ? account.incoming.moveTo : nil,
+                            read: account.proto == .imap ? account.incoming.read.rawValue : nil,
                             password_set: account.incoming.password != nil, password_sealed: sealed(account.incoming.password),
                             ca_file: account.incoming.trust.caFile, insecure: account.incoming.trust.insecure,
                             allow_plaintext: account.incoming.trust.allowPlaintext, auth: account.incoming.auth.rawValue,
@@ -161,7 +166,8 @@ public struct AccountDocument: Codable, Sendable, Equatable {
                       scopes: client.scopes, flow: client.flow.rawValue, mechanism: client.mechanism?.rawValue,
                       authority: client.authority, token_url: client.tokenURL, device_url: client.deviceURL,
                       authorize_url: client.authorizeURL, revoke_url: client.revokeURL, ca_file: client.caFile)
-        conversation = Conversation(prefix: account.conversation.prefix, placement: account.conversation.placement.rawValue)
+        conversation = Conversation(prefix: account.conversation.prefix, placement: account.conversation.placement.rawValue,
+                                    quoted: account.conversation.quoted.rawValue)
         padlocks = Dictionary(uniqueKeysWithValues: Section.allCases.map {
             ($0.rawValue, account.isLocked($0) ? "locked" : "unlocked")
         })
@@ -192,6 +198,7 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         add(.incomingFolder, incoming?.folder)
         add(.incomingAfter, incoming?.after)
         add(.incomingMoveTo, incoming?.move_to)
+        add(.incomingRead, incoming?.read)
         add(.outgoingHost, outgoing?.host)
         add(.outgoingSecurity, outgoing?.security)
         add(.outgoingPort, outgoing?.port.map(String.init))
@@ -211,6 +218,7 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         add(.outgoingClientKey, outgoing?.client_key)
         add(.conversationPrefix, conversation?.prefix)
         add(.conversationPlacement, conversation?.placement)
+        add(.conversationQuoted, conversation?.quoted)
         add(.incomingAuth, incoming?.auth)
         add(.outgoingAuth, outgoing?.auth)
         add(.oauthProvider, oauth?.provider)

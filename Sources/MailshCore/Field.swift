@@ -9,6 +9,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case incomingFolder = "incoming.folder"
     case incomingAfter = "incoming.after"
     case incomingMoveTo = "incoming.move_to"
+    case incomingRead = "incoming.read"
     case incomingCAFile = "incoming.ca_file"
     case incomingInsecure = "incoming.insecure"
     case incomingAllowPlaintext = "incoming.allow_plaintext"
@@ -33,6 +34,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     case outgoingClientKeyPEM = "outgoing.client_key_pem"
     case conversationPrefix = "conversation.prefix"
     case conversationPlacement = "conversation.placement"
+    case conversationQuoted = "conversation.quoted"
     case oauthProvider = "oauth.provider"
     case oauthTenant = "oauth.tenant"
     case oauthClientID = "oauth.client_id"
@@ -55,7 +57,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     public var section: Section? {
         switch self {
         case .incomingHost, .incomingPort, .incomingSecurity, .incomingFolder, .incomingAfter, .incomingMoveTo,
-             .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext, .incomingAuth: return .incomingServer
+             .incomingRead, .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext, .incomingAuth: return .incomingServer
         case .incomingUser, .incomingPassword, .incomingClientCert, .incomingClientKey, .incomingClientKeyPEM:
             return .incomingCredentials
         case .outgoingHost, .outgoingPort, .outgoingSecurity, .outgoingFrom, .outgoingDisplayName, .outgoingReplyTo,
@@ -66,7 +68,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .oauthProvider, .oauthTenant, .oauthClientID, .oauthClientSecret, .oauthScopes, .oauthFlow, .oauthMechanism,
              .oauthAuthority, .oauthTokenURL, .oauthDeviceURL, .oauthAuthorizeURL, .oauthRevokeURL, .oauthCAFile:
             return .oauth
-        case .proto, .direction, .conversationPrefix, .conversationPlacement: return nil
+        case .proto, .direction, .conversationPrefix, .conversationPlacement, .conversationQuoted: return nil
         }
     }
 
@@ -104,6 +106,8 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         case .incomingSecurity, .outgoingSecurity: return SecurityMode.allCases.map(\.rawValue)
         case .conversationPlacement: return Placement.allCases.map(\.rawValue)
         case .incomingAfter: return AfterProcessing.allCases.map(\.rawValue)
+        case .incomingRead: return ReadMode.allCases.map(\.rawValue)
+        case .conversationQuoted: return QuotedIDPolicy.allCases.map(\.rawValue)
         case .incomingInsecure, .outgoingInsecure, .incomingAllowPlaintext, .outgoingAllowPlaintext: return ["true", "false"]
         case .incomingAuth: return AuthMethod.allowed(on: .incoming).map(\.rawValue)
         case .outgoingAuth: return AuthMethod.allowed(on: .outgoing).map(\.rawValue)

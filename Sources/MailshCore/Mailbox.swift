@@ -38,6 +38,24 @@ public protocol MailboxSession: AnyObject {
     func dispose(_ message: MailboxMessageRef, _ disposal: MailboxDisposal) throws
     /// Logs out (POP3 `QUIT` commits the deletes; IMAP expunges what was marked deleted).
     func close() throws
+    /// IMAP: the UIDVALIDITY of the account's folder (from `SELECT`). A UID names the same message only while it
+    /// stays the same. POP3 has none: refused (``MailshError/sinceLastNeedsIMAP(account:)``'s reason).
+    func uidValidity() throws -> Int
+    /// IMAP: every undeleted message of the folder whose UID is above `lastUID`, seen or not
+    /// (`UID SEARCH UID n:* UNDELETED`), oldest first. POP3: refused.
+    func arrived(after lastUID: Int) throws -> [MailboxMessageRef]
+}
+
+extension MailboxSession {
+    public func uidValidity() throws -> Int { throw MailshError.noLastingUIDs }
+
+    public func arrived(after lastUID: Int) throws -> [MailboxMessageRef] { throw MailshError.noLastingUIDs }
+}
+
+extension MailshError {
+    /// What a POP3 session answers when asked for UIDs that last (`incoming.read=since-last`).
+    public static let noLastingUIDs = MailshError.usage(
+        "reading since the last filed message needs IMAP UIDs; this server speaks POP3")
 }
 
 /// Opens mailbox sessions. The real one speaks IMAP and POP3 over libcurl (`MailshTransport`).

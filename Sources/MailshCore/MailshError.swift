@@ -57,6 +57,14 @@ public enum MailshError: Error, Equatable, Sendable, CustomStringConvertible {
                       allowed: "2 to 8 letters A-Z not used by another account")
     }
 
+    /// `incoming.read=since-last` on a POP3 account: refused, saying why (the same words when it is set and when the
+    /// monitor meets it after a change of protocol).
+    public static func sinceLastNeedsIMAP(account: String) -> MailshError {
+        .usage("incoming.read=since-last needs IMAP: POP3 has no lasting UIDs to count from (a UIDL names a message, "
+            + "not its order) and the monitor already reads every message of a POP3 maildrop and deletes each one it "
+            + "files; \(account) is a POP3 account (allowed there: unseen)")
+    }
+
     /// The text shown to a person: control, bidirectional and invisible characters escaped wherever they come
     /// from (a server's reply, a name in an old store), line breaks between messages kept.
     public var message: String { TerminalText.safeOutput(text) }

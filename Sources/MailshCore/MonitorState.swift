@@ -121,3 +121,23 @@ public struct MailboxStatus: Sendable, Equatable {
         return result
     }
 }
+
+/// Where `incoming.read=since-last` reads on from in one IMAP folder: the folder's UIDVALIDITY when the last
+/// message was handled, and that message's UID. A folder whose UIDVALIDITY changed is read again from the start.
+public struct MailboxPosition: Sendable, Equatable {
+    public var accountID: String
+    /// The folder read (`incoming.folder` as set).
+    public var folder: String
+    public var uidValidity: Int
+    /// The highest UID filed (or found already filed) and disposed of, with every lower one.
+    public var lastUID: Int
+    public var updatedAt: Date
+
+    public init(accountID: String, folder: String, uidValidity: Int, lastUID: Int, updatedAt: Date) {
+        self.accountID = accountID
+        self.folder = folder
+        self.uidValidity = uidValidity
+        self.lastUID = lastUID
+        self.updatedAt = updatedAt
+    }
+}

@@ -44,6 +44,27 @@ public enum AfterProcessing: String, Sendable, CaseIterable, Codable {
     case delete
 }
 
+/// Which messages of an IMAP folder the monitor reads (`incoming.read`).
+public enum ReadMode: String, Sendable, CaseIterable, Codable {
+    /// The unseen ones (`UID SEARCH UNSEEN UNDELETED`): mail a person already opened in a mail client is not read.
+    case unseen
+    /// Every message that arrived since the last one filed, by UID, whether seen or not. The position (the
+    /// folder's UIDVALIDITY and the last UID handled) is kept in the store. When the server changes the folder's
+    /// UIDVALIDITY (or on the first poll), every message of the folder is read once more and the ones already filed
+    /// are recognised by Message-ID and digest, so none is filed twice and none is lost. IMAP only: POP3 has no
+    /// lasting UIDs to count from, and the monitor deletes every POP3 message it files.
+    case sinceLast = "since-last"
+}
+
+/// What the monitor does with a message whose conversation ID appears only in quoted text (lines starting with `>`
+/// or below an "Original Message" line) while its sender is not a participant of the record (`conversation.quoted`).
+public enum QuotedIDPolicy: String, Sendable, CaseIterable, Codable {
+    /// Attach it to the record the ID names (the behaviour before the setting existed, the default).
+    case attach
+    /// Hold it for a person, saying why: someone forwarded or quoted another conversation.
+    case hold
+}
+
 /// How a side of an account logs in to its server.
 ///
 /// - `password`: the user name and password (today's behaviour, the default).

@@ -17,7 +17,8 @@ public struct DeskMatchIndex: MatchIndex {
         for address in [account.outgoing.from, account.outgoing.replyTo, account.incoming.user, account.outgoing.user] {
             if let address, address.contains("@") { own.insert(address.lowercased()) }
         }
-        return MatchAccount(prefix: account.conversation.prefix ?? "", ownAddresses: own)
+        return MatchAccount(prefix: account.conversation.prefix ?? "", ownAddresses: own,
+                            quoted: account.conversation.quoted)
     }
 
     func candidate(_ number: String?) throws -> RecordCandidate? {

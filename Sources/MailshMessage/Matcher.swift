@@ -6,10 +6,13 @@ public struct MatchAccount: Sendable {
     public var prefix: String
     /// The account's own addresses, lower case: mail from them is never matched (loops).
     public var ownAddresses: Set<String>
+    /// What to do when our conversation ID appears only in quoted text and the sender is not on the record.
+    public var quoted: QuotedIDPolicy
 
-    public init(prefix: String, ownAddresses: Set<String>) {
+    public init(prefix: String, ownAddresses: Set<String>, quoted: QuotedIDPolicy = .attach) {
         self.prefix = prefix
         self.ownAddresses = Set(ownAddresses.map { $0.lowercased() })
+        self.quoted = quoted
     }
 }
 
@@ -190,10 +193,12 @@ public enum Matcher {
         }
         var byRecord: [String: [String]] = [:]
         var recordOrder: [String] = []
+        var named: RecordCandidate?
         for key in ourKeys {
             guard let record = try index.record(conversationID: key) else {
                 return ambiguous("unknown conversation ID {CMI: \(key)}: no mail was sent with it")
             }
+            named = record
             if byRecord[record.number] == nil { recordOrder.append(record.number) }
             byRecord[record.number, default: []].append(key)
         }
@@ -208,8 +213,41 @@ public enum Matcher {
                              + others.joined(separator: ", "))
         }
         let places = unique(ourKeys.compactMap { ours[$0]?.place.rawValue }).joined(separator: " and ")
-        return MatchResult(verdict: .record(number: number, rule: .conversationID),
-                           evidence: "conversation ID \(keys) in the \(places) names \(number)")
+        var evidence = "conversation ID \(keys) in the \(places) names \(number)"
+        if let named, let outsider = quotedOnlyOutsider(message, prefix: ourPrefix, record: named) {
+            let why = "appears only in quoted text, and the sender \(outsider) is not on \(number)"
+            if account.quoted == .hold {
+                return ambiguous("conversation ID \(keys) \(why) (conversation.quoted=hold)")
+            }
+            evidence += " (it \(why); attached as conversation.quoted=attach says)"
+        }
+        return MatchResult(verdict: .record(number: number, rule: .conversationID), evidence: evidence)
+    }
+
+    /// The sender, when every conversation ID of ours is in quoted text (body lines starting with `>`, or below an
+    /// "Original Message" line) and the sender is not a participant of the record; `nil` otherwise.
+    private static func quotedOnlyOutsider(_ message: ParsedMessage, prefix: String, record: RecordCandidate) -> String? {
+        let sender = message.from ?? "(none)"
+        if record.participants.contains(sender) { return nil }
+        let ours = { (finds: [ConversationIDFind]) in finds.contains { $0.id?.prefix == prefix } }
+        if ours(ConversationIDScanner.scan(Array(message.subject.utf8), place: .subject)) { return nil }
+        if ours(ConversationIDScanner.scan(unquoted(message.textBytes), place: .body)) { return nil }
+        return sender
+    }
+
+    /// The body without its quoted text: lines whose first non-blank character is `>`, and everything from a line
+    /// such as `-----Original Message-----` (Outlook's) on.
+    static func unquoted(_ body: [UInt8]) -> [UInt8] {
+        var kept: [UInt8] = []
+        for line in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let trimmed = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            if trimmed.first == UInt8(ascii: ">") { continue }
+            let text = String(decoding: trimmed, as: UTF8.self).lowercased()
+            if text.hasPrefix("-----") && text.contains("original message") { break }
+            kept += line
+            kept.append(UInt8(ascii: "\n"))
+        }
+        return kept
     }
 
     // MARK: Rule 2

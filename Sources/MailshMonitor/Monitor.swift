@@ -157,6 +157,9 @@ struct AccountPoller {
         if account.conversation.prefix == nil {
             throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.conversationPrefix.name])
         }
+        if account.proto == .pop3 && account.incoming.read == .sinceLast {
+            throw MailshError.sinceLastNeedsIMAP(account: account.qualifiedName)
+        }
         let disposal: MailboxDisposal
         switch (account.proto, account.incoming.after) {
         case (.pop3, _): disposal = .delete
@@ -207,7 +210,8 @@ struct AccountPoller {
               on open: OpenMailbox? = nil) throws -> Int {
         let mailbox = try open ?? connect(account)
         let (session, disposal) = (mailbox.session, mailbox.disposal)
-        var pending = try session.pending()
+        let position = try sinceLastPosition(account, session: session)
+        var pending = try position.map { try session.arrived(after: $0.lastUID) } ?? session.pending()
         let found = pending.count
         if let limit = options.batchLimit, pending.count > limit { pending = Array(pending.prefix(limit)) }
         log(MonitorEvent(kind: .polled, account: account.qualifiedName, text: "\(pending.count) new message(s)",
@@ -215,6 +219,9 @@ struct AccountPoller {
         let matchAccount = DeskMatchIndex.matchAccount(account)
         let index = DeskMatchIndex(desk: desk, account: account)
         var left: [String] = []
+        // Since-last: the position moves on past each message handled, up to the first one left on the server
+        // (which the next poll must read again, to retry its disposal).
+        var advancing = true
         for ref in pending {
             if Interrupt.requested { break }
             try renew(account)
@@ -256,11 +263,15 @@ struct AccountPoller {
             do {
                 try session.dispose(ref, disposal)
             } catch let error as MailshError {
+                advancing = false
                 left.append(error.message)
                 summary.left += 1
                 log(MonitorEvent(kind: .error, account: account.qualifiedName,
                                  text: "filed, but left on the server: \(error.message)", uid: ref.uid,
                                  messageID: parsed.messageID))
+            }
+            if let position, advancing, let uid = Int(ref.uid) {
+                try desk.saveMailboxPosition(account, uidValidity: position.uidValidity, lastUID: uid)
             }
         }
         if open == nil { try session.close() }
@@ -269,6 +280,26 @@ struct AccountPoller {
                 + "the first: \(first)")
         }
         return found
+    }
+
+    /// With `incoming.read=since-last`: the folder's UIDVALIDITY and the last UID handled, from the store. A folder
+    /// never read in this mode, or whose UIDVALIDITY changed since, is read from its first message: the ones
+    /// already filed are recognised by Message-ID and digest (never filed twice), the others are filed (none lost).
+    /// The new UIDVALIDITY is remembered at once, so that the change is reported once. `nil` with `unseen`.
+    private func sinceLastPosition(_ account: Account, session: any MailboxSession) throws
+        -> (uidValidity: Int, lastUID: Int)? {
+        guard account.incoming.read == .sinceLast else { return nil }
+        let validity = try session.uidValidity()
+        let stored = try desk.mailboxPosition(account)
+        if let stored, stored.uidValidity == validity { return (validity, stored.lastUID) }
+        if let stored {
+            log(MonitorEvent(kind: .warning, account: account.qualifiedName,
+                             text: "the UIDVALIDITY of \(account.incoming.folder) changed from \(stored.uidValidity) to "
+                                + "\(validity) (the server renumbered its messages): every message of the folder is read "
+                                + "once more; those already filed are recognised by Message-ID and digest and not filed again"))
+        }
+        try desk.saveMailboxPosition(account, uidValidity: validity, lastUID: 0)
+        return (validity, 0)
     }
 }
 

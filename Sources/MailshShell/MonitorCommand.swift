@@ -18,7 +18,12 @@ struct MonitorCommand: DeskCommand {
             ID of another prefix or a damaged one, is held for a person (`record held`); auto-replies, bounces \
             and loops are skipped. Each message is committed to the store before the server is told to mark it \
             read, move it (incoming.after=move, incoming.move_to) or delete it (POP3: always deleted), and it is \
-            remembered by Message-ID and digest, so a crash in between never makes a duplicate.
+            remembered by Message-ID and digest, so a crash in between never makes a duplicate. IMAP reads the \
+            unseen mail (incoming.read=unseen) or, with incoming.read=since-last, every message that arrived after \
+            the last one filed, by UID, seen in a mail client or not; when the folder's UIDVALIDITY changes the \
+            folder is read again once and mail already filed is recognised by Message-ID and digest (POP3 refuses \
+            since-last). With conversation.quoted=hold, a conversation ID found only in quoted text of mail from \
+            someone not on the record is held for a person instead of attached.
 
             One monitor per mailbox: a lease in the store (renewed while the monitor runs) makes a second monitor \
             refuse to start, naming the first; a monitor that died is replaced once its lease expires. With --all \

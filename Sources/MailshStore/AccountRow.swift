@@ -60,6 +60,8 @@ enum AccountRow {
             .text("oauth_ca_file", { $0.oauth.caFile }, { $0.oauth.caFile = $1 }),
             padlock("lock_oauth", .oauth),
             padlock("lock_oauth_credentials", .oauthCredentials),
+            .named("in_read", { $0.incoming.read }, { $0.incoming.read = $1 }),
+            .named("conv_quoted", { $0.conversation.quoted }, { $0.conversation.quoted = $1 }),
             .text("in_client_cert", { $0.incoming.trust.clientCert }, { $0.incoming.trust.clientCert = $1 }),
             .text("in_client_key", { $0.incoming.trust.clientKey }, { $0.incoming.trust.clientKey = $1 }),
             sealed("in_client_key_pem", { $0.incoming.trust.clientKeySealed }, { $0.incoming.trust.clientKeySealed = $1 }),

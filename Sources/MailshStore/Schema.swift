@@ -247,6 +247,23 @@ enum Schema {
                 """,
                 "CREATE INDEX inbox_held_by_account ON inbox(account_id) WHERE outcome = 'held' AND resolved_at IS NULL",
             ]),
+            // The position of `incoming.read=since-last`: per account and folder, the folder's UIDVALIDITY and the
+            // last UID handled. Written after each message, in a transaction of its own (a crash in between only
+            // makes the next poll read a message again, which its Message-ID and digest recognise).
+            Migration(name: "v8: what the monitor reads (since the last filed UID), quoted conversation IDs", statements: [
+                "ALTER TABLE account ADD COLUMN in_read TEXT NOT NULL DEFAULT 'unseen'",
+                "ALTER TABLE account ADD COLUMN conv_quoted TEXT NOT NULL DEFAULT 'attach'",
+                """
+                CREATE TABLE mailbox_position (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    folder TEXT NOT NULL,
+                    uid_validity \(d.integer) NOT NULL,
+                    last_uid \(d.integer) NOT NULL,
+                    updated_at \(d.real) NOT NULL,
+                    PRIMARY KEY (account_id, folder)
+                )
+                """,
+            ]),
             Migration(name: "v9: client certificates for mutual TLS: certificate file, key file or sealed key per side", statements: [
                 "ALTER TABLE account ADD COLUMN in_client_cert TEXT",
                 "ALTER TABLE account ADD COLUMN in_client_key TEXT",

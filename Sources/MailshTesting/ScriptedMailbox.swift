@@ -7,7 +7,9 @@ import MailshCore
 /// without the mail lab.
 ///
 /// IMAP rules: ``MailboxSession/pending()`` lists the unseen, undeleted messages of the session's folder (`INBOX`
-/// when the server names none), oldest first; a move puts the message in the other folder, unseen. POP3 rules (a
+/// when the server names none), oldest first; ``MailboxSession/arrived(after:)`` lists the undeleted ones above a
+/// UID, seen or not, under one UIDVALIDITY (``changeUIDValidity(to:firstUID:)`` renumbers them); a move puts the
+/// message in the other folder, unseen, with its UID (a real server gives it a new one there). POP3 rules (a
 /// server whose protocol is `pop3`): every message of the maildrop is pending, and a delete takes effect only at
 /// ``MailboxSession/close()``, so a session that is never closed deletes nothing.
 ///
@@ -37,6 +39,7 @@ public struct ScriptedMailbox: MailboxClient {
         fileprivate var messages: [Message] = []
         fileprivate var calls: [Call] = []
         fileprivate var nextUID = 1
+        fileprivate var uidValidity = 1
         fileprivate var openFailures: [MailshError] = []
         fileprivate var refusals: [String: MailshError] = [:]
         fileprivate var gate: DispatchSemaphore?
@@ -66,6 +69,32 @@ public struct ScriptedMailbox: MailboxClient {
             let bytes = Array(raw.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
             mailbox.messages.append(Message(uid: uid, raw: bytes, folder: folder, seen: false, deleted: false))
             return uid
+        }
+    }
+
+    /// Sets `\\Seen` on a message, as a person who opened it in a mail client does.
+    public func markSeen(_ uid: String) {
+        mailbox.locked {
+            for index in mailbox.messages.indices where mailbox.messages[index].uid == uid {
+                mailbox.messages[index].seen = true
+            }
+        }
+    }
+
+    /// The server renumbers its folders, as after a rebuild of its index: a new UIDVALIDITY, and every message
+    /// still there gets a new UID (given in order from `firstUID`). Returns the new UIDs, in the old order.
+    @discardableResult
+    public func changeUIDValidity(to validity: Int, firstUID: Int = 1) -> [String] {
+        mailbox.locked {
+            mailbox.uidValidity = validity
+            mailbox.nextUID = firstUID
+            var renamed: [String] = []
+            for index in mailbox.messages.indices where !mailbox.messages[index].deleted {
+                mailbox.messages[index].uid = String(mailbox.nextUID)
+                renamed.append(String(mailbox.nextUID))
+                mailbox.nextUID += 1
+            }
+            return renamed
         }
     }
 
@@ -145,6 +174,21 @@ public struct ScriptedMailbox: MailboxClient {
             mailbox.locked {
                 mailbox.messages.enumerated()
                     .filter { !$0.element.deleted && (pop3 || ($0.element.folder == folder && !$0.element.seen)) }
+                    .map { MailboxMessageRef(uid: $0.element.uid, number: $0.offset + 1, size: $0.element.raw.count) }
+            }
+        }
+
+        func uidValidity() throws -> Int {
+            if pop3 { throw MailshError.noLastingUIDs }
+            return mailbox.locked { mailbox.uidValidity }
+        }
+
+        func arrived(after lastUID: Int) throws -> [MailboxMessageRef] {
+            if pop3 { throw MailshError.noLastingUIDs }
+            return mailbox.locked {
+                mailbox.messages.enumerated()
+                    .filter { !$0.element.deleted && $0.element.folder == folder && (Int($0.element.uid) ?? 0) > lastUID }
+                    .sorted { (Int($0.element.uid) ?? 0) < (Int($1.element.uid) ?? 0) }
                     .map { MailboxMessageRef(uid: $0.element.uid, number: $0.offset + 1, size: $0.element.raw.count) }
             }
         }

@@ -36,6 +36,8 @@ final class IMAPMailboxSession: MailboxSession {
     private let folderArgument: String
     private var tagNumber = 0
     private var selected = false
+    /// The folder's UIDVALIDITY, from the `SELECT` reply.
+    private var validity: Int?
     private(set) var capabilities: Set<String> = []
     /// Folders created (or found to exist) in this session.
     private var knownFolders: Set<String> = []
@@ -62,6 +64,31 @@ final class IMAPMailboxSession: MailboxSession {
         try selectFolder()
         newMailSeen = false
         let completion = try require("UID SEARCH UNSEEN UNDELETED", "searching \(folder) for unseen messages")
+        return try searchResult(completion).map { MailboxMessageRef(uid: String($0), number: 0) }
+    }
+
+    func uidValidity() throws -> Int {
+        try selectFolder()
+        guard let validity else {
+            throw connection.failure("the server sent no UIDVALIDITY for \(folder), so UIDs can't be trusted to name the "
+                + "same messages from one session to the next (set incoming.read=unseen)")
+        }
+        return validity
+    }
+
+    func arrived(after lastUID: Int) throws -> [MailboxMessageRef] {
+        guard lastUID >= 0, lastUID < Int(UInt32.max) else {
+            throw MailshError.invalidValue(field: "uid", value: String(lastUID), allowed: "an IMAP UID (0 to 4294967294)")
+        }
+        try selectFolder()
+        // `n:*` always includes the folder's last message, even below n: those are left out below.
+        let completion = try require("UID SEARCH UID \(lastUID + 1):* UNDELETED",
+                                     "searching \(folder) for messages after UID \(lastUID)")
+        return try searchResult(completion).filter { $0 > lastUID }.map { MailboxMessageRef(uid: String($0), number: 0) }
+    }
+
+    /// The UIDs of a `SEARCH` reply, sorted.
+    private func searchResult(_ completion: IMAPCompletion) throws -> [Int] {
         var uids: Set<UInt32> = []
         for response in completion.untagged {
             let words = response.words
@@ -73,7 +100,7 @@ final class IMAPMailboxSession: MailboxSession {
                 uids.insert(uid)
             }
         }
-        return uids.sorted().map { MailboxMessageRef(uid: String($0), number: 0) }
+        return uids.sorted().map(Int.init)
     }
 
     func fetch(_ message: MailboxMessageRef) throws -> [UInt8] {
@@ -141,7 +168,15 @@ final class IMAPMailboxSession: MailboxSession {
 
     private func selectFolder() throws {
         guard !selected else { return }
-        try require("SELECT \(folderArgument)", "opening the folder \(folder)")
+        let completion = try require("SELECT \(folderArgument)", "opening the folder \(folder)")
+        // `* OK [UIDVALIDITY 3857529045] …`
+        for response in completion.untagged {
+            let words = response.words
+            if let index = words.firstIndex(where: { $0 == "[UIDVALIDITY" }), index + 1 < words.endIndex,
+               let value = UInt32(words[index + 1].trimmingCharacters(in: CharacterSet(charactersIn: "]"))) {
+                validity = Int(value)
+            }
+        }
         selected = true
     }
 

@@ -125,7 +125,7 @@ final class AssignmentTests: XCTestCase {
 
     func testFieldSections() {
         XCTAssertEqual(Field.fields(in: .incomingServer), [.incomingHost, .incomingPort, .incomingSecurity, .incomingFolder,
-                                                           .incomingAfter, .incomingMoveTo, .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext,
+                                                           .incomingAfter, .incomingMoveTo, .incomingRead, .incomingCAFile, .incomingInsecure, .incomingAllowPlaintext,
                                                            .incomingAuth])
         XCTAssertEqual(Field.fields(in: .incomingCredentials), [.incomingUser, .incomingPassword, .incomingClientCert,
                                                                 .incomingClientKey, .incomingClientKeyPEM])
@@ -134,7 +134,7 @@ final class AssignmentTests: XCTestCase {
                         .outgoingCAFile, .outgoingInsecure, .outgoingAllowPlaintext, .outgoingAuth])
         XCTAssertEqual(Field.fields(in: .outgoingCredentials), [.outgoingUser, .outgoingPassword, .outgoingClientCert,
                                                                 .outgoingClientKey, .outgoingClientKeyPEM])
-        for field in [Field.proto, .direction, .conversationPrefix, .conversationPlacement] {
+        for field in [Field.proto, .direction, .conversationPrefix, .conversationPlacement, .conversationQuoted] {
             XCTAssertNil(field.section, field.name)
             XCTAssertFalse(Field.personalizable.contains(field))
         }

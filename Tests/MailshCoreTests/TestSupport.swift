@@ -75,6 +75,8 @@ enum Fixture {
         case .incomingFolder: return "Support"
         case .incomingAfter: return "move"
         case .incomingMoveTo: return "Done"
+        case .incomingRead: return "since-last"
+        case .conversationQuoted: return "hold"
         case .outgoingHost: return "smtp.example.com"
         case .outgoingPort: return "465"
         case .outgoingSecurity: return "ssl"

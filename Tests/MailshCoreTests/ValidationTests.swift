@@ -261,7 +261,7 @@ final class ValidationTests: XCTestCase {
             (.oauthClientID, String(repeating: "c", count: 257)), (.oauthScopes, "a\\b"), (.oauthFlow, "robot"),
             (.oauthMechanism, "plain"), (.oauthAuthority, "http://example.com"), (.oauthTokenURL, "ftp://x/token"),
             (.oauthDeviceURL, "https://"), (.oauthAuthorizeURL, "https://u:p@x/a"), (.oauthRevokeURL, "x"),
-            (.oauthCAFile, String(repeating: "c", count: 4097)), (.direction, "sideways"),
+            (.oauthCAFile, String(repeating: "c", count: 4097)), (.direction, "sideways"), (.incomingRead, "all"), (.conversationQuoted, "ask"),
             (.incomingClientCert, String(repeating: "c", count: 4097)), (.incomingClientKey, String(repeating: "k", count: 4097)),
             (.outgoingClientCert, String(repeating: "c", count: 4097)), (.outgoingClientKey, String(repeating: "k", count: 4097)),
         ]

@@ -6,8 +6,8 @@ final class StoreCommandsTests: MailshTestCase {
     func testMigrateListsTheMigrationsAndCopyMovesTheDeskToAnotherStore() throws {
         let migrations = object(ok("store", "migrate", "--format", "json").out)
         XCTAssertEqual((migrations["migrations"] as? [String])?.first, "v1: accounts, users, personal settings, audit")
-        XCTAssertEqual((migrations["migrations"] as? [String])?.count, 8)
-        assertContains(ok("store", "migrate").out, ["is up to date: 8 migrations", "v7: what the monitor saw", "v9: client certificates"])
+        XCTAssertEqual((migrations["migrations"] as? [String])?.count, 11)
+        assertContains(ok("store", "migrate").out, ["is up to date: 11 migrations", "v7: what the monitor saw", "v9: client certificates", "v11: the certificate expiry"])
 
         ok("account", "create", "Support", "incoming.host=imap.example.com", "incoming.user=desk",
            "conversation.prefix=SUP")

@@ -53,6 +53,7 @@ final class PostgresStoreTests: StoreTestCase {
                      "v5: OAuth 2.0 logins: each side's auth, the OAuth client and its padlocks, tokens",
                      "v6: the outbox: mail recorded by the transaction that decided it, sent after commit",
                      "v7: what the monitor saw of each mailbox (mailsh status)",
+                     "v8: what the monitor reads (since the last filed UID), quoted conversation IDs",
                      "v9: client certificates for mutual TLS: certificate file, key file or sealed key per side",
                      "v10: accounts that only receive or only send",
                      "v11: the certificate expiry account audit saw (mailsh status)"]

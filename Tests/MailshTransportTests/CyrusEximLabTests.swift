@@ -11,7 +11,7 @@ import XCTest
 /// (no `[ALREADYEXISTS]`), its hierarchy separator is `/`, and Exim delivers to it over LMTP.
 final class CyrusEximLabTests: MailLabTestCase {
 
-    override class var labUsers: Int { 9 }
+    override class var labUsers: Int { 10 }
     override class var labScripts: String { "mail-lab-cyrus" }
 
     var bench: Workbench!
@@ -29,7 +29,7 @@ final class CyrusEximLabTests: MailLabTestCase {
     override func tearDownWithError() throws {
         // The canary: the lab's password, in every form, appears in no output of this test and no log of the lab.
         if let lab {
-            let forms = ((1...9).map { user($0) } + [address("desk")]).flatMap {
+            let forms = ((1...Self.labUsers).map { user($0) } + [address("desk")]).flatMap {
                 secretForms(user: $0, password: lab.password)
             }
             assertAbsent(forms, in: Array(OutputLog.shared.all.dropFirst(outputsBefore)), "the test's output")
@@ -234,6 +234,31 @@ final class CyrusEximLabTests: MailLabTestCase {
         XCTAssertEqual(try status(mailbox, "INBOX").unseen, 0, "filed messages are marked read")
         let again = monitorOnce()
         XCTAssertEqual(kinds(again.events, "polled").first?["pending"] as? Int, 0, "\(again.events)")
+    }
+
+    /// `incoming.read=since-last` on Cyrus: a message a person already opened (`\\Seen` set over IMAP) is filed,
+    /// each message once, across polls that are each a new process.
+    func testSinceLastFilesMailAlreadySeenOnceAcrossPolls() throws {
+        let mailbox = user(10)
+        createMonitoredAccount(mailbox, extra: ["incoming.read=since-last"])
+        let opened = try deliver(to: mailbox, from: user(2), subject: "Opened in Thunderbird before the desk saw it")
+        _ = try deliver(to: mailbox, from: user(2), subject: "Not opened yet")
+        XCTAssertEqual(try search(mailbox, messageID: opened), ["1"])
+        try imap(mailbox, "STORE 1 +FLAGS (\\Seen)", folder: "INBOX")
+        XCTAssertEqual(try status(mailbox, "INBOX").unseen, 1, "the test set \\Seen on the first one")
+        let first = monitorOnce()
+        XCTAssertEqual(first.status, 0, first.err)
+        XCTAssertEqual(kinds(first.events, "message").count, 2, "\(first.events)")
+        XCTAssertEqual(try bench.desk().records().map(\.subject).sorted(),
+                       ["Not opened yet", "Opened in Thunderbird before the desk saw it"])
+        let again = monitorOnce()
+        XCTAssertEqual(again.status, 0, again.err)
+        XCTAssertEqual(kinds(again.events, "polled").first?["pending"] as? Int, 0, "\(again.events)")
+        _ = try deliver(to: mailbox, from: user(3), subject: "A third one")
+        let third = monitorOnce()
+        XCTAssertEqual(kinds(third.events, "message").count, 1, "\(third.events)")
+        XCTAssertEqual(kinds(third.events, "duplicate").count, 0, "\(third.events)")
+        XCTAssertEqual(try bench.desk().records().count, 3)
     }
 
     /// The bug seen on Cyrus: the monitor created the target folder on every poll and took only `[ALREADYEXISTS]` as

@@ -173,6 +173,40 @@ final class MonitorLabTests: MailLabTestCase {
                       "\(files)")
     }
 
+    /// Mail a person opened in a mail client before the desk saw it: Dovecot keeps `\\Seen` as the `S` of the
+    /// Maildir file name, which the test sets as a mail client's IMAP STORE makes Dovecot do. With `unseen` the
+    /// monitor never files it; with `since-last` it does, once, and nothing is filed twice on the polls after.
+    func testSinceLastFilesMailAlreadySeenThatUnseenNeverFiles() throws {
+        try createDeskAccount()
+        let opened = try deliver(from: address("user2"), subject: "Opened by a colleague in webmail")
+        _ = try deliver(from: address("user2"), subject: "Nobody opened this one")
+        let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(address("desk"))/Maildir/"
+        let file = try XCTUnwrap(messageFiles("desk").first { name in
+            (try? String(contentsOfFile: root + name, encoding: .utf8))?.contains(opened) == true
+        })
+        let base = String(file.split(separator: "/").last!.split(separator: ":").first!)
+        try FileManager.default.moveItem(atPath: root + file, toPath: root + "cur/" + base + ":2,S")
+
+        let unseen = monitorOnce()
+        XCTAssertEqual(unseen.filter { $0["event"] as? String == "message" && $0["outcome"] as? String == "created" }.count, 1, "\(unseen)")
+        XCTAssertEqual(try desk.records().map(\.subject), ["Nobody opened this one"])
+
+        bench.must(["account", "set", "Support", "incoming.read=since-last"])
+        let since = monitorOnce()
+        XCTAssertEqual(since.filter { $0["event"] as? String == "message" && $0["outcome"] as? String == "created" }.count, 1, "\(since)")
+        XCTAssertEqual(since.filter { $0["event"] as? String == "duplicate" }.count, 1,
+                       "the one filed before is recognised, not filed again: \(since)")
+        XCTAssertEqual(try desk.records().map(\.subject).sorted(),
+                       ["Nobody opened this one", "Opened by a colleague in webmail"])
+        let again = monitorOnce()
+        XCTAssertEqual(again.first { $0["event"] as? String == "polled" }?["pending"] as? Int, 0, "\(again)")
+        _ = try deliver(from: address("user3"), subject: "Arrived after the switch")
+        let later = monitorOnce()
+        XCTAssertEqual(later.filter { $0["event"] as? String == "message" && $0["outcome"] as? String == "created" }.count, 1, "\(later)")
+        XCTAssertEqual(try inboundMessageIDs().count, 3, "each message filed once")
+        XCTAssertEqual(Set(try inboundMessageIDs()).count, 3)
+    }
+
     func testPOP3MessagesAreDeletedOnceStored() throws {
         try createDeskAccount(proto: "pop3")
         for number in 1...3 { _ = try deliver(from: address("user2"), subject: "Laptop number \(number) will not boot") }

@@ -26,6 +26,7 @@
 ---@field ["incoming.folder"]? mail.Value
 ---@field ["incoming.after"]? "read"|"move"|"delete"|false
 ---@field ["incoming.move_to"]? mail.Value
+---@field ["incoming.read"]? "unseen"|"since-last"|false
 ---@field ["incoming.ca_file"]? mail.Value
 ---@field ["incoming.insecure"]? boolean|"true"|"false"
 ---@field ["incoming.allow_plaintext"]? boolean|"true"|"false"
@@ -39,6 +40,7 @@
 ---@field ["outgoing.reply_to"]? mail.Value
 ---@field ["conversation.prefix"]? mail.Value
 ---@field ["conversation.placement"]? "subject"|"body"|false
+---@field ["conversation.quoted"]? "attach"|"hold"|false
 
 ---@class mail.IncomingFields
 ---@field host? mail.Value
@@ -49,6 +51,7 @@
 ---@field folder? mail.Value
 ---@field after? "read"|"move"|"delete"|false
 ---@field move_to? mail.Value
+---@field read? "unseen"|"since-last"|false
 ---@field ca_file? mail.Value
 ---@field insecure? boolean|"true"|"false"
 ---@field allow_plaintext? boolean|"true"|"false"
@@ -69,6 +72,7 @@
 ---@class mail.ConversationFields
 ---@field prefix? mail.Value
 ---@field placement? "subject"|"body"|false
+---@field quoted? "attach"|"hold"|false
 
 ---@class mail.NewAccount: mail.Fields
 ---@field name string
@@ -81,6 +85,7 @@
 ---@field folder string? IMAP only
 ---@field after "read"|"move"|"delete"|nil IMAP only: what the monitor does with processed mail
 ---@field move_to string? IMAP only: where processed mail goes with after = "move"
+---@field read "unseen"|"since-last"|nil IMAP only: which mail the monitor reads
 ---@field password_set boolean
 ---@field auth "password"|"oauth2"
 ---@field ca_file string? a PEM file of CA certificates to trust
@@ -120,6 +125,7 @@
 ---@class mail.Conversation
 ---@field prefix string?
 ---@field placement "subject"|"body"
+---@field quoted "attach"|"hold" an ID only in quoted text from a non-participant: attached or held
 
 ---One field of effective settings: its value (never a password's) and where it came from.
 ---@class mail.EffectiveField
