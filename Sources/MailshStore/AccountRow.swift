@@ -97,8 +97,7 @@ enum AccountRow {
     /// A sealed secret: its bytes (never opened here).
     static func sealed(_ name: String, _ get: @escaping @Sendable (Account) -> SealedSecret?,
                        _ set: @escaping @Sendable (inout Account, SealedSecret?) -> Void) -> SQLColumn<Account> {
-        SQLColumn(name: name, encode: { get($0).map { .blob($0.bytes) } ?? .null },
-                  decode: { set(&$0, try $1.blob().map(SealedSecret.init(bytes:))) })
+        .sealed(name, get, set)
     }
 
     /// Whether a section is locked.

@@ -7,7 +7,7 @@ import PostgresNIO
 /// In a write transaction (`locksRows`), the account, record and user rows it reads are locked `FOR UPDATE` until
 /// it ends. A statement a constraint may refuse runs in its own savepoint, so that the refusal (mapped like
 /// SQLite's) leaves the transaction usable, as it does on SQLite.
-struct PostgresTransaction: StoreTransaction {
+struct PostgresTransaction: SQLTransaction {
     let session: PostgresSession
     let locksRows: Bool
     /// What the transaction remembers across its operations.
@@ -44,6 +44,33 @@ struct PostgresTransaction: StoreTransaction {
             try session.execute("RELEASE SAVEPOINT mailsh_statement")
             throw Refusal.error(violation, writing: writing)
         }
+    }
+
+    // MARK: SQL written once (see ``SQLTransaction``)
+
+    var dialect: SQLDialect { .postgres }
+    var rowLock: String { forUpdate }
+
+    /// Runs `sql` (its `?` numbered for PostgreSQL) with `values` bound.
+    private func query(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?) throws -> PostgresQueryResult {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values { try bindings.append(sqlValue: value) }
+        let query = PostgresQuery(unsafeSQL: dialect.render(sql), binds: bindings)
+        guard let writing else { return try session.query(query) }
+        return try refusing(writing, query)
+    }
+
+    func rows<T>(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?,
+                 _ decode: (_ value: (Int) throws -> SQLValue) throws -> T) throws -> [T] {
+        try query(sql, values, refusing: writing).rows.map { row in
+            let cells = Cells(row)
+            return try decode { try cells.sqlValue(at: $0) }
+        }
+    }
+
+    @discardableResult
+    func run(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?) throws -> Int {
+        try query(sql, values, refusing: writing).metadata.rows ?? 0
     }
 
     // MARK: Accounts

@@ -51,6 +51,40 @@ enum SQLDialect: Sendable {
     func parameter(_ index: Int) -> String {
         self == .sqlite ? "?" : "$\(index)"
     }
+
+    /// `sql`, written once with `?` for each parameter, with the parameters as the engine writes them (PostgreSQL
+    /// numbers them `$1`, `$2`, …). A `?` inside a quoted literal or name is left alone.
+    func render(_ sql: String) -> String {
+        guard self == .postgres, sql.utf8.contains(UInt8(ascii: "?")) else { return sql }
+        var out = ""
+        var index = 0
+        var quote: Character?
+        for character in sql {
+            if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if character == "?" {
+                index += 1
+                out += "$\(index)"
+                continue
+            }
+            out.append(character)
+        }
+        return out
+    }
+
+    /// `column` ordered byte by byte, as SQLite orders text (PostgreSQL would follow the server's locale).
+    func binary(_ column: String) -> String {
+        self == .sqlite ? column : "\(column) COLLATE \"C\""
+    }
+
+    /// The clause that locks the rows a SELECT reads until the transaction ends (` FOR UPDATE`, and with
+    /// `skipLocked` rows another transaction holds are left out). Nothing on SQLite, whose write transaction is
+    /// exclusive.
+    func forUpdate(skipLocked: Bool = false) -> String {
+        self == .sqlite ? "" : " FOR UPDATE" + (skipLocked ? " SKIP LOCKED" : "")
+    }
 }
 
 /// One value of a column, as the store reads and writes it whatever the engine.
@@ -146,7 +180,8 @@ struct SQLTable<Row>: Sendable {
     let name: String
     /// The columns INSERT writes, in order; the first is the key UPDATE selects the row by.
     let columns: [SQLColumn<Row>]
-    /// Columns read with the others but changed by statements of their own.
+    /// Columns read with the others that INSERT does not write: the database's own row number, or values changed
+    /// by statements of their own (written through ``updateSQL(setting:where:)`` where they have an encoder).
     let readOnly: [SQLColumn<Row>]
     /// The row that decoding fills in.
     let blank: @Sendable () -> Row
@@ -176,18 +211,52 @@ struct SQLTable<Row>: Sendable {
         for column in columns[first...] { try bind(column.encode!(row)) }
     }
 
-    /// A row from the values of ``selectList``, read by position.
+    /// A row from the values of ``selectList``, read by position. A value of the wrong kind is reported once the
+    /// rest of the row is read, so that the error names the row whatever column its key is in.
     func decode(_ value: (Int) throws -> SQLValue) throws -> Row {
         var row = blank()
+        var unexpected: (column: String, value: SQLValue)?
         for (index, column) in allColumns.enumerated() {
             let stored = try value(index)
             do {
                 try column.decode(&row, stored)
             } catch let error as SQLValue.Unexpected {
-                throw MailshError.store("\(describe(row)) has an unknown \(column.name) \(error.value.shown)")
+                if unexpected == nil { unexpected = (column.name, error.value) }
             }
         }
+        if let unexpected {
+            throw MailshError.store("\(describe(row)) has an unknown \(unexpected.column) \(unexpected.value.shown)")
+        }
         return row
+    }
+
+    // MARK: Statements written once
+    // With `?` for each parameter: the transaction renders them for its engine (``SQLDialect/render(_:)``).
+
+    /// `SELECT` of every column, to which a statement adds its `WHERE` (for a table no engine reserves the name of).
+    var select: String { "SELECT \(selectList) FROM \(name)" }
+
+    /// `INSERT` of the written columns, bound by ``values(_:)``.
+    var insertSQL: String {
+        "INSERT INTO \(name) (\(columns.map(\.name).joined(separator: ", "))) VALUES ("
+            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+    }
+
+    /// `UPDATE` of the columns `setting` (bound by ``values(_:_:)``) in the row whose columns `keys` equal the
+    /// parameters after them.
+    func updateSQL(setting: [String], where keys: [String]) -> String {
+        "UPDATE \(name) SET \(setting.map { "\($0) = ?" }.joined(separator: ", ")) WHERE "
+            + keys.map { "\($0) = ?" }.joined(separator: " AND ")
+    }
+
+    /// The values ``insertSQL`` binds, in order.
+    func values(_ row: Row) -> [SQLValue] {
+        columns.map { $0.encode!(row) }
+    }
+
+    /// The values of the columns `names`, in that order.
+    func values(_ row: Row, _ names: [String]) -> [SQLValue] {
+        names.map { name in allColumns.first { $0.name == name }!.encode!(row) }
     }
 }
 
@@ -231,6 +300,34 @@ extension SQLColumn {
     {
         Self(name: name, encode: { get($0).map { .text($0.rawValue) } ?? .null },
              decode: { set(&$0, $1 == .null ? nil : try $1.named(E.self)) })
+    }
+
+    static func integer(_ name: String, _ get: @escaping Get<Int?>, _ set: @escaping Set<Int?>) -> Self {
+        Self(name: name, encode: { get($0).map(SQLValue.integer) ?? .null }, decode: { set(&$0, try $1.optionalInteger()) })
+    }
+
+    /// A time, stored as seconds since 1970, or NULL.
+    static func date(_ name: String, _ get: @escaping Get<Date?>, _ set: @escaping Set<Date?>) -> Self {
+        Self(name: name, encode: { get($0).map { .real($0.timeIntervalSince1970) } ?? .null },
+             decode: { set(&$0, try $1.optionalReal().map(Date.init(timeIntervalSince1970:))) })
+    }
+
+    /// Bytes, or NULL.
+    static func bytes(_ name: String, _ get: @escaping Get<[UInt8]?>, _ set: @escaping Set<[UInt8]?>) -> Self {
+        Self(name: name, encode: { get($0).map(SQLValue.blob) ?? .null }, decode: { set(&$0, try $1.blob()) })
+    }
+
+    /// A sealed secret: its bytes (never opened here).
+    static func sealed(_ name: String, _ get: @escaping Get<SealedSecret?>, _ set: @escaping Set<SealedSecret?>) -> Self {
+        Self(name: name, encode: { get($0).map { .blob($0.bytes) } ?? .null },
+             decode: { set(&$0, try $1.blob().map(SealedSecret.init(bytes:))) })
+    }
+
+    /// A list of words, stored joined by `separator` ("" for none).
+    static func list(_ name: String, separator: Character, _ get: @escaping Get<[String]>,
+                     _ set: @escaping Set<[String]>) -> Self {
+        Self(name: name, encode: { .text(get($0).joined(separator: String(separator))) },
+             decode: { set(&$0, try $1.text().split(separator: separator).map(String.init)) })
     }
 
     /// A column only read (changed by a statement of its own).

@@ -3,7 +3,7 @@ import GRDB
 import MailshCore
 
 /// One SQLite transaction, seen through the core's ``StoreTransaction``.
-struct SQLiteTransaction: StoreTransaction {
+struct SQLiteTransaction: SQLTransaction {
     let db: Database
     /// What the transaction remembers across its operations.
     let state = TransactionState()
@@ -135,12 +135,39 @@ struct SQLiteTransaction: StoreTransaction {
 
     /// Runs `body`, turning a row a constraint refused into the error the store contract documents for `writing`
     /// (see ``Refusal``).
-    func refusing<T>(_ writing: Refusal.Writing, _ body: () throws -> T) throws -> T {
+    func refusing<T>(_ writing: Refusal.Writing?, _ body: () throws -> T) throws -> T {
+        guard let writing else { return try body() }
         do {
             return try body()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw Refusal.error(Self.violation(error, writing: writing), writing: writing)
         }
+    }
+
+    // MARK: SQL written once (see ``SQLTransaction``)
+
+    var dialect: SQLDialect { .sqlite }
+    var rowLock: String { "" }
+
+    func rows<T>(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?,
+                 _ decode: (_ value: (Int) throws -> SQLValue) throws -> T) throws -> [T] {
+        try refusing(writing) {
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql),
+                                             arguments: StatementArguments(values.map(\.databaseValue)))
+            var result: [T] = []
+            while let row = try cursor.next() { result.append(try decode { row.sqlValue(at: $0) }) }
+            return result
+        }
+    }
+
+    @discardableResult
+    func run(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?) throws -> Int {
+        try refusing(writing) {
+            try db.cachedStatement(sql: sql).executeBound(in: db) { b in
+                for value in values { b.value(value) }
+            }
+        }
+        return db.changesCount
     }
 
     /// What SQLite's extended result code and message say of a refused row.

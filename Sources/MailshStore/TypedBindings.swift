@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -106,6 +107,20 @@ extension Statement {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
             throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)), message: message,
                                 sql: String(cString: sqlite3_sql(handle)))
+        }
+    }
+}
+
+extension SQLValue {
+    /// The value as GRDB binds it (a flag as SQLite stores one: the integer 0 or 1).
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: return .null
+        case .integer(let value): return Int64(value).databaseValue
+        case .real(let value): return value.databaseValue
+        case .text(let text): return text.databaseValue
+        case .blob(let bytes): return Data(bytes).databaseValue
+        case .boolean(let value): return Int64(value ? 1 : 0).databaseValue
         }
     }
 }

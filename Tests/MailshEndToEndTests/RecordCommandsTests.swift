@@ -32,6 +32,28 @@ final class RecordCommandsTests: MailshTestCase {
         assertContains(ok("audit", "Support").out, ["INC0000001 created", "INC0000001 closed", "INC0000001 reopened"])
     }
 
+    /// The rule for stored credentials (`Desk.requireCredentialUse` in MailshCore) in the shell, reading its
+    /// commands from standard input: a reply to a stranger is refused, and so is any reply by a user without
+    /// `administrate` (`\as bob`); nothing is queued, so nothing tries the (unreachable) outgoing server. The CLI and
+    /// Lua faces of the same rule are shown against the mail lab (OutboxLabTests).
+    func testTheShellFollowsTheRuleForStoredCredentials() throws {
+        ok("account", "create", "Support", "incoming.host=imap.example.com", "outgoing.host=smtp.example.invalid",
+           "outgoing.from=desk@example.com", "conversation.prefix=SUP")
+        ok("record", "create", "Support", "--subject", "Printer on floor 3 is jammed", "--requester", "ann@example.com")
+        ok("user", "add", "bob", "email=bob@example.com")
+
+        let stranger = mailsh([], stdin: "record reply INC0000001 --body Hi --to mallory@example.net\n")
+        XCTAssertEqual(stranger.status, 77, "\(stranger)")
+        assertContains(stranger.err, ["standard input line 1", "only to its participants", "mallory@example.net"],
+                       "\(stranger)")
+        let bob = mailsh([], stdin: "\\as bob\nrecord reply INC0000001 --body Hi\n")
+        XCTAssertEqual(bob.status, 77, "\(bob)")
+        assertContains(bob.err, ["standard input line 2", "administrate"], "\(bob)")
+
+        XCTAssertEqual(array(ok("outbox", "list", "--all", "--format", "json").out).count, 0, "a refused reply queues nothing")
+        XCTAssertEqual((object(ok("record", "show", "INC0000001", "--format", "json").out)["messages"] as? [Any])?.count, 0)
+    }
+
     func testBadRecordInputNamesTheFieldAndChangesNothing() throws {
         ok("account", "create", "Support", "incoming.host=imap.example.com")
         let subject = fails(65, "record", "create", "Support", "--subject", "Hi\r\nBcc: all@example.com",

@@ -2,6 +2,7 @@ import Foundation
 import MailshCore
 import MailshCrypto
 @testable import MailshStore
+import MailshTesting
 import XCTest
 
 /// What only PostgreSQL has: TLS by default, a masked password, migrating from many processes, concurrent writers,
@@ -103,7 +104,7 @@ final class PostgresStoreTests: StoreTestCase {
                 """)
             try session.execute("CREATE TRIGGER fail_once BEFORE UPDATE ON record FOR EACH ROW EXECUTE FUNCTION fail_once()")
         }
-        let sender = RecordStoreTests.RecordingSender()
+        let sender = ScriptedMailSender()
         var runs = 0
         let (_, deliveries) = try admin.transactionDelivering(sender: sender) { desk in
             runs += 1

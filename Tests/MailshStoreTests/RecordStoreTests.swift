@@ -1,23 +1,12 @@
 import Foundation
 import MailshCore
 import MailshStore
+import MailshTesting
 import XCTest
 
 /// Records, replies, the monitor's inbox and mailbox leases over a real store (part of the store suite: it runs on
 /// every store kind ``StoreTestCase`` makes).
 final class RecordStoreTests: StoreTestCase {
-    /// Keeps what it was asked to send, instead of a network (the SMTP side is shown against the mail lab).
-    final class RecordingSender: MailSender, @unchecked Sendable {
-        var sent: [(OutgoingMessage, ConnectionTestServer)] = []
-        var failure: MailshError?
-
-        func send(_ message: OutgoingMessage, server: ConnectionTestServer, timeout: Double) throws -> String {
-            if let failure { throw failure }
-            sent.append((message, server))
-            return "250 2.0.0 Ok: queued"
-        }
-    }
-
     func inbound(_ subject: String, from: String = "ann@example.com", messageID: String? = nil,
                  digest: String? = nil) -> InboundMessage {
         let id = messageID ?? UUID().uuidString + "@mail.example.com"
@@ -88,7 +77,7 @@ final class RecordStoreTests: StoreTestCase {
             try admin.setFields("Support", try assign(["conversation.prefix": "SUP"]))
             let record = try admin.createRecord(account: "Support", subject: "Printer on floor 3 is jammed",
                                                 requester: "ann@example.com")
-            let sender = RecordingSender()
+            let sender = ScriptedMailSender()
             let first = try admin.sendReply(record.number, body: "We are on it.", sender: sender).delivery.entry
             XCTAssertEqual(first.conversationID, "SUP1")
             XCTAssertEqual(first.status, .sent)
@@ -96,8 +85,8 @@ final class RecordStoreTests: StoreTestCase {
             XCTAssertEqual(first.message.subject, "Re: [INC0000001] Printer on floor 3 is jammed {CMI: SUP1}")
             XCTAssertEqual(first.message.to, ["ann@example.com"])
             XCTAssertEqual(first.message.from, "desk@example.com")
-            XCTAssertEqual(sender.sent.first?.1.host, "smtp.example.com")
-            XCTAssertEqual(sender.sent.first?.1.credential.password?.reveal(), "out-secret", "the account's stored credentials")
+            XCTAssertEqual(sender.sent.first?.server.host, "smtp.example.com")
+            XCTAssertEqual(sender.sent.first?.server.credential.password?.reveal(), "out-secret", "the account's stored credentials")
             XCTAssertNil(first.message.inReplyTo)
 
             try admin.setFields("Support", try assign(["conversation.placement": "body"]))
@@ -128,28 +117,26 @@ final class RecordStoreTests: StoreTestCase {
             let admin = try desk()
             try makeComplete("Support", desk: admin)
             let record = try admin.createRecord(account: "Support", subject: "Printer on floor 3 is jammed", requester: "a@b.c")
-            let sender = RecordingSender()
-            sender.failure = .network("554 5.7.1 relay denied")
+            let sender = ScriptedMailSender(failing: [.network("554 5.7.1 relay denied")])
             let failed = try admin.sendReply(record.number, body: "x", sender: sender).delivery
             XCTAssertEqual(failed.outcome, .failed(.network("554 5.7.1 relay denied")))
             XCTAssertEqual(try admin.record(record.number).messages.map(\.delivery), [.failed])
             XCTAssertEqual(try admin.outbox([.failed]).map { $0.serverReply?.contains("554 5.7.1 relay denied") }, [true])
             // Retried: the same message (same Message-ID) goes out; a third attempt finds it sent and sends nothing.
-            sender.failure = nil
             let retried = try admin.deliverOutbox(failed.entry.id, sender: sender)
             XCTAssertEqual(retried.outcome, .sent("250 2.0.0 Ok: queued"))
             XCTAssertEqual(retried.entry.attempts, 2)
-            XCTAssertEqual(sender.sent.map(\.0.messageID), [failed.entry.message.messageID])
+            XCTAssertEqual(sender.messageIDs, [failed.entry.message.messageID])
             XCTAssertEqual(try admin.deliverOutbox(failed.entry.id, sender: sender).outcome, .skipped(.sent))
             XCTAssertEqual(sender.sent.count, 1)
             XCTAssertEqual(try admin.outbox([.pending, .failed]).count, 0)
 
             assertThrows(.validation, { _ = try admin.sendReply(record.number, body: "x", to: ["a@b.c\r\nRCPT TO:<x@y>"],
-                                                                sender: RecordingSender()) },
+                                                                sender: ScriptedMailSender()) },
                          message: { $0.hasPrefix("to:") })
             try admin.createAccount("Draft")
             let draftRecord = try admin.createRecord(account: "Draft", subject: "Something longer", requester: "a@b.c")
-            assertThrows(.validation, { _ = try admin.sendReply(draftRecord.number, body: "x", sender: RecordingSender()) },
+            assertThrows(.validation, { _ = try admin.sendReply(draftRecord.number, body: "x", sender: ScriptedMailSender()) },
                          message: { $0.contains("outgoing.host") })
         }
     }
@@ -160,7 +147,7 @@ final class RecordStoreTests: StoreTestCase {
             try makeComplete("Support", desk: admin)
             try admin.addUser("bob", email: "bob@example.com")
             let record = try admin.createRecord(account: "Support", subject: "Printer on floor 3 is jammed", requester: "a@b.c")
-            let sender = RecordingSender()
+            let sender = ScriptedMailSender()
             assertThrows(.permission, { _ = try admin.sendReply(record.number, body: "x", to: ["stranger@example.com"],
                                                                 sender: sender) },
                          message: { $0.contains("only to its participants") && $0.contains("stranger@example.com") })

@@ -2,6 +2,7 @@ import Foundation
 import MailshCore
 import MailshCrypto
 import MailshStore
+import MailshTesting
 import XCTest
 
 /// `store copy`: a whole desk from a SQLite store into another store (another SQLite file, then a PostgreSQL
@@ -28,10 +29,7 @@ final class StoreCopyTests: StoreTestCase {
                                             requester: "ann@example.com")
         try admin.createRecord(account: "Support", subject: "The VPN drops every ten minutes", requester: "carl@example.com")
         try admin.setRecordStatus("INC0000002", .closed)
-        final class Sender: MailSender, @unchecked Sendable {
-            func send(_ message: OutgoingMessage, server: ConnectionTestServer, timeout: Double) throws -> String { "250 ok" }
-        }
-        _ = try admin.sendReply(record.number, body: "We are on it.", sender: Sender())
+        _ = try admin.sendReply(record.number, body: "We are on it.", sender: ScriptedMailSender(reply: "250 ok"))
         let inbound = InboundMessage(messageID: "r1@example.com", digest: String(repeating: "a", count: 64), uid: "7",
                                      from: "ann@example.com", to: ["desk@example.com"], subject: "Re: Printer",
                                      body: "Thanks", receivedAt: Date(timeIntervalSince1970: 1_800_000_000),

@@ -8,37 +8,16 @@ import XCTest
 /// (the test plays the person through `scripts/oauth-lab/control.sh`), and Dovecot/Postfix taking the tokens over
 /// IMAPS, POP3S and submission with XOAUTH2 and OAUTHBEARER, through the transport's own classes. Every token the
 /// test saw is looked for, in vain, in every report, transcript and error text.
-final class OAuthLabTests: XCTestCase {
-    nonisolated(unsafe) static var lab: MailLab?
-    nonisolated(unsafe) static var labError: String?
+final class OAuthLabTests: MailLabTestCase {
+    override class var labSettings: [String: String] { ["MAILLAB_OAUTH": "1", "MAILLAB_AUTH_FAILURE_DELAY": "0"] }
 
-    override class func setUp() {
-        super.setUp()
-        do { lab = try MailLab.start(settings: ["MAILLAB_OAUTH": "1", "MAILLAB_AUTH_FAILURE_DELAY": "0"]) } catch {
-            labError = "\(error)"
-        }
-    }
-
-    override class func tearDown() {
-        if let lab {
-            do { try lab.stop() } catch { print("error: \(error)") }
-        }
-        lab = nil
-        super.tearDown()
-    }
-
-    var lab: MailLab!
     let oauth = CurlOAuthClient(sha256Hex: Digest.sha256Hex)
     /// Every token and secret the test handled, and every text mailsh produced.
     var canaries: [String] = []
     var texts: [String] = []
 
     override func setUpWithError() throws {
-        guard let lab = Self.lab else {
-            XCTFail("the mail lab is not running: \(Self.labError ?? "unknown reason")")
-            throw LabError(Self.labError ?? "no lab")
-        }
-        self.lab = lab
+        try super.setUpWithError()
         canaries = [lab["MAILLAB_OAUTH_CONFIDENTIAL_CLIENT_SECRET"]]
         texts = []
         Interrupt.reset()
