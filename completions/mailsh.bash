@@ -212,13 +212,13 @@ _mailsh_account() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|create|set|copy|rename|delete|lock|unlock|password|login|logout|test|discover|audit)
+    list|show|create|set|copy|rename|delete|lock|unlock|password|client-key|login|logout|test|discover|audit)
         # Offer subcommand argument completions
         "_mailsh_account_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show create set copy rename delete lock unlock password login logout test discover audit' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show create set copy rename delete lock unlock password client-key login logout test discover audit' -- "${cur}"))
         ;;
     esac
 }
@@ -276,7 +276,7 @@ _mailsh_account_show() {
     # Offer option value completions
     case "${prev}" in
     '--field')
-        __mailsh_add_completions -W 'protocol'$'\n''incoming.host'$'\n''incoming.port'$'\n''incoming.security'$'\n''incoming.user'$'\n''incoming.folder'$'\n''incoming.after'$'\n''incoming.move_to'$'\n''incoming.ca_file'$'\n''incoming.insecure'$'\n''incoming.allow_plaintext'$'\n''incoming.auth'$'\n''incoming.client_cert'$'\n''incoming.client_key'$'\n''outgoing.host'$'\n''outgoing.port'$'\n''outgoing.security'$'\n''outgoing.user'$'\n''outgoing.from'$'\n''outgoing.display_name'$'\n''outgoing.reply_to'$'\n''outgoing.ca_file'$'\n''outgoing.insecure'$'\n''outgoing.allow_plaintext'$'\n''outgoing.auth'$'\n''outgoing.client_cert'$'\n''outgoing.client_key'$'\n''conversation.prefix'$'\n''conversation.placement'$'\n''oauth.provider'$'\n''oauth.tenant'$'\n''oauth.client_id'$'\n''oauth.scopes'$'\n''oauth.flow'$'\n''oauth.mechanism'$'\n''oauth.authority'$'\n''oauth.token_url'$'\n''oauth.device_url'$'\n''oauth.authorize_url'$'\n''oauth.revoke_url'$'\n''oauth.ca_file'
+        __mailsh_add_completions -W 'protocol'$'\n''incoming.host'$'\n''incoming.port'$'\n''incoming.security'$'\n''incoming.user'$'\n''incoming.folder'$'\n''incoming.after'$'\n''incoming.move_to'$'\n''incoming.read'$'\n''incoming.ca_file'$'\n''incoming.insecure'$'\n''incoming.allow_plaintext'$'\n''incoming.auth'$'\n''incoming.client_cert'$'\n''incoming.client_key'$'\n''outgoing.host'$'\n''outgoing.port'$'\n''outgoing.security'$'\n''outgoing.user'$'\n''outgoing.from'$'\n''outgoing.display_name'$'\n''outgoing.reply_to'$'\n''outgoing.ca_file'$'\n''outgoing.insecure'$'\n''outgoing.allow_plaintext'$'\n''outgoing.auth'$'\n''outgoing.client_cert'$'\n''outgoing.client_key'$'\n''conversation.prefix'$'\n''conversation.placement'$'\n''conversation.quoted'$'\n''oauth.provider'$'\n''oauth.tenant'$'\n''oauth.client_id'$'\n''oauth.scopes'$'\n''oauth.flow'$'\n''oauth.mechanism'$'\n''oauth.authority'$'\n''oauth.token_url'$'\n''oauth.device_url'$'\n''oauth.authorize_url'$'\n''oauth.revoke_url'$'\n''oauth.ca_file'$'\n''direction'
         return
         ;;
     '--store')
@@ -1705,7 +1705,7 @@ _mailsh_monitor() {
     repeating_flags=()
     non_repeating_flags=(--all --once --idle --no-idle --no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--match --interval --timeout --lease --limit --idle-renewal --log-format --log-level --metrics --store --as --format)
+    non_repeating_options=(--match --interval --timeout --lease --limit --idle-renewal --log-format --log-level --metrics --alert-after --alert-via --store --as --format)
     __mailsh_offer_flags_options 1
 
     # Offer option value completions

@@ -76,8 +76,9 @@ struct ExportCommand: DeskCommand {
         let openFile = {
             guard let file, file != "-" else { return }
             var template = Array((file + ".partial-XXXXXX").utf8CString)
-            let fd = template.withUnsafeMutableBufferPointer { mkostemp($0.baseAddress!, O_CLOEXEC) }
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard fd >= 0 else { throw MailshError.usage("cannot write \(file): \(String(cString: strerror(errno)))") }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             partial = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             let opened = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             handle = opened

@@ -35,13 +35,20 @@ enum CertificateExpiryRow {
     }
 
     /// Insert, or replace the row of the same account and direction.
-    static func upsert(_ d: SQLDialect) -> String {
-        table.insert(d) + " ON CONFLICT (account_id, side) DO UPDATE SET "
-            + table.columns.dropFirst(2).map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", ")
-    }
+    static let upsert = table.insertSQL + " ON CONFLICT (account_id, side) DO UPDATE SET "
+        + table.columns.dropFirst(2).map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", ")
 
     /// An account's rows, by direction.
-    static func select(_ d: SQLDialect) -> String {
-        "SELECT \(table.selectList) FROM certificate_expiry WHERE account_id = \(d.parameter(1)) ORDER BY side"
+    static let select = "\(table.select) WHERE account_id = ? ORDER BY side"
+}
+
+// The certificate expiries account audit saw, written once for both engines.
+extension SQLTransaction {
+    func certificateExpiries(accountID: String) throws -> [CertificateExpiry] {
+        try rows(CertificateExpiryRow.table, CertificateExpiryRow.select, [.text(accountID)])
+    }
+
+    func putCertificateExpiry(_ expiry: CertificateExpiry) throws {
+        try run(CertificateExpiryRow.upsert, CertificateExpiryRow.table.values(expiry))
     }
 }

@@ -19,13 +19,20 @@ enum MailboxPositionRow {
         describe: { "the position of account \($0.accountID) in \($0.folder)" })
 
     /// The row of one account and folder (its two parameters).
-    static func select(_ d: SQLDialect) -> String {
-        "SELECT \(table.selectList) FROM mailbox_position WHERE account_id = \(d.parameter(1)) AND folder = \(d.parameter(2))"
-    }
+    static let select = "\(table.select) WHERE account_id = ? AND folder = ?"
 
     /// Insert or replace (both engines know `ON CONFLICT … DO UPDATE`).
-    static func upsert(_ d: SQLDialect) -> String {
-        table.insert(d) + " ON CONFLICT (account_id, folder) DO UPDATE SET uid_validity = excluded.uid_validity, "
-            + "last_uid = excluded.last_uid, updated_at = excluded.updated_at"
+    static let upsert = table.insertSQL + " ON CONFLICT (account_id, folder) DO UPDATE SET "
+        + "uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, updated_at = excluded.updated_at"
+}
+
+// The since-last position, written once for both engines.
+extension SQLTransaction {
+    func mailboxPosition(accountID: String, folder: String) throws -> MailboxPosition? {
+        try row(MailboxPositionRow.table, MailboxPositionRow.select, [.text(accountID), .text(folder)])
+    }
+
+    func putMailboxPosition(_ position: MailboxPosition) throws {
+        try run(MailboxPositionRow.upsert, MailboxPositionRow.table.values(position))
     }
 }
