@@ -31,7 +31,7 @@ enum OneShotLine {
     /// command's path, `--`, then `positional@N` or the option), with the kind of name ("account" or "user").
     /// `--as` (user names, on every command) is left to the parser: admins complete it far less often.
     static let nameCompletions: [String: String] = {
-        let accounts = ["account copy", "account delete", "account lock", "account login", "account logout",
+        let accounts = ["account audit", "account client-key", "account copy", "account delete", "account lock", "account login", "account logout",
                         "account password", "account rename", "account set", "account show", "account test",
                         "account unlock", "audit", "monitor", "personal clear", "personal login", "personal logout",
                         "personal password", "personal set", "personal show", "record create"]
@@ -39,6 +39,7 @@ enum OneShotLine {
         var table: [String: String] = [:]
         for path in accounts { table[path + " -- positional@0"] = "account" }
         for path in ["match", "record held", "record list"] { table[path + " -- --account"] = "account" }
+        table["monitor -- --alert-via"] = "account"
         for path in users { table[path + " -- positional@0"] = "user" }
         return table
     }()

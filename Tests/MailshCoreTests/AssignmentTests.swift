@@ -138,7 +138,7 @@ final class AssignmentTests: XCTestCase {
             XCTAssertNil(field.section, field.name)
             XCTAssertFalse(Field.personalizable.contains(field))
         }
-        XCTAssertEqual(Field.personalizable.count, Field.allCases.count - 4)
+        XCTAssertEqual(Field.personalizable.count, Field.allCases.count - 5)
     }
 
     func testSecretFieldsAndSides() {
