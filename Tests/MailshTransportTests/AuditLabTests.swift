@@ -176,6 +176,20 @@ final class AuditLabTests: DiscoveryLabTestCase {
         XCTAssertTrue(day.out.contains("incoming certificate in"), "shown, not a problem yet: \(day.out)")
     }
 
+    func testAccountTestKeepsTheCertificateExpiryForStatusToo() throws {
+        create("Near", from: "desk@good.test")
+        bench.must(["account", "set", "Near", "incoming.host=near.localhost"])
+        XCTAssertNil(try bench.desk().certificateExpiry(account: "Near", direction: .incoming))
+        let result = bench.run(["account", "test", "Near", "--no-send", "--resolve", "near.localhost=127.0.0.1",
+                                "--timeout", "5"])
+        XCTAssertEqual(result.status, 0, result.out + result.err)
+        let kept = try XCTUnwrap(try bench.desk().certificateExpiry(account: "Near", direction: .incoming))
+        XCTAssertEqual(kept.host, "near.localhost")
+        XCTAssertEqual(kept.port, lab.port("IMAPS"))
+        XCTAssertLessThan(kept.notAfter.timeIntervalSinceNow, 3 * 86400 + 60)
+        XCTAssertEqual(try bench.desk().certificateExpiry(account: "Near", direction: .outgoing)?.port, lab.port("SUBMISSION"))
+    }
+
     func testAllAuditsEveryAccountAndAnIncompleteOneIsAnError() throws {
         create("Good", from: "desk@good.test")
         bench.must(["account", "create", "Draft", "incoming.host=localhost"])
