@@ -1773,12 +1773,15 @@ _mailsh_status() {
     repeating_flags=()
     non_repeating_flags=(--no-pager --version -h --help)
     repeating_options=()
-    non_repeating_options=(--match --store --as --format)
+    non_repeating_options=(--match --expiry-days --store --as --format)
     __mailsh_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
     '--match')
+        return
+        ;;
+    '--expiry-days')
         return
         ;;
     '--store')

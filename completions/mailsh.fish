@@ -123,7 +123,7 @@ function __mailsh_parse_tokens -S
         case 'monitor'
             __mailsh_parse_subcommand 1 'all' 'match=' 'once' 'interval=' 'timeout=' 'lease=' 'limit=' 'idle' 'no-idle' 'idle-renewal=' 'log-format=' 'log-level=' 'metrics=' 'alert-after=' 'alert-via=' 'store=' 'as=' 'format=' 'no-pager' 'version' 'h/help'
         case 'status'
-            __mailsh_parse_subcommand 0 'match=' 'store=' 'as=' 'format=' 'no-pager' 'version' 'h/help'
+            __mailsh_parse_subcommand 0 'match=' 'expiry-days=' 'store=' 'as=' 'format=' 'no-pager' 'version' 'h/help'
         case 'store'
             __mailsh_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
@@ -665,6 +665,7 @@ complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options 
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh monitor" version' -l 'version' -d 'Show the version.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh monitor" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh status" match' -l 'match' -d 'Only accounts whose names match this glob (*, ?, [...]; case-sensitive).' -rfka ''
+complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh status" expiry-days' -l 'expiry-days' -d 'Days ahead in which an expiry needs a person (0 to 3650; default 14).' -rfka ''
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh status" store' -l 'store' -d 'The store: a file path or a postgres://USER@HOST[:PORT]/DB URL (default $XDG_DATA_HOME/mailsh/mailsh.db; also MAILSH_STORE).' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'db\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh status" as' -l 'as' -d 'Act as this user (needs administrate; also MAILSH_USER).' -rfka '(__mailsh_custom_completion ---completion status -- --as (count (__mailsh_tokens -pc)) (__mailsh_tokens -tC))'
 complete -c 'mailsh' -n '__mailsh_should_offer_completions_for_flags_or_options "mailsh status" format' -l 'format' -d 'Output format: table, json or csv.' -rfka 'table json csv'

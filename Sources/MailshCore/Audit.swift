@@ -176,7 +176,7 @@ public enum AuditRules {
     /// Whole days from `now` to `notAfter` (ISO 8601), negative once expired.
     public static func daysLeft(_ notAfter: String, now: Date) -> Int? {
         guard let date = try? Date(notAfter, strategy: .iso8601) else { return nil }
-        return Int((date.timeIntervalSince(now) / 86400).rounded(.down))
+        return ExpiryWindow.daysLeft(until: date, now: now)
     }
 
     /// The findings about one server.
@@ -533,7 +533,8 @@ public struct PostureAuditor: Sendable {
 extension Desk {
     /// Audits accounts (`account audit`): tests each with the acting user's effective settings, logging in but
     /// sending no mail (the verdicts are recorded as `account test` records them), then reads each sending domain.
-    /// The certificate expiry seen per account and direction is kept (``certificateExpiry(account:direction:)``).
+    /// The certificate expiry seen per account and direction is kept, as by every connection test
+    /// (``certificateExpiry(account:direction:)``).
     /// `resolve` connects to a host at a fixed address, as `account test --resolve` does.
     public func audit(_ references: [String], timeout: Double, resolve: [String: String] = [:], tester: any ConnectionTester,
                       auditor: PostureAuditor, oauthClient: (any OAuthTokenClient)? = nil) throws -> [AccountAudit] {
@@ -541,8 +542,6 @@ extension Desk {
         let (outcomes, _) = try runConnectionTests(references, options: options, tester: tester, oauthClient: oauthClient,
                                                    concurrency: 8)
         let accounts = try references.map { try effective($0).account }
-        let audits = zip(accounts, outcomes).map { auditor.audit(account: $0, outcome: $1) }
-        try keepCertificateExpiries(audits, accounts: accounts)
-        return audits
+        return zip(accounts, outcomes).map { auditor.audit(account: $0, outcome: $1) }
     }
 }

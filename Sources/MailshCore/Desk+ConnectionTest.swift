@@ -141,7 +141,8 @@ extension Desk {
         return (request, effective.account, effective)
     }
 
-    /// Tests accounts (at most `concurrency` at once) and records each verdict and time, shown by `account list`.
+    /// Tests accounts (at most `concurrency` at once) and records each verdict and time, shown by `account list`, and
+    /// the end of validity of each server certificate seen, shown by `mailsh status`.
     /// Accounts that fail validation are not tested (and nothing is recorded for them). `progress` is called on the
     /// calling thread after each account with the number done so far.
     /// An account whose OAuth 2.0 sign-in is needed gets verdict `auth` with the reason, without a connection.
@@ -198,6 +199,7 @@ extension Desk {
                         guard let account = accountsByName[report.account] else { continue }
                         try desk.recordTest(account, verdict: report.verdict.rawValue,
                                             milliseconds: Int(report.milliseconds.rounded()))
+                        try desk.keepCertificateExpiries(report, accountID: account.id)
                     }
                 }
             } catch let error as MailshError {

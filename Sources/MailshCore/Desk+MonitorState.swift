@@ -18,8 +18,10 @@ extension Desk {
     }
 
     /// Every monitored mailbox (a global account a monitor holds or has polled), by name, optionally only names
-    /// matching `match` (a glob): who reads it, how its last polls went, and how many messages wait for a person.
-    public func monitorStatus(match: String? = nil) throws -> [MailboxStatus] {
+    /// matching `match` (a glob): who reads it, how its last polls went, how many messages wait for a person, and
+    /// what stops working on a known date (soon: within `window`).
+    public func monitorStatus(match: String? = nil, window: ExpiryWindow? = nil) throws -> [MailboxStatus] {
+        let window = try window ?? ExpiryWindow()
         let at = now()
         return try reading { tx in
             let states = Dictionary(try tx.mailboxStates().map { ($0.accountID, $0) }, uniquingKeysWith: { a, _ in a })
@@ -29,8 +31,10 @@ extension Desk {
                 let lease = try tx.lease(accountID: account.id).flatMap { $0.expiresAt > at ? $0 : nil }
                 let state = states[account.id]
                 guard lease != nil || state != nil else { continue }
+                let expiries = try tx.certificateExpiries(accountID: account.id)
+                    .sorted { $0.notAfter < $1.notAfter }.map { MailboxExpiry($0, now: at, window: window) }
                 result.append(MailboxStatus(account: account.qualifiedName, accountID: account.id, lease: lease,
-                                            state: state, held: held[account.id] ?? 0))
+                                            state: state, held: held[account.id] ?? 0, expiries: expiries))
             }
             return result.sorted { $0.account < $1.account }
         }

@@ -83,13 +83,19 @@ public struct MailboxStatus: Sendable, Equatable {
     public var state: MailboxState?
     /// Messages held for a person (`record held`).
     public var held: Int
+    /// What is known to stop working on a date (the servers' certificates, as the last `account audit` or `account
+    /// test` saw them), soonest first. OAuth 2.0 tokens are not among them: providers give no date for a refresh
+    /// token or a consent, and the access token is refreshed by itself.
+    public var expiries: [MailboxExpiry]
 
-    public init(account: String, accountID: String, lease: MailboxLease?, state: MailboxState?, held: Int) {
+    public init(account: String, accountID: String, lease: MailboxLease?, state: MailboxState?, held: Int,
+                expiries: [MailboxExpiry] = []) {
         self.account = account
         self.accountID = accountID
         self.lease = lease
         self.state = state
         self.held = held
+        self.expiries = expiries
     }
 
     /// The monitor process named by a holder (`host:pid:start`): its host and process id.
@@ -99,12 +105,14 @@ public struct MailboxStatus: Sendable, Equatable {
         return (parts.dropLast(2).joined(separator: ":"), Int(parts[parts.count - 2]))
     }
 
-    /// One word: `ok`, `failing`, `stopped` (no monitor holds it), `held` (messages wait for a person), `starting`
-    /// (held by a monitor that has not finished a poll yet).
+    /// One word: `ok`, `failing`, `stopped` (no monitor holds it), `held` (messages wait for a person), `expiring`
+    /// (something stops working within the window asked for), `starting` (held by a monitor that has not finished a
+    /// poll yet).
     public var condition: String {
         if let state, state.failures > 0 { return "failing" }
         if lease == nil { return "stopped" }
         if held > 0 { return "held" }
+        if expiries.contains(where: \.soon) { return "expiring" }
         if state == nil { return "starting" }
         return "ok"
     }
@@ -118,7 +126,33 @@ public struct MailboxStatus: Sendable, Equatable {
         }
         if lease == nil { result.append("no monitor holds the mailbox") }
         if held > 0 { result.append("\(held) message(s) held for a person (record held)") }
+        result += expiries.filter(\.soon).map(\.words)
         return result
+    }
+}
+
+/// Something of a monitored mailbox that stops working on a known date: a server's certificate.
+public struct MailboxExpiry: Sendable, Equatable {
+    public var certificate: CertificateExpiry
+    /// Whole days left when `mailsh status` looked, negative once it has ended.
+    public var daysLeft: Int
+    /// Within the window asked for (``ExpiryWindow/covers(_:now:)``): it needs a person.
+    public var soon: Bool
+
+    public init(_ certificate: CertificateExpiry, now: Date, window: ExpiryWindow) {
+        self.certificate = certificate
+        daysLeft = ExpiryWindow.daysLeft(until: certificate.notAfter, now: now)
+        soon = window.covers(certificate.notAfter, now: now)
+    }
+
+    /// What stops working: `incoming certificate` or `outgoing certificate`.
+    public var what: String { "\(certificate.side.rawValue) certificate" }
+
+    /// In words, for the problems: `incoming certificate of imap.example.com:993 expires in 3 day(s) (2026-…)`, or
+    /// `… expired (2026-…)`.
+    public var words: String {
+        let when = daysLeft < 0 ? "expired" : "expires in \(daysLeft) day(s)"
+        return "\(what) of \(certificate.host):\(certificate.port) \(when) (\(Timestamp.format(certificate.notAfter)))"
     }
 }
 

@@ -140,6 +140,56 @@ final class AuditLabTests: DiscoveryLabTestCase {
         XCTAssertLessThan(kept.notAfter.timeIntervalSinceNow, 3 * 86400 + 60)
     }
 
+    func testStatusShowsTheNearCertificateTheAuditSawWithinTheWindow() throws {
+        create("Near", from: "desk@good.test")
+        bench.must(["account", "set", "Near", "incoming.host=near.localhost"])
+        // A monitor holds the mailbox and its last poll went well: nothing but the certificate needs a person.
+        let desk = try bench.desk()
+        let account = try desk.globalAccount("Near")
+        _ = try desk.acquireMailbox(account, holder: "deskhost:42:1", period: 3600)
+        try desk.recordPoll(account, holder: "deskhost:42:1", outcome: .succeeded(waiting: 0))
+        XCTAssertEqual(bench.run(["status", "--expiry-days", "7"]).status, 0, "no audit yet: nothing known to expire")
+
+        XCTAssertEqual(try audit(["Near", "--resolve", "near.localhost=127.0.0.1"]).status, 1)
+        let week = bench.run(["status", "--expiry-days", "7", "--format", "json"])
+        XCTAssertEqual(week.status, 1, week.err)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(week.out.utf8)) as? [[String: Any]], week.out)
+        let near = try XCTUnwrap(rows.first { $0["account"] as? String == "Near" })
+        XCTAssertEqual(near["state"] as? String, "expiring")
+        let expiries = try XCTUnwrap(near["expiries"] as? [[String: Any]])
+        let incoming = try XCTUnwrap(expiries.first, "\(near)")
+        XCTAssertEqual(incoming["what"] as? String, "incoming certificate")
+        XCTAssertEqual(incoming["host"] as? String, "near.localhost")
+        XCTAssertEqual(incoming["port"] as? Int, lab.port("IMAPS"))
+        XCTAssertEqual(incoming["soon"] as? Bool, true)
+        XCTAssertTrue((1...2).contains(incoming["days_left"] as? Int ?? -1), "\(incoming)")
+        // The lab's submission certificate (30 days) is shown too, beyond the week.
+        XCTAssertEqual(expiries.last?["what"] as? String, "outgoing certificate")
+        XCTAssertEqual(expiries.last?["soon"] as? Bool, false)
+        XCTAssertEqual((near["problems"] as? [String])?.count, 1, "\(near)")
+        let table = bench.run(["status", "--expiry-days", "7"])
+        XCTAssertEqual(table.status, 1, table.err)
+        XCTAssertTrue(table.out.contains("incoming certificate in"), table.out)
+
+        let day = bench.run(["status", "--expiry-days", "1"])
+        XCTAssertEqual(day.status, 0, day.out + day.err)
+        XCTAssertTrue(day.out.contains("incoming certificate in"), "shown, not a problem yet: \(day.out)")
+    }
+
+    func testAccountTestKeepsTheCertificateExpiryForStatusToo() throws {
+        create("Near", from: "desk@good.test")
+        bench.must(["account", "set", "Near", "incoming.host=near.localhost"])
+        XCTAssertNil(try bench.desk().certificateExpiry(account: "Near", direction: .incoming))
+        let result = bench.run(["account", "test", "Near", "--no-send", "--resolve", "near.localhost=127.0.0.1",
+                                "--timeout", "5"])
+        XCTAssertEqual(result.status, 0, result.out + result.err)
+        let kept = try XCTUnwrap(try bench.desk().certificateExpiry(account: "Near", direction: .incoming))
+        XCTAssertEqual(kept.host, "near.localhost")
+        XCTAssertEqual(kept.port, lab.port("IMAPS"))
+        XCTAssertLessThan(kept.notAfter.timeIntervalSinceNow, 3 * 86400 + 60)
+        XCTAssertEqual(try bench.desk().certificateExpiry(account: "Near", direction: .outgoing)?.port, lab.port("SUBMISSION"))
+    }
+
     func testAllAuditsEveryAccountAndAnIncompleteOneIsAnError() throws {
         create("Good", from: "desk@good.test")
         bench.must(["account", "create", "Draft", "incoming.host=localhost"])
