@@ -298,42 +298,6 @@ struct PostgresTransaction: SQLTransaction {
         }
     }
 
-    // MARK: Audit
-
-    func append(_ entries: [AuditEntry]) throws {
-        for entry in entries {
-            try session.query("""
-                INSERT INTO audit (at, actor, account, account_id, field, old_value, new_value)
-                VALUES (\(entry.at.timeIntervalSince1970), \(entry.actor), \(entry.account), \(entry.accountID),
-                        \(entry.field), \(entry.oldValue), \(entry.newValue))
-                """)
-        }
-    }
-
-    func auditCount() throws -> Int {
-        try session.rows("SELECT count(*) AS entries FROM audit").first.map { try $0("entries", as: Int.self) } ?? 0
-    }
-
-    func audit(account: String?, limit: Int?) throws -> [AuditEntry] {
-        var sql = "SELECT * FROM audit"
-        var bindings = PostgresBindings()
-        if let account {
-            bindings.append(account)
-            sql += " WHERE account = $1 OR account_id IN (SELECT account_id FROM audit WHERE account = $1 AND account_id IS NOT NULL)"
-        }
-        if let limit {
-            bindings.append(limit)
-            sql = "SELECT * FROM (\(sql) ORDER BY id DESC LIMIT $\(bindings.count)) AS newest ORDER BY id"
-        } else {
-            sql += " ORDER BY id"
-        }
-        return try session.rows(PostgresQuery(unsafeSQL: sql, binds: bindings)).map { row in
-            AuditEntry(at: Date(timeIntervalSince1970: try row("at")), actor: try row("actor"), account: try row("account"),
-                       accountID: try row("account_id"), field: try row("field"), oldValue: try row("old_value"),
-                       newValue: try row("new_value"))
-        }
-    }
-
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         try session.execute("SAVEPOINT mailsh")
         state.depth += 1

@@ -17,10 +17,9 @@ struct SQLiteTransaction: SQLTransaction {
     final class TransactionState {
         /// How many ``savepoint(_:)``s are open.
         var depth = 0
-        /// The INSERTs a bulk script repeats, prepared once per transaction (finding them in GRDB's statement
-        /// cache hashes their whole SQL text every time).
+        /// The account INSERT a bulk script repeats, prepared once per transaction (finding it in GRDB's statement
+        /// cache hashes its whole SQL text every time).
         var accountInsert: Statement?
-        var auditInsert: Statement?
         /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
         /// savepoint at that depth or an enclosing one rolls back, the transaction must not commit.
         var halfDone: (reason: String, depth: Int)?
@@ -275,44 +274,6 @@ struct SQLiteTransaction: SQLTransaction {
         }
         for (field, secret) in personal.secrets {
             try insert.execute(arguments: [personal.user, personal.accountID, field.rawValue, nil, Data(secret.bytes)])
-        }
-    }
-
-    // MARK: Audit
-
-    func append(_ entries: [AuditEntry]) throws {
-        let insert = try statement(\.auditInsert, """
-            INSERT INTO audit (at, actor, account, account_id, field, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
-        for entry in entries {
-            try insert.executeBound(in: db) { b in
-                b.real(entry.at.timeIntervalSince1970); b.text(entry.actor); b.text(entry.account); b.text(entry.accountID)
-                b.text(entry.field); b.text(entry.oldValue); b.text(entry.newValue)
-            }
-        }
-    }
-
-    func auditCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") ?? 0
-    }
-
-    func audit(account: String?, limit: Int?) throws -> [AuditEntry] {
-        var sql = "SELECT * FROM audit"
-        var arguments: StatementArguments = []
-        if let account {
-            sql += " WHERE account = ? OR account_id IN (SELECT account_id FROM audit WHERE account = ? AND account_id IS NOT NULL)"
-            arguments = [account, account]
-        }
-        if let limit {
-            sql = "SELECT * FROM (\(sql) ORDER BY id DESC LIMIT ?) ORDER BY id"
-            arguments += [limit]
-        } else {
-            sql += " ORDER BY id"
-        }
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            AuditEntry(at: Date(timeIntervalSince1970: row["at"]), actor: row["actor"], account: row["account"],
-                       accountID: row["account_id"], field: row["field"], oldValue: row["old_value"],
-                       newValue: row["new_value"])
         }
     }
 

@@ -49,7 +49,7 @@ enum ListingSQL {
     }
 
     /// The audit columns, in the order ``auditEntry(_:)`` reads them.
-    static let auditColumns = "at, actor, account, account_id, field, old_value, new_value"
+    static let auditColumns = AuditRow.table.selectList
 
     /// The audit log, oldest first, of one account (by its current or an earlier name) or all; with `limit`, the
     /// newest `limit` entries (still oldest first).
@@ -71,9 +71,7 @@ enum ListingSQL {
     }
 
     static func auditEntry(_ value: (Int) throws -> SQLValue) throws -> AuditEntry {
-        AuditEntry(at: Date(timeIntervalSince1970: try value(0).real()), actor: try value(1).text(),
-                   account: try value(2).text(), accountID: try value(3).optionalText(), field: try value(4).text(),
-                   oldValue: try value(5).optionalText(), newValue: try value(6).optionalText())
+        try AuditRow.table.decode(value)
     }
 
     /// Records without their messages, newest first (as ``StoreTransaction/records(_:)``).
