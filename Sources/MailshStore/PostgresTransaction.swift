@@ -209,51 +209,6 @@ struct PostgresTransaction: SQLTransaction {
             """).map { try $0("taken", as: Bool.self) } ?? false
     }
 
-    // MARK: Users
-
-    static func user(from row: Cells) throws -> User {
-        let rights = try row("rights", as: String.self)
-        return User(name: try row("name"), email: try row("email"),
-                    rights: Set(rights.split(separator: ",").compactMap { Right(rawValue: String($0)) }),
-                    createdAt: Date(timeIntervalSince1970: try row("created_at")))
-    }
-
-    func user(named name: String) throws -> User? {
-        try session.row("SELECT * FROM \"user\" WHERE name = \(name)\(unescaped: forUpdate)").map(Self.user(from:))
-    }
-
-    /// The advisory lock a write takes when it finds no users, so that two first starts register one creator.
-    static let firstUserLockKey: Int64 = 0x6D61_696C_7368_02
-
-    func users() throws -> [User] {
-        let query: PostgresQuery = "SELECT * FROM \"user\" ORDER BY name COLLATE \"C\""
-        let users = try session.rows(query).map(Self.user(from:))
-        guard users.isEmpty, locksRows else { return users }
-        // An empty store: whoever takes the lock first registers; the other then sees that user.
-        try session.execute("SELECT pg_advisory_xact_lock(\(Self.firstUserLockKey))")
-        return try session.rows(query).map(Self.user(from:))
-    }
-
-    func insert(_ user: User) throws {
-        try refusing(.user(user), """
-            INSERT INTO "user" (name, email, rights, created_at)
-            VALUES (\(user.name), \(user.email), \(user.rightNames.joined(separator: ",")), \(user.createdAt.timeIntervalSince1970))
-            """)
-    }
-
-    func update(_ user: User) throws {
-        let changed = try session.changes("""
-            UPDATE "user" SET email = \(user.email), rights = \(user.rightNames.joined(separator: ",")) WHERE name = \(user.name)
-            """)
-        if changed == 0 { throw MailshError.notFound(kind: "user", name: user.name) }
-    }
-
-    func userNames(prefix: String, limit: Int) throws -> [String] {
-        try session.rows("""
-            SELECT name FROM "user" WHERE starts_with(name, \(prefix)) ORDER BY name COLLATE "C" LIMIT \(limit)
-            """).map { try $0("name", as: String.self) }
-    }
-
     // MARK: Personal settings
 
     func personalSettings(user: String, accountID: String) throws -> PersonalSettings? {

@@ -79,6 +79,35 @@ enum SQLDialect: Sendable {
         self == .sqlite ? column : "\(column) COLLATE \"C\""
     }
 
+    /// Whether `column` starts with the text of the next parameter, bound to ``prefixPattern(_:)``: SQLite's GLOB
+    /// (so that the column's index serves it), PostgreSQL's `starts_with`.
+    func startsWith(_ column: String) -> String {
+        self == .sqlite ? "\(column) GLOB ?" : "starts_with(\(column), ?)"
+    }
+
+    /// The value ``startsWith(_:)`` binds for names that start with `prefix` literally: on SQLite a GLOB pattern
+    /// (its `*`, `?` and `[` escaped), on PostgreSQL the prefix itself.
+    func prefixPattern(_ prefix: String) -> String {
+        guard self == .sqlite else { return prefix }
+        var pattern = ""
+        for character in prefix {
+            switch character {
+            case "*", "?", "[": pattern += "[\(character)]"
+            default: pattern.append(character)
+            }
+        }
+        return pattern + "*"
+    }
+
+    /// The advisory lock a write takes when it finds no users, so that two first starts register one creator (none
+    /// on SQLite, whose write transaction is exclusive).
+    var firstUserLock: String? {
+        self == .sqlite ? nil : "SELECT pg_advisory_xact_lock(\(Self.firstUserLockKey))"
+    }
+
+    /// The key of ``firstUserLock``.
+    static let firstUserLockKey: Int64 = 0x6D61_696C_7368_02
+
     /// The clause that locks the rows a SELECT reads until the transaction ends (` FOR UPDATE`, and with
     /// `skipLocked` rows another transaction holds are left out). Nothing on SQLite, whose write transaction is
     /// exclusive.

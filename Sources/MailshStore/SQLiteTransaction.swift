@@ -202,42 +202,6 @@ struct SQLiteTransaction: SQLTransaction {
                           arguments: [prefix, exceptAccountID]) ?? false
     }
 
-    // MARK: Users
-
-    static func user(from row: Row) throws -> User {
-        let rights: String = row["rights"]
-        return User(name: row["name"], email: row["email"],
-                    rights: Set(rights.split(separator: ",").compactMap { Right(rawValue: String($0)) }),
-                    createdAt: Date(timeIntervalSince1970: row["created_at"]))
-    }
-
-    func user(named name: String) throws -> User? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM user WHERE name = ?"), arguments: [name]).map(Self.user(from:))
-    }
-
-    func users() throws -> [User] {
-        try Row.fetchAll(db, sql: "SELECT * FROM user ORDER BY name").map(Self.user(from:))
-    }
-
-    func insert(_ user: User) throws {
-        try refusing(.user(user)) {
-            try db.execute(sql: "INSERT INTO user (name, email, rights, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [user.name, user.email, user.rightNames.joined(separator: ","),
-                                       user.createdAt.timeIntervalSince1970])
-        }
-    }
-
-    func update(_ user: User) throws {
-        try db.execute(sql: "UPDATE user SET email = ?, rights = ? WHERE name = ?",
-                       arguments: [user.email, user.rightNames.joined(separator: ","), user.name])
-        if db.changesCount == 0 { throw MailshError.notFound(kind: "user", name: user.name) }
-    }
-
-    func userNames(prefix: String, limit: Int) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM user WHERE name GLOB ? ORDER BY name LIMIT ?"),
-                            arguments: [Self.prefixPattern(prefix), limit])
-    }
-
     // MARK: Personal settings
 
     func personalSettings(user: String, accountID: String) throws -> PersonalSettings? {
