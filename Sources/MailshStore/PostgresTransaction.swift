@@ -209,50 +209,6 @@ struct PostgresTransaction: SQLTransaction {
             """).map { try $0("taken", as: Bool.self) } ?? false
     }
 
-    // MARK: Personal settings
-
-    func personalSettings(user: String, accountID: String) throws -> PersonalSettings? {
-        let rows = try session.rows("SELECT * FROM personal WHERE \"user\" = \(user) AND account_id = \(accountID)")
-        return rows.isEmpty ? nil : try Self.personal(user: user, accountID: accountID, rows: rows)
-    }
-
-    static func personal(user: String, accountID: String, rows: [Cells]) throws -> PersonalSettings {
-        var settings = PersonalSettings(user: user, accountID: accountID)
-        for row in rows {
-            guard let field = Field(rawValue: try row("field")) else { continue }
-            if let secret = try row("secret", as: Data?.self) {
-                settings.secrets[field] = SealedSecret(bytes: Array(secret))
-            } else if let value = try row("value", as: String?.self) {
-                settings.values[field] = value
-            }
-        }
-        return settings
-    }
-
-    func personalSettings(accountID: String) throws -> [PersonalSettings] {
-        let rows = try session.rows("SELECT * FROM personal WHERE account_id = \(accountID) ORDER BY \"user\" COLLATE \"C\"")
-        var byUser: [String: [Cells]] = [:]
-        for row in rows { byUser[try row("user", as: String.self), default: []].append(row) }
-        return try byUser.sorted { $0.key < $1.key }
-            .map { try Self.personal(user: $0.key, accountID: accountID, rows: $0.value) }
-    }
-
-    func save(_ personal: PersonalSettings) throws {
-        try session.query("DELETE FROM personal WHERE \"user\" = \(personal.user) AND account_id = \(personal.accountID)")
-        for (field, value) in personal.values {
-            try session.query("""
-                INSERT INTO personal ("user", account_id, field, value, secret)
-                VALUES (\(personal.user), \(personal.accountID), \(field.rawValue), \(value), NULL)
-                """)
-        }
-        for (field, secret) in personal.secrets {
-            try session.query("""
-                INSERT INTO personal ("user", account_id, field, value, secret)
-                VALUES (\(personal.user), \(personal.accountID), \(field.rawValue), NULL, \(Data(secret.bytes)))
-                """)
-        }
-    }
-
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         try session.execute("SAVEPOINT mailsh")
         state.depth += 1

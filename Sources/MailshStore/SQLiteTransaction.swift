@@ -202,45 +202,6 @@ struct SQLiteTransaction: SQLTransaction {
                           arguments: [prefix, exceptAccountID]) ?? false
     }
 
-    // MARK: Personal settings
-
-    func personalSettings(user: String, accountID: String) throws -> PersonalSettings? {
-        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM personal WHERE user = ? AND account_id = ?"),
-                                    arguments: [user, accountID])
-        return rows.isEmpty ? nil : Self.personal(user: user, accountID: accountID, rows: rows)
-    }
-
-    static func personal(user: String, accountID: String, rows: [Row]) -> PersonalSettings {
-        var settings = PersonalSettings(user: user, accountID: accountID)
-        for row in rows {
-            guard let field = Field(rawValue: row["field"]) else { continue }
-            if let secret = row["secret"] as Data? {
-                settings.secrets[field] = SealedSecret(bytes: Array(secret))
-            } else if let value = row["value"] as String? {
-                settings.values[field] = value
-            }
-        }
-        return settings
-    }
-
-    func personalSettings(accountID: String) throws -> [PersonalSettings] {
-        let rows = try Row.fetchAll(db, sql: "SELECT * FROM personal WHERE account_id = ? ORDER BY user", arguments: [accountID])
-        return Dictionary(grouping: rows, by: { $0["user"] as String }).sorted { $0.key < $1.key }
-            .map { Self.personal(user: $0.key, accountID: accountID, rows: $0.value) }
-    }
-
-    func save(_ personal: PersonalSettings) throws {
-        try db.execute(sql: "DELETE FROM personal WHERE user = ? AND account_id = ?",
-                       arguments: [personal.user, personal.accountID])
-        let insert = try db.cachedStatement(sql: "INSERT INTO personal (user, account_id, field, value, secret) VALUES (?, ?, ?, ?, ?)")
-        for (field, value) in personal.values {
-            try insert.execute(arguments: [personal.user, personal.accountID, field.rawValue, value, nil])
-        }
-        for (field, secret) in personal.secrets {
-            try insert.execute(arguments: [personal.user, personal.accountID, field.rawValue, nil, Data(secret.bytes)])
-        }
-    }
-
     /// A savepoint through cached statements (GRDB's `inSavepoint` prepares its statements anew each time, which
     /// costs more than the work inside a small operation).
     func savepoint<T>(_ body: () throws -> T) throws -> T {
