@@ -33,66 +33,10 @@ struct SQLiteTransaction: SQLTransaction {
     }
 
     // MARK: Accounts
-
-    /// An account from a row of ``AccountRow/select(_:)``, read by position.
-    static func account(from row: Row) throws -> Account {
-        try AccountRow.table.decode { row.sqlValue(at: $0) }
-    }
-
-    static let selectAccount = AccountRow.select(.sqlite)
-
-    func account(named name: String, owner: String?) throws -> Account? {
-        let sql = "\(Self.selectAccount) WHERE ifnull(owner, '') = ? AND name = ?"
-        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [owner ?? "", name]).map(Self.account(from:))
-    }
-
-    func account(id: String) throws -> Account? {
-        let sql = "\(Self.selectAccount) WHERE id = ?"
-        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [id]).map(Self.account(from:))
-    }
-
-    func accounts(_ query: AccountQuery) throws -> [Account] {
-        var clauses: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        if let match = query.match {
-            clauses.append("name GLOB ?")
-            arguments.append(match)
-        }
-        if let proto = query.proto {
-            clauses.append("protocol = ?")
-            arguments.append(proto.rawValue)
-        }
-        switch query.owner {
-        case .any: break
-        case .global: clauses.append("owner IS NULL")
-        case .user(let user):
-            clauses.append("owner = ?")
-            arguments.append(user)
-        }
-        let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        let sql = "\(Self.selectAccount)\(filter) ORDER BY name, ifnull(owner, '')"
-        var result: [Account] = []
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
-        while let row = try cursor.next() { result.append(try Self.account(from: row)) }
-        return result
-    }
-
-    /// A GLOB pattern matching names that start with `prefix` literally (so the name index serves it).
-    static func prefixPattern(_ prefix: String) -> String {
-        var pattern = ""
-        for character in prefix {
-            switch character {
-            case "*", "?", "[": pattern += "[\(character)]"
-            default: pattern.append(character)
-            }
-        }
-        return pattern + "*"
-    }
-
-    func accountNames(prefix: String, limit: Int) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT name FROM account WHERE name GLOB ? ORDER BY name LIMIT ?"),
-                            arguments: [Self.prefixPattern(prefix), limit])
-    }
+    // Only the INSERT and UPDATE of a whole account stay here; every other account statement is written once (see
+    // AccountRow.swift). They stay because the Lua bulk-create benchmark (bench/lua) repeats them thousands of
+    // times per transaction: the INSERT is prepared once per transaction and both bind their values in place,
+    // without building the `[SQLValue]` array and finding the statement in GRDB's cache that `run` costs.
 
     /// The statement kept in `slot` of the transaction's state, prepared (through GRDB's cache) on first use.
     private func statement(_ slot: ReferenceWritableKeyPath<TransactionState, Statement?>, _ sql: String) throws -> Statement {
@@ -184,22 +128,6 @@ struct SQLiteTransaction: SQLTransaction {
         default:
             return ConstraintViolation(kind: .other, constraint: nil, detail: message)
         }
-    }
-
-    func recordTest(accountID: String, _ record: TestRecord) throws {
-        try db.cachedStatement(sql: """
-            UPDATE account SET last_test_verdict = ?, last_test_at = ?, last_test_ms = ?, last_test_user = ? WHERE id = ?
-            """).execute(arguments: [record.verdict, record.at.timeIntervalSince1970, record.milliseconds, record.user,
-                                     accountID])
-    }
-
-    func deleteAccount(id: String) throws {
-        try db.execute(sql: "DELETE FROM account WHERE id = ?", arguments: [id])
-    }
-
-    func isConversationPrefixTaken(_ prefix: String, exceptAccountID: String?) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM account WHERE conv_prefix = ? AND id IS NOT ?)"),
-                          arguments: [prefix, exceptAccountID]) ?? false
     }
 
     /// A savepoint through cached statements (GRDB's `inSavepoint` prepares its statements anew each time, which

@@ -29,23 +29,23 @@ enum ListingSQL {
         var clauses: [String] = []
         var binds: [SQLValue] = []
         if let match = query.match {
-            binds.append(.text(d == .sqlite ? match : PostgresTransaction.regex(fromGlob: match)))
-            clauses.append(d == .sqlite ? "name GLOB ?" : "name ~ $\(binds.count)")
+            clauses.append(d.matches("name"))
+            binds.append(.text(d.globPattern(match)))
         }
         if let proto = query.proto {
+            clauses.append("protocol = ?")
             binds.append(.text(proto.rawValue))
-            clauses.append("protocol = \(d.parameter(binds.count))")
         }
         switch query.owner {
         case .any: break
         case .global: clauses.append("owner IS NULL")
         case .user(let user):
+            clauses.append("owner = ?")
             binds.append(.text(user))
-            clauses.append("owner = \(d.parameter(binds.count))")
         }
         let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        return Query(sql: AccountRow.select(d) + filter + " ORDER BY \(binary(d, "name")), "
-                        + binary(d, d.ifNull("owner", "''")), binds: binds)
+        return Query(sql: d.render(AccountRow.select(d) + filter + " ORDER BY \(binary(d, "name")), "
+                                   + binary(d, d.ifNull("owner", "''"))), binds: binds)
     }
 
     /// The audit columns, in the order ``auditEntry(_:)`` reads them.
