@@ -32,19 +32,22 @@ enum PersonalSettingsRow {
         table.columns.map { dialect.name($0.name) }.joined(separator: ", ")
     }
 
-    /// The rows of one user and account, as their ``PersonalSettings``. A field this mailsh does not
-    /// know (written by a newer one) is left out.
+    /// The rows of one user and account, as their ``PersonalSettings``.
     static func settings(user: String, accountID: String, _ rows: [Setting]) -> PersonalSettings {
         var settings = PersonalSettings(user: user, accountID: accountID)
-        for row in rows {
-            guard let field = Field(rawValue: row.field) else { continue }
-            if let secret = row.secret {
-                settings.secrets[field] = secret
-            } else if let value = row.value {
-                settings.values[field] = value
-            }
-        }
+        for row in rows { add(field: row.field, value: row.value, secret: row.secret, to: &settings) }
         return settings
+    }
+
+    /// Adds one stored row to `settings`: its secret if it has one, else its value. A field this mailsh does not
+    /// know (written by a newer one) is left out.
+    static func add(field name: String, value: String?, secret: SealedSecret?, to settings: inout PersonalSettings) {
+        guard let field = Field(rawValue: name) else { return }
+        if let secret {
+            settings.secrets[field] = secret
+        } else if let value {
+            settings.values[field] = value
+        }
     }
 
     /// The rows that store `settings`.

@@ -130,12 +130,8 @@ enum ListingSQL {
                 self.current = nil
             }
             if current == nil { current = (name, PersonalSettings(user: user, accountID: id)) }
-            guard let field = Field(rawValue: try value(3).text()) else { return }
-            if let secret = try value(5).blob() {
-                current?.settings.secrets[field] = SealedSecret(bytes: secret)
-            } else if let text = try value(4).optionalText() {
-                current?.settings.values[field] = text
-            }
+            PersonalSettingsRow.add(field: try value(3).text(), value: try value(4).optionalText(),
+                                    secret: try value(5).blob().map(SealedSecret.init(bytes:)), to: &current!.settings)
         }
 
         mutating func finish(_ body: (String, PersonalSettings) throws -> Void) throws {
