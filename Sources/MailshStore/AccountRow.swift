@@ -112,6 +112,16 @@ enum AccountRow {
 // (``SQLiteTransaction`` and ``PostgresTransaction``): a bulk script repeats them, and each engine binds them its
 // own fastest way.
 extension SQLTransaction {
+    /// Why an UPDATE of `account` at `expectedVersion` changed no row: the account is gone, or someone changed it
+    /// since it was read (each engine's ``StoreTransaction/update(_:expectedVersion:)`` throws this).
+    func updateRefused(_ account: Account, expectedVersion: Int) throws -> MailshError {
+        guard let current = try self.account(id: account.id) else {
+            return .notFound(kind: "account", name: account.qualifiedName)
+        }
+        return .conflict(account: current.qualifiedName, expected: expectedVersion, current: current.version,
+                         changedBy: current.modifiedBy, changedAt: current.modifiedAt)
+    }
+
     func account(named name: String, owner: String?) throws -> Account? {
         try row(AccountRow.table, "\(AccountRow.select(dialect)) WHERE \(dialect.ifNull("owner", "''")) = ? AND name = ?"
                     + rowLock, [.text(owner ?? ""), .text(name)])

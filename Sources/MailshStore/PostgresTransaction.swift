@@ -95,13 +95,7 @@ struct PostgresTransaction: SQLTransaction {
         bindings.append(account.id)
         bindings.append(expectedVersion)
         let result = try refusing(.account(account), PostgresQuery(unsafeSQL: Self.updateSQL, binds: bindings))
-        if (result.metadata.rows ?? 0) == 0 {
-            guard let current = try self.account(id: account.id) else {
-                throw MailshError.notFound(kind: "account", name: account.qualifiedName)
-            }
-            throw MailshError.conflict(account: current.qualifiedName, expected: expectedVersion, current: current.version,
-                                       changedBy: current.modifiedBy, changedAt: current.modifiedAt)
-        }
+        if (result.metadata.rows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {

@@ -67,13 +67,7 @@ struct SQLiteTransaction: SQLTransaction {
                 b.integer(expectedVersion)
             }
         }
-        if db.changesCount == 0 {
-            guard let current = try self.account(id: account.id) else {
-                throw MailshError.notFound(kind: "account", name: account.qualifiedName)
-            }
-            throw MailshError.conflict(account: current.qualifiedName, expected: expectedVersion, current: current.version,
-                                       changedBy: current.modifiedBy, changedAt: current.modifiedAt)
-        }
+        if db.changesCount == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
     }
 
     /// Runs `body`, turning a row a constraint refused into the error the store contract documents for `writing`
