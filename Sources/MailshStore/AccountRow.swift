@@ -107,3 +107,56 @@ enum AccountRow {
         })
     }
 }
+
+// Accounts, written once for both engines. Only the INSERT and UPDATE of a whole account stay with each engine
+// (``SQLiteTransaction`` and ``PostgresTransaction``): a bulk script repeats them, and each engine binds them its
+// own fastest way.
+extension SQLTransaction {
+    /// Why an UPDATE of `account` at `expectedVersion` changed no row: the account is gone, or someone changed it
+    /// since it was read (each engine's ``StoreTransaction/update(_:expectedVersion:)`` throws this).
+    func updateRefused(_ account: Account, expectedVersion: Int) throws -> MailshError {
+        guard let current = try self.account(id: account.id) else {
+            return .notFound(kind: "account", name: account.qualifiedName)
+        }
+        return .conflict(account: current.qualifiedName, expected: expectedVersion, current: current.version,
+                         changedBy: current.modifiedBy, changedAt: current.modifiedAt)
+    }
+
+    func account(named name: String, owner: String?) throws -> Account? {
+        try row(AccountRow.table, "\(AccountRow.select(dialect)) WHERE \(dialect.ifNull("owner", "''")) = ? AND name = ?"
+                    + rowLock, [.text(owner ?? ""), .text(name)])
+    }
+
+    func account(id: String) throws -> Account? {
+        try row(AccountRow.table, "\(AccountRow.select(dialect)) WHERE id = ?\(rowLock)", [.text(id)])
+    }
+
+    func accounts(_ query: AccountQuery) throws -> [Account] {
+        let listing = ListingSQL.accounts(dialect, query)
+        return try rows(AccountRow.table, listing.sql, listing.binds)
+    }
+
+    func accountNames(prefix: String, limit: Int) throws -> [String] {
+        try texts("""
+            SELECT DISTINCT \(dialect.binary("name")) AS name FROM account WHERE \(dialect.startsWith("name"))
+            ORDER BY 1 LIMIT ?
+            """, [.text(dialect.prefixPattern(prefix)), .integer(limit)])
+    }
+
+    func recordTest(accountID: String, _ record: TestRecord) throws {
+        try run("""
+            UPDATE account SET last_test_verdict = ?, last_test_at = ?, last_test_ms = ?, last_test_user = ? WHERE id = ?
+            """, [.text(record.verdict), .real(record.at.timeIntervalSince1970), .integer(record.milliseconds),
+                  .text(record.user), .text(accountID)])
+    }
+
+    func deleteAccount(id: String) throws {
+        try run("DELETE FROM account WHERE id = ?", [.text(id)])
+    }
+
+    func isConversationPrefixTaken(_ prefix: String, exceptAccountID: String?) throws -> Bool {
+        try rows("SELECT EXISTS (SELECT 1 FROM account WHERE conv_prefix = ? AND \(dialect.isDistinct("id")))",
+                 [.text(prefix), exceptAccountID.map(SQLValue.text) ?? .null], refusing: nil) { try $0(0).boolean() }
+            .first ?? false
+    }
+}

@@ -79,6 +79,94 @@ enum SQLDialect: Sendable {
         self == .sqlite ? column : "\(column) COLLATE \"C\""
     }
 
+    /// Whether `column` matches the shell-style glob of the next parameter, bound to ``globPattern(_:)``: SQLite's
+    /// GLOB, a PostgreSQL regular expression.
+    func matches(_ column: String) -> String {
+        self == .sqlite ? "\(column) GLOB ?" : "\(column) ~ ?"
+    }
+
+    /// The value ``matches(_:)`` binds for `glob`: the glob itself on SQLite, its ``regex(fromGlob:)`` on PostgreSQL.
+    func globPattern(_ glob: String) -> String {
+        self == .sqlite ? glob : Self.regex(fromGlob: glob)
+    }
+
+    /// An anchored POSIX regular expression matching what the shell-style glob matches (as SQLite's GLOB does:
+    /// `*`, `?`, `[...]` with `^` negating), case-sensitive.
+    static func regex(fromGlob glob: String) -> String {
+        let characters = Array(glob)
+        var out = "^"
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            switch character {
+            case "*": out += ".*"
+            case "?": out += "."
+            case "[":
+                // The class runs to the next `]`, which may not be its first member.
+                var end = index + 1
+                if end < characters.count, characters[end] == "^" { end += 1 }
+                if end < characters.count, characters[end] == "]" { end += 1 }
+                while end < characters.count, characters[end] != "]" { end += 1 }
+                if end >= characters.count {
+                    out += "\\["
+                } else {
+                    var member = index + 1
+                    var set = "["
+                    if characters[member] == "^" {
+                        set += "^"
+                        member += 1
+                    }
+                    while member < end {
+                        let c = characters[member]
+                        set += c == "\\" ? "\\\\" : String(c)
+                        member += 1
+                    }
+                    out += set + "]"
+                    index = end
+                }
+            default:
+                if "\\.^$|()+{}".contains(character) { out += "\\" }
+                out.append(character)
+            }
+            index += 1
+        }
+        return out + "$"
+    }
+
+    /// `column` is not the next parameter, where either may be NULL (and NULL is not NULL).
+    func isDistinct(_ column: String) -> String {
+        self == .sqlite ? "\(column) IS NOT ?" : "\(column) IS DISTINCT FROM ?"
+    }
+
+    /// Whether `column` starts with the text of the next parameter, bound to ``prefixPattern(_:)``: SQLite's GLOB
+    /// (so that the column's index serves it), PostgreSQL's `starts_with`.
+    func startsWith(_ column: String) -> String {
+        self == .sqlite ? "\(column) GLOB ?" : "starts_with(\(column), ?)"
+    }
+
+    /// The value ``startsWith(_:)`` binds for names that start with `prefix` literally: on SQLite a GLOB pattern
+    /// (its `*`, `?` and `[` escaped), on PostgreSQL the prefix itself.
+    func prefixPattern(_ prefix: String) -> String {
+        guard self == .sqlite else { return prefix }
+        var pattern = ""
+        for character in prefix {
+            switch character {
+            case "*", "?", "[": pattern += "[\(character)]"
+            default: pattern.append(character)
+            }
+        }
+        return pattern + "*"
+    }
+
+    /// The advisory lock a write takes when it finds no users, so that two first starts register one creator (none
+    /// on SQLite, whose write transaction is exclusive).
+    var firstUserLock: String? {
+        self == .sqlite ? nil : "SELECT pg_advisory_xact_lock(\(Self.firstUserLockKey))"
+    }
+
+    /// The key of ``firstUserLock``.
+    static let firstUserLockKey: Int64 = 0x6D61_696C_7368_02
+
     /// The clause that locks the rows a SELECT reads until the transaction ends (` FOR UPDATE`, and with
     /// `skipLocked` rows another transaction holds are left out). Nothing on SQLite, whose write transaction is
     /// exclusive.

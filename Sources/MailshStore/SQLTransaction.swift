@@ -3,9 +3,10 @@ import MailshCore
 
 /// A transaction of either engine, as the SQL written once sees it: statements with `?` for each parameter, values
 /// of ``SQLValue``, rows read by position. Each engine implements these few calls (its own prepare, bind and step);
-/// records, the monitor's inbox and leases, the outbox, OAuth tokens and monitor state are written once over them,
-/// each table in a file of its own (``RecordRow``, ``InboxRow``, ``MailboxLeaseRow``, ``OutboxRow``,
-/// ``OAuthTokenRow``, ``MailboxStateRow``).
+/// accounts, users, personal settings, the audit log, records, the monitor's inbox and leases, the outbox, OAuth
+/// tokens and monitor state are written once over them, each table in a file of its own (``AccountRow``,
+/// ``UserRow``, ``PersonalSettingsRow``, ``AuditRow``, ``RecordRow``, ``InboxRow``, ``MailboxLeaseRow``,
+/// ``OutboxRow``, ``OAuthTokenRow``, ``MailboxStateRow``). Where the engines' SQL differs, ``SQLDialect`` says how.
 protocol SQLTransaction: StoreTransaction {
     /// The engine's dialect, which renders the parameters of every statement.
     var dialect: SQLDialect { get }

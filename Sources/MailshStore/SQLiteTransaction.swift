@@ -17,10 +17,9 @@ struct SQLiteTransaction: SQLTransaction {
     final class TransactionState {
         /// How many ``savepoint(_:)``s are open.
         var depth = 0
-        /// The INSERTs a bulk script repeats, prepared once per transaction (finding them in GRDB's statement
-        /// cache hashes their whole SQL text every time).
+        /// The account INSERT a bulk script repeats, prepared once per transaction (finding it in GRDB's statement
+        /// cache hashes its whole SQL text every time).
         var accountInsert: Statement?
-        var auditInsert: Statement?
         /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
         /// savepoint at that depth or an enclosing one rolls back, the transaction must not commit.
         var halfDone: (reason: String, depth: Int)?
@@ -34,66 +33,10 @@ struct SQLiteTransaction: SQLTransaction {
     }
 
     // MARK: Accounts
-
-    /// An account from a row of ``AccountRow/select(_:)``, read by position.
-    static func account(from row: Row) throws -> Account {
-        try AccountRow.table.decode { row.sqlValue(at: $0) }
-    }
-
-    static let selectAccount = AccountRow.select(.sqlite)
-
-    func account(named name: String, owner: String?) throws -> Account? {
-        let sql = "\(Self.selectAccount) WHERE ifnull(owner, '') = ? AND name = ?"
-        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [owner ?? "", name]).map(Self.account(from:))
-    }
-
-    func account(id: String) throws -> Account? {
-        let sql = "\(Self.selectAccount) WHERE id = ?"
-        return try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [id]).map(Self.account(from:))
-    }
-
-    func accounts(_ query: AccountQuery) throws -> [Account] {
-        var clauses: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        if let match = query.match {
-            clauses.append("name GLOB ?")
-            arguments.append(match)
-        }
-        if let proto = query.proto {
-            clauses.append("protocol = ?")
-            arguments.append(proto.rawValue)
-        }
-        switch query.owner {
-        case .any: break
-        case .global: clauses.append("owner IS NULL")
-        case .user(let user):
-            clauses.append("owner = ?")
-            arguments.append(user)
-        }
-        let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        let sql = "\(Self.selectAccount)\(filter) ORDER BY name, ifnull(owner, '')"
-        var result: [Account] = []
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
-        while let row = try cursor.next() { result.append(try Self.account(from: row)) }
-        return result
-    }
-
-    /// A GLOB pattern matching names that start with `prefix` literally (so the name index serves it).
-    static func prefixPattern(_ prefix: String) -> String {
-        var pattern = ""
-        for character in prefix {
-            switch character {
-            case "*", "?", "[": pattern += "[\(character)]"
-            default: pattern.append(character)
-            }
-        }
-        return pattern + "*"
-    }
-
-    func accountNames(prefix: String, limit: Int) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT name FROM account WHERE name GLOB ? ORDER BY name LIMIT ?"),
-                            arguments: [Self.prefixPattern(prefix), limit])
-    }
+    // Only the INSERT and UPDATE of a whole account stay here; every other account statement is written once (see
+    // AccountRow.swift). They stay because the Lua bulk-create benchmark (bench/lua) repeats them thousands of
+    // times per transaction: the INSERT is prepared once per transaction and both bind their values in place,
+    // without building the `[SQLValue]` array and finding the statement in GRDB's cache that `run` costs.
 
     /// The statement kept in `slot` of the transaction's state, prepared (through GRDB's cache) on first use.
     private func statement(_ slot: ReferenceWritableKeyPath<TransactionState, Statement?>, _ sql: String) throws -> Statement {
@@ -124,13 +67,7 @@ struct SQLiteTransaction: SQLTransaction {
                 b.integer(expectedVersion)
             }
         }
-        if db.changesCount == 0 {
-            guard let current = try self.account(id: account.id) else {
-                throw MailshError.notFound(kind: "account", name: account.qualifiedName)
-            }
-            throw MailshError.conflict(account: current.qualifiedName, expected: expectedVersion, current: current.version,
-                                       changedBy: current.modifiedBy, changedAt: current.modifiedAt)
-        }
+        if db.changesCount == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
     }
 
     /// Runs `body`, turning a row a constraint refused into the error the store contract documents for `writing`
@@ -184,135 +121,6 @@ struct SQLiteTransaction: SQLTransaction {
             return ConstraintViolation(kind: .check, constraint: nil, detail: message)
         default:
             return ConstraintViolation(kind: .other, constraint: nil, detail: message)
-        }
-    }
-
-    func recordTest(accountID: String, _ record: TestRecord) throws {
-        try db.cachedStatement(sql: """
-            UPDATE account SET last_test_verdict = ?, last_test_at = ?, last_test_ms = ?, last_test_user = ? WHERE id = ?
-            """).execute(arguments: [record.verdict, record.at.timeIntervalSince1970, record.milliseconds, record.user,
-                                     accountID])
-    }
-
-    func deleteAccount(id: String) throws {
-        try db.execute(sql: "DELETE FROM account WHERE id = ?", arguments: [id])
-    }
-
-    func isConversationPrefixTaken(_ prefix: String, exceptAccountID: String?) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM account WHERE conv_prefix = ? AND id IS NOT ?)"),
-                          arguments: [prefix, exceptAccountID]) ?? false
-    }
-
-    // MARK: Users
-
-    static func user(from row: Row) throws -> User {
-        let rights: String = row["rights"]
-        return User(name: row["name"], email: row["email"],
-                    rights: Set(rights.split(separator: ",").compactMap { Right(rawValue: String($0)) }),
-                    createdAt: Date(timeIntervalSince1970: row["created_at"]))
-    }
-
-    func user(named name: String) throws -> User? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM user WHERE name = ?"), arguments: [name]).map(Self.user(from:))
-    }
-
-    func users() throws -> [User] {
-        try Row.fetchAll(db, sql: "SELECT * FROM user ORDER BY name").map(Self.user(from:))
-    }
-
-    func insert(_ user: User) throws {
-        try refusing(.user(user)) {
-            try db.execute(sql: "INSERT INTO user (name, email, rights, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [user.name, user.email, user.rightNames.joined(separator: ","),
-                                       user.createdAt.timeIntervalSince1970])
-        }
-    }
-
-    func update(_ user: User) throws {
-        try db.execute(sql: "UPDATE user SET email = ?, rights = ? WHERE name = ?",
-                       arguments: [user.email, user.rightNames.joined(separator: ","), user.name])
-        if db.changesCount == 0 { throw MailshError.notFound(kind: "user", name: user.name) }
-    }
-
-    func userNames(prefix: String, limit: Int) throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM user WHERE name GLOB ? ORDER BY name LIMIT ?"),
-                            arguments: [Self.prefixPattern(prefix), limit])
-    }
-
-    // MARK: Personal settings
-
-    func personalSettings(user: String, accountID: String) throws -> PersonalSettings? {
-        let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM personal WHERE user = ? AND account_id = ?"),
-                                    arguments: [user, accountID])
-        return rows.isEmpty ? nil : Self.personal(user: user, accountID: accountID, rows: rows)
-    }
-
-    static func personal(user: String, accountID: String, rows: [Row]) -> PersonalSettings {
-        var settings = PersonalSettings(user: user, accountID: accountID)
-        for row in rows {
-            guard let field = Field(rawValue: row["field"]) else { continue }
-            if let secret = row["secret"] as Data? {
-                settings.secrets[field] = SealedSecret(bytes: Array(secret))
-            } else if let value = row["value"] as String? {
-                settings.values[field] = value
-            }
-        }
-        return settings
-    }
-
-    func personalSettings(accountID: String) throws -> [PersonalSettings] {
-        let rows = try Row.fetchAll(db, sql: "SELECT * FROM personal WHERE account_id = ? ORDER BY user", arguments: [accountID])
-        return Dictionary(grouping: rows, by: { $0["user"] as String }).sorted { $0.key < $1.key }
-            .map { Self.personal(user: $0.key, accountID: accountID, rows: $0.value) }
-    }
-
-    func save(_ personal: PersonalSettings) throws {
-        try db.execute(sql: "DELETE FROM personal WHERE user = ? AND account_id = ?",
-                       arguments: [personal.user, personal.accountID])
-        let insert = try db.cachedStatement(sql: "INSERT INTO personal (user, account_id, field, value, secret) VALUES (?, ?, ?, ?, ?)")
-        for (field, value) in personal.values {
-            try insert.execute(arguments: [personal.user, personal.accountID, field.rawValue, value, nil])
-        }
-        for (field, secret) in personal.secrets {
-            try insert.execute(arguments: [personal.user, personal.accountID, field.rawValue, nil, Data(secret.bytes)])
-        }
-    }
-
-    // MARK: Audit
-
-    func append(_ entries: [AuditEntry]) throws {
-        let insert = try statement(\.auditInsert, """
-            INSERT INTO audit (at, actor, account, account_id, field, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
-        for entry in entries {
-            try insert.executeBound(in: db) { b in
-                b.real(entry.at.timeIntervalSince1970); b.text(entry.actor); b.text(entry.account); b.text(entry.accountID)
-                b.text(entry.field); b.text(entry.oldValue); b.text(entry.newValue)
-            }
-        }
-    }
-
-    func auditCount() throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") ?? 0
-    }
-
-    func audit(account: String?, limit: Int?) throws -> [AuditEntry] {
-        var sql = "SELECT * FROM audit"
-        var arguments: StatementArguments = []
-        if let account {
-            sql += " WHERE account = ? OR account_id IN (SELECT account_id FROM audit WHERE account = ? AND account_id IS NOT NULL)"
-            arguments = [account, account]
-        }
-        if let limit {
-            sql = "SELECT * FROM (\(sql) ORDER BY id DESC LIMIT ?) ORDER BY id"
-            arguments += [limit]
-        } else {
-            sql += " ORDER BY id"
-        }
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            AuditEntry(at: Date(timeIntervalSince1970: row["at"]), actor: row["actor"], account: row["account"],
-                       accountID: row["account_id"], field: row["field"], oldValue: row["old_value"],
-                       newValue: row["new_value"])
         }
     }
 

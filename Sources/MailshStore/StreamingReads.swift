@@ -29,27 +29,27 @@ enum ListingSQL {
         var clauses: [String] = []
         var binds: [SQLValue] = []
         if let match = query.match {
-            binds.append(.text(d == .sqlite ? match : PostgresTransaction.regex(fromGlob: match)))
-            clauses.append(d == .sqlite ? "name GLOB ?" : "name ~ $\(binds.count)")
+            clauses.append(d.matches("name"))
+            binds.append(.text(d.globPattern(match)))
         }
         if let proto = query.proto {
+            clauses.append("protocol = ?")
             binds.append(.text(proto.rawValue))
-            clauses.append("protocol = \(d.parameter(binds.count))")
         }
         switch query.owner {
         case .any: break
         case .global: clauses.append("owner IS NULL")
         case .user(let user):
+            clauses.append("owner = ?")
             binds.append(.text(user))
-            clauses.append("owner = \(d.parameter(binds.count))")
         }
         let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        return Query(sql: AccountRow.select(d) + filter + " ORDER BY \(binary(d, "name")), "
-                        + binary(d, d.ifNull("owner", "''")), binds: binds)
+        return Query(sql: d.render(AccountRow.select(d) + filter + " ORDER BY \(binary(d, "name")), "
+                                   + binary(d, d.ifNull("owner", "''"))), binds: binds)
     }
 
     /// The audit columns, in the order ``auditEntry(_:)`` reads them.
-    static let auditColumns = "at, actor, account, account_id, field, old_value, new_value"
+    static let auditColumns = AuditRow.table.selectList
 
     /// The audit log, oldest first, of one account (by its current or an earlier name) or all; with `limit`, the
     /// newest `limit` entries (still oldest first).
@@ -71,9 +71,7 @@ enum ListingSQL {
     }
 
     static func auditEntry(_ value: (Int) throws -> SQLValue) throws -> AuditEntry {
-        AuditEntry(at: Date(timeIntervalSince1970: try value(0).real()), actor: try value(1).text(),
-                   account: try value(2).text(), accountID: try value(3).optionalText(), field: try value(4).text(),
-                   oldValue: try value(5).optionalText(), newValue: try value(6).optionalText())
+        try AuditRow.table.decode(value)
     }
 
     /// Records without their messages, newest first (as ``StoreTransaction/records(_:)``).
@@ -132,12 +130,8 @@ enum ListingSQL {
                 self.current = nil
             }
             if current == nil { current = (name, PersonalSettings(user: user, accountID: id)) }
-            guard let field = Field(rawValue: try value(3).text()) else { return }
-            if let secret = try value(5).blob() {
-                current?.settings.secrets[field] = SealedSecret(bytes: secret)
-            } else if let text = try value(4).optionalText() {
-                current?.settings.values[field] = text
-            }
+            PersonalSettingsRow.add(field: try value(3).text(), value: try value(4).optionalText(),
+                                    secret: try value(5).blob().map(SealedSecret.init(bytes:)), to: &current!.settings)
         }
 
         mutating func finish(_ body: (String, PersonalSettings) throws -> Void) throws {

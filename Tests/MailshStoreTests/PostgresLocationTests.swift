@@ -111,11 +111,11 @@ final class PostgresLocationTests: XCTestCase {
     }
 
     func testGlobsBecomeAnchoredRegularExpressions() {
-        XCTAssertEqual(PostgresTransaction.regex(fromGlob: "S*s"), "^S.*s$")
-        XCTAssertEqual(PostgresTransaction.regex(fromGlob: "a?.b"), "^a.\\.b$")
-        XCTAssertEqual(PostgresTransaction.regex(fromGlob: "[^x]y[ab]"), "^[^x]y[ab]$")
-        XCTAssertEqual(PostgresTransaction.regex(fromGlob: "a[b"), "^a\\[b$")
-        XCTAssertEqual(PostgresTransaction.regex(fromGlob: "(1+1)"), "^\\(1\\+1\\)$")
+        XCTAssertEqual(SQLDialect.regex(fromGlob: "S*s"), "^S.*s$")
+        XCTAssertEqual(SQLDialect.regex(fromGlob: "a?.b"), "^a.\\.b$")
+        XCTAssertEqual(SQLDialect.regex(fromGlob: "[^x]y[ab]"), "^[^x]y[ab]$")
+        XCTAssertEqual(SQLDialect.regex(fromGlob: "a[b"), "^a\\[b$")
+        XCTAssertEqual(SQLDialect.regex(fromGlob: "(1+1)"), "^\\(1\\+1\\)$")
     }
 
     func temporaryFolder() throws -> String {
