@@ -23,8 +23,9 @@ struct HeaderBlock: Sendable {
     var bodyStart: Int
 
     /// Reads header fields from `bytes[range]` up to the first empty line. CRLF and LF line ends both work; a
-    /// line starting with a space or tab continues the field before it; a leading mbox `From ` line is skipped; a
-    /// line that is neither a field nor a continuation ends the header (the body starts there). One pass, linear.
+    /// line starting with a space or tab continues the field before it; an mbox `From ` line is skipped when it
+    /// comes first or between two fields (as Python's parser does); a line that is neither a field nor a continuation
+    /// ends the header (the body starts there). One pass, linear.
     init(_ bytes: [UInt8], _ range: Range<Int>) {
         var fields: [FieldRange] = []
         let end = min(range.upperBound, bytes.count)
@@ -53,8 +54,9 @@ struct HeaderBlock: Sendable {
                 i = next
                 continue
             }
-            if fields.isEmpty, Bytes.hasPrefix(bytes, at: i, end: contentEnd, Array("from ".utf8)) {
-                i = next // an mbox separator line
+            if Bytes.hasPrefix(bytes, at: i, end: contentEnd, Array("from ".utf8)),
+               fields.isEmpty || Self.isField(bytes, next, end) {
+                i = next // an mbox separator line: first, or between fields (a mail client's notes put before it)
                 continue
             }
             bodyStart = i
@@ -62,6 +64,14 @@ struct HeaderBlock: Sendable {
         }
         self.fields = fields
         self.bodyStart = bodyStart
+    }
+
+    /// Whether the line starting at `start` (before `end`) is a header field.
+    private static func isField(_ bytes: [UInt8], _ start: Int, _ end: Int) -> Bool {
+        guard start < end else { return false }
+        var lineEnd = Bytes.firstIndex(of: asciiLF, in: bytes, from: start, to: end) ?? end
+        if lineEnd > start, bytes[lineEnd - 1] == asciiCR { lineEnd -= 1 }
+        return fieldColon(bytes, start, lineEnd) != nil
     }
 
     /// The colon ending a field name on the line `bytes[start..<end]`: printable ASCII other than the colon,

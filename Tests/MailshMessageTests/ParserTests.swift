@@ -70,6 +70,22 @@ final class ParserTests: XCTestCase {
         XCTAssertNil(MessageParser.parse("Subject: x\n\n").returnPath)
     }
 
+    /// A mail client (exmh) that notes `Replied:`/`Forwarded:` fields above a saved message's mbox `From ` line: the
+    /// line is skipped between fields, as Python's parser does, so the real header after it is read; a `From ` line
+    /// after the last field starts the body.
+    func testAnMboxFromLineBetweenFieldsIsSkipped() {
+        let saved = "Replied: Mon, 16 Sep 2002 00:33:33 +0100\nReplied: yyyy@example.com\n"
+            + "From quinlan@pathname.com  Mon Sep 16 00:08:16 2002\nFrom: Daniel <quinlan@pathname.com>\n"
+            + "Subject: Re: testing\nMessage-ID: <a@b>\n\nbody\n"
+        let message = MessageParser.parse(Array(saved.utf8))
+        XCTAssertEqual(message.from, "quinlan@pathname.com")
+        XCTAssertEqual(message.subject, "Re: testing")
+        XCTAssertEqual(message.messageID, "a@b")
+        let body = MessageParser.parse(Array("Subject: x\nFrom me to you, hello\n\nmore\n".utf8))
+        XCTAssertEqual(body.subject, "x")
+        XCTAssertTrue(body.bodyText.contains("From me to you, hello"), body.bodyText)
+    }
+
     func testAddressesAsRFC5322AndItsObsoleteSyntaxAllow() {
         func parse(_ value: String) -> [MailAddress] { MessageParser.parse("To: \(value)\n\n").toMailboxes }
         // Comments, before, inside and after an address; a comment is not a display name.
