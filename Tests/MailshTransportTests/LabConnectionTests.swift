@@ -427,6 +427,39 @@ final class LabConnectionTests: MailLabTestCase {
         XCTAssertEqual(relayed.count, 1, "\(relayed.map { $0.prefix(300) })")
     }
 
+    /// `--round-trip` through the lab's relay that offers no AUTH. With outgoing credentials set nothing is sent:
+    /// neither the test e-mail nor the round-trip message, so none is left behind. With `outgoing.auth=none` both
+    /// go through the relay, and the round trip finds its own message over IMAP and deletes it.
+    func testRoundTripThroughARelayWithoutAUTHSendsNothingWithCredentialsAndCleansUpWithAuthNone() throws {
+        bench.createLabAccount("RelayTrip", labAccount(outgoing: "SMTP_PLAIN", outgoingSecurity: "none", user: 3,
+                                                       extra: ["outgoing.allow_plaintext=true"]), password: lab.password)
+        let tokens = { self.lab.maildir(self.user(3)).filter { $0.contains("X-Mailsh-Token:") } }
+        XCTAssertEqual(tokens().count, 0, "user3's mailbox starts without round-trip messages")
+
+        let (refusedReport, _) = test(["RelayTrip", "--round-trip"], status: 83)
+        let refused = try XCTUnwrap(refusedReport)
+        XCTAssertEqual(refused.outgoing?.verdict, .auth)
+        XCTAssertEqual(refused.outgoing?.sent, [], "nothing was handed to the relay")
+        XCTAssertTrue(refused.message?.contains("NOT sent") == true, refused.message ?? "")
+        XCTAssertNil(refused.roundTrip, "no round trip without a message sent")
+
+        bench.must(["account", "set", "RelayTrip", "outgoing.auth=none"])
+        let (acceptedReport, _) = test(["RelayTrip", "--round-trip"], status: 0)
+        let accepted = try XCTUnwrap(acceptedReport)
+        XCTAssertEqual(accepted.verdict, .ok, accepted.message ?? "")
+        XCTAssertEqual(accepted.outgoing?.sent.map(\.to), [user(2), user(3)])
+        let trip = try XCTUnwrap(accepted.roundTrip)
+        XCTAssertEqual(trip.address, user(3))
+        XCTAssertTrue(trip.found && trip.deleted, "\(trip)")
+        XCTAssertTrue(trip.stages.map(\.name).contains("expunge"), "\(trip.stages.map(\.name))")
+        XCTAssertNotNil(delivered(try XCTUnwrap(accepted.outgoing?.sent.first?.messageID), to: 2))
+        // Neither run left a message behind: the second's was deleted, the first never reached the relay's queue
+        // (its test e-mail would have come before the second's, which is the only one there).
+        XCTAssertTrue(eventually(5) { tokens().isEmpty }, "\(tokens().map { $0.prefix(300) })")
+        let testMails = lab.maildir(user(2)).filter { $0.contains("Subject: mailsh test of account RelayTrip at ") }
+        XCTAssertEqual(testMails.count, 1, "\(testMails.map { $0.prefix(300) })")
+    }
+
     func testTheTestMailNeedsTheUsersAddressAndNoSendStopsAfterAuth() throws {
         bench.createLabAccount("NoMail", labAccount(), password: lab.password)
         bench.must(["user", "set", "alice", "email="])

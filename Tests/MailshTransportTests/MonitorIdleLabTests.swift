@@ -32,18 +32,7 @@ class IdleLabTestCase: MailLabTestCase {
     /// Sends a message to user1 over SMTP (the lab's Postfix, which hands it to Dovecot); returns its Message-ID
     /// without angle brackets.
     func deliverBySMTP(subject: String) throws -> String {
-        let id = "\(UUID().uuidString)@customer.example"
-        let raw = ["From: Customer <customer@example.org>", "To: <\(address(1))>", "Subject: \(subject)",
-                   "Message-ID: <\(id)>", "Date: Sat, 05 Dec 2026 06:00:00 +0000", "", "Please help.", ""]
-            .joined(separator: "\r\n")
-        let file = bench.directory + "/mail-\(UUID().uuidString).eml"
-        try Data(raw.utf8).write(to: URL(fileURLWithPath: file))
-        let sent = try runProgram("/usr/bin/curl", ["-q", "-sS", "--max-time", "30",
-                                                    "smtp://127.0.0.1:\(lab.port("SMTP_PLAIN"))",
-                                                    "--mail-from", "customer@example.org", "--mail-rcpt", address(1),
-                                                    "-T", file])
-        XCTAssertEqual(sent.status, 0, sent.stderr)
-        return id
+        try sendBySMTP(from: "customer@example.org", to: address(1), subject: subject)
     }
 
     /// The monitor's JSON log lines (standard error and output share one file).

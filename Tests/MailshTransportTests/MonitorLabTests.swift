@@ -207,6 +207,130 @@ final class MonitorLabTests: MailLabTestCase {
         XCTAssertEqual(Set(try inboundMessageIDs()).count, 3)
     }
 
+    /// The UIDVALIDITY and the messages' UIDs as Dovecot keeps them for the desk's INBOX (`dovecot-uidlist`: a header
+    /// `3 V<uidvalidity> N<next uid> …`, then one `<uid> <file name>` line per message).
+    func deskUIDList() throws -> (validity: Int, uids: [String: Int]) {
+        let text = try String(contentsOfFile: lab["MAILLAB_MAILDIR_ROOT"] + "/\(address("desk"))/Maildir/dovecot-uidlist",
+                              encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        let validity = lines.first?.split(separator: " ").first { $0.hasPrefix("V") }.flatMap { Int($0.dropFirst()) }
+        var uids: [String: Int] = [:]
+        for line in lines.dropFirst() {
+            let words = line.split(separator: " ")
+            // `<uid> [<extension fields> ]:<file name>` in version 3.
+            guard let uid = words.first.flatMap({ Int($0) }), let name = words.last else { continue }
+            uids[String(name.drop { $0 == ":" }.split(separator: ":").first ?? "")] = uid
+        }
+        return (try XCTUnwrap(validity, text), uids)
+    }
+
+    /// `since-last` across a change of the folder's UIDVALIDITY on the real Dovecot. Mail is filed; a mail client
+    /// expunges two of the filed messages; then the server's index of INBOX is rebuilt (its `dovecot-uidlist` and index
+    /// files removed, as after a repair or a restore of the mail store), so Dovecot gives the folder a new UIDVALIDITY
+    /// and numbers the messages again from 1. New mail then gets UIDs at or below the last UID the monitor had
+    /// handled: a monitor that kept its old position would never see it. Nothing is filed twice, nothing is lost,
+    /// the new mail is filed, and the change is reported once.
+    func testSinceLastAcrossAUIDVALIDITYChangeFilesTheNewMailAndNothingTwice() throws {
+        try createDeskAccount(extra: ["incoming.read=since-last"])
+        var first: [String] = []
+        for number in 1...4 { first.append(try deliver(from: address("user2"), subject: "Badge reader \(number) is offline")) }
+        let filed = monitorOnce()
+        XCTAssertEqual(filed.filter { $0["outcome"] as? String == "created" }.count, 4, "\(filed)")
+        let before = try deskUIDList()
+        let lastHandled = try XCTUnwrap(before.uids.values.max())
+
+        // A mail client expunges the first two (their files go), then the server rebuilds INBOX's index.
+        let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(address("desk"))/Maildir/"
+        for id in first.prefix(2) {
+            let file = try XCTUnwrap(messageFiles("desk").first { name in
+                (try? String(contentsOfFile: root + name, encoding: .utf8))?.contains(id) == true
+            })
+            try FileManager.default.removeItem(atPath: root + file)
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: root)
+            where name == "dovecot-uidlist" || name.hasPrefix("dovecot.index") || name.hasPrefix("dovecot.list.index") {
+            try FileManager.default.removeItem(atPath: root + name)
+        }
+        let later = [try deliver(from: address("user3"), subject: "The meeting room screen flickers"),
+                     try deliver(from: address("user4"), subject: "Locked out of the expense tool")]
+
+        let events = monitorOnce()
+        let after = try deskUIDList()
+        XCTAssertNotEqual(after.validity, before.validity, "the server did not change the folder's UIDVALIDITY")
+        XCTAssertLessThanOrEqual(try XCTUnwrap(after.uids.values.max()), lastHandled,
+                                 "the new mail must have UIDs the old position already covers, or this shows nothing")
+        let warnings = events.filter { $0["event"] as? String == "warning" }
+        XCTAssertEqual(warnings.count, 1, "\(events)")
+        XCTAssertTrue((warnings.first?["text"] as? String ?? "").contains("UIDVALIDITY of INBOX changed from \(before.validity) to \(after.validity)"),
+                      "\(warnings)")
+        XCTAssertEqual(events.filter { $0["event"] as? String == "duplicate" }.count, 2,
+                       "the two old messages left are recognised, not filed again: \(events)")
+        let created = events.filter { $0["event"] as? String == "message" && $0["outcome"] as? String == "created" }
+        XCTAssertEqual(created.compactMap { $0["message_id"] as? String }.sorted(), later.sorted(), "\(events)")
+        let ids = try inboundMessageIDs()
+        XCTAssertEqual(ids.count, 6, "each message filed once: \(ids)")
+        XCTAssertEqual(Set(ids), Set(first + later), "none lost")
+
+        // The new position holds: the next poll reads nothing and warns no more; mail after it is filed.
+        let again = monitorOnce()
+        XCTAssertEqual(again.first { $0["event"] as? String == "polled" }?["pending"] as? Int, 0, "\(again)")
+        XCTAssertFalse(again.contains { $0["event"] as? String == "warning" }, "\(again)")
+        let last = try deliver(from: address("user2"), subject: "Badge reader 1 is offline again")
+        let final = monitorOnce()
+        XCTAssertEqual(final.filter { $0["outcome"] as? String == "created" }.compactMap { $0["message_id"] as? String }, [last],
+                       "\(final)")
+        XCTAssertEqual(try inboundMessageIDs().count, 7)
+    }
+
+    // MARK: conversation.quoted
+
+    /// Real mail through the lab's SMTP from someone who is not on the record, whose only conversation ID is in the
+    /// text it quotes (a colleague forwarding the desk's answer with a question of their own): held for a person,
+    /// saying why, with `conversation.quoted=hold`; attached to the record with `attach`, saying so in the evidence.
+    func testAQuotedIDFromAnOutsiderIsHeldUnderHoldAndAttachedUnderAttach() throws {
+        try createDeskAccount(extra: ["conversation.quoted=hold"])
+        let record = try desk.createRecord(account: "Support", subject: "Printer on floor 3 is jammed",
+                                           requester: address("user2"))
+        let reply = bench.must(["record", "reply", record.number, "--body", "We are on it.", "--format", "json"])
+        let sent = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any], reply)
+        let conversation = try XCTUnwrap(sent["conversation_id"] as? String)
+        let outsider = address("user4")
+        let quoting = { (subject: String) throws -> String in
+            let before = self.messageFiles("desk").count
+            let id = try self.sendBySMTP(from: outsider, to: self.address("desk"), subject: subject,
+                                         body: "Our printer on floor 5 has the same problem.\n\n"
+                                            + "> Dear customer,\n> We are on it.\n> \(conversation)\n")
+            XCTAssertTrue(eventually(15) { self.messageFiles("desk").count > before }, "the mail through SMTP did not arrive")
+            return id
+        }
+
+        let heldID = try quoting("Fwd: your printer")
+        let held = monitorOnce()
+        let heldEvent = try XCTUnwrap(held.first { $0["message_id"] as? String == heldID }, "\(held)")
+        XCTAssertEqual(heldEvent["outcome"] as? String, "held", "\(heldEvent)")
+        let entry = try XCTUnwrap(try desk.heldMessages().first { $0.messageID == heldID })
+        for reason in [heldEvent["reason"] as? String ?? "", entry.reason] {
+            XCTAssertTrue(reason.contains("\(conversation) appears only in quoted text")
+                          && reason.contains("the sender \(outsider) is not on \(record.number)")
+                          && reason.contains("conversation.quoted=hold"), reason)
+        }
+        XCTAssertEqual(entry.from, outsider)
+        XCTAssertEqual(try desk.record(record.number).messages.filter { $0.direction == .inbound }.count, 0)
+
+        bench.must(["account", "set", "Support", "conversation.quoted=attach"])
+        let attachedID = try quoting("Fwd: your printer, again")
+        let attached = monitorOnce()
+        let attachedEvent = try XCTUnwrap(attached.first { $0["message_id"] as? String == attachedID }, "\(attached)")
+        XCTAssertEqual(attachedEvent["outcome"] as? String, "attached", "\(attachedEvent)")
+        XCTAssertEqual(attachedEvent["record"] as? String, record.number)
+        let evidence = attachedEvent["text"] as? String ?? ""
+        XCTAssertTrue(evidence.contains("appears only in quoted text") && evidence.contains("conversation.quoted=attach"),
+                      evidence)
+        XCTAssertEqual(try desk.record(record.number).messages.filter { $0.direction == .inbound }.map(\.messageID),
+                       [attachedID])
+        XCTAssertEqual(try desk.heldMessages().map(\.messageID), [heldID], "the held one stays held for a person")
+    }
+
     func testPOP3MessagesAreDeletedOnceStored() throws {
         try createDeskAccount(proto: "pop3")
         for number in 1...3 { _ = try deliver(from: address("user2"), subject: "Laptop number \(number) will not boot") }

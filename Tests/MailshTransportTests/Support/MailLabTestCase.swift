@@ -47,6 +47,26 @@ class MailLabTestCase: XCTestCase {
         }
     }
 
+    /// Sends a message over the lab's plain SMTP port (no AUTH: how mail from outside reaches a domain), with the
+    /// curl CLI (a tool of its own, not mailsh's code); the lab's Postfix hands it to the mailbox server. Returns its
+    /// Message-ID without angle brackets. It is queued on return: wait for it where it is delivered.
+    @discardableResult
+    func sendBySMTP(from: String, to: String, subject: String, headers: [String] = [],
+                    body: String = "Please help.\n") throws -> String {
+        let id = "\(UUID().uuidString)@customer.example"
+        let lines = ["From: <\(from)>", "To: <\(to)>", "Subject: \(subject)", "Message-ID: <\(id)>",
+                     "Date: Sat, 05 Dec 2026 06:00:00 +0000", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
+            + headers
+        let raw = lines.joined(separator: "\r\n") + "\r\n\r\n" + body.replacingOccurrences(of: "\n", with: "\r\n")
+        let file = NSTemporaryDirectory() + "mailsh-smtp-\(UUID().uuidString).eml"
+        try Data(raw.utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let sent = try runProgram("/usr/bin/curl", ["-q", "-sS", "--max-time", "30", "smtp://127.0.0.1:\(lab.port("SMTP_PLAIN"))",
+                                                    "--mail-from", from, "--mail-rcpt", to, "-T", file])
+        guard sent.status == 0 else { throw LabError("curl SMTP: exit \(sent.status): \(sent.stderr)") }
+        return id
+    }
+
     /// Removes every message of a user's Maildir (new and cur, of INBOX and every subfolder).
     func emptyMailbox(_ user: String) {
         let root = lab["MAILLAB_MAILDIR_ROOT"] + "/\(user)@\(lab.domain)/Maildir"
