@@ -8,28 +8,7 @@ import XCTest
 /// `smtpd_tls_req_ccert`: submission with STARTTLS, smtps). No certificate, or one from another CA: a plain sentence
 /// saying so (verdict `tls`, exit 81), not "cannot connect" or an authentication error; the lab's certificate with its
 /// key in a 0600 file or sealed in the store: every stage passes.
-final class ClientCertificateLabTests: MailLabTestCase {
-    var bench: Workbench!
-    let login = ProcessInfo.processInfo.userName
-    private var outputsBefore = 0
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        outputsBefore = OutputLog.shared.all.count
-        bench = try Workbench(login: login)
-        bench.must(["user", "set", login, "email=\(user(2))"])
-    }
-
-    override func tearDownWithError() throws {
-        if let lab {
-            let forms = (1...5).flatMap { secretForms(user: user($0), password: lab.password) }
-            assertAbsent(forms, in: Array(OutputLog.shared.all.dropFirst(outputsBefore)), "the test's output")
-        }
-        bench = nil
-    }
-
-    func user(_ number: Int) -> String { "user\(number)@\(lab.domain)" }
-
+final class ClientCertificateLabTests: AccountLabTestCase {
     /// The five mutual-TLS listeners: (name, protocol, side, port, security).
     var listeners: [(name: String, proto: String, side: String, port: String, security: String)] {
         [("Imaps", "imap", "incoming", "IMAPS_CLIENTCERT", "ssl"), ("ImapStarttls", "imap", "incoming", "IMAP_CLIENTCERT", "starttls"),

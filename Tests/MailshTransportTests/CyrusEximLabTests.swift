@@ -9,41 +9,13 @@ import XCTest
 ///
 /// Cyrus differs from Dovecot where it matters here: it refuses a CREATE of an existing folder with a plain `NO`
 /// (no `[ALREADYEXISTS]`), its hierarchy separator is `/`, and Exim delivers to it over LMTP.
-final class CyrusEximLabTests: MailLabTestCase {
+final class CyrusEximLabTests: AccountLabTestCase {
 
     override class var labUsers: Int { 10 }
     override class var labScripts: String { "mail-lab-cyrus" }
 
-    var bench: Workbench!
-    /// The OS login: the store's first user.
-    let login = ProcessInfo.processInfo.userName
-    private var outputsBefore = 0
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        outputsBefore = OutputLog.shared.all.count
-        bench = try Workbench(login: login)
-        bench.must(["user", "set", login, "email=\(user(2))"])
-    }
-
-    override func tearDownWithError() throws {
-        // The canary: the lab's password, in every form, appears in no output of this test and no log of the lab.
-        if let lab {
-            let forms = ((1...Self.labUsers).map { user($0) } + [address("desk")]).flatMap {
-                secretForms(user: $0, password: lab.password)
-            }
-            assertAbsent(forms, in: Array(OutputLog.shared.all.dropFirst(outputsBefore)), "the test's output")
-            assertAbsent(forms, in: [lab.logs()], "the lab's logs")
-            if let bench, let store = try? Data(contentsOf: URL(fileURLWithPath: bench.storePath)) {
-                assertAbsent([lab.password], in: [String(decoding: store, as: UTF8.self)], "the store file")
-            }
-        }
-        bench = nil
-    }
-
     // MARK: Helpers
 
-    func user(_ number: Int) -> String { "user\(number)@\(lab.domain)" }
     func address(_ name: String) -> String { "\(name)@\(lab.domain)" }
 
     func labAccount(proto: String = "imap", incoming: String = "IMAPS", incomingSecurity: String = "ssl",

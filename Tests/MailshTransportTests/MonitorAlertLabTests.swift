@@ -5,34 +5,13 @@ import XCTest
 /// `monitor --alert-after` on the mail lab, through the built binary: a mailbox whose login fails makes one alert
 /// mail that really arrives in the administrator's mailbox (sent through `--alert-via`'s SMTP submission), and once
 /// its password is put right, one recovery notice; the log and the metrics say the same.
-final class MonitorAlertLabTests: MailLabTestCase {
-    var bench: Workbench!
-    var monitors: MonitorProcesses!
-    let wrong = "Wrong-" + UUID().uuidString
-
+final class MonitorAlertLabTests: GoodAndBrokenLabTestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
-        bench = try Workbench(login: ProcessInfo.processInfo.userName)
-        monitors = MonitorProcesses(bench: bench)
-        for user in ["user1", "user2", "user3"] { emptyMailbox(user) }
-        bench.createLabAccount("Good", LabAccount(proto: "imap", incomingPort: lab.port("IMAPS"),
-                                                  outgoingPort: lab.port("SUBMISSION"), user: address(1), caFile: lab.ca,
-                                                  extra: ["conversation.prefix=GOOD"]), password: lab.password)
-        bench.createLabAccount("Broken", LabAccount(proto: "imap", incomingPort: lab.port("IMAPS"),
-                                                    outgoingPort: lab.port("SUBMISSION"), user: address(2),
-                                                    caFile: lab.ca, extra: ["conversation.prefix=BRK"]),
-                               password: wrong)
+        emptyMailbox("user3")
         // The administrator (the store's first user, with every right) reads user3's mailbox.
         bench.must(["user", "set", bench.login, "email=\(address(3))"])
     }
-
-    override func tearDownWithError() throws {
-        monitors?.killAll()
-        monitors = nil
-        bench = nil
-    }
-
-    func address(_ number: Int) -> String { "user\(number)@\(lab.domain)" }
 
     func notices(_ subject: String) -> [String] {
         lab.maildir(address(3)).filter { $0.contains(subject) }
@@ -49,7 +28,7 @@ final class MonitorAlertLabTests: MailLabTestCase {
                       alert)
         XCTAssertTrue(alert.contains("Last error:"), alert)
         XCTAssertTrue(alert.contains("through the account Good"), alert)
-        XCTAssertFalse(alert.contains(wrong), "no password in the alert")
+        XCTAssertFalse(alert.contains(brokenPassword), "no password in the alert")
 
         // The password is put right: the edit ends the backoff, the next poll works, the recovery notice follows.
         bench.setPassword("Broken", "incoming", lab.password)
@@ -75,7 +54,7 @@ final class MonitorAlertLabTests: MailLabTestCase {
         XCTAssertEqual(notices("Subject: [mailsh] Broken: mailbox failing since").count, 1, "one alert per incident")
         XCTAssertEqual(notices("Subject: [mailsh] Broken: mailbox works again").count, 1)
         XCTAssertEqual(notices("Subject: [mailsh] Good").count, 0, "Good never failed")
-        assertAbsent([wrong, lab.password], in: [monitors.output(pid)], "the monitor's log")
+        assertAbsent([brokenPassword, lab.password], in: [monitors.output(pid)], "the monitor's log")
     }
 
     func testTheRouteIsCheckedBeforeTheMonitorStarts() throws {

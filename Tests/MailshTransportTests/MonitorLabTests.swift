@@ -282,6 +282,48 @@ final class MonitorLabTests: MailLabTestCase {
         XCTAssertEqual(try inboundMessageIDs().count, 7)
     }
 
+    // MARK: A relay without AUTH
+
+    /// A record reply through a relay that offers no AUTH (the lab's plain SMTP port). With outgoing credentials set,
+    /// nothing is sent and neither the command nor the record says it was: what mailsh reports sent is exactly what
+    /// the server accepted. With `outgoing.auth=none` the same reply is delivered once, the record lists it as sent,
+    /// and the requester's answer to it (the ID deleted: In-Reply-To only) comes back to the record, not held.
+    func testARecordReplyThroughARelayWithoutAUTHIsSentOnlyWithAuthNoneAndItsAnswerComesBack() throws {
+        let settings = LabAccount(proto: "imap", incomingPort: lab.port("IMAPS"), incomingSecurity: "ssl",
+                                  outgoingPort: lab.port("SMTP_PLAIN"), outgoingSecurity: "none", user: address("desk"),
+                                  caFile: lab.ca, extra: ["conversation.prefix=SUP", "outgoing.allow_plaintext=true"])
+        bench.createLabAccount("Support", settings, password: lab.password)
+        emptyMailbox("desk")
+        let record = try desk.createRecord(account: "Support", subject: "Scanner on floor 2 saves nothing",
+                                           requester: address("user2"))
+        let refused = bench.run(["record", "reply", record.number, "--body", "Which scanner is it?"])
+        XCTAssertNotEqual(refused.status, 0, refused.out)
+        XCTAssertTrue(refused.err.contains("NOT sent") && refused.err.contains("outgoing.auth=none"), refused.err)
+        let outbound = { try self.desk.record(record.number).messages.filter { $0.direction == .outbound } }
+        XCTAssertEqual(try outbound().count, 1)
+        XCTAssertNotEqual(try outbound().first?.delivery, .sent, "reported sent though the relay never got it")
+
+        bench.must(["account", "set", "Support", "outgoing.auth=none"])
+        let retried = bench.run(["outbox", "retry", "1"])
+        XCTAssertEqual(retried.status, 0, retried.err)
+        let messageID = try XCTUnwrap(try outbound().first?.messageID)
+        var copies: [String] = []
+        XCTAssertTrue(eventually(15) {
+            copies = self.lab.maildir(self.address("user2")).filter { $0.contains("<\(messageID)>") }
+            return !copies.isEmpty
+        }, "the reply through the relay did not arrive")
+        XCTAssertEqual(copies.count, 1, "the refused attempt never reached the relay")
+        XCTAssertEqual(try outbound().map(\.delivery), [.sent])
+
+        let answer = try deliver(from: address("user2"), subject: "Re: Scanner on floor 2",
+                                 headers: ["In-Reply-To: <\(messageID)>", "References: <\(messageID)>"])
+        let events = monitorOnce()
+        let filed = try XCTUnwrap(events.first { $0["message_id"] as? String == answer }, "\(events)")
+        XCTAssertEqual(filed["outcome"] as? String, "attached", "\(filed)")
+        XCTAssertEqual(filed["record"] as? String, record.number)
+        XCTAssertEqual(try desk.heldMessages().count, 0)
+    }
+
     // MARK: conversation.quoted
 
     /// Real mail through the lab's SMTP from someone who is not on the record, whose only conversation ID is in the

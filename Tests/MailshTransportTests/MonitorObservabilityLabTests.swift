@@ -5,35 +5,7 @@ import XCTest
 /// The monitor's log and metrics, through the built binary on the mail lab: `--log-format json` gives one JSON
 /// object per line on standard error with the decision's fields, `--metrics` serves counters a real scrape reads,
 /// and no password appears anywhere.
-final class MonitorObservabilityLabTests: MailLabTestCase {
-    var bench: Workbench!
-    var monitors: MonitorProcesses!
-    /// Broken's password: wrong for the lab, so every poll of Broken fails; it must never be printed.
-    let canary = "Canary-" + UUID().uuidString
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        bench = try Workbench(login: ProcessInfo.processInfo.userName)
-        monitors = MonitorProcesses(bench: bench)
-        emptyMailbox("user1")
-        emptyMailbox("user2")
-        bench.createLabAccount("Good", LabAccount(proto: "imap", incomingPort: lab.port("IMAPS"),
-                                                  outgoingPort: lab.port("SUBMISSION"), user: address(1), caFile: lab.ca,
-                                                  extra: ["conversation.prefix=GOOD"]), password: lab.password)
-        bench.createLabAccount("Broken", LabAccount(proto: "imap", incomingPort: lab.port("IMAPS"),
-                                                    outgoingPort: lab.port("SUBMISSION"), user: address(2),
-                                                    caFile: lab.ca, extra: ["conversation.prefix=BRK"]),
-                               password: canary)
-    }
-
-    override func tearDownWithError() throws {
-        monitors?.killAll()
-        monitors = nil
-        bench = nil
-    }
-
-    func address(_ number: Int) -> String { "user\(number)@\(lab.domain)" }
-
+final class MonitorObservabilityLabTests: GoodAndBrokenLabTestCase {
     /// Delivers a message to user1 (Good's mailbox); returns its Message-ID.
     @discardableResult
     func deliver(subject: String) throws -> String {
@@ -136,8 +108,8 @@ final class MonitorObservabilityLabTests: MailLabTestCase {
         XCTAssertFalse(text.contains("\u{1B}"), "a raw ESC reached the log")
         XCTAssertFalse(text.contains("\u{202E}"), "a raw bidirectional override reached the log")
         XCTAssertTrue(Self.lines(text).contains { $0.object?["event"] as? String == "stopped" }, text)
-        assertAbsent([canary, lab.password], in: [text], "the monitor's log")
-        assertAbsent([canary], in: OutputLog.shared.all, "the commands' output")
+        assertAbsent([brokenPassword, lab.password], in: [text], "the monitor's log")
+        assertAbsent([brokenPassword], in: OutputLog.shared.all, "the commands' output")
         // The endpoint stopped with the monitor.
         XCTAssertNotEqual(try runProgram("/usr/bin/curl", ["-q", "-sS", "--max-time", "5",
                                                             "http://\(metricsAddress)/metrics"]).status, 0)
