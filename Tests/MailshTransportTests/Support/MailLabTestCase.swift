@@ -78,6 +78,15 @@ class MailLabTestCase: XCTestCase {
                 try? manager.removeItem(atPath: root + "/" + path)
             }
         }
+        // Dovecot's UID list and indexes go too: it may not notice files removed behind its back within the second
+        // it last read the folder, and would then offer their UIDs to the next test. It rebuilds them (with a new
+        // UIDVALIDITY) at the next access.
+        for case let path as String in manager.enumerator(atPath: root) ?? FileManager.DirectoryEnumerator() {
+            let name = path.split(separator: "/").last.map(String.init) ?? ""
+            if name == "dovecot-uidlist" || name.hasPrefix("dovecot.index") || name.hasPrefix("dovecot.list.index") {
+                try? manager.removeItem(atPath: root + "/" + path)
+            }
+        }
     }
 }
 
