@@ -47,11 +47,13 @@ let package = Package(
             dependencies: ["CLua"]
         ),
 
-        // libedit (BSD editline) from Debian's libedit-dev, for the interactive shell.
+        // libedit (BSD editline) from Debian's libedit-dev, for the interactive shell. Not linked: CEditLineLoader opens
+        // libedit.so.2 at the first call, so one-shot commands never load it (nor libtinfo and libbsd behind it).
         .systemLibrary(
             name: "CEditLine",
             providers: [.apt(["libedit-dev"])]
         ),
+        .target(name: "CEditLineLoader", dependencies: ["CLazyLibrary"]),
 
         // libcurl (OpenSSL flavour) from Debian's libcurl4-openssl-dev; typed shims for its variadic setters. Not
         // linked: loader.c opens libcurl.so.4 at the first call, so commands that reach no server never load it.
@@ -138,6 +140,7 @@ let package = Package(
                 "MailshMessage",
                 "MailshMonitor",
                 "CEditLine",
+                "CEditLineLoader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The monitor's log: a Logger with mailsh's own handler (text or JSON lines on standard error).
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 #ifndef MAILSH_LAZY_LIBRARY_H
 #define MAILSH_LAZY_LIBRARY_H
-/* A shared C library opened (dlopen) by the first call into it, for the loaders of libcurl (CCurl/loader.c), OpenSSL's
+/* A shared C library opened (dlopen) by the first call into it, for the loaders of libcurl (CCurl/loader.c), libedit
+   (CEditLineLoader), OpenSSL's
    libcrypto (COpenSSLLoader) and c-ares (CCaresLoader): a mailsh process that never calls them never loads them, nor
    the libraries behind them, nor runs their initialisers.
 
