@@ -47,11 +47,13 @@ let package = Package(
             dependencies: ["CLua"]
         ),
 
-        // libedit (BSD editline) from Debian's libedit-dev, for the interactive shell.
+        // libedit (BSD editline) from Debian's libedit-dev, for the interactive shell. Not linked: CEditLineLoader opens
+        // libedit.so.2 at the first call, so one-shot commands never load it (nor libtinfo and libbsd behind it).
         .systemLibrary(
             name: "CEditLine",
             providers: [.apt(["libedit-dev"])]
         ),
+        .target(name: "CEditLineLoader", dependencies: ["CLazyLibrary"]),
 
         // libcurl (OpenSSL flavour) from Debian's libcurl4-openssl-dev; typed shims for its variadic setters. Not
         // linked: loader.c opens libcurl.so.4 at the first call, so commands that reach no server never load it.
@@ -138,6 +140,7 @@ let package = Package(
                 "MailshMessage",
                 "MailshMonitor",
                 "CEditLine",
+                "CEditLineLoader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The monitor's log: a Logger with mailsh's own handler (text or JSON lines on standard error).
                 .product(name: "Logging", package: "swift-log"),
@@ -152,10 +155,19 @@ let package = Package(
         .target(name: "MailshTesting", dependencies: ["MailshCore"]),
 
         // The thin executable: builds the concrete store and secret box, runs the root command.
+        // Release links with LLVM's lld (shipped with the Swift toolchain; GNU gold, the default, cannot) and packs its
+        // relative relocations (DT_RELR, glibc 2.36 and later): 143,400 relocation entries of 24 bytes become a 26 KB
+        // bitmap, so the dynamic loader reads and walks less before main. It exports none of the program's own symbols
+        // (the static Swift runtime's link line asks for -export-dynamic): 43,000 dynamic symbols made every dladdr, such
+        // as the runtime's backtracer set-up at start, a scan of all of them. The symbol table stays (scripts/mailsh
+        // keeps it), so perf, gdb and crash backtraces still name functions (bench/RESULTS.md, Start-up).
         .executableTarget(
             name: "mailsh",
             dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshDiscovery",
-                           "MailshCore", "MailshMetrics"]
+                           "MailshCore", "MailshMetrics"],
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                                           "-Xlinker", "--no-export-dynamic"],
+                                          .when(configuration: .release))]
         ),
 
         // Benchmarks that measure mailsh's own code in the process (bench/); scripts in bench/ compare with peers.

@@ -26,12 +26,12 @@ final class LineEditor {
     init(historyPath: String?, historyLimit: Int = 2000) {
         self.historyPath = historyPath
         self.historyLimit = historyLimit
-        rl_readline_name = UnsafePointer(strdup("mailsh"))
-        rl_catch_signals = 0
+        mailsh_rl_readline_name().pointee = UnsafePointer(strdup("mailsh"))
+        mailsh_rl_catch_signals().pointee = 0
         // Words break at blanks only, so `incoming.security=` and `OWNER/NAME` complete as one word.
-        rl_basic_word_break_characters = UnsafePointer(strdup(" \t\n"))
-        rl_completer_word_break_characters = strdup(" \t\n")
-        rl_attempted_completion_function = { text, start, end in
+        mailsh_rl_basic_word_break_characters().pointee = UnsafePointer(strdup(" \t\n"))
+        mailsh_rl_completer_word_break_characters().pointee = strdup(" \t\n")
+        mailsh_rl_attempted_completion_function().pointee = { text, start, end in
             LineEditor.attemptCompletion(text: text, start: Int(start), end: Int(end))
         }
         stifle_history(Int32(historyLimit))
@@ -126,11 +126,11 @@ final class LineEditor {
 
     /// Builds libedit's match array: the common prefix first, then every candidate, then NULL.
     static func attemptCompletion(text: UnsafePointer<CChar>?, start: Int, end: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
-        rl_attempted_completion_over = 1
-        guard let complete, let buffer = rl_line_buffer else { return nil }
+        mailsh_rl_attempted_completion_over().pointee = 1
+        guard let complete, let buffer = mailsh_rl_line_buffer().pointee else { return nil }
         // The line up to the cursor, as characters (libedit counts bytes).
         let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self),
-                                              count: Int(rl_point)))
+                                              count: Int(mailsh_rl_point().pointee)))
         let line = String(decoding: bytes, as: UTF8.self)
         let word = text.map { String(cString: $0) } ?? ""
         let completion = complete(line)
@@ -145,10 +145,10 @@ final class LineEditor {
         guard !matches.isEmpty else { return nil }
         let common = commonPrefix(matches)
         if matches.count == 1 {
-            rl_completion_append_character = (common.hasSuffix("=") || common.hasSuffix("/")) ? 0 : 32
+            mailsh_rl_completion_append_character().pointee = (common.hasSuffix("=") || common.hasSuffix("/")) ? 0 : 32
             matches = []
         } else {
-            rl_completion_append_character = 0
+            mailsh_rl_completion_append_character().pointee = 0
         }
         let all = [common] + matches
         // libedit looks at matches[2] even when there is one match: end with two NULLs.

@@ -1,12 +1,12 @@
 import Foundation
 import XCTest
 
-/// A one-shot command loads only the shared libraries it uses (issue 17): libcurl, Lua, OpenSSL and c-ares are
-/// opened by the first call into them (CLazyLibrary), so `account list` on SQLite, `--version` and the names a
+/// A one-shot command loads only the shared libraries it uses (issue 17): libcurl, Lua, OpenSSL, c-ares and libedit
+/// are opened by the first call into them (CLazyLibrary), so `account list` on SQLite, `--version` and the names a
 /// completion script asks for load none of them, and linking one of them back into the program fails here.
 final class LoadedLibrariesTests: MailshTestCase {
     /// The libraries the lazily opened ones are, by the start of their file names.
-    static let lazy = ["libcurl.so", "liblua", "libssl.so", "libcrypto.so", "libcares.so"]
+    static let lazy = ["libcurl.so", "liblua", "libssl.so", "libcrypto.so", "libcares.so", "libedit.so"]
 
     /// The shared libraries the dynamic loader opened during one run of `mailsh ARGS --store STORE`, by file name, as
     /// the loader itself reports them (`LD_DEBUG=files`: linked ones at start, dlopen'd ones when opened).
@@ -35,11 +35,17 @@ final class LoadedLibrariesTests: MailshTestCase {
         XCTAssertTrue(list.libraries.contains { $0.hasPrefix("libc.so") }, "\(list.libraries.sorted())")
         XCTAssertEqual(lazyOnes(list.libraries), [], "account list --format csv loaded them")
 
+        // The shell reading lines from a pipe edits none: no libedit.
+        let piped = loaded([], stdin: "account list --format csv\n")
+        XCTAssertEqual(piped.result.status, 0, "\(piped.result)")
+        XCTAssertTrue(piped.result.out.contains("Support"), piped.result.out)
+        XCTAssertEqual(lazyOnes(piped.libraries), [], "the shell on a pipe loaded them")
+
         let version = runner.run(["--version"], env: ["LD_DEBUG": "files"])
         XCTAssertEqual(version.status, 0, "\(version)")
         XCTAssertFalse(version.err.contains("file=libcurl") || version.err.contains("file=liblua")
                        || version.err.contains("file=libcrypto") || version.err.contains("file=libssl")
-                       || version.err.contains("file=libcares"), version.err)
+                       || version.err.contains("file=libcares") || version.err.contains("file=libedit"), version.err)
 
         let names = runner.run(["---completion", "account", "show", "--", "positional@0", "5", "3", "mailsh", "--store",
                                 store, "account", "show", "Sup"], env: ["LD_DEBUG": "files"])
@@ -47,7 +53,8 @@ final class LoadedLibrariesTests: MailshTestCase {
         XCTAssertTrue(names.out.hasPrefix("Support\n"), names.out)
         XCTAssertTrue(names.err.contains("file=libsqlite3"), names.err)
         XCTAssertFalse(names.err.contains("file=libcurl") || names.err.contains("file=liblua")
-                       || names.err.contains("file=libcrypto") || names.err.contains("file=libcares"), names.err)
+                       || names.err.contains("file=libcrypto") || names.err.contains("file=libcares")
+                       || names.err.contains("file=libedit"), names.err)
     }
 
     /// Each of them is opened by the first command that calls it (so the check above can see them when they are).
@@ -78,5 +85,33 @@ final class LoadedLibrariesTests: MailshTestCase {
                                  "--no-guess", "--timeout", "1"])
         XCTAssertTrue(discovered.libraries.contains { $0.hasPrefix("libcares.so") },
                       "\(discovered.result)\n\(discovered.libraries.sorted())")
+    }
+}
+
+/// libedit is opened by the interactive shell's first call into it, and works from there: Tab completion and the
+/// history go through the library the process opened (issue 17).
+final class LineEditorLoadingTests: TerminalTestCase {
+    func testTheInteractiveShellOpensLibeditAndCompletesThroughIt() throws {
+        ok("account", "create", "Support")
+        // The loader's report goes to files (LD_DEBUG_OUTPUT.PID), not to the terminal.
+        let report = tempDir.appendingPathComponent("ld")
+        terminal.start([runner.binary.path, "--store", store],
+                       environment: terminalEnvironment.merging(["LD_DEBUG": "files", "LD_DEBUG_OUTPUT": report.path]) { $1 })
+        terminal.waitForEditedLine(prompt)
+        terminal.type("account li")
+        terminal.press("Tab")
+        terminal.waitForEditedLine(prompt + "account list ")
+        terminal.type("--format csv")
+        terminal.press("Enter")
+        terminal.waitFor("Support,imap")
+        terminal.waitForEditedLine(prompt)
+        // The line went into the history file through libedit's write_history.
+        let history = try String(contentsOf: historyFile, encoding: .utf8)
+        XCTAssertTrue(history.contains("account\\040list\\040--format\\040csv"), history)
+
+        let files = try FileManager.default.contentsOfDirectory(atPath: tempDir.path).filter { $0.hasPrefix("ld.") }
+        let text = try files.map { try String(contentsOf: tempDir.appendingPathComponent($0), encoding: .utf8) }
+            .joined()
+        XCTAssertTrue(text.contains("file=libedit.so.2 [0];  dynamically loaded"), text)
     }
 }

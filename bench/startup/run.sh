@@ -16,8 +16,9 @@ if [[ $# -eq 0 ]]; then
 fi
 bench=$(dirname "$1")/mailsh-bench
 if [[ ! -x $bench ]]; then
-    swift build -c release --static-swift-stdlib --product mailsh-bench >&2
-    bench=$(swift build -c release --static-swift-stdlib --show-bin-path)/mailsh-bench
+    flags=(-c release --static-swift-stdlib --scratch-path "${MAILSH_SCRATCH_PATH:-$root/.build}")
+    swift build "${flags[@]}" --product mailsh-bench >&2
+    bench=$(swift build "${flags[@]}" --show-bin-path)/mailsh-bench
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
