@@ -14,13 +14,33 @@ struct RecordCommand: ParsableCommand {
             Message-ID mailsh remembers, so that replies find their record: by conversation ID, by In-Reply-To or \
             References, by the record number in the subject, and last by the subject. The monitor (`mailsh \
             monitor`) files incoming mail; what it can't file safely is held for a person (`record held`, \
-            `record assign`).
+            `record assign`, and `record answer` to write to its sender).
             """,
-        subcommands: [List.self, Show.self, Create.self, Close.self, Reopen.self, Reply.self, Held.self, Assign.self]
+        subcommands: [List.self, Show.self, Create.self, Close.self, Reopen.self, Reply.self, Held.self, Assign.self,
+                      Answer.self]
     )
 }
 
 extension RecordCommand {
+    /// The text of mail to send: `body`, or the file `path` (`-` or none: standard input), as UTF-8.
+    static func bodyText(_ body: String?, file path: String?) throws -> String {
+        if let body { return body }
+        let path = path ?? "-"
+        let data: Data
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let read = FileManager.default.contents(atPath: path) else {
+                throw MailshError.notFound(kind: "file", name: path)
+            }
+            data = read
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw MailshError.invalidValue(field: "body", value: path, allowed: "UTF-8 text")
+        }
+        return text
+    }
+
     /// Records as a table, CSV or JSON.
     static func render(_ records: [Record], desk: Desk, format: OutputFormat) throws -> String {
         let names = try desk.accountNames(ids: Set(records.map(\.accountID)))
@@ -236,23 +256,7 @@ extension RecordCommand {
             if !(timeout >= 1 && timeout <= 600) { throw ValidationError("--timeout must be from 1 to 600 seconds") }
         }
 
-        func text() throws -> String {
-            if let body { return body }
-            let path = bodyFile ?? "-"
-            let data: Data
-            if path == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                guard let read = FileManager.default.contents(atPath: path) else {
-                    throw MailshError.notFound(kind: "file", name: path)
-                }
-                data = read
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw MailshError.invalidValue(field: "body", value: path, allowed: "UTF-8 text")
-            }
-            return text
-        }
+        func text() throws -> String { try RecordCommand.bodyText(body, file: bodyFile) }
 
         func run(desk: Desk, context: CommandContext) throws {
             guard let sender = context.services.mailSender else {
@@ -308,10 +312,11 @@ extension RecordCommand {
                 context.io.write(Output.json(entries.map { InboxDocument($0, accountName: names[$0.accountID] ?? "") }))
                 return
             }
-            context.io.write(Listing(columns: ["id", "account", "received", "from", "subject", "reason"],
+            context.io.write(Listing(columns: ["id", "account", "received", "from", "subject", "reason", "answered"],
                                      rows: entries.map { [String($0.id), names[$0.accountID] ?? "",
                                                           Timestamp.format($0.receivedAt), $0.from, $0.subject,
-                                                          $0.reason] }).render(global.format))
+                                                          $0.reason, $0.answeredAt.map(Timestamp.format) ?? ""] })
+                .render(global.format))
         }
     }
 
@@ -345,5 +350,77 @@ extension RecordCommand {
                                              withMessages: false))
                 : "held message \(id) filed under \(record.number)\n")
         }
+    }
+
+    struct Answer: DeskCommand {
+        static let configuration = CommandConfiguration(commandName: "answer",
+            abstract: "Write to the sender of a held message (it stays held until assigned).",
+            discussion: """
+                The message goes to the held message's sender (its From address) and to no one else, from the \
+                outgoing.from of the account that received it, with that account's stored credentials (which \
+                needs the administrate right, as `record reply` does). Its subject is "Re: " and the held \
+                message's subject; In-Reply-To and References name the held message. It carries no conversation \
+                ID and lands on no record: the held message belongs to none yet. It is put in the outbox and sent \
+                once that is committed; a delivery that fails stays there (`mailsh outbox list`, `mailsh outbox \
+                retry ID`), and the command exits 69. The held message is marked answered (`record held` shows \
+                when) and stays held until someone assigns it (`record assign`). The body is --body, or \
+                --body-file, or standard input. Example: mailsh record held; mailsh record answer 17 --body \
+                'Which record is this about?'
+                """)
+
+        @Argument(help: "The held message's id (from `record held`).")
+        var id: Int
+
+        @Option(help: ArgumentHelp("The text of the message.", valueName: "text"))
+        var body: String?
+
+        @Option(help: ArgumentHelp("Read the text from this file ('-' for standard input).", valueName: "path"),
+                completion: .file())
+        var bodyFile: String?
+
+        @Option(help: ArgumentHelp("Seconds allowed for the connection (1 to 600).", valueName: "seconds"))
+        var timeout: Double = 20
+
+        @OptionGroup var global: GlobalOptions
+
+        func validate() throws {
+            if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
+            if !(timeout >= 1 && timeout <= 600) { throw ValidationError("--timeout must be from 1 to 600 seconds") }
+        }
+
+        func run(desk: Desk, context: CommandContext) throws {
+            guard let sender = context.services.mailSender else {
+                throw MailshError.configuration("this build of mailsh cannot send mail")
+            }
+            let queued = try desk.queueHeldReply(id, body: try RecordCommand.bodyText(body, file: bodyFile))
+            for warning in queued.warnings { context.io.writeError(warning + "\n") }
+            let delivery = try desk.deliverOutbox(queued.entry.id, sender: sender,
+                                                  oauthClient: context.services.oauthClient, timeout: timeout)
+            let entry = delivery.entry
+            if global.format == .json {
+                context.io.write(Output.json(AnswerDocument(held_id: id, message_id: entry.message.messageID,
+                                                            to: entry.message.to, subject: entry.message.subject,
+                                                            in_reply_to: entry.message.inReplyTo, outbox_id: entry.id,
+                                                            status: entry.status.rawValue,
+                                                            server_reply: entry.serverReply)))
+            } else if entry.status == .sent {
+                context.io.write("sent the answer to held message \(id) to "
+                    + entry.message.to.joined(separator: ", ") + "\n")
+            }
+            try OutboxCommand.report([delivery], context: context)
+        }
+    }
+
+    /// What `record answer --format json` prints.
+    struct AnswerDocument: Encodable {
+        var held_id: Int
+        var message_id: String
+        var to: [String]
+        var subject: String
+        var in_reply_to: String?
+        var outbox_id: Int
+        /// `sent`, or `failed` / `rejected` (kept in the outbox).
+        var status: String
+        var server_reply: String?
     }
 }
