@@ -1511,14 +1511,14 @@ _mailsh_record_reply() {
 
     # Offer option value completions
     case "${prev}" in
+    '--to')
+        return
+        ;;
     '--body')
         return
         ;;
     '--body-file')
         __mailsh_add_completions -f
-        return
-        ;;
-    '--to')
         return
         ;;
     '--timeout')

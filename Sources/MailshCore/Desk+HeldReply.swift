@@ -22,10 +22,7 @@ extension Desk {
         let to = [held.from.lowercased()]
         try Self.requireBody(body)
         try requireCredentialUse(account, .answer(held: held, to: to))
-        let warnings = try outgoingWarnings(account)
-        guard let from = account.outgoing.from else {
-            throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.outgoingFrom.name])
-        }
+        let (from, warnings) = try outgoingSender(account)
         let batch = self.batch ?? Account.newID()
         let entry = try writing { tx -> OutboxEntry in
             // Read again inside the transaction: assigned in the meantime, it is no longer held.

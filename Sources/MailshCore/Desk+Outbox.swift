@@ -88,10 +88,7 @@ extension Desk {
         for address in to { try Validate.email(address, field: "to") }
         try Self.requireBody(body)
         try requireCredentialUse(account, .send(record: record, to: to))
-        let warnings = try outgoingWarnings(account)
-        guard let from = account.outgoing.from else {
-            throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.outgoingFrom.name])
-        }
+        let (from, warnings) = try outgoingSender(account)
         let batch = self.batch ?? Account.newID()
         let entry = try writing { tx -> OutboxEntry in
             let conversation = ConversationID(prefix: prefix, number: try tx.nextValue(of: "conversation:" + account.id))
@@ -137,9 +134,15 @@ extension Desk {
     }
 
     /// Checks now everything of the account's outgoing server that will reach a protocol line, before anything is
-    /// queued (the token of an OAuth 2.0 account is fetched at delivery); returns the warnings about it.
-    func outgoingWarnings(_ account: Account) throws -> [String] {
-        account.auth(.outgoing) == .oauth2 ? [] : try outgoingServer(account, timeout: 20, oauthClient: nil).warnings
+    /// queued (the token of an OAuth 2.0 account is fetched at delivery); returns its From address and the warnings
+    /// about the server.
+    func outgoingSender(_ account: Account) throws -> (from: String, warnings: [String]) {
+        let warnings = account.auth(.outgoing) == .oauth2 ? []
+            : try outgoingServer(account, timeout: 20, oauthClient: nil).warnings
+        guard let from = account.outgoing.from else {
+            throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.outgoingFrom.name])
+        }
+        return (from, warnings)
     }
 
     /// The account's outgoing server with its stored credentials (an OAuth 2.0 token through `oauthClient`,

@@ -22,25 +22,6 @@ struct RecordCommand: ParsableCommand {
 }
 
 extension RecordCommand {
-    /// The text of mail to send: `body`, or the file `path` (`-` or none: standard input), as UTF-8.
-    static func bodyText(_ body: String?, file path: String?) throws -> String {
-        if let body { return body }
-        let path = path ?? "-"
-        let data: Data
-        if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let read = FileManager.default.contents(atPath: path) else {
-                throw MailshError.notFound(kind: "file", name: path)
-            }
-            data = read
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw MailshError.invalidValue(field: "body", value: path, allowed: "UTF-8 text")
-        }
-        return text
-    }
-
     /// Records as a table, CSV or JSON.
     static func render(_ records: [Record], desk: Desk, format: OutputFormat) throws -> String {
         let names = try desk.accountNames(ids: Set(records.map(\.accountID)))
@@ -236,37 +217,22 @@ extension RecordCommand {
         @Argument(help: "The record number.")
         var number: String
 
-        @Option(help: ArgumentHelp("The text of the message.", valueName: "text"))
-        var body: String?
-
-        @Option(help: ArgumentHelp("Read the text from this file ('-' for standard input).", valueName: "path"),
-                completion: .file())
-        var bodyFile: String?
-
         @Option(help: ArgumentHelp("Recipients instead of the requester (repeatable).", valueName: "address"))
         var to: [String] = []
 
-        @Option(help: ArgumentHelp("Seconds allowed for the connection (1 to 600).", valueName: "seconds"))
-        var timeout: Double = 20
+        @OptionGroup var mail: MailTextOptions
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
-            if !(timeout >= 1 && timeout <= 600) { throw ValidationError("--timeout must be from 1 to 600 seconds") }
-        }
-
-        func text() throws -> String { try RecordCommand.bodyText(body, file: bodyFile) }
 
         func run(desk: Desk, context: CommandContext) throws {
             guard let sender = context.services.mailSender else {
                 throw MailshError.configuration("this build of mailsh cannot send mail")
             }
             // Queued (and committed) first, then delivered: a failed delivery is kept in the outbox.
-            let queued = try desk.queueReply(number, body: try text(), to: to.isEmpty ? nil : to)
+            let queued = try desk.queueReply(number, body: try mail.text(), to: to.isEmpty ? nil : to)
             for warning in queued.warnings { context.io.writeError(warning + "\n") }
             let delivery = try desk.deliverOutbox(queued.entry.id, sender: sender,
-                                                  oauthClient: context.services.oauthClient, timeout: timeout)
+                                                  oauthClient: context.services.oauthClient, timeout: mail.timeout)
             let entry = delivery.entry
             if global.format == .json {
                 context.io.write(Output.json(SentDocument(record: entry.recordNumber,
@@ -371,31 +337,18 @@ extension RecordCommand {
         @Argument(help: "The held message's id (from `record held`).")
         var id: Int
 
-        @Option(help: ArgumentHelp("The text of the message.", valueName: "text"))
-        var body: String?
-
-        @Option(help: ArgumentHelp("Read the text from this file ('-' for standard input).", valueName: "path"),
-                completion: .file())
-        var bodyFile: String?
-
-        @Option(help: ArgumentHelp("Seconds allowed for the connection (1 to 600).", valueName: "seconds"))
-        var timeout: Double = 20
+        @OptionGroup var mail: MailTextOptions
 
         @OptionGroup var global: GlobalOptions
-
-        func validate() throws {
-            if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
-            if !(timeout >= 1 && timeout <= 600) { throw ValidationError("--timeout must be from 1 to 600 seconds") }
-        }
 
         func run(desk: Desk, context: CommandContext) throws {
             guard let sender = context.services.mailSender else {
                 throw MailshError.configuration("this build of mailsh cannot send mail")
             }
-            let queued = try desk.queueHeldReply(id, body: try RecordCommand.bodyText(body, file: bodyFile))
+            let queued = try desk.queueHeldReply(id, body: try mail.text())
             for warning in queued.warnings { context.io.writeError(warning + "\n") }
             let delivery = try desk.deliverOutbox(queued.entry.id, sender: sender,
-                                                  oauthClient: context.services.oauthClient, timeout: timeout)
+                                                  oauthClient: context.services.oauthClient, timeout: mail.timeout)
             let entry = delivery.entry
             if global.format == .json {
                 context.io.write(Output.json(AnswerDocument(held_id: id, message_id: entry.message.messageID,
@@ -422,5 +375,44 @@ extension RecordCommand {
         /// `sent`, or `failed` / `rejected` (kept in the outbox).
         var status: String
         var server_reply: String?
+    }
+}
+
+/// What `record reply` and `record answer` take for the mail they send: its text and the time its connection has.
+struct MailTextOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The text of the message.", valueName: "text"))
+    var body: String?
+
+    @Option(help: ArgumentHelp("Read the text from this file ('-' for standard input).", valueName: "path"),
+            completion: .file())
+    var bodyFile: String?
+
+    @Option(help: ArgumentHelp("Seconds allowed for the connection (1 to 600).", valueName: "seconds"))
+    var timeout: Double = 20
+
+    func validate() throws {
+        if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
+        if !(timeout >= 1 && timeout <= 600) { throw ValidationError("--timeout must be from 1 to 600 seconds") }
+    }
+
+    /// The text: --body, or --body-file, or standard input, as UTF-8.
+    func text() throws -> String {
+        if let body { return body }
+        let path = bodyFile ?? "-"
+        guard let text = String(data: try InputFile.read(path), encoding: .utf8) else {
+            throw MailshError.invalidValue(field: "body", value: path, allowed: "UTF-8 text")
+        }
+        return text
+    }
+}
+
+/// A file a command reads, or standard input for `-`.
+enum InputFile {
+    static func read(_ path: String) throws -> Data {
+        if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw MailshError.notFound(kind: "file", name: path)
+        }
+        return data
     }
 }

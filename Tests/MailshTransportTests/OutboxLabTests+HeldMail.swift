@@ -6,46 +6,15 @@ import MailshTesting
 import XCTest
 
 /// Answering held mail (`record answer`, the shell, `mail.record.answer`) through the built binary against the real
-/// Dovecot + Postfix lab: the monitor holds a message, the desk answers its sender through the outbox, the answer
-/// arrives once with In-Reply-To naming the held message, and the held message is marked answered and stays held;
-/// the rule for stored credentials, an account that only receives, hostile header text and an unknown id refuse
-/// and queue nothing.
-final class HeldReplyLabTests: MailLabTestCase {
-    var bench: Workbench!
-    /// The OS login: the store's first user, as the built binary sees it too.
-    let login = ProcessInfo.processInfo.userName
-    var processes: MonitorProcesses!
+/// Dovecot + Postfix lab (the outbox's lab and helpers): the monitor holds a message, the desk answers its sender
+/// through the outbox, the answer arrives once with In-Reply-To naming the held message, and the held message is
+/// marked answered and stays held; the rule for stored credentials, an account that only receives, hostile header
+/// text and an unknown id refuse and queue nothing.
+extension OutboxLabTests {
+    // MARK: Helpers of held mail
 
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        bench = try Workbench(login: login)
-        processes = MonitorProcesses(bench: bench)
-        bench.must(["user", "set", login, "email=user5@\(lab.domain)"])
-        for user in ["desk", "user2", "user3"] { emptyMailbox(user) }
-        let settings = LabAccount(proto: "imap", incomingPort: lab.port("IMAPS"), incomingSecurity: "ssl",
-                                  outgoingPort: lab.port("SUBMISSION"), outgoingSecurity: "starttls",
-                                  user: address("desk"), caFile: lab.ca, extra: ["conversation.prefix=SUP"])
-        bench.createLabAccount("Support", settings, password: lab.password)
-    }
-
-    override func tearDownWithError() throws {
-        processes?.killAll()
-        processes = nil
-        bench = nil
-    }
-
-    // MARK: Helpers
-
-    func address(_ user: String) -> String { "\(user)@\(lab.domain)" }
-
-    /// Runs the built binary to its end (standard input from `stdin`, if given); its status and its output.
-    @discardableResult
-    func mailsh(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
-        guard let stdin else {
-            let pid = try processes.start(arguments)
-            let status = processes.wait(pid)
-            return (status, processes.output(pid))
-        }
+    /// Runs the built binary to its end with `stdin` as its standard input; its status and its output.
+    func mailsh(_ arguments: [String], stdin: String) throws -> (status: Int32, output: String) {
         guard let path = MonitorProcesses.binary() else { throw LabError("the mailsh binary is not built") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -82,37 +51,15 @@ final class HeldReplyLabTests: MailLabTestCase {
     }
 
     /// A message from user2 that the monitor holds (a conversation ID of another prefix); its held id and Message-ID.
-    func heldMessage() throws -> (id: Int, messageID: String) {
+    func heldMessage() throws -> (id: Int, messageID: String, record: String) {
+        let record = try supportRecord()
+        emptyMailbox("desk")
         let messageID = try deliverToDesk(from: address("user2"), subject: "Re: Printer on floor 3 {CMI: ABC1}")
         let monitor = try mailsh(["monitor", "Support", "--once", "--format", "json"])
         XCTAssertEqual(monitor.status, 0, monitor.output)
         let held = try bench.desk().heldMessages()
         let entry = try XCTUnwrap(held.first { $0.messageID == messageID }, "the message was not held: \(monitor.output)")
-        return (entry.id, messageID)
-    }
-
-    /// The messages in a user's mailbox that carry `text`.
-    func messages(_ user: String, containing text: String) -> [String] {
-        lab.maildir(address(user)).filter { $0.contains(text) }
-    }
-
-    /// Whether Postfix's queue is empty: every message it accepted has been delivered (or bounced).
-    func postfixQueueIsEmpty() -> Bool {
-        let spool = lab["MAILLAB_DIR"] + "/postfix/spool"
-        for folder in ["maildrop", "incoming", "active", "deferred", "hold"] {
-            guard let walker = FileManager.default.enumerator(atPath: spool + "/" + folder) else { continue }
-            for case let path as String in walker {
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: spool + "/" + folder + "/" + path, isDirectory: &isDirectory),
-                   !isDirectory.boolValue { return false }
-            }
-        }
-        return true
-    }
-
-    static func json(_ text: String) -> Any? {
-        guard let start = text.firstIndex(where: { $0 == "[" || $0 == "{" }) else { return nil }
-        return try? JSONSerialization.jsonObject(with: Data(text[start...].utf8))
+        return (entry.id, messageID, record)
     }
 
     /// The held messages as `record held --format json` lists them.
@@ -125,7 +72,7 @@ final class HeldReplyLabTests: MailLabTestCase {
     // MARK: The CLI
 
     func testAHeldMessageIsAnsweredOnceWithInReplyToAndStaysHeldMarkedAnswered() throws {
-        let (id, heldMessageID) = try heldMessage()
+        let (id, heldMessageID, number) = try heldMessage()
         XCTAssertNil(try heldDocuments().first?["answered_at"], "not answered yet")
 
         let answered = try mailsh(["record", "answer", String(id), "--body", "Which record is this about?",
@@ -170,9 +117,7 @@ final class HeldReplyLabTests: MailLabTestCase {
         XCTAssertEqual(outbox.map { $0["status"] as? String }, ["sent"])
 
         // Once a person files it, it is no longer held, and no longer answered from here.
-        let record = try bench.desk().createRecord(account: "Support", subject: "Printer on floor 3",
-                                                   requester: address("user2"))
-        bench.must(["record", "assign", String(id), record.number])
+        bench.must(["record", "assign", String(id), number])
         let late = try mailsh(["record", "answer", String(id), "--body", "Too late"])
         XCTAssertEqual(late.status, ExitStatus.notFound.rawValue, late.output)
         XCTAssertTrue(late.output.contains("held message"), late.output)
@@ -182,20 +127,19 @@ final class HeldReplyLabTests: MailLabTestCase {
     // MARK: The shell and Lua
 
     func testTheShellAndLuaAnswerThroughTheSameOperation() throws {
-        let (id, heldMessageID) = try heldMessage()
+        let (id, heldMessageID, _) = try heldMessage()
         // The shell, as piped lines (the same loop as the interactive shell).
         let shell = try mailsh([], stdin: "record answer \(id) --body 'Answered from the shell'\nrecord held\n")
         XCTAssertEqual(shell.status, 0, shell.output)
         XCTAssertTrue(shell.output.contains("sent the answer to held message \(id) to \(address("user2"))"), shell.output)
         // Lua: queued in the script's transaction, sent after it commits.
-        let script = bench.directory + "/answer.lua"
-        try """
+        let answer = try script("answer.lua", """
             local held = mail.record.held{ account = "Support" }
             assert(#held == 1 and held[1].answered_at ~= nil and held[1].answered_by ~= nil)
             local a = mail.record.answer(held[1].id, { body = "Answered from Lua" })
             print("queued " .. a.status .. " " .. a.to[1] .. " " .. a.in_reply_to .. " " .. a.message_id)
-            """.write(toFile: script, atomically: true, encoding: .utf8)
-        let lua = try mailsh(["run", script])
+            """)
+        let lua = try mailsh(["run", answer])
         XCTAssertEqual(lua.status, 0, lua.output)
         XCTAssertTrue(lua.output.contains("queued pending \(address("user2")) \(heldMessageID) held\(id)."), lua.output)
 
@@ -215,16 +159,15 @@ final class HeldReplyLabTests: MailLabTestCase {
     // MARK: Refusals queue nothing
 
     func testRefusalsNameTheirReasonExitNonZeroAndQueueNothing() throws {
-        let (id, _) = try heldMessage()
+        let (id, _, _) = try heldMessage()
         bench.must(["user", "add", "bob", "email=bob@example.com"])
 
         // A user without the administrate right: the CLI and Lua.
         let asBob = try mailsh(["record", "answer", String(id), "--body", "Hi", "--as", "bob"])
         XCTAssertEqual(asBob.status, ExitStatus.permission.rawValue, asBob.output)
         XCTAssertTrue(asBob.output.contains("administrate"), asBob.output)
-        let script = bench.directory + "/bob.lua"
-        try "mail.record.answer(\(id), { body = 'Hi' })".write(toFile: script, atomically: true, encoding: .utf8)
-        let luaBob = try mailsh(["run", "--as", "bob", script])
+        let bobScript = try script("bob-answer.lua", "mail.record.answer(\(id), { body = 'Hi' })")
+        let luaBob = try mailsh(["run", "--as", "bob", bobScript])
         XCTAssertEqual(luaBob.status, ExitStatus.permission.rawValue, luaBob.output)
         XCTAssertTrue(luaBob.output.contains("administrate"), luaBob.output)
 
@@ -232,8 +175,7 @@ final class HeldReplyLabTests: MailLabTestCase {
         let unknown = try mailsh(["record", "answer", "999", "--body", "Hi"])
         XCTAssertEqual(unknown.status, ExitStatus.notFound.rawValue, unknown.output)
         XCTAssertTrue(unknown.output.contains("held message") && unknown.output.contains("999"), unknown.output)
-        let luaUnknown = bench.directory + "/unknown.lua"
-        try "mail.record.answer(999, { body = 'Hi' })".write(toFile: luaUnknown, atomically: true, encoding: .utf8)
+        let luaUnknown = try script("unknown-answer.lua", "mail.record.answer(999, { body = 'Hi' })")
         XCTAssertEqual(try mailsh(["run", luaUnknown]).status, ExitStatus.notFound.rawValue)
 
         // A NUL in the body.
@@ -261,8 +203,7 @@ final class HeldReplyLabTests: MailLabTestCase {
         XCTAssertEqual(incomingOnly.status, ExitStatus.usage.rawValue, incomingOnly.output)
         XCTAssertTrue(incomingOnly.output.contains("only receives (direction=incoming)")
                       && incomingOnly.output.contains("answering held message \(id)"), incomingOnly.output)
-        let luaIncoming = bench.directory + "/incoming.lua"
-        try "mail.record.answer(\(id), { body = 'Hi' })".write(toFile: luaIncoming, atomically: true, encoding: .utf8)
+        let luaIncoming = try script("incoming-answer.lua", "mail.record.answer(\(id), { body = 'Hi' })")
         let luaIncomingRun = try mailsh(["run", luaIncoming])
         XCTAssertEqual(luaIncomingRun.status, ExitStatus.usage.rawValue, luaIncomingRun.output)
         XCTAssertTrue(luaIncomingRun.output.contains("only receives"), luaIncomingRun.output)
@@ -277,6 +218,7 @@ final class HeldReplyLabTests: MailLabTestCase {
 
     /// Control characters in a held subject never split the answer's header: they become spaces.
     func testAHeldSubjectWithControlCharactersIsAnsweredOnOneLine() throws {
+        _ = try supportRecord()
         let desk = try bench.desk()
         let account = try desk.globalAccount("Support")
         let message = InboundMessage(messageID: "odd@customer.example", digest: "odd-digest", uid: "o1",
