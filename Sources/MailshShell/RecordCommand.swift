@@ -225,14 +225,9 @@ extension RecordCommand {
         @OptionGroup var global: GlobalOptions
 
         func run(desk: Desk, context: CommandContext) throws {
-            guard let sender = context.services.mailSender else {
-                throw MailshError.configuration("this build of mailsh cannot send mail")
+            let delivery = try mail.send(desk: desk, context: context) {
+                try desk.queueReply(number, body: $0, to: to.isEmpty ? nil : to)
             }
-            // Queued (and committed) first, then delivered: a failed delivery is kept in the outbox.
-            let queued = try desk.queueReply(number, body: try mail.text(), to: to.isEmpty ? nil : to)
-            for warning in queued.warnings { context.io.writeError(warning + "\n") }
-            let delivery = try desk.deliverOutbox(queued.entry.id, sender: sender,
-                                                  oauthClient: context.services.oauthClient, timeout: mail.timeout)
             let entry = delivery.entry
             if global.format == .json {
                 context.io.write(Output.json(SentDocument(record: entry.recordNumber,
@@ -342,13 +337,7 @@ extension RecordCommand {
         @OptionGroup var global: GlobalOptions
 
         func run(desk: Desk, context: CommandContext) throws {
-            guard let sender = context.services.mailSender else {
-                throw MailshError.configuration("this build of mailsh cannot send mail")
-            }
-            let queued = try desk.queueHeldReply(id, body: try mail.text())
-            for warning in queued.warnings { context.io.writeError(warning + "\n") }
-            let delivery = try desk.deliverOutbox(queued.entry.id, sender: sender,
-                                                  oauthClient: context.services.oauthClient, timeout: mail.timeout)
+            let delivery = try mail.send(desk: desk, context: context) { try desk.queueHeldReply(id, body: $0) }
             let entry = delivery.entry
             if global.format == .json {
                 context.io.write(Output.json(AnswerDocument(held_id: id, message_id: entry.message.messageID,
@@ -393,6 +382,18 @@ struct MailTextOptions: ParsableArguments {
     func validate() throws {
         if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
         if !(timeout >= 1 && timeout <= 600) { throw ValidationError("--timeout must be from 1 to 600 seconds") }
+    }
+
+    /// Queues the mail (`queue`, given the text) and delivers it once that is committed, with the warnings about
+    /// the outgoing server on standard error: a failed delivery is kept in the outbox.
+    func send(desk: Desk, context: CommandContext, queue: (String) throws -> QueuedReply) throws -> OutboxDelivery {
+        guard let sender = context.services.mailSender else {
+            throw MailshError.configuration("this build of mailsh cannot send mail")
+        }
+        let queued = try queue(try text())
+        for warning in queued.warnings { context.io.writeError(warning + "\n") }
+        return try desk.deliverOutbox(queued.entry.id, sender: sender, oauthClient: context.services.oauthClient,
+                                      timeout: timeout)
     }
 
     /// The text: --body, or --body-file, or standard input, as UTF-8.
