@@ -1334,13 +1334,13 @@ _mailsh_record() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|create|close|reopen|reply|held|assign)
+    list|show|create|close|reopen|reply|held|assign|answer)
         # Offer subcommand argument completions
         "_mailsh_record_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show create close reopen reply held assign' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show create close reopen reply held assign answer' -- "${cur}"))
         ;;
     esac
 }
@@ -1511,14 +1511,14 @@ _mailsh_record_reply() {
 
     # Offer option value completions
     case "${prev}" in
+    '--to')
+        return
+        ;;
     '--body')
         return
         ;;
     '--body-file')
         __mailsh_add_completions -f
-        return
-        ;;
-    '--to')
         return
         ;;
     '--timeout')
@@ -1582,6 +1582,40 @@ _mailsh_record_assign() {
         ;;
     '--as')
         __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion record assign -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--format')
+        __mailsh_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+}
+
+_mailsh_record_answer() {
+    repeating_flags=()
+    non_repeating_flags=(--no-pager --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--body --body-file --timeout --store --as --format)
+    __mailsh_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--body')
+        return
+        ;;
+    '--body-file')
+        __mailsh_add_completions -f
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--store')
+        __mailsh_add_completions -o plusdirs -fX '!*.@(db)'
+        return
+        ;;
+    '--as')
+        __mailsh_add_completions -W "$(__mailsh_custom_complete ---completion record answer -- --as "${COMP_CWORD}" "$(__mailsh_cursor_index_in_current_word)")"
         return
         ;;
     '--format')

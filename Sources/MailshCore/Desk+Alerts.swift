@@ -190,5 +190,5 @@ extension Desk {
 
 extension OutboxEntry {
     /// Whether this is a notice to the desk's administrators (a monitor's alert or recovery mail), about no record.
-    public var isNotice: Bool { recordNumber.isEmpty }
+    public var isNotice: Bool { recordNumber.isEmpty && heldID == nil }
 }

@@ -8,6 +8,8 @@ public enum CredentialUse: Sendable, Equatable {
     case send(record: Record, to: [String])
     /// Sending the monitor's alert or recovery notice as the account to these addresses (the desk's administrators).
     case notify(to: [String])
+    /// Answering a held message (on no record) as the account that received it, to these addresses: only its sender.
+    case answer(held: InboxEntry, to: [String])
 }
 
 /// A reply queued in the outbox, and (from ``Desk/sendReply(_:body:to:sender:oauthClient:timeout:)``) its delivery.
@@ -23,13 +25,15 @@ extension Desk {
     /// The one rule for using a global account's stored credentials, in every face (CLI, shell, Lua, monitor):
     /// it needs the `administrate` right (whoever may change the credentials may use them), and mail sent with them
     /// goes only to the participants of the record it is about (its requester and every address on its messages),
-    /// so that the desk's address can't be used to write to anyone.
+    /// and an answer to held mail only to that message's own sender (its From address: Reply-To is not followed,
+    /// just as a record's requester is its first message's From) through the account that received it, so that
+    /// the desk's address can't be used to write to anyone.
     public func requireCredentialUse(_ account: Account, _ use: CredentialUse) throws {
         if account.owner == nil {
             let doing: String
             switch use {
             case .readMailbox: doing = "reading \(account.qualifiedName)'s mailbox with its stored credentials"
-            case .send, .notify: doing = "sending mail as \(account.qualifiedName) with its stored credentials"
+            case .send, .notify, .answer: doing = "sending mail as \(account.qualifiedName) with its stored credentials"
             }
             try require(.administrate, doing)
         } else if account.owner != actor.name {
@@ -42,6 +46,15 @@ extension Desk {
                 throw MailshError.permissionDenied("mail about \(record.number) goes only to its participants ("
                     + participants.sorted().joined(separator: ", ") + "); not to "
                     + strangers.joined(separator: ", "))
+            }
+        }
+        if case let .answer(held, to) = use {
+            let sender = held.from.lowercased()
+            let strangers = to.filter { $0.lowercased() != sender }
+            if held.accountID != account.id || to.isEmpty || !strangers.isEmpty {
+                throw MailshError.permissionDenied("an answer to held message \(held.id) goes only to its sender ("
+                    + held.from + ") through the account that received it; not to "
+                    + (strangers.isEmpty ? account.qualifiedName : strangers.joined(separator: ", ")))
             }
         }
         if case let .notify(to) = use {
@@ -69,29 +82,13 @@ extension Desk {
         guard let prefix = account.conversation.prefix else {
             throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.conversationPrefix.name])
         }
-        do {
-            try account.requireSide(.outgoing, "sending mail about \(record.number)")
-        } catch let error as MailshError {
-            let others = (try? sendingAccounts()) ?? []
-            throw MailshError.usage(error.message + "; replies go out through the record's account"
-                + (others.isEmpty ? "" : "; accounts that can send: " + others.joined(separator: ", ")))
-        }
+        try requireSending(account, "sending mail about \(record.number)", through: "the record's account")
         let to = recipients ?? [record.requester]
         if to.isEmpty { throw MailshError.usage("a reply needs at least one recipient") }
         for address in to { try Validate.email(address, field: "to") }
-        if body.utf8.contains(0) {
-            throw MailshError.invalidValue(field: "body", value: "(body)", allowed: "text without NUL")
-        }
+        try Self.requireBody(body)
         try requireCredentialUse(account, .send(record: record, to: to))
-        // Everything that will reach a protocol line is checked now, before anything is queued (the token of an
-        // OAuth 2.0 account is fetched at delivery).
-        var warnings: [String] = []
-        if account.auth(.outgoing) != .oauth2 {
-            warnings = try outgoingServer(account, timeout: 20, oauthClient: nil).warnings
-        }
-        guard let from = account.outgoing.from else {
-            throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.outgoingFrom.name])
-        }
+        let (from, warnings) = try outgoingSender(account)
         let batch = self.batch ?? Account.newID()
         let entry = try writing { tx -> OutboxEntry in
             let conversation = ConversationID(prefix: prefix, number: try tx.nextValue(of: "conversation:" + account.id))
@@ -116,6 +113,36 @@ extension Desk {
             return entry
         }
         return QueuedReply(entry: entry, warnings: warnings)
+    }
+
+    /// Refuses an account that only receives (`direction=incoming`) for sending, naming the accounts that can send.
+    func requireSending(_ account: Account, _ doing: String, through: String) throws {
+        do {
+            try account.requireSide(.outgoing, doing)
+        } catch let error as MailshError {
+            let others = (try? sendingAccounts()) ?? []
+            throw MailshError.usage(error.message + "; replies go out through " + through
+                + (others.isEmpty ? "" : "; accounts that can send: " + others.joined(separator: ", ")))
+        }
+    }
+
+    /// Refuses a body no mail can carry.
+    static func requireBody(_ body: String) throws {
+        if body.utf8.contains(0) {
+            throw MailshError.invalidValue(field: "body", value: "(body)", allowed: "text without NUL")
+        }
+    }
+
+    /// Checks now everything of the account's outgoing server that will reach a protocol line, before anything is
+    /// queued (the token of an OAuth 2.0 account is fetched at delivery); returns its From address and the warnings
+    /// about the server.
+    func outgoingSender(_ account: Account) throws -> (from: String, warnings: [String]) {
+        let warnings = account.auth(.outgoing) == .oauth2 ? []
+            : try outgoingServer(account, timeout: 20, oauthClient: nil).warnings
+        guard let from = account.outgoing.from else {
+            throw MailshError.incomplete(account: account.qualifiedName, missing: [Field.outgoingFrom.name])
+        }
+        return (from, warnings)
     }
 
     /// The account's outgoing server with its stored credentials (an OAuth 2.0 token through `oauthClient`,
@@ -169,7 +196,15 @@ extension Desk {
         let outcome: OutboxDelivery.Outcome
         do {
             let account = try self.account(id: entry.accountID)
-            if entry.isNotice {
+            if let heldID = entry.heldID {
+                let held = try reading { tx in
+                    guard let held = try tx.inboxEntry(id: heldID) else {
+                        throw MailshError.notFound(kind: "held message", name: String(heldID))
+                    }
+                    return held
+                }
+                try requireCredentialUse(account, .answer(held: held, to: entry.message.to))
+            } else if entry.isNotice {
                 try requireCredentialUse(account, .notify(to: entry.message.to))
             } else {
                 let record = try self.record(entry.recordNumber)

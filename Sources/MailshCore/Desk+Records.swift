@@ -169,7 +169,7 @@ extension Desk {
         }
     }
 
-    private func recordEntry(_ account: Account, _ text: String) -> AuditEntry {
+    func recordEntry(_ account: Account, _ text: String) -> AuditEntry {
         AuditEntry(at: now(), actor: actor.name, account: account.qualifiedName, accountID: account.id,
                    field: "record", oldValue: nil, newValue: text)
     }

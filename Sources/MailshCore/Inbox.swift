@@ -38,10 +38,15 @@ public struct InboxEntry: Sendable, Equatable {
     /// When a person assigned a held message, and who.
     public var resolvedAt: Date?
     public var resolvedBy: String?
+    /// When a person last answered a held message's sender (``Desk/queueHeldReply(_:body:)``), and who: the message
+    /// stays held until someone assigns it.
+    public var answeredAt: Date?
+    public var answeredBy: String?
 
     public init(id: Int = 0, accountID: String, messageID: String?, digest: String, uid: String, receivedAt: Date,
                 from: String, subject: String, outcome: InboxOutcome, recordNumber: String? = nil, reason: String,
-                raw: [UInt8]? = nil, resolvedAt: Date? = nil, resolvedBy: String? = nil) {
+                raw: [UInt8]? = nil, resolvedAt: Date? = nil, resolvedBy: String? = nil,
+                answeredAt: Date? = nil, answeredBy: String? = nil) {
         self.id = id
         self.accountID = accountID
         self.messageID = messageID
@@ -56,6 +61,8 @@ public struct InboxEntry: Sendable, Equatable {
         self.raw = raw
         self.resolvedAt = resolvedAt
         self.resolvedBy = resolvedBy
+        self.answeredAt = answeredAt
+        self.answeredBy = answeredBy
     }
 }
 

@@ -25,8 +25,10 @@ public struct OutboxEntry: Sendable, Equatable {
     public var id: Int
     /// The transaction that queued it: what is delivered after that transaction commits.
     public var batch: String
-    /// The record the mail is about.
+    /// The record the mail is about (empty for the monitor's notices and for answers to held mail).
     public var recordNumber: String
+    /// For an answer to held mail: the held message (its inbox id) whose sender it goes to.
+    public var heldID: Int?
     /// The global account it goes out through (its outgoing server, resolved again at each attempt).
     public var accountID: String
     /// Who queued it.
@@ -49,7 +51,8 @@ public struct OutboxEntry: Sendable, Equatable {
 
     public init(id: Int = 0, batch: String, recordNumber: String, accountID: String, queuedBy: String, queuedAt: Date,
                 message: OutgoingMessage, conversationID: String, status: OutboxStatus = .pending, attempts: Int = 0,
-                lastAttemptAt: Date? = nil, serverReply: String? = nil, sentAt: Date? = nil, claimUntil: Date? = nil) {
+                lastAttemptAt: Date? = nil, serverReply: String? = nil, sentAt: Date? = nil, claimUntil: Date? = nil,
+                heldID: Int? = nil) {
         self.id = id
         self.batch = batch
         self.recordNumber = recordNumber
@@ -64,6 +67,7 @@ public struct OutboxEntry: Sendable, Equatable {
         self.serverReply = serverReply
         self.sentAt = sentAt
         self.claimUntil = claimUntil
+        self.heldID = heldID
     }
 
     /// Whether a deliverer may take it now: pending, failed, rejected (asked by a person), or claimed by a
@@ -158,4 +162,10 @@ public struct OutboxDelivery: Sendable, Equatable {
         default: return true
         }
     }
+}
+
+extension OutboxEntry {
+    /// What the mail concerns, in words for messages and listings: the record's number, or `held message N` for an
+    /// answer to held mail (empty for the monitor's notices, which concern no record).
+    public var concerns: String { heldID.map { "held message \($0)" } ?? recordNumber }
 }

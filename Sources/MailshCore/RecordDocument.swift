@@ -69,6 +69,9 @@ public struct InboxDocument: Codable, Sendable, Equatable {
     public var outcome: String
     public var record: String?
     public var reason: String
+    /// When a person last answered the held message's sender (`record answer`), and who; absent if never.
+    public var answered_at: String?
+    public var answered_by: String?
 
     public init(_ entry: InboxEntry, accountName: String) {
         id = entry.id
@@ -81,5 +84,7 @@ public struct InboxDocument: Codable, Sendable, Equatable {
         outcome = entry.outcome.rawValue
         record = entry.recordNumber
         reason = entry.reason
+        answered_at = entry.answeredAt.map(Timestamp.format)
+        answered_by = entry.answeredBy
     }
 }

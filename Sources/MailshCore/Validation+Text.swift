@@ -54,3 +54,22 @@ private extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
+
+extension Validate {
+    /// What a message ID may be, in the words of a refusal.
+    public static let messageIDRule = "a message ID such as 1234.abcd@example.com, without angle brackets or spaces"
+
+    /// A message ID without its angle brackets, as it goes into Message-ID, In-Reply-To and References: 3 to 250
+    /// printable ASCII characters without spaces, `<`, `>` or `"`, with an `@`.
+    public static func messageID(_ value: String, field: String) throws {
+        try noLineBreaks(value, field: field, allowed: messageIDRule)
+        if !isMessageID(value) { throw MailshError.invalidValue(field: field, value: value, allowed: messageIDRule) }
+    }
+
+    /// Whether `value` is a message ID ``messageID(_:field:)`` accepts.
+    public static func isMessageID(_ value: String) -> Bool {
+        (3...250).contains(value.utf8.count) && value.contains("@")
+            && value.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">")
+                && $0 != UInt8(ascii: "\"") }
+    }
+}

@@ -115,8 +115,38 @@ extension MailModule {
                     ("id", .integer(entry.id)), ("from", .string(entry.from)), ("subject", .string(entry.subject)),
                     ("reason", .string(entry.reason)), ("message_id", .optional(entry.messageID)),
                     ("received_at", .string(Timestamp.format(entry.receivedAt))),
+                    ("answered_at", .optional(entry.answeredAt.map(Timestamp.format))),
+                    ("answered_by", .optional(entry.answeredBy)),
                 ])
             }))
+        },
+        HostFunction(.function("mail.record.answer")) { call in
+            guard call.type(1) == LUA_TNUMBER, let id = call.numberText(at: call.index(1)).flatMap({ Int($0) }) else {
+                throw call.expected("integer (a held message's id)", 1)
+            }
+            var body = ""
+            try call.options(2, allowed: ["body"]) { key, value in
+                guard let text = call.stringValue(at: value) else {
+                    throw call.misuse(2, "body: string expected, got \(call.typeName(at: value))")
+                }
+                body = text
+            }
+            guard call.session.mailSender != nil else {
+                throw call.misuse("sending mail is not available in this host (no mail sender)")
+            }
+            // Queued in the script's transaction; delivered once the script has committed (never if it fails).
+            let queued = try call.desk.queueHeldReply(id, body: body)
+            for warning in queued.warnings { call.session.output.log("\(call.session.displayName): \(warning)\n") }
+            let entry = queued.entry
+            return .value(.record([
+                ("held_id", .integer(id)),
+                ("message_id", .string(entry.message.messageID)),
+                ("subject", .string(entry.message.subject)),
+                ("to", .strings(entry.message.to)),
+                ("in_reply_to", .optional(entry.message.inReplyTo)),
+                ("outbox_id", .integer(entry.id)),
+                ("status", .string(entry.status.rawValue)),
+            ]))
         },
         HostFunction(.function("mail.match")) { call in
             let raw = try call.bytes(1)

@@ -37,19 +37,19 @@ struct OutboxDrainer {
                 switch delivery.outcome {
                 case .sent(let reply):
                     summary.sent += 1
-                    event.text = "mail \(entry.id) for \(entry.recordNumber) sent from the outbox: \(reply)"
+                    event.text = "mail \(entry.id) for \(entry.concerns) sent from the outbox: \(reply)"
                 case .skipped:
                     continue
                 case .failed(let error):
                     summary.undelivered += 1
                     event.kind = .error
                     if delivery.entry.status == .rejected {
-                        event.text = "mail \(entry.id) for \(entry.recordNumber) was refused for good: \(error.message); "
+                        event.text = "mail \(entry.id) for \(entry.concerns) was refused for good: \(error.message); "
                             + "kept in the outbox: mailsh outbox retry \(entry.id)"
                     } else {
                         let wait = RetryDelay.after(failures: delivery.entry.attempts, interval: options.interval)
                         event.retryIn = Int(wait.rounded(.up))
-                        event.text = "mail \(entry.id) for \(entry.recordNumber) was not delivered: \(error.message); "
+                        event.text = "mail \(entry.id) for \(entry.concerns) was not delivered: \(error.message); "
                             + "tried again in \(Int(wait.rounded(.up))) s"
                     }
                 }
@@ -57,7 +57,7 @@ struct OutboxDrainer {
             } catch {
                 summary.undelivered += 1
                 log(MonitorEvent(kind: .error, account: account,
-                                 text: "mail \(entry.id) for \(entry.recordNumber): \(Self.describe(error))"))
+                                 text: "mail \(entry.id) for \(entry.concerns): \(Self.describe(error))"))
             }
         }
         return summary

@@ -251,16 +251,7 @@ struct MatchCommand: DeskCommand {
         let index = DeskMatchIndex(desk: desk, account: target)
         var verdicts: [Verdict] = []
         for file in files {
-            let data: Data
-            if file == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                guard let read = FileManager.default.contents(atPath: file) else {
-                    throw MailshError.notFound(kind: "file", name: file)
-                }
-                data = read
-            }
-            let parsed = MessageParser.parse(Array(data))
+            let parsed = MessageParser.parse(Array(try InputFile.read(file)))
             let result = try Matcher.match(parsed, account: matchAccount, index: index)
             var verdict = Verdict(file: file, verdict: result.verdict.name, evidence: result.evidence,
                                   message_id: parsed.messageID, from: parsed.from, subject: parsed.subject)

@@ -26,7 +26,7 @@ struct OutboxCommand: ParsableCommand {
         for delivery in deliveries {
             guard case let .failed(error) = delivery.outcome else { continue }
             let entry = delivery.entry
-            context.io.writeError("mail \(entry.id) for \(entry.recordNumber) to \(entry.message.to.joined(separator: ", ")) "
+            context.io.writeError("mail \(entry.id) for \(entry.concerns) to \(entry.message.to.joined(separator: ", ")) "
                 + "was not delivered: \(error.message); it is kept in the outbox: mailsh outbox retry \(entry.id)\n")
             first = first ?? error
         }
@@ -50,7 +50,7 @@ struct OutboxCommand: ParsableCommand {
             }
             context.io.write(Listing(
                 columns: ["id", "status", "record", "to", "attempts", "queued", "subject", "reply"],
-                rows: entries.map { [String($0.id), $0.status.rawValue, $0.recordNumber,
+                rows: entries.map { [String($0.id), $0.status.rawValue, $0.concerns,
                                      $0.message.to.joined(separator: ","), String($0.attempts),
                                      Timestamp.format($0.queuedAt), $0.message.subject, $0.serverReply ?? ""] }
             ).render(global.format))
@@ -85,7 +85,7 @@ struct OutboxCommand: ParsableCommand {
                 deliveries.append(delivery)
                 switch delivery.outcome {
                 case .sent:
-                    context.io.write("sent mail \(entry.id) for \(entry.recordNumber) to "
+                    context.io.write("sent mail \(entry.id) for \(entry.concerns) to "
                         + entry.message.to.joined(separator: ", ") + "\n")
                 case let .skipped(status):
                     context.io.write("mail \(entry.id) was not sent again: it is \(status.rawValue)\n")
@@ -103,6 +103,8 @@ struct OutboxDocument: Encodable {
     var id: Int
     var status: String
     var record: String
+    /// For an answer to held mail (`record answer`): the held message's id.
+    var held_id: Int?
     var message_id: String
     var conversation_id: String
     var to: [String]
@@ -118,6 +120,7 @@ struct OutboxDocument: Encodable {
         id = entry.id
         status = entry.status.rawValue
         record = entry.recordNumber
+        held_id = entry.heldID
         message_id = entry.message.messageID
         conversation_id = ConversationID.display(entry.conversationID)
         to = entry.message.to

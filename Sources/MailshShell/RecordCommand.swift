@@ -14,9 +14,10 @@ struct RecordCommand: ParsableCommand {
             Message-ID mailsh remembers, so that replies find their record: by conversation ID, by In-Reply-To or \
             References, by the record number in the subject, and last by the subject. The monitor (`mailsh \
             monitor`) files incoming mail; what it can't file safely is held for a person (`record held`, \
-            `record assign`).
+            `record assign`, and `record answer` to write to its sender).
             """,
-        subcommands: [List.self, Show.self, Create.self, Close.self, Reopen.self, Reply.self, Held.self, Assign.self]
+        subcommands: [List.self, Show.self, Create.self, Close.self, Reopen.self, Reply.self, Held.self, Assign.self,
+                      Answer.self]
     )
 }
 
@@ -216,53 +217,17 @@ extension RecordCommand {
         @Argument(help: "The record number.")
         var number: String
 
-        @Option(help: ArgumentHelp("The text of the message.", valueName: "text"))
-        var body: String?
-
-        @Option(help: ArgumentHelp("Read the text from this file ('-' for standard input).", valueName: "path"),
-                completion: .file())
-        var bodyFile: String?
-
         @Option(help: ArgumentHelp("Recipients instead of the requester (repeatable).", valueName: "address"))
         var to: [String] = []
 
-        @Option(help: ArgumentHelp("Seconds allowed for the connection (1 to 600).", valueName: "seconds"))
-        var timeout: Double = 20
+        @OptionGroup var mail: MailTextOptions
 
         @OptionGroup var global: GlobalOptions
 
-        func validate() throws {
-            if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
-            if !(timeout >= 1 && timeout <= 600) { throw ValidationError("--timeout must be from 1 to 600 seconds") }
-        }
-
-        func text() throws -> String {
-            if let body { return body }
-            let path = bodyFile ?? "-"
-            let data: Data
-            if path == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                guard let read = FileManager.default.contents(atPath: path) else {
-                    throw MailshError.notFound(kind: "file", name: path)
-                }
-                data = read
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw MailshError.invalidValue(field: "body", value: path, allowed: "UTF-8 text")
-            }
-            return text
-        }
-
         func run(desk: Desk, context: CommandContext) throws {
-            guard let sender = context.services.mailSender else {
-                throw MailshError.configuration("this build of mailsh cannot send mail")
+            let delivery = try mail.send(desk: desk, context: context) {
+                try desk.queueReply(number, body: $0, to: to.isEmpty ? nil : to)
             }
-            // Queued (and committed) first, then delivered: a failed delivery is kept in the outbox.
-            let queued = try desk.queueReply(number, body: try text(), to: to.isEmpty ? nil : to)
-            for warning in queued.warnings { context.io.writeError(warning + "\n") }
-            let delivery = try desk.deliverOutbox(queued.entry.id, sender: sender,
-                                                  oauthClient: context.services.oauthClient, timeout: timeout)
             let entry = delivery.entry
             if global.format == .json {
                 context.io.write(Output.json(SentDocument(record: entry.recordNumber,
@@ -308,10 +273,11 @@ extension RecordCommand {
                 context.io.write(Output.json(entries.map { InboxDocument($0, accountName: names[$0.accountID] ?? "") }))
                 return
             }
-            context.io.write(Listing(columns: ["id", "account", "received", "from", "subject", "reason"],
+            context.io.write(Listing(columns: ["id", "account", "received", "from", "subject", "reason", "answered"],
                                      rows: entries.map { [String($0.id), names[$0.accountID] ?? "",
                                                           Timestamp.format($0.receivedAt), $0.from, $0.subject,
-                                                          $0.reason] }).render(global.format))
+                                                          $0.reason, $0.answeredAt.map(Timestamp.format) ?? ""] })
+                .render(global.format))
         }
     }
 
@@ -345,5 +311,109 @@ extension RecordCommand {
                                              withMessages: false))
                 : "held message \(id) filed under \(record.number)\n")
         }
+    }
+
+    struct Answer: DeskCommand {
+        static let configuration = CommandConfiguration(commandName: "answer",
+            abstract: "Write to the sender of a held message (it stays held until assigned).",
+            discussion: """
+                The message goes to the held message's sender (its From address) and to no one else, from the \
+                outgoing.from of the account that received it, with that account's stored credentials (which \
+                needs the administrate right, as `record reply` does). Its subject is "Re: " and the held \
+                message's subject; In-Reply-To and References name the held message. It carries no conversation \
+                ID and lands on no record: the held message belongs to none yet. It is put in the outbox and sent \
+                once that is committed; a delivery that fails stays there (`mailsh outbox list`, `mailsh outbox \
+                retry ID`), and the command exits 69. The held message is marked answered (`record held` shows \
+                when) and stays held until someone assigns it (`record assign`). The body is --body, or \
+                --body-file, or standard input. Example: mailsh record held; mailsh record answer 17 --body \
+                'Which record is this about?'
+                """)
+
+        @Argument(help: "The held message's id (from `record held`).")
+        var id: Int
+
+        @OptionGroup var mail: MailTextOptions
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(desk: Desk, context: CommandContext) throws {
+            let delivery = try mail.send(desk: desk, context: context) { try desk.queueHeldReply(id, body: $0) }
+            let entry = delivery.entry
+            if global.format == .json {
+                context.io.write(Output.json(AnswerDocument(held_id: id, message_id: entry.message.messageID,
+                                                            to: entry.message.to, subject: entry.message.subject,
+                                                            in_reply_to: entry.message.inReplyTo, outbox_id: entry.id,
+                                                            status: entry.status.rawValue,
+                                                            server_reply: entry.serverReply)))
+            } else if entry.status == .sent {
+                context.io.write("sent the answer to held message \(id) to "
+                    + entry.message.to.joined(separator: ", ") + "\n")
+            }
+            try OutboxCommand.report([delivery], context: context)
+        }
+    }
+
+    /// What `record answer --format json` prints.
+    struct AnswerDocument: Encodable {
+        var held_id: Int
+        var message_id: String
+        var to: [String]
+        var subject: String
+        var in_reply_to: String?
+        var outbox_id: Int
+        /// `sent`, or `failed` / `rejected` (kept in the outbox).
+        var status: String
+        var server_reply: String?
+    }
+}
+
+/// What `record reply` and `record answer` take for the mail they send: its text and the time its connection has.
+struct MailTextOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The text of the message.", valueName: "text"))
+    var body: String?
+
+    @Option(help: ArgumentHelp("Read the text from this file ('-' for standard input).", valueName: "path"),
+            completion: .file())
+    var bodyFile: String?
+
+    @Option(help: ArgumentHelp("Seconds allowed for the connection (1 to 600).", valueName: "seconds"))
+    var timeout: Double = 20
+
+    func validate() throws {
+        if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
+        if !(timeout >= 1 && timeout <= 600) { throw ValidationError("--timeout must be from 1 to 600 seconds") }
+    }
+
+    /// Queues the mail (`queue`, given the text) and delivers it once that is committed, with the warnings about
+    /// the outgoing server on standard error: a failed delivery is kept in the outbox.
+    func send(desk: Desk, context: CommandContext, queue: (String) throws -> QueuedReply) throws -> OutboxDelivery {
+        guard let sender = context.services.mailSender else {
+            throw MailshError.configuration("this build of mailsh cannot send mail")
+        }
+        let queued = try queue(try text())
+        for warning in queued.warnings { context.io.writeError(warning + "\n") }
+        return try desk.deliverOutbox(queued.entry.id, sender: sender, oauthClient: context.services.oauthClient,
+                                      timeout: timeout)
+    }
+
+    /// The text: --body, or --body-file, or standard input, as UTF-8.
+    func text() throws -> String {
+        if let body { return body }
+        let path = bodyFile ?? "-"
+        guard let text = String(data: try InputFile.read(path), encoding: .utf8) else {
+            throw MailshError.invalidValue(field: "body", value: path, allowed: "UTF-8 text")
+        }
+        return text
+    }
+}
+
+/// A file a command reads, or standard input for `-`.
+enum InputFile {
+    static func read(_ path: String) throws -> Data {
+        if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw MailshError.notFound(kind: "file", name: path)
+        }
+        return data
     }
 }

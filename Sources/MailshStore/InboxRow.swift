@@ -20,6 +20,8 @@ enum InboxRow {
             .bytes("raw", { $0.raw }, { $0.raw = $1 }),
             .date("resolved_at", { $0.resolvedAt }, { $0.resolvedAt = $1 }),
             .text("resolved_by", { $0.resolvedBy }, { $0.resolvedBy = $1 }),
+            .date("answered_at", { $0.answeredAt }, { $0.answeredAt = $1 }),
+            .text("answered_by", { $0.answeredBy }, { $0.answeredBy = $1 }),
         ],
         // The row number the database gives an entry.
         readOnly: [.integer("id", { $0.id }, { $0.id = $1 })],

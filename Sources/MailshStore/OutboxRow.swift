@@ -25,6 +25,7 @@ enum OutboxRow {
             .date("date", { $0.message.date }, { $0.message.date = $1 }),
             .named("status", { $0.status }, { $0.status = $1 }),
             .integer("attempts", { $0.attempts }, { $0.attempts = $1 }),
+            .integer("held_id", { $0.heldID }, { $0.heldID = $1 }),
         ],
         // The row number, and what delivery writes (``delivery``).
         readOnly: [

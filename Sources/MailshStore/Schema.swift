@@ -278,6 +278,13 @@ enum Schema {
             Migration(name: "v11: the certificate expiry account audit saw (mailsh status)", statements: [
                 CertificateExpiryRow.create(d),
             ]),
+            // An answer to held mail (`record answer`): the held message remembers when and by whom it was
+            // answered; the outbox entry names the held message, whose sender alone it may reach.
+            Migration(name: "v14: answers to held mail", statements: [
+                "ALTER TABLE inbox ADD COLUMN answered_at \(d.real)",
+                "ALTER TABLE inbox ADD COLUMN answered_by TEXT",
+                "ALTER TABLE outbox ADD COLUMN held_id \(d.integer)",
+            ]),
         ]
     }
 

@@ -40,20 +40,9 @@ enum MessageRenderer {
             try Validate.text(name, field: "display_name", allowed: "a name on one line", maxLength: 200)
         }
         try Validate.noLineBreaks(message.subject, field: "subject", allowed: "a subject on one line")
-        try messageID(message.messageID, field: "message_id")
-        if let inReplyTo = message.inReplyTo { try messageID(inReplyTo, field: "in_reply_to") }
-        for reference in message.references { try messageID(reference, field: "references") }
-    }
-
-    static let messageIDRule = "a message ID such as 1234.abcd@example.com, without angle brackets or spaces"
-
-    /// A message ID without its angle brackets: printable ASCII without spaces, `<`, `>` or `"`, with an `@`.
-    static func messageID(_ value: String, field: String) throws {
-        try Validate.noLineBreaks(value, field: field, allowed: messageIDRule)
-        let plain = (3...250).contains(value.utf8.count) && value.contains("@")
-            && value.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">")
-                && $0 != UInt8(ascii: "\"") }
-        if !plain { throw MailshError.invalidValue(field: field, value: value, allowed: messageIDRule) }
+        try Validate.messageID(message.messageID, field: "message_id")
+        if let inReplyTo = message.inReplyTo { try Validate.messageID(inReplyTo, field: "in_reply_to") }
+        for reference in message.references { try Validate.messageID(reference, field: "references") }
     }
 
     // MARK: Header encodings

@@ -46,6 +46,21 @@ final class OutboxDrainTests: MonitorTestCase {
         XCTAssertEqual(sender.messageIDs, [old.message.messageID])
     }
 
+    func testAnAnswerToHeldMailLeftBehindIsSentOnceToItsSenderAndNamedByItsHeldMessage() throws {
+        let account = try createAccount("Support")
+        let message = InboundMessage(messageID: "h1@example.org", digest: "held-digest", uid: "1",
+                                     from: "customer@example.org", to: ["support@desk.example"],
+                                     subject: "Re: {CMI: ZZZ1}", body: "", receivedAt: Date(), raw: Array("x".utf8))
+        let held = try desk().storeInbound(message, account: account, decision: .hold(reason: "another prefix")).entry
+        let answer = try desk(ago: 300).queueHeldReply(held.id, body: "Which record is this about?").entry
+        XCTAssertEqual(try drainer().drain().sent, 1)
+        XCTAssertEqual(sender.messageIDs, [answer.message.messageID])
+        XCTAssertEqual(sender.sent.map(\.message.to), [["customer@example.org"]])
+        XCTAssertTrue(events.all.contains { $0.kind == .sent && $0.text.contains("for held message \(held.id) sent") },
+                      "\(events.all.map(\.text))")
+        XCTAssertEqual(try drainer().drain().sent, 0, "a second pass sends nothing again")
+    }
+
     func testATemporaryFailureIsTriedAgainAfterADoublingWaitAndAPermanentOneIsRejected() throws {
         try createAccount("Support")
         let number = try record()

@@ -160,6 +160,50 @@ final class RecordStoreTests: StoreTestCase {
         }
     }
 
+    /// An answer to held mail goes to the held message's sender only, through its own account, once; the message
+    /// stays held, marked answered; a forged outbox entry to anyone else is refused at delivery.
+    func testAnAnswerToHeldMailReachesOnlyItsSenderAndMarksItAnswered() {
+        onEveryEngine {
+            let admin = try desk()
+            let account = try makeComplete("Support", desk: admin)
+            let other = try makeComplete("Other", desk: admin)
+            let held = try admin.storeInbound(inbound("Re: {CMI: ZZZ4}", from: "ann@example.com", messageID: "h1@example.com"),
+                                              account: account, decision: .hold(reason: "conversation ID of another prefix")).entry
+            let sender = ScriptedMailSender()
+            let sent = try admin.sendHeldReply(held.id, body: "Which record?", sender: sender)
+            XCTAssertEqual(sent.delivery.outcome, .sent("250 2.0.0 Ok: queued"))
+            XCTAssertEqual(sender.sent.map(\.message.to), [["ann@example.com"]])
+            XCTAssertEqual(sender.sent.map(\.message.inReplyTo), ["h1@example.com"])
+            XCTAssertEqual(sender.sent.map(\.message.references), [["h1@example.com"]])
+            XCTAssertEqual(sender.sent.map(\.message.subject), ["Re: {CMI: ZZZ4}"])
+            XCTAssertEqual(try admin.deliverOutbox(sent.queued.entry.id, sender: sender).outcome, .skipped(.sent))
+            XCTAssertEqual(sender.sent.count, 1, "sent once")
+            let after = try admin.heldMessage(held.id)
+            XCTAssertNotNil(after.answeredAt)
+            XCTAssertEqual(after.answeredBy, "admin")
+            XCTAssertEqual(try admin.heldMessages().map(\.id), [held.id], "still held")
+            XCTAssertEqual(try admin.outbox().map(\.heldID), [held.id])
+
+            // The rule: only the sender, only through the account that received it.
+            assertThrows(.permission, { try admin.requireCredentialUse(account, .answer(held: after, to: ["x@example.com"])) },
+                         message: { $0.contains("goes only to its sender") && $0.contains("x@example.com") })
+            assertThrows(.permission, { try admin.requireCredentialUse(other, .answer(held: after, to: ["ann@example.com"])) },
+                         message: { $0.contains("goes only to its sender") })
+            XCTAssertNoThrow(try admin.requireCredentialUse(account, .answer(held: after, to: ["ANN@example.com"])))
+            // A forged entry naming the held message but another recipient is refused at delivery, never sent.
+            var forged = sent.queued.entry
+            forged.id = 0
+            forged.status = .pending
+            forged.message.messageID = "forged@example.com"
+            forged.message.to = ["x@example.com"]
+            let forgedID = try store.write { try $0.insert(forged) }
+            let refused = try admin.deliverOutbox(forgedID, sender: sender)
+            XCTAssertEqual(refused.entry.status, .rejected)
+            XCTAssertTrue(refused.entry.serverReply?.contains("goes only to its sender") == true, "\(refused.entry)")
+            XCTAssertEqual(sender.sent.count, 1)
+        }
+    }
+
     // MARK: The inbox
 
     func testInboundMailIsAttachedCreatedHeldOrSkippedAndNeverStoredTwice() {

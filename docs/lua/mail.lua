@@ -483,6 +483,17 @@ function mail.personal.clear(user, account, section) end
 ---@field reason string
 ---@field message_id string?
 ---@field received_at string
+---@field answered_at string? when a person last answered its sender (`mail.record.answer`)
+---@field answered_by string?
+
+---@class mail.HeldAnswer
+---@field held_id integer
+---@field message_id string
+---@field subject string `Re: ` and the held message's subject
+---@field to string[] the held message's sender
+---@field in_reply_to string? the held message's Message-ID
+---@field outbox_id integer the outbox entry (`mailsh outbox list`)
+---@field status "pending" queued: sent after the script commits
 
 ---@class mail.MatchResult
 ---@field verdict "record"|"new"|"ambiguous"|"skipped"
@@ -531,6 +542,12 @@ function mail.record.reply(number, options) end
 ---@param options? { account: string|mail.Account }
 ---@return mail.HeldMessage[]
 function mail.record.held(options) end
+
+---Answers the sender of a held message (only its sender) through the account that received it; it stays held.
+---@param id integer the held message's id (`mail.record.held`)
+---@param options? { body: string }
+---@return mail.HeldAnswer
+function mail.record.answer(id, options) end
 
 ---Which record a raw message belongs to, and why (nothing is stored).
 ---@param raw string the message, RFC 5322
