@@ -127,11 +127,13 @@ extension Desk {
     /// The request and the account it tests (with the acting user's effective settings).
     /// A side with `auth=oauth2` gets its access token through ``accessToken(_:client:refused:)`` (outside any
     /// transaction); `refused` is a token a server has just refused, to be replaced by a forced refresh.
+    /// `settings`: the reference's settings when already read (``effectiveSettings(_:)``), else read here.
     private func plannedTest(_ reference: String, options: ConnectionTestOptions,
-                             oauthClient: (any OAuthTokenClient)?, refused: Secret? = nil) throws
+                             oauthClient: (any OAuthTokenClient)?, refused: Secret? = nil,
+                             settings: EffectiveSettings? = nil) throws
         -> (request: ConnectionTestRequest, account: Account, effective: EffectiveSettings) {
         try options.validate()
-        let effective = try effective(reference)
+        let effective = try settings ?? effective(reference)
         let request = try Self.connectionTestRequest(
             effective: effective, tester: actor, options: options,
             accessToken: { try self.accessToken(effective, client: $0, refused: refused) }, oauthClient: oauthClient,
@@ -173,9 +175,11 @@ extension Desk {
             done += 1
             progress(done, outcome)
         }
+        let settings = effectiveSettings(references)
         for (index, reference) in references.enumerated() {
             do {
-                let (request, account, _) = try plannedTest(reference, options: options, oauthClient: oauthClient)
+                let (request, account, _) = try plannedTest(reference, options: options, oauthClient: oauthClient,
+                                                            settings: index < settings.count ? settings[index] : nil)
                 accountsByName[request.account] = account
                 requests.append(request)
                 requestSlots.append(index)
@@ -261,6 +265,17 @@ extension Desk {
                                          error: .usage("not tested: \(stopped ?? "stopped") before this account's test ended"))
         }
         return (outcomes.map { $0! }, recordingError)
+    }
+
+    /// The effective settings of every reference, read in one transaction (a run of a thousand tests would otherwise
+    /// open a thousand), `nil` for one that could not be read: that one is read again on its own by
+    /// ``plannedTest(_:options:oauthClient:refused:settings:)``, which reports its error as before. Nothing secret is
+    /// opened and no token is fetched here: that happens outside any transaction, test by test.
+    private func effectiveSettings(_ references: [String]) -> [EffectiveSettings?] {
+        (try? reading { tx in
+            let desk = Desk(store: store, secrets: secrets, actor: actor, transaction: tx, batch: batch, now: now)
+            return references.map { reference in try? desk.effective(reference) }
+        }) ?? []
     }
 
     /// The validation behind ``connectionTestRequest(_:options:oauthClient:)``, without a store: `openPassword` opens

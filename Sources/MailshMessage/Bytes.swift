@@ -94,7 +94,12 @@ enum Bytes {
     static func lowercasedString(_ bytes: [UInt8], _ range: Range<Int>) -> String {
         let lower = max(0, range.lowerBound), upper = min(range.upperBound, bytes.count)
         guard lower < upper else { return "" }
-        return String(decoding: bytes[lower..<upper].map { $0.asciiLowercased }, as: UTF8.self)
+        // Written straight into the string (no array in between; up to 15 bytes stay inline), repaired as
+        // `String(decoding:as:)` repairs invalid UTF-8.
+        return String(unsafeUninitializedCapacity: upper - lower) { out in
+            for index in lower..<upper { out[index - lower] = bytes[index].asciiLowercased }
+            return upper - lower
+        }
     }
 
     /// Whether `bytes` is well-formed UTF-8 (ASCII is).

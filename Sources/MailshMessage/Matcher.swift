@@ -1,3 +1,4 @@
+import Foundation
 import MailshCore
 
 /// The account a message arrived for, as matching sees it.
@@ -237,15 +238,31 @@ public enum Matcher {
 
     /// The body without its quoted text: lines whose first non-blank character is `>`, and everything from a line
     /// such as `-----Original Message-----` (Outlook's) on.
+    /// Lines are found with `memchr` and copied as runs; only a line that starts with five `-` (which any line
+    /// whose lower-case text starts with `-----` does) is made a `String` for the "original message" test.
     static func unquoted(_ body: [UInt8]) -> [UInt8] {
         var kept: [UInt8] = []
-        for line in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            let trimmed = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-            if trimmed.first == UInt8(ascii: ">") { continue }
-            let text = String(decoding: trimmed, as: UTF8.self).lowercased()
-            if text.hasPrefix("-----") && text.contains("original message") { break }
-            kept += line
-            kept.append(UInt8(ascii: "\n"))
+        kept.reserveCapacity(body.count + 1)
+        body.withUnsafeBufferPointer { bytes in
+            let count = bytes.count
+            var start = 0
+            // Every line, the empty one after a final newline included (as `split` without omitting empties).
+            while start <= count {
+                var end = count
+                if start < count, let base = bytes.baseAddress, let hit = memchr(base + start, 0x0A, count - start) {
+                    end = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                }
+                defer { start = end + 1 }
+                var first = start
+                while first < end, bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t") { first += 1 }
+                if first < end, bytes[first] == UInt8(ascii: ">") { continue }
+                if end - first >= 5, bytes[first..<(first + 5)].allSatisfy({ $0 == UInt8(ascii: "-") }) {
+                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[first..<end]), as: UTF8.self).lowercased()
+                    if text.hasPrefix("-----") && text.contains("original message") { break }
+                }
+                kept.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                kept.append(UInt8(ascii: "\n"))
+            }
         }
         return kept
     }

@@ -133,6 +133,9 @@ extension AccountCommand {
                                         total: names.count, io: context.io)
             var lines: [String] = []
             var interrupted = false
+            // `--format json`: each report's text is made as its test ends, while the tests still running wait on
+            // the network, rather than all of them after the last one (when the servers are idle).
+            var rendered = TestReportText.RenderedReports()
             // Ctrl-C stops the run (no new test, those under way cut off) rather than the process: the results
             // already in are reported, the rest marked not tested, and the status says it was interrupted.
             let (outcomes, recordingError) = try Interrupt.catching { try desk.runConnectionTests(
@@ -143,7 +146,7 @@ extension AccountCommand {
                     return reason
                 }) { done, outcome in
                     if global.format == .json {
-                        if jsonLines { context.io.write(TestReportText.jsonLine(outcome)) }
+                        if jsonLines { context.io.write(TestReportText.jsonLine(outcome)) } else { rendered.add(outcome) }
                     } else {
                         if case let .tested(report) = outcome {
                             for warning in report.warnings { lines.append("mailsh: \(report.account): \(warning)\n") }
@@ -156,7 +159,7 @@ extension AccountCommand {
             if global.format != .json {
                 context.io.write(TestReportText.summary(outcomes, format: global.format))
             } else if !jsonLines {
-                context.io.write(Output.json(value: .array(outcomes.map(TestReportText.document))))
+                context.io.write(rendered.array(outcomes))
             }
             if let recordingError {
                 context.io.writeError("mailsh: warning: results could not be recorded: \(recordingError.message)\n")
@@ -215,6 +218,34 @@ enum TestReportText {
     /// One JSON object on one line (for `--all --json-lines`).
     static func jsonLine(_ outcome: ConnectionTestOutcome) -> String {
         document(outcome).serialized() + "\n"
+    }
+
+    /// The pretty JSON array of `--all --format json`, its items made as the tests end: the same text as
+    /// `Output.json(value: .array(outcomes.map(document)))`.
+    struct RenderedReports {
+        /// Each item's text as it stands in the array, by account; `nil` for a name seen twice (made at the end).
+        private var texts: [String: String?] = [:]
+
+        mutating func add(_ outcome: ConnectionTestOutcome) {
+            let text = TestReportText.document(outcome).serialized(pretty: true, indent: "  ")
+            texts[outcome.account] = texts[outcome.account] == nil ? .some(text) : .some(nil)
+        }
+
+        /// The array of `outcomes` in their order, ending in a newline; an outcome not added (an account not tested
+        /// because the run was stopped) is made here.
+        func array(_ outcomes: [ConnectionTestOutcome]) -> String {
+            guard !outcomes.isEmpty else { return "[]\n" }
+            var out = "["
+            for (index, outcome) in outcomes.enumerated() {
+                out += index == 0 ? "\n  " : ",\n  "
+                if case let .some(.some(text)) = texts[outcome.account] {
+                    out += text
+                } else {
+                    out += TestReportText.document(outcome).serialized(pretty: true, indent: "  ")
+                }
+            }
+            return out + "\n]\n"
+        }
     }
 
     /// The JSON of one outcome: the report (`account test NAME --format json`), or for an account that could not

@@ -22,7 +22,7 @@ scripts/mail-lab/install-deps.sh >/dev/null
 if [[ -n ${MAILSH_BENCH_BIN:-} ]]; then
     bin=$MAILSH_BENCH_BIN
 else
-    swift build -c release --scratch-path .build-release --product mailsh >&2
+    swift build -c release --static-swift-stdlib --scratch-path .build-release --product mailsh >&2
     bin=$root/.build-release/release/mailsh
 fi
 
@@ -56,18 +56,42 @@ for ((i = 2; i <= count; i++)); do
 done | "$bin" >/dev/null
 
 # curl's config file (0600, removed on exit): one group per login, the password inside, never on argv.
+# The same trust as mailsh's: the lab CA file only. mailsh sets no CA directory (CURLOPT_CAPATH NULL, "CApath: none");
+# Debian's curl adds its built-in /etc/ssl/certs unless told otherwise, and the curl tool can't unset it, so it gets
+# an empty directory: no other CA is trusted. (A CA directory also turns off libcurl's CA cache for curl, so curl
+# reads the one-certificate CA file once per login where mailsh reads it once per run: see bench/RESULTS.md.)
+mkdir "$work/no-ca-dir"
 config=$work/curl.conf
 (umask 077; for ((i = 1; i <= count; i++)); do
     ((i > 1)) && echo "next"
     printf 'url = "imaps://%s:%s/"\n' "$MAILLAB_HOST" "$MAILLAB_IMAPS_PORT"
     printf 'user = "user%d@%s:%s"\n' "$i" "$MAILLAB_DOMAIN" "$MAILLAB_PASSWORD"
     printf 'request = "STATUS \\"INBOX\\" (MESSAGES UNSEEN UIDNEXT)"\n'
-    printf 'cacert = "%s"\nsasl-ir\nno-sessionid\nsilent\nshow-error\noutput = "/dev/null"\nmax-time = 20\n' "$MAILLAB_CA"
+    printf 'cacert = "%s"\ncapath = "%s"\nsasl-ir\nno-sessionid\nsilent\nshow-error\noutput = "/dev/null"\nmax-time = 20\n' "$MAILLAB_CA" "$work/no-ca-dir"
 done >"$config")
 
-python3 - "$bin" "$config" "$runs" "$count" <<'PY'
-import json, resource, statistics, subprocess, sys, time
-bin, config, runs, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+python3 - "$bin" "$config" "$runs" "$count" "$MAILLAB_LOG_DIR/dovecot-main.log" <<'PY'
+import collections, json, os, re, resource, statistics, subprocess, sys, time
+bin, config, runs, count, server_log = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+
+def sessions(run):
+    """Runs `run` and returns what Dovecot logged of the IMAP sessions it made: per user, how each ended and the
+    bytes the client sent (`Disconnected: Logged out in=58 out=571`: `out` varies with the timings Dovecot puts in
+    its replies, `in` is the client's commands)."""
+    with open(server_log, "rb") as log:
+        log.seek(0, os.SEEK_END)
+        start = log.tell()
+    run()
+    # Dovecot logs a session's end once the client has gone: wait for all of them (bounded).
+    deadline = time.monotonic() + 60
+    while True:
+        with open(server_log, "rb") as log:
+            log.seek(start)
+            text = log.read().decode("utf-8", "replace")
+        found = collections.Counter(re.findall(r"imap\(([^)]+)\)<[^>]*><[^>]*>: Info: Disconnected: ([^\n]*?) in=(\d+) out=\d+", text))
+        if sum(found.values()) >= count or time.monotonic() > deadline:
+            return found, text
+        time.sleep(0.2)
 
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -100,9 +124,22 @@ def curl_ok(result):
 
 mailsh = [bin, "account", "test", "--all", "--match", "Bench*", "--incoming-only", "--format", "json"]
 curl = ["curl", "-q", "--parallel", "--parallel-max", "32", "-K", config]
-# Warm-up: Dovecot's login processes, the page cache.
-timed(mailsh + ["--concurrency", "32"], mailsh_ok)
-timed(curl, curl_ok)
+# Warm-up: Dovecot's login processes, the page cache. It also checks that both clients did the same work: the
+# same users, each session ended the same way (LOGOUT) with the same IMAP bytes in and out.
+ours_seen, ours_text = sessions(lambda: timed(mailsh + ["--concurrency", "32"], mailsh_ok))
+theirs_seen, theirs_text = sessions(lambda: timed(curl, curl_ok))
+if ours_seen != theirs_seen or sum(ours_seen.values()) != count:
+    # Reported, not fatal: the figures below are still printed, with this line above them.
+    only_ours, only_theirs = list((ours_seen - theirs_seen).items())[:3], list((theirs_seen - ours_seen).items())[:3]
+    print(f"SESSIONS DIFFER: mailsh {sum(ours_seen.values())}, curl {sum(theirs_seen.values())} of {count}; "
+          f"only mailsh: {only_ours}; only curl: {only_theirs}")
+    for (user, _, _), _ in (only_ours + only_theirs)[:2]:
+        for name, text in (("mailsh", ours_text), ("curl", theirs_text)):
+            print(f"  {name} run, server log lines of {user}:",
+                  [line[:160] for line in text.splitlines() if f"<{user}>" in line or f"({user})" in line][:4])
+else:
+    print(f"same sessions on the server: {count} logins each, ended as {sorted(set(k[1] for k in ours_seen))}, "
+          f"the client's IMAP bytes per session identical")
 ours, theirs = [], []
 for _ in range(runs):
     ours.append(timed(mailsh + ["--concurrency", "32"], mailsh_ok))
@@ -112,7 +149,7 @@ def median(samples, index): return statistics.median(s[index] for s in samples)
 def listed(samples, index): return ", ".join(f"{s[index]:.2f}" for s in samples)
 m, c = median(ours, 0), median(theirs, 0)
 mc, cc = median(ours, 1), median(theirs, 1)
-print(f"accounts: {count}, runs: {runs} (median), concurrency 32")
+print(f"accounts: {count}, runs: {runs} (median), concurrency 32, load average {open('/proc/loadavg').read().split()[:3]}")
 print(f"mailsh account test --all --incoming-only --concurrency 32: wall {m:.2f} s  (runs: {listed(ours, 0)})")
 print(f"                                                             CPU  {mc:.2f} s  (runs: {listed(ours, 1)})")
 print(f"curl --parallel --parallel-max 32, same logins:             wall {c:.2f} s  (runs: {listed(theirs, 0)})")
