@@ -3,9 +3,9 @@ import Foundation
 /// Checks of single values, each failing with a message that names the field and what is allowed.
 public enum Validate {
     /// Refuses CR, LF and NUL, which would split or cut a protocol line.
-    public static func noLineBreaks(_ value: String, field: String, allowed: String) throws {
+    public static func noLineBreaks(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
         if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
-            throw MailshError.invalidValue(field: field, value: value, allowed: allowed + " (CR, LF and NUL are never allowed)")
+            throw MailshError.invalidValue(field: field, value: value, allowed: allowed() + " (CR, LF and NUL are never allowed)")
         }
     }
 
@@ -22,15 +22,16 @@ public enum Validate {
     }
 
     /// Plain text of at most `maxLength` characters without CR, LF or NUL.
-    public static func text(_ value: String, field: String, allowed: String, maxLength: Int = 256) throws {
-        try noLineBreaks(value, field: field, allowed: allowed)
-        if value.count > maxLength { throw MailshError.invalidValue(field: field, value: value, allowed: allowed) }
+    public static func text(_ value: String, field: String, allowed: @autoclosure () -> String, maxLength: Int = 256) throws {
+        try noLineBreaks(value, field: field, allowed: allowed())
+        // A string has at most as many characters as UTF-8 bytes: count characters only when the bytes exceed.
+        if value.utf8.count > maxLength && value.count > maxLength { throw MailshError.invalidValue(field: field, value: value, allowed: allowed()) }
     }
 
     /// A host name (RFC 1123 labels), an IPv4 address, or an IPv6 address (optionally in brackets).
-    public static func host(_ value: String, field: String, allowed: String) throws {
-        try noLineBreaks(value, field: field, allowed: allowed)
-        guard isHost(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed) }
+    public static func host(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
+        try noLineBreaks(value, field: field, allowed: allowed())
+        guard isHost(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed()) }
     }
 
     static func isHost(_ value: String) -> Bool {
@@ -72,25 +73,38 @@ public enum Validate {
 
     /// An e-mail address in the plain `local@domain` form (no display name, no comments).
     public static func email(_ value: String, field: String,
-                             allowed: String = "an e-mail address such as desk@example.com") throws {
-        try noLineBreaks(value, field: field, allowed: allowed)
-        guard isEmail(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed) }
+                             allowed: @autoclosure () -> String = "an e-mail address such as desk@example.com") throws {
+        try noLineBreaks(value, field: field, allowed: allowed())
+        guard isEmail(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed()) }
     }
 
     static func isEmail(_ value: String) -> Bool {
         guard value.utf8.count <= 254, let at = value.lastIndex(of: "@") else { return false }
         let local = value[..<at], domain = value[value.index(after: at)...]
         guard (1...64).contains(local.utf8.count), !domain.isEmpty else { return false }
-        let forbidden = Set(" \t<>()[],;:\\\"@")
-        guard local.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && !forbidden.contains(Character($0)) })
-        else { return false }
+        // Printable ASCII but for the specials of RFC 5322 (and the space and tab the range leaves out already).
+        guard local.utf8.allSatisfy({ (0x21...0x7E).contains($0) && !isEmailSpecial($0) }) else { return false }
         if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") { return false }
         return isHost(String(domain)) && domain.contains(".") || domain == "localhost"
     }
 
-    /// A port from 1 to 65535.
+    /// `<>()[],;:\"@`, which the local part of an address may not hold unquoted.
+    private static func isEmailSpecial(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["),
+             UInt8(ascii: "]"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "\\"),
+             UInt8(ascii: "\""), UInt8(ascii: "@"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// A port from 1 to 65535 (white space around the number is ignored).
     public static func port(_ value: String, field: String) throws -> Int {
-        guard let port = Int(value.trimmingCharacters(in: .whitespaces)), (1...65535).contains(port) else {
+        // Digits only (the common case) need no trimming through Foundation.
+        let digits = !value.isEmpty && value.utf8.allSatisfy { (0x30...0x39).contains($0) }
+        guard let port = Int(digits ? value : value.trimmingCharacters(in: .whitespaces)), (1...65535).contains(port) else {
             throw MailshError.invalidValue(field: field, value: value, allowed: "a port number from 1 to 65535")
         }
         return port
