@@ -433,3 +433,38 @@ final class ValidationTests: XCTestCase {
         }
     }
 }
+
+/// The byte-wise checks of addresses and ports agree with the character-wise rules they replaced.
+final class ValidationFastPathTests: XCTestCase {
+    /// The local-part rule as it was written first: printable ASCII but for the RFC 5322 specials.
+    private func referenceLocalPartAllowed(_ local: String) -> Bool {
+        let forbidden = Set(" \t<>()[],;:\\\"@")
+        return local.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) && !forbidden.contains(Character($0)) }
+    }
+
+    func testEveryCharacterInTheLocalPartIsJudgedAsBefore() {
+        var scalars = (0..<0x80).compactMap(Unicode.Scalar.init)
+        scalars += ["é", "ß", "\u{00A0}", "\u{200B}", "😀"].flatMap(\.unicodeScalars)
+        for scalar in scalars where scalar != "@" && scalar != "." {
+            let local = "a\(scalar)b"
+            XCTAssertEqual(Validate.isEmail("\(local)@example.com"), referenceLocalPartAllowed(local),
+                           "U+\(String(scalar.value, radix: 16))")
+        }
+    }
+
+    func testPortsWithAndWithoutSpaces() throws {
+        XCTAssertEqual(try Validate.port("993", field: "incoming.port"), 993)
+        XCTAssertEqual(try Validate.port(" 993 ", field: "incoming.port"), 993)
+        XCTAssertEqual(try Validate.port("0993", field: "incoming.port"), 993)
+        for bad in ["", " ", "0", "65536", "-1", "99 3", "９９３", "993\n"] {
+            XCTAssertThrowsError(try Validate.port(bad, field: "incoming.port"), bad)
+        }
+    }
+
+    func testLengthLimitCountsCharactersNotBytes() throws {
+        try Validate.text(String(repeating: "é", count: 256), field: "outgoing.display_name", allowed: "text")
+        XCTAssertThrowsError(try Validate.text(String(repeating: "é", count: 257), field: "outgoing.display_name",
+                                               allowed: "text"))
+        try Validate.text(String(repeating: "e\u{301}", count: 256), field: "outgoing.display_name", allowed: "text")
+    }
+}
