@@ -35,22 +35,28 @@ public enum Validate {
     }
 
     static func isHost(_ value: String) -> Bool {
-        if value.isEmpty || value.utf8.count > 253 { return false }
-        if value.contains(":") { return isIPv6(value) }
-        let labels = value.split(separator: ".", omittingEmptySubsequences: false)
-        // A trailing dot (fully qualified) is fine; empty labels elsewhere are not.
-        let body = labels.last == "" ? labels.dropLast() : labels[...]
-        if body.isEmpty { return false }
-        // All-numeric names must be a well-formed IPv4 address.
-        if body.allSatisfy({ $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }) {
-            return isIPv4(value)
+        let count = value.utf8.count
+        if count == 0 || count > 253 { return false }
+        if value.utf8.contains(UInt8(ascii: ":")) { return isIPv6(value) }
+        // Byte by byte, without splitting into substrings: any byte outside ASCII fails the label rule below.
+        var text = value
+        return text.withUTF8 { bytes in
+            let dot = UInt8(ascii: "."), hyphen = UInt8(ascii: "-")
+            // A trailing dot (fully qualified) is fine; empty labels elsewhere are not.
+            let end = bytes[count - 1] == dot ? count - 1 : count
+            if end == 0 { return false }
+            // All-numeric names must be a well-formed IPv4 address.
+            if bytes[..<end].allSatisfy({ (0x30...0x39).contains($0) || $0 == dot }) { return isIPv4(value) }
+            var start = 0
+            while start <= end {
+                var stop = start
+                while stop < end && bytes[stop] != dot { stop += 1 }
+                guard (1...63).contains(stop - start), bytes[start] != hyphen, bytes[stop - 1] != hyphen,
+                      bytes[start..<stop].allSatisfy({ isAlnum($0) || $0 == hyphen }) else { return false }
+                start = stop + 1
+            }
+            return true
         }
-        for label in body {
-            guard (1...63).contains(label.utf8.count),
-                  label.utf8.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: "-") }),
-                  !label.hasPrefix("-"), !label.hasSuffix("-") else { return false }
-        }
-        return true
     }
 
     /// A dotted-quad IPv4 address, as `inet_pton` reads it (no leading zeros, four parts).

@@ -452,6 +452,39 @@ final class ValidationFastPathTests: XCTestCase {
         }
     }
 
+    /// The host rule as it was written first, label by label over substrings.
+    private func referenceIsHost(_ value: String) -> Bool {
+        if value.isEmpty || value.utf8.count > 253 { return false }
+        if value.contains(":") { return Validate.isIPv6(value) }
+        let labels = value.split(separator: ".", omittingEmptySubsequences: false)
+        let body = labels.last == "" ? labels.dropLast() : labels[...]
+        if body.isEmpty { return false }
+        if body.allSatisfy({ $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }) { return Validate.isIPv4(value) }
+        for label in body {
+            guard (1...63).contains(label.utf8.count),
+                  label.utf8.allSatisfy({ Validate.isAlnum($0) || $0 == UInt8(ascii: "-") }),
+                  !label.hasPrefix("-"), !label.hasSuffix("-") else { return false }
+        }
+        return true
+    }
+
+    func testHostsAreJudgedAsBefore() {
+        var hosts = ["", ".", "..", "a", "a.", "a..", ".a", "a..b", "-a.com", "a-.com", "a-b.com", "x.-", "1.2.3.4",
+                     "1.2.3.4.", "1.2.3", "01.2.3.4", "256.1.1.1", "1.2.3.a", "::1", "[::1]", "[::1", "fe80::1%eth0",
+                     "mail.example.com", "MAIL.Example.COM.", "xn--bcher-kva.example", "bücher.example", "a_b.com",
+                     "a b.com", "a.\u{301}b", ".\u{301}", "-\u{301}a.com", "a-\u{301}.com", ":\u{301}", "1.\u{301}2",
+                     String(repeating: "a", count: 63) + ".com", String(repeating: "a", count: 64) + ".com",
+                     String(repeating: "a.", count: 126) + "a", String(repeating: "a.", count: 127)]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab1-.:é[]\u{301}")
+        for _ in 0..<2000 {
+            hosts.append(String((0..<Int.random(in: 1...8, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        for host in hosts {
+            XCTAssertEqual(Validate.isHost(host), referenceIsHost(host), host.debugDescription)
+        }
+    }
+
     func testPortsWithAndWithoutSpaces() throws {
         XCTAssertEqual(try Validate.port("993", field: "incoming.port"), 993)
         XCTAssertEqual(try Validate.port(" 993 ", field: "incoming.port"), 993)
