@@ -85,13 +85,20 @@ public enum Validate {
     }
 
     static func isEmail(_ value: String) -> Bool {
-        guard value.utf8.count <= 254, let at = value.lastIndex(of: "@") else { return false }
-        let local = value[..<at], domain = value[value.index(after: at)...]
-        guard (1...64).contains(local.utf8.count), !domain.isEmpty else { return false }
+        // Byte by byte: the local part must be printable ASCII, and a domain the host rule accepts is ASCII too, so
+        // no comparison here needs Unicode (nor Foundation's substring search).
+        let bytes = value.utf8
+        guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return false }
+        let local = bytes[..<at], domain = bytes[bytes.index(after: at)...]
+        guard (1...64).contains(local.count), !domain.isEmpty else { return false }
         // Printable ASCII but for the specials of RFC 5322 (and the space and tab the range leaves out already).
-        guard local.utf8.allSatisfy({ (0x21...0x7E).contains($0) && !isEmailSpecial($0) }) else { return false }
-        if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") { return false }
-        return isHost(String(domain)) && domain.contains(".") || domain == "localhost"
+        guard local.allSatisfy({ (0x21...0x7E).contains($0) && !isEmailSpecial($0) }) else { return false }
+        let dot = UInt8(ascii: ".")
+        if local.first == dot || local.last == dot || zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot }) {
+            return false
+        }
+        return isHost(String(decoding: domain, as: UTF8.self)) && domain.contains(dot)
+            || domain.elementsEqual("localhost".utf8)
     }
 
     /// `<>()[],;:\"@`, which the local part of an address may not hold unquoted.

@@ -485,6 +485,32 @@ final class ValidationFastPathTests: XCTestCase {
         }
     }
 
+    /// The address rule as it was written first, through characters and Foundation's substring search.
+    private func referenceIsEmail(_ value: String) -> Bool {
+        guard value.utf8.count <= 254, let at = value.lastIndex(of: "@") else { return false }
+        let local = value[..<at], domain = value[value.index(after: at)...]
+        guard (1...64).contains(local.utf8.count), !domain.isEmpty else { return false }
+        guard referenceLocalPartAllowed(String(local)) else { return false }
+        if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") { return false }
+        return Validate.isHost(String(domain)) && domain.contains(".") || domain == "localhost"
+    }
+
+    func testAddressesAreJudgedAsBefore() {
+        var addresses = ["", "@", "a@", "@b.com", "a@b", "a@localhost", "a@localhost.", "a@LOCALHOST", "a@b.com",
+                         "a.b@c.com", ".a@b.com", "a.@b.com", "a..b@c.com", "a@b@c.com", "\"a\"@b.com", "a b@c.com",
+                         "a@[::1]", "a@1.2.3.4", "a@b.com.", "é@b.com", "a@bücher.example", "a@b.com@\u{301}",
+                         "a@\u{301}b.com", "a@b@\u{301}c.com", "a@\u{301}localhost", String(repeating: "a", count: 64) + "@b.com",
+                         String(repeating: "a", count: 65) + "@b.com", "a@" + String(repeating: "b.", count: 126) + "c"]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab.@-:é\u{301}l")
+        for _ in 0..<3000 {
+            addresses.append(String((0..<Int.random(in: 1...9, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        for address in addresses {
+            XCTAssertEqual(Validate.isEmail(address), referenceIsEmail(address), address.debugDescription)
+        }
+    }
+
     func testPortsWithAndWithoutSpaces() throws {
         XCTAssertEqual(try Validate.port("993", field: "incoming.port"), 993)
         XCTAssertEqual(try Validate.port(" 993 ", field: "incoming.port"), 993)
