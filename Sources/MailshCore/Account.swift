@@ -164,36 +164,39 @@ public struct Account: Sendable, Equatable {
         self.outgoing = OutgoingServer(port: DefaultPort.outgoing(.ssl), security: .ssl)
         self.conversation = ConversationOptions()
         self.oauth = OAuthSettings()
-        self.locked = Set(Section.allCases.filter(\.lockedByDefault))
+        self.locked = Self.defaultLocks
         self.version = 1
         self.createdAt = date
         self.modifiedAt = date
         self.modifiedBy = actor
     }
 
+    /// The padlocks a new account starts with (``Section/lockedByDefault``).
+    private static let defaultLocks = Set(Section.allCases.filter(\.lockedByDefault))
+
     /// A new random identifier: a version-4 UUID in lower case, from two 64-bit draws of the system's generator
-    /// (Foundation's `UUID()` costs more, which shows when a script creates thousands of accounts).
+    /// (Foundation's `UUID()` costs more, which shows when a script creates thousands of accounts). The bytes are
+    /// the draws' bytes, least significant first, written straight into the string's storage.
     public static func newID() -> String {
         var generator = PooledRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for half in 0..<2 {
-            var word = generator.next()
-            for index in 0..<8 {
-                bytes[half * 8 + index] = UInt8(truncatingIfNeeded: word)
-                word >>= 8
+        let words = (generator.next(), generator.next())
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var out = 0
+            func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x57 + value }
+            for index in 0..<16 {
+                var byte = UInt8(truncatingIfNeeded: (index < 8 ? words.0 : words.1) >> UInt64((index % 8) * 8))
+                if index == 6 { byte = (byte & 0x0F) | 0x40 }
+                if index == 8 { byte = (byte & 0x3F) | 0x80 }
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    text[out] = UInt8(ascii: "-")
+                    out += 1
+                }
+                text[out] = hexDigit(byte >> 4)
+                text[out + 1] = hexDigit(byte & 0x0F)
+                out += 2
             }
+            return out
         }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Whether the section's padlock is closed.

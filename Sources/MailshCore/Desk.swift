@@ -291,12 +291,13 @@ public final class Desk: @unchecked Sendable {
     static func randomPrefix(length: Int) -> String {
         var generator = PooledRandomNumberGenerator()
         var draw = generator.next()
-        var letters: [UInt8] = []
-        for _ in 0..<length {
-            letters.append(UInt8(ascii: "A") + UInt8(draw % 26))
-            draw /= 26
+        return String(unsafeUninitializedCapacity: length) { letters in
+            for index in 0..<length {
+                letters[index] = UInt8(ascii: "A") + UInt8(draw % 26)
+                draw /= 26
+            }
+            return length
         }
-        return String(decoding: letters, as: UTF8.self)
     }
 
     /// Inserts a new account. Without a chosen prefix, a random one is tried and the store's unique index says

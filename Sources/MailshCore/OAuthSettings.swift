@@ -182,24 +182,24 @@ public enum OAuthPreset {
 
 extension Validate {
     /// An `https://` URL, or `http://` to a loopback address (a test server): no user, no fragment, no spaces.
-    public static func oauthURL(_ value: String, field: String, allowed: String) throws {
-        try text(value, field: field, allowed: allowed, maxLength: 2048)
+    public static func oauthURL(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
+        try text(value, field: field, allowed: allowed(), maxLength: 2048)
         guard let url = URLComponents(string: value), let scheme = url.scheme?.lowercased(), let host = url.host,
               !host.isEmpty, url.user == nil, url.password == nil, url.fragment == nil,
               !value.contains(" ") else {
-            throw MailshError.invalidValue(field: field, value: value, allowed: allowed)
+            throw MailshError.invalidValue(field: field, value: value, allowed: allowed())
         }
         let loopback = ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host.lowercased())
         guard scheme == "https" || (scheme == "http" && loopback) else {
-            throw MailshError.invalidValue(field: field, value: value, allowed: allowed)
+            throw MailshError.invalidValue(field: field, value: value, allowed: allowed())
         }
     }
 
     /// Space-separated OAuth scopes (RFC 6749 §3.3: printable ASCII without `"` or `\`).
-    public static func oauthScopes(_ value: String, field: String, allowed: String) throws {
-        try text(value, field: field, allowed: allowed, maxLength: 2048)
+    public static func oauthScopes(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
+        try text(value, field: field, allowed: allowed(), maxLength: 2048)
         let ok = value.unicodeScalars.allSatisfy { $0 == " " || ($0.value >= 0x21 && $0.value <= 0x7E
                                                                  && $0 != "\"" && $0 != "\\") }
-        if !ok { throw MailshError.invalidValue(field: field, value: value, allowed: allowed) }
+        if !ok { throw MailshError.invalidValue(field: field, value: value, allowed: allowed()) }
     }
 }

@@ -3,9 +3,9 @@ import Foundation
 /// Checks of single values, each failing with a message that names the field and what is allowed.
 public enum Validate {
     /// Refuses CR, LF and NUL, which would split or cut a protocol line.
-    public static func noLineBreaks(_ value: String, field: String, allowed: String) throws {
+    public static func noLineBreaks(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
         if value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
-            throw MailshError.invalidValue(field: field, value: value, allowed: allowed + " (CR, LF and NUL are never allowed)")
+            throw MailshError.invalidValue(field: field, value: value, allowed: allowed() + " (CR, LF and NUL are never allowed)")
         }
     }
 
@@ -22,34 +22,41 @@ public enum Validate {
     }
 
     /// Plain text of at most `maxLength` characters without CR, LF or NUL.
-    public static func text(_ value: String, field: String, allowed: String, maxLength: Int = 256) throws {
-        try noLineBreaks(value, field: field, allowed: allowed)
-        if value.count > maxLength { throw MailshError.invalidValue(field: field, value: value, allowed: allowed) }
+    public static func text(_ value: String, field: String, allowed: @autoclosure () -> String, maxLength: Int = 256) throws {
+        try noLineBreaks(value, field: field, allowed: allowed())
+        // A string has at most as many characters as UTF-8 bytes: count characters only when the bytes exceed.
+        if value.utf8.count > maxLength && value.count > maxLength { throw MailshError.invalidValue(field: field, value: value, allowed: allowed()) }
     }
 
     /// A host name (RFC 1123 labels), an IPv4 address, or an IPv6 address (optionally in brackets).
-    public static func host(_ value: String, field: String, allowed: String) throws {
-        try noLineBreaks(value, field: field, allowed: allowed)
-        guard isHost(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed) }
+    public static func host(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
+        try noLineBreaks(value, field: field, allowed: allowed())
+        guard isHost(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed()) }
     }
 
     static func isHost(_ value: String) -> Bool {
-        if value.isEmpty || value.utf8.count > 253 { return false }
-        if value.contains(":") { return isIPv6(value) }
-        let labels = value.split(separator: ".", omittingEmptySubsequences: false)
-        // A trailing dot (fully qualified) is fine; empty labels elsewhere are not.
-        let body = labels.last == "" ? labels.dropLast() : labels[...]
-        if body.isEmpty { return false }
-        // All-numeric names must be a well-formed IPv4 address.
-        if body.allSatisfy({ $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }) {
-            return isIPv4(value)
+        let count = value.utf8.count
+        if count == 0 || count > 253 { return false }
+        if value.utf8.contains(UInt8(ascii: ":")) { return isIPv6(value) }
+        // Byte by byte, without splitting into substrings: any byte outside ASCII fails the label rule below.
+        var text = value
+        return text.withUTF8 { bytes in
+            let dot = UInt8(ascii: "."), hyphen = UInt8(ascii: "-")
+            // A trailing dot (fully qualified) is fine; empty labels elsewhere are not.
+            let end = bytes[count - 1] == dot ? count - 1 : count
+            if end == 0 { return false }
+            // All-numeric names must be a well-formed IPv4 address.
+            if bytes[..<end].allSatisfy({ (0x30...0x39).contains($0) || $0 == dot }) { return isIPv4(value) }
+            var start = 0
+            while start <= end {
+                var stop = start
+                while stop < end && bytes[stop] != dot { stop += 1 }
+                guard (1...63).contains(stop - start), bytes[start] != hyphen, bytes[stop - 1] != hyphen,
+                      bytes[start..<stop].allSatisfy({ isAlnum($0) || $0 == hyphen }) else { return false }
+                start = stop + 1
+            }
+            return true
         }
-        for label in body {
-            guard (1...63).contains(label.utf8.count),
-                  label.utf8.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: "-") }),
-                  !label.hasPrefix("-"), !label.hasSuffix("-") else { return false }
-        }
-        return true
     }
 
     /// A dotted-quad IPv4 address, as `inet_pton` reads it (no leading zeros, four parts).
@@ -72,25 +79,45 @@ public enum Validate {
 
     /// An e-mail address in the plain `local@domain` form (no display name, no comments).
     public static func email(_ value: String, field: String,
-                             allowed: String = "an e-mail address such as desk@example.com") throws {
-        try noLineBreaks(value, field: field, allowed: allowed)
-        guard isEmail(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed) }
+                             allowed: @autoclosure () -> String = "an e-mail address such as desk@example.com") throws {
+        try noLineBreaks(value, field: field, allowed: allowed())
+        guard isEmail(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed()) }
     }
 
     static func isEmail(_ value: String) -> Bool {
-        guard value.utf8.count <= 254, let at = value.lastIndex(of: "@") else { return false }
-        let local = value[..<at], domain = value[value.index(after: at)...]
-        guard (1...64).contains(local.utf8.count), !domain.isEmpty else { return false }
-        let forbidden = Set(" \t<>()[],;:\\\"@")
-        guard local.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && !forbidden.contains(Character($0)) })
-        else { return false }
-        if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") { return false }
-        return isHost(String(domain)) && domain.contains(".") || domain == "localhost"
+        // Byte by byte: the local part must be printable ASCII, and a domain the host rule accepts is ASCII too, so
+        // no comparison here needs Unicode (nor Foundation's substring search).
+        let bytes = value.utf8
+        guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return false }
+        let local = bytes[..<at], domain = bytes[bytes.index(after: at)...]
+        guard (1...64).contains(local.count), !domain.isEmpty else { return false }
+        // Printable ASCII but for the specials of RFC 5322 (and the space and tab the range leaves out already).
+        guard local.allSatisfy({ (0x21...0x7E).contains($0) && !isEmailSpecial($0) }) else { return false }
+        let dot = UInt8(ascii: ".")
+        if local.first == dot || local.last == dot || zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot }) {
+            return false
+        }
+        return isHost(String(decoding: domain, as: UTF8.self)) && domain.contains(dot)
+            || domain.elementsEqual("localhost".utf8)
     }
 
-    /// A port from 1 to 65535.
+    /// `<>()[],;:\"@`, which the local part of an address may not hold unquoted.
+    private static func isEmailSpecial(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["),
+             UInt8(ascii: "]"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "\\"),
+             UInt8(ascii: "\""), UInt8(ascii: "@"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// A port from 1 to 65535 (white space around the number is ignored).
     public static func port(_ value: String, field: String) throws -> Int {
-        guard let port = Int(value.trimmingCharacters(in: .whitespaces)), (1...65535).contains(port) else {
+        // Digits only (the common case) need no trimming through Foundation.
+        let digits = !value.isEmpty && value.utf8.allSatisfy { (0x30...0x39).contains($0) }
+        guard let port = Int(digits ? value : value.trimmingCharacters(in: .whitespaces)), (1...65535).contains(port) else {
             throw MailshError.invalidValue(field: field, value: value, allowed: "a port number from 1 to 65535")
         }
         return port

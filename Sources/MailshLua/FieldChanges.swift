@@ -24,17 +24,22 @@ extension LuaCall {
 
     /// Reads a field table (argument `argument`, at stack index `table`). Unknown fields, repeated fields and
     /// values of the wrong type are misuse; values are validated later by the model, as on the command line.
+    ///
+    /// `fields` limits the fields the table may set (every field when `nil`).
     func fieldChanges(_ argument: Int, table: Int32, allowName: Bool = false,
-                      fields: [Field] = Field.allCases) throws -> FieldChanges {
+                      fields: [Field]? = nil) throws -> FieldChanges {
         var changes = FieldChanges()
-        var seen = Set<Field>()
+        // The fields seen so far, one bit per field (the vocabulary has fewer than 64).
+        var seen: UInt64 = 0
         func take(_ name: String, _ valueIndex: Int32) throws {
-            guard let field = Field(rawValue: name), fields.contains(field) else {
-                throw misuse(argument, MailshError.unknownField(name, known: fields.map(\.name)).message)
+            guard let field = Field.named(name), fields?.contains(field) ?? true else {
+                throw misuse(argument, MailshError.unknownField(name, known: (fields ?? Field.allCases).map(\.name)).message)
             }
-            guard seen.insert(field).inserted else { throw misuse(argument, "\(field.name) is given twice") }
+            let bit: UInt64 = 1 << UInt64(field.ordinal)
+            guard seen & bit == 0 else { throw misuse(argument, "\(field.name) is given twice") }
+            seen |= bit
             // Where the JSON has a boolean (insecure, allow_plaintext), a script may give one.
-            if field.enumeratedValues == ["true", "false"], lua_type(state, valueIndex) == LUA_TBOOLEAN {
+            if field.isFlag, lua_type(state, valueIndex) == LUA_TBOOLEAN {
                 changes.assignments.append(Assignment(field: field, value: boolean(at: valueIndex) ? "true" : "false"))
                 return
             }

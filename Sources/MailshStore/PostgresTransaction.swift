@@ -73,6 +73,13 @@ struct PostgresTransaction: SQLTransaction {
         try query(sql, values, refusing: writing).metadata.rows ?? 0
     }
 
+    func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing writing: @autoclosure () -> Refusal.Writing?) throws {
+        var bindings = PostgresBindings(capacity: table.columns.count)
+        try table.encode(row) { try bindings.append(sqlValue: $0) }
+        let query = PostgresQuery(unsafeSQL: dialect.render(table.insertSQL), binds: bindings)
+        if let writing = writing() { try refusing(writing, query) } else { try session.query(query) }
+    }
+
     // MARK: Accounts
     // Only the INSERT and UPDATE of a whole account stay here, as on SQLite (whose fast path for the Lua bulk-create
     // benchmark, bench/lua, is its own): they bind the account's columns straight into the driver's bindings, and an

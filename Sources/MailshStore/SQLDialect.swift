@@ -275,6 +275,20 @@ struct SQLTable<Row>: Sendable {
     let blank: @Sendable () -> Row
     /// What an error about a row calls it (`account Support`).
     let describe: @Sendable (Row) -> String
+    /// `INSERT` of the written columns, bound by ``values(_:)`` or ``encode(_:from:into:)``, with `?` for each
+    /// parameter; made once with the table (the statements that repeat it would otherwise rebuild it per row).
+    let insertSQL: String
+
+    init(name: String, columns: [SQLColumn<Row>], readOnly: [SQLColumn<Row>], blank: @escaping @Sendable () -> Row,
+         describe: @escaping @Sendable (Row) -> String) {
+        self.name = name
+        self.columns = columns
+        self.readOnly = readOnly
+        self.blank = blank
+        self.describe = describe
+        insertSQL = "INSERT INTO \(name) (\(columns.map(\.name).joined(separator: ", "))) VALUES ("
+            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+    }
 
     /// Every column, in the order of ``selectList``.
     var allColumns: [SQLColumn<Row>] { columns + readOnly }
@@ -323,12 +337,6 @@ struct SQLTable<Row>: Sendable {
 
     /// `SELECT` of every column, to which a statement adds its `WHERE` (for a table no engine reserves the name of).
     var select: String { "SELECT \(selectList) FROM \(name)" }
-
-    /// `INSERT` of the written columns, bound by ``values(_:)``.
-    var insertSQL: String {
-        "INSERT INTO \(name) (\(columns.map(\.name).joined(separator: ", "))) VALUES ("
-            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-    }
 
     /// `UPDATE` of the columns `setting` (bound by ``values(_:_:)``) in the row whose columns `keys` equal the
     /// parameters after them.

@@ -24,6 +24,12 @@ protocol SQLTransaction: StoreTransaction {
     /// Runs `sql`, which returns no rows; how many rows it changed. `refusing` as for ``rows(_:_:refusing:_:)``.
     @discardableResult
     func run(_ sql: String, _ values: [SQLValue], refusing: Refusal.Writing?) throws -> Int
+
+    /// Inserts `row` into `table` (its ``SQLTable/insertSQL``), as ``run(_:_:refusing:)`` would, but for the rows a
+    /// bulk script writes thousands of times in one transaction (every account's audit entry): an engine may keep
+    /// the statement prepared for the transaction and bind the columns in place, without an array of values.
+    /// `refusing` as for ``rows(_:_:refusing:_:)``, made only when a constraint refuses the row.
+    func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing: @autoclosure () -> Refusal.Writing?) throws
 }
 
 extension SQLTransaction {

@@ -20,6 +20,8 @@ struct SQLiteTransaction: SQLTransaction {
         /// The account INSERT a bulk script repeats, prepared once per transaction (finding it in GRDB's statement
         /// cache hashes its whole SQL text every time).
         var accountInsert: Statement?
+        /// The INSERTs of ``insertRow(_:into:refusing:)``, prepared once per transaction, by table name.
+        var rowInserts: [(table: String, statement: Statement)] = []
         /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
         /// savepoint at that depth or an enclosing one rolls back, the transaction must not commit.
         var halfDone: (reason: String, depth: Int)?
@@ -71,12 +73,12 @@ struct SQLiteTransaction: SQLTransaction {
     }
 
     /// Runs `body`, turning a row a constraint refused into the error the store contract documents for `writing`
-    /// (see ``Refusal``).
-    func refusing<T>(_ writing: Refusal.Writing?, _ body: () throws -> T) throws -> T {
-        guard let writing else { return try body() }
+    /// (see ``Refusal``). `writing` is made only for a refused row (an account's copy costs more than its INSERT).
+    func refusing<T>(_ writing: @autoclosure () -> Refusal.Writing?, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            guard let writing = writing() else { throw error }
             throw Refusal.error(Self.violation(error, writing: writing), writing: writing)
         }
     }
@@ -105,6 +107,22 @@ struct SQLiteTransaction: SQLTransaction {
             }
         }
         return db.changesCount
+    }
+
+    func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing writing: @autoclosure () -> Refusal.Writing?) throws {
+        try refusing(writing()) {
+            try rowInsert(table).executeBound(in: db) { b in
+                table.encode(row) { b.value($0) }
+            }
+        }
+    }
+
+    /// The INSERT of `table`, prepared (through GRDB's cache) on its first use in the transaction.
+    private func rowInsert<Row>(_ table: SQLTable<Row>) throws -> Statement {
+        for kept in state.rowInserts where kept.table == table.name { return kept.statement }
+        let statement = try db.cachedStatement(sql: table.insertSQL)
+        state.rowInserts.append((table.name, statement))
+        return statement
     }
 
     /// What SQLite's extended result code and message say of a refused row.

@@ -6,11 +6,15 @@ import GRDBSQLite
 ///
 /// GRDB's `StatementArguments` box every value in an existential and convert it to a `DatabaseValue` before
 /// binding; for the INSERTs a bulk script repeats thousands of times, binding each typed value directly costs a
-/// fraction of that. Text and blobs are copied by SQLite (`SQLITE_TRANSIENT`), so no pointer outlives a call.
+/// fraction of that. Text is copied once into the bindings' own ``TextArena`` and bound without SQLite's copy
+/// (`SQLITE_STATIC`); ``Statement/executeBound(in:_:)`` clears the bindings before the arena is freed, so no
+/// pointer outlives a call. Blobs are copied by SQLite (`SQLITE_TRANSIENT`).
 struct TypedBindings {
     private let handle: SQLiteStatement
     /// The 1-based index of the next parameter.
     private(set) var index: CInt = 1
+    /// The bytes of the text bound so far (one allocation per statement run instead of one per value in SQLite).
+    fileprivate var arena = TextArena()
 
     fileprivate init(_ handle: SQLiteStatement) {
         self.handle = handle
@@ -23,8 +27,8 @@ struct TypedBindings {
         if var value {
             _ = value.withUTF8 { bytes in
                 bytes.withMemoryRebound(to: CChar.self) { chars in
-                    if let base = chars.baseAddress, !chars.isEmpty {
-                        sqlite3_bind_text(handle, index, base, CInt(chars.count), Self.transient)
+                    if !chars.isEmpty {
+                        sqlite3_bind_text(handle, index, arena.copy(UnsafeRawBufferPointer(chars)), CInt(chars.count), nil)
                     } else {
                         // A non-null pointer for "", so that an empty string binds as text, not NULL.
                         sqlite3_bind_text(handle, index, "", 0, Self.transient)
@@ -80,6 +84,33 @@ struct TypedBindings {
     }
 }
 
+/// Bytes kept for the bindings of one statement run: chunks of 4 KiB (or one the size of a longer text), freed
+/// together once the statement has run and its bindings are cleared. A chunk never moves, so a pointer into it
+/// stays valid while any later text is copied.
+struct TextArena {
+    private var current: UnsafeMutableRawBufferPointer?
+    private var used = 0
+    private var full: [UnsafeMutableRawBufferPointer] = []
+
+    /// A copy of `bytes` (not empty), valid until ``deallocate()``.
+    mutating func copy(_ bytes: UnsafeRawBufferPointer) -> UnsafePointer<CChar> {
+        if current == nil || used + bytes.count > current!.count {
+            if let current { full.append(current) }
+            current = .allocate(byteCount: max(4096, bytes.count), alignment: 1)
+            used = 0
+        }
+        let target = current!.baseAddress! + used
+        target.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        used += bytes.count
+        return UnsafePointer(target.assumingMemoryBound(to: CChar.self))
+    }
+
+    func deallocate() {
+        current?.deallocate()
+        for chunk in full { chunk.deallocate() }
+    }
+}
+
 extension Statement {
     /// Binds every parameter with `bind`, runs the statement (one that returns no rows: an INSERT or an UPDATE)
     /// to completion, and leaves it reset and cleared for its next use.
@@ -93,6 +124,8 @@ extension Statement {
             throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back", sql: sql)
         }
         var bindings = TypedBindings(handle)
+        // Runs after the bindings are cleared below (defers run last to first): SQLite no longer points into it.
+        defer { bindings.arena.deallocate() }
         bind(&bindings)
         precondition(bindings.index - 1 == sqlite3_bind_parameter_count(handle), "\(bindings.index - 1) values bound for \(sql)")
         let code = sqlite3_step(handle)

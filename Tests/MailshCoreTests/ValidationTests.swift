@@ -433,3 +433,97 @@ final class ValidationTests: XCTestCase {
         }
     }
 }
+
+/// The byte-wise checks of addresses and ports agree with the character-wise rules they replaced.
+final class ValidationFastPathTests: XCTestCase {
+    /// The local-part rule as it was written first: printable ASCII but for the RFC 5322 specials.
+    private func referenceLocalPartAllowed(_ local: String) -> Bool {
+        let forbidden = Set(" \t<>()[],;:\\\"@")
+        return local.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) && !forbidden.contains(Character($0)) }
+    }
+
+    func testEveryCharacterInTheLocalPartIsJudgedAsBefore() {
+        var scalars = (0..<0x80).compactMap(Unicode.Scalar.init)
+        scalars += ["é", "ß", "\u{00A0}", "\u{200B}", "😀"].flatMap(\.unicodeScalars)
+        for scalar in scalars where scalar != "@" && scalar != "." {
+            let local = "a\(scalar)b"
+            XCTAssertEqual(Validate.isEmail("\(local)@example.com"), referenceLocalPartAllowed(local),
+                           "U+\(String(scalar.value, radix: 16))")
+        }
+    }
+
+    /// The host rule as it was written first, label by label over substrings.
+    private func referenceIsHost(_ value: String) -> Bool {
+        if value.isEmpty || value.utf8.count > 253 { return false }
+        if value.contains(":") { return Validate.isIPv6(value) }
+        let labels = value.split(separator: ".", omittingEmptySubsequences: false)
+        let body = labels.last == "" ? labels.dropLast() : labels[...]
+        if body.isEmpty { return false }
+        if body.allSatisfy({ $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }) { return Validate.isIPv4(value) }
+        for label in body {
+            guard (1...63).contains(label.utf8.count),
+                  label.utf8.allSatisfy({ Validate.isAlnum($0) || $0 == UInt8(ascii: "-") }),
+                  !label.hasPrefix("-"), !label.hasSuffix("-") else { return false }
+        }
+        return true
+    }
+
+    func testHostsAreJudgedAsBefore() {
+        var hosts = ["", ".", "..", "a", "a.", "a..", ".a", "a..b", "-a.com", "a-.com", "a-b.com", "x.-", "1.2.3.4",
+                     "1.2.3.4.", "1.2.3", "01.2.3.4", "256.1.1.1", "1.2.3.a", "::1", "[::1]", "[::1", "fe80::1%eth0",
+                     "mail.example.com", "MAIL.Example.COM.", "xn--bcher-kva.example", "bücher.example", "a_b.com",
+                     "a b.com", "a.\u{301}b", ".\u{301}", "-\u{301}a.com", "a-\u{301}.com", ":\u{301}", "1.\u{301}2",
+                     String(repeating: "a", count: 63) + ".com", String(repeating: "a", count: 64) + ".com",
+                     String(repeating: "a.", count: 126) + "a", String(repeating: "a.", count: 127)]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab1-.:é[]\u{301}")
+        for _ in 0..<2000 {
+            hosts.append(String((0..<Int.random(in: 1...8, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        for host in hosts {
+            XCTAssertEqual(Validate.isHost(host), referenceIsHost(host), host.debugDescription)
+        }
+    }
+
+    /// The address rule as it was written first, through characters and Foundation's substring search.
+    private func referenceIsEmail(_ value: String) -> Bool {
+        guard value.utf8.count <= 254, let at = value.lastIndex(of: "@") else { return false }
+        let local = value[..<at], domain = value[value.index(after: at)...]
+        guard (1...64).contains(local.utf8.count), !domain.isEmpty else { return false }
+        guard referenceLocalPartAllowed(String(local)) else { return false }
+        if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") { return false }
+        return Validate.isHost(String(domain)) && domain.contains(".") || domain == "localhost"
+    }
+
+    func testAddressesAreJudgedAsBefore() {
+        var addresses = ["", "@", "a@", "@b.com", "a@b", "a@localhost", "a@localhost.", "a@LOCALHOST", "a@b.com",
+                         "a.b@c.com", ".a@b.com", "a.@b.com", "a..b@c.com", "a@b@c.com", "\"a\"@b.com", "a b@c.com",
+                         "a@[::1]", "a@1.2.3.4", "a@b.com.", "é@b.com", "a@bücher.example", "a@b.com@\u{301}",
+                         "a@\u{301}b.com", "a@b@\u{301}c.com", "a@\u{301}localhost", String(repeating: "a", count: 64) + "@b.com",
+                         String(repeating: "a", count: 65) + "@b.com", "a@" + String(repeating: "b.", count: 126) + "c"]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab.@-:é\u{301}l")
+        for _ in 0..<3000 {
+            addresses.append(String((0..<Int.random(in: 1...9, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        for address in addresses {
+            XCTAssertEqual(Validate.isEmail(address), referenceIsEmail(address), address.debugDescription)
+        }
+    }
+
+    func testPortsWithAndWithoutSpaces() throws {
+        XCTAssertEqual(try Validate.port("993", field: "incoming.port"), 993)
+        XCTAssertEqual(try Validate.port(" 993 ", field: "incoming.port"), 993)
+        XCTAssertEqual(try Validate.port("0993", field: "incoming.port"), 993)
+        for bad in ["", " ", "0", "65536", "-1", "99 3", "９９３", "993\n"] {
+            XCTAssertThrowsError(try Validate.port(bad, field: "incoming.port"), bad)
+        }
+    }
+
+    func testLengthLimitCountsCharactersNotBytes() throws {
+        try Validate.text(String(repeating: "é", count: 256), field: "outgoing.display_name", allowed: "text")
+        XCTAssertThrowsError(try Validate.text(String(repeating: "é", count: 257), field: "outgoing.display_name",
+                                               allowed: "text"))
+        try Validate.text(String(repeating: "e\u{301}", count: 256), field: "outgoing.display_name", allowed: "text")
+    }
+}
