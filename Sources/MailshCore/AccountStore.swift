@@ -38,6 +38,17 @@ public protocol AccountStore: AnyObject, Sendable {
     func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     /// The names of the schema migrations applied to the store, in order (opening a store applies the missing ones).
     func appliedMigrations() throws -> [String]
+    /// Runs `body`, which only reads, each of its statements seeing the latest committed rows, without a
+    /// transaction of its own where the engine can do without (on PostgreSQL one round trip per statement instead
+    /// of a `BEGIN`, the statements and a `COMMIT`): for reads that need no snapshot in common (the acting user
+    /// of a shell's next line). By default ``read(_:)``.
+    func readLatest<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+}
+
+extension AccountStore {
+    public func readLatest<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try read(body)
+    }
 }
 
 /// The operations of one transaction. Implementations throw ``MailshError`` (`.store`, `.conflict`,

@@ -24,7 +24,7 @@ enum AuditRow {
 // The audit log, written once for both engines (its listing, row by row, is ``ListingSQL/audit(_:account:limit:)``).
 extension SQLTransaction {
     func append(_ entries: [AuditEntry]) throws {
-        for entry in entries { try run(AuditRow.table.insertSQL, AuditRow.table.values(entry)) }
+        for entry in entries { try send(AuditRow.table.insertSQL, AuditRow.table.values(entry)) }
     }
 
     func auditCount() throws -> Int {

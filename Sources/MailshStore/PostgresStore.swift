@@ -101,22 +101,23 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
                 throw PostgresFailure.map(error, doing: doing, server: location.server)
             }
             session.sawRetryableFailure = false
+            session.beginClean()
+            // Not waited for: its answer comes before that of the transaction's first statement, which throws
+            // its failure.
+            let beginning = session.send(begin)
             do {
-                try session.execute(begin)
+                let result = try body(PostgresTransaction(session: session, locksRows: locksRows))
+                try session.commit()
+                return result
             } catch {
-                if PostgresFailure.isConnectionLoss(error), !reconnected {
-                    // Idle connections are closed by servers and firewalls: nothing was sent yet, so start again.
+                if let failed = session.thrownSent, failed.sequence == beginning,
+                   PostgresFailure.isConnectionLoss(failed.error), !reconnected {
+                    // Idle connections are closed by servers and firewalls: the transaction never began, so
+                    // start again.
                     reconnected = true
                     drop(session)
                     continue
                 }
-                throw PostgresFailure.map(error, doing: doing, server: location.server)
-            }
-            do {
-                let result = try body(PostgresTransaction(session: session, locksRows: locksRows))
-                try session.execute("COMMIT")
-                return result
-            } catch {
                 let retry = session.sawRetryableFailure || PostgresFailure.isRetryable(error)
                 do {
                     try session.execute("ROLLBACK")
@@ -129,6 +130,35 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
                 }
                 if PostgresFailure.isConnectionLoss(error) { drop(session) }
                 throw PostgresFailure.map(error, doing: doing, server: location.server)
+            }
+        }
+    }
+
+    /// Each statement of `body` on its own, in autocommit: one round trip each. A connection found closed is
+    /// replaced once (a read changes nothing, so it may run again).
+    public func readLatest<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        var reconnected = false
+        while true {
+            let session: PostgresSession
+            do {
+                session = try currentSession()
+            } catch {
+                throw PostgresFailure.map(error, doing: "reading", server: location.server)
+            }
+            session.beginClean()
+            do {
+                return try body(PostgresTransaction(session: session, locksRows: false))
+            } catch {
+                if PostgresFailure.isConnectionLoss(error) {
+                    drop(session)
+                    if !reconnected {
+                        reconnected = true
+                        continue
+                    }
+                }
+                throw PostgresFailure.map(error, doing: "reading", server: location.server)
             }
         }
     }

@@ -33,15 +33,16 @@ struct PostgresTransaction: SQLTransaction {
     /// as on SQLite); a refusal is thrown as the error the store contract documents for `writing` (see ``Refusal``).
     @discardableResult
     func refusing(_ writing: Refusal.Writing, _ query: PostgresQuery) throws -> PostgresQueryResult {
-        try session.execute("SAVEPOINT mailsh_statement")
+        // The savepoint and its release are sent without waiting (see ``PostgresSession/send(_:)``).
+        session.send("SAVEPOINT mailsh_statement")
         do {
             let result = try session.query(query)
-            try session.execute("RELEASE SAVEPOINT mailsh_statement")
+            session.send("RELEASE SAVEPOINT mailsh_statement")
             return result
         } catch let error as PSQLError {
             guard let violation = PostgresFailure.violation(error) else { throw error }
             try session.execute("ROLLBACK TO SAVEPOINT mailsh_statement")
-            try session.execute("RELEASE SAVEPOINT mailsh_statement")
+            session.send("RELEASE SAVEPOINT mailsh_statement")
             throw Refusal.error(violation, writing: writing)
         }
     }
@@ -73,6 +74,12 @@ struct PostgresTransaction: SQLTransaction {
         try query(sql, values, refusing: writing).metadata.rows ?? 0
     }
 
+    func send(_ sql: String, _ values: [SQLValue]) throws {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values { try bindings.append(sqlValue: value) }
+        session.send(PostgresQuery(unsafeSQL: dialect.render(sql), binds: bindings))
+    }
+
     // MARK: Accounts
     // Only the INSERT and UPDATE of a whole account stay here, as on SQLite (whose fast path for the Lua bulk-create
     // benchmark, bench/lua, is its own): they bind the account's columns straight into the driver's bindings, and an
@@ -99,12 +106,12 @@ struct PostgresTransaction: SQLTransaction {
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try session.execute("SAVEPOINT mailsh")
+        session.send("SAVEPOINT mailsh")
         state.depth += 1
         defer { state.depth -= 1 }
         do {
             let result = try body()
-            try session.execute("RELEASE SAVEPOINT mailsh")
+            session.send("RELEASE SAVEPOINT mailsh")
             return result
         } catch {
             try session.execute("ROLLBACK TO SAVEPOINT mailsh")

@@ -24,9 +24,18 @@ protocol SQLTransaction: StoreTransaction {
     /// Runs `sql`, which returns no rows; how many rows it changed. `refusing` as for ``rows(_:_:refusing:_:)``.
     @discardableResult
     func run(_ sql: String, _ values: [SQLValue], refusing: Refusal.Writing?) throws -> Int
+
+    /// Runs `sql`, which returns no rows and whose count of changed rows nobody reads (an audit entry). An engine
+    /// may send it without waiting for its answer: a failure is then thrown by the transaction's next statement,
+    /// at the latest by its commit.
+    func send(_ sql: String, _ values: [SQLValue]) throws
 }
 
 extension SQLTransaction {
+    func send(_ sql: String, _ values: [SQLValue]) throws {
+        try run(sql, values, refusing: nil)
+    }
+
     @discardableResult
     func run(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
         try run(sql, values, refusing: nil)

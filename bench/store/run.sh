@@ -52,6 +52,7 @@ mailsh_run() {
 # Makes a store with accounts Box0..Box7 (and the first user).
 prepare() {
     local store=$1
+    "$MAILSH_BIN" store init --store "$store" > /dev/null
     for ((k = 0; k < 8; k++)); do
         echo "account create Box$k incoming.host=imap$k.example.com outgoing.from=box$k@example.com"
     done | "$MAILSH_BIN" --store "$store" > /dev/null
