@@ -166,7 +166,7 @@ public final class Desk: @unchecked Sendable {
     /// a transaction the operation needs no savepoint of its own (see ``StoreTransaction/operation(_:)``).
     private func changing<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         if let current { return try current.operation { try body(current) } }
-        return try store.write(body)
+        return try store.writeOperation(body)
     }
 
     /// The store's display name.

@@ -21,6 +21,9 @@ final class PostgresSession: @unchecked Sendable {
     /// The number ``send(_:)`` gave the sent statement whose failure was thrown last, and that failure (the store
     /// re-runs a transaction whose `BEGIN` found the connection closed: nothing of it reached the server).
     private(set) var thrownSent: (sequence: Int, error: any Error)?
+    /// The refusal of a statement run without a savepoint of its own in the current transaction, which the server
+    /// then aborted (see ``PostgresTransaction/refusing(_:_:)``).
+    var refusalWithoutSavepoint: MailshError?
 
     /// The statements waiting for their answers, failed when the connection closes.
     private let inFlight = InFlight()

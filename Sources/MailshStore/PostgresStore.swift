@@ -84,14 +84,23 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
         try transaction(begin: Self.beginWrite, locksRows: true, doing: "writing", body)
     }
 
+    public func writeOperation<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try transaction(begin: Self.beginWrite, locksRows: true, doing: "writing", statementSavepoints: false, body)
+    }
+
     /// Runs `body` in one transaction, re-running all of it after a serialization failure or a deadlock, and once
     /// on a new connection when the old one turns out to be gone before anything was sent.
-    private func transaction<T>(begin: String, locksRows: Bool, doing: String,
+    ///
+    /// Without `statementSavepoints`, a statement a constraint may refuse runs without a savepoint of its own
+    /// (``PostgresTransaction/refusing(_:_:)``); when the body goes on after such a refusal (the transaction is then
+    /// aborted on the server), the whole transaction runs again with them, as every other write runs.
+    private func transaction<T>(begin: String, locksRows: Bool, doing: String, statementSavepoints: Bool = true,
                                 _ body: (any StoreTransaction) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         var attempt = 0
         var reconnected = false
+        var savepoints = statementSavepoints
         while true {
             attempt += 1
             let session: PostgresSession
@@ -105,8 +114,10 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
             // Not waited for: its answer comes before that of the transaction's first statement, which throws
             // its failure.
             let beginning = session.send(begin)
+            session.refusalWithoutSavepoint = nil
             do {
-                let result = try body(PostgresTransaction(session: session, locksRows: locksRows))
+                let result = try body(PostgresTransaction(session: session, locksRows: locksRows,
+                                                          statementSavepoints: savepoints))
                 try session.commit()
                 return result
             } catch {
@@ -116,6 +127,16 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
                     // start again.
                     reconnected = true
                     drop(session)
+                    continue
+                }
+                if let refusal = session.refusalWithoutSavepoint, (error as? MailshError) != refusal {
+                    // The body went on after a refused statement that had no savepoint: run it again with them.
+                    savepoints = true
+                    do {
+                        try session.execute("ROLLBACK")
+                    } catch {
+                        drop(session)
+                    }
                     continue
                 }
                 let retry = session.sawRetryableFailure || PostgresFailure.isRetryable(error)
