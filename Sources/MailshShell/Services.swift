@@ -196,14 +196,16 @@ final class DeskCache: @unchecked Sendable {
     }
 }
 
-/// Stores and secret boxes opened once per location for the lines of one shell session (interactive or piped):
-/// without it every line would open its store again (on PostgreSQL, a new connection each time).
+/// Stores and secret boxes opened once per location, and the login name read once, for the lines of one shell
+/// session (interactive or piped): without it every line would open its store again (on PostgreSQL, a new
+/// connection each time) and read /etc/passwd.
 ///
-/// `@unchecked Sendable`: both dictionaries are read and written only under `lock`.
+/// `@unchecked Sendable`: both dictionaries and the login name are read and written only under `lock`.
 final class StoreCache: @unchecked Sendable {
     private let lock = NSLock()
     private var stores: [String: any AccountStore] = [:]
     private var boxes: [String: any SecretBox] = [:]
+    private var loginName: String?
     private let openStore: @Sendable (String) throws -> any AccountStore
     private let openExistingStore: (@Sendable (String) throws -> any AccountStore)?
     private let openSecrets: @Sendable (String, [String: String], Bool) throws -> any SecretBox
@@ -241,6 +243,16 @@ final class StoreCache: @unchecked Sendable {
             wrapped.openExistingStore = { [self] in try store($0, existing: true) }
         }
         wrapped.openSecrets = { [self] in try secrets($0, $1, $2) }
+        // The login name does not change during a session: read once (it reads /etc/passwd), not per line.
+        let loginName = services.loginName
+        wrapped.loginName = { [self] in
+            lock.withLock {
+                if let name = self.loginName { return name }
+                let name = loginName()
+                self.loginName = name
+                return name
+            }
+        }
         return wrapped
     }
 }
