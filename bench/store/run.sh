@@ -93,7 +93,10 @@ for writers in "${writers_list[@]}"; do
     pids=()
     for ((k = 0; k < writers; k++)); do
         {
+            # mailsh's own settings (SQLiteStore): the WAL the copied store keeps, synced at checkpoints, not at
+            # every commit (the CLI's default, FULL, would make the peer wait for the disk where mailsh does not).
             echo ".timeout 10000"
+            echo "PRAGMA synchronous = NORMAL;"
             for ((i = 0; i < edits; i++)); do
                 # The whole row read (as mailsh reads the account), one audit entry per changed field with its
                 # old and new value, the update refused unless the version is still the one read.
