@@ -5,7 +5,7 @@ import PostgresNIO
 /// One PostgreSQL connection used synchronously: each statement is sent from the calling thread (never an
 /// event-loop thread), one at a time. ``PostgresStore`` serializes its users with a lock.
 ///
-/// A statement whose answer the caller does not need (`BEGIN`, `SAVEPOINT`, `RELEASE`, an audit `INSERT`) is
+/// A statement whose answer the caller does not need (`SAVEPOINT`, `RELEASE`, an audit `INSERT`) is
 /// sent with ``send(_:)`` and not waited for: it is handed to the event loop together with the next statement the
 /// caller waits for (at the latest `COMMIT`), the connection runs them in that order, and the failure of the
 /// first that failed, if any, is thrown there instead of the waited statement's own answer. That spares the
@@ -19,9 +19,6 @@ final class PostgresSession: @unchecked Sendable {
     /// How many INSERT, UPDATE and DELETE statements the session has run (a transaction compares it with its
     /// start to know whether it changed anything: row locks of `FOR UPDATE` are not changes).
     var writes = 0
-    /// The number ``send(_:)`` gave the sent statement whose failure was thrown last, and that failure (the store
-    /// re-runs a transaction whose `BEGIN` found the connection closed: nothing of it reached the server).
-    private(set) var thrownSent: (sequence: Int, error: any Error)?
     /// The refusal of a statement run without a savepoint of its own in the current transaction, which the server
     /// then aborted (see ``PostgresTransaction/refusing(_:_:)``).
     var refusalWithoutSavepoint: MailshError?
@@ -98,15 +95,13 @@ final class PostgresSession: @unchecked Sendable {
 
     /// Throws the first failure among the statements sent without waiting, if any, and forgets them all.
     private func throwSentFailure() throws {
-        guard let (sequence, error) = inFlight.takeSentFailure() else { return }
-        thrownSent = (sequence, error)
+        guard let (_, error) = inFlight.takeSentFailure() else { return }
         if PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
         throw error
     }
 
     /// Forgets what statements sent before a transaction began left behind (a transaction begins clean).
     func beginClean() {
-        thrownSent = nil
         _ = inFlight.takeSentFailure()
     }
 

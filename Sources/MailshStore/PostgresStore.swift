@@ -111,24 +111,26 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
             }
             session.sawRetryableFailure = false
             session.beginClean()
-            // Not waited for: its answer comes before that of the transaction's first statement, which throws
-            // its failure.
-            let beginning = session.send(begin)
             session.refusalWithoutSavepoint = nil
+            // Waited for: a transaction whose BEGIN found the connection gone is started again on a new one, but
+            // one that had begun is not (what it did may be lost with the connection, and the caller is told).
+            do {
+                try session.execute(begin)
+            } catch {
+                if PostgresFailure.isConnectionLoss(error), !reconnected {
+                    // Idle connections are closed by servers and firewalls: nothing was sent yet, so start again.
+                    reconnected = true
+                    drop(session)
+                    continue
+                }
+                throw PostgresFailure.map(error, doing: doing, server: location.server)
+            }
             do {
                 let result = try body(PostgresTransaction(session: session, locksRows: locksRows,
                                                           statementSavepoints: savepoints))
                 try session.commit()
                 return result
             } catch {
-                if let failed = session.thrownSent, failed.sequence == beginning,
-                   PostgresFailure.isConnectionLoss(failed.error), !reconnected {
-                    // Idle connections are closed by servers and firewalls: the transaction never began, so
-                    // start again.
-                    reconnected = true
-                    drop(session)
-                    continue
-                }
                 if let refusal = session.refusalWithoutSavepoint, (error as? MailshError) != refusal {
                     // The body went on after a refused statement that had no savepoint: run it again with them.
                     savepoints = true
