@@ -8,8 +8,10 @@
 # from standard input (the way admins pipe changes in), each writer editing its own account: every edit is a
 # transaction that reads the account, checks the rights, validates, writes the new version and an audit entry.
 # Peers, the same writes without mailsh: W sqlite3 CLI processes each running EDITS transactions of the same
-# SELECT + UPDATE + audit INSERT on the same schema (SQLite); pgbench with W clients running the same
-# transaction EDITS times each (PostgreSQL, a throw-away server from scripts/postgres/). CPU: the client
+# work on a copy of the same store, synced as mailsh syncs it (SQLite); pgbench with W clients running the same
+# transaction EDITS times each (PostgreSQL, a throw-away server from scripts/postgres/): the whole row read (locked
+# FOR UPDATE on PostgreSQL), one audit INSERT per changed field with old and new value, the UPDATE checked against
+# the version read, new values every edit. Each run checks that nothing was lost. CPU: the client
 # processes' user + system time (mailsh's writers; sqlite3's, which include SQLite's own work; pgbench's), never
 # the PostgreSQL server's, which both sides share.
 set -euo pipefail
