@@ -9,8 +9,9 @@ import Foundation
 /// line, against the edit's transaction). This reader takes only the plain form, positional words then global
 /// options, and leaves every other line (`--if-version`, `--dry-run`, `--help`, a missing assignment, an option
 /// among the assignments) to the parser; for those it takes, it builds the very command the parser builds.
-/// The command stays declared once, by its property wrappers: `AccountSetLineTests` compares what this reader makes
-/// with what the parser makes, and fails when `account set` declares an argument this reader does not know.
+/// The command stays declared once, by its property wrappers: the tests in `OneShotLineTests+AccountSet.swift`
+/// compare what this reader makes with what the parser makes, and fail when `account set` declares an argument this
+/// reader does not know.
 enum AccountSetLine {
     /// `words` (as the parser gets them) read without the parser, or `nil` when the parser must read them.
     static func read(_ words: [String]) -> AccountCommand.Set? {

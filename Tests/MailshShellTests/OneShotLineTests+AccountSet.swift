@@ -4,23 +4,13 @@ import MailshCore
 @testable import MailshShell
 import XCTest
 
-/// The edit line ``AccountSetLine`` reads without the argument parser: what it makes is what the parser makes, and
-/// every line it does not know is left to the parser, so `account set`'s declaration stays the one place that says
-/// what the command takes.
-final class AccountSetLineTests: XCTestCase {
-    /// What the parser makes of `words` (the command, or the status and message of its error or help).
-    func parsed(_ words: [String]) -> String {
-        OneShotLine.$enabled.withValue(false) {
-            do {
-                return String(reflecting: try CommandFocus.parse(words))
-            } catch {
-                return "\(MailshCommand.exitCode(for: error).rawValue) \(MailshCommand.fullMessage(for: error))"
-            }
-        }
-    }
-
-    /// What the reader makes of `words`, in the form of ``parsed(_:)``, or `nil` when it leaves them to the parser.
-    func read(_ words: [String]) -> String? {
+/// The edit line ``AccountSetLine`` reads without the argument parser: what it makes is what the parser makes
+/// (``OneShotLineTests/parsed(_:)``), and every line it does not know is left to the parser, so `account set`'s
+/// declaration stays the one place that says what the command takes.
+extension OneShotLineTests {
+    /// What ``AccountSetLine`` makes of `words`, in the form of ``parsed(_:)``, or `nil` when it leaves them to the
+    /// parser.
+    func readEdit(_ words: [String]) -> String? {
         AccountSetLine.read(words).map { String(reflecting: $0) }
     }
 
@@ -34,7 +24,7 @@ final class AccountSetLineTests: XCTestCase {
             ["account", "set", "Box0", "incoming.port=1", "--format=csv"],
         ]
         for words in lines {
-            let read = read(words)
+            let read = readEdit(words)
             XCTAssertNotNil(read, "\(words)")
             XCTAssertEqual(read, parsed(words), "\(words)")
         }
@@ -58,7 +48,7 @@ final class AccountSetLineTests: XCTestCase {
             ["account", "show", "Box0", "incoming.port=1"],
         ]
         for words in lines {
-            XCTAssertNil(read(words), "\(words)")
+            XCTAssertNil(readEdit(words), "\(words)")
         }
     }
 
