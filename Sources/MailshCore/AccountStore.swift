@@ -38,6 +38,27 @@ public protocol AccountStore: AnyObject, Sendable {
     func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
     /// The names of the schema migrations applied to the store, in order (opening a store applies the missing ones).
     func appliedMigrations() throws -> [String]
+    /// Runs `body`, which only reads, each of its statements seeing the latest committed rows, without a
+    /// transaction of its own where the engine can do without (on PostgreSQL one round trip per statement instead
+    /// of a `BEGIN`, the statements and a `COMMIT`): for reads that need no snapshot in common (the acting user
+    /// of a shell's next line). By default ``read(_:)``.
+    func readLatest<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+    /// Runs `body`, one desk operation that checks every rule before its first change, in a write transaction of
+    /// its own, as ``write(_:)`` does. A refused statement usually ends such an operation, so an engine may run its
+    /// statements without a savepoint each, and run the operation again with them when it went on after a
+    /// refusal (on PostgreSQL two round trips fewer per statement a constraint may refuse). By default
+    /// ``write(_:)``.
+    func writeOperation<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
+}
+
+extension AccountStore {
+    public func readLatest<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try read(body)
+    }
+
+    public func writeOperation<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try write(body)
+    }
 }
 
 /// The operations of one transaction. Implementations throw ``MailshError`` (`.store`, `.conflict`,

@@ -36,17 +36,7 @@ public final class Desk: @unchecked Sendable {
                             now: @escaping @Sendable () -> Date = { Date() }) throws -> Desk {
         let name = requested ?? osUser
         func resolve(_ tx: any StoreTransaction) throws -> User {
-            if name != osUser {
-                guard let real = try tx.user(named: osUser), real.has(.administrate) else {
-                    throw MailshError.permissionDenied("acting as \(name) needs the administrate right, "
-                        + "which \(osUser) does not hold")
-                }
-            }
-            guard let user = try tx.user(named: name) else {
-                throw MailshError.permissionDenied("user \(name) is not registered in this store; an administrator "
-                    + "can add them with: mailsh user add \(name) email=ADDRESS")
-            }
-            return user
+            try actingUser(name, osUser: osUser, in: tx)
         }
         // Usually the store has users: a read is enough (a write transaction per command would cost a sync each).
         if let actor = try store.read({ tx in try tx.users().isEmpty ? nil : try resolve(tx) }) {
@@ -63,6 +53,41 @@ public final class Desk: @unchecked Sendable {
             return try resolve(tx)
         }
         return Desk(store: store, secrets: secrets, actor: actor, transaction: nil, now: now)
+    }
+
+    /// The user a desk opened by `osUser` acts as when `name` is requested: acting as someone else needs
+    /// `administrate`; an unregistered user is refused with a pointer to `user add`.
+    private static func actingUser(_ name: String, osUser: String, in tx: any StoreTransaction) throws -> User {
+        if name != osUser {
+            guard let real = try tx.user(named: osUser), real.has(.administrate) else {
+                throw MailshError.permissionDenied("acting as \(name) needs the administrate right, "
+                    + "which \(osUser) does not hold")
+            }
+        }
+        guard let user = try tx.user(named: name) else {
+            throw MailshError.permissionDenied("user \(name) is not registered in this store; an administrator "
+                + "can add them with: mailsh user add \(name) email=ADDRESS")
+        }
+        return user
+    }
+
+    /// This desk (opened by ``open(store:secrets:osUser:requested:now:)`` with the same `osUser` and `requested`)
+    /// for the next command of a session, as that open would give it now: the acting user (and, acting as someone
+    /// else, `osUser`) read again, so that a right granted or revoked since by another admin counts from this
+    /// command on. Cheaper than opening anew: one read of the latest committed rows (``AccountStore/readLatest(_:)``),
+    /// no transaction of its own; `self` when the user is unchanged. A user no longer registered is left to
+    /// ``open(store:secrets:osUser:requested:now:)``, which refuses them or, in a store that lost every user,
+    /// registers `osUser`.
+    public func reopened(osUser: String, requested: String? = nil) throws -> Desk {
+        let name = requested ?? osUser
+        let user: User
+        do {
+            user = try store.readLatest { tx in try Self.actingUser(name, osUser: osUser, in: tx) }
+        } catch MailshError.permissionDenied(_) {
+            return try Self.open(store: store, secrets: secrets, osUser: osUser, requested: requested, now: now)
+        }
+        if user == actor { return self }
+        return Desk(store: store, secrets: secrets, actor: user, transaction: nil, now: now)
     }
 
     /// Runs `body` as one transaction: every change it makes through the desk it is given commits together, or none
@@ -141,7 +166,7 @@ public final class Desk: @unchecked Sendable {
     /// a transaction the operation needs no savepoint of its own (see ``StoreTransaction/operation(_:)``).
     private func changing<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         if let current { return try current.operation { try body(current) } }
-        return try store.write(body)
+        return try store.writeOperation(body)
     }
 
     /// The store's display name.

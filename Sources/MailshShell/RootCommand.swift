@@ -107,7 +107,9 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
     var readDirectly: (any DeskCommand)?
     do {
         let parserWords = hoistingGlobalOptions(words)
-        switch OneShotLine.read(parserWords) {
+        // The edit lines a pipe repeats, read without the parser too.
+        let edit = AccountSetLine.read(parserWords)
+        switch edit == nil ? OneShotLine.read(parserWords) : nil {
         case .command(let read)?:
             command = read
             readDirectly = read
@@ -115,7 +117,12 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
             context.io.write(text + (text.hasSuffix("\n") ? "" : "\n"))
             return ExitStatus.success.rawValue
         case nil:
-            command = try CommandFocus.parse(parserWords)
+            if let edit {
+                command = edit
+                readDirectly = edit
+            } else {
+                command = try CommandFocus.parse(parserWords)
+            }
         }
         if var run = command as? RunCommand, let scriptArguments {
             if let unknown = run.arguments.first {

@@ -121,6 +121,8 @@ public struct CommandContext: @unchecked Sendable {
     /// Whether the command is a line of a shell (interactive, piped or the start-up file), where options alone
     /// must not start another shell.
     var insideShell = false
+    /// The desks of a shell session, kept from line to line (``DeskCache``); `nil` outside a shell.
+    var desks: DeskCache?
 
     public init(services: Services, environment: [String: String] = ProcessInfo.processInfo.environment,
                 io: CommandIO = .standard()) {
@@ -164,18 +166,46 @@ public struct CommandContext: @unchecked Sendable {
         let (location, store) = try openStore(global)
         let secrets = try services.openSecrets(location, environment, store.isNew)
         let requested = global.asUser ?? environment["MAILSH_USER"].flatMap { $0.isEmpty ? nil : $0 }
+        if let desks {
+            return try desks.desk(store: store, secrets: secrets, keyFile: environment["MAILSH_KEY_FILE"],
+                                  osUser: services.loginName(), requested: requested)
+        }
         return try Desk.open(store: store, secrets: secrets, osUser: services.loginName(), requested: requested)
     }
 }
 
-/// Stores and secret boxes opened once per location for the lines of one shell session (interactive or piped):
-/// without it every line would open its store again (on PostgreSQL, a new connection each time).
+/// The desks of one shell session, kept from line to line: the next line gets its store's desk re-read
+/// (``Desk/reopened(osUser:requested:)``: the acting user's latest rights, one statement) instead of opened anew
+/// (a read transaction over every user).
 ///
-/// `@unchecked Sendable`: both dictionaries are read and written only under `lock`.
+/// `@unchecked Sendable`: the dictionary is read and written only under `lock`.
+final class DeskCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var desks: [String: Desk] = [:]
+
+    /// The desk on `store` (opened once per location by ``StoreCache``) acting for `osUser` as `requested`.
+    func desk(store: any AccountStore, secrets: any SecretBox, keyFile: String?, osUser: String,
+              requested: String?) throws -> Desk {
+        let key = "\(ObjectIdentifier(store))\u{0}\(keyFile ?? "")\u{0}\(osUser)\u{0}\(requested ?? "")"
+        lock.lock()
+        defer { lock.unlock() }
+        let desk = try desks[key]?.reopened(osUser: osUser, requested: requested)
+            ?? Desk.open(store: store, secrets: secrets, osUser: osUser, requested: requested)
+        desks[key] = desk
+        return desk
+    }
+}
+
+/// Stores and secret boxes opened once per location, and the login name read once, for the lines of one shell
+/// session (interactive or piped): without it every line would open its store again (on PostgreSQL, a new
+/// connection each time) and read /etc/passwd.
+///
+/// `@unchecked Sendable`: both dictionaries and the login name are read and written only under `lock`.
 final class StoreCache: @unchecked Sendable {
     private let lock = NSLock()
     private var stores: [String: any AccountStore] = [:]
     private var boxes: [String: any SecretBox] = [:]
+    private var loginName: String?
     private let openStore: @Sendable (String) throws -> any AccountStore
     private let openExistingStore: (@Sendable (String) throws -> any AccountStore)?
     private let openSecrets: @Sendable (String, [String: String], Bool) throws -> any SecretBox
@@ -213,6 +243,16 @@ final class StoreCache: @unchecked Sendable {
             wrapped.openExistingStore = { [self] in try store($0, existing: true) }
         }
         wrapped.openSecrets = { [self] in try secrets($0, $1, $2) }
+        // The login name does not change during a session: read once (it reads /etc/passwd), not per line.
+        let loginName = services.loginName
+        wrapped.loginName = { [self] in
+            lock.withLock {
+                if let name = self.loginName { return name }
+                let name = loginName()
+                self.loginName = name
+                return name
+            }
+        }
         return wrapped
     }
 }

@@ -18,6 +18,8 @@ public struct Shell {
         context.insideShell = true
         // Each store is opened once for the whole session, not once per line.
         context.services = StoreCache(context.services).wrapping(context.services)
+        // And each desk: the next line reads its acting user again, not every user in a transaction.
+        context.desks = DeskCache()
         // Commands on standard input: no command reads a secret, a confirmation or data from it.
         if !interactive { context.io.inputIsCommandStream = true }
         let desk: Desk

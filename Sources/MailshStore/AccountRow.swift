@@ -91,8 +91,11 @@ enum AccountRow {
 
     /// `SELECT` of every column, to which a statement adds its `WHERE`.
     static func select(_ dialect: SQLDialect) -> String {
-        "SELECT \(table.selectList) FROM account"
+        selectSQL
     }
+
+    /// ``select(_:)``, made once (the same for both engines).
+    private static let selectSQL = "SELECT \(table.selectList) FROM account"
 
     /// A sealed secret: its bytes (never opened here).
     static func sealed(_ name: String, _ get: @escaping @Sendable (Account) -> SealedSecret?,

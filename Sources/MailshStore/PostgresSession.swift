@@ -2,8 +2,14 @@ import Foundation
 import MailshCore
 import PostgresNIO
 
-/// One PostgreSQL connection used synchronously: each statement is sent and waited for on the calling thread
-/// (never an event-loop thread), one at a time. ``PostgresStore`` serializes its users with a lock.
+/// One PostgreSQL connection used synchronously: each statement is sent from the calling thread (never an
+/// event-loop thread), one at a time. ``PostgresStore`` serializes its users with a lock.
+///
+/// A statement whose answer the caller does not need (`SAVEPOINT`, `RELEASE`, an audit `INSERT`) is
+/// sent with ``send(_:)`` and not waited for: it is handed to the event loop together with the next statement the
+/// caller waits for (at the latest `COMMIT`), the connection runs them in that order, and the failure of the
+/// first that failed, if any, is thrown there instead of the waited statement's own answer. That spares the
+/// caller one wake-up, and the event loop one hop from the caller's thread, per statement.
 final class PostgresSession: @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
@@ -13,9 +19,14 @@ final class PostgresSession: @unchecked Sendable {
     /// How many INSERT, UPDATE and DELETE statements the session has run (a transaction compares it with its
     /// start to know whether it changed anything: row locks of `FOR UPDATE` are not changes).
     var writes = 0
+    /// The refusal of a statement run without a savepoint of its own in the current transaction, which the server
+    /// then aborted (see ``PostgresTransaction/refusing(_:_:)``).
+    var refusalWithoutSavepoint: MailshError?
 
-    /// The statement waiting for its answer, failed when the connection closes.
+    /// The statements waiting for their answers, failed when the connection closes.
     private let inFlight = InFlight()
+    /// Statements ``send(_:)`` has taken and not yet handed to the event loop: they go with the next ``query(_:)``.
+    private var unsent: [(PostgresQuery, EventLoopPromise<PostgresQueryResult>)] = []
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -24,7 +35,8 @@ final class PostgresSession: @unchecked Sendable {
         connection.closeFuture.whenComplete { _ in inFlight.close() }
     }
 
-    /// Runs one statement and collects its rows. Throws the driver's error (mapped by the store at its boundary).
+    /// Runs one statement and collects its rows. Throws the driver's error (mapped by the store at its boundary),
+    /// or the failure of a statement sent before it with ``send(_:)``.
     ///
     /// The wait also ends when the connection closes: a statement written to a connection the server has just
     /// closed is otherwise never answered.
@@ -32,20 +44,65 @@ final class PostgresSession: @unchecked Sendable {
     func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
         if Self.isWrite(query.sql) { writes += 1 }
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-        guard let token = inFlight.begin(promise) else {
+        guard inFlight.begin(promise, sent: false) != nil else {
             promise.fail(ConnectionClosed())
+            unsent.removeAll()
+            try throwSentFailure()
             throw ConnectionClosed()
         }
-        let inFlight = self.inFlight
-        connection.query(query, logger: logger).whenComplete { result in
-            if inFlight.finish(token) { promise.completeWith(result) }
+        // The statements sent before it go to the event loop with it, in one hop.
+        let batch = unsent + [(query, promise)]
+        unsent.removeAll()
+        let connection = self.connection, logger = self.logger
+        connection.eventLoop.execute {
+            for (query, promise) in batch { connection.query(query, logger: logger).cascade(to: promise) }
         }
+        let result: Result<PostgresQueryResult, any Error>
         do {
-            return try promise.futureResult.wait()
+            result = .success(try promise.futureResult.wait())
+        } catch {
+            result = .failure(error)
+        }
+        // Statements sent earlier were answered first: the first of them that failed is the cause.
+        try throwSentFailure()
+        do {
+            return try result.get()
         } catch {
             if PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
             throw error
         }
+    }
+
+    /// Sends a statement without waiting for its answer; returns its number. Its failure is thrown by the next
+    /// ``query(_:)`` (see the type's documentation).
+    @discardableResult
+    func send(_ query: PostgresQuery) -> Int {
+        if Self.isWrite(query.sql) { writes += 1 }
+        let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+        guard let sequence = inFlight.begin(promise, sent: true) else {
+            promise.fail(ConnectionClosed())
+            return inFlight.failClosed()
+        }
+        unsent.append((query, promise))
+        return sequence
+    }
+
+    /// ``send(_:)`` of SQL without parameters.
+    @discardableResult
+    func send(_ sql: String) -> Int {
+        send(PostgresQuery(unsafeSQL: sql))
+    }
+
+    /// Throws the first failure among the statements sent without waiting, if any, and forgets them all.
+    private func throwSentFailure() throws {
+        guard let (_, error) = inFlight.takeSentFailure() else { return }
+        if PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
+        throw error
+    }
+
+    /// Forgets what statements sent before a transaction began left behind (a transaction begins clean).
+    func beginClean() {
+        _ = inFlight.takeSentFailure()
     }
 
     /// Whether a statement changes rows (it starts with INSERT, UPDATE or DELETE).
@@ -58,6 +115,15 @@ final class PostgresSession: @unchecked Sendable {
     /// Runs SQL without parameters.
     func execute(_ sql: String) throws {
         try query(PostgresQuery(unsafeSQL: sql))
+    }
+
+    /// Commits the open transaction. A transaction in which a statement failed is rolled back by the server's
+    /// `COMMIT`, which says so in its tag, not as an error: that is thrown here, so nothing is taken for saved.
+    func commit() throws {
+        if try query(PostgresQuery(unsafeSQL: "COMMIT")).metadata.command == "ROLLBACK" {
+            throw MailshError.store("a statement of the transaction failed, so the server rolled it back; nothing "
+                + "was saved")
+        }
     }
 
     /// The rows of a query, each readable by column name.
@@ -83,41 +149,62 @@ final class PostgresSession: @unchecked Sendable {
 /// The connection closed while a statement waited for its answer.
 struct ConnectionClosed: Error {}
 
-/// The one statement a session waits for: answered by the server, or failed when the connection closes, never
-/// both.
+/// The statements of a session waiting for their answers: each is answered by the server, or failed when the
+/// connection closes, never both. Of those sent without waiting (``PostgresSession/send(_:)``), the first failure
+/// is kept for the next statement waited for.
 final class InFlight: @unchecked Sendable {
     private let lock = NSLock()
-    private var waiting: (token: Int, promise: EventLoopPromise<PostgresQueryResult>)?
+    private var waiting: [Int: EventLoopPromise<PostgresQueryResult>] = [:]
     private var next = 0
     private var closed = false
+    /// The first failure of a statement sent without waiting, by its number.
+    private var sentFailure: (sequence: Int, error: any Error)?
 
-    /// Registers `promise`; `nil` when the connection is already closed.
-    func begin(_ promise: EventLoopPromise<PostgresQueryResult>) -> Int? {
-        lock.withLock {
+    /// Registers `promise` (of a statement not waited for when `sent`); `nil` when the connection is already
+    /// closed. The promise is completed by its answer or by the close, whichever comes first.
+    func begin(_ promise: EventLoopPromise<PostgresQueryResult>, sent: Bool) -> Int? {
+        let sequence: Int? = lock.withLock {
             if closed { return nil }
             next += 1
-            waiting = (next, promise)
+            waiting[next] = promise
+            return next
+        }
+        guard let sequence else { return nil }
+        promise.futureResult.whenComplete { [self] result in
+            lock.withLock {
+                waiting[sequence] = nil
+                if sent, case .failure(let error) = result, sentFailure.map({ sequence < $0.sequence }) ?? true {
+                    sentFailure = (sequence, error)
+                }
+            }
+        }
+        return sequence
+    }
+
+    /// A statement sent on a closed connection: its failure is kept like an answered one's; returns its number.
+    func failClosed() -> Int {
+        lock.withLock {
+            next += 1
+            if sentFailure == nil { sentFailure = (next, ConnectionClosed()) }
             return next
         }
     }
 
-    /// Whether the answer for `token` may complete its promise (the connection did not close first).
-    func finish(_ token: Int) -> Bool {
+    /// The first failure of a statement sent without waiting, if any, forgetting it.
+    func takeSentFailure() -> (Int, any Error)? {
         lock.withLock {
-            guard waiting?.token == token else { return false }
-            waiting = nil
-            return true
+            defer { sentFailure = nil }
+            return sentFailure.map { ($0.sequence, $0.error) }
         }
     }
 
-    /// The connection closed: fails the statement waiting, if any, and any later one.
+    /// The connection closed: fails every statement waiting, and any later one.
     func close() {
-        let promise: EventLoopPromise<PostgresQueryResult>? = lock.withLock {
+        let promises: [(Int, EventLoopPromise<PostgresQueryResult>)] = lock.withLock {
             closed = true
-            defer { waiting = nil }
-            return waiting?.promise
+            return waiting.sorted { $0.key < $1.key }
         }
-        promise?.fail(ConnectionClosed())
+        for (_, promise) in promises { promise.fail(ConnectionClosed()) }
     }
 }
 

@@ -84,14 +84,23 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
         try transaction(begin: Self.beginWrite, locksRows: true, doing: "writing", body)
     }
 
+    public func writeOperation<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        try transaction(begin: Self.beginWrite, locksRows: true, doing: "writing", statementSavepoints: false, body)
+    }
+
     /// Runs `body` in one transaction, re-running all of it after a serialization failure or a deadlock, and once
     /// on a new connection when the old one turns out to be gone before anything was sent.
-    private func transaction<T>(begin: String, locksRows: Bool, doing: String,
+    ///
+    /// Without `statementSavepoints`, a statement a constraint may refuse runs without a savepoint of its own
+    /// (``PostgresTransaction/refusing(_:_:)``); when the body goes on after such a refusal (the transaction is then
+    /// aborted on the server), the whole transaction runs again with them, as every other write runs.
+    private func transaction<T>(begin: String, locksRows: Bool, doing: String, statementSavepoints: Bool = true,
                                 _ body: (any StoreTransaction) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         var attempt = 0
         var reconnected = false
+        var savepoints = statementSavepoints
         while true {
             attempt += 1
             let session: PostgresSession
@@ -101,6 +110,10 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
                 throw PostgresFailure.map(error, doing: doing, server: location.server)
             }
             session.sawRetryableFailure = false
+            session.beginClean()
+            session.refusalWithoutSavepoint = nil
+            // Waited for: a transaction whose BEGIN found the connection gone is started again on a new one, but
+            // one that had begun is not (what it did may be lost with the connection, and the caller is told).
             do {
                 try session.execute(begin)
             } catch {
@@ -113,10 +126,21 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
                 throw PostgresFailure.map(error, doing: doing, server: location.server)
             }
             do {
-                let result = try body(PostgresTransaction(session: session, locksRows: locksRows))
-                try session.execute("COMMIT")
+                let result = try body(PostgresTransaction(session: session, locksRows: locksRows,
+                                                          statementSavepoints: savepoints))
+                try session.commit()
                 return result
             } catch {
+                if let refusal = session.refusalWithoutSavepoint, (error as? MailshError) != refusal {
+                    // The body went on after a refused statement that had no savepoint: run it again with them.
+                    savepoints = true
+                    do {
+                        try session.execute("ROLLBACK")
+                    } catch {
+                        drop(session)
+                    }
+                    continue
+                }
                 let retry = session.sawRetryableFailure || PostgresFailure.isRetryable(error)
                 do {
                     try session.execute("ROLLBACK")
@@ -129,6 +153,35 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
                 }
                 if PostgresFailure.isConnectionLoss(error) { drop(session) }
                 throw PostgresFailure.map(error, doing: doing, server: location.server)
+            }
+        }
+    }
+
+    /// Each statement of `body` on its own, in autocommit: one round trip each. A connection found closed is
+    /// replaced once (a read changes nothing, so it may run again).
+    public func readLatest<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        var reconnected = false
+        while true {
+            let session: PostgresSession
+            do {
+                session = try currentSession()
+            } catch {
+                throw PostgresFailure.map(error, doing: "reading", server: location.server)
+            }
+            session.beginClean()
+            do {
+                return try body(PostgresTransaction(session: session, locksRows: false))
+            } catch {
+                if PostgresFailure.isConnectionLoss(error) {
+                    drop(session)
+                    if !reconnected {
+                        reconnected = true
+                        continue
+                    }
+                }
+                throw PostgresFailure.map(error, doing: "reading", server: location.server)
             }
         }
     }

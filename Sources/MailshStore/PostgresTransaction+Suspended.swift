@@ -55,7 +55,7 @@ final class PostgresSessionStore: AccountStore, @unchecked Sendable {
             do {
                 try session.execute(begin)
                 let result = try body(PostgresTransaction(session: session, locksRows: locksRows))
-                try session.execute("COMMIT")
+                try session.commit()
                 return result
             } catch {
                 let retry = session.sawRetryableFailure || PostgresFailure.isRetryable(error)

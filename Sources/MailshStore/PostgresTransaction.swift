@@ -10,6 +10,8 @@ import PostgresNIO
 struct PostgresTransaction: SQLTransaction {
     let session: PostgresSession
     let locksRows: Bool
+    /// Whether a statement a constraint may refuse runs in a savepoint of its own (see ``refusing(_:_:)``).
+    let statementSavepoints: Bool
     /// What the transaction remembers across its operations.
     let state = State()
 
@@ -20,9 +22,10 @@ struct PostgresTransaction: SQLTransaction {
         var startWrites = 0
     }
 
-    init(session: PostgresSession, locksRows: Bool) {
+    init(session: PostgresSession, locksRows: Bool, statementSavepoints: Bool = true) {
         self.session = session
         self.locksRows = locksRows
+        self.statementSavepoints = statementSavepoints
         state.startWrites = session.writes
     }
 
@@ -32,16 +35,31 @@ struct PostgresTransaction: SQLTransaction {
     /// Runs a statement a constraint may refuse, in a savepoint (so that a refusal leaves the transaction usable,
     /// as on SQLite); a refusal is thrown as the error the store contract documents for `writing` (see ``Refusal``).
     @discardableResult
+    ///
+    /// Without ``statementSavepoints`` (a single desk operation, which a refusal ends), the statement runs alone:
+    /// its refusal is thrown the same, and noted on the session, so that the store runs the transaction again with
+    /// savepoints if the operation went on after it (see ``PostgresStore``).
     func refusing(_ writing: Refusal.Writing, _ query: PostgresQuery) throws -> PostgresQueryResult {
-        try session.execute("SAVEPOINT mailsh_statement")
+        if !statementSavepoints, state.depth == 0 {
+            do {
+                return try session.query(query)
+            } catch let error as PSQLError {
+                guard let violation = PostgresFailure.violation(error) else { throw error }
+                let refusal = Refusal.error(violation, writing: writing)
+                session.refusalWithoutSavepoint = refusal
+                throw refusal
+            }
+        }
+        // The savepoint and its release are sent without waiting (see ``PostgresSession/send(_:)``).
+        session.send("SAVEPOINT mailsh_statement")
         do {
             let result = try session.query(query)
-            try session.execute("RELEASE SAVEPOINT mailsh_statement")
+            session.send("RELEASE SAVEPOINT mailsh_statement")
             return result
         } catch let error as PSQLError {
             guard let violation = PostgresFailure.violation(error) else { throw error }
             try session.execute("ROLLBACK TO SAVEPOINT mailsh_statement")
-            try session.execute("RELEASE SAVEPOINT mailsh_statement")
+            session.send("RELEASE SAVEPOINT mailsh_statement")
             throw Refusal.error(violation, writing: writing)
         }
     }
@@ -77,7 +95,8 @@ struct PostgresTransaction: SQLTransaction {
         var bindings = PostgresBindings(capacity: table.columns.count)
         try table.encode(row) { try bindings.append(sqlValue: $0) }
         let query = PostgresQuery(unsafeSQL: dialect.render(table.insertSQL), binds: bindings)
-        if let writing = writing() { try refusing(writing, query) } else { try session.query(query) }
+        // Without a refusal to name, nobody waits for the answer: the row rides along with the next statement.
+        if let writing = writing() { try refusing(writing, query) } else { session.send(query) }
     }
 
     // MARK: Accounts
@@ -106,12 +125,12 @@ struct PostgresTransaction: SQLTransaction {
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try session.execute("SAVEPOINT mailsh")
+        session.send("SAVEPOINT mailsh")
         state.depth += 1
         defer { state.depth -= 1 }
         do {
             let result = try body()
-            try session.execute("RELEASE SAVEPOINT mailsh")
+            session.send("RELEASE SAVEPOINT mailsh")
             return result
         } catch {
             try session.execute("ROLLBACK TO SAVEPOINT mailsh")

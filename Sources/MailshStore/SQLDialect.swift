@@ -54,24 +54,29 @@ enum SQLDialect: Sendable {
 
     /// `sql`, written once with `?` for each parameter, with the parameters as the engine writes them (PostgreSQL
     /// numbers them `$1`, `$2`, …). A `?` inside a quoted literal or name is left alone.
+    ///
+    /// It reads bytes, not characters (the quotes and `?` are ASCII, which UTF-8 never uses inside another
+    /// character): the account statements are long, and a shell line renders several.
     func render(_ sql: String) -> String {
         guard self == .postgres, sql.utf8.contains(UInt8(ascii: "?")) else { return sql }
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(sql.utf8.count + 16)
         var index = 0
-        var quote: Character?
-        for character in sql {
+        var quote: UInt8?
+        for byte in sql.utf8 {
             if let open = quote {
-                if character == open { quote = nil }
-            } else if character == "'" || character == "\"" {
-                quote = character
-            } else if character == "?" {
+                if byte == open { quote = nil }
+            } else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") {
+                quote = byte
+            } else if byte == UInt8(ascii: "?") {
                 index += 1
-                out += "$\(index)"
+                out.append(UInt8(ascii: "$"))
+                out.append(contentsOf: String(index).utf8)
                 continue
             }
-            out.append(character)
+            out.append(byte)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `column` ordered byte by byte, as SQLite orders text (PostgreSQL would follow the server's locale).

@@ -28,7 +28,9 @@ protocol SQLTransaction: StoreTransaction {
     /// Inserts `row` into `table` (its ``SQLTable/insertSQL``), as ``run(_:_:refusing:)`` would, but for the rows a
     /// bulk script writes thousands of times in one transaction (every account's audit entry): an engine may keep
     /// the statement prepared for the transaction and bind the columns in place, without an array of values.
-    /// `refusing` as for ``rows(_:_:refusing:_:)``, made only when a constraint refuses the row.
+    /// `refusing` as for ``rows(_:_:refusing:_:)``, made only when a constraint refuses the row. When `refusing` is
+    /// nil nobody reads the count of changed rows, and an engine may send the row without waiting for its answer:
+    /// a failure is then thrown by the transaction's next statement, at the latest by its commit.
     func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing: @autoclosure () -> Refusal.Writing?) throws
 }
 

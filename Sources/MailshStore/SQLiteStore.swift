@@ -138,6 +138,15 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
         }
     }
 
+    /// `body` without a transaction of its own: each statement is one of SQLite's implicit read transactions.
+    public func readLatest<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+        do {
+            return try queue.inDatabase { db in try body(SQLiteTransaction(db: db)) }
+        } catch {
+            throw Self.map(error, doing: "reading")
+        }
+    }
+
     public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         do {
             return try queue.writeWithoutTransaction { db in try Self.transaction(db, begin: "BEGIN IMMEDIATE", body) }

@@ -44,6 +44,46 @@ class ConcurrentEditsTests: MailshTestCase {
         try eightProcessesMakingFiveHundredEditsEachLoseNothing()
     }
 
+    func testARightRevokedByAnotherProcessMidPipeCountsFromTheNextLine() throws {
+        try aRightRevokedByAnotherProcessMidPipeCountsFromTheNextLine()
+    }
+
+    /// A shell keeps its desk from line to line: the acting user's rights are read again for every line, so a
+    /// right another admin revokes while commands are being piped in refuses the very next line.
+    func aRightRevokedByAnotherProcessMidPipeCountsFromTheNextLine() throws {
+        ok("account", "create", "Shared", "incoming.host=imap.example.com")
+        ok("user", "add", "bob", "email=bob@example.com", "rights=administrate")
+        let process = Process()
+        process.executableURL = runner.binary
+        process.arguments = ["--store", store]
+        process.environment = runner.baseEnvironment.merging(["MAILSH_USER": "bob"]) { $1 }
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        func say(_ line: String) { input.fileHandleForWriting.write(Data((line + "\n").utf8)) }
+        // The first line runs with the right: wait for its answer before another admin revokes it.
+        say("account set Shared outgoing.display_name=First")
+        var answer = ""
+        while !answer.contains("\n") {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            answer += String(decoding: data, as: UTF8.self)
+        }
+        XCTAssertTrue(answer.contains("updated"), answer)
+        ok("user", "revoke", "bob", "administrate")
+        say("account set Shared outgoing.display_name=Second")
+        try input.fileHandleForWriting.close()
+        let refusal = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 77, refusal)
+        XCTAssertTrue(refusal.contains("needs the administrate right, which bob does not hold"), refusal)
+        let account = accountDoc("Shared")
+        XCTAssertEqual(account["version"] as? Int, 2, "only the first line changed the account")
+        XCTAssertEqual((account["outgoing"] as? [String: Any])?["display_name"] as? String, "First")
+    }
+
     func eightProcessesMakingFiveHundredEditsEachLoseNothing() throws {
         ok("account", "create", "Shared", "incoming.host=imap.example.com")
         let processes = 8, edits = 500

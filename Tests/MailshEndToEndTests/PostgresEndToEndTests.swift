@@ -65,6 +65,10 @@ final class PostgresConcurrentEditsTests: ConcurrentEditsTests {
     override func testEightProcessesMakingFiveHundredEditsEachLoseNothing() throws {
         try eightProcessesMakingFiveHundredEditsEachLoseNothing()
     }
+
+    override func testARightRevokedByAnotherProcessMidPipeCountsFromTheNextLine() throws {
+        try aRightRevokedByAnotherProcessMidPipeCountsFromTheNextLine()
+    }
 }
 
 /// The binary on a PostgreSQL store: a script's changes are one transaction; a desk copied from SQLite.

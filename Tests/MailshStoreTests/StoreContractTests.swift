@@ -86,6 +86,38 @@ final class StoreContractTests: StoreTestCase {
         }
     }
 
+    /// A single desk operation (``AccountStore/writeOperation(_:)``, on PostgreSQL without a savepoint per
+    /// statement) is refused as a write is, and one that goes on after a refusal keeps what it did after it, as in a
+    /// write (PostgreSQL runs it again with savepoints): nothing of the refused row, everything of the rest.
+    func testAnOperationGoingOnAfterARefusalKeepsTheRestAsAWriteDoes() {
+        onEveryEngine {
+            let admin = try desk()
+            _ = try makeComplete("Support", desk: admin)
+            var sameName = Account(name: "Support", by: "admin")
+            sameName.conversation.prefix = "QQQQQ"
+            XCTAssertThrowsError(try store.writeOperation { try $0.insert(sameName) }) { error in
+                XCTAssertEqual(error as? MailshError, .alreadyExists(kind: "account", name: "Support"))
+            }
+            var other = Account(name: "Other", by: "admin")
+            other.conversation.prefix = "RRRRR"
+            var runs = 0
+            let refusal: MailshError? = try store.writeOperation { tx in
+                runs += 1
+                var refused: MailshError?
+                do {
+                    try tx.insert(sameName)
+                } catch let error as MailshError {
+                    refused = error
+                }
+                try tx.insert(other)
+                return refused
+            }
+            XCTAssertEqual(refusal, .alreadyExists(kind: "account", name: "Support"))
+            XCTAssertEqual(runs, kind == .postgres ? 2 : 1, "PostgreSQL runs it again with savepoints")
+            XCTAssertEqual(try admin.accounts().map(\.name).sorted(), ["Other", "Support"])
+        }
+    }
+
     /// A constraint the operation does not foresee (here a second account with an existing id) is a store error
     /// naming it: never a taken prefix (which the core would retry with another prefix), never a taken name.
     func testAnUnrelatedConstraintFailureIsAStoreErrorNeverATakenPrefix() {
