@@ -50,7 +50,7 @@ final class StoreContractTests: StoreTestCase {
                 guard let error = error as? MailshError else { return XCTFail("\(error)") }
                 XCTAssertEqual(error.exitStatus, .store)
                 XCTAssertEqual(error.message, "store: the store \(location) was migrated by a newer mailsh (\(future)); this "
-                    + "mailsh knows migrations up to v11: the certificate expiry account audit saw (mailsh status): use the newer mailsh")
+                    + "mailsh knows migrations up to v13: records by creation time (record list reads them in order): use the newer mailsh")
             }
         }
     }
@@ -123,7 +123,7 @@ final class StoreContractTests: StoreTestCase {
 
     func expectedDump() throws -> [String] {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v11.txt" : "Schema/postgres-v11.txt")
+            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v13.txt" : "Schema/postgres-v13.txt")
         return try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
