@@ -89,12 +89,26 @@ enum ListingSQL {
         }
         var sql = "SELECT number, account_id, subject, status, requester, created_at, modified_at, version FROM record"
             + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + " ORDER BY created_at DESC, \(binary(d, "number")) DESC"
+            + " ORDER BY " + recordOrder(d, query.order)
         if let limit = query.limit {
             binds.append(.integer(limit))
             sql += " LIMIT \(d.parameter(binds.count))"
         }
         return Query(sql: sql, binds: binds)
+    }
+
+    /// The `ORDER BY` of ``RecordQuery/Order``.
+    static func recordOrder(_ d: SQLDialect, _ order: RecordQuery.Order) -> String {
+        let newest = "created_at DESC, \(binary(d, "number")) DESC"
+        switch order {
+        case .newestFirst: return newest
+        case .bySecondCreated: return "\(wholeSeconds(d, "created_at")), " + newest
+        }
+    }
+
+    /// A time (seconds since 1970) rounded down to its second, as ``Timestamp/format(_:)`` shows it.
+    static func wholeSeconds(_ d: SQLDialect, _ column: String) -> String {
+        d == .sqlite ? "CAST(\(column) AS INTEGER) - (\(column) < CAST(\(column) AS INTEGER))" : "floor(\(column))"
     }
 
     static func record(_ value: (Int) throws -> SQLValue) throws -> MailshCore.Record {
