@@ -50,6 +50,7 @@ extension Desk {
     /// ``records(account:status:limit:)`` one record at a time, each with its account's qualified name (as
     /// ``accountNames(ids:)`` gives it).
     public func forEachRecord(account reference: String? = nil, status: RecordStatus? = nil, limit: Int? = nil,
+                              order: RecordQuery.Order = .newestFirst,
                               _ body: (Record, String) throws -> Void) throws {
         if let limit, limit < 1 {
             throw MailshError.invalidValue(field: "limit", value: String(limit), allowed: "a number from 1 up")
@@ -58,7 +59,7 @@ extension Desk {
         try reading { tx in
             // One name per account that has records (far fewer than records).
             var names: [String: String] = [:]
-            try Self.stoppable { try tx.forEachRecord(RecordQuery(accountID: accountID, status: status, limit: limit)) { record in
+            try Self.stoppable { try tx.forEachRecord(RecordQuery(accountID: accountID, status: status, limit: limit, order: order)) { record in
                 let name: String
                 if let known = names[record.accountID] {
                     name = known

@@ -10,18 +10,19 @@ extension AccountDocument {
     /// The header of the CSV.
     public static var csvColumns: [String] { ["name"] + csvFields.map(\.name) }
 
+    /// Each CSV field's cell, read from the document's members (``DocumentMembers``, the keys JSON writes): no
+    /// reflection per row.
+    static let csvReaders: [@Sendable (AccountDocument) -> String?] = {
+        let texts = members.csvTexts
+        return csvFields.map { field in
+            guard let text = texts[field.name] else { preconditionFailure("no document member for \(field.name)") }
+            return text
+        }
+    }()
+
     /// The document's row, in ``csvColumns`` order: a value not set is an empty cell.
     public var csvRow: [String] {
-        let shape = JSONValue.shape(of: self)
-        return [name] + Self.csvFields.map { field in
-            var value: JSONValue = shape
-            for part in field.name.split(separator: ".") { value = value[String(part)] ?? .null }
-            switch value {
-            case .null: return ""
-            case .string(let text): return text
-            default: return value.serialized()
-            }
-        }
+        [name] + Self.csvReaders.map { $0(self) ?? "" }
     }
 
     /// A document from a CSV row (column → cell, cells already un-neutralised): a `name`, and values for the

@@ -188,7 +188,46 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
 
 /// ISO 8601 timestamps in UTC, the one format mailsh prints and stores.
 public enum Timestamp {
+    /// `2026-12-05T09:30:00Z`: the text `date.formatted(.iso8601)` gives (whole seconds, the fraction dropped),
+    /// written directly for the years 1970 to 9999 (a listing writes two per account; Foundation's format style
+    /// cost more than the rest of the row), through Foundation otherwise. `TimestampTests` compares the two.
     public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601)
+        // Whole seconds from Foundation's own reference date (2001), as its calendar counts them.
+        let reference = date.timeIntervalSinceReferenceDate.rounded(.down)
+        guard reference >= -978_307_200, reference < 252_423_993_600 else { return date.formatted(.iso8601) }
+        let seconds = Int(reference) + 978_307_200
+        // Days since 1970-01-01 to a civil date (Howard Hinnant's days_from_civil, inverted).
+        let z = seconds / 86_400 + 719_468
+        let era = z / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let time = seconds % 86_400
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            func put(_ value: Int, _ digits: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + digits - 1, through: offset, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            put(month, 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            put(day, 2, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            put(time / 3600, 2, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            put(time / 60 % 60, 2, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            put(time % 60, 2, at: 17)
+            buffer[19] = UInt8(ascii: "Z")
+            return 20
+        }
     }
 }

@@ -234,12 +234,24 @@ public struct RecordQuery: Sendable, Equatable {
     /// Only the records of this account (by id).
     public var accountID: String?
     public var status: RecordStatus?
-    /// At most this many, newest first; `nil` for all.
+    /// At most this many, in ``order``; `nil` for all.
     public var limit: Int?
+    public var order: Order
 
-    public init(accountID: String? = nil, status: RecordStatus? = nil, limit: Int? = nil) {
+    /// The order records are read in.
+    public enum Order: Sendable, Equatable {
+        /// Newest first (by creation time, then number).
+        case newestFirst
+        /// By the second of creation, oldest first, newest first within a second: the order `record list --sort
+        /// created` gives its rows (the column shows the time to the second, and that sort keeps the listing's
+        /// order among equal cells), read so from the store.
+        case bySecondCreated
+    }
+
+    public init(accountID: String? = nil, status: RecordStatus? = nil, limit: Int? = nil, order: Order = .newestFirst) {
         self.accountID = accountID
         self.status = status
         self.limit = limit
+        self.order = order
     }
 }

@@ -30,8 +30,8 @@ public enum TerminalText {
     /// The text of a whole output (many lines) made safe for a terminal: LF and TAB stay, CR stays only before LF
     /// (CSV's line ends), everything else of ``needsEscape(_:)`` is written as `\u{XXXX}`.
     public static func safeOutput(_ text: String) -> String {
-        // Fast path: printable ASCII with LF and TAB needs no work.
-        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A || $0 == 0x09 }) { return text }
+        // Fast path: printable ASCII with LF, TAB and CR before LF (CSV's line ends) needs no work.
+        if isPlainOutput(text) { return text }
         let scalars = Array(text.unicodeScalars)
         var out = String.UnicodeScalarView()
         for (index, scalar) in scalars.enumerated() {
@@ -44,6 +44,26 @@ public enum TerminalText {
             }
         }
         return String(out)
+    }
+
+    /// Whether ``safeOutput(_:)`` leaves `text` as it is because every byte is printable ASCII, LF, TAB, or a CR
+    /// right before an LF: one pass over the bytes (a CSV listing's every piece has CRLF line ends).
+    static func isPlainOutput(_ text: String) -> Bool {
+        func plain<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
+            var afterCR = false
+            for byte in bytes {
+                if afterCR {
+                    guard byte == 0x0A else { return false }
+                    afterCR = false
+                } else if byte == 0x0D {
+                    afterCR = true
+                } else if !((byte >= 0x20 && byte < 0x7F) || byte == 0x0A || byte == 0x09) {
+                    return false
+                }
+            }
+            return !afterCR
+        }
+        return text.utf8.withContiguousStorageIfAvailable(plain) ?? plain(text.utf8)
     }
 
     static func escaped(_ text: String, keeping: (Unicode.Scalar) -> Bool) -> String {

@@ -31,7 +31,8 @@ struct PieceWriter {
 /// objects (an array, or JSON Lines). For output that is no terminal: a terminal's listing is cut to its width
 /// and paged, which needs the whole text.
 ///
-/// `--sort` needs every row first and takes the whole-listing path; `--limit` (without `--sort`) stops after its
+/// `--sort` needs every row first and takes the whole-listing path (unless the store reads the rows in its order:
+/// `record list --sort created`); `--limit` (without `--sort`) stops after its
 /// rows, `--columns` picks the cells of each row, `--no-header` leaves the header out.
 struct ListingStream {
     /// The columns' keys, as the listing names them.

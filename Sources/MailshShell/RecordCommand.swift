@@ -61,7 +61,8 @@ extension RecordCommand {
         func run(desk: Desk, context: CommandContext) throws {
             let parsed: RecordStatus? = try status.map { try Validate.enumeration($0, field: "status") }
             // Without --sort, --limit N is the newest N (read so from the store); with it, the first N after sorting.
-            if listing.sort == nil && !context.io.outputIsTerminal {
+            // --sort created: read in that order from the store (the created column shows the second).
+            if (listing.sort == nil || sortsByCreation) && !context.io.outputIsTerminal {
                 return try stream(parsed, desk: desk, context: context)
             }
             var records = try desk.records(account: account, status: parsed, limit: listing.sort == nil ? listing.limit : nil)
@@ -76,11 +77,18 @@ extension RecordCommand {
             context.page(try listed.render(global.format, options: listing, width: context.tableWidth))
         }
 
+        /// Whether `--sort` names the `created` column (the store reads the records in that order). Not with a
+        /// `--limit` below 1, which the whole listing shows as no rows and the store refuses.
+        var sortsByCreation: Bool {
+            (listing.sort.map { Table.key($0) == "created" } ?? false) && (listing.limit ?? 1) >= 1
+        }
+
         /// The listing written as the store reads it (see ``ListingStream``), in one snapshot of the store.
         func stream(_ status: RecordStatus?, desk: Desk, context: CommandContext) throws {
             try desk.snapshot { desk in
                 let each = { (body: (Record, String) throws -> Void) in
-                    try desk.forEachRecord(account: account, status: status, limit: listing.limit, body)
+                    try desk.forEachRecord(account: account, status: status, limit: listing.limit,
+                                           order: sortsByCreation ? .bySecondCreated : .newestFirst, body)
                 }
                 if global.format == .json {
                     var documents = DocumentStream(lines: listing.jsonLines, sink: context.io.write)

@@ -108,7 +108,7 @@ extension SQLTransaction {
             values.append(.text(status.rawValue))
         }
         var sql = RecordRow.table.select + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + " ORDER BY created_at DESC, \(dialect.binary("number")) DESC"
+            + " ORDER BY " + ListingSQL.recordOrder(dialect, query.order)
         if let limit = query.limit {
             sql += " LIMIT ?"
             values.append(.integer(limit))

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MailshCore
 import PostgresNIO
 
@@ -88,12 +89,26 @@ enum ListingSQL {
         }
         var sql = "SELECT number, account_id, subject, status, requester, created_at, modified_at, version FROM record"
             + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
-            + " ORDER BY created_at DESC, \(binary(d, "number")) DESC"
+            + " ORDER BY " + recordOrder(d, query.order)
         if let limit = query.limit {
             binds.append(.integer(limit))
             sql += " LIMIT \(d.parameter(binds.count))"
         }
         return Query(sql: sql, binds: binds)
+    }
+
+    /// The `ORDER BY` of ``RecordQuery/Order``.
+    static func recordOrder(_ d: SQLDialect, _ order: RecordQuery.Order) -> String {
+        let newest = "created_at DESC, \(binary(d, "number")) DESC"
+        switch order {
+        case .newestFirst: return newest
+        case .bySecondCreated: return "\(wholeSeconds(d, "created_at")), " + newest
+        }
+    }
+
+    /// A time (seconds since 1970) rounded down to its second, as ``Timestamp/format(_:)`` shows it.
+    static func wholeSeconds(_ d: SQLDialect, _ column: String) -> String {
+        d == .sqlite ? "CAST(\(column) AS INTEGER) - (\(column) < CAST(\(column) AS INTEGER))" : "floor(\(column))"
     }
 
     static func record(_ value: (Int) throws -> SQLValue) throws -> MailshCore.Record {
@@ -156,20 +171,38 @@ extension SQLiteTransaction {
             try db.execute(sql: "PRAGMA cache_size = -\(Self.listingCacheKiB)")
         }
         defer { try? db.execute(sql: "PRAGMA cache_size = \(cache)") }
-        let statement = try db.cachedStatement(sql: query.sql)
-        let arguments = StatementArguments(query.binds.map { value -> DatabaseValue in
-            switch value {
-            case .null: return .null
-            case .integer(let value): return value.databaseValue
-            case .real(let value): return value.databaseValue
-            case .text(let text): return text.databaseValue
-            case .blob(let bytes): return Data(bytes).databaseValue
-            case .boolean(let value): return (value ? 1 : 0).databaseValue
+        // Stepped straight through SQLite's C API, each value read as the column stores it: GRDB's cursor copies
+        // every row into a `Row` of `DatabaseValue`s first, which cost a listing more than its output.
+        let statement = try db.makeStatement(sql: query.sql)
+        try statement.setArguments(StatementArguments(query.binds.map(\.databaseValue)))
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        let value = { (index: Int) -> SQLValue in Self.columnValue(handle, CInt(index)) }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
+                                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: query.sql)
             }
-        })
-        let cursor = try Row.fetchCursor(statement, arguments: arguments)
-        while let row = try cursor.next() {
-            try body { row.sqlValue(at: $0) }
+            try body(value)
+        }
+    }
+
+    /// The value of column `index` of the current row, as the column stores it (as GRDB's `Row` reads it).
+    static func columnValue(_ handle: SQLiteStatement, _ index: CInt) -> SQLValue {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .integer(Int(sqlite3_column_int64(handle, index)))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, index))
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard let bytes = sqlite3_column_text(handle, index) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
+        default:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard let bytes = sqlite3_column_blob(handle, index), count > 0 else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
         }
     }
 

@@ -15,6 +15,19 @@ final class TerminalTextTests: XCTestCase {
         XCTAssertEqual(TerminalText.safeOutput("over\rwrite\u{1B}]0;t\u{07}\n"), "over\\u{000D}write\\u{001B}]0;t\\u{0007}\n")
     }
 
+    /// The one-pass check of plain output agrees with the scalar-by-scalar rule on every kind of line end and text.
+    func testPlainOutputIsLeftAsItIsAndOnlyThat() {
+        let texts = ["a,b\r\nc,d\r\n", "a\r", "\r", "\r\r\n", "a\rb\n", "tab\tand\nline", "", "x\u{7F}y\r\n",
+                     "Ünïcødé\r\n", "\u{1B}[31m\r\n", "\r\n\r\n", "a\n\r"]
+        for text in texts {
+            // Plain exactly when the rule changes nothing in an ASCII text (other texts take the careful path).
+            XCTAssertEqual(TerminalText.isPlainOutput(text),
+                           text.utf8.allSatisfy { $0 < 0x7F } && TerminalText.safeOutput(text) == text, text.debugDescription)
+        }
+        XCTAssertEqual(TerminalText.safeOutput("a\rb\r\n"), "a\\u{000D}b\r\n")
+        XCTAssertEqual(TerminalText.safeOutput("a\r\n\r"), "a\r\n\\u{000D}")
+    }
+
     func testAnExcerptIsBounded() {
         let huge = String(repeating: "é", count: 1_000_000)
         let quoted = MailshError.quote(huge)

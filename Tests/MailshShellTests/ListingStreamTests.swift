@@ -96,6 +96,13 @@ final class ListingStreamTests: XCTestCase {
                                       requester: "user\(index)@example.com")
             }
         }
+        // Records a few tenths of a second apart, two or three in each second (`--sort created` orders by the second).
+        for index in 0..<12 {
+            let at = Date(timeIntervalSince1970: 1_780_000_000.7 + Double(index) * 0.45)
+            try Desk.open(store: store, secrets: secrets, osUser: "admin", now: { at })
+                .createRecord(account: String(format: "Desk%05d", index % 3 + 1), subject: "Clocked \(index)",
+                              requester: "clock\(index)@example.com")
+        }
         let bob = try desk.acting(as: "bob")
         _ = try bob.setPersonal("Desk00001", try assign([("incoming.user", "bob"), ("incoming.host", "imap.bob.example.com")]))
         _ = try bob.setPersonal("Desk00004", try assign([("incoming.user", "bob")]))
@@ -127,7 +134,12 @@ final class ListingStreamTests: XCTestCase {
                           ["account", "list", "--format", format, "--match", "Nothing*"],
                           ["audit", "Desk00004", "--format", format],
                           ["record", "list", "--format", format, "--account", "Desk00002"],
-                          ["record", "list", "--format", format, "--status", "open", "--limit", "5"]]
+                          ["record", "list", "--format", format, "--status", "open", "--limit", "5"],
+                          // Read in this order from the store.
+                          ["record", "list", "--format", format, "--sort", "created"],
+                          ["record", "list", "--format", format, "--sort", "Created", "--limit", "4"],
+                          ["record", "list", "--format", format, "--sort", "created", "--limit", "0"],
+                          ["record", "list", "--format", format, "--sort", "created", "--account", "Desk00003"]]
             }
             lines += [["account", "list", "--format", "csv"], ["export", "--with-secrets"], ["export", "--format", "csv"]]
             for line in lines {

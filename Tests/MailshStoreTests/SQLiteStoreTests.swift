@@ -36,6 +36,7 @@ final class SQLiteStoreTests: StoreTestCase {
                                  "v9: client certificates for mutual TLS: certificate file, key file or sealed key per side",
                                  "v10: accounts that only receive or only send",
                                  "v11: the certificate expiry account audit saw (mailsh status)",
+                                 "v13: records by creation time (record list reads them in order)",
                                  "v14: answers to held mail"])
     }
 

@@ -55,6 +55,41 @@ final class StoreContractTests: StoreTestCase {
         }
     }
 
+    /// `record list` reads the records newest first through the index of migration v13 (`record_by_created_at`),
+    /// with or without its filters' limit: no sort of every record before the first row (SQLite's `USE TEMP
+    /// B-TREE FOR ORDER BY`, PostgreSQL's `Sort`), so that its memory stays flat however many records there are.
+    /// On PostgreSQL sorting is turned off for the plan (an empty table is cheaper to sort than to read through an
+    /// index), which leaves the index as the only way to read in order: the collation of `number` must match.
+    func testRecordListReadsTheRecordsInOrderThroughAnIndex() {
+        onEveryEngine {
+            for query in [RecordQuery(), RecordQuery(limit: 3)] {
+                let plan: [String]
+                switch kind {
+                case .sqlite:
+                    let sql = ListingSQL.records(.sqlite, query)
+                    plan = try DatabaseQueue(path: path).read { db in
+                        try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql.sql,
+                                         arguments: StatementArguments(sql.binds.map(\.databaseValue)))
+                            .map { $0["detail"] as String }
+                    }
+                case .postgres:
+                    let sql = ListingSQL.records(.postgres, query)
+                    var bindings = PostgresBindings()
+                    for value in sql.binds { try bindings.append(sqlValue: value) }
+                    plan = try XCTUnwrap(store as? PostgresStore).read { tx in
+                        let session = (tx as! PostgresTransaction).session
+                        try session.execute("SET LOCAL enable_sort = off")
+                        return try session.rows(PostgresQuery(unsafeSQL: "EXPLAIN " + sql.sql, binds: bindings))
+                            .map { try $0("QUERY PLAN", as: String.self) }
+                    }
+                }
+                let text = plan.joined(separator: "\n")
+                XCTAssertFalse(text.contains("TEMP B-TREE") || text.contains("Sort"), text)
+                XCTAssertTrue(text.contains("record_by_created_at"), text)
+            }
+        }
+    }
+
     /// A taken conversation prefix is the documented ``MailshError/prefixTaken(_:)`` (the error the core retries a
     /// random prefix on), a taken name `.alreadyExists`, an unknown owner `.notFound`.
     func testEachRefusedAccountIsReportedByTheConstraintThatRefusedIt() {

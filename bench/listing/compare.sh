@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Golden comparison: every listing (account list, audit, record list, export) in every format and with each listing
 # option, printed by two mailsh binaries on the same store; any difference is shown and fails.
-#   bench/listing/compare.sh OLD_MAILSH NEW_MAILSH STORE
-# (exported_at, the time of the export, is the one value that may differ.)
+#   bench/listing/compare.sh OLD_MAILSH NEW_MAILSH STORE [NEW_STORE]
+# (exported_at, the time of the export, is the one value that may differ.) NEW_STORE: a copy of STORE for the new
+# binary, when it adds a migration the old one would refuse (bench/listing/make-compare-store.sh makes STORE).
 set -uo pipefail
-old=$1 new=$2 store=$3
+old=$1 new=$2 store=$3 newstore=${4:-$3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0 runs=0
 check() {
     runs=$((runs + 1))
     "$old" "$@" --store "$store" >"$work/old" 2>"$work/old.err"; local a=$?
-    "$new" "$@" --store "$store" >"$work/new" 2>"$work/new.err"; local b=$?
+    "$new" "$@" --store "$newstore" >"$work/new" 2>"$work/new.err"; local b=$?
     sed -i 's/"exported_at" : "[^"]*"/"exported_at" : "X"/' "$work/old" "$work/new"
     if [[ $a != "$b" ]] || ! cmp -s "$work/old" "$work/new" || ! cmp -s "$work/old.err" "$work/new.err"; then
         failures=$((failures + 1))
@@ -51,7 +52,7 @@ for file in "$work/e.json" "$work/e.csv"; do
     runs=$((runs + 1))
     format=json; [[ $file == *.csv ]] && format=csv
     "$old" export "$file" --format $format --store "$store" 2>"$work/old.err"; mv "$file" "$file.old"
-    "$new" export "$file" --format $format --store "$store" 2>"$work/new.err"
+    "$new" export "$file" --format $format --store "$newstore" 2>"$work/new.err"
     sed -i 's/"exported_at" : "[^"]*"/"exported_at" : "X"/' "$file" "$file.old"
     if ! cmp -s "$file" "$file.old" || ! cmp -s "$work/old.err" "$work/new.err" \
         || [[ $(stat -c %a "$file") != $(stat -c %a "$file.old") ]]; then

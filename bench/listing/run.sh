@@ -13,6 +13,7 @@
 #                               last test and padlocks ORDER BY name, owner
 #   account list --format json, export - every column of every account (sqlite3 -json)
 #   audit                     - every audit column, by id;  record list - every record column, newest first
+#   (--sort created: by the second, newest first within it)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 counts=("$@")
@@ -87,5 +88,7 @@ for n in "${counts[@]}"; do
         "$(measure b sqlite3 -csv -header "$store" "SELECT * FROM record ORDER BY created_at DESC, number DESC")"
     row "record list --format json" "$(measure a "$MAILSH_BIN" record list --format json --store "$store")" \
         "$(measure b sqlite3 -json "$store" "SELECT * FROM record ORDER BY created_at DESC, number DESC")"
+    row "record list --sort created (csv)" "$(measure a "$MAILSH_BIN" record list --format csv --sort created --store "$store")" \
+        "$(measure b sqlite3 -csv -header "$store" "SELECT * FROM record ORDER BY CAST(created_at AS INTEGER), created_at DESC, number DESC")"
     rm -f "$store"*
 done
