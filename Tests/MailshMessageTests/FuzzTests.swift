@@ -61,6 +61,10 @@ final class FuzzTests: XCTestCase {
             case .ambiguous(let reason):
                 XCTAssertFalse(reason.isEmpty)
                 verdicts["ambiguous", default: 0] += 1
+            case .bounce(let number, let note):
+                XCTAssertNotNil(index.record(number: number), "run \(run): \(number) is not in the index")
+                XCTAssertFalse(note.isEmpty)
+                verdicts["bounce", default: 0] += 1
             case .skipped(let reason):
                 XCTAssertFalse(reason.isEmpty)
                 verdicts["skipped", default: 0] += 1
