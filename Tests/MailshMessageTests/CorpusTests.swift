@@ -74,6 +74,8 @@ final class CorpusTests: XCTestCase {
                 XCTAssertEqual("\(number) \(rule.rawValue)", detail, "\(name): \(result.evidence)")
             case ("new", .new):
                 break
+            case ("bounce", .bounce(let number, let note)):
+                XCTAssertTrue("\(number) \(note)".hasPrefix(detail), "\(name): \(number) \(note)")
             case ("ambiguous", .ambiguous(let reason)), ("skipped", .skipped(let reason)):
                 XCTAssertTrue(reason.lowercased().contains(detail.lowercased()),
                               "\(name): reason \"\(reason)\" lacks \"\(detail)\"")
@@ -82,7 +84,7 @@ final class CorpusTests: XCTestCase {
             }
         }
         // Every kind of verdict is represented.
-        for verdict in ["record", "new", "ambiguous", "skipped"] {
+        for verdict in ["record", "new", "ambiguous", "bounce", "skipped"] {
             XCTAssertGreaterThanOrEqual(tally[verdict, default: 0], 10, verdict)
         }
     }
