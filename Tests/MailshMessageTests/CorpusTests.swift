@@ -83,9 +83,11 @@ final class CorpusTests: XCTestCase {
                 XCTFail("\(name): expected \(verdict) \(detail), got \(result.verdict) (\(result.evidence))")
             }
         }
-        // Every kind of verdict is represented.
-        for verdict in ["record", "new", "ambiguous", "bounce", "skipped"] {
+        // Every kind of verdict is represented (bounces by the corpus's two DSNs of sent mail; real bounces from many
+        // servers are DeliveryReportTests' business).
+        for verdict in ["record", "new", "ambiguous", "skipped"] {
             XCTAssertGreaterThanOrEqual(tally[verdict, default: 0], 10, verdict)
         }
+        XCTAssertEqual(tally["bounce", default: 0], 2, "bounce")
     }
 }
