@@ -141,16 +141,29 @@ public struct DeliveryReport: Sendable, Equatable {
         guard let boundary = message.contentType.parameters["boundary"] else { return nil }
         var report = DeliveryReport(format: .rfc3464, recipients: [])
         var sawStatus = false
+        var explanation: [UInt8]?
         walk(message.raw, message.block.bodyStart..<message.raw.count, boundary: boundary, depth: 0,
-             into: &report, sawStatus: &sawStatus)
-        return sawStatus ? report : nil
+             into: &report, sawStatus: &sawStatus, explanation: &explanation)
+        guard sawStatus else { return nil }
+        // Exim writes the reason only in the human-readable part: take it from there for recipients without one.
+        if report.recipients.contains(where: { $0.diagnostic == nil }), let explanation {
+            let lines = PlainBounce.lines(String(decoding: explanation, as: UTF8.self))
+            let explained = PlainBounce.eximRecipients(lines)
+            for index in report.recipients.indices where report.recipients[index].diagnostic == nil {
+                let recipient = report.recipients[index]
+                report.recipients[index].diagnostic = explained.first {
+                    $0.address == recipient.address || $0.address == recipient.finalRecipient
+                }?.diagnostic
+            }
+        }
+        return report
     }
 
     /// Reads the parts of a multipart body: `message/delivery-status` parts give recipients, the first returned
     /// message or headers give the original; a nested multipart, or a forwarded message that is itself a
     /// `multipart/report`, is read the same way (a few levels deep).
     private static func walk(_ raw: [UInt8], _ range: Range<Int>, boundary: String, depth: Int,
-                             into report: inout DeliveryReport, sawStatus: inout Bool) {
+                             into report: inout DeliveryReport, sawStatus: inout Bool, explanation: inout [UInt8]?) {
         guard depth < 4, !boundary.isEmpty, boundary.utf8.count <= 256 else { return }
         for part in Multipart.parts(raw, range, boundary: Array(boundary.utf8)).prefix(20) {
             let block = HeaderBlock(raw, part)
@@ -162,7 +175,7 @@ public struct DeliveryReport: Sendable, Equatable {
             switch (type.type, type.subtype) {
             case ("multipart", _):
                 walk(raw, body, boundary: type.parameters["boundary"] ?? "", depth: depth + 1, into: &report,
-                     sawStatus: &sawStatus)
+                     sawStatus: &sawStatus, explanation: &explanation)
             case ("message", "delivery-status"), ("message", "global-delivery-status"):
                 sawStatus = true
                 report.recipients += statusRecipients(encoding.decode(raw, body, limit: 1 << 20))
@@ -174,10 +187,12 @@ public struct DeliveryReport: Sendable, Equatable {
                     // A report forwarded inside another message: read the report.
                     walk(raw, min(inner.bodyStart, body.upperBound)..<body.upperBound,
                          boundary: innerType.parameters["boundary"] ?? "", depth: depth + 1, into: &report,
-                         sawStatus: &sawStatus)
+                         sawStatus: &sawStatus, explanation: &explanation)
                 } else if report.originalMessageID == nil && report.originalSubject == nil {
                     report.takeOriginal(encoding.decode(raw, body, limit: 1 << 20))
                 }
+            case ("text", "plain") where explanation == nil && !sawStatus:
+                explanation = encoding.decode(raw, body, limit: 64 << 10)
             case ("text", "rfc822-headers"), ("message", "global-headers"), ("message", "rfc822-headers"):
                 if report.originalMessageID == nil && report.originalSubject == nil {
                     report.takeOriginal(encoding.decode(raw, body, limit: 1 << 20))
@@ -294,8 +309,7 @@ private extension UInt8 {
 /// The plain-text bounces of qmail and old Exim: recognised by their fixed sentences, read line by line.
 enum PlainBounce {
     static func parse(_ message: ParsedMessage) -> DeliveryReport? {
-        let lines = message.bodyText.split(separator: "\n", omittingEmptySubsequences: false)
-            .prefix(2000).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        let lines = lines(message.bodyText)
         if lines.contains(where: { $0.hasPrefix("Hi. This is the qmail-send program") }) {
             return qmail(lines, message)
         }
@@ -303,6 +317,13 @@ enum PlainBounce {
             return exim(lines, message)
         }
         return nil
+    }
+
+    /// The first 2000 lines of `text`, without their line ends.
+    static func lines(_ text: String) -> [String] {
+        // "\r\n" is one Character in Swift: split on every kind of line end.
+        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            .prefix(2000).map(String.init)
     }
 
     /// `<ann@example.com>:` lines, each followed by its reason up to an empty line; the copy of the message after
@@ -342,7 +363,24 @@ enum PlainBounce {
     /// unindented paragraph after it. X-Failed-Recipients, when present, adds the addresses it lists. The copy of
     /// the message after `------ This is a copy of the message…` or `--- The header of the original message…`.
     static func exim(_ lines: [String], _ message: ParsedMessage) -> DeliveryReport? {
-        guard let start = lines.firstIndex(where: { $0.contains("following address") }) else { return nil }
+        var recipients = eximRecipients(lines)
+        let listed = message.headerValues("X-Failed-Recipients")
+            .flatMap { $0.split(separator: ",") }.compactMap { DeliveryReport.address(typed: String($0)) }
+        for address in listed.prefix(100) where !recipients.contains(where: { $0.address == address }) {
+            recipients.append(recipient(address, ""))
+        }
+        guard !recipients.isEmpty else { return nil }
+        var report = DeliveryReport(format: .exim, recipients: Array(recipients.prefix(100)))
+        if let copy = lines.firstIndex(where: isCopyMarker) {
+            let rest = lines[(copy + 1)...].drop { $0.trimmingCharacters(in: ["-", " "]).isEmpty }
+            report.takeOriginal(Array(rest.joined(separator: "\n").utf8))
+        }
+        return report
+    }
+
+    /// The failed addresses of Exim's explanation, with their reasons.
+    static func eximRecipients(_ lines: [String]) -> [DeliveryReport.Recipient] {
+        guard let start = lines.firstIndex(where: { $0.contains("following address") }) else { return [] }
         let copy = lines.firstIndex(where: isCopyMarker)
         let end = max(start + 1, copy ?? lines.count)
         var recipients: [DeliveryReport.Recipient] = []
@@ -375,18 +413,7 @@ enum PlainBounce {
                 recipients.append(recipient(address, reason.joined(separator: " ")))
             }
         }
-        let listed = message.headerValues("X-Failed-Recipients")
-            .flatMap { $0.split(separator: ",") }.compactMap { DeliveryReport.address(typed: String($0)) }
-        for address in listed.prefix(100) where !recipients.contains(where: { $0.address == address }) {
-            recipients.append(recipient(address, ""))
-        }
-        guard !recipients.isEmpty else { return nil }
-        var report = DeliveryReport(format: .exim, recipients: Array(recipients.prefix(100)))
-        if let copy {
-            let rest = lines[(copy + 1)...].drop { $0.trimmingCharacters(in: ["-", " "]).isEmpty }
-            report.takeOriginal(Array(rest.joined(separator: "\n").utf8))
-        }
-        return report
+        return recipients
     }
 
     /// A line that starts the copy of the returned message.

@@ -228,3 +228,55 @@ final class DeliveryReportTests: XCTestCase {
         XCTAssertNil(DeliveryReport.statusCode("no code"))
     }
 }
+
+extension DeliveryReportTests {
+    /// Exim 4.96's report (as the Cyrus lab's Exim wrote it): the reason is only in the human-readable part.
+    func testEximReportTakesTheReasonFromItsExplanation() throws {
+        let raw = """
+            Return-Path: <>
+            X-Failed-Recipients: nobody@gone.mailsh.test
+            Auto-Submitted: auto-replied
+            From: Mail Delivery System <Mailer-Daemon@mail.mailsh.test>
+            To: desk@mailsh.test
+            Content-Type: multipart/report; report-type=delivery-status; boundary=1796466007-eximdsn-1208385822
+            MIME-Version: 1.0
+            Subject: Mail delivery failed: returning message to sender
+
+            --1796466007-eximdsn-1208385822
+            Content-type: text/plain; charset=us-ascii
+
+            This message was created automatically by mail delivery software.
+
+            A message that you sent could not be delivered to one or more of its
+            recipients. This is a permanent error. The following address(es) failed:
+
+              nobody@gone.mailsh.test
+                no mailbox here by that name
+
+            --1796466007-eximdsn-1208385822
+            Content-type: message/delivery-status
+
+            Reporting-MTA: dns; mail.mailsh.test
+
+            Action: failed
+            Final-Recipient: rfc822;nobody@gone.mailsh.test
+            Status: 5.0.0
+
+            --1796466007-eximdsn-1208385822
+            Content-type: message/rfc822
+
+            From: <desk@mailsh.test>
+            Subject: t
+            Message-ID: <t1@x>
+
+            hi
+
+            --1796466007-eximdsn-1208385822--
+
+            """.replacingOccurrences(of: "\n", with: "\r\n")
+        let report = try XCTUnwrap(DeliveryReport.parse(MessageParser.parse(raw)))
+        XCTAssertEqual(report.format, .rfc3464)
+        XCTAssertEqual(report.originalMessageID, "t1@x")
+        XCTAssertEqual(report.recipients.map(\.note), ["not delivered to nobody@gone.mailsh.test: 5.0.0 no mailbox here by that name"])
+    }
+}
