@@ -39,7 +39,9 @@ public enum InboundDecision: Sendable, Equatable {
     case create
     /// Keep it for a person (ambiguous).
     case hold(reason: String)
-    /// Not a record's business (auto-reply, bounce, loop).
+    /// A bounce of mail sent for this record: note it there (`not delivered to X: reason`), nothing more.
+    case bounce(number: String, note: String)
+    /// Not a record's business (auto-reply, bounce of unknown mail, loop).
     case skip(reason: String)
 }
 
@@ -225,6 +227,11 @@ extension Desk {
                 entry.recordNumber = try self.createRecord(from: message, account: account, in: tx).number
                 entry.outcome = .created
                 entry.reason = "new"
+            case let .bounce(number, note):
+                try self.noteBounce(message, note: note, on: number, in: tx)
+                entry.outcome = .attached
+                entry.recordNumber = number
+                entry.reason = RecordMessage.bounceRule
             case let .hold(reason):
                 entry.outcome = .held
                 entry.reason = reason
@@ -253,6 +260,16 @@ extension Desk {
             try tx.update(record, expectedVersion: expected)
             try tx.append([recordEntry(account, "\(number) reopened by a reply from \(message.from)")])
         }
+    }
+
+    /// A bounce on its record: a received message whose rule is `bounce` and whose text is the note (the bounce's
+    /// own text, which quotes the whole original, is not kept). The record's status stays as it is.
+    private func noteBounce(_ message: InboundMessage, note: String, on number: String,
+                            in tx: any StoreTransaction) throws {
+        guard try tx.record(number: number) != nil else { throw MailshError.notFound(kind: "record", name: number) }
+        try tx.append(RecordMessage(direction: .inbound, messageID: message.messageID ?? "", at: message.receivedAt,
+                                    from: message.from, to: message.to, subject: message.subject, body: note,
+                                    rule: RecordMessage.bounceRule), toRecord: number)
     }
 
     private func createRecord(from message: InboundMessage, account: Account, in tx: any StoreTransaction) throws -> Record {

@@ -170,6 +170,9 @@ public struct RecordMessage: Sendable, Equatable {
     /// For mail mailsh sends: the server's last reply (its acceptance, or why it failed).
     public var deliveryReply: String?
 
+    /// The `rule` of a bounce noted on a record: its `body` is the note (`not delivered to ann@example.com: 5.1.1 …`).
+    public static let bounceRule = "bounce"
+
     public init(direction: MessageDirection, messageID: String, conversationID: String? = nil, at: Date,
                 from: String, to: [String], subject: String, body: String = "", rule: String? = nil) {
         self.direction = direction
@@ -217,10 +220,11 @@ public struct Record: Sendable, Equatable {
     /// The key subject matching compares.
     public var subjectKey: String { SubjectKey.of(subject) }
 
-    /// Everyone on the record: the requester and every sender and recipient of its messages, lower case.
+    /// Everyone on the record: the requester and every sender and recipient of its messages, lower case. Bounces
+    /// noted on the record do not count: a mailer daemon is never someone to write to.
     public var participants: Set<String> {
         var all: Set<String> = [requester.lowercased()]
-        for message in messages {
+        for message in messages where message.rule != RecordMessage.bounceRule {
             all.insert(message.from.lowercased())
             for address in message.to { all.insert(address.lowercased()) }
         }

@@ -163,6 +163,8 @@ extension MailModule {
             switch result.verdict {
             case let .record(number, rule):
                 fields += [("record", .string(number)), ("rule", .string(rule.rawValue))]
+            case let .bounce(number, note):
+                fields += [("record", .string(number)), ("rule", .string(RecordMessage.bounceRule)), ("reason", .string(note))]
             case let .ambiguous(reason), let .skipped(reason):
                 fields.append(("reason", .string(reason)))
             case .new:

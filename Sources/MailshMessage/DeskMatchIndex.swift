@@ -51,16 +51,18 @@ extension MatchVerdict {
         case let .record(number, rule): return .attach(number: number, rule: rule.rawValue)
         case .new: return .create
         case let .ambiguous(reason): return .hold(reason: reason)
+        case let .bounce(number, note): return .bounce(number: number, note: note)
         case let .skipped(reason): return .skip(reason: reason)
         }
     }
 
-    /// `attached`, `new`, `ambiguous` or `skipped`.
+    /// `record`, `new`, `ambiguous`, `bounce` or `skipped`.
     public var name: String {
         switch self {
         case .record: return "record"
         case .new: return "new"
         case .ambiguous: return "ambiguous"
+        case .bounce: return "bounce"
         case .skipped: return "skipped"
         }
     }

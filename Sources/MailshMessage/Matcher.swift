@@ -59,7 +59,10 @@ public enum MatchVerdict: Sendable, Equatable {
     case new
     /// Hold it for a person: the evidence points at more than one record, or cannot be trusted.
     case ambiguous(reason: String)
-    /// Neither attach nor create: an auto-reply, a bounce, a loop, our own mail.
+    /// A bounce of mail mailsh sent for this record: note `note` on it (`not delivered to ann@example.com: 5.1.1 …`),
+    /// never answer it.
+    case bounce(number: String, note: String)
+    /// Neither attach nor create: an auto-reply, a bounce of mail no record knows, a loop, our own mail.
     case skipped(reason: String)
 }
 
@@ -77,6 +80,10 @@ public struct MatchResult: Sendable, Equatable {
 
 /// Decides which record a message belongs to. The rules, first that decides wins:
 ///
+/// 0. **Bounces** (delivery status notifications, see ``DeliveryReport``) are noted on the record whose mail they
+///    return: the returned message's Message-ID names mail mailsh sent, else a conversation ID of ours in its
+///    subject (or in the bounce's text) names one record. A bounce of mail no record knows, or one that reports only
+///    deliveries, is skipped with the reason. A bounce never makes a record and is never answered.
 /// 0. **Skip** auto-replies, loops and bounces: `Auto-Submitted` other than `no`, `Precedence: bulk|list|junk`,
 ///    any `X-Loop`, `X-Autoreply` or `X-Autorespond`, mail from one of the account's own addresses, mail from
 ///    `MAILER-DAEMON` or `postmaster`, an empty Return-Path (`<>`), and `multipart/report` (delivery status and
@@ -111,6 +118,9 @@ public enum Matcher {
     }
 
     private static func decide(_ message: ParsedMessage, account: MatchAccount, index: any MatchIndex) throws -> MatchResult {
+        if let report = DeliveryReport.parse(message) {
+            return try byBounce(report, message, account: account, index: index)
+        }
         if let reason = skipReason(message, account: account) {
             return MatchResult(verdict: .skipped(reason: reason), evidence: "skipped: \(reason)")
         }
@@ -153,6 +163,55 @@ public enum Matcher {
                 : "report (report-type \(kind)): a machine-generated report"
         }
         return nil
+    }
+
+    // MARK: Bounces
+
+    /// At most this many recipients are named in a bounce's note.
+    static let bounceNoteRecipients = 10
+
+    private static func byBounce(_ report: DeliveryReport, _ message: ParsedMessage, account: MatchAccount,
+                                 index: any MatchIndex) throws -> MatchResult {
+        let kind = report.format == .rfc3464 ? "delivery status report" : "\(report.format.rawValue) bounce"
+        let undelivered = report.undelivered
+        guard !undelivered.isEmpty else {
+            let what = report.recipients.prefix(3).map(\.note).joined(separator: "; ")
+            let reason = "bounce: \(kind) reporting no failure" + (what.isEmpty ? "" : " (\(what))")
+            return MatchResult(verdict: .skipped(reason: reason), evidence: "skipped: \(reason)")
+        }
+        var note = undelivered.prefix(bounceNoteRecipients).map(\.note).joined(separator: "; ")
+        if undelivered.count > bounceNoteRecipients {
+            note += "; and \(undelivered.count - bounceNoteRecipients) more recipient(s)"
+        }
+        let about = report.originalMessageID.map { "<\(DeliveryReport.clean($0, limit: 200))>" }
+        if let id = report.originalMessageID, let record = try index.record(sentMessageID: id) {
+            return MatchResult(verdict: .bounce(number: record.number, note: note),
+                               evidence: "bounce (\(kind)) of \(about ?? ""), which mailsh sent for \(record.number): \(note)")
+        }
+        // The returned subject first, then the bounce's own text (which quotes the original).
+        let ourPrefix = account.prefix.uppercased()
+        var keys: [String] = []
+        for find in ConversationIDScanner.scan(Array((report.originalSubject ?? "").utf8), place: .subject)
+            + ConversationIDScanner.scan(message.textBytes, place: .body) {
+            if let id = find.id, id.prefix == ourPrefix, !keys.contains(id.key) { keys.append(id.key) }
+        }
+        var numbers: [String] = []
+        for key in keys.prefix(20) {
+            if let record = try index.record(conversationID: key), !numbers.contains(record.number) {
+                numbers.append(record.number)
+            }
+        }
+        if numbers.count == 1, let number = numbers.first {
+            let shown = keys.prefix(3).map { ConversationID.display($0) }.joined(separator: ", ")
+            return MatchResult(verdict: .bounce(number: number, note: note),
+                               evidence: "bounce (\(kind)) of mail carrying \(shown), which names \(number): \(note)")
+        }
+        let why = numbers.count > 1
+            ? "its conversation IDs name different records (\(numbers.prefix(5).joined(separator: ", ")))"
+            : (about.map { "the returned message \($0) is not mail mailsh sent" } ?? "it returns no Message-ID")
+                + " and it carries no known conversation ID of this account"
+        let reason = "bounce: \(kind) for no known record: \(why) (\(note))"
+        return MatchResult(verdict: .skipped(reason: reason), evidence: "skipped: \(reason)")
     }
 
     // MARK: Rule 1

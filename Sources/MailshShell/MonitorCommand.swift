@@ -15,8 +15,10 @@ struct MonitorCommand: DeskCommand {
             matches each new message: a conversation ID of this account, In-Reply-To/References naming mail \
             mailsh sent, a record number in the subject, then the subject of an open record whose participants \
             include the sender; otherwise a new record. Mail that points at more than one record, or carries an \
-            ID of another prefix or a damaged one, is held for a person (`record held`); auto-replies, bounces \
-            and loops are skipped. Each message is committed to the store before the server is told to mark it \
+            ID of another prefix or a damaged one, is held for a person (`record held`). A bounce of mail mailsh \
+            sent (a delivery status notification, or qmail's or Exim's plain-text bounce) is noted on the record of \
+            the returned message ("not delivered to X: 5.1.1 reason", or "delivery to X delayed"), once, never \
+            answered; auto-replies, bounces of mail no record knows and loops are skipped. Each message is committed to the store before the server is told to mark it \
             read, move it (incoming.after=move, incoming.move_to) or delete it (POP3: always deleted), and it is \
             remembered by Message-ID and digest, so a crash in between never makes a duplicate. IMAP reads the \
             unseen mail (incoming.read=unseen) or, with incoming.read=since-last, every message that arrived after \
@@ -220,7 +222,8 @@ struct MatchCommand: DeskCommand {
         discussion: """
             Runs the monitor's matcher on messages saved as files (RFC 5322, .eml), against the records of \
             --account. Verdicts: record (with the rule: conversation-id, references, record-number, subject), \
-            new, ambiguous (held for a person, with the reason) and skipped (auto-replies, bounces, loops). '-' \
+            new, ambiguous (held for a person, with the reason), bounce (a bounce of mail sent for the record, \
+            with its note as the reason) and skipped (auto-replies, bounces of unknown mail, loops). '-' \
             reads one message from standard input.
             """)
 
@@ -259,6 +262,10 @@ struct MatchCommand: DeskCommand {
             case let .record(number, rule):
                 verdict.record = number
                 verdict.rule = rule.rawValue
+            case let .bounce(number, note):
+                verdict.record = number
+                verdict.rule = RecordMessage.bounceRule
+                verdict.reason = note
             case let .ambiguous(reason), let .skipped(reason):
                 verdict.reason = reason
             case .new:

@@ -74,6 +74,8 @@ final class CorpusTests: XCTestCase {
                 XCTAssertEqual("\(number) \(rule.rawValue)", detail, "\(name): \(result.evidence)")
             case ("new", .new):
                 break
+            case ("bounce", .bounce(let number, let note)):
+                XCTAssertTrue("\(number) \(note)".hasPrefix(detail), "\(name): \(number) \(note)")
             case ("ambiguous", .ambiguous(let reason)), ("skipped", .skipped(let reason)):
                 XCTAssertTrue(reason.lowercased().contains(detail.lowercased()),
                               "\(name): reason \"\(reason)\" lacks \"\(detail)\"")
@@ -81,9 +83,11 @@ final class CorpusTests: XCTestCase {
                 XCTFail("\(name): expected \(verdict) \(detail), got \(result.verdict) (\(result.evidence))")
             }
         }
-        // Every kind of verdict is represented.
+        // Every kind of verdict is represented (bounces by the corpus's two DSNs of sent mail; real bounces from many
+        // servers are DeliveryReportTests' business).
         for verdict in ["record", "new", "ambiguous", "skipped"] {
             XCTAssertGreaterThanOrEqual(tally[verdict, default: 0], 10, verdict)
         }
+        XCTAssertEqual(tally["bounce", default: 0], 2, "bounce")
     }
 }

@@ -61,6 +61,10 @@ final class FuzzTests: XCTestCase {
             case .ambiguous(let reason):
                 XCTAssertFalse(reason.isEmpty)
                 verdicts["ambiguous", default: 0] += 1
+            case .bounce(let number, let note):
+                XCTAssertNotNil(index.record(number: number), "run \(run): \(number) is not in the index")
+                XCTAssertFalse(note.isEmpty)
+                verdicts["bounce", default: 0] += 1
             case .skipped(let reason):
                 XCTAssertFalse(reason.isEmpty)
                 verdicts["skipped", default: 0] += 1
@@ -73,7 +77,7 @@ final class FuzzTests: XCTestCase {
         }
         print("FuzzTests verdicts: \(verdicts.sorted { $0.key < $1.key })")
         // The mutations keep enough structure that every kind of verdict occurs.
-        XCTAssertEqual(Set(verdicts.keys), ["record", "new", "ambiguous", "skipped"])
+        XCTAssertEqual(Set(verdicts.keys), ["record", "new", "ambiguous", "bounce", "skipped"])
     }
 
     /// Small inputs (at most about 2 KB): random bytes, or a corpus message cut down and mutated, or deep nesting.

@@ -6,7 +6,8 @@ do the encoding work (quoted-printable, base64, encoded words, multipart assembl
 The expected verdict sits next to each case. Run it again after editing: `python3 make-corpus.py`.
 
 expected.tsv: file <TAB> verdict <TAB> detail, where detail is "NUMBER rule" for `record`, "-" for `new`, and for
-`ambiguous`/`skipped` a keyword the reason must contain (case-insensitive).
+`ambiguous`/`skipped` a keyword the reason must contain (case-insensitive), for `bounce` "NUMBER" and the start of
+the note.
 """
 import base64, json, os, quopri, random, re, shutil, zlib
 
@@ -460,13 +461,14 @@ dsn = multipart("report", [plain_part(dsn_text), ([("Content-Type", "message/del
                 ([("Content-Type", "message/rfc822")], "From: servicedesk@acme-corp.example\nSubject: Ticket {CMI: HDX2}\n\nhello\n")], "dsn_1")
 dsn = ([("Content-Type", "multipart/report; report-type=delivery-status;\n\tboundary=\"dsn_1\"")], dsn[1])
 add("skip-bounce-mailer-daemon", autoreply(1230, [], sender="Mail Delivery System <MAILER-DAEMON@mx.kunde.example>",
-                                            subject="Undelivered Mail Returned to Sender", ctype=dsn), "skipped", "bounce")
+                                            subject="Undelivered Mail Returned to Sender", ctype=dsn),
+    "bounce", "INC0000102 not delivered to gone@kunde.example")  # a bounce of mail sent for a record: noted there
 add("skip-bounce-postmaster", autoreply(1231, [], sender="postmaster@client.example", subject="Delivery Status Notification (Failure)",
                                         text="Delivery to the following recipient failed permanently: gone@client.example"), "skipped", "bounce")
 h = [(n, v) for n, v in envelope(1232, "someone@relay.example", "failure notice {CMI: HDX3}") if n != "Return-Path"]
 add("skip-bounce-null-return-path", message([("Return-Path", "<>")] + h, "Hi. This is the qmail-send program.\n"), "skipped", "bounce")
 h = [(n, v) for n, v in envelope(1233, "relay@mx.example", "Returned mail: see transcript for details") if n != "Return-Path"]
-add("skip-bounce-dsn-only", message(h + dsn[0], dsn[1]), "skipped", "bounce")
+add("skip-bounce-dsn-only", message(h + dsn[0], dsn[1]), "bounce", "INC0000102 not delivered to gone@kunde.example")
 mdn = ([("Content-Type", "multipart/report; report-type=disposition-notification; boundary=\"mdn\"")],
        "--mdn\nContent-Type: text/plain\n\nYour message was read.\n--mdn\nContent-Type: message/disposition-notification\n\nDisposition: manual-action/MDN-sent-manually; displayed\n--mdn--\n")
 add("skip-read-receipt", message(envelope(1234, "chen.wei@client.example", "Read: Outlook calendar not syncing on iPhone") + mdn[0], mdn[1]),
@@ -673,7 +675,7 @@ if os.path.isdir(OUT): shutil.rmtree(OUT)
 os.makedirs(OUT)
 names = set()
 with open(os.path.join(OUT, "expected.tsv"), "w") as tsv:
-    tsv.write("# file\tverdict\tdetail (record: NUMBER rule; ambiguous/skipped: keyword of the reason; new: -)\n")
+    tsv.write("# file\tverdict\tdetail (record: NUMBER rule; ambiguous/skipped: keyword of the reason; bounce: NUMBER note; new: -)\n")
     for number, (name, raw, verdict, detail) in enumerate(cases, 1):
         file = f"{number:03d}-{name}.eml"
         assert name not in names, name

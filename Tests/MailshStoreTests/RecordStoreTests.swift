@@ -256,6 +256,30 @@ final class RecordStoreTests: StoreTestCase {
         }
     }
 
+    func testABounceIsNotedOnItsRecordOnceWithoutReopeningItOrMakingTheDaemonAParticipant() {
+        onEveryEngine {
+            let admin = try desk()
+            let account = try makeComplete("Support", desk: admin)
+            let record = try admin.createRecord(account: "Support", subject: "Printer on floor 3 is jammed", requester: "a@b.c")
+            try admin.setRecordStatus(record.number, .closed)
+            var bounce = inbound("Undelivered Mail Returned to Sender", messageID: "bounce1@mx.example")
+            bounce.from = "mailer-daemon@mx.example"
+            let note = "not delivered to gone@b.c: 5.1.1 user unknown"
+            let stored = try admin.storeInbound(bounce, account: account, decision: .bounce(number: record.number, note: note))
+            XCTAssertEqual(stored.entry.outcome, .attached)
+            XCTAssertEqual(stored.entry.recordNumber, record.number)
+            XCTAssertEqual(stored.entry.reason, "bounce")
+            // The same bounce filed again is noted once.
+            XCTAssertTrue(try admin.storeInbound(bounce, account: account, decision: .bounce(number: record.number, note: note)).duplicate)
+            let noted = try admin.record(record.number)
+            XCTAssertEqual(noted.messages.map(\.rule), ["bounce"])
+            XCTAssertEqual(noted.messages.map(\.body), [note])
+            XCTAssertEqual(noted.status, .closed, "a note is not a reply: the record stays closed")
+            XCTAssertFalse(noted.participants.contains("mailer-daemon@mx.example"), "never write to a mailer daemon")
+            XCTAssertEqual(try admin.records().count, 1)
+        }
+    }
+
     func testAFailedStoreLeavesNoTrace() {
         onEveryEngine {
             let admin = try desk()

@@ -101,6 +101,7 @@ USERS+=("$DESK")
 printf '%s\n' "${USERS[@]}" |
     awk -v pw="$PASSWORD" '{ print $0 ":{PLAIN}" pw "::::::" }' >"$DIR/dovecot/users"
 printf '%s\n' "${USERS[@]}" | awk '{ print $0 " OK" }' >"$DIR/postfix/conf/vmailbox"
+printf 'gone.%s lmtp:unix:%s\n' "$DOMAIN" "$DIR/dovecot/main/run/lmtp" >"$DIR/postfix/conf/transport"
 chmod 0640 "$DIR/dovecot/users"
 chgrp dovecot "$DIR/dovecot/users" 2>/dev/null || chmod 0644 "$DIR/dovecot/users"
 
@@ -457,13 +458,17 @@ alias_database =
 local_transport = error:local delivery is disabled in the mail lab
 default_transport = error:outbound mail is disabled in the mail lab
 relay_transport = error:outbound mail is disabled in the mail lab
-relay_domains =
 
 # the lab domain goes to Dovecot over LMTP
 virtual_mailbox_domains = $DOMAIN
 virtual_mailbox_maps = texthash:$PC/vmailbox
 virtual_transport = lmtp:unix:$DIR/dovecot/main/run/lmtp
 lmtp_destination_recipient_limit = 100
+
+# gone.DOMAIN: accepted from any sender that may relay, handed to Dovecot's LMTP, which knows none of its users:
+# Postfix itself bounces the mail to its sender (real bounces for tests of bounce handling)
+relay_domains = gone.$DOMAIN
+transport_maps = texthash:$PC/transport
 
 smtpd_banner = \$myhostname ESMTP mailsh mail lab
 smtpd_tls_cert_file = $TLS/server.crt
@@ -536,6 +541,7 @@ touch -d '1 minute ago' "$PC"/* "$DIR/dovecot/users"
     envq MAILLAB_INSTANCE "$INSTANCE"
     envq MAILLAB_HOST 127.0.0.1
     envq MAILLAB_DOMAIN "$DOMAIN"
+    envq MAILLAB_BOUNCE_DOMAIN "gone.$DOMAIN"
     envq MAILLAB_CA "$TLS/ca.crt"
     envq MAILLAB_SERVER_CERT "$TLS/server.crt"
     envq MAILLAB_UNTRUSTED_CERT "$TLS/untrusted.crt"

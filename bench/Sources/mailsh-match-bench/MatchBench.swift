@@ -63,6 +63,7 @@ struct MatchBench {
             case .record: kind = "record"
             case .new: kind = "new"
             case .ambiguous: kind = "ambiguous"
+            case .bounce: kind = "bounce"
             case .skipped: kind = "skipped"
             }
             if round == 0 { counts[kind, default: 0] += 1 }
