@@ -280,12 +280,12 @@ enum Schema {
             ]),
             // `record list` reads the records newest first: with this index it steps through them in order (memory flat)
             // instead of sorting every record first. The number (byte order, as the listing orders) breaks ties.
-            Migration(name: "v13: records by creation time (record list reads them in order)", statements: [
+            Migration(name: "v12: records by creation time (record list reads them in order)", statements: [
                 "CREATE INDEX record_by_created_at ON record(created_at, \(d == .sqlite ? "number" : "number COLLATE \"C\""))",
             ]),
             // An answer to held mail (`record answer`): the held message remembers when and by whom it was
             // answered; the outbox entry names the held message, whose sender alone it may reach.
-            Migration(name: "v14: answers to held mail", statements: [
+            Migration(name: "v13: answers to held mail", statements: [
                 "ALTER TABLE inbox ADD COLUMN answered_at \(d.real)",
                 "ALTER TABLE inbox ADD COLUMN answered_by TEXT",
                 "ALTER TABLE outbox ADD COLUMN held_id \(d.integer)",

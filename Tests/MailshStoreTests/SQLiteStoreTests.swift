@@ -36,8 +36,8 @@ final class SQLiteStoreTests: StoreTestCase {
                                  "v9: client certificates for mutual TLS: certificate file, key file or sealed key per side",
                                  "v10: accounts that only receive or only send",
                                  "v11: the certificate expiry account audit saw (mailsh status)",
-                                 "v13: records by creation time (record list reads them in order)",
-                                 "v14: answers to held mail"])
+                                 "v12: records by creation time (record list reads them in order)",
+                                 "v13: answers to held mail"])
     }
 
     func testNotAStoreIsAClearError() throws {

@@ -50,12 +50,12 @@ final class StoreContractTests: StoreTestCase {
                 guard let error = error as? MailshError else { return XCTFail("\(error)") }
                 XCTAssertEqual(error.exitStatus, .store)
                 XCTAssertEqual(error.message, "store: the store \(location) was migrated by a newer mailsh (\(future)); this "
-                    + "mailsh knows migrations up to v14: answers to held mail: use the newer mailsh")
+                    + "mailsh knows migrations up to v13: answers to held mail: use the newer mailsh")
             }
         }
     }
 
-    /// `record list` reads the records newest first through the index of migration v13 (`record_by_created_at`),
+    /// `record list` reads the records newest first through the index of migration v12 (`record_by_created_at`),
     /// with or without its filters' limit: no sort of every record before the first row (SQLite's `USE TEMP
     /// B-TREE FOR ORDER BY`, PostgreSQL's `Sort`), so that its memory stays flat however many records there are.
     /// On PostgreSQL sorting is turned off for the plan (an empty table is cheaper to sort than to read through an
@@ -190,7 +190,7 @@ final class StoreContractTests: StoreTestCase {
 
     func expectedDump() throws -> [String] {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v14.txt" : "Schema/postgres-v14.txt")
+            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v13.txt" : "Schema/postgres-v13.txt")
         return try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
