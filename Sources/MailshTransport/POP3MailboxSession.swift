@@ -34,7 +34,7 @@ final class POP3MailboxSession: MailboxSession {
         return result.sorted { $0.number < $1.number }
     }
 
-    func fetch(_ message: MailboxMessageRef) throws -> [UInt8] {
+    func fetch(_ message: MailboxMessageRef) throws -> [UInt8]? {
         try check(message)
         var bytes: [UInt8] = []
         for line in try multiline("RETR \(message.number)", "fetching message \(message.number)", lineEnds: true) {
