@@ -17,15 +17,14 @@ extension MonitorLabTests {
         }.map { root + $0 }
     }
 
-    func testAMessageExpungedBetweenSearchAndFetchIsPassedOverAndTheRestFiled() throws {
-        try createDeskAccount()
-        bench.must(["account", "set", "Support", "incoming.read=since-last"])
+    /// Files the desk's three messages in one poll (in the process, as `monitor --once`), the second one's Maildir
+    /// file deleted after the first is filed and before the second is fetched, as an expunge by another session
+    /// makes Dovecot do. Checks that the poll succeeded, the other two were filed and the second was noted by UID
+    /// between them; returns the three UIDs in order and the two filed Message-IDs.
+    func pollWithTheSecondVanishing() throws -> (uids: [String], ids: [String]) {
         let first = try deliver(from: address("user2"), subject: "The first of three")
         let vanishing = try deliver(from: address("user3"), subject: "Deleted in a mail client meanwhile")
         let third = try deliver(from: address("user4"), subject: "The third of three")
-
-        // The poll searched and filed the first message; before it fetches the second, that one's Maildir file goes,
-        // as an expunge by another IMAP session makes Dovecot do (Dovecot then reports the message expunged).
         final class Box: @unchecked Sendable {
             var events: [MonitorEvent] = []
             var removed: String?
@@ -53,21 +52,43 @@ extension MonitorLabTests {
         XCTAssertEqual(try desk.records().map(\.subject).sorted(), ["The first of three", "The third of three"])
         XCTAssertFalse(try inboundMessageIDs().contains(vanishing))
 
-        // The vanished one is noted, by UID, between the two.
-        let uids = filed.compactMap { $0.uid.flatMap(Int.init) }
-        XCTAssertEqual(uids.count, 2, lines)
-        let notes = box.events.filter { $0.kind == .warning && $0.text.contains("no longer on the server") }
+        // The vanished one is noted, by UID (IMAP) or unique ID (POP3), between the two.
+        let notes = box.events.indices.filter {
+            box.events[$0].kind == .warning && box.events[$0].text.contains("no longer on the server")
+        }
+        let filedAt = box.events.indices.filter { box.events[$0].kind == .message }
         XCTAssertEqual(notes.count, 1, lines)
-        let gone = try XCTUnwrap(notes.first?.uid.flatMap(Int.init), lines)
-        XCTAssertTrue(uids[0] < gone && gone < uids[1], lines)
+        XCTAssertEqual(filedAt.count, 2, lines)
+        guard notes.count == 1, filedAt.count == 2 else { return ([], []) }
+        XCTAssertTrue(filedAt[0] < notes[0] && notes[0] < filedAt[1], lines)
+        let uids = [filedAt[0], notes[0], filedAt[1]].map { box.events[$0].uid ?? "" }
+        XCTAssertEqual(Set(uids).count, 3, lines)
+        return (uids, [first, third])
+    }
+
+    func testAMessageExpungedBetweenSearchAndFetchIsPassedOverAndTheRestFiled() throws {
+        try createDeskAccount()
+        bench.must(["account", "set", "Support", "incoming.read=since-last"])
+        let (uids, filed) = try pollWithTheSecondVanishing()
+        let numbers = uids.compactMap(Int.init)
+        XCTAssertEqual(numbers.count, 3, "\(uids)")
+        XCTAssertEqual(numbers, numbers.sorted(), "the vanished UID lies between the two filed: \(uids)")
 
         // Since-last moved past all three; the next poll reads only new mail, and files nothing twice.
-        XCTAssertEqual(try desk.mailboxPosition(try desk.account("Support"))?.lastUID, uids[1])
+        XCTAssertEqual(try desk.mailboxPosition(try desk.account("Support"))?.lastUID, numbers.last)
         let fourth = try deliver(from: address("user2"), subject: "A fourth, later")
         let next = monitorOnce()
         XCTAssertEqual(next.first { $0["event"] as? String == "polled" }?["pending"] as? Int, 1, "\(next)")
         XCTAssertEqual(next.filter { $0["event"] as? String == "message" }.compactMap { $0["message_id"] as? String },
                        [fourth], "\(next)")
-        XCTAssertEqual(try inboundMessageIDs().sorted(), [first, third, fourth].sorted())
+        XCTAssertEqual(try inboundMessageIDs().sorted(), (filed + [fourth]).sorted())
+    }
+
+    /// Over POP3 the listing is the session's: a message another session deleted meanwhile is refused at RETR.
+    func testAPOP3MessageDeletedBetweenListingAndRetrieveIsPassedOverAndTheRestFiled() throws {
+        try createDeskAccount(proto: "pop3")
+        let (_, filed) = try pollWithTheSecondVanishing()
+        XCTAssertEqual(try inboundMessageIDs().sorted(), filed.sorted())
+        XCTAssertEqual(messageFiles("desk"), [], "the two filed were deleted at QUIT")
     }
 }
