@@ -32,8 +32,10 @@ public protocol MailboxSession: AnyObject {
     /// The messages still to process: IMAP `UID SEARCH UNSEEN UNDELETED` in the account's folder, oldest first;
     /// POP3 `UIDL`, in server order.
     func pending() throws -> [MailboxMessageRef]
-    /// The raw message, without changing its state (IMAP `BODY.PEEK[]`: the message stays unseen).
-    func fetch(_ message: MailboxMessageRef) throws -> [UInt8]
+    /// The raw message, without changing its state (IMAP `BODY.PEEK[]`: the message stays unseen); `nil` when the
+    /// server says the message is gone (expunged since it was listed, by a mail client or another session): the
+    /// caller skips it. A failure that does not say so throws.
+    func fetch(_ message: MailboxMessageRef) throws -> [UInt8]?
     /// Marks read, moves or deletes one message (POP3: only `.delete`; the delete takes effect at ``close()``).
     func dispose(_ message: MailboxMessageRef, _ disposal: MailboxDisposal) throws
     /// Logs out (POP3 `QUIT` commits the deletes; IMAP expunges what was marked deleted).

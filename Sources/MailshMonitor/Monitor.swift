@@ -203,7 +203,9 @@ struct AccountPoller {
     /// UID and the poll goes on with the next message (one stuck message must not hold up the mailbox). The poll
     /// then ends with an error naming how many were left, so that `--once` reports it; the next poll reads them
     /// again, finds them in the store and only retries the disposal.
-    /// Returns how many messages the server had for this poll (before `--limit`).
+    /// A message the server no longer has when it is fetched (expunged since the search) is logged as a warning with
+    /// its UID and passed over: not filed, no error.
+    /// Returns how many messages the server had for this poll (before `--limit`; without those gone meanwhile).
     /// With `open` (a session ``connect(_:)`` opened, kept by the caller: IDLE), the poll reads it and leaves it open.
     @discardableResult
     func poll(_ account: Account, summary: inout MonitorSummary, stored: inout Int,
@@ -222,10 +224,22 @@ struct AccountPoller {
         // Since-last: the position moves on past each message handled, up to the first one left on the server
         // (which the next poll must read again, to retry its disposal).
         var advancing = true
+        var vanished = 0
         for ref in pending {
             if Interrupt.requested { break }
             try renew(account)
-            let raw = try session.fetch(ref)
+            guard let raw = try session.fetch(ref) else {
+                // Gone since the search (expunged by a mail client or another session): nothing to file and nothing
+                // to retry, so it holds up neither the mailbox nor the since-last position.
+                vanished += 1
+                log(MonitorEvent(kind: .warning, account: account.qualifiedName,
+                                 text: "the message with UID \(ref.uid) is no longer on the server (expunged since it "
+                                    + "was listed, by a mail client or another session): not filed", uid: ref.uid))
+                if let position, advancing, let uid = Int(ref.uid) {
+                    try desk.saveMailboxPosition(account, uidValidity: position.uidValidity, lastUID: uid)
+                }
+                continue
+            }
             let parsed = MessageParser.parse(raw)
             let inbound = parsed.inbound(digest: digest(raw), uid: ref.uid, receivedAt: Date())
             var event = MonitorEvent(kind: .message, account: account.qualifiedName, text: "", uid: ref.uid,
@@ -279,7 +293,7 @@ struct AccountPoller {
             throw MailshError.network("\(left.count) filed message(s) left on the server, to be retried at the next poll; "
                 + "the first: \(first)")
         }
-        return found
+        return found - vanished
     }
 
     /// With `incoming.read=since-last`: the folder's UIDVALIDITY and the last UID handled, from the store. A folder

@@ -193,7 +193,7 @@ public struct ScriptedMailbox: MailboxClient {
             }
         }
 
-        func fetch(_ message: MailboxMessageRef) throws -> [UInt8] {
+        func fetch(_ message: MailboxMessageRef) throws -> [UInt8]? {
             try mailbox.locked {
                 mailbox.calls.append(.fetch(uid: message.uid))
                 guard let found = mailbox.messages.first(where: { $0.uid == message.uid && !$0.deleted }) else {

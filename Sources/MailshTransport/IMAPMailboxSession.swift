@@ -103,19 +103,33 @@ final class IMAPMailboxSession: MailboxSession {
         return uids.sorted().map(Int.init)
     }
 
-    func fetch(_ message: MailboxMessageRef) throws -> [UInt8] {
+    /// `nil` when the message is gone (expunged since it was listed): the server sent no `FETCH` response for the
+    /// UID (RFC 3501: no error for a UID that no longer exists) or refused the fetch, and a `UID SEARCH` for the UID
+    /// then finds nothing. A message the server still lists, or a `FETCH` response without the message's text, throws.
+    func fetch(_ message: MailboxMessageRef) throws -> [UInt8]? {
         let uid = try Self.uid(message)
         try selectFolder()
-        let completion = try require("UID FETCH \(uid) BODY.PEEK[]", "fetching the message with UID \(uid) from \(folder)")
-        for response in completion.untagged where response.words.count >= 3 && response.words[2] == "FETCH" {
+        let completion = try run("UID FETCH \(uid) BODY.PEEK[]")
+        var answered = false
+        for response in completion.untagged where completion.ok && response.words.count >= 3 && response.words[2] == "FETCH" {
             let words = response.words
             guard zip(words, words.dropFirst()).contains(where: { $0 == "UID" && String($1) == uid }) else { continue }
+            answered = true
             for (index, literal) in response.literals.enumerated()
             where response.lines[index].uppercased().hasSuffix("BODY[] {\(literal.count)}") {
                 return literal
             }
         }
-        throw connection.failure("there is no message with UID \(uid) in \(folder) (deleted or moved meanwhile?)")
+        if answered {
+            throw connection.failure("the server's reply for the message with UID \(uid) in \(folder) has no message text")
+        }
+        let search = try require("UID SEARCH UID \(uid)", "looking for the message with UID \(uid) in \(folder)")
+        if try !searchResult(search).contains(Int(uid) ?? 0) { return nil }
+        guard completion.ok else {
+            throw connection.failure("fetching the message with UID \(uid) from \(folder) failed: "
+                + serverText(Array(completion.line.utf8)))
+        }
+        throw connection.failure("the server sent no message with UID \(uid) from \(folder), yet still lists it")
     }
 
     func dispose(_ message: MailboxMessageRef, _ disposal: MailboxDisposal) throws {

@@ -34,11 +34,18 @@ final class POP3MailboxSession: MailboxSession {
         return result.sorted { $0.number < $1.number }
     }
 
-    func fetch(_ message: MailboxMessageRef) throws -> [UInt8] {
+    /// `nil` when the server refuses `RETR` saying the message is gone (Dovecot: `-ERR Message 2 expunged.`, RFC
+    /// 1939: `-ERR no such message`): another session deleted it after this one listed it. Any other refusal throws.
+    func fetch(_ message: MailboxMessageRef) throws -> [UInt8]? {
         try check(message)
         var bytes: [UInt8] = []
-        for line in try multiline("RETR \(message.number)", "fetching message \(message.number)", lineEnds: true) {
-            bytes += line
+        do {
+            for line in try multiline("RETR \(message.number)", "fetching message \(message.number)", lineEnds: true,
+                                      goneAllowed: true) {
+                bytes += line
+            }
+        } catch is Gone {
+            return nil
         }
         return bytes
     }
@@ -75,12 +82,20 @@ final class POP3MailboxSession: MailboxSession {
         }
     }
 
-    /// Runs a command whose reply is one line; returns the `+OK` line.
+    /// A refusal saying that the message is gone (``fetch(_:)``).
+    private struct Gone: Error {}
+
+    /// Runs a command whose reply is one line; returns the `+OK` line. With `goneAllowed`, an `-ERR` that says the
+    /// message was expunged or does not exist throws ``Gone``.
     @discardableResult
-    private func simple(_ command: String, _ what: String) throws -> String {
+    private func simple(_ command: String, _ what: String, goneAllowed: Bool = false) throws -> String {
         if closed { throw connection.failure("the session is closed") }
         try connection.send(command)
         let line = try connection.readLine()
+        if goneAllowed, line.starts(with: Array("-ERR".utf8)) {
+            let text = String(decoding: line.prefix(200), as: UTF8.self).lowercased()
+            if text.contains(" expunged") || text.contains("no such message") { throw Gone() }
+        }
         guard line.starts(with: Array("+OK".utf8)) else {
             throw connection.failure("\(what) failed: \(serverText(line))", fatal: !line.starts(with: Array("-ERR".utf8)))
         }
@@ -89,8 +104,9 @@ final class POP3MailboxSession: MailboxSession {
 
     /// Runs a command whose reply is `+OK` and lines up to a lone `.`; returns the lines with the byte-stuffing
     /// undone, with their line ends when `lineEnds` (a message, byte for byte) or without.
-    private func multiline(_ command: String, _ what: String, lineEnds: Bool = false) throws -> [ArraySlice<UInt8>] {
-        try simple(command, what)
+    private func multiline(_ command: String, _ what: String, lineEnds: Bool = false,
+                           goneAllowed: Bool = false) throws -> [ArraySlice<UInt8>] {
+        try simple(command, what, goneAllowed: goneAllowed)
         var lines: [ArraySlice<UInt8>] = []
         while true {
             var line = try connection.readRawLine()

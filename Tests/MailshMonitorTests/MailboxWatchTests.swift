@@ -55,7 +55,7 @@ final class IdlingServers: MailboxClient, @unchecked Sendable {
         var canIdle: Bool { true }
         func idle(for seconds: TimeInterval, stop: () -> Bool) throws -> IdleWake { try servers.idle(seconds) }
         func pending() throws -> [MailboxMessageRef] { try inner.pending() }
-        func fetch(_ message: MailboxMessageRef) throws -> [UInt8] { try inner.fetch(message) }
+        func fetch(_ message: MailboxMessageRef) throws -> [UInt8]? { try inner.fetch(message) }
         func dispose(_ message: MailboxMessageRef, _ disposal: MailboxDisposal) throws { try inner.dispose(message, disposal) }
         func close() throws { try inner.close() }
     }

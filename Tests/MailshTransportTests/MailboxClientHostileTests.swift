@@ -85,6 +85,24 @@ final class MailboxClientHostileTests: XCTestCase {
         try session.close()
     }
 
+    /// Only a message the server no longer lists is gone (`nil`); a listed message it answers without its text, or
+    /// refuses, is an error as before.
+    func testAFetchOfAListedMessageWithoutItsTextOrRefusedIsANetworkError() throws {
+        let replies = ["* 1 FETCH (UID 7 FLAGS (\\Seen))\r\n%@ OK done\r\n": "has no message text",
+                       "%@ NO [SERVERBUG] internal error\r\n": "failed: "]
+        for (reply, expected) in replies {
+            let listener = try imapServer { connection, tag in
+                connection.send(reply.replacingOccurrences(of: "%@", with: tag))
+            }
+            defer { listener.stop() }
+            let session = try CurlMailboxClient().open(server(listener.port), timeout: 5)
+            let text = networkError { _ = try session.fetch(MailboxMessageRef(uid: "7", number: 0)) }
+            XCTAssertTrue(text.contains(expected) && text.contains("UID 7"), text)
+            if expected == "failed: " { XCTAssertTrue(text.contains("NO [SERVERBUG] internal error"), text) }
+            try session.close()
+        }
+    }
+
     func testClearTextNeedsAllowPlaintext() {
         var plain = server(1)
         plain.trust = TrustSettings()

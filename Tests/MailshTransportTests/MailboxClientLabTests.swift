@@ -129,7 +129,7 @@ final class MailboxClientLabTests: MailLabTestCase {
 
         // Fetch: byte for byte what the server stores, and the message stays unseen.
         for (ref, token) in zip(pending, tokens) {
-            let bytes = try session.fetch(ref)
+            let bytes = try XCTUnwrap(try session.fetch(ref))
             let stored = try XCTUnwrap(served(user, token: token))
             XCTAssertEqual(bytes, stored.bytes, "fetched message \(ref.uid) differs from the Maildir file")
             XCTAssertTrue(contains(bytes, "Body of \(token)."), "the body went through")
@@ -170,8 +170,8 @@ final class MailboxClientLabTests: MailLabTestCase {
         let moved = try client.open(server(.imap, port, security, user: user, folder: "Erledigt ü"), timeout: 20)
         let inFolder = try moved.pending()
         guard inFolder.count == 2 else { return XCTFail("in the folder: \(inFolder)") }
-        XCTAssertTrue(contains(try moved.fetch(inFolder[0]), tokens[1]))
-        XCTAssertTrue(contains(try moved.fetch(inFolder[1]), tokens[2]))
+        XCTAssertTrue(contains(try XCTUnwrap(try moved.fetch(inFolder[0])), tokens[1]))
+        XCTAssertTrue(contains(try XCTUnwrap(try moved.fetch(inFolder[1])), tokens[2]))
         try moved.close()
     }
 
@@ -226,7 +226,7 @@ final class MailboxClientLabTests: MailLabTestCase {
         guard refs.map(\.number) == [1, 2, 3] else { return XCTFail("server order: \(refs)") }
         XCTAssertEqual(Set(refs.map(\.uid)).count, 3, "unique IDs")
         for (ref, token) in zip(refs, tokens) {
-            let bytes = try session!.fetch(ref)
+            let bytes = try XCTUnwrap(try session!.fetch(ref))
             XCTAssertEqual(bytes, try XCTUnwrap(served("user3", token: token)).bytes)
             XCTAssertEqual(ref.size, bytes.count, "LIST's size")
         }
