@@ -287,16 +287,18 @@ final class InteractiveShellTests: TerminalTestCase {
 final class SilentListener: @unchecked Sendable {
     let port: Int
     private let socket: Int32
-    private let lock = NSLock()
+    /// Guards `accepted` and `peerPorts`; signalled at each accepted connection.
+    private let condition = NSCondition()
     private var accepted: [Int32] = []
+    /// The client's port of each accepted connection, in the order accepted.
+    private var peerPorts: [Int] = []
+    /// Connections this listener made to itself (``settledConnections(timeout:)``), closed by ``stop()``.
+    private var markers: [Int32] = []
     private var thread: Thread?
 
     init() throws {
         let fd = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        var address = Self.loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
@@ -309,6 +311,26 @@ final class SilentListener: @unchecked Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return address
+    }
+
+    /// The port of a socket's own end (`local`) or of its peer.
+    private static func port(of fd: Int32, local: Bool) -> Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let status = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                local ? getsockname(fd, $0, &length) : getpeername(fd, $0, &length)
+            }
+        }
+        return status == 0 ? Int(UInt16(bigEndian: address.sin_port)) : -1
+    }
+
     /// Starts accepting (after init, so the thread may hold the listener).
     func start() {
         let listener = socket
@@ -316,17 +338,64 @@ final class SilentListener: @unchecked Sendable {
             while true {
                 let client = accept(listener, nil, nil)
                 if client < 0 { return }
-                self?.lock.withLock { self?.accepted.append(client) }
+                let peer = Self.port(of: client, local: false)
+                guard let self else { close(client); return }
+                self.condition.withLock {
+                    self.accepted.append(client)
+                    self.peerPorts.append(peer)
+                    self.condition.broadcast()
+                }
             }
         }
         thread?.start()
     }
 
-    var connections: Int { lock.withLock { accepted.count } }
+    /// The connections accepted so far (markers of ``settledConnections(timeout:)`` included).
+    var connections: Int { condition.withLock { accepted.count } }
+
+    /// Waits until `count` connections have been accepted (the event, not a delay); `false` if `timeout` seconds
+    /// passed first.
+    func waitForConnections(_ count: Int, timeout: TimeInterval = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while accepted.count < count {
+            if !condition.wait(until: deadline) { return accepted.count >= count }
+        }
+        return true
+    }
+
+    /// The connections others made, once every connection already made to the listener has been accepted: the
+    /// listener connects to itself and waits until that connection is accepted. The kernel hands connections to
+    /// `accept` in the order they were established, so every earlier one has been accepted by then (counting at
+    /// once could miss one still queued). `nil` if `timeout` seconds passed first.
+    func settledConnections(timeout: TimeInterval = 30) -> Int? {
+        let fd = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = Self.loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        let marker = connected == 0 ? Self.port(of: fd, local: true) : -1
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        markers.append(fd)
+        guard marker > 0 else { return nil }
+        while !peerPorts.contains(marker) {
+            if !condition.wait(until: deadline) { return nil }
+        }
+        return accepted.count - markers.count
+    }
 
     func stop() {
         shutdown(socket, Int32(SHUT_RDWR))
         close(socket)
-        lock.withLock { accepted.forEach { close($0) } }
+        condition.withLock {
+            accepted.forEach { close($0) }
+            markers.forEach { close($0) }
+        }
     }
 }
