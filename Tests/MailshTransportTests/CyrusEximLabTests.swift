@@ -11,7 +11,7 @@ import XCTest
 /// (no `[ALREADYEXISTS]`), its hierarchy separator is `/`, and Exim delivers to it over LMTP.
 final class CyrusEximLabTests: AccountLabTestCase {
 
-    override class var labUsers: Int { 10 }
+    override class var labUsers: Int { 11 }
     override class var labScripts: String { "mail-lab-cyrus" }
 
     // MARK: Helpers
@@ -26,17 +26,24 @@ final class CyrusEximLabTests: AccountLabTestCase {
                    caFile: lab.ca, extra: extra)
     }
 
-    /// One IMAP command as `mailbox` over IMAPS, with the curl CLI (a tool of its own, not mailsh's code); the
-    /// password goes to curl in a 0600 config file, never on its command line. `folder`: the folder to select first.
-    /// Without a command, fetches the URL (`INBOX/;MAILINDEX=n`: a message's text).
-    @discardableResult
-    func imap(_ mailbox: String, _ command: String?, folder: String = "") throws -> String {
+    /// A curl config file (0600) that logs in as `mailbox` with the lab's password: the password never goes on
+    /// curl's command line.
+    func curlConfig(_ mailbox: String) -> String {
         let config = bench.directory + "/curl-\(mailbox).conf"
         if !FileManager.default.fileExists(atPath: config) {
             _ = FileManager.default.createFile(atPath: config,
                                                contents: Data("user = \"\(mailbox):\(lab.password)\"\n".utf8),
                                                attributes: [.posixPermissions: 0o600])
         }
+        return config
+    }
+
+    /// One IMAP command as `mailbox` over IMAPS, with the curl CLI (a tool of its own, not mailsh's code), logged in
+    /// with ``curlConfig(_:)``. `folder`: the folder to select first.
+    /// Without a command, fetches the URL (`INBOX/;MAILINDEX=n`: a message's text).
+    @discardableResult
+    func imap(_ mailbox: String, _ command: String?, folder: String = "") throws -> String {
+        let config = curlConfig(mailbox)
         let result = try runProgram("/usr/bin/curl", ["-q", "-sS", "--max-time", "20", "--cacert", lab.ca, "-K", config]
             + (command.map { ["-X", $0] } ?? []) + ["imaps://127.0.0.1:\(lab.port("IMAPS"))/\(folder)"])
         guard result.status == 0 else {
@@ -103,9 +110,11 @@ final class CyrusEximLabTests: AccountLabTestCase {
         }
     }
 
-    /// A monitored account on a mailbox of the lab.
-    func createMonitoredAccount(_ mailbox: String, extra: [String] = []) {
-        bench.createLabAccount("Support", labAccount(user: mailbox, extra: ["conversation.prefix=SUP"] + extra),
+    /// A monitored account on a mailbox of the lab (over IMAPS unless told otherwise).
+    func createMonitoredAccount(_ mailbox: String, proto: String = "imap", incoming: String = "IMAPS",
+                                extra: [String] = []) {
+        bench.createLabAccount("Support", labAccount(proto: proto, incoming: incoming, user: mailbox,
+                                                     extra: ["conversation.prefix=SUP"] + extra),
                                password: lab.password)
     }
 

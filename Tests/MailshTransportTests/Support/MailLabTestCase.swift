@@ -50,9 +50,11 @@ class MailLabTestCase: XCTestCase {
     /// Sends a message over the lab's plain SMTP port (no AUTH: how mail from outside reaches a domain), with the
     /// curl CLI (a tool of its own, not mailsh's code); the lab's Postfix hands it to the mailbox server. Returns its
     /// Message-ID without angle brackets. It is queued on return: wait for it where it is delivered.
+    /// `server`: curl's options and URL for another server instead (a lab without a plain SMTP port: its submission
+    /// port, with TLS and a login).
     @discardableResult
     func sendBySMTP(from: String, to: String, subject: String, headers: [String] = [],
-                    body: String = "Please help.\n") throws -> String {
+                    body: String = "Please help.\n", server: [String]? = nil) throws -> String {
         let id = "\(UUID().uuidString)@customer.example"
         let lines = ["From: <\(from)>", "To: <\(to)>", "Subject: \(subject)", "Message-ID: <\(id)>",
                      "Date: Sat, 05 Dec 2026 06:00:00 +0000", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
@@ -61,8 +63,9 @@ class MailLabTestCase: XCTestCase {
         let file = NSTemporaryDirectory() + "mailsh-smtp-\(UUID().uuidString).eml"
         try Data(raw.utf8).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let sent = try runProgram("/usr/bin/curl", ["-q", "-sS", "--max-time", "30", "smtp://127.0.0.1:\(lab.port("SMTP_PLAIN"))",
-                                                    "--mail-from", from, "--mail-rcpt", to, "-T", file])
+        let sent = try runProgram("/usr/bin/curl", ["-q", "-sS", "--max-time", "30"]
+            + (server ?? ["smtp://127.0.0.1:\(lab.port("SMTP_PLAIN"))"])
+            + ["--mail-from", from, "--mail-rcpt", to, "-T", file])
         guard sent.status == 0 else { throw LabError("curl SMTP: exit \(sent.status): \(sent.stderr)") }
         return id
     }
