@@ -207,18 +207,31 @@ public struct Account: Sendable, Equatable {
     public var isTestAccount: Bool { Self.isTestName(name) }
 
     public static func isTestName(_ name: String) -> Bool {
-        func contains(_ haystack: [UInt8], _ word: String) -> Bool {
-            let needle = Array(word.utf8)
-            guard haystack.count >= needle.count else { return false }
-            return (0...(haystack.count - needle.count)).contains {
-                haystack[$0..<($0 + needle.count)].elementsEqual(needle)
+        // One pass over the bytes: `Dev`/`Test` as written, and whether `dev`/`test` occurs in any case (only then
+        // can the name hold such a word: the split below is skipped for all others).
+        func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> (exact: Bool, folded: Bool) {
+            func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte + 0x20 : byte }
+            var folded = false
+            let count = bytes.count
+            for index in 0..<count {
+                let first = bytes[index]
+                if count - index >= 3 && lower(first) == UInt8(ascii: "d") && lower(bytes[index + 1]) == UInt8(ascii: "e")
+                    && lower(bytes[index + 2]) == UInt8(ascii: "v") {
+                    if first == UInt8(ascii: "D") && bytes[index + 1] == UInt8(ascii: "e")
+                        && bytes[index + 2] == UInt8(ascii: "v") { return (true, true) }
+                    folded = true
+                } else if count - index >= 4 && lower(first) == UInt8(ascii: "t") && lower(bytes[index + 1]) == UInt8(ascii: "e")
+                    && lower(bytes[index + 2]) == UInt8(ascii: "s") && lower(bytes[index + 3]) == UInt8(ascii: "t") {
+                    if first == UInt8(ascii: "T") && bytes[index + 1] == UInt8(ascii: "e") && bytes[index + 2] == UInt8(ascii: "s")
+                        && bytes[index + 3] == UInt8(ascii: "t") { return (true, true) }
+                    folded = true
+                }
             }
+            return (false, folded)
         }
-        let bytes = Array(name.utf8)
-        if contains(bytes, "Dev") || contains(bytes, "Test") { return true }
-        // Only a name with `dev` or `test` in some case can hold such a word: skip the split for all others.
-        let lower = bytes.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }
-        guard contains(lower, "dev") || contains(lower, "test") else { return false }
+        let found = name.utf8.withContiguousStorageIfAvailable(scan) ?? Array(name.utf8).withUnsafeBufferPointer(scan)
+        if found.exact { return true }
+        guard found.folded else { return false }
         let words = name.lowercased().split { !$0.isLetter && !$0.isNumber }
         return words.contains { $0 == "dev" || $0 == "test" || $0 == "testing" || $0 == "develop" }
     }
@@ -491,34 +504,44 @@ public struct Account: Sendable, Equatable {
     /// one is "sign-in needed").
     public var requiredFields: [Field] {
         var fields: [Field] = []
-        // The side an incoming-only or outgoing-only account lacks (`direction`) is not required.
-        if direction.has(.incoming) {
-            fields += [.incomingHost, .incomingPort, .incomingSecurity, .incomingUser]
-            if incoming.auth == .password { fields.append(.incomingPassword) }
-            if proto == .imap { fields.append(.incomingFolder) }
-        }
-        if direction.has(.outgoing) {
-            fields += [.outgoingHost, .outgoingPort, .outgoingSecurity]
-            switch outgoing.auth {
-            case .password: fields += [.outgoingUser, .outgoingPassword]
-            case .oauth2: fields.append(.outgoingUser)
-            case .none: break
-            }
-            fields.append(.outgoingFrom)
-        }
-        if usesOAuth {
-            fields += [.oauthProvider, .oauthClientID]
-            if oauth.provider == .generic { fields.append(.oauthTokenURL) }
-            if oauth.flow == .app { fields.append(.oauthClientSecret) }
-        }
+        _ = visitRequiredFields { fields.append($0); return true }
         return fields.sorted()
     }
 
+    /// The one rule of which fields are required (``requiredFields``): hands `body` each of them, in no particular
+    /// order, until `body` returns false; whether it never did. ``isComplete`` walks it without building a list.
+    private func visitRequiredFields(_ body: (Field) -> Bool) -> Bool {
+        // The side an incoming-only or outgoing-only account lacks (`direction`) is not required.
+        if direction.has(.incoming) {
+            guard body(.incomingHost), body(.incomingPort), body(.incomingSecurity), body(.incomingUser) else { return false }
+            if incoming.auth == .password { guard body(.incomingPassword) else { return false } }
+            if proto == .imap { guard body(.incomingFolder) else { return false } }
+        }
+        if direction.has(.outgoing) {
+            guard body(.outgoingHost), body(.outgoingPort), body(.outgoingSecurity) else { return false }
+            switch outgoing.auth {
+            case .password: guard body(.outgoingUser), body(.outgoingPassword) else { return false }
+            case .oauth2: guard body(.outgoingUser) else { return false }
+            case .none: break
+            }
+            guard body(.outgoingFrom) else { return false }
+        }
+        if usesOAuth {
+            guard body(.oauthProvider), body(.oauthClientID) else { return false }
+            if oauth.provider == .generic { guard body(.oauthTokenURL) else { return false } }
+            if oauth.flow == .app { guard body(.oauthClientSecret) else { return false } }
+        }
+        return true
+    }
+
+    /// Whether a field is blank (unset or empty), as completeness counts it.
+    private func isBlank(_ field: Field) -> Bool { value(field)?.isEmpty ?? true }
+
     /// Required fields that are blank.
-    public var missingFields: [Field] { requiredFields.filter { value($0)?.isEmpty ?? true } }
+    public var missingFields: [Field] { requiredFields.filter(isBlank) }
 
     /// Whether every required field is set (an incomplete account is a draft).
-    public var isComplete: Bool { missingFields.isEmpty }
+    public var isComplete: Bool { visitRequiredFields { !isBlank($0) } }
 
     /// Refuses, naming every missing field at once, when the account is a draft.
     public func requireComplete() throws {

@@ -31,11 +31,25 @@ extension Desk {
                                _ body: (Account, SignInState?) throws -> Void) throws {
         try reading { tx in
             try Self.stoppable { try tx.forEachAccount(query) { account in
-                let signIn = account.usesOAuth
-                    ? try tx.oauthTokens(accountID: account.id, user: nil)?.state ?? .notSignedIn : nil
-                try body(account, signIn)
+                try body(account, try signInState(of: account, tx))
             } }
         }
+    }
+
+    /// ``forEachAccount(_:_:)`` with only the fields `account list` shows in a table or CSV and its status needs
+    /// (``StoreTransaction/forEachListedAccount(_:_:)``): every other field is as a new account has it.
+    public func forEachListedAccount(_ query: AccountQuery = AccountQuery(),
+                                     _ body: (Account, SignInState?) throws -> Void) throws {
+        try reading { tx in
+            try Self.stoppable { try tx.forEachListedAccount(query) { account in
+                try body(account, try signInState(of: account, tx))
+            } }
+        }
+    }
+
+    /// The sign-in state a listing shows for an account that logs in with OAuth 2.0 (`nil` for the others).
+    private func signInState(of account: Account, _ tx: any StoreTransaction) throws -> SignInState? {
+        account.usesOAuth ? try tx.oauthTokens(accountID: account.id, user: nil)?.state ?? .notSignedIn : nil
     }
 
     /// ``audit(_:limit:)`` one entry at a time. Needs `administrate`.

@@ -95,6 +95,23 @@ public struct Table: Sendable, Equatable {
         (header ? titles(columns) : columns.map { _ in "" }).map(TerminalText.displayWidth)
     }
 
+    /// Widens `widths` to fit one row of cells, each as ``TerminalText/escaped(_:)`` shows it (`picked`: the
+    /// cells at these indexes, in that order; a missing one is empty), without an array of escaped cells: a
+    /// printable ASCII cell is its own escape, one column per byte.
+    public static func widen(_ widths: inout [Int], toFitUnescaped row: [String], picked: [Int]? = nil) {
+        let count = picked?.count ?? row.count
+        for index in 0..<min(count, widths.count) {
+            let source = picked.map { $0[index] } ?? index
+            guard source < row.count else { continue }
+            let cell = row[source]
+            let width = cell.utf8.withContiguousStorageIfAvailable { bytes in
+                TerminalText.isPrintableASCII(bytes) ? bytes.count : nil
+            } ?? nil
+            let measured = width ?? TerminalText.displayWidth(TerminalText.escaped(cell))
+            if measured > widths[index] { widths[index] = measured }
+        }
+    }
+
     /// Widens `widths` to fit one row of escaped cells (``TerminalText/escaped(_:)``).
     public static func widen(_ widths: inout [Int], toFit escapedRow: [String]) {
         for (index, cell) in escapedRow.enumerated() where index < widths.count {
@@ -105,6 +122,38 @@ public struct Table: Sendable, Equatable {
 
     /// One line of an aligned table: escaped cells cut and padded to `widths`, no blanks at the end.
     public static func line(_ escapedRow: [String], widths: [Int]) -> String {
+        var bytes: [UInt8] = []
+        appendLine(escapedRow, widths: widths, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ``line(_:widths:)`` appended to `out` as UTF-8. A row of printable ASCII cells that need no cutting (a
+    /// listing's whose widths were measured on its own rows) is written byte by byte: one byte is one column, and
+    /// a blank byte at the end is a blank character at the end.
+    public static func appendLine(_ escapedRow: [String], widths: [Int], to out: inout [UInt8]) {
+        let start = out.count
+        for (index, cell) in escapedRow.enumerated() where index < widths.count {
+            let width = widths[index]
+            let written = cell.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+                guard bytes.count <= width, TerminalText.isPrintableASCII(bytes) else { return false }
+                out.append(contentsOf: bytes)
+                if index != widths.count - 1 {
+                    out.append(contentsOf: repeatElement(0x20, count: width + 2 - bytes.count))
+                }
+                return true
+            } ?? false
+            if !written {
+                out.removeSubrange(start...)
+                out.append(contentsOf: textLine(escapedRow, widths: widths).utf8)
+                return
+            }
+        }
+        while out.count > start && out[out.count - 1] == 0x20 { out.removeLast() }
+        out.append(0x0A)
+    }
+
+    /// ``line(_:widths:)`` for any text: cut and padded by display width, blanks at the end taken off by character.
+    private static func textLine(_ escapedRow: [String], widths: [Int]) -> String {
         var text = ""
         for (index, cell) in escapedRow.enumerated() where index < widths.count {
             let cut = TerminalText.truncated(cell, toWidth: widths[index])
@@ -141,7 +190,41 @@ public struct Table: Sendable, Equatable {
 
     /// One CSV line: the cells through ``csvCell(_:)``, comma-separated, ending in CRLF.
     public static func csvLine(_ row: [String]) -> String {
-        row.map(csvCell).joined(separator: ",") + "\r\n"
+        var bytes: [UInt8] = []
+        appendCSVLine(row, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ``csvLine(_:)`` appended to `out` as UTF-8.
+    public static func appendCSVLine(_ row: [String], to out: inout [UInt8]) {
+        for (index, cell) in row.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendCSVCell(cell, to: &out)
+        }
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
+    /// ``csvCell(_:)`` appended to `out` as UTF-8: a cell of printable ASCII that neither starts with a character
+    /// to neutralise nor holds `,` or `"` is itself, copied byte by byte.
+    public static func appendCSVCell(_ cell: String, to out: inout [UInt8]) {
+        let copied = cell.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            if let first = bytes.first, isNeutralisedStart(first) { return false }
+            for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x2C || byte == 0x22 { return false }
+            out.append(contentsOf: bytes)
+            return true
+        } ?? false
+        if !copied { out.append(contentsOf: csvCell(cell).utf8) }
+    }
+
+    /// Whether a cell starting with `byte` is neutralised (one of ``neutralisedStarts``), without hashing.
+    static func isNeutralisedStart(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D, UInt8(ascii: "'"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// What makes a spreadsheet read a cell as a formula when it starts the cell (OWASP, "CSV Injection"), and `'`,
@@ -154,7 +237,7 @@ public struct Table: Sendable, Equatable {
     /// (``CSVReader/unneutralised(_:)`` takes the `'` off again); a cell with `,`, `"` or a line break is quoted,
     /// its `"` doubled.
     public static func csvCell(_ text: String) -> String {
-        let neutralise = text.utf8.first.map(neutralisedStarts.contains) ?? false
+        let neutralise = text.utf8.first.map(isNeutralisedStart) ?? false
         let text = TerminalText.escaped(text)
         if neutralise {
             return "\"'" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""

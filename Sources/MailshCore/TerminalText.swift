@@ -66,6 +66,12 @@ public enum TerminalText {
         return text.utf8.withContiguousStorageIfAvailable(plain) ?? plain(text.utf8)
     }
 
+    /// Whether every byte is printable ASCII (0x20–0x7E): such text is its own ``escaped(_:)``, one column a byte.
+    public static func isPrintableASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where byte < 0x20 || byte >= 0x7F { return false }
+        return true
+    }
+
     static func escaped(_ text: String, keeping: (Unicode.Scalar) -> Bool) -> String {
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         var out = String.UnicodeScalarView()

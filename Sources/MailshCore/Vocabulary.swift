@@ -194,4 +194,16 @@ extension Section {
         words += rest.map(\.rawValue)
         return words.isEmpty ? "-" : words.joined(separator: " ")
     }
+
+    /// ``summary(_:)`` of the sections `isLocked` says are closed, looked up in a table made once by it (one entry
+    /// per combination of padlocks): a listing asks this for every row.
+    public static func summary(lockedWhere isLocked: (Section) -> Bool) -> String {
+        var mask = 0
+        for (bit, section) in allCases.enumerated() where isLocked(section) { mask |= 1 << bit }
+        return summaries[mask]
+    }
+
+    private static let summaries: [String] = (0..<(1 << allCases.count)).map { mask in
+        summary(allCases.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element))
+    }
 }

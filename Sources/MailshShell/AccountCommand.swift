@@ -79,15 +79,16 @@ extension AccountCommand {
             }
             var stream = try ListingStream(columns: Self.columns, format: global.format, options: listing, sink: sink)
             try desk.snapshot { desk in
+                // Only the columns the rows show and their status needs are read.
                 let rows = { (row: ([String]) throws -> Void) in
-                    try desk.forEachAccount(query) { try row(Self.row($0, signIn: $1)) }
+                    try desk.forEachListedAccount(query) { try row(Self.row($0, signIn: $1)) }
                 }
                 if stream.needsWidths { try stream.measure(rows) }
                 try stream.write(rows)
             }
         }
 
-        /// An account's row of the listing.
+        /// An account's row of the listing (from what ``Desk/forEachListedAccount(_:_:)`` reads: nothing else).
         static func row(_ account: Account, signIn: SignInState?) -> [String] {
             var status = account.isComplete ? "ready" : "draft"
             if case .needed? = signIn { status = "sign-in needed" }
@@ -95,8 +96,8 @@ extension AccountCommand {
                     server(account.incoming.host, account.incoming.port, account.incoming.security),
                     server(account.outgoing.host, account.outgoing.port, account.outgoing.security),
                     status, account.isTestAccount ? "test" : "",
-                    account.lastTest.map { "\($0.verdict) \($0.milliseconds)ms \(Timestamp.format($0.at))" } ?? "",
-                    Section.summary(Section.allCases.filter(account.isLocked))]
+                    account.lastTest.map { $0.verdict + " " + String($0.milliseconds) + "ms " + Timestamp.format($0.at) } ?? "",
+                    Section.summary(lockedWhere: account.isLocked)]
         }
 
         /// An account's document of the JSON listing.
@@ -108,7 +109,7 @@ extension AccountCommand {
         }
 
         static func server(_ host: String?, _ port: Int, _ security: SecurityMode) -> String {
-            "\(host ?? "-"):\(port) \(security.rawValue)"
+            (host ?? "-") + ":" + String(port) + " " + security.rawValue
         }
     }
 

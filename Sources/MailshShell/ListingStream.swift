@@ -7,21 +7,23 @@ import MailshCore
 struct PieceWriter {
     static let pieceSize = 1 << 16
     let sink: (String) -> Void
-    private(set) var buffer = ""
+    /// The piece so far, as UTF-8 (whole characters: writers append whole texts or whole lines).
+    var bytes: [UInt8] = []
 
     init(_ sink: @escaping (String) -> Void) {
         self.sink = sink
+        bytes.reserveCapacity(Self.pieceSize + 4096)
     }
 
     mutating func write(_ text: String) {
-        buffer += text
+        bytes.append(contentsOf: text.utf8)
     }
 
     /// The end of a unit: the piece is handed on when it is big enough (`force`: whatever there is).
     mutating func unitEnded(force: Bool = false) {
-        if buffer.utf8.count >= Self.pieceSize || (force && !buffer.isEmpty) {
-            sink(buffer)
-            buffer = ""
+        if bytes.count >= Self.pieceSize || (force && !bytes.isEmpty) {
+            sink(String(decoding: bytes, as: UTF8.self))
+            bytes.removeAll(keepingCapacity: true)
         }
     }
 }
@@ -73,10 +75,11 @@ struct ListingStream {
     mutating func measure(_ rows: ((([String]) throws -> Void)) throws -> Void) throws {
         var widths = Table.headerWidths(columns, header: header)
         var seen = 0
+        let picked = picked
         try rows { row in
             if let limit, seen >= limit { throw Desk.StopListing() }
             seen += 1
-            Table.widen(&widths, toFit: pick(row).map(TerminalText.escaped))
+            Table.widen(&widths, toFitUnescaped: row, picked: picked)
         }
         self.widths = widths
     }
@@ -101,8 +104,8 @@ struct ListingStream {
         if let limit, count >= limit { throw Desk.StopListing() }
         let cells = pick(row)
         switch format {
-        case .table: out.write(Table.line(cells.map(TerminalText.escaped), widths: widths ?? []))
-        case .csv: out.write(Table.csvLine(cells))
+        case .table: Table.appendLine(cells.map(TerminalText.escaped), widths: widths ?? [], to: &out.bytes)
+        case .csv: Table.appendCSVLine(cells, to: &out.bytes)
         case .json:
             let object = Table.object(columns, cells)
             if jsonLines {

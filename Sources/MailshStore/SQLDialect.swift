@@ -291,12 +291,13 @@ struct SQLTable<Row>: Sendable {
         self.readOnly = readOnly
         self.blank = blank
         self.describe = describe
+        allColumns = columns + readOnly
         insertSQL = "INSERT INTO \(name) (\(columns.map(\.name).joined(separator: ", "))) VALUES ("
             + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
     }
 
-    /// Every column, in the order of ``selectList``.
-    var allColumns: [SQLColumn<Row>] { columns + readOnly }
+    /// Every column, in the order of ``selectList`` (made once: ``decode(_:)`` walks it per row).
+    let allColumns: [SQLColumn<Row>]
 
     /// The columns a SELECT lists, in the order ``decode(_:)`` reads them.
     var selectList: String { allColumns.map(\.name).joined(separator: ", ") }
@@ -335,6 +336,16 @@ struct SQLTable<Row>: Sendable {
             throw MailshError.store("\(describe(row)) has an unknown \(unexpected.column) \(unexpected.value.shown)")
         }
         return row
+    }
+
+    /// The table read through only the columns `names` (in the table's order), the others left as ``blank`` has
+    /// them: for a listing that shows a few of a row's values. For reading only (``decode(_:)`` of its
+    /// ``selectList``); never insert or update through it.
+    func reading(only names: Swift.Set<String>) -> SQLTable<Row> {
+        let unknown = names.subtracting(allColumns.map(\.name))
+        precondition(unknown.isEmpty, "\(name) has no column \(unknown.sorted())")
+        return SQLTable(name: name, columns: columns.filter { names.contains($0.name) },
+                        readOnly: readOnly.filter { names.contains($0.name) }, blank: blank, describe: describe)
     }
 
     // MARK: Statements written once

@@ -27,6 +27,17 @@ enum ListingSQL {
 
     /// The accounts of `query`, in the order of ``StoreTransaction/accounts(_:)``: by name, then owner.
     static func accounts(_ d: SQLDialect, _ query: AccountQuery) -> Query {
+        accounts(d, query, select: AccountRow.select(d))
+    }
+
+    /// ``accounts(_:_:)`` reading only the columns of ``AccountRow/listingTable`` (`account list`'s table and CSV).
+    static func listedAccounts(_ d: SQLDialect, _ query: AccountQuery) -> Query {
+        accounts(d, query, select: listedAccountsSelect)
+    }
+
+    private static let listedAccountsSelect = "SELECT \(AccountRow.listingTable.selectList) FROM account"
+
+    private static func accounts(_ d: SQLDialect, _ query: AccountQuery, select: String) -> Query {
         var clauses: [String] = []
         var binds: [SQLValue] = []
         if let match = query.match {
@@ -45,7 +56,7 @@ enum ListingSQL {
             binds.append(.text(user))
         }
         let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        return Query(sql: d.render(AccountRow.select(d) + filter + " ORDER BY \(binary(d, "name")), "
+        return Query(sql: d.render(select + filter + " ORDER BY \(binary(d, "name")), "
                                    + binary(d, d.ifNull("owner", "''"))), binds: binds)
     }
 
@@ -210,6 +221,10 @@ extension SQLiteTransaction {
         try stream(ListingSQL.accounts(.sqlite, query)) { try body(try AccountRow.table.decode($0)) }
     }
 
+    func forEachListedAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
+        try stream(ListingSQL.listedAccounts(.sqlite, query)) { try body(try AccountRow.listingTable.decode($0)) }
+    }
+
     func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
         try stream(ListingSQL.audit(.sqlite, account: account, limit: limit)) { try body(try ListingSQL.auditEntry($0)) }
     }
@@ -263,6 +278,10 @@ extension PostgresTransaction {
 
     func forEachAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
         try stream(ListingSQL.accounts(.postgres, query)) { try body(try AccountRow.table.decode($0)) }
+    }
+
+    func forEachListedAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
+        try stream(ListingSQL.listedAccounts(.postgres, query)) { try body(try AccountRow.listingTable.decode($0)) }
     }
 
     func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {

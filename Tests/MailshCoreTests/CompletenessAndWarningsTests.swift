@@ -158,4 +158,78 @@ final class CompletenessAndWarningsTests: XCTestCase {
             XCTAssertEqual(Account(name: name).isTestAccount, expected, name)
         }
     }
+
+    /// The one-pass byte scan of `isTestName` says what the rule as first written (whole-array searches) says, on
+    /// random names made of the letters and separators that matter.
+    func testTestNameScanAgreesWithTheRuleAsWritten() {
+        func reference(_ name: String) -> Bool {
+            func contains(_ haystack: [UInt8], _ word: String) -> Bool {
+                let needle = Array(word.utf8)
+                guard haystack.count >= needle.count else { return false }
+                return (0...(haystack.count - needle.count)).contains {
+                    haystack[$0..<($0 + needle.count)].elementsEqual(needle)
+                }
+            }
+            let bytes = Array(name.utf8)
+            if contains(bytes, "Dev") || contains(bytes, "Test") { return true }
+            let lower = bytes.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }
+            guard contains(lower, "dev") || contains(lower, "test") else { return false }
+            let words = name.lowercased().split { !$0.isLetter && !$0.isNumber }
+            return words.contains { $0 == "dev" || $0 == "test" || $0 == "testing" || $0 == "develop" }
+        }
+        let pieces = ["d", "D", "e", "E", "v", "V", "t", "T", "s", "S", "Dev", "dEV", "Test", "tEsT", "test", "ing",
+                      "elop", "-", " ", "_", "1", "é", "日", "x"]
+        var generator = SystemRandomNumberGenerator()
+        var trueSeen = 0
+        for _ in 0..<20_000 {
+            let name = (0..<Int.random(in: 0...7, using: &generator))
+                .map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let expected = reference(name)
+            if expected { trueSeen += 1 }
+            XCTAssertEqual(Account.isTestName(name), expected, name)
+        }
+        XCTAssertGreaterThan(trueSeen, 100)
+    }
+
+    /// `isComplete` (which walks the required fields without listing them) agrees with `missingFields` for
+    /// accounts of every direction, protocol, authentication and OAuth provider and flow, set and unset.
+    func testIsCompleteAgreesWithMissingFields() throws {
+        var complete = 0
+        for direction in Direction.allCases {
+            for proto in MailProtocol.allCases {
+                for inAuth in AuthMethod.allCases {
+                    for outAuth in AuthMethod.allCases {
+                        for filled in 0..<4 {
+                            var account = Account(name: "Desk")
+                            account.direction = direction
+                            account.proto = proto
+                            account.incoming.auth = inAuth
+                            account.outgoing.auth = outAuth
+                            if filled & 1 != 0 {
+                                account.incoming.host = "imap.example.com"
+                                account.incoming.user = "desk"
+                                account.incoming.password = SealedSecret(bytes: [1])
+                                account.incoming.folder = "INBOX"
+                                account.outgoing.host = "smtp.example.com"
+                                account.outgoing.user = "desk"
+                                account.outgoing.password = SealedSecret(bytes: [2])
+                                account.outgoing.from = "desk@example.com"
+                            }
+                            for provider in [nil] + OAuthProvider.allCases {
+                                for flow in OAuthFlow.allCases {
+                                    account.oauth.provider = provider
+                                    account.oauth.flow = flow
+                                    account.oauth.clientID = filled & 2 != 0 ? "client" : nil
+                                    account.oauth.tokenURL = filled & 2 != 0 ? "https://example.com/token" : nil
+                                    XCTAssertEqual(account.isComplete, account.missingFields.isEmpty, "\(account)")
+                                    if account.isComplete { complete += 1 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(complete, 0)
+    }
 }

@@ -88,6 +88,16 @@ final class ListingStreamTests: XCTestCase {
             try desk.createAccount("OAuthDesk", assignments: try assign([
                 ("incoming.host", "outlook.office365.com"), ("incoming.auth", "oauth2"), ("outgoing.auth", "oauth2"),
                 ("oauth.provider", "microsoft"), ("oauth.client_id", "abc-123")]))
+            // Complete accounts (status ready: the listing reads whether their passwords are set), one of them
+            // incoming only.
+            try desk.createAccount("ReadyDesk", assignments: try assign([
+                ("incoming.host", "imap.example.com"), ("incoming.user", "ready"), ("outgoing.host", "smtp.example.com"),
+                ("outgoing.user", "ready"), ("outgoing.from", "ready@example.com")]))
+            _ = try desk.setPassword("ReadyDesk", side: .incoming, "in-secret")
+            _ = try desk.setPassword("ReadyDesk", side: .outgoing, "out-secret")
+            try desk.createAccount("InboxOnly", assignments: try assign([
+                ("direction", "incoming"), ("incoming.host", "imap.example.com"), ("incoming.user", "inbox")]))
+            _ = try desk.setPassword("InboxOnly", side: .incoming, "in-secret")
             _ = try desk.addUser("bob", email: "bob@example.com", rights: [])
             _ = try desk.setLocks("Desk00001", [.incomingServer], locked: false)
             for index in 1...30 {
@@ -142,6 +152,11 @@ final class ListingStreamTests: XCTestCase {
                           ["record", "list", "--format", format, "--sort", "created", "--account", "Desk00003"]]
             }
             lines += [["account", "list", "--format", "csv"], ["export", "--with-secrets"], ["export", "--format", "csv"]]
+            // Both statuses are among the rows compared (completeness is read from the listing's own columns).
+            let statuses = run(["account", "list", "--format", "csv", "--columns", "name,status", "--match", "*[^0-9]"],
+                               store: store, terminal: false).out
+            XCTAssertTrue(statuses.contains("ReadyDesk,ready\r\n") && statuses.contains("InboxOnly,ready\r\n")
+                          && statuses.contains("OAuthDesk,draft\r\n"), statuses)
             for line in lines {
                 let whole = run(line, store: store, terminal: true)
                 let streamed = run(line, store: store, terminal: false)
