@@ -237,7 +237,12 @@ public struct Account: Sendable, Equatable {
     }
 
     /// The name as commands address it: `NAME` for a global account, `OWNER/NAME` for a user-owned one.
-    public var qualifiedName: String { owner.map { "\($0)/\(name)" } ?? name }
+    public var qualifiedName: String { Self.qualifiedName(name, owner: owner) }
+
+    /// The qualified name of the account `name` of `owner` (`nil`: global): ``qualifiedName`` without the account.
+    public static func qualifiedName(_ name: String, owner: String?) -> String {
+        owner.map { "\($0)/\(name)" } ?? name
+    }
 
     // MARK: Field access
 

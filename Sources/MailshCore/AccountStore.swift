@@ -69,6 +69,8 @@ public protocol StoreTransaction {
     // MARK: Accounts
     func account(named name: String, owner: String?) throws -> Account?
     func account(id: String) throws -> Account?
+    /// The ``Account/qualifiedName`` of the account `id` (its name and owner only), `nil` when there is none.
+    func qualifiedAccountName(id: String) throws -> String?
     func accounts(_ query: AccountQuery) throws -> [Account]
     /// Hands `body` each account ``accounts(_:)`` returns, in its order, one at a time as it is read (on PostgreSQL
     /// through a cursor), so that a listing of any size holds one account at a time.

@@ -144,7 +144,7 @@ extension Desk {
     public func accountNames(ids: Set<String>) throws -> [String: String] {
         try reading { tx in
             var names: [String: String] = [:]
-            for id in ids { names[id] = try tx.account(id: id)?.qualifiedName ?? "(deleted)" }
+            for id in ids { names[id] = try tx.qualifiedAccountName(id: id) ?? "(deleted)" }
             return names
         }
     }

@@ -78,7 +78,7 @@ extension Desk {
                 if let known = names[record.accountID] {
                     name = known
                 } else {
-                    name = try tx.account(id: record.accountID)?.qualifiedName ?? "(deleted)"
+                    name = try tx.qualifiedAccountName(id: record.accountID) ?? "(deleted)"
                     names[record.accountID] = name
                 }
                 try body(record, name)

@@ -96,7 +96,7 @@ extension AccountCommand {
                     server(account.incoming.host, account.incoming.port, account.incoming.security),
                     server(account.outgoing.host, account.outgoing.port, account.outgoing.security),
                     status, account.isTestAccount ? "test" : "",
-                    account.lastTest.map { $0.verdict + " " + String($0.milliseconds) + "ms " + Timestamp.format($0.at) } ?? "",
+                    account.lastTest.map(lastTest) ?? "",
                     Section.summary(lockedWhere: account.isLocked)]
         }
 
@@ -108,8 +108,30 @@ extension AccountCommand {
             return document
         }
 
+        /// `HOST:PORT SECURITY` (`-` for no host), made in one string (a listing makes two per row).
         static func server(_ host: String?, _ port: Int, _ security: SecurityMode) -> String {
-            (host ?? "-") + ":" + String(port) + " " + security.rawValue
+            let host = host ?? "-"
+            var text = ""
+            text.reserveCapacity(host.utf8.count + 16)
+            text += host
+            text += ":"
+            text += String(port)
+            text += " "
+            text += security.rawValue
+            return text
+        }
+
+        /// The last test's cell: `VERDICT MSms TIME`, made in one string.
+        static func lastTest(_ test: TestRecord) -> String {
+            let at = Timestamp.format(test.at)
+            var text = ""
+            text.reserveCapacity(test.verdict.utf8.count + at.utf8.count + 24)
+            text += test.verdict
+            text += " "
+            text += String(test.milliseconds)
+            text += "ms "
+            text += at
+            return text
         }
     }
 

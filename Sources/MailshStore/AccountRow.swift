@@ -101,7 +101,10 @@ enum AccountRow {
         "oauth_provider", "oauth_client_id", "oauth_token_url", "oauth_client_secret", "oauth_flow",
         "lock_in_server", "lock_in_credentials", "lock_out_server", "lock_out_credentials", "lock_oauth",
         "lock_oauth_credentials", "last_test_verdict", "last_test_at", "last_test_ms", "last_test_user",
-    ])
+    ], blank: { listingBlank })
+
+    /// The blank account the listing's rows are decoded into, made once (a copy costs less than a new account).
+    private static let listingBlank = table.blank()
 
     /// `SELECT` of every column, to which a statement adds its `WHERE`.
     static func select(_ dialect: SQLDialect) -> String {
@@ -146,6 +149,12 @@ extension SQLTransaction {
 
     func account(id: String) throws -> Account? {
         try row(AccountRow.table, "\(AccountRow.select(dialect)) WHERE id = ?\(rowLock)", [.text(id)])
+    }
+
+    func qualifiedAccountName(id: String) throws -> String? {
+        try rows("SELECT name, owner FROM account WHERE id = ?", [.text(id)], refusing: nil) {
+            Account.qualifiedName(try $0(0).text(), owner: try $0(1).optionalText())
+        }.first
     }
 
     func accounts(_ query: AccountQuery) throws -> [Account] {

@@ -340,12 +340,14 @@ struct SQLTable<Row>: Sendable {
 
     /// The table read through only the columns `names` (in the table's order), the others left as ``blank`` has
     /// them: for a listing that shows a few of a row's values. For reading only (``decode(_:)`` of its
-    /// ``selectList``); never insert or update through it.
-    func reading(only names: Swift.Set<String>) -> SQLTable<Row> {
+    /// ``selectList``); never insert or update through it. `blank`: the row decoding starts from (this table's own
+    /// ``blank`` by default).
+    func reading(only names: Swift.Set<String>, blank: (@Sendable () -> Row)? = nil) -> SQLTable<Row> {
         let unknown = names.subtracting(allColumns.map(\.name))
         precondition(unknown.isEmpty, "\(name) has no column \(unknown.sorted())")
         return SQLTable(name: name, columns: columns.filter { names.contains($0.name) },
-                        readOnly: readOnly.filter { names.contains($0.name) }, blank: blank, describe: describe)
+                        readOnly: readOnly.filter { names.contains($0.name) }, blank: blank ?? self.blank,
+                        describe: describe)
     }
 
     // MARK: Statements written once
