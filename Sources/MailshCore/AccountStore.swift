@@ -89,6 +89,10 @@ public protocol StoreTransaction {
     /// Stores `account` (whose `version` is already the new one) if the stored version is still `expectedVersion`;
     /// otherwise `.conflict`, naming who changed it and when. A taken name or prefix is refused as by `insert`.
     func update(_ account: Account, expectedVersion: Int) throws
+    /// ``update(_:expectedVersion:)``, then ``append(_:)`` of `entries`, the audit of that change: refused, in
+    /// conflict or stored as the update alone is, and the entries written only when it is stored. A store may send
+    /// both as one statement (PostgreSQL: one round trip instead of one per row).
+    func update(_ account: Account, expectedVersion: Int, auditing entries: [AuditEntry]) throws
     func deleteAccount(id: String) throws
     /// Records the outcome of a connection test (the account's version does not change).
     func recordTest(accountID: String, _ record: TestRecord) throws
@@ -249,6 +253,12 @@ public protocol StoreTransaction {
 }
 
 extension StoreTransaction {
+    /// The update, then its audit entries, one statement after the other.
+    public func update(_ account: Account, expectedVersion: Int, auditing entries: [AuditEntry]) throws {
+        try update(account, expectedVersion: expectedVersion)
+        try append(entries)
+    }
+
     /// A savepoint: the operation rolls back alone if it throws.
     public func operation<T>(_ body: () throws -> T) throws -> T {
         try savepoint(body)

@@ -394,8 +394,7 @@ public final class Desk: @unchecked Sendable {
         new.version = old.version + 1
         new.modifiedAt = now()
         new.modifiedBy = actor.name
-        try tx.update(new, expectedVersion: old.version)
-        try tx.append(entries)
+        try tx.update(new, expectedVersion: old.version, auditing: entries)
         return new
     }
 

@@ -339,16 +339,37 @@ enum CommandTypes {
     static let globalFlags: Set<String> = ["--no-pager"]
 
     static func children(_ type: any ParsableCommand.Type) -> [any ParsableCommand.Type] {
-        type.configuration.subcommands.filter { $0.configuration.shouldDisplay }
+        walked(type).children
     }
 
     static func names(_ type: any ParsableCommand.Type) -> [String] {
-        [type._commandName] + type.configuration.aliases
+        walked(type).names
     }
 
     static func child(_ type: any ParsableCommand.Type, named word: String) -> (any ParsableCommand.Type)? {
         children(type).first { names($0).contains(word) }
     }
+
+    /// A type's shown subcommands and its names, read from its configuration once per process: a configuration is
+    /// made anew at every read, and a shell reads the path of every line's command twice (abbreviations, then
+    /// unknown commands), tens of thousands of instructions per line.
+    private static func walked(_ type: any ParsableCommand.Type) -> Walked {
+        let key = ObjectIdentifier(type)
+        if let known = walkedLock.withLock({ walkedTypes[key] }) { return known }
+        let configuration = type.configuration
+        let walked = Walked(children: configuration.subcommands.filter { $0.configuration.shouldDisplay },
+                            names: [type._commandName] + configuration.aliases)
+        walkedLock.withLock { walkedTypes[key] = walked }
+        return walked
+    }
+
+    private struct Walked {
+        var children: [any ParsableCommand.Type]
+        var names: [String]
+    }
+
+    private static let walkedLock = NSLock()
+    nonisolated(unsafe) private static var walkedTypes: [ObjectIdentifier: Walked] = [:]
 }
 
 /// Names an unknown subcommand before the parser does (it would otherwise blame a valid option that follows).

@@ -145,7 +145,7 @@ public struct Shell {
 
     /// Runs a line that is one of the shell's own commands (``ShellBuiltin``); `nil` for any other line.
     func runBuiltin(_ line: String, context: CommandContext, session: ShellSession) -> BuiltinOutcome? {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = line.trimmingWhitespaces()
         guard trimmed.hasPrefix("\\") || trimmed == "?" else { return nil }
         let parts = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         let name = parts[0] == "?" ? "\\?" : parts[0]

@@ -103,7 +103,7 @@ enum ShellInput: Equatable {
             case .end: return .text(line, lua: nil)
             }
         }
-        guard line.trimmingCharacters(in: .whitespaces) == "lua" else { return .text(line, lua: nil) }
+        guard line.trimmingWhitespaces() == "lua" else { return .text(line, lua: nil) }
         var code: [String] = []
         while true {
             switch more(.lua) {
@@ -123,5 +123,19 @@ enum ShellInput: Equatable {
     /// Whether a line ends in a backslash that is not itself escaped.
     static func continues(_ line: String) -> Bool {
         line.reversed().prefix { $0 == "\\" }.count % 2 == 1
+    }
+}
+
+extension String {
+    /// `trimmingCharacters(in: .whitespaces)`, without Foundation's work for the usual line of a pipe, whose first
+    /// and last characters are ASCII other than space and tab (the only ASCII characters of `.whitespaces`): such a
+    /// line is its own trimmed form.
+    func trimmingWhitespaces() -> String {
+        let bytes = utf8
+        if let first = bytes.first, let last = bytes.last, first < 0x80, last < 0x80,
+           first != 0x20, first != 0x09, last != 0x20, last != 0x09 {
+            return self
+        }
+        return trimmingCharacters(in: .whitespaces)
     }
 }

@@ -25,8 +25,12 @@ final class PostgresSession: @unchecked Sendable {
 
     /// The statements waiting for their answers, failed when the connection closes.
     private let inFlight = InFlight()
-    /// Statements ``send(_:)`` has taken and not yet handed to the event loop: they go with the next ``query(_:)``.
-    private var unsent: [(PostgresQuery, EventLoopPromise<PostgresQueryResult>)] = []
+    /// Statements ``send(_:)`` has taken and not yet handed to the event loop, with their numbers: they go with the
+    /// next ``query(_:)``.
+    private var unsent: [(query: PostgresQuery, promise: EventLoopPromise<PostgresQueryResult>, sequence: Int)] = []
+    /// The number of the statement sent without waiting whose failure ``query(_:)`` threw last (a statement never
+    /// handed to the event loop because the connection had closed counts as failed), until ``beginClean()``.
+    private(set) var failedSequence: Int?
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -46,12 +50,15 @@ final class PostgresSession: @unchecked Sendable {
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
         guard inFlight.begin(promise, sent: false) != nil else {
             promise.fail(ConnectionClosed())
+            // Statements still here never reached the connection: the first of them failed first.
+            let first = unsent.first?.sequence
             unsent.removeAll()
             try throwSentFailure()
+            failedSequence = first
             throw ConnectionClosed()
         }
         // The statements sent before it go to the event loop with it, in one hop.
-        let batch = unsent + [(query, promise)]
+        let batch = unsent.map { ($0.query, $0.promise) } + [(query, promise)]
         unsent.removeAll()
         let connection = self.connection, logger = self.logger
         connection.eventLoop.execute {
@@ -83,7 +90,7 @@ final class PostgresSession: @unchecked Sendable {
             promise.fail(ConnectionClosed())
             return inFlight.failClosed()
         }
-        unsent.append((query, promise))
+        unsent.append((query, promise, sequence))
         return sequence
     }
 
@@ -95,21 +102,29 @@ final class PostgresSession: @unchecked Sendable {
 
     /// Throws the first failure among the statements sent without waiting, if any, and forgets them all.
     private func throwSentFailure() throws {
-        guard let (_, error) = inFlight.takeSentFailure() else { return }
+        guard let (sequence, error) = inFlight.takeSentFailure() else { return }
         if PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
+        failedSequence = sequence
         throw error
     }
 
     /// Forgets what statements sent before a transaction began left behind (a transaction begins clean).
     func beginClean() {
         _ = inFlight.takeSentFailure()
+        failedSequence = nil
     }
 
     /// Whether a statement changes rows (it starts with INSERT, UPDATE or DELETE).
     static func isWrite(_ sql: String) -> Bool {
-        let head = sql.utf8.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 }.prefix(6)
-        let word = String(decoding: head, as: UTF8.self).uppercased()
-        return word == "INSERT" || word == "UPDATE" || word == "DELETE"
+        var head: [UInt8] = []
+        head.reserveCapacity(6)
+        for byte in sql.utf8 {
+            if head.isEmpty, byte == 0x20 || byte == 0x0A || byte == 0x09 { continue }
+            // ASCII letters to upper case; other bytes never match.
+            head.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
+            if head.count == 6 { break }
+        }
+        return head.elementsEqual("INSERT".utf8) || head.elementsEqual("UPDATE".utf8) || head.elementsEqual("DELETE".utf8)
     }
 
     /// Runs SQL without parameters.

@@ -84,8 +84,15 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
         try transaction(begin: Self.beginWrite, locksRows: true, doing: "writing", body)
     }
 
+    /// ``write(_:)`` for one desk operation: its statements without a savepoint each (see
+    /// ``PostgresTransaction/refusing(_:_:)``), and its `BEGIN` not waited for but sent with its first statement, one
+    /// round trip the caller waits for fewer. A desk operation's first step is a read of the store, so when the
+    /// connection turns out to have been lost before that `BEGIN` reached the server, the operation runs again
+    /// from its start on a new connection, as a transaction whose waited `BEGIN` found the connection gone does;
+    /// lost after it, the loss is reported.
     public func writeOperation<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
-        try transaction(begin: Self.beginWrite, locksRows: true, doing: "writing", statementSavepoints: false, body)
+        try transaction(begin: Self.beginWrite, locksRows: true, doing: "writing", statementSavepoints: false,
+                        waitForBegin: false, body)
     }
 
     /// Runs `body` in one transaction, re-running all of it after a serialization failure or a deadlock, and once
@@ -94,7 +101,12 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
     /// Without `statementSavepoints`, a statement a constraint may refuse runs without a savepoint of its own
     /// (``PostgresTransaction/refusing(_:_:)``); when the body goes on after such a refusal (the transaction is then
     /// aborted on the server), the whole transaction runs again with them, as every other write runs.
+    ///
+    /// Without `waitForBegin`, `BEGIN` goes with the body's first statement; a connection loss that failed the
+    /// `BEGIN` itself (nothing of the transaction reached the server) then starts the body again on a new
+    /// connection, as when a waited `BEGIN` fails so.
     private func transaction<T>(begin: String, locksRows: Bool, doing: String, statementSavepoints: Bool = true,
+                                waitForBegin: Bool = true,
                                 _ body: (any StoreTransaction) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
@@ -114,8 +126,9 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
             session.refusalWithoutSavepoint = nil
             // Waited for: a transaction whose BEGIN found the connection gone is started again on a new one, but
             // one that had begun is not (what it did may be lost with the connection, and the caller is told).
+            var beginSequence: Int?
             do {
-                try session.execute(begin)
+                if waitForBegin { try session.execute(begin) } else { beginSequence = session.send(begin) }
             } catch {
                 if PostgresFailure.isConnectionLoss(error), !reconnected {
                     // Idle connections are closed by servers and firewalls: nothing was sent yet, so start again.
@@ -131,6 +144,13 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
                 try session.commit()
                 return result
             } catch {
+                if let beginSequence, session.failedSequence == beginSequence, PostgresFailure.isConnectionLoss(error),
+                   !reconnected {
+                    // The BEGIN sent with the first statement found the connection gone: nothing reached the server.
+                    reconnected = true
+                    drop(session)
+                    continue
+                }
                 if let refusal = session.refusalWithoutSavepoint, (error as? MailshError) != refusal {
                     // The body went on after a refused statement that had no savepoint: run it again with them.
                     savepoints = true

@@ -124,6 +124,43 @@ struct PostgresTransaction: SQLTransaction {
         if (result.metadata.rows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
     }
 
+    /// The UPDATE of ``update(_:expectedVersion:)`` and the INSERT of its audit entries as one statement, one round
+    /// trip: the entries are inserted from the row the UPDATE returns, so none is written when the version check
+    /// leaves the account alone (then told apart as a conflict or a missing account, as the UPDATE alone is), and a
+    /// refused UPDATE (a taken name or prefix) is thrown as ``refusing(_:_:)`` throws it, with nothing written.
+    func update(_ account: Account, expectedVersion: Int, auditing entries: [AuditEntry]) throws {
+        guard !entries.isEmpty else { return try update(account, expectedVersion: expectedVersion) }
+        var bindings = PostgresBindings()
+        try AccountRow.table.encode(account, from: 1) { try bindings.append(sqlValue: $0) }
+        bindings.append(account.id)
+        bindings.append(expectedVersion)
+        let width = AuditRow.table.columns.count
+        var parameter = AccountRow.table.columns.count + 1
+        var sql = Self.auditedUpdateSQL
+        for (index, entry) in entries.enumerated() {
+            try AuditRow.table.encode(entry) { try bindings.append(sqlValue: $0) }
+            sql += index == 0 ? "(" : ", ("
+            for _ in 0..<width {
+                parameter += 1
+                sql += "$\(parameter), "
+            }
+            sql += "\(index))"
+        }
+        sql += Self.auditedUpdateEnd
+        // Counted as the write it is (``PostgresSession`` counts statements by their first word, here `WITH`).
+        session.writes += 1
+        let result = try refusing(.account(account), PostgresQuery(unsafeSQL: sql, binds: bindings))
+        if (result.metadata.rows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
+    }
+
+    /// `WITH changed AS (UPDATE … RETURNING 1) INSERT INTO audit (…) SELECT … FROM changed, (VALUES `: the rows
+    /// follow, each with its position, which orders them as ``append(_:)`` would insert them.
+    static let auditedUpdateSQL = "WITH changed AS (\(updateSQL) RETURNING 1) INSERT INTO audit ("
+        + auditColumns + ") SELECT " + AuditRow.table.columns.map { "entry." + $0.name }.joined(separator: ", ")
+        + " FROM changed, (VALUES "
+    static let auditedUpdateEnd = ") AS entry (" + auditColumns + ", position) ORDER BY entry.position"
+    private static let auditColumns = AuditRow.table.columns.map(\.name).joined(separator: ", ")
+
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         session.send("SAVEPOINT mailsh")
         state.depth += 1

@@ -1,6 +1,27 @@
 import Foundation
 import MailshCore
 
+/// The statements ``SQLDialect/render(_:)`` rendered for PostgreSQL, by their text as written: at most
+/// ``capacity`` of them (the store's statements are a few dozen texts; a statement whose text varies with its
+/// values, such as a list of `?` as long as the list, is rendered anew once the table is full).
+///
+/// `@unchecked Sendable`: the table is read and written only under `lock`.
+final class RenderedStatements: @unchecked Sendable {
+    static let shared = RenderedStatements()
+    static let capacity = 512
+    private let lock = NSLock()
+    private var table: [String: String] = [:]
+
+    subscript(sql: String) -> String? {
+        get { lock.withLock { table[sql] } }
+        set {
+            lock.withLock {
+                if table.count < Self.capacity || table[sql] != nil { table[sql] = newValue }
+            }
+        }
+    }
+}
+
 /// What differs between the SQL of the two engines, and nothing else: the store's SQL (its schema, its account
 /// statements) is written once and rendered through a dialect, as SQLKit's `SQLDialect` does for its query model.
 ///
@@ -57,8 +78,20 @@ enum SQLDialect: Sendable {
     ///
     /// It reads bytes, not characters (the quotes and `?` are ASCII, which UTF-8 never uses inside another
     /// character): the account statements are long, and a shell line renders several.
+    ///
+    /// A statement rendered once is remembered (``RenderedStatements``): a pipe of edits renders the same few
+    /// statements on every line.
     func render(_ sql: String) -> String {
-        guard self == .postgres, sql.utf8.contains(UInt8(ascii: "?")) else { return sql }
+        guard self == .postgres else { return sql }
+        if let rendered = RenderedStatements.shared[sql] { return rendered }
+        let rendered = Self.numberParameters(sql)
+        RenderedStatements.shared[sql] = rendered
+        return rendered
+    }
+
+    /// ``render(_:)``'s work for PostgreSQL.
+    private static func numberParameters(_ sql: String) -> String {
+        guard sql.utf8.contains(UInt8(ascii: "?")) else { return sql }
         var out: [UInt8] = []
         out.reserveCapacity(sql.utf8.count + 16)
         var index = 0

@@ -144,6 +144,36 @@ extension Statement {
     }
 }
 
+extension Statement {
+    /// Binds `values`, steps through the rows the statement returns, handing `body` each row's values by position
+    /// (each read as its column stores it, as GRDB's `Row` reads it), and leaves the statement reset and cleared.
+    /// Failures are `DatabaseError`s with SQLite's extended result code, as GRDB's cursor throws them.
+    func forEachRow(in db: Database, binding values: [SQLValue], _ body: (@escaping (Int) -> SQLValue) throws -> Void) throws {
+        let handle = sqliteStatement
+        sqlite3_reset(handle)
+        var bindings = TypedBindings(handle)
+        // Runs after the bindings are cleared below (defers run last to first): SQLite no longer points into it.
+        defer { bindings.arena.deallocate() }
+        for value in values { bindings.value(value) }
+        precondition(bindings.index - 1 == sqlite3_bind_parameter_count(handle), "\(values.count) values bound for \(sql)")
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        let value = { (index: Int) -> SQLValue in SQLiteTransaction.columnValue(handle, CInt(index)) }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
+                                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+                                    sql: String(cString: sqlite3_sql(handle)))
+            }
+            try body(value)
+        }
+    }
+}
+
 extension SQLValue {
     /// The value as GRDB binds it (a flag as SQLite stores one: the integer 0 or 1).
     var databaseValue: DatabaseValue {

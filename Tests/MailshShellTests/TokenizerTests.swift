@@ -1,3 +1,4 @@
+import Foundation
 @testable import MailshShell
 import XCTest
 
@@ -21,6 +22,20 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(words("  account   list  "), ["account", "list"])
         XCTAssertEqual(words(""), [])
         XCTAssertEqual(words(" \t "), [])
+    }
+
+    /// The shell's trim of a line (read for built-ins and `lua` on every line) is Foundation's
+    /// `trimmingCharacters(in: .whitespaces)`, whatever the line starts and ends with.
+    func testTheLineTrimIsFoundationsWhitespaceTrim() {
+        var lines = ["", " ", "\t", "lua", " lua\t", "\\q ", "account set A x=1", "\u{A0}lua\u{A0}", "\u{3000}x",
+                     "x\u{2009}", "é", "\u{301}a", "a\u{301}", "\u{85}x\u{85}", "\u{1F600}"]
+        for scalar in 0..<0x80 {
+            let character = String(UnicodeScalar(UInt8(scalar)))
+            lines += [character, character + "x", "x" + character, character + "x" + character]
+        }
+        for line in lines {
+            XCTAssertEqual(line.trimmingWhitespaces(), line.trimmingCharacters(in: .whitespaces), line.debugDescription)
+        }
     }
 
     func testATrailingBlankMeansANewWordIsBeingTyped() {

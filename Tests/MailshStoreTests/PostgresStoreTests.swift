@@ -260,6 +260,27 @@ final class PostgresStoreTests: StoreTestCase {
         XCTAssertNoThrow(try admin.account("Support"))
     }
 
+    /// A desk operation (``AccountStore/writeOperation(_:)``) sends its `BEGIN` with its first statement: when the
+    /// connection turns out lost before that `BEGIN` reached the server, nothing of the operation did, and it runs
+    /// again from its start on a new connection, as when a waited `BEGIN` finds the connection gone. (A `write`
+    /// waits for its `BEGIN`, so the same loss in its body is reported: the test above.)
+    func testADeskOperationWhoseBeginFoundTheConnectionLostRunsAgainOnANewOne() throws {
+        let admin = try desk()
+        try makeComplete("Support", desk: admin)
+        let postgres = try XCTUnwrap(store as? PostgresStore)
+        let pid = try postgres.backendProcessID()
+        var runs = 0
+        let account = try postgres.writeOperation { tx in
+            runs += 1
+            // The server's process of this connection ends (waited for) before the operation's first statement.
+            if runs == 1 { try self.server?.execute("SELECT pg_terminate_backend(\(pid), 60000)") }
+            return try tx.account(named: "Support", owner: nil)
+        }
+        XCTAssertEqual(account?.version, 1)
+        XCTAssertEqual(runs, 2)
+        XCTAssertNotEqual(try postgres.backendProcessID(), pid)
+    }
+
     func testAnUnreachableServerIsAClearStoreError() throws {
         let location = try PostgresLocation(url)
         // A port nothing listens on (the server's own port plus one is very likely free).

@@ -121,6 +121,55 @@ final class StoreContractTests: StoreTestCase {
         }
     }
 
+    /// An update with its audit entries (on PostgreSQL one statement) writes the entries, in order, only when the
+    /// update is stored: in conflict, or refused by a constraint, it writes none and throws what the update alone
+    /// throws; and every engine counts it as a change of the transaction.
+    func testAnUpdateWritesItsAuditEntriesOnlyWhenStored() {
+        onEveryEngine {
+            let admin = try desk()
+            let first = try makeComplete("Support", desk: admin)
+            let second = try makeComplete("Sales", desk: admin)
+            let before = try store.read { try $0.auditCount() }
+            func entries(_ account: Account, _ values: [String]) -> [AuditEntry] {
+                values.map { AuditEntry(at: Date(timeIntervalSince1970: 1_000), actor: "admin", account: account.name,
+                                        accountID: account.id, field: "outgoing.display_name", oldValue: nil, newValue: $0) }
+            }
+            var changed = try XCTUnwrap(try store.read { try $0.account(id: first.id) })
+            changed.outgoing.displayName = "New"
+            changed.version += 1
+            // Based on a version that is not the stored one: a conflict, nothing written.
+            XCTAssertThrowsError(try store.write { tx in
+                try tx.update(changed, expectedVersion: first.version + 7, auditing: entries(changed, ["a", "b"]))
+            }) { error in
+                guard case .conflict(_, let expected, let current, _, _)? = error as? MailshError else {
+                    return XCTFail("\(error)")
+                }
+                XCTAssertEqual(expected, first.version + 7)
+                XCTAssertEqual(current, first.version)
+            }
+            // Refused by a constraint (the other account's prefix): the refusal, nothing written.
+            var refused = changed
+            refused.conversation.prefix = second.conversation.prefix
+            XCTAssertThrowsError(try store.write { tx in
+                try tx.update(refused, expectedVersion: first.version, auditing: entries(refused, ["c"]))
+            }) { error in
+                XCTAssertEqual(error as? MailshError, .prefixTaken(second.conversation.prefix))
+            }
+            XCTAssertEqual(try store.read { try $0.auditCount() }, before)
+            XCTAssertEqual(try store.read { try $0.account(id: first.id) }?.version, first.version)
+            // Stored: the account and its entries in their order, counted as a change.
+            let changes: Bool = try store.write { tx in
+                try tx.update(changed, expectedVersion: first.version, auditing: entries(changed, ["x", "y", "z"]))
+                return try tx.hasChanges()
+            }
+            XCTAssertTrue(changes)
+            XCTAssertEqual(try store.read { try $0.account(id: first.id) }?.outgoing.displayName, "New")
+            let log = try store.read { try $0.audit(account: "Support", limit: nil) }
+            XCTAssertEqual(log.suffix(3).map(\.newValue), ["x", "y", "z"])
+            XCTAssertEqual(try store.read { try $0.auditCount() }, before + 3)
+        }
+    }
+
     /// A single desk operation (``AccountStore/writeOperation(_:)``, on PostgreSQL without a savepoint per
     /// statement) is refused as a write is, and one that goes on after a refusal keeps what it did after it, as in a
     /// write (PostgreSQL runs it again with savepoints): nothing of the refused row, everything of the rest.
