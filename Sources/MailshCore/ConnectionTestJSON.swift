@@ -6,10 +6,12 @@ import Foundation
 /// (issue 17). Keys are written in the order given (the caller gives them sorted, as ``JSONValue/init(encoding:)``
 /// sorts them); a value that is not set is left out, as the encoder leaves it out.
 public struct JSONValueWriter {
-    /// The text so far.
-    public private(set) var text = ""
+    /// The UTF-8 so far.
+    private var bytes: [UInt8] = []
     public let pretty: Bool
-    private var indent: String
+    /// Where the document stands (the indent of its first line), and how deep in it the writer is.
+    private let baseIndent: [UInt8]
+    private var depth = 0
     /// Whether the current object or array has a member yet.
     private var hasMember: [Bool] = []
     /// A number was written that the encoder's path may write otherwise (not finite, or too large to be an
@@ -19,55 +21,54 @@ public struct JSONValueWriter {
     /// `indent`: where the value stands in a pretty document (``JSONValue/serialized(pretty:indent:)``).
     public init(pretty: Bool, indent: String = "") {
         self.pretty = pretty
-        self.indent = indent
-        text.reserveCapacity(2048)
+        baseIndent = Array(indent.utf8)
+        bytes.reserveCapacity(4096)
     }
+
+    /// The text so far.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     // MARK: Structure
 
     /// Starts an object: as an object's member under `key`, or (`key` nil) as an array item or the document.
-    public mutating func object(_ key: String?) {
-        member(key)
-        text += "{"
-        hasMember.append(false)
-        indent += "  "
-    }
+    public mutating func object(_ key: String?) { open(key, 0x7B) }
 
-    public mutating func endObject() { close("}", empty: "{}") }
+    public mutating func endObject() { close(0x7D) }
 
     /// Starts an array: as an object's member under `key`, or (`key` nil) as an array item or the document.
-    public mutating func array(_ key: String?) {
+    public mutating func array(_ key: String?) { open(key, 0x5B) }
+
+    public mutating func endArray() { close(0x5D) }
+
+    private mutating func open(_ key: String?, _ bracket: UInt8) {
         member(key)
-        text += "["
+        bytes.append(bracket)
         hasMember.append(false)
-        indent += "  "
+        depth += 1
     }
 
-    public mutating func endArray() { close("]", empty: "[]") }
+    /// An empty object or array is `{}` or `[]`, on one line.
+    private mutating func close(_ bracket: UInt8) {
+        depth -= 1
+        if hasMember.removeLast() { newLine() }
+        bytes.append(bracket)
+    }
 
-    private mutating func close(_ bracket: String, empty: String) {
-        let had = hasMember.removeLast()
-        indent.removeLast(2)
-        if !had {
-            text.removeLast()
-            text += empty
-            return
-        }
-        if pretty { text += "\n" + indent }
-        text += bracket
+    private mutating func newLine() {
+        guard pretty else { return }
+        bytes.append(0x0A)
+        bytes += baseIndent
+        for _ in 0..<depth { bytes += [0x20, 0x20] }
     }
 
     private mutating func member(_ key: String?) {
         guard let last = hasMember.indices.last else { return }
-        if hasMember[last] { text += "," }
+        if hasMember[last] { bytes.append(0x2C) }
         hasMember[last] = true
-        if pretty {
-            text += "\n"
-            text += indent
-        }
+        newLine()
         if let key {
-            Self.quote(key, into: &text)
-            text += pretty ? ": " : ":"
+            quote(key)
+            if pretty { bytes += [0x3A, 0x20] } else { bytes.append(0x3A) }
         }
     }
 
@@ -76,13 +77,13 @@ public struct JSONValueWriter {
     public mutating func string(_ key: String?, _ value: String?) {
         guard let value else { return }
         member(key)
-        Self.quote(value, into: &text)
+        quote(value)
     }
 
     public mutating func integer(_ key: String?, _ value: Int?) {
         guard let value else { return }
         member(key)
-        text += String(value)
+        bytes += String(value).utf8
     }
 
     /// A number as the encoder's path writes it: an integral value as an integer, others as Swift prints them.
@@ -91,16 +92,16 @@ public struct JSONValueWriter {
         member(key)
         guard value.isFinite, abs(value) < 1e15 else {
             unusualNumber = true
-            text += "null"
+            bytes += "null".utf8
             return
         }
-        if value == value.rounded() { text += String(Int(value)) } else { text += value.description }
+        if value == value.rounded() { bytes += String(Int(value)).utf8 } else { bytes += value.description.utf8 }
     }
 
     public mutating func bool(_ key: String?, _ value: Bool?) {
         guard let value else { return }
         member(key)
-        text += value ? "true" : "false"
+        bytes += (value ? "true" : "false").utf8
     }
 
     public mutating func strings(_ key: String?, _ values: [String]?) {
@@ -111,16 +112,17 @@ public struct JSONValueWriter {
     }
 
     /// ``JSONValue``'s quoting; text of plain printable ASCII (most of it) is copied as it is.
-    static func quote(_ value: String, into out: inout String) {
-        var plain = true
-        for byte in value.utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C {
-            plain = false
-            break
+    private mutating func quote(_ value: String) {
+        let plain = value.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
+        guard plain else {
+            var quoted = ""
+            JSONValue.quote(value, into: &quoted)
+            bytes += quoted.utf8
+            return
         }
-        guard plain else { return JSONValue.quote(value, into: &out) }
-        out += "\""
-        out += value
-        out += "\""
+        bytes.append(0x22)
+        bytes += value.utf8
+        bytes.append(0x22)
     }
 }
 
