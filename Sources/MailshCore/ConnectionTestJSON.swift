@@ -104,6 +104,17 @@ public struct JSONValueWriter {
         bytes += (value ? "true" : "false").utf8
     }
 
+    /// An array of objects, each written by `members`.
+    public mutating func objects<Item>(_ key: String?, _ items: [Item], _ members: (inout Self, Item) -> Void) {
+        array(key)
+        for item in items {
+            object(nil)
+            members(&self, item)
+            endObject()
+        }
+        endArray()
+    }
+
     public mutating func strings(_ key: String?, _ values: [String]?) {
         guard let values else { return }
         array(key)
@@ -191,16 +202,12 @@ extension ServerReport {
         json.integer("port", port)
         json.string("protocol", proto.rawValue)
         json.string("security", security.rawValue)
-        json.array("sent")
-        for message in sent {
-            json.object(nil)
+        json.objects("sent", sent) { json, message in
             json.string("message_id", message.messageID)
             json.string("reply", message.reply)
             json.string("subject", message.subject)
             json.string("to", message.to)
-            json.endObject()
         }
-        json.endArray()
         json.string("side", side.rawValue)
         TestStage.write(stages, to: &json)
         if let tls { tls.write(to: &json) }
@@ -216,9 +223,7 @@ extension TLSReport {
     func write(to json: inout JSONValueWriter) {
         json.object("tls")
         json.string("ca_file", caFile)
-        json.array("chain")
-        for certificate in chain {
-            json.object(nil)
+        json.objects("chain", chain) { json, certificate in
             json.string("issuer", certificate.issuer)
             json.string("not_after", certificate.notAfter)
             json.string("not_before", certificate.notBefore)
@@ -228,9 +233,7 @@ extension TLSReport {
             json.string("signature_algorithm", certificate.signatureAlgorithm)
             json.string("subject", certificate.subject)
             json.strings("subject_alt_names", certificate.subjectAltNames)
-            json.endObject()
         }
-        json.endArray()
         json.string("cipher", cipher)
         json.string("verification", verification)
         json.bool("verified", verified)
@@ -241,31 +244,23 @@ extension TLSReport {
 
 extension TestStage {
     static func write(_ stages: [TestStage], to json: inout JSONValueWriter) {
-        json.array("stages")
-        for stage in stages {
-            json.object(nil)
+        json.objects("stages", stages) { json, stage in
             json.string("detail", stage.detail)
             json.number("milliseconds", stage.milliseconds)
             json.string("name", stage.name)
             json.bool("ok", stage.ok)
             json.string("reply", stage.reply)
-            json.endObject()
         }
-        json.endArray()
     }
 }
 
 extension TranscriptLine {
     static func write(_ lines: [TranscriptLine], to json: inout JSONValueWriter) {
-        json.array("transcript")
-        for line in lines {
-            json.object(nil)
+        json.objects("transcript", lines) { json, line in
             json.string("direction", line.direction)
             json.number("milliseconds", line.milliseconds)
             json.string("text", line.text)
-            json.endObject()
         }
-        json.endArray()
     }
 }
 

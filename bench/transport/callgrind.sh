@@ -14,16 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 count=${1:-200}
 cd "$root"
-scripts/ensure-deps.sh
-scripts/mail-lab/install-deps.sh >/dev/null
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
-if [[ -n ${MAILSH_BENCH_BIN:-} ]]; then
-    bin=$MAILSH_BENCH_BIN
-else
-    swift build -c release --static-swift-stdlib --scratch-path .build-release --product mailsh >&2
-    bin=$root/.build-release/release/mailsh
-fi
-
 # shellcheck source=lab.sh
 . "$root/bench/transport/lab.sh"
 keep=${CALLGRIND_KEEP:-$work/callgrind}

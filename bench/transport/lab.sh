@@ -1,7 +1,18 @@
 # The mail lab, the store and curl's config for the connection-test benchmarks (sourced by run.sh and
-# callgrind.sh, with `count` and `bin` set): starts the lab with `count` users, seeds `count` accounts
+# callgrind.sh, with `root` and `count` set, in `root`): starts the lab with `count` users, seeds `count` accounts
 # Bench0001… (one per lab user) into a new store, and writes curl's config file `config` (one group per login).
-# Sets `work`, `lab`, `config`; stops the lab and removes `work` on exit.
+# Sets `bin` (MAILSH_BENCH_BIN, else a release build made here), `work`, `lab`, `config`; stops the lab and removes
+# `work` on exit.
+scripts/ensure-deps.sh
+scripts/mail-lab/install-deps.sh >/dev/null
+# MAILSH_BENCH_BIN: measure that binary instead of building the release one (say so when recording figures).
+if [[ -n ${MAILSH_BENCH_BIN:-} ]]; then
+    bin=$MAILSH_BENCH_BIN
+else
+    swift build -c release --static-swift-stdlib --scratch-path .build-release --product mailsh >&2
+    bin=$root/.build-release/release/mailsh
+fi
+
 work=$(mktemp -d)
 lab=
 cleanup() {

@@ -16,16 +16,6 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 count=${1:-1000}
 runs=${2:-3}
 cd "$root"
-scripts/ensure-deps.sh
-scripts/mail-lab/install-deps.sh >/dev/null
-# MAILSH_BENCH_BIN: measure that binary instead of building the release one (say so when recording figures).
-if [[ -n ${MAILSH_BENCH_BIN:-} ]]; then
-    bin=$MAILSH_BENCH_BIN
-else
-    swift build -c release --static-swift-stdlib --scratch-path .build-release --product mailsh >&2
-    bin=$root/.build-release/release/mailsh
-fi
-
 # shellcheck source=lab.sh
 . "$root/bench/transport/lab.sh"
 
