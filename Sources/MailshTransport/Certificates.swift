@@ -9,6 +9,9 @@ final class CertificateCache {
 
     init(_ reader: any CertificateReader) { self.reader = reader }
 
+    /// The details of a certificate already read, if it was.
+    func known(pem: String) -> CertificateDetails? { known[pem] }
+
     func read(pem: String) -> CertificateDetails? {
         if let details = known[pem] { return details }
         guard let details = try? reader.read(pem: pem) else { return nil }
@@ -24,6 +27,12 @@ final class CertificateCache {
 enum Certificates {
     static func chain(_ info: [[String]], reader: CertificateCache?) -> [CertificateDetails] {
         info.map { lines in
+            // A certificate read before (a run's tests mostly see the same few): found by its PEM alone, the value of
+            // its last `Cert:` line, as the fields below would give it.
+            if let reader, let line = lines.last(where: { $0.hasPrefix("Cert:") }),
+               let details = reader.known(pem: String(decoding: line.utf8.dropFirst(5), as: UTF8.self)) {
+                return details
+            }
             var fields: [String: String] = [:]
             for line in lines {
                 guard let colon = line.firstIndex(of: ":") else { continue }

@@ -51,10 +51,11 @@ struct ConversationAnalysis: Sendable {
 enum Conversation {
     /// The stage a client command begins.
     static func stageName(_ command: String, proto: ServerProtocol) -> String {
-        var words = command.split(separator: " ").map { $0.uppercased() }
-        if proto == .imap { words = Array(words.dropFirst()) }
-        if words.first == "UID" { words = Array(words.dropFirst()) }
-        switch words.first ?? "" {
+        // At most the tag, UID and the command word count: the rest of the line is left as it is.
+        let words = command.split(separator: " ", maxSplits: 3)
+        var index = proto == .imap ? 1 : 0
+        if index < words.count && words[index].uppercased() == "UID" { index += 1 }
+        switch index < words.count ? words[index].uppercased() : "" {
         case "CAPABILITY", "CAPA", "EHLO", "HELO", "LHLO": return "capabilities"
         case "STARTTLS", "STLS": return "starttls"
         case "AUTHENTICATE", "LOGIN", "AUTH", "USER", "PASS", "APOP": return "auth"
@@ -359,9 +360,38 @@ enum Conversation {
 
     /// The list in `[CAPABILITY …]` of an IMAP line, if any.
     static func bracketCapabilities(_ line: String) -> [String]? {
-        guard let open = line.range(of: "[CAPABILITY ", options: .caseInsensitive),
-              let close = line[open.upperBound...].firstIndex(of: "]") else { return nil }
-        return line[open.upperBound..<close].split(separator: " ").map(String.init)
+        guard let start = capabilitiesStart(line), let close = line[start...].firstIndex(of: "]") else { return nil }
+        return line[start..<close].split(separator: " ").map(String.init)
+    }
+
+    /// Where the list of `[CAPABILITY …]` begins in a line (case-insensitive, as Foundation's `range(of:options:)`
+    /// finds it). An ASCII line, every real server's, is searched as bytes: Foundation's search was a tenth of the
+    /// client's own work in a 1,000-account test.
+    private static func capabilitiesStart(_ line: String) -> String.Index? {
+        let pattern = Array("[CAPABILITY ".utf8)
+        let bytes = line.utf8
+        guard bytes.allSatisfy({ $0 < 0x80 }) else {
+            return line.range(of: "[CAPABILITY ", options: .caseInsensitive)?.upperBound
+        }
+        guard bytes.count >= pattern.count else { return nil }
+        var index = bytes.startIndex
+        let last = bytes.index(bytes.endIndex, offsetBy: -pattern.count)
+        while index <= last {
+            var at = index
+            var matched = true
+            for expected in pattern {
+                let byte = bytes[at]
+                // ASCII letters compare without case (the pattern is upper case), everything else exactly.
+                if byte != expected && !(byte >= 0x61 && byte <= 0x7A && byte - 0x20 == expected) {
+                    matched = false
+                    break
+                }
+                at = bytes.index(after: at)
+            }
+            if matched { return at }
+            index = bytes.index(after: index)
+        }
+        return nil
     }
 
     /// `* STATUS INBOX (MESSAGES 3 UIDNEXT 9 UNSEEN 1)`.

@@ -167,8 +167,8 @@ final class TestJob {
     private var sessionSends: [TestMessage] = []
     private var transfersOnSession = 0
 
-    // Round trip.
-    private let token = TestMessage.newToken()
+    // Round trip (the token is drawn when a round trip first needs it).
+    private lazy var token = TestMessage.newToken()
     private var tokenAcceptedAt: UInt64?
     private var roundTrip: RoundTripReport?
     private var candidates: [Int] = []

@@ -24,11 +24,11 @@ struct Redactor {
             let base64 = { (text: String) in Data(text.utf8).base64EncodedString() }
             let user = user ?? ""
             let candidates = [password, base64(password), base64("\0\(user)\0\(password)"), base64("\(user)\0\(user)\0\(password)"),
-                              password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")]
+                              Self.quotedEscape(password)]
             // The base64 of the password alone is also hidden without its padding, as it may be cut anywhere.
             for candidate in candidates where candidate.count >= 4 {
                 secrets.insert(candidate)
-                let trimmed = candidate.trimmingCharacters(in: CharacterSet(charactersIn: "="))
+                let trimmed = Self.trimmingEquals(candidate)
                 if trimmed.count >= 4 { secrets.insert(trimmed) }
             }
         }
@@ -37,6 +37,33 @@ struct Redactor {
             for core in Self.base64Cores(of: token) where core.count >= 4 { secrets.insert(core) }
         }
         self.secrets = secrets.sorted { $0.count > $1.count }
+    }
+
+    /// The password as an IMAP quoted string carries it: each backslash and `"` escaped with a backslash. (Every
+    /// session makes a redactor: ASCII text, nearly all of it, is escaped byte by byte rather than through
+    /// Foundation's two searches, to the same result.)
+    static func quotedEscape(_ text: String) -> String {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        }
+        guard text.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 }) else { return text }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 8)
+        for byte in text.utf8 {
+            if byte == 0x5C || byte == 0x22 { bytes.append(0x5C) }
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `text` without the `=` at either end (`trimmingCharacters(in: CharacterSet(charactersIn: "="))`: `=` is one
+    /// byte in UTF-8 and never part of another character's bytes).
+    static func trimmingEquals(_ text: String) -> String {
+        let bytes = text.utf8
+        guard let first = bytes.firstIndex(where: { $0 != 0x3D }) else { return "" }
+        let end = bytes.index(after: bytes.lastIndex(where: { $0 != 0x3D })!)
+        if first == bytes.startIndex && end == bytes.endIndex { return text }
+        return String(decoding: Array(bytes[first..<end]), as: UTF8.self)
     }
 
     /// The parts of the base64 encoding of any text containing `secret` that depend on the secret alone, for each of

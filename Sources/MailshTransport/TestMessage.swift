@@ -42,7 +42,13 @@ struct TestMessage: Sendable {
     /// A new unique token: `mailsh-` and 24 random hex digits.
     static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return "mailsh-" + (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var text = Array("mailsh-".utf8)
+        for _ in 0..<12 {
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            text += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]]
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// A Message-ID for a token in the domain of the From address.
