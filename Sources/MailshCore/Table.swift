@@ -15,7 +15,9 @@ public struct Table: Sendable, Equatable {
 
     /// A column's key: lower case, blanks as underscores (`Last test` → `last_test`).
     public static func key(_ name: String) -> String {
-        name.lowercased().replacingOccurrences(of: " ", with: "_")
+        // Character by character rather than Foundation's `replacingOccurrences`, whose first call (bridging to
+        // NSString) costs a one-shot listing more than its rows (issue 17, bench/RESULTS.md Start-up).
+        String(name.lowercased().map { $0 == " " ? "_" : $0 })
     }
 
     // MARK: Choosing rows and columns
@@ -146,7 +148,9 @@ public struct Table: Sendable, Equatable {
 
     /// What makes a spreadsheet read a cell as a formula when it starts the cell (OWASP, "CSV Injection"), and `'`,
     /// the mark that says "text" (so that a value of ours starting with `'` reads back unchanged).
-    public static let neutralisedStarts: Set<UInt8> = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"),
+    /// An array, not a `Set`: a set's first use looks up `UInt8: Hashable` (a scan of every conformance record of the
+    /// program), which costs a one-shot listing more than seven comparisons per cell.
+    public static let neutralisedStarts: [UInt8] = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"),
                                                        UInt8(ascii: "@"), 0x09, 0x0D, UInt8(ascii: "'")]
 
     /// One CSV cell: control characters escaped; a cell starting with `=`, `+`, `-`, `@`, TAB, CR or `'` gets a
