@@ -15,9 +15,25 @@ public struct Table: Sendable, Equatable {
 
     /// A column's key: lower case, blanks as underscores (`Last test` → `last_test`).
     public static func key(_ name: String) -> String {
-        // Character by character rather than Foundation's `replacingOccurrences`, whose first call (bridging to
-        // NSString) costs a one-shot listing more than its rows (issue 17, bench/RESULTS.md Start-up).
-        String(name.lowercased().map { $0 == " " ? "_" : $0 })
+        replacing(UInt8(ascii: " "), with: "_", in: name.lowercased())
+    }
+
+    /// `text` with every byte `ascii` (an ASCII character) replaced by `replacement`: what Foundation's
+    /// `replacingOccurrences(of:with:)` does (a literal search, unit by unit), without its first call's cost (the
+    /// bridge to NSString and the conformance look-ups behind it cost a one-shot listing more than its rows; issue 17,
+    /// bench/RESULTS.md Start-up).
+    static func replacing(_ ascii: UInt8, with replacement: String, in text: String) -> String {
+        guard text.utf8.contains(ascii) else { return text }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 8)
+        for byte in text.utf8 {
+            if byte == ascii {
+                for added in replacement.utf8 { bytes.append(added) }
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     // MARK: Choosing rows and columns
@@ -161,10 +177,10 @@ public struct Table: Sendable, Equatable {
         let neutralise = text.utf8.first.map(neutralisedStarts.contains) ?? false
         let text = TerminalText.escaped(text)
         if neutralise {
-            return "\"'" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            return "\"'" + replacing(UInt8(ascii: "\""), with: "\"\"", in: text) + "\""
         }
         if text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            return "\"" + replacing(UInt8(ascii: "\""), with: "\"\"", in: text) + "\""
         }
         return text
     }
