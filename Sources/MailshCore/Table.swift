@@ -18,12 +18,16 @@ public struct Table: Sendable, Equatable {
         replacing(UInt8(ascii: " "), with: "_", in: name.lowercased())
     }
 
-    /// `text` with every byte `ascii` (an ASCII character) replaced by `replacement`: what Foundation's
-    /// `replacingOccurrences(of:with:)` does (a literal search, unit by unit), without its first call's cost (the
-    /// bridge to NSString and the conformance look-ups behind it cost a one-shot listing more than its rows; issue 17,
-    /// bench/RESULTS.md Start-up).
+    /// `text` with every `ascii` character (ASCII, as `replacement`) replaced by `replacement`, as Foundation's
+    /// `replacingOccurrences(of:with:)` replaces it. Text that is all ASCII is replaced here byte by byte, without
+    /// Foundation's first call (its bridge to NSString and the conformance look-ups behind it cost a one-shot listing
+    /// more than its rows; issue 17, bench/RESULTS.md Start-up); other text goes to Foundation, which leaves a character
+    /// followed by a combining mark alone.
     static func replacing(_ ascii: UInt8, with replacement: String, in text: String) -> String {
         guard text.utf8.contains(ascii) else { return text }
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return text.replacingOccurrences(of: String(UnicodeScalar(ascii)), with: replacement)
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count + 8)
         for byte in text.utf8 {

@@ -51,12 +51,12 @@ final class TableAndJSONTests: XCTestCase {
         XCTAssertEqual(Section.summary([.incomingServer, .incomingCredentials]), "incoming.server incoming.credentials")
     }
 
-    /// Column keys and CSV cells replace characters byte by byte (issue 17: Foundation's first `replacingOccurrences`
-    /// cost a one-shot listing more than its rows), exactly as Foundation's literal replacement did, also next to
-    /// combining marks, wide characters and at the ends.
+    /// Column keys and CSV cells of ASCII text replace characters byte by byte (issue 17: Foundation's first
+    /// `replacingOccurrences` cost a one-shot listing more than its rows), and every text, next to combining marks,
+    /// joiners and wide characters too, comes out as Foundation's replacement made it.
     func testKeysAndQuotedCellsAreWhatFoundationsReplacementMade() {
         let texts = ["", " ", "\"", "Last test", "a \"b\" c", "\" \u{0301}x", " \u{0301}", "東京 \"サポート\"",
-                     "\"\"\"", "end \"", "\u{1F600} \"\u{200D}"]
+                     "\"\"\"", "end \"", "\u{1F600} \"\u{200D}", "\"\u{0301}", "a\tb \"c\"\n", "x\u{FE0F} \"\u{20DD}"]
         for text in texts {
             XCTAssertEqual(Table.key(text), text.lowercased().replacingOccurrences(of: " ", with: "_"), text)
             XCTAssertEqual(Table.replacing(UInt8(ascii: "\""), with: "\"\"", in: text),
