@@ -6,8 +6,8 @@ import Foundation
 /// Each operation is one transaction; ``transaction(_:)`` groups many into one.
 ///
 /// `@unchecked Sendable`: every stored property is a `let`; the store is shared between threads by its own rules
-/// (GRDB's database queue, PostgreSQL's connection pool), and a desk inside a transaction (`current`) is used only on
-/// the thread that runs that transaction's body.
+/// (on SQLite a lock around its reading connection and GRDB's database queue for writes; PostgreSQL's connection
+/// pool), and a desk inside a transaction (`current`) is used only on the thread that runs that transaction's body.
 public final class Desk: @unchecked Sendable {
     /// The user every operation acts as.
     public let actor: User

@@ -15,7 +15,29 @@ public struct Table: Sendable, Equatable {
 
     /// A column's key: lower case, blanks as underscores (`Last test` → `last_test`).
     public static func key(_ name: String) -> String {
-        name.lowercased().replacingOccurrences(of: " ", with: "_")
+        replacing(UInt8(ascii: " "), with: "_", in: name.lowercased())
+    }
+
+    /// `text` with every `ascii` character (ASCII, as `replacement`) replaced by `replacement`, as Foundation's
+    /// `replacingOccurrences(of:with:)` replaces it. Text that is all ASCII is replaced here byte by byte, without
+    /// Foundation's first call (its bridge to NSString and the conformance look-ups behind it cost a one-shot listing
+    /// more than its rows; issue 17, bench/RESULTS.md Start-up); other text goes to Foundation, which leaves a character
+    /// followed by a combining mark alone.
+    static func replacing(_ ascii: UInt8, with replacement: String, in text: String) -> String {
+        guard text.utf8.contains(ascii) else { return text }
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return text.replacingOccurrences(of: String(UnicodeScalar(ascii)), with: replacement)
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 8)
+        for byte in text.utf8 {
+            if byte == ascii {
+                for added in replacement.utf8 { bytes.append(added) }
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     // MARK: Choosing rows and columns
@@ -229,7 +251,9 @@ public struct Table: Sendable, Equatable {
 
     /// What makes a spreadsheet read a cell as a formula when it starts the cell (OWASP, "CSV Injection"), and `'`,
     /// the mark that says "text" (so that a value of ours starting with `'` reads back unchanged).
-    public static let neutralisedStarts: Set<UInt8> = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"),
+    /// An array, not a `Set`: a set's first use looks up `UInt8: Hashable` (a scan of every conformance record of the
+    /// program), which costs a one-shot listing more than seven comparisons per cell.
+    public static let neutralisedStarts: [UInt8] = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"),
                                                        UInt8(ascii: "@"), 0x09, 0x0D, UInt8(ascii: "'")]
 
     /// One CSV cell: control characters escaped; a cell starting with `=`, `+`, `-`, `@`, TAB, CR or `'` gets a
@@ -240,10 +264,10 @@ public struct Table: Sendable, Equatable {
         let neutralise = text.utf8.first.map(isNeutralisedStart) ?? false
         let text = TerminalText.escaped(text)
         if neutralise {
-            return "\"'" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            return "\"'" + replacing(UInt8(ascii: "\""), with: "\"\"", in: text) + "\""
         }
         if text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            return "\"" + replacing(UInt8(ascii: "\""), with: "\"\"", in: text) + "\""
         }
         return text
     }

@@ -89,8 +89,12 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         context.io.writeError("mailsh: " + listing.text)
         return ExitStatus.usage.rawValue
     }
-    let expanded = expandingAbbreviations(arguments)
-    if let problem = unknownSubcommand(expanded) {
+    // The lines OneShotLine reads name their command in full: there is no abbreviation to expand, unknown command or
+    // script to find in them, and looking (which evaluates the configuration of every command beside theirs) cost
+    // more than reading them.
+    let direct = OneShotLine.read(hoistingGlobalOptions(arguments))
+    let expanded = direct == nil ? expandingAbbreviations(arguments) : arguments
+    if direct == nil, let problem = unknownSubcommand(expanded) {
         context.io.writeError("mailsh: \(problem)\n")
         return ExitStatus.usage.rawValue
     }
@@ -109,7 +113,7 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         let parserWords = hoistingGlobalOptions(words)
         // The edit lines a pipe repeats, read without the parser too.
         let edit = AccountSetLine.read(parserWords)
-        switch edit == nil ? OneShotLine.read(parserWords) : nil {
+        switch edit == nil ? direct ?? OneShotLine.read(parserWords) : nil {
         case .command(let read)?:
             command = read
             readDirectly = read

@@ -92,11 +92,11 @@ public final class CommandIO: @unchecked Sendable {
     /// The process's standard streams. Whatever a command prints passes ``TerminalText/safeOutput(_:)`` on its
     /// way out, so no value (a server's reply, a mail's subject, a script's print) reaches the terminal raw.
     public static func standard() -> CommandIO {
-        let io = CommandIO(write: { FileHandle.standardOutput.write(Data(TerminalText.safeOutput($0).utf8)) },
-                           writeError: { FileHandle.standardError.write(Data(TerminalText.safeOutput($0).utf8)) },
+        let io = CommandIO(write: { FileHandle.standardOutput.write(utf8Data(TerminalText.safeOutput($0))) },
+                           writeError: { FileHandle.standardError.write(utf8Data(TerminalText.safeOutput($0))) },
                            readSecret: SecretPrompt.read(prompt:),
                            inputIsTerminal: isatty(0) == 1)
-        io.writeControl = { FileHandle.standardError.write(Data($0.utf8)) }
+        io.writeControl = { FileHandle.standardError.write(utf8Data($0)) }
         io.outputIsTerminal = isatty(1) == 1
         io.terminalSize = {
             var size = winsize()
@@ -106,6 +106,13 @@ public final class CommandIO: @unchecked Sendable {
         io.confirm = SecretPrompt.confirm(question:)
         return io
     }
+}
+
+/// The UTF-8 bytes of `text` as `Data`, copied from the string's own storage: `Data(text.utf8)` first asks (a dynamic
+/// cast) whether the view is contiguous, and that first cast scans every conformance record of the program.
+func utf8Data(_ text: String) -> Data {
+    var text = text
+    return text.withUTF8 { bytes in bytes.baseAddress.map { Data(bytes: $0, count: bytes.count) } ?? Data() }
 }
 
 /// Everything a command runs with.

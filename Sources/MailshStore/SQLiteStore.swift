@@ -14,9 +14,17 @@ import Glibc
 /// only reads.
 public final class SQLiteStore: AccountStore, @unchecked Sendable {
     public let path: String
-    let queue: DatabaseQueue
+    /// The connection every read goes through (SQLite's C API alone): a one-shot command that only reads never opens
+    /// GRDB's queue.
+    let reader: SQLiteReader
     /// Whether this open created the store: it had no schema before (a new file, or an empty one).
     public let isNew: Bool
+    /// The store file's device and inode, as checked before SQLite opened it.
+    private let file: (dev_t, ino_t)
+    private let busyTimeout: TimeInterval
+    /// GRDB's queue, for writes and migrations: opened by the first (``queue()``), under `queueLock`.
+    private var openedQueue: DatabaseQueue?
+    private let queueLock = NSLock()
 
     public var displayName: String { path }
 
@@ -33,8 +41,12 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
     /// Opens the store at `path` and brings its schema up to date. With `create`, a missing store is created (its
     /// folder too); without, only a store that exists is opened: a missing file, or a file without mailsh's schema,
     /// is refused with ``MailshError/missingStore(location:)`` and left as it was.
+    ///
+    /// A store whose schema is current is opened for reading only (``SQLiteReader``); GRDB's queue is opened by the
+    /// first write.
     public init(path: String, create: Bool = true, busyTimeout: TimeInterval = 10) throws {
         self.path = path
+        self.busyTimeout = busyTimeout
         if !create {
             var info = stat()
             if lstat(path, &info) != 0 {
@@ -45,42 +57,101 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
             // An empty file is no store (SQLite would take it for a new database).
             if info.st_mode & S_IFMT == S_IFREG && info.st_size == 0 { throw MailshError.missingStore(location: path) }
         }
-        let file = try Self.createPrivately(path)
-        var config = Configuration()
-        // WAL, set here rather than by GRDB's `journalMode = .wal`, which writes to the store on every open while
-        // its WAL file is empty (a workaround for DatabasePool) and so waits for any other program's write
-        // transaction: a reader must not.
-        config.journalMode = .default
-        config.busyMode = .timeout(busyTimeout)
-        config.foreignKeysEnabled = true
-        config.label = "mailsh"
-        // A larger page cache keeps a bulk transaction (a script creating thousands of accounts) from spilling
-        // pages to the WAL before it commits.
-        // Savepoints (one per desk operation inside a script's transaction) keep statement journals: in memory,
-        // not in temporary files.
-        config.prepareDatabase { db in
-            if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
-                guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
-                    throw MailshError.store("cannot switch \(path) to write-ahead logging")
-                }
-            }
-            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY")
-        }
+        file = try Self.createPrivately(path)
+        let complete: Bool
         do {
-            queue = try DatabaseQueue(path: path, configuration: config)
+            reader = try SQLiteReader(path: path, busyTimeout: busyTimeout) { tx in
+                try Self.prepareConnection(path: path, cacheKiB: SQLiteTransaction.listingCacheKiB,
+                                           text: { try tx.texts($0).first }, execute: { try tx.run($0) })
+            }
             // SQLite opened the path by name: it must still be the regular file checked above, not a link put in
             // its place since.
             try Self.requireSameFile(path, as: file)
             // Migrating takes the write lock even when there is nothing to do: look first, in a read, which does not
             // wait for another program's write transaction.
-            let (applied, complete) = try queue.read { db in
-                (try Self.migrator.appliedIdentifiers(db), try Self.migrator.hasCompletedMigrations(db))
-            }
+            let applied: [String]
+            (applied, complete) = try reader.read { try Self.migrations($0) }
             // Every applied identifier, known or not: one this mailsh does not know means a newer one migrated it.
             try Schema.refuseNewer(applied: applied.sorted(), location: path)
             isNew = applied.isEmpty
-            if isNew && !create { throw MailshError.missingStore(location: path) }
-            if !complete { try Self.migrator.migrate(queue) }
+        } catch {
+            throw Self.map(error, doing: "opening \(path)")
+        }
+        if isNew && !create { throw MailshError.missingStore(location: path) }
+        if !complete {
+            do {
+                try Self.migrator.migrate(try queue())
+            } catch {
+                throw Self.map(error, doing: "opening \(path)")
+            }
+        }
+    }
+
+    /// The store's set-up of each connection (GRDB's and the reader's), through its `text` (the first column of the
+    /// first row) and `execute`: WAL, and the page cache (KiB) the connection reads and writes with.
+    static func prepareConnection(path: String, cacheKiB: Int, text: (String) throws -> String?,
+                                  execute: (String) throws -> Void) throws {
+        // WAL, set here rather than by GRDB's `journalMode = .wal`, which writes to the store on every open while
+        // its WAL file is empty (a workaround for DatabasePool) and so waits for any other program's write
+        // transaction: a reader must not.
+        if try text("PRAGMA journal_mode") != "wal" {
+            guard try text("PRAGMA journal_mode = WAL") == "wal" else {
+                throw MailshError.store("cannot switch \(path) to write-ahead logging")
+            }
+        }
+        // Savepoints (one per desk operation inside a script's transaction) keep statement journals: in memory, not
+        // in temporary files.
+        for pragma in ["PRAGMA synchronous = NORMAL", "PRAGMA cache_size = -\(cacheKiB)", "PRAGMA temp_store = MEMORY"] {
+            try execute(pragma)
+        }
+    }
+
+    /// The applied migrations, known or not (as GRDB records them in `grdb_migrations`), and whether every migration
+    /// of ``Schema`` is among them: the one check of a SQLite store's schema.
+    static func migrations(_ tx: some SQLTransaction) throws -> (applied: [String], complete: Bool) {
+        let applied: [String]
+        do {
+            applied = try tx.texts("SELECT identifier FROM grdb_migrations")
+        } catch {
+            // As GRDB: no table yet is no migration; any other failure stands.
+            guard (try? tx.texts("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'"))?
+                .isEmpty == true else { throw error }
+            applied = []
+        }
+        let set = Set(applied)
+        return (applied, Schema.names.allSatisfy(set.contains))
+    }
+
+    /// Whether GRDB's queue has been opened (by a write or a migration): reads alone never open it.
+    var hasOpenedQueue: Bool { queueLock.withLock { openedQueue != nil } }
+
+    /// The names of the applied migrations, in ``Schema``'s order (as GRDB's `appliedMigrations`).
+    static func appliedMigrations(_ tx: some SQLTransaction) throws -> [String] {
+        let applied = Set(try migrations(tx).applied)
+        return Schema.names.filter(applied.contains)
+    }
+
+    /// GRDB's queue (writes, migrations), opened on first use with the same set-up as the reader, but the page cache
+    /// of bulk transactions: a script creating thousands of accounts must not spill pages to the WAL before it commits.
+    func queue() throws -> DatabaseQueue {
+        queueLock.lock()
+        defer { queueLock.unlock() }
+        if let openedQueue { return openedQueue }
+        var config = Configuration()
+        config.journalMode = .default
+        config.busyMode = .timeout(busyTimeout)
+        config.foreignKeysEnabled = true
+        config.label = "mailsh"
+        let path = path
+        config.prepareDatabase { db in
+            try Self.prepareConnection(path: path, cacheKiB: 131072, text: { try String.fetchOne(db, sql: $0) },
+                                       execute: { try db.execute(sql: $0) })
+        }
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            try Self.requireSameFile(path, as: file)
+            openedQueue = queue
+            return queue
         } catch {
             throw Self.map(error, doing: "opening \(path)")
         }
@@ -132,7 +203,7 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
 
     public func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         do {
-            return try queue.read { db in try body(SQLiteTransaction(db: db)) }
+            return try reader.read(body)
         } catch {
             throw Self.map(error, doing: "reading")
         }
@@ -141,7 +212,7 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
     /// `body` without a transaction of its own: each statement is one of SQLite's implicit read transactions.
     public func readLatest<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         do {
-            return try queue.inDatabase { db in try body(SQLiteTransaction(db: db)) }
+            return try reader.readLatest(body)
         } catch {
             throw Self.map(error, doing: "reading")
         }
@@ -149,7 +220,7 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
 
     public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
         do {
-            return try queue.writeWithoutTransaction { db in try Self.transaction(db, begin: "BEGIN IMMEDIATE", body) }
+            return try queue().writeWithoutTransaction { db in try Self.transaction(db, begin: "BEGIN IMMEDIATE", body) }
         } catch {
             throw Self.map(error, doing: "writing")
         }
@@ -173,7 +244,7 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
 
     public func appliedMigrations() throws -> [String] {
         do {
-            return try queue.read { try Self.migrator.appliedMigrations($0) }
+            return try reader.read { try Self.appliedMigrations($0) }
         } catch {
             throw Self.map(error, doing: "reading the migrations")
         }

@@ -111,6 +111,23 @@ struct TextArena {
     }
 }
 
+extension TypedBindings {
+    /// Binds every parameter of `handle` with `bind`, then runs `body` (which steps the statement); the statement is
+    /// left reset and cleared for its next use, whatever `body` does, before the bound text is freed.
+    static func bound<T>(_ handle: SQLiteStatement, _ bind: (inout TypedBindings) -> Void, _ body: () throws -> T) throws -> T {
+        var bindings = TypedBindings(handle)
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            bindings.arena.deallocate()
+        }
+        bind(&bindings)
+        precondition(bindings.index - 1 == sqlite3_bind_parameter_count(handle),
+                     "\(bindings.index - 1) values bound for \(String(cString: sqlite3_sql(handle)))")
+        return try body()
+    }
+}
+
 extension Statement {
     /// Binds every parameter with `bind`, runs the statement (one that returns no rows: an INSERT or an UPDATE)
     /// to completion, and leaves it reset and cleared for its next use.

@@ -1,4 +1,5 @@
-import MailshCore
+import Foundation
+@testable import MailshCore
 import XCTest
 
 /// The core's rules for laying out text (display width), for CSV cells and for JSON.
@@ -48,5 +49,20 @@ final class TableAndJSONTests: XCTestCase {
         XCTAssertEqual(Section.summary(Section.allCases), "all")
         XCTAssertEqual(Section.summary([]), "-")
         XCTAssertEqual(Section.summary([.incomingServer, .incomingCredentials]), "incoming.server incoming.credentials")
+    }
+
+    /// Column keys and CSV cells of ASCII text replace characters byte by byte (issue 17: Foundation's first
+    /// `replacingOccurrences` cost a one-shot listing more than its rows), and every text, next to combining marks,
+    /// joiners and wide characters too, comes out as Foundation's replacement made it.
+    func testKeysAndQuotedCellsAreWhatFoundationsReplacementMade() {
+        let texts = ["", " ", "\"", "Last test", "a \"b\" c", "\" \u{0301}x", " \u{0301}", "東京 \"サポート\"",
+                     "\"\"\"", "end \"", "\u{1F600} \"\u{200D}", "\"\u{0301}", "a\tb \"c\"\n", "x\u{FE0F} \"\u{20DD}"]
+        for text in texts {
+            XCTAssertEqual(Table.key(text), text.lowercased().replacingOccurrences(of: " ", with: "_"), text)
+            XCTAssertEqual(Table.replacing(UInt8(ascii: "\""), with: "\"\"", in: text),
+                           text.replacingOccurrences(of: "\"", with: "\"\""), text)
+        }
+        XCTAssertEqual(Table.csvCell("a \"b\", c"), "\"a \"\"b\"\", c\"")
+        XCTAssertEqual(Table.csvCell("=1+\"2\""), "\"'=1+\"\"2\"\"\"")
     }
 }

@@ -23,9 +23,9 @@ final class SQLiteStoreTests: StoreTestCase {
 
     func testJournalIsWALAndMigrationsAreNamed() throws {
         let sqlite = try XCTUnwrap(store as? SQLiteStore)
-        let mode = try sqlite.queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        let mode = try sqlite.queue().read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(mode, "wal")
-        let applied = try sqlite.queue.read { try SQLiteStore.migrator.appliedIdentifiers($0) }
+        let applied = try sqlite.queue().read { try SQLiteStore.migrator.appliedIdentifiers($0) }
         XCTAssertEqual(applied, ["v1: accounts, users, personal settings, audit", "v2: trust settings and last test",
                                  "v3: records, the monitor's inbox, mailbox leases, what the monitor does with mail",
                                  "v4: live monitors",
@@ -47,6 +47,71 @@ final class SQLiteStoreTests: StoreTestCase {
             XCTAssertEqual((error as? MailshError)?.exitStatus, .store)
             XCTAssertTrue("\(error)".contains("not a mailsh store"), "\(error)")
         }
+    }
+
+    /// A store whose schema is current is read (the desk's user lookup, a listing, the migrations) through the reading
+    /// connection alone, without GRDB's queue; the first write opens the queue (issue 17: opening it cost a one-shot
+    /// listing more than the rest of the command).
+    func testReadsOfACurrentStoreOpenNoQueueAndTheFirstWriteDoes() throws {
+        try desk().createAccount("Support")
+        let reopened = try SQLiteStore(path: path, create: false)
+        let admin = try Desk.open(store: reopened, secrets: secrets, osUser: "admin")
+        var listed: [String] = []
+        try admin.forEachAccount { account, _ in listed.append(account.name) }
+        XCTAssertEqual(listed, ["Support"])
+        XCTAssertEqual(try admin.accountNames(prefix: "Su"), ["Support"])
+        XCTAssertEqual(try reopened.appliedMigrations(), Schema.names)
+        XCTAssertFalse(reopened.hasOpenedQueue, "a read opened GRDB's queue")
+
+        try admin.createAccount("Sales")
+        XCTAssertTrue(reopened.hasOpenedQueue)
+        XCTAssertEqual(try admin.accounts().map(\.name), ["Sales", "Support"])
+        // The other connection (another process, as far as SQLite knows) reads what this one wrote, and the other way.
+        XCTAssertEqual(try desk().accounts().map(\.name), ["Sales", "Support"])
+        try desk().createAccount("Billing")
+        XCTAssertEqual(try admin.accounts().map(\.name), ["Billing", "Sales", "Support"])
+    }
+
+    /// Opening an existing store refuses what it refused when GRDB's queue opened it, in the same words: no file, an
+    /// empty file, a store another program holds locked (the newer schema: StoreContractTests; not a database:
+    /// testNotAStoreIsAClearError); and a write inside a read is refused by SQLite, as in GRDB's read.
+    func testOpeningAnExistingStoreRefusesAsBefore() throws {
+        let missing = directory.appendingPathComponent("missing.db").path
+        XCTAssertThrowsError(try SQLiteStore(path: missing, create: false)) { error in
+            XCTAssertEqual(error as? MailshError, .missingStore(location: missing))
+        }
+        let empty = directory.appendingPathComponent("empty.db").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
+        XCTAssertThrowsError(try SQLiteStore(path: empty, create: false)) { error in
+            XCTAssertEqual(error as? MailshError, .missingStore(location: empty))
+        }
+
+        // Another program holds the store in exclusive locking mode (which WAL allows only to the one connection open):
+        // not even a reader gets in.
+        store = nil
+        var holding = Configuration()
+        holding.allowsUnsafeTransactions = true  // the transaction stays open between the two accesses below
+        let holder = try DatabaseQueue(path: path, configuration: holding)
+        try holder.inDatabase { db in
+            try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
+            try db.execute(sql: "BEGIN EXCLUSIVE")
+            try db.execute(sql: "UPDATE account SET version = version WHERE 0")
+        }
+        XCTAssertThrowsError(try SQLiteStore(path: path, create: false, busyTimeout: 0.2)) { error in
+            XCTAssertEqual((error as? MailshError)?.message,
+                           "store: the store is busy (another mailsh is writing) while opening \(path); try again")
+        }
+        try holder.inDatabase { db in
+            try db.execute(sql: "COMMIT")
+            try db.execute(sql: "PRAGMA locking_mode = NORMAL")
+            try db.execute(sql: "SELECT 1 FROM account")  // normal locking mode takes effect at the next read
+        }
+        let reopened = try SQLiteStore(path: path, create: false)
+        XCTAssertThrowsError(try reopened.read { tx in try tx.insert(Account(name: "Inside")) }) { error in
+            XCTAssertEqual((error as? MailshError)?.exitStatus, .store, "\(error)")
+            XCTAssertTrue("\(error)".contains("readonly"), "\(error)")
+        }
+        XCTAssertEqual(try reopened.read { try $0.accounts(AccountQuery()) }.map(\.name), [])
     }
 
     func testPrefixQueryTreatsGlobCharactersLiterally() throws {
@@ -89,7 +154,7 @@ final class SQLiteStoreTests: StoreTestCase {
                    typeof(created_at), typeof(version), version, typeof(out_display_name), out_display_name
             FROM account WHERE name = ?
             """
-        let (typed, empty, audit) = try sqlite.queue.read { db in
+        let (typed, empty, audit) = try sqlite.queue().read { db in
             (try Row.fetchOne(db, sql: columns, arguments: ["Typed"]), try Row.fetchOne(db, sql: columns, arguments: ["Empty"]),
              try Row.fetchAll(db, sql: "SELECT typeof(at), actor, account, account_id, field, old_value, new_value "
                               + "FROM audit WHERE account = 'Typed' ORDER BY id"))
