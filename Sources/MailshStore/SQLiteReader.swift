@@ -93,7 +93,7 @@ final class SQLiteReader: @unchecked Sendable {
 /// A transaction on the ``SQLiteReader``'s connection (or, for ``SQLiteReader/readLatest(_:)``, its statements in
 /// autocommit mode), seen through the core's ``StoreTransaction``: every statement is written once over
 /// ``SQLTransaction``. Inside ``SQLiteReader/read(_:)`` a write is refused by SQLite (`query_only`), as in GRDB's read.
-struct SQLiteReadTransaction: SQLTransaction {
+struct SQLiteReadTransaction: StreamingSQLTransaction {
     let reader: SQLiteReader
     /// SQLite's count of changed rows when the transaction began (see ``hasChanges()``).
     let startChanges: Int64
@@ -211,25 +211,7 @@ struct SQLiteReadTransaction: SQLTransaction {
     // MARK: Listings, row by row (as ``SQLiteTransaction``'s; this connection's page cache is already the size a
     // listing reads with, ``SQLiteTransaction/listingCacheKiB``, so memory stays flat however many rows)
 
-    func forEachAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
-        try stream(ListingSQL.accounts(.sqlite, query)) { try body(try AccountRow.table.decode($0)) }
-    }
-
-    func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
-        try stream(ListingSQL.audit(.sqlite, account: account, limit: limit)) { try body(try ListingSQL.auditEntry($0)) }
-    }
-
-    func forEachRecord(_ query: RecordQuery, _ body: (MailshCore.Record) throws -> Void) throws {
-        try stream(ListingSQL.records(.sqlite, query)) { try body(try ListingSQL.record($0)) }
-    }
-
-    func forEachGlobalPersonalSettings(_ body: (String, PersonalSettings) throws -> Void) throws {
-        var grouper = ListingSQL.PersonalGrouper()
-        try stream(ListingSQL.globalPersonal(.sqlite)) { try grouper.add($0, body) }
-        try grouper.finish(body)
-    }
-
-    private func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
+    func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
         try step(query.sql, bind: { b in for value in query.binds { b.value(value) } }, body)
     }
 }

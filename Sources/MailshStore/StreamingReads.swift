@@ -167,9 +167,42 @@ enum ListingSQL {
     }
 }
 
+// MARK: - Listings, written once over the engine's row stepping
+
+/// A transaction that steps through a listing's rows one at a time (SQLite: a statement cursor; PostgreSQL: a
+/// server-side cursor). The listings themselves are written once, here, over ``stream(_:_:)`` and the dialect.
+protocol StreamingSQLTransaction: SQLTransaction {
+    /// Steps through the rows of `query`, handing each row's values (by position) to `body`, holding one row at a time.
+    func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws
+}
+
+extension StreamingSQLTransaction {
+    func forEachAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
+        try stream(ListingSQL.accounts(dialect, query)) { try body(try AccountRow.table.decode($0)) }
+    }
+
+    func forEachListedAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
+        try stream(ListingSQL.listedAccounts(dialect, query)) { try body(try AccountRow.listingTable.decode($0)) }
+    }
+
+    func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
+        try stream(ListingSQL.audit(dialect, account: account, limit: limit)) { try body(try ListingSQL.auditEntry($0)) }
+    }
+
+    func forEachRecord(_ query: RecordQuery, _ body: (MailshCore.Record) throws -> Void) throws {
+        try stream(ListingSQL.records(dialect, query)) { try body(try ListingSQL.record($0)) }
+    }
+
+    func forEachGlobalPersonalSettings(_ body: (String, PersonalSettings) throws -> Void) throws {
+        var grouper = ListingSQL.PersonalGrouper()
+        try stream(ListingSQL.globalPersonal(dialect)) { try grouper.add($0, body) }
+        try grouper.finish(body)
+    }
+}
+
 // MARK: - SQLite: a statement cursor
 
-extension SQLiteTransaction {
+extension SQLiteTransaction: StreamingSQLTransaction {
     /// The page cache a listing reads with (KiB): the store's own (128 MiB, for bulk transactions) would fill up
     /// with every page of a large table read once, so that a listing's memory would grow with the store.
     static let listingCacheKiB = 8192
@@ -184,20 +217,7 @@ extension SQLiteTransaction {
         defer { try? db.execute(sql: "PRAGMA cache_size = \(cache)") }
         // Stepped straight through SQLite's C API, each value read as the column stores it: GRDB's cursor copies
         // every row into a `Row` of `DatabaseValue`s first, which cost a listing more than its output.
-        let statement = try db.makeStatement(sql: query.sql)
-        try statement.setArguments(StatementArguments(query.binds.map(\.databaseValue)))
-        let handle = statement.sqliteStatement
-        defer { sqlite3_reset(handle) }
-        let value = { (index: Int) -> SQLValue in Self.columnValue(handle, CInt(index)) }
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
-                                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: query.sql)
-            }
-            try body(value)
-        }
+        try db.makeStatement(sql: query.sql).forEachRow(in: db, binding: query.binds) { try body($0) }
     }
 
     /// The value of column `index` of the current row, as the column stores it (as GRDB's `Row` reads it).
@@ -217,27 +237,6 @@ extension SQLiteTransaction {
         }
     }
 
-    func forEachAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
-        try stream(ListingSQL.accounts(.sqlite, query)) { try body(try AccountRow.table.decode($0)) }
-    }
-
-    func forEachListedAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
-        try stream(ListingSQL.listedAccounts(.sqlite, query)) { try body(try AccountRow.listingTable.decode($0)) }
-    }
-
-    func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
-        try stream(ListingSQL.audit(.sqlite, account: account, limit: limit)) { try body(try ListingSQL.auditEntry($0)) }
-    }
-
-    func forEachRecord(_ query: RecordQuery, _ body: (MailshCore.Record) throws -> Void) throws {
-        try stream(ListingSQL.records(.sqlite, query)) { try body(try ListingSQL.record($0)) }
-    }
-
-    func forEachGlobalPersonalSettings(_ body: (String, PersonalSettings) throws -> Void) throws {
-        var grouper = ListingSQL.PersonalGrouper()
-        try stream(ListingSQL.globalPersonal(.sqlite)) { try grouper.add($0, body) }
-        try grouper.finish(body)
-    }
 }
 
 // MARK: - PostgreSQL: a server-side cursor
@@ -256,7 +255,7 @@ private final class CursorNames: @unchecked Sendable {
     }
 }
 
-extension PostgresTransaction {
+extension PostgresTransaction: StreamingSQLTransaction {
     /// Steps through the rows of `query` through a cursor (`DECLARE … NO SCROLL CURSOR`, then `FETCH` of
     /// ``ListingSQL/fetchSize`` rows at a time), handing each row's values (by position) to `body`. The cursor lives
     /// in the transaction (every read is one) and is closed when done.
@@ -276,25 +275,4 @@ extension PostgresTransaction {
         try session.execute("CLOSE \(name)")
     }
 
-    func forEachAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
-        try stream(ListingSQL.accounts(.postgres, query)) { try body(try AccountRow.table.decode($0)) }
-    }
-
-    func forEachListedAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
-        try stream(ListingSQL.listedAccounts(.postgres, query)) { try body(try AccountRow.listingTable.decode($0)) }
-    }
-
-    func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
-        try stream(ListingSQL.audit(.postgres, account: account, limit: limit)) { try body(try ListingSQL.auditEntry($0)) }
-    }
-
-    func forEachRecord(_ query: RecordQuery, _ body: (MailshCore.Record) throws -> Void) throws {
-        try stream(ListingSQL.records(.postgres, query)) { try body(try ListingSQL.record($0)) }
-    }
-
-    func forEachGlobalPersonalSettings(_ body: (String, PersonalSettings) throws -> Void) throws {
-        var grouper = ListingSQL.PersonalGrouper()
-        try stream(ListingSQL.globalPersonal(.postgres)) { try grouper.add($0, body) }
-        try grouper.finish(body)
-    }
 }
