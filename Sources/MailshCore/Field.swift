@@ -162,6 +162,20 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
 
     private static let byName: [String: Field] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
+    /// The field `group.part` names (`incoming` and `host`: `incoming.host`), as ``named(_:)`` would find it, without
+    /// building the dotted name (a script's nested tables give the two parts apart).
+    public static func named(group: String, part: String) -> Field? { byGroup[group]?[part] }
+
+    /// The fields with a dot in their name, by the name's part before its first dot and the rest.
+    private static let byGroup: [String: [String: Field]] = {
+        var groups: [String: [String: Field]] = [:]
+        for field in allCases {
+            guard let dot = field.rawValue.firstIndex(of: ".") else { continue }
+            groups[String(field.rawValue[..<dot]), default: [:]][String(field.rawValue[field.rawValue.index(after: dot)...])] = field
+        }
+        return groups
+    }()
+
     /// The field's place in the vocabulary: its index in `allCases`, which lists the cases in declaration order, the
     /// order in which Swift numbers the cases of an enum without payloads (`FieldTests` checks the two agree).
     public var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }

@@ -31,9 +31,10 @@ extension LuaCall {
         var changes = FieldChanges()
         // The fields seen so far, one bit per field (the vocabulary has fewer than 64).
         var seen: UInt64 = 0
-        func take(_ name: String, _ valueIndex: Int32) throws {
-            guard let field = Field.named(name), fields?.contains(field) ?? true else {
-                throw misuse(argument, MailshError.unknownField(name, known: (fields ?? Field.allCases).map(\.name)).message)
+        // `field` is what `name` names (`nil` for no field); the name is built only for an error.
+        func take(_ field: Field?, _ name: @autoclosure () -> String, _ valueIndex: Int32) throws {
+            guard let field, fields?.contains(field) ?? true else {
+                throw misuse(argument, MailshError.unknownField(name(), known: (fields ?? Field.allCases).map(\.name)).message)
             }
             let bit: UInt64 = 1 << UInt64(field.ordinal)
             guard seen & bit == 0 else { throw misuse(argument, "\(field.name) is given twice") }
@@ -69,15 +70,15 @@ extension LuaCall {
                     throw misuse(argument, "name: string expected, got \(typeName(at: value))")
                 }
                 changes.name = text
-            } else if Self.fieldGroups.contains(name) && lua_type(state, value) == LUA_TTABLE {
+            } else if lua_type(state, value) == LUA_TTABLE && Self.fieldGroups.contains(name) {
                 try forEachEntry(in: value) { inner, innerValue in
                     guard case .string(let part) = inner else {
                         throw misuse(argument, "\(name): field names expected as keys, got \(inner.description)")
                     }
-                    try take("\(name).\(part)", innerValue)
+                    try take(Field.named(group: name, part: part), "\(name).\(part)", innerValue)
                 }
             } else {
-                try take(name, value)
+                try take(Field.named(name), name, value)
             }
         }
         changes.assignments.sort { $0.field < $1.field }

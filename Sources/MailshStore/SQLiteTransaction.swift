@@ -53,7 +53,7 @@ struct SQLiteTransaction: SQLTransaction {
     func insert(_ account: Account) throws {
         try refusing(.account(account)) {
             try statement(\.accountInsert, Self.insertSQL).executeBound(in: db) { b in
-                AccountRow.table.encode(account) { b.value($0) }
+                AccountRow.table.bind(account, into: &b)
             }
         }
     }
@@ -64,7 +64,7 @@ struct SQLiteTransaction: SQLTransaction {
         try refusing(.account(account)) {
             // Every column but the id is set; the id and the expected version select the row.
             try db.cachedStatement(sql: Self.updateSQL).executeBound(in: db) { b in
-                AccountRow.table.encode(account, from: 1) { b.value($0) }
+                AccountRow.table.bind(account, from: 1, into: &b)
                 b.text(account.id)
                 b.integer(expectedVersion)
             }
@@ -112,7 +112,7 @@ struct SQLiteTransaction: SQLTransaction {
     func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing writing: @autoclosure () -> Refusal.Writing?) throws {
         try refusing(writing()) {
             try rowInsert(table).executeBound(in: db) { b in
-                table.encode(row) { b.value($0) }
+                table.bind(row, into: &b)
             }
         }
     }

@@ -9,7 +9,7 @@ import GRDBSQLite
 /// fraction of that. Text is copied once into the bindings' own ``TextArena`` and bound without SQLite's copy
 /// (`SQLITE_STATIC`); ``Statement/executeBound(in:_:)`` clears the bindings before the arena is freed, so no
 /// pointer outlives a call. Blobs are copied by SQLite (`SQLITE_TRANSIENT`).
-struct TypedBindings {
+struct TypedBindings: SQLBinder {
     private let handle: SQLiteStatement
     /// The 1-based index of the next parameter.
     private(set) var index: CInt = 1
