@@ -197,6 +197,12 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     /// The fields of a section.
     public static func fields(in section: Section) -> [Field] { allCases.filter { $0.section == section } }
 
+    /// Hashes the case, not its name (the default of an enum with a `String` raw value): fields key the sets and
+    /// dictionaries a bulk script fills for every account.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ordinal)
+    }
+
     public static func < (lhs: Field, rhs: Field) -> Bool {
         lhs.ordinal < rhs.ordinal
     }

@@ -14,7 +14,7 @@ struct FieldChanges {
 
     /// The secrets to set, in vocabulary order.
     var passwordsToSet: [(Field, String?)] {
-        Field.secrets.compactMap { field in passwords[field].map { (field, $0) } }
+        passwords.isEmpty ? [] : Field.secrets.compactMap { field in passwords[field].map { (field, $0) } }
     }
 }
 
