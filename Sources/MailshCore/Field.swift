@@ -166,6 +166,10 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     /// building the dotted name (a script's nested tables give the two parts apart).
     public static func named(group: String, part: String) -> Field? { byGroup[group]?[part] }
 
+    /// The fields named `group.…`, by the rest of their name (`host` for `incoming.host`): what
+    /// ``named(group:part:)`` finds, looked up once for a whole nested table. `nil` when no field is.
+    public static func fields(inGroup group: String) -> [String: Field]? { byGroup[group] }
+
     /// The fields with a dot in their name, by the name's part before its first dot and the rest.
     private static let byGroup: [String: [String: Field]] = {
         var groups: [String: [String: Field]] = [:]

@@ -71,11 +71,12 @@ extension LuaCall {
                 }
                 changes.name = text
             } else if lua_type(state, value) == LUA_TTABLE && Self.fieldGroups.contains(name) {
+                let group = Field.fields(inGroup: name)
                 try forEachEntry(in: value) { inner, innerValue in
                     guard case .string(let part) = inner else {
                         throw misuse(argument, "\(name): field names expected as keys, got \(inner.description)")
                     }
-                    try take(Field.named(group: name, part: part), "\(name).\(part)", innerValue)
+                    try take(group?[part], "\(name).\(part)", innerValue)
                 }
             } else {
                 try take(Field.named(name), name, value)

@@ -30,6 +30,7 @@ final class FieldTests: XCTestCase {
         for group in ["incoming", "outgoing", "conversation", "oauth", "protocol", "", "incomin", "trust"] {
             for part in parts {
                 XCTAssertEqual(Field.named(group: group, part: part), Field.named("\(group).\(part)"), "\(group) \(part)")
+                XCTAssertEqual(Field.fields(inGroup: group)?[part], Field.named("\(group).\(part)"), "\(group) \(part)")
             }
         }
         XCTAssertEqual(Field.named(group: "outgoing", part: "display_name"), .outgoingDisplayName)
