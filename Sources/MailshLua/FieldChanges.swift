@@ -29,6 +29,8 @@ extension LuaCall {
     func fieldChanges(_ argument: Int, table: Int32, allowName: Bool = false,
                       fields: [Field]? = nil) throws -> FieldChanges {
         var changes = FieldChanges()
+        // Room for a whole account's fields at once (growing 1, 2, 4, 8 costs an allocation and a copy each).
+        changes.assignments.reserveCapacity(16)
         // The fields seen so far, one bit per field (the vocabulary has fewer than 64).
         var seen: UInt64 = 0
         // `field` is what `name` names (`nil` for no field); the name is built only for an error.
