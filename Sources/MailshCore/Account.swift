@@ -488,15 +488,21 @@ public struct Account: Sendable, Equatable {
     /// Applies assignments in order (protocol and security first), all or none. Every bad value is reported at once.
     public mutating func apply(_ assignments: [Assignment]) throws {
         var copy = self
+        try copy.applyLeavingPartOnRefusal(assignments)
+        self = copy
+    }
+
+    /// ``apply(_:)`` without its copy of the account: on a refusal (the same error) the account may be left with
+    /// some of the assignments made. For an account its caller drops on any error, such as one being created.
+    public mutating func applyLeavingPartOnRefusal(_ assignments: [Assignment]) throws {
         var errors: [MailshError] = []
         for assignment in assignments.sorted(by: { $0.field.applyOrder < $1.field.applyOrder }) {
-            do { try copy.set(assignment.field, to: assignment.value) } catch let error as MailshError {
+            do { try set(assignment.field, to: assignment.value) } catch let error as MailshError {
                 errors.append(error)
             }
         }
         if errors.count == 1 { throw errors[0] }
         if !errors.isEmpty { throw MailshError.invalid(errors.map(\.message)) }
-        self = copy
     }
 
     // MARK: Completeness and warnings

@@ -279,7 +279,8 @@ public final class Desk: @unchecked Sendable {
         return try changing { tx in
             // A taken name is refused by the store's unique index (as `.alreadyExists`), without a query first.
             var account = Account(name: name, proto: proto ?? .imap, by: self.actor.name, at: self.now())
-            try account.apply(assignments)
+            // A refusal drops the new account: no copy to keep it whole.
+            try account.applyLeavingPartOnRefusal(assignments)
             for (side, plaintext) in passwords {
                 account.setPassword(side, try self.seal(plaintext, account: account, field: .password(side), user: nil))
             }
@@ -288,7 +289,8 @@ public final class Desk: @unchecked Sendable {
             }
             try self.insertWithFreePrefix(&account, in: tx)
             try tx.append([self.entry(account, "account", nil, "created")])
-            return Change(account: account, warnings: account.warnings)
+            let warnings = account.warnings
+            return Change(account: consume account, warnings: warnings)
         }
     }
 

@@ -162,6 +162,24 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
 
     private static let byName: [String: Field] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
+    /// The field `group.part` names (`incoming` and `host`: `incoming.host`), as ``named(_:)`` would find it, without
+    /// building the dotted name (a script's nested tables give the two parts apart).
+    public static func named(group: String, part: String) -> Field? { byGroup[group]?[part] }
+
+    /// The fields named `group.…`, by the rest of their name (`host` for `incoming.host`): what
+    /// ``named(group:part:)`` finds, looked up once for a whole nested table. `nil` when no field is.
+    public static func fields(inGroup group: String) -> [String: Field]? { byGroup[group] }
+
+    /// The fields with a dot in their name, by the name's part before its first dot and the rest.
+    private static let byGroup: [String: [String: Field]] = {
+        var groups: [String: [String: Field]] = [:]
+        for field in allCases {
+            guard let dot = field.rawValue.firstIndex(of: ".") else { continue }
+            groups[String(field.rawValue[..<dot]), default: [:]][String(field.rawValue[field.rawValue.index(after: dot)...])] = field
+        }
+        return groups
+    }()
+
     /// The field's place in the vocabulary: its index in `allCases`, which lists the cases in declaration order, the
     /// order in which Swift numbers the cases of an enum without payloads (`FieldTests` checks the two agree).
     public var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
@@ -182,6 +200,12 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
 
     /// The fields of a section.
     public static func fields(in section: Section) -> [Field] { allCases.filter { $0.section == section } }
+
+    /// Hashes the case, not its name (the default of an enum with a `String` raw value): fields key the sets and
+    /// dictionaries a bulk script fills for every account.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ordinal)
+    }
 
     public static func < (lhs: Field, rhs: Field) -> Bool {
         lhs.ordinal < rhs.ordinal

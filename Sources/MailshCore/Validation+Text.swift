@@ -11,7 +11,7 @@ extension Validate {
     /// cut a protocol line. The refusal's allowed text is `allowed`, followed by `; ` and ``withoutControlCharacters`` unless
     /// it already ends with it.
     public static func noControlCharacters(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 < 0xC2 }) { return }
+        if withBytes(value, { $0.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 < 0xC2 }) }) { return }
         if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             let allowed = allowed()
             throw MailshError.invalidValue(field: field, value: value, allowed: allowed.hasSuffix(withoutControlCharacters)

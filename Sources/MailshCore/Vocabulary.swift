@@ -130,8 +130,26 @@ public enum Section: String, Sendable, CaseIterable, Codable, Comparable {
         }
     }
 
+    /// The section's place in `allCases` (declaration order).
+    public var ordinal: Int {
+        switch self {
+        case .incomingServer: return 0
+        case .incomingCredentials: return 1
+        case .outgoingServer: return 2
+        case .outgoingCredentials: return 3
+        case .oauth: return 4
+        case .oauthCredentials: return 5
+        }
+    }
+
+    /// Hashes the case, not its name (the default of an enum with a `String` raw value): an account's padlocks
+    /// (`Set<Section>`) are looked up for every account a bulk script writes.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(ordinal)
+    }
+
     public static func < (lhs: Section, rhs: Section) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        lhs.ordinal < rhs.ordinal
     }
 }
 

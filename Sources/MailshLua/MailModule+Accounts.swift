@@ -16,8 +16,9 @@ extension MailModule {
             }
             var secrets: [Field: String] = [:]
             for case let (field, secret?) in changes.passwordsToSet { secrets[field] = secret }
-            let change = try call.desk.createAccount(name, proto: proto, assignments: assignments, secrets: secrets)
-            return .value(.object(AccountObject(change.account)))
+            // The new account moved into the object returned, not copied.
+            let account = try call.desk.createAccount(name, proto: proto, assignments: assignments, secrets: secrets).account
+            return .value(.object(AccountObject(consume account)))
         },
         HostFunction(.function("mail.account.get")) { call in
             let name = try call.string(1)

@@ -122,7 +122,7 @@ enum AccountRow {
 
     /// Whether a section is locked.
     static func padlock(_ name: String, _ section: Section) -> SQLColumn<Account> {
-        SQLColumn(name: name, encode: { .boolean($0.isLocked(section)) }, decode: { account, value in
+        SQLColumn(name: name, writer: .boolean { $0.isLocked(section) }, decode: { account, value in
             if try value.boolean() { account.locked.insert(section) } else { account.locked.remove(section) }
         })
     }

@@ -297,8 +297,68 @@ enum SQLValue: Equatable, Sendable {
 /// and how it is read back into a row.
 struct SQLColumn<Row>: Sendable {
     let name: String
-    let encode: (@Sendable (Row) -> SQLValue)?
+    /// How the column's value is read from a row: by one typed getter for the common kinds, so that a bulk INSERT
+    /// binds each column with one call and no ``SQLValue`` (see ``SQLTable/bind(_:from:into:)``).
+    let writer: Writer?
     let decode: @Sendable (inout Row, SQLValue) throws -> Void
+
+    /// The getter of a written column, by the kind of value it gives.
+    enum Writer: Sendable {
+        case text(@Sendable (Row) -> String)
+        case optionalText(@Sendable (Row) -> String?)
+        case integer(@Sendable (Row) -> Int)
+        case boolean(@Sendable (Row) -> Bool)
+        case real(@Sendable (Row) -> Double)
+        /// Any other value (blobs, optional numbers), as the SQL layer's value.
+        case value(@Sendable (Row) -> SQLValue)
+    }
+
+    init(name: String, writer: Writer?, decode: @escaping @Sendable (inout Row, SQLValue) throws -> Void) {
+        self.name = name
+        self.writer = writer
+        self.decode = decode
+    }
+
+    /// A column written through `encode` (`nil` for a column only read).
+    init(name: String, encode: (@Sendable (Row) -> SQLValue)?, decode: @escaping @Sendable (inout Row, SQLValue) throws -> Void) {
+        self.init(name: name, writer: encode.map(Writer.value), decode: decode)
+    }
+
+    /// The column's value in `row`, as the SQL layer's value (only for a written column).
+    func encoded(_ row: Row) -> SQLValue {
+        switch writer! {
+        case .text(let get): return .text(get(row))
+        case .optionalText(let get): return get(row).map(SQLValue.text) ?? .null
+        case .integer(let get): return .integer(get(row))
+        case .boolean(let get): return .boolean(get(row))
+        case .real(let get): return .real(get(row))
+        case .value(let get): return get(row)
+        }
+    }
+
+    /// Binds the column's value in `row` through `binder`, as ``encoded(_:)`` would give it.
+    @inline(__always)
+    func bind<B: SQLBinder>(_ row: Row, into binder: inout B) {
+        switch writer! {
+        case .text(let get): binder.text(get(row))
+        case .optionalText(let get): binder.text(get(row))
+        case .integer(let get): binder.integer(get(row))
+        case .boolean(let get): binder.boolean(get(row))
+        case .real(let get): binder.real(get(row))
+        case .value(let get): binder.value(get(row))
+        }
+    }
+}
+
+/// Where an engine binds the values of a statement in order, one typed call per parameter; each call binds what
+/// the same ``SQLValue`` given to ``value(_:)`` would (``SQLTable/bind(_:from:into:)``).
+protocol SQLBinder {
+    /// Text, or NULL for `nil`.
+    mutating func text(_ value: String?)
+    mutating func integer(_ value: Int)
+    mutating func boolean(_ value: Bool)
+    mutating func real(_ value: Double)
+    mutating func value(_ value: SQLValue)
 }
 
 /// A table and the row type it stores: its columns written once, the statements rendered per dialect.
@@ -349,7 +409,13 @@ struct SQLTable<Row>: Sendable {
 
     /// The values INSERT binds, in order (from `first`: 1 skips the key, for UPDATE).
     func encode(_ row: Row, from first: Int = 0, into bind: (SQLValue) throws -> Void) rethrows {
-        for column in columns[first...] { try bind(column.encode!(row)) }
+        for column in columns[first...] { try bind(column.encoded(row)) }
+    }
+
+    /// Binds the values INSERT binds, in order (from `first`, as for ``encode(_:from:into:)``), each straight from
+    /// its getter: no ``SQLValue`` for text, numbers and flags.
+    func bind<B: SQLBinder>(_ row: Row, from first: Int = 0, into binder: inout B) {
+        for index in first..<columns.count { columns[index].bind(row, into: &binder) }
     }
 
     /// A row from the values of ``selectList``, read by position. A value of the wrong kind is reported once the
@@ -398,12 +464,12 @@ struct SQLTable<Row>: Sendable {
 
     /// The values ``insertSQL`` binds, in order.
     func values(_ row: Row) -> [SQLValue] {
-        columns.map { $0.encode!(row) }
+        columns.map { $0.encoded(row) }
     }
 
     /// The values of the columns `names`, in that order.
     func values(_ row: Row, _ names: [String]) -> [SQLValue] {
-        names.map { name in allColumns.first { $0.name == name }!.encode!(row) }
+        names.map { name in allColumns.first { $0.name == name }!.encoded(row) }
     }
 }
 
@@ -414,24 +480,24 @@ extension SQLColumn {
     typealias Set<Value> = @Sendable (inout Row, Value) -> Void
 
     static func text(_ name: String, _ get: @escaping Get<String>, _ set: @escaping Set<String>) -> Self {
-        Self(name: name, encode: { .text(get($0)) }, decode: { set(&$0, try $1.text()) })
+        Self(name: name, writer: .text(get), decode: { set(&$0, try $1.text()) })
     }
 
     static func text(_ name: String, _ get: @escaping Get<String?>, _ set: @escaping Set<String?>) -> Self {
-        Self(name: name, encode: { get($0).map(SQLValue.text) ?? .null }, decode: { set(&$0, try $1.optionalText()) })
+        Self(name: name, writer: .optionalText(get), decode: { set(&$0, try $1.optionalText()) })
     }
 
     static func integer(_ name: String, _ get: @escaping Get<Int>, _ set: @escaping Set<Int>) -> Self {
-        Self(name: name, encode: { .integer(get($0)) }, decode: { set(&$0, try $1.integer()) })
+        Self(name: name, writer: .integer(get), decode: { set(&$0, try $1.integer()) })
     }
 
     static func boolean(_ name: String, _ get: @escaping Get<Bool>, _ set: @escaping Set<Bool>) -> Self {
-        Self(name: name, encode: { .boolean(get($0)) }, decode: { set(&$0, try $1.boolean()) })
+        Self(name: name, writer: .boolean(get), decode: { set(&$0, try $1.boolean()) })
     }
 
     /// A time, stored as seconds since 1970.
     static func date(_ name: String, _ get: @escaping Get<Date>, _ set: @escaping Set<Date>) -> Self {
-        Self(name: name, encode: { .real(get($0).timeIntervalSince1970) },
+        Self(name: name, writer: .real { get($0).timeIntervalSince1970 },
              decode: { set(&$0, Date(timeIntervalSince1970: try $1.real())) })
     }
 
@@ -439,13 +505,13 @@ extension SQLColumn {
     static func named<E: RawRepresentable>(_ name: String, _ get: @escaping Get<E>, _ set: @escaping Set<E>) -> Self
         where E.RawValue == String
     {
-        Self(name: name, encode: { .text(get($0).rawValue) }, decode: { set(&$0, try $1.named()) })
+        Self(name: name, writer: .text { get($0).rawValue }, decode: { set(&$0, try $1.named()) })
     }
 
     static func named<E: RawRepresentable>(_ name: String, _ get: @escaping Get<E?>, _ set: @escaping Set<E?>) -> Self
         where E.RawValue == String
     {
-        Self(name: name, encode: { get($0).map { .text($0.rawValue) } ?? .null },
+        Self(name: name, writer: .optionalText { get($0)?.rawValue },
              decode: { set(&$0, $1 == .null ? nil : try $1.named(E.self)) })
     }
 
@@ -479,7 +545,7 @@ extension SQLColumn {
 
     /// A column only read (changed by a statement of its own).
     static func readOnly(_ name: String, _ decode: @escaping @Sendable (inout Row, SQLValue) throws -> Void) -> Self {
-        Self(name: name, encode: nil, decode: decode)
+        Self(name: name, writer: nil, decode: decode)
     }
 }
 

@@ -51,23 +51,28 @@ struct SQLiteTransaction: SQLTransaction {
     static let insertSQL = AccountRow.table.insert(.sqlite)
 
     func insert(_ account: Account) throws {
-        try refusing(.account(account)) {
-            try statement(\.accountInsert, Self.insertSQL).executeBound(in: db) { b in
-                AccountRow.table.encode(account) { b.value($0) }
+        do {
+            // The account passed along, not captured: a capture copies it (see `executeBound(in:_:_:)`).
+            try statement(\.accountInsert, Self.insertSQL).executeBound(in: db, account) { account, b in
+                AccountRow.table.bind(account, into: &b)
             }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw Self.refusal(error, .account(account))
         }
     }
 
     static let updateSQL = AccountRow.table.update(.sqlite)
 
     func update(_ account: Account, expectedVersion: Int) throws {
-        try refusing(.account(account)) {
+        do {
             // Every column but the id is set; the id and the expected version select the row.
-            try db.cachedStatement(sql: Self.updateSQL).executeBound(in: db) { b in
-                AccountRow.table.encode(account, from: 1) { b.value($0) }
+            try db.cachedStatement(sql: Self.updateSQL).executeBound(in: db, account) { account, b in
+                AccountRow.table.bind(account, from: 1, into: &b)
                 b.text(account.id)
                 b.integer(expectedVersion)
             }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw Self.refusal(error, .account(account))
         }
         if db.changesCount == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
     }
@@ -79,8 +84,13 @@ struct SQLiteTransaction: SQLTransaction {
             return try body()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             guard let writing = writing() else { throw error }
-            throw Refusal.error(Self.violation(error, writing: writing), writing: writing)
+            throw Self.refusal(error, writing)
         }
+    }
+
+    /// The error the store contract documents for a row `writing` that a constraint refused with `error`.
+    static func refusal(_ error: DatabaseError, _ writing: Refusal.Writing) -> MailshError {
+        Refusal.error(violation(error, writing: writing), writing: writing)
     }
 
     // MARK: SQL written once (see ``SQLTransaction``)
@@ -112,8 +122,8 @@ struct SQLiteTransaction: SQLTransaction {
 
     func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing writing: @autoclosure () -> Refusal.Writing?) throws {
         try refusing(writing()) {
-            try rowInsert(table).executeBound(in: db) { b in
-                table.encode(row) { b.value($0) }
+            try rowInsert(table).executeBound(in: db, row) { row, b in
+                table.bind(row, into: &b)
             }
         }
     }

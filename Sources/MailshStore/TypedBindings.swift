@@ -9,7 +9,7 @@ import GRDBSQLite
 /// fraction of that. Text is copied once into the bindings' own ``TextArena`` and bound without SQLite's copy
 /// (`SQLITE_STATIC`); ``Statement/executeBound(in:_:)`` clears the bindings before the arena is freed, so no
 /// pointer outlives a call. Blobs are copied by SQLite (`SQLITE_TRANSIENT`).
-struct TypedBindings {
+struct TypedBindings: SQLBinder {
     private let handle: SQLiteStatement
     /// The 1-based index of the next parameter.
     private(set) var index: CInt = 1
@@ -136,6 +136,12 @@ extension Statement {
     /// error), the statement is refused rather than run in autocommit mode. Failures are `DatabaseError`s with
     /// SQLite's extended result code, as GRDB's own `execute` throws them.
     func executeBound(in db: Database, _ bind: (inout TypedBindings) -> Void) throws {
+        try executeBound(in: db, ()) { _, bindings in bind(&bindings) }
+    }
+
+    /// ``executeBound(in:_:)`` with the value the parameters come from passed to `bind` rather than captured by
+    /// it: a closure that captures a large value (an account) copies it, one passed along is only borrowed.
+    func executeBound<Context>(in db: Database, _ context: Context, _ bind: (Context, inout TypedBindings) -> Void) throws {
         let handle = sqliteStatement
         guard sqlite3_get_autocommit(db.sqliteConnection) == 0 else {
             throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back", sql: sql)
@@ -143,7 +149,7 @@ extension Statement {
         var bindings = TypedBindings(handle)
         // Runs after the bindings are cleared below (defers run last to first): SQLite no longer points into it.
         defer { bindings.arena.deallocate() }
-        bind(&bindings)
+        bind(context, &bindings)
         precondition(bindings.index - 1 == sqlite3_bind_parameter_count(handle), "\(bindings.index - 1) values bound for \(sql)")
         let code = sqlite3_step(handle)
         defer {

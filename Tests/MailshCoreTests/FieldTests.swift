@@ -24,6 +24,34 @@ final class FieldTests: XCTestCase {
         }
     }
 
+    func testNamedByGroupAndPartFindsWhatTheDottedNameFinds() {
+        let parts = Set(Field.allCases.map { $0.rawValue.split(separator: ".", maxSplits: 1).last.map(String.init)! })
+            .union(["", ".", "host.", ".host", "host.x", "Host", "port ", "name", "protocol"])
+        for group in ["incoming", "outgoing", "conversation", "oauth", "protocol", "", "incomin", "trust"] {
+            for part in parts {
+                XCTAssertEqual(Field.named(group: group, part: part), Field.named("\(group).\(part)"), "\(group) \(part)")
+                XCTAssertEqual(Field.fields(inGroup: group)?[part], Field.named("\(group).\(part)"), "\(group) \(part)")
+            }
+        }
+        XCTAssertEqual(Field.named(group: "outgoing", part: "display_name"), .outgoingDisplayName)
+    }
+
+    func testSectionOrdinalHashAndOrderFollowTheCases() {
+        for (index, section) in Section.allCases.enumerated() {
+            XCTAssertEqual(section.ordinal, index, section.rawValue)
+        }
+        XCTAssertEqual(Section.allCases.reversed().shuffled().sorted(), Section.allCases)
+        // Every subset of the sections, as a set, holds exactly its members.
+        for mask in 0..<(1 << Section.allCases.count) {
+            let members = Section.allCases.filter { mask & (1 << $0.ordinal) != 0 }
+            let set = Set(members)
+            XCTAssertEqual(set.count, members.count)
+            for section in Section.allCases {
+                XCTAssertEqual(set.contains(section), members.contains(section), "\(mask) \(section)")
+            }
+        }
+    }
+
     func testFlagsAreTheTrueFalseFields() {
         for field in Field.allCases {
             XCTAssertEqual(field.isFlag, field.enumeratedValues == ["true", "false"], field.name)

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import MailshCore
 
@@ -436,6 +437,25 @@ final class ValidationTests: XCTestCase {
 
 /// The byte-wise checks of addresses and ports agree with the character-wise rules they replaced.
 final class ValidationFastPathTests: XCTestCase {
+    /// Line breaks and control characters are found in the string's bytes in place as they were by walking
+    /// `String.UTF8View`, for native strings, small ones and strings Foundation made.
+    func testLineBreaksAndControlCharactersAreJudgedAsBefore() {
+        var values: [String] = []
+        for scalar in (0..<0x100).compactMap(Unicode.Scalar.init) + ["\u{85}", "\u{2028}", "\u{200B}", "😀"].flatMap(\.unicodeScalars) {
+            values += ["\(scalar)", "ab\(scalar)", "a long value of more than fifteen bytes \(scalar) end",
+                       NSString(string: "ns \(scalar) string") as String, String("xx\(scalar)yy".dropFirst())]
+        }
+        for value in values {
+            let breaks = value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 })
+            XCTAssertEqual((try? Validate.noLineBreaks(value, field: "f", allowed: "text")) == nil, breaks, value.debugDescription)
+            XCTAssertEqual((try? Validate.password(value, field: "f")) == nil, breaks, value.debugDescription)
+            let control = !value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 < 0xC2 })
+                && value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            XCTAssertEqual((try? Validate.noControlCharacters(value, field: "f", allowed: "text")) == nil, control,
+                           value.debugDescription)
+        }
+    }
+
     /// The local-part rule as it was written first: printable ASCII but for the RFC 5322 specials.
     private func referenceLocalPartAllowed(_ local: String) -> Bool {
         let forbidden = Set(" \t<>()[],;:\\\"@")
