@@ -18,16 +18,18 @@ public struct DocumentJSON {
     public private(set) var bytes: [UInt8] = []
     /// Pretty (the `--format json` document) or compact (one JSON Lines object).
     public let pretty: Bool
-    /// How many objects and arrays are open (the indent is two blanks each).
+    /// How many objects and arrays are open (the indent is two blanks each): at most ``maxDepth``.
     private var depth = 0
-    /// Whether each open object or array has a member yet, innermost last.
-    private var hasMember: [Bool] = []
+    /// Whether each open object or array has a member yet: bit `n` for the one at depth `n + 1`.
+    private var hasMember: UInt64 = 0
+
+    /// How deep objects and arrays may nest (a document is two or three levels deep).
+    public static let maxDepth = 63
 
     /// `capacity`: the bytes to reserve (a writer that hands on pieces of about that size).
     public init(pretty: Bool, capacity: Int = 0) {
         self.pretty = pretty
         bytes.reserveCapacity(capacity)
-        hasMember.reserveCapacity(8)
     }
 
     /// The text so far.
@@ -45,16 +47,20 @@ public struct DocumentJSON {
     /// A line end: after each object of JSON Lines, and after the whole document.
     public mutating func newline() { bytes.append(0x0A) }
 
-    /// A key as it is written: quoted, with its separator (`"key" : ` pretty, `"key":` compact), made once.
+    /// A key as it is written: quoted, with its separator (`"key" : ` pretty, `"key":` compact), made once; pretty
+    /// also with the line break and indent before it at the first levels, so that a member starts with one copy.
     public struct Key: Sendable, ExpressibleByStringLiteral {
         let pretty: [UInt8]
         let compact: [UInt8]
+        /// By depth (index 0: depth 1): a line feed, the indent, then ``pretty``.
+        let prettyLines: [[UInt8]]
 
         public init(_ name: String) {
             var quoted: [UInt8] = []
             DocumentJSON.quote(name, into: &quoted)
             pretty = quoted + Array(" : ".utf8)
             compact = quoted + [UInt8(ascii: ":")]
+            prettyLines = DocumentJSON.lineBreaks.dropFirst().map { $0 + quoted + Array(" : ".utf8) }
         }
 
         public init(stringLiteral name: String) { self.init(name) }
@@ -68,13 +74,14 @@ public struct DocumentJSON {
     public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     private mutating func open(_ bracket: UInt8) {
+        precondition(depth < Self.maxDepth, "DocumentJSON nests at most \(Self.maxDepth) levels")
         bytes.append(bracket)
-        hasMember.append(false)
         depth += 1
+        hasMember &= ~(1 << UInt64(depth - 1))
     }
 
     private mutating func close(_ bracket: UInt8) {
-        let had = hasMember.removeLast()
+        let had = hasMember & (1 << UInt64(depth - 1)) != 0
         depth -= 1
         if pretty {
             if !had { bytes.append(0x0A) }
@@ -84,30 +91,39 @@ public struct DocumentJSON {
     }
 
     /// Whether an object or array is still open.
-    public var isOpen: Bool { !hasMember.isEmpty }
+    public var isOpen: Bool { depth > 0 }
 
-    /// Blanks to indent with (two per level; deeper levels append them in parts).
-    private static let blanks = [UInt8](repeating: 0x20, count: 64)
+    /// A line feed and the indent of each of the first levels (index: depth).
+    static let lineBreaks: [[UInt8]] = (0...8).map { [0x0A] + [UInt8](repeating: 0x20, count: 2 * $0) }
 
     /// A line feed and the indent of the current level.
     private mutating func lineBreak() {
-        bytes.append(0x0A)
-        var indent = 2 * depth
-        while indent > 0 {
-            let part = min(indent, Self.blanks.count)
-            bytes.append(contentsOf: Self.blanks[0..<part])
-            indent -= part
+        if depth < Self.lineBreaks.count {
+            bytes.append(contentsOf: Self.lineBreaks[depth])
+        } else {
+            bytes.append(0x0A)
+            bytes.append(contentsOf: repeatElement(0x20, count: 2 * depth))
         }
     }
 
     /// Starts a member: the separator, and in an object its key.
     private mutating func member(_ key: Key?) {
         // The document itself (no container open): nothing before it.
-        let last = hasMember.count - 1
-        if last < 0 { return }
-        if hasMember[last] { bytes.append(UInt8(ascii: ",")) } else { hasMember[last] = true }
-        if pretty { lineBreak() }
-        if let key { bytes.append(contentsOf: pretty ? key.pretty : key.compact) }
+        if depth == 0 { return }
+        let bit: UInt64 = 1 << UInt64(depth - 1)
+        if hasMember & bit != 0 { bytes.append(UInt8(ascii: ",")) } else { hasMember |= bit }
+        guard let key else {
+            if pretty { lineBreak() }
+            return
+        }
+        if !pretty {
+            bytes.append(contentsOf: key.compact)
+        } else if depth <= key.prettyLines.count {
+            bytes.append(contentsOf: key.prettyLines[depth - 1])
+        } else {
+            lineBreak()
+            bytes.append(contentsOf: key.pretty)
+        }
     }
 
     /// An object member holding an object (or, with `key` nil, an array item): write its members, then
@@ -378,37 +394,56 @@ public struct DocumentMember<Document>: Sendable {
     let write: @Sendable (Document, DocumentJSON.Key, inout DocumentJSON) -> Void
     /// The member's value as one cell: text as it is, numbers and flags as JSON writes them, nil when not set.
     let csvText: @Sendable (Document) -> String?
-    /// The members of a nested object (``object(_:_:)``), by key.
-    let nested: [String: @Sendable (Document) -> String?]
+    /// The dotted names of a nested object's cells (``object(_:_:)``), in the order ``nestedCells`` appends them.
+    let nestedNames: [String]
+    /// Appends the cells of a nested object's members (nil where not set or not wanted, or all nil when the object
+    /// is not set): see ``DocumentMembers/appendCells(of:to:wanted:)``.
+    let nestedCells: @Sendable (Document, inout [String?], [Bool]) -> Void
+
+    init(write: @escaping @Sendable (Document, DocumentJSON.Key, inout DocumentJSON) -> Void,
+         csvText: @escaping @Sendable (Document) -> String?, nestedNames: [String] = [],
+         nestedCells: @escaping @Sendable (Document, inout [String?], [Bool]) -> Void = { _, _, _ in }) {
+        self.write = write
+        self.csvText = csvText
+        self.nestedNames = nestedNames
+        self.nestedCells = nestedCells
+    }
 
     public static func string(_ value: @escaping @Sendable (Document) -> String?) -> Self {
-        Self(write: { $2.string($1, value($0)) }, csvText: value, nested: [:])
+        Self(write: { $2.string($1, value($0)) }, csvText: value)
     }
 
     public static func integer(_ value: @escaping @Sendable (Document) -> Int?) -> Self {
-        Self(write: { $2.integer($1, value($0)) }, csvText: { value($0).map(String.init) }, nested: [:])
+        Self(write: { $2.integer($1, value($0)) }, csvText: { value($0).map(String.init) })
     }
 
     public static func bool(_ value: @escaping @Sendable (Document) -> Bool?) -> Self {
-        Self(write: { $2.bool($1, value($0)) }, csvText: { value($0).map { $0 ? "true" : "false" } }, nested: [:])
+        Self(write: { $2.bool($1, value($0)) }, csvText: { value($0).map { $0 ? "true" : "false" } })
     }
 
     public static func strings(_ value: @escaping @Sendable (Document) -> [String]?) -> Self {
         Self(write: { $2.strings($1, value($0)) },
-             csvText: { value($0).map { JSONValue.array($0.map(JSONValue.string)).serialized() } }, nested: [:])
+             csvText: { value($0).map { JSONValue.array($0.map(JSONValue.string)).serialized() } })
     }
 
     public static func dictionary(_ value: @escaping @Sendable (Document) -> [String: String]?) -> Self {
         Self(write: { $2.dictionary($1, value($0)) }, csvText: { value($0).map { values in
             JSONValue.object(values.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }).serialized()
-        } }, nested: [:])
+        } })
     }
 
-    /// A nested object, written through its own type's members.
+    /// A nested object, written through its own type's members; its cells are read from one copy of it.
     public static func object<Nested>(_ value: @escaping @Sendable (Document) -> Nested?, _ members: DocumentMembers<Nested>) -> Self {
-        Self(write: { document, key, json in
+        let count = members.cellNames.count
+        return Self(write: { document, key, json in
             if let nested = value(document) { members.write(nested, key: key, to: &json) }
-        }, csvText: { _ in nil }, nested: members.csvTexts.mapValues { text in { value($0).flatMap(text) } })
+        }, csvText: { _ in nil }, nestedNames: members.cellNames, nestedCells: { document, cells, wanted in
+            if let nested = value(document) {
+                members.appendCells(of: nested, to: &cells, wanted: wanted)
+            } else {
+                cells.append(contentsOf: repeatElement(nil, count: count))
+            }
+        })
     }
 }
 
@@ -441,14 +476,19 @@ public struct DocumentMembers<Document: Encodable>: Sendable {
         json.endObject()
     }
 
-    /// Each member's cell text by its dotted name (`incoming.host`): the members of nested objects too.
-    public var csvTexts: [String: @Sendable (Document) -> String?] {
-        var result: [String: @Sendable (Document) -> String?] = [:]
-        for (key, member) in ordered {
-            result[key] = member.csvText
-            for (name, text) in member.nested { result[key + "." + name] = text }
+    /// The dotted name of every cell (`incoming.host`), in the order ``appendCells(of:to:)`` appends them: each
+    /// member in key order, a nested object's members right after its own (always empty) cell.
+    public var cellNames: [String] {
+        ordered.flatMap { key, member in [key] + member.nestedNames.map { key + "." + $0 } }
+    }
+
+    /// Appends the cell text of every member of `document` in ``cellNames`` order (nil where not set, and where
+    /// `wanted`, indexed by cell as `cells` is, says false): one walk, each nested object read once.
+    public func appendCells(of document: Document, to cells: inout [String?], wanted: [Bool]) {
+        for (_, member) in ordered {
+            cells.append(wanted[cells.count] ? member.csvText(document) : nil)
+            member.nestedCells(document, &cells, wanted)
         }
-        return result
     }
 }
 

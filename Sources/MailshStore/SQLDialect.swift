@@ -291,12 +291,13 @@ struct SQLTable<Row>: Sendable {
         self.readOnly = readOnly
         self.blank = blank
         self.describe = describe
+        allColumns = columns + readOnly
         insertSQL = "INSERT INTO \(name) (\(columns.map(\.name).joined(separator: ", "))) VALUES ("
             + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
     }
 
-    /// Every column, in the order of ``selectList``.
-    var allColumns: [SQLColumn<Row>] { columns + readOnly }
+    /// Every column, in the order of ``selectList`` (made once: ``decode(_:)`` walks it per row).
+    let allColumns: [SQLColumn<Row>]
 
     /// The columns a SELECT lists, in the order ``decode(_:)`` reads them.
     var selectList: String { allColumns.map(\.name).joined(separator: ", ") }
