@@ -170,10 +170,20 @@ public struct DocumentJSON {
         endArray()
     }
 
+    /// The last dictionary written, at which depth, and its text after its `{` (members and the closing `}`):
+    /// documents of a listing repeat the same few (an account's padlocks), which are then copied, not sorted again.
+    private var lastDictionary: (values: [String: String], depth: Int, text: [UInt8])?
+
     /// A dictionary of strings, its keys sorted as the encoder sorts them.
     public mutating func dictionary(_ key: Key?, _ values: [String: String]?) {
         guard let values else { return }
         object(key)
+        if let last = lastDictionary, last.depth == depth, last.values == values {
+            bytes.append(contentsOf: last.text)
+            depth -= 1
+            return
+        }
+        let start = bytes.count, opened = depth
         for (name, value) in values.sorted(by: { $0.key < $1.key }) {
             member(nil)
             Self.quote(name, into: &bytes)
@@ -185,6 +195,7 @@ public struct DocumentJSON {
             Self.quote(value, into: &bytes)
         }
         endObject()
+        lastDictionary = (values, opened, Array(bytes[start...]))
     }
 
     /// An integer in decimal, as the encoder writes it.

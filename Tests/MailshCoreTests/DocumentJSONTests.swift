@@ -106,6 +106,29 @@ final class DocumentJSONTests: XCTestCase {
         XCTAssertEqual(TerminalText.safeOutput(json.text), json.text)
     }
 
+    /// A dictionary written again (an account's padlocks in every document) is copied from the last one written
+    /// only at the same depth: the same values one level deeper are indented one level deeper.
+    func testARepeatedDictionaryIsWrittenAtItsOwnDepth() throws {
+        struct Nest: Encodable {
+            var a: [String: String]
+            var b: [String: [String: String]]
+            var c: [String: String]
+        }
+        let values = ["z": "1", "a": "2", "m": "\u{202E}"]
+        let nest = Nest(a: values, b: ["c": values], c: values)
+        for pretty in [true, false] {
+            var json = DocumentJSON(pretty: pretty)
+            json.beginObject()
+            json.dictionary("a", values)
+            json.object("b")
+            json.dictionary("c", values)
+            json.endObject()
+            json.dictionary("c", values)
+            json.endObject()
+            XCTAssertEqual(json.text, TerminalText.safeJSON(String(decoding: try encoder(pretty: pretty).encode(nest), as: UTF8.self)))
+        }
+    }
+
     /// Integers as the encoder writes them, at the edges.
     func testIntegersAreWrittenAsTheEncoderWritesThem() throws {
         let numbers = [0, 1, 9, 10, 99, 100, -1, -10, 65535, Int.max, Int.min, Int.min + 1]
