@@ -2,144 +2,287 @@ import Foundation
 
 /// Documents written as JSON text directly, byte for byte as Foundation's `JSONEncoder` writes them with the
 /// output's settings (`.sortedKeys`, `.withoutEscapingSlashes`; pretty: two-space indent, `"key" : value`, an
-/// empty array or object as `[`, an empty line, `]`), at a fraction of its cost: a listing of 100,000 accounts
-/// spent most of its time in the encoder. Each type's keys come from its own `Encodable` conformance
-/// (``DocumentMembers``), sorted once; `DocumentJSONTests` compares
-/// every document type with `JSONEncoder`'s output. A value that is not set is left out, as the encoder does.
+/// empty array or object as `[`, an empty line, `]`) followed by the output's terminal-safe pass
+/// (``TerminalText/safeJSON(_:)``), at a fraction of their cost: a listing of 100,000 accounts spent most of its
+/// time in the encoder. Each type's keys come from its own `Encodable` conformance (``DocumentMembers``), sorted
+/// once and kept as the bytes they are written as; `DocumentJSONTests` compares every document type with
+/// `JSONEncoder`'s output made safe. A value that is not set is left out, as the encoder does.
 ///
-/// The text is not yet safe for a terminal: the output's ``TerminalText``-aware pass (`safeJSON`) follows, as it
-/// follows the encoder.
+/// The text is UTF-8 bytes, written straight into one buffer (no `String` per value or per document), and it is
+/// safe for a terminal as it is written: a string's C0 controls, `"` and `\` are escaped as the encoder escapes
+/// them, and DEL, C1 controls, bidirectional and invisible characters as `safeJSON` escapes them, while the bytes
+/// are copied. Outside strings there is only ASCII punctuation, digits, blanks and line feeds. So the text needs
+/// no second pass (``TerminalSafeText``).
 public struct DocumentJSON {
-    /// The text so far.
-    public var text = ""
+    /// The text so far, as UTF-8.
+    public private(set) var bytes: [UInt8] = []
     /// Pretty (the `--format json` document) or compact (one JSON Lines object).
     public let pretty: Bool
-    private var indent = ""
-    /// Whether the current object or array has a member yet.
-    private var hasMember: [Bool] = []
+    /// How many objects and arrays are open (the indent is two blanks each): at most ``maxDepth``.
+    private var depth = 0
+    /// Whether each open object or array has a member yet: bit `n` for the one at depth `n + 1`.
+    private var hasMember: UInt64 = 0
 
-    public init(pretty: Bool, indent: String = "") {
+    /// How deep objects and arrays may nest (a document is two or three levels deep).
+    public static let maxDepth = 63
+
+    /// `capacity`: the bytes to reserve (a writer that hands on pieces of about that size).
+    public init(pretty: Bool, capacity: Int = 0) {
         self.pretty = pretty
-        self.indent = indent
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// The text so far.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// How many bytes the text so far has.
+    public var byteCount: Int { bytes.count }
+
+    /// Hands the text so far to `sink` and empties it (keeping its buffer when `sink` kept nothing).
+    public mutating func flush(to sink: (TerminalSafeText) -> Void) {
+        sink(TerminalSafeText(bytes))
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// A line end: after each object of JSON Lines, and after the whole document.
+    public mutating func newline() { bytes.append(0x0A) }
+
+    /// A key as it is written: quoted, with its separator (`"key" : ` pretty, `"key":` compact), made once; pretty
+    /// also with the line break and indent before it at the first levels, so that a member starts with one copy.
+    public struct Key: Sendable, ExpressibleByStringLiteral {
+        let pretty: [UInt8]
+        let compact: [UInt8]
+        /// By depth (index 0: depth 1): a line feed, the indent, then ``pretty``.
+        let prettyLines: [[UInt8]]
+
+        public init(_ name: String) {
+            var quoted: [UInt8] = []
+            DocumentJSON.quote(name, into: &quoted)
+            pretty = quoted + Array(" : ".utf8)
+            compact = quoted + [UInt8(ascii: ":")]
+            prettyLines = DocumentJSON.lineBreaks.dropFirst().map { $0 + quoted + Array(" : ".utf8) }
+        }
+
+        public init(stringLiteral name: String) { self.init(name) }
     }
 
     // MARK: Structure
 
-    public mutating func beginObject() { open("{") }
-    public mutating func endObject() { close("}") }
-    public mutating func beginArray() { open("[") }
-    public mutating func endArray() { close("]") }
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
 
-    private mutating func open(_ bracket: String) {
-        text += bracket
-        hasMember.append(false)
-        if pretty { indent += "  " }
+    private mutating func open(_ bracket: UInt8) {
+        precondition(depth < Self.maxDepth, "DocumentJSON nests at most \(Self.maxDepth) levels")
+        bytes.append(bracket)
+        depth += 1
+        hasMember &= ~(1 << UInt64(depth - 1))
     }
 
-    private mutating func close(_ bracket: String) {
-        let had = hasMember.removeLast()
+    private mutating func close(_ bracket: UInt8) {
+        let had = hasMember & (1 << UInt64(depth - 1)) != 0
+        depth -= 1
         if pretty {
-            indent.removeLast(2)
-            text += had ? "\n" + indent : "\n\n" + indent
+            if !had { bytes.append(0x0A) }
+            lineBreak()
         }
-        text += bracket
+        bytes.append(bracket)
     }
 
     /// Whether an object or array is still open.
-    public var isOpen: Bool { !hasMember.isEmpty }
+    public var isOpen: Bool { depth > 0 }
+
+    /// A line feed and the indent of each of the first levels (index: depth).
+    static let lineBreaks: [[UInt8]] = (0...8).map { [0x0A] + [UInt8](repeating: 0x20, count: 2 * $0) }
+
+    /// A line feed and the indent of the current level.
+    private mutating func lineBreak() {
+        if depth < Self.lineBreaks.count {
+            bytes.append(contentsOf: Self.lineBreaks[depth])
+        } else {
+            bytes.append(0x0A)
+            bytes.append(contentsOf: repeatElement(0x20, count: 2 * depth))
+        }
+    }
 
     /// Starts a member: the separator, and in an object its key.
-    private mutating func member(_ key: String?) {
+    private mutating func member(_ key: Key?) {
         // The document itself (no container open): nothing before it.
-        if hasMember.isEmpty { return }
-        if hasMember[hasMember.count - 1] { text += "," }
-        hasMember[hasMember.count - 1] = true
-        if pretty { text += "\n" + indent }
-        if let key {
-            Self.quote(key, into: &text)
-            text += pretty ? " : " : ":"
+        if depth == 0 { return }
+        let bit: UInt64 = 1 << UInt64(depth - 1)
+        if hasMember & bit != 0 { bytes.append(UInt8(ascii: ",")) } else { hasMember |= bit }
+        guard let key else {
+            if pretty { lineBreak() }
+            return
+        }
+        if !pretty {
+            bytes.append(contentsOf: key.compact)
+        } else if depth <= key.prettyLines.count {
+            bytes.append(contentsOf: key.prettyLines[depth - 1])
+        } else {
+            lineBreak()
+            bytes.append(contentsOf: key.pretty)
         }
     }
 
     /// An object member holding an object (or, with `key` nil, an array item): write its members, then
     /// ``endObject()``.
-    public mutating func object(_ key: String?) {
+    public mutating func object(_ key: Key?) {
         member(key)
         beginObject()
     }
 
-    public mutating func array(_ key: String?) {
+    public mutating func array(_ key: Key?) {
         member(key)
         beginArray()
     }
 
     // MARK: Values
 
-    public mutating func string(_ key: String?, _ value: String?) {
+    public mutating func string(_ key: Key?, _ value: String?) {
         guard let value else { return }
         member(key)
-        Self.quote(value, into: &text)
+        Self.quote(value, into: &bytes)
     }
 
-    public mutating func integer(_ key: String?, _ value: Int?) {
+    public mutating func integer(_ key: Key?, _ value: Int?) {
         guard let value else { return }
         member(key)
-        text += String(value)
+        Self.appendInteger(value, to: &bytes)
     }
 
-    public mutating func bool(_ key: String?, _ value: Bool?) {
+    public mutating func bool(_ key: Key?, _ value: Bool?) {
         guard let value else { return }
         member(key)
-        text += value ? "true" : "false"
+        if value {
+            bytes.append(contentsOf: [UInt8(ascii: "t"), UInt8(ascii: "r"), UInt8(ascii: "u"), UInt8(ascii: "e")])
+        } else {
+            bytes.append(contentsOf: [UInt8(ascii: "f"), UInt8(ascii: "a"), UInt8(ascii: "l"), UInt8(ascii: "s"),
+                                      UInt8(ascii: "e")])
+        }
     }
 
-    public mutating func strings(_ key: String?, _ values: [String]?) {
+    public mutating func strings(_ key: Key?, _ values: [String]?) {
         guard let values else { return }
         array(key)
         for value in values { string(nil, value) }
         endArray()
     }
 
+    /// The last dictionary written, at which depth, and its text after its `{` (members and the closing `}`):
+    /// documents of a listing repeat the same few (an account's padlocks), which are then copied, not sorted again.
+    private var lastDictionary: (values: [String: String], depth: Int, text: [UInt8])?
+
     /// A dictionary of strings, its keys sorted as the encoder sorts them.
-    public mutating func dictionary(_ key: String?, _ values: [String: String]?) {
+    public mutating func dictionary(_ key: Key?, _ values: [String: String]?) {
         guard let values else { return }
         object(key)
-        for (name, value) in values.sorted(by: { $0.key < $1.key }) { string(name, value) }
+        if let last = lastDictionary, last.depth == depth, last.values == values {
+            bytes.append(contentsOf: last.text)
+            depth -= 1
+            return
+        }
+        let start = bytes.count, opened = depth
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            member(nil)
+            Self.quote(name, into: &bytes)
+            if pretty {
+                bytes.append(contentsOf: [0x20, UInt8(ascii: ":"), 0x20])
+            } else {
+                bytes.append(UInt8(ascii: ":"))
+            }
+            Self.quote(value, into: &bytes)
+        }
         endObject()
+        lastDictionary = (values, opened, Array(bytes[start...]))
     }
 
-    /// A string as the encoder writes it: `"` and `\` escaped, `\b \t \n \f \r`, other C0 controls as `\u00xx`
-    /// (lower-case hex), everything else (`/` too) as it is.
-    static func quote(_ value: String, into out: inout String) {
-        out += "\""
-        var plain = true
-        for byte in value.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            plain = false
-            break
+    /// An integer in decimal, as the encoder writes it.
+    static func appendInteger(_ value: Int, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
+    }
+
+    /// A string as the encoder writes it (`"` and `\` escaped, `\b \t \n \f \r`, other C0 controls as `\u00xx` in
+    /// lower-case hex, everything else, `/` too, as it is), made safe for a terminal as ``TerminalText/safeJSON(_:)``
+    /// makes the encoder's text: DEL, C1 controls, bidirectional and invisible characters as `\uXXXX`.
+    static func quote(_ value: String, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        let plain = value.withUTF8 { utf8 -> Bool in
+            // Printable ASCII but `"` and `\`: copied as it is (nearly every value).
+            for byte in utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+            bytes.append(contentsOf: utf8)
+            return true
         }
-        if plain {
-            out += value
-        } else {
+        if !plain {
             for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\u{08}": out += "\\b"
-                case "\t": out += "\\t"
-                case "\n": out += "\\n"
-                case "\u{0C}": out += "\\f"
-                case "\r": out += "\\r"
+                switch scalar.value {
+                case 0x22: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case 0x5C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+                case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+                case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case 0..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                              hex[Int(scalar.value >> 4)], hex[Int(scalar.value & 0xF)]])
                 default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        out.unicodeScalars.append(scalar)
-                    }
+                    TerminalText.appendSafeJSON(scalar, to: &bytes)
                 }
             }
         }
-        out += "\""
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// UTF-8 text that may be written to a terminal as it is: JSON written by ``DocumentJSON``, whose every string was
+/// escaped while it was written (see there). Only ``DocumentJSON`` makes one, so that no other text skips the
+/// output's terminal-safe pass (``TerminalText/safeOutput(_:)``) this way.
+public struct TerminalSafeText: Sendable {
+    public let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+}
+
+extension TerminalText {
+    /// JSON text whose strings hold no character a terminal would act on: an encoder escapes C0 controls itself,
+    /// this escapes DEL, C1 controls, bidirectional and invisible characters as `\uXXXX` (upper-case hex, at least
+    /// four digits), leaving everything else as it is. ``DocumentJSON`` writes its strings so as it writes them.
+    public static func safeJSON(_ text: String) -> String {
+        let plain = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            !utf8.contains { $0 >= 0x7F }
+        } ?? text.utf8.allSatisfy { $0 < 0x7F }
+        if plain { return text }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 16)
+        for scalar in text.unicodeScalars { appendSafeJSON(scalar, to: &bytes) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A scalar of JSON text as ``safeJSON(_:)`` writes it: escaped when it is DEL or beyond and
+    /// ``needsEscape(_:)`` (below DEL only the layout's own line breaks and the encoder's escapes are left), else
+    /// its UTF-8.
+    static func appendSafeJSON(_ scalar: Unicode.Scalar, to bytes: inout [UInt8]) {
+        if scalar.value >= 0x7F && needsEscape(scalar) {
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u")])
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, 4 - hex.utf8.count)))
+            bytes.append(contentsOf: hex.utf8)
+        } else {
+            bytes.append(contentsOf: UTF8.encode(scalar)!)
+        }
     }
 }
 
@@ -209,7 +352,7 @@ extension AccountDocument {
     ])
 
     /// Writes the document (as an item of an array, or the whole text) the way `JSONEncoder` encodes it.
-    public func write(to json: inout DocumentJSON, key: String? = nil) {
+    public func write(to json: inout DocumentJSON, key: DocumentJSON.Key? = nil) {
         Self.members.write(self, key: key, to: &json)
     }
 }
@@ -259,40 +402,59 @@ extension UserDocument {
 /// One member of a document: how ``DocumentJSON`` writes it, and its text as a CSV cell (``csvText``).
 public struct DocumentMember<Document>: Sendable {
     /// Writes the member under `key` (nothing when it is not set).
-    let write: @Sendable (Document, String, inout DocumentJSON) -> Void
+    let write: @Sendable (Document, DocumentJSON.Key, inout DocumentJSON) -> Void
     /// The member's value as one cell: text as it is, numbers and flags as JSON writes them, nil when not set.
     let csvText: @Sendable (Document) -> String?
-    /// The members of a nested object (``object(_:_:)``), by key.
-    let nested: [String: @Sendable (Document) -> String?]
+    /// The dotted names of a nested object's cells (``object(_:_:)``), in the order ``nestedCells`` appends them.
+    let nestedNames: [String]
+    /// Appends the cells of a nested object's members (nil where not set or not wanted, or all nil when the object
+    /// is not set): see ``DocumentMembers/appendCells(of:to:wanted:)``.
+    let nestedCells: @Sendable (Document, inout [String?], [Bool]) -> Void
+
+    init(write: @escaping @Sendable (Document, DocumentJSON.Key, inout DocumentJSON) -> Void,
+         csvText: @escaping @Sendable (Document) -> String?, nestedNames: [String] = [],
+         nestedCells: @escaping @Sendable (Document, inout [String?], [Bool]) -> Void = { _, _, _ in }) {
+        self.write = write
+        self.csvText = csvText
+        self.nestedNames = nestedNames
+        self.nestedCells = nestedCells
+    }
 
     public static func string(_ value: @escaping @Sendable (Document) -> String?) -> Self {
-        Self(write: { $2.string($1, value($0)) }, csvText: value, nested: [:])
+        Self(write: { $2.string($1, value($0)) }, csvText: value)
     }
 
     public static func integer(_ value: @escaping @Sendable (Document) -> Int?) -> Self {
-        Self(write: { $2.integer($1, value($0)) }, csvText: { value($0).map(String.init) }, nested: [:])
+        Self(write: { $2.integer($1, value($0)) }, csvText: { value($0).map(String.init) })
     }
 
     public static func bool(_ value: @escaping @Sendable (Document) -> Bool?) -> Self {
-        Self(write: { $2.bool($1, value($0)) }, csvText: { value($0).map { $0 ? "true" : "false" } }, nested: [:])
+        Self(write: { $2.bool($1, value($0)) }, csvText: { value($0).map { $0 ? "true" : "false" } })
     }
 
     public static func strings(_ value: @escaping @Sendable (Document) -> [String]?) -> Self {
         Self(write: { $2.strings($1, value($0)) },
-             csvText: { value($0).map { JSONValue.array($0.map(JSONValue.string)).serialized() } }, nested: [:])
+             csvText: { value($0).map { JSONValue.array($0.map(JSONValue.string)).serialized() } })
     }
 
     public static func dictionary(_ value: @escaping @Sendable (Document) -> [String: String]?) -> Self {
         Self(write: { $2.dictionary($1, value($0)) }, csvText: { value($0).map { values in
             JSONValue.object(values.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }).serialized()
-        } }, nested: [:])
+        } })
     }
 
-    /// A nested object, written through its own type's members.
+    /// A nested object, written through its own type's members; its cells are read from one copy of it.
     public static func object<Nested>(_ value: @escaping @Sendable (Document) -> Nested?, _ members: DocumentMembers<Nested>) -> Self {
-        Self(write: { document, key, json in
+        let count = members.cellNames.count
+        return Self(write: { document, key, json in
             if let nested = value(document) { members.write(nested, key: key, to: &json) }
-        }, csvText: { _ in nil }, nested: members.csvTexts.mapValues { text in { value($0).flatMap(text) } })
+        }, csvText: { _ in nil }, nestedNames: members.cellNames, nestedCells: { document, cells, wanted in
+            if let nested = value(document) {
+                members.appendCells(of: nested, to: &cells, wanted: wanted)
+            } else {
+                cells.append(contentsOf: repeatElement(nil, count: count))
+            }
+        })
     }
 }
 
@@ -302,6 +464,8 @@ public struct DocumentMember<Document>: Sendable {
 /// so that a new field cannot be left out of the output.
 public struct DocumentMembers<Document: Encodable>: Sendable {
     let ordered: [(key: String, member: DocumentMember<Document>)]
+    /// The keys of ``ordered`` as they are written.
+    let written: [DocumentJSON.Key]
 
     /// `sample`: any value of the type (its keys are what its `encode(to:)` names, set or not).
     public init(sample: Document, _ members: [String: DocumentMember<Document>]) {
@@ -310,26 +474,32 @@ public struct DocumentMembers<Document: Encodable>: Sendable {
         precondition(missing.isEmpty && extra.isEmpty,
                      "DocumentJSON of \(Document.self): not written \(missing), not encoded \(extra.sorted())")
         ordered = keys.sorted().map { ($0, members[$0]!) }
+        written = ordered.map { DocumentJSON.Key($0.key) }
     }
 
     /// The keys, in the order they are written.
     public var keys: [String] { ordered.map(\.key) }
 
     /// Writes `document` as an object (under `key` in an object, else as an array item or the whole text).
-    public func write(_ document: Document, key: String?, to json: inout DocumentJSON) {
+    public func write(_ document: Document, key: DocumentJSON.Key?, to json: inout DocumentJSON) {
         json.object(key)
-        for (name, member) in ordered { member.write(document, name, &json) }
+        for index in ordered.indices { ordered[index].member.write(document, written[index], &json) }
         json.endObject()
     }
 
-    /// Each member's cell text by its dotted name (`incoming.host`): the members of nested objects too.
-    public var csvTexts: [String: @Sendable (Document) -> String?] {
-        var result: [String: @Sendable (Document) -> String?] = [:]
-        for (key, member) in ordered {
-            result[key] = member.csvText
-            for (name, text) in member.nested { result[key + "." + name] = text }
+    /// The dotted name of every cell (`incoming.host`), in the order ``appendCells(of:to:)`` appends them: each
+    /// member in key order, a nested object's members right after its own (always empty) cell.
+    public var cellNames: [String] {
+        ordered.flatMap { key, member in [key] + member.nestedNames.map { key + "." + $0 } }
+    }
+
+    /// Appends the cell text of every member of `document` in ``cellNames`` order (nil where not set, and where
+    /// `wanted`, indexed by cell as `cells` is, says false): one walk, each nested object read once.
+    public func appendCells(of document: Document, to cells: inout [String?], wanted: [Bool]) {
+        for (_, member) in ordered {
+            cells.append(wanted[cells.count] ? member.csvText(document) : nil)
+            member.nestedCells(document, &cells, wanted)
         }
-        return result
     }
 }
 

@@ -10,19 +10,33 @@ extension AccountDocument {
     /// The header of the CSV.
     public static var csvColumns: [String] { ["name"] + csvFields.map(\.name) }
 
-    /// Each CSV field's cell, read from the document's members (``DocumentMembers``, the keys JSON writes): no
-    /// reflection per row.
-    static let csvReaders: [@Sendable (AccountDocument) -> String?] = {
-        let texts = members.csvTexts
+    /// Where each CSV field's cell is among the cells of the document's members (``DocumentMembers``, the keys
+    /// JSON writes, read in one walk): no reflection per row.
+    static let csvCellIndexes: [Int] = {
+        let names = members.cellNames
+        let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         return csvFields.map { field in
-            guard let text = texts[field.name] else { preconditionFailure("no document member for \(field.name)") }
-            return text
+            guard let cell = index[field.name] else { preconditionFailure("no document member for \(field.name)") }
+            return cell
         }
+    }()
+
+    /// Which of the document's cells the CSV has (the others are not made).
+    static let csvCellWanted: [Bool] = {
+        var wanted = [Bool](repeating: false, count: members.cellNames.count)
+        for index in csvCellIndexes { wanted[index] = true }
+        return wanted
     }()
 
     /// The document's row, in ``csvColumns`` order: a value not set is an empty cell.
     public var csvRow: [String] {
-        [name] + Self.csvReaders.map { $0(self) ?? "" }
+        var cells: [String?] = []
+        cells.reserveCapacity(Self.csvCellWanted.count)
+        Self.members.appendCells(of: self, to: &cells, wanted: Self.csvCellWanted)
+        var row = [name]
+        row.reserveCapacity(Self.csvCellIndexes.count + 1)
+        for index in Self.csvCellIndexes { row.append(cells[index] ?? "") }
+        return row
     }
 
     /// A document from a CSV row (column → cell, cells already un-neutralised): a `name`, and values for the

@@ -130,6 +130,17 @@ public struct AccountDocument: Codable, Sendable, Equatable {
         public var user: String
     }
 
+    /// The sections, in the order of the bits of ``padlockDocuments``' index.
+    private static let sections = Section.allCases
+
+    /// `padlocks` of each combination of locked sections (bit `n`: ``sections``[n] locked), made once: section name
+    /// to `locked` or `unlocked`.
+    private static let padlockDocuments: [[String: String]] = (0..<(1 << sections.count)).map { locks in
+        Dictionary(uniqueKeysWithValues: sections.enumerated().map { index, section in
+            (section.rawValue, locks & (1 << index) != 0 ? "locked" : "unlocked")
+        })
+    }
+
     /// The document of an account; sealed passwords only with `withSecrets`.
     public init(_ account: Account, withSecrets: Bool = false) {
         func sealed(_ secret: SealedSecret?) -> String? {
@@ -168,13 +179,15 @@ public struct AccountDocument: Codable, Sendable, Equatable {
                       authorize_url: client.authorizeURL, revoke_url: client.revokeURL, ca_file: client.caFile)
         conversation = Conversation(prefix: account.conversation.prefix, placement: account.conversation.placement.rawValue,
                                     quoted: account.conversation.quoted.rawValue)
-        padlocks = Dictionary(uniqueKeysWithValues: Section.allCases.map {
-            ($0.rawValue, account.isLocked($0) ? "locked" : "unlocked")
-        })
+        var locks = 0
+        for section in account.locked { locks |= 1 << Self.sections.firstIndex(of: section)! }
+        padlocks = Self.padlockDocuments[locks]
         version = account.version
         test_account = account.isTestAccount
-        status = account.isComplete ? "ready" : "draft"
-        missing = account.missingFields.map(\.name)
+        // `isComplete` is "no field missing": the list is made once for both.
+        let missingFields = account.missingFields
+        status = missingFields.isEmpty ? "ready" : "draft"
+        missing = missingFields.map(\.name)
         created_at = Timestamp.format(account.createdAt)
         modified_at = Timestamp.format(account.modifiedAt)
         modified_by = account.modifiedBy

@@ -38,79 +38,105 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// JSON text: compact on one line, or pretty (two-space indent, as `--format json` prints).
     public func serialized(pretty: Bool = false) -> String {
-        var out = ""
-        write(into: &out, pretty: pretty, indent: "")
-        return out
+        var out: [UInt8] = []
+        write(into: &out, pretty: pretty, indent: [], depth: 0)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// JSON text as it stands inside a pretty document at `indent` (an item of a listing's array, written one at a
     /// time): what ``serialized(pretty:)`` of the whole document writes for it.
     public func serialized(pretty: Bool, indent: String) -> String {
-        var out = ""
-        write(into: &out, pretty: pretty, indent: indent)
-        return out
+        var out: [UInt8] = []
+        write(into: &out, pretty: pretty, indent: Array(indent.utf8), depth: 0)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private func write(into out: inout String, pretty: Bool, indent: String) {
+    /// Written as UTF-8 bytes (one buffer for the whole value, no `String` per part); a pretty line starts with
+    /// `indent` and two blanks per `depth`.
+    private func write(into out: inout [UInt8], pretty: Bool, indent: [UInt8], depth: Int) {
+        func lineBreak(_ depth: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: indent)
+            out.append(contentsOf: repeatElement(0x20, count: 2 * depth))
+        }
         switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .integer(let value): out += String(value)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .integer(let value): out.append(contentsOf: String(value).utf8)
         case .number(let value):
             if value.isFinite {
-                if value == value.rounded(), abs(value) < 1e15 { out += String(Int(value)) } else { out += "\(value)" }
+                if value == value.rounded(), abs(value) < 1e15 {
+                    out.append(contentsOf: String(Int(value)).utf8)
+                } else {
+                    out.append(contentsOf: "\(value)".utf8)
+                }
             } else {
-                out += "null"
+                out.append(contentsOf: "null".utf8)
             }
         case .string(let text): Self.quote(text, into: &out)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            let inner = indent + "  "
-            out += "["
+            if items.isEmpty {
+                out.append(contentsOf: "[]".utf8)
+                return
+            }
+            out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
-                if pretty { out += "\n" + inner }
-                item.write(into: &out, pretty: pretty, indent: inner)
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { lineBreak(depth + 1) }
+                item.write(into: &out, pretty: pretty, indent: indent, depth: depth + 1)
             }
-            out += pretty ? "\n" + indent + "]" : "]"
+            if pretty { lineBreak(depth) }
+            out.append(UInt8(ascii: "]"))
         case .object(let fields):
-            if fields.isEmpty { out += "{}"; return }
-            let inner = indent + "  "
-            out += "{"
-            for (index, (key, value)) in fields.enumerated() {
-                if index > 0 { out += "," }
-                if pretty { out += "\n" + inner }
-                Self.quote(key, into: &out)
-                out += pretty ? ": " : ":"
-                value.write(into: &out, pretty: pretty, indent: inner)
+            if fields.isEmpty {
+                out.append(contentsOf: "{}".utf8)
+                return
             }
-            out += pretty ? "\n" + indent + "}" : "}"
+            out.append(UInt8(ascii: "{"))
+            for (index, (key, value)) in fields.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { lineBreak(depth + 1) }
+                Self.quote(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                if pretty { out.append(0x20) }
+                value.write(into: &out, pretty: pretty, indent: indent, depth: depth + 1)
+            }
+            if pretty { lineBreak(depth) }
+            out.append(UInt8(ascii: "}"))
         }
     }
 
     /// A JSON string: `"` and `\` escaped, control characters, DEL, C1 controls, bidirectional and invisible
     /// characters as `\uXXXX` (so no value acts on a terminal), the rest as it is.
-    static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || (scalar.value >= 0x7F && TerminalText.needsEscape(scalar)) {
-                    for unit in String(scalar).utf16 {
-                        let hex = String(unit, radix: 16, uppercase: true)
-                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    static func quote(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Printable ASCII but `"` and `\` (nearly every value): copied as it is, without a walk by scalar.
+        let plain = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+            out.append(contentsOf: utf8)
+            return true
+        } ?? false
+        if !plain {
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out.append(contentsOf: #"\""#.utf8)
+                case "\\": out.append(contentsOf: #"\\"#.utf8)
+                case "\n": out.append(contentsOf: #"\n"#.utf8)
+                case "\r": out.append(contentsOf: #"\r"#.utf8)
+                case "\t": out.append(contentsOf: #"\t"#.utf8)
+                default:
+                    if scalar.value < 0x20 || (scalar.value >= 0x7F && TerminalText.needsEscape(scalar)) {
+                        for unit in String(scalar).utf16 {
+                            let hex = String(unit, radix: 16, uppercase: true)
+                            out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
+                        }
+                    } else {
+                        out.append(contentsOf: String(scalar).utf8)
                     }
-                } else {
-                    out.unicodeScalars.append(scalar)
                 }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     // MARK: Reading

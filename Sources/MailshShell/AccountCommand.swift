@@ -67,7 +67,7 @@ extension AccountCommand {
         func stream(_ query: AccountQuery, desk: Desk, context: CommandContext) throws {
             let sink = context.io.write
             if global.format == .json {
-                var documents = DocumentStream(lines: listing.jsonLines, sink: sink)
+                var documents = DocumentStream(lines: listing.jsonLines, sink: context.io.writeSafe)
                 var left = listing.limit ?? Int.max
                 try desk.forEachAccount(query) { account, signIn in
                     if left == 0 { throw Desk.StopListing() }

@@ -73,6 +73,8 @@ struct ExportCommand: DeskCommand {
         var handle: FileHandle?
         var partial: String?
         var sink: (String) -> Void = context.io.write
+        // JSON, safe for a terminal as it is written (``DocumentJSON``).
+        var safeSink: (TerminalSafeText) -> Void = context.io.writeSafe
         let openFile = {
             guard let file, file != "-" else { return }
             var template = Array((file + ".partial-XXXXXX").utf8CString)
@@ -83,6 +85,7 @@ struct ExportCommand: DeskCommand {
             let opened = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             handle = opened
             sink = { opened.write(Data($0.utf8)) }
+            safeSink = { opened.write(Data($0.bytes)) }
         }
         var out = PieceWriter { sink($0) }
         do {
@@ -98,12 +101,10 @@ struct ExportCommand: DeskCommand {
                 })
                 out.unitEnded(force: true)
             } else {
-                var json = DocumentJSON(pretty: true)
+                var json = DocumentJSON(pretty: true, capacity: PieceWriter.pieceSize + (1 << 14))
                 func flush(force: Bool) {
-                    if force || json.text.utf8.count >= PieceWriter.pieceSize {
-                        out.write(Output.safeJSON(json.text))
-                        json.text = ""
-                        out.unitEnded(force: true)
+                    if json.byteCount > 0 && (force || json.byteCount >= PieceWriter.pieceSize) {
+                        json.flush(to: safeSink)
                     }
                 }
                 let (personal, users) = try desk.export(withSecrets: withSecrets, begin: {
@@ -125,7 +126,7 @@ struct ExportCommand: DeskCommand {
                 for document in users { document.write(to: &json) }
                 json.endArray()
                 json.endObject()
-                json.text += "\n"
+                json.newline()
                 flush(force: true)
             }
             if let handle, let partial, let file {

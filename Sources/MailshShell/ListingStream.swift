@@ -125,37 +125,33 @@ struct ListingStream {
 }
 
 /// Documents (accounts, records) written one at a time as `--format json` prints them: one pretty array, or
-/// (`lines`) one compact object per line; the same text as ``Output/json(_:lines:)``.
+/// (`lines`) one compact object per line; the same text as ``Output/json(_:lines:)``. The text is written as UTF-8
+/// straight into one buffer, safe for a terminal as it is written (``DocumentJSON``), and handed to `sink` in pieces
+/// of about ``PieceWriter/pieceSize`` bytes, each ending after a whole document.
 struct DocumentStream {
     private var json: DocumentJSON
-    private var out: PieceWriter
+    private let sink: (TerminalSafeText) -> Void
     let lines: Bool
 
-    init(lines: Bool, sink: @escaping (String) -> Void) {
+    init(lines: Bool, sink: @escaping (TerminalSafeText) -> Void) {
         self.lines = lines
-        json = DocumentJSON(pretty: !lines)
-        out = PieceWriter(sink)
+        self.sink = sink
+        json = DocumentJSON(pretty: !lines, capacity: PieceWriter.pieceSize + (1 << 14))
         if !lines { json.beginArray() }
     }
 
     /// Writes one document through `write`.
     mutating func add(_ write: (inout DocumentJSON) -> Void) {
         write(&json)
-        if lines { json.text += "\n" }
-        if json.text.utf8.count >= PieceWriter.pieceSize { flush() }
-    }
-
-    private mutating func flush() {
-        out.write(Output.safeJSON(json.text))
-        json.text = ""
-        out.unitEnded(force: true)
+        if lines { json.newline() }
+        if json.byteCount >= PieceWriter.pieceSize { json.flush(to: sink) }
     }
 
     mutating func end() {
         if !lines {
             json.endArray()
-            json.text += "\n"
+            json.newline()
         }
-        flush()
+        if json.byteCount > 0 { json.flush(to: sink) }
     }
 }

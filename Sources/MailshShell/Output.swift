@@ -114,20 +114,8 @@ enum Output {
         return safeJSON(String(decoding: data, as: UTF8.self)) + "\n"
     }
 
-    /// JSON whose strings hold no character a terminal would act on: the encoder escapes C0 controls itself,
-    /// this escapes DEL, C1 controls, bidirectional and invisible characters as `\uXXXX` (same value, valid JSON).
+    /// JSON whose strings hold no character a terminal would act on (``TerminalText/safeJSON(_:)``).
     static func safeJSON(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 < 0x7F }) { return text }
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            // Below DEL only the layout's own line breaks are left: the encoder escaped every C0 control in strings.
-            if scalar.value >= 0x7F && TerminalText.needsEscape(scalar) {
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                out.append(contentsOf: ("\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex).unicodeScalars)
-            } else {
-                out.append(scalar)
-            }
-        }
-        return String(out)
+        TerminalText.safeJSON(text)
     }
 }

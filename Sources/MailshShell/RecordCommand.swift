@@ -91,7 +91,7 @@ extension RecordCommand {
                                            order: sortsByCreation ? .bySecondCreated : .newestFirst, body)
                 }
                 if global.format == .json {
-                    var documents = DocumentStream(lines: listing.jsonLines, sink: context.io.write)
+                    var documents = DocumentStream(lines: listing.jsonLines, sink: context.io.writeSafe)
                     try each { record, name in
                         documents.add { RecordDocument(record, accountName: name, withMessages: false).write(to: &$0) }
                     }

@@ -59,7 +59,14 @@ public struct Services: Sendable {
 /// `writeError` are called from other threads (the monitor's workers log through them): the process's streams write
 /// each text with one `write(2)`, and a buffer that collects output from such a command must lock.
 public final class CommandIO: @unchecked Sendable {
-    public var write: (String) -> Void
+    /// Writes output (made safe for a terminal on its way out). Setting it also drops ``writeSafeBytes``, so that
+    /// text written through ``writeSafe(_:)`` goes where ``write`` goes.
+    public var write: (String) -> Void {
+        didSet { writeSafeBytes = nil }
+    }
+    /// Writes text that is safe for a terminal as it is (``TerminalSafeText``) straight to the output, without
+    /// ``write``'s second pass over it; `nil`: ``writeSafe(_:)`` goes through ``write``.
+    public var writeSafeBytes: ((TerminalSafeText) -> Void)?
     public var writeError: (String) -> Void
     /// Reads a secret: without echo on a terminal, one line from a pipe. `nil` at end of input; throws when the
     /// prompt is cancelled (Ctrl-C) or the input is not text.
@@ -89,14 +96,25 @@ public final class CommandIO: @unchecked Sendable {
         self.writeControl = writeError
     }
 
+    /// Writes `text`: through ``writeSafeBytes`` when set, else through ``write`` (whose pass leaves such text as it is).
+    public func writeSafe(_ text: TerminalSafeText) {
+        if let writeSafeBytes {
+            writeSafeBytes(text)
+        } else {
+            write(String(decoding: text.bytes, as: UTF8.self))
+        }
+    }
+
     /// The process's standard streams. Whatever a command prints passes ``TerminalText/safeOutput(_:)`` on its
-    /// way out, so no value (a server's reply, a mail's subject, a script's print) reaches the terminal raw.
+    /// way out, so no value (a server's reply, a mail's subject, a script's print) reaches the terminal raw; only
+    /// text made safe as it was written (``TerminalSafeText``) goes out as it is.
     public static func standard() -> CommandIO {
         let io = CommandIO(write: { FileHandle.standardOutput.write(utf8Data(TerminalText.safeOutput($0))) },
                            writeError: { FileHandle.standardError.write(utf8Data(TerminalText.safeOutput($0))) },
                            readSecret: SecretPrompt.read(prompt:),
                            inputIsTerminal: isatty(0) == 1)
         io.writeControl = { FileHandle.standardError.write(utf8Data($0)) }
+        io.writeSafeBytes = { FileHandle.standardOutput.write(Data($0.bytes)) }
         io.outputIsTerminal = isatty(1) == 1
         io.terminalSize = {
             var size = winsize()

@@ -58,27 +58,85 @@ final class DocumentJSONTests: XCTestCase {
         return documents
     }
 
-    /// What ``DocumentJSON`` writes for `documents` as one array (pretty) or one line each (compact).
+    /// What ``DocumentJSON`` writes for `documents` as one array (pretty) or one line each (compact), handed on
+    /// in pieces as the listings hand them on. Each piece is checked to be safe for a terminal as it is: the output's
+    /// pass (``TerminalText/safeOutput(_:)``) would leave it unchanged, which is why the listings skip it.
     func written(_ documents: [some Any], pretty: Bool, _ write: (Any, inout DocumentJSON) -> Void) -> String {
         var json = DocumentJSON(pretty: pretty)
+        var text = ""
+        let sink = { (piece: TerminalSafeText) in
+            let piece = String(decoding: piece.bytes, as: UTF8.self)
+            XCTAssertEqual(TerminalText.safeOutput(piece), piece)
+            text += piece
+        }
         if pretty {
             json.beginArray()
             for document in documents { write(document, &json) }
             json.endArray()
-            return json.text
+            json.flush(to: sink)
+            return text
         }
-        var text = ""
         for document in documents {
             write(document, &json)
-            text += json.text + "\n"
-            json.text = ""
+            json.newline()
+            json.flush(to: sink)
         }
         return text
     }
 
+    /// What the output printed before: the encoder's text, made safe for a terminal (``TerminalText/safeJSON(_:)``).
     func encoded<T: Encodable>(_ documents: [T], pretty: Bool) throws -> String {
-        if pretty { return String(decoding: try encoder(pretty: true).encode(documents), as: UTF8.self) }
-        return try documents.map { String(decoding: try encoder(pretty: false).encode($0), as: UTF8.self) + "\n" }.joined()
+        if pretty { return TerminalText.safeJSON(String(decoding: try encoder(pretty: true).encode(documents), as: UTF8.self)) }
+        return try documents.map {
+            TerminalText.safeJSON(String(decoding: try encoder(pretty: false).encode($0), as: UTF8.self)) + "\n"
+        }.joined()
+    }
+
+    /// Every scalar up to U+3000, the specials, and the planes' invisible and tag characters, each as a string
+    /// of its own and between other text: written as the encoder then `safeJSON` write them.
+    func testEveryKindOfCharacterIsWrittenAsTheEncoderAndTheSafePassWriteIt() throws {
+        var values: [UInt32] = Array(0..<0x3000)
+        values += Array(0xFE00...0xFFFD) + Array(0x1D173...0x1D17A) + Array(0x1F300...0x1F6FF) + Array(0xE0000...0xE007F)
+            + [0x10FFFD]
+        let scalars = values.compactMap(Unicode.Scalar.init)
+        let texts = scalars.map { String($0) } + scalars.map { "a\($0)b\u{7F}\u{202E}é" }
+        var json = DocumentJSON(pretty: false)
+        json.strings(nil, texts)
+        XCTAssertEqual(json.text, TerminalText.safeJSON(String(decoding: try encoder(pretty: false).encode(texts), as: UTF8.self)))
+        XCTAssertEqual(TerminalText.safeOutput(json.text), json.text)
+    }
+
+    /// A dictionary written again (an account's padlocks in every document) is copied from the last one written
+    /// only at the same depth: the same values one level deeper are indented one level deeper.
+    func testARepeatedDictionaryIsWrittenAtItsOwnDepth() throws {
+        struct Nest: Encodable {
+            var a: [String: String]
+            var b: [String: [String: String]]
+            var c: [String: String]
+        }
+        let values = ["z": "1", "a": "2", "m": "\u{202E}"]
+        let nest = Nest(a: values, b: ["c": values], c: values)
+        for pretty in [true, false] {
+            var json = DocumentJSON(pretty: pretty)
+            json.beginObject()
+            json.dictionary("a", values)
+            json.object("b")
+            json.dictionary("c", values)
+            json.endObject()
+            json.dictionary("c", values)
+            json.endObject()
+            XCTAssertEqual(json.text, TerminalText.safeJSON(String(decoding: try encoder(pretty: pretty).encode(nest), as: UTF8.self)))
+        }
+    }
+
+    /// Integers as the encoder writes them, at the edges.
+    func testIntegersAreWrittenAsTheEncoderWritesThem() throws {
+        let numbers = [0, 1, 9, 10, 99, 100, -1, -10, 65535, Int.max, Int.min, Int.min + 1]
+        var json = DocumentJSON(pretty: true)
+        json.beginArray()
+        for number in numbers { json.integer(nil, number) }
+        json.endArray()
+        XCTAssertEqual(json.text, String(decoding: try encoder(pretty: true).encode(numbers), as: UTF8.self))
     }
 
     func testAccountDocumentsAreWrittenAsTheEncoderWritesThem() throws {
