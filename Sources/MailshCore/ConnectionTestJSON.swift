@@ -126,9 +126,7 @@ public struct JSONValueWriter {
     private mutating func quote(_ value: String) {
         let plain = value.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
         guard plain else {
-            var quoted = ""
-            JSONValue.quote(value, into: &quoted)
-            bytes += quoted.utf8
+            JSONValue.quote(value, into: &bytes)
             return
         }
         bytes.append(0x22)

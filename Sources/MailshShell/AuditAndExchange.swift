@@ -93,10 +93,10 @@ struct ExportCommand: DeskCommand {
                 // The global accounts in the dotted vocabulary (`ExportDocument.csv`).
                 _ = try desk.export(withSecrets: false, begin: {
                     try openFile()
-                    out.write(Table.csvLine(AccountDocument.csvColumns.map(Table.key)))
+                    Table.appendCSVLine(AccountDocument.csvColumns.map(Table.key), to: &out.bytes)
                 }, account: { document in
                     guard document.owner == nil else { return }
-                    out.write(Table.csvLine(document.csvRow))
+                    Table.appendCSVLine(document.csvRow, to: &out.bytes)
                     out.unitEnded()
                 })
                 out.unitEnded(force: true)
