@@ -258,8 +258,8 @@ public struct TerminalSafeText: Sendable {
 
 extension TerminalText {
     /// JSON text whose strings hold no character a terminal would act on: an encoder escapes C0 controls itself,
-    /// this escapes DEL, C1 controls, bidirectional and invisible characters as `\uXXXX` (upper-case hex, at least
-    /// four digits), leaving everything else as it is. ``DocumentJSON`` writes its strings so as it writes them.
+    /// this escapes DEL, C1 controls, bidirectional and invisible characters as `\uXXXX` (upper-case hex, a
+    /// surrogate pair beyond U+FFFF), leaving everything else as it is. ``DocumentJSON`` writes its strings so as it writes them.
     public static func safeJSON(_ text: String) -> String {
         let plain = text.utf8.withContiguousStorageIfAvailable { utf8 in
             !utf8.contains { $0 >= 0x7F }
@@ -276,10 +276,13 @@ extension TerminalText {
     /// its UTF-8.
     static func appendSafeJSON(_ scalar: Unicode.Scalar, to bytes: inout [UInt8]) {
         if scalar.value >= 0x7F && needsEscape(scalar) {
-            let hex = String(scalar.value, radix: 16, uppercase: true)
-            bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u")])
-            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, 4 - hex.utf8.count)))
-            bytes.append(contentsOf: hex.utf8)
+            // JSON's `\u` takes four hex digits of one UTF-16 unit: a character beyond U+FFFF (the tag characters)
+            // is written as its surrogate pair, so that a JSON reader gets the character back.
+            let hex = Array("0123456789ABCDEF".utf8)
+            for unit in UTF16.encode(scalar)! {
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), hex[Int(unit >> 12)], hex[Int(unit >> 8 & 0xF)],
+                                          hex[Int(unit >> 4 & 0xF)], hex[Int(unit & 0xF)]])
+            }
         } else {
             bytes.append(contentsOf: UTF8.encode(scalar)!)
         }

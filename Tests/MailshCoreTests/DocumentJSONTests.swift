@@ -106,6 +106,20 @@ final class DocumentJSONTests: XCTestCase {
         XCTAssertEqual(TerminalText.safeOutput(json.text), json.text)
     }
 
+    /// What the safe pass escapes is still the same text to a JSON reader: a character beyond U+FFFF (a tag
+    /// character, an invisible one of another plane) is escaped as its UTF-16 surrogate pair, never as `\u`
+    /// with five digits, which a reader takes for a different character followed by a digit.
+    func testEscapedCharactersDecodeToTheSameText() throws {
+        let texts = ["\u{E0001}", "flag\u{E0067}\u{E0062}\u{E007F}", "a\u{1D173}b", "\u{202E}x\u{7F}\u{85}", "\u{10FFFD}"]
+        var json = DocumentJSON(pretty: false)
+        json.strings(nil, texts)
+        XCTAssertTrue(json.text.contains("\\uDB40\\uDC01"), json.text)
+        XCTAssertEqual(try JSONDecoder().decode([String].self, from: Data(json.text.utf8)), texts)
+        let safe = TerminalText.safeJSON(String(decoding: try encoder(pretty: true).encode(texts), as: UTF8.self))
+        XCTAssertEqual(try JSONDecoder().decode([String].self, from: Data(safe.utf8)), texts)
+        XCTAssertEqual(TerminalText.safeOutput(json.text), json.text)
+    }
+
     /// A dictionary written again (an account's padlocks in every document) is copied from the last one written
     /// only at the same depth: the same values one level deeper are indented one level deeper.
     func testARepeatedDictionaryIsWrittenAtItsOwnDepth() throws {
