@@ -26,7 +26,9 @@ final class SQLiteReader: @unchecked Sendable {
     /// store's own set-up statements (``SQLiteStore/prepareConnection(path:cacheKiB:text:execute:)``) before the format is checked.
     init(path: String, busyTimeout: TimeInterval, prepare: (SQLiteReadTransaction) throws -> Void) throws {
         var handle: OpaquePointer?
-        var flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE
+        // Multi-thread mode, as GRDB opens the connections it serializes itself: the reader's `lock` keeps it to one
+        // thread at a time, so SQLite's own mutex (entered by every sqlite3_column_* call) is not needed.
+        var flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
         if sqlite3_libversion_number() >= 3037000 { flags |= 0x02000000 }  // SQLITE_OPEN_EXRESCODE, as GRDB asks
         let code = sqlite3_open_v2(path, &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {

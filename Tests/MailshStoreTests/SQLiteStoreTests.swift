@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MailshCore
 import MailshCrypto
 @testable import MailshStore
@@ -62,6 +63,8 @@ final class SQLiteStoreTests: StoreTestCase {
         XCTAssertEqual(try admin.accountNames(prefix: "Su"), ["Support"])
         XCTAssertEqual(try reopened.appliedMigrations(), Schema.names)
         XCTAssertFalse(reopened.hasOpenedQueue, "a read opened GRDB's queue")
+        // As GRDB's own connections: multi-thread mode (no SQLite mutex to enter at every column read).
+        XCTAssertNil(sqlite3_db_mutex(reopened.reader.connection), "the reader's connection is in serialized mode")
 
         try admin.createAccount("Sales")
         XCTAssertTrue(reopened.hasOpenedQueue)
