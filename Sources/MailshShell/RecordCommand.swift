@@ -236,19 +236,11 @@ extension RecordCommand {
             let delivery = try mail.send(desk: desk, context: context) {
                 try desk.queueReply(number, body: $0, to: to.isEmpty ? nil : to)
             }
-            let entry = delivery.entry
-            if global.format == .json {
-                context.io.write(Output.json(SentDocument(record: entry.recordNumber,
-                                                          conversation_id: ConversationID.display(entry.conversationID),
-                                                          message_id: entry.message.messageID, to: entry.message.to,
-                                                          subject: entry.message.subject, outbox_id: entry.id,
-                                                          status: entry.status.rawValue,
-                                                          server_reply: entry.serverReply)))
-            } else if entry.status == .sent {
-                context.io.write("sent \(ConversationID.display(entry.conversationID)) for \(entry.recordNumber) to "
-                    + entry.message.to.joined(separator: ", ") + "\n")
-            }
-            try OutboxCommand.report([delivery], context: context)
+            try mail.report(delivery, format: global.format, context: context, document: { entry in
+                SentDocument(record: entry.recordNumber, conversation_id: ConversationID.display(entry.conversationID),
+                             message_id: entry.message.messageID, to: entry.message.to, subject: entry.message.subject,
+                             outbox_id: entry.id, status: entry.status.rawValue, server_reply: entry.serverReply)
+            }, sent: { entry in "sent \(ConversationID.display(entry.conversationID)) for \(entry.recordNumber)" })
         }
     }
 
@@ -346,18 +338,11 @@ extension RecordCommand {
 
         func run(desk: Desk, context: CommandContext) throws {
             let delivery = try mail.send(desk: desk, context: context) { try desk.queueHeldReply(id, body: $0) }
-            let entry = delivery.entry
-            if global.format == .json {
-                context.io.write(Output.json(AnswerDocument(held_id: id, message_id: entry.message.messageID,
-                                                            to: entry.message.to, subject: entry.message.subject,
-                                                            in_reply_to: entry.message.inReplyTo, outbox_id: entry.id,
-                                                            status: entry.status.rawValue,
-                                                            server_reply: entry.serverReply)))
-            } else if entry.status == .sent {
-                context.io.write("sent the answer to held message \(id) to "
-                    + entry.message.to.joined(separator: ", ") + "\n")
-            }
-            try OutboxCommand.report([delivery], context: context)
+            try mail.report(delivery, format: global.format, context: context, document: { entry in
+                AnswerDocument(held_id: id, message_id: entry.message.messageID, to: entry.message.to,
+                               subject: entry.message.subject, in_reply_to: entry.message.inReplyTo, outbox_id: entry.id,
+                               status: entry.status.rawValue, server_reply: entry.serverReply)
+            }, sent: { _ in "sent the answer to held message \(id)" })
         }
     }
 
@@ -402,6 +387,19 @@ struct MailTextOptions: ParsableArguments {
         for warning in queued.warnings { context.io.writeError(warning + "\n") }
         return try desk.deliverOutbox(queued.entry.id, sender: sender, oauthClient: context.services.oauthClient,
                                       timeout: timeout)
+    }
+
+    /// Prints what ``send(desk:context:queue:)`` did: the entry's `document` in JSON, else, when the mail went out,
+    /// `sent` followed by ` to ` and its recipients; then the outbox's report of a delivery that failed.
+    func report<Document: Encodable>(_ delivery: OutboxDelivery, format: OutputFormat, context: CommandContext,
+                                     document: (OutboxEntry) -> Document, sent: (OutboxEntry) -> String) throws {
+        let entry = delivery.entry
+        if format == .json {
+            context.io.write(Output.json(document(entry)))
+        } else if entry.status == .sent {
+            context.io.write(sent(entry) + " to " + entry.message.to.joined(separator: ", ") + "\n")
+        }
+        try OutboxCommand.report([delivery], context: context)
     }
 
     /// The text: --body, or --body-file, or standard input, as UTF-8.
