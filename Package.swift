@@ -148,8 +148,14 @@ let package = Package(
             swiftSettings: testHooks
         ),
 
-        // Discovery's outside worlds: DNS over c-ares, Thunderbird autoconfig documents read with XMLParser.
-        .target(name: "MailshDiscovery", dependencies: ["MailshCore", "CCares", "CCaresLoader"]),
+        // libxml2 (from Debian's libxml2-dev) through its SAX2 push parser, set up as Foundation's XMLParser sets it up.
+        // Not linked: loader.c opens libxml2.so.2 at the first parse, so FoundationXML, libxml2 and the ICU, liblzma and
+        // zlib behind it are neither loaded nor relocated by any other command. The headers are in their own folder.
+        .target(name: "CXML2Loader", dependencies: ["CLazyLibrary"],
+                cSettings: [.unsafeFlags(["-I/usr/include/libxml2"])]),
+
+        // Discovery's outside worlds: DNS over c-ares, Thunderbird autoconfig documents read with libxml2 (CXML2Loader).
+        .target(name: "MailshDiscovery", dependencies: ["MailshCore", "CCares", "CCaresLoader", "CXML2Loader"]),
 
         // Doubles of the core's protocols for unit tests (the scripted OAuth token client).
         .target(name: "MailshTesting", dependencies: ["MailshCore"]),

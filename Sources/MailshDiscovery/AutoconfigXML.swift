@@ -1,12 +1,11 @@
+import CXML2Loader
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import MailshCore
 
-/// Reads Thunderbird's autoconfig format (clientConfig 1.1) with Foundation's XMLParser (libxml2 underneath): no
-/// external entities, no DTD loading, a size limit; only `emailProvider`'s `domain`, `incomingServer` and
-/// `outgoingServer` (with `hostname`, `port`, `socketType`, `username`, `authentication`) are read.
+/// Reads Thunderbird's autoconfig format (clientConfig 1.1) with libxml2's SAX2 push parser, set up as Foundation's
+/// XMLParser sets it up (CXML2Loader): no external entities, no DTD loading, a size limit; only `emailProvider`'s
+/// `domain`, `incomingServer` and `outgoingServer` (with `hostname`, `port`, `socketType`, `username`,
+/// `authentication`) are read. libxml2 is opened by the first parse, so no other command loads it (nor ICU behind it).
 public struct AutoconfigXMLParser: AutoconfigParser {
     public init() {}
 
@@ -23,20 +22,38 @@ public struct AutoconfigXMLParser: AutoconfigParser {
             throw Refusal(description: "a document type declaration (entities are never expanded)")
         }
         let reader = Reader()
-        let parser = XMLParser(data: Data(bytes))
-        parser.shouldResolveExternalEntities = false
-        parser.shouldProcessNamespaces = false
-        parser.delegate = reader
-        guard parser.parse() else {
-            throw Refusal(description: "XML error at line \(parser.lineNumber): "
-                + (parser.parserError.map { "\($0.localizedDescription)" } ?? "unknown"))
+        let outcome = withExtendedLifetime(reader) {
+            var events = CMailshXMLEvents(
+                context: Unmanaged.passUnretained(reader).toOpaque(),
+                startElement: { context, prefix, localName, type, typeLength in
+                    let reader = Unmanaged<Reader>.fromOpaque(context!).takeUnretainedValue()
+                    let attribute = type.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(typeLength)), as: UTF8.self) }
+                    reader.start(Reader.name(prefix, localName!), type: attribute)
+                },
+                endElement: { context, prefix, localName in
+                    Unmanaged<Reader>.fromOpaque(context!).takeUnretainedValue().end(Reader.name(prefix, localName!))
+                },
+                characters: { context, bytes, length in
+                    Unmanaged<Reader>.fromOpaque(context!).takeUnretainedValue()
+                        .characters(UnsafeBufferPointer(start: bytes, count: Int(length)))
+                },
+                cdata: { context, bytes, length in
+                    Unmanaged<Reader>.fromOpaque(context!).takeUnretainedValue()
+                        .characters(UnsafeBufferPointer(start: bytes, count: Int(length)))
+                })
+            return bytes.withUnsafeBufferPointer { CMailshXML_parse($0.baseAddress, $0.count, &events) }
+        }
+        guard outcome.failed == 0 else {
+            // The text XMLParser gave: its NSError's description (domain NSXMLParserErrorDomain, libxml2's code).
+            let error = NSError(domain: "NSXMLParserErrorDomain", code: Int(outcome.code))
+            throw Refusal(description: "XML error at line \(outcome.line): \(error.localizedDescription)")
         }
         guard reader.sawRoot else { throw Refusal(description: "the root element is not clientConfig") }
         guard reader.closedRoot else { throw Refusal(description: "the document ends before its root element does") }
         return reader.document
     }
 
-    private final class Reader: NSObject, XMLParserDelegate {
+    private final class Reader {
         var document = AutoconfigDocument()
         var sawRoot = false
         var closedRoot = false
@@ -44,25 +61,27 @@ public struct AutoconfigXMLParser: AutoconfigParser {
         var server: AutoconfigDocument.Server?
         var text = ""
 
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
+        /// An element's name as XMLParser gives it without namespace processing: `prefix:local` or `local`.
+        static func name(_ prefix: UnsafePointer<CChar>?, _ localName: UnsafePointer<CChar>) -> String {
+            let local = String(cString: localName)
+            return prefix.flatMap { String(validatingCString: $0) }.map { $0 + ":" + local } ?? local
+        }
+
+        func start(_ name: String, type: String?) {
             if path.isEmpty { sawRoot = name == "clientConfig" }
             path.append(name)
             text = ""
             if path.count == 3, path[1] == "emailProvider", name == "incomingServer" || name == "outgoingServer" {
-                server = AutoconfigDocument.Server(incoming: name == "incomingServer", type: attributes["type"] ?? "")
+                server = AutoconfigDocument.Server(incoming: name == "incomingServer", type: type ?? "")
             }
         }
 
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            if text.utf8.count < 4096 { text += string }
+        /// Characters and CDATA alike, as UTF-8 (invalid sequences repaired), up to 4096 bytes of text an element.
+        func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
+            if text.utf8.count < 4096 { text += String(decoding: bytes, as: UTF8.self) }
         }
 
-        func parser(_ parser: XMLParser, foundCDATA block: Data) {
-            if text.utf8.count < 4096 { text += String(decoding: block, as: UTF8.self) }
-        }
-
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        func end(_ name: String) {
             let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if path.count == 3, path[1] == "emailProvider", name == "domain" {
                 document.domains.append(value)
