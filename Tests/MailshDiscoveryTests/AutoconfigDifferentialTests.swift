@@ -90,6 +90,13 @@ final class AutoconfigDifferentialTests: XCTestCase {
                 compare("\(length) bytes of \(piece) spaced", Corpus.wrap(hostname: "  \n\t" + text + " \r\n "))
             }
         }
+        // Text that reaches the cap exactly before the next piece: that piece is kept below 4096 bytes only.
+        for length in 4093...4097 {
+            let text = String(repeating: "a", count: length)
+            compare("\(length) bytes then an entity", Corpus.wrap(hostname: text + "&amp;tail"))
+            compare("\(length) bytes of CDATA then more", Corpus.wrap(hostname: "<![CDATA[\(text)]]><![CDATA[tail]]>"))
+            compare("\(length) bytes then CDATA", Corpus.wrap(hostname: text + "<![CDATA[tail]]>"))
+        }
     }
 }
 
@@ -268,6 +275,8 @@ enum Corpus {
         ("lab wk.test", lab("wk.test", [("in", "pop3", "localhost", 40995, "SSL"), ("out", "smtp", "localhost", 40587, "STARTTLS")])),
         ("lab plain.test", lab("plain.test", [("in", "imap", "localhost", 40143, "plain"), ("out", "smtp", "localhost", 25, "plain")])),
         ("CRLF line ends", ispdb.replacingOccurrences(of: "\n", with: "\r\n")),
+        ("values on lines of their own", ispdb.replacingOccurrences(of: "<hostname>", with: "<hostname>\n        ")
+            .replacingOccurrences(of: "</port>", with: "\r\n      </port>").replacingOccurrences(of: "<domain>", with: "<domain>\n\t")),
         ("byte order mark", "\u{FEFF}" + exchange),
         ("entities and character references", wrap(hostname: "imap&#46;e&#x2E;test&amp;&lt;&gt;&quot;&apos;", type: "i&amp;map")),
         ("CDATA pieces", wrap(hostname: "<![CDATA[imap.]]>c.<![CDATA[test]]> <![CDATA[]]>")),

@@ -1,12 +1,13 @@
 import Foundation
 import XCTest
 
-/// A one-shot command loads only the shared libraries it uses (issue 17): libcurl, Lua, OpenSSL, c-ares and libedit
-/// are opened by the first call into them (CLazyLibrary), so `account list` on SQLite, `--version` and the names a
+/// A one-shot command loads only the shared libraries it uses (issue 17): libcurl, Lua, OpenSSL, c-ares, libedit and
+/// libxml2 (with the ICU behind it) are opened by the first call into them (CLazyLibrary), so `account list` on SQLite, `--version` and the names a
 /// completion script asks for load none of them, and linking one of them back into the program fails here.
 final class LoadedLibrariesTests: MailshTestCase {
     /// The libraries the lazily opened ones are, by the start of their file names.
-    static let lazy = ["libcurl.so", "liblua", "libssl.so", "libcrypto.so", "libcares.so", "libedit.so"]
+    static let lazy = ["libcurl.so", "liblua", "libssl.so", "libcrypto.so", "libcares.so", "libedit.so", "libxml2.so",
+                       "libicuuc.so"]
 
     /// The shared libraries the dynamic loader opened during one run of `mailsh ARGS --store STORE`, by file name, as
     /// the loader itself reports them (`LD_DEBUG=files`: linked ones at start, dlopen'd ones when opened).
@@ -45,7 +46,8 @@ final class LoadedLibrariesTests: MailshTestCase {
         XCTAssertEqual(version.status, 0, "\(version)")
         XCTAssertFalse(version.err.contains("file=libcurl") || version.err.contains("file=liblua")
                        || version.err.contains("file=libcrypto") || version.err.contains("file=libssl")
-                       || version.err.contains("file=libcares") || version.err.contains("file=libedit"), version.err)
+                       || version.err.contains("file=libcares") || version.err.contains("file=libedit")
+                       || version.err.contains("file=libxml2") || version.err.contains("file=libicu"), version.err)
 
         let names = runner.run(["---completion", "account", "show", "--", "positional@0", "5", "3", "mailsh", "--store",
                                 store, "account", "show", "Sup"], env: ["LD_DEBUG": "files"])
@@ -54,7 +56,8 @@ final class LoadedLibrariesTests: MailshTestCase {
         XCTAssertTrue(names.err.contains("file=libsqlite3"), names.err)
         XCTAssertFalse(names.err.contains("file=libcurl") || names.err.contains("file=liblua")
                        || names.err.contains("file=libcrypto") || names.err.contains("file=libcares")
-                       || names.err.contains("file=libedit"), names.err)
+                       || names.err.contains("file=libedit") || names.err.contains("file=libxml2")
+                       || names.err.contains("file=libicu"), names.err)
     }
 
     /// Each of them is opened by the first command that calls it (so the check above can see them when they are).
@@ -85,6 +88,21 @@ final class LoadedLibrariesTests: MailshTestCase {
                                  "--no-guess", "--timeout", "1"])
         XCTAssertTrue(discovered.libraries.contains { $0.hasPrefix("libcares.so") },
                       "\(discovered.result)\n\(discovered.libraries.sorted())")
+        XCTAssertFalse(discovered.libraries.contains { $0.hasPrefix("libxml2.so") }, "no document was read")
+
+        // Discovery reading an autoconfig document (an ISPDB folder, no network): libxml2.
+        let folder = tempDir.appendingPathComponent("ispdb")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try """
+            <clientConfig version="1.1"><emailProvider id="example.test"><domain>example.test</domain>
+            <incomingServer type="imap"><hostname>imap.example.test</hostname><port>993</port>
+            <socketType>SSL</socketType><username>%EMAILADDRESS%</username></incomingServer>
+            </emailProvider></clientConfig>
+            """.write(to: folder.appendingPathComponent("example.test.xml"), atomically: true, encoding: .utf8)
+        let read = loaded(["account", "discover", "desk@example.test", "--ispdb", folder.path, "--dns-server", "127.0.0.1:9",
+                           "--no-guess", "--timeout", "1"])
+        XCTAssertTrue(read.result.out.contains("imap.example.test"), "\(read.result)")
+        XCTAssertTrue(read.libraries.contains { $0.hasPrefix("libxml2.so") }, "\(read.result)\n\(read.libraries.sorted())")
     }
 }
 
