@@ -167,12 +167,17 @@ let package = Package(
         // (the static Swift runtime's link line asks for -export-dynamic): 43,000 dynamic symbols made every dladdr, such
         // as the runtime's backtracer set-up at start, a scan of all of them. The symbol table stays (scripts/mailsh
         // keeps it), so perf, gdb and crash backtraces still name functions (bench/RESULTS.md, Start-up).
+        // GCC's C++ library (which the Swift runtime and Foundation's ICU need) is linked in from its archive: the folder
+        // scripts/static-libstdc++ holds only libstdc++.a (a link to Debian 12's libstdc++-12-dev), so the linker finds it
+        // before libstdc++.so for the runtime's own -lstdc++. Relocating and initialising the shared one cost every
+        // process 1.8 M instructions; where the link dangles (another GCC) the shared library is linked as before.
         .executableTarget(
             name: "mailsh",
             dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshDiscovery",
                            "MailshCore", "MailshMetrics"],
             linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-                                           "-Xlinker", "--no-export-dynamic"],
+                                           "-Xlinker", "--no-export-dynamic",
+                                           "-L", Context.packageDirectory + "/scripts/static-libstdc++"],
                                           .when(configuration: .release))]
         ),
 

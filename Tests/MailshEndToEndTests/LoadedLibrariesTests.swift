@@ -99,8 +99,10 @@ final class LoadedLibrariesTests: MailshTestCase {
             <socketType>SSL</socketType><username>%EMAILADDRESS%</username></incomingServer>
             </emailProvider></clientConfig>
             """.write(to: folder.appendingPathComponent("example.test.xml"), atomically: true, encoding: .utf8)
+        // The autoconfig places are sent to a closed loopback port (nothing resolved, nothing sent elsewhere).
         let read = loaded(["account", "discover", "desk@example.test", "--ispdb", folder.path, "--dns-server", "127.0.0.1:9",
-                           "--no-guess", "--timeout", "1"])
+                           "--connect-to", "autoconfig.example.test:443:127.0.0.1:9", "--connect-to", "example.test:443:127.0.0.1:9",
+                           "--connect-to", "autoconfig.example.test:80:127.0.0.1:9", "--no-guess", "--timeout", "1"])
         XCTAssertTrue(read.result.out.contains("imap.example.test"), "\(read.result)")
         XCTAssertTrue(read.libraries.contains { $0.hasPrefix("libxml2.so") }, "\(read.result)\n\(read.libraries.sorted())")
     }
