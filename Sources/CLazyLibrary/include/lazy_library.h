@@ -1,8 +1,9 @@
 #ifndef MAILSH_LAZY_LIBRARY_H
 #define MAILSH_LAZY_LIBRARY_H
 /* A shared C library opened (dlopen) by the first call into it, for the loaders of libcurl (CCurl/loader.c), libedit
-   (CEditLineLoader), OpenSSL's libcrypto (COpenSSLLoader), Lua (CLuaLoader) and c-ares (CCaresLoader): a mailsh
-   process that never calls them never loads them, nor the libraries behind them, nor runs their initialisers.
+   (CEditLineLoader), OpenSSL's libcrypto (COpenSSLLoader), Lua (CLuaLoader), c-ares (CCaresLoader) and libxml2
+   (CXML2Loader): a mailsh process that never calls them never loads them, nor the libraries behind them, nor runs
+   their initialisers.
 
    A loader defines each function its module calls, with the library's own prototype, as a forward:
        LAZY_LIBRARY("libfoo.so.1", "Debian's libfoo1")
