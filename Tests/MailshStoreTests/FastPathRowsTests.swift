@@ -25,7 +25,12 @@ final class FastPathRowsTests: StoreTestCase {
 
     func testFastPathsStoreWhatTheGeneralPathStores() throws {
         onEveryEngine {
-            let accounts = try TableBindingTests.variedAccounts()
+            var long = Account(name: "Long", by: "ann", at: Date(timeIntervalSince1970: 1_600_000_000))
+            // Text past the bindings' first buffer (1 KiB on the stack) and past a 4 KiB chunk of their own.
+            long.outgoing.displayName = String(repeating: "display ", count: 200)
+            long.incoming.folder = String(repeating: "é", count: 3000)
+            long.oauth.scopes = String(repeating: "scope ", count: 10)
+            let accounts = try TableBindingTests.variedAccounts() + [long]
             let entries = accounts.enumerated().map { index, account in
                 AuditEntry(at: Date(timeIntervalSince1970: 1_700_000_000.125 + Double(index)), actor: "ann",
                            account: account.qualifiedName, accountID: index % 2 == 0 ? account.id : nil,
