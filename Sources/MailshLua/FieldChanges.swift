@@ -26,6 +26,17 @@ extension LuaCall {
     static let fieldGroupTables: [(name: [UInt8], fields: Field.NameTable?)] =
         fieldGroups.map { (Array($0.utf8), Field.nameTable(inGroup: $0)) }
 
+    /// `name`'s bytes.
+    static let nameKey = Array("name".utf8)
+
+    /// Whether `key` holds exactly `bytes`.
+    @inline(__always)
+    static func bytes(_ key: UnsafeRawBufferPointer, equal bytes: [UInt8]) -> Bool {
+        guard key.count == bytes.count else { return false }
+        for index in 0..<key.count where key[index] != bytes[index] { return false }
+        return true
+    }
+
     /// Reads a field table (argument `argument`, at stack index `table`). Unknown fields, repeated fields and
     /// values of the wrong type are misuse; values are validated later by the model, as on the command line.
     ///
@@ -70,15 +81,17 @@ extension LuaCall {
             guard let key = stringBytes(at: keyIndex) else {
                 throw misuse(argument, "field names expected as keys, got \(self.key(at: keyIndex).description)")
             }
-            let name = { self.stringValue(at: keyIndex) ?? "" }
-            if key.elementsEqual("name".utf8) && !allowName {
+            // The key's text, made only for a message.
+            func name() -> String { stringValue(at: keyIndex) ?? "" }
+            let isName = Self.bytes(key, equal: Self.nameKey)
+            if isName && !allowName {
                 throw misuse(argument, "the name is not a field here; rename an account with account:rename(new_name)")
-            } else if key.elementsEqual("name".utf8) {
+            } else if isName {
                 guard let text = stringValue(at: value) else {
                     throw misuse(argument, "name: string expected, got \(typeName(at: value))")
                 }
                 changes.name = text
-            } else if lua_type(state, value) == LUA_TTABLE, let group = Self.fieldGroupTables.first(where: { key.elementsEqual($0.name) }) {
+            } else if lua_type(state, value) == LUA_TTABLE, let group = Self.fieldGroupTables.first(where: { Self.bytes(key, equal: $0.name) }) {
                 try forEachEntry(in: value) { (innerIndex: Int32, innerValue: Int32) in
                     guard let part = stringBytes(at: innerIndex) else {
                         throw misuse(argument, "\(name()): field names expected as keys, got \(self.key(at: innerIndex).description)")
