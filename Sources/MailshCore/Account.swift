@@ -143,7 +143,7 @@ public struct Account: Sendable, Equatable {
     /// The OAuth 2.0 client (`oauth.*`), used by the sides whose `auth` is `oauth2`.
     public var oauth: OAuthSettings
     /// The sections whose padlock is closed.
-    public var locked: Set<Section>
+    public var locked: SectionSet
     /// Grows by one with every change; an edit based on an older version is a conflict.
     public var version: Int
     public var createdAt: Date
@@ -172,7 +172,7 @@ public struct Account: Sendable, Equatable {
     }
 
     /// The padlocks a new account starts with (``Section/lockedByDefault``).
-    private static let defaultLocks = Set(Section.allCases.filter(\.lockedByDefault))
+    private static let defaultLocks = SectionSet(Section.allCases.filter(\.lockedByDefault))
 
     /// A new random identifier: a version-4 UUID in lower case, from two 64-bit draws of the system's generator
     /// (Foundation's `UUID()` costs more, which shows when a script creates thousands of accounts). The bytes are

@@ -179,9 +179,8 @@ public struct AccountDocument: Codable, Sendable, Equatable {
                       authorize_url: client.authorizeURL, revoke_url: client.revokeURL, ca_file: client.caFile)
         conversation = Conversation(prefix: account.conversation.prefix, placement: account.conversation.placement.rawValue,
                                     quoted: account.conversation.quoted.rawValue)
-        var locks = 0
-        for section in account.locked { locks |= 1 << Self.sections.firstIndex(of: section)! }
-        padlocks = Self.padlockDocuments[locks]
+        // The padlocks' bits are ``sections``' bits (bit n: `Section.allCases[n]`).
+        padlocks = Self.padlockDocuments[Int(account.locked.bits)]
         version = account.version
         test_account = account.isTestAccount
         // `isComplete` is "no field missing": the list is made once for both.

@@ -74,7 +74,16 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
 
     /// Passwords, sealed client keys and the OAuth client secret: write-only, sealed at rest, never printed, never on
     /// argv.
-    public var isSecret: Bool { Self.secrets.contains(self) }
+    public var isSecret: Bool {
+        // A switch, not a search of ``secrets`` (a bulk script asks for every field it sets); `FieldTests` checks
+        // that the two agree.
+        switch self {
+        case .incomingPassword, .incomingClientKeyPEM, .outgoingPassword, .outgoingClientKeyPEM, .oauthClientSecret:
+            return true
+        default:
+            return false
+        }
+    }
 
     /// The secret fields, in vocabulary order.
     public static let secrets: [Field] = [.incomingPassword, .incomingClientKeyPEM, .outgoingPassword,
@@ -169,6 +178,43 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     /// The fields named `group.…`, by the rest of their name (`host` for `incoming.host`): what
     /// ``named(group:part:)`` finds, looked up once for a whole nested table. `nil` when no field is.
     public static func fields(inGroup group: String) -> [String: Field]? { byGroup[group] }
+
+    /// The field the UTF-8 bytes `name` name, as ``named(_:)`` finds it for the same text (the names are ASCII, so
+    /// bytes that are not valid UTF-8 name none), without making a `String` of them: a script's table keys are
+    /// Lua strings.
+    public static func named(utf8 name: UnsafeRawBufferPointer) -> Field? { byNameBytes.find(name) }
+
+    /// ``named(utf8:)``'s table: every field by its whole name.
+    private static let byNameBytes = NameTable(allCases.map { ($0.rawValue, $0) })
+
+    /// The fields named `group.…`, by the rest of their name, found by bytes (as ``fields(inGroup:)`` finds them by
+    /// text); `nil` when no field is.
+    public static func nameTable(inGroup group: String) -> NameTable? {
+        byGroup[group].map { NameTable($0.map { ($0.key, $0.value) }) }
+    }
+
+    /// Names and the fields they name, looked up by their UTF-8 bytes: by length, then byte by byte.
+    public struct NameTable: Sendable {
+        /// Index: the name's length in bytes.
+        private let byLength: [[(name: [UInt8], field: Field)]]
+
+        init(_ names: [(String, Field)]) {
+            var byLength = Array(repeating: [(name: [UInt8], field: Field)](), count: (names.map(\.0.utf8.count).max() ?? 0) + 1)
+            for (name, field) in names { byLength[name.utf8.count].append((Array(name.utf8), field)) }
+            self.byLength = byLength
+        }
+
+        /// The field `name` names, if any.
+        public func find(_ name: UnsafeRawBufferPointer) -> Field? {
+            guard name.count < byLength.count else { return nil }
+            for candidate in byLength[name.count] {
+                var index = 0
+                while index < name.count && candidate.name[index] == name[index] { index += 1 }
+                if index == name.count { return candidate.field }
+            }
+            return nil
+        }
+    }
 
     /// The fields with a dot in their name, by the name's part before its first dot and the rest.
     private static let byGroup: [String: [String: Field]] = {

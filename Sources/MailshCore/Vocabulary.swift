@@ -143,7 +143,7 @@ public enum Section: String, Sendable, CaseIterable, Codable, Comparable {
     }
 
     /// Hashes the case, not its name (the default of an enum with a `String` raw value): an account's padlocks
-    /// (`Set<Section>`) are looked up for every account a bulk script writes.
+    /// (``SectionSet``, whose iterator orders by ordinal) are looked up for every account a bulk script writes.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(ordinal)
     }

@@ -22,6 +22,21 @@ extension LuaCall {
     /// The groups a field table may nest: `incoming = { host = … }` is `incoming.host`.
     static let fieldGroups: Set<String> = ["incoming", "outgoing", "conversation", "oauth"]
 
+    /// ``fieldGroups`` by their bytes, each with its fields by the rest of their name (``Field/nameTable(inGroup:)``).
+    static let fieldGroupTables: [(name: [UInt8], fields: Field.NameTable?)] =
+        fieldGroups.map { (Array($0.utf8), Field.nameTable(inGroup: $0)) }
+
+    /// `name`'s bytes.
+    static let nameKey = Array("name".utf8)
+
+    /// Whether `key` holds exactly `bytes`.
+    @inline(__always)
+    static func bytes(_ key: UnsafeRawBufferPointer, equal bytes: [UInt8]) -> Bool {
+        guard key.count == bytes.count else { return false }
+        for index in 0..<key.count where key[index] != bytes[index] { return false }
+        return true
+    }
+
     /// Reads a field table (argument `argument`, at stack index `table`). Unknown fields, repeated fields and
     /// values of the wrong type are misuse; values are validated later by the model, as on the command line.
     ///
@@ -61,27 +76,30 @@ extension LuaCall {
                 }
             }
         }
-        try forEachEntry(in: table) { key, value in
-            guard case .string(let name) = key else {
-                throw misuse(argument, "field names expected as keys, got \(key.description)")
+        // Keys are looked up by their bytes (``Field/named(utf8:)``); a key's text is made only for an error.
+        try forEachEntry(in: table) { (keyIndex: Int32, value: Int32) in
+            guard let key = stringBytes(at: keyIndex) else {
+                throw misuse(argument, "field names expected as keys, got \(self.key(at: keyIndex).description)")
             }
-            if name == "name" && !allowName {
+            // The key's text, made only for a message.
+            func name() -> String { stringValue(at: keyIndex) ?? "" }
+            let isName = Self.bytes(key, equal: Self.nameKey)
+            if isName && !allowName {
                 throw misuse(argument, "the name is not a field here; rename an account with account:rename(new_name)")
-            } else if name == "name" {
+            } else if isName {
                 guard let text = stringValue(at: value) else {
                     throw misuse(argument, "name: string expected, got \(typeName(at: value))")
                 }
                 changes.name = text
-            } else if lua_type(state, value) == LUA_TTABLE && Self.fieldGroups.contains(name) {
-                let group = Field.fields(inGroup: name)
-                try forEachEntry(in: value) { inner, innerValue in
-                    guard case .string(let part) = inner else {
-                        throw misuse(argument, "\(name): field names expected as keys, got \(inner.description)")
+            } else if lua_type(state, value) == LUA_TTABLE, let group = Self.fieldGroupTables.first(where: { Self.bytes(key, equal: $0.name) }) {
+                try forEachEntry(in: value) { (innerIndex: Int32, innerValue: Int32) in
+                    guard let part = stringBytes(at: innerIndex) else {
+                        throw misuse(argument, "\(name()): field names expected as keys, got \(self.key(at: innerIndex).description)")
                     }
-                    try take(group?[part], "\(name).\(part)", innerValue)
+                    try take(group.fields?.find(part), "\(name()).\(self.stringValue(at: innerIndex) ?? "")", innerValue)
                 }
             } else {
-                try take(Field.named(name), name, value)
+                try take(Field.named(utf8: key), name(), value)
             }
         }
         changes.assignments.sort { $0.field < $1.field }

@@ -180,25 +180,42 @@ struct LuaCall {
 
     /// Walks a table's entries (raw: metamethods are not called). The stack is restored afterwards.
     func forEachEntry(in table: Int32, _ body: (LuaKey, Int32) throws -> Void) throws {
+        try forEachEntry(in: table) { keyIndex, valueIndex in try body(key(at: keyIndex), valueIndex) }
+    }
+
+    /// ``forEachEntry(in:_:)`` with the stack indexes of each key and value, the key left as Lua has it (read it
+    /// with ``key(at:)`` or ``stringBytes(at:)``, never with a call that converts it in place).
+    func forEachEntry(in table: Int32, _ body: (_ key: Int32, _ value: Int32) throws -> Void) throws {
         let top = lua_gettop(state)
         defer { lua_settop(state, top) }
         guard lua_checkstack(state, 4) != 0 else { throw misuse("table nested too deeply") }
         lua_pushnil(state)
         while lua_next(state, table) != 0 {
             let valueIndex = lua_gettop(state)
-            let keyIndex = valueIndex - 1
-            let key: LuaKey
-            switch lua_type(state, keyIndex) {
-            case LUA_TSTRING:
-                key = .string(stringValue(at: keyIndex) ?? "")
-            case LUA_TNUMBER where lua_isinteger(state, keyIndex) != 0:
-                key = .integer(Int(CMailshLua_toInteger(state, keyIndex, nil)))
-            default:
-                key = .other(typeName(at: keyIndex))
-            }
-            try body(key, valueIndex)
+            try body(valueIndex - 1, valueIndex)
             CMailshLua_pop(state, 1)
         }
+    }
+
+    /// The table key at `index`.
+    func key(at index: Int32) -> LuaKey {
+        switch lua_type(state, index) {
+        case LUA_TSTRING:
+            return .string(stringValue(at: index) ?? "")
+        case LUA_TNUMBER where lua_isinteger(state, index) != 0:
+            return .integer(Int(CMailshLua_toInteger(state, index, nil)))
+        default:
+            return .other(typeName(at: index))
+        }
+    }
+
+    /// The bytes of the string at `index` (`nil` for any other type: a number is not converted), valid while the
+    /// string stays on the stack.
+    func stringBytes(at index: Int32) -> UnsafeRawBufferPointer? {
+        guard lua_type(state, index) == LUA_TSTRING else { return nil }
+        var length = 0
+        guard let bytes = lua_tolstring(state, index, &length) else { return nil }
+        return UnsafeRawBufferPointer(start: bytes, count: length)
     }
 
     /// The strings of a sequence (`{"a", "b"}`), or of a comma-separated string.

@@ -186,3 +186,82 @@ extension SQLTransaction {
             .first ?? false
     }
 }
+
+extension AccountRow {
+    /// Binds what `table.bind(account, from: first, into:)` binds (`first` 0 for INSERT, 1 to leave out the id for
+    /// UPDATE), each column straight from the account's field in the table's column order: no getter closure,
+    /// thunk and switch over the column's kind per column (a bulk create binds 62 columns per account).
+    /// `TableBindingTests` checks it against `SQLTable/values(_:)` column by column, for every field and padlock
+    /// changed alone; `FastPathRowsTests` compares the rows both paths store on both engines.
+    static func bind<B: SQLBinder>(_ a: Account, from first: Int = 0, into b: inout B) {
+        precondition(first == 0 || first == 1, "an account binds from its first or second column")
+        if first == 0 { b.text(a.id) }
+        b.text(a.name)
+        b.text(a.owner)
+        b.text(a.proto.rawValue)
+        b.text(a.incoming.host)
+        b.integer(a.incoming.port)
+        b.text(a.incoming.security.rawValue)
+        b.text(a.incoming.user)
+        sealed(a.incoming.password, into: &b)
+        b.text(a.incoming.folder)
+        b.text(a.outgoing.host)
+        b.integer(a.outgoing.port)
+        b.text(a.outgoing.security.rawValue)
+        b.text(a.outgoing.user)
+        sealed(a.outgoing.password, into: &b)
+        b.text(a.outgoing.from)
+        b.text(a.outgoing.displayName)
+        b.text(a.outgoing.replyTo)
+        b.text(a.conversation.prefix)
+        b.text(a.conversation.placement.rawValue)
+        b.boolean(a.isLocked(.incomingServer))
+        b.boolean(a.isLocked(.incomingCredentials))
+        b.boolean(a.isLocked(.outgoingServer))
+        b.boolean(a.isLocked(.outgoingCredentials))
+        b.integer(a.version)
+        b.real(a.createdAt.timeIntervalSince1970)
+        b.real(a.modifiedAt.timeIntervalSince1970)
+        b.text(a.modifiedBy)
+        b.text(a.incoming.trust.caFile)
+        b.boolean(a.incoming.trust.insecure)
+        b.boolean(a.incoming.trust.allowPlaintext)
+        b.text(a.outgoing.trust.caFile)
+        b.boolean(a.outgoing.trust.insecure)
+        b.boolean(a.outgoing.trust.allowPlaintext)
+        b.text(a.incoming.after.rawValue)
+        b.text(a.incoming.moveTo)
+        b.text(a.incoming.auth.rawValue)
+        b.text(a.outgoing.auth.rawValue)
+        b.text(a.oauth.provider?.rawValue)
+        b.text(a.oauth.tenant)
+        b.text(a.oauth.clientID)
+        sealed(a.oauth.clientSecret, into: &b)
+        b.text(a.oauth.scopes)
+        b.text(a.oauth.flow.rawValue)
+        b.text(a.oauth.mechanism?.rawValue)
+        b.text(a.oauth.authority)
+        b.text(a.oauth.tokenURL)
+        b.text(a.oauth.deviceURL)
+        b.text(a.oauth.authorizeURL)
+        b.text(a.oauth.revokeURL)
+        b.text(a.oauth.caFile)
+        b.boolean(a.isLocked(.oauth))
+        b.boolean(a.isLocked(.oauthCredentials))
+        b.text(a.incoming.read.rawValue)
+        b.text(a.conversation.quoted.rawValue)
+        b.text(a.incoming.trust.clientCert)
+        b.text(a.incoming.trust.clientKey)
+        sealed(a.incoming.trust.clientKeySealed, into: &b)
+        b.text(a.outgoing.trust.clientCert)
+        b.text(a.outgoing.trust.clientKey)
+        sealed(a.outgoing.trust.clientKeySealed, into: &b)
+        b.text(a.direction.rawValue)
+    }
+
+    /// A sealed secret's bytes, or NULL.
+    @inline(__always)
+    private static func sealed<B: SQLBinder>(_ secret: SealedSecret?, into b: inout B) {
+        if let secret { b.value(.blob(secret.bytes)) } else { b.text(nil) }
+    }
+}

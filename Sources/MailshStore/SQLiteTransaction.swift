@@ -54,7 +54,7 @@ struct SQLiteTransaction: SQLTransaction {
         do {
             // The account passed along, not captured: a capture copies it (see `executeBound(in:_:_:)`).
             try statement(\.accountInsert, Self.insertSQL).executeBound(in: db, account) { account, b in
-                AccountRow.table.bind(account, into: &b)
+                AccountRow.bind(account, into: &b)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw Self.refusal(error, .account(account))
@@ -67,7 +67,7 @@ struct SQLiteTransaction: SQLTransaction {
         do {
             // Every column but the id is set; the id and the expected version select the row.
             try db.cachedStatement(sql: Self.updateSQL).executeBound(in: db, account) { account, b in
-                AccountRow.table.bind(account, from: 1, into: &b)
+                AccountRow.bind(account, from: 1, into: &b)
                 b.text(account.id)
                 b.integer(expectedVersion)
             }
@@ -125,6 +125,14 @@ struct SQLiteTransaction: SQLTransaction {
             try rowInsert(table).executeBound(in: db, row) { row, b in
                 table.bind(row, into: &b)
             }
+        }
+    }
+
+    /// The audit entries, each bound by ``AuditRow/bind(_:into:)`` (what ``insertRow(_:into:refusing:)`` binds, without
+    /// a getter closure per column) into the INSERT kept for the transaction; a refused row throws SQLite's error.
+    func append(_ entries: [AuditEntry]) throws {
+        for entry in entries {
+            try rowInsert(AuditRow.table).executeBound(in: db, entry) { entry, b in AuditRow.bind(entry, into: &b) }
         }
     }
 

@@ -20,6 +20,12 @@ struct TypedBindings: SQLBinder {
         self.handle = handle
     }
 
+    /// Bindings whose text goes into `first` (memory the caller owns, such as a stack buffer) until it is full.
+    fileprivate init(_ handle: SQLiteStatement, first: UnsafeMutableRawBufferPointer) {
+        self.handle = handle
+        arena = TextArena(first: first)
+    }
+
     /// SQLite's `SQLITE_TRANSIENT`: the value is copied before the bind call returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
@@ -91,6 +97,17 @@ struct TextArena {
     private var current: UnsafeMutableRawBufferPointer?
     private var used = 0
     private var full: [UnsafeMutableRawBufferPointer] = []
+    /// The chunk the arena was given (``init(first:)``), never freed by it.
+    private var borrowed: UnsafeMutableRawBufferPointer?
+
+    init() {}
+
+    /// An arena that fills `first` (owned by the caller, which keeps it valid until ``deallocate()``) before it
+    /// allocates chunks of its own.
+    init(first: UnsafeMutableRawBufferPointer) {
+        current = first
+        borrowed = first
+    }
 
     /// A copy of `bytes` (not empty), valid until ``deallocate()``.
     mutating func copy(_ bytes: UnsafeRawBufferPointer) -> UnsafePointer<CChar> {
@@ -106,8 +123,8 @@ struct TextArena {
     }
 
     func deallocate() {
-        current?.deallocate()
-        for chunk in full { chunk.deallocate() }
+        if let current, current.baseAddress != borrowed?.baseAddress { current.deallocate() }
+        for chunk in full where chunk.baseAddress != borrowed?.baseAddress { chunk.deallocate() }
     }
 }
 
@@ -146,24 +163,28 @@ extension Statement {
         guard sqlite3_get_autocommit(db.sqliteConnection) == 0 else {
             throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back", sql: sql)
         }
-        var bindings = TypedBindings(handle)
-        // Runs after the bindings are cleared below (defers run last to first): SQLite no longer points into it.
-        defer { bindings.arena.deallocate() }
-        bind(context, &bindings)
-        precondition(bindings.index - 1 == sqlite3_bind_parameter_count(handle), "\(bindings.index - 1) values bound for \(sql)")
-        let code = sqlite3_step(handle)
-        defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
-        }
-        if code != SQLITE_DONE && code != SQLITE_ROW {
+        // The text goes into a buffer on the stack first (an account's values fit): no allocation per run.
+        let failure = withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 1) { buffer -> DatabaseError? in
+            var bindings = TypedBindings(handle, first: buffer)
+            // Runs after the bindings are cleared below (defers run last to first): SQLite no longer points into it.
+            defer { bindings.arena.deallocate() }
+            bind(context, &bindings)
+            precondition(bindings.index - 1 == sqlite3_bind_parameter_count(handle), "\(bindings.index - 1) values bound for \(sql)")
+            let code = sqlite3_step(handle)
+            defer {
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+            }
+            guard code != SQLITE_DONE && code != SQLITE_ROW else { return nil }
+            // Read before the statement is reset (the defer above runs after the return value is made).
             // The SQL as prepared (GRDB's `sql` trims it through Foundation, which costs more than a refused
             // INSERT, and a bulk script meets taken prefixes often).
             // The extended code (SQLITE_CONSTRAINT_UNIQUE, …), which says what kind of constraint refused a row.
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
-            throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)), message: message,
-                                sql: String(cString: sqlite3_sql(handle)))
+            return DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)), message: message,
+                                 sql: String(cString: sqlite3_sql(handle)))
         }
+        if let failure { throw failure }
     }
 }
 

@@ -125,7 +125,7 @@ final class CompletenessAndWarningsTests: XCTestCase {
 
     func testFilledCredentialsBehindAClosedPadlockDoNotWarn() throws {
         var account = try Fixture.completeAccount()
-        account.locked = Set(Section.allCases)
+        account.locked = SectionSet(Section.allCases)
         XCTAssertEqual(account.warnings, [])
     }
 
@@ -138,7 +138,7 @@ final class CompletenessAndWarningsTests: XCTestCase {
 
     func testUserOwnedAccountsNeverWarn() {
         var account = Account(name: "Mine", owner: "alice")
-        account.locked = Set(Section.allCases)
+        account.locked = SectionSet(Section.allCases)
         XCTAssertEqual(account.warnings, [])
     }
 

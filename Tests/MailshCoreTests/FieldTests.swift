@@ -57,4 +57,40 @@ final class FieldTests: XCTestCase {
             XCTAssertEqual(field.isFlag, field.enumeratedValues == ["true", "false"], field.name)
         }
     }
+
+    /// A name's UTF-8 bytes, as a Lua string gives them.
+    func byBytes<T>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        bytes.withUnsafeBytes(body)
+    }
+
+    func testLookupByBytesFindsWhatTheTextFinds() {
+        var names = Field.allCases.map(\.rawValue) + ["", "name", "incoming", "incoming.", "Incoming.host",
+            "incoming.host ", "oauth.client_secret_set", "incoming.hos", "incoming.hostx", "x", "protocol"]
+        // Every prefix and every one-byte change of every name.
+        for field in Field.allCases {
+            let bytes = Array(field.rawValue.utf8)
+            for end in 0..<bytes.count { names.append(String(decoding: bytes[..<end], as: UTF8.self)) }
+            for index in bytes.indices { var changed = bytes; changed[index] ^= 0x20; names.append(String(decoding: changed, as: UTF8.self)) }
+        }
+        for name in names {
+            XCTAssertEqual(byBytes(Array(name.utf8)) { Field.named(utf8: $0) }, Field.named(name), name)
+        }
+        // Bytes that are not UTF-8 name no field (the text would repair them into something else).
+        XCTAssertNil(byBytes([0x68, 0x6F, 0x73, 0xFF]) { Field.named(utf8: $0) })
+        let parts = Set(Field.allCases.map { $0.rawValue.split(separator: ".", maxSplits: 1).last.map(String.init)! })
+            .union(["", ".", "host.", ".host", "host.x", "Host", "port ", "name", "protocol", "hos", "hostt"])
+        for group in ["incoming", "outgoing", "conversation", "oauth", "protocol", "", "incomin", "trust"] {
+            let table = Field.nameTable(inGroup: group)
+            XCTAssertEqual(table == nil, Field.fields(inGroup: group) == nil, group)
+            for part in parts {
+                XCTAssertEqual(byBytes(Array(part.utf8)) { table?.find($0) }, Field.named(group: group, part: part), "\(group) \(part)")
+            }
+        }
+    }
+
+    func testIsSecretIsTheSecretsList() {
+        for field in Field.allCases {
+            XCTAssertEqual(field.isSecret, Field.secrets.contains(field), field.name)
+        }
+    }
 }

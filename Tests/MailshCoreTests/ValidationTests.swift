@@ -456,6 +456,23 @@ final class ValidationFastPathTests: XCTestCase {
         }
     }
 
+    /// The account-name rule as written first (visible, 1 to 100 characters, no `/`, no control character, no white
+    /// space at either end); the one-pass check accepts only names it accepts.
+    func testAccountNamesAreJudgedAsBefore() {
+        func reference(_ name: String) -> Bool {
+            (try? Validate.visibleName(name, field: "name")) != nil && (1...100).contains(name.count) && !name.contains("/")
+                && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+                && name.first?.isWhitespace == false && name.last?.isWhitespace == false
+        }
+        var names = ["", " ", "a", " a", "a ", "a b", "a/b", String(repeating: "x", count: 100),
+                     String(repeating: "x", count: 101), "Bench000001", "Dev Test", "é", "a\u{200B}b", "\tab", "ab\t"]
+        for scalar in (0..<0x100).compactMap(Unicode.Scalar.init) { names += ["a\(scalar)b", "\(scalar)b", "a\(scalar)"] }
+        for name in names {
+            XCTAssertEqual((try? Validate.accountName(name)) != nil, reference(name), name.debugDescription)
+            if Validate.isPlainAccountName(name) { XCTAssertTrue(reference(name), name.debugDescription) }
+        }
+    }
+
     /// The local-part rule as it was written first: printable ASCII but for the RFC 5322 specials.
     private func referenceLocalPartAllowed(_ local: String) -> Bool {
         let forbidden = Set(" \t<>()[],;:\\\"@")

@@ -403,7 +403,7 @@ final class StoreSuite: StoreTestCase {
             let admin = try desk()
             try admin.createAccount("Shared")
             let locked = try admin.setLocks("Shared", Section.parse("credentials"), locked: true)
-            XCTAssertEqual(locked.account.locked, Set(Section.allCases))
+            XCTAssertEqual(locked.account.locked, SectionSet(Section.allCases))
             XCTAssertEqual(locked.warnings.count, 2, "blank credentials behind closed padlocks warn")
             XCTAssertTrue(locked.warnings[0].contains("incoming.credentials"))
             let unlocked = try admin.setLocks("Shared", Section.parse("all"), locked: false)

@@ -23,20 +23,13 @@ final class TableBindingTests: XCTestCase {
     }
 
     /// An account with every field it can hold set to something other than its default.
-    func richAccount() throws -> Account {
+    func richAccount() throws -> Account { try Self.richAccount() }
+
+    /// An account with every field it can hold set to something other than its default.
+    static func richAccount() throws -> Account {
         var account = Account(name: "Rich", proto: .pop3, owner: "ann", by: "bob", at: Date(timeIntervalSince1970: 1_700_000_000.25))
         for field in Field.allCases where !field.isSecret {
-            let value: String
-            switch field {
-            case .proto: value = "imap"
-            case .incomingPort, .outgoingPort: value = "2525"
-            case .incomingSecurity, .outgoingSecurity: value = "starttls"
-            case .incomingHost, .outgoingHost: value = "mail.example.org"
-            case .outgoingFrom, .outgoingReplyTo: value = "desk@example.org"
-            case .incomingAuth, .outgoingAuth: value = "oauth2"
-            default:
-                if let allowed = field.enumeratedValues { value = allowed.last! } else { value = "x-\(field.ordinal)" }
-            }
+            guard let value = unusualValue(field) else { continue }
             do { try account.set(field, to: value) } catch { continue }
         }
         for (index, field) in Field.secrets.enumerated() {
@@ -47,6 +40,51 @@ final class TableBindingTests: XCTestCase {
         account.version = 7
         account.modifiedAt = Date(timeIntervalSince1970: 1_800_000_000.5)
         return account
+    }
+
+    /// A value for `field` other than its default, unique to the field where it is free text.
+    static func unusualValue(_ field: Field) -> String? {
+        let value: String
+        switch field {
+        case .proto: value = "imap"
+        case .incomingPort, .outgoingPort: value = "2525"
+        case .incomingSecurity, .outgoingSecurity: value = "starttls"
+        case .incomingHost, .outgoingHost: value = "mail.example.org"
+        case .outgoingFrom, .outgoingReplyTo: value = "desk@example.org"
+        case .incomingAuth, .outgoingAuth: value = "oauth2"
+        case .oauthAuthority, .oauthTokenURL, .oauthDeviceURL, .oauthAuthorizeURL, .oauthRevokeURL:
+            value = "https://login.example.com/x-\(field.ordinal)"
+        default:
+            if let allowed = field.enumeratedValues { value = allowed.last! } else { value = "x-\(field.ordinal)" }
+        }
+        return value
+    }
+
+    /// A plain account, the rich one, and one account per field, secret and padlock changed alone from a new
+    /// account's value (so that a column bound in another's place shows), each with its own name.
+    static func variedAccounts() throws -> [Account] {
+        let at = Date(timeIntervalSince1970: 1_600_000_000)
+        var accounts = [Account(name: "Plain", by: "ann", at: at), try richAccount()]
+        for field in Field.allCases where !field.isSecret {
+            var account = Account(name: "Field\(field.ordinal)", by: "ann", at: at)
+            // A new account is IMAP and every flag is off.
+            let value = field == .proto ? "pop3" : field.isFlag ? "true" : unusualValue(field)
+            guard let value, (try? account.set(field, to: value)) != nil else { continue }
+            // Only an account that differs from a new one (a new account is IMAP already).
+            var unchanged = Account(name: account.name, id: account.id, by: "ann", at: at)
+            if account != unchanged { accounts.append(account) }
+        }
+        for field in Field.secrets {
+            var account = Account(name: "Secret\(field.ordinal)", by: "ann", at: at)
+            account.setSecret(field, SealedSecret(bytes: [UInt8(field.ordinal), 1, 2]))
+            accounts.append(account)
+        }
+        for section in Section.allCases {
+            var account = Account(name: "Padlock\(section.ordinal)", by: "ann", at: at)
+            if account.locked.contains(section) { account.locked.remove(section) } else { account.locked.insert(section) }
+            accounts.append(account)
+        }
+        return accounts
     }
 
     func testAccountBindsTheValuesOfEveryColumn() throws {
@@ -67,12 +105,36 @@ final class TableBindingTests: XCTestCase {
         XCTAssertEqual(values[names.firstIndex(of: "in_password")!], .blob([1, 1, 1, 1, 1]))
     }
 
+    /// `AccountRow.bind`, the account's own binding (SQLite's INSERT and UPDATE), binds what the table's columns
+    /// give, column by column, for an account with each field, secret and padlock changed alone.
+    func testAccountsOwnBindingBindsTheValuesOfEveryColumn() throws {
+        let accounts = try Self.variedAccounts()
+        // Every column holds something other than a new account's value in some account, so that a column bound in
+        // another's place shows.
+        let plain = AccountRow.table.values(accounts[0])
+        for (index, column) in AccountRow.table.columns.enumerated() {
+            XCTAssertTrue(accounts.contains { AccountRow.table.values($0)[index] != plain[index] }, column.name)
+        }
+        for account in accounts {
+            let values = AccountRow.table.values(account)
+            var recorder = Recorder()
+            AccountRow.bind(account, into: &recorder)
+            XCTAssertEqual(recorder.values, values, account.name)
+            recorder = Recorder()
+            AccountRow.bind(account, from: 1, into: &recorder)
+            XCTAssertEqual(recorder.values, Array(values.dropFirst()), account.name)
+        }
+    }
+
     func testAuditEntryBindsTheValuesOfEveryColumn() {
         for entry in [AuditEntry(at: Date(timeIntervalSince1970: 1_700_000_000.125), actor: "ann", account: "Support",
                                  accountID: "id-1", field: "incoming.host", oldValue: nil, newValue: "imap.example.com"),
                       AuditEntry(at: Date(timeIntervalSince1970: 0), actor: "", account: "", accountID: nil,
                                  field: "user", oldValue: "a", newValue: nil)] {
             XCTAssertEqual(bound(entry, AuditRow.table), AuditRow.table.values(entry))
+            var recorder = Recorder()
+            AuditRow.bind(entry, into: &recorder)
+            XCTAssertEqual(recorder.values, AuditRow.table.values(entry), "AuditRow.bind")
         }
     }
 }
