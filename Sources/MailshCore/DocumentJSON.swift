@@ -302,7 +302,11 @@ public struct DocumentJSON {
             bytes.append(contentsOf: pretty ? keys.pretty[index] : keys.compact[index])
             quote(utf8: cell, escapes: .value, into: &bytes)
         }
-        if pretty && !first { bytes.append(contentsOf: [0x0A, 0x20, 0x20]) }
+        if pretty && !first {
+            bytes.append(0x0A)
+            bytes.append(0x20)
+            bytes.append(0x20)
+        }
         bytes.append(UInt8(ascii: "}"))
     }
 }

@@ -132,7 +132,10 @@ struct ListingStream {
                 DocumentJSON.appendRow(cells, keys: keys!, pretty: false, to: &out.bytes)
                 out.bytes.append(0x0A)
             } else {
-                out.bytes.append(contentsOf: count == 0 ? [UInt8(ascii: "["), 0x0A, 0x20, 0x20] : [UInt8(ascii: ","), 0x0A, 0x20, 0x20])
+                out.bytes.append(count == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
+                out.bytes.append(0x0A)
+                out.bytes.append(0x20)
+                out.bytes.append(0x20)
                 DocumentJSON.appendRow(cells, keys: keys!, pretty: true, to: &out.bytes)
             }
         }
