@@ -50,7 +50,8 @@ final class StoreContractTests: StoreTestCase {
                 guard let error = error as? MailshError else { return XCTFail("\(error)") }
                 XCTAssertEqual(error.exitStatus, .store)
                 XCTAssertEqual(error.message, "store: the store \(location) was migrated by a newer mailsh (\(future)); this "
-                    + "mailsh knows migrations up to v13: answers to held mail: use the newer mailsh")
+                    + "mailsh knows migrations up to v17: records by second created (record list --sort created reads them in "
+                    + "order): use the newer mailsh")
             }
         }
     }
