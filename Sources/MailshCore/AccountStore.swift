@@ -119,6 +119,8 @@ public protocol StoreTransaction {
     func audit(account: String?, limit: Int?) throws -> [AuditEntry]
     /// ``audit(account:limit:)`` one entry at a time, as it is read.
     func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws
+    /// ``forEachAuditEntry(account:limit:_:)`` with each entry's texts as the store holds them (``AuditEntryText``).
+    func forEachAuditEntryText(account: String?, limit: Int?, _ body: (AuditEntryText) throws -> Void) throws
     /// The personal settings of every global account, by account name then user, one user's settings of one account
     /// at a time, with the account's name (`export`).
     func forEachGlobalPersonalSettings(_ body: (String, PersonalSettings) throws -> Void) throws

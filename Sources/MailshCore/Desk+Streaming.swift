@@ -61,6 +61,18 @@ extension Desk {
         }
     }
 
+    /// ``forEachAuditEntry(_:limit:_:)`` with each entry's texts as the store holds them (``AuditEntryText``): for
+    /// a listing that writes them as they are read. Needs `administrate`.
+    public func forEachAuditEntryText(_ reference: String? = nil, limit: Int? = nil,
+                                      _ body: (AuditEntryText) throws -> Void) throws {
+        try require(.administrate, "reading the audit log")
+        try reading { tx in
+            try Self.stoppable {
+                try tx.forEachAuditEntryText(account: reference.map(Validate.normalizedName), limit: limit, body)
+            }
+        }
+    }
+
     /// ``records(account:status:limit:)`` one record at a time, each with its account's qualified name (as
     /// ``accountNames(ids:)`` gives it).
     public func forEachRecord(account reference: String? = nil, status: RecordStatus? = nil, limit: Int? = nil,

@@ -210,38 +210,104 @@ public struct DocumentJSON {
         bytes[start...].reverse()
     }
 
+    /// How a string's C0 controls are escaped: as `JSONEncoder` escapes them (`\b \t \n \f \r`, the others as
+    /// `\u00xx` in lower-case hex), or as ``JSONValue`` does (`\t \n \r`, the others as `\u00XX` in upper-case hex).
+    /// Everything else is escaped the same way by both.
+    public enum Escapes: Sendable {
+        case encoder
+        case value
+    }
+
     /// A string as the encoder writes it (`"` and `\` escaped, `\b \t \n \f \r`, other C0 controls as `\u00xx` in
     /// lower-case hex, everything else, `/` too, as it is), made safe for a terminal as ``TerminalText/safeJSON(_:)``
-    /// makes the encoder's text: DEL, C1 controls, bidirectional and invisible characters as `\uXXXX`.
-    static func quote(_ value: String, into bytes: inout [UInt8]) {
+    /// makes the encoder's text: DEL, C1 controls, bidirectional and invisible characters as `\uXXXX`; with
+    /// ``Escapes/value``, C0 controls as ``JSONValue`` escapes them.
+    static func quote(_ value: String, escapes: Escapes = .encoder, into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
-        let plain = value.withUTF8 { utf8 -> Bool in
-            // Printable ASCII but `"` and `\`: copied as it is (nearly every value).
-            for byte in utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
-            bytes.append(contentsOf: utf8)
-            return true
-        }
-        if !plain {
-            for scalar in value.unicodeScalars {
-                switch scalar.value {
-                case 0x22: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-                case 0x5C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-                case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-                case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-                case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                              hex[Int(scalar.value >> 4)], hex[Int(scalar.value & 0xF)]])
-                default:
-                    TerminalText.appendSafeJSON(scalar, to: &bytes)
-                }
+        let plain = value.withUTF8 { appendPlain(UnsafeRawBufferPointer($0), to: &bytes) }
+        if !plain { appendEscaped(value, escapes, to: &bytes) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// ``quote(_:escapes:into:)`` of the text of `utf8` (as `String(decoding:as:)` reads it, ill-formed bytes
+    /// repaired), without a `String` when it is printable ASCII.
+    public static func quote(utf8: UnsafeRawBufferPointer, escapes: Escapes, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        if !appendPlain(utf8, to: &bytes) { appendEscaped(String(decoding: utf8, as: UTF8.self), escapes, to: &bytes) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `utf8` when it is printable ASCII but `"` and `\` (nearly every value: copied as it is); else nothing.
+    private static func appendPlain(_ utf8: UnsafeRawBufferPointer, to bytes: inout [UInt8]) -> Bool {
+        for byte in utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+        bytes.append(contentsOf: utf8)
+        return true
+    }
+
+    /// `value`'s characters, each escaped as it needs (see ``quote(_:escapes:into:)``).
+    private static func appendEscaped(_ value: String, _ escapes: Escapes, to bytes: inout [UInt8]) {
+        let named = escapes == .encoder
+        for scalar in value.unicodeScalars {
+            switch scalar.value {
+            case 0x22: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case 0x5C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08 where named: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0C where named: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0..<0x20:
+                let hex = Array((named ? "0123456789abcdef" : "0123456789ABCDEF").utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                          hex[Int(scalar.value >> 4)], hex[Int(scalar.value & 0xF)]])
+            default:
+                TerminalText.appendSafeJSON(scalar, to: &bytes)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+    }
+
+    // MARK: A listing's rows
+
+    /// A listing's columns as its rows' JSON objects name them (``Table/object(_:_:)`` written by ``JSONValue``):
+    /// each key quoted with its separator, made once for every row.
+    public struct RowKeys: Sendable {
+        /// `"key":`, as JSON Lines writes it.
+        let compact: [[UInt8]]
+        /// A line break, the indent of a member of an item of the listing's array, then `"key": `.
+        let pretty: [[UInt8]]
+
+        public init(_ columns: [String]) {
+            compact = columns.map { column in
+                var quoted: [UInt8] = []
+                DocumentJSON.quote(column, escapes: .value, into: &quoted)
+                return quoted + [UInt8(ascii: ":")]
+            }
+            pretty = compact.map { [0x0A, 0x20, 0x20, 0x20, 0x20] + $0 + [0x20] }
+        }
+    }
+
+    /// One row of a listing (its cells in the order of `keys`, as UTF-8; nil or empty: not set) as ``JSONValue``
+    /// writes ``Table/object(_:_:)`` of the same cells as `String`s: keys in column order, a cell that is not set
+    /// left out, strings escaped as ``Escapes/value`` escapes them; pretty as an item of the listing's array (two
+    /// blanks in), else compact (a JSON Lines object). Safe for a terminal as it is (see ``quote(_:escapes:into:)``).
+    public static func appendRow(_ cells: UnsafeBufferPointer<UnsafeRawBufferPointer?>, keys: RowKeys, pretty: Bool,
+                                 to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "{"))
+        var first = true
+        for index in cells.indices {
+            guard let cell = cells[index], cell.count > 0 else { continue }
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            bytes.append(contentsOf: pretty ? keys.pretty[index] : keys.compact[index])
+            quote(utf8: cell, escapes: .value, into: &bytes)
+        }
+        if pretty && !first {
+            bytes.append(0x0A)
+            bytes.append(0x20)
+            bytes.append(0x20)
+        }
+        bytes.append(UInt8(ascii: "}"))
     }
 }
 

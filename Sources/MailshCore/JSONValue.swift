@@ -109,34 +109,8 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// A JSON string: `"` and `\` escaped, control characters, DEL, C1 controls, bidirectional and invisible
     /// characters as `\uXXXX` (so no value acts on a terminal), the rest as it is.
     static func quote(_ text: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Printable ASCII but `"` and `\` (nearly every value): copied as it is, without a walk by scalar.
-        let plain = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            for byte in utf8 where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
-            out.append(contentsOf: utf8)
-            return true
-        } ?? false
-        if !plain {
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out.append(contentsOf: #"\""#.utf8)
-                case "\\": out.append(contentsOf: #"\\"#.utf8)
-                case "\n": out.append(contentsOf: #"\n"#.utf8)
-                case "\r": out.append(contentsOf: #"\r"#.utf8)
-                case "\t": out.append(contentsOf: #"\t"#.utf8)
-                default:
-                    if scalar.value < 0x20 || (scalar.value >= 0x7F && TerminalText.needsEscape(scalar)) {
-                        for unit in String(scalar).utf16 {
-                            let hex = String(unit, radix: 16, uppercase: true)
-                            out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
-                        }
-                    } else {
-                        out.append(contentsOf: String(scalar).utf8)
-                    }
-                }
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        // The one JSON string writer (``DocumentJSON``), with this type's escapes of C0 controls.
+        DocumentJSON.quote(text, escapes: .value, into: &out)
     }
 
     // MARK: Reading

@@ -192,10 +192,35 @@ public enum Timestamp {
     /// written directly for the years 1970 to 9999 (a listing writes two per account; Foundation's format style
     /// cost more than the rest of the row), through Foundation otherwise. `TimestampTests` compares the two.
     public static func format(_ date: Date) -> String {
+        guard let seconds = civilSeconds(date) else { return date.formatted(.iso8601) }
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            write(seconds, to: UnsafeMutableRawBufferPointer(buffer))
+            return 20
+        }
+    }
+
+    /// ``format(_:)``'s text appended to `bytes` as UTF-8, without a `String` for the years 1970 to 9999 (an audit
+    /// listing writes one per entry).
+    public static func append(_ date: Date, to bytes: inout [UInt8]) {
+        guard let seconds = civilSeconds(date) else {
+            bytes.append(contentsOf: format(date).utf8)
+            return
+        }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: 20))
+        bytes.withUnsafeMutableBytes { write(seconds, to: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+    }
+
+    /// Whole seconds since 1970 of `date` as its text counts them, when ``write(_:to:)`` can write it (1970–9999).
+    private static func civilSeconds(_ date: Date) -> Int? {
         // Whole seconds from Foundation's own reference date (2001), as its calendar counts them.
         let reference = date.timeIntervalSinceReferenceDate.rounded(.down)
-        guard reference >= -978_307_200, reference < 252_423_993_600 else { return date.formatted(.iso8601) }
-        let seconds = Int(reference) + 978_307_200
+        guard reference >= -978_307_200, reference < 252_423_993_600 else { return nil }
+        return Int(reference) + 978_307_200
+    }
+
+    /// Writes `2026-12-05T09:30:00Z` (20 bytes) for `seconds` since 1970 (of the years 1970 to 9999).
+    private static func write(_ seconds: Int, to buffer: UnsafeMutableRawBufferPointer) {
         // Days since 1970-01-01 to a civil date (Howard Hinnant's days_from_civil, inverted).
         let z = seconds / 86_400 + 719_468
         let era = z / 146_097
@@ -207,27 +232,24 @@ public enum Timestamp {
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         let time = seconds % 86_400
-        return String(unsafeUninitializedCapacity: 20) { buffer in
-            func put(_ value: Int, _ digits: Int, at offset: Int) {
-                var value = value
-                for index in stride(from: offset + digits - 1, through: offset, by: -1) {
-                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
-                    value /= 10
-                }
+        func put(_ value: Int, _ digits: Int, at offset: Int) {
+            var value = value
+            for index in stride(from: offset + digits - 1, through: offset, by: -1) {
+                buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
             }
-            put(year, 4, at: 0)
-            buffer[4] = UInt8(ascii: "-")
-            put(month, 2, at: 5)
-            buffer[7] = UInt8(ascii: "-")
-            put(day, 2, at: 8)
-            buffer[10] = UInt8(ascii: "T")
-            put(time / 3600, 2, at: 11)
-            buffer[13] = UInt8(ascii: ":")
-            put(time / 60 % 60, 2, at: 14)
-            buffer[16] = UInt8(ascii: ":")
-            put(time % 60, 2, at: 17)
-            buffer[19] = UInt8(ascii: "Z")
-            return 20
         }
+        put(year, 4, at: 0)
+        buffer[4] = UInt8(ascii: "-")
+        put(month, 2, at: 5)
+        buffer[7] = UInt8(ascii: "-")
+        put(day, 2, at: 8)
+        buffer[10] = UInt8(ascii: "T")
+        put(time / 3600, 2, at: 11)
+        buffer[13] = UInt8(ascii: ":")
+        put(time / 60 % 60, 2, at: 14)
+        buffer[16] = UInt8(ascii: ":")
+        put(time % 60, 2, at: 17)
+        buffer[19] = UInt8(ascii: "Z")
     }
 }

@@ -239,6 +239,17 @@ public struct Table: Sendable, Equatable {
         if !copied { out.append(contentsOf: csvCell(cell).utf8) }
     }
 
+    /// ``appendCSVCell(_:to:)`` of the text of `utf8` (as `String(decoding:as:)` reads it), without a `String` for a
+    /// cell it copies as it is.
+    public static func appendCSVCell(utf8: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        if let first = utf8.first, isNeutralisedStart(first) {
+        } else if !utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F || $0 == 0x2C || $0 == 0x22 }) {
+            out.append(contentsOf: utf8)
+            return
+        }
+        out.append(contentsOf: csvCell(String(decoding: utf8, as: UTF8.self)).utf8)
+    }
+
     /// Whether a cell starting with `byte` is neutralised (one of ``neutralisedStarts``), without hashing.
     static func isNeutralisedStart(_ byte: UInt8) -> Bool {
         switch byte {

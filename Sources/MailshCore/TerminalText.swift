@@ -49,21 +49,47 @@ public enum TerminalText {
     /// Whether ``safeOutput(_:)`` leaves `text` as it is because every byte is printable ASCII, LF, TAB, or a CR
     /// right before an LF: one pass over the bytes (a CSV listing's every piece has CRLF line ends).
     static func isPlainOutput(_ text: String) -> Bool {
-        func plain<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
-            var afterCR = false
-            for byte in bytes {
-                if afterCR {
-                    guard byte == 0x0A else { return false }
-                    afterCR = false
-                } else if byte == 0x0D {
-                    afterCR = true
-                } else if !((byte >= 0x20 && byte < 0x7F) || byte == 0x0A || byte == 0x09) {
-                    return false
+        func plain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            // Eight bytes at a time while they are all printable ASCII (a listing's piece is nearly all such bytes),
+            // then each byte of the eight that are not, as below.
+            var index = 0, afterCR = false
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while index + 8 <= bytes.count {
+                let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+                // A byte below 0x20, or above 0x7E (its high bit set once 1 is added, or already).
+                let below = (word &- ones &* 0x20) & ~word & highs
+                let above = ((word &+ ones) | word) & highs
+                if below | above == 0 && !afterCR {
+                    index += 8
+                    continue
                 }
+                for byte in bytes[index..<index + 8] where !plainByte(byte, &afterCR) { return false }
+                index += 8
             }
+            for byte in bytes[index...] where !plainByte(byte, &afterCR) { return false }
             return !afterCR
         }
-        return text.utf8.withContiguousStorageIfAvailable(plain) ?? plain(text.utf8)
+        return text.utf8.withContiguousStorageIfAvailable(plain) ?? plainBytes(text.utf8)
+    }
+
+    /// Whether `byte` may stand where it stands in plain output (`afterCR`: the byte before was a CR).
+    private static func plainByte(_ byte: UInt8, _ afterCR: inout Bool) -> Bool {
+        if afterCR {
+            guard byte == 0x0A else { return false }
+            afterCR = false
+        } else if byte == 0x0D {
+            afterCR = true
+        } else if !((byte >= 0x20 && byte < 0x7F) || byte == 0x0A || byte == 0x09) {
+            return false
+        }
+        return true
+    }
+
+    /// ``isPlainOutput(_:)`` byte by byte (text without contiguous UTF-8; the tests' reference).
+    static func plainBytes<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
+        var afterCR = false
+        for byte in bytes where !plainByte(byte, &afterCR) { return false }
+        return !afterCR
     }
 
     /// Whether every byte is printable ASCII (0x20–0x7E): such text is its own ``escaped(_:)``, one column a byte.

@@ -22,6 +22,25 @@ struct AuditCommand: DeskCommand {
         [Timestamp.format(entry.at), entry.actor, entry.account, entry.field, entry.oldValue ?? "", entry.newValue ?? ""]
     }
 
+    /// Hands `body` each entry's cells as ``row(_:)`` makes them, as UTF-8 read from the store (the time written
+    /// into one buffer, an old or new value that is not set as an empty cell), valid only during the call.
+    static func forEachCells(_ desk: Desk, _ name: String?, limit: Int?,
+                             _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer?>) throws -> Void) throws {
+        var stamp: [UInt8] = []
+        stamp.reserveCapacity(64)
+        try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer?.self, capacity: columns.count) { cells in
+            try desk.forEachAuditEntryText(name, limit: limit) { entry in
+                stamp.removeAll(keepingCapacity: true)
+                Timestamp.append(entry.at, to: &stamp)
+                try stamp.withUnsafeBytes { at in
+                    cells[0] = at
+                    for index in entry.texts.indices { cells[index + 1] = entry.texts[index] }
+                    try body(UnsafeBufferPointer(cells))
+                }
+            }
+        }
+    }
+
     func run(desk: Desk, context: CommandContext) throws {
         // Without --sort, --limit N is the last N entries (read so from the store); with it, the first N after
         // sorting every entry.
@@ -29,6 +48,11 @@ struct AuditCommand: DeskCommand {
             // Written as read (see ``ListingStream``), in one snapshot of the store.
             var stream = try ListingStream(columns: Self.columns, format: global.format, options: listing,
                                            sink: context.io.write)
+            if global.format != .table {
+                // CSV and JSON straight from the store's bytes: the same cells as ``row(_:)`` (`AuditListingTests`).
+                try stream.write(utf8: { row in try Self.forEachCells(desk, name, limit: listing.limit, row) })
+                return
+            }
             try desk.snapshot { desk in
                 let rows = { (row: ([String]) throws -> Void) in
                     try desk.forEachAuditEntry(name, limit: listing.limit) { try row(Self.row($0)) }

@@ -92,6 +92,57 @@ struct ListingStream {
         end()
     }
 
+    /// ``write(_:)`` of rows each given as UTF-8 cells in the order of the listing's columns (nil: empty; valid only
+    /// during the call): CSV and JSON written straight from the bytes (``Table/appendCSVCell(utf8:to:)``,
+    /// ``DocumentJSON/appendRow(_:keys:pretty:to:)``), with the text ``write(_:)`` writes for the same cells as
+    /// `String`s; a table through ``write(_:)``'s own lines.
+    mutating func write(utf8 rows: ((UnsafeBufferPointer<UnsafeRawBufferPointer?>) throws -> Void) throws -> Void) throws {
+        begin()
+        let keys = format == .json ? DocumentJSON.RowKeys(columns) : nil
+        let picked = picked, width = columns.count
+        try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer?.self, capacity: width) { chosen in
+            try rows { row in
+                var cells = row
+                if let picked {
+                    for (index, source) in picked.enumerated() { chosen[index] = source < row.count ? row[source] : nil }
+                    cells = UnsafeBufferPointer(chosen)
+                }
+                try add(utf8: cells, keys: keys)
+            }
+        }
+        end()
+    }
+
+    /// ``add(_:)`` of picked cells as UTF-8.
+    private mutating func add(utf8 cells: UnsafeBufferPointer<UnsafeRawBufferPointer?>, keys: DocumentJSON.RowKeys?) throws {
+        if let limit, count >= limit { throw Desk.StopListing() }
+        switch format {
+        case .table:
+            Table.appendLine(cells.map { TerminalText.escaped($0.map { String(decoding: $0, as: UTF8.self) } ?? "") },
+                             widths: widths ?? [], to: &out.bytes)
+        case .csv:
+            for index in cells.indices {
+                if index > 0 { out.bytes.append(UInt8(ascii: ",")) }
+                if let cell = cells[index] { Table.appendCSVCell(utf8: cell, to: &out.bytes) }
+            }
+            out.bytes.append(0x0D)
+            out.bytes.append(0x0A)
+        case .json:
+            if jsonLines {
+                DocumentJSON.appendRow(cells, keys: keys!, pretty: false, to: &out.bytes)
+                out.bytes.append(0x0A)
+            } else {
+                out.bytes.append(count == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
+                out.bytes.append(0x0A)
+                out.bytes.append(0x20)
+                out.bytes.append(0x20)
+                DocumentJSON.appendRow(cells, keys: keys!, pretty: true, to: &out.bytes)
+            }
+        }
+        count += 1
+        out.unitEnded()
+    }
+
     private mutating func begin() {
         switch format {
         case .table: if header { out.write(Table.line(Table.titles(columns), widths: widths ?? [])) }

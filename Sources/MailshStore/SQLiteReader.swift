@@ -119,6 +119,14 @@ struct SQLiteReadTransaction: StreamingSQLTransaction {
         }
     }
 
+    /// ``step(_:bind:_:)`` handing `body` the statement itself, standing on each row in turn.
+    func stepRows(_ sql: String, bind: (inout TypedBindings) -> Void, _ body: (OpaquePointer) throws -> Void) throws {
+        let handle = try reader.statement(sql)
+        try TypedBindings.bound(handle, bind) {
+            while try next(handle, sql) { try body(handle) }
+        }
+    }
+
     /// Steps `handle` (the statement of `sql`): whether it stands on a row.
     private func next(_ handle: OpaquePointer, _ sql: String) throws -> Bool {
         let code = sqlite3_step(handle)
@@ -215,6 +223,10 @@ struct SQLiteReadTransaction: StreamingSQLTransaction {
 
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
         try step(query.sql, bind: { b in for value in query.binds { b.value(value) } }, body)
+    }
+
+    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
+        try stepRows(query.sql, bind: { b in for value in query.binds { b.value(value) } }) { try body(ListingRow(statement: $0)) }
     }
 }
 

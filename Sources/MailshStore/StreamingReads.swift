@@ -174,6 +174,62 @@ enum ListingSQL {
 protocol StreamingSQLTransaction: SQLTransaction {
     /// Steps through the rows of `query`, handing each row's values (by position) to `body`, holding one row at a time.
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws
+
+    /// ``stream(_:_:)`` handing each row as a ``ListingRow``, whose texts can be read as SQLite stores them.
+    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws
+}
+
+/// One row of a listing, read by position: each value as ``StreamingSQLTransaction/stream(_:_:)`` gives it, and, on
+/// SQLite, numbers and texts as it stores them (text as the UTF-8 bytes of its own buffer, no `String` made).
+struct ListingRow {
+    /// The SQLite statement standing on the row.
+    private let statement: OpaquePointer?
+    /// The row's values (PostgreSQL, or any engine without a statement to read from).
+    private let values: ((Int) throws -> SQLValue)?
+
+    init(statement: OpaquePointer) {
+        self.statement = statement
+        values = nil
+    }
+
+    init(values: @escaping (Int) throws -> SQLValue) {
+        statement = nil
+        self.values = values
+    }
+
+    func value(_ index: Int) throws -> SQLValue {
+        if let statement { return SQLiteTransaction.columnValue(statement, CInt(index)) }
+        return try values!(index)
+    }
+
+    /// Column `index` when SQLite stores it as a number, as ``SQLValue/real()`` reads it (nil: any other kind of
+    /// value, or another engine: read it through ``value(_:)``).
+    func storedReal(_ index: Int) -> Double? {
+        guard let statement else { return nil }
+        switch sqlite3_column_type(statement, CInt(index)) {
+        case SQLITE_FLOAT: return sqlite3_column_double(statement, CInt(index))
+        case SQLITE_INTEGER: return Double(sqlite3_column_int64(statement, CInt(index)))
+        default: return nil
+        }
+    }
+
+    /// Column `index`'s UTF-8 bytes when SQLite stores it as text, or `.some(nil)` for NULL where `optional` (nil:
+    /// any other kind of value, or another engine: read it through ``value(_:)``). The bytes are SQLite's own, valid
+    /// until the next row, and not checked as UTF-8 (a `String` made of them repairs them, as ``value(_:)``'s does).
+    func storedText(_ index: Int, optional: Bool = false) -> UnsafeRawBufferPointer?? {
+        guard let statement else { return nil }
+        let column = CInt(index)
+        switch sqlite3_column_type(statement, column) {
+        case SQLITE_TEXT:
+            let start = sqlite3_column_text(statement, column)
+            let count = Int(sqlite3_column_bytes(statement, column))
+            return .some(UnsafeRawBufferPointer(start: count == 0 ? nil : start, count: count))
+        case SQLITE_NULL where optional:
+            return .some(nil)
+        default:
+            return nil
+        }
+    }
 }
 
 extension StreamingSQLTransaction {
@@ -187,6 +243,35 @@ extension StreamingSQLTransaction {
 
     func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
         try stream(ListingSQL.audit(dialect, account: account, limit: limit)) { try body(try ListingSQL.auditEntry($0)) }
+    }
+
+    /// Rows as ``stream(_:_:)`` hands them (an engine whose rows have no statement to read from: PostgreSQL).
+    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
+        try stream(query) { values in try withoutActuallyEscaping(values) { try body(ListingRow(values: $0)) } }
+    }
+
+    func forEachAuditEntryText(account: String?, limit: Int?, _ body: (AuditEntryText) throws -> Void) throws {
+        // Actor, account, field, old and new value; the account's id is not shown, only checked as the decoder does.
+        let columns: [(index: Int, optional: Bool)] = [(1, false), (2, false), (4, false), (5, true), (6, true)]
+        try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer?.self, capacity: columns.count) { texts in
+            try streamRows(ListingSQL.audit(dialect, account: account, limit: limit)) { row in
+                var stored = row.storedText(3, optional: true) != nil
+                for (position, column) in columns.enumerated() where stored {
+                    if let text = row.storedText(column.index, optional: column.optional) {
+                        texts[position] = text
+                    } else {
+                        stored = false
+                    }
+                }
+                if stored, let at = row.storedReal(0) {
+                    // As SQLite stores every entry mailsh writes: straight from its buffer.
+                    try body(AuditEntryText(at: Date(timeIntervalSince1970: at), texts: UnsafeBufferPointer(texts)))
+                } else {
+                    // Another engine, or a value the decoder refuses (with its message): as forEachAuditEntry reads it.
+                    try AuditEntryText.with(try ListingSQL.auditEntry(row.value), body)
+                }
+            }
+        }
     }
 
     func forEachRecord(_ query: RecordQuery, _ body: (MailshCore.Record) throws -> Void) throws {
@@ -218,6 +303,16 @@ extension SQLiteTransaction: StreamingSQLTransaction {
         // Stepped straight through SQLite's C API, each value read as the column stores it: GRDB's cursor copies
         // every row into a `Row` of `DatabaseValue`s first, which cost a listing more than its output.
         try db.makeStatement(sql: query.sql).forEachRow(in: db, binding: query.binds) { try body($0) }
+    }
+
+    /// ``stream(_:_:)`` handing each row as the statement standing on it (its texts read from SQLite's buffer).
+    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
+        let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        if cache < 0 && -cache > Self.listingCacheKiB {
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.listingCacheKiB)")
+        }
+        defer { try? db.execute(sql: "PRAGMA cache_size = \(cache)") }
+        try db.makeStatement(sql: query.sql).forEachStep(in: db, binding: query.binds) { try body(ListingRow(statement: $0)) }
     }
 
     /// The value of column `index` of the current row, as the column stores it (as GRDB's `Row` reads it).

@@ -50,7 +50,8 @@ final class StoreContractTests: StoreTestCase {
                 guard let error = error as? MailshError else { return XCTFail("\(error)") }
                 XCTAssertEqual(error.exitStatus, .store)
                 XCTAssertEqual(error.message, "store: the store \(location) was migrated by a newer mailsh (\(future)); this "
-                    + "mailsh knows migrations up to v13: answers to held mail: use the newer mailsh")
+                    + "mailsh knows migrations up to v17: records by second created (record list --sort created reads them in "
+                    + "order): use the newer mailsh")
             }
         }
     }
@@ -62,7 +63,8 @@ final class StoreContractTests: StoreTestCase {
     /// index), which leaves the index as the only way to read in order: the collation of `number` must match.
     func testRecordListReadsTheRecordsInOrderThroughAnIndex() {
         onEveryEngine {
-            for query in [RecordQuery(), RecordQuery(limit: 3)] {
+            for query in [RecordQuery(), RecordQuery(limit: 3), RecordQuery(order: .bySecondCreated),
+                          RecordQuery(limit: 3, order: .bySecondCreated)] {
                 let plan: [String]
                 switch kind {
                 case .sqlite:
@@ -85,7 +87,7 @@ final class StoreContractTests: StoreTestCase {
                 }
                 let text = plan.joined(separator: "\n")
                 XCTAssertFalse(text.contains("TEMP B-TREE") || text.contains("Sort"), text)
-                XCTAssertTrue(text.contains("record_by_created_at"), text)
+                XCTAssertTrue(text.contains(query.order == .bySecondCreated ? "record_by_second_created" : "record_by_created_at"), text)
             }
         }
     }
@@ -239,7 +241,7 @@ final class StoreContractTests: StoreTestCase {
 
     func expectedDump() throws -> [String] {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v13.txt" : "Schema/postgres-v13.txt")
+            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v17.txt" : "Schema/postgres-v17.txt")
         return try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 

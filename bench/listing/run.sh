@@ -4,7 +4,8 @@
 # /usr/bin/time -v), with the ratios. Output goes to /dev/null for both.
 #
 #   bench/listing/run.sh [N ...]     (default: 100000 1000000; MAILSH_BIN=a binary already built; REPEAT=3 runs,
-#                                     the median is reported)
+#                                     the median is reported; STORE_DIR=a folder where each size's store is made
+#                                     once and kept, to be reused by later runs)
 #
 # The store is made by bench/listing/make-store.lua: global accounts as admins create them (hosts, ports, users,
 # from addresses, display names, some POP3, STARTTLS, test accounts, reply-to addresses), N records.
@@ -32,7 +33,7 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export HOME="$work" MAILSH_KEY_FILE="$work/key"
+export HOME="$work" MAILSH_KEY_FILE="${STORE_DIR:-$work}/key"
 
 # measure LABEL CMD...: runs CMD $repeat times (stdout to /dev/null); prints "wall cpu maxrss_kib" of the median run.
 measure() {
@@ -60,10 +61,14 @@ command -v bc >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y --no-i
 order="ORDER BY name, ifnull(owner, '')"
 list_sql="SELECT name, owner, protocol, in_host, in_port, in_security, out_host, out_port, out_security, last_test_verdict, last_test_ms, last_test_at, lock_in_server, lock_in_credentials, lock_out_server, lock_out_credentials FROM account $order"
 for n in "${counts[@]}"; do
-    store="$work/store-$n.db"
-    "$MAILSH_BIN" store init --store "$store" >/dev/null
-    "$MAILSH_BIN" run --store "$store" --max-instructions 0 --max-memory 0 \
-        "$root/bench/listing/make-store.lua" "$n" Desk plain "$n" >&2
+    store="${STORE_DIR:-$work}/store-$n.db"
+    if [[ -z "${STORE_DIR:-}" || ! -e "$store.made" ]]; then
+        rm -f "$store"*
+        "$MAILSH_BIN" store init --store "$store" >/dev/null
+        "$MAILSH_BIN" run --store "$store" --max-instructions 0 --max-memory 0 \
+            "$root/bench/listing/make-store.lua" "$n" Desk plain "$n" >&2
+        [[ -z "${STORE_DIR:-}" ]] || touch "$store.made"
+    fi
     echo
     echo "== $n accounts, $n records, $((2 * n)) audit entries (median of $repeat; mailsh $MAILSH_BIN)"
     printf '%-34s %9s %9s %11s | %9s %9s %10s | %6s %6s %7s\n' "work" "wall" "cpu" "peak" "sqlite3" "cpu" "peak" \
@@ -90,5 +95,5 @@ for n in "${counts[@]}"; do
         "$(measure b sqlite3 -json "$store" "SELECT * FROM record ORDER BY created_at DESC, number DESC")"
     row "record list --sort created (csv)" "$(measure a "$MAILSH_BIN" record list --format csv --sort created --store "$store")" \
         "$(measure b sqlite3 -csv -header "$store" "SELECT * FROM record ORDER BY CAST(created_at AS INTEGER), created_at DESC, number DESC")"
-    rm -f "$store"*
+    [[ -n "${STORE_DIR:-}" ]] || rm -f "$store"*
 done

@@ -1,0 +1,77 @@
+import Foundation
+@testable import MailshCore
+import XCTest
+
+/// A listing's cells written from UTF-8 bytes (``Table/appendCSVCell(utf8:to:)``, ``DocumentJSON/appendRow(_:keys:pretty:to:)``)
+/// give the text the `String` functions give for the same cells (``Table/csvCell(_:)``, ``Table/object(_:_:)`` through
+/// ``JSONValue``), for hostile cells and for bytes that are not UTF-8; and ``JSONValue`` escapes as it always did now
+/// that ``DocumentJSON`` writes its strings.
+final class ListingBytesTests: XCTestCase {
+    static let cells = ["plain", "", "\u{1B}[31mred", "tab\there", "line\nbreak", "cr\r\nlf", "\"quoted\", comma",
+                        "=SUM(A1)", "-minus", "+plus", "@at", "'apos", "\tstarts", "\rstarts", "back\\slash", "a/b",
+                        "Ünïcødé 日本語", "\u{202E}bidi", "zero\u{200B}width", "del\u{7F}", "nel\u{85}", "\u{08}\u{0C}\u{0B}",
+                        "nul\u{0}", "😀", "tag\u{E0041}", " ", "ends "]
+
+    func testCellsFromBytesAreTheStringFunctionsText() {
+        let invalid: [[UInt8]] = [[0x61, 0xC3], [0xFF, 0x41], [0xC0, 0xAF, 0x22], [0xED, 0xA0, 0x80]]
+        let rows = Self.cells.map { Array($0.utf8) } + invalid
+        for bytes in rows {
+            let text = String(decoding: bytes, as: UTF8.self)
+            var csv: [UInt8] = [0x2C]
+            bytes.withUnsafeBytes { Table.appendCSVCell(utf8: $0, to: &csv) }
+            XCTAssertEqual(String(decoding: csv, as: UTF8.self), "," + Table.csvCell(text), "\(bytes)")
+        }
+        // Rows of three cells (one of them unset), each cell hostile in every place.
+        let keys = ["at", "old_value", "new"]
+        for (index, bytes) in rows.enumerated() {
+            let other = rows[(index + 5) % rows.count]
+            let strings = [String(decoding: bytes, as: UTF8.self), "", String(decoding: other, as: UTF8.self)]
+            let object = Table.object(keys, strings)
+            bytes.withUnsafeBytes { first in
+                other.withUnsafeBytes { third in
+                    let cells: [UnsafeRawBufferPointer?] = [first, index % 2 == 0 ? nil : UnsafeRawBufferPointer(start: nil, count: 0), third]
+                    cells.withUnsafeBufferPointer { cells in
+                        for pretty in [false, true] {
+                            var json: [UInt8] = []
+                            DocumentJSON.appendRow(cells, keys: DocumentJSON.RowKeys(keys), pretty: pretty, to: &json)
+                            let expected = pretty ? object.serialized(pretty: true, indent: "  ") : object.serialized()
+                            XCTAssertEqual(String(decoding: json, as: UTF8.self), expected, "\(bytes) \(pretty)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// ``TerminalText/isPlainOutput(_:)`` (eight bytes at a time) says what its byte-by-byte reference says, for
+    /// every byte value at every place of a word, and for CR, LF pairs across word ends.
+    func testPlainOutputIsTheByteByByteAnswer() {
+        let printable = Array("abcdefghijklmnopqrstuvwxyz0123456789,\"~ ".utf8)
+        for length in 0...27 {
+            for place in 0..<max(length, 1) {
+                for special in [UInt8](0...0xFF) + [0x0D] {
+                    var bytes = (0..<length).map { printable[($0 * 7) % printable.count] }
+                    if length > 0 { bytes[place] = special }
+                    if special == 0x0D && place + 1 < length && length % 2 == 0 { bytes[place + 1] = 0x0A }
+                    let text = String(decoding: bytes, as: UTF8.self)
+                    XCTAssertEqual(TerminalText.isPlainOutput(text), TerminalText.plainBytes(text.utf8), "\(bytes)")
+                }
+            }
+        }
+    }
+
+    func testJSONValueEscapesAsBefore() {
+        let expected: [(String, String)] = [
+            ("\u{08}\u{0C}\u{0B}\u{1B}", #""\u0008\u000C\u000B\u001B""#), ("\t\n\r\"\\/", #""\t\n\r\"\\/""#),
+            ("del\u{7F}nel\u{85}", #""del\u007Fnel\u0085""#), ("\u{202E}\u{200B}", #""\u202E\u200B""#),
+            ("tag\u{E0041}", #""tag\uDB40\uDC41""#), ("Ünï 日本 😀", "\"Ünï 日本 😀\""), ("nul\u{0}", #""nul\u0000""#),
+        ]
+        for (text, json) in expected {
+            XCTAssertEqual(JSONValue.string(text).serialized(), json)
+        }
+        // The encoder's escapes, as DocumentJSON writes documents.
+        var bytes: [UInt8] = []
+        DocumentJSON.quote("\u{08}\u{0C}\u{0B}\u{1B}", into: &bytes)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), #""\b\f\u000b\u001b""#)
+    }
+}
