@@ -293,7 +293,7 @@ enum Schema {
             // `record list --sort created` reads the records by whole second, oldest first, newest first within a
             // second: with this index (on the very expression it orders by) it steps through them in that order
             // instead of sorting every record first, which held them all in memory (SQLite's temp store).
-            Migration(name: "v17: records by second created (record list --sort created reads them in order)", statements: [
+            Migration(name: "v14: records by second created (record list --sort created reads them in order)", statements: [
                 "CREATE INDEX record_by_second_created ON record((\(ListingSQL.wholeSeconds(d, "created_at"))), "
                     + "created_at DESC, \(d == .sqlite ? "number" : "number COLLATE \"C\"") DESC)",
             ]),

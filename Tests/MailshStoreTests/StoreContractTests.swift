@@ -50,7 +50,7 @@ final class StoreContractTests: StoreTestCase {
                 guard let error = error as? MailshError else { return XCTFail("\(error)") }
                 XCTAssertEqual(error.exitStatus, .store)
                 XCTAssertEqual(error.message, "store: the store \(location) was migrated by a newer mailsh (\(future)); this "
-                    + "mailsh knows migrations up to v17: records by second created (record list --sort created reads them in "
+                    + "mailsh knows migrations up to v14: records by second created (record list --sort created reads them in "
                     + "order): use the newer mailsh")
             }
         }
@@ -241,7 +241,7 @@ final class StoreContractTests: StoreTestCase {
 
     func expectedDump() throws -> [String] {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v17.txt" : "Schema/postgres-v17.txt")
+            .appendingPathComponent(kind == .sqlite ? "Schema/sqlite-v14.txt" : "Schema/postgres-v14.txt")
         return try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
