@@ -30,7 +30,7 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
 
     /// The default location: `$XDG_DATA_HOME/mailsh/mailsh.db`, else `$HOME/.local/share/mailsh/mailsh.db` (XDG
     /// base directories); `nil` when neither names an absolute folder (mailsh never guesses a home folder).
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    public static func defaultPath(environment: Environment = .process) -> String? {
         if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
             return data + "/mailsh/mailsh.db"
         }
