@@ -34,17 +34,19 @@ enum OneShotLine {
     /// The arguments whose completion candidates are names from the store, as a completion script names them (the
     /// command's path, `--`, then `positional@N` or the option), with the kind of name ("account" or "user").
     /// `--as` (user names, on every command) is left to the parser: admins complete it far less often.
-    static let nameCompletions: [String: String] = {
+    /// (Pairs, not a dictionary: the first `String`-keyed dictionary of a process costs a scan of every conformance
+    /// record, far more than these comparisons.)
+    static let nameCompletions: [(key: String, kind: String)] = {
         let accounts = ["account audit", "account client-key", "account copy", "account delete", "account lock", "account login", "account logout",
                         "account password", "account rename", "account set", "account show", "account test",
                         "account unlock", "audit", "monitor", "personal clear", "personal login", "personal logout",
                         "personal password", "personal set", "personal show", "record create"]
         let users = ["user grant", "user revoke", "user set", "user show"]
-        var table: [String: String] = [:]
-        for path in accounts { table[path + " -- positional@0"] = "account" }
-        for path in ["match", "record held", "record list"] { table[path + " -- --account"] = "account" }
-        table["monitor -- --alert-via"] = "account"
-        for path in users { table[path + " -- positional@0"] = "user" }
+        var table: [(key: String, kind: String)] = []
+        for path in accounts { table.append((path + " -- positional@0", "account")) }
+        for path in ["match", "record held", "record list"] { table.append((path + " -- --account", "account")) }
+        table.append(("monitor -- --alert-via", "account"))
+        for path in users { table.append((path + " -- positional@0", "user")) }
         return table
     }()
 
@@ -108,7 +110,7 @@ enum OneShotLine {
     static func completion(_ words: [String]) -> Outcome? {
         guard let dashes = words.firstIndex(of: "--"), words.count >= dashes + 4 else { return nil }
         let key = words[1..<dashes].joinedText(separator: " ") + " -- " + words[dashes + 1]
-        guard let kind = nameCompletions[key], Int(words[dashes + 2]) != nil,
+        guard let kind = nameCompletions.first(where: { $0.key == key })?.kind, Int(words[dashes + 2]) != nil,
               let cursor = Int(words[dashes + 3]) else { return nil }
         let completing = words[(dashes + 4)...]
         let prefix: String

@@ -161,7 +161,9 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
     /// A symbolic link at `path` (dangling or not) is refused, never followed. Returns the file's device and inode.
     static func createPrivately(_ path: String) throws -> (dev_t, ino_t) {
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+        var folder = stat()
+        // stat(2) as FileManager.fileExists(atPath:) does, without setting up Foundation's file manager for one look.
+        if !directory.isEmpty, stat(directory, &folder) != 0 {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])

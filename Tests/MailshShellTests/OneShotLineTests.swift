@@ -173,7 +173,7 @@ final class OneShotLineTests: XCTestCase {
         }
         // Names come from the table for exactly the arguments whose declaration completes names (but `--as`, which
         // the parser keeps).
-        XCTAssertEqual(OneShotLine.nameCompletions, expected.filter { !$0.key.hasSuffix(" -- --as") })
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: OneShotLine.nameCompletions.map { ($0.key, $0.kind) }), expected.filter { !$0.key.hasSuffix(" -- --as") })
         XCTAssertGreaterThan(expected.filter { $0.key.hasSuffix(" -- --as") }.count, 10)
         let request = ["---completion", "account", "show", "--", "positional@0", "5", "4", "mailsh", "--store", "x.db",
                        "account", "show", "Acct"]
