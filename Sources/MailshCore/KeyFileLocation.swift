@@ -16,7 +16,7 @@ public struct KeyFileLocation: Sendable, Equatable {
     public var storeIsURL: Bool
 
     /// The key file of the store at `store`, given the process's `environment`.
-    public init(store: String, environment: [String: String]) {
+    public init(store: String, environment: Environment) {
         storeIsURL = Self.urlKeyName(store) != nil
         if let named = environment["MAILSH_KEY_FILE"], !named.isEmpty {
             path = named
@@ -29,7 +29,7 @@ public struct KeyFileLocation: Sendable, Equatable {
 
     /// Where the key of the store at `storeLocation` lives when `MAILSH_KEY_FILE` does not name it.
     public static func defaultPath(forStore storeLocation: String,
-                                   environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+                                   environment: Environment = .process) -> String {
         guard let name = urlKeyName(storeLocation) else { return storeLocation + ".key" }
         let folder: String
         if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") {

@@ -210,7 +210,7 @@ extension Section {
             }
         }
         words += rest.map(\.rawValue)
-        return words.isEmpty ? "-" : words.joined(separator: " ")
+        return words.isEmpty ? "-" : words.joinedText(separator: " ")
     }
 
     /// ``summary(_:)`` of the sections `isLocked` says are closed, looked up in a table made once by it (one entry

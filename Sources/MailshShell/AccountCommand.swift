@@ -39,6 +39,14 @@ extension AccountCommand {
         static let columns = ["name", "protocol", "incoming", "outgoing", "status", "kind", "last_test", "locked"]
 
         func run(desk: Desk, context: CommandContext) throws {
+            try Self.list(match: match, proto: proto, owner: owner, listing: listing, global: global.settings, desk: desk,
+                          context: context)
+        }
+
+        /// The listing of these options' values (`listing` `nil`: every listing option at its default), as `run`
+        /// prints it; ``OneShotLine`` calls it without building the command.
+        static func list(match: String?, proto: ProtocolArgument?, owner: String?, listing: ListingOptions?,
+                         global: GlobalSettings, desk: Desk, context: CommandContext) throws {
             let filter: OwnerFilter = switch owner {
             case nil: .any
             case "global": .global
@@ -46,17 +54,17 @@ extension AccountCommand {
             }
             let query = AccountQuery(match: match, proto: proto?.value, owner: filter)
             // Written as read, unless the output is a terminal (cut to its width, paged) or --sort needs every row.
-            if listing.sort == nil && !context.io.outputIsTerminal {
-                return try stream(query, desk: desk, context: context)
+            if listing?.sort == nil && !context.io.outputIsTerminal {
+                return try stream(query, listing: listing, global: global, desk: desk, context: context)
             }
             var accounts = try desk.accounts(query)
             let signIn = try desk.globalSignInStates(accounts)
             let rows = accounts.map { Self.row($0, signIn: signIn[$0.id]) }
             if global.format == .json {
                 // --sort and --limit choose the accounts; the documents are whole.
-                accounts = try listing.order(rows, columns: Self.columns).map { accounts[$0] }
+                accounts = try (listing?.order(rows, columns: Self.columns) ?? Array(rows.indices)).map { accounts[$0] }
                 context.page(Output.json(accounts.map { Self.document($0, signIn: signIn[$0.id]) },
-                                         lines: listing.jsonLines))
+                                         lines: listing?.jsonLines ?? false))
                 return
             }
             context.page(try Listing(columns: Self.columns, rows: rows)
@@ -64,11 +72,12 @@ extension AccountCommand {
         }
 
         /// The listing written as the store reads it (see ``ListingStream``), in one snapshot of the store.
-        func stream(_ query: AccountQuery, desk: Desk, context: CommandContext) throws {
+        static func stream(_ query: AccountQuery, listing: ListingOptions?, global: GlobalSettings, desk: Desk,
+                           context: CommandContext) throws {
             let sink = context.io.write
             if global.format == .json {
-                var documents = DocumentStream(lines: listing.jsonLines, sink: context.io.writeSafe)
-                var left = listing.limit ?? Int.max
+                var documents = DocumentStream(lines: listing?.jsonLines ?? false, sink: context.io.writeSafe)
+                var left = listing?.limit ?? Int.max
                 try desk.forEachAccount(query) { account, signIn in
                     if left == 0 { throw Desk.StopListing() }
                     left -= 1

@@ -26,7 +26,7 @@ enum AccountSetLine {
         command.assignments = Array(positionals.dropFirst())
         command.ifVersion = nil
         command.dryRun = false
-        command.global = global
+        command.global = GlobalOptions.with(global)
         return command
     }
 }

@@ -25,3 +25,38 @@ public struct GlobalOptions: ParsableArguments, Sendable {
 
     public init() {}
 }
+
+/// The global options' values, as a command runs with them. ``OneShotLine`` reads them without building the
+/// parser's ``GlobalOptions`` (whose property wrappers cost a one-shot command more than its store's work: each
+/// first generic type they make is a scan of every protocol conformance of the program).
+public struct GlobalSettings: Sendable, Equatable {
+    public var store: String?
+    public var asUser: String?
+    public var format: OutputFormat
+    public var noPager: Bool
+
+    public init(store: String? = nil, asUser: String? = nil, format: OutputFormat = .table, noPager: Bool = false) {
+        self.store = store
+        self.asUser = asUser
+        self.format = format
+        self.noPager = noPager
+    }
+}
+
+extension GlobalOptions {
+    /// The values parsed.
+    public var settings: GlobalSettings {
+        GlobalSettings(store: store, asUser: asUser, format: format, noPager: noPager)
+    }
+
+    /// The options as the parser makes them from `settings`' values. (A static function: an `init` that assigns
+    /// the wrapped properties after `self.init()` crashes Swift 6.3's optimizer, CopyPropagation.)
+    static func with(_ settings: GlobalSettings) -> GlobalOptions {
+        var options = GlobalOptions()
+        options.store = settings.store
+        options.asUser = settings.asUser
+        options.format = settings.format
+        options.noPager = settings.noPager
+        return options
+    }
+}

@@ -159,7 +159,7 @@ struct MonitorCommand: DeskCommand {
         }
         let json = global.format == .json
         let io = context.io
-        let logger = try MonitorLogSettings(format: logFormat, level: logLevel, environment: context.environment)
+        let logger = try MonitorLogSettings(format: logFormat, level: logLevel, environment: context.environment.variables)
             .logger(io: io)
         // Only with --metrics: the endpoint (NIO, the Prometheus registry) and the counters; none of it otherwise.
         var endpoint: (any MetricsEndpoint)?
@@ -189,7 +189,7 @@ struct MonitorCommand: DeskCommand {
         Interrupt.installForTermination()
         Interrupt.reset()
         // Under systemd (Type=notify): readiness, status, watchdog and stopping through NOTIFY_SOCKET.
-        let hooks = ServiceNotifier(environment: context.environment)?.hooks ?? MonitorHooks()
+        let hooks = ServiceNotifier(environment: context.environment.variables)?.hooks ?? MonitorHooks()
         if let account {
             let monitor = Monitor(desk: desk, account: account, client: client,
                                   oauthClient: context.services.oauthClient, sender: context.services.mailSender,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MailshCore
 
 /// The command lines a one-shot mailsh meets most (`account list` with global options, `--version`, the names a
 /// completion script asks for at every Tab), read without the argument parser.
@@ -13,8 +14,10 @@ import Foundation
 enum OneShotLine {
     /// What the reader made of a line.
     enum Outcome {
-        /// The parsed command, as the parser makes it.
-        case command(any GlobalOptionsLine)
+        /// The command of that path with these global options, every other argument at its default: run by
+        /// ``GlobalOptionsLine/run(global:desk:context:)`` without building it (``GlobalOptionsLine/init(global:)``
+        /// builds what the parser makes, for tests).
+        case command(any GlobalOptionsLine.Type, GlobalSettings)
         /// Text the parser would have printed with status 0 (the version, completion candidates).
         case printed(String)
     }
@@ -22,25 +25,28 @@ enum OneShotLine {
     /// Off (tests only): every line goes to the parser, to compare.
     @TaskLocal static var enabled = true
 
-    /// The commands read here, by path: commands that take the global options and nothing else on these lines.
-    static let commands: [String: any GlobalOptionsLine.Type] = [
-        "account list": AccountCommand.List.self,
+    /// The commands read here, by path: commands that take the global options and nothing else on these lines. (An
+    /// array: the first `String`-keyed dictionary of a process costs a scan of every conformance record.)
+    static let commands: [(path: String, type: any GlobalOptionsLine.Type)] = [
+        ("account list", AccountCommand.List.self),
     ]
 
     /// The arguments whose completion candidates are names from the store, as a completion script names them (the
     /// command's path, `--`, then `positional@N` or the option), with the kind of name ("account" or "user").
     /// `--as` (user names, on every command) is left to the parser: admins complete it far less often.
-    static let nameCompletions: [String: String] = {
+    /// (Pairs, not a dictionary: the first `String`-keyed dictionary of a process costs a scan of every conformance
+    /// record, far more than these comparisons.)
+    static let nameCompletions: [(key: String, kind: String)] = {
         let accounts = ["account audit", "account client-key", "account copy", "account delete", "account lock", "account login", "account logout",
                         "account password", "account rename", "account set", "account show", "account test",
                         "account unlock", "audit", "monitor", "personal clear", "personal login", "personal logout",
                         "personal password", "personal set", "personal show", "record create"]
         let users = ["user grant", "user revoke", "user set", "user show"]
-        var table: [String: String] = [:]
-        for path in accounts { table[path + " -- positional@0"] = "account" }
-        for path in ["match", "record held", "record list"] { table[path + " -- --account"] = "account" }
-        table["monitor -- --alert-via"] = "account"
-        for path in users { table[path + " -- positional@0"] = "user" }
+        var table: [(key: String, kind: String)] = []
+        for path in accounts { table.append((path + " -- positional@0", "account")) }
+        for path in ["match", "record held", "record list"] { table.append((path + " -- --account", "account")) }
+        table.append(("monitor -- --alert-via", "account"))
+        for path in users { table.append((path + " -- positional@0", "user")) }
         return table
     }()
 
@@ -51,15 +57,19 @@ enum OneShotLine {
         if words == ["--version"] { return MailshCommand.wholeConfiguration.version.isEmpty ? nil
             : .printed(MailshCommand.wholeConfiguration.version) }
         if first == "---completion" { return completion(words) }
-        guard words.count >= 2, let type = commands[words[0] + " " + words[1]],
+        guard words.count >= 2 else { return nil }
+        let path = words[0] + " " + words[1]
+        guard let type = commands.first(where: { $0.path == path })?.type,
               let global = globalOptions(words.dropFirst(2))
         else { return nil }
-        return .command(type.init(global: global))
+        return .command(type, global)
     }
 
     /// The global options alone (each at most once, values that the parser could not take for an option), or `nil`.
-    static func globalOptions(_ words: ArraySlice<String>) -> GlobalOptions? {
-        var values: [String: String] = [:]
+    static func globalOptions(_ words: ArraySlice<String>) -> GlobalSettings? {
+        var store: String?
+        var asUser: String?
+        var format: String?
         var noPager = false
         var rest = words
         while let word = rest.popFirst() {
@@ -74,26 +84,33 @@ enum OneShotLine {
                 noPager = true
                 continue
             }
-            guard ["--store", "--as", "--format"].contains(name), values[name] == nil else { return nil }
+            // Each option at most once, with a value the parser could not take for an option.
+            let given: String?
+            switch name {
+            case "--store": given = store
+            case "--as": given = asUser
+            case "--format": given = format
+            default: return nil
+            }
+            guard given == nil else { return nil }
             if value == nil { value = rest.popFirst() }
             guard let value, !value.isEmpty, !value.hasPrefix("-") else { return nil }
-            values[name] = value
+            switch name {
+            case "--store": store = value
+            case "--as": asUser = value
+            default: format = value
+            }
         }
-        var global = GlobalOptions()
-        global.store = values["--store"]
-        global.asUser = values["--as"]
-        guard let format = values["--format"].map({ OutputFormat(rawValue: $0) }) ?? .table else { return nil }
-        global.format = format
-        global.noPager = noPager
-        return global
+        guard let outputFormat = format.map({ OutputFormat(rawValue: $0) }) ?? .table else { return nil }
+        return GlobalSettings(store: store, asUser: asUser, format: outputFormat, noPager: noPager)
     }
 
     /// `---completion PATH… -- ARGUMENT INDEX CURSOR WORDS…` for an argument of ``nameCompletions``: the names,
     /// one a line, as the parser prints them for the shell that `SAP_SHELL` (in this process's environment) names.
     static func completion(_ words: [String]) -> Outcome? {
         guard let dashes = words.firstIndex(of: "--"), words.count >= dashes + 4 else { return nil }
-        let key = words[1..<dashes].joined(separator: " ") + " -- " + words[dashes + 1]
-        guard let kind = nameCompletions[key], Int(words[dashes + 2]) != nil,
+        let key = words[1..<dashes].joinedText(separator: " ") + " -- " + words[dashes + 1]
+        guard let kind = nameCompletions.first(where: { $0.key == key })?.kind, Int(words[dashes + 2]) != nil,
               let cursor = Int(words[dashes + 3]) else { return nil }
         let completing = words[(dashes + 4)...]
         let prefix: String
@@ -107,17 +124,26 @@ enum OneShotLine {
         var names = NameSource.lookup?(kind, prefix) ?? []
         // The parser's format for zsh: a last pseudo-candidate its script removes.
         if let shell = getenv("SAP_SHELL"), String(cString: shell) == "zsh" { names.append(" ") }
-        return .printed(names.joined(separator: "\n"))
+        return .printed(names.joinedText(separator: "\n"))
     }
 }
 
-/// A command that ``OneShotLine`` builds from its path and the global options alone.
+/// A command that ``OneShotLine`` reads from its path and the global options alone.
 protocol GlobalOptionsLine: DeskCommand {
     /// The command as the parser makes it from its path and `global`: every other argument at its default.
     init(global: GlobalOptions)
+
+    /// Runs what `init(global:)` makes with these settings (`run(desk:context:)`), without making it: a one-shot
+    /// line then builds none of the parser's property wrappers (bench/RESULTS.md, Start-up).
+    /// `OneShotLineTests` runs both and compares their output.
+    static func run(global: GlobalSettings, desk: Desk, context: CommandContext) throws
 }
 
 extension AccountCommand.List: GlobalOptionsLine {
+    static func run(global: GlobalSettings, desk: Desk, context: CommandContext) throws {
+        try list(match: nil, proto: nil, owner: nil, listing: nil, global: global, desk: desk, context: context)
+    }
+
     init(global: GlobalOptions) {
         self.init()
         match = nil

@@ -6,7 +6,7 @@ import MailshCore
 /// terminal, never with `--no-pager`.
 enum Pager {
     /// The pager command line (run by `/bin/sh -c`), or `nil` for none.
-    static func command(_ environment: [String: String]) -> String? {
+    static func command(_ environment: Environment) -> String? {
         for name in ["MAILSH_PAGER", "PAGER"] {
             if let value = environment[name] {
                 let trimmed = value.trimmingCharacters(in: .whitespaces)
@@ -86,6 +86,6 @@ extension CommandContext {
         }
         var lines = 0
         for byte in text.utf8 where byte == 0x0A { lines += 1 }
-        if lines < rows || !Pager.run(pager, text: text, environment: environment) { io.write(text) }
+        if lines < rows || !Pager.run(pager, text: text, environment: environment.variables) { io.write(text) }
     }
 }

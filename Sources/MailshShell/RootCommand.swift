@@ -105,18 +105,19 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         words = Array(expanded[...index]) + split.own
         scriptArguments = split.script
     }
-    var command: any ParsableCommand
+    var command: (any ParsableCommand)?
     // A command read without the parser is known to work on a desk: no existential casts (each first one scans
     // every protocol conformance of the binary).
     var readDirectly: (any DeskCommand)?
+    // A one-shot line run without building its command (nor any of the parser's types).
+    var line: (type: any GlobalOptionsLine.Type, global: GlobalSettings)?
     do {
         let parserWords = hoistingGlobalOptions(words)
         // The edit lines a pipe repeats, read without the parser too.
         let edit = AccountSetLine.read(parserWords)
         switch edit == nil ? direct ?? OneShotLine.read(parserWords) : nil {
-        case .command(let read)?:
-            command = read
-            readDirectly = read
+        case .command(let type, let global)?:
+            line = (type, global)
         case .printed(let text)?:
             context.io.write(text + (text.hasSuffix("\n") ? "" : "\n"))
             return ExitStatus.success.rawValue
@@ -128,7 +129,7 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
                 command = try CommandFocus.parse(parserWords)
             }
         }
-        if var run = command as? RunCommand, let scriptArguments {
+        if let scriptArguments, var run = command as? RunCommand {
             if let unknown = run.arguments.first {
                 throw ValidationError("unknown option \(unknown) for run (mailsh's options go before the script's "
                     + "name, the script's after it)")
@@ -147,6 +148,13 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         return code
     }
     do {
+        if let line {
+            let desk = try context.desk(line.global)
+            var context = context
+            context.pagerAllowed = !line.global.noPager
+            try line.type.run(global: line.global, desk: desk, context: context)
+            return ExitStatus.success.rawValue
+        }
         if readDirectly == nil, let root = command as? MailshCommand {
             if context.insideShell {
                 // Options alone would start a shell inside this one (and, from the start-up file, recurse).
@@ -165,8 +173,7 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
             var context = context
             context.pagerAllowed = !command.global.noPager
             try command.run(desk: desk, context: context)
-        } else {
-            var command = command
+        } else if var command {
             try command.run()
         }
         return ExitStatus.success.rawValue
@@ -313,16 +320,21 @@ enum NameSource {
     /// The store a completion request names, opened only if it exists (completion never creates a store).
     static func useStore(named store: String?, context: CommandContext) {
         lookup = { kind, prefix in
-            var global = GlobalOptions()
-            global.store = store
-            guard let location = try? context.storeLocation(global),
-                  !location.hasPrefix("/") || FileManager.default.fileExists(atPath: location),
+            guard let location = try? context.storeLocation(GlobalSettings(store: store)),
+                  !location.hasPrefix("/") || Self.exists(location),
                   let opened = try? (context.services.openExistingStore ?? context.services.openStore)(location)
             else { return [] }
             return (try? opened.read { tx in
                 kind == "user" ? try tx.userNames(prefix: prefix, limit: 200) : try tx.accountNames(prefix: prefix, limit: 200)
             }) ?? []
         }
+    }
+
+    /// Whether `path` names something (a link: what it points to), as `FileManager.fileExists(atPath:)` says, without
+    /// setting up Foundation's file manager for one look.
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
     }
 }
 
@@ -337,10 +349,11 @@ func completeUsers(words: [String], prefix: String) -> [String] {
 /// The command types, walked through their static configurations: cheap enough for every one-shot invocation
 /// (the full description of the tree, which completion and help search read, costs milliseconds to build).
 enum CommandTypes {
-    /// The global options that take a value (they may stand before the command).
-    static let globalOptionsWithValue: Set<String> = ["--store", "--as", "--format"]
+    /// The global options that take a value (they may stand before the command). Arrays, not sets: the first
+    /// `Set<String>` of a process costs a scan of every conformance record, more than these few comparisons.
+    static let globalOptionsWithValue = ["--store", "--as", "--format"]
     /// The global flags (they may stand before the command too).
-    static let globalFlags: Set<String> = ["--no-pager"]
+    static let globalFlags = ["--no-pager"]
 
     static func children(_ type: any ParsableCommand.Type) -> [any ParsableCommand.Type] {
         walked(type).children

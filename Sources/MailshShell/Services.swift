@@ -5,7 +5,7 @@ import MailshMonitor
 /// What the executable hands the commands: the concrete store, secret box and identity. Tests hand in others.
 public struct Services: Sendable {
     /// The store path used when neither `--store` nor `MAILSH_STORE` names one.
-    public var defaultStoreLocation: @Sendable ([String: String]) -> String
+    public var defaultStoreLocation: @Sendable (Environment) -> String
     /// Opens (creating if needed) the store at a location: only where the user asks for a new store (`store init`,
     /// `store copy --to`, the default store on first use).
     public var openStore: @Sendable (String) throws -> any AccountStore
@@ -16,7 +16,7 @@ public struct Services: Sendable {
     public var openKeyFile: (@Sendable (String) throws -> any SecretBox)? = nil
     /// Opens the secret box that belongs to a store location (its key file), given the environment and whether
     /// the store was just created (only then may a missing key be created).
-    public var openSecrets: @Sendable (_ location: String, _ environment: [String: String], _ storeIsNew: Bool) throws
+    public var openSecrets: @Sendable (_ location: String, _ environment: Environment, _ storeIsNew: Bool) throws
         -> any SecretBox
     /// The OS login name of the person running mailsh.
     public var loginName: @Sendable () -> String
@@ -40,9 +40,9 @@ public struct Services: Sendable {
     /// system's); `nil` in builds and tests without one.
     public var discoverer: (@Sendable (_ dnsServer: String?) throws -> Discoverer)? = nil
 
-    public init(defaultStoreLocation: @escaping @Sendable ([String: String]) -> String,
+    public init(defaultStoreLocation: @escaping @Sendable (Environment) -> String,
                 openStore: @escaping @Sendable (String) throws -> any AccountStore,
-                openSecrets: @escaping @Sendable (String, [String: String], Bool) throws -> any SecretBox,
+                openSecrets: @escaping @Sendable (String, Environment, Bool) throws -> any SecretBox,
                 loginName: @escaping @Sendable () -> String,
                 scriptRunner: (any ScriptRunner)? = nil) {
         self.defaultStoreLocation = defaultStoreLocation
@@ -139,7 +139,8 @@ func utf8Data(_ text: String) -> Data {
 /// ``CommandIO`` states its own rule.
 public struct CommandContext: @unchecked Sendable {
     public var services: Services
-    public var environment: [String: String]
+    /// The environment variables the commands read (the process's, each read when asked for).
+    public var environment: Environment
     public var io: CommandIO
     /// Whether long output may go through a pager (not with `--no-pager`).
     public var pagerAllowed = true
@@ -149,7 +150,7 @@ public struct CommandContext: @unchecked Sendable {
     /// The desks of a shell session, kept from line to line (``DeskCache``); `nil` outside a shell.
     var desks: DeskCache?
 
-    public init(services: Services, environment: [String: String] = ProcessInfo.processInfo.environment,
+    public init(services: Services, environment: Environment = .process,
                 io: CommandIO = .standard()) {
         self.services = services
         self.environment = environment
@@ -158,7 +159,10 @@ public struct CommandContext: @unchecked Sendable {
 
     /// The store location: `--store`, else `MAILSH_STORE`, else the default (refused when there is none: no
     /// XDG_DATA_HOME and no HOME).
-    func storeLocation(_ global: GlobalOptions) throws -> String {
+    func storeLocation(_ global: GlobalOptions) throws -> String { try storeLocation(global.settings) }
+
+    /// The store location of `global` (see ``storeLocation(_:)-GlobalOptions``).
+    func storeLocation(_ global: GlobalSettings) throws -> String {
         if let store = namedStore(global) { return store }
         let location = services.defaultStoreLocation(environment)
         guard !location.isEmpty else {
@@ -170,7 +174,10 @@ public struct CommandContext: @unchecked Sendable {
     }
 
     /// The store the user named (`--store`, else `MAILSH_STORE`): it must exist.
-    func namedStore(_ global: GlobalOptions) -> String? {
+    func namedStore(_ global: GlobalOptions) -> String? { namedStore(global.settings) }
+
+    /// The store `global` names (see ``namedStore(_:)-GlobalOptions``).
+    func namedStore(_ global: GlobalSettings) -> String? {
         if let store = global.store, !store.isEmpty { return store }
         if let store = environment["MAILSH_STORE"], !store.isEmpty { return store }
         return nil
@@ -178,6 +185,11 @@ public struct CommandContext: @unchecked Sendable {
 
     /// Opens the store of `global`: a named store only if it exists; the default store, created on first use.
     func openStore(_ global: GlobalOptions) throws -> (location: String, store: any AccountStore) {
+        try openStore(global.settings)
+    }
+
+    /// Opens the store of `global` (see ``openStore(_:)-GlobalOptions``).
+    func openStore(_ global: GlobalSettings) throws -> (location: String, store: any AccountStore) {
         let location = try storeLocation(global)
         if namedStore(global) != nil, let openExisting = services.openExistingStore {
             return (location, try openExisting(location))
@@ -186,7 +198,10 @@ public struct CommandContext: @unchecked Sendable {
     }
 
     /// Opens the store and a desk acting as `--as`, else `MAILSH_USER`, else the login name.
-    func desk(_ global: GlobalOptions) throws -> Desk {
+    func desk(_ global: GlobalOptions) throws -> Desk { try desk(global.settings) }
+
+    /// Opens the store and the desk of `global` (see ``desk(_:)-GlobalOptions``).
+    func desk(_ global: GlobalSettings) throws -> Desk {
         // The store first: it makes its folder (0700), where the key file then goes.
         let (location, store) = try openStore(global)
         let secrets = try services.openSecrets(location, environment, store.isNew)
@@ -233,7 +248,7 @@ final class StoreCache: @unchecked Sendable {
     private var loginName: String?
     private let openStore: @Sendable (String) throws -> any AccountStore
     private let openExistingStore: (@Sendable (String) throws -> any AccountStore)?
-    private let openSecrets: @Sendable (String, [String: String], Bool) throws -> any SecretBox
+    private let openSecrets: @Sendable (String, Environment, Bool) throws -> any SecretBox
 
     init(_ services: Services) {
         openStore = services.openStore
@@ -250,7 +265,7 @@ final class StoreCache: @unchecked Sendable {
         return store
     }
 
-    func secrets(_ location: String, _ environment: [String: String], _ storeIsNew: Bool) throws -> any SecretBox {
+    func secrets(_ location: String, _ environment: Environment, _ storeIsNew: Bool) throws -> any SecretBox {
         let key = location + "\u{0}" + (environment["MAILSH_KEY_FILE"] ?? "")
         lock.lock()
         defer { lock.unlock() }

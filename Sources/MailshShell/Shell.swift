@@ -126,7 +126,7 @@ public struct Shell {
             }
         }
         var context = context
-        context.environment.merge(session.environment) { _, new in new }
+        context.environment.merge(session.environment)
         let started = ContinuousClock.now
         let status = runMailsh(session.applying(to: words), context: context)
         if session.timing {
@@ -195,7 +195,7 @@ public struct Shell {
                 var global = self.global
                 global.asUser = argument
                 var lineContext = context
-                lineContext.environment.merge(session.environment) { _, new in new }
+                lineContext.environment.merge(session.environment)
                 // Checked now (the user exists, you may act as them), not at the next command.
                 let desk = try lineContext.desk(global)
                 session.actor = desk.actor.name
@@ -295,14 +295,14 @@ public struct Shell {
     }
 
     /// `$XDG_STATE_HOME/mailsh/history`, else `~/.local/state/mailsh/history`.
-    static func historyPath(_ environment: [String: String]) -> String? {
+    static func historyPath(_ environment: Environment) -> String? {
         if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/mailsh/history" }
         guard let home = environment["HOME"], !home.isEmpty else { return nil }
         return home + "/.local/state/mailsh/history"
     }
 
     /// `$XDG_CONFIG_HOME/mailsh/mailshrc`, else `~/.config/mailsh/mailshrc`.
-    static func startupPath(_ environment: [String: String]) -> String? {
+    static func startupPath(_ environment: Environment) -> String? {
         if let config = environment["XDG_CONFIG_HOME"], config.hasPrefix("/") { return config + "/mailsh/mailshrc" }
         guard let home = environment["HOME"], !home.isEmpty else { return nil }
         return home + "/.config/mailsh/mailshrc"

@@ -385,15 +385,15 @@ struct SQLTable<Row>: Sendable {
         self.blank = blank
         self.describe = describe
         allColumns = columns + readOnly
-        insertSQL = "INSERT INTO \(name) (\(columns.map(\.name).joined(separator: ", "))) VALUES ("
-            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        insertSQL = "INSERT INTO \(name) (\(columns.map(\.name).joinedText(separator: ", "))) VALUES ("
+            + Array(repeating: "?", count: columns.count).joinedText(separator: ", ") + ")"
     }
 
     /// Every column, in the order of ``selectList`` (made once: ``decode(_:)`` walks it per row).
     let allColumns: [SQLColumn<Row>]
 
     /// The columns a SELECT lists, in the order ``decode(_:)`` reads them.
-    var selectList: String { allColumns.map(\.name).joined(separator: ", ") }
+    var selectList: String { allColumns.map(\.name).joinedText(separator: ", ") }
 
     func insert(_ dialect: SQLDialect) -> String {
         "INSERT INTO \(dialect.name(name)) (\(columns.map(\.name).joined(separator: ", "))) VALUES ("

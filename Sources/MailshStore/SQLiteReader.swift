@@ -19,8 +19,10 @@ final class SQLiteReader: @unchecked Sendable {
     /// The connection (`sqlite3 *`), closed when the reader goes.
     let connection: OpaquePointer
     private let lock = NSLock()
-    /// The statements prepared so far, by their SQL, kept for the connection's life (the shell's next lines reuse them).
-    private var statements: [String: OpaquePointer] = [:]
+    /// The statements prepared so far, with their SQL, kept for the connection's life (the shell's next lines reuse
+    /// them). Pairs, not a dictionary: a one-shot command prepares a dozen, and the first `String`-keyed dictionary of
+    /// a process costs a scan of every protocol conformance of the program (bench/RESULTS.md, Start-up).
+    private var statements: [(sql: String, handle: OpaquePointer)] = []
 
     /// Opens `path` (creating an empty file's database, as GRDB does) and sets the connection up; `prepare` runs the
     /// store's own set-up statements (``SQLiteStore/prepareConnection(path:cacheKiB:text:execute:)``) before the format is checked.
@@ -46,7 +48,7 @@ final class SQLiteReader: @unchecked Sendable {
     }
 
     deinit {
-        for statement in statements.values { sqlite3_finalize(statement) }
+        for statement in statements { sqlite3_finalize(statement.handle) }
         sqlite3_close_v2(connection)
     }
 
@@ -77,11 +79,12 @@ final class SQLiteReader: @unchecked Sendable {
 
     /// The prepared statement of `sql`, reset and cleared, prepared on its first use. Called under `lock`.
     fileprivate func statement(_ sql: String) throws -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
+        let length = sql.utf8.count
+        for kept in statements where kept.sql.utf8.count == length && kept.sql == sql { return kept.handle }
         var statement: OpaquePointer?
         let code = sqlite3_prepare_v3(connection, sql, -1, 0, &statement, nil)
         guard code == SQLITE_OK, let statement else { throw error(code, sql) }
-        statements[sql] = statement
+        statements.append((sql, statement))
         return statement
     }
 

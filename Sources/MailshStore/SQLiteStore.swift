@@ -30,7 +30,7 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
 
     /// The default location: `$XDG_DATA_HOME/mailsh/mailsh.db`, else `$HOME/.local/share/mailsh/mailsh.db` (XDG
     /// base directories); `nil` when neither names an absolute folder (mailsh never guesses a home folder).
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    public static func defaultPath(environment: Environment = .process) -> String? {
         if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
             return data + "/mailsh/mailsh.db"
         }
@@ -161,7 +161,9 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
     /// A symbolic link at `path` (dangling or not) is refused, never followed. Returns the file's device and inode.
     static func createPrivately(_ path: String) throws -> (dev_t, ino_t) {
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+        var folder = stat()
+        // stat(2) as FileManager.fileExists(atPath:) does, without setting up Foundation's file manager for one look.
+        if !directory.isEmpty, stat(directory, &folder) != 0 {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])

@@ -66,7 +66,7 @@ struct Entrypoint {
     }
 
     /// Whether the folder of URL stores' key files is known: XDG_CONFIG_HOME or HOME, absolute.
-    static func hasConfigHome(_ environment: [String: String]) -> Bool {
+    static func hasConfigHome(_ environment: Environment) -> Bool {
         environment["XDG_CONFIG_HOME"]?.hasPrefix("/") == true || environment["HOME"]?.hasPrefix("/") == true
     }
 
@@ -75,6 +75,6 @@ struct Entrypoint {
         if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name {
             return String(cString: name)
         }
-        return ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        return Environment.process["USER"] ?? "unknown"
     }
 }

@@ -33,7 +33,7 @@ final class ScriptCommandTests: LuaTestCase {
             : arguments.first == "run" ? ["run", "--store", storePath] + arguments.dropFirst()
             : arguments + ["--store", storePath]
         let status = runMailsh(onStore,
-                               context: CommandContext(services: services, environment: environment, io: io))
+                               context: CommandContext(services: services, environment: Environment(environment), io: io))
         return Outcome(status: status, out: out, err: err)
     }
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import MailshCore
+import MailshCrypto
+import MailshStore
 @testable import MailshShell
 import XCTest
 
@@ -22,7 +24,7 @@ final class OneShotLineTests: XCTestCase {
     /// What ``OneShotLine`` makes of `words`, in the form of ``parsed(_:)``, or `nil` when it leaves them to the parser.
     func read(_ words: [String]) -> String? {
         switch OneShotLine.read(words) {
-        case .command(let command)?: return String(reflecting: command)
+        case .command(let type, let global)?: return String(reflecting: type.init(global: GlobalOptions.with(global)))
         case .printed(let text)?: return "\(ExitStatus.success.rawValue) \(text)"
         case nil: return nil
         }
@@ -45,7 +47,7 @@ final class OneShotLineTests: XCTestCase {
 
     func testEveryDeclaredOptionOfTheCommandsReadHereGivesWhatTheParserGives() throws {
         XCTAssertFalse(OneShotLine.commands.isEmpty)
-        for path in OneShotLine.commands.keys.sorted() {
+        for path in OneShotLine.commands.map(\.path).sorted() {
             let command = path.split(separator: " ").map(String.init)
             let arguments = try node(path).arguments ?? []
             XCTAssertFalse(arguments.isEmpty, path)
@@ -76,6 +78,44 @@ final class OneShotLineTests: XCTestCase {
             // The global options (the ones that make the benchmark's line) are read here, in every spelling.
             XCTAssertEqual(taken, ["--store", "--as", "--format", "--no-pager"], path)
             XCTAssertTrue(check(command + ["--format", "json", "--as", "bob", "--no-pager", "--store=x.db"]), path)
+        }
+    }
+
+    /// What a line read here runs (``GlobalOptionsLine/run(global:desk:context:)``, without building the command)
+    /// prints what the parser's command prints, in every format, to a pipe (streamed) and to a terminal (whole).
+    func testEveryCommandReadHereRunsAsTheParsedCommandRuns() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsh-oneshot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("mailsh.db").path)
+        let secrets = try AESGCMSecretBox.random()
+        let desk = try Desk.open(store: store, secrets: secrets, osUser: "admin")
+        for (name, host) in [("Support", "imap.example.com"), ("=SUM(A1)", "mail.example.org"), ("Ünïcødé", "")] {
+            try desk.createAccount(name, assignments: host.isEmpty ? []
+                : [Assignment(field: try Field.parse("incoming.host"), value: host)])
+        }
+        func run(_ words: [String], enabled: Bool, terminal: Bool) -> String {
+            let out = LockedText(), err = LockedText()
+            let services = Services(defaultStoreLocation: { _ in "unused" }, openStore: { _ in store },
+                                    openSecrets: { _, _, _ in secrets }, loginName: { "admin" })
+            let io = CommandIO(write: { out.append($0) }, writeError: { err.append($0) }, readSecret: { _ in nil },
+                               inputIsTerminal: false)
+            io.outputIsTerminal = terminal
+            let status = OneShotLine.$enabled.withValue(enabled) {
+                runMailsh(words, context: CommandContext(services: services, environment: [:], io: io))
+            }
+            return "\(status)\n\(out.text)\n\(err.text)"
+        }
+        for path in OneShotLine.commands.map(\.path) {
+            for format in ["table", "csv", "json"] {
+                let words = path.split(separator: " ").map(String.init) + ["--store", "unused", "--format", format]
+                XCTAssertNotNil(OneShotLine.read(hoistingGlobalOptions(words)), "\(words)")
+                for terminal in [false, true] {
+                    let parsed = run(words, enabled: false, terminal: terminal)
+                    XCTAssertTrue(parsed.hasPrefix("0\n"), parsed)
+                    XCTAssertEqual(run(words, enabled: true, terminal: terminal), parsed, "\(words) terminal: \(terminal)")
+                }
+            }
         }
     }
 
@@ -133,7 +173,7 @@ final class OneShotLineTests: XCTestCase {
         }
         // Names come from the table for exactly the arguments whose declaration completes names (but `--as`, which
         // the parser keeps).
-        XCTAssertEqual(OneShotLine.nameCompletions, expected.filter { !$0.key.hasSuffix(" -- --as") })
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: OneShotLine.nameCompletions.map { ($0.key, $0.kind) }), expected.filter { !$0.key.hasSuffix(" -- --as") })
         XCTAssertGreaterThan(expected.filter { $0.key.hasSuffix(" -- --as") }.count, 10)
         let request = ["---completion", "account", "show", "--", "positional@0", "5", "4", "mailsh", "--store", "x.db",
                        "account", "show", "Acct"]
