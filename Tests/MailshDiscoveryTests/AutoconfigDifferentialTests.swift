@@ -250,18 +250,7 @@ enum Corpus {
     static let documents: [(String, String)] = [
         ("ISPDB format", ispdb),
         ("autoconfig with exchange and OAuth2", exchange),
-        ("discovery test (ResolverAndParserTests)", """
-            <?xml version="1.0"?>
-            <clientConfig version="1.1"><emailProvider id="d.test">
-              <domain>d.test</domain>
-              <incomingServer type="imap"><hostname>imap.d.test</hostname><port>993</port>
-                <socketType>SSL</socketType><username>%EMAILADDRESS%</username>
-                <authentication>password-cleartext</authentication><authentication>OAuth2</authentication></incomingServer>
-              <!-- <incomingServer type="pop3"><hostname>commented.d.test</hostname></incomingServer> -->
-              <outgoingServer type="smtp"><hostname><![CDATA[smtp.d.test]]></hostname><port>465</port>
-                <socketType>SSL</socketType></outgoingServer>
-            </emailProvider></clientConfig>
-            """),
+        ("discovery test (ResolverAndParserTests)", ResolverAndParserTests.autoconfigDocument),
         ("ISPDB folder test (DiscoveryLabTests)", """
             <clientConfig version="1.1"><emailProvider id="example.test"><domain>example.test</domain>
             <incomingServer type="pop3"><hostname>localhost</hostname><port>40995</port>

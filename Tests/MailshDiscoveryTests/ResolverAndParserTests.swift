@@ -59,19 +59,22 @@ final class ResolverAndParserTests: XCTestCase {
         }
     }
 
+    /// A discovery document with comments and CDATA (the differential tests read it too).
+    static let autoconfigDocument = """
+        <?xml version="1.0"?>
+        <clientConfig version="1.1"><emailProvider id="d.test">
+          <domain>d.test</domain>
+          <incomingServer type="imap"><hostname>imap.d.test</hostname><port>993</port>
+            <socketType>SSL</socketType><username>%EMAILADDRESS%</username>
+            <authentication>password-cleartext</authentication><authentication>OAuth2</authentication></incomingServer>
+          <!-- <incomingServer type="pop3"><hostname>commented.d.test</hostname></incomingServer> -->
+          <outgoingServer type="smtp"><hostname><![CDATA[smtp.d.test]]></hostname><port>465</port>
+            <socketType>SSL</socketType></outgoingServer>
+        </emailProvider></clientConfig>
+        """
+
     func testAutoconfigXMLIsReadWithAParser() throws {
-        let xml = """
-            <?xml version="1.0"?>
-            <clientConfig version="1.1"><emailProvider id="d.test">
-              <domain>d.test</domain>
-              <incomingServer type="imap"><hostname>imap.d.test</hostname><port>993</port>
-                <socketType>SSL</socketType><username>%EMAILADDRESS%</username>
-                <authentication>password-cleartext</authentication><authentication>OAuth2</authentication></incomingServer>
-              <!-- <incomingServer type="pop3"><hostname>commented.d.test</hostname></incomingServer> -->
-              <outgoingServer type="smtp"><hostname><![CDATA[smtp.d.test]]></hostname><port>465</port>
-                <socketType>SSL</socketType></outgoingServer>
-            </emailProvider></clientConfig>
-            """
+        let xml = Self.autoconfigDocument
         let document = try AutoconfigXMLParser().parse(Array(xml.utf8))
         XCTAssertEqual(document.domains, ["d.test"])
         XCTAssertEqual(document.servers.map(\.hostname), ["imap.d.test", "smtp.d.test"])
