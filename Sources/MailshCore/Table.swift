@@ -134,6 +134,20 @@ public struct Table: Sendable, Equatable {
         }
     }
 
+    /// ``widen(_:toFitUnescaped:picked:)`` of a row of cells as UTF-8 bytes.
+    public static func widen(_ widths: inout [Int], toFitUnescaped row: ListingCells, picked: [Int]? = nil) {
+        let count = picked?.count ?? row.count
+        for index in 0..<min(count, widths.count) {
+            let source = picked.map { $0[index] } ?? index
+            guard source < row.count else { continue }
+            let measured = row.withCell(source) { bytes in
+                TerminalText.isPrintableASCII(bytes) ? bytes.count
+                    : TerminalText.displayWidth(TerminalText.escaped(String(decoding: bytes, as: UTF8.self)))
+            }
+            if measured > widths[index] { widths[index] = measured }
+        }
+    }
+
     /// Widens `widths` to fit one row of escaped cells (``TerminalText/escaped(_:)``).
     public static func widen(_ widths: inout [Int], toFit escapedRow: [String]) {
         for (index, cell) in escapedRow.enumerated() where index < widths.count {
@@ -168,6 +182,36 @@ public struct Table: Sendable, Equatable {
                 out.removeSubrange(start...)
                 out.append(contentsOf: textLine(escapedRow, widths: widths).utf8)
                 return
+            }
+        }
+        while out.count > start && out[out.count - 1] == 0x20 { out.removeLast() }
+        out.append(0x0A)
+    }
+
+    /// ``appendLine(_:widths:to:)`` of a row of unescaped cells as UTF-8 bytes (`picked`: the cells at these
+    /// indexes, in that order; a missing one is empty): a row of printable ASCII cells (each its own escape) that
+    /// need no cutting is written byte by byte, any other through ``TerminalText/escaped(_:)`` as before.
+    public static func appendLine(unescaped row: ListingCells, picked: [Int]? = nil, widths: [Int], to out: inout [UInt8]) {
+        let start = out.count
+        let count = picked?.count ?? row.count
+        for index in 0..<min(count, widths.count) {
+            let source = picked.map { $0[index] } ?? index
+            let width = widths[index]
+            let written = source >= row.count ? true : row.withCell(source) { bytes -> Bool in
+                guard bytes.count <= width, TerminalText.isPrintableASCII(bytes) else { return false }
+                out.append(contentsOf: bytes)
+                return true
+            }
+            if !written {
+                out.removeSubrange(start...)
+                let strings = row.strings
+                let cells = picked.map { $0.map { $0 < strings.count ? strings[$0] : "" } } ?? strings
+                out.append(contentsOf: textLine(cells.map(TerminalText.escaped), widths: widths).utf8)
+                return
+            }
+            if index != widths.count - 1 {
+                let written = source >= row.count ? 0 : row.withCell(source) { $0.count }
+                out.append(contentsOf: repeatElement(0x20, count: width + 2 - written))
             }
         }
         while out.count > start && out[out.count - 1] == 0x20 { out.removeLast() }
@@ -230,13 +274,23 @@ public struct Table: Sendable, Equatable {
     /// ``csvCell(_:)`` appended to `out` as UTF-8: a cell of printable ASCII that neither starts with a character
     /// to neutralise nor holds `,` or `"` is itself, copied byte by byte.
     public static func appendCSVCell(_ cell: String, to out: inout [UInt8]) {
-        let copied = cell.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            if let first = bytes.first, isNeutralisedStart(first) { return false }
-            for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x2C || byte == 0x22 { return false }
-            out.append(contentsOf: bytes)
-            return true
-        } ?? false
+        let copied = cell.utf8.withContiguousStorageIfAvailable { appendPlainCSVCell($0, to: &out) } ?? false
         if !copied { out.append(contentsOf: csvCell(cell).utf8) }
+    }
+
+    /// ``appendCSVCell(_:to:)`` of a cell's UTF-8 bytes (a listing writes them from the store's row): copied as
+    /// they are when they need nothing done, else through ``csvCell(_:)``.
+    public static func appendCSVCell(_ cell: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        if !appendPlainCSVCell(cell, to: &out) { out.append(contentsOf: csvCell(String(decoding: cell, as: UTF8.self)).utf8) }
+    }
+
+    /// Appends a cell of printable ASCII that neither starts with a character to neutralise nor holds `,` or `"`
+    /// (what ``csvCell(_:)`` leaves as it is); whether it was one.
+    private static func appendPlainCSVCell(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+        if let first = bytes.first, isNeutralisedStart(first) { return false }
+        for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x2C || byte == 0x22 { return false }
+        out.append(contentsOf: bytes)
+        return true
     }
 
     /// Whether a cell starting with `byte` is neutralised (one of ``neutralisedStarts``), without hashing.

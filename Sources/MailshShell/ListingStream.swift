@@ -92,6 +92,49 @@ struct ListingStream {
         end()
     }
 
+    /// ``measure(_:)`` of rows handed over as cells of UTF-8 bytes (``ListingCells``, reused from row to row).
+    mutating func measure(cells rows: (((ListingCells) throws -> Void)) throws -> Void) throws {
+        var widths = Table.headerWidths(columns, header: header)
+        var seen = 0
+        let picked = picked
+        try rows { row in
+            if let limit, seen >= limit { throw Desk.StopListing() }
+            seen += 1
+            Table.widen(&widths, toFitUnescaped: row, picked: picked)
+        }
+        self.widths = widths
+    }
+
+    /// ``write(_:)`` of rows handed over as cells of UTF-8 bytes: a table's and CSV's lines are written from the
+    /// bytes (the same text as from `String` cells).
+    mutating func write(cells rows: (((ListingCells) throws -> Void)) throws -> Void) throws {
+        begin()
+        try rows { try add(cells: $0) }
+        end()
+    }
+
+    private mutating func add(cells row: ListingCells) throws {
+        switch format {
+        case .table:
+            if let limit, count >= limit { throw Desk.StopListing() }
+            Table.appendLine(unescaped: row, picked: picked, widths: widths ?? [], to: &out.bytes)
+        case .csv:
+            if let limit, count >= limit { throw Desk.StopListing() }
+            let cells = picked?.count ?? row.count
+            for index in 0..<cells {
+                if index > 0 { out.bytes.append(UInt8(ascii: ",")) }
+                let source = picked.map { $0[index] } ?? index
+                if source < row.count { row.withCell(source) { Table.appendCSVCell($0, to: &out.bytes) } }
+            }
+            out.bytes.append(0x0D)
+            out.bytes.append(0x0A)
+        case .json:
+            return try add(row.strings)
+        }
+        count += 1
+        out.unitEnded()
+    }
+
     private mutating func begin() {
         switch format {
         case .table: if header { out.write(Table.line(Table.titles(columns), widths: widths ?? [])) }

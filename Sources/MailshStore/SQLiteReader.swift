@@ -216,6 +216,17 @@ struct SQLiteReadTransaction: StreamingSQLTransaction {
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
         try step(query.sql, bind: { b in for value in query.binds { b.value(value) } }, body)
     }
+
+    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
+        let handle = try reader.statement(query.sql)
+        var row = ListingRow()
+        try TypedBindings.bound(handle, { b in for value in query.binds { b.value(value) } }) {
+            while try next(handle, query.sql) {
+                SQLiteTransaction.read(handle, into: &row)
+                try body(row)
+            }
+        }
+    }
 }
 
 /// The store a suspended read hands on: its reads and writes go to the read transaction (which refuses writes).

@@ -30,12 +30,13 @@ enum ListingSQL {
         accounts(d, query, select: AccountRow.select(d))
     }
 
-    /// ``accounts(_:_:)`` reading only the columns of ``AccountRow/listingTable`` (`account list`'s table and CSV).
+    /// ``accounts(_:_:)`` reading only the columns of ``MailshCore/ListedAccountColumn``, in its order (`account
+    /// list`'s table and CSV).
     static func listedAccounts(_ d: SQLDialect, _ query: AccountQuery) -> Query {
         accounts(d, query, select: listedAccountsSelect)
     }
 
-    private static let listedAccountsSelect = "SELECT \(AccountRow.listingTable.selectList) FROM account"
+    private static let listedAccountsSelect = "SELECT \(AccountRow.listedColumns.joined(separator: ", ")) FROM account"
 
     private static func accounts(_ d: SQLDialect, _ query: AccountQuery, select: String) -> Query {
         var clauses: [String] = []
@@ -174,6 +175,9 @@ enum ListingSQL {
 protocol StreamingSQLTransaction: SQLTransaction {
     /// Steps through the rows of `query`, handing each row's values (by position) to `body`, holding one row at a time.
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws
+    /// ``stream(_:_:)`` handing `body` each row's columns read in place into one ``ListingRow``, reused from row to
+    /// row (no value made per column).
+    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws
 }
 
 extension StreamingSQLTransaction {
@@ -181,8 +185,8 @@ extension StreamingSQLTransaction {
         try stream(ListingSQL.accounts(dialect, query)) { try body(try AccountRow.table.decode($0)) }
     }
 
-    func forEachListedAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
-        try stream(ListingSQL.listedAccounts(dialect, query)) { try body(try AccountRow.listingTable.decode($0)) }
+    func forEachListedAccount(_ query: AccountQuery, _ body: (ListedAccount) throws -> Void) throws {
+        try streamRows(ListingSQL.listedAccounts(dialect, query)) { try body(try ListedAccount($0)) }
     }
 
     func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
@@ -210,14 +214,54 @@ extension SQLiteTransaction: StreamingSQLTransaction {
     /// Steps through the rows of `query`, handing each row's values (by position) to `body`, with the page cache
     /// cut to ``listingCacheKiB`` while it reads (and given back after).
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
+        try withListingCache {
+            // Stepped straight through SQLite's C API, each value read as the column stores it: GRDB's cursor copies
+            // every row into a `Row` of `DatabaseValue`s first, which cost a listing more than its output.
+            try db.makeStatement(sql: query.sql).forEachRow(in: db, binding: query.binds) { try body($0) }
+        }
+    }
+
+    /// Steps through the rows of `query`, copying each row's columns as stored (text and blob bytes as they are,
+    /// without a `String`) into one ``ListingRow`` reused from row to row.
+    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
+        try withListingCache {
+            var row = ListingRow()
+            try db.makeStatement(sql: query.sql).forEachStep(in: db, binding: query.binds) { handle in
+                Self.read(handle, into: &row)
+                try body(row)
+            }
+        }
+    }
+
+    /// Copies the current row of `handle` into `row` (emptied first), each column as stored: text and blob bytes as
+    /// they are, without a `String`.
+    static func read(_ handle: SQLiteStatement, into row: inout ListingRow) {
+        row.removeAll()
+        for index in 0..<sqlite3_column_count(handle) {
+            switch sqlite3_column_type(handle, index) {
+            case SQLITE_NULL: row.appendNull()
+            case SQLITE_INTEGER: row.appendInteger(Int(sqlite3_column_int64(handle, index)))
+            case SQLITE_FLOAT: row.appendReal(sqlite3_column_double(handle, index))
+            case SQLITE_TEXT:
+                let text = sqlite3_column_text(handle, index)
+                row.appendText(UnsafeBufferPointer(start: text, count: text == nil ? 0 : Int(sqlite3_column_bytes(handle, index))))
+            default:
+                let blob = sqlite3_column_blob(handle, index)
+                let count = Int(sqlite3_column_bytes(handle, index))
+                row.appendText(UnsafeBufferPointer(start: blob?.assumingMemoryBound(to: UInt8.self),
+                                                   count: blob == nil ? 0 : count))
+            }
+        }
+    }
+
+    /// Runs `body` with the page cache cut to ``listingCacheKiB`` (and gives it back after).
+    private func withListingCache(_ body: () throws -> Void) throws {
         let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
         if cache < 0 && -cache > Self.listingCacheKiB {
             try db.execute(sql: "PRAGMA cache_size = -\(Self.listingCacheKiB)")
         }
         defer { try? db.execute(sql: "PRAGMA cache_size = \(cache)") }
-        // Stepped straight through SQLite's C API, each value read as the column stores it: GRDB's cursor copies
-        // every row into a `Row` of `DatabaseValue`s first, which cost a listing more than its output.
-        try db.makeStatement(sql: query.sql).forEachRow(in: db, binding: query.binds) { try body($0) }
+        try body()
     }
 
     /// The value of column `index` of the current row, as the column stores it (as GRDB's `Row` reads it).
@@ -260,6 +304,11 @@ extension PostgresTransaction: StreamingSQLTransaction {
     /// ``ListingSQL/fetchSize`` rows at a time), handing each row's values (by position) to `body`. The cursor lives
     /// in the transaction (every read is one) and is closed when done.
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
+        try streamCells(query) { row in try body { try row.sqlValue(at: $0) } }
+    }
+
+    /// The rows of `query` through the cursor, as the session reads them.
+    private func streamCells(_ query: ListingSQL.Query, _ body: (Cells) throws -> Void) throws {
         let name = CursorNames.shared.make()
         var bindings = PostgresBindings()
         for value in query.binds { try bindings.append(sqlValue: value) }
@@ -268,11 +317,31 @@ extension PostgresTransaction: StreamingSQLTransaction {
         defer { if open { try? session.execute("CLOSE \(name)") } }
         while true {
             let rows = try session.rows(PostgresQuery(unsafeSQL: "FETCH \(ListingSQL.fetchSize) FROM \(name)"))
-            for row in rows { try body { try row.sqlValue(at: $0) } }
+            for row in rows { try body(row) }
             if rows.count < ListingSQL.fetchSize { break }
         }
         open = false
         try session.execute("CLOSE \(name)")
+    }
+
+    /// ``stream(_:_:)`` with each row's values copied into one ``ListingRow`` (a flag as the integer 0 or 1, as
+    /// SQLite stores it), reused from row to row.
+    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
+        var listed = ListingRow()
+        try streamCells(query) { cells in
+            listed.removeAll()
+            for index in 0..<cells.row.count {
+                switch try cells.sqlValue(at: index) {
+                case .null: listed.appendNull()
+                case .integer(let value): listed.appendInteger(value)
+                case .real(let value): listed.appendReal(value)
+                case .boolean(let value): listed.appendInteger(value ? 1 : 0)
+                case .text(let text): listed.appendText(text.utf8)
+                case .blob(let bytes): listed.appendText(bytes)
+                }
+            }
+            try body(listed)
+        }
     }
 
 }

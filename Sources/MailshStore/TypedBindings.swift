@@ -173,6 +173,13 @@ extension Statement {
     /// Failures are `DatabaseError`s with SQLite's extended result code, as GRDB's cursor throws them.
     func forEachRow(in db: Database, binding values: [SQLValue], _ body: (@escaping (Int) -> SQLValue) throws -> Void) throws {
         let handle = sqliteStatement
+        let value = { (index: Int) -> SQLValue in SQLiteTransaction.columnValue(handle, CInt(index)) }
+        try forEachStep(in: db, binding: values) { _ in try body(value) }
+    }
+
+    /// ``forEachRow(in:binding:_:)`` handing `body` the statement at each row, to read its columns in place.
+    func forEachStep(in db: Database, binding values: [SQLValue], _ body: (SQLiteStatement) throws -> Void) throws {
+        let handle = sqliteStatement
         sqlite3_reset(handle)
         var bindings = TypedBindings(handle)
         // Runs after the bindings are cleared below (defers run last to first): SQLite no longer points into it.
@@ -183,7 +190,6 @@ extension Statement {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
         }
-        let value = { (index: Int) -> SQLValue in SQLiteTransaction.columnValue(handle, CInt(index)) }
         while true {
             let code = sqlite3_step(handle)
             if code == SQLITE_DONE { return }
@@ -192,7 +198,7 @@ extension Statement {
                                     message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
                                     sql: String(cString: sqlite3_sql(handle)))
             }
-            try body(value)
+            try body(handle)
         }
     }
 }

@@ -1,0 +1,130 @@
+import Foundation
+
+/// The columns of a stored account that `account list` reads for its table and CSV, in the order the store selects
+/// them (``ListingRow`` positions): what its cells show (name, owner, protocol, servers, last test, padlocks), what
+/// the completeness rule looks at (``Account/visitRequiredFields(direction:proto:incomingAuth:outgoingAuth:oauthProvider:oauthFlow:_:)``)
+/// and the id its sign-in state is found by. The store names the column of each (`AccountRow`).
+public enum ListedAccountColumn: Int, CaseIterable, Sendable {
+    case id, name, owner, proto, direction
+    case incomingHost, incomingPort, incomingSecurity, incomingUser, incomingPassword, incomingFolder, incomingAuth
+    case outgoingHost, outgoingPort, outgoingSecurity, outgoingUser, outgoingPassword, outgoingFrom, outgoingAuth
+    case oauthProvider, oauthClientID, oauthTokenURL, oauthClientSecret, oauthFlow
+    case lockIncomingServer, lockIncomingCredentials, lockOutgoingServer, lockOutgoingCredentials, lockOAuth
+    case lockOAuthCredentials
+    case lastTestVerdict, lastTestAt, lastTestMilliseconds, lastTestUser
+
+    /// The padlock column of each ``Section``, in the order of `Section.allCases` (bit `n` of ``ListedAccount/locks``
+    /// is section `n`).
+    static let padlocks: [ListedAccountColumn] = Section.allCases.map { section in
+        switch section {
+        case .incomingServer: .lockIncomingServer
+        case .incomingCredentials: .lockIncomingCredentials
+        case .outgoingServer: .lockOutgoingServer
+        case .outgoingCredentials: .lockOutgoingCredentials
+        case .oauth: .lockOAuth
+        case .oauthCredentials: .lockOAuthCredentials
+        }
+    }
+}
+
+/// One account as `account list` reads it for a table or CSV: the row of ``ListedAccountColumn``s, read in place
+/// (no ``Account`` made per row, no `String` per column). What decides a field's value is the store's row, read as
+/// ``Account`` reads its columns; the rules (completeness, OAuth, test names, padlock summaries) are Account's.
+public struct ListedAccount {
+    public let row: ListingRow
+    public let proto: MailProtocol
+    public let direction: Direction
+    public let incomingAuth: AuthMethod
+    public let outgoingAuth: AuthMethod
+    public let oauthProvider: OAuthProvider?
+    public let oauthFlow: OAuthFlow
+    public let incomingSecurity: SecurityMode
+    public let outgoingSecurity: SecurityMode
+    public let incomingPort: Int
+    public let outgoingPort: Int
+    /// The closed padlocks, bit `n` for `Section.allCases[n]`.
+    public let locks: Int
+
+    /// Reads the named values of `row` (refused, naming the account, when one is not one of its names).
+    public init(_ row: ListingRow) throws {
+        self.row = row
+        func unexpected(_ column: ListedAccountColumn) -> MailshError {
+            let name = Account.qualifiedName(row.text(ListedAccountColumn.name.rawValue) ?? "?",
+                                             owner: row.text(ListedAccountColumn.owner.rawValue))
+            return MailshError.store("account \(name): column \(column) holds an unexpected value")
+        }
+        func named<E: RawRepresentable>(_ column: ListedAccountColumn, _: E.Type) throws -> E where E.RawValue == String {
+            guard let text = row.text(column.rawValue), let value = E(rawValue: text) else { throw unexpected(column) }
+            return value
+        }
+        func integer(_ column: ListedAccountColumn) throws -> Int {
+            guard let value = row.integer(column.rawValue) else { throw unexpected(column) }
+            return value
+        }
+        incomingSecurity = try named(.incomingSecurity, SecurityMode.self)
+        outgoingSecurity = try named(.outgoingSecurity, SecurityMode.self)
+        incomingPort = try integer(.incomingPort)
+        outgoingPort = try integer(.outgoingPort)
+        proto = try named(.proto, MailProtocol.self)
+        direction = try named(.direction, Direction.self)
+        incomingAuth = try named(.incomingAuth, AuthMethod.self)
+        outgoingAuth = try named(.outgoingAuth, AuthMethod.self)
+        oauthProvider = row.isNull(ListedAccountColumn.oauthProvider.rawValue) ? nil : try named(.oauthProvider, OAuthProvider.self)
+        oauthFlow = try named(.oauthFlow, OAuthFlow.self)
+        var locks = 0
+        for (bit, column) in ListedAccountColumn.padlocks.enumerated() where (row.integer(column.rawValue) ?? 0) != 0 {
+            locks |= 1 << bit
+        }
+        self.locks = locks
+    }
+
+    /// The account's id (for its sign-in state).
+    public var id: String { row.text(ListedAccountColumn.id.rawValue) ?? "" }
+
+    /// ``Account/usesOAuth``.
+    public var usesOAuth: Bool { Account.usesOAuth(incoming: incomingAuth, outgoing: outgoingAuth) }
+
+    /// ``Account/isComplete``: the same rule, each required field's blankness read from its column (a text that is
+    /// NULL or empty; a password or secret that is NULL; a port or security mode never).
+    public var isComplete: Bool {
+        Account.visitRequiredFields(direction: direction, proto: proto, incomingAuth: incomingAuth,
+                                    outgoingAuth: outgoingAuth, oauthProvider: oauthProvider, oauthFlow: oauthFlow) {
+            !isBlank($0)
+        }
+    }
+
+    /// Whether `field` is blank as ``Account``'s `value(field)` counts it (unset or empty).
+    private func isBlank(_ field: Field) -> Bool {
+        func text(_ column: ListedAccountColumn) -> Bool { row.isBlankText(column.rawValue) }
+        func set(_ column: ListedAccountColumn) -> Bool { !row.isNull(column.rawValue) }
+        switch field {
+        case .incomingHost: return text(.incomingHost)
+        case .incomingUser: return text(.incomingUser)
+        case .incomingFolder: return proto != .imap || text(.incomingFolder)
+        case .outgoingHost: return text(.outgoingHost)
+        case .outgoingUser: return text(.outgoingUser)
+        case .outgoingFrom: return text(.outgoingFrom)
+        case .oauthClientID: return text(.oauthClientID)
+        case .oauthTokenURL: return text(.oauthTokenURL)
+        // `(secret)` when set, whatever its bytes.
+        case .incomingPassword: return !set(.incomingPassword)
+        case .outgoingPassword: return !set(.outgoingPassword)
+        case .oauthClientSecret: return !set(.oauthClientSecret)
+        case .oauthProvider: return oauthProvider == nil
+        // A number and a name: never empty.
+        case .incomingPort, .outgoingPort, .incomingSecurity, .outgoingSecurity: return false
+        default:
+            preconditionFailure("account list reads no column for the required field \(field.name): add it to ListedAccountColumn")
+        }
+    }
+
+    /// ``Account/isTestAccount`` of the account's name.
+    public var isTestAccount: Bool {
+        row.withBytes(ListedAccountColumn.name.rawValue) { bytes in
+            Account.isTestName(bytes)
+        }
+    }
+
+    /// ``Section/summary(lockedWhere:)`` of the closed padlocks.
+    public var lockSummary: String { Section.summary(mask: locks) }
+}
