@@ -11,7 +11,7 @@ public enum ListedAccountColumn: Int, CaseIterable, Sendable {
     case oauthProvider, oauthClientID, oauthTokenURL, oauthClientSecret, oauthFlow
     case lockIncomingServer, lockIncomingCredentials, lockOutgoingServer, lockOutgoingCredentials, lockOAuth
     case lockOAuthCredentials
-    case lastTestVerdict, lastTestAt, lastTestMilliseconds, lastTestUser
+    case lastTestVerdict, lastTestAt, lastTestMilliseconds
 
     /// The padlock column of each ``Section``, in the order of `Section.allCases` (bit `n` of ``ListedAccount/locks``
     /// is section `n`).
@@ -53,8 +53,9 @@ public struct ListedAccount {
                                              owner: row.text(ListedAccountColumn.owner.rawValue))
             return MailshError.store("account \(name): column \(column) holds an unexpected value")
         }
-        func named<E: RawRepresentable>(_ column: ListedAccountColumn, _: E.Type) throws -> E where E.RawValue == String {
-            guard let text = row.text(column.rawValue), let value = E(rawValue: text) else { throw unexpected(column) }
+        func named<E: RawRepresentable & CaseIterable>(_ column: ListedAccountColumn, _: E.Type) throws -> E
+            where E.RawValue == String {
+            guard let value = row.named(column.rawValue, E.self) else { throw unexpected(column) }
             return value
         }
         func integer(_ column: ListedAccountColumn) throws -> Int {

@@ -5,19 +5,21 @@ import Foundation
 /// `sqlite3_column_*`; PostgreSQL: from its row's values) and a listing writes its cells from it.
 ///
 /// Columns are read by position, in the order the statement selects them.
-public struct ListingRow: Sendable {
+public struct ListingRow {
     /// What a column holds.
     public enum Kind: UInt8, Sendable {
         case null, integer, real, text
     }
 
-    struct Cell: Sendable {
+    struct Cell {
         var kind: Kind
         /// Text: where its bytes start in ``bytes``, and how many.
         var start: Int32
         var count: Int32
         /// Integer: the value; real: its bit pattern.
         var number: Int64
+        /// Text borrowed from the store (``appendText(borrowing:count:)``): its bytes, instead of ``bytes``.
+        var borrowed: UnsafePointer<UInt8>? = nil
     }
 
     /// The text columns' bytes, one after the other.
@@ -48,6 +50,12 @@ public struct ListingRow: Sendable {
 
     public mutating func appendReal(_ value: Double) {
         cells.append(Cell(kind: .real, start: 0, count: 0, number: Int64(bitPattern: value.bitPattern)))
+    }
+
+    /// A text column (or a blob: its bytes) that stays where it is, at `text`, until the row is emptied
+    /// (``removeAll()``): a SQLite statement's column, valid until the statement steps on.
+    public mutating func appendText(borrowing text: UnsafePointer<UInt8>?, count: Int) {
+        cells.append(Cell(kind: .text, start: 0, count: Int32(text == nil ? 0 : count), number: 0, borrowed: text))
     }
 
     /// A text column (or a blob: its bytes), copied from `text`.
@@ -94,6 +102,7 @@ public struct ListingRow: Sendable {
     /// The bytes of a text column (empty for any other kind).
     public func withBytes<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let cell = cells[index]
+        if let borrowed = cell.borrowed { return try body(UnsafeBufferPointer(start: borrowed, count: Int(cell.count))) }
         return try bytes.withUnsafeBufferPointer { all in
             guard cell.kind == .text, cell.count > 0, let base = all.baseAddress else {
                 return try body(UnsafeBufferPointer(start: nil, count: 0))
@@ -108,13 +117,14 @@ public struct ListingRow: Sendable {
         return withBytes(index) { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Whether a text column's bytes are exactly `ascii`'s.
-    public func textEquals(_ index: Int, _ ascii: StaticString) -> Bool {
-        let cell = cells[index]
-        guard cell.kind == .text, Int(cell.count) == ascii.utf8CodeUnitCount else { return false }
+    /// The case of `E` whose name is the text of column `index` (`nil` when it is none of them, or not text),
+    /// without a `String` made.
+    public func named<E: RawRepresentable & CaseIterable>(_ index: Int, _: E.Type = E.self) -> E? where E.RawValue == String {
+        guard cells[index].kind == .text else { return nil }
         return withBytes(index) { bytes in
-            ascii.withUTF8Buffer { expected in
-                bytes.count == 0 || memcmp(bytes.baseAddress!, expected.baseAddress!, bytes.count) == 0
+            E.allCases.first { value in
+                var name = value.rawValue
+                return name.withUTF8 { $0.count == bytes.count && ($0.count == 0 || memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0) }
             }
         }
     }

@@ -271,6 +271,23 @@ public struct Table: Sendable, Equatable {
         out.append(0x0A)
     }
 
+    /// ``appendCSVLine(_:to:)`` of a row of cells as UTF-8 bytes (`picked`: the cells at these indexes, in that
+    /// order; a missing one is empty).
+    public static func appendCSVLine(_ row: ListingCells, picked: [Int]? = nil, to out: inout [UInt8]) {
+        let count = picked?.count ?? row.count
+        row.bytes.withUnsafeBufferPointer { all in
+            for index in 0..<count {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                let source = picked.map { $0[index] } ?? index
+                guard source < row.count else { continue }
+                let start = source == 0 ? 0 : row.ends[source - 1]
+                appendCSVCell(UnsafeBufferPointer(rebasing: all[start..<row.ends[source]]), to: &out)
+            }
+        }
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
     /// ``csvCell(_:)`` appended to `out` as UTF-8: a cell of printable ASCII that neither starts with a character
     /// to neutralise nor holds `,` or `"` is itself, copied byte by byte.
     public static func appendCSVCell(_ cell: String, to out: inout [UInt8]) {

@@ -120,14 +120,7 @@ struct ListingStream {
             Table.appendLine(unescaped: row, picked: picked, widths: widths ?? [], to: &out.bytes)
         case .csv:
             if let limit, count >= limit { throw Desk.StopListing() }
-            let cells = picked?.count ?? row.count
-            for index in 0..<cells {
-                if index > 0 { out.bytes.append(UInt8(ascii: ",")) }
-                let source = picked.map { $0[index] } ?? index
-                if source < row.count { row.withCell(source) { Table.appendCSVCell($0, to: &out.bytes) } }
-            }
-            out.bytes.append(0x0D)
-            out.bytes.append(0x0A)
+            Table.appendCSVLine(row, picked: picked, to: &out.bytes)
         case .json:
             return try add(row.strings)
         }

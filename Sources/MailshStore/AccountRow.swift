@@ -128,7 +128,6 @@ enum AccountRow {
         case .lastTestVerdict: "last_test_verdict"
         case .lastTestAt: "last_test_at"
         case .lastTestMilliseconds: "last_test_ms"
-        case .lastTestUser: "last_test_user"
         }
         precondition(table.allColumns.contains { $0.name == name }, "account has no column \(name)")
         return name

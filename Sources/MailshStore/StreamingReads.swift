@@ -233,8 +233,8 @@ extension SQLiteTransaction: StreamingSQLTransaction {
         }
     }
 
-    /// Copies the current row of `handle` into `row` (emptied first), each column as stored: text and blob bytes as
-    /// they are, without a `String`.
+    /// Reads the current row of `handle` into `row` (emptied first), each column as stored: text and blob bytes
+    /// where SQLite holds them (valid until the statement steps on), without a copy or a `String`.
     static func read(_ handle: SQLiteStatement, into row: inout ListingRow) {
         row.removeAll()
         for index in 0..<sqlite3_column_count(handle) {
@@ -244,12 +244,10 @@ extension SQLiteTransaction: StreamingSQLTransaction {
             case SQLITE_FLOAT: row.appendReal(sqlite3_column_double(handle, index))
             case SQLITE_TEXT:
                 let text = sqlite3_column_text(handle, index)
-                row.appendText(UnsafeBufferPointer(start: text, count: text == nil ? 0 : Int(sqlite3_column_bytes(handle, index))))
+                row.appendText(borrowing: text, count: Int(sqlite3_column_bytes(handle, index)))
             default:
                 let blob = sqlite3_column_blob(handle, index)
-                let count = Int(sqlite3_column_bytes(handle, index))
-                row.appendText(UnsafeBufferPointer(start: blob?.assumingMemoryBound(to: UInt8.self),
-                                                   count: blob == nil ? 0 : count))
+                row.appendText(borrowing: blob?.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_column_bytes(handle, index)))
             }
         }
     }
