@@ -73,13 +73,19 @@ struct ListingStream {
 
     /// The table's widths from every row `rows` hands over (the same rows, in the same order, as the writing pass).
     mutating func measure(_ rows: ((([String]) throws -> Void)) throws -> Void) throws {
+        try measure(rows) { Table.widen(&$0, toFitUnescaped: $1, picked: $2) }
+    }
+
+    /// The table's widths from every row `rows` hands over, each widened by `widen` (`picked`: `--columns`).
+    private mutating func measure<Row>(_ rows: (((Row) throws -> Void)) throws -> Void,
+                                       _ widen: @escaping (inout [Int], Row, [Int]?) -> Void) throws {
         var widths = Table.headerWidths(columns, header: header)
         var seen = 0
         let picked = picked
         try rows { row in
             if let limit, seen >= limit { throw Desk.StopListing() }
             seen += 1
-            Table.widen(&widths, toFitUnescaped: row, picked: picked)
+            widen(&widths, row, picked)
         }
         self.widths = widths
     }
@@ -94,15 +100,7 @@ struct ListingStream {
 
     /// ``measure(_:)`` of rows handed over as cells of UTF-8 bytes (``ListingCells``, reused from row to row).
     mutating func measure(cells rows: (((ListingCells) throws -> Void)) throws -> Void) throws {
-        var widths = Table.headerWidths(columns, header: header)
-        var seen = 0
-        let picked = picked
-        try rows { row in
-            if let limit, seen >= limit { throw Desk.StopListing() }
-            seen += 1
-            Table.widen(&widths, toFitUnescaped: row, picked: picked)
-        }
-        self.widths = widths
+        try measure(rows) { Table.widen(&$0, toFitUnescaped: $1, picked: $2) }
     }
 
     /// ``write(_:)`` of rows handed over as cells of UTF-8 bytes: a table's and CSV's lines are written from the
