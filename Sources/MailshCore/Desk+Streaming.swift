@@ -42,7 +42,7 @@ extension Desk {
                                      _ body: (ListedAccount, SignInState?) throws -> Void) throws {
         try reading { tx in
             try Self.stoppable { try tx.forEachListedAccount(query) { account in
-                try body(account, account.usesOAuth ? try signInState(ofOAuthAccount: account.id, tx) : nil)
+                try body(account, try account.id.map { try signInState(ofOAuthAccount: $0, tx) })
             } }
         }
     }

@@ -95,7 +95,6 @@ enum AccountRow {
     /// found by. `ListingStreamTests` compares the listing with the one made from whole accounts.
     static let listedColumns: [String] = ListedAccountColumn.allCases.map { column in
         let name: String = switch column {
-        case .id: "id"
         case .name: "name"
         case .owner: "owner"
         case .proto: "protocol"
@@ -114,11 +113,6 @@ enum AccountRow {
         case .outgoingPassword: "out_password"
         case .outgoingFrom: "out_from"
         case .outgoingAuth: "out_auth"
-        case .oauthProvider: "oauth_provider"
-        case .oauthClientID: "oauth_client_id"
-        case .oauthTokenURL: "oauth_token_url"
-        case .oauthClientSecret: "oauth_client_secret"
-        case .oauthFlow: "oauth_flow"
         case .lockIncomingServer: "lock_in_server"
         case .lockIncomingCredentials: "lock_in_credentials"
         case .lockOutgoingServer: "lock_out_server"
@@ -128,6 +122,21 @@ enum AccountRow {
         case .lastTestVerdict: "last_test_verdict"
         case .lastTestAt: "last_test_at"
         case .lastTestMilliseconds: "last_test_ms"
+        }
+        precondition(table.allColumns.contains { $0.name == name }, "account has no column \(name)")
+        return name
+    }
+
+    /// The columns `account list` reads of an account that uses OAuth 2.0, in the order of
+    /// ``ListedAccountOAuthColumn``.
+    static let listedOAuthColumns: [String] = ListedAccountOAuthColumn.allCases.map { column in
+        let name: String = switch column {
+        case .id: "id"
+        case .oauthProvider: "oauth_provider"
+        case .oauthClientID: "oauth_client_id"
+        case .oauthTokenURL: "oauth_token_url"
+        case .oauthClientSecret: "oauth_client_secret"
+        case .oauthFlow: "oauth_flow"
         }
         precondition(table.allColumns.contains { $0.name == name }, "account has no column \(name)")
         return name

@@ -38,6 +38,28 @@ enum ListingSQL {
 
     private static let listedAccountsSelect = "SELECT \(AccountRow.listedColumns.joined(separator: ", ")) FROM account"
 
+    /// The ``MailshCore/ListedAccountOAuthColumn``s of the account named by the parameters owner (`''`: global) and
+    /// name, for an account ``listedAccounts(_:_:)`` read that uses OAuth 2.0.
+    static func listedOAuth(_ d: SQLDialect) -> String {
+        "SELECT \(AccountRow.listedOAuthColumns.joined(separator: ", ")) FROM account WHERE \(d.ifNull("owner", "''")) = ? AND name = ?"
+    }
+
+    /// A row's values (`count` of them, by position) copied into a ``ListingRow`` (a flag as the integer 0 or 1, as
+    /// SQLite stores it).
+    static func listingRow(_ value: (Int) throws -> SQLValue, count: Int, into row: inout ListingRow) throws {
+        row.removeAll()
+        for index in 0..<count {
+            switch try value(index) {
+            case .null: row.appendNull()
+            case .integer(let value): row.appendInteger(value)
+            case .real(let value): row.appendReal(value)
+            case .boolean(let value): row.appendInteger(value ? 1 : 0)
+            case .text(let text): row.appendText(text.utf8)
+            case .blob(let bytes): row.appendText(bytes)
+            }
+        }
+    }
+
     private static func accounts(_ d: SQLDialect, _ query: AccountQuery, select: String) -> Query {
         var clauses: [String] = []
         var binds: [SQLValue] = []
@@ -186,7 +208,16 @@ extension StreamingSQLTransaction {
     }
 
     func forEachListedAccount(_ query: AccountQuery, _ body: (ListedAccount) throws -> Void) throws {
-        try streamRows(ListingSQL.listedAccounts(dialect, query)) { try body(try ListedAccount($0)) }
+        let oauthSQL = ListingSQL.listedOAuth(dialect)
+        try streamRows(ListingSQL.listedAccounts(dialect, query)) { row in
+            try body(try ListedAccount(row) { name, owner in
+                try rows(oauthSQL, [.text(owner ?? ""), .text(name)], refusing: nil) { value in
+                    var copied = ListingRow()
+                    try ListingSQL.listingRow(value, count: ListedAccountOAuthColumn.allCases.count, into: &copied)
+                    return copied
+                }.first
+            })
+        }
     }
 
     func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
@@ -327,17 +358,7 @@ extension PostgresTransaction: StreamingSQLTransaction {
     func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
         var listed = ListingRow()
         try streamCells(query) { cells in
-            listed.removeAll()
-            for index in 0..<cells.row.count {
-                switch try cells.sqlValue(at: index) {
-                case .null: listed.appendNull()
-                case .integer(let value): listed.appendInteger(value)
-                case .real(let value): listed.appendReal(value)
-                case .boolean(let value): listed.appendInteger(value ? 1 : 0)
-                case .text(let text): listed.appendText(text.utf8)
-                case .blob(let bytes): listed.appendText(bytes)
-                }
-            }
+            try ListingSQL.listingRow({ try cells.sqlValue(at: $0) }, count: cells.row.count, into: &listed)
             try body(listed)
         }
     }
