@@ -49,9 +49,17 @@ public enum TerminalText {
     /// Whether ``safeOutput(_:)`` leaves `text` as it is because every byte is printable ASCII, LF, TAB, or a CR
     /// right before an LF: one pass over the bytes (a CSV listing's every piece has CRLF line ends).
     static func isPlainOutput(_ text: String) -> Bool {
-        func plain<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
+        func plain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
             var afterCR = false
-            for byte in bytes {
+            var index = 0
+            while index < bytes.count {
+                if !afterCR {
+                    // Printable ASCII eight bytes at a time (a listing's piece is mostly that).
+                    index = skippingPrintableASCIIWords(bytes, from: index)
+                    guard index < bytes.count else { break }
+                }
+                let byte = bytes[index]
+                index += 1
                 if afterCR {
                     guard byte == 0x0A else { return false }
                     afterCR = false
@@ -63,13 +71,32 @@ public enum TerminalText {
             }
             return !afterCR
         }
-        return text.utf8.withContiguousStorageIfAvailable(plain) ?? plain(text.utf8)
+        return text.utf8.withContiguousStorageIfAvailable(plain) ?? Array(text.utf8).withUnsafeBufferPointer(plain)
     }
 
     /// Whether every byte is printable ASCII (0x20–0x7E): such text is its own ``escaped(_:)``, one column a byte.
     public static func isPrintableASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for byte in bytes where byte < 0x20 || byte >= 0x7F { return false }
+        let start = skippingPrintableASCIIWords(bytes, from: 0)
+        for byte in bytes[start...] where byte < 0x20 || byte >= 0x7F { return false }
         return true
+    }
+
+    /// The index after the whole eight-byte words of printable ASCII (0x20–0x7E) in `bytes` from `index` on: where
+    /// a byte-by-byte check has to go on (`bytes.count` when every word was and the rest is none).
+    static func skippingPrintableASCIIWords(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int {
+        guard let base = bytes.baseAddress else { return index }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var index = index
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            // No byte of 0x80 or more; then none below 0x20 (the borrow of subtracting 0x20 sets its high bit);
+            // then none of 0x7F (adding 1 sets its high bit; no byte carries into the next one).
+            guard word & highs == 0, (word &- ones &* 0x20) & ~word & highs == 0, (word &+ ones) & highs == 0 else {
+                return index
+            }
+            index += 8
+        }
+        return index
     }
 
     static func escaped(_ text: String, keeping: (Unicode.Scalar) -> Bool) -> String {
