@@ -123,8 +123,7 @@ enum AccountRow {
         case .lastTestAt: "last_test_at"
         case .lastTestMilliseconds: "last_test_ms"
         }
-        precondition(table.allColumns.contains { $0.name == name }, "account has no column \(name)")
-        return name
+        return checked(name)
     }
 
     /// The columns `account list` reads of an account that uses OAuth 2.0, in the order of
@@ -138,6 +137,11 @@ enum AccountRow {
         case .oauthClientSecret: "oauth_client_secret"
         case .oauthFlow: "oauth_flow"
         }
+        return checked(name)
+    }
+
+    /// `name`, which must be one of the account's columns.
+    private static func checked(_ name: String) -> String {
         precondition(table.allColumns.contains { $0.name == name }, "account has no column \(name)")
         return name
     }
