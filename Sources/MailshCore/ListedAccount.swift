@@ -9,22 +9,9 @@ public enum ListedAccountColumn: Int, CaseIterable, Sendable {
     case name, owner, proto, direction
     case incomingHost, incomingPort, incomingSecurity, incomingUser, incomingPassword, incomingFolder, incomingAuth
     case outgoingHost, outgoingPort, outgoingSecurity, outgoingUser, outgoingPassword, outgoingFrom, outgoingAuth
-    case lockIncomingServer, lockIncomingCredentials, lockOutgoingServer, lockOutgoingCredentials, lockOAuth
-    case lockOAuthCredentials
+    /// The padlocks as one integer, bit `n` for `Section.allCases[n]` (closed where set).
+    case padlocks
     case lastTestVerdict, lastTestAt, lastTestMilliseconds
-
-    /// The padlock column of each ``Section``, in the order of `Section.allCases` (bit `n` of ``ListedAccount/locks``
-    /// is section `n`).
-    static let padlocks: [ListedAccountColumn] = Section.allCases.map { section in
-        switch section {
-        case .incomingServer: .lockIncomingServer
-        case .incomingCredentials: .lockIncomingCredentials
-        case .outgoingServer: .lockOutgoingServer
-        case .outgoingCredentials: .lockOutgoingCredentials
-        case .oauth: .lockOAuth
-        case .oauthCredentials: .lockOAuthCredentials
-        }
-    }
 }
 
 /// The columns `account list` reads of an account that uses OAuth 2.0 (few do), besides ``ListedAccountColumn``'s:
@@ -99,11 +86,7 @@ public struct ListedAccount {
             oauthProvider = nil
             oauthFlow = nil
         }
-        var locks = 0
-        for (bit, column) in ListedAccountColumn.padlocks.enumerated() where (row.integer(column.rawValue) ?? 0) != 0 {
-            locks |= 1 << bit
-        }
-        self.locks = locks
+        locks = try integer(.padlocks)
     }
 
     /// The account's id (for its sign-in state), read for an account that uses OAuth 2.0 only.

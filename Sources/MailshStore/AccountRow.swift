@@ -27,10 +27,10 @@ enum AccountRow {
             .text("out_reply_to", { $0.outgoing.replyTo }, { $0.outgoing.replyTo = $1 }),
             .text("conv_prefix", { $0.conversation.prefix }, { $0.conversation.prefix = $1 }),
             .named("conv_placement", { $0.conversation.placement }, { $0.conversation.placement = $1 }),
-            padlock("lock_in_server", .incomingServer),
-            padlock("lock_in_credentials", .incomingCredentials),
-            padlock("lock_out_server", .outgoingServer),
-            padlock("lock_out_credentials", .outgoingCredentials),
+            padlock(.incomingServer),
+            padlock(.incomingCredentials),
+            padlock(.outgoingServer),
+            padlock(.outgoingCredentials),
             .integer("version", { $0.version }, { $0.version = $1 }),
             .date("created_at", { $0.createdAt }, { $0.createdAt = $1 }),
             .date("modified_at", { $0.modifiedAt }, { $0.modifiedAt = $1 }),
@@ -58,8 +58,8 @@ enum AccountRow {
             .text("oauth_authorize_url", { $0.oauth.authorizeURL }, { $0.oauth.authorizeURL = $1 }),
             .text("oauth_revoke_url", { $0.oauth.revokeURL }, { $0.oauth.revokeURL = $1 }),
             .text("oauth_ca_file", { $0.oauth.caFile }, { $0.oauth.caFile = $1 }),
-            padlock("lock_oauth", .oauth),
-            padlock("lock_oauth_credentials", .oauthCredentials),
+            padlock(.oauth),
+            padlock(.oauthCredentials),
             .named("in_read", { $0.incoming.read }, { $0.incoming.read = $1 }),
             .named("conv_quoted", { $0.conversation.quoted }, { $0.conversation.quoted = $1 }),
             .text("in_client_cert", { $0.incoming.trust.clientCert }, { $0.incoming.trust.clientCert = $1 }),
@@ -93,7 +93,11 @@ enum AccountRow {
     /// show (name, owner, protocol, servers, last test, padlocks), what the completeness rule looks at (direction,
     /// users, passwords, folder, from address, authentication, the OAuth client) and the id its sign-in state is
     /// found by. `ListingStreamTests` compares the listing with the one made from whole accounts.
-    static let listedColumns: [String] = ListedAccountColumn.allCases.map { column in
+    static func listedColumns(_ d: SQLDialect) -> [String] { d == .sqlite ? listedSQLite : listedPostgres }
+
+    private static let listedSQLite = listed(.sqlite), listedPostgres = listed(.postgres)
+
+    private static func listed(_ d: SQLDialect) -> [String] { ListedAccountColumn.allCases.map { column in
         let name: String = switch column {
         case .name: "name"
         case .owner: "owner"
@@ -113,17 +117,24 @@ enum AccountRow {
         case .outgoingPassword: "out_password"
         case .outgoingFrom: "out_from"
         case .outgoingAuth: "out_auth"
-        case .lockIncomingServer: "lock_in_server"
-        case .lockIncomingCredentials: "lock_in_credentials"
-        case .lockOutgoingServer: "lock_out_server"
-        case .lockOutgoingCredentials: "lock_out_credentials"
-        case .lockOAuth: "lock_oauth"
-        case .lockOAuthCredentials: "lock_oauth_credentials"
+        case .padlocks: d.bitSet(Section.allCases.map { checked(padlockColumn($0)) })
         case .lastTestVerdict: "last_test_verdict"
         case .lastTestAt: "last_test_at"
         case .lastTestMilliseconds: "last_test_ms"
         }
-        return checked(name)
+        return column == .padlocks ? name : checked(name)
+    } }
+
+    /// The column of a section's padlock.
+    static func padlockColumn(_ section: Section) -> String {
+        switch section {
+        case .incomingServer: "lock_in_server"
+        case .incomingCredentials: "lock_in_credentials"
+        case .outgoingServer: "lock_out_server"
+        case .outgoingCredentials: "lock_out_credentials"
+        case .oauth: "lock_oauth"
+        case .oauthCredentials: "lock_oauth_credentials"
+        }
     }
 
     /// The columns `account list` reads of an account that uses OAuth 2.0, in the order of
@@ -161,8 +172,8 @@ enum AccountRow {
     }
 
     /// Whether a section is locked.
-    static func padlock(_ name: String, _ section: Section) -> SQLColumn<Account> {
-        SQLColumn(name: name, writer: .boolean { $0.isLocked(section) }, decode: { account, value in
+    static func padlock(_ section: Section) -> SQLColumn<Account> {
+        SQLColumn(name: padlockColumn(section), writer: .boolean { $0.isLocked(section) }, decode: { account, value in
             if try value.boolean() { account.locked.insert(section) } else { account.locked.remove(section) }
         })
     }

@@ -33,10 +33,8 @@ enum ListingSQL {
     /// ``accounts(_:_:)`` reading only the columns of ``MailshCore/ListedAccountColumn``, in its order (`account
     /// list`'s table and CSV).
     static func listedAccounts(_ d: SQLDialect, _ query: AccountQuery) -> Query {
-        accounts(d, query, select: listedAccountsSelect)
+        accounts(d, query, select: "SELECT \(AccountRow.listedColumns(d).joined(separator: ", ")) FROM account")
     }
-
-    private static let listedAccountsSelect = "SELECT \(AccountRow.listedColumns.joined(separator: ", ")) FROM account"
 
     /// The ``MailshCore/ListedAccountOAuthColumn``s of the account named by the parameters owner (`''`: global) and
     /// name, for an account ``listedAccounts(_:_:)`` read that uses OAuth 2.0.
