@@ -24,13 +24,16 @@ public enum ListedAccountOAuthColumn: Int, CaseIterable, Sendable {
 /// (no ``Account`` made per row, no `String` per column). What decides a field's value is the store's row, read as
 /// ``Account`` reads its columns; the rules (completeness, OAuth, test names, padlock summaries) are Account's.
 public struct ListedAccount {
+    /// The ``ListedAccountColumn``s as the store read them.
     public let row: ListingRow
     /// The ``ListedAccountOAuthColumn``s, read for an account that uses OAuth 2.0 only.
     public let oauthRow: ListingRow?
+    // The named and numbered values the cells and the completeness rule use, read once per row.
     public let proto: MailProtocol
     public let direction: Direction
     public let incomingAuth: AuthMethod
     public let outgoingAuth: AuthMethod
+    /// The OAuth provider (`nil` when unset, or when the account does not use OAuth 2.0).
     public let oauthProvider: OAuthProvider?
     /// The OAuth flow (`nil` when the account does not use OAuth 2.0: the rule does not look at it then).
     public let oauthFlow: OAuthFlow?

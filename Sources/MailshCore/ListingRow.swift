@@ -40,14 +40,17 @@ public struct ListingRow {
     /// How many columns the row has.
     public var count: Int { cells.count }
 
+    /// A NULL column.
     public mutating func appendNull() {
         cells.append(Cell(kind: .null, start: 0, count: 0, number: 0))
     }
 
+    /// An integer column (a flag as 0 or 1).
     public mutating func appendInteger(_ value: Int) {
         cells.append(Cell(kind: .integer, start: 0, count: 0, number: Int64(value)))
     }
 
+    /// A real column.
     public mutating func appendReal(_ value: Double) {
         cells.append(Cell(kind: .real, start: 0, count: 0, number: Int64(bitPattern: value.bitPattern)))
     }
@@ -75,6 +78,7 @@ public struct ListingRow {
     /// What column `index` holds.
     public func kind(_ index: Int) -> Kind { cells[index].kind }
 
+    /// Whether column `index` is NULL.
     public func isNull(_ index: Int) -> Bool { cells[index].kind == .null }
 
     /// Whether column `index` is NULL or empty text (blank, as completeness counts a text field).
@@ -143,6 +147,7 @@ public struct ListingCells: Sendable {
         ends.reserveCapacity(16)
     }
 
+    /// Starts the next row's cells (keeping the memory of the last).
     public mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
@@ -151,6 +156,7 @@ public struct ListingCells: Sendable {
     /// Ends the cell written into ``bytes`` since the last one ended.
     public mutating func endCell() { ends.append(bytes.count) }
 
+    /// How many cells have ended.
     public var count: Int { ends.count }
 
     /// Appends text to the cell being written.
