@@ -73,13 +73,19 @@ struct ListingStream {
 
     /// The table's widths from every row `rows` hands over (the same rows, in the same order, as the writing pass).
     mutating func measure(_ rows: ((([String]) throws -> Void)) throws -> Void) throws {
+        try measure(rows) { Table.widen(&$0, toFitUnescaped: $1, picked: $2) }
+    }
+
+    /// The table's widths from every row `rows` hands over, each widened by `widen` (`picked`: `--columns`).
+    private mutating func measure<Row>(_ rows: (((Row) throws -> Void)) throws -> Void,
+                                       _ widen: @escaping (inout [Int], Row, [Int]?) -> Void) throws {
         var widths = Table.headerWidths(columns, header: header)
         var seen = 0
         let picked = picked
         try rows { row in
             if let limit, seen >= limit { throw Desk.StopListing() }
             seen += 1
-            Table.widen(&widths, toFitUnescaped: row, picked: picked)
+            widen(&widths, row, picked)
         }
         self.widths = widths
     }
@@ -93,7 +99,7 @@ struct ListingStream {
     }
 
     /// ``write(_:)`` of rows each given as UTF-8 cells in the order of the listing's columns (nil: empty; valid only
-    /// during the call): CSV and JSON written straight from the bytes (``Table/appendCSVCell(utf8:to:)``,
+    /// during the call): CSV and JSON written straight from the bytes (``Table/appendCSVCell(_:to:)``,
     /// ``DocumentJSON/appendRow(_:keys:pretty:to:)``), with the text ``write(_:)`` writes for the same cells as
     /// `String`s; a table through ``write(_:)``'s own lines.
     mutating func write(utf8 rows: ((UnsafeBufferPointer<UnsafeRawBufferPointer?>) throws -> Void) throws -> Void) throws {
@@ -123,7 +129,7 @@ struct ListingStream {
         case .csv:
             for index in cells.indices {
                 if index > 0 { out.bytes.append(UInt8(ascii: ",")) }
-                if let cell = cells[index] { Table.appendCSVCell(utf8: cell, to: &out.bytes) }
+                if let cell = cells[index] { Table.appendCSVCell(cell.assumingMemoryBound(to: UInt8.self), to: &out.bytes) }
             }
             out.bytes.append(0x0D)
             out.bytes.append(0x0A)
@@ -138,6 +144,34 @@ struct ListingStream {
                 out.bytes.append(0x20)
                 DocumentJSON.appendRow(cells, keys: keys!, pretty: true, to: &out.bytes)
             }
+        }
+        count += 1
+        out.unitEnded()
+    }
+
+    /// ``measure(_:)`` of rows handed over as cells of UTF-8 bytes (``ListingCells``, reused from row to row).
+    mutating func measure(cells rows: (((ListingCells) throws -> Void)) throws -> Void) throws {
+        try measure(rows) { Table.widen(&$0, toFitUnescaped: $1, picked: $2) }
+    }
+
+    /// ``write(_:)`` of rows handed over as cells of UTF-8 bytes: a table's and CSV's lines are written from the
+    /// bytes (the same text as from `String` cells).
+    mutating func write(cells rows: (((ListingCells) throws -> Void)) throws -> Void) throws {
+        begin()
+        try rows { try add(cells: $0) }
+        end()
+    }
+
+    private mutating func add(cells row: ListingCells) throws {
+        switch format {
+        case .table:
+            if let limit, count >= limit { throw Desk.StopListing() }
+            Table.appendLine(unescaped: row, picked: picked, widths: widths ?? [], to: &out.bytes)
+        case .csv:
+            if let limit, count >= limit { throw Desk.StopListing() }
+            Table.appendCSVLine(row, picked: picked, to: &out.bytes)
+        case .json:
+            return try add(row.strings)
         }
         count += 1
         out.unitEnded()

@@ -229,7 +229,11 @@ struct SQLiteReadTransaction: StreamingSQLTransaction {
     }
 
     func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
-        try stepRows(query.sql, bind: { b in for value in query.binds { b.value(value) } }) { try body(ListingRow(statement: $0)) }
+        var row = ListingRow()
+        try stepRows(query.sql, bind: { b in for value in query.binds { b.value(value) } }) { handle in
+            SQLiteTransaction.read(handle, into: &row)
+            try body(row)
+        }
     }
 }
 
