@@ -115,11 +115,7 @@ struct SQLiteReadTransaction: StreamingSQLTransaction {
     /// position) to `body`; the statement is reset and cleared after, whatever happens.
     func step(_ sql: String, bind: (inout TypedBindings) -> Void,
               _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
-        let handle = try reader.statement(sql)
-        try TypedBindings.bound(handle, bind) {
-            let value = { (index: Int) -> SQLValue in SQLiteTransaction.columnValue(handle, CInt(index)) }
-            while try next(handle, sql) { try body(value) }
-        }
+        try stepRows(sql, bind: bind) { handle in try body { SQLiteTransaction.columnValue(handle, CInt($0)) } }
     }
 
     /// ``step(_:bind:_:)`` handing `body` the statement itself, standing on each row in turn.
