@@ -207,6 +207,11 @@ public struct Account: Sendable, Equatable {
     public var isTestAccount: Bool { Self.isTestName(name) }
 
     public static func isTestName(_ name: String) -> Bool {
+        name.utf8.withContiguousStorageIfAvailable { isTestName($0) } ?? Array(name.utf8).withUnsafeBufferPointer(isTestName)
+    }
+
+    /// ``isTestName(_:)`` of a name's UTF-8 bytes (a listing reads them from the store's row).
+    public static func isTestName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
         // One pass over the bytes: `Dev`/`Test` as written, and whether `dev`/`test` occurs in any case (only then
         // can the name hold such a word: the split below is skipped for all others).
         func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> (exact: Bool, folded: Bool) {
@@ -229,10 +234,10 @@ public struct Account: Sendable, Equatable {
             }
             return (false, folded)
         }
-        let found = name.utf8.withContiguousStorageIfAvailable(scan) ?? Array(name.utf8).withUnsafeBufferPointer(scan)
+        let found = scan(name)
         if found.exact { return true }
         guard found.folded else { return false }
-        let words = name.lowercased().split { !$0.isLetter && !$0.isNumber }
+        let words = String(decoding: name, as: UTF8.self).lowercased().split { !$0.isLetter && !$0.isNumber }
         return words.contains { $0 == "dev" || $0 == "test" || $0 == "testing" || $0 == "develop" }
     }
 
@@ -339,7 +344,12 @@ public struct Account: Sendable, Equatable {
     public func auth(_ side: Side) -> AuthMethod { side == .incoming ? incoming.auth : outgoing.auth }
 
     /// Whether any side logs in with OAuth 2.0 tokens.
-    public var usesOAuth: Bool { incoming.auth == .oauth2 || outgoing.auth == .oauth2 }
+    public var usesOAuth: Bool { Self.usesOAuth(incoming: incoming.auth, outgoing: outgoing.auth) }
+
+    /// Whether an account whose sides log in this way uses OAuth 2.0 (``usesOAuth``).
+    public static func usesOAuth(incoming: AuthMethod, outgoing: AuthMethod) -> Bool {
+        incoming == .oauth2 || outgoing == .oauth2
+    }
 
     /// The scopes a sign-in asks for: `oauth.scopes`, else the provider's defaults for the sides that use OAuth.
     public var oauthScopes: [String] {
@@ -519,28 +529,38 @@ public struct Account: Sendable, Equatable {
         return fields.sorted()
     }
 
-    /// The one rule of which fields are required (``requiredFields``): hands `body` each of them, in no particular
-    /// order, until `body` returns false; whether it never did. ``isComplete`` walks it without building a list.
+    /// ``visitRequiredFields(direction:proto:incomingAuth:outgoingAuth:oauthProvider:oauthFlow:_:)`` of this account.
     private func visitRequiredFields(_ body: (Field) -> Bool) -> Bool {
+        Self.visitRequiredFields(direction: direction, proto: proto, incomingAuth: incoming.auth,
+                                 outgoingAuth: outgoing.auth, oauthProvider: oauth.provider, oauthFlow: oauth.flow, body)
+    }
+
+    /// The one rule of which fields are required (``requiredFields``), from what decides it: hands `body` each of
+    /// them, in no particular order, until `body` returns false; whether it never did. ``isComplete`` walks it
+    /// without building a list; `account list`, which reads only some columns of each stored account, walks it with
+    /// its own test of blankness, so that the rule stays this one.
+    public static func visitRequiredFields(direction: Direction, proto: MailProtocol, incomingAuth: AuthMethod,
+                                           outgoingAuth: AuthMethod, oauthProvider: OAuthProvider?,
+                                           oauthFlow: OAuthFlow, _ body: (Field) -> Bool) -> Bool {
         // The side an incoming-only or outgoing-only account lacks (`direction`) is not required.
         if direction.has(.incoming) {
             guard body(.incomingHost), body(.incomingPort), body(.incomingSecurity), body(.incomingUser) else { return false }
-            if incoming.auth == .password { guard body(.incomingPassword) else { return false } }
+            if incomingAuth == .password { guard body(.incomingPassword) else { return false } }
             if proto == .imap { guard body(.incomingFolder) else { return false } }
         }
         if direction.has(.outgoing) {
             guard body(.outgoingHost), body(.outgoingPort), body(.outgoingSecurity) else { return false }
-            switch outgoing.auth {
+            switch outgoingAuth {
             case .password: guard body(.outgoingUser), body(.outgoingPassword) else { return false }
             case .oauth2: guard body(.outgoingUser) else { return false }
             case .none: break
             }
             guard body(.outgoingFrom) else { return false }
         }
-        if usesOAuth {
+        if usesOAuth(incoming: incomingAuth, outgoing: outgoingAuth) {
             guard body(.oauthProvider), body(.oauthClientID) else { return false }
-            if oauth.provider == .generic { guard body(.oauthTokenURL) else { return false } }
-            if oauth.flow == .app { guard body(.oauthClientSecret) else { return false } }
+            if oauthProvider == .generic { guard body(.oauthTokenURL) else { return false } }
+            if oauthFlow == .app { guard body(.oauthClientSecret) else { return false } }
         }
         return true
     }

@@ -75,11 +75,10 @@ public protocol StoreTransaction {
     /// Hands `body` each account ``accounts(_:)`` returns, in its order, one at a time as it is read (on PostgreSQL
     /// through a cursor), so that a listing of any size holds one account at a time.
     func forEachAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws
-    /// ``forEachAccount(_:_:)`` reading only what `account list` shows in a table or CSV: the name and owner, id,
-    /// protocol, direction, servers, users, folder, from address, authentication, the OAuth client's provider, id,
-    /// token URL, secret and flow, whether passwords are set, padlocks and the last test (enough for
-    /// ``Account/isComplete`` and ``Account/usesOAuth``). Every other field is as a new account has it.
-    func forEachListedAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws
+    /// ``forEachAccount(_:_:)`` reading only what `account list` shows in a table or CSV, the columns of
+    /// ``ListedAccountColumn`` (enough for ``ListedAccount/isComplete`` and ``ListedAccount/usesOAuth``), each row
+    /// read in place: no ``Account`` is made.
+    func forEachListedAccount(_ query: AccountQuery, _ body: (ListedAccount) throws -> Void) throws
     /// Account names starting with `prefix` (for completion), sorted, at most `limit`.
     func accountNames(prefix: String, limit: Int) throws -> [String]
     /// Inserts a new account; `.alreadyExists` when its name is taken for its owner, `.notFound` (user) when its

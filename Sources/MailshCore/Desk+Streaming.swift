@@ -36,20 +36,25 @@ extension Desk {
         }
     }
 
-    /// ``forEachAccount(_:_:)`` with only the fields `account list` shows in a table or CSV and its status needs
-    /// (``StoreTransaction/forEachListedAccount(_:_:)``): every other field is as a new account has it.
+    /// ``forEachAccount(_:_:)`` with only the columns `account list` shows in a table or CSV and its status needs,
+    /// read in place (``StoreTransaction/forEachListedAccount(_:_:)``).
     public func forEachListedAccount(_ query: AccountQuery = AccountQuery(),
-                                     _ body: (Account, SignInState?) throws -> Void) throws {
+                                     _ body: (ListedAccount, SignInState?) throws -> Void) throws {
         try reading { tx in
             try Self.stoppable { try tx.forEachListedAccount(query) { account in
-                try body(account, try signInState(of: account, tx))
+                try body(account, try account.id.map { try signInState(ofOAuthAccount: $0, tx) })
             } }
         }
     }
 
     /// The sign-in state a listing shows for an account that logs in with OAuth 2.0 (`nil` for the others).
     private func signInState(of account: Account, _ tx: any StoreTransaction) throws -> SignInState? {
-        account.usesOAuth ? try tx.oauthTokens(accountID: account.id, user: nil)?.state ?? .notSignedIn : nil
+        account.usesOAuth ? try signInState(ofOAuthAccount: account.id, tx) : nil
+    }
+
+    /// The sign-in state of the account `id`, which logs in with OAuth 2.0.
+    private func signInState(ofOAuthAccount id: String, _ tx: any StoreTransaction) throws -> SignInState {
+        try tx.oauthTokens(accountID: id, user: nil)?.state ?? .notSignedIn
     }
 
     /// ``audit(_:limit:)`` one entry at a time. Needs `administrate`.

@@ -134,6 +134,20 @@ public struct Table: Sendable, Equatable {
         }
     }
 
+    /// ``widen(_:toFitUnescaped:picked:)`` of a row of cells as UTF-8 bytes.
+    public static func widen(_ widths: inout [Int], toFitUnescaped row: ListingCells, picked: [Int]? = nil) {
+        let count = picked?.count ?? row.count
+        for index in 0..<min(count, widths.count) {
+            let source = picked.map { $0[index] } ?? index
+            guard source < row.count else { continue }
+            let measured = row.withCell(source) { bytes in
+                TerminalText.isPrintableASCII(bytes) ? bytes.count
+                    : TerminalText.displayWidth(TerminalText.escaped(String(decoding: bytes, as: UTF8.self)))
+            }
+            if measured > widths[index] { widths[index] = measured }
+        }
+    }
+
     /// Widens `widths` to fit one row of escaped cells (``TerminalText/escaped(_:)``).
     public static func widen(_ widths: inout [Int], toFit escapedRow: [String]) {
         for (index, cell) in escapedRow.enumerated() where index < widths.count {
@@ -168,6 +182,36 @@ public struct Table: Sendable, Equatable {
                 out.removeSubrange(start...)
                 out.append(contentsOf: textLine(escapedRow, widths: widths).utf8)
                 return
+            }
+        }
+        while out.count > start && out[out.count - 1] == 0x20 { out.removeLast() }
+        out.append(0x0A)
+    }
+
+    /// ``appendLine(_:widths:to:)`` of a row of unescaped cells as UTF-8 bytes (`picked`: the cells at these
+    /// indexes, in that order; a missing one is empty): a row of printable ASCII cells (each its own escape) that
+    /// need no cutting is written byte by byte, any other through ``TerminalText/escaped(_:)`` as before.
+    public static func appendLine(unescaped row: ListingCells, picked: [Int]? = nil, widths: [Int], to out: inout [UInt8]) {
+        let start = out.count
+        let count = picked?.count ?? row.count
+        for index in 0..<min(count, widths.count) {
+            let source = picked.map { $0[index] } ?? index
+            let width = widths[index]
+            let written = source >= row.count ? true : row.withCell(source) { bytes -> Bool in
+                guard bytes.count <= width, TerminalText.isPrintableASCII(bytes) else { return false }
+                out.append(contentsOf: bytes)
+                return true
+            }
+            if !written {
+                out.removeSubrange(start...)
+                let strings = row.strings
+                let cells = picked.map { $0.map { $0 < strings.count ? strings[$0] : "" } } ?? strings
+                out.append(contentsOf: textLine(cells.map(TerminalText.escaped), widths: widths).utf8)
+                return
+            }
+            if index != widths.count - 1 {
+                let written = source >= row.count ? 0 : row.withCell(source) { $0.count }
+                out.append(contentsOf: repeatElement(0x20, count: width + 2 - written))
             }
         }
         while out.count > start && out[out.count - 1] == 0x20 { out.removeLast() }
@@ -227,27 +271,43 @@ public struct Table: Sendable, Equatable {
         out.append(0x0A)
     }
 
+    /// ``appendCSVLine(_:to:)`` of a row of cells as UTF-8 bytes (`picked`: the cells at these indexes, in that
+    /// order; a missing one is empty).
+    public static func appendCSVLine(_ row: ListingCells, picked: [Int]? = nil, to out: inout [UInt8]) {
+        let count = picked?.count ?? row.count
+        row.bytes.withUnsafeBufferPointer { all in
+            for index in 0..<count {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                let source = picked.map { $0[index] } ?? index
+                guard source < row.count else { continue }
+                let start = source == 0 ? 0 : row.ends[source - 1]
+                appendCSVCell(UnsafeBufferPointer(rebasing: all[start..<row.ends[source]]), to: &out)
+            }
+        }
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
     /// ``csvCell(_:)`` appended to `out` as UTF-8: a cell of printable ASCII that neither starts with a character
     /// to neutralise nor holds `,` or `"` is itself, copied byte by byte.
     public static func appendCSVCell(_ cell: String, to out: inout [UInt8]) {
-        let copied = cell.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            if let first = bytes.first, isNeutralisedStart(first) { return false }
-            for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x2C || byte == 0x22 { return false }
-            out.append(contentsOf: bytes)
-            return true
-        } ?? false
+        let copied = cell.utf8.withContiguousStorageIfAvailable { appendPlainCSVCell($0, to: &out) } ?? false
         if !copied { out.append(contentsOf: csvCell(cell).utf8) }
     }
 
-    /// ``appendCSVCell(_:to:)`` of the text of `utf8` (as `String(decoding:as:)` reads it), without a `String` for a
-    /// cell it copies as it is.
-    public static func appendCSVCell(utf8: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        if let first = utf8.first, isNeutralisedStart(first) {
-        } else if !utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F || $0 == 0x2C || $0 == 0x22 }) {
-            out.append(contentsOf: utf8)
-            return
-        }
-        out.append(contentsOf: csvCell(String(decoding: utf8, as: UTF8.self)).utf8)
+    /// ``appendCSVCell(_:to:)`` of a cell's UTF-8 bytes (a listing writes them from the store's row): copied as
+    /// they are when they need nothing done, else through ``csvCell(_:)``.
+    public static func appendCSVCell(_ cell: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        if !appendPlainCSVCell(cell, to: &out) { out.append(contentsOf: csvCell(String(decoding: cell, as: UTF8.self)).utf8) }
+    }
+
+    /// Appends a cell of printable ASCII that neither starts with a character to neutralise nor holds `,` or `"`
+    /// (what ``csvCell(_:)`` leaves as it is); whether it was one.
+    private static func appendPlainCSVCell(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+        if let first = bytes.first, isNeutralisedStart(first) { return false }
+        for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x2C || byte == 0x22 { return false }
+        out.append(contentsOf: bytes)
+        return true
     }
 
     /// Whether a cell starting with `byte` is neutralised (one of ``neutralisedStarts``), without hashing.

@@ -50,23 +50,17 @@ public enum TerminalText {
     /// right before an LF: one pass over the bytes (a CSV listing's every piece has CRLF line ends).
     static func isPlainOutput(_ text: String) -> Bool {
         func plain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            // Eight bytes at a time while they are all printable ASCII (a listing's piece is nearly all such bytes),
-            // then each byte of the eight that are not, as below.
-            var index = 0, afterCR = false
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-            while index + 8 <= bytes.count {
-                let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
-                // A byte below 0x20, or above 0x7E (its high bit set once 1 is added, or already).
-                let below = (word &- ones &* 0x20) & ~word & highs
-                let above = ((word &+ ones) | word) & highs
-                if below | above == 0 && !afterCR {
-                    index += 8
-                    continue
+            var afterCR = false
+            var index = 0
+            while index < bytes.count {
+                if !afterCR {
+                    // Printable ASCII eight bytes at a time (a listing's piece is mostly that).
+                    index = skippingPrintableASCIIWords(bytes, from: index)
+                    guard index < bytes.count else { break }
                 }
-                for byte in bytes[index..<index + 8] where !plainByte(byte, &afterCR) { return false }
-                index += 8
+                guard plainByte(bytes[index], &afterCR) else { return false }
+                index += 1
             }
-            for byte in bytes[index...] where !plainByte(byte, &afterCR) { return false }
             return !afterCR
         }
         return text.utf8.withContiguousStorageIfAvailable(plain) ?? plainBytes(text.utf8)
@@ -94,8 +88,27 @@ public enum TerminalText {
 
     /// Whether every byte is printable ASCII (0x20–0x7E): such text is its own ``escaped(_:)``, one column a byte.
     public static func isPrintableASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for byte in bytes where byte < 0x20 || byte >= 0x7F { return false }
+        let start = skippingPrintableASCIIWords(bytes, from: 0)
+        for byte in bytes[start...] where byte < 0x20 || byte >= 0x7F { return false }
         return true
+    }
+
+    /// The index after the whole eight-byte words of printable ASCII (0x20–0x7E) in `bytes` from `index` on: where
+    /// a byte-by-byte check has to go on (`bytes.count` when every word was and the rest is none).
+    static func skippingPrintableASCIIWords(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int {
+        guard let base = bytes.baseAddress else { return index }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var index = index
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            // No byte of 0x80 or more; then none below 0x20 (the borrow of subtracting 0x20 sets its high bit);
+            // then none of 0x7F (adding 1 sets its high bit; no byte carries into the next one).
+            guard word & highs == 0, (word &- ones &* 0x20) & ~word & highs == 0, (word &+ ones) & highs == 0 else {
+                return index
+            }
+            index += 8
+        }
+        return index
     }
 
     static func escaped(_ text: String, keeping: (Unicode.Scalar) -> Bool) -> String {

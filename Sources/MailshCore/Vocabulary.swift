@@ -221,6 +221,11 @@ extension Section {
         return summaries[mask]
     }
 
+    /// ``summary(_:)`` of the sections whose bits are set in `mask` (bit `n`: `allCases[n]`).
+    public static func summary(mask: Int) -> String {
+        summaries[mask & ((1 << allCases.count) - 1)]
+    }
+
     private static let summaries: [String] = (0..<(1 << allCases.count)).map { mask in
         summary(allCases.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element))
     }

@@ -89,11 +89,15 @@ extension AccountCommand {
             var stream = try ListingStream(columns: Self.columns, format: global.format, options: listing, sink: sink)
             try desk.snapshot { desk in
                 // Only the columns the rows show and their status needs are read.
-                let rows = { (row: ([String]) throws -> Void) in
-                    try desk.forEachListedAccount(query) { try row(Self.row($0, signIn: $1)) }
+                var cells = ListingCells()
+                let rows = { (row: (ListingCells) throws -> Void) in
+                    try desk.forEachListedAccount(query) { account, signIn in
+                        Self.cells(account, signIn: signIn, into: &cells)
+                        try row(cells)
+                    }
                 }
-                if stream.needsWidths { try stream.measure(rows) }
-                try stream.write(rows)
+                if stream.needsWidths { try stream.measure(cells: rows) }
+                try stream.write(cells: rows)
             }
         }
 
@@ -107,6 +111,58 @@ extension AccountCommand {
                     status, account.isTestAccount ? "test" : "",
                     account.lastTest.map(lastTest) ?? "",
                     Section.summary(lockedWhere: account.isLocked)]
+        }
+
+        /// ``row(_:signIn:)`` of an account as ``Desk/forEachListedAccount(_:_:)`` reads it, written as UTF-8 bytes
+        /// into `cells` (emptied first) straight from the store's row: the same cells.
+        static func cells(_ account: ListedAccount, signIn: SignInState?, into cells: inout ListingCells) {
+            cells.removeAll()
+            let row = account.row
+            // Account.qualifiedName: OWNER/NAME, or NAME.
+            if !row.isNull(ListedAccountColumn.owner.rawValue) {
+                row.withBytes(ListedAccountColumn.owner.rawValue) { cells.bytes.append(contentsOf: $0) }
+                cells.append("/")
+            }
+            row.withBytes(ListedAccountColumn.name.rawValue) { cells.bytes.append(contentsOf: $0) }
+            cells.endCell()
+            cells.append(account.proto.rawValue)
+            cells.endCell()
+            server(row, .incomingHost, account.incomingPort, account.incomingSecurity, into: &cells)
+            server(row, .outgoingHost, account.outgoingPort, account.outgoingSecurity, into: &cells)
+            if case .needed? = signIn {
+                cells.append("sign-in needed")
+            } else {
+                cells.append(account.isComplete ? "ready" : "draft")
+            }
+            cells.endCell()
+            if account.isTestAccount { cells.append("test") }
+            cells.endCell()
+            // The last test: as `lastTest(_:)` writes it, from what the store holds of it.
+            if !row.isNull(ListedAccountColumn.lastTestVerdict.rawValue) {
+                row.withBytes(ListedAccountColumn.lastTestVerdict.rawValue) { cells.bytes.append(contentsOf: $0) }
+                cells.append(" ")
+                cells.append(decimal: row.integer(ListedAccountColumn.lastTestMilliseconds.rawValue) ?? 0)
+                cells.append("ms ")
+                cells.append(Timestamp.format(Date(timeIntervalSince1970: row.real(ListedAccountColumn.lastTestAt.rawValue) ?? 0)))
+            }
+            cells.endCell()
+            cells.append(account.lockSummary)
+            cells.endCell()
+        }
+
+        /// ``server(_:_:_:)`` of a side read from the store's row, into `cells`.
+        private static func server(_ row: ListingRow, _ host: ListedAccountColumn, _ port: Int, _ security: SecurityMode,
+                                   into cells: inout ListingCells) {
+            if row.isNull(host.rawValue) {
+                cells.append("-")
+            } else {
+                row.withBytes(host.rawValue) { cells.bytes.append(contentsOf: $0) }
+            }
+            cells.append(":")
+            cells.append(decimal: port)
+            cells.append(" ")
+            cells.append(security.rawValue)
+            cells.endCell()
         }
 
         /// An account's document of the JSON listing.

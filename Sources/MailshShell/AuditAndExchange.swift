@@ -23,21 +23,19 @@ struct AuditCommand: DeskCommand {
     }
 
     /// Hands `body` each entry's cells as ``row(_:)`` makes them, as UTF-8 read from the store (the time written
-    /// into one buffer, an old or new value that is not set as an empty cell), valid only during the call.
-    static func forEachCells(_ desk: Desk, _ name: String?, limit: Int?,
-                             _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer?>) throws -> Void) throws {
-        var stamp: [UInt8] = []
-        stamp.reserveCapacity(64)
-        try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer?.self, capacity: columns.count) { cells in
-            try desk.forEachAuditEntryText(name, limit: limit) { entry in
-                stamp.removeAll(keepingCapacity: true)
-                Timestamp.append(entry.at, to: &stamp)
-                try stamp.withUnsafeBytes { at in
-                    cells[0] = at
-                    for index in entry.texts.indices { cells[index + 1] = entry.texts[index] }
-                    try body(UnsafeBufferPointer(cells))
-                }
+    /// as its text, an old or new value that is not set as an empty cell) into one ``ListingCells`` reused from
+    /// entry to entry.
+    static func forEachCells(_ desk: Desk, _ name: String?, limit: Int?, _ body: (ListingCells) throws -> Void) throws {
+        var cells = ListingCells()
+        try desk.forEachAuditEntryText(name, limit: limit) { entry in
+            cells.removeAll()
+            Timestamp.append(entry.at, to: &cells.bytes)
+            cells.endCell()
+            for text in entry.texts {
+                if let text { cells.bytes.append(contentsOf: text) }
+                cells.endCell()
             }
+            try body(cells)
         }
     }
 
@@ -50,7 +48,7 @@ struct AuditCommand: DeskCommand {
                                            sink: context.io.write)
             if global.format != .table {
                 // CSV and JSON straight from the store's bytes: the same cells as ``row(_:)`` (`AuditListingTests`).
-                try stream.write(utf8: { row in try Self.forEachCells(desk, name, limit: listing.limit, row) })
+                try stream.write(cells: { row in try Self.forEachCells(desk, name, limit: listing.limit, row) })
                 return
             }
             try desk.snapshot { desk in

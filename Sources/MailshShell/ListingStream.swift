@@ -73,13 +73,19 @@ struct ListingStream {
 
     /// The table's widths from every row `rows` hands over (the same rows, in the same order, as the writing pass).
     mutating func measure(_ rows: ((([String]) throws -> Void)) throws -> Void) throws {
+        try measure(rows) { Table.widen(&$0, toFitUnescaped: $1, picked: $2) }
+    }
+
+    /// The table's widths from every row `rows` hands over, each widened by `widen` (`picked`: `--columns`).
+    private mutating func measure<Row>(_ rows: (((Row) throws -> Void)) throws -> Void,
+                                       _ widen: @escaping (inout [Int], Row, [Int]?) -> Void) throws {
         var widths = Table.headerWidths(columns, header: header)
         var seen = 0
         let picked = picked
         try rows { row in
             if let limit, seen >= limit { throw Desk.StopListing() }
             seen += 1
-            Table.widen(&widths, toFitUnescaped: row, picked: picked)
+            widen(&widths, row, picked)
         }
         self.widths = widths
     }
@@ -92,51 +98,54 @@ struct ListingStream {
         end()
     }
 
-    /// ``write(_:)`` of rows each given as UTF-8 cells in the order of the listing's columns (nil: empty; valid only
-    /// during the call): CSV and JSON written straight from the bytes (``Table/appendCSVCell(utf8:to:)``,
-    /// ``DocumentJSON/appendRow(_:keys:pretty:to:)``), with the text ``write(_:)`` writes for the same cells as
-    /// `String`s; a table through ``write(_:)``'s own lines.
-    mutating func write(utf8 rows: ((UnsafeBufferPointer<UnsafeRawBufferPointer?>) throws -> Void) throws -> Void) throws {
+    /// ``measure(_:)`` of rows handed over as cells of UTF-8 bytes (``ListingCells``, reused from row to row).
+    mutating func measure(cells rows: (((ListingCells) throws -> Void)) throws -> Void) throws {
+        try measure(rows) { Table.widen(&$0, toFitUnescaped: $1, picked: $2) }
+    }
+
+    /// ``write(_:)`` of rows handed over as cells of UTF-8 bytes (``ListingCells``, reused from row to row): a
+    /// table's, CSV's and JSON's text written from the bytes (``Table/appendLine(unescaped:picked:widths:to:)``,
+    /// ``Table/appendCSVLine(_:picked:to:)``, ``DocumentJSON/appendRow(_:keys:pretty:to:)``), the same text as
+    /// ``write(_:)`` writes for the same cells as `String`s.
+    mutating func write(cells rows: (((ListingCells) throws -> Void)) throws -> Void) throws {
         begin()
         let keys = format == .json ? DocumentJSON.RowKeys(columns) : nil
-        let picked = picked, width = columns.count
-        try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer?.self, capacity: width) { chosen in
-            try rows { row in
-                var cells = row
-                if let picked {
-                    for (index, source) in picked.enumerated() { chosen[index] = source < row.count ? row[source] : nil }
-                    cells = UnsafeBufferPointer(chosen)
-                }
-                try add(utf8: cells, keys: keys)
-            }
-        }
+        try rows { try add(cells: $0, keys: keys) }
         end()
     }
 
-    /// ``add(_:)`` of picked cells as UTF-8.
-    private mutating func add(utf8 cells: UnsafeBufferPointer<UnsafeRawBufferPointer?>, keys: DocumentJSON.RowKeys?) throws {
+    private mutating func add(cells row: ListingCells, keys: DocumentJSON.RowKeys?) throws {
         if let limit, count >= limit { throw Desk.StopListing() }
         switch format {
         case .table:
-            Table.appendLine(cells.map { TerminalText.escaped($0.map { String(decoding: $0, as: UTF8.self) } ?? "") },
-                             widths: widths ?? [], to: &out.bytes)
+            Table.appendLine(unescaped: row, picked: picked, widths: widths ?? [], to: &out.bytes)
         case .csv:
-            for index in cells.indices {
-                if index > 0 { out.bytes.append(UInt8(ascii: ",")) }
-                if let cell = cells[index] { Table.appendCSVCell(utf8: cell, to: &out.bytes) }
-            }
-            out.bytes.append(0x0D)
-            out.bytes.append(0x0A)
+            Table.appendCSVLine(row, picked: picked, to: &out.bytes)
         case .json:
-            if jsonLines {
-                DocumentJSON.appendRow(cells, keys: keys!, pretty: false, to: &out.bytes)
-                out.bytes.append(0x0A)
-            } else {
-                out.bytes.append(count == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
-                out.bytes.append(0x0A)
-                out.bytes.append(0x20)
-                out.bytes.append(0x20)
-                DocumentJSON.appendRow(cells, keys: keys!, pretty: true, to: &out.bytes)
+            let first = count == 0
+            row.bytes.withUnsafeBytes { all in
+                // The picked cells (`--columns`), a cell the row lacks as one not set.
+                withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer?.self, capacity: columns.count) { cells in
+                    for index in 0..<columns.count {
+                        let source = picked?[index] ?? index
+                        guard source < row.count else {
+                            cells[index] = nil
+                            continue
+                        }
+                        let start = source == 0 ? 0 : row.ends[source - 1]
+                        cells[index] = UnsafeRawBufferPointer(rebasing: all[start..<row.ends[source]])
+                    }
+                    if jsonLines {
+                        DocumentJSON.appendRow(UnsafeBufferPointer(cells), keys: keys!, pretty: false, to: &out.bytes)
+                        out.bytes.append(0x0A)
+                    } else {
+                        out.bytes.append(first ? UInt8(ascii: "[") : UInt8(ascii: ","))
+                        out.bytes.append(0x0A)
+                        out.bytes.append(0x20)
+                        out.bytes.append(0x20)
+                        DocumentJSON.appendRow(UnsafeBufferPointer(cells), keys: keys!, pretty: true, to: &out.bytes)
+                    }
+                }
             }
         }
         count += 1

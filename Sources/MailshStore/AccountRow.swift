@@ -27,10 +27,10 @@ enum AccountRow {
             .text("out_reply_to", { $0.outgoing.replyTo }, { $0.outgoing.replyTo = $1 }),
             .text("conv_prefix", { $0.conversation.prefix }, { $0.conversation.prefix = $1 }),
             .named("conv_placement", { $0.conversation.placement }, { $0.conversation.placement = $1 }),
-            padlock("lock_in_server", .incomingServer),
-            padlock("lock_in_credentials", .incomingCredentials),
-            padlock("lock_out_server", .outgoingServer),
-            padlock("lock_out_credentials", .outgoingCredentials),
+            padlock(.incomingServer),
+            padlock(.incomingCredentials),
+            padlock(.outgoingServer),
+            padlock(.outgoingCredentials),
             .integer("version", { $0.version }, { $0.version = $1 }),
             .date("created_at", { $0.createdAt }, { $0.createdAt = $1 }),
             .date("modified_at", { $0.modifiedAt }, { $0.modifiedAt = $1 }),
@@ -58,8 +58,8 @@ enum AccountRow {
             .text("oauth_authorize_url", { $0.oauth.authorizeURL }, { $0.oauth.authorizeURL = $1 }),
             .text("oauth_revoke_url", { $0.oauth.revokeURL }, { $0.oauth.revokeURL = $1 }),
             .text("oauth_ca_file", { $0.oauth.caFile }, { $0.oauth.caFile = $1 }),
-            padlock("lock_oauth", .oauth),
-            padlock("lock_oauth_credentials", .oauthCredentials),
+            padlock(.oauth),
+            padlock(.oauthCredentials),
             .named("in_read", { $0.incoming.read }, { $0.incoming.read = $1 }),
             .named("conv_quoted", { $0.conversation.quoted }, { $0.conversation.quoted = $1 }),
             .text("in_client_cert", { $0.incoming.trust.clientCert }, { $0.incoming.trust.clientCert = $1 }),
@@ -89,22 +89,73 @@ enum AccountRow {
         blank: { Account(name: "", id: "", at: Date(timeIntervalSince1970: 0)) },
         describe: { "account \($0.qualifiedName.isEmpty ? "?" : $0.qualifiedName)" })
 
-    /// The columns `account list` (table and CSV) reads: what its cells show (name, owner, protocol, servers, last
-    /// test, padlocks), what ``Account/isComplete`` looks at (direction, users, passwords, folder, from address,
-    /// authentication, the OAuth client) and the id its sign-in state is found by. The rest of each account is left
-    /// as a new account has it, so only these may be looked at: `ListingStreamTests` compares the listing with the
-    /// one made from whole accounts.
-    static let listingTable = table.reading(only: [
-        "id", "name", "owner", "protocol", "direction",
-        "in_host", "in_port", "in_security", "in_user", "in_password", "in_folder", "in_auth",
-        "out_host", "out_port", "out_security", "out_user", "out_password", "out_from", "out_auth",
-        "oauth_provider", "oauth_client_id", "oauth_token_url", "oauth_client_secret", "oauth_flow",
-        "lock_in_server", "lock_in_credentials", "lock_out_server", "lock_out_credentials", "lock_oauth",
-        "lock_oauth_credentials", "last_test_verdict", "last_test_at", "last_test_ms", "last_test_user",
-    ], blank: { listingBlank })
+    /// The columns `account list` (table and CSV) reads, in the order of ``ListedAccountColumn``: what its cells
+    /// show (name, owner, protocol, servers, last test, padlocks), what the completeness rule looks at (direction,
+    /// users, passwords, folder, from address, authentication, the OAuth client) and the id its sign-in state is
+    /// found by. `ListingStreamTests` compares the listing with the one made from whole accounts.
+    static func listedColumns(_ d: SQLDialect) -> [String] { d == .sqlite ? listedSQLite : listedPostgres }
 
-    /// The blank account the listing's rows are decoded into, made once (a copy costs less than a new account).
-    private static let listingBlank = table.blank()
+    private static let listedSQLite = listed(.sqlite), listedPostgres = listed(.postgres)
+
+    private static func listed(_ d: SQLDialect) -> [String] { ListedAccountColumn.allCases.map { column in
+        let name: String = switch column {
+        case .name: "name"
+        case .owner: "owner"
+        case .proto: "protocol"
+        case .direction: "direction"
+        case .incomingHost: "in_host"
+        case .incomingPort: "in_port"
+        case .incomingSecurity: "in_security"
+        case .incomingUser: "in_user"
+        case .incomingPassword: "in_password"
+        case .incomingFolder: "in_folder"
+        case .incomingAuth: "in_auth"
+        case .outgoingHost: "out_host"
+        case .outgoingPort: "out_port"
+        case .outgoingSecurity: "out_security"
+        case .outgoingUser: "out_user"
+        case .outgoingPassword: "out_password"
+        case .outgoingFrom: "out_from"
+        case .outgoingAuth: "out_auth"
+        case .padlocks: d.bitSet(Section.allCases.map { checked(padlockColumn($0)) })
+        case .lastTestVerdict: "last_test_verdict"
+        case .lastTestAt: "last_test_at"
+        case .lastTestMilliseconds: "last_test_ms"
+        }
+        return column == .padlocks ? name : checked(name)
+    } }
+
+    /// The column of a section's padlock.
+    static func padlockColumn(_ section: Section) -> String {
+        switch section {
+        case .incomingServer: "lock_in_server"
+        case .incomingCredentials: "lock_in_credentials"
+        case .outgoingServer: "lock_out_server"
+        case .outgoingCredentials: "lock_out_credentials"
+        case .oauth: "lock_oauth"
+        case .oauthCredentials: "lock_oauth_credentials"
+        }
+    }
+
+    /// The columns `account list` reads of an account that uses OAuth 2.0, in the order of
+    /// ``ListedAccountOAuthColumn``.
+    static let listedOAuthColumns: [String] = ListedAccountOAuthColumn.allCases.map { column in
+        let name: String = switch column {
+        case .id: "id"
+        case .oauthProvider: "oauth_provider"
+        case .oauthClientID: "oauth_client_id"
+        case .oauthTokenURL: "oauth_token_url"
+        case .oauthClientSecret: "oauth_client_secret"
+        case .oauthFlow: "oauth_flow"
+        }
+        return checked(name)
+    }
+
+    /// `name`, which must be one of the account's columns.
+    private static func checked(_ name: String) -> String {
+        precondition(table.allColumns.contains { $0.name == name }, "account has no column \(name)")
+        return name
+    }
 
     /// `SELECT` of every column, to which a statement adds its `WHERE`.
     static func select(_ dialect: SQLDialect) -> String {
@@ -121,8 +172,8 @@ enum AccountRow {
     }
 
     /// Whether a section is locked.
-    static func padlock(_ name: String, _ section: Section) -> SQLColumn<Account> {
-        SQLColumn(name: name, writer: .boolean { $0.isLocked(section) }, decode: { account, value in
+    static func padlock(_ section: Section) -> SQLColumn<Account> {
+        SQLColumn(name: padlockColumn(section), writer: .boolean { $0.isLocked(section) }, decode: { account, value in
             if try value.boolean() { account.locked.insert(section) } else { account.locked.remove(section) }
         })
     }

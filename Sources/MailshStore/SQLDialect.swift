@@ -64,6 +64,11 @@ enum SQLDialect: Sendable {
     }
 
     /// `column`, or `fallback` where it is NULL, as an expression an index can be built on.
+    /// The flag columns `flags` as one integer: bit `n` set where `flags[n]` is true.
+    func bitSet(_ flags: [String]) -> String {
+        "(" + flags.enumerated().map { "(\($1)\(self == .sqlite ? "" : "::int") << \($0))" }.joined(separator: " | ") + ")"
+    }
+
     func ifNull(_ column: String, _ fallback: String) -> String {
         self == .sqlite ? "ifnull(\(column), \(fallback))" : "(coalesce(\(column), \(fallback)))"
     }

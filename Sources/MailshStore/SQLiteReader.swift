@@ -115,11 +115,7 @@ struct SQLiteReadTransaction: StreamingSQLTransaction {
     /// position) to `body`; the statement is reset and cleared after, whatever happens.
     func step(_ sql: String, bind: (inout TypedBindings) -> Void,
               _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
-        let handle = try reader.statement(sql)
-        try TypedBindings.bound(handle, bind) {
-            let value = { (index: Int) -> SQLValue in SQLiteTransaction.columnValue(handle, CInt(index)) }
-            while try next(handle, sql) { try body(value) }
-        }
+        try stepRows(sql, bind: bind) { handle in try body { SQLiteTransaction.columnValue(handle, CInt($0)) } }
     }
 
     /// ``step(_:bind:_:)`` handing `body` the statement itself, standing on each row in turn.
@@ -229,7 +225,11 @@ struct SQLiteReadTransaction: StreamingSQLTransaction {
     }
 
     func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
-        try stepRows(query.sql, bind: { b in for value in query.binds { b.value(value) } }) { try body(ListingRow(statement: $0)) }
+        var row = ListingRow()
+        try stepRows(query.sql, bind: { b in for value in query.binds { b.value(value) } }) { handle in
+            SQLiteTransaction.read(handle, into: &row)
+            try body(row)
+        }
     }
 }
 

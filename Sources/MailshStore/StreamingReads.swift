@@ -30,12 +30,44 @@ enum ListingSQL {
         accounts(d, query, select: AccountRow.select(d))
     }
 
-    /// ``accounts(_:_:)`` reading only the columns of ``AccountRow/listingTable`` (`account list`'s table and CSV).
+    /// ``accounts(_:_:)`` reading only the columns of ``MailshCore/ListedAccountColumn``, in its order (`account
+    /// list`'s table and CSV).
     static func listedAccounts(_ d: SQLDialect, _ query: AccountQuery) -> Query {
-        accounts(d, query, select: listedAccountsSelect)
+        accounts(d, query, select: "SELECT \(AccountRow.listedColumns(d).joined(separator: ", ")) FROM account")
     }
 
-    private static let listedAccountsSelect = "SELECT \(AccountRow.listingTable.selectList) FROM account"
+    /// The ``MailshCore/ListedAccountOAuthColumn``s of the account named by the parameters owner (`''`: global) and
+    /// name, for an account ``listedAccounts(_:_:)`` read that uses OAuth 2.0.
+    static func listedOAuth(_ d: SQLDialect) -> String {
+        "SELECT \(AccountRow.listedOAuthColumns.joined(separator: ", ")) FROM account WHERE \(d.ifNull("owner", "''")) = ? AND name = ?"
+    }
+
+    /// A row's values (`count` of them, by position) copied into a ``ListingRow`` (a flag as the integer 0 or 1, as
+    /// SQLite stores it).
+    static func listingRow(_ value: (Int) throws -> SQLValue, count: Int, into row: inout ListingRow) throws {
+        row.removeAll()
+        for index in 0..<count {
+            switch try value(index) {
+            case .null: row.appendNull()
+            case .integer(let value): row.appendInteger(value)
+            case .real(let value): row.appendReal(value)
+            case .boolean(let value): row.appendInteger(value ? 1 : 0)
+            case .text(let text): row.appendText(text.utf8)
+            case .blob(let bytes): row.appendBlob(bytes)
+            }
+        }
+    }
+
+    /// Column `index` of `row` as the store's value (the inverse of ``listingRow(_:count:into:)``, exact for a
+    /// SQLite row; a PostgreSQL flag reads as the integer it was copied as).
+    static func value(_ row: ListingRow, _ index: Int) -> SQLValue {
+        switch row.kind(index) {
+        case .null: return .null
+        case .integer: return .integer(row.integer(index)!)
+        case .real: return .real(row.real(index)!)
+        case .text: return row.isBlob(index) ? .blob(row.withBytes(index) { Array($0) }) : .text(row.text(index)!)
+        }
+    }
 
     private static func accounts(_ d: SQLDialect, _ query: AccountQuery, select: String) -> Query {
         var clauses: [String] = []
@@ -174,62 +206,9 @@ enum ListingSQL {
 protocol StreamingSQLTransaction: SQLTransaction {
     /// Steps through the rows of `query`, handing each row's values (by position) to `body`, holding one row at a time.
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws
-
-    /// ``stream(_:_:)`` handing each row as a ``ListingRow``, whose texts can be read as SQLite stores them.
+    /// ``stream(_:_:)`` handing `body` each row's columns read in place into one ``ListingRow``, reused from row to
+    /// row (no value made per column).
     func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws
-}
-
-/// One row of a listing, read by position: each value as ``StreamingSQLTransaction/stream(_:_:)`` gives it, and, on
-/// SQLite, numbers and texts as it stores them (text as the UTF-8 bytes of its own buffer, no `String` made).
-struct ListingRow {
-    /// The SQLite statement standing on the row.
-    private let statement: OpaquePointer?
-    /// The row's values (PostgreSQL, or any engine without a statement to read from).
-    private let values: ((Int) throws -> SQLValue)?
-
-    init(statement: OpaquePointer) {
-        self.statement = statement
-        values = nil
-    }
-
-    init(values: @escaping (Int) throws -> SQLValue) {
-        statement = nil
-        self.values = values
-    }
-
-    func value(_ index: Int) throws -> SQLValue {
-        if let statement { return SQLiteTransaction.columnValue(statement, CInt(index)) }
-        return try values!(index)
-    }
-
-    /// Column `index` when SQLite stores it as a number, as ``SQLValue/real()`` reads it (nil: any other kind of
-    /// value, or another engine: read it through ``value(_:)``).
-    func storedReal(_ index: Int) -> Double? {
-        guard let statement else { return nil }
-        switch sqlite3_column_type(statement, CInt(index)) {
-        case SQLITE_FLOAT: return sqlite3_column_double(statement, CInt(index))
-        case SQLITE_INTEGER: return Double(sqlite3_column_int64(statement, CInt(index)))
-        default: return nil
-        }
-    }
-
-    /// Column `index`'s UTF-8 bytes when SQLite stores it as text, or `.some(nil)` for NULL where `optional` (nil:
-    /// any other kind of value, or another engine: read it through ``value(_:)``). The bytes are SQLite's own, valid
-    /// until the next row, and not checked as UTF-8 (a `String` made of them repairs them, as ``value(_:)``'s does).
-    func storedText(_ index: Int, optional: Bool = false) -> UnsafeRawBufferPointer?? {
-        guard let statement else { return nil }
-        let column = CInt(index)
-        switch sqlite3_column_type(statement, column) {
-        case SQLITE_TEXT:
-            let start = sqlite3_column_text(statement, column)
-            let count = Int(sqlite3_column_bytes(statement, column))
-            return .some(UnsafeRawBufferPointer(start: count == 0 ? nil : start, count: count))
-        case SQLITE_NULL where optional:
-            return .some(nil)
-        default:
-            return nil
-        }
-    }
 }
 
 extension StreamingSQLTransaction {
@@ -237,17 +216,21 @@ extension StreamingSQLTransaction {
         try stream(ListingSQL.accounts(dialect, query)) { try body(try AccountRow.table.decode($0)) }
     }
 
-    func forEachListedAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
-        try stream(ListingSQL.listedAccounts(dialect, query)) { try body(try AccountRow.listingTable.decode($0)) }
+    func forEachListedAccount(_ query: AccountQuery, _ body: (ListedAccount) throws -> Void) throws {
+        let oauthSQL = ListingSQL.listedOAuth(dialect)
+        try streamRows(ListingSQL.listedAccounts(dialect, query)) { row in
+            try body(try ListedAccount(row) { name, owner in
+                try rows(oauthSQL, [.text(owner ?? ""), .text(name)], refusing: nil) { value in
+                    var copied = ListingRow()
+                    try ListingSQL.listingRow(value, count: ListedAccountOAuthColumn.allCases.count, into: &copied)
+                    return copied
+                }.first
+            })
+        }
     }
 
     func forEachAuditEntry(account: String?, limit: Int?, _ body: (AuditEntry) throws -> Void) throws {
         try stream(ListingSQL.audit(dialect, account: account, limit: limit)) { try body(try ListingSQL.auditEntry($0)) }
-    }
-
-    /// Rows as ``stream(_:_:)`` hands them (an engine whose rows have no statement to read from: PostgreSQL).
-    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
-        try stream(query) { values in try withoutActuallyEscaping(values) { try body(ListingRow(values: $0)) } }
     }
 
     func forEachAuditEntryText(account: String?, limit: Int?, _ body: (AuditEntryText) throws -> Void) throws {
@@ -255,20 +238,23 @@ extension StreamingSQLTransaction {
         let columns: [(index: Int, optional: Bool)] = [(1, false), (2, false), (4, false), (5, true), (6, true)]
         try withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer?.self, capacity: columns.count) { texts in
             try streamRows(ListingSQL.audit(dialect, account: account, limit: limit)) { row in
-                var stored = row.storedText(3, optional: true) != nil
+                // Text only where SQLite stores TEXT (borrowed from its buffer), or NULL where a value may be unset.
+                var stored = row.isNull(3) || row.borrowedText(3) != nil
                 for (position, column) in columns.enumerated() where stored {
-                    if let text = row.storedText(column.index, optional: column.optional) {
-                        texts[position] = text
+                    if let text = row.borrowedText(column.index) {
+                        texts[position] = UnsafeRawBufferPointer(text)
+                    } else if column.optional && row.isNull(column.index) {
+                        texts[position] = nil
                     } else {
                         stored = false
                     }
                 }
-                if stored, let at = row.storedReal(0) {
+                if stored, let at = row.real(0) {
                     // As SQLite stores every entry mailsh writes: straight from its buffer.
                     try body(AuditEntryText(at: Date(timeIntervalSince1970: at), texts: UnsafeBufferPointer(texts)))
                 } else {
                     // Another engine, or a value the decoder refuses (with its message): as forEachAuditEntry reads it.
-                    try AuditEntryText.with(try ListingSQL.auditEntry(row.value), body)
+                    try AuditEntryText.with(try ListingSQL.auditEntry { ListingSQL.value(row, $0) }, body)
                 }
             }
         }
@@ -295,24 +281,52 @@ extension SQLiteTransaction: StreamingSQLTransaction {
     /// Steps through the rows of `query`, handing each row's values (by position) to `body`, with the page cache
     /// cut to ``listingCacheKiB`` while it reads (and given back after).
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
-        let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
-        if cache < 0 && -cache > Self.listingCacheKiB {
-            try db.execute(sql: "PRAGMA cache_size = -\(Self.listingCacheKiB)")
+        try withListingCache {
+            // Stepped straight through SQLite's C API, each value read as the column stores it: GRDB's cursor copies
+            // every row into a `Row` of `DatabaseValue`s first, which cost a listing more than its output.
+            try db.makeStatement(sql: query.sql).forEachRow(in: db, binding: query.binds) { try body($0) }
         }
-        defer { try? db.execute(sql: "PRAGMA cache_size = \(cache)") }
-        // Stepped straight through SQLite's C API, each value read as the column stores it: GRDB's cursor copies
-        // every row into a `Row` of `DatabaseValue`s first, which cost a listing more than its output.
-        try db.makeStatement(sql: query.sql).forEachRow(in: db, binding: query.binds) { try body($0) }
     }
 
-    /// ``stream(_:_:)`` handing each row as the statement standing on it (its texts read from SQLite's buffer).
+    /// Steps through the rows of `query`, copying each row's columns as stored (text and blob bytes as they are,
+    /// without a `String`) into one ``ListingRow`` reused from row to row.
     func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
+        try withListingCache {
+            var row = ListingRow()
+            try db.makeStatement(sql: query.sql).forEachStep(in: db, binding: query.binds) { handle in
+                Self.read(handle, into: &row)
+                try body(row)
+            }
+        }
+    }
+
+    /// Reads the current row of `handle` into `row` (emptied first), each column as stored: text and blob bytes
+    /// where SQLite holds them (valid until the statement steps on), without a copy or a `String`.
+    static func read(_ handle: SQLiteStatement, into row: inout ListingRow) {
+        row.removeAll()
+        for index in 0..<sqlite3_column_count(handle) {
+            switch sqlite3_column_type(handle, index) {
+            case SQLITE_NULL: row.appendNull()
+            case SQLITE_INTEGER: row.appendInteger(Int(sqlite3_column_int64(handle, index)))
+            case SQLITE_FLOAT: row.appendReal(sqlite3_column_double(handle, index))
+            case SQLITE_TEXT:
+                let text = sqlite3_column_text(handle, index)
+                row.appendText(borrowing: text, count: Int(sqlite3_column_bytes(handle, index)))
+            default:
+                let blob = sqlite3_column_blob(handle, index)
+                row.appendBlob(borrowing: blob?.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_column_bytes(handle, index)))
+            }
+        }
+    }
+
+    /// Runs `body` with the page cache cut to ``listingCacheKiB`` (and gives it back after).
+    private func withListingCache(_ body: () throws -> Void) throws {
         let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
         if cache < 0 && -cache > Self.listingCacheKiB {
             try db.execute(sql: "PRAGMA cache_size = -\(Self.listingCacheKiB)")
         }
         defer { try? db.execute(sql: "PRAGMA cache_size = \(cache)") }
-        try db.makeStatement(sql: query.sql).forEachStep(in: db, binding: query.binds) { try body(ListingRow(statement: $0)) }
+        try body()
     }
 
     /// The value of column `index` of the current row, as the column stores it (as GRDB's `Row` reads it).
@@ -355,6 +369,11 @@ extension PostgresTransaction: StreamingSQLTransaction {
     /// ``ListingSQL/fetchSize`` rows at a time), handing each row's values (by position) to `body`. The cursor lives
     /// in the transaction (every read is one) and is closed when done.
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
+        try streamCells(query) { row in try body { try row.sqlValue(at: $0) } }
+    }
+
+    /// The rows of `query` through the cursor, as the session reads them.
+    private func streamCells(_ query: ListingSQL.Query, _ body: (Cells) throws -> Void) throws {
         let name = CursorNames.shared.make()
         var bindings = PostgresBindings()
         for value in query.binds { try bindings.append(sqlValue: value) }
@@ -363,11 +382,21 @@ extension PostgresTransaction: StreamingSQLTransaction {
         defer { if open { try? session.execute("CLOSE \(name)") } }
         while true {
             let rows = try session.rows(PostgresQuery(unsafeSQL: "FETCH \(ListingSQL.fetchSize) FROM \(name)"))
-            for row in rows { try body { try row.sqlValue(at: $0) } }
+            for row in rows { try body(row) }
             if rows.count < ListingSQL.fetchSize { break }
         }
         open = false
         try session.execute("CLOSE \(name)")
+    }
+
+    /// ``stream(_:_:)`` with each row's values copied into one ``ListingRow`` (a flag as the integer 0 or 1, as
+    /// SQLite stores it), reused from row to row.
+    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
+        var listed = ListingRow()
+        try streamCells(query) { cells in
+            try ListingSQL.listingRow({ try cells.sqlValue(at: $0) }, count: cells.row.count, into: &listed)
+            try body(listed)
+        }
     }
 
 }

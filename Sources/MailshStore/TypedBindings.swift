@@ -198,7 +198,8 @@ extension Statement {
         try forEachStep(in: db, binding: values) { _ in try body(value) }
     }
 
-    /// ``forEachRow(in:binding:_:)`` handing `body` the statement itself, standing on each row in turn.
+    /// ``forEachRow(in:binding:_:)`` handing `body` the statement itself, standing on each row in turn, to read its
+    /// columns in place.
     func forEachStep(in db: Database, binding values: [SQLValue], _ body: (SQLiteStatement) throws -> Void) throws {
         let handle = sqliteStatement
         sqlite3_reset(handle)

@@ -2,7 +2,7 @@ import Foundation
 @testable import MailshCore
 import XCTest
 
-/// A listing's cells written from UTF-8 bytes (``Table/appendCSVCell(utf8:to:)``, ``DocumentJSON/appendRow(_:keys:pretty:to:)``)
+/// A listing's cells written from UTF-8 bytes (``Table/appendCSVCell(_:to:)``, ``DocumentJSON/appendRow(_:keys:pretty:to:)``)
 /// give the text the `String` functions give for the same cells (``Table/csvCell(_:)``, ``Table/object(_:_:)`` through
 /// ``JSONValue``), for hostile cells and for bytes that are not UTF-8; and ``JSONValue`` escapes as it always did now
 /// that ``DocumentJSON`` writes its strings.
@@ -18,7 +18,7 @@ final class ListingBytesTests: XCTestCase {
         for bytes in rows {
             let text = String(decoding: bytes, as: UTF8.self)
             var csv: [UInt8] = [0x2C]
-            bytes.withUnsafeBytes { Table.appendCSVCell(utf8: $0, to: &csv) }
+            bytes.withUnsafeBufferPointer { Table.appendCSVCell($0, to: &csv) }
             XCTAssertEqual(String(decoding: csv, as: UTF8.self), "," + Table.csvCell(text), "\(bytes)")
         }
         // Rows of three cells (one of them unset), each cell hostile in every place.

@@ -28,6 +28,45 @@ final class TerminalTextTests: XCTestCase {
         XCTAssertEqual(TerminalText.safeOutput("a\r\n\r"), "a\r\n\\u{000D}")
     }
 
+    /// The eight-bytes-at-a-time checks (``TerminalText/isPrintableASCII(_:)``, ``TerminalText/isPlainOutput(_:)``)
+    /// agree with a byte-by-byte check on every byte value at every position of words of several lengths, and on
+    /// random texts of printable ASCII with a few other bytes.
+    func testWordAtATimeChecksAgreeWithTheByteByByteRule() {
+        func printable(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
+        func plain(_ bytes: [UInt8]) -> Bool {
+            for (index, byte) in bytes.enumerated() {
+                if byte == 0x0D { if index + 1 >= bytes.count || bytes[index + 1] != 0x0A { return false } }
+                else if !((byte >= 0x20 && byte < 0x7F) || byte == 0x0A || byte == 0x09) { return false }
+            }
+            return true
+        }
+        func check(_ bytes: [UInt8]) {
+            XCTAssertEqual(bytes.withUnsafeBufferPointer(TerminalText.isPrintableASCII), printable(bytes), "\(bytes)")
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return }
+            let text = String(decoding: bytes, as: UTF8.self)
+            XCTAssertEqual(TerminalText.isPlainOutput(text), plain(bytes), "\(bytes)")
+        }
+        for length in [1, 7, 8, 9, 16, 17, 24] {
+            for position in 0..<length {
+                for value in 0...255 {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[position] = UInt8(value)
+                    check(bytes)
+                }
+            }
+        }
+        var random = SystemRandomNumberGenerator()
+        let odd: [UInt8] = [0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x7E, 0x7F, 0x80, 0xC3, 0xFF]
+        for _ in 0..<5000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &random)).map { _ in
+                Int.random(in: 0..<20, using: &random) == 0 ? odd.randomElement(using: &random)!
+                    : UInt8.random(in: 0x20...0x7E, using: &random)
+            }
+            check(bytes)
+            check(bytes + [0x0D, 0x0A])
+        }
+    }
+
     func testAnExcerptIsBounded() {
         let huge = String(repeating: "é", count: 1_000_000)
         let quoted = MailshError.quote(huge)

@@ -5,7 +5,7 @@ import MailshCore
 import XCTest
 
 /// `audit --format csv` and `json` written straight from the store's bytes (``AuditCommand/forEachCells(_:_:limit:_:)``,
-/// ``ListingStream/write(utf8:)``) against the old path (each ``AuditEntry`` decoded, its cells made by
+/// ``ListingStream/write(cells:)``) against the old path (each ``AuditEntry`` decoded, its cells made by
 /// ``AuditCommand/row(_:)``, the whole listing rendered): the same cells and the same text, on SQLite and PostgreSQL,
 /// for audit values that are hostile to every output rule (controls, escapes, quotes, line breaks, spreadsheet
 /// formula starts, non-ASCII, bidirectional and invisible characters, empty and unset values, times before 1970,
@@ -66,7 +66,7 @@ extension ListingStreamTests {
             let old = try desk.audit().map(AuditCommand.row)
             var new: [[String]] = []
             try AuditCommand.forEachCells(desk, nil, limit: nil) { cells in
-                new.append(cells.map { $0.map { String(decoding: $0, as: UTF8.self) } ?? "" })
+                new.append(cells.strings)
             }
             XCTAssertGreaterThan(old.count, Self.hostileTexts.count, label)
             XCTAssertEqual(new.count, old.count, label)

@@ -180,6 +180,89 @@ final class ListingStreamTests: XCTestCase {
         }
     }
 
+    /// `account list` in a table and CSV writes its cells from the store's row bytes (``ListedAccount``); the
+    /// whole-listing path decodes whole accounts and makes each cell a `String` (``AccountCommand/List/row(_:signIn:)``).
+    /// On values mailsh itself refuses but a store may hold (written here in SQL: control characters, escape
+    /// sequences, C1 and bidirectional characters, DEL, CR/LF, an empty host, an empty password, a last test with
+    /// escapes), non-ASCII, commas and quotes, NULLs, every padlock and the completeness rule's branches, both paths
+    /// print the same bytes, on both engines.
+    func testAccountListCellsFromRowBytesMatchTheWholeAccounts() throws {
+        for location in try locations() {
+            let store = try open(location)
+            let postgres = PostgresLocation.isPostgresURL(location)
+            let desk = try Desk.open(store: store, secrets: secrets, osUser: "admin")
+            func assign(_ pairs: [(String, String)]) throws -> [Assignment] {
+                try pairs.map { Assignment(field: try Field.parse($0.0), value: $0.1) }
+            }
+            _ = try desk.addUser("bob", email: "bob@example.com", rights: [.addAccounts])
+            let names = ["Hostile1", "Hostile2", "Hostile3", "Hostile4", "Hostile5", "Hostile6", "Plain",
+                         "Ünïcødé Désk", "=SUM(A1)", "Dev-box", "testing", "OAuthGeneric", "OAuthApp", "Ready", "Own"]
+            for name in names {
+                try desk.createAccount(name, assignments: try assign([
+                    ("incoming.host", "imap.example.com"), ("incoming.user", "u"), ("outgoing.host", "smtp.example.com"),
+                    ("outgoing.user", "u"), ("outgoing.from", "u@example.com")]))
+            }
+            _ = try desk.setPassword("Ready", side: .incoming, "in-secret")
+            _ = try desk.setPassword("Ready", side: .outgoing, "out-secret")
+            let t = postgres ? "true" : "1", f = postgres ? "false" : "0"
+            let updates: [(String, [SQLValue])] = [
+                ("UPDATE account SET name = ?, in_host = ?, out_host = ?, last_test_verdict = ?, last_test_ms = ?, "
+                 + "last_test_at = ?, last_test_user = ?, lock_in_server = \(t), lock_oauth = \(t) WHERE name = 'Hostile1'",
+                 [.text("Hostile1\u{1B}]0;title\u{07}"), .text("evil\u{1B}[31mhost\n\r\tx"), .text("bidi\u{202E}h\u{85}c1 \u{7F}del"),
+                  .text("fail\u{1B}[2J, \"quoted\"\r\nnext"), .integer(12), .real(1_780_000_000.5), .text("u")]),
+                ("UPDATE account SET in_host = '', out_host = NULL, in_user = '', in_password = ?, lock_in_server = \(t), "
+                 + "lock_in_credentials = \(t), lock_out_server = \(t), lock_out_credentials = \(t), lock_oauth = \(t), "
+                 + "lock_oauth_credentials = \(t), last_test_verdict = 'ok', last_test_at = NULL, last_test_ms = NULL "
+                 + "WHERE name = 'Hostile2'", [.blob([])]),
+                ("UPDATE account SET in_folder = '', in_password = ?, out_password = ?, lock_out_credentials = \(t), "
+                 + "lock_in_server = \(f) WHERE name = 'Hostile3'", [.blob([1, 2]), .blob([3])]),
+                ("UPDATE account SET protocol = 'pop3', in_folder = '', in_password = ?, out_password = ?, out_from = '' "
+                 + "WHERE name = 'Hostile4'", [.blob([1]), .blob([2])]),
+                ("UPDATE account SET direction = 'outgoing', in_host = NULL, in_user = NULL, out_password = ?, "
+                 + "out_host = ? WHERE name = 'Hostile5'", [.blob([2]), .text("-\u{01}x")]),
+                ("UPDATE account SET name = ? WHERE name = 'Plain'", [.text("Plain, \"quoted\"")]),
+                ("UPDATE account SET name = ?, owner = 'bob' WHERE name = 'Own'", [.text("own,\"name\"\u{9B}31m")]),
+                ("UPDATE account SET direction = 'incoming', in_password = ?, in_host = '\u{2028}\u{200B}wide日本\u{301}', "
+                 + "out_host = '=cmd|x', last_test_verdict = '', last_test_ms = 0, last_test_at = 0 WHERE name = 'Hostile6'",
+                 [.blob([1])]),
+                ("UPDATE account SET in_auth = 'oauth2', out_auth = 'oauth2', oauth_provider = 'generic', "
+                 + "oauth_client_id = 'cid', in_password = ?, out_password = ? WHERE name = 'OAuthGeneric'", [.blob([1]), .blob([1])]),
+                ("UPDATE account SET in_auth = 'oauth2', out_auth = 'none', oauth_provider = 'microsoft', oauth_flow = 'app', "
+                 + "oauth_client_id = 'cid', oauth_client_secret = ? WHERE name = 'OAuthApp'", [.blob([9])]),
+                ("UPDATE account SET in_password = ?, out_password = ?, out_auth = 'none', out_user = NULL "
+                 + "WHERE name = 'Dev-box'", [.blob([1]), .blob([1])]),
+            ]
+            try store.write { tx in
+                let sql = try XCTUnwrap(tx as? any SQLTransaction)
+                for (statement, values) in updates {
+                    XCTAssertEqual(try sql.run(statement, values), 1, statement)
+                }
+            }
+            let listed = run(["account", "list", "--format", "csv", "--columns", "name,status"], store: store, terminal: false)
+            XCTAssertEqual(listed.status, 0, listed.err)
+            let statuses = listed.out
+            // Both statuses, through the rule's branches: an empty folder (IMAP), an empty from address, POP3,
+            // one side only, OAuth (generic without a token URL; the app flow with its secret), no outgoing login.
+            for expected in ["Ready,ready", "Hostile3,draft", "Hostile4,draft", "Hostile5,ready", "Hostile6,ready",
+                             "OAuthGeneric,draft", "OAuthApp,ready", "Dev-box,ready", "Hostile2,draft"] {
+                XCTAssertTrue(statuses.contains(expected + "\r\n"), expected + " in " + statuses)
+            }
+            for format in ["table", "csv"] {
+                for option in [[], ["--no-header"], ["--columns", "locked,last_test,incoming,name"], ["--limit", "5"],
+                               ["--owner", "bob"], ["--columns", "outgoing,status,kind"]] {
+                    let line = ["account", "list", "--format", format] + option
+                    let whole = run(line, store: store, terminal: true)
+                    let streamed = run(line, store: store, terminal: false)
+                    let label = "\(postgres ? "postgres" : "sqlite"): \(line.joined(separator: " "))"
+                    XCTAssertEqual(streamed.status, whole.status, label)
+                    XCTAssertEqual(streamed.err, whole.err, label)
+                    XCTAssertEqual(streamed.out, whole.out, label)
+                    XCTAssertGreaterThan(streamed.out.utf8.count, 0, label)
+                }
+            }
+        }
+    }
+
     static func maskingExportTime(_ text: String) -> String {
         text.replacingOccurrences(of: #""exported_at" : "[^"]*""#, with: #""exported_at" : "X""#, options: .regularExpression)
     }
