@@ -23,6 +23,10 @@ final class PostgresSession: @unchecked Sendable {
     /// then aborted (see ``PostgresTransaction/refusing(_:_:)``).
     var refusalWithoutSavepoint: MailshError?
 
+    /// How many times the caller has waited for the server (each ``query(_:)``, ``commit()``, and a held-back
+    /// statement run on its own): what the caller's thread hands to the event loop and waits for.
+    private(set) var waits = 0
+
     /// The statements waiting for their answers, failed when the connection closes.
     private let inFlight = InFlight()
     /// Statements ``send(_:)`` has taken and not yet handed to the event loop, with their numbers: they go with the
@@ -39,6 +43,46 @@ final class PostgresSession: @unchecked Sendable {
         connection.closeFuture.whenComplete { _ in inFlight.close() }
     }
 
+    /// A statement whose answer decides whether the transaction may commit, held back by ``deferUntilNext(_:check:)``
+    /// until the caller's next statement: sent with `COMMIT`, or on its own just before any other statement.
+    private var deferred: Deferred?
+
+    /// A held-back statement and what its answer must satisfy (see ``deferUntilNext(_:check:)``).
+    struct Deferred {
+        let query: PostgresQuery
+        let check: (Result<PostgresQueryResult, any Error>) throws -> Void
+    }
+
+    /// Holds `query` back until the caller's next statement, instead of waiting for it now: when that statement is
+    /// the transaction's `COMMIT` (``commit()``), both go to the event loop in one hop and the caller waits once;
+    /// any other statement (or ``send(_:)``) first runs it as ``query(_:)`` would have. `check` gets its answer,
+    /// before anything else of the transaction is taken as done, and throws what the statement's caller would have
+    /// thrown. Only for a statement that is the transaction's first and only change: when `check` refuses the
+    /// answer after the `COMMIT` ran, the transaction has committed nothing but its row locks.
+    func deferUntilNext(_ query: PostgresQuery, check: @escaping (Result<PostgresQueryResult, any Error>) throws -> Void) throws {
+        try runDeferred()
+        if Self.isWrite(query.sql) { writes += 1 }
+        deferred = Deferred(query: query, check: check)
+    }
+
+    /// Forgets a held-back statement that never reached the server (the transaction is being rolled back).
+    func dropDeferred() {
+        deferred = nil
+    }
+
+    /// Runs the held-back statement now, waiting for its answer, and checks it.
+    private func runDeferred() throws {
+        guard let held = deferred else { return }
+        deferred = nil
+        let result: Result<PostgresQueryResult, any Error>
+        do {
+            result = .success(try run(held.query, with: nil))
+        } catch {
+            result = .failure(error)
+        }
+        try held.check(result)
+    }
+
     /// Runs one statement and collects its rows. Throws the driver's error (mapped by the store at its boundary),
     /// or the failure of a statement sent before it with ``send(_:)``.
     ///
@@ -46,7 +90,20 @@ final class PostgresSession: @unchecked Sendable {
     /// closed is otherwise never answered.
     @discardableResult
     func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        try runDeferred()
         if Self.isWrite(query.sql) { writes += 1 }
+        return try run(query, with: nil)
+    }
+
+    /// ``query(_:)`` after the statements sent before it and, if any, a held-back one (`held`), all handed to the
+    /// event loop in one hop; `held`'s answer is checked after the earlier statements' failures and before the
+    /// answer of `query`.
+    private func run(_ query: PostgresQuery, with held: Deferred?) throws -> PostgresQueryResult {
+        waits += 1
+        let heldPromise = held.map { _ in self.connection.eventLoop.makePromise(of: PostgresQueryResult.self) }
+        if let heldPromise, inFlight.begin(heldPromise, sent: false) == nil {
+            heldPromise.fail(ConnectionClosed())
+        }
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
         guard inFlight.begin(promise, sent: false) != nil else {
             promise.fail(ConnectionClosed())
@@ -58,7 +115,9 @@ final class PostgresSession: @unchecked Sendable {
             throw ConnectionClosed()
         }
         // The statements sent before it go to the event loop with it, in one hop.
-        let batch = unsent.map { ($0.query, $0.promise) } + [(query, promise)]
+        var batch = unsent.map { ($0.query, $0.promise) }
+        if let held, let heldPromise { batch.append((held.query, heldPromise)) }
+        batch.append((query, promise))
         unsent.removeAll()
         let connection = self.connection, logger = self.logger
         connection.eventLoop.execute {
@@ -72,6 +131,17 @@ final class PostgresSession: @unchecked Sendable {
         }
         // Statements sent earlier were answered first: the first of them that failed is the cause.
         try throwSentFailure()
+        if let held, let heldPromise {
+            // Answered before `query`, so this wait does not block.
+            let answer: Result<PostgresQueryResult, any Error>
+            do {
+                answer = .success(try heldPromise.futureResult.wait())
+            } catch {
+                if PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
+                answer = .failure(error)
+            }
+            try held.check(answer)
+        }
         do {
             return try result.get()
         } catch {
@@ -83,7 +153,8 @@ final class PostgresSession: @unchecked Sendable {
     /// Sends a statement without waiting for its answer; returns its number. Its failure is thrown by the next
     /// ``query(_:)`` (see the type's documentation).
     @discardableResult
-    func send(_ query: PostgresQuery) -> Int {
+    func send(_ query: PostgresQuery) throws -> Int {
+        try runDeferred()
         if Self.isWrite(query.sql) { writes += 1 }
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
         guard let sequence = inFlight.begin(promise, sent: true) else {
@@ -96,8 +167,8 @@ final class PostgresSession: @unchecked Sendable {
 
     /// ``send(_:)`` of SQL without parameters.
     @discardableResult
-    func send(_ sql: String) -> Int {
-        send(PostgresQuery(unsafeSQL: sql))
+    func send(_ sql: String) throws -> Int {
+        try send(PostgresQuery(unsafeSQL: sql))
     }
 
     /// Throws the first failure among the statements sent without waiting, if any, and forgets them all.
@@ -110,6 +181,7 @@ final class PostgresSession: @unchecked Sendable {
 
     /// Forgets what statements sent before a transaction began left behind (a transaction begins clean).
     func beginClean() {
+        deferred = nil
         _ = inFlight.takeSentFailure()
         failedSequence = nil
     }
@@ -134,8 +206,12 @@ final class PostgresSession: @unchecked Sendable {
 
     /// Commits the open transaction. A transaction in which a statement failed is rolled back by the server's
     /// `COMMIT`, which says so in its tag, not as an error: that is thrown here, so nothing is taken for saved.
+    ///
+    /// A statement held back by ``deferUntilNext(_:check:)`` goes with the `COMMIT`, and its check comes first.
     func commit() throws {
-        if try query(PostgresQuery(unsafeSQL: "COMMIT")).metadata.command == "ROLLBACK" {
+        let held = deferred
+        deferred = nil
+        if try run(PostgresQuery(unsafeSQL: "COMMIT"), with: held).metadata.command == "ROLLBACK" {
             throw MailshError.store("a statement of the transaction failed, so the server rolled it back; nothing "
                 + "was saved")
         }

@@ -172,6 +172,72 @@ final class StoreContractTests: StoreTestCase {
         }
     }
 
+    /// The same update with its audit entries as a desk operation's only change (``AccountStore/writeOperation(_:)``,
+    /// where PostgreSQL sends it with the `COMMIT` instead of waiting for it): in conflict or refused it throws what
+    /// it throws in a write, and nothing is written; stored, the account and its entries are; and a statement after
+    /// it in the same operation sees it (it then runs first, as in a write).
+    func testADeskOperationsUpdateIsCheckedAsInAWrite() {
+        onEveryEngine {
+            let admin = try desk()
+            let first = try makeComplete("Support", desk: admin)
+            let second = try makeComplete("Sales", desk: admin)
+            let before = try store.read { try $0.auditCount() }
+            func entries(_ account: Account, _ values: [String]) -> [AuditEntry] {
+                values.map { AuditEntry(at: Date(timeIntervalSince1970: 1_000), actor: "admin", account: account.name,
+                                        accountID: account.id, field: "outgoing.display_name", oldValue: nil, newValue: $0) }
+            }
+            var changed = try XCTUnwrap(try store.read { try $0.account(id: first.id) })
+            changed.outgoing.displayName = "New"
+            changed.version += 1
+            XCTAssertThrowsError(try store.writeOperation { tx in
+                _ = try tx.account(id: first.id)
+                try tx.update(changed, expectedVersion: first.version + 7, auditing: entries(changed, ["a", "b"]))
+            }) { error in
+                guard case .conflict(_, let expected, let current, _, _)? = error as? MailshError else {
+                    return XCTFail("\(error)")
+                }
+                XCTAssertEqual(expected, first.version + 7)
+                XCTAssertEqual(current, first.version)
+            }
+            var gone = changed
+            gone.id = Account.newID()
+            XCTAssertThrowsError(try store.writeOperation { tx in
+                try tx.update(gone, expectedVersion: first.version, auditing: entries(gone, ["g"]))
+            }) { error in
+                XCTAssertEqual(error as? MailshError, .notFound(kind: "account", name: "Support"))
+            }
+            var refused = changed
+            refused.conversation.prefix = second.conversation.prefix
+            XCTAssertThrowsError(try store.writeOperation { tx in
+                _ = try tx.account(id: first.id)
+                try tx.update(refused, expectedVersion: first.version, auditing: entries(refused, ["c"]))
+            }) { error in
+                XCTAssertEqual(error as? MailshError, .prefixTaken(second.conversation.prefix))
+            }
+            XCTAssertEqual(try store.read { try $0.auditCount() }, before)
+            XCTAssertEqual(try store.read { try $0.account(id: first.id) }?.version, first.version)
+            // Followed by a read in the same operation: the read sees it.
+            let seen: String? = try store.writeOperation { tx in
+                _ = try tx.account(id: first.id)
+                try tx.update(changed, expectedVersion: first.version, auditing: entries(changed, ["x", "y"]))
+                return try tx.account(id: first.id)?.outgoing.displayName
+            }
+            XCTAssertEqual(seen, "New")
+            changed.outgoing.displayName = "Newer"
+            changed.version += 1
+            try store.writeOperation { tx in
+                _ = try tx.account(id: first.id)
+                try tx.update(changed, expectedVersion: first.version + 1, auditing: entries(changed, ["z"]))
+            }
+            XCTAssertEqual(try store.read { try $0.account(id: first.id) }?.outgoing.displayName, "Newer")
+            let log = try store.read { try $0.audit(account: "Support", limit: nil) }
+            XCTAssertEqual(log.suffix(3).map(\.newValue), ["x", "y", "z"])
+            XCTAssertEqual(try store.read { try $0.auditCount() }, before + 3)
+            // The store is usable after each of them, on the same connection.
+            XCTAssertEqual(try admin.accounts().map(\.name).sorted(), ["Sales", "Support"])
+        }
+    }
+
     /// A single desk operation (``AccountStore/writeOperation(_:)``, on PostgreSQL without a savepoint per
     /// statement) is refused as a write is, and one that goes on after a refusal keeps what it did after it, as in a
     /// write (PostgreSQL runs it again with savepoints): nothing of the refused row, everything of the rest.
