@@ -101,11 +101,12 @@ final class PostgresSession: @unchecked Sendable {
     private func run(_ query: PostgresQuery, with held: Deferred?) throws -> PostgresQueryResult {
         waits += 1
         let heldPromise = held.map { _ in self.connection.eventLoop.makePromise(of: PostgresQueryResult.self) }
-        if let heldPromise, inFlight.begin(heldPromise, sent: false) == nil {
+        let heldSequence = heldPromise.flatMap { self.inFlight.begin($0) }
+        if let heldPromise, heldSequence == nil {
             heldPromise.fail(ConnectionClosed())
         }
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-        guard inFlight.begin(promise, sent: false) != nil else {
+        guard let sequence = self.inFlight.begin(promise) else {
             promise.fail(ConnectionClosed())
             // Statements still here never reached the connection: the first of them failed first.
             let first = unsent.first?.sequence
@@ -114,32 +115,36 @@ final class PostgresSession: @unchecked Sendable {
             failedSequence = first
             throw ConnectionClosed()
         }
-        // The statements sent before it go to the event loop with it, in one hop.
-        var batch = unsent.map { ($0.query, $0.promise) }
-        if let held, let heldPromise { batch.append((held.query, heldPromise)) }
-        batch.append((query, promise))
+        // The statements sent before it go to the event loop with it, in one hop; everything the answers need
+        // (the in-flight bookkeeping, the answers kept for this thread) is set up there, on the event loop, since
+        // each future callback added from another thread would be a hop of its own.
+        var batch = unsent.map { ($0.query, $0.promise, $0.sequence, true) }
+        if let held, let heldPromise, let heldSequence { batch.append((held.query, heldPromise, heldSequence, false)) }
+        batch.append((query, promise, sequence, false))
         unsent.removeAll()
-        let connection = self.connection, logger = self.logger
+        let connection = self.connection, logger = self.logger, inFlight = self.inFlight
+        let answers = Answers()
         connection.eventLoop.execute {
-            for (query, promise) in batch { connection.query(query, logger: logger).cascade(to: promise) }
+            for (query, promise, sequence, sent) in batch {
+                inFlight.watch(promise, sequence: sequence, sent: sent)
+                connection.query(query, logger: logger).cascade(to: promise)
+            }
+            // Answered in order: the held-back statement before `query`, whose answer wakes the caller.
+            heldPromise?.futureResult.whenComplete { answers.held = $0 }
+            promise.futureResult.whenComplete { result in
+                answers.main = result
+                answers.done.signal()
+            }
         }
-        let result: Result<PostgresQueryResult, any Error>
-        do {
-            result = .success(try promise.futureResult.wait())
-        } catch {
-            result = .failure(error)
-        }
+        answers.done.wait()
+        let result: Result<PostgresQueryResult, any Error> = answers.main ?? .failure(ConnectionClosed())
         // Statements sent earlier were answered first: the first of them that failed is the cause.
         try throwSentFailure()
         if let held, let heldPromise {
-            // Answered before `query`, so this wait does not block.
-            let answer: Result<PostgresQueryResult, any Error>
-            do {
-                answer = .success(try heldPromise.futureResult.wait())
-            } catch {
-                if PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
-                answer = .failure(error)
-            }
+            // Answered before `query`.
+            _ = heldPromise
+            let answer = answers.held ?? .failure(ConnectionClosed())
+            if case .failure(let error) = answer, PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
             try held.check(answer)
         }
         do {
@@ -157,7 +162,7 @@ final class PostgresSession: @unchecked Sendable {
         try runDeferred()
         if Self.isWrite(query.sql) { writes += 1 }
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-        guard let sequence = inFlight.begin(promise, sent: true) else {
+        guard let sequence = inFlight.begin(promise) else {
             promise.fail(ConnectionClosed())
             return inFlight.failClosed()
         }
@@ -237,6 +242,13 @@ final class PostgresSession: @unchecked Sendable {
     }
 }
 
+/// The answers a caller waits for, set on the event loop before `done` is signalled.
+private final class Answers: @unchecked Sendable {
+    var held: Result<PostgresQueryResult, any Error>?
+    var main: Result<PostgresQueryResult, any Error>?
+    let done = DispatchSemaphore(value: 0)
+}
+
 /// The connection closed while a statement waited for its answer.
 struct ConnectionClosed: Error {}
 
@@ -251,16 +263,20 @@ final class InFlight: @unchecked Sendable {
     /// The first failure of a statement sent without waiting, by its number.
     private var sentFailure: (sequence: Int, error: any Error)?
 
-    /// Registers `promise` (of a statement not waited for when `sent`); `nil` when the connection is already
-    /// closed. The promise is completed by its answer or by the close, whichever comes first.
-    func begin(_ promise: EventLoopPromise<PostgresQueryResult>, sent: Bool) -> Int? {
-        let sequence: Int? = lock.withLock {
+    /// Registers `promise`; `nil` when the connection is already closed. The promise is completed by its answer or
+    /// by the close, whichever comes first; ``watch(_:sequence:sent:)`` must then be called on the event loop.
+    func begin(_ promise: EventLoopPromise<PostgresQueryResult>) -> Int? {
+        lock.withLock {
             if closed { return nil }
             next += 1
             waiting[next] = promise
             return next
         }
-        guard let sequence else { return nil }
+    }
+
+    /// Forgets `promise` (number `sequence`) once answered, keeping its failure when it was a statement not waited
+    /// for (`sent`). Called on the event loop, where adding the callback costs no hop.
+    func watch(_ promise: EventLoopPromise<PostgresQueryResult>, sequence: Int, sent: Bool) {
         promise.futureResult.whenComplete { [self] result in
             lock.withLock {
                 waiting[sequence] = nil
@@ -269,7 +285,6 @@ final class InFlight: @unchecked Sendable {
                 }
             }
         }
-        return sequence
     }
 
     /// A statement sent on a closed connection: its failure is kept like an answered one's; returns its number.
@@ -313,9 +328,28 @@ struct Cells {
     }
 
     /// The value at `index` as the SQL layer reads it, by the column's type.
+    ///
+    /// The kinds every store row holds (text, 64-bit integers, flags, doubles) in the binary format postgres-nio
+    /// asks for are read straight from the cell's bytes, as postgres-nio's own decoders read them; anything else
+    /// goes through those decoders.
     func sqlValue(at index: Int) throws -> SQLValue {
         let cell = row[index]
-        guard cell.bytes != nil else { return .null }
+        guard let bytes = cell.bytes else { return .null }
+        if cell.format == .binary {
+            switch (cell.dataType, bytes.readableBytes) {
+            case (.text, _), (.varchar, _): return .text(String(buffer: bytes))
+            case (.int8, 8): return .integer(Int(bytes.getInteger(at: bytes.readerIndex, as: Int64.self)!))
+            case (.bool, 1):
+                switch bytes.getInteger(at: bytes.readerIndex, as: UInt8.self)! {
+                case 0: return .boolean(false)
+                case 1: return .boolean(true)
+                default: break  // refused by the decoder below
+                }
+            case (.float8, 8):
+                return .real(Double(bitPattern: bytes.getInteger(at: bytes.readerIndex, as: UInt64.self)!))
+            default: break
+            }
+        }
         switch cell.dataType {
         case .bool: return .boolean(try cell.decode(Bool.self))
         case .int2, .int4, .int8: return .integer(try cell.decode(Int.self))
