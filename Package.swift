@@ -116,6 +116,8 @@ let package = Package(
                 // SQLite's C API, for binding typed values to the INSERTs a bulk script repeats.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // A logger for postgres-nio that drops everything (PostgresStore).
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

@@ -23,6 +23,10 @@ final class PostgresSession: @unchecked Sendable {
     /// then aborted (see ``PostgresTransaction/refusing(_:_:)``).
     var refusalWithoutSavepoint: MailshError?
 
+    /// How many times the caller has waited for the server (each ``query(_:)``, ``commit()``, and a held-back
+    /// statement run on its own): what the caller's thread hands to the event loop and waits for.
+    private(set) var waits = 0
+
     /// The statements waiting for their answers, failed when the connection closes.
     private let inFlight = InFlight()
     /// Statements ``send(_:)`` has taken and not yet handed to the event loop, with their numbers: they go with the
@@ -39,6 +43,46 @@ final class PostgresSession: @unchecked Sendable {
         connection.closeFuture.whenComplete { _ in inFlight.close() }
     }
 
+    /// A statement whose answer decides whether the transaction may commit, held back by ``deferUntilNext(_:check:)``
+    /// until the caller's next statement: sent with `COMMIT`, or on its own just before any other statement.
+    private var deferred: Deferred?
+
+    /// A held-back statement and what its answer must satisfy (see ``deferUntilNext(_:check:)``).
+    struct Deferred {
+        let query: PostgresQuery
+        let check: (Result<PostgresQueryResult, any Error>) throws -> Void
+    }
+
+    /// Holds `query` back until the caller's next statement, instead of waiting for it now: when that statement is
+    /// the transaction's `COMMIT` (``commit()``), both go to the event loop in one hop and the caller waits once;
+    /// any other statement (or ``send(_:)``) first runs it as ``query(_:)`` would have. `check` gets its answer,
+    /// before anything else of the transaction is taken as done, and throws what the statement's caller would have
+    /// thrown. Only for a statement that is the transaction's first and only change: when `check` refuses the
+    /// answer after the `COMMIT` ran, the transaction has committed nothing but its row locks.
+    func deferUntilNext(_ query: PostgresQuery, check: @escaping (Result<PostgresQueryResult, any Error>) throws -> Void) throws {
+        try runDeferred()
+        if Self.isWrite(query.sql) { writes += 1 }
+        deferred = Deferred(query: query, check: check)
+    }
+
+    /// Forgets a held-back statement that never reached the server (the transaction is being rolled back).
+    func dropDeferred() {
+        deferred = nil
+    }
+
+    /// Runs the held-back statement now, waiting for its answer, and checks it.
+    private func runDeferred() throws {
+        guard let held = deferred else { return }
+        deferred = nil
+        let result: Result<PostgresQueryResult, any Error>
+        do {
+            result = .success(try run(held.query, with: nil))
+        } catch {
+            result = .failure(error)
+        }
+        try held.check(result)
+    }
+
     /// Runs one statement and collects its rows. Throws the driver's error (mapped by the store at its boundary),
     /// or the failure of a statement sent before it with ``send(_:)``.
     ///
@@ -46,9 +90,23 @@ final class PostgresSession: @unchecked Sendable {
     /// closed is otherwise never answered.
     @discardableResult
     func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        try runDeferred()
         if Self.isWrite(query.sql) { writes += 1 }
+        return try run(query, with: nil)
+    }
+
+    /// ``query(_:)`` after the statements sent before it and, if any, a held-back one (`held`), all handed to the
+    /// event loop in one hop; `held`'s answer is checked after the earlier statements' failures and before the
+    /// answer of `query`.
+    private func run(_ query: PostgresQuery, with held: Deferred?) throws -> PostgresQueryResult {
+        waits += 1
+        let heldPromise = held.map { _ in self.connection.eventLoop.makePromise(of: PostgresQueryResult.self) }
+        let heldSequence = heldPromise.flatMap { self.inFlight.begin($0) }
+        if let heldPromise, heldSequence == nil {
+            heldPromise.fail(ConnectionClosed())
+        }
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-        guard inFlight.begin(promise, sent: false) != nil else {
+        guard let sequence = self.inFlight.begin(promise) else {
             promise.fail(ConnectionClosed())
             // Statements still here never reached the connection: the first of them failed first.
             let first = unsent.first?.sequence
@@ -57,21 +115,38 @@ final class PostgresSession: @unchecked Sendable {
             failedSequence = first
             throw ConnectionClosed()
         }
-        // The statements sent before it go to the event loop with it, in one hop.
-        let batch = unsent.map { ($0.query, $0.promise) } + [(query, promise)]
+        // The statements sent before it go to the event loop with it, in one hop; everything the answers need
+        // (the in-flight bookkeeping, the answers kept for this thread) is set up there, on the event loop, since
+        // each future callback added from another thread would be a hop of its own.
+        var batch = unsent.map { ($0.query, $0.promise, $0.sequence, true) }
+        if let held, let heldPromise, let heldSequence { batch.append((held.query, heldPromise, heldSequence, false)) }
+        batch.append((query, promise, sequence, false))
         unsent.removeAll()
-        let connection = self.connection, logger = self.logger
+        let connection = self.connection, logger = self.logger, inFlight = self.inFlight
+        let answers = Answers()
         connection.eventLoop.execute {
-            for (query, promise) in batch { connection.query(query, logger: logger).cascade(to: promise) }
+            for (query, promise, sequence, sent) in batch {
+                inFlight.watch(promise, sequence: sequence, sent: sent)
+                connection.query(query, logger: logger).cascade(to: promise)
+            }
+            // Answered in order: the held-back statement before `query`, whose answer wakes the caller.
+            heldPromise?.futureResult.whenComplete { answers.held = $0 }
+            promise.futureResult.whenComplete { result in
+                answers.main = result
+                answers.done.signal()
+            }
         }
-        let result: Result<PostgresQueryResult, any Error>
-        do {
-            result = .success(try promise.futureResult.wait())
-        } catch {
-            result = .failure(error)
-        }
+        answers.done.wait()
+        let result: Result<PostgresQueryResult, any Error> = answers.main ?? .failure(ConnectionClosed())
         // Statements sent earlier were answered first: the first of them that failed is the cause.
         try throwSentFailure()
+        if let held, let heldPromise {
+            // Answered before `query`.
+            _ = heldPromise
+            let answer = answers.held ?? .failure(ConnectionClosed())
+            if case .failure(let error) = answer, PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
+            try held.check(answer)
+        }
         do {
             return try result.get()
         } catch {
@@ -83,10 +158,11 @@ final class PostgresSession: @unchecked Sendable {
     /// Sends a statement without waiting for its answer; returns its number. Its failure is thrown by the next
     /// ``query(_:)`` (see the type's documentation).
     @discardableResult
-    func send(_ query: PostgresQuery) -> Int {
+    func send(_ query: PostgresQuery) throws -> Int {
+        try runDeferred()
         if Self.isWrite(query.sql) { writes += 1 }
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-        guard let sequence = inFlight.begin(promise, sent: true) else {
+        guard let sequence = inFlight.begin(promise) else {
             promise.fail(ConnectionClosed())
             return inFlight.failClosed()
         }
@@ -96,8 +172,8 @@ final class PostgresSession: @unchecked Sendable {
 
     /// ``send(_:)`` of SQL without parameters.
     @discardableResult
-    func send(_ sql: String) -> Int {
-        send(PostgresQuery(unsafeSQL: sql))
+    func send(_ sql: String) throws -> Int {
+        try send(PostgresQuery(unsafeSQL: sql))
     }
 
     /// Throws the first failure among the statements sent without waiting, if any, and forgets them all.
@@ -110,6 +186,7 @@ final class PostgresSession: @unchecked Sendable {
 
     /// Forgets what statements sent before a transaction began left behind (a transaction begins clean).
     func beginClean() {
+        deferred = nil
         _ = inFlight.takeSentFailure()
         failedSequence = nil
     }
@@ -134,8 +211,12 @@ final class PostgresSession: @unchecked Sendable {
 
     /// Commits the open transaction. A transaction in which a statement failed is rolled back by the server's
     /// `COMMIT`, which says so in its tag, not as an error: that is thrown here, so nothing is taken for saved.
+    ///
+    /// A statement held back by ``deferUntilNext(_:check:)`` goes with the `COMMIT`, and its check comes first.
     func commit() throws {
-        if try query(PostgresQuery(unsafeSQL: "COMMIT")).metadata.command == "ROLLBACK" {
+        let held = deferred
+        deferred = nil
+        if try run(PostgresQuery(unsafeSQL: "COMMIT"), with: held).metadata.command == "ROLLBACK" {
             throw MailshError.store("a statement of the transaction failed, so the server rolled it back; nothing "
                 + "was saved")
         }
@@ -161,6 +242,13 @@ final class PostgresSession: @unchecked Sendable {
     }
 }
 
+/// The answers a caller waits for, set on the event loop before `done` is signalled.
+private final class Answers: @unchecked Sendable {
+    var held: Result<PostgresQueryResult, any Error>?
+    var main: Result<PostgresQueryResult, any Error>?
+    let done = DispatchSemaphore(value: 0)
+}
+
 /// The connection closed while a statement waited for its answer.
 struct ConnectionClosed: Error {}
 
@@ -175,16 +263,20 @@ final class InFlight: @unchecked Sendable {
     /// The first failure of a statement sent without waiting, by its number.
     private var sentFailure: (sequence: Int, error: any Error)?
 
-    /// Registers `promise` (of a statement not waited for when `sent`); `nil` when the connection is already
-    /// closed. The promise is completed by its answer or by the close, whichever comes first.
-    func begin(_ promise: EventLoopPromise<PostgresQueryResult>, sent: Bool) -> Int? {
-        let sequence: Int? = lock.withLock {
+    /// Registers `promise`; `nil` when the connection is already closed. The promise is completed by its answer or
+    /// by the close, whichever comes first; ``watch(_:sequence:sent:)`` must then be called on the event loop.
+    func begin(_ promise: EventLoopPromise<PostgresQueryResult>) -> Int? {
+        lock.withLock {
             if closed { return nil }
             next += 1
             waiting[next] = promise
             return next
         }
-        guard let sequence else { return nil }
+    }
+
+    /// Forgets `promise` (number `sequence`) once answered, keeping its failure when it was a statement not waited
+    /// for (`sent`). Called on the event loop, where adding the callback costs no hop.
+    func watch(_ promise: EventLoopPromise<PostgresQueryResult>, sequence: Int, sent: Bool) {
         promise.futureResult.whenComplete { [self] result in
             lock.withLock {
                 waiting[sequence] = nil
@@ -193,7 +285,6 @@ final class InFlight: @unchecked Sendable {
                 }
             }
         }
-        return sequence
     }
 
     /// A statement sent on a closed connection: its failure is kept like an answered one's; returns its number.
@@ -237,9 +328,28 @@ struct Cells {
     }
 
     /// The value at `index` as the SQL layer reads it, by the column's type.
+    ///
+    /// The kinds every store row holds (text, 64-bit integers, flags, doubles) in the binary format postgres-nio
+    /// asks for are read straight from the cell's bytes, as postgres-nio's own decoders read them; anything else
+    /// goes through those decoders.
     func sqlValue(at index: Int) throws -> SQLValue {
         let cell = row[index]
-        guard cell.bytes != nil else { return .null }
+        guard let bytes = cell.bytes else { return .null }
+        if cell.format == .binary {
+            switch (cell.dataType, bytes.readableBytes) {
+            case (.text, _), (.varchar, _): return .text(String(buffer: bytes))
+            case (.int8, 8): return .integer(Int(bytes.getInteger(at: bytes.readerIndex, as: Int64.self)!))
+            case (.bool, 1):
+                switch bytes.getInteger(at: bytes.readerIndex, as: UInt8.self)! {
+                case 0: return .boolean(false)
+                case 1: return .boolean(true)
+                default: break  // refused by the decoder below
+                }
+            case (.float8, 8):
+                return .real(Double(bitPattern: bytes.getInteger(at: bytes.readerIndex, as: UInt64.self)!))
+            default: break
+            }
+        }
         switch cell.dataType {
         case .bool: return .boolean(try cell.decode(Bool.self))
         case .int2, .int4, .int8: return .integer(try cell.decode(Int.self))

@@ -1,5 +1,6 @@
 import Foundation
 import MailshCore
+import Logging
 import PostgresNIO
 
 /// The store on PostgreSQL, shared by many admins and monitors on many hosts.
@@ -42,7 +43,10 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
 
     init(location: PostgresLocation, environment: [String: String], migrate: Bool, create: Bool = true) throws {
         self.location = location
-        var logger = Logger(label: "mailsh.postgres")
+        // postgres-nio logs nothing at `.critical` (the only level let through before): a handler that drops
+        // everything says the same, without the default handler's work on every statement (postgres-nio sets
+        // the connection's number as metadata on each, which the default handler formats anew).
+        var logger = Logger(label: "mailsh.postgres") { _ in SwiftLogNoOpLogHandler() }
         logger.logLevel = .critical
         self.logger = logger
         configuration = PostgresConnection.Configuration(
@@ -128,7 +132,7 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
             // one that had begun is not (what it did may be lost with the connection, and the caller is told).
             var beginSequence: Int?
             do {
-                if waitForBegin { try session.execute(begin) } else { beginSequence = session.send(begin) }
+                if waitForBegin { try session.execute(begin) } else { beginSequence = try session.send(begin) }
             } catch {
                 if PostgresFailure.isConnectionLoss(error), !reconnected {
                     // Idle connections are closed by servers and firewalls: nothing was sent yet, so start again.
@@ -144,6 +148,8 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
                 try session.commit()
                 return result
             } catch {
+                // A statement held back for the COMMIT never reached the server: the transaction is rolled back.
+                session.dropDeferred()
                 if let beginSequence, session.failedSequence == beginSequence, PostgresFailure.isConnectionLoss(error),
                    !reconnected {
                     // The BEGIN sent with the first statement found the connection gone: nothing reached the server.
@@ -204,6 +210,14 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
                 throw PostgresFailure.map(error, doing: "reading", server: location.server)
             }
         }
+    }
+
+    /// How many times callers have waited for the server on the current connection (see
+    /// ``PostgresSession/waits``), for tests of how many round trips an operation costs.
+    var statementWaits: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return session?.waits ?? 0
     }
 
     /// Sleeps 1 ms doubling per attempt up to 100 ms, times a random factor from 0.5 to 1.5.

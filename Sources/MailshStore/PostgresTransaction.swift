@@ -51,15 +51,15 @@ struct PostgresTransaction: SQLTransaction {
             }
         }
         // The savepoint and its release are sent without waiting (see ``PostgresSession/send(_:)``).
-        session.send("SAVEPOINT mailsh_statement")
+        try session.send("SAVEPOINT mailsh_statement")
         do {
             let result = try session.query(query)
-            session.send("RELEASE SAVEPOINT mailsh_statement")
+            try session.send("RELEASE SAVEPOINT mailsh_statement")
             return result
         } catch let error as PSQLError {
             guard let violation = PostgresFailure.violation(error) else { throw error }
             try session.execute("ROLLBACK TO SAVEPOINT mailsh_statement")
-            session.send("RELEASE SAVEPOINT mailsh_statement")
+            try session.send("RELEASE SAVEPOINT mailsh_statement")
             throw Refusal.error(violation, writing: writing)
         }
     }
@@ -96,7 +96,7 @@ struct PostgresTransaction: SQLTransaction {
         try table.encode(row) { try bindings.append(sqlValue: $0) }
         let query = PostgresQuery(unsafeSQL: dialect.render(table.insertSQL), binds: bindings)
         // Without a refusal to name, nobody waits for the answer: the row rides along with the next statement.
-        if let writing = writing() { try refusing(writing, query) } else { session.send(query) }
+        if let writing = writing() { try refusing(writing, query) } else { try session.send(query) }
     }
 
     // MARK: Accounts
@@ -147,9 +147,30 @@ struct PostgresTransaction: SQLTransaction {
             sql += "\(index))"
         }
         sql += Self.auditedUpdateEnd
+        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        if !statementSavepoints, state.depth == 0, session.writes == state.startWrites {
+            // A desk operation's only change: held back to go with the COMMIT, one wait fewer (see
+            // ``PostgresSession/deferUntilNext(_:check:)``). Refused or in conflict, it is thrown from there as
+            // below; the COMMIT then ended a transaction that changed nothing.
+            try session.deferUntilNext(query) { [self] answer in
+                let result: PostgresQueryResult
+                do {
+                    result = try answer.get()
+                } catch let error as PSQLError {
+                    guard let violation = PostgresFailure.violation(error) else { throw error }
+                    let refusal = Refusal.error(violation, writing: .account(account))
+                    session.refusalWithoutSavepoint = refusal
+                    throw refusal
+                }
+                if (result.metadata.rows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
+            }
+            // Counted as the write it is (``PostgresSession`` counts statements by their first word, here `WITH`).
+            session.writes += 1
+            return
+        }
         // Counted as the write it is (``PostgresSession`` counts statements by their first word, here `WITH`).
         session.writes += 1
-        let result = try refusing(.account(account), PostgresQuery(unsafeSQL: sql, binds: bindings))
+        let result = try refusing(.account(account), query)
         if (result.metadata.rows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
     }
 
@@ -162,12 +183,12 @@ struct PostgresTransaction: SQLTransaction {
     private static let auditColumns = AuditRow.table.columns.map(\.name).joined(separator: ", ")
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
-        session.send("SAVEPOINT mailsh")
+        try session.send("SAVEPOINT mailsh")
         state.depth += 1
         defer { state.depth -= 1 }
         do {
             let result = try body()
-            session.send("RELEASE SAVEPOINT mailsh")
+            try session.send("RELEASE SAVEPOINT mailsh")
             return result
         } catch {
             try session.execute("ROLLBACK TO SAVEPOINT mailsh")

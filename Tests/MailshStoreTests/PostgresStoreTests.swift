@@ -39,6 +39,23 @@ final class PostgresStoreTests: StoreTestCase {
         XCTAssertNoThrow(try PostgresStore(url: url(query: "sslmode=disable")))
     }
 
+    /// An account edit of the desk makes its caller wait for the server twice: for its `BEGIN` with the account's
+    /// read (`FOR UPDATE`), then for its UPDATE (with its audit rows) with the `COMMIT`, whose answers come back
+    /// together; and it is stored with its audit entries.
+    func testADeskEditWaitsForTheServerTwiceItsUpdateGoingWithTheCommit() throws {
+        let admin = try desk()
+        _ = try makeComplete("Support", desk: admin)
+        let postgres = try XCTUnwrap(store as? PostgresStore)
+        let audited = try store.read { try $0.auditCount() }
+        let before = postgres.statementWaits
+        let change = try admin.setFields("Support", assign(["outgoing.display_name": "Desk", "incoming.port": "1993"]))
+        XCTAssertEqual(postgres.statementWaits - before, 2)
+        let stored = try XCTUnwrap(try store.read { try $0.account(id: change.account.id) })
+        XCTAssertEqual(stored.outgoing.displayName, "Desk")
+        XCTAssertEqual(stored.version, change.account.version)
+        XCTAssertEqual(try store.read { try $0.auditCount() }, audited + 2)
+    }
+
     func testDisplayNameMasksThePasswordEverywhereTheDeskShowsIt() throws {
         let withPassword = try url(query: "sslmode=disable", password: "Canary-Pw-32")
         let opened = try PostgresStore(url: withPassword)

@@ -123,37 +123,52 @@ final class StoreContractTests: StoreTestCase {
         }
     }
 
+    /// Two complete accounts (Support, Sales), the audit log's length after them, and Support changed
+    /// (`outgoing.display_name` "New", its next version), for the tests of an update with its audit entries.
+    private func auditedUpdate() throws -> (admin: Desk, first: Account, second: Account, before: Int, changed: Account) {
+        let admin = try desk()
+        let first = try makeComplete("Support", desk: admin)
+        let second = try makeComplete("Sales", desk: admin)
+        let before = try store.read { try $0.auditCount() }
+        var changed = try XCTUnwrap(try store.read { try $0.account(id: first.id) })
+        changed.outgoing.displayName = "New"
+        changed.version += 1
+        return (admin, first, second, before, changed)
+    }
+
+    /// Fails unless `error` is a conflict of an edit based on version `expected` of an account now at `current`.
+    private func assertConflict(_ error: any Error, expected: Int, current: Int, line: UInt = #line) {
+        guard case .conflict(_, let based, let stored, _, _)? = error as? MailshError else {
+            return XCTFail("\(error)", line: line)
+        }
+        XCTAssertEqual(based, expected, line: line)
+        XCTAssertEqual(stored, current, line: line)
+    }
+
+    /// Audit entries of `outgoing.display_name` changes of `account`, one per value.
+    private func displayNameEntries(_ account: Account, _ values: [String]) -> [AuditEntry] {
+        values.map { AuditEntry(at: Date(timeIntervalSince1970: 1_000), actor: "admin", account: account.name,
+                                accountID: account.id, field: "outgoing.display_name", oldValue: nil, newValue: $0) }
+    }
+
     /// An update with its audit entries (on PostgreSQL one statement) writes the entries, in order, only when the
     /// update is stored: in conflict, or refused by a constraint, it writes none and throws what the update alone
     /// throws; and every engine counts it as a change of the transaction.
     func testAnUpdateWritesItsAuditEntriesOnlyWhenStored() {
         onEveryEngine {
-            let admin = try desk()
-            let first = try makeComplete("Support", desk: admin)
-            let second = try makeComplete("Sales", desk: admin)
-            let before = try store.read { try $0.auditCount() }
-            func entries(_ account: Account, _ values: [String]) -> [AuditEntry] {
-                values.map { AuditEntry(at: Date(timeIntervalSince1970: 1_000), actor: "admin", account: account.name,
-                                        accountID: account.id, field: "outgoing.display_name", oldValue: nil, newValue: $0) }
-            }
-            var changed = try XCTUnwrap(try store.read { try $0.account(id: first.id) })
-            changed.outgoing.displayName = "New"
-            changed.version += 1
+            let (_, first, second, before, changed) = try auditedUpdate()
             // Based on a version that is not the stored one: a conflict, nothing written.
             XCTAssertThrowsError(try store.write { tx in
-                try tx.update(changed, expectedVersion: first.version + 7, auditing: entries(changed, ["a", "b"]))
+                try tx.update(changed, expectedVersion: first.version + 7,
+                    auditing: displayNameEntries(changed, ["a", "b"]))
             }) { error in
-                guard case .conflict(_, let expected, let current, _, _)? = error as? MailshError else {
-                    return XCTFail("\(error)")
-                }
-                XCTAssertEqual(expected, first.version + 7)
-                XCTAssertEqual(current, first.version)
+                self.assertConflict(error, expected: first.version + 7, current: first.version)
             }
             // Refused by a constraint (the other account's prefix): the refusal, nothing written.
             var refused = changed
             refused.conversation.prefix = second.conversation.prefix
             XCTAssertThrowsError(try store.write { tx in
-                try tx.update(refused, expectedVersion: first.version, auditing: entries(refused, ["c"]))
+                try tx.update(refused, expectedVersion: first.version, auditing: displayNameEntries(refused, ["c"]))
             }) { error in
                 XCTAssertEqual(error as? MailshError, .prefixTaken(second.conversation.prefix))
             }
@@ -161,7 +176,8 @@ final class StoreContractTests: StoreTestCase {
             XCTAssertEqual(try store.read { try $0.account(id: first.id) }?.version, first.version)
             // Stored: the account and its entries in their order, counted as a change.
             let changes: Bool = try store.write { tx in
-                try tx.update(changed, expectedVersion: first.version, auditing: entries(changed, ["x", "y", "z"]))
+                try tx.update(changed, expectedVersion: first.version,
+                    auditing: displayNameEntries(changed, ["x", "y", "z"]))
                 return try tx.hasChanges()
             }
             XCTAssertTrue(changes)
@@ -169,6 +185,61 @@ final class StoreContractTests: StoreTestCase {
             let log = try store.read { try $0.audit(account: "Support", limit: nil) }
             XCTAssertEqual(log.suffix(3).map(\.newValue), ["x", "y", "z"])
             XCTAssertEqual(try store.read { try $0.auditCount() }, before + 3)
+        }
+    }
+
+    /// The same update with its audit entries as a desk operation's only change (``AccountStore/writeOperation(_:)``,
+    /// where PostgreSQL sends it with the `COMMIT` instead of waiting for it): in conflict or refused it throws what
+    /// it throws in a write, and nothing is written; stored, the account and its entries are; and a statement after
+    /// it in the same operation sees it (it then runs first, as in a write).
+    func testADeskOperationsUpdateIsCheckedAsInAWrite() {
+        onEveryEngine {
+            let (admin, first, second, before, original) = try auditedUpdate()
+            var changed = original
+            XCTAssertThrowsError(try store.writeOperation { tx in
+                _ = try tx.account(id: first.id)
+                try tx.update(changed, expectedVersion: first.version + 7,
+                    auditing: displayNameEntries(changed, ["a", "b"]))
+            }) { error in
+                self.assertConflict(error, expected: first.version + 7, current: first.version)
+            }
+            var gone = changed
+            gone.id = Account.newID()
+            XCTAssertThrowsError(try store.writeOperation { tx in
+                try tx.update(gone, expectedVersion: first.version, auditing: displayNameEntries(gone, ["g"]))
+            }) { error in
+                XCTAssertEqual(error as? MailshError, .notFound(kind: "account", name: "Support"))
+            }
+            var refused = changed
+            refused.conversation.prefix = second.conversation.prefix
+            XCTAssertThrowsError(try store.writeOperation { tx in
+                _ = try tx.account(id: first.id)
+                try tx.update(refused, expectedVersion: first.version, auditing: displayNameEntries(refused, ["c"]))
+            }) { error in
+                XCTAssertEqual(error as? MailshError, .prefixTaken(second.conversation.prefix))
+            }
+            XCTAssertEqual(try store.read { try $0.auditCount() }, before)
+            XCTAssertEqual(try store.read { try $0.account(id: first.id) }?.version, first.version)
+            // Followed by a read in the same operation: the read sees it.
+            let seen: String? = try store.writeOperation { tx in
+                _ = try tx.account(id: first.id)
+                try tx.update(changed, expectedVersion: first.version,
+                    auditing: displayNameEntries(changed, ["x", "y"]))
+                return try tx.account(id: first.id)?.outgoing.displayName
+            }
+            XCTAssertEqual(seen, "New")
+            changed.outgoing.displayName = "Newer"
+            changed.version += 1
+            try store.writeOperation { tx in
+                _ = try tx.account(id: first.id)
+                try tx.update(changed, expectedVersion: first.version + 1, auditing: displayNameEntries(changed, ["z"]))
+            }
+            XCTAssertEqual(try store.read { try $0.account(id: first.id) }?.outgoing.displayName, "Newer")
+            let log = try store.read { try $0.audit(account: "Support", limit: nil) }
+            XCTAssertEqual(log.suffix(3).map(\.newValue), ["x", "y", "z"])
+            XCTAssertEqual(try store.read { try $0.auditCount() }, before + 3)
+            // The store is usable after each of them, on the same connection.
+            XCTAssertEqual(try admin.accounts().map(\.name).sorted(), ["Sales", "Support"])
         }
     }
 
