@@ -35,56 +35,16 @@ enum ExportedAccountRows {
                                       fields: AccountDocument.csvFields.map { position(column(of: $0)) })
     }()
 
-    /// The column of a (non-secret) field.
+    /// The column of a (non-secret) field: its dotted name with the side's short prefix (`incoming.move_to` is
+    /// `in_move_to`, `conversation.prefix` is `conv_prefix`, `oauth.token_url` is `oauth_token_url`), as the account
+    /// table names its columns (``columns`` stops the program at its first use when one is not a column).
     static func column(of field: Field) -> String {
-        switch field {
-        case .proto: "protocol"
-        case .direction: "direction"
-        case .incomingHost: "in_host"
-        case .incomingPort: "in_port"
-        case .incomingSecurity: "in_security"
-        case .incomingUser: "in_user"
-        case .incomingFolder: "in_folder"
-        case .incomingAfter: "in_after"
-        case .incomingMoveTo: "in_move_to"
-        case .incomingRead: "in_read"
-        case .incomingCAFile: "in_ca_file"
-        case .incomingInsecure: "in_insecure"
-        case .incomingAllowPlaintext: "in_allow_plaintext"
-        case .incomingAuth: "in_auth"
-        case .incomingClientCert: "in_client_cert"
-        case .incomingClientKey: "in_client_key"
-        case .outgoingHost: "out_host"
-        case .outgoingPort: "out_port"
-        case .outgoingSecurity: "out_security"
-        case .outgoingUser: "out_user"
-        case .outgoingFrom: "out_from"
-        case .outgoingDisplayName: "out_display_name"
-        case .outgoingReplyTo: "out_reply_to"
-        case .outgoingCAFile: "out_ca_file"
-        case .outgoingInsecure: "out_insecure"
-        case .outgoingAllowPlaintext: "out_allow_plaintext"
-        case .outgoingAuth: "out_auth"
-        case .outgoingClientCert: "out_client_cert"
-        case .outgoingClientKey: "out_client_key"
-        case .conversationPrefix: "conv_prefix"
-        case .conversationPlacement: "conv_placement"
-        case .conversationQuoted: "conv_quoted"
-        case .oauthProvider: "oauth_provider"
-        case .oauthTenant: "oauth_tenant"
-        case .oauthClientID: "oauth_client_id"
-        case .oauthScopes: "oauth_scopes"
-        case .oauthFlow: "oauth_flow"
-        case .oauthMechanism: "oauth_mechanism"
-        case .oauthAuthority: "oauth_authority"
-        case .oauthTokenURL: "oauth_token_url"
-        case .oauthDeviceURL: "oauth_device_url"
-        case .oauthAuthorizeURL: "oauth_authorize_url"
-        case .oauthRevokeURL: "oauth_revoke_url"
-        case .oauthCAFile: "oauth_ca_file"
-        case .incomingPassword, .incomingClientKeyPEM, .outgoingPassword, .outgoingClientKeyPEM, .oauthClientSecret:
-            preconditionFailure("a secret (\(field.name)) is never exported as CSV")
+        precondition(!field.isSecret, "a secret (\(field.name)) is never exported as CSV")
+        let prefixes = [("incoming.", "in_"), ("outgoing.", "out_"), ("conversation.", "conv_"), ("oauth.", "oauth_")]
+        for (dotted, column) in prefixes where field.name.hasPrefix(dotted) {
+            return column + field.name.dropFirst(dotted.count)
         }
+        return field.name
     }
 
     /// The texts the decoder took in the columns that take only some (a closed list's names), learned as they are

@@ -92,8 +92,8 @@ extension ListingStreamTests {
             // Sealed secrets never appear, nor that they are set.
             XCTAssertFalse(new.out.contains("secret"), label)
 
-            // A row the fast check does not take is decoded whole, with the same cells (a name outside the learned
-            // list's bound: each a closed list's name, so only the first few are learned).
+            // A closed list's names are learned from the decoder once and then taken from memory; a text outside
+            // the list is not taken (its row is decoded whole, and refused: below).
             var names2 = ExportedAccountRows.Names()
             let check = try XCTUnwrap(AccountRow.table.allColumns.firstIndex { $0.name == "in_after" })
             for _ in 0...ExportedAccountRows.Names.limit {
