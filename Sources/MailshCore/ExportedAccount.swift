@@ -10,6 +10,7 @@ public struct ExportedAccountColumns: Sendable {
     /// The column of each of ``AccountDocument/csvFields``, in its order.
     public let fields: [Int]
 
+    /// The positions of the name, the owner and each CSV field's column (one per ``AccountDocument/csvFields``).
     public init(name: Int, owner: Int, fields: [Int]) {
         precondition(fields.count == AccountDocument.csvFields.count, "one column per CSV field")
         self.name = name
