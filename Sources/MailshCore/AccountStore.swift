@@ -79,6 +79,10 @@ public protocol StoreTransaction {
     /// ``ListedAccountColumn`` (enough for ``ListedAccount/isComplete`` and ``ListedAccount/usesOAuth``), each row
     /// read in place: no ``Account`` is made.
     func forEachListedAccount(_ query: AccountQuery, _ body: (ListedAccount) throws -> Void) throws
+    /// ``forEachAccount(_:_:)`` of every account for `export --format csv`: each row handed on as it is read, in
+    /// place where every column holds what the decoder reads without refusing, else decoded whole
+    /// (``ExportedAccount``; a row the decoder refuses is refused as ``forEachAccount(_:_:)`` refuses it).
+    func forEachExportedAccount(_ body: (ExportedAccount) throws -> Void) throws
     /// Account names starting with `prefix` (for completion), sorted, at most `limit`.
     func accountNames(prefix: String, limit: Int) throws -> [String]
     /// Inserts a new account; `.alreadyExists` when its name is taken for its owner, `.notFound` (user) when its

@@ -112,13 +112,13 @@ struct ExportCommand: DeskCommand {
         var out = PieceWriter { sink($0) }
         do {
             if global.format == .csv {
-                // The global accounts in the dotted vocabulary (`ExportDocument.csv`).
-                _ = try desk.export(withSecrets: false, begin: {
+                // The global accounts in the dotted vocabulary (`ExportDocument.csv`), each line written from the
+                // store's row as it is read (``AccountDocument/appendCSVLine(of:to:)``).
+                try desk.exportCSV(begin: {
                     try openFile()
                     Table.appendCSVLine(AccountDocument.csvColumns.map(Table.key), to: &out.bytes)
-                }, account: { document in
-                    guard document.owner == nil else { return }
-                    Table.appendCSVLine(document.csvRow, to: &out.bytes)
+                }, account: { account in
+                    AccountDocument.appendCSVLine(of: account, to: &out.bytes)
                     out.unitEnded()
                 })
                 out.unitEnded(force: true)
