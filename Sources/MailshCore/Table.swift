@@ -192,6 +192,7 @@ public struct Table: Sendable, Equatable {
     /// indexes, in that order; a missing one is empty): a row of printable ASCII cells (each its own escape) that
     /// need no cutting is written byte by byte, any other through ``TerminalText/escaped(_:)`` as before.
     public static func appendLine(unescaped row: ListingCells, picked: [Int]? = nil, widths: [Int], to out: inout [UInt8]) {
+        if picked == nil && appendPlainLine(row, widths: widths, to: &out) { return }
         let start = out.count
         let count = picked?.count ?? row.count
         for index in 0..<min(count, widths.count) {
@@ -216,6 +217,39 @@ public struct Table: Sendable, Equatable {
         }
         while out.count > start && out[out.count - 1] == 0x20 { out.removeLast() }
         out.append(0x0A)
+    }
+
+    /// ``appendLine(unescaped:picked:widths:to:)`` of every cell when each is printable ASCII that fits its width:
+    /// the padded line is made room for once (blanks) and the cells copied into it, instead of one append per cell
+    /// and per padding; whether they were (else nothing was written).
+    private static func appendPlainLine(_ row: ListingCells, widths: [Int], to out: inout [UInt8]) -> Bool {
+        let count = min(row.count, widths.count)
+        return row.bytes.withUnsafeBufferPointer { all in
+            var length = 0, start = 0
+            for index in 0..<count {
+                let end = row.ends[index]
+                guard end - start <= widths[index], TerminalText.isPrintableASCII(UnsafeBufferPointer(rebasing: all[start..<end])) else {
+                    return false
+                }
+                length += index == widths.count - 1 ? end - start : widths[index] + 2
+                start = end
+            }
+            let first = out.count
+            out.append(contentsOf: repeatElement(0x20, count: length))
+            out.withUnsafeMutableBufferPointer { line in
+                var at = first
+                start = 0
+                for index in 0..<count {
+                    let end = row.ends[index]
+                    if end > start { (line.baseAddress! + at).update(from: all.baseAddress! + start, count: end - start) }
+                    at += widths[index] + 2
+                    start = end
+                }
+            }
+            while out.count > first && out[out.count - 1] == 0x20 { out.removeLast() }
+            out.append(0x0A)
+            return true
+        }
     }
 
     /// ``line(_:widths:)`` for any text: cut and padded by display width, blanks at the end taken off by character.
@@ -274,6 +308,7 @@ public struct Table: Sendable, Equatable {
     /// ``appendCSVLine(_:to:)`` of a row of cells as UTF-8 bytes (`picked`: the cells at these indexes, in that
     /// order; a missing one is empty).
     public static func appendCSVLine(_ row: ListingCells, picked: [Int]? = nil, to out: inout [UInt8]) {
+        if picked == nil && appendPlainCSVLine(row, to: &out) { return }
         let count = picked?.count ?? row.count
         row.bytes.withUnsafeBufferPointer { all in
             for index in 0..<count {
@@ -286,6 +321,35 @@ public struct Table: Sendable, Equatable {
         }
         out.append(0x0D)
         out.append(0x0A)
+    }
+
+    /// ``appendCSVLine(_:picked:to:)`` of every cell when each is plain (``isPlainCSVCell(_:)``, itself in CSV): the
+    /// line is made room for once and the cells copied into it, instead of one append per cell and comma; whether
+    /// they were (else nothing was written).
+    private static func appendPlainCSVLine(_ row: ListingCells, to out: inout [UInt8]) -> Bool {
+        row.bytes.withUnsafeBufferPointer { all in
+            var start = 0
+            for end in row.ends {
+                guard isPlainCSVCell(UnsafeBufferPointer(rebasing: all[start..<end])) else { return false }
+                start = end
+            }
+            let first = out.count
+            // The cells, a comma between each two, CRLF.
+            out.append(contentsOf: repeatElement(UInt8(ascii: ","), count: (row.ends.last ?? 0) + max(row.count - 1, 0) + 2))
+            out.withUnsafeMutableBufferPointer { line in
+                var at = first
+                start = 0
+                for (index, end) in row.ends.enumerated() {
+                    if index > 0 { at += 1 }
+                    if end > start { (line.baseAddress! + at).update(from: all.baseAddress! + start, count: end - start) }
+                    at += end - start
+                    start = end
+                }
+                line[line.count - 2] = 0x0D
+                line[line.count - 1] = 0x0A
+            }
+            return true
+        }
     }
 
     /// ``csvCell(_:)`` appended to `out` as UTF-8: a cell of printable ASCII that neither starts with a character
@@ -304,9 +368,16 @@ public struct Table: Sendable, Equatable {
     /// Appends a cell of printable ASCII that neither starts with a character to neutralise nor holds `,` or `"`
     /// (what ``csvCell(_:)`` leaves as it is); whether it was one.
     private static func appendPlainCSVCell(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+        guard isPlainCSVCell(bytes) else { return false }
+        out.append(contentsOf: bytes)
+        return true
+    }
+
+    /// Whether a cell is printable ASCII that neither starts with a character to neutralise nor holds `,` or `"`:
+    /// what ``csvCell(_:)`` leaves as it is.
+    private static func isPlainCSVCell(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if let first = bytes.first, isNeutralisedStart(first) { return false }
         for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x2C || byte == 0x22 { return false }
-        out.append(contentsOf: bytes)
         return true
     }
 
