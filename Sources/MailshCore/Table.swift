@@ -235,7 +235,7 @@ public struct Table: Sendable, Equatable {
                 start = end
             }
             let first = out.count
-            out.append(contentsOf: repeatElement(0x20, count: length))
+            appendBlanks(length, to: &out)
             out.withUnsafeMutableBufferPointer { line in
                 var at = first
                 start = 0
@@ -333,22 +333,34 @@ public struct Table: Sendable, Equatable {
                 guard isPlainCSVCell(UnsafeBufferPointer(rebasing: all[start..<end])) else { return false }
                 start = end
             }
-            let first = out.count
-            // The cells, a comma between each two, CRLF.
-            out.append(contentsOf: repeatElement(UInt8(ascii: ","), count: (row.ends.last ?? 0) + max(row.count - 1, 0) + 2))
+            // The cells' bytes in one copy, then each cell moved on (from the last) by the commas before it.
+            let first = out.count, total = row.ends.last ?? 0, commas = max(row.count - 1, 0)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: all[0..<total]))
+            appendBlanks(commas + 2, to: &out)
             out.withUnsafeMutableBufferPointer { line in
-                var at = first
-                start = 0
-                for (index, end) in row.ends.enumerated() {
-                    if index > 0 { at += 1 }
-                    if end > start { (line.baseAddress! + at).update(from: all.baseAddress! + start, count: end - start) }
-                    at += end - start
-                    start = end
+                let base = line.baseAddress! + first
+                for index in stride(from: row.count - 1, to: 0, by: -1) {
+                    let start = row.ends[index - 1], end = row.ends[index]
+                    if end > start { memmove(base + start + index, base + start, end - start) }
+                    base[start + index - 1] = UInt8(ascii: ",")
                 }
-                line[line.count - 2] = 0x0D
-                line[line.count - 1] = 0x0A
+                base[total + commas] = 0x0D
+                base[total + commas + 1] = 0x0A
             }
             return true
+        }
+    }
+
+    /// Blanks, appended from here by the slice (a copy) instead of one at a time.
+    private static let blanks = [UInt8](repeating: 0x20, count: 256)
+
+    /// Appends `count` blanks to `out`.
+    private static func appendBlanks(_ count: Int, to out: inout [UInt8]) {
+        var left = count
+        while left > 0 {
+            let piece = min(left, blanks.count)
+            blanks.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<piece])) }
+            left -= piece
         }
     }
 
@@ -377,7 +389,21 @@ public struct Table: Sendable, Equatable {
     /// what ``csvCell(_:)`` leaves as it is.
     private static func isPlainCSVCell(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if let first = bytes.first, isNeutralisedStart(first) { return false }
-        for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x2C || byte == 0x22 { return false }
+        // Eight bytes at a time: printable ASCII (as the terminal check reads it), and no `,` or `"` in the word.
+        var index = 0
+        if let base = bytes.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            let printable = TerminalText.skippingPrintableASCIIWords(bytes, from: 0)
+            while index + 8 <= printable {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                // A `,` (or `"`) is a zero byte of the word XOR a word of them, whose borrow sets its high bit
+                // (printable ASCII has no high bit set, so no other byte sets one).
+                let comma = word ^ (ones &* 0x2C), quote = word ^ (ones &* 0x22)
+                guard (comma &- ones) & ~comma & highs == 0, (quote &- ones) & ~quote & highs == 0 else { return false }
+                index += 8
+            }
+        }
+        for byte in bytes[index...] where byte < 0x20 || byte >= 0x7F || byte == 0x2C || byte == 0x22 { return false }
         return true
     }
 
