@@ -53,23 +53,22 @@ public struct ListedAccount {
                                              owner: row.text(ListedAccountColumn.owner.rawValue))
             return MailshError.store("account \(name): column \(column) holds an unexpected value")
         }
-        func named<E: RawRepresentable & CaseIterable>(_ column: ListedAccountColumn, _: E.Type) throws -> E
-            where E.RawValue == String {
-            guard let value = row.named(column.rawValue, E.self) else { throw unexpected(column) }
+        func named<E>(_ column: ListedAccountColumn, _ names: CaseNames<E>) throws -> E {
+            guard let value = row.named(column.rawValue, in: names) else { throw unexpected(column) }
             return value
         }
         func integer(_ column: ListedAccountColumn) throws -> Int {
             guard let value = row.integer(column.rawValue) else { throw unexpected(column) }
             return value
         }
-        incomingSecurity = try named(.incomingSecurity, SecurityMode.self)
-        outgoingSecurity = try named(.outgoingSecurity, SecurityMode.self)
+        incomingSecurity = try named(.incomingSecurity, Self.securityNames)
+        outgoingSecurity = try named(.outgoingSecurity, Self.securityNames)
         incomingPort = try integer(.incomingPort)
         outgoingPort = try integer(.outgoingPort)
-        proto = try named(.proto, MailProtocol.self)
-        direction = try named(.direction, Direction.self)
-        incomingAuth = try named(.incomingAuth, AuthMethod.self)
-        outgoingAuth = try named(.outgoingAuth, AuthMethod.self)
+        proto = try named(.proto, Self.protocolNames)
+        direction = try named(.direction, Self.directionNames)
+        incomingAuth = try named(.incomingAuth, Self.authNames)
+        outgoingAuth = try named(.outgoingAuth, Self.authNames)
         if Account.usesOAuth(incoming: incomingAuth, outgoing: outgoingAuth) {
             let name = row.text(ListedAccountColumn.name.rawValue) ?? "", owner = row.text(ListedAccountColumn.owner.rawValue)
             guard let oauthRow = try oauth(name, owner), oauthRow.count == ListedAccountOAuthColumn.allCases.count else {
@@ -91,6 +90,10 @@ public struct ListedAccount {
         }
         locks = try integer(.padlocks)
     }
+
+    // The names of the named columns' values, made once.
+    private static let securityNames = CaseNames<SecurityMode>(), protocolNames = CaseNames<MailProtocol>()
+    private static let directionNames = CaseNames<Direction>(), authNames = CaseNames<AuthMethod>()
 
     /// The account's id (for its sign-in state), read for an account that uses OAuth 2.0 only.
     public var id: String? { oauthRow?.text(ListedAccountOAuthColumn.id.rawValue) }

@@ -156,6 +156,30 @@ public struct ListingRow {
             }
         }
     }
+
+    /// ``named(_:_:)`` through the names of `E`'s cases made once (a listing reads several named columns per row:
+    /// no array of the cases and no `String` per column).
+    public func named<E>(_ index: Int, in names: CaseNames<E>) -> E? {
+        guard cells[index].kind == .text else { return nil }
+        return withBytes(index) { bytes in
+            for (name, value) in names.cases where name.count == bytes.count {
+                if name.isEmpty || name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress!, name.count) }) == 0 {
+                    return value
+                }
+            }
+            return nil
+        }
+    }
+}
+
+/// The cases of an enumeration with their names as UTF-8 bytes, in the order of `allCases`: made once (a `static
+/// let`), for ``ListingRow/named(_:in:)``.
+public struct CaseNames<E: RawRepresentable & CaseIterable & Sendable>: Sendable where E.RawValue == String {
+    let cases: [(name: [UInt8], value: E)]
+
+    public init() {
+        cases = E.allCases.map { (Array($0.rawValue.utf8), $0) }
+    }
 }
 
 /// A listing row's cells as UTF-8 bytes in one buffer reused from row to row: each cell is written in place, no

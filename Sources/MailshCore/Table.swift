@@ -192,6 +192,7 @@ public struct Table: Sendable, Equatable {
     /// indexes, in that order; a missing one is empty): a row of printable ASCII cells (each its own escape) that
     /// need no cutting is written byte by byte, any other through ``TerminalText/escaped(_:)`` as before.
     public static func appendLine(unescaped row: ListingCells, picked: [Int]? = nil, widths: [Int], to out: inout [UInt8]) {
+        if picked == nil && appendPlainLine(row, widths: widths, to: &out) { return }
         let start = out.count
         let count = picked?.count ?? row.count
         for index in 0..<min(count, widths.count) {
@@ -216,6 +217,39 @@ public struct Table: Sendable, Equatable {
         }
         while out.count > start && out[out.count - 1] == 0x20 { out.removeLast() }
         out.append(0x0A)
+    }
+
+    /// ``appendLine(unescaped:picked:widths:to:)`` of every cell when each is printable ASCII that fits its width:
+    /// the padded line is made room for once (blanks) and the cells copied into it, instead of one append per cell
+    /// and per padding; whether they were (else nothing was written).
+    private static func appendPlainLine(_ row: ListingCells, widths: [Int], to out: inout [UInt8]) -> Bool {
+        let count = min(row.count, widths.count)
+        return row.bytes.withUnsafeBufferPointer { all in
+            var length = 0, start = 0
+            for index in 0..<count {
+                let end = row.ends[index]
+                guard end - start <= widths[index], TerminalText.isPrintableASCII(UnsafeBufferPointer(rebasing: all[start..<end])) else {
+                    return false
+                }
+                length += index == widths.count - 1 ? end - start : widths[index] + 2
+                start = end
+            }
+            let first = out.count
+            appendBlanks(length, to: &out)
+            out.withUnsafeMutableBufferPointer { line in
+                var at = first
+                start = 0
+                for index in 0..<count {
+                    let end = row.ends[index]
+                    if end > start { (line.baseAddress! + at).update(from: all.baseAddress! + start, count: end - start) }
+                    at += widths[index] + 2
+                    start = end
+                }
+            }
+            while out.count > first && out[out.count - 1] == 0x20 { out.removeLast() }
+            out.append(0x0A)
+            return true
+        }
     }
 
     /// ``line(_:widths:)`` for any text: cut and padded by display width, blanks at the end taken off by character.
@@ -274,6 +308,7 @@ public struct Table: Sendable, Equatable {
     /// ``appendCSVLine(_:to:)`` of a row of cells as UTF-8 bytes (`picked`: the cells at these indexes, in that
     /// order; a missing one is empty).
     public static func appendCSVLine(_ row: ListingCells, picked: [Int]? = nil, to out: inout [UInt8]) {
+        if picked == nil && appendPlainCSVLine(row, to: &out) { return }
         let count = picked?.count ?? row.count
         row.bytes.withUnsafeBufferPointer { all in
             for index in 0..<count {
@@ -286,6 +321,47 @@ public struct Table: Sendable, Equatable {
         }
         out.append(0x0D)
         out.append(0x0A)
+    }
+
+    /// ``appendCSVLine(_:picked:to:)`` of every cell when each is plain (``isPlainCSVCell(_:)``, itself in CSV): the
+    /// line is made room for once and the cells copied into it, instead of one append per cell and comma; whether
+    /// they were (else nothing was written).
+    private static func appendPlainCSVLine(_ row: ListingCells, to out: inout [UInt8]) -> Bool {
+        row.bytes.withUnsafeBufferPointer { all in
+            var start = 0
+            for end in row.ends {
+                guard isPlainCSVCell(UnsafeBufferPointer(rebasing: all[start..<end])) else { return false }
+                start = end
+            }
+            // The cells' bytes in one copy, then each cell moved on (from the last) by the commas before it.
+            let first = out.count, total = row.ends.last ?? 0, commas = max(row.count - 1, 0)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: all[0..<total]))
+            appendBlanks(commas + 2, to: &out)
+            out.withUnsafeMutableBufferPointer { line in
+                let base = line.baseAddress! + first
+                for index in stride(from: row.count - 1, to: 0, by: -1) {
+                    let start = row.ends[index - 1], end = row.ends[index]
+                    if end > start { memmove(base + start + index, base + start, end - start) }
+                    base[start + index - 1] = UInt8(ascii: ",")
+                }
+                base[total + commas] = 0x0D
+                base[total + commas + 1] = 0x0A
+            }
+            return true
+        }
+    }
+
+    /// Blanks, appended from here by the slice (a copy) instead of one at a time.
+    private static let blanks = [UInt8](repeating: 0x20, count: 256)
+
+    /// Appends `count` blanks to `out`.
+    private static func appendBlanks(_ count: Int, to out: inout [UInt8]) {
+        var left = count
+        while left > 0 {
+            let piece = min(left, blanks.count)
+            blanks.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<piece])) }
+            left -= piece
+        }
     }
 
     /// ``csvCell(_:)`` appended to `out` as UTF-8: a cell of printable ASCII that neither starts with a character
@@ -304,9 +380,30 @@ public struct Table: Sendable, Equatable {
     /// Appends a cell of printable ASCII that neither starts with a character to neutralise nor holds `,` or `"`
     /// (what ``csvCell(_:)`` leaves as it is); whether it was one.
     private static func appendPlainCSVCell(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
-        if let first = bytes.first, isNeutralisedStart(first) { return false }
-        for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x2C || byte == 0x22 { return false }
+        guard isPlainCSVCell(bytes) else { return false }
         out.append(contentsOf: bytes)
+        return true
+    }
+
+    /// Whether a cell is printable ASCII that neither starts with a character to neutralise nor holds `,` or `"`:
+    /// what ``csvCell(_:)`` leaves as it is.
+    private static func isPlainCSVCell(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if let first = bytes.first, isNeutralisedStart(first) { return false }
+        // Eight bytes at a time: printable ASCII (as the terminal check reads it), and no `,` or `"` in the word.
+        var index = 0
+        if let base = bytes.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            let printable = TerminalText.skippingPrintableASCIIWords(bytes, from: 0)
+            while index + 8 <= printable {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                // A `,` (or `"`) is a zero byte of the word XOR a word of them, whose borrow sets its high bit
+                // (printable ASCII has no high bit set, so no other byte sets one).
+                let comma = word ^ (ones &* 0x2C), quote = word ^ (ones &* 0x22)
+                guard (comma &- ones) & ~comma & highs == 0, (quote &- ones) & ~quote & highs == 0 else { return false }
+                index += 8
+            }
+        }
+        for byte in bytes[index...] where byte < 0x20 || byte >= 0x7F || byte == 0x2C || byte == 0x22 { return false }
         return true
     }
 

@@ -121,7 +121,7 @@ extension AccountCommand {
             // Account.qualifiedName: OWNER/NAME, or NAME.
             if !row.isNull(ListedAccountColumn.owner.rawValue) {
                 row.withBytes(ListedAccountColumn.owner.rawValue) { cells.bytes.append(contentsOf: $0) }
-                cells.append("/")
+                cells.append("/" as StaticString)
             }
             row.withBytes(ListedAccountColumn.name.rawValue) { cells.bytes.append(contentsOf: $0) }
             cells.endCell()
@@ -130,19 +130,19 @@ extension AccountCommand {
             server(row, .incomingHost, account.incomingPort, account.incomingSecurity, into: &cells)
             server(row, .outgoingHost, account.outgoingPort, account.outgoingSecurity, into: &cells)
             if case .needed? = signIn {
-                cells.append("sign-in needed")
+                cells.append("sign-in needed" as StaticString)
             } else {
-                cells.append(account.isComplete ? "ready" : "draft")
+                cells.append(account.isComplete ? "ready" as StaticString : "draft")
             }
             cells.endCell()
-            if account.isTestAccount { cells.append("test") }
+            if account.isTestAccount { cells.append("test" as StaticString) }
             cells.endCell()
             // The last test: as `lastTest(_:)` writes it, from what the store holds of it.
             if !row.isNull(ListedAccountColumn.lastTestVerdict.rawValue) {
                 row.withBytes(ListedAccountColumn.lastTestVerdict.rawValue) { cells.bytes.append(contentsOf: $0) }
-                cells.append(" ")
+                cells.append(" " as StaticString)
                 cells.append(decimal: row.integer(ListedAccountColumn.lastTestMilliseconds.rawValue) ?? 0)
-                cells.append("ms ")
+                cells.append("ms " as StaticString)
                 cells.append(Timestamp.format(Date(timeIntervalSince1970: row.real(ListedAccountColumn.lastTestAt.rawValue) ?? 0)))
             }
             cells.endCell()
@@ -154,13 +154,13 @@ extension AccountCommand {
         private static func server(_ row: ListingRow, _ host: ListedAccountColumn, _ port: Int, _ security: SecurityMode,
                                    into cells: inout ListingCells) {
             if row.isNull(host.rawValue) {
-                cells.append("-")
+                cells.append("-" as StaticString)
             } else {
                 row.withBytes(host.rawValue) { cells.bytes.append(contentsOf: $0) }
             }
-            cells.append(":")
+            cells.append(":" as StaticString)
             cells.append(decimal: port)
-            cells.append(" ")
+            cells.append(" " as StaticString)
             cells.append(security.rawValue)
             cells.endCell()
         }

@@ -302,19 +302,27 @@ extension SQLiteTransaction: StreamingSQLTransaction {
 
     /// Reads the current row of `handle` into `row` (emptied first), each column as stored: text and blob bytes
     /// where SQLite holds them (valid until the statement steps on), without a copy or a `String`.
+    ///
+    /// Each column is looked up once (`sqlite3_column_value`) and read from its value: each `sqlite3_column_*` call
+    /// looks the column up again and takes and leaves the connection's lock, three times per text column (issue 17,
+    /// bench/RESULTS.md). The value is read only here, on the thread that steps the statement, before it steps on.
     static func read(_ handle: SQLiteStatement, into row: inout ListingRow) {
         row.removeAll()
         for index in 0..<sqlite3_column_count(handle) {
-            switch sqlite3_column_type(handle, index) {
+            guard let value = sqlite3_column_value(handle, index) else {
+                row.appendNull()
+                continue
+            }
+            switch sqlite3_value_type(value) {
             case SQLITE_NULL: row.appendNull()
-            case SQLITE_INTEGER: row.appendInteger(Int(sqlite3_column_int64(handle, index)))
-            case SQLITE_FLOAT: row.appendReal(sqlite3_column_double(handle, index))
+            case SQLITE_INTEGER: row.appendInteger(Int(sqlite3_value_int64(value)))
+            case SQLITE_FLOAT: row.appendReal(sqlite3_value_double(value))
             case SQLITE_TEXT:
-                let text = sqlite3_column_text(handle, index)
-                row.appendText(borrowing: text, count: Int(sqlite3_column_bytes(handle, index)))
+                let text = sqlite3_value_text(value)
+                row.appendText(borrowing: text, count: Int(sqlite3_value_bytes(value)))
             default:
-                let blob = sqlite3_column_blob(handle, index)
-                row.appendBlob(borrowing: blob?.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_column_bytes(handle, index)))
+                let blob = sqlite3_value_blob(value)
+                row.appendBlob(borrowing: blob?.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_value_bytes(value)))
             }
         }
     }

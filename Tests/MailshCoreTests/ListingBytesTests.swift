@@ -43,6 +43,45 @@ final class ListingBytesTests: XCTestCase {
         }
     }
 
+    /// A row of cells as bytes (``ListingCells``) written as a whole CSV line (``Table/appendCSVLine(_:picked:to:)``)
+    /// and table line (``Table/appendLine(unescaped:picked:widths:to:)``) gives the `String` functions' line
+    /// (``Table/csvCell(_:)`` of each cell, ``Table/line(_:widths:)`` of escaped cells): rows of plain cells (the one copy into a
+    /// line made room for once) with a `,`, `"` or hostile character at every place of long and short cells, empty
+    /// cells first, last and alone, cells wider than their column, and rows shorter than the widths.
+    func testLinesFromCellsAreTheStringFunctionsLines() {
+        let plain = "abcdefghijklmnopqrstu"
+        var rows: [[String]] = [[], [""], ["", ""], ["", "x", ""], ["plain", "cells", "only"], ["a", "", "b"]]
+        for length in [1, 7, 8, 9, 16, 17] {
+            for place in 0..<length {
+                for special in [",", "\"", "\u{7F}", "\u{1B}", "é", "-"] {
+                    var cell = Array(plain.prefix(length)).map(String.init)
+                    cell[place] = special
+                    rows.append(["first", cell.joined(), "", String(plain.prefix(place))])
+                    rows.append([cell.joined()])
+                }
+            }
+        }
+        rows += Self.cells.map { ["x", $0, "y"] }
+        for row in rows {
+            var cells = ListingCells()
+            for cell in row {
+                cells.append(cell)
+                cells.endCell()
+            }
+            var csv: [UInt8] = []
+            Table.appendCSVLine(cells, to: &csv)
+            XCTAssertEqual(String(decoding: csv, as: UTF8.self), row.map(Table.csvCell).joined(separator: ",") + "\r\n", "\(row)")
+            let escaped = row.map(TerminalText.escaped)
+            var natural = Table.headerWidths(row.map { _ in "c" }, header: false)
+            Table.widen(&natural, toFit: escaped)
+            for widths in [natural, natural + [3, 0], natural.map { max($0 - 1, 0) }] {
+                var line: [UInt8] = []
+                Table.appendLine(unescaped: cells, widths: widths, to: &line)
+                XCTAssertEqual(String(decoding: line, as: UTF8.self), Table.line(escaped, widths: widths), "\(row) \(widths)")
+            }
+        }
+    }
+
     /// ``TerminalText/isPlainOutput(_:)`` (eight bytes at a time) says what its byte-by-byte reference says, for
     /// every byte value at every place of a word, and for CR, LF pairs across word ends.
     func testPlainOutputIsTheByteByByteAnswer() {

@@ -118,7 +118,7 @@ final class PostgresEndToEndTests: MailshTestCase {
         XCTAssertEqual(array(ok("account", "list", "--format", "json").out).count, 20)
         // The URL shown never carries a password, and the store is named in messages as it is.
         let shown = ok("store", "migrate").out
-        assertContains(shown, ["is up to date: 14 migrations", "v7: what the monitor saw", "v9: client certificates", "v11: the certificate expiry", "v12: records by creation time", "v13: answers to held mail", "v14: records by second created"])
+        assertContains(shown, ["is up to date: 15 migrations", "v7: what the monitor saw", "v9: client certificates", "v11: the certificate expiry", "v12: records by creation time", "v13: answers to held mail", "v14: records by second created", "v15: accounts by name and owner"])
     }
 
     /// A script's connection test runs outside its transaction on PostgreSQL too: the transaction is ended before

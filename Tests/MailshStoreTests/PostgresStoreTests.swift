@@ -77,7 +77,8 @@ final class PostgresStoreTests: StoreTestCase {
                      "v11: the certificate expiry account audit saw (mailsh status)",
                      "v12: records by creation time (record list reads them in order)",
                      "v13: answers to held mail",
-                     "v14: records by second created (record list --sort created reads them in order)"]
+                     "v14: records by second created (record list --sort created reads them in order)",
+                     "v15: accounts by name and owner (account list reads them in order)"]
         XCTAssertEqual(try XCTUnwrap(store as? PostgresStore).appliedMigrations(), names)
         XCTAssertEqual(PostgresStore.migrations.map(\.name), names, "the same names as SQLite's")
         XCTAssertEqual(try (reopenStore() as? PostgresStore)?.appliedMigrations(), names)

@@ -39,7 +39,8 @@ final class SQLiteStoreTests: StoreTestCase {
                                  "v11: the certificate expiry account audit saw (mailsh status)",
                                  "v12: records by creation time (record list reads them in order)",
                                  "v13: answers to held mail",
-                     "v14: records by second created (record list --sort created reads them in order)"])
+                     "v14: records by second created (record list --sort created reads them in order)",
+                     "v15: accounts by name and owner (account list reads them in order)"])
     }
 
     func testNotAStoreIsAClearError() throws {
