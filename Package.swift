@@ -70,6 +70,9 @@ let package = Package(
         // glibc's iconv (part of libc): MailshMessage converts every charset mail names to UTF-8 through it.
         .systemLibrary(name: "CIconv"),
 
+        // sqlite3_config, variadic in C, for MailshStore (SQLite itself is linked through GRDBSQLite).
+        .target(name: "CSQLiteConfig"),
+
         // prctl for the process that holds secrets (not dumpable); a header of typed shims, nothing to link.
         .systemLibrary(name: "CProcessGuard"),
 
@@ -115,6 +118,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for binding typed values to the INSERTs a bulk script repeats.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                // SQLite's process-wide settings, made before its first connection (SQLiteReader).
+                "CSQLiteConfig",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // A logger for postgres-nio that drops everything (PostgresStore).
                 .product(name: "Logging", package: "swift-log"),

@@ -7,17 +7,19 @@ extension MailModule {
     static let accountFunctions: [HostFunction] = [
         HostFunction(.function("mail.account.create")) { call in
             let table = try call.table(1)
-            let changes = try call.fieldChanges(1, table: table, allowName: true)
+            var changes = try call.fieldChanges(1, table: table, allowName: true)
             guard let name = changes.name else { throw call.misuse(1, "name is required") }
             var proto: MailProtocol?
-            var assignments = changes.assignments
-            if let index = assignments.firstIndex(where: { $0.field == .proto }) {
-                proto = try Validate.enumeration(assignments.remove(at: index).value, field: Field.proto.name)
+            // Removed in place: a copy of the array (`var assignments = changes.assignments`) would not be the only
+            // reference to its storage, and its removal would copy every assignment.
+            if let index = changes.assignments.firstIndex(where: { $0.field == .proto }) {
+                proto = try Validate.enumeration(changes.assignments.remove(at: index).value, field: Field.proto.name)
             }
             var secrets: [Field: String] = [:]
             for case let (field, secret?) in changes.passwordsToSet { secrets[field] = secret }
             // The new account moved into the object returned, not copied.
-            let account = try call.desk.createAccount(name, proto: proto, assignments: assignments, secrets: secrets).account
+            let account = try call.desk.createAccount(name, proto: proto, assignments: changes.assignments,
+                                                      secrets: secrets).account
             return .value(.object(AccountObject(consume account)))
         },
         HostFunction(.function("mail.account.get")) { call in

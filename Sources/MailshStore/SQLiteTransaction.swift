@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MailshCore
 
 /// One SQLite transaction, seen through the core's ``StoreTransaction``.
@@ -41,9 +42,14 @@ struct SQLiteTransaction: SQLTransaction {
     // without building the `[SQLValue]` array and finding the statement in GRDB's cache that `run` costs.
 
     /// The statement kept in `slot` of the transaction's state, prepared (through GRDB's cache) on first use.
+    ///
+    /// A kept statement runs only through ``Statement/executeBound(in:_:cleared:_:)`` with `cleared: true`: its
+    /// bindings are cleared when it is kept, and every run of `executeBound` clears them again when it ends, so each
+    /// run starts with every parameter NULL and binds only the values that are not.
     private func statement(_ slot: ReferenceWritableKeyPath<TransactionState, Statement?>, _ sql: String) throws -> Statement {
         if let statement = state[keyPath: slot] { return statement }
         let statement = try db.cachedStatement(sql: sql)
+        sqlite3_clear_bindings(statement.sqliteStatement)
         state[keyPath: slot] = statement
         return statement
     }
@@ -53,7 +59,7 @@ struct SQLiteTransaction: SQLTransaction {
     func insert(_ account: Account) throws {
         do {
             // The account passed along, not captured: a capture copies it (see `executeBound(in:_:_:)`).
-            try statement(\.accountInsert, Self.insertSQL).executeBound(in: db, account) { account, b in
+            try statement(\.accountInsert, Self.insertSQL).executeBound(in: db, account, cleared: true) { account, b in
                 AccountRow.bind(account, into: &b)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -122,7 +128,7 @@ struct SQLiteTransaction: SQLTransaction {
 
     func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing writing: @autoclosure () -> Refusal.Writing?) throws {
         try refusing(writing()) {
-            try rowInsert(table).executeBound(in: db, row) { row, b in
+            try rowInsert(table).executeBound(in: db, row, cleared: true) { row, b in
                 table.bind(row, into: &b)
             }
         }
@@ -132,14 +138,16 @@ struct SQLiteTransaction: SQLTransaction {
     /// a getter closure per column) into the INSERT kept for the transaction; a refused row throws SQLite's error.
     func append(_ entries: [AuditEntry]) throws {
         for entry in entries {
-            try rowInsert(AuditRow.table).executeBound(in: db, entry) { entry, b in AuditRow.bind(entry, into: &b) }
+            try rowInsert(AuditRow.table).executeBound(in: db, entry, cleared: true) { entry, b in AuditRow.bind(entry, into: &b) }
         }
     }
 
-    /// The INSERT of `table`, prepared (through GRDB's cache) on its first use in the transaction.
+    /// The INSERT of `table`, prepared (through GRDB's cache) on its first use in the transaction, and kept as
+    /// ``statement(_:_:)`` keeps a statement: bindings cleared, run with `cleared: true` only.
     private func rowInsert<Row>(_ table: SQLTable<Row>) throws -> Statement {
         for kept in state.rowInserts where kept.table == table.name { return kept.statement }
         let statement = try db.cachedStatement(sql: table.insertSQL)
+        sqlite3_clear_bindings(statement.sqliteStatement)
         state.rowInserts.append((table.name, statement))
         return statement
     }

@@ -15,15 +15,26 @@ struct TypedBindings: SQLBinder {
     private(set) var index: CInt = 1
     /// The bytes of the text bound so far (one allocation per statement run instead of one per value in SQLite).
     fileprivate var arena = TextArena()
+    /// Whether every parameter is NULL already (the statement's bindings cleared, none bound since): a NULL is then
+    /// left as it is instead of bound again (``Statement/executeBound(in:_:cleared:_:)``).
+    private var cleared = false
 
     fileprivate init(_ handle: SQLiteStatement) {
         self.handle = handle
     }
 
     /// Bindings whose text goes into `first` (memory the caller owns, such as a stack buffer) until it is full.
-    fileprivate init(_ handle: SQLiteStatement, first: UnsafeMutableRawBufferPointer) {
+    fileprivate init(_ handle: SQLiteStatement, first: UnsafeMutableRawBufferPointer, cleared: Bool = false) {
         self.handle = handle
         arena = TextArena(first: first)
+        self.cleared = cleared
+    }
+
+    /// A NULL for the next parameter (left as it is when the bindings are ``cleared``).
+    @inline(__always)
+    private mutating func null() {
+        if !cleared { sqlite3_bind_null(handle, index) }
+        index += 1
     }
 
     /// SQLite's `SQLITE_TRANSIENT`: the value is copied before the bind call returns.
@@ -41,10 +52,10 @@ struct TypedBindings: SQLBinder {
                     }
                 }
             }
+            index += 1
         } else {
-            sqlite3_bind_null(handle, index)
+            null()
         }
-        index += 1
     }
 
     mutating func integer(_ value: Int) {
@@ -65,9 +76,7 @@ struct TypedBindings: SQLBinder {
     /// A value of the SQL layer, as SQLite stores it (a flag as 0 or 1).
     mutating func value(_ value: SQLValue) {
         switch value {
-        case .null:
-            sqlite3_bind_null(handle, index)
-            index += 1
+        case .null: null()
         case .integer(let value): integer(value)
         case .real(let value): real(value)
         case .text(let text): self.text(text)
@@ -83,10 +92,10 @@ struct TypedBindings: SQLBinder {
                 sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
                                   CInt(buffer.count), Self.transient)
             }
+            index += 1
         } else {
-            sqlite3_bind_null(handle, index)
+            null()
         }
-        index += 1
     }
 }
 
@@ -158,14 +167,19 @@ extension Statement {
 
     /// ``executeBound(in:_:)`` with the value the parameters come from passed to `bind` rather than captured by
     /// it: a closure that captures a large value (an account) copies it, one passed along is only borrowed.
-    func executeBound<Context>(in db: Database, _ context: Context, _ bind: (Context, inout TypedBindings) -> Void) throws {
+    ///
+    /// `cleared` says that every parameter is NULL when the call begins (the statement's bindings were cleared, by
+    /// `sqlite3_clear_bindings` or by the end of this method's last run, and nothing bound them since): the NULLs are
+    /// then not bound again. A bulk script's account INSERT binds 62 parameters, about half of them NULL.
+    func executeBound<Context>(in db: Database, _ context: Context, cleared: Bool = false,
+                               _ bind: (Context, inout TypedBindings) -> Void) throws {
         let handle = sqliteStatement
         guard sqlite3_get_autocommit(db.sqliteConnection) == 0 else {
             throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back", sql: sql)
         }
         // The text goes into a buffer on the stack first (an account's values fit): no allocation per run.
         let failure = withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 1) { buffer -> DatabaseError? in
-            var bindings = TypedBindings(handle, first: buffer)
+            var bindings = TypedBindings(handle, first: buffer, cleared: cleared)
             // Runs after the bindings are cleared below (defers run last to first): SQLite no longer points into it.
             defer { bindings.arena.deallocate() }
             bind(context, &bindings)

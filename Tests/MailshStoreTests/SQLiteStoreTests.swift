@@ -22,6 +22,17 @@ final class SQLiteStoreTests: StoreTestCase {
         XCTAssertEqual((folder[.posixPermissions] as? NSNumber)?.intValue, 0o700)
     }
 
+    /// SQLite keeps no memory statistics in a process that opened a store (the store was opened by `setUp`, its
+    /// reader before any other SQLite connection of this process): allocations skip the statistics' mutex.
+    func testSQLiteKeepsNoMemoryStatistics() throws {
+        try store.write { tx in
+            for index in 0..<3 { try tx.insert(Account(name: "Counted\(index)", by: "admin")) }
+        }
+        XCTAssertTrue(SQLiteProcessSettings.memoryStatisticsOff)
+        // With statistics kept, SQLite counts what it holds (the connections' page caches, schemas and statements).
+        XCTAssertEqual(sqlite3_memory_used(), 0)
+    }
+
     func testJournalIsWALAndMigrationsAreNamed() throws {
         let sqlite = try XCTUnwrap(store as? SQLiteStore)
         let mode = try sqlite.queue().read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
