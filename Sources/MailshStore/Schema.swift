@@ -281,7 +281,7 @@ enum Schema {
             // `record list` reads the records newest first: with this index it steps through them in order (memory flat)
             // instead of sorting every record first. The number (byte order, as the listing orders) breaks ties.
             Migration(name: "v12: records by creation time (record list reads them in order)", statements: [
-                "CREATE INDEX record_by_created_at ON record(created_at, \(d == .sqlite ? "number" : "number COLLATE \"C\""))",
+                "CREATE INDEX record_by_created_at ON record(created_at, \(d.binary("number")))",
             ]),
             // An answer to held mail (`record answer`): the held message remembers when and by whom it was
             // answered; the outbox entry names the held message, whose sender alone it may reach.
@@ -295,7 +295,7 @@ enum Schema {
             // instead of sorting every record first, which held them all in memory (SQLite's temp store).
             Migration(name: "v14: records by second created (record list --sort created reads them in order)", statements: [
                 "CREATE INDEX record_by_second_created ON record((\(ListingSQL.wholeSeconds(d, "created_at"))), "
-                    + "created_at DESC, \(d == .sqlite ? "number" : "number COLLATE \"C\"") DESC)",
+                    + "created_at DESC, \(d.binary("number")) DESC)",
             ]),
             // `account list` reads the accounts by name, then owner (byte order, global first): with this index on the very
             // expressions it orders by, SQLite and PostgreSQL step through them in that order instead of sorting the
@@ -303,8 +303,8 @@ enum Schema {
             // replaces v1's index on the name alone, whose uses (a name, a name's prefix) it serves as well.
             Migration(name: "v15: accounts by name and owner (account list reads them in order)", statements: [
                 "DROP INDEX account_by_name",
-                "CREATE INDEX account_by_name_and_owner ON account(\(ListingSQL.binary(d, "name")), "
-                    + "\(ListingSQL.binary(d, d.ifNull("owner", "''"))))",
+                "CREATE INDEX account_by_name_and_owner ON account(\(d.binary("name")), "
+                    + "\(d.binary(d.ifNull("owner", "''"))))",
             ]),
         ]
     }

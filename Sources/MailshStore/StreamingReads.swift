@@ -20,11 +20,6 @@ enum ListingSQL {
     /// How many rows PostgreSQL hands over per `FETCH`.
     static let fetchSize = 1000
 
-    /// A column compared byte by byte (SQLite's BINARY; PostgreSQL's "C"), as the store's other listings order.
-    static func binary(_ d: SQLDialect, _ expression: String) -> String {
-        d == .sqlite ? expression : "\(expression) COLLATE \"C\""
-    }
-
     /// The accounts of `query`, in the order of ``StoreTransaction/accounts(_:)``: by name, then owner.
     static func accounts(_ d: SQLDialect, _ query: AccountQuery) -> Query {
         accounts(d, query, select: AccountRow.select(d))
@@ -88,8 +83,8 @@ enum ListingSQL {
             binds.append(.text(user))
         }
         let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        return Query(sql: d.render(select + filter + " ORDER BY \(binary(d, "name")), "
-                                   + binary(d, d.ifNull("owner", "''"))), binds: binds)
+        return Query(sql: d.render(select + filter + " ORDER BY \(d.binary("name")), "
+                                   + d.binary(d.ifNull("owner", "''"))), binds: binds)
     }
 
     /// The audit columns, in the order ``auditEntry(_:)`` reads them.
@@ -142,7 +137,7 @@ enum ListingSQL {
 
     /// The `ORDER BY` of ``RecordQuery/Order``.
     static func recordOrder(_ d: SQLDialect, _ order: RecordQuery.Order) -> String {
-        let newest = "created_at DESC, \(binary(d, "number")) DESC"
+        let newest = "created_at DESC, \(d.binary("number")) DESC"
         switch order {
         case .newestFirst: return newest
         case .bySecondCreated: return "\(wholeSeconds(d, "created_at")), " + newest
@@ -172,7 +167,7 @@ enum ListingSQL {
         let user = d.name("user")
         return Query(sql: """
             SELECT a.name, a.id, p.\(user), p.field, p.value, p.secret FROM personal p JOIN account a ON a.id = p.account_id \
-            WHERE a.owner IS NULL ORDER BY \(binary(d, "a.name")), \(binary(d, "p.\(user)"))
+            WHERE a.owner IS NULL ORDER BY \(d.binary("a.name")), \(d.binary("p.\(user)"))
             """, binds: [])
     }
 
