@@ -107,9 +107,7 @@ extension Desk {
     /// personal settings and users (far fewer than accounts), in one read transaction. Needs `administrate`.
     public func export(withSecrets: Bool, begin: () throws -> Void, account: (AccountDocument) throws -> Void)
         throws -> (personal: [PersonalDocument], users: [UserDocument]) {
-        guard actor.has(.administrate) else {
-            throw MailshError.permissionDenied("exporting the store needs the administrate right, which \(actor.name) does not hold")
-        }
+        try requireExportRight()
         return try reading { tx in
             try begin()
             try tx.forEachAccount(AccountQuery()) { try account(AccountDocument($0, withSecrets: withSecrets)) }

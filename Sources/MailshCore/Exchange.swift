@@ -306,12 +306,17 @@ public struct ImportSummary: Sendable, Equatable {
 }
 
 extension Desk {
-    /// Everything in the store as one document. Needs `administrate`. Secrets are left out unless `withSecrets`,
-    /// and then they stay sealed.
-    public func export(withSecrets: Bool) throws -> ExportDocument {
+    /// Refuses an export (any format, any path) by an actor without the administrate right.
+    func requireExportRight() throws {
         guard actor.has(.administrate) else {
             throw MailshError.permissionDenied("exporting the store needs the administrate right, which \(actor.name) does not hold")
         }
+    }
+
+    /// Everything in the store as one document. Needs `administrate`. Secrets are left out unless `withSecrets`,
+    /// and then they stay sealed.
+    public func export(withSecrets: Bool) throws -> ExportDocument {
+        try requireExportRight()
         return try transaction { desk in
             let accounts = try desk.accounts()
             var personal: [PersonalDocument] = []

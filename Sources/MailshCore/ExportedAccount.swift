@@ -102,9 +102,7 @@ extension Desk {
     /// JSON export reads them (a store whose rows refuse to be read refuses both alike), in one read transaction.
     /// Needs `administrate`.
     public func exportCSV(begin: () throws -> Void, account: (ExportedAccount) throws -> Void) throws {
-        guard actor.has(.administrate) else {
-            throw MailshError.permissionDenied("exporting the store needs the administrate right, which \(actor.name) does not hold")
-        }
+        try requireExportRight()
         try reading { tx in
             try begin()
             try tx.forEachExportedAccount(account)

@@ -128,4 +128,29 @@ extension ListingStreamTests {
             }
         }
     }
+
+    /// Every way of exporting (the document, the streamed JSON, the CSV from row bytes) refuses an admin without the
+    /// administrate right, in the same words, before reading anything.
+    func testEveryExportPathRefusesAnActorWithoutTheAdministrateRight() throws {
+        for location in try locations() {
+            let store = try open(location)
+            let admin = try Desk.open(store: store, secrets: secrets, osUser: "admin")
+            _ = try admin.addUser("bob", email: "bob@example.com", rights: [.addAccounts])
+            try admin.createAccount("Desk", assignments: [])
+            let bob = try Desk.open(store: store, secrets: secrets, osUser: "bob")
+            let expected = MailshError.permissionDenied(
+                "exporting the store needs the administrate right, which bob does not hold")
+            var began = false
+            XCTAssertThrowsError(try bob.export(withSecrets: false)) { XCTAssertEqual($0 as? MailshError, expected) }
+            XCTAssertThrowsError(try bob.export(withSecrets: false, begin: { began = true }, account: { _ in })) {
+                XCTAssertEqual($0 as? MailshError, expected)
+            }
+            XCTAssertThrowsError(try bob.exportCSV(begin: { began = true }, account: { _ in })) {
+                XCTAssertEqual($0 as? MailshError, expected)
+            }
+            XCTAssertFalse(began, location)
+            XCTAssertNoThrow(try admin.exportCSV(begin: { began = true }, account: { _ in }))
+            XCTAssertTrue(began, location)
+        }
+    }
 }
