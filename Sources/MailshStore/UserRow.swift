@@ -31,6 +31,18 @@ extension SQLTransaction {
         try row(UserRow.table, "\(UserRow.select(dialect)) WHERE name = ?\(rowLock)", [.text(name)])
     }
 
+    /// The registered users among `names` (never locked) and the account `name` of `owner` (locked as
+    /// ``account(named:owner:)`` locks it), the two reads sent together (see ``rows(_:_:_:then:_:_:)``).
+    func usersAndAccount(named names: [String], account name: String, owner: String?) throws
+        -> (users: [User], account: Account?) {
+        let marks = Array(repeating: "?", count: max(names.count, 1)).joined(separator: ", ")
+        let (users, accounts) = try rows("\(UserRow.select(dialect)) WHERE name IN (\(marks))",
+                                         names.isEmpty ? [.null] : names.map { .text($0) }, { try UserRow.table.decode($0) },
+                                         then: accountByNameSQL, [.text(owner ?? ""), .text(name)],
+                                         { try AccountRow.table.decode($0) })
+        return (users, accounts.first)
+    }
+
     func users() throws -> [User] {
         let sql = "\(UserRow.select(dialect)) ORDER BY \(dialect.binary("name"))"
         let users = try rows(UserRow.table, sql)
