@@ -311,11 +311,9 @@ final class StoreContractTests: StoreTestCase {
             }
             // Acting as an unregistered user, or as someone else without administrate: refused as reopened refuses.
             func refusal(_ body: () throws -> Any) -> String {
-                do {
-                    _ = try body()
-                    return "not refused"
-                } catch {
-                    return "\(error)"
+                switch Result(catching: body) {
+                case .success: return "not refused"
+                case .failure(let error): return "\(error)"
                 }
             }
             XCTAssertEqual(refusal { try admin.reopening(osUser: "admin", requested: "nobody").setFields("Support", again) },
