@@ -31,7 +31,7 @@ final class PostgresSession: @unchecked Sendable {
     private let inFlight = InFlight()
     /// Statements ``send(_:)`` has taken and not yet handed to the event loop, with their numbers: they go with the
     /// next ``query(_:)``.
-    private var unsent: [(query: PostgresQuery, promise: EventLoopPromise<PostgresQueryResult>, sequence: Int, kept: Kept?)] = []
+    private var unsent: [(query: PostgresQuery, promise: EventLoopPromise<PostgresQueryResult>, sequence: Int)] = []
     /// The number of the statement sent without waiting whose failure ``query(_:)`` threw last (a statement never
     /// handed to the event loop because the connection had closed counts as failed), until ``beginClean()``.
     private(set) var failedSequence: Int?
@@ -118,18 +118,15 @@ final class PostgresSession: @unchecked Sendable {
         // The statements sent before it go to the event loop with it, in one hop; everything the answers need
         // (the in-flight bookkeeping, the answers kept for this thread) is set up there, on the event loop, since
         // each future callback added from another thread would be a hop of its own.
-        var batch: [(PostgresQuery, EventLoopPromise<PostgresQueryResult>, Int, Bool, Kept?)] =
-            unsent.map { ($0.query, $0.promise, $0.sequence, true, $0.kept) }
-        if let held, let heldPromise, let heldSequence { batch.append((held.query, heldPromise, heldSequence, false, nil)) }
-        batch.append((query, promise, sequence, false, nil))
+        var batch = unsent.map { ($0.query, $0.promise, $0.sequence, true) }
+        if let held, let heldPromise, let heldSequence { batch.append((held.query, heldPromise, heldSequence, false)) }
+        batch.append((query, promise, sequence, false))
         unsent.removeAll()
         let connection = self.connection, logger = self.logger, inFlight = self.inFlight
         let answers = Answers()
         connection.eventLoop.execute {
-            for (query, promise, sequence, sent, kept) in batch {
+            for (query, promise, sequence, sent) in batch {
                 inFlight.watch(promise, sequence: sequence, sent: sent)
-                // Answered before `query`, which wakes the caller.
-                if let kept { promise.futureResult.whenComplete { kept.answer = $0 } }
                 connection.query(query, logger: logger).cascade(to: promise)
             }
             // Answered in order: the held-back statement before `query`, whose answer wakes the caller.
@@ -162,11 +159,6 @@ final class PostgresSession: @unchecked Sendable {
     /// ``query(_:)`` (see the type's documentation).
     @discardableResult
     func send(_ query: PostgresQuery) throws -> Int {
-        try send(query, keeping: nil)
-    }
-
-    /// ``send(_:)``, keeping the answer in `kept` (set before the next ``query(_:)`` returns).
-    private func send(_ query: PostgresQuery, keeping kept: Kept?) throws -> Int {
         try runDeferred()
         if Self.isWrite(query.sql) { writes += 1 }
         let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
@@ -174,7 +166,7 @@ final class PostgresSession: @unchecked Sendable {
             promise.fail(ConnectionClosed())
             return inFlight.failClosed()
         }
-        unsent.append((query, promise, sequence, kept))
+        unsent.append((query, promise, sequence))
         return sequence
     }
 
@@ -182,16 +174,6 @@ final class PostgresSession: @unchecked Sendable {
     @discardableResult
     func send(_ sql: String) throws -> Int {
         try send(PostgresQuery(unsafeSQL: sql))
-    }
-
-    /// Runs `first`, then `second`, both handed to the event loop in one hop with the statements sent before them,
-    /// and waits once, for `second`'s answer (the connection answers in order, so `first`'s came before): both
-    /// answers. A failure is thrown as ``query(_:)`` throws it, `first`'s before `second`'s.
-    func queryPair(_ first: PostgresQuery, _ second: PostgresQuery) throws -> (PostgresQueryResult, PostgresQueryResult) {
-        let kept = Kept()
-        _ = try send(first, keeping: kept)
-        let answer = try query(second)
-        return (try (kept.answer ?? .failure(ConnectionClosed())).get(), answer)
     }
 
     /// Throws the first failure among the statements sent without waiting, if any, and forgets them all.
@@ -478,10 +460,4 @@ enum PostgresFailure {
         }
         return .store("\(doing): \(error)")
     }
-}
-
-/// The answer of a statement sent without waiting whose rows the caller reads (``PostgresSession/queryPair(_:_:)``),
-/// set on the event loop before the answer of the statement waited for after it wakes the caller.
-private final class Kept: @unchecked Sendable {
-    var answer: Result<PostgresQueryResult, any Error>?
 }

@@ -91,26 +91,6 @@ struct PostgresTransaction: SQLTransaction {
         try query(sql, values, refusing: writing).metadata.rows ?? 0
     }
 
-    /// Both SELECTs handed to the event loop in one hop and answered in one wait (see
-    /// ``PostgresSession/queryPair(_:_:)``).
-    func rows<A, B>(_ first: String, _ firstValues: [SQLValue], _ decodeFirst: (_ value: (Int) throws -> SQLValue) throws -> A,
-                    then second: String, _ secondValues: [SQLValue],
-                    _ decodeSecond: (_ value: (Int) throws -> SQLValue) throws -> B) throws -> ([A], [B]) {
-        func bound(_ sql: String, _ values: [SQLValue]) throws -> PostgresQuery {
-            var bindings = PostgresBindings(capacity: values.count)
-            for value in values { try bindings.append(sqlValue: value) }
-            return PostgresQuery(unsafeSQL: dialect.render(sql), binds: bindings)
-        }
-        let (one, two) = try session.queryPair(try bound(first, firstValues), try bound(second, secondValues))
-        func decoded<T>(_ result: PostgresQueryResult, _ decode: (_ value: (Int) throws -> SQLValue) throws -> T) throws -> [T] {
-            try result.rows.map { row in
-                let cells = Cells(row)
-                return try decode { try cells.sqlValue(at: $0) }
-            }
-        }
-        return (try decoded(one, decodeFirst), try decoded(two, decodeSecond))
-    }
-
     func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing writing: @autoclosure () -> Refusal.Writing?) throws {
         var bindings = PostgresBindings(capacity: table.columns.count)
         try table.encode(row) { try bindings.append(sqlValue: $0) }

@@ -32,13 +32,6 @@ protocol SQLTransaction: StoreTransaction {
     /// nil nobody reads the count of changed rows, and an engine may send the row without waiting for its answer:
     /// a failure is then thrown by the transaction's next statement, at the latest by its commit.
     func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing: @autoclosure () -> Refusal.Writing?) throws
-
-    /// The rows of two SELECTs, `first`'s then `second`'s, each read by position through its decoder, as two
-    /// ``rows(_:_:refusing:_:)`` without `refusing` return them; an engine may send both before waiting for the
-    /// first's answer (PostgreSQL: one round trip).
-    func rows<A, B>(_ first: String, _ firstValues: [SQLValue], _ decodeFirst: (_ value: (Int) throws -> SQLValue) throws -> A,
-                    then second: String, _ secondValues: [SQLValue],
-                    _ decodeSecond: (_ value: (Int) throws -> SQLValue) throws -> B) throws -> ([A], [B])
 }
 
 extension SQLTransaction {
@@ -55,13 +48,6 @@ extension SQLTransaction {
     /// The first row of `table` that `sql` returns, if any.
     func row<Row>(_ table: SQLTable<Row>, _ sql: String, _ values: [SQLValue] = []) throws -> Row? {
         try rows(table, sql, values).first
-    }
-
-    /// One statement after the other (SQLite: no round trip to save).
-    func rows<A, B>(_ first: String, _ firstValues: [SQLValue], _ decodeFirst: (_ value: (Int) throws -> SQLValue) throws -> A,
-                    then second: String, _ secondValues: [SQLValue],
-                    _ decodeSecond: (_ value: (Int) throws -> SQLValue) throws -> B) throws -> ([A], [B]) {
-        (try rows(first, firstValues, refusing: nil, decodeFirst), try rows(second, secondValues, refusing: nil, decodeSecond))
     }
 
     /// The first column of each row `sql` returns, as text.

@@ -57,8 +57,8 @@ final class PostgresStoreTests: StoreTestCase {
     }
 
     /// A shell's next line of `account set` (``Desk/Reopening``) waits for the server twice in all: the acting
-    /// user's read goes with the `BEGIN` and the account's read, the UPDATE with the `COMMIT` (a desk reopened
-    /// before the line waits once more, for the user).
+    /// user is read by the account's read (one statement, sent with the `BEGIN`), the UPDATE goes with the
+    /// `COMMIT` (a desk reopened before the line waits once more, for the user).
     func testAPipedEditWaitsForTheServerTwiceTheActingUserReadWithTheAccount() throws {
         let admin = try desk()
         _ = try makeComplete("Support", desk: admin)
