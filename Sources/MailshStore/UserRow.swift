@@ -43,7 +43,7 @@ extension SQLTransaction {
             + "AS u ON true LEFT JOIN (\(accountByNameSQL)) AS a ON true"
         var users: [User] = []
         var account: Account?
-        try rows(sql, (names.isEmpty ? [.null] : names.map { .text($0) }) + [.text(owner ?? ""), .text(name)],
+        _ = try rows(sql, (names.isEmpty ? [.null] : names.map { .text($0) }) + [.text(owner ?? ""), .text(name)],
                  refusing: nil) { value in
             if try value(0) != .null { users.append(try UserRow.table.decode(value)) }
             if account == nil, try value(width) != .null {

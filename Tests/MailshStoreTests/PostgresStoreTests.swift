@@ -63,10 +63,12 @@ final class PostgresStoreTests: StoreTestCase {
         let admin = try desk()
         _ = try makeComplete("Support", desk: admin)
         let postgres = try XCTUnwrap(store as? PostgresStore)
-        let before = postgres.statementWaits
+        let before = postgres.statementWaits, sent = postgres.statementsSent
         let (desk, change) = try admin.reopening(osUser: "admin")
             .setFields("Support", assign(["outgoing.display_name": "Piped", "incoming.port": "1993"]))
         XCTAssertEqual(postgres.statementWaits - before, 2)
+        // BEGIN, the user's and the account's read (one statement), the UPDATE with its audit rows, COMMIT.
+        XCTAssertEqual(postgres.statementsSent - sent, 4)
         XCTAssertEqual(desk.actor.name, "admin")
         XCTAssertEqual(try store.read { try $0.account(id: change.account.id) }?.outgoing.displayName, "Piped")
     }
