@@ -109,6 +109,12 @@ public protocol StoreTransaction {
     func update(_ user: User) throws
     /// User names starting with `prefix` (for completion), sorted, at most `limit`.
     func userNames(prefix: String, limit: Int) throws -> [String]
+    /// The users among `names` that are registered, read unlocked as ``AccountStore/readLatest(_:)`` reads them (the
+    /// latest committed rows), and the account ``account(named:owner:)`` returns (locked as it locks it), read
+    /// together (one statement: on PostgreSQL one round trip for both).
+    /// For an edit that reads its acting user in its own transaction (``Desk/Reopening``).
+    func usersAndAccount(named names: [String], account name: String, owner: String?) throws
+        -> (users: [User], account: Account?)
 
     // MARK: Personal settings
     func personalSettings(user: String, accountID: String) throws -> PersonalSettings?

@@ -58,17 +58,72 @@ public final class Desk: @unchecked Sendable {
     /// The user a desk opened by `osUser` acts as when `name` is requested: acting as someone else needs
     /// `administrate`; an unregistered user is refused with a pointer to `user add`.
     private static func actingUser(_ name: String, osUser: String, in tx: any StoreTransaction) throws -> User {
+        try actingUser(name, osUser: osUser) { try tx.user(named: $0) }
+    }
+
+    /// ``actingUser(_:osUser:in:)`` over the users `user` finds by name.
+    private static func actingUser(_ name: String, osUser: String, user: (String) throws -> User?) throws -> User {
         if name != osUser {
-            guard let real = try tx.user(named: osUser), real.has(.administrate) else {
+            guard let real = try user(osUser), real.has(.administrate) else {
                 throw MailshError.permissionDenied("acting as \(name) needs the administrate right, "
                     + "which \(osUser) does not hold")
             }
         }
-        guard let user = try tx.user(named: name) else {
+        guard let user = try user(name) else {
             throw MailshError.permissionDenied("user \(name) is not registered in this store; an administrator "
                 + "can add them with: mailsh user add \(name) email=ADDRESS")
         }
         return user
+    }
+
+    /// This desk for the next line of a session, as ``reopened(osUser:requested:)`` gives it, but with the acting
+    /// user not read yet: its edit reads the user in its own transaction (see ``Reopening``).
+    public func reopening(osUser: String, requested: String? = nil) -> Reopening {
+        Reopening(previous: self, osUser: osUser, requested: requested)
+    }
+
+    /// A desk of a session's next line whose acting user (and, acting as someone else, `osUser`) is read again by
+    /// the line's own edit, in the edit's transaction and together with the account (on PostgreSQL one round trip
+    /// for both, and none of its own), instead of before it as ``Desk/reopened(osUser:requested:)`` reads it: the
+    /// same rules in the same order (a right granted or revoked, a user locked or removed by another admin counts
+    /// from this line on; an unregistered user is refused, or registered in a store that lost every user, by
+    /// ``Desk/open(store:secrets:osUser:requested:now:)``, with the edit then made as that desk makes it).
+    public struct Reopening {
+        let previous: Desk
+        let osUser: String
+        let requested: String?
+
+        /// The desk ``Desk/reopened(osUser:requested:)`` gives, the acting user read now: for any other command.
+        public func desk() throws -> Desk {
+            try previous.reopened(osUser: osUser, requested: requested)
+        }
+
+        /// ``Desk/setFields(_:_:baseVersion:)`` as the desk ``desk()`` gives would make it, with the acting user read
+        /// in the edit's transaction; also the desk it acted as, for the session's next line.
+        public func setFields(_ reference: String, _ assignments: [Assignment], baseVersion: Int? = nil) throws
+            -> (desk: Desk, change: Change) {
+            let name = requested ?? osUser
+            let names = name == osUser ? [name] : [osUser, name]
+            let (owner, accountName) = Desk.split(Validate.normalizedName(reference))
+            let previous = self.previous, osUser = self.osUser
+            let outcome: (desk: Desk, change: Change)? = try previous.store.writeOperation { tx in
+                let (users, account) = try tx.usersAndAccount(named: names, account: accountName, owner: owner)
+                let user: User
+                do {
+                    user = try Desk.actingUser(name, osUser: osUser) { wanted in users.first { $0.name == wanted } }
+                } catch MailshError.permissionDenied(_) {
+                    // Left to open, as reopened leaves it (the transaction has read and changed nothing else).
+                    return nil
+                }
+                let desk = user == previous.actor ? previous
+                    : Desk(store: previous.store, secrets: previous.secrets, actor: user, transaction: nil, now: previous.now)
+                return (desk, try desk.setFields(of: try Desk.found(account, reference, in: tx), assignments,
+                                                 baseVersion: baseVersion, in: tx))
+            }
+            if let outcome { return outcome }
+            let desk = try desk()
+            return (desk, try desk.setFields(reference, assignments, baseVersion: baseVersion))
+        }
     }
 
     /// This desk (opened by ``open(store:secrets:osUser:requested:now:)`` with the same `osUser` and `requested`)
@@ -204,8 +259,13 @@ public final class Desk: @unchecked Sendable {
 
     private func find(_ reference: String, in tx: any StoreTransaction) throws -> Account {
         let (owner, name) = Self.split(Validate.normalizedName(reference))
-        guard let account = try tx.account(named: name, owner: owner) else {
-            throw MailshError.notFound(kind: "account", name: reference, suggestion: try Self.nearName(reference, in: tx))
+        return try Self.found(try tx.account(named: name, owner: owner), reference, in: tx)
+    }
+
+    /// The account `reference` named, as read from `tx`; refused with the nearest name when there is none.
+    private static func found(_ account: Account?, _ reference: String, in tx: any StoreTransaction) throws -> Account {
+        guard let account else {
+            throw MailshError.notFound(kind: "account", name: reference, suggestion: try nearName(reference, in: tx))
         }
         return account
     }
@@ -404,16 +464,21 @@ public final class Desk: @unchecked Sendable {
     @discardableResult
     public func setFields(_ reference: String, _ assignments: [Assignment], baseVersion: Int? = nil) throws -> Change {
         try changing { tx in
-            let old = try self.find(reference, in: tx)
-            try self.requireEdit(old, "changing a global account")
-            var updated = old
-            try updated.apply(assignments)
-            if assignments.contains(where: { $0.field == .conversationPrefix }) {
-                try self.assignPrefix(&updated, in: tx)
-            }
-            let stored = try self.commit(updated, from: old, baseVersion: baseVersion, in: tx)
-            return Change(account: stored, warnings: stored.warnings)
+            try self.setFields(of: try self.find(reference, in: tx), assignments, baseVersion: baseVersion, in: tx)
         }
+    }
+
+    /// ``setFields(_:_:baseVersion:)`` of `old`, just read from `tx`.
+    private func setFields(of old: Account, _ assignments: [Assignment], baseVersion: Int?,
+                           in tx: any StoreTransaction) throws -> Change {
+        try requireEdit(old, "changing a global account")
+        var updated = old
+        try updated.apply(assignments)
+        if assignments.contains(where: { $0.field == .conversationPrefix }) {
+            try assignPrefix(&updated, in: tx)
+        }
+        let stored = try commit(updated, from: old, baseVersion: baseVersion, in: tx)
+        return Change(account: stored, warnings: stored.warnings)
     }
 
     /// Sets (or, with `nil`, clears) the password of one side of an account.

@@ -46,6 +46,15 @@ public struct MailshCommand: ParsableCommand {
 protocol DeskCommand: ParsableCommand {
     var global: GlobalOptions { get }
     func run(desk: Desk, context: CommandContext) throws
+    /// Runs on a shell's next line with the session's desk not reopened yet (``Desk/Reopening``), for a command
+    /// whose edit reads the acting user itself; by default on the desk ``Desk/Reopening/desk()`` reopens.
+    func run(reopening: Desk.Reopening, context: CommandContext) throws
+}
+
+extension DeskCommand {
+    func run(reopening: Desk.Reopening, context: CommandContext) throws {
+        try run(desk: try reopening.desk(), context: context)
+    }
 }
 
 extension DeskCommand {
@@ -169,6 +178,12 @@ public func runMailsh(_ arguments: [String], context: CommandContext) -> Int32 {
         if readDirectly == nil, let command = command as? any ContextCommand {
             try command.run(context: context)
         } else if let command = readDirectly ?? command as? any DeskCommand {
+            if let reopening = try context.deskReopening(command.global) {
+                var context = context
+                context.pagerAllowed = !command.global.noPager
+                try command.run(reopening: reopening, context: context)
+                return ExitStatus.success.rawValue
+            }
             let desk = try context.desk(command.global)
             var context = context
             context.pagerAllowed = !command.global.noPager

@@ -202,15 +202,31 @@ public struct CommandContext: @unchecked Sendable {
 
     /// Opens the store and the desk of `global` (see ``desk(_:)-GlobalOptions``).
     func desk(_ global: GlobalSettings) throws -> Desk {
-        // The store first: it makes its folder (0700), where the key file then goes.
-        let (location, store) = try openStore(global)
-        let secrets = try services.openSecrets(location, environment, store.isNew)
-        let requested = global.asUser ?? environment["MAILSH_USER"].flatMap { $0.isEmpty ? nil : $0 }
+        let (store, secrets, requested) = try deskParts(global)
         if let desks {
             return try desks.desk(store: store, secrets: secrets, keyFile: environment["MAILSH_KEY_FILE"],
                                   osUser: services.loginName(), requested: requested)
         }
         return try Desk.open(store: store, secrets: secrets, osUser: services.loginName(), requested: requested)
+    }
+
+    /// In a shell session that already has the desk of `global` (an earlier line opened it): that desk for this
+    /// line with its acting user not read yet (``Desk/Reopening``), for a command whose edit reads the user itself;
+    /// `nil` outside a shell or on the session's first line on that store (then ``desk(_:)-GlobalOptions`` opens it).
+    func deskReopening(_ global: GlobalOptions) throws -> Desk.Reopening? {
+        guard let desks else { return nil }
+        let (store, secrets, requested) = try deskParts(global.settings)
+        return try desks.reopening(store: store, secrets: secrets, keyFile: environment["MAILSH_KEY_FILE"],
+                                   osUser: services.loginName(), requested: requested)
+    }
+
+    /// The store of `global`, its secrets and the user asked for (`--as`, else `MAILSH_USER`).
+    private func deskParts(_ global: GlobalSettings) throws
+        -> (store: any AccountStore, secrets: any SecretBox, requested: String?) {
+        // The store first: it makes its folder (0700), where the key file then goes.
+        let (location, store) = try openStore(global)
+        let secrets = try services.openSecrets(location, environment, store.isNew)
+        return (store, secrets, global.asUser ?? environment["MAILSH_USER"].flatMap { $0.isEmpty ? nil : $0 })
     }
 }
 
@@ -226,13 +242,28 @@ final class DeskCache: @unchecked Sendable {
     /// The desk on `store` (opened once per location by ``StoreCache``) acting for `osUser` as `requested`.
     func desk(store: any AccountStore, secrets: any SecretBox, keyFile: String?, osUser: String,
               requested: String?) throws -> Desk {
-        let key = "\(ObjectIdentifier(store))\u{0}\(keyFile ?? "")\u{0}\(osUser)\u{0}\(requested ?? "")"
+        let key = Self.key(store: store, keyFile: keyFile, osUser: osUser, requested: requested)
         lock.lock()
         defer { lock.unlock() }
         let desk = try desks[key]?.reopened(osUser: osUser, requested: requested)
             ?? Desk.open(store: store, secrets: secrets, osUser: osUser, requested: requested)
         desks[key] = desk
         return desk
+    }
+
+    /// The desk ``desk(store:secrets:keyFile:osUser:requested:)`` would reopen, not reopened yet (its edit reads the
+    /// acting user: ``Desk/Reopening``); `nil` when there is none yet. The desk kept stays for the next line, which
+    /// reads the acting user again in any case.
+    func reopening(store: any AccountStore, secrets: any SecretBox, keyFile: String?, osUser: String,
+                   requested: String?) -> Desk.Reopening? {
+        let key = Self.key(store: store, keyFile: keyFile, osUser: osUser, requested: requested)
+        lock.lock()
+        defer { lock.unlock() }
+        return desks[key]?.reopening(osUser: osUser, requested: requested)
+    }
+
+    private static func key(store: any AccountStore, keyFile: String?, osUser: String, requested: String?) -> String {
+        "\(ObjectIdentifier(store))\u{0}\(keyFile ?? "")\u{0}\(osUser)\u{0}\(requested ?? "")"
     }
 }
 

@@ -194,8 +194,12 @@ extension SQLTransaction {
     }
 
     func account(named name: String, owner: String?) throws -> Account? {
-        try row(AccountRow.table, "\(AccountRow.select(dialect)) WHERE \(dialect.ifNull("owner", "''")) = ? AND name = ?"
-                    + rowLock, [.text(owner ?? ""), .text(name)])
+        try row(AccountRow.table, accountByNameSQL, [.text(owner ?? ""), .text(name)])
+    }
+
+    /// The SELECT of ``account(named:owner:)``: the owner (empty for a global account), then the name.
+    var accountByNameSQL: String {
+        "\(AccountRow.select(dialect)) WHERE \(dialect.ifNull("owner", "''")) = ? AND name = ?" + rowLock
     }
 
     func account(id: String) throws -> Account? {

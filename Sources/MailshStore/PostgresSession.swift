@@ -26,6 +26,9 @@ final class PostgresSession: @unchecked Sendable {
     /// How many times the caller has waited for the server (each ``query(_:)``, ``commit()``, and a held-back
     /// statement run on its own): what the caller's thread hands to the event loop and waits for.
     private(set) var waits = 0
+    /// How many statements the session has handed to the server (every one a caller waited for or not), for tests
+    /// of how many an operation costs: postgres-nio sends each after the previous one's answer, a round trip each.
+    private(set) var statements = 0
 
     /// The statements waiting for their answers, failed when the connection closes.
     private let inFlight = InFlight()
@@ -122,6 +125,7 @@ final class PostgresSession: @unchecked Sendable {
         if let held, let heldPromise, let heldSequence { batch.append((held.query, heldPromise, heldSequence, false)) }
         batch.append((query, promise, sequence, false))
         unsent.removeAll()
+        statements += batch.count
         let connection = self.connection, logger = self.logger, inFlight = self.inFlight
         let answers = Answers()
         connection.eventLoop.execute {

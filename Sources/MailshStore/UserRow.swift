@@ -31,6 +31,28 @@ extension SQLTransaction {
         try row(UserRow.table, "\(UserRow.select(dialect)) WHERE name = ?\(rowLock)", [.text(name)])
     }
 
+    /// The registered users among `names` (never locked) and the account `name` of `owner` (locked as
+    /// ``account(named:owner:)`` locks it), read by one statement (on PostgreSQL one round trip): a row per user
+    /// found (one row when none is), each with the user's columns (NULL without a user), then the account's (NULL
+    /// without an account).
+    func usersAndAccount(named names: [String], account name: String, owner: String?) throws
+        -> (users: [User], account: Account?) {
+        let width = UserRow.table.allColumns.count
+        let marks = Array(repeating: "?", count: max(names.count, 1)).joined(separator: ", ")
+        let sql = "SELECT u.*, a.* FROM (SELECT 1) AS one LEFT JOIN (\(UserRow.select(dialect)) WHERE name IN (\(marks))) "
+            + "AS u ON true LEFT JOIN (\(accountByNameSQL)) AS a ON true"
+        var users: [User] = []
+        var account: Account?
+        _ = try rows(sql, (names.isEmpty ? [.null] : names.map { .text($0) }) + [.text(owner ?? ""), .text(name)],
+                 refusing: nil) { value in
+            if try value(0) != .null { users.append(try UserRow.table.decode(value)) }
+            if account == nil, try value(width) != .null {
+                account = try AccountRow.table.decode { try value($0 + width) }
+            }
+        }
+        return (users, account)
+    }
+
     func users() throws -> [User] {
         let sql = "\(UserRow.select(dialect)) ORDER BY \(dialect.binary("name"))"
         let users = try rows(UserRow.table, sql)

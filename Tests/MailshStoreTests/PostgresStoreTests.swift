@@ -56,6 +56,23 @@ final class PostgresStoreTests: StoreTestCase {
         XCTAssertEqual(try store.read { try $0.auditCount() }, audited + 2)
     }
 
+    /// A shell's next line of `account set` (``Desk/Reopening``) waits for the server twice in all: the acting
+    /// user is read by the account's read (one statement, sent with the `BEGIN`), the UPDATE goes with the
+    /// `COMMIT` (a desk reopened before the line waits once more, for the user).
+    func testAPipedEditWaitsForTheServerTwiceTheActingUserReadWithTheAccount() throws {
+        let admin = try desk()
+        _ = try makeComplete("Support", desk: admin)
+        let postgres = try XCTUnwrap(store as? PostgresStore)
+        let before = postgres.statementWaits, sent = postgres.statementsSent
+        let (desk, change) = try admin.reopening(osUser: "admin")
+            .setFields("Support", assign(["outgoing.display_name": "Piped", "incoming.port": "1993"]))
+        XCTAssertEqual(postgres.statementWaits - before, 2)
+        // BEGIN, the user's and the account's read (one statement), the UPDATE with its audit rows, COMMIT.
+        XCTAssertEqual(postgres.statementsSent - sent, 4)
+        XCTAssertEqual(desk.actor.name, "admin")
+        XCTAssertEqual(try store.read { try $0.account(id: change.account.id) }?.outgoing.displayName, "Piped")
+    }
+
     func testDisplayNameMasksThePasswordEverywhereTheDeskShowsIt() throws {
         let withPassword = try url(query: "sslmode=disable", password: "Canary-Pw-32")
         let opened = try PostgresStore(url: withPassword)

@@ -264,6 +264,71 @@ final class StoreContractTests: StoreTestCase {
         }
     }
 
+    /// A shell's next line whose edit reads the acting user in its own transaction (``Desk/Reopening``) is refused
+    /// and stored as on a desk reopened before it: a right granted or revoked since the last line counts on this
+    /// one, with the same words; an unknown account is refused with the nearest name; an unregistered or
+    /// unprivileged user as ``Desk/reopened(osUser:requested:)`` refuses them; the desk it gives acts as the user
+    /// read now.
+    func testAnEditReadingItsActingUserInItsTransactionKeepsTheRulesOfAReopenedDesk() {
+        onEveryEngine {
+            let admin = try desk()
+            _ = try makeComplete("Support", desk: admin)
+            _ = try admin.addUser("bob", email: "bob@example.com", rights: [.administrate])
+            let bob = try desk("bob")
+            let edit = try assign(["outgoing.display_name": "Bob", "incoming.port": "1993"])
+            let (desk, change) = try bob.reopening(osUser: "admin", requested: "bob").setFields("Support", edit)
+            XCTAssertEqual(desk.actor.name, "bob")
+            XCTAssertEqual(change.account.modifiedBy, "bob")
+            XCTAssertEqual(try store.read { try $0.account(named: "Support", owner: nil) }?.outgoing.displayName, "Bob")
+            XCTAssertEqual(try store.read { try $0.audit(account: "Support", limit: nil) }.suffix(2).map(\.actor),
+                           ["bob", "bob"])
+            // Revoked by another admin since bob's desk was opened: refused as a reopened desk refuses it.
+            _ = try admin.setRight("bob", .administrate, granted: false)
+            let again = try assign(["outgoing.display_name": "Again"])
+            var words: [String] = []
+            let attempts: [() throws -> Desk.Change] = [
+                { try bob.reopening(osUser: "admin", requested: "bob").setFields("Support", again).change },
+                { try bob.reopened(osUser: "admin", requested: "bob").setFields("Support", again) },
+            ]
+            for attempt in attempts {
+                XCTAssertThrowsError(try attempt()) { error in
+                    guard case .permissionDenied(let message) = error as? MailshError else {
+                        return XCTFail("\(error)")
+                    }
+                    words.append(message)
+                }
+            }
+            XCTAssertEqual(words, Array(repeating: "changing a global account needs the administrate right, which bob "
+                + "does not hold", count: 2))
+            XCTAssertEqual(try store.read { try $0.account(named: "Support", owner: nil) }?.version, change.account.version)
+            // Granted again: counts on the next line, which acts as the user read now.
+            let granted = try admin.setRight("bob", .administrate, granted: true)
+            let (regranted, _) = try bob.reopening(osUser: "admin", requested: "bob").setFields("Support", again)
+            XCTAssertEqual(regranted.actor, granted)
+            // An unknown account: the nearest name, as setFields says it.
+            XCTAssertThrowsError(try admin.reopening(osUser: "admin").setFields("Suport", again)) { error in
+                XCTAssertEqual(error as? MailshError, .notFound(kind: "account", name: "Suport", suggestion: "Support"))
+            }
+            // Acting as an unregistered user, or as someone else without administrate: refused as reopened refuses.
+            func refusal(_ body: () throws -> Any) -> String {
+                switch Result(catching: body) {
+                case .success: return "not refused"
+                case .failure(let error): return "\(error)"
+                }
+            }
+            XCTAssertEqual(refusal { try admin.reopening(osUser: "admin", requested: "nobody").setFields("Support", again) },
+                           refusal { try admin.reopened(osUser: "admin", requested: "nobody").setFields("Support", again) })
+            XCTAssertTrue(refusal { try admin.reopening(osUser: "admin", requested: "nobody").setFields("Support", again) }
+                .contains("user nobody is not registered in this store"))
+            _ = try admin.setRight("bob", .administrate, granted: false)
+            XCTAssertEqual(refusal { try bob.reopening(osUser: "bob", requested: "admin").setFields("Support", again) },
+                           refusal { try bob.reopened(osUser: "bob", requested: "admin").setFields("Support", again) })
+            XCTAssertTrue(refusal { try bob.reopening(osUser: "bob", requested: "admin").setFields("Support", again) }
+                .contains("acting as admin needs the administrate right, which bob does not hold"))
+            XCTAssertEqual(try store.read { try $0.account(named: "Support", owner: nil) }?.outgoing.displayName, "Again")
+        }
+    }
+
     /// A single desk operation (``AccountStore/writeOperation(_:)``, on PostgreSQL without a savepoint per
     /// statement) is refused as a write is, and one that goes on after a refusal keeps what it did after it, as in a
     /// write (PostgreSQL runs it again with savepoints): nothing of the refused row, everything of the rest.
