@@ -102,6 +102,11 @@ public final class Desk: @unchecked Sendable {
         /// in the edit's transaction; also the desk it acted as, for the session's next line.
         public func setFields(_ reference: String, _ assignments: [Assignment], baseVersion: Int? = nil) throws
             -> (desk: Desk, change: Change) {
+            // A desk inside a transaction edits in that transaction, through the desk reopened as before.
+            guard previous.current == nil else {
+                let desk = try desk()
+                return (desk, try desk.setFields(reference, assignments, baseVersion: baseVersion))
+            }
             let name = requested ?? osUser
             let names = name == osUser ? [name] : [osUser, name]
             let (owner, accountName) = Desk.split(Validate.normalizedName(reference))
