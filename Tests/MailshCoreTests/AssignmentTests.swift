@@ -116,6 +116,56 @@ final class AssignmentTests: XCTestCase {
         }
     }
 
+    /// `applyLeavingPartOnRefusal` applies by rank without sorting a copy: it must leave the same account and report
+    /// the same errors, in the same order, as applying a stably sorted copy one assignment at a time (the rule as
+    /// first written), whatever order the assignments come in.
+    func testApplyingRankByRankMatchesApplyingASortedCopy() {
+        let pool = [
+            Assignment(field: .incomingPort, value: "10993"), Assignment(field: .incomingSecurity, value: "starttls"),
+            Assignment(field: .outgoingSecurity, value: "none"), Assignment(field: .proto, value: "pop3"),
+            Assignment(field: .incomingHost, value: "imap.example.com"), Assignment(field: .outgoingPort, value: "x"),
+            Assignment(field: .outgoingFrom, value: "not an address"), Assignment(field: .incomingSecurity, value: "bad"),
+            Assignment(field: .outgoingHost, value: "smtp.example.com"), Assignment(field: .proto, value: "nope"),
+        ]
+        func reference(_ assignments: [Assignment]) -> (Account, String?) {
+            var account = Account(name: "A", id: "id", at: Date(timeIntervalSince1970: 0))
+            var errors: [MailshError] = []
+            for assignment in assignments.sorted(by: { $0.field.applyOrder < $1.field.applyOrder }) {
+                do { try account.set(assignment.field, to: assignment.value) } catch let error as MailshError {
+                    errors.append(error)
+                } catch { XCTFail("\(error)") }
+            }
+            let message = errors.isEmpty ? nil : errors.count == 1 ? errors[0].message : MailshError.invalid(errors.map(\.message)).message
+            return (account, message)
+        }
+        /// SplitMix64 from a fixed seed: the same 400 orders and subsets on every run.
+        struct Seeded: RandomNumberGenerator {
+            var state: UInt64 = 17
+            mutating func next() -> UInt64 {
+                state &+= 0x9E37_79B9_7F4A_7C15
+                var z = state
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                return z ^ (z >> 31)
+            }
+        }
+        var generator = Seeded()
+        var tried = 0
+        for _ in 0..<400 {
+            let assignments = Array(pool.shuffled(using: &generator).prefix(Int.random(in: 1...pool.count, using: &generator)))
+            var account = Account(name: "A", id: "id", at: Date(timeIntervalSince1970: 0))
+            var message: String?
+            do { try account.applyLeavingPartOnRefusal(assignments) } catch let error as MailshError {
+                message = error.message
+            } catch { XCTFail("\(error)") }
+            let expected = reference(assignments)
+            XCTAssertEqual(account, expected.0, "\(assignments)")
+            XCTAssertEqual(message, expected.1, "\(assignments)")
+            tried += 1
+        }
+        XCTAssertEqual(tried, 400)
+    }
+
     // MARK: Field vocabulary
 
     func testFieldParse() throws {
