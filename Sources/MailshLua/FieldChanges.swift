@@ -43,11 +43,12 @@ extension LuaCall {
     /// `fields` limits the fields the table may set (every field when `nil`).
     func fieldChanges(_ argument: Int, table: Int32, allowName: Bool = false,
                       fields: [Field]? = nil) throws -> FieldChanges {
-        var reader = FieldTableReader(call: self, argument: argument, allowName: allowName, fields: fields)
+        let rules = FieldTableRules(call: self, argument: argument, allowName: allowName, fields: fields)
+        var reader = FieldTableReader()
         // Room for a whole account's fields at once (growing 1, 2, 4, 8 costs an allocation and a copy each).
         reader.changes.assignments.reserveCapacity(16)
         // Keys are looked up by their bytes (``Field/named(utf8:)``); a key's text is made only for an error.
-        try forEachEntry(in: table) { (keyIndex: Int32, value: Int32) in try reader.entry(keyIndex, value) }
+        try forEachEntry(in: table) { (keyIndex: Int32, value: Int32) in try reader.entry(keyIndex, value, rules) }
         reader.changes.assignments.sort { $0.field < $1.field }
         return reader.changes
     }
@@ -94,36 +95,34 @@ func quoted(_ text: String) -> String {
     return out + "\""
 }
 
-/// The state of ``LuaCall/fieldChanges(_:table:allowName:fields:)`` while it walks a table: a value with mutating
-/// methods, where local functions and closures sharing `var`s made Swift check each access to them at run time
-/// (`swift_beginAccess`, a dozen per table a script passes).
-private struct FieldTableReader {
+/// What a field table is read for: the call, its argument, whether `name` may be given, the fields it may set.
+private struct FieldTableRules {
     let call: LuaCall
     let argument: Int
     let allowName: Bool
     let fields: [Field]?
+}
+
+/// The state of ``LuaCall/fieldChanges(_:table:allowName:fields:)`` while it walks a table: a value with mutating
+/// methods, where local functions and closures sharing `var`s made Swift check each access to them at run time
+/// (`swift_beginAccess`, a dozen per table a script passes). The rules come as a parameter, borrowed: read from a
+/// stored property of `self` during a mutating call, the call's session and the fields would be retained each time.
+private struct FieldTableReader {
     var changes = FieldChanges()
     /// The fields seen so far, one bit per field (the vocabulary has fewer than 64).
     var seen: UInt64 = 0
 
-    init(call: LuaCall, argument: Int, allowName: Bool, fields: [Field]?) {
-        self.call = call
-        self.argument = argument
-        self.allowName = allowName
-        self.fields = fields
-    }
-
     /// One entry of the table: `name`, a group's table, or a field by its dotted name.
-    mutating func entry(_ keyIndex: Int32, _ value: Int32) throws {
-        let call = call
-        let argument = argument
+    mutating func entry(_ keyIndex: Int32, _ value: Int32, _ rules: FieldTableRules) throws {
+        let call = rules.call
+        let argument = rules.argument
         guard let key = call.stringBytes(at: keyIndex) else {
             throw call.misuse(argument, "field names expected as keys, got \(call.key(at: keyIndex).description)")
         }
         // The key's text, made only for a message.
         func name() -> String { call.stringValue(at: keyIndex) ?? "" }
         let isName = LuaCall.bytes(key, equal: LuaCall.nameKey)
-        if isName && !allowName {
+        if isName && !rules.allowName {
             throw call.misuse(argument, "the name is not a field here; rename an account with account:rename(new_name)")
         } else if isName {
             guard let text = call.stringValue(at: value) else {
@@ -136,16 +135,20 @@ private struct FieldTableReader {
                 guard let part = call.stringBytes(at: innerIndex) else {
                     throw call.misuse(argument, "\(name()): field names expected as keys, got \(call.key(at: innerIndex).description)")
                 }
-                try self.take(group.fields?.find(part), "\(name()).\(call.stringValue(at: innerIndex) ?? "")", innerValue)
+                try self.take(group.fields?.find(part), "\(name()).\(call.stringValue(at: innerIndex) ?? "")", innerValue, rules)
             }
         } else {
-            try take(Field.named(utf8: key), name(), value)
+            try take(Field.named(utf8: key), name(), value, rules)
         }
     }
 
     /// The value at `valueIndex` for `field`, what `name` names (`nil` for no field); the name is built only for an
     /// error.
-    mutating func take(_ field: Field?, _ name: @autoclosure () -> String, _ valueIndex: Int32) throws {
+    mutating func take(_ field: Field?, _ name: @autoclosure () -> String, _ valueIndex: Int32,
+                       _ rules: FieldTableRules) throws {
+        let call = rules.call
+        let argument = rules.argument
+        let fields = rules.fields
         guard let field, fields?.contains(field) ?? true else {
             throw call.misuse(argument, MailshError.unknownField(name(), known: (fields ?? Field.allCases).map(\.name)).message)
         }
