@@ -506,9 +506,13 @@ public struct Account: Sendable, Equatable {
     /// some of the assignments made. For an account its caller drops on any error, such as one being created.
     public mutating func applyLeavingPartOnRefusal(_ assignments: [Assignment]) throws {
         var errors: [MailshError] = []
-        for assignment in assignments.sorted(by: { $0.field.applyOrder < $1.field.applyOrder }) {
-            do { try set(assignment.field, to: assignment.value) } catch let error as MailshError {
-                errors.append(error)
+        // In `applyOrder`, keeping the given order within each rank (a stable sort's order), one pass per rank:
+        // no sorted copy of the assignments (an array and a retain of every value, per account a script creates).
+        for rank in Field.applyOrderRanks {
+            for assignment in assignments where assignment.field.applyOrder == rank {
+                do { try set(assignment.field, to: assignment.value) } catch let error as MailshError {
+                    errors.append(error)
+                }
             }
         }
         if errors.count == 1 { throw errors[0] }

@@ -338,6 +338,17 @@ public final class Desk: @unchecked Sendable {
     @discardableResult
     public func createAccount(_ name: String, proto: MailProtocol? = nil, assignments: [Assignment] = [],
                               passwords: [Side: String] = [:], secrets: [Field: String] = [:]) throws -> Change {
+        let account = try createdAccount(name, proto: proto, assignments: assignments, passwords: passwords,
+                                         secrets: secrets)
+        let warnings = account.warnings
+        return Change(account: consume account, warnings: warnings)
+    }
+
+    /// ``createAccount(_:proto:assignments:passwords:secrets:)`` returning the account as stored, for a caller that
+    /// takes its warnings from the account itself when it needs them (a script's `mail.account.create`, which may
+    /// create thousands): the account moves to the caller, where taking it out of a ``Change`` copied it.
+    public func createdAccount(_ name: String, proto: MailProtocol? = nil, assignments: [Assignment] = [],
+                               passwords: [Side: String] = [:], secrets: [Field: String] = [:]) throws -> Account {
         try require(.administrate, "creating a global account")
         let name = Validate.normalizedName(name)
         try Validate.accountName(name)
@@ -354,8 +365,7 @@ public final class Desk: @unchecked Sendable {
             }
             try self.insertWithFreePrefix(&account, in: tx)
             try tx.append([self.entry(account, "account", nil, "created")])
-            let warnings = account.warnings
-            return Change(account: consume account, warnings: warnings)
+            return account
         }
     }
 

@@ -266,6 +266,9 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         default: return 2
         }
     }
+
+    /// Every value ``applyOrder`` takes, first applied first.
+    public static var applyOrderRanks: ClosedRange<Int> { 0...2 }
 }
 
 /// One `FIELD=VALUE` assignment from a command line, a script or a file.

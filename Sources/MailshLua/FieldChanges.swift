@@ -43,67 +43,14 @@ extension LuaCall {
     /// `fields` limits the fields the table may set (every field when `nil`).
     func fieldChanges(_ argument: Int, table: Int32, allowName: Bool = false,
                       fields: [Field]? = nil) throws -> FieldChanges {
-        var changes = FieldChanges()
+        let rules = FieldTableRules(call: self, argument: argument, allowName: allowName, fields: fields)
+        var reader = FieldTableReader()
         // Room for a whole account's fields at once (growing 1, 2, 4, 8 costs an allocation and a copy each).
-        changes.assignments.reserveCapacity(16)
-        // The fields seen so far, one bit per field (the vocabulary has fewer than 64).
-        var seen: UInt64 = 0
-        // `field` is what `name` names (`nil` for no field); the name is built only for an error.
-        func take(_ field: Field?, _ name: @autoclosure () -> String, _ valueIndex: Int32) throws {
-            guard let field, fields?.contains(field) ?? true else {
-                throw misuse(argument, MailshError.unknownField(name(), known: (fields ?? Field.allCases).map(\.name)).message)
-            }
-            let bit: UInt64 = 1 << UInt64(field.ordinal)
-            guard seen & bit == 0 else { throw misuse(argument, "\(field.name) is given twice") }
-            seen |= bit
-            // Where the JSON has a boolean (insecure, allow_plaintext), a script may give one.
-            if field.isFlag, lua_type(state, valueIndex) == LUA_TBOOLEAN {
-                changes.assignments.append(Assignment(field: field, value: boolean(at: valueIndex) ? "true" : "false"))
-                return
-            }
-            guard let input = fieldInput(at: valueIndex) else {
-                throw misuse(argument, "\(field.name): string or number expected, got \(typeName(at: valueIndex))")
-            }
-            if field.isSecret {
-                switch input {
-                case .text(let text): changes.passwords[field] = .some(text)
-                case .clear: changes.passwords[field] = .some(nil)
-                }
-            } else {
-                switch input {
-                case .text(let text): changes.assignments.append(Assignment(field: field, value: text))
-                case .clear: changes.assignments.append(Assignment(field: field, value: ""))
-                }
-            }
-        }
+        reader.changes.assignments.reserveCapacity(16)
         // Keys are looked up by their bytes (``Field/named(utf8:)``); a key's text is made only for an error.
-        try forEachEntry(in: table) { (keyIndex: Int32, value: Int32) in
-            guard let key = stringBytes(at: keyIndex) else {
-                throw misuse(argument, "field names expected as keys, got \(self.key(at: keyIndex).description)")
-            }
-            // The key's text, made only for a message.
-            func name() -> String { stringValue(at: keyIndex) ?? "" }
-            let isName = Self.bytes(key, equal: Self.nameKey)
-            if isName && !allowName {
-                throw misuse(argument, "the name is not a field here; rename an account with account:rename(new_name)")
-            } else if isName {
-                guard let text = stringValue(at: value) else {
-                    throw misuse(argument, "name: string expected, got \(typeName(at: value))")
-                }
-                changes.name = text
-            } else if lua_type(state, value) == LUA_TTABLE, let group = Self.fieldGroupTables.first(where: { Self.bytes(key, equal: $0.name) }) {
-                try forEachEntry(in: value) { (innerIndex: Int32, innerValue: Int32) in
-                    guard let part = stringBytes(at: innerIndex) else {
-                        throw misuse(argument, "\(name()): field names expected as keys, got \(self.key(at: innerIndex).description)")
-                    }
-                    try take(group.fields?.find(part), "\(name()).\(self.stringValue(at: innerIndex) ?? "")", innerValue)
-                }
-            } else {
-                try take(Field.named(utf8: key), name(), value)
-            }
-        }
-        changes.assignments.sort { $0.field < $1.field }
-        return changes
+        try forEachEntry(in: table) { (keyIndex: Int32, value: Int32) in try reader.entry(keyIndex, value, rules) }
+        reader.changes.assignments.sort { $0.field < $1.field }
+        return reader.changes
     }
 
     /// Reads an options table against the keys it may hold: `{ match = "Dev*", protocol = "imap" }`.
@@ -146,4 +93,86 @@ func quoted(_ text: String) -> String {
         }
     }
     return out + "\""
+}
+
+/// What a field table is read for: the call, its argument, whether `name` may be given, the fields it may set.
+private struct FieldTableRules {
+    let call: LuaCall
+    let argument: Int
+    let allowName: Bool
+    let fields: [Field]?
+}
+
+/// The state of ``LuaCall/fieldChanges(_:table:allowName:fields:)`` while it walks a table: a value with mutating
+/// methods, where local functions and closures sharing `var`s made Swift check each access to them at run time
+/// (`swift_beginAccess`, a dozen per table a script passes). The rules come as a parameter, borrowed: read from a
+/// stored property of `self` during a mutating call, the call's session and the fields would be retained each time.
+private struct FieldTableReader {
+    var changes = FieldChanges()
+    /// The fields seen so far, one bit per field (the vocabulary has fewer than 64).
+    var seen: UInt64 = 0
+
+    /// One entry of the table: `name`, a group's table, or a field by its dotted name.
+    mutating func entry(_ keyIndex: Int32, _ value: Int32, _ rules: FieldTableRules) throws {
+        let call = rules.call
+        let argument = rules.argument
+        guard let key = call.stringBytes(at: keyIndex) else {
+            throw call.misuse(argument, "field names expected as keys, got \(call.key(at: keyIndex).description)")
+        }
+        // The key's text, made only for a message.
+        func name() -> String { call.stringValue(at: keyIndex) ?? "" }
+        let isName = LuaCall.bytes(key, equal: LuaCall.nameKey)
+        if isName && !rules.allowName {
+            throw call.misuse(argument, "the name is not a field here; rename an account with account:rename(new_name)")
+        } else if isName {
+            guard let text = call.stringValue(at: value) else {
+                throw call.misuse(argument, "name: string expected, got \(call.typeName(at: value))")
+            }
+            changes.name = text
+        } else if lua_type(call.state, value) == LUA_TTABLE,
+                  let group = LuaCall.fieldGroupTables.first(where: { LuaCall.bytes(key, equal: $0.name) }) {
+            try call.forEachEntry(in: value) { (innerIndex: Int32, innerValue: Int32) in
+                guard let part = call.stringBytes(at: innerIndex) else {
+                    throw call.misuse(argument, "\(name()): field names expected as keys, got \(call.key(at: innerIndex).description)")
+                }
+                try self.take(group.fields?.find(part), "\(name()).\(call.stringValue(at: innerIndex) ?? "")", innerValue, rules)
+            }
+        } else {
+            try take(Field.named(utf8: key), name(), value, rules)
+        }
+    }
+
+    /// The value at `valueIndex` for `field`, what `name` names (`nil` for no field); the name is built only for an
+    /// error.
+    mutating func take(_ field: Field?, _ name: @autoclosure () -> String, _ valueIndex: Int32,
+                       _ rules: FieldTableRules) throws {
+        let call = rules.call
+        let argument = rules.argument
+        let fields = rules.fields
+        guard let field, fields?.contains(field) ?? true else {
+            throw call.misuse(argument, MailshError.unknownField(name(), known: (fields ?? Field.allCases).map(\.name)).message)
+        }
+        let bit: UInt64 = 1 << UInt64(field.ordinal)
+        guard seen & bit == 0 else { throw call.misuse(argument, "\(field.name) is given twice") }
+        seen |= bit
+        // Where the JSON has a boolean (insecure, allow_plaintext), a script may give one.
+        if field.isFlag, lua_type(call.state, valueIndex) == LUA_TBOOLEAN {
+            changes.assignments.append(Assignment(field: field, value: call.boolean(at: valueIndex) ? "true" : "false"))
+            return
+        }
+        guard let input = call.fieldInput(at: valueIndex) else {
+            throw call.misuse(argument, "\(field.name): string or number expected, got \(call.typeName(at: valueIndex))")
+        }
+        if field.isSecret {
+            switch input {
+            case .text(let text): changes.passwords[field] = .some(text)
+            case .clear: changes.passwords[field] = .some(nil)
+            }
+        } else {
+            switch input {
+            case .text(let text): changes.assignments.append(Assignment(field: field, value: text))
+            case .clear: changes.assignments.append(Assignment(field: field, value: ""))
+            }
+        }
+    }
 }

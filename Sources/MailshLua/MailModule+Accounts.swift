@@ -17,10 +17,10 @@ extension MailModule {
             }
             var secrets: [Field: String] = [:]
             for case let (field, secret?) in changes.passwordsToSet { secrets[field] = secret }
-            // The new account moved into the object returned, not copied.
-            let account = try call.desk.createAccount(name, proto: proto, assignments: changes.assignments,
-                                                      secrets: secrets).account
-            return .value(.object(AccountObject(consume account)))
+            // The new account moved into the object returned, not copied (the object reads its warnings from it).
+            return .value(.object(AccountObject(try call.desk.createdAccount(name, proto: proto,
+                                                                             assignments: changes.assignments,
+                                                                             secrets: secrets))))
         },
         HostFunction(.function("mail.account.get")) { call in
             let name = try call.string(1)

@@ -41,20 +41,26 @@ struct TypedBindings: SQLBinder {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     mutating func text(_ value: String?) {
-        if var value {
-            _ = value.withUTF8 { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { chars in
-                    if !chars.isEmpty {
-                        sqlite3_bind_text(handle, index, arena.copy(UnsafeRawBufferPointer(chars)), CInt(chars.count), nil)
-                    } else {
-                        // A non-null pointer for "", so that an empty string binds as text, not NULL.
-                        sqlite3_bind_text(handle, index, "", 0, Self.transient)
-                    }
-                }
+        if let value {
+            // The string's own bytes, borrowed: `withUTF8` needs a `var`, a copy (a retain and a release) of every
+            // value bound. Only a string without contiguous UTF-8 (none that Swift makes on Linux) is copied.
+            if value.utf8.withContiguousStorageIfAvailable({ bind($0) }) == nil {
+                var copy = value
+                copy.withUTF8 { bind($0) }
             }
             index += 1
         } else {
             null()
+        }
+    }
+
+    /// Binds `bytes` as text at ``index`` (copied into the arena; `""` as empty text, not NULL).
+    private mutating func bind(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if !bytes.isEmpty {
+            sqlite3_bind_text(handle, index, arena.copy(UnsafeRawBufferPointer(bytes)), CInt(bytes.count), nil)
+        } else {
+            // A non-null pointer for "", so that an empty string binds as text, not NULL.
+            sqlite3_bind_text(handle, index, "", 0, Self.transient)
         }
     }
 

@@ -116,6 +116,56 @@ final class AssignmentTests: XCTestCase {
         }
     }
 
+    /// `applyLeavingPartOnRefusal` applies by rank without sorting a copy: it must leave the same account and report
+    /// the same errors, in the same order, as applying a stably sorted copy one assignment at a time (the rule as
+    /// first written), whatever order the assignments come in.
+    func testApplyingRankByRankMatchesApplyingASortedCopy() {
+        let pool = [
+            Assignment(field: .incomingPort, value: "10993"), Assignment(field: .incomingSecurity, value: "starttls"),
+            Assignment(field: .outgoingSecurity, value: "none"), Assignment(field: .proto, value: "pop3"),
+            Assignment(field: .incomingHost, value: "imap.example.com"), Assignment(field: .outgoingPort, value: "x"),
+            Assignment(field: .outgoingFrom, value: "not an address"), Assignment(field: .incomingSecurity, value: "bad"),
+            Assignment(field: .outgoingHost, value: "smtp.example.com"), Assignment(field: .proto, value: "nope"),
+        ]
+        func reference(_ assignments: [Assignment]) -> (Account, String?) {
+            var account = Account(name: "A", id: "id", at: Date(timeIntervalSince1970: 0))
+            var errors: [MailshError] = []
+            for assignment in assignments.sorted(by: { $0.field.applyOrder < $1.field.applyOrder }) {
+                do { try account.set(assignment.field, to: assignment.value) } catch let error as MailshError {
+                    errors.append(error)
+                } catch { XCTFail("\(error)") }
+            }
+            let message = errors.isEmpty ? nil : errors.count == 1 ? errors[0].message : MailshError.invalid(errors.map(\.message)).message
+            return (account, message)
+        }
+        /// The `number`th of the pool's 10! orders (its digits in the factorial base pick each next assignment).
+        func order(_ number: Int) -> [Assignment] {
+            var rest = pool
+            var number = number
+            var result: [Assignment] = []
+            while !rest.isEmpty {
+                result.append(rest.remove(at: number % rest.count))
+                number /= rest.count + 1
+            }
+            return result
+        }
+        var tried = 0
+        for run in 0..<400 {
+            // 400 orders spread over all 10! (a step prime to it), each cut to 1 to 10 assignments.
+            let assignments = Array(order(run &* 2_654_435_761 % 3_628_800).prefix(1 + run % pool.count))
+            var account = Account(name: "A", id: "id", at: Date(timeIntervalSince1970: 0))
+            var message: String?
+            do { try account.applyLeavingPartOnRefusal(assignments) } catch let error as MailshError {
+                message = error.message
+            } catch { XCTFail("\(error)") }
+            let expected = reference(assignments)
+            XCTAssertEqual(account, expected.0, "\(assignments)")
+            XCTAssertEqual(message, expected.1, "\(assignments)")
+            tried += 1
+        }
+        XCTAssertEqual(tried, 400)
+    }
+
     // MARK: Field vocabulary
 
     func testFieldParse() throws {
