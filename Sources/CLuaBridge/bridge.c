@@ -253,6 +253,37 @@ static void *receiverOf(lua_State *L, int cls) {
     return box->object;
 }
 
+/* Releases a host object Swift returned that never got its userdata (making it raised). */
+static void releasePendingObject(CMailshLuaBridge_Context *context) {
+    void *object = context->pendingObject;
+    if (object == NULL) return;
+    context->pendingObject = NULL;
+    releaseFunction(object);
+}
+
+/* Pushes the host object Swift returned (CMailshLuaBridge_OBJECT) as a userdata of its class. Only from a
+   lua_CFunction that Lua called: making the userdata may raise ("not enough memory"), and then the object stays
+   pending until the next call or the closing of the state releases it. */
+static int pushPendingObject(lua_State *L, CMailshLuaBridge_Context *context) {
+    int cls = context->pendingClass;
+    if (cls <= 0 || cls >= MAX_CLASSES || context->pendingObject == NULL) {
+        releasePendingObject(context);
+        return luaL_error(L, "mailsh: bad host object");
+    }
+    Box *box = lua_newuserdatauv(L, sizeof(Box), 0);
+    box->object = NULL;
+    box->cls = cls;
+    box->bytes = 0;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &classKeys[cls]);
+    lua_setmetatable(L, -2);
+    /* Nothing below can fail: the userdata takes over the retain Swift made for it. */
+    box->object = context->pendingObject;
+    context->pendingObject = NULL;
+    box->bytes = context->pendingBytes;
+    context->memoryExternal += context->pendingBytes;
+    return 1;
+}
+
 /* Calls Swift function `function` and turns its markers into Lua errors, here, where only C frames are left. */
 static int callHost(lua_State *L, int function, int cls) {
     CMailshLuaBridge_Context *context = contextOf(L);
@@ -260,10 +291,13 @@ static int callHost(lua_State *L, int function, int cls) {
         return luaL_error(L, "mailsh functions cannot be called from a __gc metamethod");
     }
     if (checkStop(context)) return raiseStopAt(L, 1);
+    releasePendingObject(context);
     void *receiver = cls ? receiverOf(L, cls) : NULL;
     int result = dispatchFunction(L, context->host, function, receiver);
     if (result >= 0) return result;
     switch (result) {
+    case CMailshLuaBridge_OBJECT:
+        return pushPendingObject(L, context);
     case CMailshLuaBridge_RAISE_WHERE:
         luaL_where(L, 1);
         lua_insert(L, -2);
@@ -561,6 +595,7 @@ void CMailshLuaBridge_close(lua_State *L) {
     context->memorySlack = REPORT_RESERVE;
     lua_sethook(L, budgetHook, LUA_MASKCOUNT, 1);
     lua_close(L);
+    releasePendingObject(context);
 }
 
 /* MARK: - Set-up (protected) */

@@ -37,7 +37,10 @@ enum FieldInput: Equatable {
 /// One call from Lua into a host function: its arguments, read only with API functions that never raise.
 struct LuaCall {
     let state: LuaState
-    let session: LuaSession
+    /// Not retained: a call lives inside ``LuaSession/dispatch(_:_:_:)`` of this very session. Unretained, a
+    /// `LuaCall` is plain bytes, so the copies Swift makes of it (into closures, into functions it calls) cost no
+    /// atomic reference count each.
+    unowned(unsafe) let session: LuaSession
     /// The function called, an index into ``MailModule/functions``.
     let function: Int
     /// The receiver's host object, for a method (checked by the C trampoline).

@@ -108,6 +108,14 @@ final class LuaSession {
         do {
             switch try function.body(call) {
             case .value(let value) where value.isScalar: return pushScalar(value, state)
+            case .value(.object(let object)):
+                // Made into its userdata by the trampoline (which may raise), not by a protected push program.
+                // One left by a nested call whose userdata could not be made is released first.
+                if let stale = context.pointee.pendingObject { Unmanaged<HostObject>.fromOpaque(stale).release() }
+                context.pointee.pendingObject = Unmanaged.passRetained(object).toOpaque()
+                context.pointee.pendingClass = type(of: object).hostClass.rawValue
+                context.pointee.pendingBytes = type(of: object).estimatedBytes
+                return Marker.object
             case .value(.string(var text)):
                 return text.withUTF8 { bytes in
                     bytes.withMemoryRebound(to: CChar.self) {
@@ -342,6 +350,7 @@ final class LuaSession {
         static let raiseWhere = Int32(CMailshLuaBridge_RAISE_WHERE)
         static let refuse = Int32(CMailshLuaBridge_REFUSE)
         static let stackOverflow = Int32(CMailshLuaBridge_STACK_OVERFLOW)
+        static let object = Int32(CMailshLuaBridge_OBJECT)
         static let log = Int32(CMailshLuaBridge_LOG)
     }
 

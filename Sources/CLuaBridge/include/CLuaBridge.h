@@ -38,6 +38,9 @@ enum {
     CMailshLuaBridge_REFUSE = -3,
     /* No room on the stack, not even for a message: the trampoline raises "stack overflow". */
     CMailshLuaBridge_STACK_OVERFLOW = -4,
+    /* Not an error: return one value, the host object Swift left in `pendingObject` (retained for the
+       userdata), made into its userdata by the trampoline, without a push program. */
+    CMailshLuaBridge_OBJECT = -5,
 };
 
 /* Streams of the write callback. */
@@ -72,6 +75,11 @@ typedef struct CMailshLuaBridge_Context {
     int busy;
     /* The Swift session (an unretained pointer, valid while the state is open). */
     void *host;
+    /* A host object to return (see CMailshLuaBridge_OBJECT), retained once for its userdata; its class and the
+       bytes it costs. If making the userdata fails, the next call or the closing of the state releases it. */
+    void *pendingObject;
+    int pendingClass;
+    uint32_t pendingBytes;
     /* The push program Swift writes and C runs. */
     unsigned char *program;
     size_t programLength;
