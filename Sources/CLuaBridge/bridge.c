@@ -1001,6 +1001,73 @@ int CMailshLuaBridge_pushString(lua_State *L, const char *text, size_t length) {
     return lua_pcall(L, 1, 1, 0) == LUA_OK ? 1 : -1;
 }
 
+/* MARK: - Field tables */
+
+void CMailshLuaBridge_fieldValue(lua_State *L, int index, CMailshLuaBridge_FieldEntry *entry) {
+    entry->key = NULL;
+    entry->keyLength = 0;
+    entry->children = 0;
+    entry->type = lua_type(L, index);
+    switch (entry->type) {
+    case LUA_TSTRING:
+        entry->text = lua_tolstring(L, index, &entry->textLength);
+        break;
+    case LUA_TNUMBER:
+        entry->isInteger = lua_isinteger(L, index);
+        if (entry->isInteger) {
+            entry->integer = (int64_t)lua_tointegerx(L, index, NULL);
+        } else {
+            entry->number = (double)lua_tonumberx(L, index, NULL);
+        }
+        break;
+    case LUA_TBOOLEAN:
+        entry->boolean = lua_toboolean(L, index);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The key and value on top of the stack into `entry`; 0 when the key is not a string or the value is none of
+   string, number, boolean, table. */
+static int readFieldEntry(lua_State *L, CMailshLuaBridge_FieldEntry *entry) {
+    if (lua_type(L, -2) != LUA_TSTRING) return 0;
+    CMailshLuaBridge_fieldValue(L, -1, entry);
+    entry->key = lua_tolstring(L, -2, &entry->keyLength);
+    switch (entry->type) {
+    case LUA_TSTRING: case LUA_TNUMBER: case LUA_TBOOLEAN: case LUA_TTABLE: return 1;
+    default: return 0;
+    }
+}
+
+int CMailshLuaBridge_fieldEntries(lua_State *L, int table, CMailshLuaBridge_FieldEntry *entries, int capacity) {
+    int top = lua_gettop(L);
+    int count = 0;
+    if (!lua_checkstack(L, 6)) return -1;
+    table = lua_absindex(L, table);
+    lua_pushnil(L);
+    while (lua_next(L, table)) {
+        if (count == capacity || !readFieldEntry(L, &entries[count])) goto irregular;
+        CMailshLuaBridge_FieldEntry *parent = &entries[count++];
+        if (parent->type == LUA_TTABLE) {
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                if (count == capacity || !readFieldEntry(L, &entries[count]) || entries[count].type == LUA_TTABLE) {
+                    goto irregular;
+                }
+                count++;
+                parent->children++;
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    return count;
+irregular:
+    lua_settop(L, top);
+    return -1;
+}
+
 /* MARK: - Objects */
 
 void *CMailshLuaBridge_toObject(lua_State *L, int index, int cls) {

@@ -152,6 +152,32 @@ int CMailshLuaBridge_runProgram(struct lua_State *L, size_t start);
    top of the stack, or CMailshLuaBridge_STACK_OVERFLOW. */
 int CMailshLuaBridge_pushString(struct lua_State *L, const char *text, size_t length);
 
+/* One entry of a field table (`{ name = "x", incoming = { port = 993 } }`), as read by `fieldEntries` or
+   `fieldValue`: the key's bytes and the value, by its Lua type. Texts point into Lua's strings, valid while the table
+   holds them. */
+typedef struct CMailshLuaBridge_FieldEntry {
+    const char *key;
+    size_t keyLength;
+    /* LUA_TSTRING (`text`), LUA_TNUMBER (`integer` when `isInteger`, else `number`), LUA_TBOOLEAN (`boolean`),
+       LUA_TTABLE (whose entries follow: `children` of them), or another type (only from `fieldValue`). */
+    int type;
+    int isInteger;
+    int boolean;
+    int children;
+    const char *text;
+    size_t textLength;
+    int64_t integer;
+    double number;
+} CMailshLuaBridge_FieldEntry;
+
+/* Reads the entries of the table at `table` into `entries` (at most `capacity`), each table among its values followed
+   by that table's entries (one level). Returns the count, or -1 when the table is not that plain (a key that is not
+   a string, a value that is none of string, number, boolean, table, a table below the first level, more entries
+   than `capacity`): read it entry by entry then, for the messages that name what is wrong. Never raises. */
+int CMailshLuaBridge_fieldEntries(struct lua_State *L, int table, CMailshLuaBridge_FieldEntry *entries, int capacity);
+/* Reads the value at `index` into `entry` (its key is left empty). Never raises. */
+void CMailshLuaBridge_fieldValue(struct lua_State *L, int index, CMailshLuaBridge_FieldEntry *entry);
+
 /* The host object of a userdata of class `cls` at `index`, or NULL (never raises). */
 void *CMailshLuaBridge_toObject(struct lua_State *L, int index, int cls);
 /* The class of a host userdata at `index`, or 0 (never raises). */
