@@ -52,22 +52,16 @@ extension LuaCall {
         // A plain table (string keys; strings, numbers, booleans and group tables as values) is read by C in one
         // call, every key and value at once; any other is walked entry by entry, for messages that name what is
         // wrong. Both apply the same rules, entry by entry, in the table's order.
-        try withUnsafeTemporaryAllocation(of: CMailshLuaBridge_FieldEntry.self,
-                                          capacity: Self.fieldEntryCapacity) { buffer in
-            let count = CMailshLuaBridge_fieldEntries(state, table, buffer.baseAddress, Int32(buffer.count))
-            if count >= 0 {
-                try reader.entries(UnsafeBufferPointer(rebasing: buffer[..<Int(count)]), rules)
-            } else {
-                try forEachEntry(in: table) { (keyIndex: Int32, value: Int32) in try reader.entry(keyIndex, value, rules) }
-            }
+        let buffer = session.fieldEntries
+        let count = CMailshLuaBridge_fieldEntries(state, table, buffer.baseAddress, Int32(buffer.count))
+        if count >= 0 {
+            try reader.entries(UnsafeBufferPointer(rebasing: buffer[..<Int(count)]), rules)
+        } else {
+            try forEachEntry(in: table) { (keyIndex: Int32, value: Int32) in try reader.entry(keyIndex, value, rules) }
         }
         reader.changes.assignments.sort { $0.field < $1.field }
         return reader.changes
     }
-
-    /// How many entries (groups and their fields counted) a field table may have to be read in one call: every
-    /// field of the vocabulary and its groups fit.
-    static let fieldEntryCapacity = 96
 
     /// Reads an options table against the keys it may hold: `{ match = "Dev*", protocol = "imap" }`.
     func options(_ argument: Int, allowed: [String], _ body: (String, Int32) throws -> Void) throws {
@@ -225,9 +219,8 @@ private struct FieldTableReader {
                        _ typeName: @autoclosure () -> String, _ rules: FieldTableRules) throws {
         let call = rules.call
         let argument = rules.argument
-        let fields = rules.fields
-        guard let field, fields?.contains(field) ?? true else {
-            throw call.misuse(argument, MailshError.unknownField(name(), known: (fields ?? Field.allCases).map(\.name)).message)
+        guard let field, rules.fields?.contains(field) ?? true else {
+            throw call.misuse(argument, MailshError.unknownField(name(), known: (rules.fields ?? Field.allCases).map(\.name)).message)
         }
         let bit: UInt64 = 1 << UInt64(field.ordinal)
         guard seen & bit == 0 else { throw call.misuse(argument, "\(field.name) is given twice") }

@@ -28,6 +28,10 @@ final class LuaSession {
     private var lastRefusal: MailshError?
     /// The module's functions (kept here: a static's access check on every call is measurable).
     private let functions = MailModule.functions
+    /// Room for the entries of one field table (``LuaCall/fieldChanges(_:table:allowName:fields:)``, which calls no
+    /// Lua code while it uses it): every field of the vocabulary and its groups fit. Made once: as a temporary
+    /// allocation of its size (over 1 KiB) Swift put it on the heap at every call.
+    let fieldEntries = UnsafeMutableBufferPointer<CMailshLuaBridge_FieldEntry>.allocate(capacity: 96)
 
     init(desk: Desk, output: ScriptOutput, options: ScriptOptions, displayName: String) throws {
         Self.installCallbacks
@@ -54,6 +58,7 @@ final class LuaSession {
         free(context.pointee.program)
         context.deinitialize(count: 1)
         context.deallocate()
+        fieldEntries.deallocate()
         LiveObjects.adjust(-1)
     }
 
