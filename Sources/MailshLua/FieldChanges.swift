@@ -124,10 +124,11 @@ private struct FieldTableReader {
     /// The fields seen so far, one bit per field (the vocabulary has fewer than 64).
     var seen: UInt64 = 0
 
-    /// What a top-level key names.
+    /// What a top-level key names: a group by its index in ``LuaCall/fieldGroupTables`` (a value with no
+    /// reference to count as it is returned and switched on).
     enum Key {
         case name
-        case group(Field.NameTable?)
+        case group(Int)
         case field(Field?)
     }
 
@@ -140,8 +141,9 @@ private struct FieldTableReader {
             }
             return .name
         }
-        if isTable, let group = LuaCall.fieldGroupTables.first(where: { LuaCall.bytes(key, equal: $0.name) }) {
-            return .group(group.fields)
+        if isTable {
+            let groups = LuaCall.fieldGroupTables
+            for group in groups.indices where LuaCall.bytes(key, equal: groups[group].name) { return .group(group) }
         }
         return .field(Field.named(utf8: key))
     }
@@ -158,7 +160,8 @@ private struct FieldTableReader {
             switch try Self.classify(key, isTable: entry.type == LUA_TTABLE, rules) {
             case .name:
                 try takeName(entry, Self.typeName(entry, rules.call), rules)
-            case .group(let fields):
+            case .group(let group):
+                let fields = LuaCall.fieldGroupTables[group].fields
                 for inner in entries[(index + 1)..<(index + 1 + children)] {
                     let part = UnsafeRawBufferPointer(start: inner.key, count: inner.keyLength)
                     try take(fields?.find(part), "\(name()).\(String(decoding: part, as: UTF8.self))", inner,
@@ -190,7 +193,8 @@ private struct FieldTableReader {
         switch try Self.classify(key, isTable: entry.type == LUA_TTABLE, rules) {
         case .name:
             try takeName(entry, call.typeName(at: value), rules)
-        case .group(let fields):
+        case .group(let group):
+            let fields = LuaCall.fieldGroupTables[group].fields
             try call.forEachEntry(in: value) { (innerIndex: Int32, innerValue: Int32) in
                 guard let part = call.stringBytes(at: innerIndex) else {
                     throw call.misuse(argument, "\(name()): field names expected as keys, got \(call.key(at: innerIndex).description)")

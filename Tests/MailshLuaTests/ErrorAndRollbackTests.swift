@@ -94,6 +94,8 @@ final class ErrorAndRollbackTests: LuaTestCase {
         try admin.addUser("bob", email: nil)
         let cases: [(String, String?, MailshError)] = [
             ("mail.account.create{ name = 'Support' }", nil, .alreadyExists(kind: "account", name: "Support")),
+            ("mail.account.create{ name = 'New', protocol = 'IMAP' }", nil,
+             .invalidValue(field: "protocol", value: "IMAP", allowed: "imap, pop3")),
             ("mail.account.get('Support'):set{ ['incoming.port'] = 70000 }", nil,
              .invalidValue(field: "incoming.port", value: "70000", allowed: "a port number from 1 to 65535")),
             ("mail.account.get('Support'):lock('credentials')", "bob",
