@@ -253,6 +253,37 @@ static void *receiverOf(lua_State *L, int cls) {
     return box->object;
 }
 
+/* Releases a host object Swift returned that never got its userdata (making it raised). */
+static void releasePendingObject(CMailshLuaBridge_Context *context) {
+    void *object = context->pendingObject;
+    if (object == NULL) return;
+    context->pendingObject = NULL;
+    releaseFunction(object);
+}
+
+/* Pushes the host object Swift returned (CMailshLuaBridge_OBJECT) as a userdata of its class. Only from a
+   lua_CFunction that Lua called: making the userdata may raise ("not enough memory"), and then the object stays
+   pending until the next call or the closing of the state releases it. */
+static int pushPendingObject(lua_State *L, CMailshLuaBridge_Context *context) {
+    int cls = context->pendingClass;
+    if (cls <= 0 || cls >= MAX_CLASSES || context->pendingObject == NULL) {
+        releasePendingObject(context);
+        return luaL_error(L, "mailsh: bad host object");
+    }
+    Box *box = lua_newuserdatauv(L, sizeof(Box), 0);
+    box->object = NULL;
+    box->cls = cls;
+    box->bytes = 0;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &classKeys[cls]);
+    lua_setmetatable(L, -2);
+    /* Nothing below can fail: the userdata takes over the retain Swift made for it. */
+    box->object = context->pendingObject;
+    context->pendingObject = NULL;
+    box->bytes = context->pendingBytes;
+    context->memoryExternal += context->pendingBytes;
+    return 1;
+}
+
 /* Calls Swift function `function` and turns its markers into Lua errors, here, where only C frames are left. */
 static int callHost(lua_State *L, int function, int cls) {
     CMailshLuaBridge_Context *context = contextOf(L);
@@ -260,10 +291,13 @@ static int callHost(lua_State *L, int function, int cls) {
         return luaL_error(L, "mailsh functions cannot be called from a __gc metamethod");
     }
     if (checkStop(context)) return raiseStopAt(L, 1);
+    releasePendingObject(context);
     void *receiver = cls ? receiverOf(L, cls) : NULL;
     int result = dispatchFunction(L, context->host, function, receiver);
     if (result >= 0) return result;
     switch (result) {
+    case CMailshLuaBridge_OBJECT:
+        return pushPendingObject(L, context);
     case CMailshLuaBridge_RAISE_WHERE:
         luaL_where(L, 1);
         lua_insert(L, -2);
@@ -561,6 +595,7 @@ void CMailshLuaBridge_close(lua_State *L) {
     context->memorySlack = REPORT_RESERVE;
     lua_sethook(L, budgetHook, LUA_MASKCOUNT, 1);
     lua_close(L);
+    releasePendingObject(context);
 }
 
 /* MARK: - Set-up (protected) */
@@ -964,6 +999,73 @@ int CMailshLuaBridge_pushString(lua_State *L, const char *text, size_t length) {
     lua_pushcfunction(L, pushStringBody);
     lua_pushlightuserdata(L, &argument);
     return lua_pcall(L, 1, 1, 0) == LUA_OK ? 1 : -1;
+}
+
+/* MARK: - Field tables */
+
+void CMailshLuaBridge_fieldValue(lua_State *L, int index, CMailshLuaBridge_FieldEntry *entry) {
+    entry->key = NULL;
+    entry->keyLength = 0;
+    entry->children = 0;
+    entry->type = lua_type(L, index);
+    switch (entry->type) {
+    case LUA_TSTRING:
+        entry->text = lua_tolstring(L, index, &entry->textLength);
+        break;
+    case LUA_TNUMBER:
+        entry->isInteger = lua_isinteger(L, index);
+        if (entry->isInteger) {
+            entry->integer = (int64_t)lua_tointegerx(L, index, NULL);
+        } else {
+            entry->number = (double)lua_tonumberx(L, index, NULL);
+        }
+        break;
+    case LUA_TBOOLEAN:
+        entry->boolean = lua_toboolean(L, index);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The key and value on top of the stack into `entry`; 0 when the key is not a string or the value is none of
+   string, number, boolean, table. */
+static int readFieldEntry(lua_State *L, CMailshLuaBridge_FieldEntry *entry) {
+    if (lua_type(L, -2) != LUA_TSTRING) return 0;
+    CMailshLuaBridge_fieldValue(L, -1, entry);
+    entry->key = lua_tolstring(L, -2, &entry->keyLength);
+    switch (entry->type) {
+    case LUA_TSTRING: case LUA_TNUMBER: case LUA_TBOOLEAN: case LUA_TTABLE: return 1;
+    default: return 0;
+    }
+}
+
+int CMailshLuaBridge_fieldEntries(lua_State *L, int table, CMailshLuaBridge_FieldEntry *entries, int capacity) {
+    int top = lua_gettop(L);
+    int count = 0;
+    if (!lua_checkstack(L, 6)) return -1;
+    table = lua_absindex(L, table);
+    lua_pushnil(L);
+    while (lua_next(L, table)) {
+        if (count == capacity || !readFieldEntry(L, &entries[count])) goto irregular;
+        CMailshLuaBridge_FieldEntry *parent = &entries[count++];
+        if (parent->type == LUA_TTABLE) {
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                if (count == capacity || !readFieldEntry(L, &entries[count]) || entries[count].type == LUA_TTABLE) {
+                    goto irregular;
+                }
+                count++;
+                parent->children++;
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    return count;
+irregular:
+    lua_settop(L, top);
+    return -1;
 }
 
 /* MARK: - Objects */

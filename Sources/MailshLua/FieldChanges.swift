@@ -1,4 +1,5 @@
 internal import CLua
+internal import CLuaBridge
 import MailshCore
 
 /// The changes a script asks for in a table such as `{ protocol = "pop3", incoming = { host = … },
@@ -48,7 +49,16 @@ extension LuaCall {
         // Room for a whole account's fields at once (growing 1, 2, 4, 8 costs an allocation and a copy each).
         reader.changes.assignments.reserveCapacity(16)
         // Keys are looked up by their bytes (``Field/named(utf8:)``); a key's text is made only for an error.
-        try forEachEntry(in: table) { (keyIndex: Int32, value: Int32) in try reader.entry(keyIndex, value, rules) }
+        // A plain table (string keys; strings, numbers, booleans and group tables as values) is read by C in one
+        // call, every key and value at once; any other is walked entry by entry, for messages that name what is
+        // wrong. Both apply the same rules, entry by entry, in the table's order.
+        let buffer = session.fieldEntries
+        let count = CMailshLuaBridge_fieldEntries(state, table, buffer.baseAddress, Int32(buffer.count))
+        if count >= 0 {
+            try reader.entries(UnsafeBufferPointer(rebasing: buffer[..<Int(count)]), rules)
+        } else {
+            try forEachEntry(in: table) { (keyIndex: Int32, value: Int32) in try reader.entry(keyIndex, value, rules) }
+        }
         reader.changes.assignments.sort { $0.field < $1.field }
         return reader.changes
     }
@@ -108,11 +118,68 @@ private struct FieldTableRules {
 /// (`swift_beginAccess`, a dozen per table a script passes). The rules come as a parameter, borrowed: read from a
 /// stored property of `self` during a mutating call, the call's session and the fields would be retained each time.
 private struct FieldTableReader {
+    typealias Entry = CMailshLuaBridge_FieldEntry
+
     var changes = FieldChanges()
     /// The fields seen so far, one bit per field (the vocabulary has fewer than 64).
     var seen: UInt64 = 0
 
-    /// One entry of the table: `name`, a group's table, or a field by its dotted name.
+    /// What a top-level key names: a group by its index in ``LuaCall/fieldGroupTables`` (a value with no
+    /// reference to count as it is returned and switched on).
+    enum Key {
+        case name
+        case group(Int)
+        case field(Field?)
+    }
+
+    /// What the key `key` of a value (a table or not) names; refuses `name` where the table may not set it.
+    static func classify(_ key: UnsafeRawBufferPointer, isTable: Bool, _ rules: FieldTableRules) throws -> Key {
+        if LuaCall.bytes(key, equal: LuaCall.nameKey) {
+            guard rules.allowName else {
+                throw rules.call.misuse(rules.argument,
+                                        "the name is not a field here; rename an account with account:rename(new_name)")
+            }
+            return .name
+        }
+        if isTable {
+            let groups = LuaCall.fieldGroupTables
+            for group in groups.indices where LuaCall.bytes(key, equal: groups[group].name) { return .group(group) }
+        }
+        return .field(Field.named(utf8: key))
+    }
+
+    /// The entries C read (``CMailshLuaBridge_fieldEntries``): each top-level one followed by its table's entries.
+    mutating func entries(_ entries: UnsafeBufferPointer<Entry>, _ rules: FieldTableRules) throws {
+        var index = 0
+        while index < entries.count {
+            let entry = entries[index]
+            let key = UnsafeRawBufferPointer(start: entry.key, count: entry.keyLength)
+            let children = Int(entry.children)
+            // The key's text, made only for a message.
+            func name() -> String { String(decoding: key, as: UTF8.self) }
+            switch try Self.classify(key, isTable: entry.type == LUA_TTABLE, rules) {
+            case .name:
+                try takeName(entry, Self.typeName(entry, rules.call), rules)
+            case .group(let group):
+                let fields = LuaCall.fieldGroupTables[group].fields
+                for inner in entries[(index + 1)..<(index + 1 + children)] {
+                    let part = UnsafeRawBufferPointer(start: inner.key, count: inner.keyLength)
+                    try take(fields?.find(part), "\(name()).\(String(decoding: part, as: UTF8.self))", inner,
+                             Self.typeName(inner, rules.call), rules)
+                }
+            case .field(let field):
+                try take(field, name(), entry, Self.typeName(entry, rules.call), rules)
+            }
+            index += 1 + children
+        }
+    }
+
+    /// The name of a value's type as C read it (only strings, numbers, booleans and tables are read so).
+    static func typeName(_ entry: Entry, _ call: LuaCall) -> String {
+        String(cString: lua_typename(call.state, entry.type))
+    }
+
+    /// One entry of the table on the stack: `name`, a group's table, or a field by its dotted name.
     mutating func entry(_ keyIndex: Int32, _ value: Int32, _ rules: FieldTableRules) throws {
         let call = rules.call
         let argument = rules.argument
@@ -121,47 +188,54 @@ private struct FieldTableReader {
         }
         // The key's text, made only for a message.
         func name() -> String { call.stringValue(at: keyIndex) ?? "" }
-        let isName = LuaCall.bytes(key, equal: LuaCall.nameKey)
-        if isName && !rules.allowName {
-            throw call.misuse(argument, "the name is not a field here; rename an account with account:rename(new_name)")
-        } else if isName {
-            guard let text = call.stringValue(at: value) else {
-                throw call.misuse(argument, "name: string expected, got \(call.typeName(at: value))")
-            }
-            changes.name = text
-        } else if lua_type(call.state, value) == LUA_TTABLE,
-                  let group = LuaCall.fieldGroupTables.first(where: { LuaCall.bytes(key, equal: $0.name) }) {
+        var entry = Entry()
+        CMailshLuaBridge_fieldValue(call.state, value, &entry)
+        switch try Self.classify(key, isTable: entry.type == LUA_TTABLE, rules) {
+        case .name:
+            try takeName(entry, call.typeName(at: value), rules)
+        case .group(let group):
+            let fields = LuaCall.fieldGroupTables[group].fields
             try call.forEachEntry(in: value) { (innerIndex: Int32, innerValue: Int32) in
                 guard let part = call.stringBytes(at: innerIndex) else {
                     throw call.misuse(argument, "\(name()): field names expected as keys, got \(call.key(at: innerIndex).description)")
                 }
-                try self.take(group.fields?.find(part), "\(name()).\(call.stringValue(at: innerIndex) ?? "")", innerValue, rules)
+                var inner = Entry()
+                CMailshLuaBridge_fieldValue(call.state, innerValue, &inner)
+                try self.take(fields?.find(part), "\(name()).\(call.stringValue(at: innerIndex) ?? "")", inner,
+                              call.typeName(at: innerValue), rules)
             }
-        } else {
-            try take(Field.named(utf8: key), name(), value, rules)
+        case .field(let field):
+            try take(field, name(), entry, call.typeName(at: value), rules)
         }
     }
 
-    /// The value at `valueIndex` for `field`, what `name` names (`nil` for no field); the name is built only for an
-    /// error.
-    mutating func take(_ field: Field?, _ name: @autoclosure () -> String, _ valueIndex: Int32,
-                       _ rules: FieldTableRules) throws {
+    /// `name = …`: a string.
+    mutating func takeName(_ value: Entry, _ typeName: @autoclosure () -> String, _ rules: FieldTableRules) throws {
+        guard value.type == LUA_TSTRING else {
+            throw rules.call.misuse(rules.argument, "name: string expected, got \(typeName())")
+        }
+        changes.name = String(decoding: UnsafeRawBufferPointer(start: value.text, count: value.textLength), as: UTF8.self)
+    }
+
+    /// The value for `field`, what `name` names (`nil` for no field); the name and the value's type name are built
+    /// only for an error.
+    mutating func take(_ field: Field?, _ name: @autoclosure () -> String, _ value: Entry,
+                       _ typeName: @autoclosure () -> String, _ rules: FieldTableRules) throws {
         let call = rules.call
         let argument = rules.argument
-        let fields = rules.fields
-        guard let field, fields?.contains(field) ?? true else {
-            throw call.misuse(argument, MailshError.unknownField(name(), known: (fields ?? Field.allCases).map(\.name)).message)
+        guard let field, rules.fields?.contains(field) ?? true else {
+            throw call.misuse(argument, MailshError.unknownField(name(), known: (rules.fields ?? Field.allCases).map(\.name)).message)
         }
         let bit: UInt64 = 1 << UInt64(field.ordinal)
         guard seen & bit == 0 else { throw call.misuse(argument, "\(field.name) is given twice") }
         seen |= bit
         // Where the JSON has a boolean (insecure, allow_plaintext), a script may give one.
-        if field.isFlag, lua_type(call.state, valueIndex) == LUA_TBOOLEAN {
-            changes.assignments.append(Assignment(field: field, value: call.boolean(at: valueIndex) ? "true" : "false"))
+        if field.isFlag, value.type == LUA_TBOOLEAN {
+            changes.assignments.append(Assignment(field: field, value: value.boolean != 0 ? "true" : "false"))
             return
         }
-        guard let input = call.fieldInput(at: valueIndex) else {
-            throw call.misuse(argument, "\(field.name): string or number expected, got \(call.typeName(at: valueIndex))")
+        guard let input = FieldInput(value) else {
+            throw call.misuse(argument, "\(field.name): string or number expected, got \(typeName())")
         }
         if field.isSecret {
             switch input {

@@ -32,12 +32,33 @@ enum LuaKey {
 enum FieldInput: Equatable {
     case text(String)
     case clear
+
+    /// A string or number to assign; `""` or `false` to clear. `nil` for any other type (and for `true`).
+    init?(_ value: CMailshLuaBridge_FieldEntry) {
+        switch value.type {
+        case LUA_TSTRING:
+            guard value.textLength > 0 else { self = .clear; return }
+            self = .text(String(decoding: UnsafeRawBufferPointer(start: value.text, count: value.textLength),
+                                as: UTF8.self))
+        case LUA_TNUMBER:
+            self = .text(LuaCall.numberText(integer: value.isInteger != 0 ? Int(value.integer) : nil,
+                                            number: value.number))
+        case LUA_TBOOLEAN:
+            guard value.boolean == 0 else { return nil }
+            self = .clear
+        default:
+            return nil
+        }
+    }
 }
 
 /// One call from Lua into a host function: its arguments, read only with API functions that never raise.
 struct LuaCall {
     let state: LuaState
-    let session: LuaSession
+    /// Not retained: a call lives inside ``LuaSession/dispatch(_:_:_:)`` of this very session. Unretained, a
+    /// `LuaCall` is plain bytes, so the copies Swift makes of it (into closures, into functions it calls) cost no
+    /// atomic reference count each.
+    unowned(unsafe) let session: LuaSession
     /// The function called, an index into ``MailModule/functions``.
     let function: Int
     /// The receiver's host object, for a method (checked by the C trampoline).
@@ -154,29 +175,19 @@ struct LuaCall {
     func numberText(at index: Int32) -> String? {
         guard lua_type(state, index) == LUA_TNUMBER else { return nil }
         if lua_isinteger(state, index) != 0 {
-            return String(CMailshLua_toInteger(state, index, nil))
+            return Self.numberText(integer: Int(CMailshLua_toInteger(state, index, nil)), number: 0)
         }
-        let value = CMailshLua_toNumber(state, index, nil)
-        if value.rounded() == value, abs(value) < 1e15 { return String(Int(value)) }
-        return String(value)
+        return Self.numberText(integer: nil, number: CMailshLua_toNumber(state, index, nil))
+    }
+
+    /// A Lua number as text: an integer (`integer`) as it is, a float (`number`) that is a whole number without `.0`.
+    static func numberText(integer: Int?, number: Double) -> String {
+        if let integer { return String(integer) }
+        if number.rounded() == number, abs(number) < 1e15 { return String(Int(number)) }
+        return String(number)
     }
 
     func boolean(at index: Int32) -> Bool { lua_toboolean(state, index) != 0 }
-
-    /// A field's value: a string or number to assign; `""` or `false` to clear. `nil` for any other type.
-    func fieldInput(at index: Int32) -> FieldInput? {
-        switch lua_type(state, index) {
-        case LUA_TSTRING:
-            let text = stringValue(at: index) ?? ""
-            return text.isEmpty ? .clear : .text(text)
-        case LUA_TNUMBER:
-            return numberText(at: index).map(FieldInput.text)
-        case LUA_TBOOLEAN:
-            return boolean(at: index) ? nil : .clear
-        default:
-            return nil
-        }
-    }
 
     /// Walks a table's entries (raw: metamethods are not called). The stack is restored afterwards.
     func forEachEntry(in table: Int32, _ body: (LuaKey, Int32) throws -> Void) throws {

@@ -28,6 +28,10 @@ final class LuaSession {
     private var lastRefusal: MailshError?
     /// The module's functions (kept here: a static's access check on every call is measurable).
     private let functions = MailModule.functions
+    /// Room for the entries of one field table (``LuaCall/fieldChanges(_:table:allowName:fields:)``, which calls no
+    /// Lua code while it uses it): every field of the vocabulary and its groups fit. Made once: as a temporary
+    /// allocation of its size (over 1 KiB) Swift put it on the heap at every call.
+    let fieldEntries = UnsafeMutableBufferPointer<CMailshLuaBridge_FieldEntry>.allocate(capacity: 96)
 
     init(desk: Desk, output: ScriptOutput, options: ScriptOptions, displayName: String) throws {
         Self.installCallbacks
@@ -54,6 +58,7 @@ final class LuaSession {
         free(context.pointee.program)
         context.deinitialize(count: 1)
         context.deallocate()
+        fieldEntries.deallocate()
         LiveObjects.adjust(-1)
     }
 
@@ -108,6 +113,14 @@ final class LuaSession {
         do {
             switch try function.body(call) {
             case .value(let value) where value.isScalar: return pushScalar(value, state)
+            case .value(.object(let object)):
+                // Made into its userdata by the trampoline (which may raise), not by a protected push program.
+                // One left by a nested call whose userdata could not be made is released first.
+                if let stale = context.pointee.pendingObject { Unmanaged<HostObject>.fromOpaque(stale).release() }
+                context.pointee.pendingObject = Unmanaged.passRetained(object).toOpaque()
+                context.pointee.pendingClass = type(of: object).hostClass.rawValue
+                context.pointee.pendingBytes = type(of: object).estimatedBytes
+                return Marker.object
             case .value(.string(var text)):
                 return text.withUTF8 { bytes in
                     bytes.withMemoryRebound(to: CChar.self) {
@@ -342,6 +355,7 @@ final class LuaSession {
         static let raiseWhere = Int32(CMailshLuaBridge_RAISE_WHERE)
         static let refuse = Int32(CMailshLuaBridge_REFUSE)
         static let stackOverflow = Int32(CMailshLuaBridge_STACK_OVERFLOW)
+        static let object = Int32(CMailshLuaBridge_OBJECT)
         static let log = Int32(CMailshLuaBridge_LOG)
     }
 

@@ -59,6 +59,17 @@ final class ErrorAndRollbackTests: LuaTestCase {
              "args.lua:1: bad argument #1 to 'mail.account.create' (unknown field \"incoming\"; fields: "),
             ("mail.account.get('Support'):set{ ['incoming.port'] = {} }",
              "args.lua:1: bad argument #1 to 'account:set' (incoming.port: string or number expected, got table)"),
+            // Read by C in one call (plain tables) or entry by entry (a table below a group, a host object): the same.
+            ("mail.account.get('Support'):set{ incoming = { port = {} } }",
+             "args.lua:1: bad argument #1 to 'account:set' (incoming.port: string or number expected, got table)"),
+            ("mail.account.get('Support'):set{ incoming = { port = true } }",
+             "args.lua:1: bad argument #1 to 'account:set' (incoming.port: string or number expected, got boolean)"),
+            ("mail.account.get('Support'):set{ ['incoming.port'] = mail.account.get('Support') }",
+             "args.lua:1: bad argument #1 to 'account:set' (incoming.port: string or number expected, got account)"),
+            ("mail.account.create{ name = {} }",
+             "args.lua:1: bad argument #1 to 'mail.account.create' (name: string expected, got table)"),
+            ("mail.account.create{ name = 'X', outgoing = { port = 25, port2 = 26 } }",
+             "args.lua:1: bad argument #1 to 'mail.account.create' (unknown field \"outgoing.port2\"; did you mean \"outgoing.port\"? fields: "),
             ("mail.account.get('Support'):set{ name = 'Other' }",
              "args.lua:1: bad argument #1 to 'account:set' (the name is not a field here; rename an account with "),
             ("mail.account.get('Support'):lock('everything')",
@@ -83,6 +94,8 @@ final class ErrorAndRollbackTests: LuaTestCase {
         try admin.addUser("bob", email: nil)
         let cases: [(String, String?, MailshError)] = [
             ("mail.account.create{ name = 'Support' }", nil, .alreadyExists(kind: "account", name: "Support")),
+            ("mail.account.create{ name = 'New', protocol = 'IMAP' }", nil,
+             .invalidValue(field: "protocol", value: "IMAP", allowed: "imap, pop3")),
             ("mail.account.get('Support'):set{ ['incoming.port'] = 70000 }", nil,
              .invalidValue(field: "incoming.port", value: "70000", allowed: "a port number from 1 to 65535")),
             ("mail.account.get('Support'):lock('credentials')", "bob",

@@ -46,6 +46,26 @@ final class LeakTests: LuaTestCase {
         XCTAssertEqual(LiveObjects.count, baseline)
     }
 
+    /// One object returned (`mail.account.get`, `mail.account.create`) is made into its userdata by the trampoline,
+    /// after Swift retained it: when that userdata cannot be made (the memory budget refuses it: every object counts
+    /// its own bytes, so the refusal comes at an object), the object left pending is released.
+    func testNoLeakWhenMemoryRunsOutWhileReturningOneObject() throws {
+        try desk().createAccount("Support")
+        let baseline = LiveObjects.count
+        for limit in [1 << 20, 2 << 20, 3 << 20] {
+            do {
+                try run("""
+                    local hoard = {}
+                    while true do hoard[#hoard + 1] = mail.account.get("Support") end
+                    """, options: ScriptOptions(maxInstructions: 0, maxMemory: limit))
+                XCTFail("the script ran past its memory budget")
+            } catch let error as ScriptError {
+                XCTAssertEqual(error.reason, .memoryBudget, error.message)
+            }
+            XCTAssertEqual(LiveObjects.count, baseline, "limit \(limit)")
+        }
+    }
+
     func testNoLeakWhenTheBudgetStopsAScript() throws {
         try desk().createAccount("Support")
         let baseline = LiveObjects.count

@@ -20,6 +20,38 @@ final class MailModuleTests: LuaTestCase {
         XCTAssertFalse(audit.contains { ["in-secret", "out-secret", "new-out"].contains(where: "\($0)".contains) })
     }
 
+    /// A plain field table is read by C in one call (every key and value at once); values of every type, nested and
+    /// dotted, set what their text sets, and `""` or `false` clear.
+    func testFieldTableValuesOfEveryTypeNestedAndDotted() throws {
+        try run("""
+            local a = mail.account.create{ name = "Typed", protocol = "pop3",
+              incoming = { host = "pop.example.com", port = 995.0, security = "ssl", insecure = true, user = "in" },
+              ["outgoing.host"] = "smtp.example.com", ["outgoing.port"] = 587,
+              outgoing = { allow_plaintext = "true", from = "desk@example.com", display_name = "Désk ✓" },
+              conversation = { prefix = "TYPD" }, ["oauth.tenant"] = 12.5 }
+            a:set{ incoming = { user = "", insecure = false }, outgoing = { allow_plaintext = false } }
+            print(a.incoming.port, a.outgoing.port, a.incoming.user, a.incoming.insecure)
+            """)
+        XCTAssertEqual(printed, "995\t587\tnil\tfalse\n")
+        let account = try desk().account("Typed")
+        XCTAssertEqual(account.proto, .pop3)
+        XCTAssertEqual(account.incoming.host, "pop.example.com")
+        XCTAssertEqual(account.incoming.port, 995)
+        XCTAssertEqual(account.incoming.security, .ssl)
+        XCTAssertNil(account.incoming.user)
+        XCTAssertFalse(account.incoming.trust.insecure)
+        XCTAssertEqual(account.outgoing.host, "smtp.example.com")
+        XCTAssertEqual(account.outgoing.port, 587)
+        XCTAssertEqual(account.outgoing.from, "desk@example.com")
+        XCTAssertEqual(account.outgoing.displayName, "Désk ✓")
+        XCTAssertFalse(account.outgoing.trust.allowPlaintext)
+        XCTAssertEqual(account.conversation.prefix, "TYPD")
+        XCTAssertEqual(account.oauth.tenant, "12.5")
+        let audit = try desk().audit("Typed")
+        XCTAssertTrue(audit.contains { $0.field == "incoming.user" && $0.oldValue == "in" }, "\(audit)")
+        XCTAssertTrue(audit.contains { $0.field == "outgoing.allow_plaintext" && $0.oldValue == "true" }, "\(audit)")
+    }
+
     func testUserFunctionsAndObjects() throws {
         try runTestScript("users")
         let bob = try desk().user("bob")

@@ -38,6 +38,9 @@ enum {
     CMailshLuaBridge_REFUSE = -3,
     /* No room on the stack, not even for a message: the trampoline raises "stack overflow". */
     CMailshLuaBridge_STACK_OVERFLOW = -4,
+    /* Not an error: return one value, the host object Swift left in `pendingObject` (retained for the
+       userdata), made into its userdata by the trampoline, without a push program. */
+    CMailshLuaBridge_OBJECT = -5,
 };
 
 /* Streams of the write callback. */
@@ -72,6 +75,11 @@ typedef struct CMailshLuaBridge_Context {
     int busy;
     /* The Swift session (an unretained pointer, valid while the state is open). */
     void *host;
+    /* A host object to return (see CMailshLuaBridge_OBJECT), retained once for its userdata; its class and the
+       bytes it costs. If making the userdata fails, the next call or the closing of the state releases it. */
+    void *pendingObject;
+    int pendingClass;
+    uint32_t pendingBytes;
     /* The push program Swift writes and C runs. */
     unsigned char *program;
     size_t programLength;
@@ -143,6 +151,32 @@ int CMailshLuaBridge_runProgram(struct lua_State *L, size_t start);
 /* Pushes one string, protected: the common result, without a push program. Returns 1, or -1 with the error on
    top of the stack, or CMailshLuaBridge_STACK_OVERFLOW. */
 int CMailshLuaBridge_pushString(struct lua_State *L, const char *text, size_t length);
+
+/* One entry of a field table (`{ name = "x", incoming = { port = 993 } }`), as read by `fieldEntries` or
+   `fieldValue`: the key's bytes and the value, by its Lua type. Texts point into Lua's strings, valid while the table
+   holds them. */
+typedef struct CMailshLuaBridge_FieldEntry {
+    const char *key;
+    size_t keyLength;
+    /* LUA_TSTRING (`text`), LUA_TNUMBER (`integer` when `isInteger`, else `number`), LUA_TBOOLEAN (`boolean`),
+       LUA_TTABLE (whose entries follow: `children` of them), or another type (only from `fieldValue`). */
+    int type;
+    int isInteger;
+    int boolean;
+    int children;
+    const char *text;
+    size_t textLength;
+    int64_t integer;
+    double number;
+} CMailshLuaBridge_FieldEntry;
+
+/* Reads the entries of the table at `table` into `entries` (at most `capacity`), each table among its values followed
+   by that table's entries (one level). Returns the count, or -1 when the table is not that plain (a key that is not
+   a string, a value that is none of string, number, boolean, table, a table below the first level, more entries
+   than `capacity`): read it entry by entry then, for the messages that name what is wrong. Never raises. */
+int CMailshLuaBridge_fieldEntries(struct lua_State *L, int table, CMailshLuaBridge_FieldEntry *entries, int capacity);
+/* Reads the value at `index` into `entry` (its key is left empty). Never raises. */
+void CMailshLuaBridge_fieldValue(struct lua_State *L, int index, CMailshLuaBridge_FieldEntry *entry);
 
 /* The host object of a userdata of class `cls` at `index`, or NULL (never raises). */
 void *CMailshLuaBridge_toObject(struct lua_State *L, int index, int cls);
