@@ -364,7 +364,7 @@ public final class Desk: @unchecked Sendable {
                 account.setSecret(field, try self.seal(plaintext, account: account, field: field, user: nil))
             }
             try self.insertWithFreePrefix(&account, in: tx)
-            try tx.append([self.entry(account, "account", nil, "created")])
+            try tx.append(self.entry(account, "account", nil, "created"))
             return account
         }
     }
