@@ -439,7 +439,8 @@ public final class Desk: @unchecked Sendable {
     }
 
     private func entry(_ account: Account, _ field: String, _ old: String?, _ new: String?) -> AuditEntry {
-        AuditEntry(at: now(), actor: actor.name, account: account.qualifiedName, accountID: account.id,
+        // The memberwise init (`actor` first): built in place, where the public init's entry was a copied temporary.
+        AuditEntry(actor: actor.name, at: now(), account: account.qualifiedName, accountID: account.id,
                    field: field, oldValue: old, newValue: new)
     }
 
