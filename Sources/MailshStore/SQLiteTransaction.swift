@@ -43,15 +43,18 @@ struct SQLiteTransaction: SQLTransaction {
     // times per transaction: the INSERT is prepared once per transaction and both bind their values in place,
     // without building the `[SQLValue]` array and finding the statement in GRDB's cache that `run` costs.
 
-    /// `sql` prepared (through GRDB's cache) to be kept in the transaction's state, its bindings cleared.
+    /// `kept`, or else `sql` prepared (through GRDB's cache) with its bindings cleared and handed to `keep`, which
+    /// keeps it in the transaction's state.
     ///
     /// A kept statement runs only through ``Statement/executeBound(in:_:cleared:_:)`` with `cleared: true`: its
     /// bindings are cleared when it is kept, and every run of `executeBound` clears them again when it ends, so each
     /// run starts with every parameter NULL and binds only the values that are not. (Each kept statement has a stored
     /// property of its own: a key path to the slot cost a projection, with its reference counts, per run.)
-    private func keptStatement(_ sql: String) throws -> Statement {
+    private func keptStatement(_ kept: Statement?, _ sql: String, keep: (Statement) -> Void) throws -> Statement {
+        if let kept { return kept }
         let statement = try db.cachedStatement(sql: sql)
         sqlite3_clear_bindings(statement.sqliteStatement)
+        keep(statement)
         return statement
     }
 
@@ -59,13 +62,7 @@ struct SQLiteTransaction: SQLTransaction {
 
     func insert(_ account: Account) throws {
         do {
-            let statement: Statement
-            if let kept = state.accountInsert {
-                statement = kept
-            } else {
-                statement = try keptStatement(Self.insertSQL)
-                state.accountInsert = statement
-            }
+            let statement = try keptStatement(state.accountInsert, Self.insertSQL) { state.accountInsert = $0 }
             // The account passed along, not captured: a capture copies it (see `executeBound(in:_:_:)`).
             try statement.executeBound(in: db, account, cleared: true) { account, b in
                 AccountRow.bind(account, into: &b)
@@ -152,23 +149,15 @@ struct SQLiteTransaction: SQLTransaction {
     /// One audit entry, bound by ``AuditRow/bind(_:into:)`` (what ``insertRow(_:into:refusing:)`` binds, without a
     /// getter closure per column) into the INSERT kept for the transaction; a refused row throws SQLite's error.
     func append(_ entry: AuditEntry) throws {
-        let statement: Statement
-        if let kept = state.auditInsert {
-            statement = kept
-        } else {
-            statement = try keptStatement(Self.auditInsertSQL)
-            state.auditInsert = statement
-        }
+        let statement = try keptStatement(state.auditInsert, Self.auditInsertSQL) { state.auditInsert = $0 }
         try statement.executeBound(in: db, entry, cleared: true) { entry, b in AuditRow.bind(entry, into: &b) }
     }
 
     /// The INSERT of `table`, prepared (through GRDB's cache) on its first use in the transaction, and kept as
-    /// ``keptStatement(_:)`` keeps a statement: bindings cleared, run with `cleared: true` only.
+    /// ``keptStatement(_:_:keep:)`` keeps a statement: bindings cleared, run with `cleared: true` only.
     private func rowInsert<Row>(_ table: SQLTable<Row>) throws -> Statement {
-        for kept in state.rowInserts where kept.table == table.name { return kept.statement }
-        let statement = try keptStatement(table.insertSQL)
-        state.rowInserts.append((table.name, statement))
-        return statement
+        let kept = state.rowInserts.first { $0.table == table.name }?.statement
+        return try keptStatement(kept, table.insertSQL) { state.rowInserts.append((table.name, $0)) }
     }
 
     /// What SQLite's extended result code and message say of a refused row.
