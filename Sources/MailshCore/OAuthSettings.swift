@@ -30,7 +30,8 @@ public enum OAuthSignInMethod: String, Sendable, Equatable {
 /// ``OAuthClient`` is made from them (``Desk/oauthClient(_:)``), with the secret opened.
 public struct OAuthSettings: Sendable, Equatable {
     // `flow` first, before `provider`, unlike the public init: the memberwise init (see `Account.init`) then has
-    // other labels than it.
+    // other labels than it. (`flow` is its only argument without a default, so a call that names `flow` alone, or
+    // `flow` and `mechanism`, matches both: the compiler refuses it as ambiguous; no code makes such a call.)
     public var flow: OAuthFlow
     public var provider: OAuthProvider?
     /// The Microsoft tenant (a GUID or a domain); blank means `organizations` (any work or school account).
