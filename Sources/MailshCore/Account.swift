@@ -4,10 +4,12 @@ import Foundation
 public struct TrustSettings: Sendable, Equatable {
     /// A PEM file of CA certificates to trust instead of the system's.
     public var caFile: String?
-    /// Skip certificate and host name verification: visible as a warning on every test.
-    public var insecure: Bool
+    // `allowPlaintext` is declared before `insecure`, the opposite of the public init's order, so that the
+    // compiler's memberwise init (see `Account.init`) has other labels and no call can match both.
     /// Allow a password over a connection with security `none` (refused otherwise).
     public var allowPlaintext: Bool
+    /// Skip certificate and host name verification: visible as a warning on every test.
+    public var insecure: Bool
     /// A PEM file with the client certificate mailsh presents when the server asks (mutual TLS).
     public var clientCert: String?
     /// The path of the client certificate's private key: a PEM file only its owner may read. Either this or
@@ -15,7 +17,9 @@ public struct TrustSettings: Sendable, Equatable {
     public var clientKey: String?
     /// The client certificate's private key, sealed in the store like a password (opened only in memory).
     public var clientKeySealed: SealedSecret?
+}
 
+extension TrustSettings {
     public init(caFile: String? = nil, insecure: Bool = false, allowPlaintext: Bool = false, clientCert: String? = nil,
                 clientKey: String? = nil, clientKeySealed: SealedSecret? = nil) {
         self.caFile = caFile
@@ -30,8 +34,9 @@ public struct TrustSettings: Sendable, Equatable {
 /// The incoming server of an account (POP3 or IMAP, by the account's protocol).
 public struct IncomingServer: Sendable, Equatable {
     public var host: String?
-    public var port: Int
+    // `security` before `port`, the opposite of the public init's order: the memberwise init has other labels.
     public var security: SecurityMode
+    public var port: Int
     public var user: String?
     public var password: SealedSecret?
     /// The IMAP folder to read; `INBOX` unless set (POP3 has only one).
@@ -45,7 +50,9 @@ public struct IncomingServer: Sendable, Equatable {
     public var auth: AuthMethod
     /// Which messages the monitor reads (IMAP): the unseen ones (the default) or every one since the last filed.
     public var read: ReadMode
+}
 
+extension IncomingServer {
     public init(host: String? = nil, port: Int, security: SecurityMode, user: String? = nil,
                 password: SealedSecret? = nil, folder: String = "INBOX", trust: TrustSettings = TrustSettings(),
                 after: AfterProcessing = .read, moveTo: String? = nil, auth: AuthMethod = .password,
@@ -67,8 +74,9 @@ public struct IncomingServer: Sendable, Equatable {
 /// The outgoing (SMTP submission) server of an account.
 public struct OutgoingServer: Sendable, Equatable {
     public var host: String?
-    public var port: Int
+    // `security` before `port`, the opposite of the public init's order: the memberwise init has other labels.
     public var security: SecurityMode
+    public var port: Int
     public var user: String?
     public var password: SealedSecret?
     public var from: String?
@@ -77,7 +85,9 @@ public struct OutgoingServer: Sendable, Equatable {
     public var trust: TrustSettings
     /// How mailsh logs in: `password` (the default), `oauth2`, or `none` (a relay that needs no login).
     public var auth: AuthMethod
+}
 
+extension OutgoingServer {
     public init(host: String? = nil, port: Int, security: SecurityMode, user: String? = nil,
                 password: SealedSecret? = nil, from: String? = nil, displayName: String? = nil, replyTo: String? = nil,
                 trust: TrustSettings = TrustSettings(), auth: AuthMethod = .password) {
@@ -97,10 +107,13 @@ public struct OutgoingServer: Sendable, Equatable {
 /// Conversation-ID options: `{CMI: <prefix><n>}` placed in the subject or the body of outgoing mail.
 public struct ConversationOptions: Sendable, Equatable {
     public var prefix: String?
-    public var placement: Placement
+    // `quoted` before `placement`, the opposite of the public init's order: the memberwise init has other labels.
     /// What the monitor does with an ID found only in quoted text of mail from someone not on the record.
     public var quoted: QuotedIDPolicy
+    public var placement: Placement
+}
 
+extension ConversationOptions {
     public init(prefix: String? = nil, placement: Placement = .subject, quoted: QuotedIDPolicy = .attach) {
         self.prefix = prefix
         self.placement = placement
@@ -151,24 +164,39 @@ public struct Account: Sendable, Equatable {
     public var modifiedBy: String
     /// The last connection test, if any.
     public var lastTest: TestRecord?
+}
 
+extension Account {
     /// A new account with every default: IMAP, implicit TLS (RFC 8314) on both sides, server sections locked and
     /// credential sections unlocked.
+    ///
+    /// Built through the compiler's memberwise inits, every argument given: they build the account and its parts in
+    /// place, where an init written out (as the parts' public inits are) makes each part a temporary that it copies
+    /// and destroys (about 3,000 instructions per account a script creates). `AccountDefaultsTests` checks every
+    /// default against the parts' public inits.
     public init(name: String, proto: MailProtocol = .imap, id: String = Account.newID(),
                 owner: String? = nil, by actor: String = "", at date: Date = Date()) {
-        self.id = id
-        self.name = name
-        self.owner = owner
-        self.proto = proto
-        self.incoming = IncomingServer(port: DefaultPort.incoming(proto, .ssl), security: .ssl)
-        self.outgoing = OutgoingServer(port: DefaultPort.outgoing(.ssl), security: .ssl)
-        self.conversation = ConversationOptions()
-        self.oauth = OAuthSettings()
-        self.locked = Self.defaultLocks
-        self.version = 1
-        self.createdAt = date
-        self.modifiedAt = date
-        self.modifiedBy = actor
+        self.init(id: id, name: name, owner: owner, proto: proto, direction: .both,
+                  incoming: IncomingServer(host: nil, security: .ssl, port: DefaultPort.incoming(proto, .ssl), user: nil,
+                                           password: nil, folder: "INBOX", trust: Self.noTrust(), after: .read,
+                                           moveTo: nil, auth: .password, read: .unseen),
+                  outgoing: OutgoingServer(host: nil, security: .ssl, port: DefaultPort.outgoing(.ssl), user: nil,
+                                           password: nil, from: nil, displayName: nil, replyTo: nil,
+                                           trust: Self.noTrust(), auth: .password),
+                  conversation: ConversationOptions(prefix: nil, quoted: .attach, placement: .subject),
+                  oauth: OAuthSettings(flow: .delegated, provider: nil, tenant: nil, clientID: nil, clientSecret: nil,
+                                       scopes: nil, authority: nil, tokenURL: nil, deviceURL: nil, authorizeURL: nil,
+                                       revokeURL: nil, caFile: nil, mechanism: nil),
+                  locked: Self.defaultLocks, version: 1, createdAt: date, modifiedAt: date, modifiedBy: actor,
+                  lastTest: nil)
+    }
+
+    /// A side's default trust (``TrustSettings/init(caFile:insecure:allowPlaintext:clientCert:clientKey:clientKeySealed:)``
+    /// with no argument), through the memberwise init.
+    @inline(__always)
+    private static func noTrust() -> TrustSettings {
+        TrustSettings(caFile: nil, allowPlaintext: false, insecure: false, clientCert: nil, clientKey: nil,
+                      clientKeySealed: nil)
     }
 
     /// The padlocks a new account starts with (``Section/lockedByDefault``).

@@ -124,6 +124,9 @@ public protocol StoreTransaction {
 
     // MARK: Audit
     func append(_ entries: [AuditEntry]) throws
+    /// Appends one entry: ``append(_:)-([AuditEntry])`` of `[entry]` (the default), without the array where the store
+    /// writes entries one by one (every account a script creates writes one).
+    func append(_ entry: AuditEntry) throws
     /// The audit log, oldest first, for one account (by its current qualified name or an earlier one) or all.
     func audit(account: String?, limit: Int?) throws -> [AuditEntry]
     /// ``audit(account:limit:)`` one entry at a time, as it is read.
@@ -264,6 +267,11 @@ public protocol StoreTransaction {
 }
 
 extension StoreTransaction {
+    /// One entry, as ``append(_:)-([AuditEntry])`` appends it.
+    public func append(_ entry: AuditEntry) throws {
+        try append([entry])
+    }
+
     /// The update, then its audit entries, one statement after the other.
     public func update(_ account: Account, expectedVersion: Int, auditing entries: [AuditEntry]) throws {
         try update(account, expectedVersion: expectedVersion)

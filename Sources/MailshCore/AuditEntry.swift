@@ -2,8 +2,10 @@ import Foundation
 
 /// One line of the audit log: who changed what, when, from which value to which.
 public struct AuditEntry: Sendable, Equatable {
-    public var at: Date
+    // `actor` is declared before `at`, the opposite of the public init's order: the compiler's memberwise init, which
+    // builds an entry in place (``Desk``'s entry of a change, one per account a script creates), then has other labels.
     public var actor: String
+    public var at: Date
     /// The account's qualified name at the time (empty for changes to users).
     public var account: String
     public var accountID: String?
@@ -11,7 +13,9 @@ public struct AuditEntry: Sendable, Equatable {
     public var field: String
     public var oldValue: String?
     public var newValue: String?
+}
 
+extension AuditEntry {
     public init(at: Date, actor: String, account: String, accountID: String?, field: String,
                 oldValue: String?, newValue: String?) {
         self.at = at

@@ -364,7 +364,7 @@ public final class Desk: @unchecked Sendable {
                 account.setSecret(field, try self.seal(plaintext, account: account, field: field, user: nil))
             }
             try self.insertWithFreePrefix(&account, in: tx)
-            try tx.append([self.entry(account, "account", nil, "created")])
+            try tx.append(self.entry(account, "account", nil, "created"))
             return account
         }
     }
@@ -439,7 +439,8 @@ public final class Desk: @unchecked Sendable {
     }
 
     private func entry(_ account: Account, _ field: String, _ old: String?, _ new: String?) -> AuditEntry {
-        AuditEntry(at: now(), actor: actor.name, account: account.qualifiedName, accountID: account.id,
+        // The memberwise init (`actor` first): built in place, where the public init's entry was a copied temporary.
+        AuditEntry(actor: actor.name, at: now(), account: account.qualifiedName, accountID: account.id,
                    field: field, oldValue: old, newValue: new)
     }
 

@@ -29,6 +29,10 @@ public enum OAuthSignInMethod: String, Sendable, Equatable {
 /// The OAuth 2.0 client settings of an account: the `oauth.*` fields (the `oauth` padlock section). The wire's
 /// ``OAuthClient`` is made from them (``Desk/oauthClient(_:)``), with the secret opened.
 public struct OAuthSettings: Sendable, Equatable {
+    // `flow` first, before `provider`, unlike the public init: the memberwise init (see `Account.init`) then has
+    // other labels than it. (`flow` is its only argument without a default, so a call that names `flow` alone, or
+    // `flow` and `mechanism`, matches both: the compiler refuses it as ambiguous; no code makes such a call.)
+    public var flow: OAuthFlow
     public var provider: OAuthProvider?
     /// The Microsoft tenant (a GUID or a domain); blank means `organizations` (any work or school account).
     public var tenant: String?
@@ -45,10 +49,11 @@ public struct OAuthSettings: Sendable, Equatable {
     public var revokeURL: String?
     /// A PEM file of CA certificates to trust for the token endpoints instead of the system's.
     public var caFile: String?
-    public var flow: OAuthFlow
     /// The SASL mechanism; blank means the provider's (XOAUTH2 for Microsoft and Google, else ``OAuthMechanism/auto``).
     public var mechanism: OAuthMechanism?
+}
 
+extension OAuthSettings {
     public init(provider: OAuthProvider? = nil, tenant: String? = nil, clientID: String? = nil,
                 clientSecret: SealedSecret? = nil, scopes: String? = nil, authority: String? = nil,
                 tokenURL: String? = nil, deviceURL: String? = nil, authorizeURL: String? = nil,

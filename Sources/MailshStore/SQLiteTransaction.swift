@@ -21,6 +21,8 @@ struct SQLiteTransaction: SQLTransaction {
         /// The account INSERT a bulk script repeats, prepared once per transaction (finding it in GRDB's statement
         /// cache hashes its whole SQL text every time).
         var accountInsert: Statement?
+        /// The audit INSERT every change repeats (``append(_:)-(AuditEntry)``), kept like ``accountInsert``.
+        var auditInsert: Statement?
         /// The INSERTs of ``insertRow(_:into:refusing:)``, prepared once per transaction, by table name.
         var rowInserts: [(table: String, statement: Statement)] = []
         /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
@@ -41,16 +43,18 @@ struct SQLiteTransaction: SQLTransaction {
     // times per transaction: the INSERT is prepared once per transaction and both bind their values in place,
     // without building the `[SQLValue]` array and finding the statement in GRDB's cache that `run` costs.
 
-    /// The statement kept in `slot` of the transaction's state, prepared (through GRDB's cache) on first use.
+    /// `kept`, or else `sql` prepared (through GRDB's cache) with its bindings cleared and handed to `keep`, which
+    /// keeps it in the transaction's state.
     ///
     /// A kept statement runs only through ``Statement/executeBound(in:_:cleared:_:)`` with `cleared: true`: its
     /// bindings are cleared when it is kept, and every run of `executeBound` clears them again when it ends, so each
-    /// run starts with every parameter NULL and binds only the values that are not.
-    private func statement(_ slot: ReferenceWritableKeyPath<TransactionState, Statement?>, _ sql: String) throws -> Statement {
-        if let statement = state[keyPath: slot] { return statement }
+    /// run starts with every parameter NULL and binds only the values that are not. (Each kept statement has a stored
+    /// property of its own: a key path to the slot cost a projection, with its reference counts, per run.)
+    private func keptStatement(_ kept: Statement?, _ sql: String, keep: (Statement) -> Void) throws -> Statement {
+        if let kept { return kept }
         let statement = try db.cachedStatement(sql: sql)
         sqlite3_clear_bindings(statement.sqliteStatement)
-        state[keyPath: slot] = statement
+        keep(statement)
         return statement
     }
 
@@ -58,8 +62,9 @@ struct SQLiteTransaction: SQLTransaction {
 
     func insert(_ account: Account) throws {
         do {
+            let statement = try keptStatement(state.accountInsert, Self.insertSQL) { state.accountInsert = $0 }
             // The account passed along, not captured: a capture copies it (see `executeBound(in:_:_:)`).
-            try statement(\.accountInsert, Self.insertSQL).executeBound(in: db, account, cleared: true) { account, b in
+            try statement.executeBound(in: db, account, cleared: true) { account, b in
                 AccountRow.bind(account, into: &b)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -134,22 +139,25 @@ struct SQLiteTransaction: SQLTransaction {
         }
     }
 
-    /// The audit entries, each bound by ``AuditRow/bind(_:into:)`` (what ``insertRow(_:into:refusing:)`` binds, without
-    /// a getter closure per column) into the INSERT kept for the transaction; a refused row throws SQLite's error.
+    /// The audit entries, each appended by ``append(_:)-(AuditEntry)``.
     func append(_ entries: [AuditEntry]) throws {
-        for entry in entries {
-            try rowInsert(AuditRow.table).executeBound(in: db, entry, cleared: true) { entry, b in AuditRow.bind(entry, into: &b) }
-        }
+        for entry in entries { try append(entry) }
+    }
+
+    static let auditInsertSQL = AuditRow.table.insertSQL
+
+    /// One audit entry, bound by ``AuditRow/bind(_:into:)`` (what ``insertRow(_:into:refusing:)`` binds, without a
+    /// getter closure per column) into the INSERT kept for the transaction; a refused row throws SQLite's error.
+    func append(_ entry: AuditEntry) throws {
+        let statement = try keptStatement(state.auditInsert, Self.auditInsertSQL) { state.auditInsert = $0 }
+        try statement.executeBound(in: db, entry, cleared: true) { entry, b in AuditRow.bind(entry, into: &b) }
     }
 
     /// The INSERT of `table`, prepared (through GRDB's cache) on its first use in the transaction, and kept as
-    /// ``statement(_:_:)`` keeps a statement: bindings cleared, run with `cleared: true` only.
+    /// ``keptStatement(_:_:keep:)`` keeps a statement: bindings cleared, run with `cleared: true` only.
     private func rowInsert<Row>(_ table: SQLTable<Row>) throws -> Statement {
-        for kept in state.rowInserts where kept.table == table.name { return kept.statement }
-        let statement = try db.cachedStatement(sql: table.insertSQL)
-        sqlite3_clear_bindings(statement.sqliteStatement)
-        state.rowInserts.append((table.name, statement))
-        return statement
+        let kept = state.rowInserts.first { $0.table == table.name }?.statement
+        return try keptStatement(kept, table.insertSQL) { state.rowInserts.append((table.name, $0)) }
     }
 
     /// What SQLite's extended result code and message say of a refused row.

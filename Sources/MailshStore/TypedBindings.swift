@@ -41,27 +41,29 @@ struct TypedBindings: SQLBinder {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     mutating func text(_ value: String?) {
-        if let value {
-            // The string's own bytes, borrowed: `withUTF8` needs a `var`, a copy (a retain and a release) of every
-            // value bound. Only a string without contiguous UTF-8 (none that Swift makes on Linux) is copied.
-            if value.utf8.withContiguousStorageIfAvailable({ bind($0) }) == nil {
-                var copy = value
-                copy.withUTF8 { bind($0) }
-            }
-            index += 1
-        } else {
-            null()
-        }
-    }
-
-    /// Binds `bytes` as text at ``index`` (copied into the arena; `""` as empty text, not NULL).
-    private mutating func bind(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if !bytes.isEmpty {
-            sqlite3_bind_text(handle, index, arena.copy(UnsafeRawBufferPointer(bytes)), CInt(bytes.count), nil)
+        guard let value else { return null() }
+        let (copy, count) = Self.copy(value, into: &arena)
+        if let copy {
+            sqlite3_bind_text(handle, index, copy, CInt(count), nil)
         } else {
             // A non-null pointer for "", so that an empty string binds as text, not NULL.
             sqlite3_bind_text(handle, index, "", 0, Self.transient)
         }
+        index += 1
+    }
+
+    /// The UTF-8 bytes of `value` copied into `arena` (nil for none) and their count.
+    ///
+    /// The string's own bytes are read where they are: `withUTF8` needs a `var`, a copy of the string. Only a string
+    /// without contiguous UTF-8 (none that Swift makes on Linux) is copied. A static function with the arena passed
+    /// `inout`: a closure that called a mutating method of the bindings made Swift retain and release every string.
+    private static func copy(_ value: String, into arena: inout TextArena) -> (UnsafePointer<CChar>?, Int) {
+        func copied(_ bytes: UnsafeBufferPointer<UInt8>) -> (UnsafePointer<CChar>?, Int) {
+            (bytes.isEmpty ? nil : arena.copy(UnsafeRawBufferPointer(bytes)), bytes.count)
+        }
+        if let result = value.utf8.withContiguousStorageIfAvailable(copied) { return result }
+        var copy = value
+        return copy.withUTF8(copied)
     }
 
     mutating func integer(_ value: Int) {
@@ -108,12 +110,19 @@ struct TypedBindings: SQLBinder {
 /// Bytes kept for the bindings of one statement run: chunks of 4 KiB (or one the size of a longer text), freed
 /// together once the statement has run and its bindings are cleared. A chunk never moves, so a pointer into it
 /// stays valid while any later text is copied.
+///
+/// The chunks the arena allocates are a list through their first bytes (each holds the address of the one allocated
+/// before it), not an array: the arena, and the bindings that hold it, are plain bytes that Swift copies and
+/// destroys without reference counts.
 struct TextArena {
+    /// Where text is copied now, and how much of it is used.
     private var current: UnsafeMutableRawBufferPointer?
     private var used = 0
-    private var full: [UnsafeMutableRawBufferPointer] = []
-    /// The chunk the arena was given (``init(first:)``), never freed by it.
-    private var borrowed: UnsafeMutableRawBufferPointer?
+    /// The last chunk the arena allocated (its first bytes hold the previous one's address), `nil` for none.
+    private var last: UnsafeMutableRawPointer?
+
+    /// The bytes before a chunk's text: the address of the chunk allocated before it.
+    private static let header = MemoryLayout<UnsafeMutableRawPointer?>.stride
 
     init() {}
 
@@ -121,14 +130,17 @@ struct TextArena {
     /// allocates chunks of its own.
     init(first: UnsafeMutableRawBufferPointer) {
         current = first
-        borrowed = first
     }
 
     /// A copy of `bytes` (not empty), valid until ``deallocate()``.
     mutating func copy(_ bytes: UnsafeRawBufferPointer) -> UnsafePointer<CChar> {
         if current == nil || used + bytes.count > current!.count {
-            if let current { full.append(current) }
-            current = .allocate(byteCount: max(4096, bytes.count), alignment: 1)
+            let size = max(4096, bytes.count)
+            let chunk = UnsafeMutableRawPointer.allocate(byteCount: Self.header + size,
+                                                         alignment: MemoryLayout<UnsafeMutableRawPointer?>.alignment)
+            chunk.storeBytes(of: last, as: UnsafeMutableRawPointer?.self)
+            last = chunk
+            current = UnsafeMutableRawBufferPointer(start: chunk + Self.header, count: size)
             used = 0
         }
         let target = current!.baseAddress! + used
@@ -137,9 +149,13 @@ struct TextArena {
         return UnsafePointer(target.assumingMemoryBound(to: CChar.self))
     }
 
+    /// Frees every chunk the arena allocated (never the one it was given).
     func deallocate() {
-        if let current, current.baseAddress != borrowed?.baseAddress { current.deallocate() }
-        for chunk in full where chunk.baseAddress != borrowed?.baseAddress { chunk.deallocate() }
+        var chunk = last
+        while let this = chunk {
+            chunk = this.load(as: UnsafeMutableRawPointer?.self)
+            this.deallocate()
+        }
     }
 }
 

@@ -35,6 +35,45 @@ final class DefaultsAndPortsTests: XCTestCase {
         XCTAssertEqual(account.modifiedBy, "admin")
     }
 
+    /// `Account.init` builds its parts through the compiler's memberwise inits (every argument written out): each
+    /// part equals what its public init gives by default, for both protocols.
+    func testNewAccountPartsAreThePublicInitsDefaults() {
+        for proto in MailProtocol.allCases {
+            let account = Account(name: "Desk", proto: proto, id: "id-1", by: "admin", at: Fixture.date)
+            XCTAssertEqual(account.incoming, IncomingServer(port: DefaultPort.incoming(proto, .ssl), security: .ssl))
+            XCTAssertEqual(account.outgoing, OutgoingServer(port: DefaultPort.outgoing(.ssl), security: .ssl))
+            XCTAssertEqual(account.incoming.trust, TrustSettings())
+            XCTAssertEqual(account.outgoing.trust, TrustSettings())
+            XCTAssertEqual(account.conversation, ConversationOptions())
+            XCTAssertEqual(account.oauth, OAuthSettings())
+            XCTAssertEqual(account.direction, .both)
+            XCTAssertNil(account.lastTest)
+            XCTAssertNil(account.owner)
+            XCTAssertEqual(Account(name: "Desk", proto: proto, id: "id-1", owner: "ann", by: "admin", at: Fixture.date).owner,
+                           "ann")
+        }
+        // The public inits' own defaults, spelled out (a part's init and the memberwise one could drift together).
+        let incoming = IncomingServer(port: 993, security: .ssl)
+        XCTAssertEqual([incoming.after.rawValue, incoming.auth.rawValue, incoming.read.rawValue, incoming.folder],
+                       ["read", "password", "unseen", "INBOX"])
+        XCTAssertNil(incoming.host ?? incoming.user ?? incoming.moveTo)
+        XCTAssertNil(incoming.password)
+        let outgoing = OutgoingServer(port: 465, security: .ssl)
+        XCTAssertEqual(outgoing.auth, .password)
+        XCTAssertNil(outgoing.host ?? outgoing.user ?? outgoing.from ?? outgoing.displayName ?? outgoing.replyTo)
+        let trust = TrustSettings()
+        XCTAssertFalse(trust.insecure || trust.allowPlaintext)
+        XCTAssertNil(trust.caFile ?? trust.clientCert ?? trust.clientKey)
+        XCTAssertNil(trust.clientKeySealed)
+        let conversation = ConversationOptions()
+        XCTAssertEqual(conversation.placement, .subject)
+        XCTAssertEqual(conversation.quoted, .attach)
+        XCTAssertEqual(OAuthSettings().flow, .delegated)
+        XCTAssertEqual(TrustSettings(insecure: true, allowPlaintext: false).insecure, true)
+        XCTAssertEqual(TrustSettings(insecure: false, allowPlaintext: true).allowPlaintext, true)
+        XCTAssertEqual(ConversationOptions(placement: .body, quoted: .hold).placement, .body)
+    }
+
     func testNewAccountPadlocksServerLockedCredentialsUnlocked() {
         let account = Account(name: "Desk")
         XCTAssertEqual(account.locked, [.incomingServer, .outgoingServer, .oauth])

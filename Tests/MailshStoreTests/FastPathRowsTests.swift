@@ -53,7 +53,10 @@ final class FastPathRowsTests: StoreTestCase {
             // The fast paths.
             try store.write { tx in
                 for account in accounts { try tx.insert(account) }
-                try tx.append(entries)
+                // Half the entries one by one (`append(_ entry:)`, a script's creations), the rest as one array.
+                let half = entries.count / 2
+                for entry in entries[..<half] { try tx.append(entry) }
+                try tx.append(Array(entries[half...]))
             }
             try store.write { tx in
                 for (account, edit) in zip(accounts, edited) { try tx.update(edit, expectedVersion: account.version) }
