@@ -109,8 +109,8 @@ let package = Package(
             dependencies: ["MailshCore", "COpenSSL", "COpenSSLLoader", "CProcessGuard"]
         ),
 
-        // The store: SQLite through GRDB and PostgreSQL through postgres-nio, named append-only migrations,
-        // optimistic versions, the audit log.
+        // The store: SQLite through GRDB, the SQL layer both engines share (dialects, rows, named append-only
+        // migrations, optimistic versions, the audit log) and PostgreSQL store locations.
         .target(
             name: "MailshStore",
             dependencies: [
@@ -120,6 +120,16 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 // SQLite's process-wide settings, made before its first connection (SQLiteReader).
                 "CSQLiteConfig",
+            ]
+        ),
+
+        // The PostgreSQL engine over postgres-nio (and the NIO, swift-nio-ssl and swift-crypto behind it), on the
+        // SQL layer of MailshStore. Only mailsh-full links it (see the mailsh target).
+        .target(
+            name: "MailshPostgres",
+            dependencies: [
+                "MailshCore",
+                "MailshStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // A logger for postgres-nio that drops everything (PostgresStore).
                 .product(name: "Logging", package: "swift-log"),
@@ -186,7 +196,7 @@ let package = Package(
         .executableTarget(
             name: "mailsh",
             dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshDiscovery",
-                           "MailshCore", "MailshMetrics"],
+                           "MailshCore", "MailshMetrics", "MailshPostgres"],
             linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
                                            "-Xlinker", "--no-export-dynamic",
                                            "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory
@@ -214,7 +224,7 @@ let package = Package(
         .testTarget(name: "MailshMessageTests", dependencies: ["MailshMessage", "MailshCore"],
                     exclude: ["make-corpus.py", "fetch-real-corpus.sh", "real-corpus-peer.py"], resources: [.copy("Corpus")]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
-        .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore", "MailshTesting"],
+        .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshPostgres", "MailshCrypto", "MailshCore", "MailshTesting"],
                     exclude: ["Schema"]),
         .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore",
                                                          "MailshTesting"],
@@ -223,9 +233,11 @@ let package = Package(
         .testTarget(name: "MailshMonitorTests",
                     dependencies: ["MailshMonitor", "MailshStore", "MailshCrypto", "MailshCore", "MailshTesting"]),
         .testTarget(name: "MailshTransportTests",
-                    dependencies: ["MailshTransport", "MailshShell", "MailshMonitor", "MailshStore", "MailshCrypto", "MailshDiscovery",
+                    dependencies: ["MailshTransport", "MailshShell", "MailshMonitor", "MailshStore", "MailshPostgres", "MailshCrypto",
+                                   "MailshDiscovery",
                                    "MailshCore", "MailshTesting"]),
-        .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore",
+        .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshPostgres", "MailshCrypto",
+                                                           "MailshCore",
                                                            "MailshTesting"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MailshDiscoveryTests", dependencies: ["MailshDiscovery", "MailshCore"]),

@@ -4,6 +4,7 @@ import MailshCrypto
 import MailshDiscovery
 import MailshLua
 import MailshMetrics
+import MailshPostgres
 import MailshShell
 import MailshStore
 import MailshTransport
