@@ -6,10 +6,10 @@ import PackageDescription
 let testHooks: [SwiftSetting] = [.define("MAILSH_TEST_HOOKS", .when(configuration: .debug))]
 
 // Both programs (mailsh, mailsh-full) link in release with LLVM's lld (shipped with the Swift toolchain; GNU gold, the
-// default, cannot) and pack their relative relocations (DT_RELR, glibc 2.36 and later): 143,400 relocation entries of 24 bytes become a 26 KB
-// bitmap, so the dynamic loader reads and walks less before main. It exports none of the program's own symbols
-// (the static Swift runtime's link line asks for -export-dynamic): 43,000 dynamic symbols made every dladdr, such
-// as the runtime's backtracer set-up at start, a scan of all of them. The symbol table stays (scripts/mailsh
+// default, cannot) and pack their relative relocations (DT_RELR, glibc 2.36 and later): 143,400 relocation entries of
+// 24 bytes become a 26 KB bitmap, so the dynamic loader reads and walks less before main. They export none of their own
+// symbols (the static Swift runtime's link line asks for -export-dynamic): 43,000 dynamic symbols made every dladdr,
+// such as the runtime's backtracer set-up at start, a scan of all of them. The symbol table stays (scripts/mailsh
 // keeps it), so perf, gdb and crash backtraces still name functions (bench/RESULTS.md, Start-up).
 // GCC's C++ library (which the Swift runtime and Foundation's ICU need) is linked in from its archive: the folder
 // scripts/static-libstdc++ holds only libstdc++.a (a link to Debian 12's libstdc++-12-dev), so the linker finds it
@@ -206,26 +206,27 @@ let package = Package(
         // handed to the command tree; each program adds what it alone links.
         .target(
             name: "MailshProgram",
-            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshDiscovery",
-                           "MailshMonitor", "MailshCore"]
+            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport",
+                           "MailshDiscovery", "MailshMonitor", "MailshCore"]
         ),
 
         // The installed program: everything but the PostgreSQL engine and the metrics endpoint (NIO, postgres-nio,
         // swift-nio-ssl, swift-crypto, Prometheus), whose Swift metadata every process would otherwise relocate and
         // copy at start (bench/RESULTS.md, Start-up). At the top of main it asks ProgramChoice whether it serves the
-        // command line; anything else it hands over, before reading any input, to mailsh-full beside it (execv: the same
-        // arguments, environment and open files).
+        // command line; anything else it hands over, before reading any input, to mailsh-full beside it (execv: the
+        // same arguments, environment and open files).
         .executableTarget(
             name: "mailsh",
             dependencies: ["MailshProgram", "MailshShell", "MailshCore"],
             linkerSettings: programLinkerSettings
         ),
 
-        // The full program: the same wiring with PostgreSQL stores and `monitor --metrics`; it serves the shell, `store`,
-        // `monitor`, every PostgreSQL store and whatever else mailsh hands over.
+        // The full program: the same wiring with PostgreSQL stores and `monitor --metrics`; it serves the shell,
+        // `store`, `monitor`, every PostgreSQL store and whatever else mailsh hands over.
         .executableTarget(
             name: "mailsh-full",
-            dependencies: ["MailshProgram", "MailshPostgres", "MailshMetrics", "MailshShell", "MailshStore", "MailshCore"],
+            dependencies: ["MailshProgram", "MailshPostgres", "MailshMetrics", "MailshShell", "MailshStore",
+                           "MailshCore"],
             linkerSettings: programLinkerSettings
         ),
 

@@ -45,8 +45,8 @@ public enum Program {
             if PostgresLocation.isPostgresURL(location) {
                 guard let openPostgres else {
                     // ProgramChoice hands every PostgreSQL store to the full program: reaching this is a defect there.
-                    throw MailshError.configuration("this program opens no PostgreSQL store (\(PostgresLocation.mask(location))); "
-                        + "\(ProgramChoice.fullProgramName) does")
+                    throw MailshError.configuration("this program opens no PostgreSQL store "
+                        + "(\(PostgresLocation.mask(location))); \(ProgramChoice.fullProgramName) does")
                 }
                 return try openPostgres(location, create)
             }
@@ -66,7 +66,8 @@ public enum Program {
                 return try KeyFile.open(key, storeName: PostgresLocation.mask(location), storeIsNew: storeIsNew)
             },
             loginName: loginName,
-            scriptRunner: LuaScriptRunner(connectionTester: tester, mailSender: CurlMailSender(), oauthClient: oauthClient))
+            scriptRunner: LuaScriptRunner(connectionTester: tester, mailSender: CurlMailSender(),
+                                          oauthClient: oauthClient))
         services.openExistingStore = { try open($0, false) }
         services.openKeyFile = { try KeyFile.load(at: $0) }
         services.connectionTester = tester

@@ -60,9 +60,9 @@ final class LoadedLibrariesTests: MailshTestCase {
                        || names.err.contains("file=libicu"), names.err)
     }
 
-    /// `mailsh` runs a one-shot line on SQLite itself and links no PostgreSQL client nor NIO (their Swift metadata would
-    /// be relocated at every start): those are in `mailsh-full` beside it, which serves what `mailsh` hands over
-    /// (``ProgramChoice``), such as the shell.
+    /// `mailsh` runs a one-shot line on SQLite itself and links no PostgreSQL client nor NIO (their Swift metadata
+    /// would be relocated at every start): those are in `mailsh-full` beside it, which serves what `mailsh` hands
+    /// over (``ProgramChoice``), such as the shell.
     func testTheProgramRunsOneShotLinesWithoutThePostgreSQLClient() throws {
         ok("account", "create", "Support")
         let full = runner.binary.deletingLastPathComponent().appendingPathComponent("mailsh-full").path

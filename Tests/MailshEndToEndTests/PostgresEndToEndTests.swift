@@ -98,7 +98,8 @@ final class PostgresEndToEndTests: MailshTestCase {
         let byVariable = runner.run(["account", "show", "Support", "--format", "json"], env: ["MAILSH_STORE": store])
         XCTAssertEqual(byVariable.status, 0, "\(byVariable)")
         XCTAssertTrue(byVariable.out.contains("imap.example.com"), byVariable.out)
-        let piped = runner.run(["--store", store], stdin: "account set Support incoming.port=1993\naccount show Support\n")
+        let piped = runner.run(["--store", store],
+                               stdin: "account set Support incoming.port=1993\naccount show Support\n")
         XCTAssertEqual(piped.status, 0, "\(piped)")
         XCTAssertTrue(piped.out.contains("1993"), piped.out)
     }

@@ -27,7 +27,7 @@ final class ProgramChoiceTests: XCTestCase {
         XCTAssertFalse(lean("account list", store: "postgres://desk@127.0.0.1/mailsh"))
         XCTAssertFalse(lean("account list", store: "PostgreSQL://desk@127.0.0.1/mailsh"))
         // A store named among a completion script's words, and a script's argument (which may name a store).
-        XCTAssertFalse(lean("---completion account show -- positional@0 5 3 mailsh --store postgres://d@h/m account show"))
+        XCTAssertFalse(lean("---completion account show -- positional@0 5 3 mailsh --store postgres://d@h/m account"))
         XCTAssertFalse(lean("run copy.lua postgres://desk@db/mailsh"))
     }
 
