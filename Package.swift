@@ -5,10 +5,35 @@ import PackageDescription
 // tests run; the release build that scripts/mailsh ships has none of them in its paths.
 let testHooks: [SwiftSetting] = [.define("MAILSH_TEST_HOOKS", .when(configuration: .debug))]
 
+// Both programs (mailsh, mailsh-full) link in release with LLVM's lld (shipped with the Swift toolchain; GNU gold, the
+// default, cannot) and pack their relative relocations (DT_RELR, glibc 2.36 and later): 143,400 relocation entries of
+// 24 bytes become a 26 KB bitmap, so the dynamic loader reads and walks less before main. They export none of their own
+// symbols (the static Swift runtime's link line asks for -export-dynamic): 43,000 dynamic symbols made every dladdr,
+// such as the runtime's backtracer set-up at start, a scan of all of them. The symbol table stays (scripts/mailsh
+// keeps it), so perf, gdb and crash backtraces still name functions (bench/RESULTS.md, Start-up).
+// GCC's C++ library (which the Swift runtime and Foundation's ICU need) is linked in from its archive: the folder
+// scripts/static-libstdc++ holds only libstdc++.a (a link to Debian 12's libstdc++-12-dev), so the linker finds it
+// before libstdc++.so for the runtime's own -lstdc++. Relocating and initialising the shared one cost every
+// process 1.8 M instructions; where the link dangles (another GCC) the shared library is linked as before.
+// The functions and data that one-shot commands touch come first in their sections, in the order they are
+// first touched (--symbol-ordering-file: bench/startup/symbol-order.txt, written by order-symbols.sh beside it
+// from a Valgrind trace of the start-up benchmark's commands), so starting takes fewer pages of code and zeroed
+// data. A symbol renamed since is skipped (no warning), which costs pages, never correctness; relink after
+// regenerating it, since SwiftPM does not see the file change.
+let programLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                  "-Xlinker", "--no-export-dynamic",
+                  "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory + "/bench/startup/symbol-order.txt",
+                  "-Xlinker", "--no-warn-symbol-ordering",
+                  "-L", Context.packageDirectory + "/scripts/static-libstdc++"],
+                 .when(configuration: .release)),
+]
+
 let package = Package(
     name: "mailsh",
     products: [
         .executable(name: "mailsh", targets: ["mailsh"]),
+        .executable(name: "mailsh-full", targets: ["mailsh-full"]),
         .executable(name: "mailsh-bench", targets: ["mailsh-bench"]),
         .executable(name: "mailsh-match-bench", targets: ["mailsh-match-bench"]),
     ],
@@ -109,8 +134,8 @@ let package = Package(
             dependencies: ["MailshCore", "COpenSSL", "COpenSSLLoader", "CProcessGuard"]
         ),
 
-        // The store: SQLite through GRDB and PostgreSQL through postgres-nio, named append-only migrations,
-        // optimistic versions, the audit log.
+        // The store: SQLite through GRDB, the SQL layer both engines share (dialects, rows, named append-only
+        // migrations, optimistic versions, the audit log) and PostgreSQL store locations.
         .target(
             name: "MailshStore",
             dependencies: [
@@ -120,6 +145,16 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 // SQLite's process-wide settings, made before its first connection (SQLiteReader).
                 "CSQLiteConfig",
+            ]
+        ),
+
+        // The PostgreSQL engine over postgres-nio (and the NIO, swift-nio-ssl and swift-crypto behind it), on the
+        // SQL layer of MailshStore. Only mailsh-full links it (see the mailsh target).
+        .target(
+            name: "MailshPostgres",
+            dependencies: [
+                "MailshCore",
+                "MailshStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // A logger for postgres-nio that drops everything (PostgresStore).
                 .product(name: "Logging", package: "swift-log"),
@@ -167,33 +202,32 @@ let package = Package(
         // Doubles of the core's protocols for unit tests (the scripted OAuth token client).
         .target(name: "MailshTesting", dependencies: ["MailshCore"]),
 
-        // The thin executable: builds the concrete store and secret box, runs the root command.
-        // Release links with LLVM's lld (shipped with the Swift toolchain; GNU gold, the default, cannot) and packs its
-        // relative relocations (DT_RELR, glibc 2.36 and later): 143,400 relocation entries of 24 bytes become a 26 KB
-        // bitmap, so the dynamic loader reads and walks less before main. It exports none of the program's own symbols
-        // (the static Swift runtime's link line asks for -export-dynamic): 43,000 dynamic symbols made every dladdr, such
-        // as the runtime's backtracer set-up at start, a scan of all of them. The symbol table stays (scripts/mailsh
-        // keeps it), so perf, gdb and crash backtraces still name functions (bench/RESULTS.md, Start-up).
-        // GCC's C++ library (which the Swift runtime and Foundation's ICU need) is linked in from its archive: the folder
-        // scripts/static-libstdc++ holds only libstdc++.a (a link to Debian 12's libstdc++-12-dev), so the linker finds it
-        // before libstdc++.so for the runtime's own -lstdc++. Relocating and initialising the shared one cost every
-        // process 1.8 M instructions; where the link dangles (another GCC) the shared library is linked as before.
-        // The functions and data that one-shot commands touch come first in their sections, in the order they are
-        // first touched (--symbol-ordering-file: bench/startup/symbol-order.txt, written by order-symbols.sh beside it
-        // from a Valgrind trace of the start-up benchmark's commands), so starting takes fewer pages of code and zeroed
-        // data. A symbol renamed since is skipped (no warning), which costs pages, never correctness; relink after
-        // regenerating it, since SwiftPM does not see the file change.
+        // The wiring both programs share: the concrete SQLite store, secret box, Lua host, transport and discovery
+        // handed to the command tree; each program adds what it alone links.
+        .target(
+            name: "MailshProgram",
+            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport",
+                           "MailshDiscovery", "MailshMonitor", "MailshCore"]
+        ),
+
+        // The installed program: everything but the PostgreSQL engine and the metrics endpoint (NIO, postgres-nio,
+        // swift-nio-ssl, swift-crypto, Prometheus), whose Swift metadata every process would otherwise relocate and
+        // copy at start (bench/RESULTS.md, Start-up). At the top of main it asks ProgramChoice whether it serves the
+        // command line; anything else it hands over, before reading any input, to mailsh-full beside it (execv: the
+        // same arguments, environment and open files).
         .executableTarget(
             name: "mailsh",
-            dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport", "MailshDiscovery",
-                           "MailshCore", "MailshMetrics"],
-            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-                                           "-Xlinker", "--no-export-dynamic",
-                                           "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory
-                                               + "/bench/startup/symbol-order.txt",
-                                           "-Xlinker", "--no-warn-symbol-ordering",
-                                           "-L", Context.packageDirectory + "/scripts/static-libstdc++"],
-                                          .when(configuration: .release))]
+            dependencies: ["MailshProgram", "MailshShell", "MailshCore"],
+            linkerSettings: programLinkerSettings
+        ),
+
+        // The full program: the same wiring with PostgreSQL stores and `monitor --metrics`; it serves the shell,
+        // `store`, `monitor`, every PostgreSQL store and whatever else mailsh hands over.
+        .executableTarget(
+            name: "mailsh-full",
+            dependencies: ["MailshProgram", "MailshPostgres", "MailshMetrics", "MailshShell", "MailshStore",
+                           "MailshCore"],
+            linkerSettings: programLinkerSettings
         ),
 
         // Benchmarks that measure mailsh's own code in the process (bench/); scripts in bench/ compare with peers.
@@ -214,7 +248,7 @@ let package = Package(
         .testTarget(name: "MailshMessageTests", dependencies: ["MailshMessage", "MailshCore"],
                     exclude: ["make-corpus.py", "fetch-real-corpus.sh", "real-corpus-peer.py"], resources: [.copy("Corpus")]),
         .testTarget(name: "MailshCryptoTests", dependencies: ["MailshCrypto", "MailshCore"]),
-        .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshCrypto", "MailshCore", "MailshTesting"],
+        .testTarget(name: "MailshStoreTests", dependencies: ["MailshStore", "MailshPostgres", "MailshCrypto", "MailshCore", "MailshTesting"],
                     exclude: ["Schema"]),
         .testTarget(name: "MailshLuaTests", dependencies: ["MailshLua", "MailshShell", "MailshStore", "MailshCrypto", "MailshTransport", "MailshCore",
                                                          "MailshTesting"],
@@ -223,9 +257,11 @@ let package = Package(
         .testTarget(name: "MailshMonitorTests",
                     dependencies: ["MailshMonitor", "MailshStore", "MailshCrypto", "MailshCore", "MailshTesting"]),
         .testTarget(name: "MailshTransportTests",
-                    dependencies: ["MailshTransport", "MailshShell", "MailshMonitor", "MailshStore", "MailshCrypto", "MailshDiscovery",
+                    dependencies: ["MailshTransport", "MailshShell", "MailshMonitor", "MailshStore", "MailshPostgres", "MailshCrypto",
+                                   "MailshDiscovery",
                                    "MailshCore", "MailshTesting"]),
-        .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshCore",
+        .testTarget(name: "MailshShellTests", dependencies: ["MailshShell", "MailshStore", "MailshPostgres", "MailshCrypto",
+                                                           "MailshCore",
                                                            "MailshTesting"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MailshDiscoveryTests", dependencies: ["MailshDiscovery", "MailshCore"]),

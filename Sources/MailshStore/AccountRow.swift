@@ -3,8 +3,8 @@ import MailshCore
 
 /// The account table: the one place that knows its columns, how an ``Account`` is written to them and read back.
 /// Both engines bind and decode accounts through it; a new account field is one column here and one migration.
-enum AccountRow {
-    static let table = SQLTable<Account>(
+package enum AccountRow {
+    package static let table = SQLTable<Account>(
         name: "account",
         columns: [
             .text("id", { $0.id }, { $0.id = $1 }),
@@ -182,7 +182,7 @@ enum AccountRow {
 // Accounts, written once for both engines. Only the INSERT and UPDATE of a whole account stay with each engine
 // (``SQLiteTransaction`` and ``PostgresTransaction``): a bulk script repeats them, and each engine binds them its
 // own fastest way.
-extension SQLTransaction {
+package extension SQLTransaction {
     /// Why an UPDATE of `account` at `expectedVersion` changed no row: the account is gone, or someone changed it
     /// since it was read (each engine's ``StoreTransaction/update(_:expectedVersion:)`` throws this).
     func updateRefused(_ account: Account, expectedVersion: Int) throws -> MailshError {

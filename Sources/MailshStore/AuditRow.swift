@@ -3,8 +3,8 @@ import MailshCore
 
 /// The audit table: the one place that knows its columns, how an ``AuditEntry`` is written to them and read back,
 /// for both engines (the database numbers the rows itself: `id`, never written, orders them).
-enum AuditRow {
-    static let table = SQLTable<AuditEntry>(
+package enum AuditRow {
+    package static let table = SQLTable<AuditEntry>(
         name: "audit",
         columns: [
             .date("at", { $0.at }, { $0.at = $1 }),
@@ -37,7 +37,7 @@ extension AuditRow {
 }
 
 // The audit log, written once for both engines (its listing, row by row, is ``ListingSQL/audit(_:account:limit:)``).
-extension SQLTransaction {
+package extension SQLTransaction {
     func append(_ entries: [AuditEntry]) throws {
         for entry in entries { try insertRow(entry, into: AuditRow.table, refusing: nil) }
     }

@@ -43,7 +43,7 @@ enum CertificateExpiryRow {
 }
 
 // The certificate expiries account audit saw, written once for both engines.
-extension SQLTransaction {
+package extension SQLTransaction {
     func certificateExpiries(accountID: String) throws -> [CertificateExpiry] {
         try rows(CertificateExpiryRow.table, CertificateExpiryRow.select, [.text(accountID)])
     }

@@ -90,7 +90,7 @@ enum ExportedAccountRows {
     }
 }
 
-extension StreamingSQLTransaction {
+package extension StreamingSQLTransaction {
     func forEachExportedAccount(_ body: (ExportedAccount) throws -> Void) throws {
         var names = ExportedAccountRows.Names()
         let columns = ExportedAccountRows.columns

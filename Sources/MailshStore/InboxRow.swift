@@ -34,7 +34,7 @@ enum InboxRow {
 }
 
 // The monitor's inbox, written once for both engines.
-extension SQLTransaction {
+package extension SQLTransaction {
     func inboxEntry(accountID: String, messageID: String?, digest: String) throws -> InboxEntry? {
         if let entry = try row(InboxRow.table, "\(InboxRow.table.select) WHERE account_id = ? AND digest = ?",
                                [.text(accountID), .text(digest)]) {

@@ -21,7 +21,7 @@ enum MailboxLeaseRow {
 }
 
 // Mailbox leases and the monitors' heartbeats, written once for both engines.
-extension SQLTransaction {
+package extension SQLTransaction {
     func lease(accountID: String) throws -> MailboxLease? {
         try row(MailboxLeaseRow.table, MailboxLeaseRow.byAccount, [.text(accountID)])
     }

@@ -27,7 +27,7 @@ enum MailboxPositionRow {
 }
 
 // The since-last position, written once for both engines.
-extension SQLTransaction {
+package extension SQLTransaction {
     func mailboxPosition(accountID: String, folder: String) throws -> MailboxPosition? {
         try row(MailboxPositionRow.table, MailboxPositionRow.select, [.text(accountID), .text(folder)])
     }

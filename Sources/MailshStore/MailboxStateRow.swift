@@ -29,7 +29,7 @@ enum MailboxStateRow {
 }
 
 // What the monitor saw of each mailbox, written once for both engines.
-extension SQLTransaction {
+package extension SQLTransaction {
     func mailboxState(accountID: String) throws -> MailboxState? {
         try row(MailboxStateRow.table, "\(MailboxStateRow.table.select) WHERE account_id = ?", [.text(accountID)])
     }

@@ -34,7 +34,7 @@ enum OAuthTokenRow {
 }
 
 // OAuth tokens, written once for both engines.
-extension SQLTransaction {
+package extension SQLTransaction {
     func oauthTokens(accountID: String, user: String?) throws -> StoredTokens? {
         try row(OAuthTokenRow.table, "\(OAuthTokenRow.table.select) WHERE account_id = ? AND user_name = ?\(rowLock)",
                 [.text(accountID), .text(user ?? "")])

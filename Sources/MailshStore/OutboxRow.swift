@@ -49,7 +49,7 @@ enum OutboxRow {
 }
 
 // The outbox, written once for both engines.
-extension SQLTransaction {
+package extension SQLTransaction {
     func insert(_ entry: OutboxEntry) throws -> Int {
         try insertReturningID(OutboxRow.table.insertSQL, OutboxRow.table.values(entry), refusing: .outbox(entry),
                               table: "outbox")

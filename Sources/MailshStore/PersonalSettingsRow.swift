@@ -60,7 +60,7 @@ enum PersonalSettingsRow {
 }
 
 // Personal settings, written once for both engines.
-extension SQLTransaction {
+package extension SQLTransaction {
     func personalSettings(user: String, accountID: String) throws -> PersonalSettings? {
         let stored = try rows(PersonalSettingsRow.table, """
             SELECT \(PersonalSettingsRow.columns(dialect)) FROM personal WHERE \(dialect.name("user")) = ? AND account_id = ?

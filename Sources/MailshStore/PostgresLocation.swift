@@ -116,7 +116,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public var description: String { displayName }
 
     /// `HOST:PORT`, for messages.
-    var server: String { "\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    package var server: String { "\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 
     /// Masks the password of anything that looks like `scheme://user:password@…`, even when it does not parse.
     public static func mask(_ text: String) -> String {

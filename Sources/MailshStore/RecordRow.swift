@@ -55,7 +55,7 @@ enum RecordRow {
 }
 
 // Records, their messages and the store's sequences, written once for both engines.
-extension SQLTransaction {
+package extension SQLTransaction {
     // MARK: Sequences
 
     func nextValue(of sequence: String) throws -> Int {

@@ -27,7 +27,7 @@ final class RenderedStatements: @unchecked Sendable {
 ///
 /// SQLite keeps the words it has always had (so that a store made by an earlier mailsh and one made now have the
 /// same schema, and the SQL text SQLite keeps in `sqlite_master` stays as it was); PostgreSQL gets its own types.
-enum SQLDialect: Sendable {
+package enum SQLDialect: Sendable {
     case sqlite
     case postgres
 
@@ -86,7 +86,7 @@ enum SQLDialect: Sendable {
     ///
     /// A statement rendered once is remembered (``RenderedStatements``): a pipe of edits renders the same few
     /// statements on every line.
-    func render(_ sql: String) -> String {
+    package func render(_ sql: String) -> String {
         guard self == .postgres else { return sql }
         if let rendered = RenderedStatements.shared[sql] { return rendered }
         let rendered = Self.numberParameters(sql)
@@ -219,7 +219,7 @@ enum SQLDialect: Sendable {
 }
 
 /// One value of a column, as the store reads and writes it whatever the engine.
-enum SQLValue: Equatable, Sendable {
+package enum SQLValue: Equatable, Sendable {
     case null
     case integer(Int)
     case real(Double)
@@ -300,8 +300,8 @@ enum SQLValue: Equatable, Sendable {
 
 /// One column of a row type: its name, how a value of the row is written to it (`nil` for a column only read),
 /// and how it is read back into a row.
-struct SQLColumn<Row>: Sendable {
-    let name: String
+package struct SQLColumn<Row>: Sendable {
+    package let name: String
     /// How the column's value is read from a row: by one typed getter for the common kinds, so that a bulk INSERT
     /// binds each column with one call and no ``SQLValue`` (see ``SQLTable/bind(_:from:into:)``).
     let writer: Writer?
@@ -367,10 +367,10 @@ protocol SQLBinder {
 }
 
 /// A table and the row type it stores: its columns written once, the statements rendered per dialect.
-struct SQLTable<Row>: Sendable {
+package struct SQLTable<Row>: Sendable {
     let name: String
     /// The columns INSERT writes, in order; the first is the key UPDATE selects the row by.
-    let columns: [SQLColumn<Row>]
+    package let columns: [SQLColumn<Row>]
     /// Columns read with the others that INSERT does not write: the database's own row number, or values changed
     /// by statements of their own (written through ``updateSQL(setting:where:)`` where they have an encoder).
     let readOnly: [SQLColumn<Row>]
@@ -380,7 +380,7 @@ struct SQLTable<Row>: Sendable {
     let describe: @Sendable (Row) -> String
     /// `INSERT` of the written columns, bound by ``values(_:)`` or ``encode(_:from:into:)``, with `?` for each
     /// parameter; made once with the table (the statements that repeat it would otherwise rebuild it per row).
-    let insertSQL: String
+    package let insertSQL: String
 
     init(name: String, columns: [SQLColumn<Row>], readOnly: [SQLColumn<Row>], blank: @escaping @Sendable () -> Row,
          describe: @escaping @Sendable (Row) -> String) {
@@ -400,20 +400,20 @@ struct SQLTable<Row>: Sendable {
     /// The columns a SELECT lists, in the order ``decode(_:)`` reads them.
     var selectList: String { allColumns.map(\.name).joinedText(separator: ", ") }
 
-    func insert(_ dialect: SQLDialect) -> String {
+    package func insert(_ dialect: SQLDialect) -> String {
         "INSERT INTO \(dialect.name(name)) (\(columns.map(\.name).joined(separator: ", "))) VALUES ("
             + (1...columns.count).map(dialect.parameter).joined(separator: ", ") + ")"
     }
 
     /// Sets every written column but the key, where the key and `version` are the last two parameters.
-    func update(_ dialect: SQLDialect, version: String = "version") -> String {
+    package func update(_ dialect: SQLDialect, version: String = "version") -> String {
         let assignments = columns.dropFirst().enumerated().map { "\($1.name) = \(dialect.parameter($0 + 1))" }
         return "UPDATE \(dialect.name(name)) SET \(assignments.joined(separator: ", ")) WHERE \(columns[0].name) = "
             + "\(dialect.parameter(columns.count)) AND \(version) = \(dialect.parameter(columns.count + 1))"
     }
 
     /// The values INSERT binds, in order (from `first`: 1 skips the key, for UPDATE).
-    func encode(_ row: Row, from first: Int = 0, into bind: (SQLValue) throws -> Void) rethrows {
+    package func encode(_ row: Row, from first: Int = 0, into bind: (SQLValue) throws -> Void) rethrows {
         for column in columns[first...] { try bind(column.encoded(row)) }
     }
 

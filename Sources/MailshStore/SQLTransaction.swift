@@ -7,7 +7,7 @@ import MailshCore
 /// tokens and monitor state are written once over them, each table in a file of its own (``AccountRow``,
 /// ``UserRow``, ``PersonalSettingsRow``, ``AuditRow``, ``RecordRow``, ``InboxRow``, ``MailboxLeaseRow``,
 /// ``OutboxRow``, ``OAuthTokenRow``, ``MailboxStateRow``). Where the engines' SQL differs, ``SQLDialect`` says how.
-protocol SQLTransaction: StoreTransaction {
+package protocol SQLTransaction: StoreTransaction {
     /// The engine's dialect, which renders the parameters of every statement.
     var dialect: SQLDialect { get }
 
@@ -34,7 +34,7 @@ protocol SQLTransaction: StoreTransaction {
     func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing: @autoclosure () -> Refusal.Writing?) throws
 }
 
-extension SQLTransaction {
+package extension SQLTransaction {
     @discardableResult
     func run(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
         try run(sql, values, refusing: nil)

@@ -2,9 +2,9 @@ import Foundation
 import MailshCore
 
 /// One named, append-only step of the schema.
-struct Migration: Sendable {
-    let name: String
-    let statements: [String]
+package struct Migration: Sendable {
+    package let name: String
+    package let statements: [String]
 }
 
 /// The schema, declared once and rendered per engine: named, append-only migrations. Never edit one that has
@@ -13,8 +13,8 @@ struct Migration: Sendable {
 /// SQLite records the applied ones in GRDB's `grdb_migrations`, PostgreSQL in `mailsh_migrations`; the names are
 /// the same on both. A store on which a migration this mailsh does not know was applied was migrated by a newer
 /// mailsh, and both engines refuse it (``refuseNewer(applied:location:)``).
-enum Schema {
-    static func migrations(_ d: SQLDialect) -> [Migration] {
+package enum Schema {
+    package static func migrations(_ d: SQLDialect) -> [Migration] {
         let user = d.name("user")
         return [
             Migration(name: "v1: accounts, users, personal settings, audit", statements: [
@@ -314,7 +314,7 @@ enum Schema {
 
     /// Refuses a store on which migrations this mailsh does not know were applied: a newer mailsh migrated it, and
     /// this one would misread or damage what it made. The same message (and exit status, `.store`) on every engine.
-    static func refuseNewer(applied: [String], location: String) throws {
+    package static func refuseNewer(applied: [String], location: String) throws {
         let known = Set(names)
         let unknown = applied.filter { !known.contains($0) }
         guard !unknown.isEmpty else { return }

@@ -6,7 +6,7 @@ import MailshCore
 /// (`index 'account_by_owner_and_name'`), and a foreign key not at all: ``sqliteName`` and ``table`` say which is
 /// which. Failures are classified by what they are, never by elimination: a constraint not listed here, or one
 /// an operation does not expect, is a store error, never taken for another.
-enum StoreConstraint: String, CaseIterable, Sendable {
+package enum StoreConstraint: String, CaseIterable, Sendable {
     case accountKey = "account_pkey"
     case accountName = "account_by_owner_and_name"
     case conversationPrefix = "account_conv_prefix_key"
@@ -66,8 +66,8 @@ enum StoreConstraint: String, CaseIterable, Sendable {
 
 /// A statement a constraint refused: which kind, and which constraint when the engine says (or, for SQLite's
 /// foreign keys, when the table written has only one).
-struct ConstraintViolation: Error, Equatable {
-    enum Kind: Equatable {
+package struct ConstraintViolation: Error, Equatable {
+    package enum Kind: Equatable {
         case unique
         case foreignKey
         case notNull
@@ -79,6 +79,12 @@ struct ConstraintViolation: Error, Equatable {
     var constraint: StoreConstraint?
     /// The engine's own words (`UNIQUE constraint failed: account.id`), for a store error.
     var detail: String
+
+    package init(kind: Kind, constraint: StoreConstraint?, detail: String) {
+        self.kind = kind
+        self.constraint = constraint
+        self.detail = detail
+    }
 
     /// A foreign key of `table` (SQLite does not say which): known when the table has only one.
     static func foreignKey(writing table: String, detail: String) -> ConstraintViolation {
@@ -97,9 +103,9 @@ struct ConstraintViolation: Error, Equatable {
 
 /// What a refused row means to the store contract (``MailshCore/StoreTransaction``): the errors it documents,
 /// chosen by the constraint that refused it, the same on every engine.
-enum Refusal {
+package enum Refusal {
     /// A row of one of these kinds was being written.
-    enum Writing {
+    package enum Writing {
         case account(Account)
         case user(User)
         case record(MailshCore.Record)
@@ -120,7 +126,7 @@ enum Refusal {
         }
     }
 
-    static func error(_ violation: ConstraintViolation, writing: Writing) -> MailshError {
+    package static func error(_ violation: ConstraintViolation, writing: Writing) -> MailshError {
         switch (writing, violation.constraint) {
         case (.account(let account), .accountName?):
             return .alreadyExists(kind: "account", name: account.qualifiedName)

@@ -2,7 +2,6 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import MailshCore
-import PostgresNIO
 
 /// The listings' reads, row by row: accounts, audit entries, records and the personal settings of global accounts,
 /// each handed to the caller as it is read, so that a listing of a million rows holds one at a time.
@@ -10,15 +9,15 @@ import PostgresNIO
 /// The statements are written once and rendered per dialect; each engine only steps through the rows: SQLite
 /// through a statement cursor, PostgreSQL through a server-side cursor fetched in batches (``fetchSize`` rows at a
 /// time), never the whole result at once.
-enum ListingSQL {
+package enum ListingSQL {
     /// A statement and its parameters, in order.
-    struct Query {
-        var sql: String
-        var binds: [SQLValue]
+    package struct Query {
+        package var sql: String
+        package var binds: [SQLValue]
     }
 
     /// How many rows PostgreSQL hands over per `FETCH`.
-    static let fetchSize = 1000
+    package static let fetchSize = 1000
 
     /// The accounts of `query`, in the order of ``StoreTransaction/accounts(_:)``: by name, then owner.
     static func accounts(_ d: SQLDialect, _ query: AccountQuery) -> Query {
@@ -39,7 +38,7 @@ enum ListingSQL {
 
     /// A row's values (`count` of them, by position) copied into a ``ListingRow`` (a flag as the integer 0 or 1, as
     /// SQLite stores it).
-    static func listingRow(_ value: (Int) throws -> SQLValue, count: Int, into row: inout ListingRow) throws {
+    package static func listingRow(_ value: (Int) throws -> SQLValue, count: Int, into row: inout ListingRow) throws {
         row.removeAll()
         for index in 0..<count {
             switch try value(index) {
@@ -198,7 +197,7 @@ enum ListingSQL {
 
 /// A transaction that steps through a listing's rows one at a time (SQLite: a statement cursor; PostgreSQL: a
 /// server-side cursor). The listings themselves are written once, here, over ``stream(_:_:)`` and the dialect.
-protocol StreamingSQLTransaction: SQLTransaction {
+package protocol StreamingSQLTransaction: SQLTransaction {
     /// Steps through the rows of `query`, handing each row's values (by position) to `body`, holding one row at a time.
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws
     /// ``stream(_:_:)`` handing `body` each row's columns read in place into one ``ListingRow``, reused from row to
@@ -206,7 +205,7 @@ protocol StreamingSQLTransaction: SQLTransaction {
     func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws
 }
 
-extension StreamingSQLTransaction {
+package extension StreamingSQLTransaction {
     func forEachAccount(_ query: AccountQuery, _ body: (Account) throws -> Void) throws {
         try stream(ListingSQL.accounts(dialect, query)) { try body(try AccountRow.table.decode($0)) }
     }
@@ -346,59 +345,6 @@ extension SQLiteTransaction: StreamingSQLTransaction {
             let count = Int(sqlite3_column_bytes(handle, index))
             guard let bytes = sqlite3_column_blob(handle, index), count > 0 else { return .blob([]) }
             return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
-        }
-    }
-
-}
-
-// MARK: - PostgreSQL: a server-side cursor
-
-/// Names for the cursors of one process (a listing may open one while another is open).
-private final class CursorNames: @unchecked Sendable {
-    static let shared = CursorNames()
-    private let lock = NSLock()
-    private var next = 0
-
-    func make() -> String {
-        lock.withLock {
-            next += 1
-            return "mailsh_listing_\(next)"
-        }
-    }
-}
-
-extension PostgresTransaction: StreamingSQLTransaction {
-    /// Steps through the rows of `query` through a cursor (`DECLARE … NO SCROLL CURSOR`, then `FETCH` of
-    /// ``ListingSQL/fetchSize`` rows at a time), handing each row's values (by position) to `body`. The cursor lives
-    /// in the transaction (every read is one) and is closed when done.
-    func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
-        try streamCells(query) { row in try body { try row.sqlValue(at: $0) } }
-    }
-
-    /// The rows of `query` through the cursor, as the session reads them.
-    private func streamCells(_ query: ListingSQL.Query, _ body: (Cells) throws -> Void) throws {
-        let name = CursorNames.shared.make()
-        var bindings = PostgresBindings()
-        for value in query.binds { try bindings.append(sqlValue: value) }
-        try session.query(PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR \(query.sql)", binds: bindings))
-        var open = true
-        defer { if open { try? session.execute("CLOSE \(name)") } }
-        while true {
-            let rows = try session.rows(PostgresQuery(unsafeSQL: "FETCH \(ListingSQL.fetchSize) FROM \(name)"))
-            for row in rows { try body(row) }
-            if rows.count < ListingSQL.fetchSize { break }
-        }
-        open = false
-        try session.execute("CLOSE \(name)")
-    }
-
-    /// ``stream(_:_:)`` with each row's values copied into one ``ListingRow`` (a flag as the integer 0 or 1, as
-    /// SQLite stores it), reused from row to row.
-    func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
-        var listed = ListingRow()
-        try streamCells(query) { cells in
-            try ListingSQL.listingRow({ try cells.sqlValue(at: $0) }, count: cells.row.count, into: &listed)
-            try body(listed)
         }
     }
 

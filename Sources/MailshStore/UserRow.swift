@@ -26,7 +26,7 @@ enum UserRow {
 }
 
 // Users, written once for both engines.
-extension SQLTransaction {
+package extension SQLTransaction {
     func user(named name: String) throws -> User? {
         try row(UserRow.table, "\(UserRow.select(dialect)) WHERE name = ?\(rowLock)", [.text(name)])
     }

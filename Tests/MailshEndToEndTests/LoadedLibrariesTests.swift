@@ -60,6 +60,42 @@ final class LoadedLibrariesTests: MailshTestCase {
                        || names.err.contains("file=libicu"), names.err)
     }
 
+    /// `mailsh` runs a one-shot line on SQLite itself and links no PostgreSQL client nor NIO (their Swift metadata
+    /// would be relocated at every start): those are in `mailsh-full` beside it, which serves what `mailsh` hands
+    /// over (``ProgramChoice``), such as the shell.
+    func testTheProgramRunsOneShotLinesWithoutThePostgreSQLClient() throws {
+        ok("account", "create", "Support")
+        let full = runner.binary.deletingLastPathComponent().appendingPathComponent("mailsh-full").path
+        let list = runner.run(["account", "list", "--format", "csv", "--store", store], env: ["LD_DEBUG": "files"])
+        XCTAssertEqual(list.status, 0, "\(list)")
+        XCTAssertTrue(list.out.contains("Support,"), list.out)
+        XCTAssertEqual(Self.programsStarted(list.err), 1, "account list was handed over: \(list.err)")
+        // The shell (its lines may name any store) is the full program's: the loader starts a second program.
+        let piped = runner.run(["--store", store], stdin: "account list --format csv\n", env: ["LD_DEBUG": "files"])
+        XCTAssertEqual(piped.status, 0, "\(piped)")
+        XCTAssertTrue(piped.out.contains("Support,"), piped.out)
+        XCTAssertEqual(Self.programsStarted(piped.err), 2, piped.err)
+
+        // The program's file holds none of their symbols (Swift's mangled names carry the module's), the full one does.
+        for module in ["11PostgresNIO", "8NIOPosix", "7NIOCore", "6NIOSSL", "10Prometheus"] {
+            XCTAssertFalse(file(runner.binary.path, contains: module), "mailsh links \(module)")
+            XCTAssertTrue(file(full, contains: module), "mailsh-full does not link \(module)")
+        }
+    }
+
+    /// How many programs the dynamic loader started in one process (`LD_DEBUG=files`, which names each by the
+    /// `argv[0]` it was given): 2 when `mailsh` handed the line over to `mailsh-full`.
+    static func programsStarted(_ report: String) -> Int {
+        report.components(separatedBy: "initialize program: ").count - 1
+    }
+
+    /// Whether the file at `path` holds `text`'s bytes (`grep -F`, the file read as text).
+    func file(_ path: String, contains text: String) -> Bool {
+        let found = runner.runExecutable("/usr/bin/grep", ["-q", "-a", "-F", "--", text, path])
+        XCTAssertLessThan(found.status, 2, "grep \(text) \(path): \(found.err)")
+        return found.status == 0
+    }
+
     /// Each of them is opened by the first command that calls it (so the check above can see them when they are).
     func testEachIsLoadedByTheCommandsThatUseIt() throws {
         ok("account", "create", "Support", "protocol=imap", "incoming.host=127.0.0.1", "incoming.port=9",

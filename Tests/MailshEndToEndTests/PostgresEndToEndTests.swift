@@ -85,6 +85,25 @@ final class PostgresEndToEndTests: MailshTestCase {
         try super.tearDownWithError()
     }
 
+    /// `mailsh` links no PostgreSQL client (LoadedLibrariesTests): a PostgreSQL store's line is handed, unread, to
+    /// `mailsh-full` beside it (``ProgramChoice``), by `--store` or by `MAILSH_STORE`, its piped input included.
+    func testAPostgreSQLStoreIsServedThroughTheFullProgram() throws {
+        store = try XCTUnwrap(database).url
+        ok("account", "create", "Support", "incoming.host=imap.example.com")
+        let listed = mailsh(["account", "list", "--format", "csv"], env: ["LD_DEBUG": "files"])
+        XCTAssertEqual(listed.status, 0, "\(listed)")
+        XCTAssertTrue(listed.out.contains("Support,"), listed.out)
+        // The dynamic loader started a second program in the process: mailsh handed the line over.
+        XCTAssertEqual(LoadedLibrariesTests.programsStarted(listed.err), 2, listed.err)
+        let byVariable = runner.run(["account", "show", "Support", "--format", "json"], env: ["MAILSH_STORE": store])
+        XCTAssertEqual(byVariable.status, 0, "\(byVariable)")
+        XCTAssertTrue(byVariable.out.contains("imap.example.com"), byVariable.out)
+        let piped = runner.run(["--store", store],
+                               stdin: "account set Support incoming.port=1993\naccount show Support\n")
+        XCTAssertEqual(piped.status, 0, "\(piped)")
+        XCTAssertTrue(piped.out.contains("1993"), piped.out)
+    }
+
     func testADatabaseWithoutMailshsTablesIsNoStoreUntilStoreInit() throws {
         let url = try XCTUnwrap(database).url
         for args in [["account", "list"], ["account", "create", "X"]] {

@@ -3,6 +3,7 @@ import MailshCore
 import MailshCrypto
 @testable import MailshShell
 @testable import MailshStore
+@testable import MailshPostgres
 import MailshTesting
 import XCTest
 

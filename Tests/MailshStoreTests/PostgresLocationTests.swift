@@ -1,6 +1,7 @@
 import Foundation
 import MailshCore
 @testable import MailshStore
+@testable import MailshPostgres
 import XCTest
 
 /// Store URLs and where the password comes from (no server needed).

@@ -2,6 +2,7 @@ import Foundation
 import MailshCore
 import MailshCrypto
 @testable import MailshStore
+@testable import MailshPostgres
 import MailshTesting
 import XCTest
 

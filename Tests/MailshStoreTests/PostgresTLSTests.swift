@@ -2,6 +2,7 @@ import Foundation
 import MailshCore
 import MailshCrypto
 @testable import MailshStore
+@testable import MailshPostgres
 import XCTest
 
 /// TLS and password logins against the real test server (scripts/postgres/start.sh): it speaks TLS with a

@@ -1,6 +1,7 @@
 import Foundation
 import MailshCore
 @testable import MailshStore
+@testable import MailshPostgres
 import XCTest
 
 #if canImport(Glibc)

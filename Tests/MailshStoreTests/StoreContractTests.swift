@@ -3,6 +3,7 @@ import GRDB
 import MailshCore
 import PostgresNIO
 @testable import MailshStore
+@testable import MailshPostgres
 import XCTest
 
 /// The store contract where the two engines used to differ, on every engine: the schema each makes, refused rows

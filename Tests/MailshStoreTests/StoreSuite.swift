@@ -2,6 +2,7 @@ import Foundation
 import MailshCore
 import MailshCrypto
 @testable import MailshStore
+@testable import MailshPostgres
 import XCTest
 
 /// The kinds of store the suite runs on.

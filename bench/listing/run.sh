@@ -21,6 +21,8 @@ counts=("$@")
 [[ ${#counts[@]} -gt 0 ]] || counts=(100000 1000000)
 repeat=${REPEAT:-3}
 if [[ -z "${MAILSH_BIN:-}" ]]; then
+    # mailsh hands the shell, PostgreSQL stores and the monitor to mailsh-full beside it (ProgramChoice).
+    (cd "$root" && swift build -c release --scratch-path .build-release --product mailsh-full >&2)
     (cd "$root" && swift build -c release --scratch-path .build-release --product mailsh >&2)
     MAILSH_BIN="$root/.build-release/release/mailsh"
 fi

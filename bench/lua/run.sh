@@ -14,6 +14,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 count=${1:-100000}
 modes=${2:-full names}
 if [[ -z "${MAILSH_BIN:-}" ]]; then
+    # mailsh hands the shell, PostgreSQL stores and the monitor to mailsh-full beside it (ProgramChoice).
+    (cd "$root" && swift build -c release --static-swift-stdlib --scratch-path .build-release --product mailsh-full >&2)
     (cd "$root" && swift build -c release --static-swift-stdlib --scratch-path .build-release --product mailsh >&2)
     MAILSH_BIN="$root/.build-release/release/mailsh"
 fi

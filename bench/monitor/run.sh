@@ -18,6 +18,8 @@ cd "$root"
 scripts/ensure-deps.sh >/dev/null
 scripts/mail-lab/install-deps.sh >/dev/null
 if [[ -z ${BIN:-} ]]; then
+    # mailsh hands the shell, PostgreSQL stores and the monitor to mailsh-full beside it (ProgramChoice).
+    swift build -c release --scratch-path .build-release --product mailsh-full >&2
     swift build -c release --scratch-path .build-release --product mailsh >&2
     BIN=$root/.build-release/release/mailsh
 fi

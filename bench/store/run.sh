@@ -19,6 +19,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 edits=${1:-500}
 writers_list=(1 4 8)
 if [[ -z "${MAILSH_BIN:-}" ]]; then
+    # mailsh hands the shell, PostgreSQL stores and the monitor to mailsh-full beside it (ProgramChoice).
+    (cd "$root" && swift build -c release --scratch-path .build-release --product mailsh-full >&2)
     (cd "$root" && swift build -c release --scratch-path .build-release --product mailsh >&2)
     MAILSH_BIN="$root/.build-release/release/mailsh"
 fi

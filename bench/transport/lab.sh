@@ -9,6 +9,8 @@ scripts/mail-lab/install-deps.sh >/dev/null
 if [[ -n ${MAILSH_BENCH_BIN:-} ]]; then
     bin=$MAILSH_BENCH_BIN
 else
+    # mailsh hands the shell, PostgreSQL stores and the monitor to mailsh-full beside it (ProgramChoice).
+    swift build -c release --static-swift-stdlib --scratch-path .build-release --product mailsh-full >&2
     swift build -c release --static-swift-stdlib --scratch-path .build-release --product mailsh >&2
     bin=$root/.build-release/release/mailsh
 fi

@@ -3,6 +3,7 @@ import MailshCore
 import MailshCrypto
 import MailshShell
 import MailshStore
+import MailshPostgres
 import MailshTransport
 import XCTest
 

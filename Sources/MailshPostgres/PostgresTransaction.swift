@@ -1,5 +1,6 @@
 import Foundation
 import MailshCore
+import MailshStore
 import PostgresNIO
 
 /// One PostgreSQL transaction, seen through the core's ``StoreTransaction``.

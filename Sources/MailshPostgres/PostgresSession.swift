@@ -1,5 +1,6 @@
 import Foundation
 import MailshCore
+import MailshStore
 import PostgresNIO
 
 /// One PostgreSQL connection used synchronously: each statement is sent from the calling thread (never an

@@ -1,5 +1,6 @@
 import Foundation
 import MailshCore
+import MailshStore
 import Logging
 import PostgresNIO
 

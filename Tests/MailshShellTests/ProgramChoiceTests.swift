@@ -1,0 +1,55 @@
+import ArgumentParser
+import XCTest
+@testable import MailshShell
+
+/// Which program runs a command line (``ProgramChoice``): the lean `mailsh` only the lines its allow-list knows, on a
+/// store that is not PostgreSQL; the full program everything else.
+final class ProgramChoiceTests: XCTestCase {
+    func lean(_ words: String, store: String? = nil) -> Bool {
+        ProgramChoice.leanServes(words.split(separator: " ").map(String.init), storeVariable: store)
+    }
+
+    func testOneShotCommandsOnSQLiteRunInTheLeanProgram() {
+        XCTAssertTrue(lean("account list --format csv"))
+        XCTAssertTrue(lean("--store /tmp/desk.db account list --format csv"))
+        XCTAssertTrue(lean("--store=/tmp/desk.db --as alice --no-pager --format=json account show Support"))
+        XCTAssertTrue(lean("--version"))
+        XCTAssertTrue(lean("---completion account show -- positional@0 5 3 mailsh --store /tmp/d.db account show Sup"))
+        XCTAssertTrue(lean("completion bash"))
+        XCTAssertTrue(lean("help account"))
+        XCTAssertTrue(lean("run fix.lua --store /tmp/desk.db"))
+        XCTAssertTrue(lean("user list", store: "/tmp/desk.db"))
+    }
+
+    func testPostgreSQLStoresGoToTheFullProgram() {
+        XCTAssertFalse(lean("account list --store postgres://desk@127.0.0.1/mailsh"))
+        XCTAssertFalse(lean("--store=POSTGRESQL://desk@db/mailsh account list"))
+        XCTAssertFalse(lean("account list", store: "postgres://desk@127.0.0.1/mailsh"))
+        XCTAssertFalse(lean("account list", store: "PostgreSQL://desk@127.0.0.1/mailsh"))
+        // A store named among a completion script's words, and a script's argument (which may name a store).
+        XCTAssertFalse(lean("---completion account show -- positional@0 5 3 mailsh --store postgres://d@h/m account"))
+        XCTAssertFalse(lean("run copy.lua postgres://desk@db/mailsh"))
+    }
+
+    func testTheShellStoreMonitorAndUnknownLinesGoToTheFullProgram() {
+        XCTAssertFalse(lean(""))  // the shell: its lines may name any store
+        XCTAssertFalse(lean("--store /tmp/desk.db"))
+        XCTAssertFalse(lean("--keep-going"))
+        XCTAssertFalse(lean("--store"))
+        XCTAssertFalse(lean("store init /tmp/new.db"))
+        XCTAssertFalse(lean("store copy --to /tmp/copy.db"))
+        XCTAssertFalse(lean("monitor --metrics 127.0.0.1:9100"))
+        XCTAssertFalse(lean("monitor"))
+        XCTAssertFalse(lean("acc list"))  // an abbreviation: not on the list
+        XCTAssertFalse(lean("--help"))
+        XCTAssertFalse(lean("--version --store /tmp/desk.db"))
+        XCTAssertFalse(lean("nonsense"))
+    }
+
+    /// Every top-level command is on one of the two lists, so a new command is a decision, not a default.
+    func testEveryTopLevelCommandIsOnOneList() {
+        let declared = Set(MailshCommand.wholeConfiguration.subcommands.compactMap { $0.configuration.commandName })
+        XCTAssertEqual(Set(ProgramChoice.leanCommands).union(ProgramChoice.fullCommands), declared.union(["help"]))
+        XCTAssertTrue(Set(ProgramChoice.leanCommands).isDisjoint(with: ProgramChoice.fullCommands))
+    }
+}
