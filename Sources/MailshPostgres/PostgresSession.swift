@@ -30,6 +30,9 @@ final class PostgresSession: @unchecked Sendable {
     /// How many statements the session has handed to the server (every one a caller waited for or not), for tests
     /// of how many an operation costs: postgres-nio sends each after the previous one's answer, a round trip each.
     private(set) var statements = 0
+    /// How many values the session has bound to the statements it handed to the server, for tests of what an
+    /// operation sends.
+    private(set) var valuesSent = 0
 
     /// The statements waiting for their answers, failed when the connection closes.
     private let inFlight = InFlight()
@@ -127,6 +130,7 @@ final class PostgresSession: @unchecked Sendable {
         batch.append((query, promise, sequence, false))
         unsent.removeAll()
         statements += batch.count
+        for (query, _, _, _) in batch { valuesSent += query.binds.count }
         let connection = self.connection, logger = self.logger, inFlight = self.inFlight
         let answers = Answers()
         connection.eventLoop.execute {

@@ -228,6 +228,13 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
         return session?.statements ?? 0
     }
 
+    /// How many values the current connection has bound to its statements (see ``PostgresSession/valuesSent``).
+    var valuesSent: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return session?.valuesSent ?? 0
+    }
+
     /// Sleeps 1 ms doubling per attempt up to 100 ms, times a random factor from 0.5 to 1.5.
     static func backOff(attempt: Int) {
         let base = min(100_000.0, 1_000.0 * pow(2.0, Double(attempt - 1)))

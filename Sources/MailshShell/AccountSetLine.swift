@@ -21,12 +21,33 @@ enum AccountSetLine {
         let positionals = words[2..<index]
         guard positionals.count >= 2, !positionals.contains("help"),
               let global = OneShotLine.globalOptions(words[index...]) else { return nil }
-        var command = AccountCommand.Set()
+        var command = template.command(global)
         command.name = positionals.first!
         command.assignments = Array(positionals.dropFirst())
-        command.ifVersion = nil
-        command.dryRun = false
-        command.global = GlobalOptions.with(global)
         return command
+    }
+
+    /// The command of the last line read, before its name and assignments: lines with the same global options (a
+    /// pipe's) start from a copy of it, since making the command's property wrappers and its global options anew
+    /// is most of this reader's work.
+    private static let template = Template()
+
+    /// ``template``'s command, kept for the global options it was made with.
+    private final class Template: @unchecked Sendable {
+        private let lock = NSLock()
+        private var kept: (global: GlobalSettings, command: AccountCommand.Set)?
+
+        /// A command with `global`, no version to check and no dry run; its name and assignments still to set.
+        func command(_ global: GlobalSettings) -> AccountCommand.Set {
+            lock.lock()
+            defer { lock.unlock() }
+            if let kept, kept.global == global { return kept.command }
+            var command = AccountCommand.Set()
+            command.ifVersion = nil
+            command.dryRun = false
+            command.global = GlobalOptions.with(global)
+            kept = (global, command)
+            return command
+        }
     }
 }

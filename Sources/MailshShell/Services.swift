@@ -237,7 +237,7 @@ public struct CommandContext: @unchecked Sendable {
 /// `@unchecked Sendable`: the dictionary is read and written only under `lock`.
 final class DeskCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var desks: [String: Desk] = [:]
+    private var desks: [Key: Desk] = [:]
 
     /// The desk on `store` (opened once per location by ``StoreCache``) acting for `osUser` as `requested`.
     func desk(store: any AccountStore, secrets: any SecretBox, keyFile: String?, osUser: String,
@@ -262,8 +262,17 @@ final class DeskCache: @unchecked Sendable {
         return desks[key]?.reopening(osUser: osUser, requested: requested)
     }
 
-    private static func key(store: any AccountStore, keyFile: String?, osUser: String, requested: String?) -> String {
-        "\(ObjectIdentifier(store))\u{0}\(keyFile ?? "")\u{0}\(osUser)\u{0}\(requested ?? "")"
+    /// What a kept desk is for: the store object, the key file, the login name and the user asked for (no key file
+    /// and no user asked for count as empty ones).
+    private struct Key: Hashable {
+        let store: ObjectIdentifier
+        let keyFile: String
+        let osUser: String
+        let requested: String
+    }
+
+    private static func key(store: any AccountStore, keyFile: String?, osUser: String, requested: String?) -> Key {
+        Key(store: ObjectIdentifier(store), keyFile: keyFile ?? "", osUser: osUser, requested: requested ?? "")
     }
 }
 

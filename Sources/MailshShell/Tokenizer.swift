@@ -25,6 +25,45 @@ struct Tokenizer {
     }
 
     static func split(_ line: String) -> Result {
+        plainSplit(line) ?? splitByCharacter(line)
+    }
+
+    /// ``split(_:)`` of a line of plain ASCII words and blanks (no quote, backslash, `#`, line break, control or
+    /// non-ASCII byte), read byte by byte: there each byte is a character and a blank only separates; `nil` for
+    /// any other line, which ``splitByCharacter(_:)`` reads.
+    static func plainSplit(_ line: String) -> Result? {
+        var words: [Word] = []
+        var start: Int?
+        var index = 0
+        var plain = true
+        let bytes = line.utf8
+        var wordStart = bytes.startIndex
+        for position in bytes.indices {
+            let byte = bytes[position]
+            if byte == 0x20 || byte == 0x09 {
+                if let begun = start {
+                    words.append(Word(text: String(line[wordStart..<position]), start: begun))
+                    start = nil
+                }
+            } else if byte > 0x20, byte < 0x7F, byte != 0x22, byte != 0x23, byte != 0x27, byte != 0x5C {
+                if start == nil {
+                    start = index
+                    wordStart = position
+                }
+            } else {
+                plain = false
+                break
+            }
+            index += 1
+        }
+        guard plain else { return nil }
+        let endsInWord = start != nil
+        if let begun = start { words.append(Word(text: String(line[wordStart...]), start: begun)) }
+        return Result(words: words, openQuote: nil, endsInWord: endsInWord)
+    }
+
+    /// ``split(_:)`` of any line, character by character.
+    static func splitByCharacter(_ line: String) -> Result {
         var words: [Word] = []
         var current = ""
         var start: Int?

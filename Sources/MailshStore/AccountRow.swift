@@ -162,6 +162,11 @@ package enum AccountRow {
         selectSQL
     }
 
+    /// The SELECT of ``SQLTransaction/account(named:owner:)`` in `dialect`, with the transaction's `rowLock`.
+    static func byNameSQL(_ dialect: SQLDialect, rowLock: String) -> String {
+        "\(select(dialect)) WHERE \(dialect.ifNull("owner", "''")) = ? AND name = ?" + rowLock
+    }
+
     /// ``select(_:)``, made once (the same for both engines).
     private static let selectSQL = "SELECT \(table.selectList) FROM account"
 
@@ -199,7 +204,7 @@ package extension SQLTransaction {
 
     /// The SELECT of ``account(named:owner:)``: the owner (empty for a global account), then the name.
     var accountByNameSQL: String {
-        "\(AccountRow.select(dialect)) WHERE \(dialect.ifNull("owner", "''")) = ? AND name = ?" + rowLock
+        AccountRow.byNameSQL(dialect, rowLock: rowLock)
     }
 
     func account(id: String) throws -> Account? {

@@ -32,9 +32,16 @@ package protocol SQLTransaction: StoreTransaction {
     /// nil nobody reads the count of changed rows, and an engine may send the row without waiting for its answer:
     /// a failure is then thrown by the transaction's next statement, at the latest by its commit.
     func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing: @autoclosure () -> Refusal.Writing?) throws
+
+    /// Told of an account row read (locked, in a write transaction) with `values`, its stored values in the order of
+    /// ``SQLTable/allColumns``: an engine may then write only the columns an UPDATE of it changes (see
+    /// ``PostgresTransaction``). By default nothing is kept.
+    func noteRead(_ account: Account, values: [SQLValue])
 }
 
 package extension SQLTransaction {
+    func noteRead(_ account: Account, values: [SQLValue]) {}
+
     @discardableResult
     func run(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
         try run(sql, values, refusing: nil)

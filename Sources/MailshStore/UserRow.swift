@@ -11,13 +11,55 @@ enum UserRow {
             .text("email", { $0.email }, { $0.email = $1 }),
             // A right this mailsh does not know (written by a newer one) is left out.
             SQLColumn(name: "rights", encode: { .text($0.rightNames.joined(separator: ",")) }, decode: { user, value in
-                user.rights = Set(try value.text().split(separator: ",").compactMap { Right(rawValue: String($0)) })
+                user.rights = storedRights(try value.text())
             }),
             .date("created_at", { $0.createdAt }, { $0.createdAt = $1 }),
         ],
         readOnly: [],
         blank: { User(name: "", createdAt: Date(timeIntervalSince1970: 0)) },
         describe: { "user \($0.name.isEmpty ? "?" : $0.name)" })
+
+    /// The rights a stored list names (`administrate,override_locks`), leaving out names this mailsh does not know.
+    /// An ASCII list (every list mailsh writes) is split by its bytes, where each is a character; any other by its
+    /// characters (a comma a combining mark follows is no separator there).
+    static func storedRights(_ text: String) -> Set<Right> {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return Set(text.split(separator: ",").compactMap { Right(rawValue: String($0)) })
+        }
+        var rights = Set<Right>()
+        var start = text.utf8.startIndex
+        for index in text.utf8.indices where text.utf8[index] == UInt8(ascii: ",") {
+            if index > start, let right = Right(rawValue: String(text[start..<index])) { rights.insert(right) }
+            start = text.utf8.index(after: index)
+        }
+        if start < text.utf8.endIndex, let right = Right(rawValue: String(text[start...])) { rights.insert(right) }
+        return rights
+    }
+
+    /// The statement of ``SQLTransaction/usersAndAccount(named:account:owner:)`` for `users` names; those of one and
+    /// two names (every edit's) made once per engine and row lock.
+    static func usersAndAccountSQL(_ dialect: SQLDialect, rowLock: String, users: Int) -> String {
+        let made: [String]? = switch (dialect, rowLock) {
+        case (.sqlite, ""): sqliteStatements
+        case (.postgres, ""): postgresStatements
+        case (.postgres, PostgresTransaction.rowLockSQL): postgresLockingStatements
+        default: nil
+        }
+        if let made, users >= 1, users <= made.count { return made[users - 1] }
+        return makeUsersAndAccountSQL(dialect, rowLock: rowLock, users: users)
+    }
+
+    private static let sqliteStatements = [1, 2].map { makeUsersAndAccountSQL(.sqlite, rowLock: "", users: $0) }
+    private static let postgresStatements = [1, 2].map { makeUsersAndAccountSQL(.postgres, rowLock: "", users: $0) }
+    private static let postgresLockingStatements = [1, 2].map {
+        makeUsersAndAccountSQL(.postgres, rowLock: PostgresTransaction.rowLockSQL, users: $0)
+    }
+
+    private static func makeUsersAndAccountSQL(_ dialect: SQLDialect, rowLock: String, users: Int) -> String {
+        let marks = Array(repeating: "?", count: max(users, 1)).joined(separator: ", ")
+        return "SELECT u.*, a.* FROM (SELECT 1) AS one LEFT JOIN (\(select(dialect)) WHERE name IN (\(marks))) "
+            + "AS u ON true LEFT JOIN (\(AccountRow.byNameSQL(dialect, rowLock: rowLock))) AS a ON true"
+    }
 
     /// `SELECT` of every column, to which a statement adds its `WHERE`.
     static func select(_ dialect: SQLDialect) -> String {
@@ -38,16 +80,22 @@ package extension SQLTransaction {
     func usersAndAccount(named names: [String], account name: String, owner: String?) throws
         -> (users: [User], account: Account?) {
         let width = UserRow.table.allColumns.count
-        let marks = Array(repeating: "?", count: max(names.count, 1)).joined(separator: ", ")
-        let sql = "SELECT u.*, a.* FROM (SELECT 1) AS one LEFT JOIN (\(UserRow.select(dialect)) WHERE name IN (\(marks))) "
-            + "AS u ON true LEFT JOIN (\(accountByNameSQL)) AS a ON true"
+        let sql = UserRow.usersAndAccountSQL(dialect, rowLock: rowLock, users: names.count)
         var users: [User] = []
         var account: Account?
         _ = try rows(sql, (names.isEmpty ? [.null] : names.map { .text($0) }) + [.text(owner ?? ""), .text(name)],
                  refusing: nil) { value in
             if try value(0) != .null { users.append(try UserRow.table.decode(value)) }
             if account == nil, try value(width) != .null {
-                account = try AccountRow.table.decode { try value($0 + width) }
+                var stored: [SQLValue] = []
+                stored.reserveCapacity(AccountRow.table.allColumns.count)
+                let read = try AccountRow.table.decode { index in
+                    let cell = try value(index + width)
+                    stored.append(cell)
+                    return cell
+                }
+                noteRead(read, values: stored)
+                account = read
             }
         }
         return (users, account)

@@ -23,7 +23,9 @@ extension OneShotLineTests {
             ["account", "set", "Box0", "incoming.port=1", "--format", "json", "--as", "bob", "--no-pager", "--store=x.db"],
             ["account", "set", "Box0", "incoming.port=1", "--format=csv"],
         ]
-        for words in lines {
+        // Twice, the second time backwards: a line read after others with the same or other global options (the
+        // reader starts from the command of the last line read with the same ones) is still read as the parser reads it.
+        for words in lines + lines.reversed() {
             let read = readEdit(words)
             XCTAssertNotNil(read, "\(words)")
             XCTAssertEqual(read, parsed(words), "\(words)")

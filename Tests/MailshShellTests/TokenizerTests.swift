@@ -38,6 +38,28 @@ final class TokenizerTests: XCTestCase {
         }
     }
 
+    /// Plain lines (what scripts pipe in) are split byte by byte, every other line character by character, with the
+    /// same words, starts and ends.
+    func testPlainLinesSplitByteByByteAsCharacterByCharacter() {
+        let piped = "account set Box0 outgoing.display_name=W0E1 incoming.port=10001"
+        XCTAssertEqual(Tokenizer.plainSplit(piped), Tokenizer.splitByCharacter(piped))
+        XCTAssertEqual(Tokenizer.plainSplit(piped)?.words.map(\.start), [0, 8, 12, 17, 44])
+        var lines = ["", " ", "\t", "a", " a", "a ", "  a  b\t\tc  ", "a#b", "#a", "a #b", "a\r\nb", "Zürich x", "a\u{301} b",
+                     "x=\"a b\"", "x='a b'", "a\\ b", "a\u{7F}b", "a\u{0}b", " \t\u{0B}x", "\u{85}x"]
+        for scalar in 0..<0x80 {
+            let character = String(UnicodeScalar(UInt8(scalar)))
+            lines += [character, character + "x", "x" + character, "x " + character + " y", character + character]
+        }
+        for line in lines {
+            let plain = Tokenizer.plainSplit(line)
+            if let plain { XCTAssertEqual(plain, Tokenizer.splitByCharacter(line), line.debugDescription) }
+            XCTAssertEqual(Tokenizer.split(line), plain ?? Tokenizer.splitByCharacter(line), line.debugDescription)
+        }
+        XCTAssertNil(Tokenizer.plainSplit("a 'b'"))
+        XCTAssertNil(Tokenizer.plainSplit("a\r"))
+        XCTAssertNil(Tokenizer.plainSplit("Zürich"))
+    }
+
     func testATrailingBlankMeansANewWordIsBeingTyped() {
         XCTAssertFalse(Tokenizer.split("account ").endsInWord)
         XCTAssertTrue(Tokenizer.split("account").endsInWord)

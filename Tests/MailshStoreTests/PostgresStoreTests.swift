@@ -74,6 +74,47 @@ final class PostgresStoreTests: StoreTestCase {
         XCTAssertEqual(try store.read { try $0.account(id: change.account.id) }?.outgoing.displayName, "Piped")
     }
 
+    /// A piped edit's UPDATE sets only the columns whose values it changes (its row, read locked by the edit, is
+    /// still as read), and the row it leaves is the row a whole-row UPDATE leaves: every written column holds the
+    /// edited account's value.
+    func testAPipedEditSetsOnlyTheColumnsItChangesLeavingTheRowAWholeUpdateLeaves() throws {
+        let admin = try desk()
+        _ = try makeComplete("Support", desk: admin)
+        let postgres = try XCTUnwrap(store as? PostgresStore)
+        let sent = postgres.valuesSent
+        let (_, change) = try admin.reopening(osUser: "admin")
+            .setFields("Support", assign(["outgoing.display_name": "Piped", "incoming.port": "1993"]))
+        // The read: the user's name, the owner and the account's name. The UPDATE: the two fields, the version and
+        // when (not by whom: admin made the account), then the key and the version read; two audit rows.
+        XCTAssertEqual(postgres.valuesSent - sent, 3 + 4 + 2 + 2 * AuditRow.table.columns.count)
+        let stored = try store.read { tx in
+            let sql = try XCTUnwrap(tx as? any SQLTransaction)
+            return try sql.rows("\(AccountRow.select(sql.dialect)) WHERE id = ?", [.text(change.account.id)],
+                                refusing: nil) { value in try (0..<AccountRow.table.columns.count).map(value) }
+        }
+        XCTAssertEqual(stored, [AccountRow.table.values(change.account)])
+        XCTAssertEqual(change.account.outgoing.displayName, "Piped")
+        XCTAssertEqual(change.account.incoming.port, 1993)
+    }
+
+    /// The columns an UPDATE sets are told from the row as read only while the transaction has written nothing since
+    /// it read it locked: after another write, or for another version, every column is set.
+    func testOnlyARowStillAsReadIsUpdatedByItsChangedColumns() throws {
+        let admin = try desk()
+        let account = try makeComplete("Support", desk: admin)
+        try store.writeOperation { tx in
+            let postgres = try XCTUnwrap(tx as? PostgresTransaction)
+            let read = try XCTUnwrap(try tx.usersAndAccount(named: ["admin"], account: "Support", owner: nil).account)
+            var edited = read
+            edited.outgoing.displayName = "Edited"
+            XCTAssertEqual(postgres.changedColumns(edited, expectedVersion: read.version)?.map(\.name), ["out_display_name"])
+            XCTAssertEqual(postgres.changedColumns(read, expectedVersion: read.version)?.map(\.name), nil)
+            XCTAssertNil(postgres.changedColumns(edited, expectedVersion: read.version + 1))
+            try postgres.run("UPDATE account SET out_host = 'other.example.com' WHERE id = ?", [.text(account.id)])
+            XCTAssertNil(postgres.changedColumns(edited, expectedVersion: read.version))
+        }
+    }
+
     func testDisplayNameMasksThePasswordEverywhereTheDeskShowsIt() throws {
         let withPassword = try url(query: "sslmode=disable", password: "Canary-Pw-32")
         let opened = try PostgresStore(url: withPassword)
