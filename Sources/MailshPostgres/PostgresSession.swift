@@ -149,9 +149,8 @@ final class PostgresSession: @unchecked Sendable {
         let result: Result<PostgresQueryResult, any Error> = answers.main ?? .failure(ConnectionClosed())
         // Statements sent earlier were answered first: the first of them that failed is the cause.
         try throwSentFailure()
-        if let held, let heldPromise {
+        if let held, heldPromise != nil {
             // Answered before `query`.
-            _ = heldPromise
             let answer = answers.held ?? .failure(ConnectionClosed())
             if case .failure(let error) = answer, PostgresFailure.isRetryable(error) { sawRetryableFailure = true }
             try held.check(answer)

@@ -44,7 +44,7 @@ struct PostgresTransaction: SQLTransaction {
     /// `FOR UPDATE` in a write transaction.
     var forUpdate: String { locksRows ? Self.rowLockSQL : "" }
     /// What a write transaction's SELECT adds to lock the rows it reads.
-    static let rowLockSQL = " FOR UPDATE"
+    static let rowLockSQL = SQLDialect.postgres.forUpdate()
 
     /// Runs a statement a constraint may refuse, in a savepoint (so that a refusal leaves the transaction usable,
     /// as on SQLite); a refusal is thrown as the error the store contract documents for `writing` (see ``Refusal``).

@@ -213,7 +213,7 @@ package enum SQLDialect: Sendable {
     /// The clause that locks the rows a SELECT reads until the transaction ends (` FOR UPDATE`, and with
     /// `skipLocked` rows another transaction holds are left out). Nothing on SQLite, whose write transaction is
     /// exclusive.
-    func forUpdate(skipLocked: Bool = false) -> String {
+    package func forUpdate(skipLocked: Bool = false) -> String {
         self == .sqlite ? "" : " FOR UPDATE" + (skipLocked ? " SKIP LOCKED" : "")
     }
 }
@@ -330,7 +330,7 @@ package struct SQLColumn<Row>: Sendable {
     }
 
     /// The column's value in `row`, as the SQL layer's value (only for a written column).
-    func encoded(_ row: Row) -> SQLValue {
+    package func encoded(_ row: Row) -> SQLValue {
         switch writer! {
         case .text(let get): return .text(get(row))
         case .optionalText(let get): return get(row).map(SQLValue.text) ?? .null

@@ -42,17 +42,19 @@ enum UserRow {
         let made: [String]? = switch (dialect, rowLock) {
         case (.sqlite, ""): sqliteStatements
         case (.postgres, ""): postgresStatements
-        case (.postgres, PostgresTransaction.rowLockSQL): postgresLockingStatements
+        case (.postgres, Self.postgresRowLock): postgresLockingStatements
         default: nil
         }
         if let made, users >= 1, users <= made.count { return made[users - 1] }
         return makeUsersAndAccountSQL(dialect, rowLock: rowLock, users: users)
     }
 
+    /// PostgreSQL's row lock, as its write transactions put it in their statements (``SQLTransaction/rowLock``).
+    private static let postgresRowLock = SQLDialect.postgres.forUpdate()
     private static let sqliteStatements = [1, 2].map { makeUsersAndAccountSQL(.sqlite, rowLock: "", users: $0) }
     private static let postgresStatements = [1, 2].map { makeUsersAndAccountSQL(.postgres, rowLock: "", users: $0) }
     private static let postgresLockingStatements = [1, 2].map {
-        makeUsersAndAccountSQL(.postgres, rowLock: PostgresTransaction.rowLockSQL, users: $0)
+        makeUsersAndAccountSQL(.postgres, rowLock: Self.postgresRowLock, users: $0)
     }
 
     private static func makeUsersAndAccountSQL(_ dialect: SQLDialect, rowLock: String, users: Int) -> String {
