@@ -389,7 +389,8 @@ extension Account {
     /// Changing the protocol or a security mode moves a port that still holds the old default to the new default;
     /// a port the admin chose stays. Passwords are refused here: they are sealed through ``SecretBox``.
     public mutating func set(_ field: Field, to text: String) throws {
-        // Control characters first, CR, LF and NUL among them: every field refuses them in the same words.
+        // Control characters first, CR, LF and NUL among them: every field refuses them in the same words. So the
+        // checks below are those without a second CR, LF and NUL pass (`hostPastControlCheck`, `length`, …).
         try Validate.noControlCharacters(text, field: field.name, allowed: field.allowed)
         func optional(_ check: (String) throws -> Void) rethrows -> String? {
             if text.isEmpty { return nil }
@@ -406,7 +407,7 @@ extension Account {
         case .direction:
             direction = text.isEmpty ? .both : try Validate.enumeration(text, field: field.name)
         case .incomingHost:
-            incoming.host = try optional { try Validate.host($0, field: field.name, allowed: field.allowed) }
+            incoming.host = try optional { try Validate.hostPastControlCheck($0, field: field.name, allowed: field.allowed) }
         case .incomingPort:
             incoming.port = text.isEmpty ? DefaultPort.incoming(proto, incoming.security)
                 : try Validate.port(text, field: field.name)
@@ -417,20 +418,20 @@ extension Account {
             }
             incoming.security = new
         case .incomingUser:
-            incoming.user = try optional { try Validate.text($0, field: field.name, allowed: field.allowed) }
+            incoming.user = try optional { try Validate.length($0, field: field.name, allowed: field.allowed) }
         case .incomingFolder:
-            incoming.folder = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 255) }
+            incoming.folder = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 255) }
                 ?? "INBOX"
         case .incomingAfter:
             incoming.after = text.isEmpty ? .read : try Validate.enumeration(text, field: field.name)
         case .incomingMoveTo:
-            incoming.moveTo = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 255) }
+            incoming.moveTo = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 255) }
         case .incomingRead:
             let mode: ReadMode = text.isEmpty ? .unseen : try Validate.enumeration(text, field: field.name)
             if mode == .sinceLast && proto == .pop3 { throw MailshError.sinceLastNeedsIMAP(account: qualifiedName) }
             incoming.read = mode
         case .outgoingHost:
-            outgoing.host = try optional { try Validate.host($0, field: field.name, allowed: field.allowed) }
+            outgoing.host = try optional { try Validate.hostPastControlCheck($0, field: field.name, allowed: field.allowed) }
         case .outgoingPort:
             outgoing.port = text.isEmpty ? DefaultPort.outgoing(outgoing.security) : try Validate.port(text, field: field.name)
         case .outgoingSecurity:
@@ -440,13 +441,13 @@ extension Account {
             }
             outgoing.security = new
         case .outgoingUser:
-            outgoing.user = try optional { try Validate.text($0, field: field.name, allowed: field.allowed) }
+            outgoing.user = try optional { try Validate.length($0, field: field.name, allowed: field.allowed) }
         case .outgoingFrom:
-            outgoing.from = try optional { try Validate.email($0, field: field.name) }
+            outgoing.from = try optional { try Validate.emailPastControlCheck($0, field: field.name) }
         case .outgoingDisplayName:
-            outgoing.displayName = try optional { try Validate.text($0, field: field.name, allowed: field.allowed) }
+            outgoing.displayName = try optional { try Validate.length($0, field: field.name, allowed: field.allowed) }
         case .outgoingReplyTo:
-            outgoing.replyTo = try optional { try Validate.email($0, field: field.name) }
+            outgoing.replyTo = try optional { try Validate.emailPastControlCheck($0, field: field.name) }
         case .conversationPrefix:
             conversation.prefix = text.isEmpty ? nil : try Validate.conversationPrefix(text, field: field.name)
         case .conversationPlacement:
@@ -454,17 +455,17 @@ extension Account {
         case .conversationQuoted:
             conversation.quoted = text.isEmpty ? .attach : try Validate.enumeration(text, field: field.name)
         case .incomingCAFile:
-            incoming.trust.caFile = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            incoming.trust.caFile = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .outgoingCAFile:
-            outgoing.trust.caFile = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            outgoing.trust.caFile = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .incomingClientCert:
-            incoming.trust.clientCert = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            incoming.trust.clientCert = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .outgoingClientCert:
-            outgoing.trust.clientCert = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            outgoing.trust.clientCert = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .incomingClientKey:
-            incoming.trust.clientKey = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            incoming.trust.clientKey = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .outgoingClientKey:
-            outgoing.trust.clientKey = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            outgoing.trust.clientKey = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .incomingInsecure:
             incoming.trust.insecure = try Validate.boolean(text, field: field.name)
         case .outgoingInsecure:
@@ -481,13 +482,13 @@ extension Account {
             oauth.provider = text.isEmpty ? nil : try Validate.enumeration(text, field: field.name)
         case .oauthTenant:
             oauth.tenant = try optional { tenant in
-                try Validate.text(tenant, field: field.name, allowed: field.allowed, maxLength: 256)
+                try Validate.length(tenant, field: field.name, allowed: field.allowed, maxLength: 256)
                 let ok = tenant.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII
                     || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }
                 if !ok { throw MailshError.invalidValue(field: field.name, value: tenant, allowed: field.allowed) }
             }
         case .oauthClientID:
-            oauth.clientID = try optional { try Validate.text($0, field: field.name, allowed: field.allowed) }
+            oauth.clientID = try optional { try Validate.length($0, field: field.name, allowed: field.allowed) }
         case .oauthScopes:
             oauth.scopes = try optional { try Validate.oauthScopes($0, field: field.name, allowed: field.allowed) }
                 .map { $0.split(separator: " ").joined(separator: " ") }
@@ -506,7 +507,7 @@ extension Account {
         case .oauthRevokeURL:
             oauth.revokeURL = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
         case .oauthCAFile:
-            oauth.caFile = try optional { try Validate.text($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            oauth.caFile = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
         case .incomingPassword, .outgoingPassword:
             throw MailshError.usage("\(field.name) is set with `account password` or `personal password`, never as FIELD=VALUE")
         case .oauthClientSecret:

@@ -133,7 +133,7 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         switch self {
         case .incomingHost, .outgoingHost: return "a host name (letters, digits, hyphens and dots) or an IP address"
         case .incomingPort, .outgoingPort: return "a port number from 1 to 65535"
-        case .outgoingFrom, .outgoingReplyTo: return "an e-mail address such as desk@example.com"
+        case .outgoingFrom, .outgoingReplyTo: return Validate.emailRule
         case .incomingUser, .outgoingUser: return "a user name of 1 to 256 characters " + Validate.withoutControlCharacters
         case .incomingFolder, .incomingMoveTo:
             return "an IMAP folder name of 1 to 255 characters " + Validate.withoutControlCharacters

@@ -11,12 +11,30 @@ extension Validate {
     /// cut a protocol line. The refusal's allowed text is `allowed`, followed by `; ` and ``withoutControlCharacters`` unless
     /// it already ends with it.
     public static func noControlCharacters(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
-        if withBytes(value, { $0.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 < 0xC2 }) }) { return }
+        // ASCII without controls, the common case, in one comparison per byte; text beyond it by its bytes too.
+        if withBytes(value, { $0.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 < 0xC2 }) || !hasControlCharacter($0) }) {
+            return
+        }
         if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             let allowed = allowed()
             throw MailshError.invalidValue(field: field, value: value, allowed: allowed.hasSuffix(withoutControlCharacters)
                                            ? allowed : allowed + "; " + withoutControlCharacters)
         }
+    }
+
+    /// Whether UTF-8 `bytes` hold a control character (general category Cc: U+0000–001F, U+007F, and the C1
+    /// controls U+0080–009F, whose encodings are C2 80 to C2 9F), by their bytes: text outside ASCII needs no
+    /// look-up of Unicode properties.
+    static func hasControlCharacter(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte == 0x7F { return true }
+            if byte == 0xC2, index + 1 < count, bytes[index + 1] < 0xA0 { return true }
+            index += 1
+        }
+        return false
     }
 
     /// Whether a character is invisible or changes the direction of text around it: every format character

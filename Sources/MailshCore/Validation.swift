@@ -33,6 +33,12 @@ public enum Validate {
     /// Plain text of at most `maxLength` characters without CR, LF or NUL.
     public static func text(_ value: String, field: String, allowed: @autoclosure () -> String, maxLength: Int = 256) throws {
         try noLineBreaks(value, field: field, allowed: allowed())
+        try length(value, field: field, allowed: allowed(), maxLength: maxLength)
+    }
+
+    /// ``text(_:field:allowed:maxLength:)`` without its CR, LF and NUL check, for a value that has passed
+    /// ``noControlCharacters(_:field:allowed:)`` (which refuses them first, in its own words): the length alone.
+    static func length(_ value: String, field: String, allowed: @autoclosure () -> String, maxLength: Int = 256) throws {
         // A string has at most as many characters as UTF-8 bytes: count characters only when the bytes exceed.
         if value.utf8.count > maxLength && value.count > maxLength { throw MailshError.invalidValue(field: field, value: value, allowed: allowed()) }
     }
@@ -40,6 +46,12 @@ public enum Validate {
     /// A host name (RFC 1123 labels), an IPv4 address, or an IPv6 address (optionally in brackets).
     public static func host(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
         try noLineBreaks(value, field: field, allowed: allowed())
+        try hostPastControlCheck(value, field: field, allowed: allowed())
+    }
+
+    /// ``host(_:field:allowed:)`` without its CR, LF and NUL check, for a value that has passed
+    /// ``noControlCharacters(_:field:allowed:)`` (which refuses them first, in its own words).
+    static func hostPastControlCheck(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
         guard isHost(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed()) }
     }
 
@@ -90,10 +102,20 @@ public enum Validate {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
     }
 
+    /// What an e-mail address field allows, unless the field says otherwise.
+    public static let emailRule = "an e-mail address such as desk@example.com"
+
     /// An e-mail address in the plain `local@domain` form (no display name, no comments).
     public static func email(_ value: String, field: String,
-                             allowed: @autoclosure () -> String = "an e-mail address such as desk@example.com") throws {
+                             allowed: @autoclosure () -> String = emailRule) throws {
         try noLineBreaks(value, field: field, allowed: allowed())
+        try emailPastControlCheck(value, field: field, allowed: allowed())
+    }
+
+    /// ``email(_:field:allowed:)`` without its CR, LF and NUL check, for a value that has passed
+    /// ``noControlCharacters(_:field:allowed:)`` (which refuses them first, in its own words).
+    static func emailPastControlCheck(_ value: String, field: String,
+                                      allowed: @autoclosure () -> String = emailRule) throws {
         guard isEmail(value) else { throw MailshError.invalidValue(field: field, value: value, allowed: allowed()) }
     }
 
