@@ -353,7 +353,10 @@ final class TestJob {
     private func startOutgoing() -> Step {
         phase = .outgoing
         let server = request.outgoing!
-        guard secondsLeft > 0 else {
+        // libcurl counts a time limit in whole milliseconds (``Session/connecting``), so the incoming side's own
+        // limit, cut to whole milliseconds, may end up to one millisecond before the shared one: less than a whole
+        // millisecond left is no time at all, as libcurl would be given none.
+        guard Int(secondsLeft * 1000) >= 1 else {
             // The incoming side spent the whole limit: the outgoing side is not tried, and says so.
             let seconds = request.timeout == request.timeout.rounded() ? String(Int(request.timeout)) : String(request.timeout)
             report.outgoing = ServerReport(side: server.side, proto: server.proto, host: server.host, port: server.port,
