@@ -26,6 +26,18 @@ public struct GlobalOptions: ParsableArguments, Sendable {
     public init() {}
 }
 
+extension GlobalOptions {
+    /// The options above that take a value, as a command line spells them. The readers that look at a line before
+    /// the parser (or instead of it: ``ProgramChoice``, the hoisting of options that stand before the command,
+    /// abbreviations, `run`'s split) use these, since the parser's own reading of the declarations costs a one-shot
+    /// command more than its work (bench/RESULTS.md, Start-up); `ProgramChoiceTests` checks them against the
+    /// declarations above as the parser reads them. Arrays, not sets: the first `Set<String>` of a process costs a
+    /// scan of every conformance record, more than these few comparisons.
+    static let spellingsWithValue = ["--store", "--as", "--format"]
+    /// The flags above, as a command line spells them (see ``spellingsWithValue``).
+    static let flagSpellings = ["--no-pager"]
+}
+
 /// The global options' values, as a command runs with them. ``OneShotLine`` reads them without building the
 /// parser's ``GlobalOptions`` (whose property wrappers cost a one-shot command more than its store's work: each
 /// first generic type they make is a scan of every protocol conformance of the program).

@@ -19,9 +19,6 @@ public enum ProgramChoice {
     /// The top-level commands handed to the full program whatever their store: `store` (`init` and `copy --to` name
     /// stores of their own) and `monitor` (`--metrics`).
     static let fullCommands = ["store", "monitor"]
-    /// The global options that take a value, which may come before the command.
-    static let globalOptionsWithValue = ["--store", "--as", "--format"]
-
     /// Whether `mailsh` runs `arguments` (the process's, without its name) itself, given `MAILSH_STORE`
     /// (`storeVariable`): a line that names a command of ``leanCommands`` (after global options), `--version`, or the
     /// names a completion script asks for (`---completion …`), with no argument and no `MAILSH_STORE` naming a
@@ -30,18 +27,26 @@ public enum ProgramChoice {
         if let storeVariable, namesPostgres(storeVariable) { return false }
         if arguments.contains(where: namesPostgres) { return false }
         if arguments == ["--version"] || arguments.first == "---completion" { return true }
+        guard let index = commandIndex(arguments) else { return false }
+        return leanCommands.contains(arguments[index])
+    }
+
+    /// Where the command stands in `arguments`: after the global options (each option that takes a value with it,
+    /// as `--store PATH` or `--store=PATH`), or `nil` when the options run out or another option comes first.
+    static func commandIndex(_ arguments: [String]) -> Int? {
         var index = 0
         while index < arguments.count {
             let word = arguments[index]
-            if globalOptionsWithValue.contains(word) {
+            if GlobalOptions.spellingsWithValue.contains(word) {
                 index += 2
-            } else if word == "--no-pager" || globalOptionsWithValue.contains(where: { word.hasPrefix($0 + "=") }) {
+            } else if GlobalOptions.flagSpellings.contains(word)
+                        || GlobalOptions.spellingsWithValue.contains(where: { word.hasPrefix($0 + "=") }) {
                 index += 1
             } else {
-                return leanCommands.contains(word)
+                return word.hasPrefix("-") ? nil : index
             }
         }
-        return false
+        return nil
     }
 
     /// Whether `word` mentions a PostgreSQL location (`postgres://` or `postgresql://`, in any case, anywhere: also

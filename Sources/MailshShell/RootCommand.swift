@@ -75,7 +75,7 @@ func runCommandIndex(_ arguments: [String]) -> Int? {
     while index < arguments.count {
         let word = arguments[index]
         if word.hasPrefix("-") {
-            if CommandTypes.globalOptionsWithValue.contains(word) { index += 1 }
+            if GlobalOptions.spellingsWithValue.contains(word) { index += 1 }
             index += 1
             continue
         }
@@ -254,13 +254,13 @@ func withErrorPrefix(_ message: String) -> String {
 /// Global options may come before the command (`mailsh --store x.db account list`), as admins type them; the
 /// parser takes them on the command, so they are moved behind it.
 func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
-    let withValue = CommandTypes.globalOptionsWithValue
+    let withValue = GlobalOptions.spellingsWithValue
     var leading: [String] = []
     var index = 0
     while index < arguments.count, arguments[index].hasPrefix("--") {
         let word = arguments[index]
         let name = String(word.split(separator: "=", maxSplits: 1)[0])
-        if CommandTypes.globalFlags.contains(word) {
+        if GlobalOptions.flagSpellings.contains(word) {
             leading.append(word)
             index += 1
             continue
@@ -364,12 +364,6 @@ func completeUsers(words: [String], prefix: String) -> [String] {
 /// The command types, walked through their static configurations: cheap enough for every one-shot invocation
 /// (the full description of the tree, which completion and help search read, costs milliseconds to build).
 enum CommandTypes {
-    /// The global options that take a value (they may stand before the command). Arrays, not sets: the first
-    /// `Set<String>` of a process costs a scan of every conformance record, more than these few comparisons.
-    static let globalOptionsWithValue = ["--store", "--as", "--format"]
-    /// The global flags (they may stand before the command too).
-    static let globalFlags = ["--no-pager"]
-
     static func children(_ type: any ParsableCommand.Type) -> [any ParsableCommand.Type] {
         walked(type).children
     }
@@ -414,7 +408,7 @@ func unknownSubcommand(_ arguments: [String]) -> String? {
         if word == "--" { return nil }
         if word.hasPrefix("-") {
             // Skip a global option's value.
-            if CommandTypes.globalOptionsWithValue.contains(word) { index += 1 }
+            if GlobalOptions.spellingsWithValue.contains(word) { index += 1 }
             index += 1
             continue
         }
@@ -442,7 +436,7 @@ func expandingAbbreviations(_ arguments: [String]) -> [String] {
         defer { index += 1 }
         if word == "--" { break }
         if word.hasPrefix("-") {
-            if CommandTypes.globalOptionsWithValue.contains(word) { index += 1 }
+            if GlobalOptions.spellingsWithValue.contains(word) { index += 1 }
             continue
         }
         if type == MailshCommand.self && "help".hasPrefix(word) && word.count >= 2

@@ -84,7 +84,7 @@ struct RunCommand: DeskCommand {
     @OptionGroup var global: GlobalOptions
 
     /// The options `run` takes before the script's name that are followed by a value.
-    static let optionsWithValue: Set<String> = Set(CommandTypes.globalOptionsWithValue)
+    static let optionsWithValue: Set<String> = Set(GlobalOptions.spellingsWithValue)
         .union(["--max-instructions", "--max-memory", "--timeout"])
 
     /// Splits `run`'s words (after `run`) at the script's name: mailsh's options and the name, then the script's

@@ -52,4 +52,41 @@ final class ProgramChoiceTests: XCTestCase {
         XCTAssertEqual(Set(ProgramChoice.leanCommands).union(ProgramChoice.fullCommands), declared.union(["help"]))
         XCTAssertTrue(Set(ProgramChoice.leanCommands).isDisjoint(with: ProgramChoice.fullCommands))
     }
+
+    /// A command with the global options only, to read their declaration as the parser reads it.
+    struct GlobalOptionsDeclaration: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "declaration")
+        @OptionGroup var global: GlobalOptions
+    }
+
+    /// Every global option that takes a value is skipped with its value, in both forms (`--opt v`, `--opt=v`), and
+    /// every global flag alone, as ``GlobalOptions`` declares them: the value is never taken for the command.
+    func testGlobalOptionsBeforeTheCommandAreSkippedAsDeclared() throws {
+        let declared = try CommandTree.load(dumpOf: GlobalOptionsDeclaration.self).root.named
+            .filter { !$0.spellings.contains("--help") }
+        let options = declared.filter(\.takesValue).flatMap(\.spellings)
+        let flags = declared.filter { !$0.takesValue }.flatMap(\.spellings)
+        XCTAssertFalse(options.isEmpty)
+        XCTAssertFalse(flags.isEmpty)
+        XCTAssertEqual(Set(options), Set(GlobalOptions.spellingsWithValue))
+        XCTAssertEqual(Set(flags), Set(GlobalOptions.flagSpellings))
+        for option in options {
+            // A value that names a command of the other program: read as the command, it would change the answer.
+            XCTAssertTrue(lean("\(option) store account list"), option)
+            XCTAssertTrue(lean("\(option)=store account list"), option)
+            XCTAssertFalse(lean("\(option) account store init"), option)
+            XCTAssertFalse(lean("\(option)=account store init"), option)
+            XCTAssertFalse(lean(option), option)
+            XCTAssertFalse(lean("\(option) account"), option)
+        }
+        for flag in flags {
+            XCTAssertTrue(lean("\(flag) account list"), flag)
+            XCTAssertFalse(lean("\(flag) store account list"), flag)
+            XCTAssertFalse(lean(flag), flag)
+        }
+        // All of them at once, in both forms.
+        let all = options.map { $0 + " monitor" } + options.map { $0 + "=store" } + flags
+        XCTAssertTrue(lean(all.joined(separator: " ") + " account list"), "\(all)")
+        XCTAssertFalse(lean(all.joined(separator: " ") + " monitor"), "\(all)")
+    }
 }
