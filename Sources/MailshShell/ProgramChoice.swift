@@ -7,28 +7,31 @@ import MailshCore
 /// dynamic loader relocate, page by page, at start; `mailsh-full` links everything. `mailsh` runs a line itself only
 /// when ``leanServes(_:storeVariable:)`` says so, and hands any other, before reading any input, to `mailsh-full`
 /// (same arguments, environment and open files), so both behave alike. The test is an allow-list: a line it does not
-/// know goes to the full program.
+/// know goes to the full program. What it knows comes from the declarations: each top-level command's program is
+/// declared beside it in ``MailshCommand/topLevelCommands``, the global options in ``GlobalOptions``.
 public enum ProgramChoice {
     /// The full program's file name, in the folder of `mailsh`'s own file.
     public static let fullProgramName = "mailsh-full"
 
-    /// The top-level commands the lean program runs (on a store that is not PostgreSQL): none of them takes a store
-    /// location other than the global `--store`, serves metrics or reads further command lines.
-    static let leanCommands = ["account", "user", "personal", "record", "outbox", "match", "status", "audit", "export",
-                               "import", "completion", "run", "lua", "help"]
-    /// The top-level commands handed to the full program whatever their store: `store` (`init` and `copy --to` name
-    /// stores of their own) and `monitor` (`--metrics`).
-    static let fullCommands = ["store", "monitor"]
+    /// The program that may run a top-level command.
+    public enum Program: Sendable {
+        /// `mailsh` runs it (on a store that is not PostgreSQL): it names no store but by the global `--store` or
+        /// `MAILSH_STORE`, serves no metrics and reads no further command lines.
+        case lean
+        /// Only `mailsh-full` runs it.
+        case full
+    }
+
     /// Whether `mailsh` runs `arguments` (the process's, without its name) itself, given `MAILSH_STORE`
-    /// (`storeVariable`): a line that names a command of ``leanCommands`` (after global options), `--version`, or the
-    /// names a completion script asks for (`---completion …`), with no argument and no `MAILSH_STORE` naming a
+    /// (`storeVariable`): a line whose command (after global options) is declared ``Program/lean``, `--version`, or
+    /// the names a completion script asks for (`---completion …`), with no argument and no `MAILSH_STORE` naming a
     /// PostgreSQL store. Not the shell (no command: its lines may name any store), nor any line the rule does not know.
     public static func leanServes(_ arguments: [String], storeVariable: String?) -> Bool {
         if let storeVariable, namesPostgres(storeVariable) { return false }
         if arguments.contains(where: namesPostgres) { return false }
         if arguments == ["--version"] || arguments.first == "---completion" { return true }
         guard let index = commandIndex(arguments) else { return false }
-        return leanCommands.contains(arguments[index])
+        return program(named: arguments[index]) == .lean
     }
 
     /// Where the command stands in `arguments`: after the global options (each option that takes a value with it,
@@ -47,6 +50,13 @@ public enum ProgramChoice {
             }
         }
         return nil
+    }
+
+    /// The program declared for the top-level command `word` names (by its name or an alias), the parser's own
+    /// `help` (which prints what the declarations say) lean; `nil` for any other word, an abbreviation included.
+    static func program(named word: String) -> Program? {
+        if word == "help" { return .lean }
+        return MailshCommand.topLevelCommands.first { CommandTypes.names($0.command).contains(word) }?.program
     }
 
     /// Whether `word` mentions a PostgreSQL location (`postgres://` or `postgresql://`, in any case, anywhere: also

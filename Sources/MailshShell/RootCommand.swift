@@ -26,10 +26,23 @@ public struct MailshCommand: ParsableCommand {
             conversation.prefix, … (see `mailsh help account set`).
             """,
         version: mailshVersion,
-        subcommands: [AccountCommand.self, UserCommand.self, PersonalCommand.self, RecordCommand.self, OutboxCommand.self, MatchCommand.self,
-                      MonitorCommand.self, StatusCommand.self, StoreCommand.self, AuditCommand.self,
-                      ExportCommand.self, ImportCommand.self, CompletionCommand.self, RunCommand.self, LuaCommand.self]
+        subcommands: topLevelCommands.map { $0.command }
     )
+
+    /// The top-level commands, in the order help lists them, each with the program that may run it
+    /// (``ProgramChoice``). The lean `mailsh` lacks only the PostgreSQL engine and the metrics endpoint, and hands
+    /// every line naming a `postgres://` store anywhere to `mailsh-full`; so a command is `.full` when it may open
+    /// a store named otherwise than by the global `--store` or `MAILSH_STORE`, serve metrics, or read further
+    /// command lines (which may do either).
+    static let topLevelCommands: [(command: any ParsableCommand.Type, program: ProgramChoice.Program)] = [
+        (AccountCommand.self, .lean), (UserCommand.self, .lean), (PersonalCommand.self, .lean),
+        (RecordCommand.self, .lean), (OutboxCommand.self, .lean), (MatchCommand.self, .lean),
+        (MonitorCommand.self, .full),  // `--metrics` serves Prometheus
+        (StatusCommand.self, .lean),
+        (StoreCommand.self, .full),  // `copy --to LOCATION` names a store of its own
+        (AuditCommand.self, .lean), (ExportCommand.self, .lean), (ImportCommand.self, .lean),
+        (CompletionCommand.self, .lean), (RunCommand.self, .lean), (LuaCommand.self, .lean),
+    ]
 
     @OptionGroup var global: GlobalOptions
 

@@ -46,11 +46,29 @@ final class ProgramChoiceTests: XCTestCase {
         XCTAssertFalse(lean("nonsense"))
     }
 
-    /// Every top-level command is on one of the two lists, so a new command is a decision, not a default.
-    func testEveryTopLevelCommandIsOnOneList() {
-        let declared = Set(MailshCommand.wholeConfiguration.subcommands.compactMap { $0.configuration.commandName })
-        XCTAssertEqual(Set(ProgramChoice.leanCommands).union(ProgramChoice.fullCommands), declared.union(["help"]))
-        XCTAssertTrue(Set(ProgramChoice.leanCommands).isDisjoint(with: ProgramChoice.fullCommands))
+    /// Every top-level command of the declared tree (as help and completion read it: the parser's `help` and any
+    /// alias too) has a program, and a line naming it goes where its declaration says: a new command cannot be
+    /// forgotten. The full program's are the commands that need it (``MailshCommand/topLevelCommands``).
+    func testEveryTopLevelCommandOfTheTreeIsClassified() {
+        let commands = CommandTree.mailsh.root.children
+        XCTAssertGreaterThan(commands.count, 10)
+        var full: Set<String> = []
+        for command in commands {
+            for name in command.names {
+                guard let program = ProgramChoice.program(named: name) else {
+                    XCTFail("\(name) has no program declared")
+                    continue
+                }
+                if program == .full { full.insert(name) }
+                for line in [name, name + " list", "--store /tmp/desk.db " + name, "--format=json " + name] {
+                    XCTAssertEqual(lean(line), program == .lean, line)
+                }
+            }
+        }
+        // Only what may open a store named otherwise than by `--store` (`store copy --to`) or serve metrics.
+        XCTAssertEqual(full, ["monitor", "store"])
+        XCTAssertNil(ProgramChoice.program(named: "acc"))
+        XCTAssertNil(ProgramChoice.program(named: "--store"))
     }
 
     /// A command with the global options only, to read their declaration as the parser reads it.
