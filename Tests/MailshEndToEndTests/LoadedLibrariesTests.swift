@@ -83,6 +83,44 @@ final class LoadedLibrariesTests: MailshTestCase {
         }
     }
 
+    /// Each top-level command of the tree the program declares (its help dump) runs where ``ProgramChoice`` sends it:
+    /// in `mailsh` itself, but for `store` and `monitor` (the shell, with no command, is checked above); and a lean
+    /// line stays in `mailsh` with the global options before the command, in every form.
+    func testEachCommandRunsInItsProgram() throws {
+        let dump = runner.run(["--experimental-dump-help"])
+        XCTAssertEqual(dump.status, 0, "\(dump)")
+        let tree = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(dump.out.utf8)) as? [String: Any])
+        let root = try XCTUnwrap(tree["command"] as? [String: Any])
+        let names = try XCTUnwrap(root["subcommands"] as? [[String: Any]]).compactMap { $0["commandName"] as? String }
+        XCTAssertGreaterThan(names.count, 10, dump.out)
+        var handedOver: [String] = []
+        for name in names {
+            let line = name == "help" ? ["help", "account"] : [name, "--help"]
+            let help = runner.run(line, env: ["LD_DEBUG": "files"])
+            XCTAssertEqual(help.status, 0, "\(line): \(help.out)\(Self.withoutLoaderReport(help.err))")
+            XCTAssertTrue(help.out.contains("USAGE: mailsh "), "\(line): \(help.out)")
+            if Self.programsStarted(help.err) == 2 { handedOver.append(name) }
+        }
+        XCTAssertEqual(handedOver, ["monitor", "store"])
+
+        ok("account", "create", "Support")
+        ok("user", "add", "bob")
+        for options in [["--store", store], ["--store=" + store], ["--store", store, "--format", "csv"],
+                        ["--store", store, "--format=csv"], ["--store", store, "--as", "bob"],
+                        ["--store", store, "--as=bob"], ["--store", store, "--no-pager"]] {
+            let list = runner.run(options + ["account", "list"], env: ["LD_DEBUG": "files"])
+            XCTAssertEqual(list.status, 0, "\(options): \(list.out)\(Self.withoutLoaderReport(list.err))")
+            XCTAssertTrue(list.out.contains("Support"), "\(options): \(list.out)")
+            XCTAssertEqual(Self.programsStarted(list.err), 1, "\(options): handed over")
+        }
+    }
+
+    /// What a program wrote on standard error, without the dynamic loader's report (`LD_DEBUG`: its lines start
+    /// with the process id and a tab).
+    static func withoutLoaderReport(_ err: String) -> String {
+        err.split(separator: "\n").filter { !($0.first == " " && $0.contains(":\t")) }.joined(separator: "\n")
+    }
+
     /// How many programs the dynamic loader started in one process (`LD_DEBUG=files`, which names each by the
     /// `argv[0]` it was given): 2 when `mailsh` handed the line over to `mailsh-full`.
     static func programsStarted(_ report: String) -> Int {
