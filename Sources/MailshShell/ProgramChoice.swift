@@ -14,7 +14,7 @@ public enum ProgramChoice {
     public static let fullProgramName = "mailsh-full"
 
     /// The program that may run a top-level command.
-    public enum Program: Sendable {
+    enum Program: Sendable {
         /// `mailsh` runs it (on a store that is not PostgreSQL): it names no store but by the global `--store` or
         /// `MAILSH_STORE`, serves no metrics and reads no further command lines.
         case lean
