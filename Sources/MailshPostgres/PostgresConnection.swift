@@ -197,7 +197,11 @@ final class PostgresConnection {
         let serverMessage: String?
     }
 
-    /// Connects (blocking the caller's thread until the login is done) and enters pipeline mode.
+    /// How long connecting and logging in may take before it is given up (postgres-nio's default before libpq).
+    static let connectTimeout = 10
+
+    /// Connects (blocking the caller's thread until the login is done, at most ``connectTimeout`` seconds) and
+    /// enters pipeline mode.
     init(_ parameters: Parameters) throws {
         guard let connection = parameters.conninfo.withCString({ PQconnectStart($0) }) else {
             throw ConnectFailure(message: "out of memory", sqlState: nil, serverMessage: nil)
@@ -207,10 +211,19 @@ final class PostgresConnection {
         PQsetErrorVerbosity(connection, PQERRORS_VERBOSE)
         PQsetNoticeProcessor(connection, CMailshPQ_dropNotice, nil)
         var polling = PGRES_POLLING_WRITING
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(Self.connectTimeout) * 1_000_000_000
         while PQstatus(connection) != CONNECTION_BAD, polling != PGRES_POLLING_OK, polling != PGRES_POLLING_FAILED {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else {
+                throw ConnectFailure(message: "connection to server failed: no answer within \(Self.connectTimeout) "
+                                         + "seconds", sqlState: nil, serverMessage: nil)
+            }
             var descriptor = pollfd(fd: PQsocket(connection),
                                     events: Int16(polling == PGRES_POLLING_READING ? POLLIN : POLLOUT), revents: 0)
-            if poll(&descriptor, 1, -1) < 0, errno != EINTR { break }
+            let ready = poll(&descriptor, 1, Int32(min((deadline - now) / 1_000_000 + 1, 60_000)))
+            if ready < 0, errno != EINTR { break }
+            // Not ready yet: wait again (until the deadline) before asking libpq.
+            if ready <= 0 { continue }
             polling = PQconnectPoll(connection)
         }
         guard PQstatus(connection) == CONNECTION_OK, PQenterPipelineMode(connection) == 1 else {

@@ -509,6 +509,20 @@ final class PostgresStoreTests: StoreTestCase {
         guard case .real(let number) = rows.first?.last, number.isNaN else { return XCTFail("\(rows)") }
     }
 
+    /// A server that takes the connection but never answers (a listener that accepts nothing: the kernel completes
+    /// the handshake) is given up after ``PostgresConnection/connectTimeout`` seconds, with a clear store error.
+    func testAServerThatNeverAnswersIsGivenUpWithAClearStoreError() throws {
+        // Never accepted: the kernel completes the handshake and takes the login; nobody answers it.
+        let (listening, port) = try ServerWithoutTLS.listen()
+        defer { close(listening) }
+        let location = try PostgresLocation(url)
+        let target = "postgres://\(location.user)@127.0.0.1:\(port)/x?sslmode=disable"
+        assertThrows(.store, { _ = try PostgresStore(url: target) }, message: {
+            $0.contains("cannot reach the PostgreSQL server at 127.0.0.1")
+                && $0.contains("no answer within \(PostgresConnection.connectTimeout) seconds")
+        })
+    }
+
     func testAnUnreachableServerIsAClearStoreError() throws {
         let location = try PostgresLocation(url)
         // A port nothing listens on (the server's own port plus one is very likely free).
