@@ -22,8 +22,9 @@ final class PostgresSession: @unchecked Sendable {
     /// then aborted (see ``PostgresTransaction/refusing(_:_:)``).
     var refusalWithoutSavepoint: MailshError?
 
-    /// How many times the caller has waited for the server (each ``query(_:)``, ``commit()``, and a held-back
-    /// statement run on its own): one round trip each, whatever was sent before it.
+    /// How many times the caller has waited for the server (each ``query(_:)``, ``commit()``, a held-back
+    /// statement run on its own, and a full queue read: ``maximumQueued``): one round trip each, whatever was sent
+    /// before it.
     private(set) var waits = 0
     /// How many statements the session has handed to the server (every one a caller waited for or not), for tests
     /// of how many an operation costs.
