@@ -40,7 +40,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -148,17 +147,15 @@ let package = Package(
             ]
         ),
 
-        // The PostgreSQL engine over postgres-nio (and the NIO, swift-nio-ssl and swift-crypto behind it), on the
-        // SQL layer of MailshStore. Only mailsh-full links it (see the mailsh target).
+        // libpq from Debian's libpq-dev (its header; libpq5 at run time). Not linked: CPQLoader opens libpq.so.5 at the
+        // first call, so only a process that opens a PostgreSQL store loads it (and the libraries behind it).
+        .target(name: "CPQLoader", dependencies: ["CLazyLibrary"]),
+
+        // The PostgreSQL engine over libpq (CPQLoader) in pipeline mode, used on the caller's own thread, on the SQL
+        // layer of MailshStore. Only mailsh-full links it (see the mailsh target).
         .target(
             name: "MailshPostgres",
-            dependencies: [
-                "MailshCore",
-                "MailshStore",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                // A logger for postgres-nio that drops everything (PostgresStore).
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["MailshCore", "MailshStore", "CPQLoader"]
         ),
 
         // The Lua 5.4 scripting host: the sandbox, budgets, and the `mail` module over the core's Desk.
@@ -210,8 +207,8 @@ let package = Package(
                            "MailshDiscovery", "MailshMonitor", "MailshCore"]
         ),
 
-        // The installed program: everything but the PostgreSQL engine and the metrics endpoint (NIO, postgres-nio,
-        // swift-nio-ssl, swift-crypto, Prometheus), whose Swift metadata every process would otherwise relocate and
+        // The installed program: everything but the PostgreSQL engine and the metrics endpoint (NIO, Prometheus),
+        // whose Swift metadata every process would otherwise relocate and
         // copy at start (bench/RESULTS.md, Start-up). At the top of main it asks ProgramChoice whether it serves the
         // command line; anything else it hands over, before reading any input, to mailsh-full beside it (execv: the
         // same arguments, environment and open files).

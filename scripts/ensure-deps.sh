@@ -8,8 +8,9 @@ set -euo pipefail
 # real servers when an account names no CA file of its own; Debian's minimal system lacks it.
 # libxml2-dev: the headers CXML2Loader is compiled against (libxml2, its runtime library, opened at the first
 # autoconfig parse, comes with it). libstdc++-12-dev: the C++ library archive the release build links in
-# (scripts/static-libstdc++, Package.swift).
-packages=(pkg-config binutils ca-certificates libedit-dev liblua5.4-dev libcurl4-openssl-dev libc-ares-dev libssl-dev libsqlite3-dev sqlite3 libxml2-dev libstdc++-12-dev)
+# (scripts/static-libstdc++, Package.swift). libpq-dev: the header CPQLoader is compiled against (libpq5, the client
+# library it opens when a PostgreSQL store is opened, comes with it).
+packages=(pkg-config binutils ca-certificates libedit-dev liblua5.4-dev libcurl4-openssl-dev libc-ares-dev libssl-dev libsqlite3-dev sqlite3 libxml2-dev libstdc++-12-dev libpq-dev)
 if [[ "${1:-}" == "--test" ]]; then
     # The shell tests drive mailsh in tmux and its completion scripts in real bash, zsh and fish.
     packages+=(tmux zsh fish bash-completion less)

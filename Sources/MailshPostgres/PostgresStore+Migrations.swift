@@ -1,7 +1,6 @@
 import Foundation
 import MailshCore
 import MailshStore
-import PostgresNIO
 
 extension PostgresStore {
     /// ``Schema``'s migrations in PostgreSQL's words, recorded in `mailsh_migrations`.

@@ -1,8 +1,6 @@
 import Foundation
 import MailshCore
 import MailshStore
-import Logging
-import PostgresNIO
 
 /// The store on PostgreSQL, shared by many admins and monitors on many hosts.
 ///
@@ -18,8 +16,10 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
     /// How many times a transaction is run before a serialization failure or deadlock is reported.
     public var maximumAttempts = 20
 
-    private let configuration: PostgresConnection.Configuration
-    private let logger: Logger
+    /// libpq's connection parameters (the password among them: never shown, never in argv or logs).
+    private let parameters: PostgresConnection.Parameters
+    /// Whether a password was found for the login (for the message when the server wants one).
+    private let hasPassword: Bool
     private let lock = NSLock()
     private var session: PostgresSession?
 
@@ -44,34 +44,21 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
 
     init(location: PostgresLocation, environment: [String: String], migrate: Bool, create: Bool = true) throws {
         self.location = location
-        // postgres-nio logs nothing at `.critical` (the only level let through before): a handler that drops
-        // everything says the same, without the default handler's work on every statement (postgres-nio sets
-        // the connection's number as metadata on each, which the default handler formats anew).
-        var logger = Logger(label: "mailsh.postgres") { _ in SwiftLogNoOpLogHandler() }
-        logger.logLevel = .critical
-        self.logger = logger
-        configuration = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.user,
-            password: try location.resolvePassword(environment: environment), database: location.database,
-            tls: try Self.tls(for: location))
+        let password = try location.resolvePassword(environment: environment)
+        hasPassword = password != nil
+        parameters = try Self.parameters(for: location, password: password, environment: environment)
         let session = try connect()
         self.session = session
         if migrate {
             do {
                 isNew = try Self.migrate(session, create: create, displayName: location.displayName)
             } catch let error as MailshError where error == .missingStore(location: location.displayName) {
-                session.close()
                 throw error
             } catch {
-                session.close()
                 throw PostgresFailure.map(error, doing: "migrating the store at \(location.displayName)",
                                           server: location.server)
             }
         }
-    }
-
-    deinit {
-        session?.close()
     }
 
     // MARK: Transactions
@@ -242,7 +229,7 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
     }
 
     private func currentSession() throws -> PostgresSession {
-        if let session, !session.connection.isClosed { return session }
+        if let session, !session.isClosed { return session }
         if let session { drop(session) }
         let fresh = try connect()
         session = fresh
@@ -250,7 +237,6 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
     }
 
     private func drop(_ old: PostgresSession) {
-        old.close()
         if session === old { session = nil }
     }
 
@@ -258,57 +244,76 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
 
     private func connect() throws -> PostgresSession {
         do {
-            let connection = try PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger
-            ).wait()
-            return PostgresSession(connection: connection, logger: logger)
-        } catch {
-            throw Self.describeConnectFailure(error, location: location, hasPassword: configuration.password != nil)
+            return PostgresSession(connection: try PostgresConnection(parameters))
+        } catch let failure as PostgresConnection.ConnectFailure {
+            throw Self.describeConnectFailure(failure, location: location, hasPassword: hasPassword)
         }
     }
 
-    /// The TLS the URL asks for: verified in full unless it says otherwise.
-    static func tls(for location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
-        var tls = TLSConfiguration.makeClientConfiguration()
+    /// Where the system's CAs are (Debian's ca-certificates), trusted by `sslmode=verify-full` without `sslrootcert`.
+    static let systemCertificates = "/etc/ssl/certs/ca-certificates.crt"
+    /// A root certificate file that cannot exist: with `sslmode=require`, libpq then verifies nothing (it would
+    /// verify the chain if it found `~/.postgresql/root.crt`, which mailsh never reads; see
+    /// ``PostgresLocation/TLSMode/require``).
+    static let noRootCertificate = "/dev/null/mailsh-reads-no-root.crt"
+
+    /// libpq's parameters for `location`: everything given, so that none comes from libpq's environment variables
+    /// or files (the password was resolved by mailsh: ``PostgresLocation/resolvePassword(environment:)``).
+    static func parameters(for location: PostgresLocation, password: String?,
+                           environment: [String: String]) throws -> PostgresConnection.Parameters {
+        var parameters = PostgresConnection.Parameters()
+        parameters.set("host", location.host)
+        parameters.set("port", String(location.port))
+        parameters.set("user", location.user)
+        parameters.set("dbname", location.database)
+        // An empty password is set, not absent, so that libpq does not take PGPASSWORD of its own environment; with
+        // none, libpq reads only the password file mailsh read (which had no line for this login).
+        parameters.set("password", password ?? "")
+        if let file = PostgresLocation.passwordFilePath(environment: environment) { parameters.set("passfile", file) }
+        parameters.set("client_encoding", "UTF8")
+        parameters.set("options", "")
+        parameters.set("application_name", "mailsh")
+        parameters.set("gssencmode", "disable")
+        try tls(for: location, into: &parameters)
+        return parameters
+    }
+
+    /// The TLS the URL asks for: verified in full (chain and host name) unless it says otherwise.
+    static func tls(for location: PostgresLocation, into parameters: inout PostgresConnection.Parameters) throws {
         switch location.tlsMode {
         case .disable:
-            return .disable
+            parameters.set("sslmode", "disable")
         case .require:
-            tls.certificateVerification = .none
+            parameters.set("sslmode", "require")
+            parameters.set("sslrootcert", noRootCertificate)
         case .verifyFull:
-            tls.certificateVerification = .fullVerification
+            parameters.set("sslmode", "verify-full")
             if let path = location.rootCertificatePath {
                 guard FileManager.default.isReadableFile(atPath: path) else {
                     throw MailshError.configuration("sslrootcert \(path) of store \(location.displayName) cannot be read")
                 }
-                tls.trustRoots = .file(path)
+                parameters.set("sslrootcert", path)
+            } else {
+                parameters.set("sslrootcert", systemCertificates)
             }
-        }
-        do {
-            return .require(try NIOSSLContext(configuration: tls))
-        } catch {
-            throw MailshError.configuration("cannot set up TLS for store \(location.displayName): \(error)")
         }
     }
 
     /// A clear message for a failed connection; never the password.
-    static func describeConnectFailure(_ error: any Error, location: PostgresLocation, hasPassword: Bool) -> MailshError {
+    static func describeConnectFailure(_ failure: PostgresConnection.ConnectFailure, location: PostgresLocation,
+                                       hasPassword: Bool) -> MailshError {
         let server = location.server
-        if let message = describeTLSFailure((error as? PSQLError)?.underlying ?? error, location: location) {
-            return .store(message)
-        }
-        guard let error = error as? PSQLError else {
-            return .store("cannot connect to PostgreSQL at \(server): \(error)")
-        }
-        if error.code == .sslUnsupported {
+        let text = failure.message
+        if text.contains("server does not support SSL") {
             return .store("the PostgreSQL server at \(server) does not offer TLS, and mailsh verifies TLS in full by "
                 + "default (as libpq's sslmode=verify-full); for a server on loopback, say so in the URL: "
                 + "\(location.displayName)\(location.displayName.contains("?") ? "&" : "?")sslmode=disable")
         }
-        switch error.code {
-        case .server:
-            let state = error.serverInfo?[.sqlState] ?? ""
-            let message = PostgresFailure.serverMessage(error) ?? "refused"
+        if let message = describeTLSFailure(text, location: location) {
+            return .store(message)
+        }
+        if let state = failure.sqlState {
+            let message = failure.serverMessage ?? "refused"
             switch state {
             case "28P01":
                 return .store("the PostgreSQL server at \(server) refused the password of user \(location.user) "
@@ -320,56 +325,63 @@ public final class PostgresStore: AccountStore, @unchecked Sendable {
             default:
                 return .store("the PostgreSQL server at \(server) refused the connection: \(message) (SQLSTATE \(state))")
             }
-        case .authMechanismRequiresPassword:
+        }
+        if text.contains("no password supplied") {
             return .store("the PostgreSQL server at \(server) wants a password for user \(location.user)"
                 + (hasPassword ? "" : ": set PGPASSWORD, or put it in a password file (PGPASSFILE or ~/.pgpass, "
                     + "mode 0600), or in the URL"))
-        case .unsupportedAuthMechanism:
-            return .store("the PostgreSQL server at \(server) asks for a login method mailsh does not support")
-        case .connectionError:
-            return .store("cannot reach the PostgreSQL server at \(server): \(reason(error.underlying))")
-        default:
-            return .store("cannot connect to the PostgreSQL server at \(server): \(error.code)")
         }
+        if text.contains("authentication method"), text.contains("not supported") {
+            return .store("the PostgreSQL server at \(server) asks for a login method mailsh does not support")
+        }
+        if let reason = reason(text) {
+            return .store("cannot reach the PostgreSQL server at \(server): \(reason)")
+        }
+        return .store("cannot connect to the PostgreSQL server at \(server): \(firstLine(text))")
     }
 
-    /// What a failed TLS handshake means, or `nil` when `underlying` is not a TLS failure.
+    /// What a failed TLS handshake means, or `nil` when libpq's message `text` is not of a TLS failure.
     ///
-    /// Two refusals of `sslmode=verify-full` get their own words, since the driver's are cryptic: a certificate
-    /// that does not name the host of the URL (NIOSSL's "Couldn't find <none> in certificate from peer" for an
-    /// address, which the driver reports as a failed connection, not a TLS one), and a chain that does not lead
-    /// to a trusted CA (BoringSSL's `CERTIFICATE_VERIFY_FAILED`, also given for an expired certificate: BoringSSL's
-    /// reason is not passed on). Neither names anything of the password.
-    static func describeTLSFailure(_ underlying: (any Error)?, location: PostgresLocation) -> String? {
-        guard let underlying else { return nil }
+    /// Two refusals of `sslmode=verify-full` get their own words: a certificate that does not name the host of the
+    /// URL, and a chain that does not lead to a trusted CA (OpenSSL's "certificate verify failed", also given for
+    /// an expired certificate). Neither names anything of the password.
+    static func describeTLSFailure(_ text: String, location: PostgresLocation) -> String? {
         let server = location.server
-        if let extra = underlying as? NIOSSLExtraError, extra == .failedToValidateHostname {
+        if text.contains("does not match host name") {
             return "the TLS certificate of the PostgreSQL server at \(server) does not name \(location.host): mailsh "
                 + "verifies the host name (as libpq's sslmode=verify-full); use a host name or address the certificate "
                 + "lists"
         }
-        guard underlying is NIOSSLError || underlying is BoringSSLError || underlying is NIOSSLExtraError else {
-            return nil
-        }
-        if "\(underlying)".contains("CERTIFICATE_VERIFY_FAILED") {
+        if text.contains("certificate verify failed") || text.contains("root certificate file") {
             let trusted = location.rootCertificatePath.map { "the CAs of sslrootcert \($0)" }
                 ?? "the system's CAs; for a private CA add sslrootcert=PATH to the URL"
             return "the TLS certificate of the PostgreSQL server at \(server) is not signed by a CA mailsh trusts, "
                 + "or is not valid now (mailsh trusts \(trusted))"
         }
-        return "TLS with the PostgreSQL server at \(server) failed (\(underlying)); mailsh verifies the certificate "
-            + "and the host name: for a private CA add sslrootcert=PATH to the URL"
+        guard text.contains("SSL") else { return nil }
+        return "TLS with the PostgreSQL server at \(server) failed (\(firstLine(text))); mailsh verifies the "
+            + "certificate and the host name: for a private CA add sslrootcert=PATH to the URL"
     }
 
-    /// Why a connection could not be made, in a few words (`Connection refused`, a DNS failure).
-    static func reason(_ underlying: (any Error)?) -> String {
-        guard let underlying else { return "connection failed" }
-        if let failed = underlying as? NIOConnectionError {
-            if let first = failed.connectionErrors.first { return reason(first.error) }
-            if let dns = failed.dnsAError ?? failed.dnsAAAAError { return "cannot resolve \(failed.host): \(dns)" }
+    /// Why a connection could not be made, in a few words (`Connection refused`, a DNS failure), or `nil` when
+    /// libpq's message is not of a failed connection.
+    static func reason(_ text: String) -> String? {
+        if let range = text.range(of: "could not translate host name ") {
+            return "cannot resolve " + firstLine(String(text[range.upperBound...]))
         }
-        if let io = underlying as? IOError { return String(cString: strerror(io.errnoCode)) }
-        return "\(underlying)"
+        // `connection to server at "HOST" (ADDRESS), port PORT failed: Connection refused` and a hint.
+        guard text.hasPrefix("connection to server"), let range = text.range(of: " failed: ") else { return nil }
+        let reason = firstLine(String(text[range.upperBound...]))
+        return reason.isEmpty ? "connection failed" : reason
+    }
+
+    /// The first line of libpq's message, without the `connection to server … failed: ` before it.
+    static func firstLine(_ text: String) -> String {
+        var line = Substring(text.split(separator: "\n").first ?? "")
+        if line.hasPrefix("connection to server"), let range = line.range(of: " failed: ") {
+            line = line[range.upperBound...]
+        }
+        return line.trimmingCharacters(in: .whitespaces)
     }
 
     // MARK: Administration (tests and set-up)

@@ -1,7 +1,6 @@
 import Foundation
 import MailshCore
 import MailshStore
-import PostgresNIO
 
 // MARK: - PostgreSQL: a server-side cursor
 
@@ -30,13 +29,11 @@ extension PostgresTransaction: StreamingSQLTransaction {
     /// The rows of `query` through the cursor, as the session reads them.
     private func streamCells(_ query: ListingSQL.Query, _ body: (Cells) throws -> Void) throws {
         let name = CursorNames.shared.make()
-        var bindings = PostgresBindings()
-        for value in query.binds { try bindings.append(sqlValue: value) }
-        try session.query(PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR \(query.sql)", binds: bindings))
+        try session.query(PostgresStatement(sql: "DECLARE \(name) NO SCROLL CURSOR FOR \(query.sql)", values: query.binds))
         var open = true
         defer { if open { try? session.execute("CLOSE \(name)") } }
         while true {
-            let rows = try session.rows(PostgresQuery(unsafeSQL: "FETCH \(ListingSQL.fetchSize) FROM \(name)"))
+            let rows = try session.rows(PostgresStatement(sql: "FETCH \(ListingSQL.fetchSize) FROM \(name)"))
             for row in rows { try body(row) }
             if rows.count < ListingSQL.fetchSize { break }
         }
@@ -49,7 +46,7 @@ extension PostgresTransaction: StreamingSQLTransaction {
     func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
         var listed = ListingRow()
         try streamCells(query) { cells in
-            try ListingSQL.listingRow({ try cells.sqlValue(at: $0) }, count: cells.row.count, into: &listed)
+            try ListingSQL.listingRow({ try cells.sqlValue(at: $0) }, count: cells.count, into: &listed)
             try body(listed)
         }
     }

@@ -1,7 +1,6 @@
 import Foundation
 import MailshCore
 import MailshStore
-import PostgresNIO
 
 // Suspending a transaction for network I/O, on PostgreSQL.
 extension PostgresTransaction {

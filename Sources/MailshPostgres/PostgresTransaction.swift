@@ -1,7 +1,6 @@
 import Foundation
 import MailshCore
 import MailshStore
-import PostgresNIO
 
 /// One PostgreSQL transaction, seen through the core's ``StoreTransaction``.
 ///
@@ -53,11 +52,11 @@ struct PostgresTransaction: SQLTransaction {
     /// Without ``statementSavepoints`` (a single desk operation, which a refusal ends), the statement runs alone:
     /// its refusal is thrown the same, and noted on the session, so that the store runs the transaction again with
     /// savepoints if the operation went on after it (see ``PostgresStore``).
-    func refusing(_ writing: Refusal.Writing, _ query: PostgresQuery) throws -> PostgresQueryResult {
+    func refusing(_ writing: Refusal.Writing, _ query: PostgresStatement) throws -> PostgresResult {
         if !statementSavepoints, state.depth == 0 {
             do {
                 return try session.query(query)
-            } catch let error as PSQLError {
+            } catch let error as PostgresServerError {
                 guard let violation = PostgresFailure.violation(error) else { throw error }
                 let refusal = Refusal.error(violation, writing: writing)
                 session.refusalWithoutSavepoint = refusal
@@ -70,7 +69,7 @@ struct PostgresTransaction: SQLTransaction {
             let result = try session.query(query)
             try session.send("RELEASE SAVEPOINT mailsh_statement")
             return result
-        } catch let error as PSQLError {
+        } catch let error as PostgresServerError {
             guard let violation = PostgresFailure.violation(error) else { throw error }
             try session.execute("ROLLBACK TO SAVEPOINT mailsh_statement")
             try session.send("RELEASE SAVEPOINT mailsh_statement")
@@ -84,10 +83,8 @@ struct PostgresTransaction: SQLTransaction {
     var rowLock: String { forUpdate }
 
     /// Runs `sql` (its `?` numbered for PostgreSQL) with `values` bound.
-    private func query(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?) throws -> PostgresQueryResult {
-        var bindings = PostgresBindings(capacity: values.count)
-        for value in values { try bindings.append(sqlValue: value) }
-        let query = PostgresQuery(unsafeSQL: dialect.render(sql), binds: bindings)
+    private func query(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?) throws -> PostgresResult {
+        let query = PostgresStatement(sql: dialect.render(sql), values: values)
         guard let writing else { return try session.query(query) }
         return try refusing(writing, query)
     }
@@ -95,47 +92,47 @@ struct PostgresTransaction: SQLTransaction {
     func rows<T>(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?,
                  _ decode: (_ value: (Int) throws -> SQLValue) throws -> T) throws -> [T] {
         try query(sql, values, refusing: writing).rows.map { row in
-            let cells = Cells(row)
-            return try decode { try cells.sqlValue(at: $0) }
+            try decode { row[$0] }
         }
     }
 
     @discardableResult
     func run(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?) throws -> Int {
-        try query(sql, values, refusing: writing).metadata.rows ?? 0
+        try query(sql, values, refusing: writing).affectedRows ?? 0
     }
 
     func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing writing: @autoclosure () -> Refusal.Writing?) throws {
-        var bindings = PostgresBindings(capacity: table.columns.count)
-        try table.encode(row) { try bindings.append(sqlValue: $0) }
-        let query = PostgresQuery(unsafeSQL: dialect.render(table.insertSQL), binds: bindings)
+        var values: [SQLValue] = []
+        values.reserveCapacity(table.columns.count)
+        try table.encode(row) { values.append($0) }
+        let query = PostgresStatement(sql: dialect.render(table.insertSQL), values: values)
         // Without a refusal to name, nobody waits for the answer: the row rides along with the next statement.
         if let writing = writing() { try refusing(writing, query) } else { try session.send(query) }
     }
 
     // MARK: Accounts
     // Only the INSERT and UPDATE of a whole account stay here, as on SQLite (whose fast path for the Lua bulk-create
-    // benchmark, bench/lua, is its own): they bind the account's columns straight into the driver's bindings, and an
+    // benchmark, bench/lua, is its own): they bind the account's columns straight into the statement's values, and an
     // UPDATE that changed nothing is told apart as a conflict or a missing account. Every other account statement is
     // written once (see AccountRow.swift).
 
     static let insertSQL = AccountRow.table.insert(.postgres)
 
     func insert(_ account: Account) throws {
-        var bindings = PostgresBindings()
-        try AccountRow.table.encode(account) { try bindings.append(sqlValue: $0) }
-        try refusing(.account(account), PostgresQuery(unsafeSQL: Self.insertSQL, binds: bindings))
+        var values: [SQLValue] = []
+        try AccountRow.table.encode(account) { values.append($0) }
+        try refusing(.account(account), PostgresStatement(sql: Self.insertSQL, values: values))
     }
 
     static let updateSQL = AccountRow.table.update(.postgres)
 
     func update(_ account: Account, expectedVersion: Int) throws {
-        var bindings = PostgresBindings()
-        try AccountRow.table.encode(account, from: 1) { try bindings.append(sqlValue: $0) }
-        bindings.append(account.id)
-        bindings.append(expectedVersion)
-        let result = try refusing(.account(account), PostgresQuery(unsafeSQL: Self.updateSQL, binds: bindings))
-        if (result.metadata.rows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
+        var values: [SQLValue] = []
+        try AccountRow.table.encode(account, from: 1) { values.append($0) }
+        values.append(.text(account.id))
+        values.append(.integer(expectedVersion))
+        let result = try refusing(.account(account), PostgresStatement(sql: Self.updateSQL, values: values))
+        if (result.affectedRows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
     }
 
     /// The UPDATE of ``update(_:expectedVersion:)`` and the INSERT of its audit entries as one statement, one round
@@ -148,28 +145,28 @@ struct PostgresTransaction: SQLTransaction {
     /// leaves is the same, with fewer values to send, bind and check.
     func update(_ account: Account, expectedVersion: Int, auditing entries: [AuditEntry]) throws {
         guard !entries.isEmpty else { return try update(account, expectedVersion: expectedVersion) }
-        var bindings = PostgresBindings()
+        var values: [SQLValue] = []
         var parameter: Int
         var sql: String
         if let changed = changedColumns(account, expectedVersion: expectedVersion) {
             sql = "WITH changed AS (UPDATE account SET "
             for (number, (name, value)) in changed.enumerated() {
-                try bindings.append(sqlValue: value)
+                values.append(value)
                 sql += number == 0 ? "\(name) = $\(number + 1)" : ", \(name) = $\(number + 1)"
             }
             sql += " WHERE \(AccountRow.table.columns[0].name) = $\(changed.count + 1) AND version = $\(changed.count + 2)"
                 + Self.auditedUpdateTail
             parameter = changed.count + 2
         } else {
-            try AccountRow.table.encode(account, from: 1) { try bindings.append(sqlValue: $0) }
+            try AccountRow.table.encode(account, from: 1) { values.append($0) }
             sql = Self.auditedUpdateSQL
             parameter = AccountRow.table.columns.count + 1
         }
-        bindings.append(account.id)
-        bindings.append(expectedVersion)
+        values.append(.text(account.id))
+        values.append(.integer(expectedVersion))
         let width = AuditRow.table.columns.count
         for (index, entry) in entries.enumerated() {
-            try AuditRow.table.encode(entry) { try bindings.append(sqlValue: $0) }
+            try AuditRow.table.encode(entry) { values.append($0) }
             sql += index == 0 ? "(" : ", ("
             for _ in 0..<width {
                 parameter += 1
@@ -178,22 +175,22 @@ struct PostgresTransaction: SQLTransaction {
             sql += "\(index))"
         }
         sql += Self.auditedUpdateEnd
-        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        let query = PostgresStatement(sql: sql, values: values)
         if !statementSavepoints, state.depth == 0, session.writes == state.startWrites {
             // A desk operation's only change: held back to go with the COMMIT, one wait fewer (see
             // ``PostgresSession/deferUntilNext(_:check:)``). Refused or in conflict, it is thrown from there as
             // below; the COMMIT then ended a transaction that changed nothing.
             try session.deferUntilNext(query) { [self] answer in
-                let result: PostgresQueryResult
+                let result: PostgresResult
                 do {
                     result = try answer.get()
-                } catch let error as PSQLError {
+                } catch let error as PostgresServerError {
                     guard let violation = PostgresFailure.violation(error) else { throw error }
                     let refusal = Refusal.error(violation, writing: .account(account))
                     session.refusalWithoutSavepoint = refusal
                     throw refusal
                 }
-                if (result.metadata.rows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
+                if (result.affectedRows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
             }
             // Counted as the write it is (``PostgresSession`` counts statements by their first word, here `WITH`).
             session.writes += 1
@@ -202,7 +199,7 @@ struct PostgresTransaction: SQLTransaction {
         // Counted as the write it is (``PostgresSession`` counts statements by their first word, here `WITH`).
         session.writes += 1
         let result = try refusing(.account(account), query)
-        if (result.metadata.rows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
+        if (result.affectedRows ?? 0) == 0 { throw try updateRefused(account, expectedVersion: expectedVersion) }
     }
 
     /// `WITH changed AS (UPDATE … RETURNING 1) INSERT INTO audit (…) SELECT … FROM changed, (VALUES `: the rows

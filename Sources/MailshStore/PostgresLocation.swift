@@ -143,7 +143,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `PGPASSFILE`, else `~/.pgpass`.
-    static func passwordFilePath(environment: [String: String]) -> String? {
+    package static func passwordFilePath(environment: [String: String]) -> String? {
         if let file = environment["PGPASSFILE"], !file.isEmpty { return file }
         guard let home = environment["HOME"], !home.isEmpty else { return nil }
         return home + "/.pgpass"

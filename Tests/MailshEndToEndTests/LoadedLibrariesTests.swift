@@ -1,13 +1,15 @@
 import Foundation
 import XCTest
 
-/// A one-shot command loads only the shared libraries it uses (issue 17): libcurl, Lua, OpenSSL, c-ares, libedit and
-/// libxml2 (with the ICU behind it) are opened by the first call into them (CLazyLibrary), so `account list` on SQLite, `--version` and the names a
-/// completion script asks for load none of them, and linking one of them back into the program fails here.
+/// A one-shot command loads only the shared libraries it uses (issue 17): libcurl, Lua, OpenSSL, c-ares, libedit,
+/// libxml2 (with the ICU behind it) and libpq are opened by the first call into them (CLazyLibrary), so `account list`
+/// on SQLite, `--version`, the shell on a SQLite store and the names a completion script asks for load none of them,
+/// and linking one of them back into the program fails here (PostgresEndToEndTests sees libpq opened for a
+/// PostgreSQL store).
 final class LoadedLibrariesTests: MailshTestCase {
     /// The libraries the lazily opened ones are, by the start of their file names.
     static let lazy = ["libcurl.so", "liblua", "libssl.so", "libcrypto.so", "libcares.so", "libedit.so", "libxml2.so",
-                       "libicuuc.so"]
+                       "libicuuc.so", "libpq.so"]
 
     /// The shared libraries the dynamic loader opened during one run of `mailsh ARGS --store STORE`, by file name, as
     /// the loader itself reports them (`LD_DEBUG=files`: linked ones at start, dlopen'd ones when opened).
@@ -47,7 +49,8 @@ final class LoadedLibrariesTests: MailshTestCase {
         XCTAssertFalse(version.err.contains("file=libcurl") || version.err.contains("file=liblua")
                        || version.err.contains("file=libcrypto") || version.err.contains("file=libssl")
                        || version.err.contains("file=libcares") || version.err.contains("file=libedit")
-                       || version.err.contains("file=libxml2") || version.err.contains("file=libicu"), version.err)
+                       || version.err.contains("file=libxml2") || version.err.contains("file=libicu")
+                       || version.err.contains("file=libpq"), version.err)
 
         let names = runner.run(["---completion", "account", "show", "--", "positional@0", "5", "3", "mailsh", "--store",
                                 store, "account", "show", "Sup"], env: ["LD_DEBUG": "files"])
@@ -57,7 +60,7 @@ final class LoadedLibrariesTests: MailshTestCase {
         XCTAssertFalse(names.err.contains("file=libcurl") || names.err.contains("file=liblua")
                        || names.err.contains("file=libcrypto") || names.err.contains("file=libcares")
                        || names.err.contains("file=libedit") || names.err.contains("file=libxml2")
-                       || names.err.contains("file=libicu"), names.err)
+                       || names.err.contains("file=libicu") || names.err.contains("file=libpq"), names.err)
     }
 
     /// `mailsh` runs a one-shot line on SQLite itself and links no PostgreSQL client nor NIO (their Swift metadata
@@ -77,7 +80,7 @@ final class LoadedLibrariesTests: MailshTestCase {
         XCTAssertEqual(Self.programsStarted(piped.err), 2, piped.err)
 
         // The program's file holds none of their symbols (Swift's mangled names carry the module's), the full one does.
-        for module in ["11PostgresNIO", "8NIOPosix", "7NIOCore", "6NIOSSL", "10Prometheus"] {
+        for module in ["14MailshPostgres", "8NIOPosix", "7NIOCore", "10Prometheus"] {
             XCTAssertFalse(file(runner.binary.path, contains: module), "mailsh links \(module)")
             XCTAssertTrue(file(full, contains: module), "mailsh-full does not link \(module)")
         }

@@ -95,6 +95,8 @@ final class PostgresEndToEndTests: MailshTestCase {
         XCTAssertTrue(listed.out.contains("Support,"), listed.out)
         // The dynamic loader started a second program in the process: mailsh handed the line over.
         XCTAssertEqual(LoadedLibrariesTests.programsStarted(listed.err), 2, listed.err)
+        // The full program opened libpq (CPQLoader) for the store: the one PostgreSQL client, opened when used.
+        XCTAssertTrue(listed.err.contains("file=libpq.so.5 [0];  dynamically loaded"), listed.err)
         let byVariable = runner.run(["account", "show", "Support", "--format", "json"], env: ["MAILSH_STORE": store])
         XCTAssertEqual(byVariable.status, 0, "\(byVariable)")
         XCTAssertTrue(byVariable.out.contains("imap.example.com"), byVariable.out)

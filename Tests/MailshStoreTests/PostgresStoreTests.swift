@@ -359,6 +359,170 @@ final class PostgresStoreTests: StoreTestCase {
         XCTAssertNotEqual(try postgres.backendProcessID(), pid)
     }
 
+    // MARK: libpq's pipeline (PostgresSession over PostgresConnection)
+
+    /// Thrown at the end of a transaction whose checks were made inside it, so that it rolls back.
+    struct Done: Error {}
+
+    /// A statement sent without waiting is not waited for; its failure is thrown by the next statement waited for
+    /// (one wait for both, in one batch), which the server then skipped, and names the sent statement's number.
+    func testASentStatementsFailureIsThrownByTheNextWaitedStatementInOneWait() throws {
+        let postgres = try XCTUnwrap(store as? PostgresStore)
+        var checked = false
+        assertThrows(.store, {
+            try postgres.write { tx in
+                let session = (tx as! PostgresTransaction).session
+                let waits = session.waits
+                try session.send("SAVEPOINT sent")
+                let failing = try session.send("SELECT 1 / 0")
+                try session.send("RELEASE SAVEPOINT sent")
+                XCTAssertEqual(session.waits, waits, "nothing sent was waited for")
+                XCTAssertNil(session.failedSequence)
+                do {
+                    try session.query("SELECT 1 AS one")
+                    XCTFail("the waited statement hid the sent one's failure")
+                } catch let error as PostgresServerError {
+                    XCTAssertEqual(error.sqlState, "22012", "\(error)")
+                    XCTAssertFalse(error.connectionLost)
+                }
+                XCTAssertEqual(session.waits, waits + 1, "one wait for the batch")
+                XCTAssertEqual(session.failedSequence, failing)
+                checked = true
+                throw Done()
+            }
+        })
+        XCTAssertTrue(checked)
+        // The connection goes on: the next transaction begins clean.
+        XCTAssertEqual(try postgres.read { tx in
+            try (tx as! PostgresTransaction).session.row("SELECT 2::bigint AS two").map { try $0("two", as: Int.self) }
+        }, 2)
+    }
+
+    /// A connection the server closed (pg_terminate_backend from another connection, waited for until the process
+    /// is gone) fails the next batch, never hangs: the first statement of the batch, sent without waiting, carries
+    /// the loss, and the session knows itself closed.
+    func testAConnectionTheServerClosedFailsTheNextBatchInsteadOfHanging() throws {
+        let postgres = try XCTUnwrap(store as? PostgresStore)
+        let pid = try postgres.backendProcessID()
+        var checked = false
+        assertThrows(.store, {
+            try postgres.write { tx in
+                let session = (tx as! PostgresTransaction).session
+                try self.server?.execute("SELECT pg_terminate_backend(\(pid), 60000)")
+                let first = try session.send("SAVEPOINT gone")
+                do {
+                    try session.query("SELECT 1 AS one")
+                    XCTFail("a statement on a closed connection was answered")
+                } catch {
+                    XCTAssertTrue(PostgresFailure.isConnectionLoss(error), "\(error)")
+                }
+                XCTAssertEqual(session.failedSequence, first)
+                XCTAssertTrue(session.isClosed)
+                // Later statements fail at once, without touching the socket.
+                XCTAssertThrowsError(try session.query("SELECT 1 AS one")) {
+                    XCTAssertTrue(PostgresFailure.isConnectionLoss($0), "\($0)")
+                }
+                checked = true
+                return
+            }
+        }, message: { $0.contains("lost the connection") })
+        XCTAssertTrue(checked)
+        XCTAssertNotEqual(try postgres.backendProcessID(), pid, "the next call connected again")
+    }
+
+    /// More statements sent without waiting than the session queues (``PostgresSession/maximumQueued``): their
+    /// answers are read when the queue is full (one wait), all are stored, and the first failure among them is
+    /// still thrown by the next statement waited for, with nothing stored.
+    func testALongRunOfSentStatementsIsReadOnceTheQueueIsFullKeepingTheFirstFailure() throws {
+        let postgres = try XCTUnwrap(store as? PostgresStore)
+        try postgres.execute("CREATE TABLE pipelined (n BIGINT NOT NULL)")
+        let count = PostgresSession.maximumQueued + 44
+        let waits = try postgres.write { tx in
+            let session = (tx as! PostgresTransaction).session
+            let before = session.waits
+            for number in 0..<count {
+                try session.send(PostgresStatement(sql: "INSERT INTO pipelined (n) VALUES ($1)", values: [.integer(number)]))
+            }
+            return session.waits - before
+        }
+        XCTAssertEqual(waits, 1, "the full queue was read once")
+        func stored() throws -> [Int] {
+            try postgres.read { tx in
+                try (tx as! PostgresTransaction).session.rows("SELECT n FROM pipelined ORDER BY n")
+                    .map { try $0("n", as: Int.self) }
+            }
+        }
+        XCTAssertEqual(try stored(), Array(0..<count))
+
+        try postgres.execute("DELETE FROM pipelined")
+        var failing = 0
+        assertThrows(.store, {
+            try postgres.write { tx in
+                let session = (tx as! PostgresTransaction).session
+                for number in 0..<count {
+                    // One NULL early on, refused by the column; the rest of its batch is skipped.
+                    let value: SQLValue = number == 10 ? .null : .integer(number)
+                    let sent = try session.send(PostgresStatement(sql: "INSERT INTO pipelined (n) VALUES ($1)",
+                                                                  values: [value]))
+                    if number == 10 { failing = sent }
+                }
+                XCTAssertNil(session.failedSequence, "nothing waited for yet")
+                do {
+                    try session.query("SELECT 1 AS one")
+                } catch {
+                    XCTAssertEqual(PostgresFailure.sqlState(error), PostgresFailure.notNullViolation, "\(error)")
+                    XCTAssertEqual(session.failedSequence, failing)
+                    throw error
+                }
+            }
+        }, message: { $0.contains("SQLSTATE 23502") })
+        XCTAssertEqual(try stored(), [])
+    }
+
+    /// Every kind of value the SQL layer binds comes back as bound (text format both ways, `bytea` binary): the
+    /// extremes of a 64-bit integer, doubles to the bit (negative zero, infinities, the smallest subnormal), text
+    /// with quotes, backslashes and non-ASCII letters, every byte, flags, NULL and NaN.
+    func testEveryKindOfValueComesBackAsBound() throws {
+        let values: [SQLValue] = [
+            .integer(Int.min), .integer(Int.max), .integer(0), .integer(-42),
+            .real(0.1), .real(-0.0), .real(1e308), .real(.infinity), .real(-.infinity), .real(5e-324),
+            .real(-123.456e-7),
+            .text(""), .text("it's a \\ \"test\" ümlaut 漢字 🙂"), .text("$1 ? --"),
+            .blob(Array(0...255)), .blob([]),
+            .boolean(true), .boolean(false),
+        ]
+        let read = try XCTUnwrap(store as? PostgresStore).read { tx in
+            let sql = try XCTUnwrap(tx as? any SQLTransaction)
+            let list = values.indices.map { "? AS v\($0)" }.joined(separator: ", ")
+            return try sql.rows("SELECT " + list, values, refusing: nil) { value in try values.indices.map(value) }
+        }
+        XCTAssertEqual(read.count, 1)
+        for (index, (got, bound)) in zip(read.first ?? [], values).enumerated() {
+            XCTAssertTrue(got.isStored(as: bound), "value \(index): \(got) read, \(bound) bound")
+        }
+        // NULL (of a type the statement gives it) and NaN, which is not equal to itself.
+        let rows = try XCTUnwrap(store as? PostgresStore).read { tx in
+            try (tx as! PostgresTransaction).session.query(PostgresStatement(
+                sql: "SELECT CAST($1 AS BIGINT) AS nothing, $2 AS nan", values: [.null, .real(.nan)])).rows
+        }
+        XCTAssertEqual(rows.first?.first, .null)
+        guard case .real(let number) = rows.first?.last, number.isNaN else { return XCTFail("\(rows)") }
+    }
+
+    /// A server that takes the connection but never answers (a listener that accepts nothing: the kernel completes
+    /// the handshake) is given up after ``PostgresConnection/connectTimeout`` seconds, with a clear store error.
+    func testAServerThatNeverAnswersIsGivenUpWithAClearStoreError() throws {
+        // Never accepted: the kernel completes the handshake and takes the login; nobody answers it.
+        let (listening, port) = try ServerWithoutTLS.listen()
+        defer { close(listening) }
+        let location = try PostgresLocation(url)
+        let target = "postgres://\(location.user)@127.0.0.1:\(port)/x?sslmode=disable"
+        assertThrows(.store, { _ = try PostgresStore(url: target) }, message: {
+            $0.contains("cannot reach the PostgreSQL server at 127.0.0.1")
+                && $0.contains("no answer within \(PostgresConnection.connectTimeout) seconds")
+        })
+    }
+
     func testAnUnreachableServerIsAClearStoreError() throws {
         let location = try PostgresLocation(url)
         // A port nothing listens on (the server's own port plus one is very likely free).

@@ -71,7 +71,8 @@ final class ServerWithoutTLS: @unchecked Sendable {
     let port: Int
     private let listener: Int32
 
-    init() throws {
+    /// A socket listening on 127.0.0.1 on a free port, and the port; the caller closes it.
+    static func listen() throws -> (socket: Int32, port: Int) {
         let listening = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard listening >= 0 else { throw CocoaError(.fileNoSuchFile) }
         var address = sockaddr_in()
@@ -81,15 +82,21 @@ final class ServerWithoutTLS: @unchecked Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listening, $0, length) == 0 && listen(listening, 8) == 0 && getsockname(listening, $0, &length) == 0
+                bind(listening, $0, length) == 0 && Glibc.listen(listening, 8) == 0
+                    && getsockname(listening, $0, &length) == 0
             }
         }
         guard bound else {
             close(listening)
             throw CocoaError(.fileWriteUnknown)
         }
+        return (listening, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    init() throws {
+        let (listening, port) = try Self.listen()
         listener = listening
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         Thread.detachNewThread {
             while true {
                 let client = accept(listening, nil, nil)

@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import MailshCore
-import PostgresNIO
 @testable import MailshStore
 @testable import MailshPostgres
 import XCTest
@@ -103,12 +102,10 @@ final class StoreContractTests: StoreTestCase {
             }.joined(separator: "\n")
         case .postgres:
             let sql = sql(.postgres)
-            var bindings = PostgresBindings()
-            for value in sql.binds { try bindings.append(sqlValue: value) }
             return try XCTUnwrap(store as? PostgresStore).read { tx in
                 let session = (tx as! PostgresTransaction).session
                 try session.execute("SET LOCAL enable_sort = off")
-                return try session.rows(PostgresQuery(unsafeSQL: "EXPLAIN " + sql.sql, binds: bindings))
+                return try session.rows(PostgresStatement(sql: "EXPLAIN " + sql.sql, values: sql.binds))
                     .map { try $0("QUERY PLAN", as: String.self) }
             }.joined(separator: "\n")
         }
@@ -391,7 +388,7 @@ final class StoreContractTests: StoreTestCase {
         case .postgres:
             let postgres = try XCTUnwrap(store as? PostgresStore)
             return try postgres.read { tx in
-                try (tx as! PostgresTransaction).session.rows(PostgresQuery(unsafeSQL: Self.postgresDump))
+                try (tx as! PostgresTransaction).session.rows(PostgresStatement(sql: Self.postgresDump))
                     .map { try $0("line", as: String.self) }
             }
         }
