@@ -3,8 +3,8 @@ import MailshCore
 /// Which of mailsh's two programs runs a command line (issue 17).
 ///
 /// `mailsh`, the program installed, links neither the PostgreSQL engine nor the monitor's metrics endpoint (NIO,
-/// postgres-nio, swift-nio-ssl, swift-crypto, Prometheus), whose Swift metadata every process would otherwise have the
-/// dynamic loader relocate, page by page, at start; `mailsh-full` links everything. `mailsh` runs a line itself only
+/// Prometheus), whose Swift metadata every process would otherwise have the dynamic loader relocate, page by page, at
+/// start; `mailsh-full` links everything. `mailsh` runs a line itself only
 /// when ``leanServes(_:storeVariable:)`` says so, and hands any other, before reading any input, to `mailsh-full`
 /// (same arguments, environment and open files), so both behave alike. The test is an allow-list: a line it does not
 /// know goes to the full program. What it knows comes from the declarations: each top-level command's program is
