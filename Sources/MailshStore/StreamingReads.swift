@@ -301,22 +301,18 @@ extension SQLiteTransaction: StreamingSQLTransaction {
     /// looks the column up again and takes and leaves the connection's lock, three times per text column (issue 17,
     /// bench/RESULTS.md). The value is read only here, on the thread that steps the statement, before it steps on.
     static func read(_ handle: SQLiteStatement, into row: inout ListingRow) {
-        row.removeAll()
-        for index in 0..<sqlite3_column_count(handle) {
-            guard let value = sqlite3_column_value(handle, index) else {
-                row.appendNull()
-                continue
-            }
+        row.read(count: Int(sqlite3_column_count(handle))) { index in
+            guard let value = sqlite3_column_value(handle, CInt(index)) else { return .null }
             switch sqlite3_value_type(value) {
-            case SQLITE_NULL: row.appendNull()
-            case SQLITE_INTEGER: row.appendInteger(Int(sqlite3_value_int64(value)))
-            case SQLITE_FLOAT: row.appendReal(sqlite3_value_double(value))
+            case SQLITE_NULL: return .null
+            case SQLITE_INTEGER: return .integer(Int(sqlite3_value_int64(value)))
+            case SQLITE_FLOAT: return .real(sqlite3_value_double(value))
             case SQLITE_TEXT:
                 let text = sqlite3_value_text(value)
-                row.appendText(borrowing: text, count: Int(sqlite3_value_bytes(value)))
+                return .text(text, count: Int(sqlite3_value_bytes(value)))
             default:
                 let blob = sqlite3_value_blob(value)
-                row.appendBlob(borrowing: blob?.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_value_bytes(value)))
+                return .blob(blob?.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_value_bytes(value)))
             }
         }
     }

@@ -62,6 +62,13 @@ final class ListingBytesTests: XCTestCase {
             }
         }
         rows += Self.cells.map { ["x", $0, "y"] }
+        // A cell to neutralise after plain ones, its start anywhere in an eight-byte word of the line.
+        for start in Table.neutralisedStarts.map({ String(decoding: [$0], as: UTF8.self) }) {
+            for length in 0..<9 {
+                rows.append(["first", String(plain.prefix(length)), start + "x", "last"])
+                rows.append([String(plain.prefix(length)), start])
+            }
+        }
         for row in rows {
             var cells = ListingCells()
             for cell in row {
