@@ -224,9 +224,9 @@ public struct DocumentJSON {
     /// ``Escapes/value``, C0 controls as ``JSONValue`` escapes them.
     static func quote(_ value: String, escapes: Escapes = .encoder, into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        var value = value
-        let plain = value.withUTF8 { appendPlain(UnsafeRawBufferPointer($0), to: &bytes) }
-        if !plain { appendEscaped(value, escapes, to: &bytes) }
+        // A native string's bytes where they are (no copy of the string made to reach them).
+        let plain = value.utf8.withContiguousStorageIfAvailable { appendPlain(UnsafeRawBufferPointer($0), to: &bytes) }
+        if plain != true { appendEscaped(value, escapes, to: &bytes) }
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -535,6 +535,9 @@ public struct DocumentMembers<Document: Encodable>: Sendable {
     let ordered: [(key: String, member: DocumentMember<Document>)]
     /// The keys of ``ordered`` as they are written.
     let written: [DocumentJSON.Key]
+    /// The members' ``DocumentMember/write``s, in the order of ``ordered``: a document is written by one call each,
+    /// without copying each member (its key and all its closures) out of ``ordered`` first.
+    private let writers: [@Sendable (Document, DocumentJSON.Key, inout DocumentJSON) -> Void]
 
     /// `sample`: any value of the type (its keys are what its `encode(to:)` names, set or not).
     public init(sample: Document, _ members: [String: DocumentMember<Document>]) {
@@ -544,6 +547,7 @@ public struct DocumentMembers<Document: Encodable>: Sendable {
                      "DocumentJSON of \(Document.self): not written \(missing), not encoded \(extra.sorted())")
         ordered = keys.sorted().map { ($0, members[$0]!) }
         written = ordered.map { DocumentJSON.Key($0.key) }
+        writers = ordered.map(\.member.write)
     }
 
     /// The keys, in the order they are written.
@@ -552,7 +556,11 @@ public struct DocumentMembers<Document: Encodable>: Sendable {
     /// Writes `document` as an object (under `key` in an object, else as an array item or the whole text).
     public func write(_ document: Document, key: DocumentJSON.Key?, to json: inout DocumentJSON) {
         json.object(key)
-        for index in ordered.indices { ordered[index].member.write(document, written[index], &json) }
+        writers.withUnsafeBufferPointer { writers in
+            written.withUnsafeBufferPointer { keys in
+                for index in writers.indices { writers[index](document, keys[index], &json) }
+            }
+        }
         json.endObject()
     }
 

@@ -327,19 +327,21 @@ extension SQLiteTransaction: StreamingSQLTransaction {
         try body()
     }
 
-    /// The value of column `index` of the current row, as the column stores it (as GRDB's `Row` reads it).
+    /// The value of column `index` of the current row, as the column stores it (as GRDB's `Row` reads it). The
+    /// column is looked up once (`sqlite3_column_value`) and read from its value, as ``read(_:into:)`` reads it.
     static func columnValue(_ handle: SQLiteStatement, _ index: CInt) -> SQLValue {
-        switch sqlite3_column_type(handle, index) {
+        guard let value = sqlite3_column_value(handle, index) else { return .null }
+        switch sqlite3_value_type(value) {
         case SQLITE_NULL: return .null
-        case SQLITE_INTEGER: return .integer(Int(sqlite3_column_int64(handle, index)))
-        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, index))
+        case SQLITE_INTEGER: return .integer(Int(sqlite3_value_int64(value)))
+        case SQLITE_FLOAT: return .real(sqlite3_value_double(value))
         case SQLITE_TEXT:
-            let count = Int(sqlite3_column_bytes(handle, index))
-            guard let bytes = sqlite3_column_text(handle, index) else { return .text("") }
+            guard let bytes = sqlite3_value_text(value) else { return .text("") }
+            let count = Int(sqlite3_value_bytes(value))
             return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
         default:
-            let count = Int(sqlite3_column_bytes(handle, index))
-            guard let bytes = sqlite3_column_blob(handle, index), count > 0 else { return .blob([]) }
+            let count = Int(sqlite3_value_bytes(value))
+            guard let bytes = sqlite3_value_blob(value), count > 0 else { return .blob([]) }
             return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
         }
     }
