@@ -49,18 +49,33 @@ public struct DocumentJSON {
 
     /// A key as it is written: quoted, with its separator (`"key" : ` pretty, `"key":` compact), made once; pretty
     /// also with the line break and indent before it at the first levels, so that a member starts with one copy.
+    ///
+    /// Its bytes are held by one object: a key is handed to every member written (a document has dozens), and a
+    /// copy of it is then one reference counted, not three arrays.
     public struct Key: Sendable, ExpressibleByStringLiteral {
-        let pretty: [UInt8]
-        let compact: [UInt8]
+        private final class Bytes: Sendable {
+            let pretty: [UInt8]
+            let compact: [UInt8]
+            let prettyLines: [[UInt8]]
+
+            init(pretty: [UInt8], compact: [UInt8], prettyLines: [[UInt8]]) {
+                self.pretty = pretty
+                self.compact = compact
+                self.prettyLines = prettyLines
+            }
+        }
+
+        private let bytes: Bytes
+        var pretty: [UInt8] { bytes.pretty }
+        var compact: [UInt8] { bytes.compact }
         /// By depth (index 0: depth 1): a line feed, the indent, then ``pretty``.
-        let prettyLines: [[UInt8]]
+        var prettyLines: [[UInt8]] { bytes.prettyLines }
 
         public init(_ name: String) {
             var quoted: [UInt8] = []
             DocumentJSON.quote(name, into: &quoted)
-            pretty = quoted + Array(" : ".utf8)
-            compact = quoted + [UInt8(ascii: ":")]
-            prettyLines = DocumentJSON.lineBreaks.dropFirst().map { $0 + quoted + Array(" : ".utf8) }
+            bytes = Bytes(pretty: quoted + Array(" : ".utf8), compact: quoted + [UInt8(ascii: ":")],
+                          prettyLines: DocumentJSON.lineBreaks.dropFirst().map { $0 + quoted + Array(" : ".utf8) })
         }
 
         public init(stringLiteral name: String) { self.init(name) }
@@ -535,9 +550,6 @@ public struct DocumentMembers<Document: Encodable>: Sendable {
     let ordered: [(key: String, member: DocumentMember<Document>)]
     /// The keys of ``ordered`` as they are written.
     let written: [DocumentJSON.Key]
-    /// The members' ``DocumentMember/write``s, in the order of ``ordered``: a document is written by one call each,
-    /// without copying each member (its key and all its closures) out of ``ordered`` first.
-    private let writers: [@Sendable (Document, DocumentJSON.Key, inout DocumentJSON) -> Void]
 
     /// `sample`: any value of the type (its keys are what its `encode(to:)` names, set or not).
     public init(sample: Document, _ members: [String: DocumentMember<Document>]) {
@@ -547,7 +559,6 @@ public struct DocumentMembers<Document: Encodable>: Sendable {
                      "DocumentJSON of \(Document.self): not written \(missing), not encoded \(extra.sorted())")
         ordered = keys.sorted().map { ($0, members[$0]!) }
         written = ordered.map { DocumentJSON.Key($0.key) }
-        writers = ordered.map(\.member.write)
     }
 
     /// The keys, in the order they are written.
@@ -556,11 +567,7 @@ public struct DocumentMembers<Document: Encodable>: Sendable {
     /// Writes `document` as an object (under `key` in an object, else as an array item or the whole text).
     public func write(_ document: Document, key: DocumentJSON.Key?, to json: inout DocumentJSON) {
         json.object(key)
-        writers.withUnsafeBufferPointer { writers in
-            written.withUnsafeBufferPointer { keys in
-                for index in writers.indices { writers[index](document, keys[index], &json) }
-            }
-        }
+        for index in ordered.indices { ordered[index].member.write(document, written[index], &json) }
         json.endObject()
     }
 
