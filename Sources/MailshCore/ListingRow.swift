@@ -263,6 +263,14 @@ public struct ListingCells: Sendable {
         ends.removeAll(keepingCapacity: true)
     }
 
+    /// Replaces the cells with those of `bytes` ending where `ends` say (from the start of `bytes`, in order): the
+    /// cells of a row kept as bytes and ends.
+    public mutating func replace(with bytes: UnsafeBufferPointer<UInt8>, ends: UnsafeBufferPointer<Int32>) {
+        removeAll()
+        self.bytes.append(contentsOf: bytes)
+        for end in ends { self.ends.append(Int(end)) }
+    }
+
     /// Ends the cell written into ``bytes`` since the last one ended.
     public mutating func endCell() { ends.append(bytes.count) }
 
