@@ -269,8 +269,11 @@ package extension StreamingSQLTransaction {
 
 extension SQLiteTransaction: StreamingSQLTransaction {
     /// The page cache a listing reads with (KiB): the store's own (128 MiB, for bulk transactions) would fill up
-    /// with every page of a large table read once, so that a listing's memory would grow with the store.
-    static let listingCacheKiB = 8192
+    /// with every page of a large table read once, so that a listing's memory would grow with the store. SQLite's
+    /// own default (what the sqlite3 CLI reads with): a listing reads each page about once, and a larger cache only
+    /// spreads the pages read over more memory (8 MiB cost the CLI's CSV listing of 100,000 accounts 7 % more CPU
+    /// time than its default, and mailsh as much; bench/RESULTS.md, Streaming listings).
+    static let listingCacheKiB = 2000
 
     /// Steps through the rows of `query`, handing each row's values (by position) to `body`, with the page cache
     /// cut to ``listingCacheKiB`` while it reads (and given back after).
