@@ -601,8 +601,17 @@ extension Account {
     /// Whether a field is blank (unset or empty), as completeness counts it.
     private func isBlank(_ field: Field) -> Bool { value(field)?.isEmpty ?? true }
 
-    /// Required fields that are blank.
-    public var missingFields: [Field] { requiredFields.filter(isBlank) }
+    /// Required fields that are blank, in the order of ``requiredFields``.
+    public var missingFields: [Field] {
+        // Picked while the rule is walked (`requiredFields.filter(isBlank)` copied the whole account into its
+        // closure: a listing asks this of every account).
+        var missing: [Field] = []
+        _ = visitRequiredFields { field in
+            if isBlank(field) { missing.append(field) }
+            return true
+        }
+        return missing.sorted()
+    }
 
     /// Whether every required field is set (an incomplete account is a draft).
     public var isComplete: Bool { visitRequiredFields { !isBlank($0) } }

@@ -49,18 +49,33 @@ public struct DocumentJSON {
 
     /// A key as it is written: quoted, with its separator (`"key" : ` pretty, `"key":` compact), made once; pretty
     /// also with the line break and indent before it at the first levels, so that a member starts with one copy.
+    ///
+    /// Its bytes are held by one object: a key is handed to every member written (a document has dozens), and a
+    /// copy of it is then one reference counted, not three arrays.
     public struct Key: Sendable, ExpressibleByStringLiteral {
-        let pretty: [UInt8]
-        let compact: [UInt8]
+        private final class Bytes: Sendable {
+            let pretty: [UInt8]
+            let compact: [UInt8]
+            let prettyLines: [[UInt8]]
+
+            init(pretty: [UInt8], compact: [UInt8], prettyLines: [[UInt8]]) {
+                self.pretty = pretty
+                self.compact = compact
+                self.prettyLines = prettyLines
+            }
+        }
+
+        private let bytes: Bytes
+        var pretty: [UInt8] { bytes.pretty }
+        var compact: [UInt8] { bytes.compact }
         /// By depth (index 0: depth 1): a line feed, the indent, then ``pretty``.
-        let prettyLines: [[UInt8]]
+        var prettyLines: [[UInt8]] { bytes.prettyLines }
 
         public init(_ name: String) {
             var quoted: [UInt8] = []
             DocumentJSON.quote(name, into: &quoted)
-            pretty = quoted + Array(" : ".utf8)
-            compact = quoted + [UInt8(ascii: ":")]
-            prettyLines = DocumentJSON.lineBreaks.dropFirst().map { $0 + quoted + Array(" : ".utf8) }
+            bytes = Bytes(pretty: quoted + Array(" : ".utf8), compact: quoted + [UInt8(ascii: ":")],
+                          prettyLines: DocumentJSON.lineBreaks.dropFirst().map { $0 + quoted + Array(" : ".utf8) })
         }
 
         public init(stringLiteral name: String) { self.init(name) }
@@ -224,9 +239,9 @@ public struct DocumentJSON {
     /// ``Escapes/value``, C0 controls as ``JSONValue`` escapes them.
     static func quote(_ value: String, escapes: Escapes = .encoder, into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        var value = value
-        let plain = value.withUTF8 { appendPlain(UnsafeRawBufferPointer($0), to: &bytes) }
-        if !plain { appendEscaped(value, escapes, to: &bytes) }
+        // A native string's bytes where they are (no copy of the string made to reach them).
+        let plain = value.utf8.withContiguousStorageIfAvailable { appendPlain(UnsafeRawBufferPointer($0), to: &bytes) }
+        if plain != true { appendEscaped(value, escapes, to: &bytes) }
         bytes.append(UInt8(ascii: "\""))
     }
 

@@ -323,18 +323,22 @@ public struct Table: Sendable, Equatable {
         out.append(0x0A)
     }
 
-    /// ``appendCSVLine(_:picked:to:)`` of every cell when each is plain (``isPlainCSVCell(_:)``, itself in CSV): the
+    /// ``appendCSVLine(_:picked:to:)`` of every cell when each is plain (as ``isPlainCSVCell(_:)`` says: itself in CSV): the
     /// line is made room for once and the cells copied into it, instead of one append per cell and comma; whether
     /// they were (else nothing was written).
     private static func appendPlainCSVLine(_ row: ListingCells, to out: inout [UInt8]) -> Bool {
         row.bytes.withUnsafeBufferPointer { all in
+            // Each cell's start, then the bytes of every cell in one pass: what else makes a cell plain does not
+            // depend on where the cell starts or ends.
             var start = 0
             for end in row.ends {
-                guard isPlainCSVCell(UnsafeBufferPointer(rebasing: all[start..<end])) else { return false }
+                if end > start && isNeutralisedStart(all[start]) { return false }
                 start = end
             }
+            let total = row.ends.last ?? 0
+            guard isPlainCSVText(UnsafeBufferPointer(rebasing: all[0..<total])) else { return false }
             // The cells' bytes in one copy, then each cell moved on (from the last) by the commas before it.
-            let first = out.count, total = row.ends.last ?? 0, commas = max(row.count - 1, 0)
+            let first = out.count, commas = max(row.count - 1, 0)
             out.append(contentsOf: UnsafeBufferPointer(rebasing: all[0..<total]))
             appendBlanks(commas + 2, to: &out)
             out.withUnsafeMutableBufferPointer { line in
@@ -389,6 +393,11 @@ public struct Table: Sendable, Equatable {
     /// what ``csvCell(_:)`` leaves as it is.
     private static func isPlainCSVCell(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if let first = bytes.first, isNeutralisedStart(first) { return false }
+        return isPlainCSVText(bytes)
+    }
+
+    /// Whether `bytes` are printable ASCII without `,` or `"` (a plain cell's bytes, but for its first byte).
+    private static func isPlainCSVText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         // Eight bytes at a time: printable ASCII (as the terminal check reads it), and no `,` or `"` in the word.
         var index = 0
         if let base = bytes.baseAddress {

@@ -125,10 +125,11 @@ extension AccountCommand {
             }
             row.withBytes(ListedAccountColumn.name.rawValue) { cells.bytes.append(contentsOf: $0) }
             cells.endCell()
-            cells.append(account.proto.rawValue)
+            // A named column's bytes are its value's name (ListedAccount read the value by comparing them).
+            row.withBytes(ListedAccountColumn.proto.rawValue) { cells.bytes.append(contentsOf: $0) }
             cells.endCell()
-            server(row, .incomingHost, account.incomingPort, account.incomingSecurity, into: &cells)
-            server(row, .outgoingHost, account.outgoingPort, account.outgoingSecurity, into: &cells)
+            server(row, .incomingHost, account.incomingPort, .incomingSecurity, into: &cells)
+            server(row, .outgoingHost, account.outgoingPort, .outgoingSecurity, into: &cells)
             if case .needed? = signIn {
                 cells.append("sign-in needed" as StaticString)
             } else {
@@ -151,8 +152,8 @@ extension AccountCommand {
         }
 
         /// ``server(_:_:_:)`` of a side read from the store's row, into `cells`.
-        private static func server(_ row: ListingRow, _ host: ListedAccountColumn, _ port: Int, _ security: SecurityMode,
-                                   into cells: inout ListingCells) {
+        private static func server(_ row: ListingRow, _ host: ListedAccountColumn, _ port: Int,
+                                   _ security: ListedAccountColumn, into cells: inout ListingCells) {
             if row.isNull(host.rawValue) {
                 cells.append("-" as StaticString)
             } else {
@@ -161,7 +162,8 @@ extension AccountCommand {
             cells.append(":" as StaticString)
             cells.append(decimal: port)
             cells.append(" " as StaticString)
-            cells.append(security.rawValue)
+            // The security mode's name (ListedAccount read the mode from these bytes).
+            row.withBytes(security.rawValue) { cells.bytes.append(contentsOf: $0) }
             cells.endCell()
         }
 

@@ -48,6 +48,9 @@ struct ListingStream {
     let limit: Int?
     /// The table's widths (a first pass over the same rows: ``measure(_:)``).
     private var widths: [Int]?
+    /// The cells the first pass read (``measure(cells:)``), kept while they take at most ``keptBudget`` bytes: the
+    /// writing pass then writes them instead of reading every row from the store a second time.
+    private var kept: KeptCells?
     private var out: PieceWriter
     private(set) var count = 0
 
@@ -98,9 +101,58 @@ struct ListingStream {
         end()
     }
 
-    /// ``measure(_:)`` of rows handed over as cells of UTF-8 bytes (``ListingCells``, reused from row to row).
+    /// ``measure(_:)`` of rows handed over as cells of UTF-8 bytes (``ListingCells``, reused from row to row). The
+    /// rows' cells are kept (up to ``keptBudget`` bytes; a longer listing is read again) for ``write(cells:)``.
     mutating func measure(cells rows: (((ListingCells) throws -> Void)) throws -> Void) throws {
-        try measure(rows) { Table.widen(&$0, toFitUnescaped: $1, picked: $2) }
+        var kept: KeptCells? = KeptCells()
+        let budget = keptBudget
+        try measure(rows) { widths, row, picked in
+            Table.widen(&widths, toFitUnescaped: row, picked: picked)
+            if kept != nil {
+                kept!.append(row)
+                if kept!.byteCount > budget { kept = nil }
+            }
+        }
+        self.kept = kept
+    }
+
+    /// How many bytes of cells a table's first pass keeps for its second (beyond that, the rows are read again, so
+    /// that memory stays bounded at any size): 12 MiB, a table of some 100,000 accounts.
+    var keptBudget = 12 << 20
+
+    /// Rows' cells, one row after the other, as ``ListingCells`` hold them.
+    private struct KeptCells {
+        var bytes: [UInt8] = []
+        /// Each cell's end, from the start of its row's bytes.
+        var ends: [Int32] = []
+        /// How many cells each row has.
+        var counts: [Int32] = []
+
+        var byteCount: Int { bytes.count + 4 * (ends.count + counts.count) }
+
+        mutating func append(_ row: ListingCells) {
+            bytes.append(contentsOf: row.bytes)
+            for end in row.ends { ends.append(Int32(end)) }
+            counts.append(Int32(row.count))
+        }
+
+        /// Hands each row to `body` as the cells it was kept from (in `cells`, reused from row to row).
+        func forEach(_ body: (ListingCells) throws -> Void) rethrows {
+            var cells = ListingCells()
+            var start = 0, cell = 0
+            try bytes.withUnsafeBufferPointer { bytes in
+                try ends.withUnsafeBufferPointer { ends in
+                    for count in counts {
+                        let rowEnds = UnsafeBufferPointer(rebasing: ends[cell..<cell + Int(count)])
+                        let length = Int(rowEnds.last ?? 0)
+                        cells.replace(with: UnsafeBufferPointer(rebasing: bytes[start..<start + length]), ends: rowEnds)
+                        try body(cells)
+                        start += length
+                        cell += Int(count)
+                    }
+                }
+            }
+        }
     }
 
     /// ``write(_:)`` of rows handed over as cells of UTF-8 bytes (``ListingCells``, reused from row to row): a
@@ -110,7 +162,15 @@ struct ListingStream {
     mutating func write(cells rows: (((ListingCells) throws -> Void)) throws -> Void) throws {
         begin()
         let keys = format == .json ? DocumentJSON.RowKeys(columns) : nil
-        try rows { try add(cells: $0, keys: keys) }
+        if let kept {
+            // The rows the first pass read and kept (no more than `--limit`), instead of reading them again.
+            self.kept = nil
+            do {
+                try kept.forEach { try add(cells: $0, keys: keys) }
+            } catch is Desk.StopListing {}
+        } else {
+            try rows { try add(cells: $0, keys: keys) }
+        }
         end()
     }
 

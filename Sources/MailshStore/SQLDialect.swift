@@ -428,12 +428,13 @@ package struct SQLTable<Row>: Sendable {
     func decode(_ value: (Int) throws -> SQLValue) throws -> Row {
         var row = blank()
         var unexpected: (column: String, value: SQLValue)?
-        for (index, column) in allColumns.enumerated() {
+        // By index: a column copied out of the array (its name and closures) would cost three reference counts.
+        for index in allColumns.indices {
             let stored = try value(index)
             do {
-                try column.decode(&row, stored)
+                try allColumns[index].decode(&row, stored)
             } catch let error as SQLValue.Unexpected {
-                if unexpected == nil { unexpected = (column.name, error.value) }
+                if unexpected == nil { unexpected = (allColumns[index].name, error.value) }
             }
         }
         if let unexpected {

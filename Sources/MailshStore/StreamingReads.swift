@@ -269,8 +269,11 @@ package extension StreamingSQLTransaction {
 
 extension SQLiteTransaction: StreamingSQLTransaction {
     /// The page cache a listing reads with (KiB): the store's own (128 MiB, for bulk transactions) would fill up
-    /// with every page of a large table read once, so that a listing's memory would grow with the store.
-    static let listingCacheKiB = 8192
+    /// with every page of a large table read once, so that a listing's memory would grow with the store. SQLite's
+    /// own default (what the sqlite3 CLI reads with): a listing reads each page about once, and a larger cache only
+    /// spreads the pages read over more memory (8 MiB cost the CLI's CSV listing of 100,000 accounts 7 % more CPU
+    /// time than its default, and mailsh as much; bench/RESULTS.md, Streaming listings).
+    static let listingCacheKiB = 2000
 
     /// Steps through the rows of `query`, handing each row's values (by position) to `body`, with the page cache
     /// cut to ``listingCacheKiB`` while it reads (and given back after).
@@ -301,22 +304,18 @@ extension SQLiteTransaction: StreamingSQLTransaction {
     /// looks the column up again and takes and leaves the connection's lock, three times per text column (issue 17,
     /// bench/RESULTS.md). The value is read only here, on the thread that steps the statement, before it steps on.
     static func read(_ handle: SQLiteStatement, into row: inout ListingRow) {
-        row.removeAll()
-        for index in 0..<sqlite3_column_count(handle) {
-            guard let value = sqlite3_column_value(handle, index) else {
-                row.appendNull()
-                continue
-            }
+        row.read(count: Int(sqlite3_column_count(handle))) { index in
+            guard let value = sqlite3_column_value(handle, CInt(index)) else { return .null }
             switch sqlite3_value_type(value) {
-            case SQLITE_NULL: row.appendNull()
-            case SQLITE_INTEGER: row.appendInteger(Int(sqlite3_value_int64(value)))
-            case SQLITE_FLOAT: row.appendReal(sqlite3_value_double(value))
+            case SQLITE_NULL: return .null
+            case SQLITE_INTEGER: return .integer(Int(sqlite3_value_int64(value)))
+            case SQLITE_FLOAT: return .real(sqlite3_value_double(value))
             case SQLITE_TEXT:
                 let text = sqlite3_value_text(value)
-                row.appendText(borrowing: text, count: Int(sqlite3_value_bytes(value)))
+                return .text(text, count: Int(sqlite3_value_bytes(value)))
             default:
                 let blob = sqlite3_value_blob(value)
-                row.appendBlob(borrowing: blob?.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_value_bytes(value)))
+                return .blob(blob?.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_value_bytes(value)))
             }
         }
     }
@@ -331,19 +330,21 @@ extension SQLiteTransaction: StreamingSQLTransaction {
         try body()
     }
 
-    /// The value of column `index` of the current row, as the column stores it (as GRDB's `Row` reads it).
+    /// The value of column `index` of the current row, as the column stores it (as GRDB's `Row` reads it). The
+    /// column is looked up once (`sqlite3_column_value`) and read from its value, as ``read(_:into:)`` reads it.
     static func columnValue(_ handle: SQLiteStatement, _ index: CInt) -> SQLValue {
-        switch sqlite3_column_type(handle, index) {
+        guard let value = sqlite3_column_value(handle, index) else { return .null }
+        switch sqlite3_value_type(value) {
         case SQLITE_NULL: return .null
-        case SQLITE_INTEGER: return .integer(Int(sqlite3_column_int64(handle, index)))
-        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, index))
+        case SQLITE_INTEGER: return .integer(Int(sqlite3_value_int64(value)))
+        case SQLITE_FLOAT: return .real(sqlite3_value_double(value))
         case SQLITE_TEXT:
-            let count = Int(sqlite3_column_bytes(handle, index))
-            guard let bytes = sqlite3_column_text(handle, index) else { return .text("") }
+            guard let bytes = sqlite3_value_text(value) else { return .text("") }
+            let count = Int(sqlite3_value_bytes(value))
             return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
         default:
-            let count = Int(sqlite3_column_bytes(handle, index))
-            guard let bytes = sqlite3_column_blob(handle, index), count > 0 else { return .blob([]) }
+            let count = Int(sqlite3_value_bytes(value))
+            guard let bytes = sqlite3_value_blob(value), count > 0 else { return .blob([]) }
             return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
         }
     }

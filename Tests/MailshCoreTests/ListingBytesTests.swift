@@ -62,6 +62,13 @@ final class ListingBytesTests: XCTestCase {
             }
         }
         rows += Self.cells.map { ["x", $0, "y"] }
+        // A cell to neutralise after plain ones, its start anywhere in an eight-byte word of the line.
+        for start in Table.neutralisedStarts.map({ String(decoding: [$0], as: UTF8.self) }) {
+            for length in 0..<9 {
+                rows.append(["first", String(plain.prefix(length)), start + "x", "last"])
+                rows.append([String(plain.prefix(length)), start])
+            }
+        }
         for row in rows {
             var cells = ListingCells()
             for cell in row {
@@ -80,6 +87,41 @@ final class ListingBytesTests: XCTestCase {
                 XCTAssertEqual(String(decoding: line, as: UTF8.self), Table.line(escaped, widths: widths), "\(row) \(widths)")
             }
         }
+    }
+
+    /// ``ListingRow/named(_:in:)`` (names compared in one buffer) reads a column as the enumeration's own
+    /// `init(rawValue:)` does: every name to its case, any other text (a prefix, a longer text, another case's name
+    /// changed, an empty text) to nil, and a column that is no text to nil; a row read in place
+    /// (``ListingRow/read(count:_:)``) the same as one copied.
+    func testNamedColumnsAreTheRawValuesCases() {
+        func check<E: RawRepresentable & CaseIterable & Sendable & Equatable>(_: E.Type, others: [String]) where E.RawValue == String {
+            let names = CaseNames<E>()
+            let texts = E.allCases.map(\.rawValue) + others
+            for text in texts {
+                var copied = ListingRow()
+                copied.appendText(Array(text.utf8))
+                copied.appendInteger(1)
+                copied.appendNull()
+                XCTAssertEqual(copied.named(0, in: names), E(rawValue: text), text)
+                XCTAssertEqual(copied.named(0, E.self), E(rawValue: text), text)
+                XCTAssertNil(copied.named(1, in: names))
+                XCTAssertNil(copied.named(2, in: names))
+                var bytes = Array(text.utf8)
+                bytes.withUnsafeMutableBufferPointer { buffer in
+                    var borrowed = ListingRow()
+                    borrowed.read(count: 2) { index in
+                        index == 0 ? .text(UnsafePointer(buffer.baseAddress), count: buffer.count) : .null
+                    }
+                    XCTAssertEqual(borrowed.kind(0), .text)
+                    XCTAssertEqual(borrowed.named(0, in: names), E(rawValue: text), text)
+                    XCTAssertNil(borrowed.named(1, in: names))
+                }
+            }
+        }
+        check(SecurityMode.self, others: ["", "ss", "sslx", "SSL", "starttl", "starttlss", "none ", "ssl\u{0}"])
+        check(AuthMethod.self, others: ["", "oauth", "oauth22", "passwor", "password2", "nonf", "Password"])
+        check(MailProtocol.self, others: ["", "imap4", "pop", "IMAP", "imaq"])
+        check(Direction.self, others: ["", "bot", "both ", "incoming-only", "outgoin"])
     }
 
     /// ``TerminalText/isPlainOutput(_:)`` (eight bytes at a time) says what its byte-by-byte reference says, for

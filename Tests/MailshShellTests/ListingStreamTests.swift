@@ -267,4 +267,53 @@ final class ListingStreamTests: XCTestCase {
     static func maskingExportTime(_ text: String) -> String {
         text.replacingOccurrences(of: #""exported_at" : "[^"]*""#, with: #""exported_at" : "X""#, options: .regularExpression)
     }
+
+    /// A table streamed from cells (``ListingStream/measure(cells:)`` then ``ListingStream/write(cells:)``) reads its
+    /// rows once when their cells fit the kept budget and twice when they do not, and writes the same text either
+    /// way as the table of the same rows as `String`s (cells to escape, cells of every width, `--limit`, `--columns`).
+    func testTableCellsKeptFromTheFirstPassAreTheRowsReadAgain() throws {
+        let rows: [[String]] = (0..<40).map { index in
+            ["name\(index)", index % 3 == 0 ? "esc\u{1B}[31m\(index)" : "", String(repeating: "w", count: index % 7),
+             index % 5 == 0 ? "日本\(index)" : "plain", "-"]
+        }
+        let columns = ["name", "escaped", "wide", "text", "dash"]
+        let choices: [ListingOptions?] = [nil] + (try [["--limit", "7"], ["--columns", "text,name"], ["--limit", "0"],
+                                                         ["--no-header"]].map { try ListingOptions.parse($0) })
+        for options in choices {
+            var expected = ""
+            var whole = try ListingStream(columns: columns, format: .table, options: options) { expected += $0 }
+            // As the desk hands rows over: ending quietly where a row stops the listing (`--limit`).
+            let stringRows = { (row: ([String]) throws -> Void) in
+                do { for cells in rows { try row(cells) } } catch is Desk.StopListing {}
+            }
+            try whole.measure(stringRows)
+            try whole.write(stringRows)
+            for budget in [0, 100, 1 << 20] {
+                var text = "", reads = 0
+                var stream = try ListingStream(columns: columns, format: .table, options: options) { text += $0 }
+                stream.keptBudget = budget
+                let cellRows = { (row: (ListingCells) throws -> Void) in
+                    reads += 1
+                    var cells = ListingCells()
+                    do {
+                        for strings in rows {
+                            cells.removeAll()
+                            for cell in strings {
+                                cells.append(cell)
+                                cells.endCell()
+                            }
+                            try row(cells)
+                        }
+                    } catch is Desk.StopListing {}
+                }
+                XCTAssertTrue(stream.needsWidths)
+                try stream.measure(cells: cellRows)
+                try stream.write(cells: cellRows)
+                XCTAssertEqual(text, expected, "budget \(budget), \(String(describing: options))")
+                // No row kept (`--limit 0`) fits any budget.
+                XCTAssertEqual(reads, budget == 1 << 20 || options?.limit == 0 ? 1 : 2, "budget \(budget)")
+            }
+        }
+    }
+
 }
