@@ -287,3 +287,159 @@ extension Row {
         }
     }
 }
+
+/// What the parameters of a kept INSERT (``SQLiteTransaction``'s account and audit INSERTs) hold from its last run,
+/// for ``StickyBindings``: a bulk script's rows repeat most of their values (the folder, the placement, the
+/// actor, every default), and a value the statement already holds is not bound again.
+///
+/// Its statement is prepared from SQL of its own (no other path runs it), has its bindings cleared when a
+/// transaction first keeps it (when this record is made, every parameter NULL), and runs only through
+/// ``Statement/executeSticky(in:_:_:_:)``, which leaves the bindings in place: text is bound as SQLite's own copy
+/// (`SQLITE_TRANSIENT`), so nothing points into memory that goes away.
+final class StickyParameters {
+    /// What parameter `index + 1` holds: `.unknown` after a failed bind or a blob (bound every time).
+    fileprivate enum Held {
+        case null
+        case text(String)
+        case integer(Int64)
+        case real(Double)
+        case unknown
+    }
+
+    fileprivate var held: [Held]
+
+    /// A record of a statement whose `count` parameters are all NULL (its bindings just cleared).
+    init(count: Int) {
+        held = Array(repeating: .null, count: count)
+    }
+}
+
+/// Binds the parameters of a kept INSERT in order, skipping each that already holds the same value
+/// (``StickyParameters``); text compared byte for byte (not by Swift's `==`, which finds canonically equivalent
+/// text equal).
+struct StickyBindings: SQLBinder {
+    private let handle: SQLiteStatement
+    /// Not retained: the record lives in the transaction's state, which outlives every run.
+    private unowned(unsafe) let parameters: StickyParameters
+    /// The 1-based index of the next parameter.
+    private(set) var index: CInt = 1
+
+    fileprivate init(_ handle: SQLiteStatement, _ parameters: StickyParameters) {
+        self.handle = handle
+        self.parameters = parameters
+    }
+
+    /// SQLite's `SQLITE_TRANSIENT`: the value is copied before the bind call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// Records what parameter `index` holds after a bind that returned `code`, and moves to the next.
+    @inline(__always)
+    private mutating func record(_ code: CInt, _ held: StickyParameters.Held) {
+        parameters.held[Int(index) - 1] = code == SQLITE_OK ? held : .unknown
+        index += 1
+    }
+
+    private mutating func null() {
+        if case .null = parameters.held[Int(index) - 1] {
+            index += 1
+            return
+        }
+        record(sqlite3_bind_null(handle, index), .null)
+    }
+
+    mutating func text(_ value: String?) {
+        guard let value else { return null() }
+        if case .text(let old) = parameters.held[Int(index) - 1], Self.sameBytes(old, value) {
+            index += 1
+            return
+        }
+        let code = Self.bindText(value, handle, index)
+        record(code, .text(value))
+    }
+
+    /// Binds `value`'s UTF-8 bytes as SQLite's own copy.
+    private static func bindText(_ value: String, _ handle: SQLiteStatement, _ index: CInt) -> CInt {
+        func bind(_ bytes: UnsafeBufferPointer<UInt8>) -> CInt {
+            // A non-null pointer for "", so that an empty string binds as text, not NULL.
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(handle, index, "", 0, transient) }
+            return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                sqlite3_bind_text(handle, index, $0, CInt(bytes.count), transient)
+            }
+        }
+        if let code = value.utf8.withContiguousStorageIfAvailable(bind) { return code }
+        var copy = value
+        return copy.withUTF8(bind)
+    }
+
+    /// Whether two strings hold the same UTF-8 bytes.
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        let count = a.utf8.count
+        guard count == b.utf8.count else { return false }
+        let same = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in count == 0 || memcmp(x.baseAddress!, y.baseAddress!, count) == 0 }
+        }
+        return (same ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+    }
+
+    mutating func integer(_ value: Int) {
+        if case .integer(let old) = parameters.held[Int(index) - 1], old == Int64(value) {
+            index += 1
+            return
+        }
+        record(sqlite3_bind_int64(handle, index, Int64(value)), .integer(Int64(value)))
+    }
+
+    /// A boolean as SQLite stores one: the integer 0 or 1.
+    mutating func boolean(_ value: Bool) {
+        integer(value ? 1 : 0)
+    }
+
+    mutating func real(_ value: Double) {
+        // Compared by their bits: 0.0 and -0.0 are stored apart.
+        if case .real(let old) = parameters.held[Int(index) - 1], old.bitPattern == value.bitPattern {
+            index += 1
+            return
+        }
+        record(sqlite3_bind_double(handle, index, value), .real(value))
+    }
+
+    /// A value of the SQL layer, as SQLite stores it (a flag as 0 or 1).
+    mutating func value(_ value: SQLValue) {
+        switch value {
+        case .null: null()
+        case .integer(let value): integer(value)
+        case .real(let value): real(value)
+        case .text(let text): self.text(text)
+        case .boolean(let value): boolean(value)
+        case .blob(let bytes):
+            // Bound every time (a sealed secret: rare, and not worth comparing).
+            let code = bytes.withUnsafeBytes { buffer in
+                sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+                                  CInt(buffer.count), Self.transient)
+            }
+            record(code, .unknown)
+        }
+    }
+}
+
+extension Statement {
+    /// Runs a kept INSERT (one that returns no rows) with `bind` binding its parameters through ``StickyBindings``
+    /// from `context` (passed along, not captured: see ``executeBound(in:_:cleared:_:)``), and leaves it reset with
+    /// its bindings in place, as `parameters` records them. Refused like ``executeBound(in:_:cleared:_:)`` outside a
+    /// transaction; failures are `DatabaseError`s with SQLite's extended result code.
+    func executeSticky<Context>(in db: Database, _ context: Context, _ parameters: StickyParameters,
+                                _ bind: (Context, inout StickyBindings) -> Void) throws {
+        let handle = sqliteStatement
+        guard sqlite3_get_autocommit(db.sqliteConnection) == 0 else {
+            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back", sql: sql)
+        }
+        var bindings = StickyBindings(handle, parameters)
+        bind(context, &bindings)
+        precondition(bindings.index - 1 == sqlite3_bind_parameter_count(handle), "\(bindings.index - 1) values bound for \(sql)")
+        let code = sqlite3_step(handle)
+        defer { sqlite3_reset(handle) }
+        guard code != SQLITE_DONE && code != SQLITE_ROW else { return }
+        throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
+                            message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: String(cString: sqlite3_sql(handle)))
+    }
+}
