@@ -296,97 +296,136 @@ extension Row {
 /// transaction first keeps it (when this record is made, every parameter NULL), and runs only through
 /// ``Statement/executeSticky(in:_:_:_:)``, which leaves the bindings in place: text is bound as SQLite's own copy
 /// (`SQLITE_TRANSIENT`), so nothing points into memory that goes away.
+///
+/// The record is plain memory (a slot per parameter, text as a copy of its bytes): values held in a Swift array of
+/// a class cost a check of exclusive access and reference counts on every read.
 final class StickyParameters {
-    /// What parameter `index + 1` holds: `.unknown` after a failed bind or a blob (bound every time).
-    fileprivate enum Held {
-        case null
-        case text(String)
-        case integer(Int64)
-        case real(Double)
-        case unknown
+    /// What one parameter holds.
+    fileprivate struct Slot {
+        /// One of the `Kind`s.
+        var kind: UInt8 = Kind.null
+        /// An integer's or a real's bits.
+        var bits: UInt64 = 0
+        /// A text's bytes (a copy the record owns), their count and the room allocated.
+        var bytes: UnsafeMutableRawPointer?
+        var count = 0
+        var capacity = 0
     }
 
-    fileprivate var held: [Held]
+    fileprivate enum Kind {
+        static let null: UInt8 = 0
+        static let text: UInt8 = 1
+        static let integer: UInt8 = 2
+        static let real: UInt8 = 3
+        /// After a failed bind, or a blob (bound every time).
+        static let unknown: UInt8 = 4
+    }
+
+    fileprivate let slots: UnsafeMutablePointer<Slot>
+    private let count: Int
 
     /// A record of a statement whose `count` parameters are all NULL (its bindings just cleared).
     init(count: Int) {
-        held = Array(repeating: .null, count: count)
+        self.count = count
+        slots = UnsafeMutablePointer<Slot>.allocate(capacity: max(count, 1))
+        slots.initialize(repeating: Slot(), count: count)
+    }
+
+    deinit {
+        for index in 0..<count { slots[index].bytes?.deallocate() }
+        slots.deinitialize(count: count)
+        slots.deallocate()
     }
 }
 
 /// Binds the parameters of a kept INSERT in order, skipping each that already holds the same value
 /// (``StickyParameters``); text compared byte for byte (not by Swift's `==`, which finds canonically equivalent
-/// text equal).
+/// text equal), reals by their bits.
 struct StickyBindings: SQLBinder {
+    private typealias Slot = StickyParameters.Slot
+    private typealias Kind = StickyParameters.Kind
+
     private let handle: SQLiteStatement
-    /// Not retained: the record lives in the transaction's state, which outlives every run.
-    private unowned(unsafe) let parameters: StickyParameters
+    /// The record's slots (the record lives in the transaction's state, which outlives every run).
+    private let slots: UnsafeMutablePointer<Slot>
     /// The 1-based index of the next parameter.
     private(set) var index: CInt = 1
 
     fileprivate init(_ handle: SQLiteStatement, _ parameters: StickyParameters) {
         self.handle = handle
-        self.parameters = parameters
+        self.slots = parameters.slots
     }
 
     /// SQLite's `SQLITE_TRANSIENT`: the value is copied before the bind call returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    /// Records what parameter `index` holds after a bind that returned `code`, and moves to the next.
+    /// The slot of the next parameter.
+    private var slot: UnsafeMutablePointer<Slot> { slots + Int(index - 1) }
+
+    /// Records a number (or NULL) parameter `index` holds after a bind that returned `code`, and moves on.
     @inline(__always)
-    private mutating func record(_ code: CInt, _ held: StickyParameters.Held) {
-        parameters.held[Int(index) - 1] = code == SQLITE_OK ? held : .unknown
+    private mutating func record(_ code: CInt, _ kind: UInt8, _ bits: UInt64) {
+        slot.pointee.kind = code == SQLITE_OK ? kind : Kind.unknown
+        slot.pointee.bits = bits
         index += 1
     }
 
     private mutating func null() {
-        if case .null = parameters.held[Int(index) - 1] {
+        if slot.pointee.kind == Kind.null {
             index += 1
             return
         }
-        record(sqlite3_bind_null(handle, index), .null)
+        record(sqlite3_bind_null(handle, index), Kind.null, 0)
     }
 
     mutating func text(_ value: String?) {
         guard let value else { return null() }
-        if case .text(let old) = parameters.held[Int(index) - 1], Self.sameBytes(old, value) {
-            index += 1
-            return
+        if let done = value.utf8.withContiguousStorageIfAvailable({ Self.text($0, slot, handle, index) }) {
+            _ = done
+        } else {
+            var copy = value
+            copy.withUTF8 { _ = Self.text($0, slot, handle, index) }
         }
-        let code = Self.bindText(value, handle, index)
-        record(code, .text(value))
+        index += 1
     }
 
-    /// Binds `value`'s UTF-8 bytes as SQLite's own copy.
-    private static func bindText(_ value: String, _ handle: SQLiteStatement, _ index: CInt) -> CInt {
-        func bind(_ bytes: UnsafeBufferPointer<UInt8>) -> CInt {
-            // A non-null pointer for "", so that an empty string binds as text, not NULL.
-            guard let base = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(handle, index, "", 0, transient) }
-            return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                sqlite3_bind_text(handle, index, $0, CInt(bytes.count), transient)
+    /// Text `bytes` for the parameter at `index` whose slot is `slot`: bound (and copied into the slot) unless the
+    /// slot holds the same bytes. A static function: the bytes are borrowed, nothing is retained.
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ slot: UnsafeMutablePointer<Slot>,
+                             _ handle: SQLiteStatement, _ index: CInt) -> Bool {
+        let count = bytes.count
+        if slot.pointee.kind == Kind.text, slot.pointee.count == count,
+           count == 0 || memcmp(slot.pointee.bytes!, bytes.baseAddress!, count) == 0 {
+            return true
+        }
+        // A non-null pointer for "", so that an empty string binds as text, not NULL.
+        let code = count == 0 ? sqlite3_bind_text(handle, index, "", 0, transient)
+            : bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: count) {
+                sqlite3_bind_text(handle, index, $0, CInt(count), transient)
             }
+        guard code == SQLITE_OK else {
+            slot.pointee.kind = Kind.unknown
+            return false
         }
-        if let code = value.utf8.withContiguousStorageIfAvailable(bind) { return code }
-        var copy = value
-        return copy.withUTF8(bind)
-    }
-
-    /// Whether two strings hold the same UTF-8 bytes.
-    static func sameBytes(_ a: String, _ b: String) -> Bool {
-        let count = a.utf8.count
-        guard count == b.utf8.count else { return false }
-        let same = a.utf8.withContiguousStorageIfAvailable { x in
-            b.utf8.withContiguousStorageIfAvailable { y in count == 0 || memcmp(x.baseAddress!, y.baseAddress!, count) == 0 }
+        if slot.pointee.capacity < count {
+            slot.pointee.bytes?.deallocate()
+            let capacity = max(count, 32)
+            slot.pointee.bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
+            slot.pointee.capacity = capacity
         }
-        return (same ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+        if count > 0 { slot.pointee.bytes!.copyMemory(from: bytes.baseAddress!, byteCount: count) }
+        slot.pointee.count = count
+        slot.pointee.kind = Kind.text
+        return true
     }
 
     mutating func integer(_ value: Int) {
-        if case .integer(let old) = parameters.held[Int(index) - 1], old == Int64(value) {
+        let bits = UInt64(bitPattern: Int64(value))
+        if slot.pointee.kind == Kind.integer && slot.pointee.bits == bits {
             index += 1
             return
         }
-        record(sqlite3_bind_int64(handle, index, Int64(value)), .integer(Int64(value)))
+        record(sqlite3_bind_int64(handle, index, Int64(value)), Kind.integer, bits)
     }
 
     /// A boolean as SQLite stores one: the integer 0 or 1.
@@ -396,11 +435,11 @@ struct StickyBindings: SQLBinder {
 
     mutating func real(_ value: Double) {
         // Compared by their bits: 0.0 and -0.0 are stored apart.
-        if case .real(let old) = parameters.held[Int(index) - 1], old.bitPattern == value.bitPattern {
+        if slot.pointee.kind == Kind.real && slot.pointee.bits == value.bitPattern {
             index += 1
             return
         }
-        record(sqlite3_bind_double(handle, index, value), .real(value))
+        record(sqlite3_bind_double(handle, index, value), Kind.real, value.bitPattern)
     }
 
     /// A value of the SQL layer, as SQLite stores it (a flag as 0 or 1).
@@ -417,7 +456,8 @@ struct StickyBindings: SQLBinder {
                 sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
                                   CInt(buffer.count), Self.transient)
             }
-            record(code, .unknown)
+            _ = code
+            record(SQLITE_OK, Kind.unknown, 0)
         }
     }
 }
