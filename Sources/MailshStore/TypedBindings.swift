@@ -2,6 +2,26 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
+/// A binder through SQLite's C API, which binds blobs too: a value of the SQL layer goes to its typed method.
+protocol SQLiteBinder: SQLBinder {
+    /// A blob, or NULL for `nil`.
+    mutating func blob(_ bytes: [UInt8]?)
+}
+
+extension SQLiteBinder {
+    /// A value of the SQL layer, as SQLite stores it (a flag as 0 or 1).
+    mutating func value(_ value: SQLValue) {
+        switch value {
+        case .null: text(nil)
+        case .integer(let value): integer(value)
+        case .real(let value): real(value)
+        case .text(let text): self.text(text)
+        case .blob(let bytes): blob(bytes)
+        case .boolean(let value): boolean(value)
+        }
+    }
+}
+
 /// The parameters of one prepared statement, bound in order straight through SQLite's C API.
 ///
 /// GRDB's `StatementArguments` box every value in an existential and convert it to a `DatabaseValue` before
@@ -9,7 +29,7 @@ import GRDBSQLite
 /// fraction of that. Text is copied once into the bindings' own ``TextArena`` and bound without SQLite's copy
 /// (`SQLITE_STATIC`); ``Statement/executeBound(in:_:)`` clears the bindings before the arena is freed, so no
 /// pointer outlives a call. Blobs are copied by SQLite (`SQLITE_TRANSIENT`).
-struct TypedBindings: SQLBinder {
+struct TypedBindings: SQLiteBinder {
     private let handle: SQLiteStatement
     /// The 1-based index of the next parameter.
     private(set) var index: CInt = 1
@@ -79,18 +99,6 @@ struct TypedBindings: SQLBinder {
     mutating func real(_ value: Double) {
         sqlite3_bind_double(handle, index, value)
         index += 1
-    }
-
-    /// A value of the SQL layer, as SQLite stores it (a flag as 0 or 1).
-    mutating func value(_ value: SQLValue) {
-        switch value {
-        case .null: null()
-        case .integer(let value): integer(value)
-        case .real(let value): real(value)
-        case .text(let text): self.text(text)
-        case .blob(let bytes): blob(bytes)
-        case .boolean(let value): boolean(value)
-        }
     }
 
     mutating func blob(_ bytes: [UInt8]?) {
@@ -341,7 +349,7 @@ final class StickyParameters {
 /// Binds the parameters of a kept INSERT in order, skipping each that already holds the same value
 /// (``StickyParameters``); text compared byte for byte (not by Swift's `==`, which finds canonically equivalent
 /// text equal), reals by their bits.
-struct StickyBindings: SQLBinder {
+struct StickyBindings: SQLiteBinder {
     private typealias Slot = StickyParameters.Slot
     private typealias Kind = StickyParameters.Kind
 
@@ -442,23 +450,15 @@ struct StickyBindings: SQLBinder {
         record(sqlite3_bind_double(handle, index, value), Kind.real, value.bitPattern)
     }
 
-    /// A value of the SQL layer, as SQLite stores it (a flag as 0 or 1).
-    mutating func value(_ value: SQLValue) {
-        switch value {
-        case .null: null()
-        case .integer(let value): integer(value)
-        case .real(let value): real(value)
-        case .text(let text): self.text(text)
-        case .boolean(let value): boolean(value)
-        case .blob(let bytes):
-            // Bound every time (a sealed secret: rare, and not worth comparing).
-            let code = bytes.withUnsafeBytes { buffer in
-                sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
-                                  CInt(buffer.count), Self.transient)
-            }
-            _ = code
-            record(SQLITE_OK, Kind.unknown, 0)
+    /// A blob, bound every time (a sealed secret: rare, and not worth comparing), or NULL for `nil`.
+    mutating func blob(_ bytes: [UInt8]?) {
+        guard let bytes else { return null() }
+        let code = bytes.withUnsafeBytes { buffer in
+            // A non-null pointer even for no bytes, so that an empty blob binds as a blob, not NULL.
+            sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+                              CInt(buffer.count), Self.transient)
         }
+        record(code, Kind.unknown, 0)
     }
 }
 
