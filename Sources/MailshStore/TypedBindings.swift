@@ -388,13 +388,17 @@ struct StickyBindings: SQLiteBinder {
 
     mutating func text(_ value: String?) {
         guard let value else { return null() }
-        if let done = value.utf8.withContiguousStorageIfAvailable({ Self.text($0, slot, handle, index) }) {
-            _ = done
-        } else {
-            var copy = value
-            copy.withUTF8 { _ = Self.text($0, slot, handle, index) }
-        }
+        Self.text(value, slot, handle, index)
         index += 1
+    }
+
+    /// ``text(_:)`` for `value`, read where it is. A static function: a closure inside the mutating method made
+    /// Swift retain and release every string bound.
+    private static func text(_ value: String, _ slot: UnsafeMutablePointer<Slot>, _ handle: SQLiteStatement, _ index: CInt) {
+        func bind(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { text(bytes, slot, handle, index) }
+        if value.utf8.withContiguousStorageIfAvailable(bind) != nil { return }
+        var copy = value
+        _ = copy.withUTF8(bind)
     }
 
     /// Text `bytes` for the parameter at `index` whose slot is `slot`: bound (and copied into the slot) unless the
