@@ -132,12 +132,69 @@ int CMailshLuaBridge_interrupted(void) { return interruptFlag; }
 
 /* MARK: - Memory budget */
 
+/* The small blocks: up to SMALL_MAX bytes, allocated with the whole of their class (a multiple of SMALL_STEP), so a
+   freed one serves any later request of its class. Lua gives every block's size when it frees or resizes it, so
+   the class of a block is known from its size alone. At most SMALL_CACHE bytes are kept; the rest go to free. */
+#define SMALL_STEP 16
+#define SMALL_MAX (SMALL_STEP * CMailshLuaBridge_SMALL_CLASSES)
+#define SMALL_CACHE ((size_t)1 << 20)
+
+/* The class of a small block of `size` bytes (1 to SMALL_MAX): 0 for 1-16 bytes, 1 for 17-32, ... */
+static inline size_t smallClass(size_t size) { return (size - 1) / SMALL_STEP; }
+
+static void *smallTake(CMailshLuaBridge_Context *context, size_t size) {
+    size_t cls = smallClass(size);
+    void *block = context->smallBlocks[cls];
+    if (block == NULL) return malloc((cls + 1) * SMALL_STEP);
+    context->smallBlocks[cls] = *(void **)block;
+    context->smallBlockBytes -= (cls + 1) * SMALL_STEP;
+    return block;
+}
+
+static void smallGive(CMailshLuaBridge_Context *context, void *block, size_t size) {
+    size_t cls = smallClass(size);
+    size_t bytes = (cls + 1) * SMALL_STEP;
+    if (context->smallBlockBytes + bytes > SMALL_CACHE) {
+        free(block);
+        return;
+    }
+    *(void **)block = context->smallBlocks[cls];
+    context->smallBlocks[cls] = block;
+    context->smallBlockBytes += bytes;
+}
+
+/* Frees the small blocks kept (after lua_close, which gives every block back). */
+static void smallDrain(CMailshLuaBridge_Context *context) {
+    for (int cls = 0; cls < CMailshLuaBridge_SMALL_CLASSES; cls++) {
+        void *block = context->smallBlocks[cls];
+        while (block != NULL) {
+            void *next = *(void **)block;
+            free(block);
+            block = next;
+        }
+        context->smallBlocks[cls] = NULL;
+    }
+    context->smallBlockBytes = 0;
+}
+
+/* realloc for Lua's blocks: small ones from and to their class's list, others through malloc. */
+static void *resized(CMailshLuaBridge_Context *context, void *block, size_t old, size_t nsize) {
+    if (block == NULL) return nsize <= SMALL_MAX ? smallTake(context, nsize) : malloc(nsize);
+    if (old > SMALL_MAX && nsize > SMALL_MAX) return realloc(block, nsize);
+    if (old <= SMALL_MAX && nsize <= SMALL_MAX && smallClass(old) == smallClass(nsize)) return block;
+    void *result = nsize <= SMALL_MAX ? smallTake(context, nsize) : malloc(nsize);
+    if (result == NULL) return NULL;
+    memcpy(result, block, old < nsize ? old : nsize);
+    if (old <= SMALL_MAX) smallGive(context, block, old); else free(block);
+    return result;
+}
+
 static void *budgetAlloc(void *ud, void *block, size_t osize, size_t nsize) {
     CMailshLuaBridge_Context *context = ud;
     size_t old = block ? osize : 0; /* for a new block, osize is a type tag */
     if (nsize == 0) {
         if (block) {
-            free(block);
+            if (old <= SMALL_MAX) smallGive(context, block, old); else free(block);
             context->memoryUsed -= old;
         }
         return NULL;
@@ -162,7 +219,7 @@ static void *budgetAlloc(void *ud, void *block, size_t osize, size_t nsize) {
             return NULL;
         }
     }
-    void *result = realloc(block, nsize);
+    void *result = resized(context, block, old, nsize);
     if (result == NULL) return NULL;
     if (nsize > old) context->refusedPending = 0;
     context->memoryUsed = context->memoryUsed - old + nsize;
@@ -575,12 +632,16 @@ static int openSandbox(lua_State *L) {
 
 lua_State *CMailshLuaBridge_open(CMailshLuaBridge_Context *context) {
     lua_State *L = lua_newstate(budgetAlloc, context);
-    if (L == NULL) return NULL;
+    if (L == NULL) {
+        smallDrain(context);
+        return NULL;
+    }
     *(CMailshLuaBridge_Context **)lua_getextraspace(L) = context;
     if (context->hookStep <= 0) context->hookStep = HOOK_STEP;
     lua_pushcfunction(L, openSandbox);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
         lua_close(L);
+        smallDrain(context);
         return NULL;
     }
     lua_sethook(L, budgetHook, LUA_MASKCOUNT, context->hookStep);
@@ -595,6 +656,7 @@ void CMailshLuaBridge_close(lua_State *L) {
     context->memorySlack = REPORT_RESERVE;
     lua_sethook(L, budgetHook, LUA_MASKCOUNT, 1);
     lua_close(L);
+    smallDrain(context);
     releasePendingObject(context);
 }
 

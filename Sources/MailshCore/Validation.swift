@@ -154,12 +154,25 @@ public enum Validate {
 
     /// A port from 1 to 65535 (white space around the number is ignored).
     public static func port(_ value: String, field: String) throws -> Int {
-        // Digits only (the common case) need no trimming through Foundation.
+        // One to five digits, the common case, read by their bytes where they are.
+        if let port = value.utf8.withContiguousStorageIfAvailable(plainPort), let port, port >= 1 { return port }
+        // Digits only need no trimming through Foundation.
         let digits = !value.isEmpty && value.utf8.allSatisfy { (0x30...0x39).contains($0) }
         guard let port = Int(digits ? value : value.trimmingCharacters(in: .whitespaces)), (1...65535).contains(port) else {
             throw MailshError.invalidValue(field: field, value: value, allowed: "a port number from 1 to 65535")
         }
         return port
+    }
+
+    /// The number one to five ASCII digits spell, at most 65535 (a leading `0` included); `nil` for anything else.
+    static func plainPort(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard (1...5).contains(bytes.count) else { return nil }
+        var port = 0
+        for byte in bytes {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            port = port * 10 + Int(byte - 0x30)
+        }
+        return port <= 65535 ? port : nil
     }
 
     /// `true` or `false` (also `yes`/`no`, `on`/`off`, `1`/`0`); empty means `false`.

@@ -182,9 +182,22 @@ struct LuaCall {
 
     /// A Lua number as text: an integer (`integer`) as it is, a float (`number`) that is a whole number without `.0`.
     static func numberText(integer: Int?, number: Double) -> String {
-        if let integer { return String(integer) }
+        if let integer { return (0..<100_000).contains(integer) ? decimal(integer) : String(integer) }
         if number.rounded() == number, abs(number) < 1e15 { return String(Int(number)) }
         return String(number)
+    }
+
+    /// `String(value)` for 0 to 99,999 (a port, the common number in a field table), its digits written in place.
+    static func decimal(_ value: Int) -> String {
+        let count = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : value < 10_000 ? 4 : 5
+        return String(unsafeUninitializedCapacity: count) { digits in
+            var rest = value
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                digits[index] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
+                rest /= 10
+            }
+            return count
+        }
     }
 
     func boolean(at index: Int32) -> Bool { lua_toboolean(state, index) != 0 }

@@ -8,4 +8,19 @@ enum SQLiteProcessSettings {
     /// block's size, about 5,000 instructions of each account a bulk script creates (bench/RESULTS.md, The Lua host).
     /// `false` if SQLite was already initialized (SQLite refuses the setting then, and nothing changes).
     static let memoryStatisticsOff: Bool = CMailshSQLite_disableMemoryStatistics() == 0
+
+    /// Whether SQLite allocates through an allocator that keeps each thread's freed small blocks for reuse (this SQLite
+    /// has no lookaside memory: every cursor and record buffer of every step went to malloc and free; about 20 of
+    /// each a created account cost, bench/RESULTS.md, The Lua host). `false` if SQLite was already initialized.
+    static let smallBlocksCached: Bool = CMailshSQLite_cacheSmallBlocks() == 0
+}
+
+/// The allocator ``SQLiteProcessSettings/smallBlocksCached`` gives SQLite, called as SQLite calls it (for its tests).
+enum SQLiteBlocks {
+    static func allocate(_ size: Int) -> UnsafeMutableRawPointer? { CMailshSQLite_blockAllocate(Int32(size)) }
+    static func free(_ block: UnsafeMutableRawPointer?) { CMailshSQLite_blockFree(block) }
+    static func resize(_ block: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+        CMailshSQLite_blockResize(block, Int32(size))
+    }
+    static func size(_ block: UnsafeMutableRawPointer?) -> Int { Int(CMailshSQLite_blockSize(block)) }
 }

@@ -29,6 +29,7 @@ final class SQLiteReader: @unchecked Sendable {
     init(path: String, busyTimeout: TimeInterval, prepare: (SQLiteReadTransaction) throws -> Void) throws {
         // SQLite's process-wide settings, before its first connection.
         _ = SQLiteProcessSettings.memoryStatisticsOff
+        _ = SQLiteProcessSettings.smallBlocksCached
         var handle: OpaquePointer?
         // Multi-thread mode, as GRDB opens the connections it serializes itself: the reader's `lock` keeps it to one
         // thread at a time, so SQLite's own mutex (entered by every sqlite3_column_* call) is not needed.

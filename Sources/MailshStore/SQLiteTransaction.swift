@@ -19,10 +19,10 @@ struct SQLiteTransaction: SQLTransaction {
         /// How many ``savepoint(_:)``s are open.
         var depth = 0
         /// The account INSERT a bulk script repeats, prepared once per transaction (finding it in GRDB's statement
-        /// cache hashes its whole SQL text every time).
-        var accountInsert: Statement?
+        /// cache hashes its whole SQL text every time), with what its parameters hold (``stickyStatement(_:_:keep:)``).
+        var accountInsert: (statement: Statement, parameters: StickyParameters)?
         /// The audit INSERT every change repeats (``append(_:)-(AuditEntry)``), kept like ``accountInsert``.
-        var auditInsert: Statement?
+        var auditInsert: (statement: Statement, parameters: StickyParameters)?
         /// The INSERTs of ``insertRow(_:into:refusing:)``, prepared once per transaction, by table name.
         var rowInserts: [(table: String, statement: Statement)] = []
         /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
@@ -58,13 +58,36 @@ struct SQLiteTransaction: SQLTransaction {
         return statement
     }
 
+    /// `kept`, or else `sql` prepared (through GRDB's cache) with its bindings cleared and a record of them (every
+    /// parameter NULL) handed to `keep`, which keeps both in the transaction's state.
+    ///
+    /// `sql` is SQL no other path runs (``keptSQL(_:)``), and the statement runs only through
+    /// ``Statement/executeSticky(in:_:_:_:)``: its bindings stay between runs as the record says, and a value a
+    /// parameter already holds is not bound again (a bulk script's rows repeat most of theirs).
+    private func stickyStatement(_ kept: (statement: Statement, parameters: StickyParameters)?, _ sql: String,
+                                 keep: ((statement: Statement, parameters: StickyParameters)) -> Void) throws
+        -> (statement: Statement, parameters: StickyParameters) {
+        if let kept { return kept }
+        let statement = try db.cachedStatement(sql: sql)
+        sqlite3_clear_bindings(statement.sqliteStatement)
+        let kept = (statement, StickyParameters(count: Int(sqlite3_bind_parameter_count(statement.sqliteStatement))))
+        keep(kept)
+        return kept
+    }
+
+    /// `sql` with a comment that makes its text, and so its statement in GRDB's cache, its own: the statement another
+    /// path prepares from `sql` itself (``SQLiteReader``'s copy of an account, ``insertRow(_:into:refusing:)``) is
+    /// bound and cleared by that path, which would make the record of a sticky statement wrong.
+    static func keptSQL(_ sql: String) -> String { sql + " /* kept: bindings stay between runs */" }
+
     static let insertSQL = AccountRow.table.insert(.sqlite)
+    static let keptInsertSQL = keptSQL(insertSQL)
 
     func insert(_ account: Account) throws {
         do {
-            let statement = try keptStatement(state.accountInsert, Self.insertSQL) { state.accountInsert = $0 }
+            let kept = try stickyStatement(state.accountInsert, Self.keptInsertSQL) { state.accountInsert = $0 }
             // The account passed along, not captured: a capture copies it (see `executeBound(in:_:_:)`).
-            try statement.executeBound(in: db, account, cleared: true) { account, b in
+            try kept.statement.executeSticky(in: db, account, kept.parameters) { account, b in
                 AccountRow.bind(account, into: &b)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -144,13 +167,13 @@ struct SQLiteTransaction: SQLTransaction {
         for entry in entries { try append(entry) }
     }
 
-    static let auditInsertSQL = AuditRow.table.insertSQL
+    static let auditInsertSQL = keptSQL(AuditRow.table.insertSQL)
 
     /// One audit entry, bound by ``AuditRow/bind(_:into:)`` (what ``insertRow(_:into:refusing:)`` binds, without a
     /// getter closure per column) into the INSERT kept for the transaction; a refused row throws SQLite's error.
     func append(_ entry: AuditEntry) throws {
-        let statement = try keptStatement(state.auditInsert, Self.auditInsertSQL) { state.auditInsert = $0 }
-        try statement.executeBound(in: db, entry, cleared: true) { entry, b in AuditRow.bind(entry, into: &b) }
+        let kept = try stickyStatement(state.auditInsert, Self.auditInsertSQL) { state.auditInsert = $0 }
+        try kept.statement.executeSticky(in: db, entry, kept.parameters) { entry, b in AuditRow.bind(entry, into: &b) }
     }
 
     /// The INSERT of `table`, prepared (through GRDB's cache) on its first use in the transaction, and kept as
@@ -205,11 +228,13 @@ struct SQLiteTransaction: SQLTransaction {
     /// a change has been made (SQLite's count of changed rows moved), it cannot be undone alone: the transaction
     /// is marked so that it rolls back instead of committing.
     func operation<T>(_ body: () throws -> T) throws -> T {
-        let changes = db.totalChangesCount
+        // SQLite's count read straight (GRDB's `totalChangesCount` first checks the queue it is called on, which
+        // costs some 450 instructions per account a script creates).
+        let changes = sqlite3_total_changes64(db.sqliteConnection)
         do {
             return try body()
         } catch {
-            if db.totalChangesCount != changes {
+            if sqlite3_total_changes64(db.sqliteConnection) != changes {
                 // The outermost half-done operation decides which rollback can lift the mark.
                 let reason = state.halfDone?.reason ?? SQLiteStore.map(error, doing: "writing").message
                 state.halfDone = (reason, min(state.halfDone?.depth ?? state.depth, state.depth))

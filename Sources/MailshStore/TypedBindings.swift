@@ -2,6 +2,26 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
+/// A binder through SQLite's C API, which binds blobs too: a value of the SQL layer goes to its typed method.
+protocol SQLiteBinder: SQLBinder {
+    /// A blob, or NULL for `nil`.
+    mutating func blob(_ bytes: [UInt8]?)
+}
+
+extension SQLiteBinder {
+    /// A value of the SQL layer, as SQLite stores it (a flag as 0 or 1).
+    mutating func value(_ value: SQLValue) {
+        switch value {
+        case .null: text(nil)
+        case .integer(let value): integer(value)
+        case .real(let value): real(value)
+        case .text(let text): self.text(text)
+        case .blob(let bytes): blob(bytes)
+        case .boolean(let value): boolean(value)
+        }
+    }
+}
+
 /// The parameters of one prepared statement, bound in order straight through SQLite's C API.
 ///
 /// GRDB's `StatementArguments` box every value in an existential and convert it to a `DatabaseValue` before
@@ -9,7 +29,7 @@ import GRDBSQLite
 /// fraction of that. Text is copied once into the bindings' own ``TextArena`` and bound without SQLite's copy
 /// (`SQLITE_STATIC`); ``Statement/executeBound(in:_:)`` clears the bindings before the arena is freed, so no
 /// pointer outlives a call. Blobs are copied by SQLite (`SQLITE_TRANSIENT`).
-struct TypedBindings: SQLBinder {
+struct TypedBindings: SQLiteBinder {
     private let handle: SQLiteStatement
     /// The 1-based index of the next parameter.
     private(set) var index: CInt = 1
@@ -79,18 +99,6 @@ struct TypedBindings: SQLBinder {
     mutating func real(_ value: Double) {
         sqlite3_bind_double(handle, index, value)
         index += 1
-    }
-
-    /// A value of the SQL layer, as SQLite stores it (a flag as 0 or 1).
-    mutating func value(_ value: SQLValue) {
-        switch value {
-        case .null: null()
-        case .integer(let value): integer(value)
-        case .real(let value): real(value)
-        case .text(let text): self.text(text)
-        case .blob(let bytes): blob(bytes)
-        case .boolean(let value): boolean(value)
-        }
     }
 
     mutating func blob(_ bytes: [UInt8]?) {
@@ -285,5 +293,197 @@ extension Row {
         case .string(let text): return .text(text)
         case .blob(let data): return .blob(Array(data))
         }
+    }
+}
+
+/// What the parameters of a kept INSERT (``SQLiteTransaction``'s account and audit INSERTs) hold from its last run,
+/// for ``StickyBindings``: a bulk script's rows repeat most of their values (the folder, the placement, the
+/// actor, every default), and a value the statement already holds is not bound again.
+///
+/// Its statement is prepared from SQL of its own (no other path runs it), has its bindings cleared when a
+/// transaction first keeps it (when this record is made, every parameter NULL), and runs only through
+/// ``Statement/executeSticky(in:_:_:_:)``, which leaves the bindings in place: text is bound as SQLite's own copy
+/// (`SQLITE_TRANSIENT`), so nothing points into memory that goes away.
+///
+/// The record is plain memory (a slot per parameter, text as a copy of its bytes): values held in a Swift array of
+/// a class cost a check of exclusive access and reference counts on every read.
+final class StickyParameters {
+    /// What one parameter holds.
+    fileprivate struct Slot {
+        /// One of the `Kind`s.
+        var kind: UInt8 = Kind.null
+        /// An integer's or a real's bits.
+        var bits: UInt64 = 0
+        /// A text's bytes (a copy the record owns), their count and the room allocated.
+        var bytes: UnsafeMutableRawPointer?
+        var count = 0
+        var capacity = 0
+    }
+
+    fileprivate enum Kind {
+        static let null: UInt8 = 0
+        static let text: UInt8 = 1
+        static let integer: UInt8 = 2
+        static let real: UInt8 = 3
+        /// After a failed bind, or a blob (bound every time).
+        static let unknown: UInt8 = 4
+    }
+
+    fileprivate let slots: UnsafeMutablePointer<Slot>
+    private let count: Int
+
+    /// A record of a statement whose `count` parameters are all NULL (its bindings just cleared).
+    init(count: Int) {
+        self.count = count
+        slots = UnsafeMutablePointer<Slot>.allocate(capacity: max(count, 1))
+        slots.initialize(repeating: Slot(), count: count)
+    }
+
+    deinit {
+        for index in 0..<count { slots[index].bytes?.deallocate() }
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+}
+
+/// Binds the parameters of a kept INSERT in order, skipping each that already holds the same value
+/// (``StickyParameters``); text compared byte for byte (not by Swift's `==`, which finds canonically equivalent
+/// text equal), reals by their bits.
+struct StickyBindings: SQLiteBinder {
+    private typealias Slot = StickyParameters.Slot
+    private typealias Kind = StickyParameters.Kind
+
+    private let handle: SQLiteStatement
+    /// The record's slots (the record lives in the transaction's state, which outlives every run).
+    private let slots: UnsafeMutablePointer<Slot>
+    /// The 1-based index of the next parameter.
+    private(set) var index: CInt = 1
+
+    fileprivate init(_ handle: SQLiteStatement, _ parameters: StickyParameters) {
+        self.handle = handle
+        self.slots = parameters.slots
+    }
+
+    /// SQLite's `SQLITE_TRANSIENT`: the value is copied before the bind call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// The slot of the next parameter.
+    private var slot: UnsafeMutablePointer<Slot> { slots + Int(index - 1) }
+
+    /// Records a number (or NULL) parameter `index` holds after a bind that returned `code`, and moves on.
+    @inline(__always)
+    private mutating func record(_ code: CInt, _ kind: UInt8, _ bits: UInt64) {
+        slot.pointee.kind = code == SQLITE_OK ? kind : Kind.unknown
+        slot.pointee.bits = bits
+        index += 1
+    }
+
+    private mutating func null() {
+        if slot.pointee.kind == Kind.null {
+            index += 1
+            return
+        }
+        record(sqlite3_bind_null(handle, index), Kind.null, 0)
+    }
+
+    mutating func text(_ value: String?) {
+        guard let value else { return null() }
+        Self.text(value, slot, handle, index)
+        index += 1
+    }
+
+    /// ``text(_:)`` for `value`, read where it is. A static function: a closure inside the mutating method made
+    /// Swift retain and release every string bound.
+    private static func text(_ value: String, _ slot: UnsafeMutablePointer<Slot>, _ handle: SQLiteStatement, _ index: CInt) {
+        func bind(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { text(bytes, slot, handle, index) }
+        if value.utf8.withContiguousStorageIfAvailable(bind) != nil { return }
+        var copy = value
+        _ = copy.withUTF8(bind)
+    }
+
+    /// Text `bytes` for the parameter at `index` whose slot is `slot`: bound (and copied into the slot) unless the
+    /// slot holds the same bytes. A static function: the bytes are borrowed, nothing is retained.
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ slot: UnsafeMutablePointer<Slot>,
+                             _ handle: SQLiteStatement, _ index: CInt) -> Bool {
+        let count = bytes.count
+        if slot.pointee.kind == Kind.text, slot.pointee.count == count,
+           count == 0 || memcmp(slot.pointee.bytes!, bytes.baseAddress!, count) == 0 {
+            return true
+        }
+        // A non-null pointer for "", so that an empty string binds as text, not NULL.
+        let code = count == 0 ? sqlite3_bind_text(handle, index, "", 0, transient)
+            : bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: count) {
+                sqlite3_bind_text(handle, index, $0, CInt(count), transient)
+            }
+        guard code == SQLITE_OK else {
+            slot.pointee.kind = Kind.unknown
+            return false
+        }
+        if slot.pointee.capacity < count {
+            slot.pointee.bytes?.deallocate()
+            let capacity = max(count, 32)
+            slot.pointee.bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
+            slot.pointee.capacity = capacity
+        }
+        if count > 0 { slot.pointee.bytes!.copyMemory(from: bytes.baseAddress!, byteCount: count) }
+        slot.pointee.count = count
+        slot.pointee.kind = Kind.text
+        return true
+    }
+
+    mutating func integer(_ value: Int) {
+        let bits = UInt64(bitPattern: Int64(value))
+        if slot.pointee.kind == Kind.integer && slot.pointee.bits == bits {
+            index += 1
+            return
+        }
+        record(sqlite3_bind_int64(handle, index, Int64(value)), Kind.integer, bits)
+    }
+
+    /// A boolean as SQLite stores one: the integer 0 or 1.
+    mutating func boolean(_ value: Bool) {
+        integer(value ? 1 : 0)
+    }
+
+    mutating func real(_ value: Double) {
+        // Compared by their bits: 0.0 and -0.0 are stored apart.
+        if slot.pointee.kind == Kind.real && slot.pointee.bits == value.bitPattern {
+            index += 1
+            return
+        }
+        record(sqlite3_bind_double(handle, index, value), Kind.real, value.bitPattern)
+    }
+
+    /// A blob, bound every time (a sealed secret: rare, and not worth comparing), or NULL for `nil`.
+    mutating func blob(_ bytes: [UInt8]?) {
+        guard let bytes else { return null() }
+        let code = bytes.withUnsafeBytes { buffer in
+            // A non-null pointer even for no bytes, so that an empty blob binds as a blob, not NULL.
+            sqlite3_bind_blob(handle, index, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1),
+                              CInt(buffer.count), Self.transient)
+        }
+        record(code, Kind.unknown, 0)
+    }
+}
+
+extension Statement {
+    /// Runs a kept INSERT (one that returns no rows) with `bind` binding its parameters through ``StickyBindings``
+    /// from `context` (passed along, not captured: see ``executeBound(in:_:cleared:_:)``), and leaves it reset with
+    /// its bindings in place, as `parameters` records them. Refused like ``executeBound(in:_:cleared:_:)`` outside a
+    /// transaction; failures are `DatabaseError`s with SQLite's extended result code.
+    func executeSticky<Context>(in db: Database, _ context: Context, _ parameters: StickyParameters,
+                                _ bind: (Context, inout StickyBindings) -> Void) throws {
+        let handle = sqliteStatement
+        guard sqlite3_get_autocommit(db.sqliteConnection) == 0 else {
+            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back", sql: sql)
+        }
+        var bindings = StickyBindings(handle, parameters)
+        bind(context, &bindings)
+        precondition(bindings.index - 1 == sqlite3_bind_parameter_count(handle), "\(bindings.index - 1) values bound for \(sql)")
+        let code = sqlite3_step(handle)
+        defer { sqlite3_reset(handle) }
+        guard code != SQLITE_DONE && code != SQLITE_ROW else { return }
+        throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
+                            message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: String(cString: sqlite3_sql(handle)))
     }
 }

@@ -456,6 +456,41 @@ final class ValidationFastPathTests: XCTestCase {
         }
     }
 
+    /// Ports are judged as before the digits were read in place: `Int` of the text (trimmed of spaces unless it is
+    /// all digits) from 1 to 65535, in the same words otherwise.
+    func testPortsAreJudgedAsBefore() {
+        func reference(_ value: String) -> Int? {
+            let digits = !value.isEmpty && value.utf8.allSatisfy { (0x30...0x39).contains($0) }
+            guard let port = Int(digits ? value : value.trimmingCharacters(in: .whitespaces)), (1...65535).contains(port)
+            else { return nil }
+            return port
+        }
+        var values = ["", "0", "00", "00000", "000000", "1", "01", "00001", "65535", "065535", "0065535", "65536",
+                      "99999", "100000", "+80", "-1", " 80", "80 ", "8 0", "8a", "a", "١٢", "80\u{0}", "٨٠", "0x50",
+                      String(repeating: "9", count: 30), NSString(string: "443") as String, String("x993".dropFirst())]
+        values += (0...70_000).map { String($0) }
+        for value in values {
+            let refusal = MailshError.invalidValue(field: "incoming.port", value: value, allowed: "a port number from 1 to 65535")
+            do {
+                let port = try Validate.port(value, field: "incoming.port")
+                XCTAssertEqual(port, reference(value), value.debugDescription)
+            } catch {
+                XCTAssertNil(reference(value), value.debugDescription)
+                XCTAssertEqual(error as? MailshError, refusal, value.debugDescription)
+            }
+        }
+    }
+
+    /// A name is left as it is when it is ASCII, as before its bytes were read in place; otherwise it is composed.
+    func testNamesAreNormalizedAsBefore() {
+        for name in ["", "Bench000001", "Chloé", "Chloe\u{301}", "a\u{7F}", "\u{80}", NSString(string: "Cafe\u{301}") as String,
+                     String("xBench".dropFirst()), String(repeating: "é", count: 40)] {
+            let expected = name.utf8.allSatisfy({ $0 < 0x80 }) ? name : name.precomposedStringWithCanonicalMapping
+            XCTAssertEqual(Validate.normalizedName(name), expected, name.debugDescription)
+            XCTAssertEqual(Array(Validate.normalizedName(name).utf8), Array(expected.utf8), name.debugDescription)
+        }
+    }
+
     /// The account-name rule as written first (visible, 1 to 100 characters, no `/`, no control character, no white
     /// space at either end); the one-pass check accepts only names it accepts.
     func testAccountNamesAreJudgedAsBefore() {

@@ -132,6 +132,41 @@ final class BudgetTests: LuaTestCase {
         XCTAssertGreaterThan(result.instructions, 0)
     }
 
+    /// Lua's small blocks are kept for reuse by size class (CLuaBridge's allocator): tables that grow and shrink
+    /// through every class, strings of every small length and the garbage between them keep their contents, and
+    /// the memory counted against the budget is what Lua holds, as before.
+    func testSmallBlocksReusedKeepTheirContents() throws {
+        let options = ScriptOptions(maxInstructions: 0, maxMemory: 16 << 20)
+        try run("""
+            local kept = {}
+            for round = 1, 30 do
+              for n = 1, 40 do
+                -- An array part and a hash part grown an entry at a time, strings of 1 to 300 bytes.
+                local t, h = {}, {}
+                for i = 1, n do t[i] = i * round; h["k" .. i] = -i end
+                local s = string.rep(string.char(65 + n % 26), (n * 7 + round) % 300 + 1)
+                kept[(round * 40 + n) % 97 + 1] = { t = t, h = h, s = s, n = n, round = round }
+                -- Garbage between them, collected as the loop runs.
+                local g = {} for i = 1, n do g[i] = tostring(i) .. s:sub(1, i) end
+                if round % 7 == 0 then for i = n, 1, -1 do t[i] = nil end; collectgarbage("step") end
+              end
+            end
+            collectgarbage()
+            for _, k in pairs(kept) do
+              local n, round = k.n, k.round
+              assert(#k.s == (n * 7 + round) % 300 + 1 and k.s == string.rep(string.char(65 + n % 26), #k.s), "string " .. n)
+              for i = 1, n do
+                assert(round % 7 == 0 and k.t[i] == nil or k.t[i] == i * round, "array " .. n .. " " .. i)
+                assert(k.h["k" .. i] == -i, "hash " .. n .. " " .. i)
+              end
+            end
+            """, options: options)
+        // What the budget counts is what Lua holds: a million bytes kept, a million counted, cached blocks or not.
+        let result = try run("local t = {} for i = 1, 1000 do t[i] = string.rep('a', 1000) end", options: options)
+        XCTAssertGreaterThan(result.peakMemory, 1_000_000)
+        XCTAssertLessThan(result.peakMemory, 1_400_000)
+    }
+
     func testHostObjectsCountAgainstTheMemoryBudget() throws {
         try desk().createAccount("Support")
         let error = try assertScriptFails("""

@@ -52,6 +52,27 @@ final class MailModuleTests: LuaTestCase {
         XCTAssertTrue(audit.contains { $0.field == "outgoing.allow_plaintext" && $0.oldValue == "true" }, "\(audit)")
     }
 
+    /// An integer given for a field sets the text Lua writes for it (`tostring`), with 0 to 99,999 written by the
+    /// host's own digits; ports in and out of range are taken or refused as their text is.
+    func testIntegersSetTheTextLuaWritesForThem() throws {
+        try run("""
+            local a = mail.account.create{ name = "Numbers" }
+            for _, n in ipairs{ 0, 1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535, 99999, 100000, 123456,
+                                -1, -10, -99999, math.maxinteger, math.mininteger } do
+              a:set{ ["oauth.tenant"] = n }
+              assert(a.oauth.tenant == tostring(n), tostring(n) .. " gave " .. tostring(a.oauth.tenant))
+            end
+            for _, p in ipairs{ 1, 9, 10, 80, 993, 10000, 65535 } do
+              a:set{ incoming = { port = p }, ["outgoing.port"] = p }
+              assert(a.incoming.port == p and a.outgoing.port == p, "port " .. p)
+            end
+            for _, p in ipairs{ 0, -1, 65536, 99999, 100000 } do
+              local ok, message = pcall(a.set, a, { incoming = { port = p } })
+              assert(not ok and message:find('incoming.port: "' .. p .. '" is not allowed; allowed: a port number from 1 to 65535', 1, true), tostring(message))
+            end
+            """)
+    }
+
     func testUserFunctionsAndObjects() throws {
         try runTestScript("users")
         let bob = try desk().user("bob")

@@ -55,6 +55,11 @@ enum {
 };
 
 /* The state of one Lua state, owned by Swift and shared with C (the allocator's `ud`, the extra space). */
+/* Blocks of up to 16 * CMailshLuaBridge_SMALL_CLASSES bytes are allocated in steps of 16 bytes, and freed ones are
+   kept per step for the next request of that step (a script's tables, strings and closures come and go by the
+   thousand): no trip through malloc and free for each. */
+#define CMailshLuaBridge_SMALL_CLASSES 16
+
 typedef struct CMailshLuaBridge_Context {
     /* Memory: bytes Lua holds, the budget (0: none), the high-water mark, bytes held by host objects on Lua's
        behalf (counted against the budget), and extra room granted for reporting an error after a stop. */
@@ -90,6 +95,10 @@ typedef struct CMailshLuaBridge_Context {
     size_t refusedSize;
     int refusedPending;
     int refusals;
+    /* Lua's freed small blocks kept for reuse, a list per size class (see CMailshLuaBridge_SMALL_CLASSES), linked
+       through their first bytes, and the bytes they hold. Not counted as Lua's: memoryUsed counts live blocks. */
+    void *smallBlocks[CMailshLuaBridge_SMALL_CLASSES];
+    size_t smallBlockBytes;
 } CMailshLuaBridge_Context;
 
 /* Calls `function` (an index into Swift's table) with the receiver's host object (or NULL for a plain function).
