@@ -142,6 +142,15 @@ public enum TerminalText {
         return (String(text[..<end]), "… (\(text.utf8.count) bytes)")
     }
 
+    /// A file's path as messages quote it: whole when short, else `…` and its last ``excerptLength`` - 1
+    /// characters, so that a long folder never cuts off the file's own name (which ``excerpt(_:limit:)``, keeping
+    /// the beginning, would).
+    public static func pathExcerpt(_ path: String) -> String {
+        if path.utf8.count <= excerptLength { return path }
+        let kept = path.suffix(excerptLength - 1)
+        return kept.startIndex == path.startIndex ? path : "…" + kept
+    }
+
     /// A long text (a script line in a message) as its excerpt: its beginning, then `… (N bytes)`.
     public static func shortened(_ text: String, limit: Int = excerptLength) -> String {
         let (head, cut) = excerpt(text, limit: limit)

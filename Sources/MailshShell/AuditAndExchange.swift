@@ -208,7 +208,7 @@ struct ImportCommand: DeskCommand {
         } else { do {
             document = try JSONDecoder().decode(ExportDocument.self, from: data)
         } catch {
-            throw MailshError.invalidValue(field: "file", value: file, allowed: "JSON written by `mailsh export` (\(Self.describe(error)))")
+            throw MailshError.invalidValue(field: "file", value: TerminalText.pathExcerpt(file), allowed: "JSON written by `mailsh export` (\(Self.describe(error)))")
         } }
         var sourceSecrets: (any SecretBox)?
         if let sourceKey {

@@ -98,4 +98,22 @@ final class TerminalTextTests: XCTestCase {
         XCTAssertThrowsError(try TextInput.decode([0x61, 0xFF], what: "the line"))
         XCTAssertThrowsError(try TextInput.decode([0x61, 0x00, 0x62], what: "the line"))
     }
+
+    /// A long path is quoted by its end, so the file's own name stays; a short one whole.
+    func testPathExcerptKeepsTheFilesName() {
+        XCTAssertEqual(TerminalText.pathExcerpt("/tmp/junk.json"), "/tmp/junk.json")
+        let folder = "/tmp/" + String(repeating: "long-folder/", count: 10)
+        let long = folder + "junk.json"
+        let quoted = TerminalText.pathExcerpt(long)
+        XCTAssertTrue(quoted.hasPrefix("…"), quoted)
+        XCTAssertTrue(quoted.hasSuffix("/junk.json"), quoted)
+        XCTAssertEqual(quoted.count, TerminalText.excerptLength)
+        XCTAssertEqual(long.hasSuffix(String(quoted.dropFirst())), true)
+        // Within the limit by characters though not by bytes: whole, never an ellipsis before all of it.
+        let accented = String(repeating: "é", count: TerminalText.excerptLength - 1)
+        XCTAssertEqual(TerminalText.pathExcerpt(accented), accented)
+        // As a refused value quotes it: the file's name in the message.
+        let message = MailshError.invalidValue(field: "file", value: quoted, allowed: "JSON").message
+        XCTAssertTrue(message.contains("junk.json\""), message)
+    }
 }

@@ -254,7 +254,9 @@ final class InteractiveShellTests: TerminalTestCase {
         fails(66, "account", "show", "FromRC")
 
         startShell()
-        let first = terminal.screen()
+        // Joined: the failing line's message names the start-up file, whose path is as long as the machine's
+        // temporary folder makes it, and may wrap.
+        let first = terminal.joinedScreen()
         // It ran before the first prompt, and went on after its failing line, naming it.
         let created = first.range(of: "created account FromRC")
         let promptAt = first.range(of: prompt.trimmingCharacters(in: .whitespaces))

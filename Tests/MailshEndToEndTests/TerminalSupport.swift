@@ -123,6 +123,12 @@ final class TmuxTerminal {
         command(["capture-pane", "-p", "-t", target])
     }
 
+    /// The visible screen with each line the terminal wrapped joined again (tmux's `capture-pane -J`), for text
+    /// whose length depends on the machine (a path under the temporary folder).
+    func joinedScreen() -> String {
+        command(["capture-pane", "-p", "-J", "-t", target])
+    }
+
     /// Everything the pane ever showed: scrollback and screen.
     func everything() -> String {
         command(["capture-pane", "-p", "-S", "-", "-E", "-", "-t", target])
