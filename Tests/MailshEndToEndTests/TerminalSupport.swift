@@ -50,7 +50,7 @@ enum Tools {
 ///
 /// A pane's program is never the pane's own process: tmux 3.3 closes a pane's terminal when the SIGCHLD of its
 /// process arrives, and loses whatever the process wrote that it had not read yet (under load, a program's last
-/// message). So the pane runs ``paneScript``, which runs the program as its child (in the terminal's foreground
+/// message). So the pane runs ``paneScript(sleep:)``, which runs the program as its child (in the terminal's foreground
 /// process group, every signal as tmux left it), then, once the program has gone, sets the pane's title to
 /// ``marker`` and the program's exit status, and stays: tmux reads the terminal in order, so by the time the title
 /// says the program exited, all the program wrote is on the screen. The screen itself is left as the program left
@@ -62,7 +62,7 @@ final class TmuxTerminal {
     let socket = "mailsh-test-\(UUID().uuidString)"
     let width: Int
     let height: Int
-    /// The first word of the title ``paneScript`` sets when the program has exited (a program cannot guess it).
+    /// The first word of the title ``paneScript(sleep:)`` sets when the program has exited (a program cannot guess it).
     let marker = "mailsh-test-exited-\(UUID().uuidString)"
     private let configFile: URL
     private let scriptFile: URL
