@@ -64,8 +64,7 @@ final class HostileTerminalFilesTests: TerminalTestCase {
         }
         terminal.start(argv, environment: terminalEnvironment)
         terminal.waitFor("New password for incoming of Support:")
-        let pidText = terminal.command(["display-message", "-p", "-t", terminal.target, "#{pane_pid}"])
-        let pid = try XCTUnwrap(Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)), pidText)
+        let pid = try XCTUnwrap(terminal.panePID(), "mailsh's process id")
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
         XCTAssertTrue(status.contains("Name:\tmailsh"), status)
         let uidLine = status.split(separator: "\n").first { $0.hasPrefix("Uid:") } ?? ""

@@ -48,13 +48,24 @@ enum Tools {
 /// ours), with panes of a fixed size that stay on screen after their program exits, so that its exit status and
 /// last words can be read.
 ///
+/// A pane's program is never the pane's own process: tmux 3.3 closes a pane's terminal when the SIGCHLD of its
+/// process arrives, and loses whatever the process wrote that it had not read yet (under load, a program's last
+/// message). So the pane runs ``paneScript(sleep:)``, which runs the program as its child (in the terminal's foreground
+/// process group, every signal as tmux left it), then, once the program has gone, sets the pane's title to
+/// ``marker`` and the program's exit status, and stays: tmux reads the terminal in order, so by the time the title
+/// says the program exited, all the program wrote is on the screen. The screen itself is left as the program left
+/// it (the title is not on it).
+///
 /// Every wait polls `capture-pane` against a deadline; nothing sleeps for a fixed time.
 final class TmuxTerminal {
     let tmux: String
     let socket = "mailsh-test-\(UUID().uuidString)"
     let width: Int
     let height: Int
+    /// The first word of the title ``paneScript(sleep:)`` sets when the program has exited (a program cannot guess it).
+    let marker = "mailsh-test-exited-\(UUID().uuidString)"
     private let configFile: URL
+    private let scriptFile: URL
     private let home: URL
     private var sessions = 0
     /// The session every command below addresses (the latest started).
@@ -68,12 +79,41 @@ final class TmuxTerminal {
         self.width = width
         self.height = height
         configFile = directory.appendingPathComponent("tmux.conf")
+        scriptFile = directory.appendingPathComponent("tmux-pane.sh")
+        // remain-on-exit: should the pane's script itself die, its screen stays for the failure message.
         try """
             set -g remain-on-exit on
             set -g status off
             set -g history-limit 5000
             set -s escape-time 0
             """.write(to: configFile, atomically: true, encoding: .utf8)
+        try Self.paneScript(sleep: try Tools.require("sleep")).write(to: scriptFile, atomically: true, encoding: .utf8)
+    }
+
+    /// What every pane runs: `sh tmux-pane.sh PIDFILE MARKER ARGV...` runs ARGV as its child, its process id in
+    /// PIDFILE, then sets the pane's title to `MARKER STATUS` (128 + N for a program killed by signal N) and
+    /// waits for the server's end (the terminal's hangup).
+    ///
+    /// - The program is a child, not `&` (which would start it with Ctrl-C ignored and no terminal input), in the
+    ///   shell's process group: the terminal's foreground group, which Ctrl-C, Ctrl-\ and Ctrl-Z reach as before.
+    /// - The shell catches SIGINT and SIGQUIT (`trap :`) to outlive them; caught, not ignored, so the program
+    ///   starts with both at their default (exec resets a caught signal, but keeps an ignored one ignored).
+    /// - The shell's own words (dash's "Terminated", "Quit" for a program killed by a signal) go to /dev/null;
+    ///   the program gets the terminal as its standard error.
+    /// - CAN (0x18) ends any escape sequence the program left open, so that the title's is read as one.
+    static func paneScript(sleep: String) -> String {
+        #"""
+        # tmux-pane.sh PIDFILE MARKER ARGV...: TmuxTerminal.paneScript (the end-to-end tests' TerminalSupport)
+        pidfile=$1 marker=$2
+        shift 2
+        trap : INT QUIT
+        exec 3>&2 2>/dev/null
+        /bin/sh -c 'exec 2>&3 3>&-; echo "$$" >"$1" && shift && exec "$@"' sh "$pidfile" "$@"
+        status=$?
+        printf '\030\033]2;%s %s\033\\' "$marker" "$status"
+        exec '\#(sleep)' infinity
+
+        """#
     }
 
     /// Runs a tmux command against this terminal's server; returns its standard output.
@@ -98,13 +138,19 @@ final class TmuxTerminal {
         return text
     }
 
-    /// Starts `argv` in a new session (a new pane of `width` × `height`) with exactly `environment`.
+    /// The file in which the pane's script leaves the process id of the current session's program.
+    private var pidFile: URL { home.appendingPathComponent("tmux-\(target).pid") }
+
+    /// Starts `argv` in a new session (a new pane of `width` × `height`) with exactly `environment`, under the
+    /// pane's script (see ``paneScript(sleep:)``).
     func start(_ argv: [String], environment: [String: String], file: StaticString = #filePath, line: UInt = #line) {
         sessions += 1
         target = "s\(sessions)"
         let env = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        // env -i inside the script: the script's shell would add PWD to the program's environment.
         command(["new-session", "-d", "-s", target, "-x", String(width), "-y", String(height), "--",
-                 "/usr/bin/env", "-i"] + env + argv, file: file, line: line)
+                 "/bin/sh", scriptFile.path, pidFile.path, marker, "/usr/bin/env", "-i"] + env + argv,
+                file: file, line: line)
     }
 
     /// Types text literally (no key names).
@@ -147,23 +193,24 @@ final class TmuxTerminal {
         return (text, position[0])
     }
 
-    /// The exit status of the pane's program once it has exited (128 + N for signal N), else `nil`.
+    /// The pane's state: whether its script has died (it never should), and its title.
+    private func paneState() -> (dead: Bool, title: String) {
+        let state = command(["display-message", "-p", "-t", target, "#{pane_dead}:#{pane_title}"])
+        let dead = state.hasPrefix("1:")
+        let title = state.drop { $0 != ":" }.dropFirst()
+        return (dead, String(title).trimmingCharacters(in: .newlines))
+    }
+
+    /// The status in a title the pane's script set, else `nil`.
+    private func status(inTitle title: String) -> Int32? {
+        guard title.hasPrefix(marker + " ") else { return nil }
+        return Int32(title.dropFirst(marker.count + 1))
+    }
+
+    /// The exit status of the pane's program once it has exited (128 + N for signal N), else `nil`. Once it is
+    /// known, the screen holds all the program wrote.
     func exitStatus() -> Int32? {
-        let state = format("#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}:#{pid}")
-            .split(separator: ":", omittingEmptySubsequences: false)
-        guard state.count == 4, state[0] == "1" else { return nil }
-        if let status = Int32(state[1]) { return status }
-        if let signal = Int32(state[2]) { return 128 + signal }
-        // The pane is dead (its terminal closed) but tmux has not reaped the program: tmux 3.3 at times misses
-        // the SIGCHLD of a new server's first pane and reaps only at the next one. Our own server: nudge it.
-        if let server = pid_t(state[3]), server > 1 {
-            #if canImport(Glibc)
-            _ = Glibc.kill(server, SIGCHLD)
-            #else
-            _ = Darwin.kill(server, SIGCHLD)
-            #endif
-        }
-        return nil
+        status(inTitle: paneState().title)
     }
 
     /// Polls until `condition` holds, failing the test (with the screen) at the deadline. Returns the last screen.
@@ -208,20 +255,36 @@ final class TmuxTerminal {
         }
     }
 
-    /// Waits until the pane's program has exited; returns its status.
+    /// Waits until the pane's program has exited (and all it wrote is on the screen); returns its status.
     @discardableResult
     func waitForExit(file: StaticString = #filePath, line: UInt = #line) -> Int32? {
-        var status: Int32?
+        var exited: Int32?
+        var scriptDied = false
         waitUntil("the program to exit", file: file, line: line) { _ in
-            status = exitStatus()
-            return status != nil
+            let state = paneState()
+            exited = status(inTitle: state.title)
+            scriptDied = exited == nil && state.dead
+            return exited != nil || scriptDied
         }
-        return status
+        if scriptDied {
+            XCTFail("the pane's script died before it told the program's status; everything the pane showed:\n"
+                    + everything(), file: file, line: line)
+        }
+        return exited
     }
 
-    /// The process id of the pane's program (tmux's `pane_pid`), while it runs.
+    /// The process id of the pane's program (not tmux's `pane_pid`, which is the pane's script), as the script
+    /// recorded it before starting the program. Waits for the record (the program's start), up to the timeout.
     func panePID() -> pid_t? {
-        pid_t(format("#{pane_pid}"))
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            // The script writes "PID\n" at once: a line without its newline is not complete yet.
+            if let text = try? String(contentsOf: pidFile, encoding: .utf8), text.hasSuffix("\n") {
+                return pid_t(text.trimmingCharacters(in: .newlines))
+            }
+            if Date() > deadline { return nil }
+            usleep(20_000)
+        }
     }
 
     /// Stops the server and every pane in it.
