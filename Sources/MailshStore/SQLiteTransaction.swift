@@ -70,7 +70,7 @@ struct SQLiteTransaction: SQLTransaction {
         if let kept { return kept }
         let statement = try db.cachedStatement(sql: sql)
         sqlite3_clear_bindings(statement.sqliteStatement)
-        let kept = (statement, StickyParameters(count: Int(sqlite3_bind_parameter_count(statement.sqliteStatement))))
+        let kept = (statement, StickyParameters(statement))
         keep(kept)
         return kept
     }

@@ -302,11 +302,13 @@ extension Row {
 ///
 /// Its statement is prepared from SQL of its own (no other path runs it), has its bindings cleared when a
 /// transaction first keeps it (when this record is made, every parameter NULL), and runs only through
-/// ``Statement/executeSticky(in:_:_:_:)``, which leaves the bindings in place: text is bound as SQLite's own copy
-/// (`SQLITE_TRANSIENT`), so nothing points into memory that goes away.
+/// ``Statement/executeSticky(in:_:_:_:)``, which leaves the bindings in place.
 ///
 /// The record is plain memory (a slot per parameter, text as a copy of its bytes): values held in a Swift array of
-/// a class cost a check of exclusive access and reference counts on every read.
+/// a class cost a check of exclusive access and reference counts on every read. A text parameter is bound to the
+/// slot's own copy of its bytes (`SQLITE_STATIC`: SQLite neither allocates nor copies), which the slot keeps until
+/// the parameter is bound to other bytes, and the record keeps its statement: when the record goes, it clears the
+/// statement's bindings before it frees any slot, so SQLite never points into memory that went away.
 final class StickyParameters {
     /// What one parameter holds.
     fileprivate struct Slot {
@@ -331,15 +333,20 @@ final class StickyParameters {
 
     fileprivate let slots: UnsafeMutablePointer<Slot>
     private let count: Int
+    /// The statement whose parameters this records (kept alive while its text points into the slots).
+    private let statement: Statement
 
-    /// A record of a statement whose `count` parameters are all NULL (its bindings just cleared).
-    init(count: Int) {
-        self.count = count
+    /// A record of `statement`'s parameters, which must all be NULL (its bindings just cleared).
+    init(_ statement: Statement) {
+        self.statement = statement
+        count = Int(sqlite3_bind_parameter_count(statement.sqliteStatement))
         slots = UnsafeMutablePointer<Slot>.allocate(capacity: max(count, 1))
         slots.initialize(repeating: Slot(), count: count)
     }
 
     deinit {
+        // First: no parameter may point into a slot that is freed below.
+        sqlite3_clear_bindings(statement.sqliteStatement)
         for index in 0..<count { slots[index].bytes?.deallocate() }
         slots.deinitialize(count: count)
         slots.deallocate()
@@ -401,8 +408,13 @@ struct StickyBindings: SQLiteBinder {
         _ = copy.withUTF8(bind)
     }
 
-    /// Text `bytes` for the parameter at `index` whose slot is `slot`: bound (and copied into the slot) unless the
-    /// slot holds the same bytes. A static function: the bytes are borrowed, nothing is retained.
+    /// Text `bytes` for the parameter at `index` whose slot is `slot`: copied into the slot and bound to that copy
+    /// (`SQLITE_STATIC`, see ``StickyParameters``) unless the slot holds the same bytes. A static function: the
+    /// bytes are borrowed, nothing is retained.
+    ///
+    /// Memory SQLite may still point at is never freed: a slot that must grow copies into new memory first, and
+    /// frees the old only once the bind succeeded (a failed bind leaves the parameter NULL, or, on a statement not
+    /// reset, as it was; the new memory is freed then instead).
     private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ slot: UnsafeMutablePointer<Slot>,
                              _ handle: SQLiteStatement, _ index: CInt) -> Bool {
         let count = bytes.count
@@ -410,22 +422,35 @@ struct StickyBindings: SQLiteBinder {
            count == 0 || memcmp(slot.pointee.bytes!, bytes.baseAddress!, count) == 0 {
             return true
         }
-        // A non-null pointer for "", so that an empty string binds as text, not NULL.
-        let code = count == 0 ? sqlite3_bind_text(handle, index, "", 0, transient)
-            : bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: count) {
-                sqlite3_bind_text(handle, index, $0, CInt(count), transient)
+        // A non-null pointer for "", so that an empty string binds as text, not NULL (SQLite copies none).
+        if count == 0 {
+            let code = sqlite3_bind_text(handle, index, "", 0, transient)
+            slot.pointee.count = 0
+            slot.pointee.kind = code == SQLITE_OK ? Kind.text : Kind.unknown
+            return code == SQLITE_OK
+        }
+        var target = slot.pointee.bytes, capacity = slot.pointee.capacity
+        if capacity < count {
+            capacity = max(count, 32)
+            target = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
+        }
+        target!.copyMemory(from: bytes.baseAddress!, byteCount: count)
+        // SQLITE_STATIC (a null destructor): SQLite reads the slot's copy where it is until the next bind.
+        let code = sqlite3_bind_text(handle, index, target!.assumingMemoryBound(to: CChar.self), CInt(count), nil)
+        if target != slot.pointee.bytes {
+            if code != SQLITE_OK {
+                target!.deallocate()
+                slot.pointee.kind = Kind.unknown
+                return false
             }
+            slot.pointee.bytes?.deallocate()
+            slot.pointee.bytes = target
+            slot.pointee.capacity = capacity
+        }
         guard code == SQLITE_OK else {
             slot.pointee.kind = Kind.unknown
             return false
         }
-        if slot.pointee.capacity < count {
-            slot.pointee.bytes?.deallocate()
-            let capacity = max(count, 32)
-            slot.pointee.bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
-            slot.pointee.capacity = capacity
-        }
-        if count > 0 { slot.pointee.bytes!.copyMemory(from: bytes.baseAddress!, byteCount: count) }
         slot.pointee.count = count
         slot.pointee.kind = Kind.text
         return true
