@@ -320,6 +320,8 @@ final class StickyParameters {
         var bytes: UnsafeMutableRawPointer?
         var count = 0
         var capacity = 0
+        /// For ``Kind/caseText``: the enumeration whose case `bits` holds (its type's identity).
+        var caseType: UInt = 0
     }
 
     fileprivate enum Kind {
@@ -329,6 +331,9 @@ final class StickyParameters {
         static let real: UInt8 = 3
         /// After a failed bind, or a blob (bound every time).
         static let unknown: UInt8 = 4
+        /// Text, the raw value of an enumeration's case (``StickyBindings/text(case:)``): `caseType` and `bits`
+        /// say which enumeration and case, `bytes` and `count` hold the text as for ``text``.
+        static let caseText: UInt8 = 5
     }
 
     fileprivate let slots: UnsafeMutablePointer<Slot>
@@ -454,6 +459,30 @@ struct StickyBindings: SQLiteBinder {
         slot.pointee.count = count
         slot.pointee.kind = Kind.text
         return true
+    }
+
+    /// The raw value of an enumeration's case, bound unless the parameter holds the same case of the same
+    /// enumeration already: the case is compared by its bytes (a plain value of at most two bytes, which the same
+    /// case always has), not its text.
+    mutating func text<E: RawRepresentable>(case value: E) where E.RawValue == String {
+        precondition(_isPOD(E.self) && MemoryLayout<E>.size <= 2, "a case is told by its bytes")
+        var bits: UInt64 = 0
+        withUnsafeBytes(of: value) { raw in
+            for offset in 0..<raw.count { bits |= UInt64(raw[offset]) << UInt64(offset * 8) }
+        }
+        let type = UInt(bitPattern: ObjectIdentifier(E.self))
+        if slot.pointee.kind == Kind.caseText && slot.pointee.bits == bits && slot.pointee.caseType == type {
+            index += 1
+            return
+        }
+        let slot = slot
+        Self.text(value.rawValue, slot, handle, index)
+        if slot.pointee.kind == Kind.text {
+            slot.pointee.kind = Kind.caseText
+            slot.pointee.bits = bits
+            slot.pointee.caseType = type
+        }
+        index += 1
     }
 
     mutating func integer(_ value: Int) {
