@@ -339,7 +339,7 @@ final class StickyParameters {
     fileprivate let slots: UnsafeMutablePointer<Slot>
     private let count: Int
     /// The statement whose parameters this records (kept alive while its text points into the slots).
-    private let statement: Statement
+    let statement: Statement
 
     /// A record of `statement`'s parameters, which must all be NULL (its bindings just cleared).
     init(_ statement: Statement) {
@@ -398,6 +398,7 @@ struct StickyBindings: SQLiteBinder {
         record(sqlite3_bind_null(handle, index), Kind.null, 0)
     }
 
+    @inline(__always)
     mutating func text(_ value: String?) {
         guard let value else { return null() }
         Self.text(value, slot, handle, index)
