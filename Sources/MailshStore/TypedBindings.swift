@@ -465,6 +465,7 @@ struct StickyBindings: SQLiteBinder {
     /// The raw value of an enumeration's case, bound unless the parameter holds the same case of the same
     /// enumeration already: the case is compared by its bytes (a plain value of at most two bytes, which the same
     /// case always has), not its text.
+    @inline(__always)
     mutating func text<E: RawRepresentable>(case value: E) where E.RawValue == String {
         precondition(_isPOD(E.self) && MemoryLayout<E>.size <= 2, "a case is told by its bytes")
         var bits: UInt64 = 0
@@ -486,6 +487,7 @@ struct StickyBindings: SQLiteBinder {
         index += 1
     }
 
+    @inline(__always)
     mutating func integer(_ value: Int) {
         let bits = UInt64(bitPattern: Int64(value))
         if slot.pointee.kind == Kind.integer && slot.pointee.bits == bits {
@@ -496,10 +498,12 @@ struct StickyBindings: SQLiteBinder {
     }
 
     /// A boolean as SQLite stores one: the integer 0 or 1.
+    @inline(__always)
     mutating func boolean(_ value: Bool) {
         integer(value ? 1 : 0)
     }
 
+    @inline(__always)
     mutating func real(_ value: Double) {
         // Compared by their bits: 0.0 and -0.0 are stored apart.
         if slot.pointee.kind == Kind.real && slot.pointee.bits == value.bitPattern {
