@@ -232,6 +232,10 @@ public enum Validate {
     /// One of an enumeration's raw values.
     public static func enumeration<E: RawRepresentable & CaseIterable>(_ value: String, field: String) throws -> E
     where E.RawValue == String {
+        // Each case's raw value compared with `value` first (two short strings compare by their bytes at once):
+        // `E(rawValue:)` searches the cases through the standard library's string switch, which costs several times
+        // more. A value no raw value equals is then asked of `E(rawValue:)` itself, whatever it accepts.
+        for candidate in E.allCases where candidate.rawValue == value { return candidate }
         if let result = E(rawValue: value) { return result }
         throw MailshError.invalidValue(field: field, value: value,
                                        allowed: E.allCases.map(\.rawValue).joined(separator: ", "))

@@ -668,6 +668,41 @@ final class ValidationFastPathTests: XCTestCase {
         }
     }
 
+    /// Every enumeration a field is read into judges each value as its `init(rawValue:)` does, with the same
+    /// refusal: raw values, their case and spacing changed, canonically equivalent spellings, other text.
+    func testEnumerationsAreJudgedAsTheirRawValueInit() {
+        func check<E: RawRepresentable & CaseIterable & Equatable>(_ type: E.Type) where E.RawValue == String {
+            var values = ["", " ", "x", "none", "é", "e\u{301}", "ssl\u{0}", "SSL", "\u{FEFF}ssl"]
+            for raw in E.allCases.map(\.rawValue) {
+                values += [raw, raw.uppercased(), raw.capitalized, " " + raw, raw + " ", raw + raw, String(raw.dropLast()),
+                           raw.decomposedStringWithCanonicalMapping, raw + "\u{301}", NSString(string: raw) as String]
+            }
+            for value in values {
+                let refusal = MailshError.invalidValue(field: "f", value: value,
+                                                       allowed: E.allCases.map(\.rawValue).joined(separator: ", "))
+                do {
+                    let result: E = try Validate.enumeration(value, field: "f")
+                    XCTAssertEqual(result, E(rawValue: value), "\(E.self) \(value.debugDescription)")
+                } catch {
+                    XCTAssertNil(E(rawValue: value), "\(E.self) \(value.debugDescription)")
+                    XCTAssertEqual(error as? MailshError, refusal, "\(E.self) \(value.debugDescription)")
+                }
+            }
+        }
+        check(MailProtocol.self)
+        check(SecurityMode.self)
+        check(Direction.self)
+        check(Placement.self)
+        check(AfterProcessing.self)
+        check(ReadMode.self)
+        check(QuotedIDPolicy.self)
+        check(AuthMethod.self)
+        check(OAuthFlow.self)
+        check(OAuthProvider.self)
+        check(OAuthMechanism.self)
+        check(RecordStatus.self)
+    }
+
     func testPortsWithAndWithoutSpaces() throws {
         XCTAssertEqual(try Validate.port("993", field: "incoming.port"), 993)
         XCTAssertEqual(try Validate.port(" 993 ", field: "incoming.port"), 993)
