@@ -203,28 +203,12 @@ extension Account {
     private static let defaultLocks = SectionSet(Section.allCases.filter(\.lockedByDefault))
 
     /// A new random identifier: a version-4 UUID in lower case, from two 64-bit draws of the system's generator
-    /// (Foundation's `UUID()` costs more, which shows when a script creates thousands of accounts). The bytes are
-    /// the draws' bytes, least significant first, written straight into the string's storage.
+    /// (Foundation's `UUID()` costs more, which shows when a script creates thousands of accounts), written by
+    /// ``identifierText(_:_:)``.
     public static func newID() -> String {
         var generator = PooledRandomNumberGenerator()
-        let words = (generator.next(), generator.next())
-        return String(unsafeUninitializedCapacity: 36) { text in
-            var out = 0
-            func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x57 + value }
-            for index in 0..<16 {
-                var byte = UInt8(truncatingIfNeeded: (index < 8 ? words.0 : words.1) >> UInt64((index % 8) * 8))
-                if index == 6 { byte = (byte & 0x0F) | 0x40 }
-                if index == 8 { byte = (byte & 0x3F) | 0x80 }
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    text[out] = UInt8(ascii: "-")
-                    out += 1
-                }
-                text[out] = hexDigit(byte >> 4)
-                text[out + 1] = hexDigit(byte & 0x0F)
-                out += 2
-            }
-            return out
-        }
+        let first = generator.next()
+        return identifierText(first, generator.next())
     }
 
     /// Whether the section's padlock is closed.

@@ -11,10 +11,8 @@ extension Validate {
     /// cut a protocol line. The refusal's allowed text is `allowed`, followed by `; ` and ``withoutControlCharacters`` unless
     /// it already ends with it.
     public static func noControlCharacters(_ value: String, field: String, allowed: @autoclosure () -> String) throws {
-        // ASCII without controls, the common case, in one comparison per byte; text beyond it by its bytes too.
-        if withBytes(value, { $0.allSatisfy({ $0 >= 0x20 && $0 != 0x7F && $0 < 0xC2 }) || !hasControlCharacter($0) }) {
-            return
-        }
+        // By the bytes where they are, eight at a time (``hasControlCharacter(_:)``): no Unicode properties.
+        if !withBytes(value, hasControlCharacter) { return }
         if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             let allowed = allowed()
             throw MailshError.invalidValue(field: field, value: value, allowed: allowed.hasSuffix(withoutControlCharacters)
@@ -25,16 +23,54 @@ extension Validate {
     /// Whether UTF-8 `bytes` hold a control character (general category Cc: U+0000–001F, U+007F, and the C1
     /// controls U+0080–009F, whose encodings are C2 80 to C2 9F), by their bytes: text outside ASCII needs no
     /// look-up of Unicode properties.
+    ///
+    /// The bytes are read byte by byte only when ``mayHoldControlCharacter(_:_:)`` finds a byte that can begin one.
     static func hasControlCharacter(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var index = 0
+        guard let base = bytes.baseAddress else { return false }
         let count = bytes.count
+        if !mayHoldControlCharacter(base, count) { return false }
+        var index = 0
         while index < count {
-            let byte = bytes[index]
+            let byte = base[index]
             if byte < 0x20 || byte == 0x7F { return true }
-            if byte == 0xC2, index + 1 < count, bytes[index + 1] < 0xA0 { return true }
+            if byte == 0xC2, index + 1 < count, base[index + 1] < 0xA0 { return true }
             index += 1
         }
         return false
+    }
+
+    /// Whether any of the `count` bytes at `base` is below 0x20, is 0x7F or is 0xC2 (the bytes a control character
+    /// can begin with), read eight at a time: words of eight, the last one overlapping the one before it; fewer than
+    /// eight bytes as one word of two overlapping halves, or of the first, middle and last byte and spaces.
+    @inline(__always)
+    static func mayHoldControlCharacter(_ base: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        let raw = UnsafeRawPointer(base)
+        if count >= 8 {
+            var index = 0
+            while index + 8 < count {
+                if mayHoldControlCharacter(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { return true }
+                index += 8
+            }
+            return mayHoldControlCharacter(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+        }
+        if count >= 4 {
+            let low = UInt64(raw.loadUnaligned(as: UInt32.self))
+            return mayHoldControlCharacter(low | UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)) << 32)
+        }
+        if count == 0 { return false }
+        let spaces: UInt64 = 0x2020_2020_2000_0000
+        return mayHoldControlCharacter(UInt64(base[0]) | UInt64(base[count / 2]) << 8 | UInt64(base[count - 1]) << 16 | spaces)
+    }
+
+    /// Whether a byte of `word` is below 0x20, is 0x7F or is 0xC2. The high bit of a byte's lane is set, in one of
+    /// the terms, only if some byte qualifies (a byte below 0x80 minus its bound borrows; a borrow only comes from
+    /// such a byte), and is set for the first byte that qualifies.
+    @inline(__always)
+    private static func mayHoldControlCharacter(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let below = (word &- ones &* 0x20) & ~word
+        let delete = word ^ (ones &* 0x7F), c2 = word ^ (ones &* 0xC2)
+        return (below | (delete &- ones) & ~delete | (c2 &- ones) & ~c2) & highs != 0
     }
 
     /// Whether a character is invisible or changes the direction of text around it: every format character

@@ -59,8 +59,48 @@ public enum Validate {
         withBytes(value) { isHost(bytes: $0) }
     }
 
-    /// ``isHost(_:)`` of the host whose UTF-8 bytes are `bytes`.
+    /// ``isHost(_:)`` of the host whose UTF-8 bytes are `bytes`: a plain name (the common case) in one pass,
+    /// anything else by the rules in full.
     static func isHost(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        isPlainHostName(bytes) || isHostByRules(bytes: bytes)
+    }
+
+    /// Whether `bytes` are a host name ``isHostByRules(bytes:)`` accepts for certain, judged in one pass over the
+    /// bytes: 1 to 253 of them, labels of 1 to 63 ASCII letters, digits and hyphens that neither start nor end with
+    /// a hyphen, one dot between labels, an optional trailing dot, not all digits (which the rules read as an IPv4
+    /// address). `false` says only that the rules must judge them (a colon, an address, any other byte, a label
+    /// the rules refuse): a name the rules refuse is never accepted here.
+    @inline(__always)
+    static func isPlainHostName(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = bytes.count
+        guard count > 0, count <= 253, let base = bytes.baseAddress else { return false }
+        let dot: UInt8 = 0x2E, hyphen: UInt8 = 0x2D
+        let end = base[count - 1] == dot ? count - 1 : count
+        var start = 0, index = 0
+        // Whether a letter or hyphen was seen (a name of digits and dots alone is for the IPv4 rule).
+        var notNumeric = false
+        while index < end {
+            let byte = base[index]
+            // A letter first, the most common byte (either case: setting bit 5 makes A-Z a-z, and no other byte).
+            if (byte | 0x20) &- 0x61 < 26 || byte == hyphen {
+                notNumeric = true
+            } else if byte == dot {
+                let length = index - start
+                if length == 0 || length > 63 || base[start] == hyphen || base[index - 1] == hyphen { return false }
+                start = index + 1
+            } else if byte &- 0x30 >= 10 {
+                return false
+            }
+            index += 1
+        }
+        let length = end - start
+        if length == 0 || length > 63 || base[start] == hyphen || base[end - 1] == hyphen { return false }
+        return notNumeric
+    }
+
+    /// The host rule in full over `bytes`: an IPv6 address (with a colon), a name of RFC 1123 labels (an optional
+    /// trailing dot, no empty label), or, for digits and dots alone, an IPv4 address.
+    static func isHostByRules(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = bytes.count
         if count == 0 || count > 253 { return false }
         if bytes.contains(UInt8(ascii: ":")) { return isIPv6(String(decoding: bytes, as: UTF8.self)) }
@@ -125,31 +165,36 @@ public enum Validate {
         withBytes(value) { isEmail(bytes: $0) }
     }
 
-    /// ``isEmail(_:)`` of the address whose UTF-8 bytes are `bytes`.
+    /// ``isEmail(_:)`` of the address whose UTF-8 bytes are `bytes`, in one pass over the local part: at most 254
+    /// bytes; after the last `@` a host name with a dot (``isHost(bytes:)``) or `localhost`; before it 1 to 64 bytes
+    /// of printable ASCII but for the specials of RFC 5322 (``isEmailSpecial(_:)``), no dot first, last or after
+    /// another.
     static func isEmail(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return false }
-        let local = bytes[..<at], domain = bytes[bytes.index(after: at)...]
-        guard (1...64).contains(local.count), !domain.isEmpty else { return false }
-        // Printable ASCII but for the specials of RFC 5322 (and the space and tab the range leaves out already).
-        guard local.allSatisfy({ (0x21...0x7E).contains($0) && !isEmailSpecial($0) }) else { return false }
+        let count = bytes.count
+        guard count <= 254, let base = bytes.baseAddress else { return false }
         let dot = UInt8(ascii: ".")
-        if local.first == dot || local.last == dot || zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot }) {
-            return false
+        var at = count - 1
+        while at >= 0 && base[at] != UInt8(ascii: "@") { at -= 1 }
+        guard at >= 1, at <= 64, at < count - 1 else { return false }
+        // A dot before the first byte: a leading dot fails as a second dot in a row does.
+        var previous = dot
+        for index in 0..<at {
+            let byte = base[index]
+            // Printable ASCII (0x21-0x7E: the space and tab are out already) but for the specials.
+            guard byte &- 0x21 < 0x5E, !isEmailSpecial(byte), byte != dot || previous != dot else { return false }
+            previous = byte
         }
-        return isHost(bytes: UnsafeBufferPointer(rebasing: domain)) && domain.contains(dot)
-            || domain.elementsEqual("localhost".utf8)
+        if previous == dot { return false }
+        let domain = UnsafeBufferPointer(start: base + at + 1, count: count - at - 1)
+        return isHost(bytes: domain) && domain.contains(dot) || domain.elementsEqual("localhost".utf8)
     }
 
-    /// `<>()[],;:\"@`, which the local part of an address may not hold unquoted.
-    private static func isEmailSpecial(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["),
-             UInt8(ascii: "]"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "\\"),
-             UInt8(ascii: "\""), UInt8(ascii: "@"):
-            return true
-        default:
-            return false
-        }
+    /// `<>()[],;:\"@`, which the local part of an address may not hold unquoted: a bit per byte of 0x00-0x7F.
+    @inline(__always)
+    static func isEmailSpecial(_ byte: UInt8) -> Bool {
+        // Below 0x40: `"` `(` `)` `,` `:` `;` `<` `>`; from 0x40: `@` `[` `\` `]`.
+        let low: UInt64 = 0x5C00_1304_0000_0000, high: UInt64 = 0x0000_0000_3800_0001
+        return byte < 0x40 ? (low >> UInt64(byte)) & 1 == 1 : byte < 0x80 && (high >> UInt64(byte - 0x40)) & 1 == 1
     }
 
     /// A port from 1 to 65535 (white space around the number is ignored).
@@ -187,6 +232,10 @@ public enum Validate {
     /// One of an enumeration's raw values.
     public static func enumeration<E: RawRepresentable & CaseIterable>(_ value: String, field: String) throws -> E
     where E.RawValue == String {
+        // Each case's raw value compared with `value` first (two short strings compare by their bytes at once):
+        // `E(rawValue:)` searches the cases through the standard library's string switch, which costs several times
+        // more. A value no raw value equals is then asked of `E(rawValue:)` itself, whatever it accepts.
+        for candidate in E.allCases where candidate.rawValue == value { return candidate }
         if let result = E(rawValue: value) { return result }
         throw MailshError.invalidValue(field: field, value: value,
                                        allowed: E.allCases.map(\.rawValue).joined(separator: ", "))

@@ -364,6 +364,15 @@ protocol SQLBinder {
     mutating func boolean(_ value: Bool)
     mutating func real(_ value: Double)
     mutating func value(_ value: SQLValue)
+    /// The raw value of `value`, a case of an enumeration with text raw values, as ``text(_:)`` binds it: a binder
+    /// may tell cases apart by the case rather than by their text.
+    mutating func text<E: RawRepresentable>(case value: E) where E.RawValue == String
+}
+
+extension SQLBinder {
+    mutating func text<E: RawRepresentable>(case value: E) where E.RawValue == String {
+        text(value.rawValue)
+    }
 }
 
 /// A table and the row type it stores: its columns written once, the statements rendered per dialect.

@@ -1,8 +1,21 @@
 import CSQLiteConfig
 
-/// SQLite's process-wide settings, made once, before the process's first connection (``SQLiteReader``'s, which every
-/// ``SQLiteStore`` opens first).
+/// SQLite's process-wide settings, made once, before the process's first connection: every place that opens a
+/// connection (``SQLiteReader``, which every ``SQLiteStore`` opens first, and the store's GRDB queue) calls
+/// ``apply()`` before it opens one.
 enum SQLiteProcessSettings {
+    /// Makes both settings (``memoryStatisticsOff`` and ``smallBlocksCached``) if they are not made yet. SQLite takes
+    /// them only before it is initialized (before its first connection): later calls change nothing.
+    static func apply() {
+        _ = applied
+    }
+
+    /// Both settings, made on first use (Swift runs a static's initializer once, whichever thread asks first).
+    private static let applied: Void = {
+        _ = memoryStatisticsOff
+        _ = smallBlocksCached
+    }()
+
     /// Whether SQLite keeps no memory statistics in this process: mailsh never reads them (`sqlite3_memory_used`, a
     /// soft heap limit), and keeping them cost every allocation and free of SQLite's a mutex and a look-up of the
     /// block's size, about 5,000 instructions of each account a bulk script creates (bench/RESULTS.md, The Lua host).

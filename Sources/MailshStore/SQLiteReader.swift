@@ -28,8 +28,7 @@ final class SQLiteReader: @unchecked Sendable {
     /// store's own set-up statements (``SQLiteStore/prepareConnection(path:cacheKiB:text:execute:)``) before the format is checked.
     init(path: String, busyTimeout: TimeInterval, prepare: (SQLiteReadTransaction) throws -> Void) throws {
         // SQLite's process-wide settings, before its first connection.
-        _ = SQLiteProcessSettings.memoryStatisticsOff
-        _ = SQLiteProcessSettings.smallBlocksCached
+        SQLiteProcessSettings.apply()
         var handle: OpaquePointer?
         // Multi-thread mode, as GRDB opens the connections it serializes itself: the reader's `lock` keeps it to one
         // thread at a time, so SQLite's own mutex (entered by every sqlite3_column_* call) is not needed.

@@ -137,6 +137,9 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
         queueLock.lock()
         defer { queueLock.unlock() }
         if let openedQueue { return openedQueue }
+        // SQLite's process-wide settings, before its first connection (the reader opens first, but this is no
+        // place to rely on it).
+        SQLiteProcessSettings.apply()
         var config = Configuration()
         config.journalMode = .default
         config.busyMode = .timeout(busyTimeout)

@@ -20,9 +20,9 @@ struct SQLiteTransaction: SQLTransaction {
         var depth = 0
         /// The account INSERT a bulk script repeats, prepared once per transaction (finding it in GRDB's statement
         /// cache hashes its whole SQL text every time), with what its parameters hold (``stickyStatement(_:_:keep:)``).
-        var accountInsert: (statement: Statement, parameters: StickyParameters)?
+        var accountInsert: StickyParameters?
         /// The audit INSERT every change repeats (``append(_:)-(AuditEntry)``), kept like ``accountInsert``.
-        var auditInsert: (statement: Statement, parameters: StickyParameters)?
+        var auditInsert: StickyParameters?
         /// The INSERTs of ``insertRow(_:into:refusing:)``, prepared once per transaction, by table name.
         var rowInserts: [(table: String, statement: Statement)] = []
         /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
@@ -59,18 +59,18 @@ struct SQLiteTransaction: SQLTransaction {
     }
 
     /// `kept`, or else `sql` prepared (through GRDB's cache) with its bindings cleared and a record of them (every
-    /// parameter NULL) handed to `keep`, which keeps both in the transaction's state.
+    /// parameter NULL), which holds the statement, handed to `keep`, which keeps it in the transaction's state (one
+    /// object: a pair of the statement and its record cost a copy and two reference counts per run).
     ///
     /// `sql` is SQL no other path runs (``keptSQL(_:)``), and the statement runs only through
     /// ``Statement/executeSticky(in:_:_:_:)``: its bindings stay between runs as the record says, and a value a
     /// parameter already holds is not bound again (a bulk script's rows repeat most of theirs).
-    private func stickyStatement(_ kept: (statement: Statement, parameters: StickyParameters)?, _ sql: String,
-                                 keep: ((statement: Statement, parameters: StickyParameters)) -> Void) throws
-        -> (statement: Statement, parameters: StickyParameters) {
+    private func stickyStatement(_ kept: StickyParameters?, _ sql: String, keep: (StickyParameters) -> Void) throws
+        -> StickyParameters {
         if let kept { return kept }
         let statement = try db.cachedStatement(sql: sql)
         sqlite3_clear_bindings(statement.sqliteStatement)
-        let kept = (statement, StickyParameters(count: Int(sqlite3_bind_parameter_count(statement.sqliteStatement))))
+        let kept = StickyParameters(statement)
         keep(kept)
         return kept
     }
@@ -87,7 +87,7 @@ struct SQLiteTransaction: SQLTransaction {
         do {
             let kept = try stickyStatement(state.accountInsert, Self.keptInsertSQL) { state.accountInsert = $0 }
             // The account passed along, not captured: a capture copies it (see `executeBound(in:_:_:)`).
-            try kept.statement.executeSticky(in: db, account, kept.parameters) { account, b in
+            try kept.statement.executeSticky(in: db, account, kept) { account, b in
                 AccountRow.bind(account, into: &b)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -173,7 +173,7 @@ struct SQLiteTransaction: SQLTransaction {
     /// getter closure per column) into the INSERT kept for the transaction; a refused row throws SQLite's error.
     func append(_ entry: AuditEntry) throws {
         let kept = try stickyStatement(state.auditInsert, Self.auditInsertSQL) { state.auditInsert = $0 }
-        try kept.statement.executeSticky(in: db, entry, kept.parameters) { entry, b in AuditRow.bind(entry, into: &b) }
+        try kept.statement.executeSticky(in: db, entry, kept) { entry, b in AuditRow.bind(entry, into: &b) }
     }
 
     /// The INSERT of `table`, prepared (through GRDB's cache) on its first use in the transaction, and kept as

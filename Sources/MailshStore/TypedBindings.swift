@@ -302,11 +302,13 @@ extension Row {
 ///
 /// Its statement is prepared from SQL of its own (no other path runs it), has its bindings cleared when a
 /// transaction first keeps it (when this record is made, every parameter NULL), and runs only through
-/// ``Statement/executeSticky(in:_:_:_:)``, which leaves the bindings in place: text is bound as SQLite's own copy
-/// (`SQLITE_TRANSIENT`), so nothing points into memory that goes away.
+/// ``Statement/executeSticky(in:_:_:_:)``, which leaves the bindings in place.
 ///
 /// The record is plain memory (a slot per parameter, text as a copy of its bytes): values held in a Swift array of
-/// a class cost a check of exclusive access and reference counts on every read.
+/// a class cost a check of exclusive access and reference counts on every read. A text parameter is bound to the
+/// slot's own copy of its bytes (`SQLITE_STATIC`: SQLite neither allocates nor copies), which the slot keeps until
+/// the parameter is bound to other bytes, and the record keeps its statement: when the record goes, it clears the
+/// statement's bindings before it frees any slot, so SQLite never points into memory that went away.
 final class StickyParameters {
     /// What one parameter holds.
     fileprivate struct Slot {
@@ -318,6 +320,8 @@ final class StickyParameters {
         var bytes: UnsafeMutableRawPointer?
         var count = 0
         var capacity = 0
+        /// For ``Kind/caseText``: the enumeration whose case `bits` holds (its type's identity).
+        var caseType: UInt = 0
     }
 
     fileprivate enum Kind {
@@ -327,19 +331,27 @@ final class StickyParameters {
         static let real: UInt8 = 3
         /// After a failed bind, or a blob (bound every time).
         static let unknown: UInt8 = 4
+        /// Text, the raw value of an enumeration's case (``StickyBindings/text(case:)``): `caseType` and `bits`
+        /// say which enumeration and case, `bytes` and `count` hold the text as for ``text``.
+        static let caseText: UInt8 = 5
     }
 
     fileprivate let slots: UnsafeMutablePointer<Slot>
     private let count: Int
+    /// The statement whose parameters this records (kept alive while its text points into the slots).
+    let statement: Statement
 
-    /// A record of a statement whose `count` parameters are all NULL (its bindings just cleared).
-    init(count: Int) {
-        self.count = count
+    /// A record of `statement`'s parameters, which must all be NULL (its bindings just cleared).
+    init(_ statement: Statement) {
+        self.statement = statement
+        count = Int(sqlite3_bind_parameter_count(statement.sqliteStatement))
         slots = UnsafeMutablePointer<Slot>.allocate(capacity: max(count, 1))
         slots.initialize(repeating: Slot(), count: count)
     }
 
     deinit {
+        // First: no parameter may point into a slot that is freed below.
+        sqlite3_clear_bindings(statement.sqliteStatement)
         for index in 0..<count { slots[index].bytes?.deallocate() }
         slots.deinitialize(count: count)
         slots.deallocate()
@@ -386,6 +398,7 @@ struct StickyBindings: SQLiteBinder {
         record(sqlite3_bind_null(handle, index), Kind.null, 0)
     }
 
+    @inline(__always)
     mutating func text(_ value: String?) {
         guard let value else { return null() }
         Self.text(value, slot, handle, index)
@@ -401,8 +414,13 @@ struct StickyBindings: SQLiteBinder {
         _ = copy.withUTF8(bind)
     }
 
-    /// Text `bytes` for the parameter at `index` whose slot is `slot`: bound (and copied into the slot) unless the
-    /// slot holds the same bytes. A static function: the bytes are borrowed, nothing is retained.
+    /// Text `bytes` for the parameter at `index` whose slot is `slot`: copied into the slot and bound to that copy
+    /// (`SQLITE_STATIC`, see ``StickyParameters``) unless the slot holds the same bytes. A static function: the
+    /// bytes are borrowed, nothing is retained.
+    ///
+    /// Memory SQLite may still point at is never freed: a slot that must grow copies into new memory first, and
+    /// frees the old only once the bind succeeded (a failed bind leaves the parameter NULL, or, on a statement not
+    /// reset, as it was; the new memory is freed then instead).
     private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ slot: UnsafeMutablePointer<Slot>,
                              _ handle: SQLiteStatement, _ index: CInt) -> Bool {
         let count = bytes.count
@@ -410,27 +428,66 @@ struct StickyBindings: SQLiteBinder {
            count == 0 || memcmp(slot.pointee.bytes!, bytes.baseAddress!, count) == 0 {
             return true
         }
-        // A non-null pointer for "", so that an empty string binds as text, not NULL.
-        let code = count == 0 ? sqlite3_bind_text(handle, index, "", 0, transient)
-            : bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: count) {
-                sqlite3_bind_text(handle, index, $0, CInt(count), transient)
+        // A non-null pointer for "", so that an empty string binds as text, not NULL (SQLite copies none).
+        if count == 0 {
+            let code = sqlite3_bind_text(handle, index, "", 0, transient)
+            slot.pointee.count = 0
+            slot.pointee.kind = code == SQLITE_OK ? Kind.text : Kind.unknown
+            return code == SQLITE_OK
+        }
+        var target = slot.pointee.bytes, capacity = slot.pointee.capacity
+        if capacity < count {
+            capacity = max(count, 32)
+            target = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
+        }
+        target!.copyMemory(from: bytes.baseAddress!, byteCount: count)
+        // SQLITE_STATIC (a null destructor): SQLite reads the slot's copy where it is until the next bind.
+        let code = sqlite3_bind_text(handle, index, target!.assumingMemoryBound(to: CChar.self), CInt(count), nil)
+        if target != slot.pointee.bytes {
+            if code != SQLITE_OK {
+                target!.deallocate()
+                slot.pointee.kind = Kind.unknown
+                return false
             }
+            slot.pointee.bytes?.deallocate()
+            slot.pointee.bytes = target
+            slot.pointee.capacity = capacity
+        }
         guard code == SQLITE_OK else {
             slot.pointee.kind = Kind.unknown
             return false
         }
-        if slot.pointee.capacity < count {
-            slot.pointee.bytes?.deallocate()
-            let capacity = max(count, 32)
-            slot.pointee.bytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
-            slot.pointee.capacity = capacity
-        }
-        if count > 0 { slot.pointee.bytes!.copyMemory(from: bytes.baseAddress!, byteCount: count) }
         slot.pointee.count = count
         slot.pointee.kind = Kind.text
         return true
     }
 
+    /// The raw value of an enumeration's case, bound unless the parameter holds the same case of the same
+    /// enumeration already: the case is compared by its bytes (a plain value of at most two bytes, which the same
+    /// case always has), not its text.
+    @inline(__always)
+    mutating func text<E: RawRepresentable>(case value: E) where E.RawValue == String {
+        precondition(_isPOD(E.self) && MemoryLayout<E>.size <= 2, "a case is told by its bytes")
+        var bits: UInt64 = 0
+        withUnsafeBytes(of: value) { raw in
+            for offset in 0..<raw.count { bits |= UInt64(raw[offset]) << UInt64(offset * 8) }
+        }
+        let type = UInt(bitPattern: ObjectIdentifier(E.self))
+        if slot.pointee.kind == Kind.caseText && slot.pointee.bits == bits && slot.pointee.caseType == type {
+            index += 1
+            return
+        }
+        let slot = slot
+        Self.text(value.rawValue, slot, handle, index)
+        if slot.pointee.kind == Kind.text {
+            slot.pointee.kind = Kind.caseText
+            slot.pointee.bits = bits
+            slot.pointee.caseType = type
+        }
+        index += 1
+    }
+
+    @inline(__always)
     mutating func integer(_ value: Int) {
         let bits = UInt64(bitPattern: Int64(value))
         if slot.pointee.kind == Kind.integer && slot.pointee.bits == bits {
@@ -441,10 +498,12 @@ struct StickyBindings: SQLiteBinder {
     }
 
     /// A boolean as SQLite stores one: the integer 0 or 1.
+    @inline(__always)
     mutating func boolean(_ value: Bool) {
         integer(value ? 1 : 0)
     }
 
+    @inline(__always)
     mutating func real(_ value: Double) {
         // Compared by their bits: 0.0 and -0.0 are stored apart.
         if slot.pointee.kind == Kind.real && slot.pointee.bits == value.bitPattern {

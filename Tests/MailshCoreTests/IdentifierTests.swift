@@ -18,6 +18,38 @@ final class IdentifierTests: XCTestCase {
         XCTAssertEqual(seen.count, 1000)
     }
 
+    /// An identifier's text is the draws' bytes, least significant first, with the version and variant bits set,
+    /// written as the byte-by-byte writer of the first version wrote it.
+    func testIdentifierTextIsWhatTheByteByByteWriterWrote() {
+        func reference(_ words: (UInt64, UInt64)) -> String {
+            var text = ""
+            for index in 0..<16 {
+                var byte = UInt8(truncatingIfNeeded: (index < 8 ? words.0 : words.1) >> UInt64((index % 8) * 8))
+                if index == 6 { byte = (byte & 0x0F) | 0x40 }
+                if index == 8 { byte = (byte & 0x3F) | 0x80 }
+                if index == 4 || index == 6 || index == 8 || index == 10 { text += "-" }
+                text += String(byte >> 4, radix: 16) + String(byte & 0x0F, radix: 16)
+            }
+            return text
+        }
+        var generator = SystemRandomNumberGenerator()
+        var words: [(UInt64, UInt64)] = [(0, 0), (.max, .max), (0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210),
+                                         (0xA5A5_A5A5_5A5A_5A5A, 0x0F0F_F0F0_0909_9090)]
+        words += (0..<20_000).map { _ in (generator.next(), generator.next()) }
+        for (first, second) in words {
+            XCTAssertEqual(Account.identifierText(first, second), reference((first, second)),
+                           "\(String(first, radix: 16)) \(String(second, radix: 16))")
+        }
+        // Every byte value in every position.
+        for value in 0..<256 {
+            for shift in stride(from: 0, to: 64, by: 8) {
+                let word = UInt64(value) << UInt64(shift)
+                XCTAssertEqual(Account.identifierText(word, ~word), reference((word, ~word)))
+                XCTAssertEqual(Account.identifierText(~word, word), reference((~word, word)))
+            }
+        }
+    }
+
     /// The pool behind identifiers and prefixes hands every draw out once, across refills and threads.
     func testPooledDrawsFromManyThreadsAreAllDifferent() {
         final class Draws: @unchecked Sendable {

@@ -583,6 +583,126 @@ final class ValidationFastPathTests: XCTestCase {
         }
     }
 
+    /// Hosts made of every kind of byte the rules look at, in labels and names around their limits (63/64 bytes,
+    /// 253/254 in all), judged by the one-pass check and the rules in full as by the rules written first.
+    func testHostsAroundEveryLimitAreJudgedAsBefore() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["a", "Z", "0", "9", "-", ".", "..", ":", "[", "]", "::1", "é", "_", " ", "\r", "\n", "\u{0}", "@",
+                      "xn--bcher-kva", "1.2.3.4", "255", "A-b", "\u{7F}", "\u{301}", "/", "`", "{", "%eth0"]
+        var hosts: [String] = []
+        for length in [1, 62, 63, 64, 65] {
+            let label = String(repeating: "a", count: length)
+            hosts += [label, label + ".", label + ".com", "x." + label, "-" + label, label + "-", label + ".-",
+                      String(label.dropLast()) + "-", "1" + String(label.dropFirst()), "1." + label + ".2"]
+        }
+        // Names of 251 to 256 bytes: labels of 63 with dots, a trailing dot or none.
+        let longest = (0..<4).map { _ in String(repeating: "b", count: 63) }.joined(separator: ".")  // 255 bytes
+        for cut in 0...8 {
+            let name = String(longest.dropFirst(cut))
+            hosts += [name, name + ".", String(name.dropLast()), String(name.dropLast()) + "."]
+        }
+        hosts += ["1.2.3.4.", "1.2.3.04", "[::1]", "[fe80::1%eth0]", "::ffff:1.2.3.4", "A.B.C", "a.b.c.", "a-.b",
+                  "a.-b", "a.b-", "-", "--", "a--b.c", "0-0.1", "0.0.0.0", "1..2.3.4", ".a.b", "a.b..", "9.9.9.9.9"]
+        for _ in 0..<20_000 {
+            hosts.append((0..<Int.random(in: 1...12, using: &generator))
+                .map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        for host in hosts {
+            let expected = referenceIsHost(host)
+            XCTAssertEqual(Validate.isHost(host), expected, host.debugDescription)
+            Validate.withBytes(host) { bytes in
+                XCTAssertEqual(Validate.isHostByRules(bytes: bytes), expected, host.debugDescription)
+                if Validate.isPlainHostName(bytes) { XCTAssertTrue(expected, host.debugDescription) }
+            }
+        }
+        // The one pass takes the plain names a desk gives (the rules are not asked for them).
+        for host in ["imap.example.com", "SMTP.Example.COM.", "kunde-1.example.at", "a", "a1", "1a.2b",
+                     String(repeating: "a", count: 63) + ".de"] {
+            XCTAssertTrue(Validate.withBytes(host) { Validate.isPlainHostName($0) }, host)
+        }
+    }
+
+    /// Addresses with every special, dots and `@` in every place, local parts of 63 to 65 bytes and addresses of
+    /// 253 to 255, judged as by the address rule written first.
+    func testAddressesAroundEveryLimitAreJudgedAsBefore() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["a", "Z", "0", ".", "..", "@", "-", "+", "_", "<", ">", "(", ")", "[", "]", ",", ";", ":", "\\",
+                      "\"", " ", "\t", "é", "\u{7F}", "~", "localhost", "example.com", "b.c", "\r\n", "\u{0}", "!", "#"]
+        var addresses: [String] = []
+        for length in [1, 63, 64, 65] {
+            let local = String(repeating: "l", count: length)
+            addresses += [local + "@b.com", local + ".@b.com", "." + local + "@b.com", local + "@localhost"]
+        }
+        let domain = (0..<4).map { _ in String(repeating: "d", count: 60) }.joined(separator: ".")  // 243 bytes
+        for extra in 7...12 { addresses.append(String(repeating: "l", count: extra) + "@" + domain) }
+        for _ in 0..<20_000 {
+            addresses.append((0..<Int.random(in: 1...10, using: &generator))
+                .map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        for address in addresses {
+            XCTAssertEqual(Validate.isEmail(address), referenceIsEmail(address), address.debugDescription)
+        }
+        for byte in UInt8(0)...UInt8(0x7F) {
+            XCTAssertEqual(Validate.isEmailSpecial(byte), "<>()[],;:\\\"@".utf8.contains(byte), "\(byte)")
+        }
+    }
+
+    /// A control character is found wherever it stands in the eight-byte words the check reads (and a C1 control
+    /// whose two bytes fall into two words), in values of every length up to 40 bytes, as by Unicode's categories.
+    func testControlCharactersAreFoundAtEveryPosition() {
+        let inserts = ["\u{0}", "\u{1}", "\t", "\n", "\r", "\u{1B}", "\u{1F}", " ", "~", "\u{7F}", "\u{80}", "\u{85}",
+                       "\u{9F}", "\u{A0}", "\u{A9}", "é", "\u{200B}", "\u{2028}", "😀", "\u{FEFF}"]
+        for length in 0...40 {
+            for position in 0...length {
+                for insert in inserts {
+                    let value = String(repeating: "a", count: position) + insert + String(repeating: "b", count: length - position)
+                    let control = value.unicodeScalars.contains { $0.properties.generalCategory == .control }
+                    XCTAssertEqual(Validate.withBytes(value) { Validate.hasControlCharacter($0) }, control,
+                                   value.debugDescription)
+                    XCTAssertEqual((try? Validate.noControlCharacters(value, field: "f", allowed: "text")) == nil, control,
+                                   value.debugDescription)
+                }
+            }
+            let plain = String(repeating: "Chloé ", count: length)
+            XCTAssertNoThrow(try Validate.noControlCharacters(plain, field: "f", allowed: "text"))
+        }
+    }
+
+    /// Every enumeration a field is read into judges each value as its `init(rawValue:)` does, with the same
+    /// refusal: raw values, their case and spacing changed, canonically equivalent spellings, other text.
+    func testEnumerationsAreJudgedAsTheirRawValueInit() {
+        func check<E: RawRepresentable & CaseIterable & Equatable>(_ type: E.Type) where E.RawValue == String {
+            var values = ["", " ", "x", "none", "é", "e\u{301}", "ssl\u{0}", "SSL", "\u{FEFF}ssl"]
+            for raw in E.allCases.map(\.rawValue) {
+                values += [raw, raw.uppercased(), raw.capitalized, " " + raw, raw + " ", raw + raw, String(raw.dropLast()),
+                           raw.decomposedStringWithCanonicalMapping, raw + "\u{301}", NSString(string: raw) as String]
+            }
+            for value in values {
+                let refusal = MailshError.invalidValue(field: "f", value: value,
+                                                       allowed: E.allCases.map(\.rawValue).joined(separator: ", "))
+                do {
+                    let result: E = try Validate.enumeration(value, field: "f")
+                    XCTAssertEqual(result, E(rawValue: value), "\(E.self) \(value.debugDescription)")
+                } catch {
+                    XCTAssertNil(E(rawValue: value), "\(E.self) \(value.debugDescription)")
+                    XCTAssertEqual(error as? MailshError, refusal, "\(E.self) \(value.debugDescription)")
+                }
+            }
+        }
+        check(MailProtocol.self)
+        check(SecurityMode.self)
+        check(Direction.self)
+        check(Placement.self)
+        check(AfterProcessing.self)
+        check(ReadMode.self)
+        check(QuotedIDPolicy.self)
+        check(AuthMethod.self)
+        check(OAuthFlow.self)
+        check(OAuthProvider.self)
+        check(OAuthMechanism.self)
+        check(RecordStatus.self)
+    }
+
     func testPortsWithAndWithoutSpaces() throws {
         XCTAssertEqual(try Validate.port("993", field: "incoming.port"), 993)
         XCTAssertEqual(try Validate.port(" 993 ", field: "incoming.port"), 993)

@@ -31,6 +31,47 @@ final class SQLiteStoreTests: StoreTestCase {
         XCTAssertTrue(SQLiteProcessSettings.memoryStatisticsOff)
         // With statistics kept, SQLite counts what it holds (the connections' page caches, schemas and statements).
         XCTAssertEqual(sqlite3_memory_used(), 0)
+        // The small-block allocator was set by the same entry, before the first connection (read only now, it
+        // would be refused: SQLite is initialized).
+        XCTAssertTrue(SQLiteProcessSettings.smallBlocksCached)
+    }
+
+    /// The kept INSERTs bind text to their record's own copy of it (SQLite copies none): each row stores its own
+    /// text while the copies grow, shrink and repeat, and once the transaction ends no parameter of the kept
+    /// statements points at the record's memory (its bindings are cleared before the record frees it).
+    func testKeptTextIsTheRecordsOwnCopyAndIsUnboundWhenTheTransactionEnds() throws {
+        let sqlite = try XCTUnwrap(store as? SQLiteStore)
+        // Lengths that make each slot grow past its first 32 bytes, shrink and come back, text built at run time.
+        let names = ["Stays", String(repeating: "grown display name ", count: 5), "short", "",
+                     String(repeating: "longer still, past the slot's room ", count: 4), "short"]
+        var expected: [String: String] = [:]
+        try store.write { tx in
+            for (index, display) in (names + names.reversed()).enumerated() {
+                var account = Account(name: "Kept\(index)", by: "admin")
+                account.outgoing.displayName = String(decoding: Array(display.utf8), as: UTF8.self)
+                account.incoming.host = "host\(String(repeating: "x", count: index * 7)).example"
+                expected[account.id] = display + "|" + account.incoming.host!
+                try tx.insert(account)
+                try tx.append(AuditEntry(at: Date(), actor: "admin", account: account.name, accountID: account.id,
+                                         field: "account", oldValue: nil, newValue: display))
+            }
+        }
+        for (id, text) in expected {
+            let account = try XCTUnwrap(try store.read { try $0.account(id: id) })
+            XCTAssertEqual((account.outgoing.displayName ?? "") + "|" + (account.incoming.host ?? ""), text)
+        }
+        let audit = try store.read { try $0.audit(account: nil, limit: nil) }.filter { $0.account.hasPrefix("Kept") }
+        XCTAssertEqual(audit.map { $0.newValue ?? "(none)" }.sorted(), (names + names).sorted())
+        // The kept statements are still in GRDB's cache, their parameters all NULL again.
+        for sql in [SQLiteTransaction.keptInsertSQL, SQLiteTransaction.auditInsertSQL] {
+            let expanded = try sqlite.queue().inDatabase { db -> String in
+                let handle = try db.cachedStatement(sql: sql).sqliteStatement
+                let text = try XCTUnwrap(sqlite3_expanded_sql(handle))
+                defer { sqlite3_free(text) }
+                return String(cString: text)
+            }
+            XCTAssertEqual(expanded, sql.replacingOccurrences(of: "?", with: "NULL"))
+        }
     }
 
     func testJournalIsWALAndMigrationsAreNamed() throws {
