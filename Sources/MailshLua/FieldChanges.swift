@@ -234,19 +234,32 @@ private struct FieldTableReader {
             changes.assignments.append(Assignment(field: field, value: value.boolean != 0 ? "true" : "false"))
             return
         }
-        guard let input = FieldInput(value) else {
-            throw call.misuse(argument, "\(field.name): string or number expected, got \(typeName())")
-        }
         if field.isSecret {
+            guard let input = FieldInput(value) else { throw Self.wrongType(field, typeName(), rules) }
             switch input {
             case .text(let text): changes.passwords[field] = .some(text)
             case .clear: changes.passwords[field] = .some(nil)
             }
-        } else {
+            return
+        }
+        // As typed as it came: a string by its bytes, an integer as its number (``FieldInput`` makes text of them).
+        switch value.type {
+        case LUA_TSTRING:
+            changes.assignments.append(value.textLength == 0 ? Assignment(field: field, value: "")
+                : Assignment(field: field, utf8: UnsafeRawBufferPointer(start: value.text, count: value.textLength)))
+        case LUA_TNUMBER where value.isInteger != 0:
+            changes.assignments.append(Assignment(field: field, integer: Int(value.integer)))
+        default:
+            guard let input = FieldInput(value) else { throw Self.wrongType(field, typeName(), rules) }
             switch input {
             case .text(let text): changes.assignments.append(Assignment(field: field, value: text))
             case .clear: changes.assignments.append(Assignment(field: field, value: ""))
             }
         }
+    }
+
+    /// The refusal of a value that is none of string, number, `false` (or a boolean for a flag).
+    static func wrongType(_ field: Field, _ typeName: String, _ rules: FieldTableRules) -> HostError {
+        rules.call.misuse(rules.argument, "\(field.name): string or number expected, got \(typeName)")
     }
 }
