@@ -194,25 +194,53 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     }
 
     /// Names and the fields they name, looked up by their UTF-8 bytes: by length, then byte by byte.
-    public struct NameTable: Sendable {
-        /// Index: the name's length in bytes.
-        private let byLength: [[(name: [UInt8], field: Field)]]
+    ///
+    /// A class with its names in one buffer: a look-up (one per key of a script's field table) retains nothing and
+    /// reads no nested array.
+    public final class NameTable: Sendable {
+        /// Every name's bytes, one after another, names of one length together.
+        private let bytes: [UInt8]
+        /// Per name, in the order of `bytes`: where its bytes start, and its field.
+        private let entries: [Entry]
+        /// Index: a name's length in bytes; the entries of the names of that length.
+        private let byLength: [Range<Int>]
+
+        private struct Entry {
+            let start: Int
+            let field: Field
+        }
 
         init(_ names: [(String, Field)]) {
-            var byLength = Array(repeating: [(name: [UInt8], field: Field)](), count: (names.map(\.0.utf8.count).max() ?? 0) + 1)
-            for (name, field) in names { byLength[name.utf8.count].append((Array(name.utf8), field)) }
+            var bytes: [UInt8] = [], entries: [Entry] = [], byLength: [Range<Int>] = []
+            for length in 0...(names.map(\.0.utf8.count).max() ?? 0) {
+                let first = entries.count
+                for (name, field) in names where name.utf8.count == length {
+                    entries.append(Entry(start: bytes.count, field: field))
+                    bytes += name.utf8
+                }
+                byLength.append(first..<entries.count)
+            }
+            self.bytes = bytes
+            self.entries = entries
             self.byLength = byLength
         }
 
         /// The field `name` names, if any.
         public func find(_ name: UnsafeRawBufferPointer) -> Field? {
-            guard name.count < byLength.count else { return nil }
-            for candidate in byLength[name.count] {
-                var index = 0
-                while index < name.count && candidate.name[index] == name[index] { index += 1 }
-                if index == name.count { return candidate.field }
+            let count = name.count
+            guard count < byLength.count else { return nil }
+            let candidates = byLength.withUnsafeBufferPointer { $0[count] }
+            return bytes.withUnsafeBufferPointer { all in
+                entries.withUnsafeBufferPointer { entries in
+                    for index in candidates {
+                        let start = entries[index].start
+                        var offset = 0
+                        while offset < count && all[start &+ offset] == name[offset] { offset &+= 1 }
+                        if offset == count { return entries[index].field }
+                    }
+                    return nil
+                }
             }
-            return nil
         }
     }
 
