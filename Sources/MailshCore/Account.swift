@@ -383,11 +383,7 @@ extension Account {
         }
         switch field {
         case .proto:
-            let new: MailProtocol = try Validate.enumeration(text, field: field.name)
-            if incoming.port == DefaultPort.incoming(proto, incoming.security) {
-                incoming.port = DefaultPort.incoming(new, incoming.security)
-            }
-            proto = new
+            setProtocol(try Validate.enumeration(text, field: field.name))
         case .direction:
             direction = text.isEmpty ? .both : try Validate.enumeration(text, field: field.name)
         case .incomingHost:
@@ -396,11 +392,7 @@ extension Account {
             incoming.port = text.isEmpty ? DefaultPort.incoming(proto, incoming.security)
                 : try Validate.port(text, field: field.name)
         case .incomingSecurity:
-            let new: SecurityMode = try Validate.enumeration(text, field: field.name)
-            if incoming.port == DefaultPort.incoming(proto, incoming.security) {
-                incoming.port = DefaultPort.incoming(proto, new)
-            }
-            incoming.security = new
+            setIncomingSecurity(try Validate.enumeration(text, field: field.name))
         case .incomingUser:
             incoming.user = try optional { try Validate.length($0, field: field.name, allowed: field.allowed) }
         case .incomingFolder:
@@ -419,11 +411,7 @@ extension Account {
         case .outgoingPort:
             outgoing.port = text.isEmpty ? DefaultPort.outgoing(outgoing.security) : try Validate.port(text, field: field.name)
         case .outgoingSecurity:
-            let new: SecurityMode = try Validate.enumeration(text, field: field.name)
-            if outgoing.port == DefaultPort.outgoing(outgoing.security) {
-                outgoing.port = DefaultPort.outgoing(new)
-            }
-            outgoing.security = new
+            setOutgoingSecurity(try Validate.enumeration(text, field: field.name))
         case .outgoingUser:
             outgoing.user = try optional { try Validate.length($0, field: field.name, allowed: field.allowed) }
         case .outgoingFrom:
@@ -501,6 +489,53 @@ extension Account {
         }
     }
 
+    /// Sets an assignment's field (``set(_:to:)``), taking a value that arrived typed as it is: a port's number,
+    /// a protocol or security mode matched by its bytes. The same rules, the same refusals as its text.
+    public mutating func set(_ assignment: Assignment) throws {
+        let field = assignment.field
+        switch (assignment.typed, field) {
+        case (.integer(let number), .incomingPort):
+            incoming.port = try Validate.port(number, field: field.name)
+        case (.integer(let number), .outgoingPort):
+            outgoing.port = try Validate.port(number, field: field.name)
+        case (.proto(let new), .proto):
+            setProtocol(new)
+        case (.security(let new), .incomingSecurity):
+            setIncomingSecurity(new)
+        case (.security(let new), .outgoingSecurity):
+            setOutgoingSecurity(new)
+        case (.text(let text), _):
+            try set(field, to: text)
+        default:
+            // A typed value for another field (its field changed after it was made) as its text.
+            try set(field, to: assignment.value)
+        }
+    }
+
+    /// A new protocol; an incoming port that still holds the old default moves to the new one.
+    private mutating func setProtocol(_ new: MailProtocol) {
+        if incoming.port == DefaultPort.incoming(proto, incoming.security) {
+            incoming.port = DefaultPort.incoming(new, incoming.security)
+        }
+        proto = new
+    }
+
+    /// A new incoming security mode; a port that still holds the old default moves to the new one.
+    private mutating func setIncomingSecurity(_ new: SecurityMode) {
+        if incoming.port == DefaultPort.incoming(proto, incoming.security) {
+            incoming.port = DefaultPort.incoming(proto, new)
+        }
+        incoming.security = new
+    }
+
+    /// A new outgoing security mode; a port that still holds the old default moves to the new one.
+    private mutating func setOutgoingSecurity(_ new: SecurityMode) {
+        if outgoing.port == DefaultPort.outgoing(outgoing.security) {
+            outgoing.port = DefaultPort.outgoing(new)
+        }
+        outgoing.security = new
+    }
+
     private static func auth(_ text: String, field: Field) throws -> AuthMethod {
         guard let method = AuthMethod(rawValue: text), AuthMethod.allowed(on: field.side ?? .outgoing).contains(method) else {
             throw MailshError.invalidValue(field: field.name, value: text, allowed: field.allowed)
@@ -523,7 +558,7 @@ extension Account {
         // no sorted copy of the assignments (an array and a retain of every value, per account a script creates).
         for rank in Field.applyOrderRanks {
             for assignment in assignments where assignment.field.applyOrder == rank {
-                do { try set(assignment.field, to: assignment.value) } catch let error as MailshError {
+                do { try set(assignment) } catch let error as MailshError {
                     errors.append(error)
                 }
             }

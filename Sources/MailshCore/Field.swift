@@ -194,25 +194,53 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     }
 
     /// Names and the fields they name, looked up by their UTF-8 bytes: by length, then byte by byte.
-    public struct NameTable: Sendable {
-        /// Index: the name's length in bytes.
-        private let byLength: [[(name: [UInt8], field: Field)]]
+    ///
+    /// A class with its names in one buffer: a look-up (one per key of a script's field table) retains nothing and
+    /// reads no nested array.
+    public final class NameTable: Sendable {
+        /// Every name's bytes, one after another, names of one length together.
+        private let bytes: [UInt8]
+        /// Per name, in the order of `bytes`: where its bytes start, and its field.
+        private let entries: [Entry]
+        /// Index: a name's length in bytes; the entries of the names of that length.
+        private let byLength: [Range<Int>]
+
+        private struct Entry {
+            let start: Int
+            let field: Field
+        }
 
         init(_ names: [(String, Field)]) {
-            var byLength = Array(repeating: [(name: [UInt8], field: Field)](), count: (names.map(\.0.utf8.count).max() ?? 0) + 1)
-            for (name, field) in names { byLength[name.utf8.count].append((Array(name.utf8), field)) }
+            var bytes: [UInt8] = [], entries: [Entry] = [], byLength: [Range<Int>] = []
+            for length in 0...(names.map(\.0.utf8.count).max() ?? 0) {
+                let first = entries.count
+                for (name, field) in names where name.utf8.count == length {
+                    entries.append(Entry(start: bytes.count, field: field))
+                    bytes += name.utf8
+                }
+                byLength.append(first..<entries.count)
+            }
+            self.bytes = bytes
+            self.entries = entries
             self.byLength = byLength
         }
 
         /// The field `name` names, if any.
         public func find(_ name: UnsafeRawBufferPointer) -> Field? {
-            guard name.count < byLength.count else { return nil }
-            for candidate in byLength[name.count] {
-                var index = 0
-                while index < name.count && candidate.name[index] == name[index] { index += 1 }
-                if index == name.count { return candidate.field }
+            let count = name.count
+            guard count < byLength.count else { return nil }
+            let candidates = byLength.withUnsafeBufferPointer { $0[count] }
+            return bytes.withUnsafeBufferPointer { all in
+                entries.withUnsafeBufferPointer { entries in
+                    for index in candidates {
+                        let start = entries[index].start
+                        var offset = 0
+                        while offset < count && all[start &+ offset] == name[offset] { offset &+= 1 }
+                        if offset == count { return entries[index].field }
+                    }
+                    return nil
+                }
             }
-            return nil
         }
     }
 
@@ -272,13 +300,94 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
 }
 
 /// One `FIELD=VALUE` assignment from a command line, a script or a file.
+///
+/// A script's value may arrive typed (``init(field:integer:)``, ``init(field:utf8:)``): a port as its number, a
+/// protocol or security mode matched by its bytes. ``Account/set(_:)`` takes such a value as it is, with the same
+/// rules and refusals as its text (``value``), without making the text and parsing it back.
 public struct Assignment: Sendable, Equatable {
     public var field: Field
-    public var value: String
+
+    /// The value as text, as a command line gives it; a typed value as its text.
+    public var value: String {
+        get {
+            switch typed {
+            case .text(let text): return text
+            case .integer(let number): return String(number)
+            case .proto(let proto): return proto.rawValue
+            case .security(let security): return security.rawValue
+            }
+        }
+        set { typed = .text(newValue) }
+    }
+
+    /// The value as it arrived.
+    var typed: Typed
+
+    /// What an assignment's value is: text, or a value already typed.
+    enum Typed: Sendable {
+        case text(String)
+        /// A whole number (a script's integer), whose text is its decimal digits.
+        case integer(Int)
+        /// A protocol named by its exact raw value (only for ``Field/proto``).
+        case proto(MailProtocol)
+        /// A security mode named by its exact raw value (only for the sides' `security`).
+        case security(SecurityMode)
+    }
 
     public init(field: Field, value: String) {
         self.field = field
-        self.value = value
+        self.typed = .text(value)
+    }
+
+    /// A whole number, such as a script's integer `993`: the same assignment as its decimal text (`"993"`).
+    public init(field: Field, integer: Int) {
+        self.field = field
+        self.typed = .integer(integer)
+    }
+
+    /// A value by its UTF-8 bytes, such as a script's string: the same assignment as
+    /// `String(decoding: utf8, as: UTF8.self)`. A protocol or security mode spelled exactly is matched by its bytes,
+    /// without a `String`.
+    public init(field: Field, utf8: UnsafeRawBufferPointer) {
+        self.field = field
+        switch field {
+        case .proto:
+            if let proto: MailProtocol = Self.choice(utf8) { typed = .proto(proto); return }
+        case .incomingSecurity, .outgoingSecurity:
+            if let security: SecurityMode = Self.choice(utf8) { typed = .security(security); return }
+        default:
+            break
+        }
+        typed = .text(String(decoding: utf8, as: UTF8.self))
+    }
+
+    /// The case whose raw value is exactly `bytes`, if any.
+    @inline(__always)
+    static func choice<E: CaseIterable & RawRepresentable>(_ bytes: UnsafeRawBufferPointer) -> E? where E.RawValue == String {
+        for candidate in E.allCases {
+            var raw = candidate.rawValue
+            let equal = raw.withUTF8 { name in
+                guard name.count == bytes.count else { return false }
+                for index in 0..<name.count where name[index] != bytes[index] { return false }
+                return true
+            }
+            if equal { return candidate }
+        }
+        return nil
+    }
+
+    /// The protocol an assignment to `protocol` names, by the rule's check; refuses any other value in the rule's
+    /// words (``Validate/enumeration(_:field:)``), without the check for control characters that ``Account/set(_:)``
+    /// makes first.
+    public func protocolValue() throws -> MailProtocol {
+        if case .proto(let proto) = typed { return proto }
+        let value = value
+        return try MailProtocol(rawValue: value) ?? Validate.enumeration(value, field: Field.proto.name)
+    }
+
+    /// Equal when they name the same field and the same text, however the values arrived.
+    public static func == (lhs: Assignment, rhs: Assignment) -> Bool {
+        lhs.field == rhs.field && lhs.value == rhs.value
     }
 
     /// Parses `FIELD=VALUE`; the value may be empty (to clear the field) and may contain `=`.

@@ -21,19 +21,22 @@ struct FieldChanges {
 
 extension LuaCall {
     /// The groups a field table may nest: `incoming = { host = … }` is `incoming.host`.
-    static let fieldGroups: Set<String> = ["incoming", "outgoing", "conversation", "oauth"]
+    static let fieldGroups: [StaticString] = ["incoming", "outgoing", "conversation", "oauth"]
 
-    /// ``fieldGroups`` by their bytes, each with its fields by the rest of their name (``Field/nameTable(inGroup:)``).
-    static let fieldGroupTables: [(name: [UInt8], fields: Field.NameTable?)] =
-        fieldGroups.map { (Array($0.utf8), Field.nameTable(inGroup: $0)) }
+    /// ``fieldGroups``' fields, in their order, by the rest of their name (``Field/nameTable(inGroup:)``).
+    static let fieldGroupTables: [Field.NameTable?] = fieldGroups.map { Field.nameTable(inGroup: $0.description) }
 
-    /// `name`'s bytes.
-    static let nameKey = Array("name".utf8)
+    /// The index in ``fieldGroups`` of the group `key` names, if any.
+    static func fieldGroup(_ key: UnsafeRawBufferPointer) -> Int? {
+        for group in fieldGroups.indices where bytes(key, equal: fieldGroups[group]) { return group }
+        return nil
+    }
 
-    /// Whether `key` holds exactly `bytes`.
+    /// Whether `key` holds exactly the bytes of `name`.
     @inline(__always)
-    static func bytes(_ key: UnsafeRawBufferPointer, equal bytes: [UInt8]) -> Bool {
-        guard key.count == bytes.count else { return false }
+    static func bytes(_ key: UnsafeRawBufferPointer, equal name: StaticString) -> Bool {
+        guard key.count == name.utf8CodeUnitCount else { return false }
+        let bytes = name.utf8Start
         for index in 0..<key.count where key[index] != bytes[index] { return false }
         return true
     }
@@ -124,7 +127,7 @@ private struct FieldTableReader {
     /// The fields seen so far, one bit per field (the vocabulary has fewer than 64).
     var seen: UInt64 = 0
 
-    /// What a top-level key names: a group by its index in ``LuaCall/fieldGroupTables`` (a value with no
+    /// What a top-level key names: a group by its index in ``LuaCall/fieldGroups`` (a value with no
     /// reference to count as it is returned and switched on).
     enum Key {
         case name
@@ -134,17 +137,14 @@ private struct FieldTableReader {
 
     /// What the key `key` of a value (a table or not) names; refuses `name` where the table may not set it.
     static func classify(_ key: UnsafeRawBufferPointer, isTable: Bool, _ rules: FieldTableRules) throws -> Key {
-        if LuaCall.bytes(key, equal: LuaCall.nameKey) {
+        if LuaCall.bytes(key, equal: "name") {
             guard rules.allowName else {
                 throw rules.call.misuse(rules.argument,
                                         "the name is not a field here; rename an account with account:rename(new_name)")
             }
             return .name
         }
-        if isTable {
-            let groups = LuaCall.fieldGroupTables
-            for group in groups.indices where LuaCall.bytes(key, equal: groups[group].name) { return .group(group) }
-        }
+        if isTable, let group = LuaCall.fieldGroup(key) { return .group(group) }
         return .field(Field.named(utf8: key))
     }
 
@@ -161,7 +161,7 @@ private struct FieldTableReader {
             case .name:
                 try takeName(entry, Self.typeName(entry, rules.call), rules)
             case .group(let group):
-                let fields = LuaCall.fieldGroupTables[group].fields
+                let fields = LuaCall.fieldGroupTables[group]
                 for inner in entries[(index + 1)..<(index + 1 + children)] {
                     let part = UnsafeRawBufferPointer(start: inner.key, count: inner.keyLength)
                     try take(fields?.find(part), "\(name()).\(String(decoding: part, as: UTF8.self))", inner,
@@ -194,7 +194,7 @@ private struct FieldTableReader {
         case .name:
             try takeName(entry, call.typeName(at: value), rules)
         case .group(let group):
-            let fields = LuaCall.fieldGroupTables[group].fields
+            let fields = LuaCall.fieldGroupTables[group]
             try call.forEachEntry(in: value) { (innerIndex: Int32, innerValue: Int32) in
                 guard let part = call.stringBytes(at: innerIndex) else {
                     throw call.misuse(argument, "\(name()): field names expected as keys, got \(call.key(at: innerIndex).description)")
@@ -234,19 +234,32 @@ private struct FieldTableReader {
             changes.assignments.append(Assignment(field: field, value: value.boolean != 0 ? "true" : "false"))
             return
         }
-        guard let input = FieldInput(value) else {
-            throw call.misuse(argument, "\(field.name): string or number expected, got \(typeName())")
-        }
         if field.isSecret {
+            guard let input = FieldInput(value) else { throw Self.wrongType(field, typeName(), rules) }
             switch input {
             case .text(let text): changes.passwords[field] = .some(text)
             case .clear: changes.passwords[field] = .some(nil)
             }
-        } else {
+            return
+        }
+        // As typed as it came: a string by its bytes, an integer as its number (``FieldInput`` makes text of them).
+        switch value.type {
+        case LUA_TSTRING:
+            changes.assignments.append(value.textLength == 0 ? Assignment(field: field, value: "")
+                : Assignment(field: field, utf8: UnsafeRawBufferPointer(start: value.text, count: value.textLength)))
+        case LUA_TNUMBER where value.isInteger != 0:
+            changes.assignments.append(Assignment(field: field, integer: Int(value.integer)))
+        default:
+            guard let input = FieldInput(value) else { throw Self.wrongType(field, typeName(), rules) }
             switch input {
             case .text(let text): changes.assignments.append(Assignment(field: field, value: text))
             case .clear: changes.assignments.append(Assignment(field: field, value: ""))
             }
         }
+    }
+
+    /// The refusal of a value that is none of string, number, `false` (or a boolean for a flag).
+    static func wrongType(_ field: Field, _ typeName: String, _ rules: FieldTableRules) -> HostError {
+        rules.call.misuse(rules.argument, "\(field.name): string or number expected, got \(typeName)")
     }
 }

@@ -13,10 +13,7 @@ extension MailModule {
             // Removed in place: a copy of the array (`var assignments = changes.assignments`) would not be the only
             // reference to its storage, and its removal would copy every assignment.
             if let index = changes.assignments.firstIndex(where: { $0.field == .proto }) {
-                let value = changes.assignments.remove(at: index).value
-                // The enumeration's own check first (the rule's test, without its generic call), the rule's
-                // refusal for anything else.
-                proto = try MailProtocol(rawValue: value) ?? Validate.enumeration(value, field: Field.proto.name)
+                proto = try changes.assignments.remove(at: index).protocolValue()
             }
             var secrets: [Field: String] = [:]
             for case let (field, secret?) in changes.passwordsToSet { secrets[field] = secret }

@@ -285,4 +285,109 @@ final class AssignmentTests: XCTestCase {
         XCTAssertEqual(User(name: "bob").rightNames, [])
         XCTAssertNil(User(name: "bob").email)
     }
+    // MARK: Typed values (a script's integers, choices matched by their bytes)
+
+    /// The account (or the refusal) that applying `assignments` to a fresh account gives.
+    private func applied(_ assignments: [Assignment], proto: MailProtocol = .imap) -> Result<Account, MailshError> {
+        var account = Account(name: "Typed", proto: proto, id: "id", at: Date(timeIntervalSince1970: 0))
+        do {
+            try account.apply(assignments)
+            return .success(account)
+        } catch let error as MailshError {
+            return .failure(error)
+        } catch {
+            XCTFail("unexpected \(error)")
+            return .failure(.usage("unexpected"))
+        }
+    }
+
+    /// A port given as a number is stored as its text would be, and refused in the same words, at every edge of the
+    /// rule (no digits, five digits, above 65535, signs, the extremes of `Int`).
+    func testIntegerPortIsItsText() {
+        let numbers = Array(-12...1_100) + Array(9_990...10_010) + Array(65_530...65_540) + Array(99_990...100_010)
+            + [123_456, 1_000_000, Int.max, Int.min, Int.min + 1]
+        for field in [Field.incomingPort, .outgoingPort] {
+            for number in numbers {
+                let typed = Assignment(field: field, integer: number)
+                XCTAssertEqual(typed.value, String(number))
+                XCTAssertEqual(typed, Assignment(field: field, value: String(number)))
+                XCTAssertEqual(applied([typed]), applied([Assignment(field: field, value: String(number))]),
+                               "\(field.name) = \(number)")
+            }
+        }
+        XCTAssertEqual(try applied([Assignment(field: .incomingPort, integer: 65_535)]).get().incoming.port, 65_535)
+        XCTAssertEqual(try applied([Assignment(field: .outgoingPort, integer: 1)]).get().outgoing.port, 1)
+        assertInvalidValue(expectMailshError { _ = try applied([Assignment(field: .incomingPort, integer: 0)]).get() }, field: "incoming.port",
+                           value: "0", allowed: "a port number from 1 to 65535")
+        assertInvalidValue(expectMailshError { _ = try applied([Assignment(field: .outgoingPort, integer: 65_536)]).get() }, field: "outgoing.port",
+                           value: "65536", allowed: "a port number from 1 to 65535")
+    }
+
+    /// An integer for any other field is its decimal text, to the field's own rule.
+    func testIntegerForOtherFieldsIsItsText() {
+        for number in [0, 1, 12, -5, 65_535, Int.max] {
+            for field in [Field.oauthTenant, .incomingHost, .outgoingDisplayName, .proto, .incomingSecurity,
+                          .incomingInsecure, .conversationPrefix] {
+                XCTAssertEqual(applied([Assignment(field: field, integer: number)]),
+                               applied([Assignment(field: field, value: String(number))]), "\(field.name) = \(number)")
+            }
+        }
+    }
+
+    /// A value by its bytes is the assignment of its decoded text: a protocol or security mode spelled exactly is
+    /// matched without a String (and moves a port on its default as its text does); anything else, a near miss, an
+    /// empty value, control characters, bytes that are not UTF-8, is refused as its text is.
+    func testValueByBytesIsItsText() {
+        let texts: [[UInt8]] = ["imap", "pop3", "none", "ssl", "starttls", "IMAP", "pop", "pop33", "ssl ", " ssl", "",
+                                "starttl", "smtp", "imap\n", "ssl\0", "pop3\r"].map { Array($0.utf8) }
+            + [[0xFF], [0x70, 0x6F, 0x70, 0xC3], [0xC2, 0x85]]
+        let fields: [Field] = [.proto, .incomingSecurity, .outgoingSecurity, .incomingHost, .outgoingDisplayName,
+                               .direction, .incomingRead]
+        for bytes in texts {
+            let text = String(decoding: bytes, as: UTF8.self)
+            for field in fields {
+                let typed = bytes.withUnsafeBytes { Assignment(field: field, utf8: $0) }
+                XCTAssertEqual(typed.value, text)
+                XCTAssertEqual(typed, Assignment(field: field, value: text))
+                for proto in MailProtocol.allCases {
+                    // Alone, and after a change of protocol or security that moves the ports first.
+                    let moved = [Assignment(field: .outgoingSecurity, value: "starttls"),
+                                 Assignment(field: .proto, value: "pop3")]
+                    XCTAssertEqual(applied([typed], proto: proto), applied([Assignment(field: field, value: text)], proto: proto),
+                                   "\(field.name) = \(bytes)")
+                    XCTAssertEqual(applied(moved + [typed], proto: proto),
+                                   applied(moved + [Assignment(field: field, value: text)], proto: proto),
+                                   "\(field.name) = \(bytes) after a move")
+                }
+            }
+        }
+        // Matched by bytes: the typed values themselves.
+        XCTAssertEqual(try applied(["pop3".utf8].map { Array($0).withUnsafeBytes { Assignment(field: .proto, utf8: $0) } })
+            .get().incoming.port, 995)
+        let security = Array("starttls".utf8).withUnsafeBytes { Assignment(field: .outgoingSecurity, utf8: $0) }
+        XCTAssertEqual(try applied([security]).get().outgoing.port, 587)
+        XCTAssertEqual(try applied([security]).get().outgoing.security, .starttls)
+    }
+
+    /// `protocol` named by bytes or by text gives the same protocol, or the same refusal, and a changed field makes a
+    /// typed value its text again.
+    func testProtocolValueTypedOrText() {
+        for text in ["imap", "pop3", "IMAP", "", "imap\n", "smtp"] {
+            let typed = Array(text.utf8).withUnsafeBytes { Assignment(field: .proto, utf8: $0) }
+            let plain = Assignment(field: .proto, value: text)
+            XCTAssertEqual(Result { try typed.protocolValue() }.mapError { $0 as? MailshError ?? .usage("\($0)") },
+                           Result { try plain.protocolValue() }.mapError { $0 as? MailshError ?? .usage("\($0)") }, text)
+        }
+        assertInvalidValue(expectMailshError { _ = try Assignment(field: .proto, value: "IMAP").protocolValue() },
+                           field: "protocol", value: "IMAP", allowed: "imap, pop3")
+        var moved = Array("pop3".utf8).withUnsafeBytes { Assignment(field: .proto, utf8: $0) }
+        moved.field = .incomingHost
+        XCTAssertEqual(try applied([moved]).get().incoming.host, "pop3")
+        var port = Assignment(field: .incomingPort, integer: 110)
+        port.field = .oauthTenant
+        XCTAssertEqual(try applied([port]).get().oauth.tenant, "110")
+        port.value = "x"
+        XCTAssertEqual(port, Assignment(field: .oauthTenant, value: "x"))
+    }
 }
+

@@ -73,6 +73,56 @@ final class MailModuleTests: LuaTestCase {
             """)
     }
 
+    /// A port as a Lua integer or as a string, a protocol or security mode as a string (matched by its bytes): the
+    /// same stored account, the same port defaults moved, and the same refusals in the same words.
+    func testIntegerAndStringValuesStoreAndRefuseAlike() throws {
+        try run("""
+            local function create(name, port, proto, security)
+              return mail.account.create{ name = name, protocol = proto,
+                incoming = { host = "in.example.com", port = port, security = security },
+                outgoing = { host = "out.example.com", port = port, security = security } }
+            end
+            local function refusal(...)
+              local ok, message = pcall(create, ...)
+              assert(not ok, "accepted")
+              return message
+            end
+            create("Integer", 2525, "pop3", "starttls")
+            create("String", "2525", "pop3", "starttls")
+            create("Moved", nil, "pop3", "none")
+            for _, p in ipairs{ 0, -1, 65536, 99999, 100000, math.maxinteger, math.mininteger } do
+              local typed, text = refusal("Bad", p, "imap", "ssl"), refusal("Bad", tostring(p), "imap", "ssl")
+              assert(typed == text, typed .. " / " .. text)
+              assert(typed:find('incoming.port: "' .. p .. '" is not allowed; allowed: a port number from 1 to 65535', 1, true), typed)
+            end
+            print(refusal("Bad", 993, "IMAP", "ssl"))
+            print(refusal("Bad", 993, "imap\\n", "ssl"))
+            print(refusal("Bad", 993, "imap", "SSL"))
+            print(refusal("Bad", 993, "pop3", "tls"))
+            """)
+        XCTAssertEqual(printed, """
+            protocol: "IMAP" is not allowed; allowed: imap, pop3
+            protocol: "imap\\n" is not allowed; allowed: imap, pop3
+            incoming.security: "SSL" is not allowed; allowed: none, ssl, starttls
+            outgoing.security: "SSL" is not allowed; allowed: none, ssl, starttls
+            incoming.security: "tls" is not allowed; allowed: none, ssl, starttls
+            outgoing.security: "tls" is not allowed; allowed: none, ssl, starttls
+
+            """)
+        let admin = try desk()
+        let integer = try admin.account("Integer"), string = try admin.account("String"), moved = try admin.account("Moved")
+        XCTAssertEqual(integer.proto, .pop3)
+        XCTAssertEqual(integer.incoming.port, 2525)
+        XCTAssertEqual(integer.outgoing.port, 2525)
+        XCTAssertEqual(integer.incoming.security, .starttls)
+        XCTAssertEqual(integer.outgoing.security, .starttls)
+        XCTAssertEqual(integer.incoming, string.incoming)
+        XCTAssertEqual(integer.outgoing, string.outgoing)
+        XCTAssertEqual(integer.proto, string.proto)
+        XCTAssertEqual(moved.incoming.port, 110, "pop3 without TLS")
+        XCTAssertEqual(moved.outgoing.port, 25, "SMTP without TLS")
+    }
+
     func testUserFunctionsAndObjects() throws {
         try runTestScript("users")
         let bob = try desk().user("bob")
