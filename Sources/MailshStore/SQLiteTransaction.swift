@@ -7,22 +7,34 @@ import MailshCore
 struct SQLiteTransaction: SQLTransaction {
     let db: Database
     /// What the transaction remembers across its operations.
-    let state = TransactionState()
+    let state: TransactionState
 
     init(db: Database) {
         self.db = db
+        state = TransactionState(connection: db.sqliteConnection)
         state.startChanges = db.totalChangesCount
     }
 
     /// The savepoints open in a write transaction, and an operation left half done (see ``operation(_:)``).
     final class TransactionState {
+        /// The SQLite connection the transaction runs on, read once: GRDB's `sqliteConnection` is a variable, whose
+        /// every read costs a check of exclusive access (an operation reads it once, a bulk script's account many
+        /// thousand times).
+        let connection: SQLiteConnection?
+
+        init(connection: SQLiteConnection?) {
+            self.connection = connection
+        }
+
         /// How many ``savepoint(_:)``s are open.
         var depth = 0
         /// The account INSERT a bulk script repeats, prepared once per transaction (finding it in GRDB's statement
         /// cache hashes its whole SQL text every time), with what its parameters hold (``stickyStatement(_:_:keep:)``).
-        var accountInsert: StickyParameters?
+        /// Unchecked for exclusive access (a check per read costs more than the rest of reading it): the state
+        /// belongs to one transaction, run on one thread, and no access to it overlaps another.
+        @exclusivity(unchecked) var accountInsert: StickyParameters?
         /// The audit INSERT every change repeats (``append(_:)-(AuditEntry)``), kept like ``accountInsert``.
-        var auditInsert: StickyParameters?
+        @exclusivity(unchecked) var auditInsert: StickyParameters?
         /// The INSERTs of ``insertRow(_:into:refusing:)``, prepared once per transaction, by table name.
         var rowInserts: [(table: String, statement: Statement)] = []
         /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
@@ -65,10 +77,11 @@ struct SQLiteTransaction: SQLTransaction {
     /// `sql` is SQL no other path runs (``keptSQL(_:)``), and the statement runs only through
     /// ``Statement/executeSticky(in:_:_:_:)``: its bindings stay between runs as the record says, and a value a
     /// parameter already holds is not bound again (a bulk script's rows repeat most of theirs).
-    private func stickyStatement(_ kept: StickyParameters?, _ sql: String, keep: (StickyParameters) -> Void) throws
-        -> StickyParameters {
+    /// `sql` is read only when nothing is kept (a static property's every read runs its once-only check).
+    private func stickyStatement(_ kept: StickyParameters?, _ sql: @autoclosure () -> String,
+                                 keep: (StickyParameters) -> Void) throws -> StickyParameters {
         if let kept { return kept }
-        let statement = try db.cachedStatement(sql: sql)
+        let statement = try db.cachedStatement(sql: sql())
         sqlite3_clear_bindings(statement.sqliteStatement)
         let kept = StickyParameters(statement)
         keep(kept)
@@ -230,11 +243,12 @@ struct SQLiteTransaction: SQLTransaction {
     func operation<T>(_ body: () throws -> T) throws -> T {
         // SQLite's count read straight (GRDB's `totalChangesCount` first checks the queue it is called on, which
         // costs some 450 instructions per account a script creates).
-        let changes = sqlite3_total_changes64(db.sqliteConnection)
+        // The connection kept in the state: GRDB's `sqliteConnection` checks exclusive access on every read.
+        let changes = sqlite3_total_changes64(state.connection)
         do {
             return try body()
         } catch {
-            if sqlite3_total_changes64(db.sqliteConnection) != changes {
+            if sqlite3_total_changes64(state.connection) != changes {
                 // The outermost half-done operation decides which rollback can lift the mark.
                 let reason = state.halfDone?.reason ?? SQLiteStore.map(error, doing: "writing").message
                 state.halfDone = (reason, min(state.halfDone?.depth ?? state.depth, state.depth))

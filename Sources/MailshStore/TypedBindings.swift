@@ -340,10 +340,13 @@ final class StickyParameters {
     private let count: Int
     /// The statement whose parameters this records (kept alive while its text points into the slots).
     let statement: Statement
+    /// The statement's SQLite connection (GRDB's `Database/sqliteConnection` checks exclusive access on every read).
+    fileprivate let connection: SQLiteConnection?
 
     /// A record of `statement`'s parameters, which must all be NULL (its bindings just cleared).
     init(_ statement: Statement) {
         self.statement = statement
+        connection = sqlite3_db_handle(statement.sqliteStatement)
         count = Int(sqlite3_bind_parameter_count(statement.sqliteStatement))
         slots = UnsafeMutablePointer<Slot>.allocate(capacity: max(count, 1))
         slots.initialize(repeating: Slot(), count: count)
@@ -533,7 +536,7 @@ extension Statement {
     func executeSticky<Context>(in db: Database, _ context: Context, _ parameters: StickyParameters,
                                 _ bind: (Context, inout StickyBindings) -> Void) throws {
         let handle = sqliteStatement
-        guard sqlite3_get_autocommit(db.sqliteConnection) == 0 else {
+        guard sqlite3_get_autocommit(parameters.connection) == 0 else {
             throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back", sql: sql)
         }
         var bindings = StickyBindings(handle, parameters)
@@ -542,7 +545,7 @@ extension Statement {
         let code = sqlite3_step(handle)
         defer { sqlite3_reset(handle) }
         guard code != SQLITE_DONE && code != SQLITE_ROW else { return }
-        throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
-                            message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: String(cString: sqlite3_sql(handle)))
+        throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(parameters.connection)),
+                            message: String(cString: sqlite3_errmsg(parameters.connection)), sql: String(cString: sqlite3_sql(handle)))
     }
 }
