@@ -104,8 +104,15 @@ struct SQLiteTransaction: SQLTransaction {
                 AccountRow.bind(account, into: &b)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw Self.refusal(error, .account(account))
+            throw Self.accountRefusal(error, account)
         }
+    }
+
+    /// ``refusal(_:_:)`` of a refused account, made apart: the copy of the account that `.account(account)` takes,
+    /// made in ``insert(_:)`` itself, began there with a copy of its bytes on every run, refused or not.
+    @inline(never)
+    static func accountRefusal(_ error: DatabaseError, _ account: Account) -> MailshError {
+        refusal(error, .account(account))
     }
 
     static let updateSQL = AccountRow.table.update(.sqlite)
