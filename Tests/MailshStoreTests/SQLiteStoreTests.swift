@@ -74,6 +74,25 @@ final class SQLiteStoreTests: StoreTestCase {
         }
     }
 
+    /// The kept INSERTs (an account's, an audit entry's) refuse to run once SQLite has ended the transaction by
+    /// itself (as it does on a full disk): run anyway, each would write its row on its own, outside any transaction.
+    /// The transaction here is ended by a ROLLBACK of its own, as SQLite's would end it.
+    func testKeptInsertsRefuseToRunOnceTheTransactionIsGone() throws {
+        let account = Account(name: "Orphan", by: "admin")
+        XCTAssertThrowsError(try store.write { tx in
+            let sqlite = try XCTUnwrap(tx as? SQLiteTransaction)
+            try sqlite.db.execute(sql: "ROLLBACK")
+            XCTAssertThrowsError(try tx.insert(account)) { XCTAssertTrue("\($0)".contains("rolled back"), "\($0)") }
+            XCTAssertThrowsError(try tx.append(AuditEntry(at: Date(), actor: "admin", account: account.name,
+                                                          accountID: account.id, field: "account", oldValue: nil,
+                                                          newValue: "created"))) {
+                XCTAssertTrue("\($0)".contains("rolled back"), "\($0)")
+            }
+        })
+        XCTAssertNil(try store.read { try $0.account(id: account.id) })
+        XCTAssertEqual(try store.read { try $0.audit(account: nil, limit: nil) }.filter { $0.account == "Orphan" }.count, 0)
+    }
+
     func testJournalIsWALAndMigrationsAreNamed() throws {
         let sqlite = try XCTUnwrap(store as? SQLiteStore)
         let mode = try sqlite.queue().read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
