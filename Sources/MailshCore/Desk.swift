@@ -14,6 +14,9 @@ public final class Desk: @unchecked Sendable {
     public let secrets: any SecretBox
     let store: any AccountStore
     let current: (any StoreTransaction)?
+    /// `current` again, in a box, for ``changing(_:)``: a transaction taken out of the optional is a copy of it
+    /// (copied and destroyed, once for every account a script creates), one read from the box is used in place.
+    private let currentBox: TransactionBox?
     /// Inside a transaction: its mark on the mail it queues, delivered after it commits.
     let batch: String?
     let now: @Sendable () -> Date
@@ -28,6 +31,7 @@ public final class Desk: @unchecked Sendable {
         self.actor = actor
         self.actorRightBits = actor.rights.reduce(0) { $0 | $1.bit }
         self.current = transaction
+        self.currentBox = transaction.map(TransactionBox.init)
         self.batch = batch
         self.now = now
     }
@@ -229,8 +233,17 @@ public final class Desk: @unchecked Sendable {
     /// (one row or one update, then its audit entries): a refused statement changes nothing by itself, so inside
     /// a transaction the operation needs no savepoint of its own (see ``StoreTransaction/operation(_:)``).
     private func changing<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
-        if let current { return try current.operation { try body(current) } }
+        if let box = currentBox { return try box.transaction.operation { try body(box.transaction) } }
         return try store.writeOperation(body)
+    }
+
+    /// A transaction in a class of its own (``currentBox``).
+    private final class TransactionBox {
+        let transaction: any StoreTransaction
+
+        init(_ transaction: any StoreTransaction) {
+            self.transaction = transaction
+        }
     }
 
     /// The store's display name.
