@@ -367,8 +367,11 @@ public final class Desk: @unchecked Sendable {
     public func createdAccount(_ name: String, proto: MailProtocol? = nil, assignments: [Assignment] = [],
                                passwords: [Side: String] = [:], secrets: [Field: String] = [:]) throws -> Account {
         try require(.administrate, "creating a global account")
-        let name = Validate.normalizedName(name)
-        try Validate.accountName(name)
+        // A plain name (the names scripts give) is composed already and meets the name rule: one pass over its bytes
+        // decides both.
+        let plain = Validate.isPlainAccountName(name)
+        let name = plain ? name : Validate.normalizedName(name)
+        if !plain { try Validate.accountName(name) }
         return try changing { tx in
             // A taken name is refused by the store's unique index (as `.alreadyExists`), without a query first.
             var account = Account(name: name, proto: proto ?? .imap, by: self.actor.name, at: self.now())

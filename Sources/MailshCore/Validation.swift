@@ -266,14 +266,27 @@ public enum Validate {
     /// Whether `name` is 1 to 100 printable ASCII characters without `/`, not starting or ending with a space: the
     /// names scripts and admins give, which ``accountName(_:field:)`` accepts, judged in one pass over the string's
     /// bytes in place. `false` says only that the full rules must judge it.
+    /// A plain name is in Unicode's composed form already (it is ASCII): ``normalizedName(_:)`` returns it as it is.
     static func isPlainAccountName(_ name: String) -> Bool {
+        // By the bytes where they are (`withUTF8` needs a copy of the string in a `var`).
+        if let plain = name.utf8.withContiguousStorageIfAvailable(isPlainAccountName(bytes:)) { return plain }
         var name = name
-        return name.withUTF8 { bytes in
-            guard (1...100).contains(bytes.count), bytes[0] != UInt8(ascii: " "), bytes[bytes.count - 1] != UInt8(ascii: " ")
-            else { return false }
-            for byte in bytes where !(0x20...0x7E).contains(byte) || byte == UInt8(ascii: "/") { return false }
-            return true
+        return name.withUTF8(isPlainAccountName(bytes:))
+    }
+
+    /// ``isPlainAccountName(_:)`` of the name whose UTF-8 bytes are `bytes`.
+    static func isPlainAccountName(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = bytes.count, space = UInt8(ascii: " ")
+        guard (1...100).contains(count), let base = bytes.baseAddress, base[0] != space, base[count - 1] != space
+        else { return false }
+        var index = 0
+        while index < count {
+            // Printable ASCII is 0x20-0x7E: a byte outside it wraps past 0x5E once 0x20 is taken away.
+            let byte = base[index]
+            if byte &- 0x20 > 0x5E || byte == UInt8(ascii: "/") { return false }
+            index += 1
         }
+        return true
     }
 
     /// A user name: 1 to 64 of letters, digits, `.`, `_`, `-`, `@`, starting with a letter or digit.

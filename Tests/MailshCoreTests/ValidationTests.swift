@@ -504,7 +504,11 @@ final class ValidationFastPathTests: XCTestCase {
         for scalar in (0..<0x100).compactMap(Unicode.Scalar.init) { names += ["a\(scalar)b", "\(scalar)b", "a\(scalar)"] }
         for name in names {
             XCTAssertEqual((try? Validate.accountName(name)) != nil, reference(name), name.debugDescription)
-            if Validate.isPlainAccountName(name) { XCTAssertTrue(reference(name), name.debugDescription) }
+            if Validate.isPlainAccountName(name) {
+                XCTAssertTrue(reference(name), name.debugDescription)
+                // `Desk.createdAccount` skips the normalization of a plain name.
+                XCTAssertEqual(Array(Validate.normalizedName(name).utf8), Array(name.utf8), name.debugDescription)
+            }
         }
     }
 
