@@ -264,6 +264,11 @@ final class StoreSuite: StoreTestCase {
             XCTAssertFalse(change.account.isComplete)
             assertThrows(.alreadyExists) { try admin.createAccount("Support") }
             assertThrows(.validation) { try admin.createAccount("a/b") }
+            // A name beyond plain ASCII is composed (NFC), then judged by the full rule; a space at an end is refused.
+            let composed = try admin.createAccount("Cafe\u{301}").account
+            XCTAssertEqual(Array(composed.name.utf8), Array("Caf\u{E9}".utf8))
+            assertThrows(.validation) { try admin.createAccount(" Lead") }
+            assertThrows(.validation) { try admin.createAccount("Caf\u{E9}\u{200B}") }
             assertThrows(.validation) { try admin.createAccount("Bad", assignments: self.assign(["incoming.port": "0"])) }
             XCTAssertNil(try admin.accounts().first { $0.name == "Bad" }, "a refused create leaves nothing behind")
         }
