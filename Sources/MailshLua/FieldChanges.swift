@@ -49,6 +49,8 @@ extension LuaCall {
                       fields: [Field]? = nil) throws -> FieldChanges {
         let rules = FieldTableRules(call: self, argument: argument, allowName: allowName, fields: fields)
         var reader = FieldTableReader()
+        // The session's spare array (``LuaSession/spareAssignments``), taken: the only reference to its storage.
+        swap(&reader.changes.assignments, &session.spareAssignments)
         // Room for a whole account's fields at once (growing 1, 2, 4, 8 costs an allocation and a copy each).
         reader.changes.assignments.reserveCapacity(16)
         // Keys are looked up by their bytes (``Field/named(utf8:)``); a key's text is made only for an error.
@@ -64,6 +66,12 @@ extension LuaCall {
         }
         reader.changes.assignments.sort { $0.field < $1.field }
         return reader.changes
+    }
+
+    /// Gives the assignments of ``fieldChanges(_:table:allowName:fields:)`` back, emptied, for the next call to take.
+    func keepSpare(_ assignments: inout [Assignment]) {
+        assignments.removeAll(keepingCapacity: true)
+        swap(&assignments, &session.spareAssignments)
     }
 
     /// Reads an options table against the keys it may hold: `{ match = "Dev*", protocol = "imap" }`.
