@@ -36,6 +36,10 @@ final class LuaSession {
     /// back the one it was given (``LuaCall/fieldChanges(_:table:allowName:fields:)`` takes it), so that a script
     /// creating accounts in a loop allocates and frees no array per account.
     var spareAssignments: [Assignment] = []
+    /// The field names' tables, read once: a static's first-use check (`swift_once`) costs a call at every access.
+    let fieldNames = Field.nameTable
+    /// ``LuaCall/fieldGroupTables``, read once (as ``fieldNames``).
+    let fieldGroupTables = LuaCall.fieldGroupTables
 
     init(desk: Desk, output: ScriptOutput, options: ScriptOptions, displayName: String) throws {
         Self.installCallbacks
