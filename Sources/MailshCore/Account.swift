@@ -373,9 +373,11 @@ extension Account {
     /// Changing the protocol or a security mode moves a port that still holds the old default to the new default;
     /// a port the admin chose stays. Passwords are refused here: they are sealed through ``SecretBox``.
     public mutating func set(_ field: Field, to text: String) throws {
+        // The field's name once, for every check and message below.
+        let name = field.name
         // Control characters first, CR, LF and NUL among them: every field refuses them in the same words. So the
         // checks below are those without a second CR, LF and NUL pass (`hostPastControlCheck`, `length`, …).
-        try Validate.noControlCharacters(text, field: field.name, allowed: field.allowed)
+        try Validate.noControlCharacters(text, field: name, allowed: field.allowed)
         func optional(_ check: (String) throws -> Void) rethrows -> String? {
             if text.isEmpty { return nil }
             try check(text)
@@ -383,109 +385,109 @@ extension Account {
         }
         switch field {
         case .proto:
-            setProtocol(try Validate.enumeration(text, field: field.name))
+            setProtocol(try Validate.enumeration(text, field: name))
         case .direction:
-            direction = text.isEmpty ? .both : try Validate.enumeration(text, field: field.name)
+            direction = text.isEmpty ? .both : try Validate.enumeration(text, field: name)
         case .incomingHost:
-            incoming.host = try optional { try Validate.hostPastControlCheck($0, field: field.name, allowed: field.allowed) }
+            incoming.host = try optional { try Validate.hostPastControlCheck($0, field: name, allowed: field.allowed) }
         case .incomingPort:
             incoming.port = text.isEmpty ? DefaultPort.incoming(proto, incoming.security)
-                : try Validate.port(text, field: field.name)
+                : try Validate.port(text, field: name)
         case .incomingSecurity:
-            setIncomingSecurity(try Validate.enumeration(text, field: field.name))
+            setIncomingSecurity(try Validate.enumeration(text, field: name))
         case .incomingUser:
-            incoming.user = try optional { try Validate.length($0, field: field.name, allowed: field.allowed) }
+            incoming.user = try optional { try Validate.length($0, field: name, allowed: field.allowed) }
         case .incomingFolder:
-            incoming.folder = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 255) }
+            incoming.folder = try optional { try Validate.length($0, field: name, allowed: field.allowed, maxLength: 255) }
                 ?? "INBOX"
         case .incomingAfter:
-            incoming.after = text.isEmpty ? .read : try Validate.enumeration(text, field: field.name)
+            incoming.after = text.isEmpty ? .read : try Validate.enumeration(text, field: name)
         case .incomingMoveTo:
-            incoming.moveTo = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 255) }
+            incoming.moveTo = try optional { try Validate.length($0, field: name, allowed: field.allowed, maxLength: 255) }
         case .incomingRead:
-            let mode: ReadMode = text.isEmpty ? .unseen : try Validate.enumeration(text, field: field.name)
+            let mode: ReadMode = text.isEmpty ? .unseen : try Validate.enumeration(text, field: name)
             if mode == .sinceLast && proto == .pop3 { throw MailshError.sinceLastNeedsIMAP(account: qualifiedName) }
             incoming.read = mode
         case .outgoingHost:
-            outgoing.host = try optional { try Validate.hostPastControlCheck($0, field: field.name, allowed: field.allowed) }
+            outgoing.host = try optional { try Validate.hostPastControlCheck($0, field: name, allowed: field.allowed) }
         case .outgoingPort:
-            outgoing.port = text.isEmpty ? DefaultPort.outgoing(outgoing.security) : try Validate.port(text, field: field.name)
+            outgoing.port = text.isEmpty ? DefaultPort.outgoing(outgoing.security) : try Validate.port(text, field: name)
         case .outgoingSecurity:
-            setOutgoingSecurity(try Validate.enumeration(text, field: field.name))
+            setOutgoingSecurity(try Validate.enumeration(text, field: name))
         case .outgoingUser:
-            outgoing.user = try optional { try Validate.length($0, field: field.name, allowed: field.allowed) }
+            outgoing.user = try optional { try Validate.length($0, field: name, allowed: field.allowed) }
         case .outgoingFrom:
-            outgoing.from = try optional { try Validate.emailPastControlCheck($0, field: field.name) }
+            outgoing.from = try optional { try Validate.emailPastControlCheck($0, field: name) }
         case .outgoingDisplayName:
-            outgoing.displayName = try optional { try Validate.length($0, field: field.name, allowed: field.allowed) }
+            outgoing.displayName = try optional { try Validate.length($0, field: name, allowed: field.allowed) }
         case .outgoingReplyTo:
-            outgoing.replyTo = try optional { try Validate.emailPastControlCheck($0, field: field.name) }
+            outgoing.replyTo = try optional { try Validate.emailPastControlCheck($0, field: name) }
         case .conversationPrefix:
-            conversation.prefix = text.isEmpty ? nil : try Validate.conversationPrefix(text, field: field.name)
+            conversation.prefix = text.isEmpty ? nil : try Validate.conversationPrefix(text, field: name)
         case .conversationPlacement:
-            conversation.placement = try Validate.enumeration(text, field: field.name)
+            conversation.placement = try Validate.enumeration(text, field: name)
         case .conversationQuoted:
-            conversation.quoted = text.isEmpty ? .attach : try Validate.enumeration(text, field: field.name)
+            conversation.quoted = text.isEmpty ? .attach : try Validate.enumeration(text, field: name)
         case .incomingCAFile:
-            incoming.trust.caFile = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            incoming.trust.caFile = try optional { try Validate.length($0, field: name, allowed: field.allowed, maxLength: 4096) }
         case .outgoingCAFile:
-            outgoing.trust.caFile = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            outgoing.trust.caFile = try optional { try Validate.length($0, field: name, allowed: field.allowed, maxLength: 4096) }
         case .incomingClientCert:
-            incoming.trust.clientCert = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            incoming.trust.clientCert = try optional { try Validate.length($0, field: name, allowed: field.allowed, maxLength: 4096) }
         case .outgoingClientCert:
-            outgoing.trust.clientCert = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            outgoing.trust.clientCert = try optional { try Validate.length($0, field: name, allowed: field.allowed, maxLength: 4096) }
         case .incomingClientKey:
-            incoming.trust.clientKey = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            incoming.trust.clientKey = try optional { try Validate.length($0, field: name, allowed: field.allowed, maxLength: 4096) }
         case .outgoingClientKey:
-            outgoing.trust.clientKey = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            outgoing.trust.clientKey = try optional { try Validate.length($0, field: name, allowed: field.allowed, maxLength: 4096) }
         case .incomingInsecure:
-            incoming.trust.insecure = try Validate.boolean(text, field: field.name)
+            incoming.trust.insecure = try Validate.boolean(text, field: name)
         case .outgoingInsecure:
-            outgoing.trust.insecure = try Validate.boolean(text, field: field.name)
+            outgoing.trust.insecure = try Validate.boolean(text, field: name)
         case .incomingAllowPlaintext:
-            incoming.trust.allowPlaintext = try Validate.boolean(text, field: field.name)
+            incoming.trust.allowPlaintext = try Validate.boolean(text, field: name)
         case .outgoingAllowPlaintext:
-            outgoing.trust.allowPlaintext = try Validate.boolean(text, field: field.name)
+            outgoing.trust.allowPlaintext = try Validate.boolean(text, field: name)
         case .incomingAuth:
             incoming.auth = text.isEmpty ? .password : try Self.auth(text, field: field)
         case .outgoingAuth:
             outgoing.auth = text.isEmpty ? .password : try Self.auth(text, field: field)
         case .oauthProvider:
-            oauth.provider = text.isEmpty ? nil : try Validate.enumeration(text, field: field.name)
+            oauth.provider = text.isEmpty ? nil : try Validate.enumeration(text, field: name)
         case .oauthTenant:
             oauth.tenant = try optional { tenant in
-                try Validate.length(tenant, field: field.name, allowed: field.allowed, maxLength: 256)
+                try Validate.length(tenant, field: name, allowed: field.allowed, maxLength: 256)
                 let ok = tenant.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII
                     || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }
-                if !ok { throw MailshError.invalidValue(field: field.name, value: tenant, allowed: field.allowed) }
+                if !ok { throw MailshError.invalidValue(field: name, value: tenant, allowed: field.allowed) }
             }
         case .oauthClientID:
-            oauth.clientID = try optional { try Validate.length($0, field: field.name, allowed: field.allowed) }
+            oauth.clientID = try optional { try Validate.length($0, field: name, allowed: field.allowed) }
         case .oauthScopes:
-            oauth.scopes = try optional { try Validate.oauthScopes($0, field: field.name, allowed: field.allowed) }
+            oauth.scopes = try optional { try Validate.oauthScopes($0, field: name, allowed: field.allowed) }
                 .map { $0.split(separator: " ").joined(separator: " ") }
         case .oauthFlow:
-            oauth.flow = text.isEmpty ? .delegated : try Validate.enumeration(text, field: field.name)
+            oauth.flow = text.isEmpty ? .delegated : try Validate.enumeration(text, field: name)
         case .oauthMechanism:
-            oauth.mechanism = text.isEmpty ? nil : try Validate.enumeration(text, field: field.name)
+            oauth.mechanism = text.isEmpty ? nil : try Validate.enumeration(text, field: name)
         case .oauthAuthority:
-            oauth.authority = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
+            oauth.authority = try optional { try Validate.oauthURL($0, field: name, allowed: field.allowed) }
         case .oauthTokenURL:
-            oauth.tokenURL = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
+            oauth.tokenURL = try optional { try Validate.oauthURL($0, field: name, allowed: field.allowed) }
         case .oauthDeviceURL:
-            oauth.deviceURL = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
+            oauth.deviceURL = try optional { try Validate.oauthURL($0, field: name, allowed: field.allowed) }
         case .oauthAuthorizeURL:
-            oauth.authorizeURL = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
+            oauth.authorizeURL = try optional { try Validate.oauthURL($0, field: name, allowed: field.allowed) }
         case .oauthRevokeURL:
-            oauth.revokeURL = try optional { try Validate.oauthURL($0, field: field.name, allowed: field.allowed) }
+            oauth.revokeURL = try optional { try Validate.oauthURL($0, field: name, allowed: field.allowed) }
         case .oauthCAFile:
-            oauth.caFile = try optional { try Validate.length($0, field: field.name, allowed: field.allowed, maxLength: 4096) }
+            oauth.caFile = try optional { try Validate.length($0, field: name, allowed: field.allowed, maxLength: 4096) }
         case .incomingPassword, .outgoingPassword:
-            throw MailshError.usage("\(field.name) is set with `account password` or `personal password`, never as FIELD=VALUE")
+            throw MailshError.usage("\(name) is set with `account password` or `personal password`, never as FIELD=VALUE")
         case .oauthClientSecret:
-            throw MailshError.usage("\(field.name) is set with `account secret` or `personal secret`, never as FIELD=VALUE")
+            throw MailshError.usage("\(name) is set with `account secret` or `personal secret`, never as FIELD=VALUE")
         case .incomingClientKeyPEM, .outgoingClientKeyPEM:
-            throw MailshError.usage("\(field.name) is set with `account client-key`, never as FIELD=VALUE")
+            throw MailshError.usage("\(name) is set with `account client-key`, never as FIELD=VALUE")
         }
     }
 
@@ -493,18 +495,19 @@ extension Account {
     /// a protocol or security mode matched by its bytes. The same rules, the same refusals as its text.
     public mutating func set(_ assignment: Assignment) throws {
         let field = assignment.field
-        switch (assignment.typed, field) {
-        case (.integer(let number), .incomingPort):
+        // On the value itself, not a tuple of it and the field (a copy: a retain and release of its text).
+        switch assignment.typed {
+        case .integer(let number) where field == .incomingPort:
             incoming.port = try Validate.port(number, field: field.name)
-        case (.integer(let number), .outgoingPort):
+        case .integer(let number) where field == .outgoingPort:
             outgoing.port = try Validate.port(number, field: field.name)
-        case (.proto(let new), .proto):
+        case .proto(let new) where field == .proto:
             setProtocol(new)
-        case (.security(let new), .incomingSecurity):
+        case .security(let new) where field == .incomingSecurity:
             setIncomingSecurity(new)
-        case (.security(let new), .outgoingSecurity):
+        case .security(let new) where field == .outgoingSecurity:
             setOutgoingSecurity(new)
-        case (.text(let text), _):
+        case .text(let text):
             try set(field, to: text)
         default:
             // A typed value for another field (its field changed after it was made) as its text.
@@ -556,9 +559,11 @@ extension Account {
         var errors: [MailshError] = []
         // In `applyOrder`, keeping the given order within each rank (a stable sort's order), one pass per rank:
         // no sorted copy of the assignments (an array and a retain of every value, per account a script creates).
+        // By index: each assignment is set where it is in the array, not from a copy (a retain and release of its
+        // text per assignment and pass).
         for rank in Field.applyOrderRanks {
-            for assignment in assignments where assignment.field.applyOrder == rank {
-                do { try set(assignment) } catch let error as MailshError {
+            for index in assignments.indices where assignments[index].field.applyOrder == rank {
+                do { try set(assignments[index]) } catch let error as MailshError {
                     errors.append(error)
                 }
             }

@@ -187,6 +187,10 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
     /// ``named(utf8:)``'s table: every field by its whole name.
     private static let byNameBytes = NameTable(allCases.map { ($0.rawValue, $0) })
 
+    /// ``named(utf8:)``'s table, for a caller that looks up many names to keep (a static's first-use check costs
+    /// a call at every access).
+    public static var nameTable: NameTable { byNameBytes }
+
     /// The fields named `group.…`, by the rest of their name, found by bytes (as ``fields(inGroup:)`` finds them by
     /// text); `nil` when no field is.
     public static func nameTable(inGroup group: String) -> NameTable? {
@@ -207,6 +211,8 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
 
         private struct Entry {
             let start: Int
+            /// The name's first eight bytes (``head(_:)``): one comparison for most of a name, or all of it.
+            let head: UInt64
             let field: Field
         }
 
@@ -215,7 +221,8 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
             for length in 0...(names.map(\.0.utf8.count).max() ?? 0) {
                 let first = entries.count
                 for (name, field) in names where name.utf8.count == length {
-                    entries.append(Entry(start: bytes.count, field: field))
+                    let head = Array(name.utf8).withUnsafeBytes(Self.head)
+                    entries.append(Entry(start: bytes.count, head: head, field: field))
                     bytes += name.utf8
                 }
                 byLength.append(first..<entries.count)
@@ -225,18 +232,34 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
             self.byLength = byLength
         }
 
+        /// The first eight bytes of `name` as one number, byte `i` in bits `8 i ..< 8 i + 8`; zeros after a shorter
+        /// name's bytes (names compared by it have the same length).
+        @inline(__always)
+        static func head(_ name: UnsafeRawBufferPointer) -> UInt64 {
+            if name.count >= 8 { return UInt64(littleEndian: name.loadUnaligned(as: UInt64.self)) }
+            var head: UInt64 = 0
+            var index = 0
+            while index < name.count {
+                head |= UInt64(name[index]) &<< UInt64(8 &* index)
+                index &+= 1
+            }
+            return head
+        }
+
         /// The field `name` names, if any.
         public func find(_ name: UnsafeRawBufferPointer) -> Field? {
             let count = name.count
             guard count < byLength.count else { return nil }
             let candidates = byLength.withUnsafeBufferPointer { $0[count] }
+            let head = Self.head(name)
             return bytes.withUnsafeBufferPointer { all in
                 entries.withUnsafeBufferPointer { entries in
-                    for index in candidates {
+                    for index in candidates where entries[index].head == head {
+                        // The first eight bytes are equal: the rest, if any.
                         let start = entries[index].start
-                        var offset = 0
+                        var offset = 8
                         while offset < count && all[start &+ offset] == name[offset] { offset &+= 1 }
-                        if offset == count { return entries[index].field }
+                        if offset >= count { return entries[index].field }
                     }
                     return nil
                 }

@@ -47,8 +47,11 @@ extension LuaCall {
     /// `fields` limits the fields the table may set (every field when `nil`).
     func fieldChanges(_ argument: Int, table: Int32, allowName: Bool = false,
                       fields: [Field]? = nil) throws -> FieldChanges {
-        let rules = FieldTableRules(call: self, argument: argument, allowName: allowName, fields: fields)
+        let rules = FieldTableRules(call: self, argument: argument, allowName: allowName, fields: fields,
+                                    names: session.fieldNames, groups: session.fieldGroupTables)
         var reader = FieldTableReader()
+        // The session's spare array (``LuaSession/spareAssignments``), taken: the only reference to its storage.
+        swap(&reader.changes.assignments, &session.spareAssignments)
         // Room for a whole account's fields at once (growing 1, 2, 4, 8 costs an allocation and a copy each).
         reader.changes.assignments.reserveCapacity(16)
         // Keys are looked up by their bytes (``Field/named(utf8:)``); a key's text is made only for an error.
@@ -64,6 +67,12 @@ extension LuaCall {
         }
         reader.changes.assignments.sort { $0.field < $1.field }
         return reader.changes
+    }
+
+    /// Gives the assignments of ``fieldChanges(_:table:allowName:fields:)`` back, emptied, for the next call to take.
+    func keepSpare(_ assignments: inout [Assignment]) {
+        assignments.removeAll(keepingCapacity: true)
+        swap(&assignments, &session.spareAssignments)
     }
 
     /// Reads an options table against the keys it may hold: `{ match = "Dev*", protocol = "imap" }`.
@@ -114,6 +123,9 @@ private struct FieldTableRules {
     let argument: Int
     let allowName: Bool
     let fields: [Field]?
+    /// ``Field/nameTable`` and ``LuaCall/fieldGroupTables``, as the session keeps them (``LuaSession/fieldNames``).
+    let names: Field.NameTable
+    let groups: [Field.NameTable?]
 }
 
 /// The state of ``LuaCall/fieldChanges(_:table:allowName:fields:)`` while it walks a table: a value with mutating
@@ -145,7 +157,7 @@ private struct FieldTableReader {
             return .name
         }
         if isTable, let group = LuaCall.fieldGroup(key) { return .group(group) }
-        return .field(Field.named(utf8: key))
+        return .field(rules.names.find(key))
     }
 
     /// The entries C read (``CMailshLuaBridge_fieldEntries``): each top-level one followed by its table's entries.
@@ -161,7 +173,7 @@ private struct FieldTableReader {
             case .name:
                 try takeName(entry, Self.typeName(entry, rules.call), rules)
             case .group(let group):
-                let fields = LuaCall.fieldGroupTables[group]
+                let fields = rules.groups[group]
                 for inner in entries[(index + 1)..<(index + 1 + children)] {
                     let part = UnsafeRawBufferPointer(start: inner.key, count: inner.keyLength)
                     try take(fields?.find(part), "\(name()).\(String(decoding: part, as: UTF8.self))", inner,
@@ -194,7 +206,7 @@ private struct FieldTableReader {
         case .name:
             try takeName(entry, call.typeName(at: value), rules)
         case .group(let group):
-            let fields = LuaCall.fieldGroupTables[group]
+            let fields = rules.groups[group]
             try call.forEachEntry(in: value) { (innerIndex: Int32, innerValue: Int32) in
                 guard let part = call.stringBytes(at: innerIndex) else {
                     throw call.misuse(argument, "\(name()): field names expected as keys, got \(call.key(at: innerIndex).description)")

@@ -32,6 +32,14 @@ final class LuaSession {
     /// Lua code while it uses it): every field of the vocabulary and its groups fit. Made once: as a temporary
     /// allocation of its size (over 1 KiB) Swift put it on the heap at every call.
     let fieldEntries = UnsafeMutableBufferPointer<CMailshLuaBridge_FieldEntry>.allocate(capacity: 96)
+    /// An empty array with room for a field table's assignments, kept between calls: `mail.account.create` hands
+    /// back the one it was given (``LuaCall/fieldChanges(_:table:allowName:fields:)`` takes it), so that a script
+    /// creating accounts in a loop allocates and frees no array per account.
+    var spareAssignments: [Assignment] = []
+    /// The field names' tables, read once: a static's first-use check (`swift_once`) costs a call at every access.
+    let fieldNames = Field.nameTable
+    /// ``LuaCall/fieldGroupTables``, read once (as ``fieldNames``).
+    let fieldGroupTables = LuaCall.fieldGroupTables
 
     init(desk: Desk, output: ScriptOutput, options: ScriptOptions, displayName: String) throws {
         Self.installCallbacks

@@ -18,9 +18,10 @@ extension MailModule {
             var secrets: [Field: String] = [:]
             for case let (field, secret?) in changes.passwordsToSet { secrets[field] = secret }
             // The new account moved into the object returned, not copied (the object reads its warnings from it).
-            return .value(.object(AccountObject(try call.desk.createdAccount(name, proto: proto,
-                                                                             assignments: changes.assignments,
-                                                                             secrets: secrets))))
+            let account = try call.desk.createdAccount(name, proto: proto, assignments: changes.assignments,
+                                                       secrets: secrets)
+            call.keepSpare(&changes.assignments)
+            return .value(.object(AccountObject(account)))
         },
         HostFunction(.function("mail.account.get")) { call in
             let name = try call.string(1)

@@ -52,6 +52,35 @@ final class MailModuleTests: LuaTestCase {
         XCTAssertTrue(audit.contains { $0.field == "outgoing.allow_plaintext" && $0.oldValue == "true" }, "\(audit)")
     }
 
+    /// Accounts created one after another, with a refused one and an `acct:set` between them, each get exactly the
+    /// fields their own table gives (the session keeps one array for the assignments from call to call).
+    func testEachCreateSetsOnlyItsOwnFields() throws {
+        try run("""
+            local first = mail.account.create{ name = "First", protocol = "pop3",
+              incoming = { host = "pop.example.com", port = 2995, security = "starttls" },
+              outgoing = { host = "smtp.example.com", from = "first@example.com", display_name = "First Desk" } }
+            local second = mail.account.create{ name = "Second" }
+            local ok, message = pcall(mail.account.create, { name = "Refused", incoming = { host = "in.example.com",
+              port = 0 }, outgoing = { display_name = "Never" } })
+            assert(not ok and message:find("incoming.port", 1, true), tostring(message))
+            first:set{ outgoing = { reply_to = "reply@example.com" } }
+            local third = mail.account.create{ name = "Third", outgoing = { host = "out.example.org" } }
+            print(second.incoming.host, second.outgoing.host, second.outgoing.display_name, second.outgoing.reply_to,
+                  second.incoming.port, second.protocol)
+            print(third.incoming.host, third.outgoing.host, third.outgoing.display_name, third.outgoing.from)
+            print(first.incoming.port, first.outgoing.display_name, first.outgoing.reply_to)
+            """)
+        XCTAssertEqual(printed, """
+            nil\tnil\tnil\tnil\t993\timap
+            nil\tout.example.org\tnil\tnil
+            2995\tFirst Desk\treply@example.com
+
+            """)
+        XCTAssertNil(try desk().account("Second").outgoing.displayName)
+        XCTAssertNil(try desk().account("Third").incoming.host)
+        XCTAssertThrowsError(try desk().account("Refused"))
+    }
+
     /// An integer given for a field sets the text Lua writes for it (`tostring`), with 0 to 99,999 written by the
     /// host's own digits; ports in and out of range are taken or refused as their text is.
     func testIntegersSetTheTextLuaWritesForThem() throws {
