@@ -13,9 +13,10 @@ public final class Desk: @unchecked Sendable {
     public let actor: User
     public let secrets: any SecretBox
     let store: any AccountStore
-    let current: (any StoreTransaction)?
-    /// `current` again, in a box, for ``changing(_:)``: a transaction taken out of the optional is a copy of it
-    /// (copied and destroyed, once for every account a script creates), one read from the box is used in place.
+    /// The transaction this desk runs in, if any (kept in ``currentBox``).
+    var current: (any StoreTransaction)? { currentBox?.transaction }
+    /// The transaction in a box of its own: ``changing(_:)`` uses it in place from the box, where a transaction
+    /// taken out of an optional is a copy of it (copied and destroyed, once for every account a script creates).
     private let currentBox: TransactionBox?
     /// Inside a transaction: its mark on the mail it queues, delivered after it commits.
     let batch: String?
@@ -30,7 +31,6 @@ public final class Desk: @unchecked Sendable {
         self.secrets = secrets
         self.actor = actor
         self.actorRightBits = actor.rights.reduce(0) { $0 | $1.bit }
-        self.current = transaction
         self.currentBox = transaction.map(TransactionBox.init)
         self.batch = batch
         self.now = now
