@@ -5,6 +5,15 @@ import PackageDescription
 // tests run; the release build that scripts/mailsh ships has none of them in its paths.
 let testHooks: [SwiftSetting] = [.define("MAILSH_TEST_HOOKS", .when(configuration: .debug))]
 
+// The package's own modules reach the metadata of concrete types (`Set<Right>`, `[String]`, an optional of a
+// protocol) through the types' accessor functions, with the witness tables they need handed in by the compiler, not
+// by a mangled name the Swift runtime decodes at the first use: the decoder looks up each generic requirement's
+// conformance, the first look-up of a pair scanning every conformance record of the program (about 370,000
+// instructions; bench/RESULTS.md, Start-up). Release only: what scripts/mailsh ships.
+let directMetadata: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)),
+]
+
 // Both programs (mailsh, mailsh-full) link in release with LLVM's lld (shipped with the Swift toolchain; GNU gold, the
 // default, cannot) and pack their relative relocations (DT_RELR, glibc 2.36 and later): 143,400 relocation entries of
 // 24 bytes become a 26 KB bitmap, so the dynamic loader reads and walks less before main. They export none of their own
@@ -102,10 +111,10 @@ let package = Package(
 
         // The model and its rules: accounts, sections and padlocks, users and rights, personal settings,
         // effective settings, validation, and the protocols the outside worlds implement. Foundation only.
-        .target(name: "MailshCore"),
+        .target(name: "MailshCore", swiftSettings: directMetadata),
 
         // Mail parsing (headers, MIME, encodings, HTML to text), the conversation-ID scanner and the reply matcher.
-        .target(name: "MailshMessage", dependencies: ["MailshCore", "CIconv"]),
+        .target(name: "MailshMessage", dependencies: ["MailshCore", "CIconv"], swiftSettings: directMetadata),
 
         // The mail monitor: polls a mailbox, files each message through the matcher, then removes it from the server.
         // Its counters and timers go through swift-metrics' API, to a factory handed in (none unless --metrics).
@@ -130,7 +139,8 @@ let package = Package(
         // Secrets sealed with AES-256-GCM and the key file, over OpenSSL; the process that holds them kept undumpable.
         .target(
             name: "MailshCrypto",
-            dependencies: ["MailshCore", "COpenSSL", "COpenSSLLoader", "CProcessGuard"]
+            dependencies: ["MailshCore", "COpenSSL", "COpenSSLLoader", "CProcessGuard"],
+            swiftSettings: directMetadata
         ),
 
         // The store: SQLite through GRDB, the SQL layer both engines share (dialects, rows, named append-only
@@ -144,7 +154,8 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 // SQLite's process-wide settings, made before its first connection (SQLiteReader).
                 "CSQLiteConfig",
-            ]
+            ],
+            swiftSettings: directMetadata
         ),
 
         // libpq from Debian's libpq-dev (its header; libpq5 at run time). Not linked: CPQLoader opens libpq.so.5 at the
@@ -162,13 +173,14 @@ let package = Package(
         .target(
             name: "MailshLua",
             dependencies: ["MailshCore", "MailshMessage", "CLua", "CLuaBridge", "CLuaLoader"],
-            swiftSettings: testHooks
+            swiftSettings: testHooks + directMetadata
         ),
 
         // Connection tests, test mail and mailbox reading over libcurl (easy and multi interfaces).
         .target(
             name: "MailshTransport",
-            dependencies: ["MailshCore", "CCurl"]
+            dependencies: ["MailshCore", "CCurl"],
+            swiftSettings: directMetadata
         ),
 
         // The command tree, declared once (dispatch, help, completion), and the output formats.
@@ -184,7 +196,7 @@ let package = Package(
                 // The monitor's log: a Logger with mailsh's own handler (text or JSON lines on standard error).
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: testHooks
+            swiftSettings: testHooks + directMetadata
         ),
 
         // libxml2 (from Debian's libxml2-dev) through its SAX2 push parser, set up as Foundation's XMLParser sets it up.
@@ -194,7 +206,8 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-I/usr/include/libxml2"])]),
 
         // Discovery's outside worlds: DNS over c-ares, Thunderbird autoconfig documents read with libxml2 (CXML2Loader).
-        .target(name: "MailshDiscovery", dependencies: ["MailshCore", "CCares", "CCaresLoader", "CXML2Loader"]),
+        .target(name: "MailshDiscovery", dependencies: ["MailshCore", "CCares", "CCaresLoader", "CXML2Loader"],
+                swiftSettings: directMetadata),
 
         // Doubles of the core's protocols for unit tests (the scripted OAuth token client).
         .target(name: "MailshTesting", dependencies: ["MailshCore"]),
@@ -204,7 +217,8 @@ let package = Package(
         .target(
             name: "MailshProgram",
             dependencies: ["MailshShell", "MailshStore", "MailshCrypto", "MailshLua", "MailshTransport",
-                           "MailshDiscovery", "MailshMonitor", "MailshCore"]
+                           "MailshDiscovery", "MailshMonitor", "MailshCore"],
+            swiftSettings: directMetadata
         ),
 
         // The installed program: everything but the PostgreSQL engine and the metrics endpoint (NIO, Prometheus),
@@ -215,6 +229,7 @@ let package = Package(
         .executableTarget(
             name: "mailsh",
             dependencies: ["MailshProgram", "MailshShell", "MailshCore"],
+            swiftSettings: directMetadata,
             linkerSettings: programLinkerSettings
         ),
 
