@@ -199,18 +199,9 @@ extension Section {
     /// Closed padlocks in few words, for a listing's column: `all`, `server` (both servers and the OAuth client,
     /// the default), `credentials`, then any other section by name; `-` when none is locked.
     public static func summary(_ locked: [Section]) -> String {
-        var rest = allCases.filter(locked.contains)
-        if rest.count == allCases.count { return "all" }
-        var words: [String] = []
-        for shorthand in ["server", "credentials"] {
-            let named = (try? parse(shorthand)) ?? []
-            if named.allSatisfy(rest.contains) {
-                words.append(shorthand)
-                rest.removeAll(where: named.contains)
-            }
-        }
-        words += rest.map(\.rawValue)
-        return words.isEmpty ? "-" : words.joinedText(separator: " ")
+        var mask = 0
+        for (bit, section) in allCases.enumerated() where locked.contains(section) { mask |= 1 << bit }
+        return spelled(mask)
     }
 
     /// ``summary(_:)`` of the sections `isLocked` says are closed, looked up in a table made once by it (one entry
@@ -226,7 +217,28 @@ extension Section {
         summaries[mask & ((1 << allCases.count) - 1)]
     }
 
-    private static let summaries: [String] = (0..<(1 << allCases.count)).map { mask in
-        summary(allCases.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element))
+    /// The words of ``summary(_:)`` for the sections whose bits are set in `mask`: the shorthands whose sections are
+    /// all closed (each taking its sections out), then the other sections in ``allCases``' order. Made by bits, so
+    /// the table below costs a one-shot listing little to make (bench/RESULTS.md, Start-up).
+    private static func spelled(_ mask: Int) -> String {
+        if mask == (1 << allCases.count) - 1 { return "all" }
+        var rest = mask
+        var words: [String] = []
+        for (shorthand, named) in shorthandMasks where rest & named == named {
+            words.append(shorthand)
+            rest &= ~named
+        }
+        for (bit, section) in allCases.enumerated() where rest & (1 << bit) != 0 { words.append(section.rawValue) }
+        return words.isEmpty ? "-" : words.joinedText(separator: " ")
     }
+
+    /// The shorthands a summary may use, in order, each with the bits of the sections ``parse(_:)`` gives for it.
+    private static let shorthandMasks: [(shorthand: String, mask: Int)] = ["server", "credentials"].map { shorthand in
+        let named = (try? parse(shorthand)) ?? []
+        var mask = 0
+        for (bit, section) in allCases.enumerated() where named.contains(section) { mask |= 1 << bit }
+        return (shorthand, mask)
+    }
+
+    private static let summaries: [String] = (0..<(1 << allCases.count)).map(spelled)
 }

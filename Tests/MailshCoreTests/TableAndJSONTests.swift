@@ -51,6 +51,35 @@ final class TableAndJSONTests: XCTestCase {
         XCTAssertEqual(Section.summary([.incomingServer, .incomingCredentials]), "incoming.server incoming.credentials")
     }
 
+    /// Every combination of padlocks reads as the rule spells it, written out here over the sections (the listing's
+    /// table is made by bits, issue 17): `all`, then the shorthands whose sections are all closed, then the rest.
+    func testPadlockSummaryOfEveryCombination() throws {
+        XCTAssertEqual(Section.summary([.incomingCredentials, .outgoingCredentials, .oauthCredentials]), "credentials")
+        XCTAssertEqual(Section.summary([.oauth, .incomingServer, .outgoingServer, .outgoingCredentials]),
+                       "server outgoing.credentials")
+        for mask in 0..<(1 << Section.allCases.count) {
+            let locked = Section.allCases.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element)
+            var expected = "all"
+            if locked.count < Section.allCases.count {
+                var rest = locked
+                var words: [String] = []
+                for shorthand in ["server", "credentials"] {
+                    let named = try Section.parse(shorthand)
+                    if named.allSatisfy(rest.contains) {
+                        words.append(shorthand)
+                        rest.removeAll(where: named.contains)
+                    }
+                }
+                words += rest.map(\.rawValue)
+                expected = words.isEmpty ? "-" : words.joined(separator: " ")
+            }
+            XCTAssertEqual(Section.summary(mask: mask), expected, "mask \(mask)")
+            XCTAssertEqual(Section.summary(lockedWhere: locked.contains), expected, "mask \(mask)")
+            // The order and repeats of the list given do not matter.
+            XCTAssertEqual(Section.summary(locked.reversed() + locked), expected, "mask \(mask)")
+        }
+    }
+
     /// Column keys and CSV cells of ASCII text replace characters byte by byte (issue 17: Foundation's first
     /// `replacingOccurrences` cost a one-shot listing more than its rows), and every text, next to combining marks,
     /// joiners and wide characters too, comes out as Foundation's replacement made it.
