@@ -66,7 +66,7 @@ package enum SQLDialect: Sendable {
     /// `column`, or `fallback` where it is NULL, as an expression an index can be built on.
     /// The flag columns `flags` as one integer: bit `n` set where `flags[n]` is true.
     func bitSet(_ flags: [String]) -> String {
-        "(" + flags.enumerated().map { "(\($1)\(self == .sqlite ? "" : "::int") << \($0))" }.joined(separator: " | ") + ")"
+        "(" + flags.enumerated().map { "(\($1)\(self == .sqlite ? "" : "::int") << \($0))" }.joinedText(separator: " | ") + ")"
     }
 
     func ifNull(_ column: String, _ fallback: String) -> String {

@@ -27,13 +27,13 @@ package enum ListingSQL {
     /// ``accounts(_:_:)`` reading only the columns of ``MailshCore/ListedAccountColumn``, in its order (`account
     /// list`'s table and CSV).
     static func listedAccounts(_ d: SQLDialect, _ query: AccountQuery) -> Query {
-        accounts(d, query, select: "SELECT \(AccountRow.listedColumns(d).joined(separator: ", ")) FROM account")
+        accounts(d, query, select: "SELECT \(AccountRow.listedColumns(d).joinedText(separator: ", ")) FROM account")
     }
 
     /// The ``MailshCore/ListedAccountOAuthColumn``s of the account named by the parameters owner (`''`: global) and
     /// name, for an account ``listedAccounts(_:_:)`` read that uses OAuth 2.0.
     static func listedOAuth(_ d: SQLDialect) -> String {
-        "SELECT \(AccountRow.listedOAuthColumns.joined(separator: ", ")) FROM account WHERE \(d.ifNull("owner", "''")) = ? AND name = ?"
+        "SELECT \(AccountRow.listedOAuthColumns.joinedText(separator: ", ")) FROM account WHERE \(d.ifNull("owner", "''")) = ? AND name = ?"
     }
 
     /// A row's values (`count` of them, by position) copied into a ``ListingRow`` (a flag as the integer 0 or 1, as
