@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The incoming mail protocol of an account.
 public enum MailProtocol: String, Sendable, CaseIterable, Codable {
     case imap, pop3
@@ -204,22 +206,27 @@ extension Section {
         return spelled(mask)
     }
 
-    /// ``summary(_:)`` of the sections `isLocked` says are closed, looked up in a table made once by it (one entry
-    /// per combination of padlocks): a listing asks this for every row.
+    /// ``summary(_:)`` of the sections `isLocked` says are closed, looked up in a table filled by it (one entry per
+    /// combination of padlocks, made at its first use): a listing asks this for every row.
     public static func summary(lockedWhere isLocked: (Section) -> Bool) -> String {
         var mask = 0
         for (bit, section) in allCases.enumerated() where isLocked(section) { mask |= 1 << bit }
-        return summaries[mask]
+        return summary(mask: mask)
     }
 
     /// ``summary(_:)`` of the sections whose bits are set in `mask` (bit `n`: `allCases[n]`).
     public static func summary(mask: Int) -> String {
-        summaries[mask & ((1 << allCases.count) - 1)]
+        let mask = mask & ((1 << allCases.count) - 1)
+        return summaries.withLock { table in
+            if let made = table[mask] { return made }
+            let made = spelled(mask)
+            table[mask] = made
+            return made
+        }
     }
 
     /// The words of ``summary(_:)`` for the sections whose bits are set in `mask`: the shorthands whose sections are
-    /// all closed (each taking its sections out), then the other sections in ``allCases``' order. Made by bits, so
-    /// the table below costs a one-shot listing little to make (bench/RESULTS.md, Start-up).
+    /// all closed (each taking its sections out), then the other sections in ``allCases``' order.
     private static func spelled(_ mask: Int) -> String {
         if mask == (1 << allCases.count) - 1 { return "all" }
         var rest = mask
@@ -240,5 +247,7 @@ extension Section {
         return (shorthand, mask)
     }
 
-    private static let summaries: [String] = (0..<(1 << allCases.count)).map(spelled)
+    /// The summaries made so far, by mask: a one-shot listing makes the one or two its rows need, not all 64
+    /// (bench/RESULTS.md, Start-up).
+    private static let summaries = Mutex<[String?]>(Array(repeating: nil, count: 1 << allCases.count))
 }
