@@ -31,6 +31,24 @@ final class ProgramChoiceTests: XCTestCase {
         XCTAssertFalse(lean("run copy.lua postgres://desk@db/mailsh"))
     }
 
+    /// A word names PostgreSQL exactly when its lowered text holds `postgres://` or `postgresql://` (Foundation's
+    /// search, the reference here): ASCII words are searched byte by byte (issue 17), any other as before.
+    func testAWordNamesPostgreSQLAsFoundationsSearchOfItsLoweredTextFindsIt() {
+        let words = ["postgres://d@h/m", "POSTGRES://D@H/M", "PostgreSQL://desk@db/mailsh", "--store=postgres://x",
+                     "xpostgres://y", "postgres:/", "postgres:", "postgresql:/", "postgre://", "postgres//", "", "p",
+                     "/tmp/desk.db", "postgres", "://", "postgres:///", "pOsTgReS://", "postgresql", "postgres:／/",
+                     "ｐostgres://", "pöstgres://", "postgres://é", "é postgres://", "postgres\u{301}://",
+                     "postgres:/\u{301}/", "POSTGRES://\u{212A}", "\u{212A}postgresql://", "ß postgresql://x",
+                     "İ postgres://", "postgres:\u{200D}//", "postgres://\u{301}", "\u{301}postgres://"]
+        for word in words {
+            let lower = word.lowercased()
+            let expected = lower.contains("postgres://") || lower.contains("postgresql://")
+            XCTAssertEqual(ProgramChoice.namesPostgres(word), expected, word)
+        }
+        XCTAssertTrue(ProgramChoice.namesPostgres("POSTGRESQL://desk@db/mailsh"))
+        XCTAssertFalse(ProgramChoice.namesPostgres("postgres:/desk"))
+    }
+
     func testTheShellStoreMonitorAndUnknownLinesGoToTheFullProgram() {
         XCTAssertFalse(lean(""))  // the shell: its lines may name any store
         XCTAssertFalse(lean("--store /tmp/desk.db"))
