@@ -4,7 +4,14 @@ import MailshCore
 /// One named, append-only step of the schema.
 package struct Migration: Sendable {
     package let name: String
-    package let statements: [String]
+    /// The statements, made when read: the names alone (every open's check of the applied migrations) make no SQL.
+    package var statements: [String] { makeStatements() }
+    private let makeStatements: @Sendable () -> [String]
+
+    package init(name: String, statements: @autoclosure @escaping @Sendable () -> [String]) {
+        self.name = name
+        makeStatements = statements
+    }
 }
 
 /// The schema, declared once and rendered per engine: named, append-only migrations. Never edit one that has
