@@ -41,4 +41,45 @@ final class StickyBindingsTests: XCTestCase {
             }
         })
     }
+
+    /// Text of the length a parameter holds is written over the slot's copy that SQLite reads, without a bind: each
+    /// row stores its own bytes, also after a row a constraint refused, after NULL, after a case of the same length,
+    /// and when the length changes back and forth (`nil` below: the row before again, which the unique index refuses).
+    func testTextOfTheSameLengthStoresEachRowsOwnBytes() throws {
+        let values: [Value?] = [.text("aaaa"), .text("bbbb"), nil, .text("cccc"), .text(nil), .text("dddd"),
+                                .side(.left), .text("eeee"), .text("ff"), .text("gggg"), .text(""), .text("hhhh"),
+                                .hand(.left), .text("i"), .text("Chlo\u{E9}"), nil, .text("Chlo\u{E8}"),
+                                .text("Chlo\u{E8}!"), .text("Chlo\u{EB}"), .side(.right), .text("jjjjj")]
+        let queue = try DatabaseQueue()
+        let stored = try queue.write { db -> [String?] in
+            try db.execute(sql: "CREATE TABLE t (n INTEGER, v TEXT UNIQUE)")
+            let statement = try db.makeStatement(sql: "INSERT INTO t VALUES (?, ?)")
+            let parameters = StickyParameters(statement)
+            for (number, value) in values.enumerated() {
+                let bound = try XCTUnwrap(value ?? values[number - 1])
+                let run = {
+                    try statement.executeSticky(in: db, (number, bound), parameters) { row, b in
+                        b.integer(row.0)
+                        switch row.1 {
+                        case .side(let side): b.text(case: side)
+                        case .hand(let hand): b.text(case: hand)
+                        case .text(let text): b.text(text)
+                        }
+                    }
+                }
+                if value == nil { XCTAssertThrowsError(try run()) } else { try run() }
+            }
+            return try String?.fetchAll(db, sql: "SELECT v FROM t ORDER BY n")
+        }
+        var expected: [String?] = []
+        for value in values {
+            switch value {
+            case nil: continue
+            case .some(.side(let side)): expected.append(side.rawValue)
+            case .some(.hand(let hand)): expected.append(hand.rawValue)
+            case .some(.text(let text)): expected.append(text)
+            }
+        }
+        XCTAssertEqual(stored, expected)
+    }
 }
