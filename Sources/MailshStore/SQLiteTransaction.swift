@@ -204,9 +204,10 @@ struct SQLiteTransaction: SQLTransaction {
     static let auditInsertSQL = keptSQL(AuditRow.table.insertSQL)
 
     /// How many audit entries one INSERT writes once that many are pending: each run of a statement costs SQLite
-    /// as much again as a row (opening and closing the table's and indexes' cursors, reading and writing the
-    /// table's AUTOINCREMENT counter in `sqlite_sequence`), so a bulk script's entries are written in batches.
-    static let auditBatch = 32
+    /// some 6,000 instructions besides its rows' (opening and closing the table's and indexes' cursors, reading
+    /// and writing the table's AUTOINCREMENT counter in `sqlite_sequence`), an audit row about 9,000, so a bulk
+    /// script's entries are written in batches (bench/RESULTS.md, The Lua host: wip-bindnull).
+    static let auditBatch = 64
 
     /// The INSERT of ``auditBatch`` audit rows (`VALUES (…), (…), …`), in the order given: SQLite numbers them as
     /// it numbers the same rows inserted one by one.
