@@ -238,6 +238,7 @@ public final class SQLiteStore: AccountStore, @unchecked Sendable {
         do {
             let transaction = SQLiteTransaction(db: db)
             let result = try body(transaction)
+            try transaction.writePendingAudit()
             if let refusal = transaction.state.commitRefusal { throw refusal }
             try db.execute(sql: "COMMIT")
             return result

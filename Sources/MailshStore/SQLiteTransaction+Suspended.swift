@@ -5,7 +5,7 @@ import MailshCore
 // Suspending a transaction for network I/O, on SQLite.
 extension SQLiteTransaction {
     func hasChanges() throws -> Bool {
-        state.depth > 0 || db.totalChangesCount != state.startChanges
+        state.depth > 0 || db.totalChangesCount != state.startChanges || state.auditAppended != state.startAppended
     }
 
     func suspended<T>(_ body: (any AccountStore) throws -> T) throws -> T {
@@ -16,6 +16,7 @@ extension SQLiteTransaction {
         defer {
             // The caller's transaction goes on: begin it again even when `body` failed (its own rollback ends it).
             state.startChanges = db.totalChangesCount
+            state.startAppended = state.auditAppended
         }
         let result: Result<T, any Error>
         do {

@@ -35,6 +35,16 @@ struct SQLiteTransaction: SQLTransaction {
         @exclusivity(unchecked) var accountInsert: StickyParameters?
         /// The audit INSERT every change repeats (``append(_:)-(AuditEntry)``), kept like ``accountInsert``.
         @exclusivity(unchecked) var auditInsert: StickyParameters?
+        /// The audit INSERT of ``auditBatch`` rows in one statement (``writeAuditBatches()``), kept the same way.
+        @exclusivity(unchecked) var auditBatchInsert: StickyParameters?
+        /// Audit entries appended and not yet written, in order (``append(_:)-(AuditEntry)``): each is written
+        /// before any other statement of the transaction runs, so no statement sees the audit without them.
+        @exclusivity(unchecked) var pendingAudit: [AuditEntry] = []
+        /// How many audit entries the transaction has appended, and how many it has written (both only grow).
+        @exclusivity(unchecked) var auditAppended = 0
+        @exclusivity(unchecked) var auditWritten = 0
+        /// ``auditAppended`` when the transaction began (see ``hasChanges()``).
+        var startAppended = 0
         /// The INSERTs of ``insertRow(_:into:refusing:)``, prepared once per transaction, by table name.
         var rowInserts: [(table: String, statement: Statement)] = []
         /// Why an operation failed after it had changed something, and the savepoint depth it ran at: until a
@@ -118,6 +128,7 @@ struct SQLiteTransaction: SQLTransaction {
     static let updateSQL = AccountRow.table.update(.sqlite)
 
     func update(_ account: Account, expectedVersion: Int) throws {
+        try writePendingAudit()
         do {
             // Every column but the id is set; the id and the expected version select the row.
             try db.cachedStatement(sql: Self.updateSQL).executeBound(in: db, account) { account, b in
@@ -154,7 +165,8 @@ struct SQLiteTransaction: SQLTransaction {
 
     func rows<T>(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?,
                  _ decode: (_ value: (Int) throws -> SQLValue) throws -> T) throws -> [T] {
-        try refusing(writing) {
+        try writePendingAudit()
+        return try refusing(writing) {
             // Bound and stepped through SQLite's C API (``Statement/forEachRow(in:binding:_:)``): GRDB's cursor
             // names every column of a row in a `Row` first, which cost an edit's account read (72 columns) more than
             // SQLite's own work for it.
@@ -166,6 +178,7 @@ struct SQLiteTransaction: SQLTransaction {
 
     @discardableResult
     func run(_ sql: String, _ values: [SQLValue], refusing writing: Refusal.Writing?) throws -> Int {
+        try writePendingAudit()
         try refusing(writing) {
             try db.cachedStatement(sql: sql).executeBound(in: db) { b in
                 for value in values { b.value(value) }
@@ -175,6 +188,7 @@ struct SQLiteTransaction: SQLTransaction {
     }
 
     func insertRow<Row>(_ row: Row, into table: SQLTable<Row>, refusing writing: @autoclosure () -> Refusal.Writing?) throws {
+        try writePendingAudit()
         try refusing(writing()) {
             try rowInsert(table).executeBound(in: db, row, cleared: true) { row, b in
                 table.bind(row, into: &b)
@@ -189,11 +203,57 @@ struct SQLiteTransaction: SQLTransaction {
 
     static let auditInsertSQL = keptSQL(AuditRow.table.insertSQL)
 
-    /// One audit entry, bound by ``AuditRow/bind(_:into:)`` (what ``insertRow(_:into:refusing:)`` binds, without a
-    /// getter closure per column) into the INSERT kept for the transaction; a refused row throws SQLite's error.
+    /// How many audit entries one INSERT writes once that many are pending: each run of a statement costs SQLite
+    /// some 6,000 instructions besides its rows' (opening and closing the table's and indexes' cursors, reading
+    /// and writing the table's AUTOINCREMENT counter in `sqlite_sequence`), an audit row about 9,000, so a bulk
+    /// script's entries are written in batches (bench/RESULTS.md, The Lua host: wip-bindnull).
+    static let auditBatch = 64
+
+    /// The INSERT of ``auditBatch`` audit rows (`VALUES (…), (…), …`), in the order given: SQLite numbers them as
+    /// it numbers the same rows inserted one by one.
+    static let auditBatchSQL = keptSQL(AuditRow.table.insertSQL + String(
+        repeating: ", (" + Array(repeating: "?", count: AuditRow.table.columns.count).joined(separator: ", ") + ")",
+        count: auditBatch - 1))
+
+    /// One audit entry, kept to be written with others (``writePendingAudit()``): before the transaction's next
+    /// statement other than an account INSERT, before it commits, or, once ``auditBatch`` are pending, at once in
+    /// one INSERT. The entry counts as a change of the store from here on (``operation(_:)``, ``hasChanges()``), as
+    /// its row would; refused once SQLite has ended the transaction by itself, as the INSERT would be.
     func append(_ entry: AuditEntry) throws {
-        let kept = try stickyStatement(state.auditInsert, Self.auditInsertSQL) { state.auditInsert = $0 }
-        try kept.statement.executeSticky(in: db, entry, kept) { entry, b in AuditRow.bind(entry, into: &b) }
+        guard sqlite3_get_autocommit(state.connection) == 0 else {
+            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back", sql: Self.auditInsertSQL)
+        }
+        state.pendingAudit.append(entry)
+        state.auditAppended += 1
+        if state.pendingAudit.count >= Self.auditBatch { try writePendingAudit() }
+    }
+
+    /// Writes the pending audit entries (``append(_:)-(AuditEntry)``), in order: ``auditBatch`` at a time through
+    /// the kept batch INSERT, the rest one by one through the kept INSERT of one row, each bound by
+    /// ``AuditRow/bind(_:into:)`` (what ``insertRow(_:into:refusing:)`` binds, without a getter closure per column).
+    /// The entries written leave the list even when a later one fails (whose error is thrown: SQLite's).
+    func writePendingAudit() throws {
+        if state.pendingAudit.isEmpty { return }
+        var written = 0
+        defer {
+            state.pendingAudit.removeFirst(written)
+            state.auditWritten += written
+        }
+        let count = state.pendingAudit.count
+        while count - written >= Self.auditBatch {
+            let kept = try stickyStatement(state.auditBatchInsert, Self.auditBatchSQL) { state.auditBatchInsert = $0 }
+            try kept.statement.executeSticky(in: db, (state.pendingAudit, written), kept) { batch, b in
+                for index in batch.1..<batch.1 + Self.auditBatch { AuditRow.bind(batch.0[index], into: &b) }
+            }
+            written += Self.auditBatch
+        }
+        while written < count {
+            let kept = try stickyStatement(state.auditInsert, Self.auditInsertSQL) { state.auditInsert = $0 }
+            try kept.statement.executeSticky(in: db, state.pendingAudit[written], kept) { entry, b in
+                AuditRow.bind(entry, into: &b)
+            }
+            written += 1
+        }
     }
 
     /// The INSERT of `table`, prepared (through GRDB's cache) on its first use in the transaction, and kept as
@@ -223,6 +283,8 @@ struct SQLiteTransaction: SQLTransaction {
     /// A savepoint through cached statements (GRDB's `inSavepoint` prepares its statements anew each time, which
     /// costs more than the work inside a small operation).
     func savepoint<T>(_ body: () throws -> T) throws -> T {
+        // Written before, so that the entries pending when a rollback comes are the savepoint's own.
+        try writePendingAudit()
         try db.cachedStatement(sql: "SAVEPOINT mailsh").execute()
         state.depth += 1
         let depth = state.depth
@@ -234,6 +296,8 @@ struct SQLiteTransaction: SQLTransaction {
             if let halfDone = state.halfDone, halfDone.depth >= depth { state.halfDone = (halfDone.reason, depth - 1) }
             return result
         } catch {
+            // The savepoint's own entries, undone with it (those it wrote, by the rollback).
+            state.pendingAudit.removeAll()
             try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT mailsh").execute()
             try db.cachedStatement(sql: "RELEASE SAVEPOINT mailsh").execute()
             // The rollback undid any half-done operation inside.
@@ -252,10 +316,15 @@ struct SQLiteTransaction: SQLTransaction {
         // costs some 450 instructions per account a script creates).
         // The connection kept in the state: GRDB's `sqliteConnection` checks exclusive access on every read.
         let changes = sqlite3_total_changes64(state.connection)
+        let appended = state.auditAppended, written = state.auditWritten
         do {
             return try body()
         } catch {
-            if sqlite3_total_changes64(state.connection) != changes {
+            // The rows the operation changed but for audit entries written meanwhile (its own or others'), and
+            // every entry it appended (written or not): what SQLite's count says when each entry is written at once.
+            let own = sqlite3_total_changes64(state.connection) - changes - Int64(state.auditWritten - written)
+                + Int64(state.auditAppended - appended)
+            if own != 0 {
                 // The outermost half-done operation decides which rollback can lift the mark.
                 let reason = state.halfDone?.reason ?? SQLiteStore.map(error, doing: "writing").message
                 state.halfDone = (reason, min(state.halfDone?.depth ?? state.depth, state.depth))

@@ -278,6 +278,7 @@ extension SQLiteTransaction: StreamingSQLTransaction {
     /// Steps through the rows of `query`, handing each row's values (by position) to `body`, with the page cache
     /// cut to ``listingCacheKiB`` while it reads (and given back after).
     func stream(_ query: ListingSQL.Query, _ body: ((Int) throws -> SQLValue) throws -> Void) throws {
+        try writePendingAudit()
         try withListingCache {
             // Stepped straight through SQLite's C API, each value read as the column stores it: GRDB's cursor copies
             // every row into a `Row` of `DatabaseValue`s first, which cost a listing more than its output.
@@ -288,6 +289,7 @@ extension SQLiteTransaction: StreamingSQLTransaction {
     /// Steps through the rows of `query`, copying each row's columns as stored (text and blob bytes as they are,
     /// without a `String`) into one ``ListingRow`` reused from row to row.
     func streamRows(_ query: ListingSQL.Query, _ body: (ListingRow) throws -> Void) throws {
+        try writePendingAudit()
         try withListingCache {
             var row = ListingRow()
             try db.makeStatement(sql: query.sql).forEachStep(in: db, binding: query.binds) { handle in

@@ -307,8 +307,9 @@ extension Row {
 /// The record is plain memory (a slot per parameter, text as a copy of its bytes): values held in a Swift array of
 /// a class cost a check of exclusive access and reference counts on every read. A text parameter is bound to the
 /// slot's own copy of its bytes (`SQLITE_STATIC`: SQLite neither allocates nor copies), which the slot keeps until
-/// the parameter is bound to other bytes, and the record keeps its statement: when the record goes, it clears the
-/// statement's bindings before it frees any slot, so SQLite never points into memory that went away.
+/// the parameter is bound to other bytes (text of the same length is written over that copy instead of bound),
+/// and the record keeps its statement: when the record goes, it clears the statement's bindings before it frees any
+/// slot, so SQLite never points into memory that went away.
 final class StickyParameters {
     /// What one parameter holds.
     fileprivate struct Slot {
@@ -362,8 +363,8 @@ final class StickyParameters {
 }
 
 /// Binds the parameters of a kept INSERT in order, skipping each that already holds the same value
-/// (``StickyParameters``); text compared byte for byte (not by Swift's `==`, which finds canonically equivalent
-/// text equal), reals by their bits.
+/// (``StickyParameters``; reals compared by their bits) and writing text of the length a parameter holds over the
+/// bytes it is bound to (byte for byte: not by Swift's `==`, which finds canonically equivalent text equal).
 struct StickyBindings: SQLiteBinder {
     private typealias Slot = StickyParameters.Slot
     private typealias Kind = StickyParameters.Kind
@@ -418,8 +419,15 @@ struct StickyBindings: SQLiteBinder {
     }
 
     /// Text `bytes` for the parameter at `index` whose slot is `slot`: copied into the slot and bound to that copy
-    /// (`SQLITE_STATIC`, see ``StickyParameters``) unless the slot holds the same bytes. A static function: the
-    /// bytes are borrowed, nothing is retained.
+    /// (`SQLITE_STATIC`, see ``StickyParameters``) unless the slot holds text of the same length. A static
+    /// function: the bytes are borrowed, nothing is retained.
+    ///
+    /// Text of the length the parameter holds is not bound again: the parameter points at the slot's copy (its
+    /// pointer and length, which SQLite reads at each step, the statement's program copying the parameter into a
+    /// register by reference: `OP_Variable`), so the new bytes are written over the old where SQLite reads them
+    /// (an id, a name, a prefix of a bulk script's rows: `sqlite3_bind_text` costs some 180 instructions). This
+    /// happens between runs only (``Statement/executeSticky(in:_:_:_:)`` resets the statement after each step),
+    /// and no other path binds or reads the kept statement's parameters.
     ///
     /// Memory SQLite may still point at is never freed: a slot that must grow copies into new memory first, and
     /// frees the old only once the bind succeeded (a failed bind leaves the parameter NULL, or, on a statement not
@@ -427,8 +435,10 @@ struct StickyBindings: SQLiteBinder {
     private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ slot: UnsafeMutablePointer<Slot>,
                              _ handle: SQLiteStatement, _ index: CInt) -> Bool {
         let count = bytes.count
-        if slot.pointee.kind == Kind.text, slot.pointee.count == count,
-           count == 0 || memcmp(slot.pointee.bytes!, bytes.baseAddress!, count) == 0 {
+        if slot.pointee.kind == Kind.text || slot.pointee.kind == Kind.caseText, slot.pointee.count == count {
+            // Written over in place (equal bytes too: a copy costs what a comparison does).
+            if count > 0 { slot.pointee.bytes!.copyMemory(from: bytes.baseAddress!, byteCount: count) }
+            slot.pointee.kind = Kind.text
             return true
         }
         // A non-null pointer for "", so that an empty string binds as text, not NULL (SQLite copies none).

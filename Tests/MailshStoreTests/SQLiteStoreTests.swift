@@ -74,6 +74,68 @@ final class SQLiteStoreTests: StoreTestCase {
         }
     }
 
+    /// Audit entries are written in batches (``SQLiteTransaction/auditBatch`` rows per INSERT), yet every statement
+    /// of the transaction sees them, in order and numbered as if each were written at once; a savepoint that rolls
+    /// back drops its own; an operation that appended one and failed dooms the transaction as the written row did;
+    /// a transaction that fails keeps none.
+    func testAuditEntriesWrittenInBatchesAreSeenAndUndoneAsRowsWould() throws {
+        func entry(_ field: String) -> AuditEntry {
+            AuditEntry(at: Date(timeIntervalSince1970: 1_700_000_000), actor: "admin", account: "Batch", accountID: nil,
+                       field: field, oldValue: nil, newValue: "v")
+        }
+        func fields(_ tx: any StoreTransaction) throws -> [String] {
+            try XCTUnwrap(tx as? any SQLTransaction).texts("SELECT field FROM audit WHERE account = 'Batch' ORDER BY id")
+        }
+        let batch = SQLiteTransaction.auditBatch
+        var expected: [String] = []
+        try store.write { tx in
+            XCTAssertFalse(try tx.hasChanges())
+            try tx.append(entry("first"))
+            expected.append("first")
+            XCTAssertTrue(try tx.hasChanges())
+            // Past two batches, read before and after the second is full: each read sees every entry so far.
+            for index in 0..<(2 * batch + 5) {
+                try tx.append(entry("e\(index)"))
+                expected.append("e\(index)")
+                if index == batch + 3 || index == 2 * batch + 4 { XCTAssertEqual(try fields(tx), expected) }
+            }
+            try tx.append(entry("kept"))
+            expected.append("kept")
+            struct Refused: Error {}
+            XCTAssertThrowsError(try tx.savepoint {
+                try tx.append(entry("undone"))
+                for index in 0..<batch { try tx.append(entry("undone\(index)")) }
+                try tx.append(entry("undone, pending"))
+                throw Refused()
+            })
+            // One entry pending at commit.
+            try tx.append(entry("last"))
+            expected.append("last")
+        }
+        let numbered = try store.read { tx in
+            try XCTUnwrap(tx as? any SQLTransaction).rows("SELECT id, field FROM audit WHERE account = 'Batch' ORDER BY id",
+                                                          [], refusing: nil) { [try $0(0).integer(), try $0(1).text()] as [Any] }
+        }
+        XCTAssertEqual(numbered.map { $0[1] as? String }, expected)
+        let ids = numbered.compactMap { $0[0] as? Int }
+        XCTAssertEqual(ids, Array(ids[0]..<(ids[0] + expected.count)), "numbered one after the other")
+
+        // An operation that appended an entry and failed, nothing else changed: the transaction may not commit.
+        struct Failed: Error {}
+        XCTAssertThrowsError(try store.write { tx in
+            XCTAssertThrowsError(try tx.operation {
+                try tx.append(entry("half done"))
+                throw Failed()
+            })
+        }) { XCTAssertTrue("\($0)".contains("nothing was saved"), "\($0)") }
+        // A transaction that fails keeps none of its entries, written in a batch or pending.
+        XCTAssertThrowsError(try store.write { tx in
+            for index in 0..<(batch + 3) { try tx.append(entry("failed\(index)")) }
+            throw Failed()
+        })
+        XCTAssertEqual(try store.read { try fields($0) }, expected)
+    }
+
     /// The kept INSERTs (an account's, an audit entry's) refuse to run once SQLite has ended the transaction by
     /// itself (as it does on a full disk): run anyway, each would write its row on its own, outside any transaction.
     /// The transaction here is ended by a ROLLBACK of its own, as SQLite's would end it.
