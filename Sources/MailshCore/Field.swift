@@ -432,6 +432,13 @@ public struct Assignment: Sendable, Equatable {
     /// `String(decoding: utf8, as: UTF8.self)`. A protocol or security mode spelled exactly is matched by its bytes,
     /// without a `String`.
     public init(field: Field, utf8: UnsafeRawBufferPointer) {
+        self.init(field: field, utf8: utf8) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// ``init(field:utf8:)``, where a value that becomes text is made by `text`, which must return
+    /// `String(decoding: utf8, as: UTF8.self)` (a copy kept from an earlier call, say).
+    @inline(__always)
+    public init(field: Field, utf8: UnsafeRawBufferPointer, text: (UnsafeRawBufferPointer) -> String) {
         self.field = field
         switch field {
         case .proto:
@@ -441,7 +448,7 @@ public struct Assignment: Sendable, Equatable {
         default:
             break
         }
-        typed = .text(String(decoding: utf8, as: UTF8.self))
+        typed = .text(text(utf8))
     }
 
     /// The case whose raw value is exactly `bytes`, if any.
