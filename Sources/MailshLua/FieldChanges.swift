@@ -27,10 +27,18 @@ extension LuaCall {
     /// ``fieldGroups``' fields, in their order, by the rest of their name (``Field/nameTable(inGroup:)``).
     static let fieldGroupTables: [Field.NameTable?] = fieldGroups.map { Field.nameTable(inGroup: $0.description) }
 
-    /// The index in ``fieldGroups`` of the group `key` names, if any.
+    /// The index in ``fieldGroups`` of the group `key` names, if any: by the key's length first, then one or two
+    /// comparisons (not a walk of the static list, which every nested table of every account would pay for;
+    /// `FieldGroupTests` checks that the two agree).
     static func fieldGroup(_ key: UnsafeRawBufferPointer) -> Int? {
-        for group in fieldGroups.indices where bytes(key, equal: fieldGroups[group]) { return group }
-        return nil
+        switch key.count {
+        case 8:
+            if bytes(key, equal: "incoming") { return 0 }
+            return bytes(key, equal: "outgoing") ? 1 : nil
+        case 12: return bytes(key, equal: "conversation") ? 2 : nil
+        case 5: return bytes(key, equal: "oauth") ? 3 : nil
+        default: return nil
+        }
     }
 
     /// Whether `key` holds exactly the bytes of `name`.

@@ -58,3 +58,24 @@ final class RecentTextsTests: XCTestCase {
         }
     }
 }
+
+/// ``LuaCall/fieldGroup(_:)`` finds what a walk of ``LuaCall/fieldGroups`` finds.
+final class FieldGroupTests: XCTestCase {
+    func testGroupsByLengthAreTheListsGroups() {
+        var keys = LuaCall.fieldGroups.map(\.description) + ["", "name", "protocol", "incomin", "incomingg", "Incoming",
+                                                              "outgoinG", "conversatio", "oauth2", "oaut", "oauthx"]
+        for group in LuaCall.fieldGroups.map(\.description) {
+            let bytes = Array(group.utf8)
+            for index in bytes.indices {
+                var changed = bytes
+                changed[index] ^= 0x01
+                keys.append(String(decoding: changed, as: UTF8.self))
+            }
+        }
+        for key in keys {
+            let walked = LuaCall.fieldGroups.firstIndex { $0.description == key }
+            let found = Array(key.utf8).withUnsafeBytes { LuaCall.fieldGroup($0) }
+            XCTAssertEqual(found, walked, key)
+        }
+    }
+}
