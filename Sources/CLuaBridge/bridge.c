@@ -1155,7 +1155,7 @@ void CMailshLuaBridge_fieldValue(lua_State *L, int index, CMailshLuaBridge_Field
 
 /* The key and value on top of the stack into `entry`; 0 when the key is not a string or the value is none of
    string, number, boolean, table. */
-static inline int readFieldEntry(lua_State *L, CMailshLuaBridge_FieldEntry *entry) {
+static inline __attribute__((always_inline)) int readFieldEntry(lua_State *L, CMailshLuaBridge_FieldEntry *entry) {
     if (lua_type(L, -2) != LUA_TSTRING) return 0;
     entry->children = 0;
     readFieldValue(L, -1, entry);
