@@ -25,8 +25,9 @@
 #define MAX_REFUSALS 16
 /* How often (in instructions) the hook looks at the budgets and the Ctrl-C flag. */
 #define HOOK_STEP 1000
-/* Host classes: index 1... of these keys names a class's metatable in the registry. */
-#define MAX_CLASSES 8
+/* Host classes: index 1... of these keys names a class's metatable in the registry (and so does the context's
+   integer reference, which is found faster: pushClassMetatable). */
+#define MAX_CLASSES CMailshLuaBridge_MAX_CLASSES
 
 static CMailshLuaBridge_Dispatch dispatchFunction;
 static CMailshLuaBridge_Write writeFunction;
@@ -51,6 +52,18 @@ CMailshLuaBridge_Context *CMailshLuaBridge_contextOf(lua_State *L) {
 }
 
 #define contextOf CMailshLuaBridge_contextOf
+
+/* Pushes the metatable of host class `cls` (1 to MAX_CLASSES - 1), or nil when the class is not defined. Never
+   raises. */
+static inline int pushClassMetatable(lua_State *L, CMailshLuaBridge_Context *context, int cls) {
+    int reference = context->classReferences[cls];
+    if (reference <= 0) {
+        /* Not defined (index 0 of the registry may hold luaL_ref's free list). */
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    return lua_rawgeti(L, LUA_REGISTRYINDEX, reference);
+}
 
 void CMailshLuaBridge_setCallbacks(CMailshLuaBridge_Dispatch dispatch, CMailshLuaBridge_Write write,
                                    CMailshLuaBridge_Retain retain, CMailshLuaBridge_Retain release) {
@@ -189,7 +202,8 @@ static void *resized(CMailshLuaBridge_Context *context, void *block, size_t old,
     return result;
 }
 
-static void *budgetAlloc(void *ud, void *block, size_t osize, size_t nsize) {
+/* budgetAlloc's every case (its fast paths, below, are the two commonest cases of this, done the same way). */
+static __attribute__((noinline)) void *budgetAllocAny(void *ud, void *block, size_t osize, size_t nsize) {
     CMailshLuaBridge_Context *context = ud;
     size_t old = block ? osize : 0; /* for a new block, osize is a type tag */
     if (nsize == 0) {
@@ -227,6 +241,42 @@ static void *budgetAlloc(void *ud, void *block, size_t osize, size_t nsize) {
         context->memoryPeak = context->memoryUsed + context->memoryExternal;
     }
     return result;
+}
+
+/* Lua's allocator: blocks counted against the memory budget, small ones kept for reuse (see resized). The two
+   commonest requests are served here without a call: a small block freed while the cache has room, and a new small
+   block taken from its class's list within the budget; each does exactly what budgetAllocAny does for it. */
+static void *budgetAlloc(void *ud, void *block, size_t osize, size_t nsize) {
+    CMailshLuaBridge_Context *context = ud;
+    if (nsize == 0) {
+        if (block != NULL && osize <= SMALL_MAX) {
+            size_t cls = smallClass(osize);
+            size_t bytes = (cls + 1) * SMALL_STEP;
+            if (context->smallBlockBytes + bytes <= SMALL_CACHE) {
+                *(void **)block = context->smallBlocks[cls];
+                context->smallBlocks[cls] = block;
+                context->smallBlockBytes += bytes;
+                context->memoryUsed -= osize;
+                return NULL;
+            }
+        }
+    } else if (block == NULL && nsize <= SMALL_MAX) {
+        size_t cls = smallClass(nsize);
+        void *taken = context->smallBlocks[cls];
+        if (taken != NULL && (context->memoryLimit == 0
+                              || context->memoryUsed + nsize + context->memoryExternal
+                                     <= context->memoryLimit + context->memorySlack)) {
+            context->smallBlocks[cls] = *(void **)taken;
+            context->smallBlockBytes -= (cls + 1) * SMALL_STEP;
+            context->refusedPending = 0;
+            context->memoryUsed += nsize;
+            if (context->memoryUsed + context->memoryExternal > context->memoryPeak) {
+                context->memoryPeak = context->memoryUsed + context->memoryExternal;
+            }
+            return taken;
+        }
+    }
+    return budgetAllocAny(ud, block, osize, nsize);
 }
 
 /* MARK: - Stops */
@@ -296,7 +346,7 @@ static void *receiverOf(lua_State *L, int cls) {
     void *userdata = lua_touserdata(L, 1);
     int matches = 0;
     if (userdata && lua_getmetatable(L, 1)) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &classKeys[cls]);
+        pushClassMetatable(L, contextOf(L), cls);
         matches = lua_rawequal(L, -1, -2);
         lua_pop(L, 2);
     }
@@ -331,7 +381,7 @@ static int pushPendingObject(lua_State *L, CMailshLuaBridge_Context *context) {
     box->object = NULL;
     box->cls = cls;
     box->bytes = 0;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &classKeys[cls]);
+    pushClassMetatable(L, context, cls);
     lua_setmetatable(L, -2);
     /* Nothing below can fail: the userdata takes over the retain Swift made for it. */
     box->object = context->pendingObject;
@@ -709,6 +759,14 @@ static int defineClassBody(lua_State *L) {
     lua_setfield(L, -2, "__eq");
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
+    /* By an integer reference too (a class defined again replaces its metatable there as well). */
+    CMailshLuaBridge_Context *context = contextOf(L);
+    lua_pushvalue(L, -1);
+    if (context->classReferences[cls] > 0) {
+        lua_rawseti(L, LUA_REGISTRYINDEX, context->classReferences[cls]);
+    } else {
+        context->classReferences[cls] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     lua_rawsetp(L, LUA_REGISTRYINDEX, &classKeys[cls]);
     return 0;
 }
@@ -1009,7 +1067,7 @@ static int runProgramBody(lua_State *L) {
             box->object = NULL;
             box->cls = object.cls;
             box->bytes = 0;
-            lua_rawgetp(L, LUA_REGISTRYINDEX, &classKeys[object.cls]);
+            pushClassMetatable(L, context, object.cls);
             lua_setmetatable(L, -2);
             /* Nothing below can fail: only now is the object retained, so an error above leaks nothing. */
             retainFunction(object.object);
@@ -1065,10 +1123,8 @@ int CMailshLuaBridge_pushString(lua_State *L, const char *text, size_t length) {
 
 /* MARK: - Field tables */
 
-void CMailshLuaBridge_fieldValue(lua_State *L, int index, CMailshLuaBridge_FieldEntry *entry) {
-    entry->key = NULL;
-    entry->keyLength = 0;
-    entry->children = 0;
+/* The value at `index` into `entry` (its key and children untouched): inline in the table walk, once per entry. */
+static inline void readFieldValue(lua_State *L, int index, CMailshLuaBridge_FieldEntry *entry) {
     entry->type = lua_type(L, index);
     switch (entry->type) {
     case LUA_TSTRING:
@@ -1090,11 +1146,19 @@ void CMailshLuaBridge_fieldValue(lua_State *L, int index, CMailshLuaBridge_Field
     }
 }
 
+void CMailshLuaBridge_fieldValue(lua_State *L, int index, CMailshLuaBridge_FieldEntry *entry) {
+    entry->key = NULL;
+    entry->keyLength = 0;
+    entry->children = 0;
+    readFieldValue(L, index, entry);
+}
+
 /* The key and value on top of the stack into `entry`; 0 when the key is not a string or the value is none of
    string, number, boolean, table. */
-static int readFieldEntry(lua_State *L, CMailshLuaBridge_FieldEntry *entry) {
+static inline __attribute__((always_inline)) int readFieldEntry(lua_State *L, CMailshLuaBridge_FieldEntry *entry) {
     if (lua_type(L, -2) != LUA_TSTRING) return 0;
-    CMailshLuaBridge_fieldValue(L, -1, entry);
+    entry->children = 0;
+    readFieldValue(L, -1, entry);
     entry->key = lua_tolstring(L, -2, &entry->keyLength);
     switch (entry->type) {
     case LUA_TSTRING: case LUA_TNUMBER: case LUA_TBOOLEAN: case LUA_TTABLE: return 1;
@@ -1137,7 +1201,7 @@ void *CMailshLuaBridge_toObject(lua_State *L, int index, int cls) {
     Box *box = lua_touserdata(L, index);
     if (box == NULL || lua_type(L, index) != LUA_TUSERDATA) return NULL;
     if (!lua_checkstack(L, 2) || !lua_getmetatable(L, index)) return NULL;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &classKeys[cls]);
+    pushClassMetatable(L, contextOf(L), cls);
     int matches = lua_rawequal(L, -1, -2);
     lua_pop(L, 2);
     return matches ? box->object : NULL;

@@ -14,7 +14,16 @@
 
 LAZY_LIBRARY("liblua5.4.so.0", "Debian's liblua5.4-0")
 
-#define REAL(name) LAZY_REAL(name)
+/* The first call of each function looks its address up (lazy_symbol, out of line); every later one is a load, a
+   test and a jump, with no frame to set up: a script's table walk calls Lua's API a hundred times per account. */
+static __attribute__((noinline, cold)) void *lazy_first(const char *name, void **slot) {
+    return lazy_symbol(name, slot);
+}
+#define REAL(name)                                                                                              \
+    ((__typeof__(&name))({                                                                                      \
+        void *lazy_found = __atomic_load_n(&lazy_slot_##name, __ATOMIC_ACQUIRE);                                \
+        __builtin_expect(lazy_found != NULL, 1) ? lazy_found : lazy_first(#name, &lazy_slot_##name);           \
+    }))
 #define SLOT(name) LAZY_SLOT(name)
 
 SLOT(lua_newstate);

@@ -197,71 +197,131 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         byGroup[group].map { NameTable($0.map { ($0.key, $0.value) }) }
     }
 
-    /// Names and the fields they name, looked up by their UTF-8 bytes: by length, then byte by byte.
+    /// Names and the fields they name, looked up by their UTF-8 bytes through a hash without collisions: one slot
+    /// to look at, one comparison of the first eight bytes and the length, and the rest of a longer name.
     ///
     /// A class with its names in one buffer: a look-up (one per key of a script's field table) retains nothing and
     /// reads no nested array.
     public final class NameTable: Sendable {
-        /// Every name's bytes, one after another, names of one length together.
+        /// Every name's bytes, one after another.
         private let bytes: [UInt8]
-        /// Per name, in the order of `bytes`: where its bytes start, and its field.
-        private let entries: [Entry]
-        /// Index: a name's length in bytes; the entries of the names of that length.
-        private let byLength: [Range<Int>]
+        /// The slots, a power of two of them, indexed by ``slot(head:tail:count:)``; `length` -1 where no name is.
+        private let slots: [Slot]
+        /// The hash's multiplier, chosen when the table is made so that no two names share a slot.
+        private let multiplier: UInt64
+        /// 64 minus the bits of a slot's index.
+        private let shift: UInt64
 
-        private struct Entry {
-            let start: Int
-            /// The name's first eight bytes (``head(_:)``): one comparison for most of a name, or all of it.
-            let head: UInt64
-            let field: Field
+        private struct Slot {
+            /// The name's first and last eight bytes (``head(_:)``, ``tail(_:)``): two comparisons for the whole of a
+            /// name of up to sixteen bytes.
+            var head: UInt64 = 0
+            var tail: UInt64 = 0
+            /// Where its bytes start in `bytes`.
+            var start: Int32 = 0
+            /// Its length in bytes; -1 for an empty slot.
+            var length: Int32 = -1
+            var field: Field = .proto
         }
 
         init(_ names: [(String, Field)]) {
-            var bytes: [UInt8] = [], entries: [Entry] = [], byLength: [Range<Int>] = []
-            for length in 0...(names.map(\.0.utf8.count).max() ?? 0) {
-                let first = entries.count
-                for (name, field) in names where name.utf8.count == length {
-                    let head = Array(name.utf8).withUnsafeBytes(Self.head)
-                    entries.append(Entry(start: bytes.count, head: head, field: field))
-                    bytes += name.utf8
-                }
-                byLength.append(first..<entries.count)
+            var bytes: [UInt8] = []
+            var keyed: [(head: UInt64, tail: UInt64, start: Int, length: Int, field: Field)] = []
+            for (name, field) in names {
+                let utf8 = Array(name.utf8)
+                let (head, tail) = utf8.withUnsafeBytes { (Self.head($0), Self.tail($0)) }
+                keyed.append((head, tail, bytes.count, utf8.count, field))
+                bytes += utf8
             }
-            self.bytes = bytes
-            self.entries = entries
-            self.byLength = byLength
+            // At least eight slots per name; a multiplier from a fixed sequence (the same table every run), more
+            // slots if none of the first ones separates every name.
+            var bits = 3
+            while (1 << bits) < 8 * max(keyed.count, 1) { bits += 1 }
+            var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+            var attempt = 0
+            while true {
+                // splitmix64, odd.
+                state &+= 0x9E37_79B9_7F4A_7C15
+                var mixed = (state ^ (state >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+                let multiplier = (mixed ^ (mixed >> 31)) | 1
+                let shift = UInt64(64 - bits)
+                var slots = [Slot](repeating: Slot(), count: 1 << bits)
+                var separated = true
+                for name in keyed {
+                    let index = Self.slot(head: name.head, tail: name.tail, count: name.length,
+                                          multiplier: multiplier, shift: shift)
+                    if slots[index].length >= 0 { separated = false; break }
+                    slots[index] = Slot(head: name.head, tail: name.tail, start: Int32(name.start),
+                                        length: Int32(name.length), field: name.field)
+                }
+                if separated {
+                    self.bytes = bytes
+                    self.slots = slots
+                    self.multiplier = multiplier
+                    self.shift = shift
+                    return
+                }
+                attempt += 1
+                if attempt % 1000 == 0 { bits += 1 }
+            }
+        }
+
+        /// The slot of a name by its ``head(_:)``, ``tail(_:)`` and length.
+        @inline(__always)
+        private static func slot(head: UInt64, tail: UInt64, count: Int, multiplier: UInt64, shift: UInt64) -> Int {
+            let key = head ^ (tail &<< 7 | tail &>> 57) ^ UInt64(truncatingIfNeeded: count)
+            return Int(truncatingIfNeeded: (key &* multiplier) &>> shift)
         }
 
         /// The first eight bytes of `name` as one number, byte `i` in bits `8 i ..< 8 i + 8`; zeros after a shorter
-        /// name's bytes (names compared by it have the same length).
+        /// name's bytes (names compared by it have the same length). Read in at most three loads.
         @inline(__always)
         static func head(_ name: UnsafeRawBufferPointer) -> UInt64 {
-            if name.count >= 8 { return UInt64(littleEndian: name.loadUnaligned(as: UInt64.self)) }
-            var head: UInt64 = 0
-            var index = 0
-            while index < name.count {
-                head |= UInt64(name[index]) &<< UInt64(8 &* index)
-                index &+= 1
+            let count = name.count
+            if count >= 8 { return UInt64(littleEndian: name.loadUnaligned(as: UInt64.self)) }
+            if count >= 4 {
+                // Two overlapping four-byte loads: the overlap holds the same bytes in both.
+                let low = UInt64(UInt32(littleEndian: name.loadUnaligned(as: UInt32.self)))
+                let high = UInt64(UInt32(littleEndian: name.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)))
+                return low | high &<< UInt64(8 &* (count &- 4))
             }
-            return head
+            if count == 0 { return 0 }
+            // One to three bytes: the first, the middle and the last (the same byte where they coincide).
+            let middle = count &>> 1
+            return UInt64(name[0]) | UInt64(name[middle]) &<< UInt64(8 &* middle)
+                | UInt64(name[count &- 1]) &<< UInt64(8 &* (count &- 1))
+        }
+
+        /// The last eight bytes of a name of eight or more (its ``head(_:)`` when shorter): with the head and the
+        /// length, what tells names that share their first eight bytes apart (`incoming.host`, `incoming.port`),
+        /// and the whole name when it has up to sixteen bytes.
+        @inline(__always)
+        static func tail(_ name: UnsafeRawBufferPointer) -> UInt64 {
+            name.count >= 8
+                ? UInt64(littleEndian: name.loadUnaligned(fromByteOffset: name.count &- 8, as: UInt64.self))
+                : head(name)
         }
 
         /// The field `name` names, if any.
         public func find(_ name: UnsafeRawBufferPointer) -> Field? {
             let count = name.count
-            guard count < byLength.count else { return nil }
-            let candidates = byLength.withUnsafeBufferPointer { $0[count] }
             let head = Self.head(name)
-            return bytes.withUnsafeBufferPointer { all in
-                entries.withUnsafeBufferPointer { entries in
-                    for index in candidates where entries[index].head == head {
-                        // The first eight bytes are equal: the rest, if any.
-                        let start = entries[index].start
-                        var offset = 8
-                        while offset < count && all[start &+ offset] == name[offset] { offset &+= 1 }
-                        if offset >= count { return entries[index].field }
+            let tail = Self.tail(name)
+            let index = Self.slot(head: head, tail: tail, count: count, multiplier: multiplier, shift: shift)
+            return slots.withUnsafeBufferPointer { slots -> Field? in
+                let slot = slots[index]
+                guard slot.head == head, slot.tail == tail, Int(slot.length) == count else { return nil }
+                if count <= 16 { return slot.field }
+                // The first and last eight bytes are equal: the bytes between.
+                return bytes.withUnsafeBufferPointer { all -> Field? in
+                    let start = Int(slot.start)
+                    var offset = 8
+                    while offset < count &- 8 {
+                        guard all[start &+ offset] == name[offset] else { return nil }
+                        offset &+= 1
                     }
-                    return nil
+                    return slot.field
                 }
             }
         }
@@ -372,6 +432,13 @@ public struct Assignment: Sendable, Equatable {
     /// `String(decoding: utf8, as: UTF8.self)`. A protocol or security mode spelled exactly is matched by its bytes,
     /// without a `String`.
     public init(field: Field, utf8: UnsafeRawBufferPointer) {
+        self.init(field: field, utf8: utf8) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// ``init(field:utf8:)``, where a value that becomes text is made by `text`, which must return
+    /// `String(decoding: utf8, as: UTF8.self)` (a copy kept from an earlier call, say).
+    @inline(__always)
+    public init(field: Field, utf8: UnsafeRawBufferPointer, text: (UnsafeRawBufferPointer) -> String) {
         self.field = field
         switch field {
         case .proto:
@@ -381,7 +448,7 @@ public struct Assignment: Sendable, Equatable {
         default:
             break
         }
-        typed = .text(String(decoding: utf8, as: UTF8.self))
+        typed = .text(text(utf8))
     }
 
     /// The case whose raw value is exactly `bytes`, if any.

@@ -1,5 +1,6 @@
 internal import CLua
 internal import CLuaBridge
+import Foundation
 import MailshCore
 
 /// The changes a script asks for in a table such as `{ protocol = "pop3", incoming = { host = … },
@@ -26,10 +27,18 @@ extension LuaCall {
     /// ``fieldGroups``' fields, in their order, by the rest of their name (``Field/nameTable(inGroup:)``).
     static let fieldGroupTables: [Field.NameTable?] = fieldGroups.map { Field.nameTable(inGroup: $0.description) }
 
-    /// The index in ``fieldGroups`` of the group `key` names, if any.
+    /// The index in ``fieldGroups`` of the group `key` names, if any: by the key's length first, then one or two
+    /// comparisons (not a walk of the static list, which every nested table of every account would pay for;
+    /// `FieldGroupTests` checks that the two agree).
     static func fieldGroup(_ key: UnsafeRawBufferPointer) -> Int? {
-        for group in fieldGroups.indices where bytes(key, equal: fieldGroups[group]) { return group }
-        return nil
+        switch key.count {
+        case 8:
+            if bytes(key, equal: "incoming") { return 0 }
+            return bytes(key, equal: "outgoing") ? 1 : nil
+        case 12: return bytes(key, equal: "conversation") ? 2 : nil
+        case 5: return bytes(key, equal: "oauth") ? 3 : nil
+        default: return nil
+        }
     }
 
     /// Whether `key` holds exactly the bytes of `name`.
@@ -48,7 +57,8 @@ extension LuaCall {
     func fieldChanges(_ argument: Int, table: Int32, allowName: Bool = false,
                       fields: [Field]? = nil) throws -> FieldChanges {
         let rules = FieldTableRules(call: self, argument: argument, allowName: allowName, fields: fields,
-                                    names: session.fieldNames, groups: session.fieldGroupTables)
+                                    names: session.fieldNames, groups: session.fieldGroupTables,
+                                    texts: session.recentTexts)
         var reader = FieldTableReader()
         // The session's spare array (``LuaSession/spareAssignments``), taken: the only reference to its storage.
         swap(&reader.changes.assignments, &session.spareAssignments)
@@ -126,6 +136,8 @@ private struct FieldTableRules {
     /// ``Field/nameTable`` and ``LuaCall/fieldGroupTables``, as the session keeps them (``LuaSession/fieldNames``).
     let names: Field.NameTable
     let groups: [Field.NameTable?]
+    /// ``LuaSession/recentTexts``.
+    let texts: RecentTexts
 }
 
 /// The state of ``LuaCall/fieldChanges(_:table:allowName:fields:)`` while it walks a table: a value with mutating
@@ -258,7 +270,8 @@ private struct FieldTableReader {
         switch value.type {
         case LUA_TSTRING:
             changes.assignments.append(value.textLength == 0 ? Assignment(field: field, value: "")
-                : Assignment(field: field, utf8: UnsafeRawBufferPointer(start: value.text, count: value.textLength)))
+                : Assignment(field: field, utf8: UnsafeRawBufferPointer(start: value.text, count: value.textLength),
+                             text: { rules.texts.text($0) }))
         case LUA_TNUMBER where value.isInteger != 0:
             changes.assignments.append(Assignment(field: field, integer: Int(value.integer)))
         default:
@@ -273,5 +286,68 @@ private struct FieldTableReader {
     /// The refusal of a value that is none of string, number, `false` (or a boolean for a flag).
     static func wrongType(_ field: Field, _ typeName: String, _ rules: FieldTableRules) -> HostError {
         rules.call.misuse(rules.argument, "\(field.name): string or number expected, got \(typeName)")
+    }
+}
+
+/// The texts of field values a script passed more than once lately, by their bytes: a value that comes again
+/// (accounts of one provider share their host names) becomes the `String` made before, not a new one (an
+/// allocation, a copy and a UTF-8 check, and a free when the account is dropped).
+///
+/// A kept text is taken only for the very bytes it was made from (kept beside it, compared in full). Direct-mapped
+/// by a hash of the first and last eight bytes and the length; a text is kept the second time its hash comes in a
+/// row to its slot, so that values given once (addresses, display names) do not push out those that repeat.
+final class RecentTexts {
+    private static let slotCount = 256
+    /// The longest value kept, in bytes (Lua's own short strings are up to 40).
+    private static let maxLength = 48
+    /// Per slot: the text kept, the bytes it was made from and their length (0: none), and the hash seen last (a
+    /// candidate to keep). In memory of their own: a class's arrays would be checked for exclusive access at each
+    /// use.
+    private let texts = UnsafeMutablePointer<String>.allocate(capacity: slotCount)
+    private let sources = UnsafeMutableRawPointer.allocate(byteCount: slotCount * maxLength, alignment: 16)
+    private let lengths = UnsafeMutablePointer<Int>.allocate(capacity: slotCount)
+    private let candidates = UnsafeMutablePointer<UInt64>.allocate(capacity: slotCount)
+
+    init() {
+        texts.initialize(repeating: "", count: Self.slotCount)
+        lengths.initialize(repeating: 0, count: Self.slotCount)
+        candidates.initialize(repeating: 0, count: Self.slotCount)
+    }
+
+    deinit {
+        texts.deinitialize(count: Self.slotCount)
+        texts.deallocate()
+        sources.deallocate()
+        lengths.deallocate()
+        candidates.deallocate()
+    }
+
+    /// `String(decoding: bytes, as: UTF8.self)`: the text kept for the same bytes, or a new one.
+    func text(_ bytes: UnsafeRawBufferPointer) -> String {
+        let count = bytes.count
+        guard count > 0, count <= Self.maxLength, let address = bytes.baseAddress else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var head: UInt64 = 0
+        var tail: UInt64 = 0
+        if count >= 8 {
+            head = bytes.loadUnaligned(as: UInt64.self)
+            tail = bytes.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+        } else {
+            withUnsafeMutableBytes(of: &head) { $0.copyMemory(from: bytes) }
+        }
+        let hash = (head ^ (tail &<< 29 | tail &>> 35) ^ UInt64(truncatingIfNeeded: count)) &* 0x9E37_79B9_7F4A_7C15 | 1
+        let slot = Int(truncatingIfNeeded: hash &>> 56)
+        let source = sources + slot &* Self.maxLength
+        if lengths[slot] == count && memcmp(source, address, count) == 0 { return texts[slot] }
+        let text = String(decoding: bytes, as: UTF8.self)
+        if candidates[slot] == hash {
+            texts[slot] = text
+            source.copyMemory(from: address, byteCount: count)
+            lengths[slot] = count
+        } else {
+            candidates[slot] = hash
+        }
+        return text
     }
 }

@@ -40,6 +40,8 @@ final class LuaSession {
     let fieldNames = Field.nameTable
     /// ``LuaCall/fieldGroupTables``, read once (as ``fieldNames``).
     let fieldGroupTables = LuaCall.fieldGroupTables
+    /// The texts of field values the script passed lately (``RecentTexts``).
+    let recentTexts = RecentTexts()
 
     init(desk: Desk, output: ScriptOutput, options: ScriptOptions, displayName: String) throws {
         Self.installCallbacks

@@ -70,15 +70,38 @@ final class FieldTests: XCTestCase {
         for field in Field.allCases {
             let bytes = Array(field.rawValue.utf8)
             for end in 0..<bytes.count { names.append(String(decoding: bytes[..<end], as: UTF8.self)) }
-            for index in bytes.indices { var changed = bytes; changed[index] ^= 0x20; names.append(String(decoding: changed, as: UTF8.self)) }
+            for index in bytes.indices {
+                for flip: UInt8 in [0x20, 0x01] {
+                    var changed = bytes
+                    changed[index] ^= flip
+                    names.append(String(decoding: changed, as: UTF8.self))
+                }
+            }
+            // One byte more or less in the middle (the same first and last eight bytes for a long name).
+            var longer = bytes
+            longer.insert(bytes[bytes.count / 2], at: bytes.count / 2)
+            names.append(String(decoding: longer, as: UTF8.self))
+            var shorter = bytes
+            shorter.remove(at: bytes.count / 2)
+            names.append(String(decoding: shorter, as: UTF8.self))
         }
         for name in names {
             XCTAssertEqual(byBytes(Array(name.utf8)) { Field.named(utf8: $0) }, Field.named(name), name)
         }
         // Bytes that are not UTF-8 name no field (the text would repair them into something else).
         XCTAssertNil(byBytes([0x68, 0x6F, 0x73, 0xFF]) { Field.named(utf8: $0) })
-        let parts = Set(Field.allCases.map { $0.rawValue.split(separator: ".", maxSplits: 1).last.map(String.init)! })
+        var parts = Set(Field.allCases.map { $0.rawValue.split(separator: ".", maxSplits: 1).last.map(String.init)! })
             .union(["", ".", "host.", ".host", "host.x", "Host", "port ", "name", "protocol", "hos", "hostt"])
+        // Every prefix and every one-byte change of every part, the last byte's and the middle's among them.
+        for part in parts {
+            let bytes = Array(part.utf8)
+            for end in 0..<bytes.count { parts.insert(String(decoding: bytes[..<end], as: UTF8.self)) }
+            for index in bytes.indices {
+                var changed = bytes
+                changed[index] ^= 0x01
+                parts.insert(String(decoding: changed, as: UTF8.self))
+            }
+        }
         for group in ["incoming", "outgoing", "conversation", "oauth", "protocol", "", "incomin", "trust"] {
             let table = Field.nameTable(inGroup: group)
             XCTAssertEqual(table == nil, Field.fields(inGroup: group) == nil, group)

@@ -81,6 +81,31 @@ final class MailModuleTests: LuaTestCase {
         XCTAssertThrowsError(try desk().account("Refused"))
     }
 
+    /// Values that come again (host names shared by many accounts) and values made anew each time, with garbage
+    /// collections between, each store exactly what their account's table gave.
+    func testRepeatedAndFreshValuesStoreWhatEachTableGave() throws {
+        try run("""
+            local domains = { "example.com", "example.org", "corp.example" }
+            for i = 1, 120 do
+              local domain = domains[i % #domains + 1]
+              mail.account.create{ name = string.format("Acct%03d", i),
+                incoming = { host = "imap." .. domain },
+                outgoing = { host = (i % 2 == 0 and "smtp." or "mail.") .. domain,
+                  from = "desk" .. i .. "@" .. domain, display_name = "Desk " .. i } }
+              if i % 7 == 0 then collectgarbage() end
+            end
+            """)
+        let domains = ["example.com", "example.org", "corp.example"]
+        for i in 1...120 {
+            let account = try desk().account(String(format: "Acct%03d", i))
+            let domain = domains[i % domains.count]
+            XCTAssertEqual(account.incoming.host, "imap." + domain)
+            XCTAssertEqual(account.outgoing.host, (i % 2 == 0 ? "smtp." : "mail.") + domain)
+            XCTAssertEqual(account.outgoing.from, "desk\(i)@" + domain)
+            XCTAssertEqual(account.outgoing.displayName, "Desk \(i)")
+        }
+    }
+
     /// An integer given for a field sets the text Lua writes for it (`tostring`), with 0 to 99,999 written by the
     /// host's own digits; ports in and out of range are taken or refused as their text is.
     func testIntegersSetTheTextLuaWritesForThem() throws {

@@ -143,6 +143,25 @@ final class SandboxTests: LuaTestCase {
         XCTAssertEqual(error.message, "receiver.lua:3: bad argument #1 to 'lock' (account expected, got user)")
     }
 
+    /// Each host class's objects get that class's metatable (found by the context's integer reference), whichever
+    /// way they are made: returned by a function, in a list, as a method's receiver.
+    func testEachHostClassHasItsOwnMetatable() throws {
+        try desk().createAccount("Support")
+        XCTAssertEqual(try values("""
+            local a = mail.account.create{ name = "Made" }
+            local u = mail.user.get(mail.as)
+            local listed = mail.account.list{ match = "Made" }
+            return tostring(a), tostring(u), tostring(listed[1]), a == mail.account.get("Made"), a == listed[1],
+              a.name, u.name, type(a.lock), type(u.grant), type(u.lock), a:reload().name
+            """), ["account Made", "user admin", "account Made", "true", "true", "Made", "admin", "function",
+                   "function", "nil", "Made"])
+        let error = try assertScriptFails("""
+            local user = mail.user.get(mail.as)
+            mail.account.create{ name = "Other" }.lock(user, "credentials")
+            """, name: "receiver.lua")
+        XCTAssertEqual(error.message, "receiver.lua:2: bad argument #1 to 'lock' (account expected, got user)")
+    }
+
     func testWrappedBaseFunctionsStillWorkAsUsual() throws {
         XCTAssertEqual(try values("return xpcall(error, function(e) return 'handled: ' .. e end, 'x', 0)"),
                        ["false", "handled: x"])

@@ -59,6 +59,8 @@ enum {
    kept per step for the next request of that step (a script's tables, strings and closures come and go by the
    thousand): no trip through malloc and free for each. */
 #define CMailshLuaBridge_SMALL_CLASSES 16
+/* Host classes are numbered 1 to CMailshLuaBridge_MAX_CLASSES - 1. */
+#define CMailshLuaBridge_MAX_CLASSES 8
 
 typedef struct CMailshLuaBridge_Context {
     /* Memory: bytes Lua holds, the budget (0: none), the high-water mark, bytes held by host objects on Lua's
@@ -99,6 +101,9 @@ typedef struct CMailshLuaBridge_Context {
        through their first bytes, and the bytes they hold. Not counted as Lua's: memoryUsed counts live blocks. */
     void *smallBlocks[CMailshLuaBridge_SMALL_CLASSES];
     size_t smallBlockBytes;
+    /* Per host class, the registry's integer reference to its metatable (0 until the class is defined): an integer
+       key is found faster than the class's own light-userdata key, once per host object made. */
+    int classReferences[CMailshLuaBridge_MAX_CLASSES];
 } CMailshLuaBridge_Context;
 
 /* Calls `function` (an index into Swift's table) with the receiver's host object (or NULL for a plain function).
