@@ -167,6 +167,44 @@ final class BudgetTests: LuaTestCase {
         XCTAssertLessThan(result.peakMemory, 1_400_000)
     }
 
+    /// The allocator hands out small blocks from its cache of freed ones without a call (CLuaBridge's
+    /// `budgetAlloc`): that path keeps to the budget as every other does. The budget is filled but for 100 KiB
+    /// (large blocks) while about 220 KiB of freed tables wait in the cache, then small tables are hoarded with the collector
+    /// stopped: Lua's own count of what it holds (the same sizes the budget adds up) never passes the budget.
+    func testSmallBlocksFromTheCacheKeepToTheBudget() throws {
+        let limitKiB = 4096
+        printed = ""
+        _ = try assertStopped("""
+            collectgarbage()
+            -- The hoard's array made first, so that it never grows (and asks the allocator's other path) below.
+            local hoard = {} for i = 1, 8192 do hoard[i] = false end
+            -- Tables made and dropped: their blocks wait in the allocator's cache.
+            local churn = {} for i = 1, 4000 do churn[i] = {} end churn = nil collectgarbage()
+            collectgarbage("stop")
+            -- Large blocks fill the budget but for 100 KiB (each a third of the room left: string.rep holds its
+            -- buffer and its result at once, and a block of an eighth of the budget would stop the script).
+            local fill = {}
+            while \(limitKiB) - collectgarbage("count") - 100 > 2 do
+              local room = \(limitKiB) - collectgarbage("count") - 100
+              fill[#fill + 1] = string.rep("x", math.floor(math.min(room / 3, 128) * 1024))
+            end
+            local mark, n = 0, 0
+            while true do
+              n = n + 1
+              hoard[n] = {}
+              local count = collectgarbage("count")
+              if count > mark then print(string.format("%d %d", math.ceil(count), n)) mark = count + 4 end
+            end
+            """, .memoryBudget, options: ScriptOptions(maxInstructions: 0, maxMemory: limitKiB << 10))
+        let counts = printed.split(separator: "\n").compactMap { line in line.split(separator: " ").first.flatMap { Int($0) } }
+        let tables = printed.split(separator: "\n").compactMap { line in line.split(separator: " ").last.flatMap { Int($0) } }
+        // The hoard reached the budget's edge (within the 4 KiB between lines printed) taking cached blocks ...
+        XCTAssertGreaterThanOrEqual(counts.max() ?? 0, limitKiB - 8, printed)
+        XCTAssertGreaterThan(tables.max() ?? 0, 1000, printed)
+        // ... and never went past it.
+        XCTAssertLessThanOrEqual(counts.max() ?? .max, limitKiB, printed)
+    }
+
     func testHostObjectsCountAgainstTheMemoryBudget() throws {
         try desk().createAccount("Support")
         let error = try assertScriptFails("""
