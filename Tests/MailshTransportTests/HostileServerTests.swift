@@ -227,9 +227,14 @@ final class HostileServerTests: XCTestCase {
 /// Many tests at once run on libcurl's multi interface, on the calling thread.
 final class ConcurrencyTests: XCTestCase {
     func testManyAccountsRunConcurrentlyOnTheCallingThread() throws {
-        // A server that waits 300 ms before it greets, then does not offer STARTTLS: each test takes at least 300 ms.
+        // A server that greets no connection before all 24 are open (so one by one, the first would wait for its
+        // deadline), then does not offer STARTTLS.
+        let everyOneOpen = Locked(0), gaveUp = Locked(false)
         let server = try HostileServer { connection in
-            connection.idle(0.3)
+            // Once one connection has waited in vain, the others do not wait (a failing run ends soon).
+            if !gaveUp.value {
+                if connection.server.waitForConnections(24) { everyOneOpen.update { $0 += 1 } } else { gaveUp.set(true) }
+            }
             connection.send("* OK IMAP4rev1 slow\r\n")
             while let line = connection.readLine(timeout: 5) {
                 let words = line.split(separator: " ").map(String.init)
@@ -247,45 +252,61 @@ final class ConcurrencyTests: XCTestCase {
                 account: "Slow\(number)", accountID: "id-\(number)", user: "alice",
                 incoming: ConnectionTestServer(side: .incoming, proto: .imap, host: "127.0.0.1", port: server.port,
                                                security: .starttls, user: "u\(number)", password: Secret("pw-\(number)")),
-                outgoing: nil, mail: nil, timeout: 5)
+                outgoing: nil, mail: nil, timeout: 30)
         }
         let caller = pthread_self()
         var threads = Set<Bool>()
         var order: [Int] = []
-        let start = Date()
         let reports = CurlConnectionTester().test(requests, concurrency: 24) { index, _ in
             threads.insert(pthread_equal(pthread_self(), caller) != 0)
             order.append(index)
         }
-        let elapsed = Date().timeIntervalSince(start)
         XCTAssertEqual(reports.count, 24)
         XCTAssertEqual(reports.map(\.account), requests.map(\.account), "reports in the order of the requests")
         XCTAssertTrue(reports.allSatisfy { $0.verdict == .refused }, "\(reports.map(\.verdict))")
         XCTAssertEqual(threads, [true], "a report was delivered on another thread")
         XCTAssertEqual(Set(order).count, 24)
-        // One by one this takes over 7 s; at once, about the server's delay.
-        XCTAssertLessThan(elapsed, 3, "the tests did not run concurrently")
+        // Every connection was greeted only once all 24 were open: the tests ran at once.
+        XCTAssertEqual(everyOneOpen.value, 24, "the tests did not run concurrently")
         XCTAssertEqual(server.connections, 24)
         XCTAssertFalse(server.received.contains("pw-"))
     }
 
     func testConcurrencyIsALimit() throws {
+        // Each connection is held until the test lets one go: with a limit of 2, a third connection comes only
+        // after one is let go, and never more than one new one per connection let go.
+        let letGo = DispatchSemaphore(value: 0)
         let server = try HostileServer { connection in
-            connection.idle(0.3)
+            _ = letGo.wait(timeout: .now() + 30)
             connection.send("* BYE busy\r\n")
         }
-        defer { server.stop() }
+        defer {
+            for _ in 0..<6 { letGo.signal() }
+            server.stop()
+        }
         let requests = (1...6).map { number in
             ConnectionTestRequest(
                 account: "Busy\(number)", accountID: "id-\(number)", user: "alice",
                 incoming: ConnectionTestServer(side: .incoming, proto: .imap, host: "127.0.0.1", port: server.port,
                                                security: .ssl, user: "u", password: Secret("pw")),
-                outgoing: nil, mail: nil, timeout: 5)
+                outgoing: nil, mail: nil, timeout: 30)
         }
-        let start = Date()
-        _ = CurlConnectionTester().test(requests, concurrency: 2) { _, _ in }
-        // Three rounds of two: at least 0.9 s.
-        XCTAssertGreaterThan(Date().timeIntervalSince(start), 0.85)
+        let finished = DispatchSemaphore(value: 0)
+        let reports = Locked<[ConnectionTestReport]>([])
+        Thread.detachNewThread {
+            reports.set(CurlConnectionTester().test(requests, concurrency: 2) { _, _ in })
+            finished.signal()
+        }
+        for open in 2...6 {
+            XCTAssertTrue(server.waitForConnections(open), "connection \(open) never came")
+            // The first two, and one more for each let go so far: never a third at once.
+            XCTAssertEqual(server.connections, open, "more than two tests at once")
+            letGo.signal()
+        }
+        letGo.signal()
+        XCTAssertEqual(finished.wait(timeout: .now() + 30), .success, "the tests did not end")
+        XCTAssertEqual(reports.value.map(\.account), requests.map(\.account))
+        XCTAssertEqual(server.connections, 6)
     }
 
     func testCtrlCStartsNoNewTestAndCutsOffTheOneUnderWay() throws {
@@ -350,5 +371,27 @@ private final class ConnectionOrder: @unchecked Sendable {
         defer { lock.unlock() }
         count += 1
         return count - 1
+    }
+}
+
+/// A value shared by a test and the threads it starts.
+private final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) { stored = value }
+
+    var value: Value {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+
+    func set(_ value: Value) { update { $0 = value } }
+
+    func update(_ change: (inout Value) -> Void) {
+        lock.lock()
+        change(&stored)
+        lock.unlock()
     }
 }

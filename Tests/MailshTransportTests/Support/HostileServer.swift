@@ -81,6 +81,17 @@ final class HostileServer: @unchecked Sendable {
         return connectionCount
     }
 
+    /// Waits until `count` connections have been accepted in all (true), or the server stops or `timeout` passes
+    /// (false): a script that holds its connection until then sees that the client had that many open at once.
+    func waitForConnections(_ count: Int, timeout: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while connections < count {
+            if isStopped || Date() >= deadline { return false }
+            usleep(5_000)
+        }
+        return true
+    }
+
     fileprivate func record(_ bytes: ArraySlice<UInt8>) {
         lock.lock()
         receivedBytes += bytes
