@@ -276,8 +276,8 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
 
         /// The first eight bytes of `name` as one number, byte `i` in bits `8 i ..< 8 i + 8`; zeros after a shorter
         /// name's bytes (names compared by it have the same length). Read in at most three loads.
-        @inline(__always)
-        static func head(_ name: UnsafeRawBufferPointer) -> UInt64 {
+        @inlinable @inline(__always)
+        public static func head(_ name: UnsafeRawBufferPointer) -> UInt64 {
             let count = name.count
             if count >= 8 { return UInt64(littleEndian: name.loadUnaligned(as: UInt64.self)) }
             if count >= 4 {
@@ -296,8 +296,8 @@ public enum Field: String, Sendable, CaseIterable, Codable, Comparable {
         /// The last eight bytes of a name of eight or more (its ``head(_:)`` when shorter): with the head and the
         /// length, what tells names that share their first eight bytes apart (`incoming.host`, `incoming.port`),
         /// and the whole name when it has up to sixteen bytes.
-        @inline(__always)
-        static func tail(_ name: UnsafeRawBufferPointer) -> UInt64 {
+        @inlinable @inline(__always)
+        public static func tail(_ name: UnsafeRawBufferPointer) -> UInt64 {
             name.count >= 8
                 ? UInt64(littleEndian: name.loadUnaligned(fromByteOffset: name.count &- 8, as: UInt64.self))
                 : head(name)

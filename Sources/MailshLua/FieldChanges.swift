@@ -27,18 +27,14 @@ extension LuaCall {
     /// ``fieldGroups``' fields, in their order, by the rest of their name (``Field/nameTable(inGroup:)``).
     static let fieldGroupTables: [Field.NameTable?] = fieldGroups.map { Field.nameTable(inGroup: $0.description) }
 
-    /// The index in ``fieldGroups`` of the group `key` names, if any: by the key's length first, then one or two
-    /// comparisons (not a walk of the static list, which every nested table of every account would pay for;
-    /// `FieldGroupTests` checks that the two agree).
+    /// The index in ``fieldGroups`` of the group `key` names, if any: a group's bytes compared only where its length
+    /// is the key's (every nested table of every account a script creates asks this).
     static func fieldGroup(_ key: UnsafeRawBufferPointer) -> Int? {
-        switch key.count {
-        case 8:
-            if bytes(key, equal: "incoming") { return 0 }
-            return bytes(key, equal: "outgoing") ? 1 : nil
-        case 12: return bytes(key, equal: "conversation") ? 2 : nil
-        case 5: return bytes(key, equal: "oauth") ? 3 : nil
-        default: return nil
+        for group in fieldGroups.indices
+        where fieldGroups[group].utf8CodeUnitCount == key.count && bytes(key, equal: fieldGroups[group]) {
+            return group
         }
+        return nil
     }
 
     /// Whether `key` holds exactly the bytes of `name`.
@@ -328,14 +324,8 @@ final class RecentTexts {
         guard count > 0, count <= Self.maxLength, let address = bytes.baseAddress else {
             return String(decoding: bytes, as: UTF8.self)
         }
-        var head: UInt64 = 0
-        var tail: UInt64 = 0
-        if count >= 8 {
-            head = bytes.loadUnaligned(as: UInt64.self)
-            tail = bytes.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
-        } else {
-            withUnsafeMutableBytes(of: &head) { $0.copyMemory(from: bytes) }
-        }
+        // The first and last eight bytes, read as field names are (``Field/NameTable``).
+        let head = Field.NameTable.head(bytes), tail = Field.NameTable.tail(bytes)
         let hash = (head ^ (tail &<< 29 | tail &>> 35) ^ UInt64(truncatingIfNeeded: count)) &* 0x9E37_79B9_7F4A_7C15 | 1
         let slot = Int(truncatingIfNeeded: hash &>> 56)
         let source = sources + slot &* Self.maxLength
